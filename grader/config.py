@@ -1,0 +1,128 @@
+"""Settings: the only place that reads the environment.
+
+Every value can be set with an environment variable prefixed ``GRADER_`` (for
+example ``GRADER_DATABASE_URL``) or in a ``.env`` file in the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+_PLACEHOLDER_SECRETS = {"", "changethis", "change-me", "secret"}
+
+
+def _default_state_dir() -> Path:
+    return PROJECT_ROOT / ".state"
+
+
+class Settings(BaseSettings):
+    """Service settings. Field descriptions double as the operator's reference."""
+
+    model_config = SettingsConfigDict(env_prefix="GRADER_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field(
+        "development", description="Refuses placeholder secrets unless 'development' or 'test'."
+    )
+    state_dir: Path = Field(
+        default_factory=_default_state_dir,
+        description="Where the embedded database and queue live.",
+    )
+    database_url: str = Field("", description="SQLAlchemy URL; empty means SQLite in state_dir.")
+    queue_url: str = Field(
+        "",
+        description="Huey storage: empty means SQLite in state_dir; redis://… or postgresql://… to share work across machines.",
+    )
+    secret_key: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(32),
+        description="Signs session cookies and API tokens; set it, or sessions end at every restart.",
+    )
+    join_code: str = Field("", description="Code learners need to sign up; empty disables self sign-up.")
+    first_instructor_email: str = Field("", description="Created at start-up when no instructor exists.")
+    first_instructor_password: str = Field("", description="Password of the first instructor; generated and printed when empty.")
+    host: str = Field("127.0.0.1", description="Address the web service listens on.")
+    port: int = Field(8000, description="Port the web service listens on.")
+    exercises_dir: Path = Field(PROJECT_ROOT / "exercises", description="Exercise definitions.")
+    quizzes_dir: Path = Field(PROJECT_ROOT / "quizzes", description="Quiz definitions.")
+    max_upload_bytes: int = Field(64 * 1024, description="Largest accepted solution file.")
+    submission_interval_seconds: int = Field(10, description="A learner may start one grading per this many seconds.")
+    quiz_max_attempts: int = Field(3, description="Quiz attempts a learner may make (0 for unlimited).")
+    quiz_scoring: Literal["best", "last"] = Field("best", description="Which quiz attempt counts.")
+    grading_lease_seconds: int = Field(120, description="A running grading not finished within this is graded again.")
+    worker_threads: int = Field(2, description="Gradings the embedded worker runs at once.")
+    embedded_worker: bool = Field(True, description="Run the grading worker inside 'autograder serve'.")
+    sandbox_slots: int = Field(8, description="Concurrent sandboxes on this machine (one host uid each).")
+    sandbox_uid_base: int = Field(61000, description="Slot N runs as host uid/gid sandbox_uid_base + N.")
+    learner_runtime_dir: Path | None = Field(
+        None, description="Learner runtime location; derived from the runtime requirements when empty."
+    )
+    sandbox_run_dir: Path | None = Field(
+        None, description="Host-only folder for slot locks and sockets; state_dir/sandbox when empty."
+    )
+    unsafe_no_sandbox: bool = Field(
+        False, description="Run learner code WITHOUT any sandbox. Only for trusted local use."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> "Settings":
+        if self.environment == "production":
+            explicit = os.environ.get("GRADER_SECRET_KEY")
+            if explicit is None and not _env_file_sets("GRADER_SECRET_KEY"):
+                raise ValueError("GRADER_SECRET_KEY must be set in production")
+            if self.secret_key.strip().lower() in _PLACEHOLDER_SECRETS or len(self.secret_key) < 16:
+                raise ValueError("GRADER_SECRET_KEY is a placeholder or too short for production")
+        return self
+
+    @property
+    def runtime_requirements(self) -> Path:
+        """The packages of the learner runtime, declared beside the exercises."""
+        return self.exercises_dir / "runtime-requirements.txt"
+
+    def sandbox_config(self, *, unsafe_no_sandbox: bool | None = None):
+        """The grading core's sandbox configuration built from these settings."""
+        from grader.grading import runtime
+        from grader.grading.sandbox import SandboxConfig
+
+        return SandboxConfig(
+            runtime=runtime.locate(self.runtime_requirements, self.learner_runtime_dir),
+            state_dir=self.sandbox_state_dir,
+            uid_base=self.sandbox_uid_base,
+            slots=self.sandbox_slots,
+            unsafe_no_sandbox=self.unsafe_no_sandbox if unsafe_no_sandbox is None else unsafe_no_sandbox,
+        )
+
+    @property
+    def sandbox_state_dir(self) -> Path:
+        """Host-only folder for slot locks and the sandboxes' sockets."""
+        return self.sandbox_run_dir or self.state_dir / "sandbox"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the state directory."""
+        return self.database_url or f"sqlite:///{self.state_dir / 'grader.sqlite3'}"
+
+    @property
+    def effective_queue_url(self) -> str:
+        """The queue URL, defaulting to SQLite in the state directory."""
+        return self.queue_url or f"sqlite:///{self.state_dir / 'queue.sqlite3'}"
+
+
+def _env_file_sets(name: str) -> bool:
+    env_file = Path(".env")
+    if not env_file.is_file():
+        return False
+    return any(line.split("=", 1)[0].strip() == name for line in env_file.read_text().splitlines())
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,222 @@
+"""Grading results as plain data.
+
+``Report.to_dict()`` is a superset of Gradescope's ``results.json``: the keys
+Gradescope reads (``score``, ``execution_time``, ``output``, ``tests`` with
+``name``/``score``/``max_score``/``status``/``output``) plus our own
+(``max_score``, ``status``, ``error``, ``seed``, ``exercise``, ``spec_hash``,
+``stdout``, ``stderr``, ``limits_not_applied`` and structured per-case data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+ErrorKind = Literal["syntax", "import", "exit", "timeout", "no_app", "not_asgi", "crash", "infra"]
+LEARNER_ERROR_KINDS: tuple[str, ...] = ("syntax", "import", "exit", "timeout", "no_app", "not_asgi", "crash")
+
+
+@dataclass(frozen=True)
+class GradingError:
+    """Why the submission could not be graded case by case.
+
+    kind: one of ``ErrorKind``; ``infra`` means the grader failed, not the learner.
+    message: what happened, in words a learner can act on.
+    """
+
+    kind: ErrorKind
+    message: str
+
+    @property
+    def is_infra(self) -> bool:
+        """Whether the grader, not the submission, is at fault."""
+        return self.kind == "infra"
+
+
+@dataclass(frozen=True)
+class HttpExchange:
+    """One side of a case, as shown to the learner.
+
+    status: HTTP status code (None when no response came back).
+    body: the body as text, cut to the response limit; ``truncated`` says whether it was cut.
+    headers: the headers that matter for the case (request side only).
+    """
+
+    status: int | None = None
+    body: str | None = None
+    truncated: bool = False
+    method: str | None = None
+    path: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """The outcome of one case.
+
+    name/description: which case, in the exercise's words.
+    score/max_score: points earned and available.
+    status: ``passed`` or ``failed``.
+    request/expected/received: what was sent, what should have come back, what did.
+    diff: where the received body first departs from the expected one.
+    hint: what to fix, shown only when the case failed.
+    """
+
+    name: str
+    description: str
+    score: float
+    max_score: float
+    status: Literal["passed", "failed"]
+    request: HttpExchange
+    expected: HttpExchange
+    received: HttpExchange
+    diff: str | None = None
+    problem: str | None = None
+    hint: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether the case earned its points."""
+        return self.status == "passed"
+
+    def output(self) -> str:
+        """The case rendered as text, for terminals and Gradescope."""
+        lines = [f"{self.request.method} {self.request.path}"]
+        if self.request.body is not None:
+            lines.append(f"  sent:      {self.request.body}")
+        expected_body = f" {self.expected.body}" if self.expected.body is not None else ""
+        lines.append(f"  expected:  {self.expected.status}{expected_body}")
+        if self.received.status is None:
+            lines.append("  received:  no response")
+        else:
+            cut = " [cut]" if self.received.truncated else ""
+            lines.append(f"  received:  {self.received.status} {self.received.body or ''}{cut}")
+        if not self.passed:
+            if self.problem:
+                lines.append(f"  problem:   {self.problem}")
+            if self.diff:
+                lines.extend("  " + line for line in self.diff.splitlines())
+            if self.hint:
+                lines.append(f"  hint:      {self.hint}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Report:
+    """Everything one grading produced.
+
+    status: ``passed`` (full marks), ``failed``, or ``error`` (see ``error``; score 0).
+    seed: the seed random cases were drawn from; regrading with it replays them exactly.
+    stdout/stderr: the submission's own output, capped; never read for the score.
+    limits_not_applied: limits this host could not enforce (e.g. cgroups when not root).
+    """
+
+    exercise: str
+    spec_hash: str
+    seed: int
+    max_score: float
+    score: float = 0.0
+    status: Literal["passed", "failed", "error"] = "error"
+    error: GradingError | None = None
+    tests: list[CaseResult] = field(default_factory=list)
+    execution_time: float = 0.0
+    stdout: str = ""
+    stderr: str = ""
+    limits_not_applied: list[str] = field(default_factory=list)
+
+    @property
+    def is_infra_error(self) -> bool:
+        """Whether this grading failed for reasons that are not the learner's."""
+        return self.error is not None and self.error.is_infra
+
+    def finish(self) -> "Report":
+        """Derive score and status from the case results and the error."""
+        if self.error is not None:
+            self.score = 0.0
+            self.status = "error"
+            return self
+        self.score = round(sum(case.score for case in self.tests), 6)
+        self.status = "passed" if self.score >= self.max_score else "failed"
+        return self
+
+    def summary(self) -> str:
+        """One line a learner reads first."""
+        if self.error is not None:
+            return f"Could not grade: {self.error.message.splitlines()[0] if self.error.message else self.error.kind}"
+        passed = sum(1 for case in self.tests if case.passed)
+        return f"{passed} of {len(self.tests)} cases passed: {_number(self.score)}/{_number(self.max_score)} points"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (a superset of Gradescope's results.json)."""
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status,
+            "output": self.summary(),
+            "error": asdict(self.error) if self.error else None,
+            "exercise": self.exercise,
+            "spec_hash": self.spec_hash,
+            "seed": self.seed,
+            "execution_time": round(self.execution_time, 3),
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "stdout_visibility": "visible",
+            "limits_not_applied": list(self.limits_not_applied),
+            "tests": [
+                {
+                    "name": case.name,
+                    "number": str(index),
+                    "description": case.description,
+                    "score": case.score,
+                    "max_score": case.max_score,
+                    "status": case.status,
+                    "output": case.output(),
+                    "request": asdict(case.request),
+                    "expected": asdict(case.expected),
+                    "received": asdict(case.received),
+                    "diff": case.diff,
+                    "problem": case.problem,
+                    "hint": case.hint,
+                }
+                for index, case in enumerate(self.tests, start=1)
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Report":
+        """Rebuild a report stored with ``to_dict``."""
+        error = GradingError(**data["error"]) if data.get("error") else None
+        tests = [
+            CaseResult(
+                name=t["name"],
+                description=t.get("description", ""),
+                score=t["score"],
+                max_score=t["max_score"],
+                status=t["status"],
+                request=HttpExchange(**t["request"]),
+                expected=HttpExchange(**t["expected"]),
+                received=HttpExchange(**t["received"]),
+                diff=t.get("diff"),
+                problem=t.get("problem"),
+                hint=t.get("hint"),
+            )
+            for t in data.get("tests", [])
+        ]
+        return cls(
+            exercise=data["exercise"],
+            spec_hash=data["spec_hash"],
+            seed=data["seed"],
+            max_score=data["max_score"],
+            score=data["score"],
+            status=data["status"],
+            error=error,
+            tests=tests,
+            execution_time=data.get("execution_time", 0.0),
+            stdout=data.get("stdout", ""),
+            stderr=data.get("stderr", ""),
+            limits_not_applied=list(data.get("limits_not_applied", [])),
+        )
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"

@@ -1,0 +1,204 @@
+"""Exercise definitions: the data an instructor edits, validated on load.
+
+An exercise lives in ``exercises/<slug>/exercise.toml``. Its cases are HTTP
+requests with the response they must produce. TOML has no ``null``, so a JSON
+body may also be given as JSON text (``json_text``). Inside an expected body the
+string ``"$request"`` stands for the JSON body the case sent, which is how an
+"echo" is expressed without repeating the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+REQUEST_PLACEHOLDER = "$request"
+EXERCISE_FILE = "exercise.toml"
+
+
+class SpecError(ValueError):
+    """An exercise definition is missing, malformed or inconsistent."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(_Strict):
+    """Resource bounds for one grading. Times in seconds, sizes in bytes."""
+
+    startup_seconds: float = Field(10.0, gt=0, le=120)
+    request_seconds: float = Field(5.0, gt=0, le=60)
+    total_seconds: float = Field(60.0, gt=0, le=600)
+    cpu_seconds: int = Field(20, gt=0, le=600)
+    memory_bytes: int = Field(256 * 1024 * 1024, ge=32 * 1024 * 1024)
+    processes: int = Field(32, ge=4, le=1024)
+    file_size_bytes: int = Field(1024 * 1024, ge=0)
+    tmpfs_bytes: int = Field(16 * 1024 * 1024, ge=1024 * 1024)
+    open_files: int = Field(256, ge=32, le=4096)
+    output_bytes: int = Field(8 * 1024, ge=256, description="Kept of each of stdout and stderr.")
+    response_bytes: int = Field(64 * 1024, ge=1024, description="Read of each response body.")
+
+
+class RequestSpec(_Strict):
+    """One HTTP request a case sends."""
+
+    method: str = "POST"
+    path: str = "/message"
+    headers: dict[str, str] = Field(default_factory=dict)
+    json_body: Any = Field(None, alias="json")
+    json_text: str | None = None
+    raw: str | None = None
+    content_type: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("method")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("path")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("path must start with '/'")
+        return value
+
+    @model_validator(mode="after")
+    def _one_body(self) -> "RequestSpec":
+        given = [self.json_body is not None, self.json_text is not None, self.raw is not None]
+        if sum(given) > 1:
+            raise ValueError("give at most one of json, json_text and raw")
+        if self.json_text is not None:
+            try:
+                json.loads(self.json_text)
+            except ValueError as exc:
+                raise ValueError(f"json_text is not valid JSON: {exc}") from exc
+        return self
+
+    @property
+    def has_json(self) -> bool:
+        """Whether the body is JSON the expected body may refer to."""
+        return self.json_body is not None or self.json_text is not None
+
+    def body_value(self) -> Any:
+        """The JSON value sent, or None when the body is raw or absent."""
+        if self.json_text is not None:
+            return json.loads(self.json_text)
+        return self.json_body
+
+
+class ExpectSpec(_Strict):
+    """What the response to a case must be. Without a body, only the status is checked."""
+
+    status: int = Field(200, ge=100, le=599)
+    json_body: Any = Field(None, alias="json")
+    json_text: str | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _one_body(self) -> "ExpectSpec":
+        if self.json_body is not None and self.json_text is not None:
+            raise ValueError("give at most one of json and json_text")
+        if self.json_text is not None:
+            json.loads(self.json_text)
+        return self
+
+    @property
+    def checks_body(self) -> bool:
+        """Whether the response body is compared at all."""
+        return self.json_body is not None or self.json_text is not None
+
+    def template(self) -> Any:
+        """The expected body before ``$request`` is substituted."""
+        if self.json_text is not None:
+            return json.loads(self.json_text)
+        return self.json_body
+
+
+class CaseSpec(_Strict):
+    """A fixed case, or with ``random`` set, a family generated from the grading's seed."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    description: str
+    points: float = Field(1.0, ge=0)
+    hint: str = ""
+    request: RequestSpec = Field(default_factory=RequestSpec)
+    expect: ExpectSpec = Field(default_factory=ExpectSpec)
+    random: int = Field(0, ge=0, le=50, description="How many random JSON objects to generate.")
+
+    @model_validator(mode="after")
+    def _random_needs_template(self) -> "CaseSpec":
+        if self.random and (self.request.has_json or self.request.raw is not None):
+            raise ValueError("a random case generates its own body; give no body")
+        if REQUEST_PLACEHOLDER in json.dumps(self.expect.template()) and not (
+            self.request.has_json or self.random
+        ):
+            raise ValueError(f"'{REQUEST_PLACEHOLDER}' needs a JSON request body")
+        return self
+
+
+class ExerciseSpec(_Strict):
+    """An exercise as loaded from its folder."""
+
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    summary: str = ""
+    instructions: str
+    entry_point: str = Field("app", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    packages: list[str] = Field(default_factory=lambda: ["fastapi", "starlette", "pydantic", "uvicorn"])
+    limits: Limits = Field(default_factory=Limits)
+    cases: list[CaseSpec] = Field(min_length=1)
+    spec_hash: str = ""
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "ExerciseSpec":
+        names = [case.name for case in self.cases]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        if duplicated:
+            raise ValueError(f"case names must be unique; repeated: {', '.join(duplicated)}")
+        return self
+
+    @property
+    def max_score(self) -> float:
+        """Points available: a random case is worth its points once per generated object."""
+        return sum(case.points * (case.random or 1) for case in self.cases)
+
+
+def _hash_definition(data: dict[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def load_exercise(folder: Path) -> ExerciseSpec:
+    """Load and validate ``folder/exercise.toml``; the slug is the folder's name."""
+    path = folder / EXERCISE_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SpecError(f"{path}: no such file") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SpecError(f"{path}: {exc}") from exc
+    if "slug" in data and data["slug"] != folder.name:
+        raise SpecError(f"{path}: slug {data['slug']!r} differs from folder name {folder.name!r}")
+    data["slug"] = folder.name
+    spec_hash = _hash_definition(data)
+    try:
+        return ExerciseSpec.model_validate({**data, "spec_hash": spec_hash})
+    except ValueError as exc:
+        raise SpecError(f"{path}: {exc}") from exc
+
+
+def load_exercises(root: Path) -> dict[str, ExerciseSpec]:
+    """Every exercise below ``root``, by slug, in name order."""
+    if not root.is_dir():
+        raise SpecError(f"{root}: not a directory")
+    folders = sorted(p for p in root.iterdir() if (p / EXERCISE_FILE).is_file())
+    return {folder.name: load_exercise(folder) for folder in folders}
