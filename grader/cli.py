@@ -97,7 +97,8 @@ def _pick_exercise(exercises: dict, slug: str | None):
 def _cmd_grade(args: argparse.Namespace) -> int:
     from grader.config import get_settings
     from grader.grading.runner import grade_source
-    from grader.grading.sandbox import SandboxUnavailable, read_submission
+    from grader.grading.sandbox import SandboxUnavailable
+    from grader.grading.submission import read_submission
     from grader.grading.textreport import render_text
 
     exercise = _pick_exercise(_load_exercises(), args.exercise)
