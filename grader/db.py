@@ -1,0 +1,116 @@
+"""Database engine and sessions, built from the settings.
+
+SQLite (the embedded default) gets write-ahead logging, enforced foreign keys
+and a busy timeout on every connection, so the web process and the grading
+worker can share one file. PostgreSQL works through psycopg 3: a plain
+``postgresql://`` URL is read as ``postgresql+psycopg://``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, create_engine
+
+from grader.config import Settings, get_settings
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def normalize_url(url: str) -> str:
+    """The URL with the psycopg 3 driver chosen for PostgreSQL (the only one installed)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    """Whether the URL names an SQLite database."""
+    return make_url(normalize_url(url)).get_backend_name() == "sqlite"
+
+
+def create_db_engine(url: str, *, echo: bool = False) -> Engine:
+    """A new engine for ``url``, with SQLite tuned for a web process and workers side by side."""
+    url = normalize_url(url)
+    if not is_sqlite(url):
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection, connection_record) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+@lru_cache
+def _engine_for(url: str) -> Engine:
+    return create_db_engine(url)
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    """The process-wide engine for the configured database (one per URL)."""
+    settings = settings or get_settings()
+    return _engine_for(settings.effective_database_url)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session that commits when the block succeeds and rolls back when it raises."""
+    with Session(engine or get_engine()) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_session() -> Iterator[Session]:
+    """A session per request, for FastAPI's ``Depends``; the caller commits."""
+    with Session(get_engine()) as session:
+        yield session
+
+
+def alembic_config(url: str | None = None):
+    """Alembic's configuration for this project, optionally aimed at ``url``."""
+    from alembic.config import Config
+
+    from grader.config import PROJECT_ROOT
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
+    return config
+
+
+def migrate(engine: Engine | None = None, *, revision: str = "head") -> None:
+    """Bring the database up to ``revision`` with the Alembic migrations."""
+    from alembic import command
+
+    engine = engine or get_engine()
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

@@ -1,0 +1,283 @@
+"""The service's tables, as SQLModel classes.
+
+Families follow one pattern: ``XBase`` holds the fields shared by every shape,
+``XCreate`` is what a caller supplies, ``XPublic`` is what may leave the
+service, and ``X(table=True)`` is the row. Timestamps are stored in UTC and
+always come back timezone-aware, whatever the database.
+
+The schema is created by the Alembic migrations in ``alembic/versions``; a test
+checks that they agree with these classes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
+Role = Literal["learner", "instructor"]
+ROLES: tuple[str, ...] = ("learner", "instructor")
+SubmissionStatus = Literal["queued", "running", "graded"]
+SUBMISSION_STATUSES: tuple[str, ...] = ("queued", "running", "graded")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and read back timezone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use grader.models.utcnow()")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _timestamp(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def _json(**kwargs: Any) -> Any:
+    return Field(sa_type=JSON, **kwargs)
+
+
+# --- users ------------------------------------------------------------------------
+
+
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+
+
+class UserBase(SQLModel):
+    email: str = Field(max_length=254, regex=EMAIL_PATTERN)
+    display_name: str = Field(min_length=1, max_length=120)
+    role: Role = Field("learner", sa_type=Text)
+
+
+class UserCreate(UserBase):
+    """What an instructor (or the sign-up form) supplies for a new account."""
+
+    password: str = Field(min_length=8, max_length=256)
+
+
+class UserPublic(UserBase):
+    """An account as shown to others: never the password hash."""
+
+    id: int
+    created_at: datetime
+
+
+class User(UserBase, table=True):
+    """An account. ``email`` is stored lower-cased so that sign-in ignores case."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('learner', 'instructor')", name="role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    password_hash: str = Field(sa_type=Text)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+# --- exercises and submissions -------------------------------------------------------
+
+
+class ExerciseBase(SQLModel):
+    slug: str = Field(max_length=100)
+    title: str
+    summary: str = Field("", sa_type=Text)
+    max_score: float
+
+
+class ExercisePublic(ExerciseBase):
+    """An exercise as listed to learners."""
+
+    id: int
+    instructions: str
+
+
+class Exercise(ExerciseBase, table=True):
+    """An exercise loaded from ``exercises/<slug>``; ``spec`` is the validated definition."""
+
+    __tablename__ = "exercises"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=100, unique=True)
+    instructions: str = Field(sa_type=Text)
+    spec: dict[str, Any] = _json()
+    spec_hash: str = Field(max_length=64)
+    active: bool = Field(True, description="False once its folder is gone; its submissions stay.")
+    updated_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class SubmissionPublic(SQLModel):
+    """A submission as its author (or an instructor) sees it."""
+
+    id: int
+    user_id: int
+    exercise_id: int
+    filename: str
+    status: SubmissionStatus
+    score: float | None
+    max_score: float
+    report: dict[str, Any] | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class Submission(SQLModel, table=True):
+    """One uploaded solution and, once graded, its report.
+
+    status: ``queued`` → ``running`` (a worker holds the lease) → ``graded``.
+    seed: drawn at upload; every grading of this submission replays the same random cases.
+    lease_token/lease_expires_at: which worker may store the result, and until when.
+    enqueued_at: when a grading task was last sent; the sweep resends stale ones.
+    infra_retries: gradings lost to the grader's own failures (never the learner's).
+    counts_toward_limit: False once an infrastructure failure hit it, so it costs no attempt.
+    """
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        CheckConstraint("status IN ('queued', 'running', 'graded')", name="status"),
+        Index("ix_submissions_user_id_created_at", "user_id", "created_at"),
+        Index("ix_submissions_exercise_id_status", "exercise_id", "status"),
+        Index("ix_submissions_status_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    exercise_id: int = Field(foreign_key="exercises.id", ondelete="CASCADE")
+    filename: str = Field(max_length=255)
+    source: str = Field(sa_type=Text)
+    status: str = Field("queued", max_length=16)
+    score: float | None = None
+    max_score: float
+    report: dict[str, Any] | None = _json(default=None)
+    spec_hash: str | None = Field(None, max_length=64)
+    seed: int
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    enqueued_at: datetime | None = _timestamp(default=None)
+    started_at: datetime | None = _timestamp(default=None)
+    finished_at: datetime | None = _timestamp(default=None)
+    lease_token: str | None = Field(None, max_length=64)
+    lease_expires_at: datetime | None = _timestamp(default=None)
+    infra_retries: int = 0
+    counts_toward_limit: bool = True
+    regrade_batch_id: int | None = Field(
+        default=None, foreign_key="regrade_batches.id", ondelete="SET NULL", index=True
+    )
+
+
+class RegradeBatch(SQLModel, table=True):
+    """An instructor's request to grade submissions again; progress is read from its submissions."""
+
+    __tablename__ = "regrade_batches"
+
+    id: int | None = Field(default=None, primary_key=True)
+    exercise_id: int | None = Field(default=None, foreign_key="exercises.id", ondelete="CASCADE")
+    requested_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    total: int
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+# --- quizzes -------------------------------------------------------------------------
+
+
+class Quiz(SQLModel, table=True):
+    """A quiz loaded from ``quizzes/<slug>``; ``visuals`` holds what its questions refer to."""
+
+    __tablename__ = "quizzes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=100, unique=True)
+    title: str
+    intro: str = Field("", sa_type=Text)
+    visuals: dict[str, Any] = _json()
+    content_hash: str = Field(max_length=64)
+    active: bool = True
+    updated_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class Question(SQLModel, table=True):
+    """A question of a quiz; ``key`` is its stable name in the quiz file.
+
+    active: False when the file no longer has it but earlier answers still refer to it.
+    """
+
+    __tablename__ = "questions"
+    __table_args__ = (UniqueConstraint("quiz_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    quiz_id: int = Field(foreign_key="quizzes.id", ondelete="CASCADE", index=True)
+    key: str = Field(max_length=100)
+    position: int
+    prompt: str = Field(sa_type=Text)
+    hint: str = Field("", sa_type=Text)
+    active: bool = True
+
+
+class Choice(SQLModel, table=True):
+    """One option of a question; its label (A–D) is its stable key."""
+
+    __tablename__ = "choices"
+    __table_args__ = (UniqueConstraint("question_id", "label"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="questions.id", ondelete="CASCADE", index=True)
+    position: int
+    label: str = Field(max_length=4)
+    text: str = Field(sa_type=Text)
+    is_correct: bool = False
+    active: bool = True
+
+
+class QuizAttempt(SQLModel, table=True):
+    """One submitted attempt at a quiz."""
+
+    __tablename__ = "quiz_attempts"
+    __table_args__ = (Index("ix_quiz_attempts_user_id_quiz_id", "user_id", "quiz_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    quiz_id: int = Field(foreign_key="quizzes.id", ondelete="CASCADE", index=True)
+    score: int
+    max_score: int
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class AttemptAnswer(SQLModel, table=True):
+    """The choice made for one question in an attempt, judged when the attempt was made."""
+
+    __tablename__ = "attempt_answers"
+    __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    attempt_id: int = Field(foreign_key="quiz_attempts.id", ondelete="CASCADE")
+    question_id: int = Field(foreign_key="questions.id", ondelete="RESTRICT", index=True)
+    choice_id: int = Field(foreign_key="choices.id", ondelete="RESTRICT", index=True)
+    correct: bool
