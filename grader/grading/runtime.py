@@ -92,8 +92,8 @@ def build(requirements: Path, parent: Path | None = None) -> LearnerRuntime:
         )
         subprocess.run(
             [
-                sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                "--no-compile", "--python", str(staging / "bin" / "python3"),
+                sys.executable, "-m", "pip", "--python", str(staging / "bin" / "python3"),
+                "install", "--quiet", "--disable-pip-version-check", "--no-compile",
                 "-r", str(requirements),
             ],
             check=True,

@@ -1,0 +1,226 @@
+"""Runs INSIDE the sandbox, with the learner runtime's interpreter.
+
+It imports the server libraries first (so a pre-started sandbox pays for them
+before any submission arrives), then reads the submission's source from stdin,
+loads it as the module ``solution``, finds the ASGI application and serves it
+with uvicorn on the listening socket the host passed in as a file descriptor.
+
+Progress goes to the status file descriptor as JSON lines. The submission runs
+in this same process and could write there too, so the host treats these lines
+as hints for error messages only: scores come from HTTP responses alone, and a
+line from here can never make an error count as the grader's own.
+
+Only the standard library and the learner runtime's packages are available.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import linecache
+import os
+import sys
+import traceback
+import types
+
+MODULE_NAME = "solution"
+FILE_NAME = "solution.py"
+MAX_SOURCE_BYTES = 1024 * 1024
+TRACEBACK_LINES = 12
+
+
+class Status:
+    """Writes progress events to the host."""
+
+    def __init__(self, fd: int) -> None:
+        self._file = os.fdopen(fd, "w", buffering=1, encoding="utf-8", closefd=True)
+
+    def send(self, event: str, **fields: object) -> None:
+        try:
+            self._file.write(json.dumps({"event": event, **fields}) + "\n")
+            self._file.flush()
+        except (OSError, ValueError):
+            pass  # The host went away or the submission closed the descriptor.
+
+
+def _preimport() -> None:
+    import uvicorn  # noqa: F401
+    import uvicorn.protocols.http.h11_impl  # noqa: F401
+    import uvicorn.lifespan.on  # noqa: F401
+
+    try:
+        import fastapi  # noqa: F401
+    except ImportError:
+        pass
+
+
+def _read_source() -> str:
+    data = sys.stdin.buffer.read(MAX_SOURCE_BYTES + 1)
+    return data[:MAX_SOURCE_BYTES].decode("utf-8", errors="replace")
+
+
+def _syntax_message(exc: SyntaxError) -> str:
+    where = f"line {exc.lineno}" if exc.lineno else "somewhere in the file"
+    lines = [f"{FILE_NAME}, {where}: {exc.msg}"]
+    if exc.text:
+        code = exc.text.rstrip("\n")
+        lines.append(f"    {code.strip()}")
+        if exc.offset and exc.offset > 0:
+            indent = len(code) - len(code.lstrip())
+            lines.append("    " + " " * max(exc.offset - 1 - indent, 0) + "^")
+    return "\n".join(lines)
+
+
+def _traceback_tail(exc: BaseException) -> str:
+    lines = traceback.format_exception(exc)
+    text = "".join(lines).rstrip().splitlines()
+    return "\n".join(text[-TRACEBACK_LINES:])
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, type):
+        return f"a class ({value.__name__})"
+    if inspect.isfunction(value) or inspect.ismethod(value):
+        params = len(inspect.signature(value).parameters)
+        kind = "an async function" if inspect.iscoroutinefunction(value) else "a plain (not async) function"
+        return f"{kind} taking {params} argument{'s' if params != 1 else ''}"
+    if isinstance(value, types.ModuleType):
+        return f"a module ({value.__name__})"
+    return f"a {type(value).__name__} value"
+
+
+def _looks_asgi(value: object) -> bool:
+    """ASGI 3: an async callable taking (scope, receive, send)."""
+    if isinstance(value, type) or isinstance(value, types.ModuleType):
+        return False
+    if not callable(value):
+        return False
+    target = value if inspect.isfunction(value) or inspect.ismethod(value) else getattr(value, "__call__", None)
+    if target is None:
+        return False
+    if not inspect.iscoroutinefunction(target):
+        return False
+    try:
+        params = [
+            p for p in inspect.signature(target).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
+        ]
+        variadic = any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(target).parameters.values())
+    except (TypeError, ValueError):
+        return True  # Cannot inspect: let the server try it.
+    return len(params) == 3 or (variadic and len(params) <= 3)
+
+
+def _wsgi_like(value: object) -> bool:
+    return type(value).__name__ in {"Flask", "Bottle"} or (
+        callable(value) and not _looks_asgi(value) and _param_count(value) == 2
+    )
+
+
+def _param_count(value: object) -> int:
+    try:
+        return len(inspect.signature(value).parameters)
+    except (TypeError, ValueError):
+        return -1
+
+
+def _load(source: str, entry: str, status: Status):
+    """The application object, or None after reporting why not."""
+    linecache.cache[FILE_NAME] = (len(source), None, source.splitlines(True), FILE_NAME)
+    try:
+        code = compile(source, FILE_NAME, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        status.send("error", kind="syntax", message=_syntax_message(exc))
+        return None
+    except ValueError as exc:  # e.g. source with NUL bytes
+        status.send("error", kind="syntax", message=f"{FILE_NAME}: {exc}")
+        return None
+    module = types.ModuleType(MODULE_NAME)
+    module.__file__ = FILE_NAME
+    sys.modules[MODULE_NAME] = module
+    try:
+        exec(code, module.__dict__)
+    except SystemExit as exc:
+        status.send("error", kind="exit", message=f"the file called exit({exc.code!r}) while being loaded, so the server never started")
+        return None
+    except BaseException as exc:  # noqa: BLE001 - any failure at import is the learner's to see
+        status.send("error", kind="import", message=_traceback_tail(exc))
+        return None
+    if not hasattr(module, entry):
+        found = [name for name, value in vars(module).items() if not name.startswith("_") and _looks_asgi(value)]
+        if found:
+            names = ", ".join(f"`{name}`" for name in found)
+            message = f"no `{entry}` found; found {names}: the exercise needs the application to be called `{entry}`"
+        else:
+            message = f"no `{entry}` found: define the application at module level, e.g. `{entry} = FastAPI()`"
+        status.send("error", kind="no_app", message=message)
+        return None
+    app = getattr(module, entry)
+    if not _looks_asgi(app):
+        what = _describe(app)
+        extra = " It looks like a WSGI application; the exercise needs an ASGI one such as FastAPI()." if _wsgi_like(app) else ""
+        status.send(
+            "error",
+            kind="not_asgi",
+            message=f"`{entry}` is {what}, not an ASGI application (an async callable taking scope, receive and send).{extra}",
+        )
+        return None
+    return app
+
+
+def _serve(app: object, listen_fd: int, status: Status) -> int:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets=sockets)
+            if not self.should_exit:
+                status.send("ready")
+
+    config = uvicorn.Config(
+        app,
+        fd=listen_fd,
+        lifespan="auto",
+        log_level="warning",
+        access_log=False,
+        loop="asyncio",
+        http="h11",
+        ws="none",
+        interface="asgi3",
+        proxy_headers=False,
+        server_header=False,
+        date_header=False,
+        timeout_graceful_shutdown=1,
+    )
+    server = Server(config)
+    server.run()
+    if not server.started:
+        status.send(
+            "error",
+            kind="crash",
+            message="the server stopped during start-up: the application's lifespan start-up failed (see the error output)",
+        )
+        return 3
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--listen-fd", type=int, required=True)
+    parser.add_argument("--status-fd", type=int, required=True)
+    parser.add_argument("--entry", default="app")
+    args = parser.parse_args()
+    status = Status(args.status_fd)
+    _preimport()
+    status.send("waiting")
+    source = _read_source()
+    app = _load(source, args.entry, status)
+    if app is None:
+        return 2
+    status.send("loaded")
+    return _serve(app, args.listen_fd, status)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

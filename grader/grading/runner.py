@@ -1,0 +1,221 @@
+"""Grading a submission: load it in a sandbox, send every case, score the answers.
+
+Two steps, kept apart so that sandboxes can be started ahead of time:
+``Sandbox.start`` (in ``sandbox.py``) and ``grade_in_sandbox`` here.
+``grade_source`` does both and always returns a report: a failure of the grader
+itself becomes an ``infra`` error instead of an exception or a lost result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from typing import Any
+
+import httpx
+
+from grader.grading.cases import ConcreteCase, expand_cases
+from grader.grading.compare import first_difference, json_type
+from grader.grading.report import CaseResult, GradingError, HttpExchange, Report
+from grader.grading.sandbox import (
+    Sandbox,
+    SandboxConfig,
+    SandboxError,
+    SandboxUnavailable,
+    started_sandbox,
+)
+from grader.grading.spec import ExerciseSpec, Limits
+
+log = logging.getLogger(__name__)
+
+SHOWN_BODY_CHARS = 2000
+ERROR_OUTPUT_LINES = 12
+
+
+def new_seed() -> int:
+    """A fresh seed for the random cases."""
+    return secrets.randbits(31)
+
+
+def grade_source(
+    spec: ExerciseSpec, source: str, *, seed: int | None = None, config: SandboxConfig
+) -> Report:
+    """Grade ``source`` against ``spec`` in a fresh sandbox.
+
+    Raises ``SandboxUnavailable`` only when this machine cannot run sandboxes at
+    all; every other failure ends up in the report.
+    """
+    report = Report(
+        exercise=spec.slug,
+        spec_hash=spec.spec_hash,
+        seed=new_seed() if seed is None else seed,
+        max_score=spec.max_score,
+    )
+    started = time.monotonic()
+    sandbox: Sandbox | None = None
+    try:
+        with started_sandbox(config, spec.limits, spec.entry_point) as sandbox:
+            grade_in_sandbox(sandbox, spec, source, report)
+    except SandboxUnavailable:
+        raise
+    except SandboxError as exc:
+        report.error = GradingError("infra", f"the grader could not run the submission: {exc}")
+    except Exception as exc:  # noqa: BLE001 - last resort: a grader bug must still produce a report
+        log.exception("grading failed")
+        report.error = GradingError("infra", f"internal grader error: {type(exc).__name__}: {exc}")
+    if sandbox is not None:
+        report.stdout = sandbox.stdout.text()
+        report.stderr = sandbox.stderr.text()
+        report.limits_not_applied = list(sandbox.limits_not_applied)
+        if report.error is not None and report.error.kind in ("crash", "exit", "import"):
+            report.error = _with_error_output(report.error, report.stderr)
+    report.execution_time = time.monotonic() - started
+    return report.finish()
+
+
+def _with_error_output(error: GradingError, stderr: str) -> GradingError:
+    tail = [line for line in stderr.strip().splitlines() if line.strip()][-ERROR_OUTPUT_LINES:]
+    if not tail or error.kind == "import":
+        return error
+    return GradingError(error.kind, error.message + "\n\nLast lines of the error output:\n" + "\n".join(tail))
+
+
+def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: Report) -> None:
+    """Load ``source`` into a started sandbox and fill ``report`` with the case results."""
+    loaded = sandbox.load(source)
+    if not loaded.ready:
+        report.error = GradingError(loaded.kind or "crash", loaded.message)  # type: ignore[arg-type]
+        return
+    deadline = time.monotonic() + spec.limits.total_seconds
+    transport = httpx.HTTPTransport(uds=str(sandbox.socket_path), retries=0)
+    with httpx.Client(transport=transport, base_url="http://submission") as client:
+        for case in expand_cases(spec, report.seed):
+            if time.monotonic() > deadline:
+                report.tests.append(_unanswered(case, f"not sent: the grading ran past its {spec.limits.total_seconds:g} s limit"))
+                continue
+            if not sandbox.alive():
+                report.tests.append(_unanswered(case, f"not sent: {sandbox.describe_exit()}"))
+                continue
+            report.tests.append(run_case(client, case, spec.limits, sandbox))
+
+
+def _request_exchange(case: ConcreteCase) -> HttpExchange:
+    body = None if case.body is None else _shown(case.body.decode("utf-8", errors="replace"))
+    return HttpExchange(method=case.method, path=case.path, body=body, headers=dict(case.headers))
+
+
+def _expected_exchange(case: ConcreteCase) -> HttpExchange:
+    body = json.dumps(case.expected_body, ensure_ascii=False) if case.checks_body else None
+    return HttpExchange(status=case.expected_status, body=None if body is None else _shown(body))
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= SHOWN_BODY_CHARS else text[:SHOWN_BODY_CHARS] + f"… [{len(text):,} characters in all]"
+
+
+def _unanswered(case: ConcreteCase, problem: str) -> CaseResult:
+    return CaseResult(
+        name=case.name, description=case.description, score=0.0, max_score=case.points, status="failed",
+        request=_request_exchange(case), expected=_expected_exchange(case), received=HttpExchange(),
+        problem=problem, hint=case.hint or None,
+    )
+
+
+def _read_capped(response: httpx.Response, cap: int, deadline: float) -> tuple[bytes, bool]:
+    body = bytearray()
+    for chunk in response.iter_raw():
+        body += chunk
+        if len(body) > cap:
+            return bytes(body[:cap]), True
+        if time.monotonic() > deadline:
+            raise httpx.ReadTimeout("response took too long")
+    return bytes(body), False
+
+
+def run_case(client: httpx.Client, case: ConcreteCase, limits: Limits, sandbox: Sandbox) -> CaseResult:
+    """Send one case's request and judge the response."""
+    headers = {"accept-encoding": "identity", **case.headers}
+    deadline = time.monotonic() + limits.request_seconds
+    try:
+        with client.stream(
+            case.method, case.path, content=case.body, headers=headers, timeout=limits.request_seconds
+        ) as response:
+            raw, truncated = _read_capped(response, limits.response_bytes, deadline)
+            status = response.status_code
+            encoding = response.headers.get("content-encoding", "identity").lower()
+    except httpx.TimeoutException:
+        return _unanswered(
+            case,
+            f"no complete answer within {limits.request_seconds:g} s: does the endpoint loop, sleep or wait for something?",
+        )
+    except httpx.HTTPError as exc:
+        why = sandbox.describe_exit() if not sandbox.alive() else f"the connection failed ({type(exc).__name__})"
+        return _unanswered(case, f"no answer: {why}")
+
+    text = raw.decode("utf-8", errors="replace")
+    received = HttpExchange(status=status, body=_shown(text), truncated=truncated)
+    problem, diff = _judge(case, status, raw, truncated, encoding, limits)
+    passed = problem is None
+    return CaseResult(
+        name=case.name, description=case.description,
+        score=case.points if passed else 0.0, max_score=case.points,
+        status="passed" if passed else "failed",
+        request=_request_exchange(case), expected=_expected_exchange(case), received=received,
+        diff=diff, problem=problem, hint=None if passed else (case.hint or None),
+    )
+
+
+def _judge(
+    case: ConcreteCase, status: int, raw: bytes, truncated: bool, encoding: str, limits: Limits
+) -> tuple[str | None, str | None]:
+    """(problem, diff): both None when the response is right."""
+    if status != case.expected_status:
+        return _status_problem(case, status), None
+    if not case.checks_body:
+        return None, None
+    if truncated:
+        return f"the response body is larger than {limits.response_bytes // 1024} KB, far more than expected", None
+    if encoding != "identity":
+        return f"the response is compressed ({encoding}) although the grader asked for plain JSON", None
+    try:
+        received: Any = json.loads(raw)
+    except ValueError:
+        return "the response body is not valid JSON: return a dict (or a JSONResponse) from the endpoint", None
+    difference = first_difference(case.expected_body, received)
+    if difference is None:
+        return None, None
+    return "the response body differs from the expected one", _diff_text(case.expected_body, received, difference)
+
+
+def _diff_text(expected: Any, received: Any, difference: str) -> str:
+    lines = [difference]
+    if isinstance(expected, dict) and isinstance(received, dict):
+        missing = sorted(set(expected) - set(received))
+        extra = sorted(set(received) - set(expected))
+        if missing:
+            lines.append("missing keys: " + ", ".join(json.dumps(k, ensure_ascii=False) for k in missing))
+        if extra:
+            lines.append("unexpected keys: " + ", ".join(json.dumps(k, ensure_ascii=False) for k in extra))
+    elif json_type(expected) != json_type(received):
+        lines.append(f"the body should be a JSON {json_type(expected)}, not a {json_type(received)}")
+    return "\n".join(lines)
+
+
+def _status_problem(case: ConcreteCase, status: int) -> str:
+    wanted = case.expected_status
+    base = f"expected status {wanted}, received {status}"
+    if status == 404:
+        return f"{base}: nothing answers at {case.path}; check the path in the route decorator"
+    if status == 405 and wanted != 405:
+        return f"{base}: {case.path} exists but does not accept {case.method}; register it with @app.{case.method.lower()}"
+    if status >= 500:
+        return f"{base}: the endpoint raised an exception; the error output below shows where"
+    if wanted == 422 and 200 <= status < 300:
+        return f"{base}: the endpoint accepted a body it should refuse; declare the parameter as a dict so FastAPI validates it"
+    if wanted == 405:
+        return f"{base}: {case.method} {case.path} should not be allowed"
+    if status == 422 and 200 <= wanted < 300:
+        return f"{base}: the request was refused as invalid; check the type of the endpoint's parameter"
+    return base
