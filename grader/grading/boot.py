@@ -73,7 +73,9 @@ def _syntax_message(exc: SyntaxError) -> str:
 
 
 def _traceback_tail(exc: BaseException) -> str:
-    lines = traceback.format_exception(exc)
+    # Skip the boot script's own frame: the learner's traceback starts in their file.
+    tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
+    lines = traceback.format_exception(type(exc), exc, tb)
     text = "".join(lines).rstrip().splitlines()
     return "\n".join(text[-TRACEBACK_LINES:])
 

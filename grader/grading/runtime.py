@@ -93,7 +93,7 @@ def build(requirements: Path, parent: Path | None = None) -> LearnerRuntime:
         subprocess.run(
             [
                 sys.executable, "-m", "pip", "--python", str(staging / "bin" / "python3"),
-                "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+                "install", "--quiet", "--disable-pip-version-check", "--no-compile", "--no-deps",
                 "-r", str(requirements),
             ],
             check=True,
