@@ -1,0 +1,357 @@
+"""Loading ``exercises/`` and ``quizzes/`` into the tables.
+
+Exercises are read with the grading core's own loader. A quiz lives in
+``quizzes/<slug>/quiz.toml`` and is validated by ``QuizFile`` below.
+
+``sync_content`` is idempotent: running it twice changes nothing the second
+time. Rows are matched by stable keys (an exercise's or quiz's slug, a
+question's ``key``, a choice's label), so editing a file updates rows in place
+and the attempts and submissions pointing at them survive. Something removed
+from a file is deleted only when nothing refers to it; otherwise it is marked
+inactive and disappears from learners' pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlmodel import Session, select
+
+from grader.grading.spec import ExerciseSpec, SpecError, load_exercises
+from grader.models import AttemptAnswer, Choice, Exercise, Question, Quiz, utcnow
+
+QUIZ_FILE = "quiz.toml"
+CHOICE_LABELS = ("A", "B", "C", "D")
+
+
+class ContentError(ValueError):
+    """A content file is missing, malformed or inconsistent; the message names the file."""
+
+
+# --- the quiz file ----------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChoiceFile(_Strict):
+    """One option; its label is its stable key."""
+
+    label: str = Field(pattern=r"^[A-D]$")
+    text: str = Field(min_length=1)
+
+
+class QuestionFile(_Strict):
+    """A question with four options, the label of the right one, and a hint shown after answering."""
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Stable name; keep it when editing the text.")
+    prompt: str = Field(min_length=1)
+    hint: str = Field(min_length=1)
+    answer: str = Field(pattern=r"^[A-D]$")
+    choices: list[ChoiceFile] = Field(min_length=2, max_length=4)
+
+    @model_validator(mode="after")
+    def _answer_is_a_choice(self) -> "QuestionFile":
+        labels = [choice.label for choice in self.choices]
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"question {self.key!r}: choice labels repeat: {labels}")
+        if self.answer not in labels:
+            raise ValueError(f"question {self.key!r}: answer {self.answer!r} is not one of {labels}")
+        return self
+
+
+class ExecutionTable(_Strict):
+    """The step-by-step table of a request–response cycle; each row has a value per column."""
+
+    columns: list[str] = Field(min_length=1)
+    rows: list[dict[str, str | int]] = Field(min_length=1)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _rows_fill_columns(self) -> "ExecutionTable":
+        for number, row in enumerate(self.rows, start=1):
+            if sorted(row) != sorted(self.columns):
+                raise ValueError(f"execution table row {number} must have exactly the columns {self.columns}")
+        return self
+
+
+class TrackedVariable(_Strict):
+    """A variable's value (as Python would print it) at each moment of the tracker."""
+
+    name: str = Field(min_length=1)
+    values: list[str]
+
+
+class VariableTracker(_Strict):
+    """How variables change across the cycle: one column per moment."""
+
+    moments: list[str] = Field(min_length=1)
+    variables: list[TrackedVariable] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_value_per_moment(self) -> "VariableTracker":
+        for variable in self.variables:
+            if len(variable.values) != len(self.moments):
+                raise ValueError(
+                    f"variable {variable.name!r} has {len(variable.values)} values for {len(self.moments)} moments"
+                )
+        return self
+
+
+class Visuals(_Strict):
+    """What the questions point at: the sample code, the execution table, the variable tracker."""
+
+    code: str = ""
+    code_caption: str = ""
+    execution_table: ExecutionTable
+    variable_tracker: VariableTracker
+
+
+class QuizFile(_Strict):
+    """A quiz as written in ``quizzes/<slug>/quiz.toml``."""
+
+    title: str = Field(min_length=1)
+    intro: str = ""
+    visuals: Visuals
+    questions: list[QuestionFile] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> "QuizFile":
+        keys = [question.key for question in self.questions]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise ValueError(f"question keys must be unique; repeated: {', '.join(repeated)}")
+        return self
+
+
+@dataclass(frozen=True)
+class LoadedQuiz:
+    """A validated quiz file with its slug (the folder name) and a hash of its content."""
+
+    slug: str
+    quiz: QuizFile
+    content_hash: str
+
+
+def load_quiz(folder: Path) -> LoadedQuiz:
+    """Read and validate ``folder/quiz.toml``; the slug is the folder's name."""
+    path = folder / QUIZ_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ContentError(f"{path}: no such file") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ContentError(f"{path}: {exc}") from exc
+    try:
+        quiz = QuizFile.model_validate(data)
+    except ValidationError as exc:
+        raise ContentError(f"{path}: {exc}") from exc
+    canonical = json.dumps(quiz.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return LoadedQuiz(slug=folder.name, quiz=quiz, content_hash=hashlib.sha256(canonical.encode()).hexdigest()[:16])
+
+
+def load_quizzes(root: Path) -> dict[str, LoadedQuiz]:
+    """Every quiz below ``root``, by slug, in name order."""
+    if not root.is_dir():
+        raise ContentError(f"{root}: not a directory")
+    folders = sorted(p for p in root.iterdir() if (p / QUIZ_FILE).is_file())
+    return {folder.name: load_quiz(folder) for folder in folders}
+
+
+# --- syncing ------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncSummary:
+    """What a sync did, as ``kind slug`` entries (e.g. ``quiz message-cycle``)."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Whether any row was written."""
+        return bool(self.created or self.updated or self.retired)
+
+    def __str__(self) -> str:
+        parts = [
+            f"{label}: {', '.join(items)}"
+            for label, items in (
+                ("created", self.created),
+                ("updated", self.updated),
+                ("retired", self.retired),
+                ("unchanged", self.unchanged),
+            )
+            if items
+        ]
+        return "; ".join(parts) or "nothing to sync"
+
+
+def sync_content(session: Session, exercises_dir: Path, quizzes_dir: Path) -> SyncSummary:
+    """Bring the exercise and quiz tables in line with the files; commits once, or not at all."""
+    try:
+        exercises = load_exercises(exercises_dir)
+    except SpecError as exc:
+        raise ContentError(str(exc)) from exc
+    quizzes = load_quizzes(quizzes_dir) if quizzes_dir.exists() else {}
+    summary = SyncSummary()
+    try:
+        _sync_exercises(session, exercises, summary)
+        _sync_quizzes(session, quizzes, summary)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return summary
+
+
+def exercise_fields(spec: ExerciseSpec) -> dict[str, Any]:
+    """The column values of an exercise row built from its definition."""
+    return {
+        "title": spec.title,
+        "summary": spec.summary,
+        "instructions": spec.instructions,
+        "spec": spec.model_dump(mode="json", by_alias=True),
+        "spec_hash": spec.spec_hash,
+        "max_score": spec.max_score,
+        "active": True,
+    }
+
+
+def _apply(row: Any, values: dict[str, Any]) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+def _sync_exercises(session: Session, specs: dict[str, ExerciseSpec], summary: SyncSummary) -> None:
+    rows = {row.slug: row for row in session.exec(select(Exercise))}
+    for slug, spec in specs.items():
+        label = f"exercise {slug}"
+        row = rows.get(slug)
+        if row is None:
+            session.add(Exercise(slug=slug, **exercise_fields(spec)))
+            summary.created.append(label)
+        elif _apply(row, exercise_fields(spec)):
+            row.updated_at = utcnow()
+            session.add(row)
+            summary.updated.append(label)
+        else:
+            summary.unchanged.append(label)
+    for slug, row in rows.items():
+        if slug not in specs and row.active:
+            row.active = False
+            row.updated_at = utcnow()
+            session.add(row)
+            summary.retired.append(f"exercise {slug}")
+
+
+def _sync_quizzes(session: Session, loaded: dict[str, LoadedQuiz], summary: SyncSummary) -> None:
+    rows = {row.slug: row for row in session.exec(select(Quiz))}
+    for slug, item in loaded.items():
+        label = f"quiz {slug}"
+        values = {
+            "title": item.quiz.title,
+            "intro": item.quiz.intro,
+            "visuals": item.quiz.visuals.model_dump(mode="json"),
+            "content_hash": item.content_hash,
+            "active": True,
+        }
+        quiz = rows.get(slug)
+        if quiz is None:
+            quiz = Quiz(slug=slug, **values)
+            session.add(quiz)
+            session.flush()
+            _sync_questions(session, quiz, item.quiz.questions)
+            summary.created.append(label)
+            continue
+        changed = _apply(quiz, values)
+        changed = _sync_questions(session, quiz, item.quiz.questions) or changed
+        if changed:
+            quiz.updated_at = utcnow()
+            session.add(quiz)
+            summary.updated.append(label)
+        else:
+            summary.unchanged.append(label)
+    for slug, quiz in rows.items():
+        if slug not in loaded and quiz.active:
+            quiz.active = False
+            quiz.updated_at = utcnow()
+            session.add(quiz)
+            summary.retired.append(f"quiz {slug}")
+
+
+def _sync_questions(session: Session, quiz: Quiz, questions: list[QuestionFile]) -> bool:
+    rows = {row.key: row for row in session.exec(select(Question).where(Question.quiz_id == quiz.id))}
+    changed = False
+    for position, spec in enumerate(questions, start=1):
+        values = {"position": position, "prompt": spec.prompt, "hint": spec.hint, "active": True}
+        question = rows.get(spec.key)
+        if question is None:
+            question = Question(quiz_id=quiz.id, key=spec.key, **values)
+            session.add(question)
+            session.flush()
+            changed = True
+        elif _apply(question, values):
+            session.add(question)
+            changed = True
+        changed = _sync_choices(session, question, spec) or changed
+    wanted = {spec.key for spec in questions}
+    for key, question in rows.items():
+        if key not in wanted:
+            changed = _retire(session, question, AttemptAnswer.question_id) or changed
+    return changed
+
+
+def _sync_choices(session: Session, question: Question, spec: QuestionFile) -> bool:
+    rows = {row.label: row for row in session.exec(select(Choice).where(Choice.question_id == question.id))}
+    changed = False
+    for position, choice_spec in enumerate(spec.choices, start=1):
+        values = {
+            "position": position,
+            "text": choice_spec.text,
+            "is_correct": choice_spec.label == spec.answer,
+            "active": True,
+        }
+        choice = rows.get(choice_spec.label)
+        if choice is None:
+            session.add(Choice(question_id=question.id, label=choice_spec.label, **values))
+            changed = True
+        elif _apply(choice, values):
+            session.add(choice)
+            changed = True
+    wanted = {choice.label for choice in spec.choices}
+    for label, choice in rows.items():
+        if label not in wanted:
+            changed = _retire(session, choice, AttemptAnswer.choice_id) or changed
+    return changed
+
+
+def _retire(session: Session, row: Question | Choice, reference: Any) -> bool:
+    """Delete a row nothing refers to; keep a referenced one, inactive. Whether anything changed."""
+    referenced = session.exec(select(AttemptAnswer.id).where(reference == row.id).limit(1)).first()
+    if referenced is not None:
+        if not row.active:
+            return False
+        row.active = False
+        session.add(row)
+        return True
+    if isinstance(row, Question):
+        for choice in session.exec(select(Choice).where(Choice.question_id == row.id)):
+            session.delete(choice)
+        # The rows have no ORM relationship, so flush the choices before their question.
+        session.flush()
+    session.delete(row)
+    return True

@@ -1,0 +1,59 @@
+"""Errors the services raise. Only the web layer turns them into HTTP responses.
+
+    ServiceError                 base class; ``message`` is fit to show a user
+    ├── NotFound                 no such thing, or not one the caller may see
+    ├── PermissionDenied         the caller is known but may not do this
+    ├── AuthenticationFailed     wrong e-mail or password, or a bad/expired token
+    ├── InvalidInput             a value is wrong; ``field`` names it when one is to blame
+    │   └── AlreadyExists        a unique value (an e-mail) is taken
+    ├── RateLimited              too soon; ``retry_after`` seconds until allowed
+    └── AttemptLimitReached      no quiz attempts left
+
+Every service that raises one of these has stored nothing.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base of every domain error; ``message`` is meant for the person who caused it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ServiceError):
+    """The thing does not exist, or the caller may not know that it does."""
+
+
+class PermissionDenied(ServiceError):
+    """The caller is signed in but may not do this."""
+
+
+class AuthenticationFailed(ServiceError):
+    """Credentials or token did not identify anyone."""
+
+
+class InvalidInput(ServiceError):
+    """Input was refused; ``field`` names the form field at fault, if one is."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class AlreadyExists(InvalidInput):
+    """A value that must be unique is already taken."""
+
+
+class RateLimited(ServiceError):
+    """Too soon after the previous action; ``retry_after`` is whole seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AttemptLimitReached(ServiceError):
+    """Every allowed attempt has been used."""

@@ -1,0 +1,230 @@
+"""Exercises as learners see them, and the solutions they hand in.
+
+An upload is checked in full before anything is stored; once stored, its id is
+sent to the grading queue. If sending fails the row stays ``queued`` and the
+worker's periodic sweep sends it again, so the database stays the source of truth.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath, PureWindowsPath
+
+from sqlmodel import Session, col, func, select
+
+from grader.config import Settings, get_settings
+from grader.grading.spec import ExerciseSpec
+from grader.grading.submission import SubmissionRejected, decode_submission
+from grader.models import Exercise, Submission, User, utcnow
+from grader.services.errors import InvalidInput, NotFound, RateLimited
+
+log = logging.getLogger(__name__)
+
+ALLOWED_SUFFIXES = (".py",)
+PASTED_FILENAME = "solution.py"
+
+Enqueue = Callable[[int], None]
+"""Sends a submission id to the grading queue."""
+
+
+def _default_enqueue(submission_id: int) -> None:
+    from grader.jobs import enqueue_grading
+
+    enqueue_grading(submission_id)
+
+
+# --- exercises ------------------------------------------------------------------------
+
+
+def list_exercises(*, session: Session) -> list[Exercise]:
+    """The exercises learners can work on, by title."""
+    return list(session.exec(select(Exercise).where(Exercise.active).order_by(Exercise.title, Exercise.id)))
+
+
+def get_exercise(*, session: Session, slug: str) -> Exercise:
+    """The active exercise with this slug, or ``NotFound``."""
+    exercise = session.exec(select(Exercise).where(Exercise.slug == slug, Exercise.active)).first()
+    if exercise is None:
+        raise NotFound(f"There is no exercise called {slug!r}.")
+    return exercise
+
+
+def exercise_spec(exercise: Exercise) -> ExerciseSpec:
+    """The validated definition stored with the exercise row."""
+    return ExerciseSpec.model_validate(exercise.spec)
+
+
+# --- submitting -----------------------------------------------------------------------
+
+
+def seconds_until_next(*, session: Session, user: User, settings: Settings | None = None, now: datetime | None = None) -> int:
+    """Whole seconds before ``user`` may start another grading (0 when allowed now)."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    last = session.exec(
+        select(Submission.created_at)
+        .where(Submission.user_id == user.id, Submission.counts_toward_limit)
+        .order_by(col(Submission.created_at).desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return 0
+    remaining = (last + timedelta(seconds=settings.submission_interval_seconds) - now).total_seconds()
+    return max(0, math.ceil(remaining))
+
+
+def clean_filename(filename: str | None) -> str:
+    """The file's base name, checked for an allowed extension (``InvalidInput`` otherwise)."""
+    name = (filename or "").strip()
+    # Browsers on Windows may send a full path; keep only the last part either way.
+    name = PureWindowsPath(PurePosixPath(name).name).name
+    if not name:
+        raise InvalidInput("Choose a .py file to upload, or paste your code.", field="file")
+    if not name.lower().endswith(ALLOWED_SUFFIXES):
+        raise InvalidInput(
+            f"{name!r} is not a Python file; upload a file ending in {', '.join(ALLOWED_SUFFIXES)}.",
+            field="file",
+        )
+    return name[:255]
+
+
+def create(
+    *,
+    session: Session,
+    user: User,
+    exercise_slug: str,
+    filename: str | None,
+    data: bytes,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    enqueue: Enqueue | None = None,
+) -> Submission:
+    """Store an uploaded solution and queue its grading; on any error nothing is stored."""
+    settings = settings or get_settings()
+    now = now or utcnow()
+    exercise = get_exercise(session=session, slug=exercise_slug)
+    name = clean_filename(filename)
+    try:
+        source = decode_submission(data, max_bytes=settings.max_upload_bytes)
+    except SubmissionRejected as exc:
+        raise InvalidInput(_sentence(str(exc)), field="file") from exc
+    wait = seconds_until_next(session=session, user=user, settings=settings, now=now)
+    if wait > 0:
+        raise RateLimited(f"You can submit again in {wait} seconds.", retry_after=wait)
+    submission = Submission(
+        user_id=user.id,
+        exercise_id=exercise.id,
+        filename=name,
+        source=source,
+        status="queued",
+        max_score=exercise.max_score,
+        seed=secrets.randbelow(2**31),
+        created_at=now,
+        enqueued_at=now,
+    )
+    session.add(submission)
+    session.commit()
+    session.refresh(submission)
+    _send(submission.id, enqueue)
+    return submission
+
+
+def _send(submission_id: int, enqueue: Enqueue | None) -> None:
+    try:
+        (enqueue or _default_enqueue)(submission_id)
+    except Exception:
+        # The row is stored and queued; the worker's sweep will send it again.
+        log.exception("could not enqueue submission %s; the sweep will retry", submission_id)
+
+
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def get(*, session: Session, submission_id: int) -> Submission:
+    """The submission with this id, or ``NotFound``."""
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound("No such submission.")
+    return submission
+
+
+def get_for_user(*, session: Session, submission_id: int, user: User) -> Submission:
+    """The submission if ``user`` wrote it or is an instructor; ``NotFound`` otherwise."""
+    submission = session.get(Submission, submission_id)
+    if submission is None or (user.role != "instructor" and submission.user_id != user.id):
+        # Someone else's submission is reported as missing, so ids reveal nothing.
+        raise NotFound("No such submission.")
+    return submission
+
+
+def queue_position(*, session: Session, submission: Submission) -> int | None:
+    """1 for the next to be graded; None when the submission is not waiting."""
+    if submission.status != "queued":
+        return None
+    ahead = session.exec(
+        select(func.count()).select_from(Submission).where(
+            Submission.status == "queued", col(Submission.id) < submission.id
+        )
+    ).one()
+    return ahead + 1
+
+
+@dataclass(frozen=True)
+class SubmissionListItem:
+    """A submission in a learner's history; ``is_best`` marks the best graded one per exercise."""
+
+    submission: Submission
+    exercise_slug: str
+    exercise_title: str
+    is_best: bool
+
+
+def list_for_user(*, session: Session, user: User, exercise_slug: str | None = None) -> list[SubmissionListItem]:
+    """``user``'s submissions, newest first, with the best per exercise marked."""
+    query = (
+        select(Submission, Exercise)
+        .join(Exercise, Exercise.id == Submission.exercise_id)
+        .where(Submission.user_id == user.id)
+        .order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
+    )
+    if exercise_slug is not None:
+        query = query.where(Exercise.slug == exercise_slug)
+    rows = list(session.exec(query))
+    best = best_ids([submission for submission, _ in rows])
+    return [
+        SubmissionListItem(
+            submission=submission,
+            exercise_slug=exercise.slug,
+            exercise_title=exercise.title,
+            is_best=submission.id in best,
+        )
+        for submission, exercise in rows
+    ]
+
+
+def best_ids(submissions: list[Submission]) -> set[int]:
+    """Ids of the best graded submission per exercise (the earliest of equal scores)."""
+    best: dict[int, Submission] = {}
+    for submission in submissions:
+        if submission.status != "graded" or submission.score is None:
+            continue
+        current = best.get(submission.exercise_id)
+        if current is None or _better(submission, current):
+            best[submission.exercise_id] = submission
+    return {submission.id for submission in best.values()}
+
+
+def _better(candidate: Submission, current: Submission) -> bool:
+    if candidate.score != current.score:
+        return candidate.score > current.score
+    return (candidate.created_at, candidate.id) < (current.created_at, current.id)

@@ -1,0 +1,238 @@
+"""Accounts: creation, sign-in, sign-up with the course's join code, CSV import."""
+
+from __future__ import annotations
+
+import csv
+import hmac
+import io
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import ValidationError
+from sqlmodel import Session, func, select
+
+from grader.config import Settings, get_settings
+from grader.models import ROLES, User, UserCreate
+from grader.services.errors import (
+    AlreadyExists,
+    AuthenticationFailed,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+
+_hasher = PasswordHasher()
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+MIN_PASSWORD_LENGTH = 8
+
+
+def normalize_email(email: str) -> str:
+    """The e-mail as stored: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def generate_password() -> str:
+    """A random password for an account created on someone's behalf."""
+    return secrets.token_urlsafe(12)
+
+
+def _validated(data: UserCreate | dict) -> UserCreate:
+    try:
+        return UserCreate.model_validate(data if isinstance(data, dict) else data.model_dump())
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else None
+        raise InvalidInput(_explain(field, error["msg"]), field=field) from exc
+
+
+def _explain(field: str | None, message: str) -> str:
+    if field == "email":
+        return "Enter a valid e-mail address."
+    if field == "password":
+        return f"The password needs at least {MIN_PASSWORD_LENGTH} characters."
+    if field == "display_name":
+        return "Enter a name (up to 120 characters)."
+    if field == "role":
+        return f"The role must be one of: {', '.join(ROLES)}."
+    return message
+
+
+def create(*, session: Session, data: UserCreate | dict) -> User:
+    """Create an account; ``AlreadyExists`` if the e-mail is taken."""
+    valid = _validated(data)
+    email = normalize_email(valid.email)
+    if get_by_email(session=session, email=email) is not None:
+        raise AlreadyExists("An account with this e-mail already exists.", field="email")
+    user = User(
+        email=email,
+        display_name=valid.display_name.strip(),
+        role=valid.role,
+        password_hash=hash_password(valid.password),
+    )
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def sign_up(*, session: Session, data: UserCreate | dict, join_code: str, settings: Settings | None = None) -> User:
+    """Create a learner account for someone holding the course's join code."""
+    settings = settings or get_settings()
+    if not settings.join_code:
+        raise PermissionDenied("Sign-up is closed; ask your instructor for an account.")
+    if not hmac.compare_digest(join_code.strip().encode(), settings.join_code.encode()):
+        raise InvalidInput("That join code is not this course's.", field="join_code")
+    fields = data if isinstance(data, dict) else data.model_dump()
+    return create(session=session, data={**fields, "role": "learner"})
+
+
+def authenticate(*, session: Session, email: str, password: str) -> User:
+    """The account these credentials belong to, or ``AuthenticationFailed``."""
+    user = get_by_email(session=session, email=email)
+    if user is None:
+        # Hash anyway so that a missing account takes as long as a wrong password.
+        _hasher.hash(password)
+        raise AuthenticationFailed("Wrong e-mail or password.")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise AuthenticationFailed("Wrong e-mail or password.") from exc
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.add(user)
+        session.commit()
+        session.refresh(user)
+    return user
+
+
+def get(*, session: Session, user_id: int) -> User:
+    """The account with this id, or ``NotFound``."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such account.")
+    return user
+
+
+def get_by_email(*, session: Session, email: str) -> User | None:
+    """The account with this e-mail (any case), or None."""
+    return session.exec(select(User).where(User.email == normalize_email(email))).first()
+
+
+def list_users(*, session: Session, role: str | None = None) -> list[User]:
+    """Accounts in name order, optionally only those with ``role``."""
+    query = select(User).order_by(func.lower(User.display_name), User.id)
+    if role is not None:
+        query = query.where(User.role == role)
+    return list(session.exec(query))
+
+
+def set_password(*, session: Session, user: User, password: str) -> None:
+    """Replace the account's password (existing API tokens stop working)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(_explain("password", ""), field="password")
+    user.password_hash = hash_password(password)
+    session.add(user)
+    session.commit()
+
+
+@dataclass(frozen=True)
+class FirstInstructor:
+    """The instructor made at start-up; ``password`` is set only when it was generated."""
+
+    user: User
+    password: str | None
+
+
+def ensure_first_instructor(*, session: Session, settings: Settings | None = None) -> FirstInstructor | None:
+    """Create an instructor when there is none (from the settings, else generated)."""
+    settings = settings or get_settings()
+    exists = session.exec(select(User.id).where(User.role == "instructor")).first()
+    if exists is not None:
+        return None
+    email = settings.first_instructor_email or "instructor@example.org"
+    generated = None if settings.first_instructor_password else generate_password()
+    password = settings.first_instructor_password or generated
+    existing = get_by_email(session=session, email=email)
+    if existing is not None:
+        # Promote the account rather than failing: the operator named it as the instructor.
+        existing.role = "instructor"
+        existing.password_hash = hash_password(password)
+        session.add(existing)
+        session.commit()
+        session.refresh(existing)
+        return FirstInstructor(user=existing, password=generated)
+    user = create(
+        session=session,
+        data={"email": email, "display_name": "Instructor", "role": "instructor", "password": password},
+    )
+    return FirstInstructor(user=user, password=generated)
+
+
+@dataclass(frozen=True)
+class ImportedUser:
+    """One account made by a CSV import; ``password`` is set when it was generated."""
+
+    user: User
+    password: str | None
+
+
+CSV_COLUMNS = ("email", "display_name", "role", "password")
+
+
+def import_csv(*, session: Session, text: str) -> list[ImportedUser]:
+    """Create every account listed in CSV ``text`` (header: email, display_name[, role, password]); all or none."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [name.strip().lower() for name in reader.fieldnames or []]
+    missing = [name for name in ("email", "display_name") if name not in header]
+    if missing:
+        raise InvalidInput(f"The CSV needs a header row with: {', '.join(missing)}.", field="file")
+    unknown = [name for name in header if name not in CSV_COLUMNS]
+    if unknown:
+        raise InvalidInput(f"Unknown CSV columns: {', '.join(unknown)}.", field="file")
+    reader.fieldnames = header
+
+    pending: list[tuple[UserCreate, str | None]] = []
+    seen: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        values = {key: (value or "").strip() for key, value in row.items() if key is not None}
+        if not any(values.values()):
+            continue
+        generated = None if values.get("password") else generate_password()
+        fields = {
+            "email": values.get("email", ""),
+            "display_name": values.get("display_name", ""),
+            "role": values.get("role") or "learner",
+            "password": values.get("password") or generated,
+        }
+        try:
+            valid = _validated(fields)
+        except InvalidInput as exc:
+            raise InvalidInput(f"Line {line}: {exc.message}", field="file") from exc
+        email = normalize_email(valid.email)
+        if email in seen or get_by_email(session=session, email=email) is not None:
+            raise AlreadyExists(f"Line {line}: an account with {email} already exists.", field="file")
+        seen.add(email)
+        pending.append((valid, generated))
+
+    created: list[ImportedUser] = []
+    for valid, generated in pending:
+        user = User(
+            email=normalize_email(valid.email),
+            display_name=valid.display_name.strip(),
+            role=valid.role,
+            password_hash=hash_password(valid.password),
+        )
+        session.add(user)
+        created.append(ImportedUser(user=user, password=generated))
+    session.commit()
+    for item in created:
+        session.refresh(item.user)
+    return created
