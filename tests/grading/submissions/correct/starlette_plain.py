@@ -1,0 +1,21 @@
+"""Plain Starlette: the route takes POST only (405 otherwise) and refuses non-objects with 422."""
+
+import json
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+async def receive_message(request: Request) -> JSONResponse:
+    try:
+        msg = json.loads(await request.body())
+    except ValueError:
+        return JSONResponse({"detail": "malformed JSON"}, status_code=422)
+    if not isinstance(msg, dict):
+        return JSONResponse({"detail": "the body must be a JSON object"}, status_code=422)
+    return JSONResponse({"received": msg})
+
+
+app = Starlette(routes=[Route("/message", receive_message, methods=["POST"])])
