@@ -24,7 +24,6 @@ Exceptions:
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import fcntl
 import json
@@ -42,13 +41,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+from grader.grading import seccomp
 from grader.grading.runtime import LearnerRuntime
 from grader.grading.spec import Limits
 
 SANDBOX_RUNTIME = "/opt/runtime"
 STATUS_CAP = 256 * 1024
 PREPARE_SECONDS = 30.0
-PR_SET_NO_NEW_PRIVS = 38
 
 
 class SandboxError(Exception):
@@ -326,9 +325,6 @@ def _read_pids(path: Path) -> list[int]:
 # --- the sandbox --------------------------------------------------------------------
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
 def _rlimits(limits: Limits, own_uid: bool) -> list[tuple[int, tuple[int, int]]]:
     address_space = limits.memory_bytes + 1024 * 1024 * 1024
     values = [
@@ -346,6 +342,12 @@ def _rlimits(limits: Limits, own_uid: bool) -> list[tuple[int, tuple[int, int]]]
 
 
 def _preexec(cgroup_fds: list[int], rlimits, uid: int | None):
+    """What the child does between fork and exec: join the cgroups, set limits, drop root.
+
+    It only makes system calls (no imports, no locks), since the grader may have
+    other threads. Bubblewrap itself sets no_new_privs and drops capabilities.
+    """
+
     def run() -> None:
         for fd in cgroup_fds:
             os.write(fd, b"0")
@@ -355,7 +357,6 @@ def _preexec(cgroup_fds: list[int], rlimits, uid: int | None):
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
-        _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
     return run
 
@@ -472,11 +473,20 @@ class Sandbox:
         os.set_inheritable(status_write, True)
 
         runtime = self.config.runtime
+        passed_fds = [listen_fd, status_write]
         if self.config.unsafe_no_sandbox:
             python, boot, prefix = str(runtime.python), str(runtime.boot), []
         else:
             python, boot = f"{SANDBOX_RUNTIME}/bin/python3", f"{SANDBOX_RUNTIME}/boot.py"
-            prefix = ["bwrap", *bwrap_arguments(runtime.root, self.limits), "--"]
+            prefix = ["bwrap", *bwrap_arguments(runtime.root, self.limits)]
+            seccomp_fd = seccomp.filter_fd()
+            if seccomp_fd is None:
+                self.limits_not_applied.append("system-call filter (seccomp is described for x86-64 only)")
+            else:
+                os.set_inheritable(seccomp_fd, True)
+                passed_fds.append(seccomp_fd)
+                prefix += ["--seccomp", str(seccomp_fd)]
+            prefix.append("--")
         command = [
             *prefix, python, "-I", "-B", "-u", boot,
             "--listen-fd", str(listen_fd), "--status-fd", str(status_write), "--entry", self.entry_point,
@@ -488,7 +498,7 @@ class Sandbox:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                pass_fds=(listen_fd, status_write),
+                pass_fds=tuple(passed_fds),
                 close_fds=True,
                 start_new_session=True,
                 env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
@@ -498,7 +508,8 @@ class Sandbox:
         finally:
             for fd in cgroup_fds:
                 os.close(fd)
-            os.close(status_write)
+            for fd in passed_fds[1:]:
+                os.close(fd)
         self._spawn(_drain, self.process.stdout, self.stdout)
         self._spawn(_drain, self.process.stderr, self.stderr)
         self._spawn(self._read_status, status_read)
