@@ -1,0 +1,288 @@
+"""Quizzes for learners and their attempts.
+
+A learner's view of a quiz carries no answers and no hints: which choice is
+right is only ever read inside ``submit_attempt``. An attempt is checked in
+full (every question answered once, with one of its own choices) before it is
+stored, so a refused attempt leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from grader.config import Settings, get_settings
+from grader.models import AttemptAnswer, Choice, Question, Quiz, QuizAttempt, User, utcnow
+from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
+
+
+@dataclass(frozen=True)
+class ChoiceView:
+    """An option as a learner sees it: no hint of whether it is right."""
+
+    id: int
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class QuestionView:
+    """A question as a learner sees it before answering."""
+
+    id: int
+    key: str
+    position: int
+    prompt: str
+    choices: list[ChoiceView]
+
+
+@dataclass(frozen=True)
+class QuizView:
+    """A quiz with its visuals and questions, safe to send to a learner's browser."""
+
+    id: int
+    slug: str
+    title: str
+    intro: str
+    visuals: dict[str, Any]
+    questions: list[QuestionView]
+
+
+@dataclass(frozen=True)
+class QuestionFeedback:
+    """How one question went in an attempt; ``hint`` points at the visual that answers it."""
+
+    question_id: int
+    position: int
+    prompt: str
+    choice_id: int
+    choice_label: str
+    choice_text: str
+    correct: bool
+    hint: str
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """A stored attempt: score out of ``max_score`` and feedback per question."""
+
+    id: int
+    quiz_slug: str
+    user_id: int
+    score: int
+    max_score: int
+    created_at: datetime
+    questions: list[QuestionFeedback]
+
+
+def list_quizzes(*, session: Session) -> list[Quiz]:
+    """The quizzes learners can take, by title."""
+    return list(session.exec(select(Quiz).where(Quiz.active).order_by(Quiz.title, Quiz.id)))
+
+
+def get_quiz(*, session: Session, slug: str) -> Quiz:
+    """The active quiz with this slug, or ``NotFound``."""
+    quiz = session.exec(select(Quiz).where(Quiz.slug == slug, Quiz.active)).first()
+    if quiz is None:
+        raise NotFound(f"There is no quiz called {slug!r}.")
+    return quiz
+
+
+def _active_questions(session: Session, quiz: Quiz) -> list[Question]:
+    return list(
+        session.exec(
+            select(Question).where(Question.quiz_id == quiz.id, Question.active).order_by(Question.position)
+        )
+    )
+
+
+def _active_choices(session: Session, questions: list[Question]) -> dict[int, list[Choice]]:
+    ids = [question.id for question in questions]
+    by_question: dict[int, list[Choice]] = {question_id: [] for question_id in ids}
+    if not ids:
+        return by_question
+    choices = session.exec(
+        select(Choice).where(col(Choice.question_id).in_(ids), Choice.active).order_by(Choice.position)
+    )
+    for choice in choices:
+        by_question[choice.question_id].append(choice)
+    return by_question
+
+
+def get_for_learner(*, session: Session, slug: str) -> QuizView:
+    """The quiz ready to be taken: questions and options, without answers or hints."""
+    quiz = get_quiz(session=session, slug=slug)
+    questions = _active_questions(session, quiz)
+    choices = _active_choices(session, questions)
+    return QuizView(
+        id=quiz.id,
+        slug=quiz.slug,
+        title=quiz.title,
+        intro=quiz.intro,
+        visuals=quiz.visuals,
+        questions=[
+            QuestionView(
+                id=question.id,
+                key=question.key,
+                position=question.position,
+                prompt=question.prompt,
+                choices=[ChoiceView(id=c.id, label=c.label, text=c.text) for c in choices[question.id]],
+            )
+            for question in questions
+        ],
+    )
+
+
+def attempts_used(*, session: Session, user: User, quiz: Quiz) -> int:
+    """How many attempts ``user`` has made at ``quiz``."""
+    return session.exec(
+        select(func.count()).select_from(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id)
+    ).one()
+
+
+def attempts_left(*, session: Session, user: User, quiz: Quiz, settings: Settings | None = None) -> int | None:
+    """Attempts ``user`` may still make, or None when there is no limit."""
+    settings = settings or get_settings()
+    if settings.quiz_max_attempts <= 0:
+        return None
+    return max(0, settings.quiz_max_attempts - attempts_used(session=session, user=user, quiz=quiz))
+
+
+def _as_id(value: Any, what: str) -> int:
+    if isinstance(value, bool):
+        raise InvalidInput(f"{what} {value!r} is not an id.", field="answers")
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{what} {value!r} is not an id.", field="answers") from exc
+
+
+def _pairs(answers: Mapping[Any, Any] | Iterable[tuple[Any, Any]]) -> list[tuple[int, int]]:
+    items = answers.items() if isinstance(answers, Mapping) else answers
+    return [(_as_id(question, "Question"), _as_id(choice, "Choice")) for question, choice in items]
+
+
+def submit_attempt(
+    *,
+    session: Session,
+    user: User,
+    slug: str,
+    answers: Mapping[Any, Any] | Iterable[tuple[Any, Any]],
+    settings: Settings | None = None,
+) -> AttemptResult:
+    """Score and store an attempt: ``answers`` maps question id → choice id, one per question.
+
+    Pairs (rather than a mapping) may be given so that a question answered twice is caught.
+    """
+    settings = settings or get_settings()
+    quiz = get_quiz(session=session, slug=slug)
+    questions = _active_questions(session, quiz)
+    choices = _active_choices(session, questions)
+    pairs = _pairs(answers)
+
+    by_id = {question.id: question for question in questions}
+    chosen: dict[int, Choice] = {}
+    for question_id, choice_id in pairs:
+        question = by_id.get(question_id)
+        if question is None:
+            other = session.get(Question, question_id)
+            if other is not None and other.quiz_id != quiz.id:
+                raise InvalidInput(f"Question {question_id} belongs to another quiz.", field="answers")
+            raise InvalidInput(f"There is no question {question_id} in this quiz.", field="answers")
+        if question_id in chosen:
+            raise InvalidInput(f"Question {question.position} was answered more than once.", field="answers")
+        choice = next((c for c in choices[question_id] if c.id == choice_id), None)
+        if choice is None:
+            raise InvalidInput(f"Choice {choice_id} is not an option of question {question.position}.", field="answers")
+        chosen[question_id] = choice
+    missing = [question.position for question in questions if question.id not in chosen]
+    if missing:
+        listed = ", ".join(str(position) for position in missing)
+        raise InvalidInput(f"Answer every question; missing: {listed}.", field="answers")
+
+    left = attempts_left(session=session, user=user, quiz=quiz, settings=settings)
+    if left == 0:
+        raise AttemptLimitReached(f"You have used all {settings.quiz_max_attempts} attempts at this quiz.")
+
+    attempt = QuizAttempt(
+        user_id=user.id,
+        quiz_id=quiz.id,
+        score=sum(1 for choice in chosen.values() if choice.is_correct),
+        max_score=len(questions),
+        created_at=utcnow(),
+    )
+    session.add(attempt)
+    session.flush()
+    for question in questions:
+        choice = chosen[question.id]
+        session.add(
+            AttemptAnswer(attempt_id=attempt.id, question_id=question.id, choice_id=choice.id, correct=choice.is_correct)
+        )
+    session.commit()
+    return get_attempt(session=session, attempt_id=attempt.id, user=user)
+
+
+def get_attempt(*, session: Session, attempt_id: int, user: User) -> AttemptResult:
+    """An attempt with its feedback, if ``user`` made it or is an instructor; ``NotFound`` otherwise."""
+    attempt = session.get(QuizAttempt, attempt_id)
+    if attempt is None or (user.role != "instructor" and attempt.user_id != user.id):
+        raise NotFound("No such attempt.")
+    quiz = session.get(Quiz, attempt.quiz_id)
+    rows = session.exec(
+        select(AttemptAnswer, Question, Choice)
+        .join(Question, Question.id == AttemptAnswer.question_id)
+        .join(Choice, Choice.id == AttemptAnswer.choice_id)
+        .where(AttemptAnswer.attempt_id == attempt.id)
+        .order_by(Question.position)
+    )
+    return AttemptResult(
+        id=attempt.id,
+        quiz_slug=quiz.slug,
+        user_id=attempt.user_id,
+        score=attempt.score,
+        max_score=attempt.max_score,
+        created_at=attempt.created_at,
+        questions=[
+            QuestionFeedback(
+                question_id=question.id,
+                position=question.position,
+                prompt=question.prompt,
+                choice_id=choice.id,
+                choice_label=choice.label,
+                choice_text=choice.text,
+                correct=answer.correct,
+                hint=question.hint,
+            )
+            for answer, question, choice in rows
+        ],
+    )
+
+
+def list_attempts(*, session: Session, user: User, quiz_slug: str | None = None) -> list[QuizAttempt]:
+    """``user``'s attempts, newest first, optionally at one quiz."""
+    query = (
+        select(QuizAttempt)
+        .where(QuizAttempt.user_id == user.id)
+        .order_by(col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
+    )
+    if quiz_slug is not None:
+        query = query.join(Quiz, Quiz.id == QuizAttempt.quiz_id).where(Quiz.slug == quiz_slug)
+    return list(session.exec(query))
+
+
+def counted_attempt(attempts: list[QuizAttempt], *, scoring: str) -> QuizAttempt | None:
+    """The attempt that counts: the best (earliest of equals) or the last, per ``scoring``."""
+    if not attempts:
+        return None
+    ordered = sorted(attempts, key=lambda attempt: (attempt.created_at, attempt.id))
+    if scoring == "last":
+        return ordered[-1]
+    best = ordered[0]
+    for attempt in ordered[1:]:
+        if attempt.score > best.score:
+            best = attempt
+    return best
