@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     quiz_max_attempts: int = Field(3, description="Quiz attempts a learner may make (0 for unlimited).")
     quiz_scoring: Literal["best", "last"] = Field("best", description="Which quiz attempt counts.")
     grading_lease_seconds: int = Field(120, description="A running grading not finished within this is graded again.")
+    grading_infra_retries: int = Field(
+        3, description="Times a grading that failed for the grader's own reasons is tried again (with backoff)."
+    )
     worker_threads: int = Field(2, description="Gradings the embedded worker runs at once.")
     embedded_worker: bool = Field(True, description="Run the grading worker inside 'autograder serve'.")
     sandbox_slots: int = Field(8, description="Concurrent sandboxes on this machine (one host uid each).")
