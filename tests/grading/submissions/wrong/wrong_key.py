@@ -1,0 +1,11 @@
+# Answers under "message" instead of "received".
+# fails: hello hi extra-fields every-json-type unicode empty-object long-text random-1 random-2 random-3
+# feedback: "received"
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/message")
+async def receive_message(msg: dict):
+    return {"message": msg}
