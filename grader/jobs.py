@@ -235,6 +235,7 @@ class Queue:
 
     huey: Huey
     settings: Settings
+    make_worker: Callable[[Settings], GradingWorker] = GradingWorker.from_settings
     grade: Callable = field(init=False)
     sweep: Callable = field(init=False)
     _worker: GradingWorker | None = field(default=None, init=False)
@@ -246,7 +247,7 @@ class Queue:
     def worker(self) -> GradingWorker:
         """The worker the tasks run (built on first use, so enqueuing never needs the sandbox)."""
         if self._worker is None:
-            self._worker = GradingWorker.from_settings(self.settings)
+            self._worker = self.make_worker(self.settings)
         return self._worker
 
 
