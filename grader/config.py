@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     quizzes_dir: Path = Field(PROJECT_ROOT / "quizzes", description="Quiz definitions.")
     max_upload_bytes: int = Field(64 * 1024, description="Largest accepted solution file.")
     submission_interval_seconds: int = Field(10, description="A learner may start one grading per this many seconds.")
+    session_max_age_seconds: int = Field(
+        14 * 24 * 3600, description="How long a browser stays signed in without signing in again."
+    )
+    api_token_seconds: int = Field(12 * 3600, description="Lifetime of an API bearer token.")
     quiz_max_attempts: int = Field(3, description="Quiz attempts a learner may make (0 for unlimited).")
     quiz_scoring: Literal["best", "last"] = Field("best", description="Which quiz attempt counts.")
     grading_lease_seconds: int = Field(120, description="A running grading not finished within this is graded again.")

@@ -1,0 +1,130 @@
+"""Dependencies shared by the routes: the database session, who is asking, and what they may see.
+
+Pages know the user from the signed session cookie; the API from a bearer token.
+Existence and ownership checks live here (``valid_exercise``, ``valid_submission``
+...) so that a route receives only things the caller may see, and another
+learner's submission is simply "not found".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from grader.config import Settings
+from grader.models import Exercise, Submission, User
+from grader.services import submissions, tokens, users
+from grader.services.errors import NotFound, PermissionDenied
+from grader.web.errors import LoginRequired
+
+SESSION_USER_KEY = "user_id"
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """A database session for one request; routes commit through the services."""
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+def get_app_settings(request: Request) -> Settings:
+    """The settings the application was built with."""
+    return request.app.state.settings
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+# --- pages: the session cookie ---------------------------------------------------------
+
+
+def optional_user(request: Request, session: SessionDep) -> User | None:
+    """The signed-in user, or None; also made available to templates."""
+    user_id = request.session.get(SESSION_USER_KEY)
+    if not isinstance(user_id, int):
+        return None
+    try:
+        user = users.get(session=session, user_id=user_id)
+    except NotFound:
+        # The account is gone: forget the stale cookie.
+        request.session.clear()
+        return None
+    request.state.user = user
+    return user
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+def current_user(user: OptionalUser) -> User:
+    """The signed-in user; anyone else is sent to the sign-in page."""
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def require_instructor(user: CurrentUser) -> User:
+    """The signed-in user if an instructor, else 403."""
+    if user.role != "instructor":
+        raise PermissionDenied("Only instructors can open this page.")
+    return user
+
+
+Instructor = Annotated[User, Depends(require_instructor)]
+
+
+# --- API: bearer tokens ---------------------------------------------------------------
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
+
+
+def api_user(
+    token: Annotated[str | None, Depends(oauth2_scheme)], session: SessionDep, settings: SettingsDep
+) -> User:
+    """The user a valid bearer token was issued to; 401 otherwise."""
+    if not token:
+        raise LoginRequired()
+    return tokens.authenticate(session=session, token=token, settings=settings)
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+
+
+def api_instructor(user: ApiUser) -> User:
+    """The token's user if an instructor, else 403."""
+    if user.role != "instructor":
+        raise PermissionDenied("Only instructors may use this endpoint.")
+    return user
+
+
+ApiInstructor = Annotated[User, Depends(api_instructor)]
+
+
+# --- things the caller may see ----------------------------------------------------------
+
+
+def valid_exercise(slug: str, session: SessionDep) -> Exercise:
+    """The active exercise named in the path, or 404."""
+    return submissions.get_exercise(session=session, slug=slug)
+
+
+def valid_submission(submission_id: int, user: CurrentUser, session: SessionDep) -> Submission:
+    """The submission in the path if the signed-in user wrote it or teaches; 404 otherwise."""
+    return submissions.get_for_user(session=session, submission_id=submission_id, user=user)
+
+
+def valid_api_submission(submission_id: int, user: ApiUser, session: SessionDep) -> Submission:
+    """The submission in the path if the token's user wrote it or teaches; 404 otherwise."""
+    return submissions.get_for_user(session=session, submission_id=submission_id, user=user)
+
+
+ValidExercise = Annotated[Exercise, Depends(valid_exercise)]
+ValidSubmission = Annotated[Submission, Depends(valid_submission)]
+ValidApiSubmission = Annotated[Submission, Depends(valid_api_submission)]

@@ -1,0 +1,289 @@
+"""The JSON API under ``/api/v1``: bearer tokens (OAuth2 password flow), exercises, submissions, quizzes."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile, status
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel, Field
+
+from grader.models import Submission
+from grader.services import quizzes, submissions, tokens, users
+from grader.services.errors import InvalidInput
+from grader.web.deps import ApiUser, SessionDep, SettingsDep, ValidApiSubmission, ValidExercise
+from grader.web.security import RequestTooLarge
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+class Token(BaseModel):
+    """A bearer token: send it as ``Authorization: Bearer <access_token>``."""
+
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the token stops working.")
+
+
+class ExerciseOut(BaseModel):
+    """An exercise a learner can submit to."""
+
+    slug: str
+    title: str
+    summary: str
+    max_score: float
+    instructions: str = Field(description="Markdown text.")
+    submit_url: str
+
+
+class SubmissionCreated(BaseModel):
+    """A stored submission waiting for a grader."""
+
+    id: int
+    status: str = Field(description="queued, running or graded.")
+    url: str = Field(description="Where to follow its progress.")
+
+
+class SubmissionOut(BaseModel):
+    """A submission and, once graded, the grader's full report."""
+
+    id: int
+    exercise: str
+    filename: str
+    status: str = Field(description="queued, running or graded.")
+    queue_position: int | None = Field(description="1 when it is next; null unless queued.")
+    score: float | None
+    max_score: float
+    created_at: datetime
+    finished_at: datetime | None
+    report: dict[str, Any] | None = Field(description="The grading report (cases, diffs, hints, output); null until graded.")
+
+
+class QuizSummary(BaseModel):
+    """A quiz in the list."""
+
+    slug: str
+    title: str
+    url: str
+
+
+class ChoiceOut(BaseModel):
+    """An option; whether it is right is not part of it."""
+
+    id: int
+    label: str
+    text: str
+
+
+class QuestionOut(BaseModel):
+    """A question and its options."""
+
+    id: int
+    position: int
+    prompt: str
+    choices: list[ChoiceOut]
+
+
+class QuizOut(BaseModel):
+    """A quiz to take: its visuals and questions, never the answers."""
+
+    slug: str
+    title: str
+    intro: str
+    visuals: dict[str, Any]
+    questions: list[QuestionOut]
+    attempts_left: int | None = Field(description="null when attempts are unlimited.")
+
+
+class AttemptIn(BaseModel):
+    """One choice per question: ``{"answers": {"<question id>": <choice id>, ...}}``."""
+
+    answers: dict[str, int]
+
+
+class QuestionFeedbackOut(BaseModel):
+    """How one question went."""
+
+    question_id: int
+    choice_id: int
+    correct: bool
+    hint: str
+
+
+class AttemptOut(BaseModel):
+    """A scored attempt."""
+
+    id: int
+    quiz: str
+    score: int
+    max_score: int
+    created_at: datetime
+    questions: list[QuestionFeedbackOut]
+
+
+@router.post("/token", response_model=Token, summary="Get a bearer token")
+def issue_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
+) -> Token:
+    """Exchange e-mail (as ``username``) and password for a bearer token."""
+    user = users.authenticate(session=session, email=form.username, password=form.password)
+    return Token(access_token=tokens.issue(user=user, settings=settings), expires_in=settings.api_token_seconds)
+
+
+@router.get("/exercises", response_model=list[ExerciseOut], summary="List exercises")
+def list_exercises(request: Request, user: ApiUser, session: SessionDep) -> list[ExerciseOut]:
+    """Every exercise open for submissions."""
+    return [
+        ExerciseOut(
+            slug=exercise.slug,
+            title=exercise.title,
+            summary=exercise.summary,
+            max_score=exercise.max_score,
+            instructions=exercise.instructions,
+            submit_url=str(request.url_for("create_submission", slug=exercise.slug)),
+        )
+        for exercise in submissions.list_exercises(session=session)
+    ]
+
+
+@router.post(
+    "/exercises/{slug}/submissions",
+    response_model=SubmissionCreated,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Submit a solution file",
+    responses={413: {"description": "The file is over the size limit."}, 429: {"description": "Too soon after the last submission."}},
+)
+def create_submission(
+    request: Request,
+    exercise: ValidExercise,
+    user: ApiUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="The solution, a UTF-8 .py file.")],
+) -> SubmissionCreated:
+    """Store the file and queue its grading; follow it at the returned ``url``."""
+    data = file.file.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        raise RequestTooLarge(settings.max_upload_bytes)
+    submission = submissions.create(
+        session=session,
+        user=user,
+        exercise_slug=exercise.slug,
+        filename=file.filename,
+        data=data,
+        settings=settings,
+        enqueue=request.app.state.enqueue,
+    )
+    return SubmissionCreated(
+        id=submission.id,
+        status=submission.status,
+        url=str(request.url_for("get_submission", submission_id=submission.id)),
+    )
+
+
+def _submission_out(session, submission: Submission) -> SubmissionOut:
+    return SubmissionOut(
+        id=submission.id,
+        exercise=submissions.get_exercise_by_id(session=session, exercise_id=submission.exercise_id).slug,
+        filename=submission.filename,
+        status=submission.status,
+        queue_position=submissions.queue_position(session=session, submission=submission),
+        score=submission.score,
+        max_score=submission.max_score,
+        created_at=submission.created_at,
+        finished_at=submission.finished_at,
+        report=submission.report if submission.status == "graded" else None,
+    )
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="Follow a submission")
+def get_submission(submission: ValidApiSubmission, session: SessionDep) -> SubmissionOut:
+    """Status (queued, running, graded), score, and the report once graded. Only your own."""
+    return _submission_out(session, submission)
+
+
+@router.get("/quizzes", response_model=list[QuizSummary], summary="List quizzes")
+def list_quizzes(request: Request, user: ApiUser, session: SessionDep) -> list[QuizSummary]:
+    """Every quiz that can be taken."""
+    return [
+        QuizSummary(slug=quiz.slug, title=quiz.title, url=str(request.url_for("get_quiz", slug=quiz.slug)))
+        for quiz in quizzes.list_quizzes(session=session)
+    ]
+
+
+@router.get("/quizzes/{slug}", response_model=QuizOut, summary="Get a quiz (no answers)")
+def get_quiz(slug: str, user: ApiUser, session: SessionDep, settings: SettingsDep) -> QuizOut:
+    """Questions and options to answer; which option is right is not sent."""
+    view = quizzes.get_for_learner(session=session, slug=slug)
+    row = quizzes.get_quiz(session=session, slug=slug)
+    return QuizOut(
+        slug=view.slug,
+        title=view.title,
+        intro=view.intro,
+        visuals=view.visuals,
+        questions=[
+            QuestionOut(
+                id=question.id,
+                position=question.position,
+                prompt=question.prompt,
+                choices=[ChoiceOut(id=c.id, label=c.label, text=c.text) for c in question.choices],
+            )
+            for question in view.questions
+        ],
+        attempts_left=quizzes.attempts_left(session=session, user=user, quiz=row, settings=settings),
+    )
+
+
+async def answer_pairs(request: Request, attempt: AttemptIn) -> list[tuple[str, int]]:
+    """The answers as pairs, refusing a question id given twice (JSON parsers keep only the last)."""
+    body = json.loads(await request.body(), object_pairs_hook=_keep_pairs)
+    answers = body.get("answers") if isinstance(body, dict) else None
+    if isinstance(answers, _Pairs):
+        keys = [key for key, _ in answers.pairs]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise InvalidInput(f"Question {', '.join(repeated)} was answered more than once.", field="answers")
+    return list(attempt.answers.items())
+
+
+class _Pairs(dict):
+    """A parsed JSON object that remembers every key/value pair, repeated keys included."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__(pairs)
+        self.pairs = pairs
+
+
+def _keep_pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
+    return _Pairs(pairs)
+
+
+@router.post(
+    "/quizzes/{slug}/attempts",
+    response_model=AttemptOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Answer a quiz",
+    responses={409: {"description": "No attempts left."}, 422: {"description": "Unknown, repeated or missing answers."}},
+)
+def submit_attempt(
+    slug: str,
+    pairs: Annotated[list[tuple[str, int]], Depends(answer_pairs)],
+    user: ApiUser,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> AttemptOut:
+    """Score an attempt: the score and, per question, whether it was right and a hint."""
+    result = quizzes.submit_attempt(session=session, user=user, slug=slug, answers=pairs, settings=settings)
+    return AttemptOut(
+        id=result.id,
+        quiz=result.quiz_slug,
+        score=result.score,
+        max_score=result.max_score,
+        created_at=result.created_at,
+        questions=[
+            QuestionFeedbackOut(question_id=q.question_id, choice_id=q.choice_id, correct=q.correct, hint=q.hint)
+            for q in result.questions
+        ],
+    )

@@ -1,0 +1,97 @@
+"""Sign in, sign up with the course's join code, sign out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from grader.services import users
+from grader.services.errors import AlreadyExists, AuthenticationFailed, InvalidInput
+from grader.web.deps import OptionalUser, SessionDep, SettingsDep
+from grader.web.security import end_session, start_session, verify_csrf
+from grader.web.templating import render
+
+router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site, else ``/`` (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, user: OptionalUser, next: str = "/"):
+    """The sign-in form."""
+    if user is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "login.html", {"next_url": safe_next(next), "email": "", "error": None})
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+):
+    """Check the credentials and start a session."""
+    try:
+        user = users.authenticate(session=session, email=email, password=password)
+    except AuthenticationFailed as exc:
+        context = {"next_url": safe_next(next), "email": email, "error": exc.message}
+        return render(request, "login.html", context, status_code=401)
+    start_session(request, user.id)
+    return RedirectResponse(safe_next(next), status_code=303)
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_page(request: Request, user: OptionalUser, settings: SettingsDep):
+    """The sign-up form (closed when the course has no join code)."""
+    if user is not None:
+        return RedirectResponse("/", status_code=303)
+    return render(request, "signup.html", _signup_context(settings))
+
+
+@router.post("/signup", response_class=HTMLResponse)
+def signup(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form()] = "",
+    display_name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    join_code: Annotated[str, Form()] = "",
+):
+    """Create a learner account and sign it in."""
+    data = {"email": email, "display_name": display_name.strip() or email.split("@")[0], "password": password}
+    try:
+        user = users.sign_up(session=session, data=data, join_code=join_code, settings=settings)
+    except InvalidInput as exc:
+        context = _signup_context(settings, email=email, display_name=display_name, join_code=join_code)
+        status_code = 409 if isinstance(exc, AlreadyExists) else 422
+        return render(request, "signup.html", {**context, "error": exc.message}, status_code=status_code)
+    start_session(request, user.id)
+    return RedirectResponse("/", status_code=303)
+
+
+def _signup_context(settings, *, email: str = "", display_name: str = "", join_code: str = "") -> dict:
+    return {
+        "signup_open": bool(settings.join_code),
+        "email": email,
+        "display_name": display_name,
+        "join_code": join_code,
+        "min_password": users.MIN_PASSWORD_LENGTH,
+        "error": None,
+    }
+
+
+@router.post("/logout")
+def logout(request: Request):
+    """End the session."""
+    end_session(request)
+    return RedirectResponse("/login", status_code=303)

@@ -1,0 +1,183 @@
+"""Learners' pages: the start page, an exercise with its upload form, a submission's live result."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session
+
+from grader.config import Settings
+from grader.grading.report import Report
+from grader.models import Exercise, Submission, User
+from grader.services import quizzes, submissions
+from grader.services.errors import InvalidInput, RateLimited
+from grader.web.deps import CurrentUser, SessionDep, SettingsDep, ValidExercise, ValidSubmission
+from grader.web.security import verify_csrf
+from grader.web.templating import render
+
+router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+
+
+def stored_report(submission: Submission) -> Report | None:
+    """The submission's report as data, once graded."""
+    if submission.status != "graded" or not submission.report:
+        return None
+    return Report.from_dict(submission.report)
+
+
+def progress_message(status: str, position: int | None) -> str:
+    """What the progress box says for a submission that is ``status``."""
+    if status == "queued":
+        if position is None or position <= 1:
+            return "Waiting in the queue: yours is next."
+        ahead = position - 1
+        return f"Waiting in the queue: position {position} ({ahead} submission{'s' if ahead != 1 else ''} ahead of yours)."
+    if status == "running":
+        return "Running: your app is starting and receiving the test requests."
+    return "Graded."
+
+
+def curl_command(base_url: str, slug: str) -> str:
+    """The one line that submits ``solution.py`` to exercise ``slug`` from a terminal."""
+    return (
+        f'curl -H "Authorization: Bearer $GRADER_TOKEN" -F file=@solution.py '
+        f"{base_url}api/v1/exercises/{slug}/submissions"
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, user: CurrentUser, session: SessionDep):
+    """Exercises and quizzes, with the learner's best result for each."""
+    history = submissions.list_for_user(session=session, user=user)
+    best = {item.exercise_slug: item.submission for item in history if item.is_best}
+    return render(
+        request,
+        "home.html",
+        {
+            "exercises": submissions.list_exercises(session=session),
+            "best": best,
+            "quizzes": quizzes.list_quizzes(session=session),
+        },
+    )
+
+
+def exercise_page(
+    request: Request,
+    *,
+    session: Session,
+    settings: Settings,
+    user: User,
+    exercise: Exercise,
+    error: str | None = None,
+    code: str = "",
+    status_code: int = 200,
+):
+    """The exercise page; after a refused upload it shows why and keeps the pasted code."""
+    history = submissions.list_for_user(session=session, user=user, exercise_slug=exercise.slug)
+    best_id = next((item.submission.id for item in history if item.is_best), None)
+    # One course, one lesson: the exercise shows the visuals its quiz is about.
+    lesson_quiz = next(iter(quizzes.list_quizzes(session=session)), None)
+    context: dict[str, Any] = {
+        "exercise": exercise,
+        "cases": submissions.exercise_spec(exercise).cases,
+        "visuals": lesson_quiz.visuals if lesson_quiz else None,
+        "lesson_quiz": lesson_quiz,
+        "history": [item.submission for item in history],
+        "best_id": best_id,
+        "wait_seconds": submissions.seconds_until_next(session=session, user=user, settings=settings),
+        "interval_seconds": settings.submission_interval_seconds,
+        "max_upload_bytes": settings.max_upload_bytes,
+        "token_hours": settings.api_token_seconds // 3600,
+        "base_url": str(request.base_url),
+        "curl_command": curl_command(str(request.base_url), exercise.slug),
+        "error": error,
+        "code": code,
+    }
+    return render(request, "exercise.html", context, status_code=status_code)
+
+
+@router.get("/exercises/{slug}", response_class=HTMLResponse)
+def show_exercise(request: Request, exercise: ValidExercise, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+    """Instructions, the lesson's visuals, the upload form and the learner's history."""
+    return exercise_page(request, session=session, settings=settings, user=user, exercise=exercise)
+
+
+@router.post("/exercises/{slug}/submissions", response_class=HTMLResponse)
+def submit(
+    request: Request,
+    exercise: ValidExercise,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    code: Annotated[str, Form()] = "",
+):
+    """Store an upload (or pasted code) and queue it; then show its progress."""
+    page = dict(request=request, session=session, settings=settings, user=user, exercise=exercise, code=code)
+    has_file = file is not None and bool(file.filename)
+    if has_file and code.strip():
+        return exercise_page(**page, error="Upload a file or paste code, not both.", status_code=422)
+    if has_file:
+        # Read one byte past the limit: enough to know the file is too big, never more.
+        data = file.file.read(settings.max_upload_bytes + 1)
+        filename = file.filename
+    else:
+        data = code.encode("utf-8")
+        filename = submissions.PASTED_FILENAME if code.strip() else None
+    if len(data) > settings.max_upload_bytes:
+        message = f"The file is larger than the {settings.max_upload_bytes:,}-byte limit; nothing was stored."
+        return exercise_page(**page, error=message, status_code=413)
+    try:
+        submission = submissions.create(
+            session=session,
+            user=user,
+            exercise_slug=exercise.slug,
+            filename=filename,
+            data=data,
+            settings=settings,
+            enqueue=request.app.state.enqueue,
+        )
+    except InvalidInput as exc:
+        return exercise_page(**page, error=exc.message, status_code=422)
+    except RateLimited as exc:
+        return exercise_page(**page, error=exc.message, status_code=429)
+    return RedirectResponse(f"/submissions/{submission.id}", status_code=303)
+
+
+def _submission_context(session: Session, submission: Submission) -> dict[str, Any]:
+    exercise = submissions.get_exercise_by_id(session=session, exercise_id=submission.exercise_id)
+    position = submissions.queue_position(session=session, submission=submission)
+    return {
+        "submission": submission,
+        "exercise": exercise,
+        "report": stored_report(submission),
+        "progress_message": progress_message(submission.status, position),
+    }
+
+
+@router.get("/submissions/{submission_id}", response_class=HTMLResponse)
+def show_submission(request: Request, submission: ValidSubmission, session: SessionDep):
+    """A submission: live progress until graded, then every case."""
+    return render(request, "submission.html", _submission_context(session, submission))
+
+
+@router.get("/submissions/{submission_id}/status")
+def submission_status(submission: ValidSubmission, session: SessionDep) -> dict[str, Any]:
+    """Progress as JSON, polled by the submission page's script."""
+    position = submissions.queue_position(session=session, submission=submission)
+    return {
+        "id": submission.id,
+        "status": submission.status,
+        "queue_position": position,
+        "message": progress_message(submission.status, position),
+        "score": submission.score,
+        "max_score": submission.max_score,
+    }
+
+
+@router.get("/submissions/{submission_id}/result", response_class=HTMLResponse)
+def submission_result(request: Request, submission: ValidSubmission, session: SessionDep):
+    """The graded part of the submission page alone, for the script to insert."""
+    return render(request, "_result.html", _submission_context(session, submission))

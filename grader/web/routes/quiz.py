@@ -1,0 +1,122 @@
+"""The take-quiz page and an attempt's result."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session
+
+from grader.config import Settings
+from grader.models import User
+from grader.services import quizzes
+from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
+from grader.web.deps import CurrentUser, SessionDep, SettingsDep
+from grader.web.security import verify_csrf
+from grader.web.templating import render
+
+router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+
+ANSWER_PREFIX = "answer-"
+
+
+def valid_attempt(slug: str, attempt_id: int, user: CurrentUser, session: SessionDep) -> quizzes.AttemptResult:
+    """The attempt in the path if it is at this quiz and the user made it (or teaches); 404 otherwise."""
+    attempt = quizzes.get_attempt(session=session, attempt_id=attempt_id, user=user)
+    if attempt.quiz_slug != slug:
+        raise NotFound("No such attempt.")
+    return attempt
+
+
+ValidAttempt = Annotated[quizzes.AttemptResult, Depends(valid_attempt)]
+
+
+def quiz_page(
+    request: Request,
+    *,
+    session: Session,
+    settings: Settings,
+    user: User,
+    slug: str,
+    error: str | None = None,
+    chosen: dict[int, int] | None = None,
+    status_code: int = 200,
+):
+    """The quiz form; after a refused attempt it says why and keeps the choices made."""
+    quiz = quizzes.get_for_learner(session=session, slug=slug)
+    row = quizzes.get_quiz(session=session, slug=slug)
+    attempts = quizzes.list_attempts(session=session, user=user, quiz_slug=slug)
+    context: dict[str, Any] = {
+        "quiz": quiz,
+        "attempts": attempts,
+        "counted": quizzes.counted_attempt(attempts, scoring=settings.quiz_scoring),
+        "attempts_left": quizzes.attempts_left(session=session, user=user, quiz=row, settings=settings),
+        "scoring": settings.quiz_scoring,
+        "error": error,
+        "chosen": chosen or {},
+    }
+    return render(request, "quiz.html", context, status_code=status_code)
+
+
+@router.get("/quizzes/{slug}", response_class=HTMLResponse)
+def show_quiz(request: Request, slug: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+    """The questions with the lesson's visuals; one choice each."""
+    return quiz_page(request, session=session, settings=settings, user=user, slug=slug)
+
+
+async def answer_pairs(request: Request) -> list[tuple[str, str]]:
+    """The form's ``answer-<question id>`` fields as (question id, choice id) pairs.
+
+    Pairs, not a dict: a question answered twice must reach the service to be refused.
+    """
+    form = await request.form()
+    return [
+        (key.removeprefix(ANSWER_PREFIX), str(value))
+        for key, value in form.multi_items()
+        if key.startswith(ANSWER_PREFIX)
+    ]
+
+
+@router.post("/quizzes/{slug}/attempts", response_class=HTMLResponse)
+def submit_quiz(
+    request: Request,
+    slug: str,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    pairs: Annotated[list[tuple[str, str]], Depends(answer_pairs)],
+):
+    """Score an attempt and show its result; a refused attempt keeps the choices made."""
+    try:
+        result = quizzes.submit_attempt(session=session, user=user, slug=slug, answers=pairs, settings=settings)
+    except (InvalidInput, AttemptLimitReached) as exc:
+        chosen = {int(q): int(c) for q, c in pairs if q.isdigit() and c.isdigit()}
+        status_code = 409 if isinstance(exc, AttemptLimitReached) else 422
+        return quiz_page(
+            request,
+            session=session,
+            settings=settings,
+            user=user,
+            slug=slug,
+            error=exc.message,
+            chosen=chosen,
+            status_code=status_code,
+        )
+    return RedirectResponse(f"/quizzes/{slug}/attempts/{result.id}", status_code=303)
+
+
+@router.get("/quizzes/{slug}/attempts/{attempt_id}", response_class=HTMLResponse)
+def show_attempt(request: Request, slug: str, attempt: ValidAttempt, session: SessionDep, settings: SettingsDep, user: CurrentUser):
+    """Score x/N with, per question, right or wrong and the hint."""
+    quiz = quizzes.get_for_learner(session=session, slug=slug)
+    row = quizzes.get_quiz(session=session, slug=slug)
+    return render(
+        request,
+        "quiz_result.html",
+        {
+            "quiz": quiz,
+            "attempt": attempt,
+            "attempts_left": quizzes.attempts_left(session=session, user=user, quiz=row, settings=settings),
+        },
+    )

@@ -1,0 +1,137 @@
+// Grader's own script. Every page works without it; it only saves reloads:
+// live submission progress, live dashboard rows, regrade progress and the
+// countdown to the next allowed submission. It inserts only HTML our server
+// rendered (and escaped) for the purpose, and text through textContent.
+"use strict";
+
+(function () {
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    });
+  }
+
+  function getHTML(url) {
+    return fetch(url, { headers: { Accept: "text/html" }, credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.text();
+    });
+  }
+
+  // Polls until stop() returns true; backs off after errors so a lost server is not hammered.
+  function poll(intervalMs, tick) {
+    var delay = intervalMs;
+    function run() {
+      tick().then(function (finished) {
+        delay = intervalMs;
+        if (!finished) { window.setTimeout(run, delay); }
+      }).catch(function () {
+        delay = Math.min(delay * 2, 30000);
+        window.setTimeout(run, delay);
+      });
+    }
+    window.setTimeout(run, intervalMs);
+  }
+
+  // Submission page: queued (position) -> running -> graded, then the report appears.
+  function watchSubmission(box) {
+    var statusUrl = box.getAttribute("data-status-url");
+    var reportUrl = box.getAttribute("data-report-url");
+    var message = box.querySelector("[data-progress-message]");
+    var steps = box.querySelectorAll("[data-step]");
+    var order = ["queued", "running", "graded"];
+
+    function showStep(status) {
+      var reached = order.indexOf(status);
+      steps.forEach(function (step) {
+        var index = order.indexOf(step.getAttribute("data-step"));
+        step.classList.toggle("done", index < reached || status === "graded");
+        step.classList.toggle("current", index === reached && status !== "graded");
+        if (index === reached) { step.setAttribute("aria-current", "step"); } else { step.removeAttribute("aria-current"); }
+      });
+    }
+
+    poll(1000, function () {
+      return getJSON(statusUrl).then(function (data) {
+        showStep(data.status);
+        if (message) { message.textContent = data.message; }
+        if (data.status !== "graded") { return false; }
+        return getHTML(reportUrl).then(function (html) {
+          var target = document.getElementById("submission-result");
+          target.innerHTML = html;
+          box.hidden = true;
+          var heading = target.querySelector("h2");
+          if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+          return true;
+        });
+      });
+    });
+  }
+
+  // Dashboard: refresh the learners' rows (keeping sort and filter) and the "last change" line.
+  function watchRows(tbody) {
+    var url = tbody.getAttribute("data-live-rows");
+    var status = document.querySelector("[data-live-status]");
+    poll(5000, function () {
+      return getHTML(url).then(function (html) {
+        if (html !== tbody.innerHTML) { tbody.innerHTML = html; }
+        if (status) { status.textContent = "Updated automatically; last checked " + new Date().toLocaleTimeString() + "."; }
+        return false;
+      });
+    });
+  }
+
+  // Regrade: "done of total" until every submission of the batch is graded again.
+  function watchRegrade(box) {
+    var url = box.getAttribute("data-regrade-url");
+    var bar = box.querySelector("progress");
+    var text = box.querySelector("[data-regrade-text]");
+    poll(1000, function () {
+      return getJSON(url).then(function (data) {
+        if (bar) { bar.max = data.total || 1; bar.value = data.done; }
+        if (text) { text.textContent = data.message; }
+        return data.done >= data.total;
+      });
+    });
+  }
+
+  // Exercise page: count down to the next allowed submission, then enable the buttons.
+  function countDown(box) {
+    var remaining = parseInt(box.getAttribute("data-countdown"), 10);
+    var text = box.querySelector("[data-countdown-text]");
+    var form = document.getElementById(box.getAttribute("data-form"));
+    function tick() {
+      if (remaining <= 0) {
+        box.textContent = "You can submit now.";
+        if (form) { form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = false; }); }
+        return;
+      }
+      if (text) { text.textContent = String(remaining); }
+      remaining -= 1;
+      window.setTimeout(tick, 1000);
+    }
+    if (!isNaN(remaining)) { tick(); }
+  }
+
+  // Copy buttons next to commands, such as the curl line.
+  function copyButton(button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      if (!source || !navigator.clipboard) { return; }
+      navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+        button.textContent = "Copied";
+        window.setTimeout(function () { button.textContent = "Copy"; }, 2000);
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-status-url]").forEach(watchSubmission);
+    document.querySelectorAll("[data-live-rows]").forEach(watchRows);
+    document.querySelectorAll("[data-regrade-url]").forEach(watchRegrade);
+    document.querySelectorAll("[data-countdown]").forEach(countDown);
+    document.querySelectorAll("button[data-copy]").forEach(copyButton);
+  });
+})();

@@ -1,0 +1,100 @@
+"""The Jinja environment of the pages and the one function routes render with."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from grader.web.markup import render_markdown
+from grader.web.security import CSRF_FIELD, csrf_token
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+
+def format_points(value: float | None) -> str:
+    """Points without a pointless ``.0``: 3, 2.5, or an em dash when there is no score."""
+    if value is None:
+        return "—"
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def format_time(value: datetime | None) -> str:
+    """A timestamp as ``2026-11-25 14:03 UTC``."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def iso_time(value: datetime | None) -> str:
+    """A timestamp for ``<time datetime=...>``."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.isoformat()
+
+
+def pretty_body(body: str | None) -> str:
+    """A response or request body, indented when it is JSON; returned as text (still escaped on output)."""
+    if body is None:
+        return ""
+    try:
+        return json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    except ValueError:
+        return body
+
+
+def percent(part: float | None, whole: float | None) -> int:
+    """``part`` of ``whole`` as a whole percentage (0 when there is nothing to divide)."""
+    if not part or not whole:
+        return 0
+    return round(100 * part / whole)
+
+
+def _page_context(request: Request) -> dict[str, Any]:
+    return {
+        "current_user": getattr(request.state, "user", None),
+        "csrf_token": csrf_token(request),
+        "csrf_field": CSRF_FIELD,
+    }
+
+
+def _build_templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["markdown"] = render_markdown
+    env.filters["points"] = format_points
+    env.filters["time"] = format_time
+    env.filters["iso"] = iso_time
+    env.filters["pretty_body"] = pretty_body
+    env.globals["percent"] = percent
+    return Jinja2Templates(env=env, context_processors=[_page_context])
+
+
+templates = _build_templates()
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render page ``name`` with ``context`` plus the signed-in user and the CSRF token."""
+    return templates.TemplateResponse(request, name, context or {}, status_code=status_code, headers=headers)
