@@ -16,9 +16,11 @@ Only the standard library and the learner runtime's packages are available.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import inspect
 import json
 import linecache
+import threading
 import os
 import sys
 import traceback
@@ -56,8 +58,27 @@ def _preimport() -> None:
 
 
 def _read_source() -> str:
-    data = sys.stdin.buffer.read(MAX_SOURCE_BYTES + 1)
-    return data[:MAX_SOURCE_BYTES].decode("utf-8", errors="replace")
+    """The submission: a length line, then that many bytes. Stdin stays open after it."""
+    header = sys.stdin.buffer.readline(32)
+    try:
+        length = min(int(header), MAX_SOURCE_BYTES)
+    except ValueError:
+        length = 0
+    return sys.stdin.buffer.read(length).decode("utf-8", errors="replace")
+
+
+def _on_host_hangup(callback) -> None:
+    """Call ``callback`` once the host closes stdin, which it does when grading is over."""
+
+    def watch() -> None:
+        try:
+            while sys.stdin.buffer.read(4096):
+                pass
+        except (OSError, ValueError):
+            pass
+        callback()
+
+    threading.Thread(target=watch, name="host-watch", daemon=True).start()
 
 
 def _syntax_message(exc: SyntaxError) -> str:
@@ -180,6 +201,18 @@ def _serve(app: object, listen_fd: int, status: Status) -> int:
             if not self.should_exit:
                 status.send("ready")
 
+        async def main_loop(self) -> None:
+            # Like uvicorn's loop, but wakes as soon as the host hangs up, so the
+            # shutdown (lifespan included) starts at once instead of at the next tick.
+            host_gone = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            _on_host_hangup(lambda: loop.call_soon_threadsafe(host_gone.set))
+            while not self.should_exit and not host_gone.is_set():
+                try:
+                    await asyncio.wait_for(host_gone.wait(), timeout=0.1)
+                except asyncio.TimeoutError:
+                    pass
+
     config = uvicorn.Config(
         app,
         fd=listen_fd,
@@ -225,4 +258,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Skip interpreter finalization: the sandbox is about to be torn down anyway.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -48,6 +48,7 @@ from grader.grading.spec import Limits
 SANDBOX_RUNTIME = "/opt/runtime"
 STATUS_CAP = 256 * 1024
 PREPARE_SECONDS = 30.0
+SHUTDOWN_SECONDS = 2.0
 
 
 class SandboxError(Exception):
@@ -418,6 +419,7 @@ class Sandbox:
         self._event_seen = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._closed = False
+        self._loaded = False
 
     # -- start-up
 
@@ -577,15 +579,17 @@ class Sandbox:
         data = source.encode("utf-8")
 
         def feed() -> None:
+            # Stdin stays open: closing it later asks the server to shut down.
             try:
-                self.process.stdin.write(data)
-                self.process.stdin.close()
+                self.process.stdin.write(b"%d\n" % len(data) + data)
+                self.process.stdin.flush()
             except (OSError, ValueError):
                 pass
 
         self._spawn(feed)
         event = self._wait_for(lambda e: e.get("event") in ("ready", "error"), self.limits.startup_seconds)
         if event is not None and event.get("event") == "ready":
+            self._loaded = True
             return LoadResult(ready=True)
         if event is not None:
             kind = event.get("kind")
@@ -638,6 +642,7 @@ class Sandbox:
         if self._closed:
             return
         self._closed = True
+        self._shut_down_gracefully()
         if self.cgroup is not None:
             self.cgroup.kill_all()
         if self.process is not None:
@@ -666,6 +671,20 @@ class Sandbox:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
         if self.slot is not None:
             self.slot.release()
+
+    def _shut_down_gracefully(self) -> None:
+        """Let a loaded server run its shutdown (lifespan) as a real server would, briefly."""
+        if self.process is None or self.process.stdin is None:
+            return
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        if self._loaded and self.process.poll() is None:
+            try:
+                self.process.wait(timeout=SHUTDOWN_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
 
     def __enter__(self) -> "Sandbox":
         return self
