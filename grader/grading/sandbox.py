@@ -447,8 +447,12 @@ class Sandbox:
             self.close()
             raise SandboxFailed(f"could not enter the sandbox's limits: {exc}") from exc
         if not self._wait_for(lambda e: e.get("event") == "waiting", PREPARE_SECONDS):
-            detail = self.stderr.text().strip()[-500:] or f"exit status {self.process.poll()}"
+            # No submission has been sent yet, so everything here is the machine's doing.
+            exited = self.process.poll() is not None
             self.close()
+            detail = self.stderr.text().strip()[-500:] or f"exit status {self.process.poll()}"
+            if exited and detail.startswith("bwrap:"):
+                raise SandboxUnavailable(f"bubblewrap cannot create the sandbox here ({detail})")
             raise SandboxFailed(f"the sandbox did not start: {detail}")
 
     def _launch(self) -> None:
