@@ -170,6 +170,143 @@ def _cmd_selftest(args: argparse.Namespace) -> int:
 
 def _add_service_commands(commands: argparse._SubParsersAction) -> None:
     """Operator commands of the web service (serve, worker, migrate, ...)."""
+    serve = commands.add_parser(
+        "serve", help="migrate, load the content, and serve the web service (with its grading worker)"
+    )
+    serve.add_argument("--host", help="address to listen on (default: the host setting)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: the port setting)")
+    serve.set_defaults(handler=_cmd_serve)
+
+    worker = commands.add_parser("worker", help="run a grading worker (for a shared queue)")
+    worker.add_argument("--threads", type=int, help="gradings at once (default: the worker_threads setting)")
+    worker.set_defaults(handler=_cmd_worker)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(handler=_cmd_migrate)
+
+    sync = commands.add_parser("sync-content", help="load exercises/ and quizzes/ into the database")
+    sync.set_defaults(handler=_cmd_sync_content)
+
+    create_user = commands.add_parser("create-user", help="create an account, or many from a CSV file")
+    create_user.add_argument("--email")
+    create_user.add_argument("--name", help="display name")
+    create_user.add_argument("--role", choices=["learner", "instructor"], default="learner")
+    create_user.add_argument("--password", help="generated and printed when omitted")
+    create_user.add_argument(
+        "--csv", type=Path, metavar="FILE", help="CSV with a header row: email, display_name[, role, password]"
+    )
+    create_user.set_defaults(handler=_cmd_create_user)
+
+
+def _prepare_database(settings) -> None:
+    """Migrate and sync content, printing what changed; a content error is a usage error."""
+    from grader.content import ContentError, sync_content
+    from grader.db import get_engine, migrate, session_scope
+
+    engine = get_engine(settings)
+    migrate(engine)
+    try:
+        with session_scope(engine) as session:
+            summary = sync_content(session, settings.exercises_dir, settings.quizzes_dir)
+    except ContentError as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"content: {summary}", file=sys.stderr)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from grader.config import get_settings
+    from grader.db import get_engine, session_scope
+    from grader.jobs import start_consumer
+    from grader.services import users
+
+    settings = get_settings()
+    host, port = args.host or settings.host, args.port or settings.port
+    _prepare_database(settings)
+    with session_scope(get_engine(settings)) as session:
+        first = users.ensure_first_instructor(session=session, settings=settings)
+        if first is not None:
+            print(f"created the first instructor: {first.user.email}", file=sys.stderr)
+            if first.password is not None:
+                print(f"  sign in at http://{host}:{port}/ with password: {first.password}", file=sys.stderr)
+                print("  (set GRADER_FIRST_INSTRUCTOR_PASSWORD to choose it yourself)", file=sys.stderr)
+    consumer = start_consumer(settings, embedded=True) if settings.embedded_worker else None
+    if consumer is not None:
+        print(f"grading worker: {settings.worker_threads} thread(s) in this process", file=sys.stderr)
+    try:
+        uvicorn.run("grader.web.app:create_app", factory=True, host=host, port=port)
+    finally:
+        if consumer is not None:
+            consumer.stop(graceful=True)
+    return EXIT_OK
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+
+    from grader.config import get_settings
+    from grader.jobs import start_consumer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    consumer = start_consumer(get_settings(), workers=args.threads)
+    consumer.run()
+    return EXIT_OK
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from grader.db import get_engine, migrate
+
+    migrate(get_engine())
+    print("database schema is up to date")
+    return EXIT_OK
+
+
+def _cmd_sync_content(args: argparse.Namespace) -> int:
+    from grader.config import get_settings
+    from grader.content import ContentError, sync_content
+    from grader.db import session_scope
+
+    settings = get_settings()
+    try:
+        with session_scope() as session:
+            summary = sync_content(session, settings.exercises_dir, settings.quizzes_dir)
+    except ContentError as exc:
+        raise UsageError(str(exc)) from exc
+    print(summary)
+    return EXIT_OK
+
+
+def _cmd_create_user(args: argparse.Namespace) -> int:
+    from grader.db import session_scope
+    from grader.services import users
+    from grader.services.errors import InvalidInput
+
+    try:
+        with session_scope() as session:
+            if args.csv is not None:
+                try:
+                    text = args.csv.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise UsageError(f"{args.csv}: cannot read the file ({exc})") from exc
+                created = users.import_csv(session=session, text=text)
+                for item in created:
+                    shown = f"  password: {item.password}" if item.password else ""
+                    print(f"{item.user.email}  ({item.user.role}){shown}")
+                print(f"{len(created)} account(s) created", file=sys.stderr)
+                return EXIT_OK
+            if not args.email or not args.name:
+                raise UsageError("give --email and --name, or --csv FILE")
+            password = args.password or users.generate_password()
+            user = users.create(
+                session=session,
+                data={"email": args.email, "display_name": args.name, "role": args.role, "password": password},
+            )
+            shown = "" if args.password else f"  password: {password}"
+            print(f"{user.email}  ({user.role}){shown}")
+    except InvalidInput as exc:
+        raise UsageError(exc.message) from exc
+    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -138,11 +138,12 @@ def create(
     session.add(submission)
     session.commit()
     session.refresh(submission)
-    _send(submission.id, enqueue)
+    send_to_queue(submission.id, enqueue)
     return submission
 
 
-def _send(submission_id: int, enqueue: Enqueue | None) -> None:
+def send_to_queue(submission_id: int, enqueue: Enqueue | None = None) -> None:
+    """Send a stored submission to the grading queue; a failure is logged, the sweep resends it."""
     try:
         (enqueue or _default_enqueue)(submission_id)
     except Exception:

@@ -1,0 +1,119 @@
+"""Grading submissions again, e.g. after an exercise's definition changed.
+
+A regrade puts submissions back in the queue as one batch. Each keeps its seed,
+so random cases are replayed exactly, and keeps its old result on show until
+the new one replaces it. Progress is read from the batch's submissions: those
+still queued or running are pending. A regrade never touches the learner's
+rate limit (that counts uploads, not gradings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlmodel import Session, col, func, select
+
+from grader.models import RegradeBatch, Submission, User, utcnow
+from grader.services.errors import InvalidInput, NotFound, PermissionDenied
+from grader.services.submissions import Enqueue, get_exercise, send_to_queue
+
+
+@dataclass(frozen=True)
+class RegradeProgress:
+    """How far a batch has come: ``done`` of ``total`` graded again."""
+
+    batch_id: int
+    total: int
+    done: int
+
+    @property
+    def pending(self) -> int:
+        """Submissions still waiting or being graded."""
+        return self.total - self.done
+
+    @property
+    def finished(self) -> bool:
+        """Whether every submission of the batch has its new result."""
+        return self.done >= self.total
+
+
+def _require_instructor(user: User) -> None:
+    if user.role != "instructor":
+        raise PermissionDenied("Only instructors can regrade.")
+
+
+def _start(
+    session: Session, *, ids: list[int], exercise_id: int | None, requested_by: User, enqueue: Enqueue | None
+) -> RegradeBatch:
+    now = utcnow()
+    batch = RegradeBatch(exercise_id=exercise_id, requested_by=requested_by.id, total=len(ids), created_at=now)
+    session.add(batch)
+    session.flush()
+    if ids:
+        # Clearing the lease also voids any grading in progress: its result will not be stored.
+        session.exec(
+            update(Submission)
+            .where(col(Submission.id).in_(ids))
+            .values(
+                status="queued",
+                lease_token=None,
+                lease_expires_at=None,
+                infra_retries=0,
+                enqueued_at=now,
+                regrade_batch_id=batch.id,
+            )
+        )
+    session.commit()
+    session.refresh(batch)
+    for submission_id in ids:
+        send_to_queue(submission_id, enqueue)
+    return batch
+
+
+def regrade_submission(
+    *, session: Session, submission_id: int, requested_by: User, enqueue: Enqueue | None = None
+) -> RegradeBatch:
+    """Queue one submission for grading again; a batch of one."""
+    _require_instructor(requested_by)
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound("No such submission.")
+    return _start(session, ids=[submission.id], exercise_id=submission.exercise_id, requested_by=requested_by, enqueue=enqueue)
+
+
+def regrade_exercise(
+    *, session: Session, exercise_slug: str, requested_by: User, enqueue: Enqueue | None = None
+) -> RegradeBatch:
+    """Queue every submission of an exercise for grading again."""
+    _require_instructor(requested_by)
+    exercise = get_exercise(session=session, slug=exercise_slug)
+    ids = list(
+        session.exec(select(Submission.id).where(Submission.exercise_id == exercise.id).order_by(Submission.id))
+    )
+    if not ids:
+        raise InvalidInput("This exercise has no submissions to regrade.", field="exercise")
+    return _start(session, ids=ids, exercise_id=exercise.id, requested_by=requested_by, enqueue=enqueue)
+
+
+def progress(*, session: Session, batch_id: int) -> RegradeProgress:
+    """The batch's progress; submissions moved to a later batch count as done here."""
+    batch = session.get(RegradeBatch, batch_id)
+    if batch is None:
+        raise NotFound("No such regrade.")
+    pending = session.exec(
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.regrade_batch_id == batch.id, col(Submission.status).in_(("queued", "running")))
+    ).one()
+    return RegradeProgress(batch_id=batch.id, total=batch.total, done=batch.total - pending)
+
+
+def latest_batch(*, session: Session, exercise_slug: str) -> RegradeBatch | None:
+    """The most recent regrade of an exercise, if any."""
+    exercise = get_exercise(session=session, slug=exercise_slug)
+    return session.exec(
+        select(RegradeBatch)
+        .where(RegradeBatch.exercise_id == exercise.id)
+        .order_by(col(RegradeBatch.created_at).desc(), col(RegradeBatch.id).desc())
+    ).first()
