@@ -91,6 +91,12 @@ class ProcessInfo:
     uid: int
     ppid: int
     cmdline: str
+    state: str = "?"
+
+    @property
+    def running(self) -> bool:
+        """False for zombies: dead processes waiting for their parent to collect them."""
+        return self.state not in ("Z", "X")
 
 
 def list_processes() -> list[ProcessInfo]:
@@ -108,15 +114,16 @@ def list_processes() -> list[ProcessInfo]:
         try:
             uid = int(fields["Uid"].split()[0])
             ppid = int(fields["PPid"].strip())
+            state = fields["State"].split()[0]
         except (KeyError, ValueError, IndexError):
             continue
-        found.append(ProcessInfo(int(entry.name), uid, ppid, cmdline))
+        found.append(ProcessInfo(int(entry.name), uid, ppid, cmdline, state))
     return found
 
 
 def sandbox_processes(exclude: set[int] = frozenset()) -> list[ProcessInfo]:
-    """Processes running as any sandbox uid."""
-    return [p for p in list_processes() if p.uid in SANDBOX_UID_RANGE and p.pid not in exclude]
+    """Live (not zombie) processes running as any sandbox uid."""
+    return [p for p in list_processes() if p.uid in SANDBOX_UID_RANGE and p.running and p.pid not in exclude]
 
 
 def wait_for_no_sandbox_processes(timeout: float = 5.0, exclude: set[int] = frozenset()) -> list[ProcessInfo]:
@@ -275,7 +282,7 @@ class ProcessWatcher:
     def _run(self) -> None:
         while not self._stop.is_set():
             processes = list_processes()
-            in_sandbox = [p for p in processes if p.uid in SANDBOX_UID_RANGE]
+            in_sandbox = [p for p in processes if p.uid in SANDBOX_UID_RANGE and p.running]
             self.max_at_once = max(self.max_at_once, len(in_sandbox))
             for process in in_sandbox:
                 self.seen.setdefault(process.pid, process)

@@ -1,0 +1,3 @@
+# error: not_asgi
+# message: str
+app = "hello"

@@ -1,0 +1,8 @@
+# error: timeout
+# limits: quick
+from fastapi import FastAPI
+
+app = FastAPI()
+count = 0
+while True:
+    count += 1
