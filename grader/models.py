@@ -11,9 +11,11 @@ checks that they agree with these classes.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from pydantic import field_validator
 from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -73,7 +75,7 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
 
 
 class UserBase(SQLModel):
-    email: str = Field(max_length=254, regex=EMAIL_PATTERN)
+    email: str = Field(max_length=254)
     display_name: str = Field(min_length=1, max_length=120)
     role: Role = Field("learner", sa_type=Text)
 
@@ -82,6 +84,14 @@ class UserCreate(UserBase):
     """What an instructor (or the sign-up form) supplies for a new account."""
 
     password: str = Field(min_length=8, max_length=256)
+
+    @field_validator("email")
+    @classmethod
+    def _looks_like_an_email(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(EMAIL_PATTERN, value):
+            raise ValueError("not an e-mail address")
+        return value
 
 
 class UserPublic(UserBase):

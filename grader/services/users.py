@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hmac
 import io
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -25,7 +24,6 @@ from grader.services.errors import (
 )
 
 _hasher = PasswordHasher()
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
 
 

@@ -1,0 +1,139 @@
+"""Accounts and API tokens."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import func, select
+
+from factories import DEFAULT_PASSWORD, make_user
+from grader.models import User
+from grader.services import tokens, users
+from grader.services.errors import AlreadyExists, AuthenticationFailed, InvalidInput, PermissionDenied
+
+
+def _count(session) -> int:
+    return session.exec(select(func.count()).select_from(User)).one()
+
+
+def test_created_accounts_store_an_argon2_hash_and_a_lowercased_email(session):
+    user = users.create(session=session, data={"email": " Ada@Example.ORG ", "display_name": "Ada", "password": "s3cret-pass"})
+    assert user.email == "ada@example.org" and user.role == "learner"
+    assert user.password_hash.startswith("$argon2id$") and "s3cret-pass" not in user.password_hash
+    assert users.authenticate(session=session, email="ADA@example.org", password="s3cret-pass").id == user.id
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"email": "not-an-email", "display_name": "X", "password": "long-enough"}, "email"),
+        ({"email": "x@example.org", "display_name": "", "password": "long-enough"}, "display_name"),
+        ({"email": "x@example.org", "display_name": "X", "password": "short"}, "password"),
+        ({"email": "x@example.org", "display_name": "X", "password": "long-enough", "role": "admin"}, "role"),
+    ],
+)
+def test_invalid_accounts_are_refused_naming_the_field(session, data, field):
+    with pytest.raises(InvalidInput) as raised:
+        users.create(session=session, data=data)
+    assert raised.value.field == field
+    assert _count(session) == 0
+
+
+def test_an_email_can_only_be_used_once(session):
+    make_user(session, email="dup@example.org")
+    with pytest.raises(AlreadyExists):
+        users.create(session=session, data={"email": "DUP@example.org", "display_name": "Y", "password": "long-enough"})
+    assert _count(session) == 1
+
+
+def test_wrong_passwords_and_unknown_emails_fail_alike(session):
+    make_user(session, email="someone@example.org")
+    with pytest.raises(AuthenticationFailed) as wrong:
+        users.authenticate(session=session, email="someone@example.org", password="nope-nope")
+    with pytest.raises(AuthenticationFailed) as unknown:
+        users.authenticate(session=session, email="nobody@example.org", password=DEFAULT_PASSWORD)
+    assert wrong.value.message == unknown.value.message
+
+
+def test_sign_up_needs_the_join_code_and_always_makes_a_learner(session, settings):
+    data = {"email": "new@example.org", "display_name": "New", "password": "long-enough", "role": "instructor"}
+    with pytest.raises(InvalidInput) as raised:
+        users.sign_up(session=session, data=data, join_code="WRONG", settings=settings)
+    assert raised.value.field == "join_code" and _count(session) == 0
+    user = users.sign_up(session=session, data=data, join_code="JOIN-ME", settings=settings)
+    assert user.role == "learner"
+
+
+def test_sign_up_is_closed_without_a_join_code(session, settings):
+    closed = settings.model_copy(update={"join_code": ""})
+    with pytest.raises(PermissionDenied):
+        users.sign_up(
+            session=session,
+            data={"email": "n@example.org", "display_name": "N", "password": "long-enough"},
+            join_code="",
+            settings=closed,
+        )
+
+
+def test_csv_import_creates_every_account_and_generates_missing_passwords(session):
+    text = "email,display_name,role,password\na@example.org,A,,\nb@example.org,B,instructor,given-password\n"
+    created = users.import_csv(session=session, text=text)
+    assert [(c.user.email, c.user.role) for c in created] == [("a@example.org", "learner"), ("b@example.org", "instructor")]
+    assert created[0].password and created[1].password is None
+    users.authenticate(session=session, email="a@example.org", password=created[0].password)
+    users.authenticate(session=session, email="b@example.org", password="given-password")
+
+
+@pytest.mark.parametrize(
+    "text, complaint",
+    [
+        ("name\nA\n", "header"),
+        ("email,display_name\na@example.org,A\nbad,B\n", "Line 3"),
+        ("email,display_name\na@example.org,A\nA@example.org,B\n", "Line 3"),
+        ("email,display_name,shoe_size\na@example.org,A,9\n", "shoe_size"),
+    ],
+)
+def test_a_bad_csv_creates_no_account_at_all(session, text, complaint):
+    with pytest.raises(InvalidInput, match=complaint):
+        users.import_csv(session=session, text=text)
+    assert _count(session) == 0
+
+
+def test_the_first_instructor_is_created_once_from_settings(session, settings):
+    configured = settings.model_copy(
+        update={"first_instructor_email": "boss@example.org", "first_instructor_password": "boss-password"}
+    )
+    first = users.ensure_first_instructor(session=session, settings=configured)
+    assert first.user.role == "instructor" and first.password is None
+    users.authenticate(session=session, email="boss@example.org", password="boss-password")
+    assert users.ensure_first_instructor(session=session, settings=configured) is None
+    assert _count(session) == 1
+
+
+def test_a_generated_first_instructor_password_is_returned_to_print(session, settings):
+    first = users.ensure_first_instructor(session=session, settings=settings)
+    assert first.password
+    users.authenticate(session=session, email=first.user.email, password=first.password)
+
+
+def test_api_tokens_identify_their_user_until_the_password_changes(session, settings):
+    user = make_user(session)
+    token = tokens.issue(user=user, settings=settings)
+    assert tokens.authenticate(session=session, token=token, settings=settings).id == user.id
+
+    with pytest.raises(AuthenticationFailed):
+        tokens.authenticate(session=session, token=token + "x", settings=settings)
+    other_key = settings.model_copy(update={"secret_key": "another-secret-key-entirely"})
+    with pytest.raises(AuthenticationFailed):
+        tokens.authenticate(session=session, token=token, settings=other_key)
+
+    users.set_password(session=session, user=user, password="a-new-password")
+    with pytest.raises(AuthenticationFailed):
+        tokens.authenticate(session=session, token=token, settings=settings)
+
+
+def test_api_tokens_expire(session, settings):
+    user = make_user(session)
+    token = tokens.issue(user=user, settings=settings)
+    expired = settings.model_copy(update={"api_token_seconds": -1})
+    with pytest.raises(AuthenticationFailed, match="expired"):
+        tokens.authenticate(session=session, token=token, settings=expired)
