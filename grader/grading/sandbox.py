@@ -187,13 +187,15 @@ def kill_uid(uid: int) -> None:
 
 
 def _uid_has_processes(uid: int) -> bool:
+    """Whether any live (non-zombie) process runs as ``uid``."""
     for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if entry.stat().st_uid == uid:
-                    return True
-            except OSError:
-                continue
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid == uid and _start_time(int(entry.name)) is not None:
+                return True
+        except OSError:
+            continue
     return False
 
 
@@ -316,6 +318,20 @@ class Cgroup:
                         time.sleep(0.01)
 
 
+def _start_time(pid: int) -> str | None:
+    """A running process's start time (clock ticks since boot); None once it has exited.
+
+    A sandbox's PID 1 turns zombie only after the kernel has killed and reaped
+    everything else in its PID namespace, so a zombie counts as gone.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
 def _read_pids(path: Path) -> list[int]:
     try:
         return [int(line) for line in (path / "cgroup.procs").read_text().split()]
@@ -420,6 +436,8 @@ class Sandbox:
         self._threads: list[threading.Thread] = []
         self._closed = False
         self._loaded = False
+        self._init_pid: int | None = None
+        self._init_started: str | None = None
 
     # -- start-up
 
@@ -492,7 +510,10 @@ class Sandbox:
                 os.set_inheritable(seccomp_fd, True)
                 passed_fds.append(seccomp_fd)
                 prefix += ["--seccomp", str(seccomp_fd)]
-            prefix.append("--")
+            bwrap_status_read, bwrap_status_write = os.pipe()
+            os.set_inheritable(bwrap_status_write, True)
+            passed_fds.append(bwrap_status_write)
+            prefix += ["--json-status-fd", str(bwrap_status_write), "--"]
         command = [
             *prefix, python, "-I", "-B", "-u", boot,
             "--listen-fd", str(listen_fd), "--status-fd", str(status_write), "--entry", self.entry_point,
@@ -519,6 +540,8 @@ class Sandbox:
         self._spawn(_drain, self.process.stdout, self.stdout)
         self._spawn(_drain, self.process.stderr, self.stderr)
         self._spawn(self._read_status, status_read)
+        if not self.config.unsafe_no_sandbox:
+            self._spawn(self._read_bwrap_status, bwrap_status_read)
 
     def _spawn(self, target, *args) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True)
@@ -548,6 +571,23 @@ class Sandbox:
         with self._event_seen:
             self._events.append({"event": "closed"})
             self._event_seen.notify_all()
+
+    def _read_bwrap_status(self, fd: int) -> None:
+        """Learn the host pid of the sandbox's PID 1 from bubblewrap's first status line.
+
+        Bubblewrap writes it before anything of the submission runs, so it can be
+        trusted; its start time is kept too, so that a recycled pid is never killed.
+        """
+        with os.fdopen(fd, "rb", buffering=0) as stream:
+            first = stream.readline(4096)
+            try:
+                pid = int(json.loads(first)["child-pid"])
+            except (ValueError, KeyError, TypeError):
+                pid = 0
+            if pid > 1:
+                self._init_pid, self._init_started = pid, _start_time(pid)
+            while stream.read(4096):
+                pass
 
     def _record(self, line: bytes) -> None:
         try:
@@ -649,6 +689,7 @@ class Sandbox:
         self._shut_down_gracefully()
         if self.cgroup is not None:
             self.cgroup.kill_all()
+        self._kill_pid_namespace()
         if self.process is not None:
             if self.process.poll() is None:
                 try:
@@ -675,6 +716,19 @@ class Sandbox:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
         if self.slot is not None:
             self.slot.release()
+
+    def _kill_pid_namespace(self) -> None:
+        """Kill the sandbox's PID 1, which takes every process inside with it, and wait for that."""
+        pid, started = self._init_pid, self._init_started
+        if pid is None or started is None:
+            return
+        deadline = time.monotonic() + SHUTDOWN_SECONDS
+        while _start_time(pid) == started and time.monotonic() < deadline:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            time.sleep(0.005)
 
     def _shut_down_gracefully(self) -> None:
         """Let a loaded server run its shutdown (lifespan) as a real server would, briefly."""
