@@ -8,7 +8,7 @@ for screen readers and for anyone who prefers figures to bars.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -110,11 +110,14 @@ def row_chart(
     maximum: float | None = None,
     unit: str = "",
     value_heading: str = "Value",
-    emphasized: Sequence[str] = (),
+    emphasized: Collection[int] = (),
     emphasis_note: str = "",
     bar_area: float = 300,
 ) -> Chart:
-    """Horizontal bars, one per (label, value); ``maximum`` fixes the scale (e.g. 100 for percentages)."""
+    """Horizontal bars, one per (label, value); ``maximum`` fixes the scale (e.g. 100 for percentages).
+
+    ``emphasized`` holds the indexes of bars drawn in the second colour (a quiz's right option).
+    """
     largest = maximum if maximum else (max((value for _, value in rows), default=0) or 1)
     height = len(rows) * ROW_HEIGHT + 8
     width = LABEL_WIDTH + bar_area + VALUE_ROOM
@@ -135,7 +138,7 @@ def row_chart(
                 label_y=y + ROW_HEIGHT / 2 + 4,
                 value_x=LABEL_WIDTH + bar_width + 6,
                 value_y=y + ROW_HEIGHT / 2 + 4,
-                emphasis=label in emphasized,
+                emphasis=index in emphasized,
             )
         )
     return Chart(chart_id, title, description, "rows", width, height, bars, value_heading, emphasis_note)
