@@ -1,0 +1,147 @@
+"""Uploading solutions: checks before storing, the rate limit, the queue, ownership, best marked."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import func, select
+
+from factories import make_submission, make_user
+from grader.models import Submission, utcnow
+from grader.services import submissions
+from grader.services.errors import InvalidInput, NotFound, RateLimited
+
+SOURCE = b"from fastapi import FastAPI\napp = FastAPI()\n"
+
+
+def _count(session) -> int:
+    return session.exec(select(func.count()).select_from(Submission)).one()
+
+
+def _upload(session, settings, user, *, data=SOURCE, filename="solution.py", now=None, sent=None):
+    return submissions.create(
+        session=session,
+        user=user,
+        exercise_slug="message-echo",
+        filename=filename,
+        data=data,
+        settings=settings,
+        now=now,
+        enqueue=(sent if sent is not None else []).append,
+    )
+
+
+def test_an_upload_is_stored_queued_and_sent_to_the_queue(synced, settings):
+    learner = make_user(synced)
+    sent: list[int] = []
+    submission = _upload(synced, settings, learner, filename="C:\\Users\\me\\echo.py", sent=sent)
+    assert sent == [submission.id]
+    assert (submission.status, submission.filename, submission.source) == ("queued", "echo.py", SOURCE.decode())
+    assert submission.max_score > 0 and submission.seed >= 0
+
+
+@pytest.mark.parametrize(
+    "data, filename, complaint",
+    [
+        (SOURCE, "solution.txt", "not a Python file"),
+        (SOURCE, "", "Choose a .py file"),
+        (b"", "solution.py", "empty"),
+        (b"   \n", "solution.py", "empty"),
+        (b"print(1)\x00\x01", "solution.py", "binary"),
+        (b"print('\xff\xfe')", "solution.py", "UTF-8"),
+        (b"#" * (64 * 1024 + 1), "solution.py", "limit"),
+    ],
+)
+def test_bad_uploads_are_refused_and_nothing_is_stored(synced, settings, data, filename, complaint):
+    learner = make_user(synced)
+    sent: list[int] = []
+    with pytest.raises(InvalidInput, match=complaint) as raised:
+        _upload(synced, settings, learner, data=data, filename=filename, sent=sent)
+    assert raised.value.field == "file"
+    assert _count(synced) == 0 and sent == []
+
+
+def test_an_unknown_exercise_is_not_found(synced, settings):
+    with pytest.raises(NotFound):
+        submissions.create(
+            session=synced, user=make_user(synced), exercise_slug="nope", filename="a.py", data=SOURCE,
+            settings=settings, enqueue=lambda _: None,
+        )
+
+
+def test_one_grading_per_interval_with_the_wait_reported(synced, settings):
+    learner = make_user(synced)
+    now = utcnow()
+    _upload(synced, settings, learner, now=now)
+    assert submissions.seconds_until_next(session=synced, user=learner, settings=settings, now=now) == 10
+    with pytest.raises(RateLimited) as raised:
+        _upload(synced, settings, learner, now=now + timedelta(seconds=3.5))
+    assert raised.value.retry_after == 7
+    assert _count(synced) == 1
+    _upload(synced, settings, learner, now=now + timedelta(seconds=10))
+    assert _count(synced) == 2
+
+
+def test_the_rate_limit_is_per_learner(synced, settings):
+    now = utcnow()
+    _upload(synced, settings, make_user(synced), now=now)
+    _upload(synced, settings, make_user(synced), now=now)
+    assert _count(synced) == 2
+
+
+def test_a_submission_lost_to_an_infrastructure_failure_does_not_count(synced, settings):
+    learner = make_user(synced)
+    now = utcnow()
+    submission = _upload(synced, settings, learner, now=now)
+    submission.counts_toward_limit = False  # what the worker records on an infra error
+    synced.add(submission)
+    synced.commit()
+    assert submissions.seconds_until_next(session=synced, user=learner, settings=settings, now=now) == 0
+
+
+def test_a_failure_to_enqueue_keeps_the_submission_for_the_sweep(synced, settings):
+    def broken(_: int) -> None:
+        raise ConnectionError("queue is down")
+
+    submission = submissions.create(
+        session=synced, user=make_user(synced), exercise_slug="message-echo", filename="a.py", data=SOURCE,
+        settings=settings, enqueue=broken,
+    )
+    assert synced.get(Submission, submission.id).status == "queued"
+
+
+def test_queue_position_counts_the_submissions_ahead(synced):
+    learner = make_user(synced)
+    first = make_submission(synced, user=learner)
+    second = make_submission(synced, user=learner)
+    done = make_submission(synced, user=learner, status="graded", score=1)
+    assert submissions.queue_position(session=synced, submission=first) == 1
+    assert submissions.queue_position(session=synced, submission=second) == 2
+    assert submissions.queue_position(session=synced, submission=done) is None
+
+
+def test_learners_see_only_their_own_submissions(synced):
+    owner, other, instructor = make_user(synced), make_user(synced), make_user(synced, role="instructor")
+    submission = make_submission(synced, user=owner)
+    assert submissions.get_for_user(session=synced, submission_id=submission.id, user=owner).id == submission.id
+    assert submissions.get_for_user(session=synced, submission_id=submission.id, user=instructor).id == submission.id
+    with pytest.raises(NotFound):
+        submissions.get_for_user(session=synced, submission_id=submission.id, user=other)
+    assert submissions.list_for_user(session=synced, user=other) == []
+
+
+def test_history_is_newest_first_with_the_best_marked(synced):
+    learner = make_user(synced)
+    start = utcnow() - timedelta(hours=1)
+    low = make_submission(synced, user=learner, status="graded", score=3, created_at=start)
+    high = make_submission(synced, user=learner, status="graded", score=9, created_at=start + timedelta(minutes=1))
+    tie = make_submission(synced, user=learner, status="graded", score=9, created_at=start + timedelta(minutes=2))
+    pending = make_submission(synced, user=learner, created_at=start + timedelta(minutes=3))
+    other = make_submission(synced, user=learner, slug="health-check", status="graded", score=0, created_at=start - timedelta(minutes=1))
+
+    items = submissions.list_for_user(session=synced, user=learner)
+    assert [item.submission.id for item in items] == [pending.id, tie.id, high.id, low.id, other.id]
+    assert {item.submission.id for item in items if item.is_best} == {high.id, other.id}
+    only_echo = submissions.list_for_user(session=synced, user=learner, exercise_slug="message-echo")
+    assert other.id not in [item.submission.id for item in only_echo]
