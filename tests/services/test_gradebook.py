@@ -1,0 +1,137 @@
+"""Gradebook rows and CSV, dashboard figures, and regrading with progress."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from factories import make_report, make_submission, make_user
+from grader.jobs import GradingWorker
+from grader.models import Choice, Submission, utcnow
+from grader.services import gradebook, quizzes, regrade, stats
+from grader.services.errors import InvalidInput, PermissionDenied
+
+SLUG = "message-cycle"
+
+
+def _attempt(session, settings, user, *, correct: int):
+    view = quizzes.get_for_learner(session=session, slug=SLUG)
+    answers = {}
+    for index, question in enumerate(view.questions):
+        choices = session.exec(select(Choice).where(Choice.question_id == question.id)).all()
+        wanted = index < correct
+        answers[question.id] = next(c.id for c in choices if c.is_correct == wanted)
+    return quizzes.submit_attempt(session=session, user=user, slug=SLUG, answers=answers, settings=settings)
+
+
+def test_gradebook_rows_hold_best_latest_counts_activity_and_quiz(synced, settings):
+    ada, bob = make_user(synced, name="Ada"), make_user(synced, name="Bob")
+    make_user(synced, role="instructor", name="Ines")
+    start = utcnow() - timedelta(days=1)
+    make_submission(synced, user=ada, status="graded", score=8, created_at=start)
+    make_submission(synced, user=ada, status="graded", score=5, created_at=start + timedelta(hours=1))
+    make_submission(synced, user=ada, created_at=start + timedelta(hours=2))
+    _attempt(synced, settings, ada, correct=2)
+    _attempt(synced, settings, ada, correct=1)
+
+    book = gradebook.build(session=synced, settings=settings)
+    assert [row.display_name for row in book.rows] == ["Ada", "Bob"]
+    ada_row, bob_row = book.rows
+    echo = ada_row.exercises["message-echo"]
+    assert (echo.best, echo.latest, echo.submissions) == (8, 5, 3)
+    assert ada_row.submission_count == 3
+    assert ada_row.quizzes[SLUG].score == 2 and ada_row.quizzes[SLUG].attempts == 2
+    assert ada_row.last_activity > start + timedelta(hours=2)
+    assert bob_row.exercises["message-echo"].best is None and bob_row.last_activity is None
+
+    last_counts = settings.model_copy(update={"quiz_scoring": "last"})
+    assert gradebook.build(session=synced, settings=last_counts).rows[0].quizzes[SLUG].score == 1
+
+
+def test_gradebook_csv_has_one_row_per_learner_and_defuses_formulas(synced, settings):
+    make_user(synced, name="=HYPERLINK(\"http://x\")")
+    learner = make_user(synced, name="Zed")
+    make_submission(synced, user=learner, status="graded", score=7.5)
+    rows = list(csv.reader(io.StringIO(gradebook.to_csv(gradebook.build(session=synced, settings=settings)))))
+    header, body = rows[0], rows[1:]
+    assert header[:2] == ["email", "name"] and "message-echo best" in header and f"{SLUG} score" in header
+    assert len(body) == 2
+    assert body[0][1].startswith("'=")
+    zed = dict(zip(header, body[1]))
+    assert zed["message-echo best"] == "7.5" and zed["submissions"] == "1"
+
+
+def test_dashboard_figures(synced, settings):
+    ada, bob = make_user(synced), make_user(synced)
+    day = utcnow().replace(hour=12) - timedelta(days=2)
+    report_ab = make_report(cases={"hello": True, "hi": False}).to_dict()
+    report_b = make_report(cases={"hello": False, "hi": False}).to_dict()
+    make_submission(synced, user=ada, status="graded", score=21, report=report_ab, created_at=day)
+    make_submission(synced, user=bob, status="graded", score=2, report=report_b, created_at=day + timedelta(days=2))
+    _attempt(synced, settings, ada, correct=3)
+    _attempt(synced, settings, bob, correct=0)
+
+    figures = stats.dashboard(session=synced, exercise_slug="message-echo")
+    assert [(d.count) for d in figures.submissions_per_day] == [1, 0, 1]
+    assert sum(b.count for b in figures.score_distribution) == 2
+    max_score = synced.exec(select(Submission.max_score)).first()
+    assert figures.score_distribution[min(int(21 / max_score * 10), 9)].count >= 1
+    failures = {f.name: (f.failed, f.total) for f in figures.case_failures}
+    assert failures == {"hi": (2, 2), "hello": (1, 2)}
+    assert figures.case_failures[0].name == "hi"
+
+    first_question = figures.question_breakdowns[0]
+    counts = {o.label: o.count for o in first_question.options}
+    correct_label = next(o.label for o in first_question.options if o.is_correct)
+    assert counts[correct_label] == 1 and sum(counts.values()) == 2 == first_question.answers
+
+
+def test_regrading_an_exercise_queues_every_submission_and_reports_progress(synced, engine):
+    instructor, learner = make_user(synced, role="instructor"), make_user(synced)
+    graded = [make_submission(synced, user=learner, status="graded", score=1) for _ in range(3)]
+    sent: list[int] = []
+    batch = regrade.regrade_exercise(session=synced, exercise_slug="message-echo", requested_by=instructor, enqueue=sent.append)
+    assert sorted(sent) == [s.id for s in graded]
+    assert regrade.progress(session=synced, batch_id=batch.id).done == 0
+
+    class Grader:
+        def __call__(self, spec, source, seed):
+            return make_report(cases={"hello": True, "hi": True}, seed=seed)
+
+    worker = GradingWorker(engine=engine, grade=Grader())
+    worker.run(sent[0])
+    progress = regrade.progress(session=synced, batch_id=batch.id)
+    assert (progress.total, progress.done, progress.pending, progress.finished) == (3, 1, 2, False)
+    for submission_id in sent[1:]:
+        worker.run(submission_id)
+    assert regrade.progress(session=synced, batch_id=batch.id).finished
+    synced.expire_all()
+    assert all(synced.get(Submission, s.id).score == 2.0 for s in graded)
+    assert regrade.latest_batch(session=synced, exercise_slug="message-echo").id == batch.id
+
+
+def test_regrading_one_submission_keeps_its_seed(synced):
+    instructor, learner = make_user(synced, role="instructor"), make_user(synced)
+    submission = make_submission(synced, user=learner, status="graded", score=1)
+    seed = submission.seed
+    sent: list[int] = []
+    batch = regrade.regrade_submission(session=synced, submission_id=submission.id, requested_by=instructor, enqueue=sent.append)
+    synced.refresh(submission)
+    assert (submission.status, submission.regrade_batch_id, batch.total, sent) == ("queued", batch.id, 1, [submission.id])
+    assert submission.seed == seed and submission.score == 1  # the old result stays until replaced
+
+
+def test_only_instructors_may_regrade(synced):
+    learner = make_user(synced)
+    submission = make_submission(synced, user=learner, status="graded", score=1)
+    with pytest.raises(PermissionDenied):
+        regrade.regrade_submission(session=synced, submission_id=submission.id, requested_by=learner, enqueue=lambda _: None)
+    with pytest.raises(InvalidInput):
+        regrade.regrade_exercise(
+            session=synced, exercise_slug="health-check", requested_by=make_user(synced, role="instructor"),
+            enqueue=lambda _: None,
+        )
