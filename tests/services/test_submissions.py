@@ -145,3 +145,17 @@ def test_history_is_newest_first_with_the_best_marked(synced):
     assert {item.submission.id for item in items if item.is_best} == {high.id, other.id}
     only_echo = submissions.list_for_user(session=synced, user=learner, exercise_slug="message-echo")
     assert other.id not in [item.submission.id for item in only_echo]
+
+
+def test_an_exercise_is_found_by_id_even_once_retired(synced):
+    from grader.models import Exercise
+
+    row = synced.exec(select(Exercise).where(Exercise.slug == "health-check")).one()
+    row.active = False
+    synced.add(row)
+    synced.commit()
+    assert submissions.get_exercise_by_id(session=synced, exercise_id=row.id).slug == "health-check"
+    with pytest.raises(NotFound):
+        submissions.get_exercise(session=synced, slug="health-check")
+    with pytest.raises(NotFound):
+        submissions.get_exercise_by_id(session=synced, exercise_id=987654)
