@@ -8,6 +8,7 @@ itself is tested in tests/grading and, for real, in tests/browser).
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 from collections.abc import Iterator
 
 import pytest
@@ -48,9 +49,11 @@ class Browser:
         """POST a form as the browser would after opening ``page``."""
         token = self.token_for(page)
         if isinstance(data, list):
-            fields = [*data, ("csrf_token", token)]
-        else:
-            fields = {**(data or {}), "csrf_token": token}
+            # Repeated fields (a question answered twice) need the body encoded by hand.
+            body = urlencode([*data, ("csrf_token", token)])
+            headers = {"content-type": "application/x-www-form-urlencoded"}
+            return self.client.post(url, content=body, headers=headers, follow_redirects=False, **kwargs)
+        fields = {**(data or {}), "csrf_token": token}
         return self.client.post(url, data=fields, files=files, follow_redirects=False, **kwargs)
 
     def sign_in(self, user: User, password: str = DEFAULT_PASSWORD) -> "Browser":

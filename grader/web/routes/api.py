@@ -11,9 +11,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from grader.models import Submission
-from grader.services import quizzes, submissions, tokens, users
+from grader.services import gradebook, quizzes, submissions, tokens, users
 from grader.services.errors import InvalidInput
-from grader.web.deps import ApiUser, SessionDep, SettingsDep, ValidApiSubmission, ValidExercise
+from grader.web.deps import ApiInstructor, ApiUser, SessionDep, SettingsDep, ValidApiSubmission, ValidExercise
 from grader.web.security import RequestTooLarge
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -287,3 +287,55 @@ def submit_attempt(
             for q in result.questions
         ],
     )
+
+
+class ExerciseStandingOut(BaseModel):
+    """A learner on one exercise."""
+
+    best: float | None
+    latest: float | None
+    max_score: float
+    submissions: int
+
+
+class QuizStandingOut(BaseModel):
+    """A learner on one quiz: the attempt that counts."""
+
+    score: int | None
+    max_score: int | None
+    attempts: int
+
+
+class GradebookRowOut(BaseModel):
+    """One learner's results, by exercise and quiz slug."""
+
+    user_id: int
+    email: str
+    display_name: str
+    exercises: dict[str, ExerciseStandingOut]
+    quizzes: dict[str, QuizStandingOut]
+    submissions: int
+    last_activity: datetime | None
+
+
+@router.get(
+    "/gradebook",
+    response_model=list[GradebookRowOut],
+    summary="The gradebook (instructors)",
+    responses={403: {"description": "Only instructors may read the gradebook."}},
+)
+def get_gradebook(user: ApiInstructor, session: SessionDep, settings: SettingsDep) -> list[GradebookRowOut]:
+    """One row per learner: best and latest score per exercise, the counted quiz score, activity."""
+    book = gradebook.build(session=session, settings=settings)
+    return [
+        GradebookRowOut(
+            user_id=row.user_id,
+            email=row.email,
+            display_name=row.display_name,
+            exercises={slug: ExerciseStandingOut(**vars(standing)) for slug, standing in row.exercises.items()},
+            quizzes={slug: QuizStandingOut(**vars(standing)) for slug, standing in row.quizzes.items()},
+            submissions=row.submission_count,
+            last_activity=row.last_activity,
+        )
+        for row in book.rows
+    ]
