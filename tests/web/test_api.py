@@ -1,0 +1,207 @@
+"""The JSON API: tokens, exercises, submissions, quizzes, gradebook, and its errors."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import func, select
+
+from grader.models import Question, QuizAttempt, Submission
+from tests.factories import DEFAULT_PASSWORD, make_report, make_submission
+
+from .conftest import api_token
+
+SOLUTION = b"from fastapi import FastAPI\napp = FastAPI()\n@app.post('/message')\nasync def r(msg: dict):\n    return {'received': msg}\n"
+
+
+def _count(session, model) -> int:
+    session.expire_all()
+    return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_token_by_password_flow(client, learner):
+    response = client.post("/api/v1/token", data={"username": learner.email, "password": DEFAULT_PASSWORD})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer" and body["access_token"]
+
+
+@pytest.mark.parametrize("password", ["wrong password", ""])
+def test_wrong_password_gets_no_token(client, learner, password):
+    response = client.post("/api/v1/token", data={"username": learner.email, "password": password})
+    assert response.status_code in (401, 422)
+    assert "access_token" not in response.text
+
+
+def test_bad_or_missing_token_is_401(client):
+    for headers in ({}, {"Authorization": "Bearer nonsense"}, {"Authorization": "Basic abc"}):
+        response = client.get("/api/v1/exercises", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_list_exercises(client, learner):
+    response = client.get("/api/v1/exercises", headers=api_token(client, learner))
+    slugs = [item["slug"] for item in response.json()]
+    assert "message-echo" in slugs
+    echo = next(item for item in response.json() if item["slug"] == "message-echo")
+    assert echo["max_score"] == 16
+    assert echo["submit_url"] == "http://testserver/api/v1/exercises/message-echo/submissions"
+
+
+def test_submit_then_follow(client, learner, synced, queued):
+    headers = api_token(client, learner)
+    response = client.post(
+        "/api/v1/exercises/message-echo/submissions", headers=headers, files={"file": ("solution.py", SOLUTION)}
+    )
+    assert response.status_code == 202
+    created = response.json()
+    assert created["status"] == "queued" and queued == [created["id"]]
+    follow = client.get(f"/api/v1/submissions/{created['id']}", headers=headers).json()
+    assert follow["status"] == "queued" and follow["queue_position"] == 1 and follow["report"] is None
+    assert follow["exercise"] == "message-echo" and follow["max_score"] == 16
+
+
+def test_graded_submission_carries_the_report(client, learner, synced):
+    report = make_report(cases={"hello": True, "hi": False}).to_dict()
+    submission = make_submission(synced, user=learner, status="graded", score=1, report=report)
+    body = client.get(f"/api/v1/submissions/{submission.id}", headers=api_token(client, learner)).json()
+    assert body["status"] == "graded" and body["score"] == 1
+    assert [case["name"] for case in body["report"]["tests"]] == ["hello", "hi"]
+
+
+@pytest.mark.parametrize(
+    "files, status, words",
+    [
+        ({"file": ("solution.py", b"")}, 422, "empty"),
+        ({"file": ("solution.py", b"\x00\x01")}, 422, "binary"),
+        ({"file": ("solution.py", b"\xff\xfe x")}, 422, "UTF-8"),
+        ({"file": ("solution.txt", SOLUTION)}, 422, "not a Python file"),
+        ({"file": ("solution.py", b"#" * (64 * 1024 + 1))}, 413, "limit"),
+        ({"other": ("solution.py", SOLUTION)}, 422, "file"),
+    ],
+)
+def test_bad_uploads(client, learner, synced, queued, files, status, words):
+    response = client.post("/api/v1/exercises/message-echo/submissions", headers=api_token(client, learner), files=files)
+    assert response.status_code == status
+    assert words in str(response.json()["detail"])
+    assert _count(synced, Submission) == 0 and queued == []
+
+
+def test_rate_limited_submission_is_429_with_retry_after(client, learner, synced):
+    headers = api_token(client, learner)
+    url = "/api/v1/exercises/message-echo/submissions"
+    assert client.post(url, headers=headers, files={"file": ("a.py", SOLUTION)}).status_code == 202
+    response = client.post(url, headers=headers, files={"file": ("a.py", SOLUTION)})
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["retry-after"]) <= 10
+    assert _count(synced, Submission) == 1
+
+
+def test_unknown_exercise_is_404(client, learner):
+    response = client.post(
+        "/api/v1/exercises/nope/submissions", headers=api_token(client, learner), files={"file": ("a.py", SOLUTION)}
+    )
+    assert response.status_code == 404 and "nope" in response.json()["detail"]
+
+
+def _all_keys(value) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {key for item in value.values() for key in _all_keys(item)}
+    if isinstance(value, list):
+        return {key for item in value for key in _all_keys(item)}
+    return set()
+
+
+def test_quiz_has_no_answers(client, learner, synced):
+    headers = api_token(client, learner)
+    assert [quiz["slug"] for quiz in client.get("/api/v1/quizzes", headers=headers).json()] == ["message-cycle"]
+    response = client.get("/api/v1/quizzes/message-cycle", headers=headers)
+    quiz = response.json()
+    keys = _all_keys(quiz)
+    assert not keys & {"is_correct", "correct", "hint", "answer", "answers"}
+    for question in synced.exec(select(Question)):
+        assert question.hint not in response.text
+    assert len(quiz["questions"]) == 3 and all(len(q["choices"]) == 4 for q in quiz["questions"])
+    assert quiz["visuals"]["execution_table"]["rows"][0]["step"] == 1
+
+
+def _answers(client, headers, pick) -> dict[str, int]:
+    quiz = client.get("/api/v1/quizzes/message-cycle", headers=headers).json()
+    return {str(q["id"]): pick(q) for q in quiz["questions"]}
+
+
+def test_attempt_scores_and_gives_feedback(client, learner, synced):
+    headers = api_token(client, learner)
+    answers = _answers(client, headers, lambda q: q["choices"][0]["id"])
+    response = client.post("/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": answers})
+    assert response.status_code == 201
+    body = response.json()
+    # Option A is right only for question 2 ("Step 3").
+    assert body["score"] == 1 and body["max_score"] == 3
+    assert [q["correct"] for q in body["questions"]] == [False, True, False]
+    assert all(q["hint"] for q in body["questions"])
+
+
+@pytest.mark.parametrize("problem", ["missing", "unknown", "duplicate", "not-a-dict", "no-answers-key"])
+def test_bad_attempts_store_nothing(client, learner, synced, problem):
+    headers = {**api_token(client, learner), "content-type": "application/json"}
+    answers = _answers(client, headers, lambda q: q["choices"][0]["id"])
+    first = next(iter(answers))
+    if problem == "missing":
+        body = '{"answers": {"%s": %d}}' % (first, answers[first])
+    elif problem == "unknown":
+        body = '{"answers": {"%s": 999999, %s}}' % (first, ", ".join(f'"{k}": {v}' for k, v in answers.items() if k != first))
+    elif problem == "duplicate":
+        pairs = ", ".join(f'"{k}": {v}' for k, v in answers.items())
+        body = '{"answers": {%s, "%s": %d}}' % (pairs, first, answers[first])
+    elif problem == "not-a-dict":
+        body = '{"answers": [1, 2, 3]}'
+    else:
+        body = "{}"
+    response = client.post("/api/v1/quizzes/message-cycle/attempts", headers=headers, content=body)
+    assert response.status_code == 422, response.text
+    assert _count(synced, QuizAttempt) == 0
+
+
+def test_attempt_limit_is_409(client, learner, synced, settings):
+    headers = api_token(client, learner)
+    answers = _answers(client, headers, lambda q: q["choices"][0]["id"])
+    for _ in range(settings.quiz_max_attempts):
+        assert client.post("/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": answers}).status_code == 201
+    response = client.post("/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": answers})
+    assert response.status_code == 409
+    assert _count(synced, QuizAttempt) == settings.quiz_max_attempts
+
+
+def test_gradebook_for_instructors(client, learner, instructor, synced):
+    make_submission(synced, user=learner, status="graded", score=16, report=make_report(cases={"a": True}).to_dict())
+    assert client.get("/api/v1/gradebook", headers=api_token(client, learner)).status_code == 403
+    rows = client.get("/api/v1/gradebook", headers=api_token(client, instructor)).json()
+    row = next(row for row in rows if row["email"] == learner.email)
+    assert row["exercises"]["message-echo"]["best"] == 16 and row["submissions"] == 1
+
+
+def test_openapi_documents_the_api(client):
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path in [
+        "/api/v1/token",
+        "/api/v1/exercises",
+        "/api/v1/exercises/{slug}/submissions",
+        "/api/v1/submissions/{submission_id}",
+        "/api/v1/quizzes",
+        "/api/v1/quizzes/{slug}",
+        "/api/v1/quizzes/{slug}/attempts",
+        "/api/v1/gradebook",
+    ]:
+        assert path in paths, path
+    assert not any(path.startswith("/instructor") or path == "/login" for path in paths)
+    assert schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == "/api/v1/token"
+
+
+def test_docs_page_is_self_hosted(client):
+    response = client.get("/docs")
+    assert response.status_code == 200
+    assert "POST /api/v1/exercises/{slug}/submissions" in response.text
+    assert "swagger" not in response.text.lower() and "cdn" not in response.text.lower()
+    assert client.get("/redoc").status_code == 404

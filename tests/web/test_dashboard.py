@@ -1,0 +1,161 @@
+"""The instructor's dashboard: the learners table, figures, CSV, learner detail, regrade, accounts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+from sqlmodel import select
+
+from grader.models import User
+from tests.factories import make_report, make_submission, make_user
+
+
+def _graded(session, user, score, cases=None, **kwargs):
+    report = make_report(cases=cases or {"hello": score > 0, "hi": False}).to_dict()
+    return make_submission(session, user=user, status="graded", score=score, report=report, **kwargs)
+
+
+def _learner_names(html: str) -> list[str]:
+    body = html.split('<tbody data-live-rows=')[1].split("</tbody>")[0]
+    return re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', body)
+
+
+def test_table_lists_every_learner_with_scores(as_instructor, synced, learner, other_learner):
+    _graded(synced, learner, 4)
+    _graded(synced, learner, 10)
+    _graded(synced, learner, 6)
+    html = as_instructor.get("/instructor").text
+    assert _learner_names(html) == ["Ada", "Bob"]
+    ada_row = html.split(">Ada</a>")[1].split("</tr>")[0]
+    assert "10 / 16" in ada_row and "6 / 16" in ada_row and ">3<" in ada_row
+    bob_row = html.split(">Bob</a>")[1].split("</tr>")[0]
+    assert "never" in bob_row
+
+
+def test_sorting_and_filtering_happen_on_the_server(as_instructor, synced, learner, other_learner):
+    carol = make_user(synced, email="carol@example.org", name="Carol")
+    _graded(synced, learner, 4)
+    _graded(synced, carol, 16)
+    by_best = as_instructor.get("/instructor?sort=best&order=desc").text
+    assert _learner_names(by_best) == ["Carol", "Ada", "Bob"]
+    assert 'aria-sort="descending"' in by_best
+    by_best_up = as_instructor.get("/instructor?sort=best&order=asc").text
+    assert _learner_names(by_best_up) == ["Ada", "Carol", "Bob"]  # no score sorts last either way
+    assert _learner_names(as_instructor.get("/instructor?q=CAROL").text) == ["Carol"]
+    assert _learner_names(as_instructor.get("/instructor?show=not-submitted").text) == ["Bob"]
+    assert _learner_names(as_instructor.get("/instructor?show=full").text) == ["Carol"]
+    # Nonsense parameters fall back to the defaults instead of failing.
+    assert as_instructor.get("/instructor?sort=drop+table&order=sideways&show=x").status_code == 200
+
+
+def test_rows_fragment_for_live_updates(as_instructor, synced, learner):
+    before = as_instructor.get("/instructor/rows").text
+    assert "<html" not in before and "Ada" in before
+    _graded(synced, learner, 16)
+    after = as_instructor.get("/instructor/rows").text
+    assert "16 / 16" in after and "16 / 16" not in before
+
+
+def test_figures_are_inline_svg(as_instructor, synced, learner):
+    from grader.services import quizzes
+
+    _graded(synced, learner, 8, cases={"hello": True, "hi": False})
+    quiz = quizzes.get_for_learner(session=synced, slug="message-cycle")
+    quizzes.submit_attempt(
+        session=synced, user=learner, slug="message-cycle", answers={q.id: q.choices[1].id for q in quiz.questions}
+    )
+    html = as_instructor.get("/instructor").text
+    assert html.count("<svg class=\"chart\"") == 6  # per day, scores, cases, three quiz questions
+    for title in ["Submissions per day", "Best score per learner", "Failure rate per case", "Quiz question 1: answers per option"]:
+        assert title in html
+    assert "<title>hi: 100%</title>" in html and "<title>hello: 0%</title>" in html
+    assert "<title>50–60%: 1</title>" in html
+
+
+def test_csv_export(as_instructor, synced, learner, other_learner):
+    _graded(synced, learner, 12)
+    response = as_instructor.get("/instructor/gradebook.csv")
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [row["email"] for row in rows] == ["ada@example.org", "bob@example.org"]
+    assert rows[0]["message-echo best"] == "12"
+
+
+def test_learner_page_shows_source_report_and_output_escaped(as_instructor, synced, learner):
+    report = make_report(cases={"hello": False}).to_dict()
+    report["stdout"] = "<script>document.title='pwned'</script>"
+    make_submission(
+        synced, user=learner, status="graded", score=0, report=report, source="print('<script>x</script>')"
+    )
+    html = as_instructor.get(f"/instructor/learners/{learner.id}").text
+    assert "<script>document" not in html and "<script>x" not in html
+    assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in html
+    assert "print(&#39;&lt;script&gt;x&lt;/script&gt;&#39;)" in html
+    assert "Regrade this submission" in html
+
+
+def test_learner_page_lists_quiz_attempts(as_instructor, synced, learner):
+    from grader.services import quizzes
+
+    quiz = quizzes.get_for_learner(session=synced, slug="message-cycle")
+    quizzes.submit_attempt(
+        session=synced, user=learner, slug="message-cycle", answers={q.id: q.choices[0].id for q in quiz.questions}
+    )
+    html = as_instructor.get(f"/instructor/learners/{learner.id}").text
+    assert "1/3" in html and html.count(">Wrong<") == 2 and html.count(">Right<") == 1
+
+
+def test_unknown_learner_is_404(as_instructor):
+    assert as_instructor.get("/instructor/learners/99999").status_code == 404
+
+
+def test_regrade_an_exercise_queues_every_submission(as_instructor, synced, learner, other_learner, queued):
+    first = _graded(synced, learner, 4)
+    second = _graded(synced, other_learner, 8)
+    response = as_instructor.post_form("/instructor/exercises/message-echo/regrade", page="/instructor")
+    assert response.status_code == 303
+    assert sorted(queued) == [first.id, second.id]
+    page = as_instructor.get(response.headers["location"]).text
+    assert "0 of 2 graded again" in page and "<progress" in page and "data-regrade-url" in page
+
+
+def test_regrade_without_submissions_is_refused(as_instructor, queued):
+    response = as_instructor.post_form("/instructor/exercises/health-check/regrade", page="/instructor")
+    assert response.status_code == 422
+    assert "no submissions" in response.text and queued == []
+
+
+def test_create_one_account_with_a_generated_password(as_instructor, synced):
+    response = as_instructor.post_form(
+        "/instructor/users", {"email": "dan@example.org", "display_name": "Dan", "role": "learner"}, page="/instructor/users"
+    )
+    assert response.status_code == 200
+    assert "Generated passwords are shown only now" in response.text
+    password = re.search(r"<td><code>([^<]+)</code></td>", response.text).group(1)
+    from grader.services import users
+
+    assert users.authenticate(session=synced, email="dan@example.org", password=password).display_name == "Dan"
+
+
+def test_create_account_refusal_keeps_the_form(as_instructor, learner):
+    response = as_instructor.post_form(
+        "/instructor/users", {"email": learner.email, "display_name": "Again", "role": "learner"}, page="/instructor/users"
+    )
+    assert response.status_code == 422
+    assert "already exists" in response.text and 'value="Again"' in response.text
+
+
+def test_csv_import_all_or_nothing(as_instructor, synced):
+    good = "email,display_name,role\neve@example.org,Eve,learner\nfay@example.org,<b>Fay</b>,learner\n"
+    response = as_instructor.post_form(
+        "/instructor/users/import", page="/instructor/users", files={"file": ("people.csv", good.encode(), "text/csv")}
+    )
+    assert response.status_code == 200
+    assert "Created 2 accounts" in response.text and "&lt;b&gt;Fay&lt;/b&gt;" in response.text
+    bad = "email,display_name\ngus@example.org,Gus\nnot-an-email,Hal\n"
+    response = as_instructor.post_form("/instructor/users/import", {"csv_text": bad}, page="/instructor/users")
+    assert response.status_code == 422 and "Line 3" in response.text
+    assert synced.exec(select(User).where(User.email == "gus@example.org")).first() is None
