@@ -227,10 +227,11 @@ class HostSnapshot:
         )
 
     def problems_since(self, before: "HostSnapshot", *, disk_margin: int = 256 << 20,
-                       memory_margin: int = 1 << 30, rss_margin: int = 100 << 20) -> list[str]:
+                       memory_margin: int = 1 << 30, rss_margin: int = 100 << 20,
+                       exclude_pids: set[int] = frozenset()) -> list[str]:
         """Every way the host differs from ``before`` that a submission could have caused."""
         problems: list[str] = []
-        left = wait_for_no_sandbox_processes()
+        left = wait_for_no_sandbox_processes(exclude=exclude_pids)
         if left:
             problems.append(f"sandbox-uid processes left running: {[(p.pid, p.uid, p.cmdline[:80]) for p in left]}")
         if self.runtime != before.runtime:
@@ -269,9 +270,11 @@ class ProcessWatcher:
     whether a marked process ever started) without trusting anything it printed.
     """
 
-    def __init__(self, marker: str | None = None, interval: float = 0.02) -> None:
+    def __init__(self, marker: str | None = None, interval: float = 0.02, watch_all: bool = False) -> None:
         self.marker = marker
         self.interval = interval
+        self.watch_all = watch_all
+        self.everything: dict[int, ProcessInfo] = {}
         self.seen: dict[int, ProcessInfo] = {}
         self.marked: dict[int, ProcessInfo] = {}
         self.max_at_once = 0
@@ -286,15 +289,14 @@ class ProcessWatcher:
             self.max_at_once = max(self.max_at_once, len(in_sandbox))
             for process in in_sandbox:
                 self.seen.setdefault(process.pid, process)
+            if self.watch_all:
+                # Keep the latest view: a process changes uid and command line when it execs.
+                self.everything.update((p.pid, p) for p in processes if p.cmdline != self._own_cmdline)
             if self.marker:
                 for process in processes:
                     if self.marker in process.cmdline:
                         self.marked.setdefault(process.pid, process)
             self._stop.wait(self.interval)
-
-    def descendants_of(self, ancestor: int) -> list[ProcessInfo]:
-        """Processes seen that descend from ``ancestor`` (by the parent links recorded)."""
-        return [p for p in self.seen.values() if p.ppid == ancestor or p.ppid in self.seen]
 
     def __enter__(self) -> "ProcessWatcher":
         self._thread.start()
