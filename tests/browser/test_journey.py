@@ -1,0 +1,130 @@
+"""One course in a real browser: a learner submits and takes the quiz, the instructor follows.
+
+Chromium drives ``autograder serve`` with its real grading worker, so the
+correct solution really runs in the sandbox and really turns green.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from grader.config import PROJECT_ROOT
+
+from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD, JOIN_CODE
+
+pytestmark = [pytest.mark.browser, pytest.mark.sandbox]
+
+GRADING_TIMEOUT_MS = 90_000
+LEARNER = {"email": "lee@example.org", "name": "Lee Learner", "password": "lee-password-1"}
+WRONG_SOLUTION = """from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/message")
+async def receive_message(msg: dict):
+    print("<script>alert('from the learner')</script>")
+    return {"received": {"text": "Hello"}}
+"""
+
+
+def _expect_no_console_errors(page, errors: list[str]) -> None:
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+
+def test_learner_and_instructor_journey(service, browser, artifacts):
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    learner = browser.new_context(base_url=service.base_url, viewport={"width": 1280, "height": 900})
+    page = learner.new_page()
+    _expect_no_console_errors(page, errors)
+
+    # Sign up with the course's join code.
+    page.goto("/signup")
+    page.get_by_label("Email").fill(LEARNER["email"])
+    page.get_by_label("Name").fill(LEARNER["name"])
+    page.get_by_label("Password").fill(LEARNER["password"])
+    page.get_by_label("Join code").fill(JOIN_CODE)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name=f"Hello, {LEARNER['name']}")).to_be_visible()
+
+    # Upload the correct solution and watch it turn green without reloading.
+    page.get_by_role("link", name="Send and receive a message").click()
+    expect(page.get_by_role("caption").filter(has_text="Execution table")).to_be_visible()
+    page.get_by_label("Python file (.py)").set_input_files(PROJECT_ROOT / "examples" / "solution.py")
+    page.get_by_role("button", name="Submit for grading").click()
+    expect(page).to_have_url(re.compile(r"/submissions/\d+$"))
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+    heading = page.locator("#report-heading")
+    expect(heading).to_contain_text("Passed", timeout=GRADING_TIMEOUT_MS)
+    expect(heading).to_contain_text("16 / 16 points")
+    assert page.evaluate("window.__sameDocument === true"), "the result should appear without a reload"
+    expect(heading.locator(".verdict-passed")).to_be_visible()
+    page.screenshot(path=artifacts / "submission.png", full_page=True)
+
+    # A wrong solution: the failing case shows the table, the expected body and what to fix.
+    page.goto("/exercises/message-echo")
+    expect(page.get_by_role("button", name="Submit for grading")).to_be_enabled(timeout=10_000)
+    page.get_by_label("Code").fill(WRONG_SOLUTION)
+    page.get_by_role("button", name="Submit for grading").click()
+    expect(page.locator("#report-heading")).to_contain_text("Failed", timeout=GRADING_TIMEOUT_MS)
+    failing = page.locator("details.case-failed").filter(has_text="A different message")
+    expect(failing).to_have_attribute("open", "")
+    expect(failing.get_by_text("Client receives and parses the body")).to_be_visible()
+    expect(failing.get_by_text("What to fix:")).to_be_visible()
+    # What the program printed is shown as text in the output section.
+    expect(page.locator("#report-heading ~ pre").filter(has_text="<script>alert('from the learner')</script>")).to_be_visible()
+    page.screenshot(path=artifacts / "submission-failed.png", full_page=True)
+
+    # History marks the best submission.
+    page.goto("/exercises/message-echo")
+    best_row = page.locator("#history tr").filter(has_text="★ Best")
+    expect(best_row).to_have_count(1)
+    expect(best_row).to_contain_text("16 / 16")
+
+    # The quiz: one choice per question, then the score and the feedback.
+    page.goto("/quizzes/message-cycle")
+    expect(page.get_by_role("caption").filter(has_text="Variable tracker")).to_be_visible()
+    page.screenshot(path=artifacts / "quiz.png", full_page=True)
+    questions = page.locator(".question")
+    questions.nth(0).get_by_label("C. {'text': 'Hello'}").check()
+    questions.nth(1).get_by_label("A. Step 3").check()
+    questions.nth(2).get_by_label("D. Nothing is different").check()
+    page.get_by_role("button", name="Submit answers").click()
+    expect(page.get_by_role("heading", name="Your score: 2/3")).to_be_visible()
+    expect(page.locator(".question-wrong")).to_contain_text("Hint:")
+    page.screenshot(path=artifacts / "quiz-result.png", full_page=True)
+    learner.close()
+
+    # The instructor sees both results and exports the gradebook.
+    teacher = browser.new_context(base_url=service.base_url, viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = teacher.new_page()
+    _expect_no_console_errors(page, errors)
+    page.goto("/instructor")
+    page.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
+    page.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Results dashboard")).to_be_visible()
+    row = page.locator("#gradebook tbody tr").filter(has_text=LEARNER["name"])
+    expect(row).to_contain_text("16 / 16")  # best
+    expect(row).to_contain_text("2 / 3")  # quiz
+    expect(page.locator("svg.chart")).to_have_count(6)
+    page.screenshot(path=artifacts / "dashboard.png", full_page=True)
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Export the gradebook (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(download_info.value.path().read_text())))
+    lee = next(row for row in rows if row["email"] == LEARNER["email"])
+    assert lee["message-echo best"] == "16" and lee["message-cycle score"] == "2"
+
+    # The learner's detail page shows the printed script as text.
+    row.get_by_role("link", name=LEARNER["name"]).click()
+    expect(page.get_by_text("print(\"<script>alert('from the learner')</script>\")").first).to_be_attached()
+    teacher.close()
+    assert errors == [], errors
