@@ -270,8 +270,11 @@ class ProcessWatcher:
     whether a marked process ever started) without trusting anything it printed.
     """
 
-    def __init__(self, marker: str | None = None, interval: float = 0.02, watch_all: bool = False) -> None:
+    def __init__(self, marker: str | None = None, interval: float = 0.02, watch_all: bool = False,
+                 sample: str | None = None) -> None:
         self.marker = marker
+        self.sample = sample
+        self.samples: list[list[ProcessInfo]] = []
         self.interval = interval
         self.watch_all = watch_all
         self.everything: dict[int, ProcessInfo] = {}
@@ -289,6 +292,8 @@ class ProcessWatcher:
             self.max_at_once = max(self.max_at_once, len(in_sandbox))
             for process in in_sandbox:
                 self.seen.setdefault(process.pid, process)
+            if self.sample:
+                self.samples.append([p for p in processes if self.sample in p.cmdline and p.running])
             if self.watch_all:
                 # Keep the latest view: a process changes uid and command line when it execs.
                 self.everything.update((p.pid, p) for p in processes if p.cmdline != self._own_cmdline)

@@ -1,0 +1,119 @@
+"""The ``autograder`` command, run as a subprocess the way an operator runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from grader.config import PROJECT_ROOT, get_settings
+
+from .support import SUBMISSIONS
+
+AUTOGRADER = PROJECT_ROOT / ".venv" / "bin" / "autograder"
+
+
+def autograder(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([str(AUTOGRADER), *args], capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
+
+
+def one_json_object(stdout: str) -> dict:
+    """The whole of stdout parsed as exactly one JSON object (json.loads refuses anything more)."""
+    data = json.loads(stdout)
+    assert isinstance(data, dict)
+    return data
+
+
+def one_line_reason(stderr: str) -> str:
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("autograder: ")
+    return lines[0]
+
+
+@pytest.mark.sandbox
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        (SUBMISSIONS / "correct" / "fastapi_async.py", "passed"),
+        (SUBMISSIONS / "correct" / "noisy_prints.py", "passed"),
+        (SUBMISSIONS / "wrong" / "wrong_key.py", "failed"),
+        (SUBMISSIONS / "broken" / "syntax_error.py", "error"),
+        (SUBMISSIONS / "hostile" / "fake_report.py", "failed"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else value.stem,
+)
+def test_grade_json_prints_one_report_and_exits_0(path, status):
+    done = autograder("grade", str(path), "--json", "--seed", "42")
+    assert done.returncode == 0, done.stderr
+    report = one_json_object(done.stdout)
+    assert report["status"] == status
+    assert report["seed"] == 42
+    assert report["exercise"] == "message-echo"
+    assert {"score", "max_score", "tests", "stdout", "stderr", "error", "spec_hash", "execution_time"} <= set(report)
+    if path.stem == "noisy_prints":
+        assert "loading the app" in report["stdout"] and "a warning on stderr" in report["stderr"]
+
+
+@pytest.mark.sandbox
+def test_grade_text_report_names_cases_and_score():
+    done = autograder("grade", str(SUBMISSIONS / "wrong" / "hardcoded.py"))
+    assert done.returncode == 0, done.stderr
+    assert "FAIL  hi" in done.stdout and "PASS  hello" in done.stdout
+    assert "Score: " in done.stdout
+
+
+@pytest.mark.sandbox
+def test_grade_other_exercise_by_slug():
+    done = autograder("grade", str(SUBMISSIONS / "health_check" / "correct.py"), "--exercise", "health-check", "--json")
+    assert done.returncode == 0, done.stderr
+    report = one_json_object(done.stdout)
+    assert (report["exercise"], report["status"]) == ("health-check", "passed")
+
+
+def test_unknown_exercise_is_a_usage_error():
+    done = autograder("grade", str(SUBMISSIONS / "correct" / "fastapi_async.py"), "--exercise", "no-such-thing", "--json")
+    assert done.returncode == 2
+    assert "no-such-thing" in one_line_reason(done.stderr)
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "phrase"),
+    [
+        (None, "cannot read"),
+        (b"\xff\xfe not utf-8 \xe9\n", "UTF-8"),
+        (b"app = 1\n\x00\x01\x02binary", "binary"),
+        (b"x = 1\n" * 20_000, "limit"),
+        (b"   \n\n", "empty"),
+    ],
+    ids=["missing", "not-utf8", "binary", "oversize", "empty"],
+)
+def test_unreadable_files_are_usage_errors(tmp_path, content, phrase):
+    path = tmp_path / "solution.py"
+    if content is not None:
+        path.write_bytes(content)
+    done = autograder("grade", str(path), "--json")
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert phrase in one_line_reason(done.stderr)
+    assert done.stdout == ""
+
+
+def test_oversize_limit_is_the_settings_one(tmp_path):
+    limit = get_settings().max_upload_bytes
+    path = tmp_path / "solution.py"
+    path.write_bytes(b"#" * (limit + 1))
+    done = autograder("grade", str(path))
+    assert done.returncode == 2
+    assert f"{limit:,}" in one_line_reason(done.stderr)
+
+
+def test_exercises_lists_every_case():
+    done = autograder("exercises")
+    assert done.returncode == 0, done.stderr
+    for name in ["message-echo", "health-check", "hello", "hi", "extra-fields", "every-json-type", "unicode",
+                 "empty-object", "long-text", "random", "malformed-json", "array-body", "string-body",
+                 "get-not-allowed", "health", "post-not-allowed"]:
+        assert f"{name}" in done.stdout, name
