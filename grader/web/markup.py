@@ -29,6 +29,11 @@ def _inline(text: str) -> str:
     return "".join(pieces)
 
 
+def render_inline(text: str) -> Markup:
+    """One line of ``text`` as HTML: escaped, with only `code` and **bold** (no paragraphs)."""
+    return Markup(_inline(" ".join(text.split())))
+
+
 def render_markdown(text: str) -> Markup:
     """``text`` as HTML: escaped, with the subset described in the module docstring."""
     blocks: list[str] = []
