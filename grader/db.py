@@ -4,6 +4,9 @@ SQLite (the embedded default) gets write-ahead logging, enforced foreign keys
 and a busy timeout on every connection, so the web process and the grading
 worker can share one file. PostgreSQL works through psycopg 3: a plain
 ``postgresql://`` URL is read as ``postgresql+psycopg://``.
+
+``lock_for_update`` is how a service makes "check a limit, then insert" safe
+when two requests arrive at once: both dialects, one call.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from grader.config import Settings, get_settings
 
@@ -84,6 +87,30 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def lock_for_update(session: Session, model: type[SQLModel], row_id: int) -> None:
+    """Lock one row until ``session``'s transaction ends; others locking it wait until then.
+
+    Call it before reading what a limit depends on: the second of two
+    simultaneous requests then waits for the first to commit and sees its rows.
+    PostgreSQL locks the row (``SELECT … FOR UPDATE``; statements after it see
+    what the first request committed under the default READ COMMITTED).
+    SQLite has no row locks: it takes the database's write lock now
+    (``BEGIN IMMEDIATE``) rather than at the first write. That serializes this
+    transaction with every writer, not only this row's, but SQLite admits one
+    writer at a time anyway. The caller should end the transaction promptly,
+    committing or rolling back, so the lock is not held longer than needed.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        session.exec(select(model.id).where(col(model.id) == row_id).with_for_update()).first()
+        return
+    # pysqlite (legacy transaction control) opens a transaction only before the
+    # first INSERT/UPDATE/DELETE; if one is already open this connection has
+    # written, so it holds the write lock already.
+    if not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def get_session() -> Iterator[Session]:

@@ -3,7 +3,9 @@
 A learner's view of a quiz carries no answers and no hints: which choice is
 right is only ever read inside ``submit_attempt``. An attempt is checked in
 full (every question answered once, with one of its own choices) before it is
-stored, so a refused attempt leaves nothing behind.
+stored, so a refused attempt leaves nothing behind. The attempt limit is
+checked under a lock on the learner's row, so simultaneous attempts cannot
+overshoot it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from grader.config import Settings, get_settings
+from grader.db import lock_for_update
 from grader.models import AttemptAnswer, Choice, Question, Quiz, QuizAttempt, User, utcnow
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
 
@@ -204,8 +207,12 @@ def submit_attempt(
         listed = ", ".join(str(position) for position in missing)
         raise InvalidInput(f"Answer every question; missing: {listed}.", field="answers")
 
+    # Simultaneous attempts by one learner take turns from here to the commit,
+    # so they cannot all count the same attempts used and pass the limit.
+    lock_for_update(session, User, user.id)
     left = attempts_left(session=session, user=user, quiz=quiz, settings=settings)
     if left == 0:
+        session.rollback()  # nothing was written; let go of the lock at once
         raise AttemptLimitReached(f"You have used all {settings.quiz_max_attempts} attempts at this quiz.")
 
     attempt = QuizAttempt(

@@ -1,8 +1,10 @@
 """Exercises as learners see them, and the solutions they hand in.
 
-An upload is checked in full before anything is stored; once stored, its id is
-sent to the grading queue. If sending fails the row stays ``queued`` and the
-worker's periodic sweep sends it again, so the database stays the source of truth.
+An upload is checked in full before anything is stored; the rate limit is
+checked under a lock on the learner's row, so simultaneous uploads cannot both
+pass it. Once stored, its id is sent to the grading queue. If sending fails the
+row stays ``queued`` and the worker's periodic sweep sends it again, so the
+database stays the source of truth.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from sqlmodel import Session, col, func, select
 
 from grader.config import Settings, get_settings
+from grader.db import lock_for_update
 from grader.grading.spec import ExerciseSpec
 from grader.grading.submission import SubmissionRejected, decode_submission
 from grader.models import Exercise, Submission, User, utcnow
@@ -122,15 +125,21 @@ def create(
 ) -> Submission:
     """Store an uploaded solution and queue its grading; on any error nothing is stored."""
     settings = settings or get_settings()
-    now = now or utcnow()
     exercise = get_exercise(session=session, slug=exercise_slug)
     name = clean_filename(filename)
     try:
         source = decode_submission(data, max_bytes=settings.max_upload_bytes)
     except SubmissionRejected as exc:
         raise InvalidInput(_sentence(str(exc)), field="file") from exc
+    # Simultaneous uploads by one learner take turns from here to the commit,
+    # so only one of them can pass the rate limit.
+    lock_for_update(session, User, user.id)
+    # Read the clock once the lock is ours: a request that waited for it is judged
+    # by the time it was let in, after the submission it waited for.
+    now = now or utcnow()
     wait = seconds_until_next(session=session, user=user, settings=settings, now=now)
     if wait > 0:
+        session.rollback()  # nothing was written; let go of the lock at once
         raise RateLimited(f"You can submit again in {wait} seconds.", retry_after=wait)
     submission = Submission(
         user_id=user.id,

@@ -1,0 +1,169 @@
+"""Limits hold when one learner's requests arrive at the same moment, on SQLite and PostgreSQL.
+
+Each race starts ``RACERS`` threads, each with its own session (as the web
+server's threads have), held at a barrier and released together. Exactly the
+allowed number of requests may succeed; the others get the domain error and
+leave nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, func, select
+
+from factories import make_user
+from grader.config import Settings
+from grader.content import sync_content
+from grader.db import migrate, normalize_url
+from grader.models import AttemptAnswer, Choice, QuizAttempt, Submission, User
+from grader.services import quizzes, submissions
+from grader.services.errors import AttemptLimitReached, RateLimited
+
+RACERS = 6
+QUIZ = "message-cycle"
+SOURCE = b"from fastapi import FastAPI\napp = FastAPI()\n"
+POSTGRES_URL = os.environ.get("GRADER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
+
+Action = Callable[[Session, User], object]
+
+
+def race(engine: Engine, user_id: int, action: Action) -> list[object]:
+    """Run ``action`` in ``RACERS`` threads at once; what each returned or raised."""
+    barrier = threading.Barrier(RACERS, timeout=30)
+    outcomes: list[object] = [None] * RACERS
+
+    def run(index: int) -> None:
+        with Session(engine) as session:
+            user = session.get(User, user_id)
+            barrier.wait()
+            try:
+                outcomes[index] = action(session, user)
+            except Exception as exc:  # noqa: BLE001 - the test sorts outcomes by type
+                outcomes[index] = exc
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a racer never finished"
+    return outcomes
+
+
+def _count(engine: Engine, model, user_id: int) -> int:
+    with Session(engine) as session:
+        return session.exec(select(func.count()).select_from(model).where(model.user_id == user_id)).one()
+
+
+def _answers(engine: Engine) -> dict[int, int]:
+    with Session(engine) as session:
+        view = quizzes.get_for_learner(session=session, slug=QUIZ)
+        return {
+            question.id: session.exec(select(Choice.id).where(Choice.question_id == question.id)).first()
+            for question in view.questions
+        }
+
+
+def _answer_count(engine: Engine, user_id: int) -> int:
+    with Session(engine) as session:
+        return session.exec(
+            select(func.count())
+            .select_from(AttemptAnswer)
+            .join(QuizAttempt, QuizAttempt.id == AttemptAnswer.attempt_id)
+            .where(QuizAttempt.user_id == user_id)
+        ).one()
+
+
+def check_uploads_race(engine: Engine, settings: Settings, user_id: int) -> None:
+    sent: list[int] = []
+
+    def upload(session: Session, user: User) -> Submission:
+        return submissions.create(
+            session=session, user=user, exercise_slug="message-echo", filename="solution.py", data=SOURCE,
+            settings=settings, enqueue=sent.append,
+        )
+
+    outcomes = race(engine, user_id, upload)
+    stored = [outcome for outcome in outcomes if isinstance(outcome, Submission)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, RateLimited)]
+    assert (len(stored), len(refused)) == (1, RACERS - 1), outcomes
+    assert all(0 < error.retry_after <= settings.submission_interval_seconds for error in refused)
+    assert _count(engine, Submission, user_id) == 1
+    assert sent == [stored[0].id]
+
+
+def check_quiz_race(engine: Engine, settings: Settings, user_id: int) -> None:
+    answers = _answers(engine)
+
+    def attempt(session: Session, user: User) -> quizzes.AttemptResult:
+        return quizzes.submit_attempt(session=session, user=user, slug=QUIZ, answers=answers, settings=settings)
+
+    outcomes = race(engine, user_id, attempt)
+    allowed = settings.quiz_max_attempts
+    stored = [outcome for outcome in outcomes if isinstance(outcome, quizzes.AttemptResult)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, AttemptLimitReached)]
+    assert (len(stored), len(refused)) == (allowed, RACERS - allowed), outcomes
+    assert _count(engine, QuizAttempt, user_id) == allowed
+    assert _answer_count(engine, user_id) == allowed * len(answers)
+
+
+# --- SQLite: a file made by the migrations, shared by the threads -------------------------
+
+
+def test_simultaneous_uploads_start_one_grading_on_sqlite(engine, synced, settings):
+    check_uploads_race(engine, settings, make_user(synced).id)
+
+
+def test_simultaneous_quiz_attempts_stop_at_the_limit_on_sqlite(engine, synced, settings):
+    assert settings.quiz_max_attempts < RACERS
+    check_quiz_race(engine, settings, make_user(synced).id)
+
+
+# --- PostgreSQL: a fresh schema made by the migrations --------------------------------------
+
+
+@pytest.fixture
+def postgres_engine(settings: Settings) -> Iterator[Engine]:
+    """An engine whose connections use a new schema, migrated and synced; dropped afterwards."""
+    url = normalize_url(POSTGRES_URL)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    schema = f"races_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.orig}")
+    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        migrate(engine)
+        with Session(engine) as session:
+            sync_content(session, settings.exercises_dir, settings.quizzes_dir)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _postgres_user(engine: Engine) -> int:
+    with Session(engine) as session:
+        return make_user(session).id
+
+
+@pytest.mark.postgres
+def test_simultaneous_uploads_start_one_grading_on_postgresql(postgres_engine, settings):
+    check_uploads_race(postgres_engine, settings, _postgres_user(postgres_engine))
+
+
+@pytest.mark.postgres
+def test_simultaneous_quiz_attempts_stop_at_the_limit_on_postgresql(postgres_engine, settings):
+    check_quiz_race(postgres_engine, settings, _postgres_user(postgres_engine))
