@@ -223,3 +223,11 @@ def test_an_empty_file_input_with_pasted_code_uses_the_code(as_learner, synced):
     )
     assert response.status_code == 303
     assert synced.exec(select(Submission)).one().filename == "solution.py"
+
+
+def test_a_submission_being_regraded_shows_progress_and_its_previous_result(as_learner, synced, learner):
+    report = make_report(cases={"hello": True}).to_dict()
+    submission = make_submission(synced, user=learner, status="queued", score=1, report=report)
+    html = as_learner.get(f"/submissions/{submission.id}").text
+    assert "data-status-url" in html
+    assert "being graded again" in html and 'id="report-heading"' in html

@@ -21,8 +21,8 @@ router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
 
 def stored_report(submission: Submission) -> Report | None:
-    """The submission's report as data, once graded."""
-    if submission.status != "graded" or not submission.report:
+    """The submission's latest report as data (a regraded one keeps its old report until replaced)."""
+    if not submission.report:
         return None
     return Report.from_dict(submission.report)
 
