@@ -128,3 +128,43 @@ def test_learner_and_instructor_journey(service, browser, artifacts):
     expect(page.get_by_text("print(\"<script>alert('from the learner')</script>\")").first).to_be_attached()
     teacher.close()
     assert errors == [], errors
+
+
+def _sign_in(page, email: str, password: str) -> None:
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_pages_work_without_javascript_and_the_dashboard_updates_live(service, browser, artifacts):
+    from playwright.sync_api import expect
+
+    teacher = browser.new_context(base_url=service.base_url)
+    dashboard = teacher.new_page()
+    _sign_in(dashboard, INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD)
+    dashboard.goto("/instructor")
+    dashboard.evaluate("window.__sameDocument = true")
+
+    # A learner whose browser runs no script at all.
+    plain = browser.new_context(base_url=service.base_url, java_script_enabled=False)
+    page = plain.new_page()
+    page.goto("/signup")
+    page.get_by_label("Email").fill("nojs@example.org")
+    page.get_by_label("Name").fill("Noah Noscript")
+    page.get_by_label("Password").fill("nojs-password-1")
+    page.get_by_label("Join code").fill(JOIN_CODE)
+    page.get_by_role("button", name="Create account").click()
+    page.goto("/exercises/message-echo")
+    page.get_by_label("Code").fill((PROJECT_ROOT / "examples" / "solution.py").read_text())
+    page.get_by_role("button", name="Submit for grading").click()
+    # The page refreshes itself (a <noscript> meta refresh) until the result is there.
+    expect(page.locator("#report-heading")).to_contain_text("Passed", timeout=GRADING_TIMEOUT_MS)
+    plain.close()
+
+    # Meanwhile the instructor's open dashboard picked the new result up by itself.
+    row = dashboard.locator("#gradebook tbody tr").filter(has_text="Noah Noscript")
+    expect(row).to_contain_text("16 / 16", timeout=30_000)
+    assert dashboard.evaluate("window.__sameDocument === true"), "the dashboard should update without a reload"
+    expect(dashboard.locator("[data-live-status]")).to_contain_text("Updated automatically")
+    teacher.close()
