@@ -1,4 +1,4 @@
-"""The JSON API under ``/api/v1``: bearer tokens (OAuth2 password flow), exercises, submissions, quizzes."""
+"""The JSON API under `/api/v1`: bearer tokens (OAuth2 password flow), exercises, submissions, quizzes."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["api"])
 
 
 class Token(BaseModel):
-    """A bearer token: send it as ``Authorization: Bearer <access_token>``."""
+    """A bearer token: send it as `Authorization: Bearer <access_token>`."""
 
     access_token: str
     token_type: str = "bearer"
@@ -98,7 +98,7 @@ class QuizOut(BaseModel):
 
 
 class AttemptIn(BaseModel):
-    """One choice per question: ``{"answers": {"<question id>": <choice id>, ...}}``."""
+    """One choice per question: `{"answers": {"<question id>": <choice id>, ...}}`."""
 
     answers: dict[str, int]
 
@@ -127,7 +127,7 @@ class AttemptOut(BaseModel):
 def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
 ) -> Token:
-    """Exchange e-mail (as ``username``) and password for a bearer token."""
+    """Exchange e-mail (as `username`) and password for a bearer token."""
     user = users.authenticate(session=session, email=form.username, password=form.password)
     return Token(access_token=tokens.issue(user=user, settings=settings), expires_in=settings.api_token_seconds)
 
@@ -163,7 +163,7 @@ def create_submission(
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="The solution, a UTF-8 .py file.")],
 ) -> SubmissionCreated:
-    """Store the file and queue its grading; follow it at the returned ``url``."""
+    """Store the file and queue its grading; follow it at the returned `url`."""
     data = file.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
         raise RequestTooLarge(settings.max_upload_bytes)

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from grader.web.deps import OptionalUser
 from grader.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -70,7 +71,7 @@ def _operations(openapi: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @router.get("/docs", response_class=HTMLResponse)
-def api_docs(request: Request):
+def api_docs(request: Request, user: OptionalUser):
     """The API reference page."""
     openapi = request.app.openapi()
     schemas = openapi.get("components", {}).get("schemas", {})
