@@ -7,6 +7,7 @@ What reaches it::
     RequestValidationError         -> 422 with the fields that were wrong
     CsrfError                      -> 403, the form must be reloaded
     LoginRequired                  -> pages redirect to sign-in; the API answers 401
+    any other exception            -> 500, with the security headers added by hand
     services.errors.ServiceError   -> by subclass, see ``domain_error_statuses``
 
 Services raise domain errors and never know about HTTP; this module is the only
@@ -25,7 +26,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
 from grader.services import errors
-from grader.web.security import CsrfError
+from grader.web.security import SECURITY_HEADERS, CsrfError
 
 API_PREFIX = "/api/"
 
@@ -69,17 +70,23 @@ def error_response(
     )
 
 
-def too_large_response(scope: Scope, limit: int) -> Response:
-    """413 for a body refused before the app saw it (no session or template context yet)."""
-    message = f"The request is larger than the {limit:,}-byte limit."
-    if wants_json(scope["path"]):
-        return JSONResponse({"detail": message}, status_code=413)
+def plain_error_response(path: str, status_code: int, message: str, *, headers: dict[str, str] | None = None) -> Response:
+    """An error answered without templates or session, for failures outside the normal flow."""
+    if wants_json(path):
+        return JSONResponse({"detail": message}, status_code=status_code, headers=headers)
+    title = _TITLES.get(status_code, "Error")
     body = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Too large</title>"
-        "<link rel='stylesheet' href='/static/app.css'></head><body><main><h1>Too large</h1>"
-        f"<p>{message} Go back and choose a smaller file.</p></main></body></html>"
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
+        f"<link rel='stylesheet' href='/static/app.css'></head><body><main><h1>{title}</h1>"
+        f"<p>{message}</p><p><a href='/'>Back to the start page</a></p></main></body></html>"
     )
-    return Response(body, status_code=413, media_type="text/html; charset=utf-8")
+    return Response(body, status_code=status_code, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def too_large_response(scope: Scope, limit: int) -> Response:
+    """413 for a body refused before the app saw it."""
+    message = f"The request is larger than the {limit:,}-byte limit. Go back and choose a smaller file."
+    return plain_error_response(scope["path"], 413, message)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -125,6 +132,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     for error_class, status_code in domain_error_statuses().items():
         app.add_exception_handler(error_class, _domain_handler(status_code))
+
+    @app.exception_handler(Exception)
+    async def _server_error(request: Request, exc: Exception) -> Response:
+        # Starlette answers this one outside every middleware, so the security
+        # headers are added here; the exception is still logged by the server.
+        message = "Something went wrong on our side. Nothing you did caused it; try again in a moment."
+        return plain_error_response(request.url.path, 500, message, headers=SECURITY_HEADERS)
 
 
 def _domain_handler(status_code: int):

@@ -9,6 +9,7 @@ which a browser never sends on its own, so it needs no CSRF token.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from fastapi import Request
 from starlette.datastructures import MutableHeaders
@@ -147,10 +148,20 @@ async def verify_csrf(request: Request) -> None:
         raise CsrfError("the form is missing its security token or it has expired")
 
 
-def start_session(request: Request, user_id: int) -> None:
+SESSION_USER_KEY = "user_id"
+SESSION_STAMP_KEY = "stamp"
+
+
+def password_stamp(password_hash: str) -> str:
+    """A short fingerprint of the password hash: changing the password ends every session."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def start_session(request: Request, user_id: int, password_hash: str) -> None:
     """Sign a user in: a fresh session (and CSRF token) so nothing from before carries over."""
     request.session.clear()
-    request.session["user_id"] = user_id
+    request.session[SESSION_USER_KEY] = user_id
+    request.session[SESSION_STAMP_KEY] = password_stamp(password_hash)
     request.session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
 
 

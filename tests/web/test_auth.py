@@ -95,3 +95,12 @@ def test_sign_up_is_closed_without_a_join_code(settings, engine, synced):
     )
     assert response.status_code == 403
     assert synced.exec(select(User).where(User.email == "x@example.org")).first() is None
+
+
+def test_changing_the_password_ends_existing_sessions(as_learner, synced, learner):
+    from grader.services import users
+
+    assert as_learner.get("/", follow_redirects=False).status_code == 200
+    users.set_password(session=synced, user=learner, password="a brand new password")
+    response = as_learner.get("/", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")

@@ -171,3 +171,18 @@ def test_a_streamed_body_without_length_is_cut_off(as_learner, settings):
     )
     assert response.status_code == 413
     assert response.json()["detail"].startswith("The request is larger")
+
+
+@pytest.mark.parametrize("path, kind", [("/boom", "text/html"), ("/api/v1/boom", "application/json")])
+def test_an_unexpected_error_is_a_500_with_the_security_headers(app, path, kind):
+    from fastapi.testclient import TestClient
+
+    def boom():
+        raise RuntimeError("a bug")
+
+    app.add_api_route(path, boom)
+    response = TestClient(app, raise_server_exceptions=False).get(path)
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith(kind)
+    assert "a bug" not in response.text
+    _assert_security_headers(response)

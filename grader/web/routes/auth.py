@@ -45,7 +45,7 @@ def login(
     except AuthenticationFailed as exc:
         context = {"next_url": safe_next(next), "email": email, "error": exc.message}
         return render(request, "login.html", context, status_code=401)
-    start_session(request, user.id)
+    start_session(request, user.id, user.password_hash)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
@@ -75,7 +75,7 @@ def signup(
         context = _signup_context(settings, email=email, display_name=display_name, join_code=join_code)
         status_code = 409 if isinstance(exc, AlreadyExists) else 422
         return render(request, "signup.html", {**context, "error": exc.message}, status_code=status_code)
-    start_session(request, user.id)
+    start_session(request, user.id, user.password_hash)
     return RedirectResponse("/", status_code=303)
 
 
