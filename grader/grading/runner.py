@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import threading
 import time
 from typing import Any
 
@@ -31,6 +32,7 @@ from grader.grading.spec import ExerciseSpec, Limits
 log = logging.getLogger(__name__)
 
 SHOWN_BODY_CHARS = 2000
+WATCHDOG_GRACE_SECONDS = 1.0
 ERROR_OUTPUT_LINES = 12
 
 
@@ -88,17 +90,35 @@ def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: 
     if not loaded.ready:
         report.error = GradingError(loaded.kind or "crash", loaded.message)  # type: ignore[arg-type]
         return
-    deadline = time.monotonic() + spec.limits.total_seconds
-    transport = httpx.HTTPTransport(uds=str(sandbox.socket_path), retries=0)
+    limits = spec.limits
+    deadline = time.monotonic() + limits.total_seconds
+    # A fresh connection per case: a case the server broke off (a 500, a crash in
+    # mid-response) must not make the next case fail on a dead pooled connection.
+    transport = httpx.HTTPTransport(
+        uds=str(sandbox.socket_path), retries=0, limits=httpx.Limits(max_keepalive_connections=0)
+    )
     with httpx.Client(transport=transport, base_url="http://submission") as client:
         for case in expand_cases(spec, report.seed):
             if time.monotonic() > deadline:
-                report.tests.append(_unanswered(case, f"not sent: the grading ran past its {spec.limits.total_seconds:g} s limit"))
+                report.tests.append(_unanswered(case, f"not sent: the grading ran past its {limits.total_seconds:g} s limit"))
                 continue
             if not sandbox.alive():
                 report.tests.append(_unanswered(case, f"not sent: {sandbox.describe_exit()}"))
                 continue
-            report.tests.append(run_case(client, case, spec.limits, sandbox))
+            # Read timeouts restart with every byte, so a response that trickles in
+            # could last for ever: past the case's deadline the sandbox is stopped.
+            case_deadline = min(time.monotonic() + limits.request_seconds, deadline)
+            watchdog = threading.Timer(
+                case_deadline - time.monotonic() + WATCHDOG_GRACE_SECONDS,
+                sandbox.abort,
+                args=(f"no complete answer to {case.name} within {limits.request_seconds:g} s, so the grader stopped the server",),
+            )
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                report.tests.append(run_case(client, case, limits, sandbox))
+            finally:
+                watchdog.cancel()
 
 
 def _request_exchange(case: ConcreteCase) -> HttpExchange:
@@ -151,8 +171,9 @@ def run_case(client: httpx.Client, case: ConcreteCase, limits: Limits, sandbox: 
             f"no complete answer within {limits.request_seconds:g} s: does the endpoint loop, sleep or wait for something?",
         )
     except httpx.HTTPError as exc:
-        why = sandbox.describe_exit() if not sandbox.alive() else f"the connection failed ({type(exc).__name__})"
-        return _unanswered(case, f"no answer: {why}")
+        if not sandbox.alive():
+            return _unanswered(case, sandbox.describe_exit())
+        return _unanswered(case, f"no answer: the connection failed ({type(exc).__name__})")
 
     text = raw.decode("utf-8", errors="replace")
     received = HttpExchange(status=status, body=_shown(text), truncated=truncated)
@@ -199,7 +220,7 @@ def _diff_text(expected: Any, received: Any, difference: str) -> str:
         if extra:
             lines.append("unexpected keys: " + ", ".join(json.dumps(k, ensure_ascii=False) for k in extra))
     elif json_type(expected) != json_type(received):
-        lines.append(f"the body should be a JSON {json_type(expected)}, not a {json_type(received)}")
+        lines.append(f"the body should be a JSON {json_type(expected)}, not a JSON {json_type(received)}")
     return "\n".join(lines)
 
 

@@ -153,14 +153,23 @@ def _private_dir(path: Path) -> Path:
     return path
 
 
+MACHINE_LOCK_DIR = Path("/run/grader/slots")
+
+
 def acquire_slot(config: SandboxConfig) -> Slot:
-    """Claim a free slot, waiting up to ``slot_wait_seconds``; locks work across processes."""
-    lock_dir = _private_dir(config.state_dir / "slots")
+    """Claim a free slot, waiting up to ``slot_wait_seconds``; locks work across processes.
+
+    As root a slot is a host uid, which every grader on the machine shares
+    whatever its state folder, so the lock is taken per uid in one machine-wide
+    folder. Otherwise slots only bound this grader's concurrency.
+    """
     as_root = os.geteuid() == 0
+    lock_dir = _private_dir(MACHINE_LOCK_DIR if as_root else config.state_dir / "slots")
     deadline = time.monotonic() + config.slot_wait_seconds
     while True:
         for index in range(config.slots):
-            fd = os.open(lock_dir / f"{index}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            name = f"uid{config.uid_base + index}" if as_root else str(index)
+            fd = os.open(lock_dir / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
@@ -437,6 +446,7 @@ class Sandbox:
         self._closed = False
         self._loaded = False
         self._init_pid: int | None = None
+        self._aborted: str | None = None
         self._init_started: str | None = None
 
     # -- start-up
@@ -481,7 +491,8 @@ class Sandbox:
         else:
             self.limits_not_applied.append("separate host user per sandbox (the grader is not root)")
             self.limits_not_applied.append("process count (needs a separate host user or cgroups)")
-        self.cgroup = Cgroup.create(f"slot{self.slot.index}", self.limits) if not self.config.unsafe_no_sandbox else None
+        # Named by uid: the uid's lock is what makes the group this grading's alone.
+        self.cgroup = Cgroup.create(f"uid{self.slot.uid}", self.limits) if own_uid else None
         if self.cgroup is None:
             self.limits_not_applied.append("memory limit for the whole sandbox (no writable cgroups; only per-process address space is bounded)")
         if self.config.unsafe_no_sandbox:
@@ -655,14 +666,29 @@ class Sandbox:
     # -- state
 
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        """Whether the server may still answer: started, not exited, not stopped by the grader."""
+        return self.process is not None and self._aborted is None and self.process.poll() is None
 
     def exit_kind(self) -> str:
         code = self.process.poll() if self.process else None
         return "crash" if code is not None and (code < 0 or code > 128) else "exit"
 
+    def abort(self, reason: str) -> None:
+        """Stop everything in the sandbox now (from any thread); ``reason`` explains it later."""
+        self._aborted = reason
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+        self._kill_pid_namespace()
+        if self.config.unsafe_no_sandbox and self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
     def describe_exit(self) -> str:
         """Why the server is gone, in words."""
+        if self._aborted:
+            return self._aborted
         code = self.process.poll() if self.process else None
         if code is None:
             return "the server is still running"
