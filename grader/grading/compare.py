@@ -70,3 +70,17 @@ def first_difference(expected: Any, received: Any, path: str = "$") -> str | Non
     if expected != received:
         return f"at {path}: expected {_show(expected)}, received {_show(received)}"
     return None
+
+
+def key_differences(expected: Any, received: Any) -> tuple[list[str], list[str]]:
+    """Keys missing from and extra in the first object, walking down, whose keys differ."""
+    while isinstance(expected, dict) and isinstance(received, dict):
+        missing = [key for key in expected if key not in received]
+        extra = [key for key in received if key not in expected]
+        if missing or extra:
+            return missing, extra
+        differing = [key for key in expected if not json_equal(expected[key], received[key])]
+        if not differing:
+            break
+        expected, received = expected[differing[0]], received[differing[0]]
+    return [], []

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from grader.grading.cases import ConcreteCase, expand_cases
-from grader.grading.compare import first_difference, json_type
+from grader.grading.compare import first_difference, json_type, key_differences
 from grader.grading.report import CaseResult, GradingError, HttpExchange, Report
 from grader.grading.sandbox import (
     Sandbox,
@@ -212,14 +212,12 @@ def _judge(
 
 def _diff_text(expected: Any, received: Any, difference: str) -> str:
     lines = [difference]
-    if isinstance(expected, dict) and isinstance(received, dict):
-        missing = sorted(set(expected) - set(received))
-        extra = sorted(set(received) - set(expected))
-        if missing:
-            lines.append("missing keys: " + ", ".join(json.dumps(k, ensure_ascii=False) for k in missing))
-        if extra:
-            lines.append("unexpected keys: " + ", ".join(json.dumps(k, ensure_ascii=False) for k in extra))
-    elif json_type(expected) != json_type(received):
+    missing, extra = key_differences(expected, received)
+    if missing:
+        lines.append("missing keys: " + ", ".join(json.dumps(k, ensure_ascii=False) for k in missing))
+    if extra:
+        lines.append("unexpected keys: " + ", ".join(json.dumps(k, ensure_ascii=False) for k in extra))
+    if json_type(expected) != json_type(received):
         lines.append(f"the body should be a JSON {json_type(expected)}, not a JSON {json_type(received)}")
     return "\n".join(lines)
 
