@@ -175,10 +175,18 @@ def _add_service_commands(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--host", help="address to listen on (default: the host setting)")
     serve.add_argument("--port", type=int, help="port to listen on (default: the port setting)")
+    serve.add_argument(
+        "--skip-selftest", action="store_true",
+        help="serve without first checking that the sandbox contains hostile programs",
+    )
     serve.set_defaults(handler=_cmd_serve)
 
     worker = commands.add_parser("worker", help="run a grading worker (for a shared queue)")
     worker.add_argument("--threads", type=int, help="gradings at once (default: the worker_threads setting)")
+    worker.add_argument(
+        "--skip-selftest", action="store_true",
+        help="start without first checking that the sandbox contains hostile programs",
+    )
     worker.set_defaults(handler=_cmd_worker)
 
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
@@ -223,6 +231,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
+    if settings.embedded_worker and not args.skip_selftest:
+        refusal = _confinement_refusal(settings)
+        if refusal is not None:
+            return refusal
     _prepare_database(settings)
     with session_scope(get_engine(settings)) as session:
         first = users.ensure_first_instructor(session=session, settings=settings)
@@ -242,6 +254,29 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _confinement_refusal(settings) -> int | None:
+    """Run the sandbox self-test; an exit status if grading must not start, else None."""
+    from grader.grading.sandbox import SandboxUnavailable
+    from grader.grading.selftest import run_selftest
+
+    if settings.unsafe_no_sandbox:
+        print("autograder: WARNING: GRADER_UNSAFE_NO_SANDBOX is set: submissions run WITHOUT a sandbox", file=sys.stderr)
+        return None
+    try:
+        results = run_selftest(settings.sandbox_config())
+    except SandboxUnavailable as exc:
+        print(f"autograder: refusing to grade: the sandbox cannot be set up here: {exc}", file=sys.stderr)
+        return EXIT_NO_SANDBOX
+    escaped = [result for result in results if not result.contained]
+    for result in escaped:
+        print(f"autograder: sandbox self-test FAILED: {result.name}: {result.detail}", file=sys.stderr)
+    if escaped:
+        print("autograder: refusing to grade until the sandbox contains every self-test program", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"sandbox self-test: {len(results)} hostile programs contained", file=sys.stderr)
+    return None
+
+
 def _cmd_worker(args: argparse.Namespace) -> int:
     import logging
 
@@ -249,6 +284,10 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     from grader.jobs import start_consumer
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.skip_selftest:
+        refusal = _confinement_refusal(get_settings())
+        if refusal is not None:
+            return refusal
     consumer = start_consumer(get_settings(), workers=args.threads)
     consumer.run()
     return EXIT_OK
