@@ -10,7 +10,10 @@ The database is the source of truth; the queue only says "look at submission N".
   so each grading stores exactly one result.
 * Huey does not redeliver a task whose worker died. ``sweep`` (a periodic task)
   resends submissions whose lease expired and queued ones whose task was
-  never delivered; duplicates are harmless because of the claim.
+  never delivered; duplicates are harmless because of the claim. Harmless but
+  not free: behind a long queue a task is only late, not lost, so a row is
+  resent at most once per ``RESEND_AFTER_LEASES`` leases (``enqueued_at``
+  records the last send), except once at the moment its lease expires.
 * A report with an ``infra`` error (the grader's failure, not the learner's) is
   retried with backoff, and the submission stops counting toward the
   learner's rate limit.
@@ -45,6 +48,8 @@ GradeFunction = Callable[[ExerciseSpec, str, int], Report]
 
 RETRY_BASE_SECONDS = 5
 SWEEP_EVERY_MINUTES = 1
+RESEND_AFTER_LEASES = 5
+"""A task sent this many leases ago and still not picked up is taken for lost and sent again."""
 
 Outcome = Literal["graded", "retry", "not-claimed", "lease-lost", "missing"]
 
@@ -195,12 +200,18 @@ class GradingWorker:
     def sweep(self) -> list[int]:
         """Ids to send to the queue again: expired leases, and queued rows whose task went missing."""
         now = self.clock()
-        stale = now - timedelta(seconds=self.lease_seconds)
-        expired = and_(Submission.status == "running", col(Submission.lease_expires_at) < now)
-        undelivered = and_(
-            Submission.status == "queued",
-            or_(col(Submission.enqueued_at) < stale, col(Submission.enqueued_at).is_(None)),
+        # Behind a long queue a sent task may wait many leases before a worker
+        # reaches it; sending it again every lease would only pile up duplicates.
+        long_ago = now - timedelta(seconds=self.lease_seconds * RESEND_AFTER_LEASES)
+        never_sent = col(Submission.enqueued_at).is_(None)
+        sent_long_ago = col(Submission.enqueued_at) < long_ago
+        expired = and_(
+            Submission.status == "running",
+            col(Submission.lease_expires_at) < now,
+            # Once as soon as the lease runs out, then only if that send is lost too.
+            or_(never_sent, col(Submission.enqueued_at) < col(Submission.lease_expires_at), sent_long_ago),
         )
+        undelivered = and_(Submission.status == "queued", or_(never_sent, sent_long_ago))
         with Session(self.engine) as session:
             ids = list(session.exec(select(Submission.id).where(or_(expired, undelivered)).order_by(Submission.id)))
             if ids:
