@@ -65,14 +65,6 @@ def get_exercise_by_id(*, session: Session, exercise_id: int) -> Exercise:
     return exercise
 
 
-def get_exercise_by_id(*, session: Session, exercise_id: int) -> Exercise:
-    """The exercise with this id, retired or not (old submissions still name it), or ``NotFound``."""
-    exercise = session.get(Exercise, exercise_id)
-    if exercise is None:
-        raise NotFound("No such exercise.")
-    return exercise
-
-
 def exercise_spec(exercise: Exercise) -> ExerciseSpec:
     """The validated definition stored with the exercise row."""
     return ExerciseSpec.model_validate(exercise.spec)
