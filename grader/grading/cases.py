@@ -62,16 +62,9 @@ def expand_cases(spec: ExerciseSpec, seed: int) -> list[ConcreteCase]:
 def _concrete(case: CaseSpec, name: str, sent_json: Any) -> ConcreteCase:
     request = case.request
     headers = dict(request.headers)
-    body: bytes | None = None
-    if request.raw is not None:
-        body = request.raw.encode("utf-8")
-    elif request.json_text is not None:
-        body = request.json_text.encode("utf-8")
-    elif sent_json is not None or case.random:
-        body = json.dumps(sent_json, ensure_ascii=False).encode("utf-8")
+    body, content_type = _body(case, sent_json)
     if body is not None:
-        content_type = request.content_type or ("application/json" if request.raw is None else "text/plain")
-        headers.setdefault("content-type", content_type)
+        headers.setdefault("content-type", request.content_type or content_type)
     expected: Any = NOT_CHECKED
     if case.expect.checks_body:
         expected = _substitute(case.expect.template(), sent_json)
@@ -88,6 +81,19 @@ def _concrete(case: CaseSpec, name: str, sent_json: Any) -> ConcreteCase:
         expected_status=case.expect.status,
         expected_body=expected,
     )
+
+
+def _body(case: CaseSpec, sent_json: Any) -> tuple[bytes | None, str]:
+    """The bytes a case sends and their default content type."""
+    raw = case.request.raw_bytes()
+    if raw is not None:
+        return raw, "application/octet-stream"
+    if case.request.json_text is not None:
+        # Sent exactly as written, so its spacing and number formats are part of the case.
+        return case.request.json_text.encode("utf-8"), "application/json"
+    if sent_json is not None or case.random:
+        return json.dumps(sent_json, ensure_ascii=False).encode("utf-8"), "application/json"
+    return None, ""
 
 
 def _substitute(template: Any, sent: Any) -> Any:

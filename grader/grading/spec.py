@@ -9,6 +9,7 @@ string ``"$request"`` stands for the JSON body the case sent, which is how an
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import tomllib
@@ -54,6 +55,7 @@ class RequestSpec(_Strict):
     json_body: Any = Field(None, alias="json")
     json_text: str | None = None
     raw: str | None = None
+    raw_base64: str | None = Field(None, description="Raw body bytes that are not UTF-8 text, base64-encoded.")
     content_type: str | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
@@ -72,15 +74,28 @@ class RequestSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_body(self) -> "RequestSpec":
-        given = [self.json_body is not None, self.json_text is not None, self.raw is not None]
-        if sum(given) > 1:
-            raise ValueError("give at most one of json, json_text and raw")
+        given = [self.json_body, self.json_text, self.raw, self.raw_base64]
+        if sum(value is not None for value in given) > 1:
+            raise ValueError("give at most one of json, json_text, raw and raw_base64")
+        if self.raw_base64 is not None:
+            try:
+                base64.b64decode(self.raw_base64, validate=True)
+            except ValueError as exc:
+                raise ValueError(f"raw_base64 is not valid base64: {exc}") from exc
         if self.json_text is not None:
             try:
                 json.loads(self.json_text)
             except ValueError as exc:
                 raise ValueError(f"json_text is not valid JSON: {exc}") from exc
         return self
+
+    def raw_bytes(self) -> bytes | None:
+        """The raw body as bytes, if the body is raw."""
+        if self.raw_base64 is not None:
+            return base64.b64decode(self.raw_base64)
+        if self.raw is not None:
+            return self.raw.encode("utf-8")
+        return None
 
     @property
     def has_json(self) -> bool:
@@ -136,7 +151,7 @@ class CaseSpec(_Strict):
 
     @model_validator(mode="after")
     def _random_needs_template(self) -> "CaseSpec":
-        if self.random and (self.request.has_json or self.request.raw is not None):
+        if self.random and (self.request.has_json or self.request.raw_bytes() is not None):
             raise ValueError("a random case generates its own body; give no body")
         if REQUEST_PLACEHOLDER in json.dumps(self.expect.template()) and not (
             self.request.has_json or self.random

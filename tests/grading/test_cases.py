@@ -1,0 +1,65 @@
+"""Turning an exercise into one grading's concrete requests."""
+
+from __future__ import annotations
+
+import json
+
+from grader.grading.cases import NOT_CHECKED, expand_cases
+from grader.grading.spec import ExerciseSpec
+
+
+def _spec(cases: list[dict]) -> ExerciseSpec:
+    return ExerciseSpec.model_validate({"slug": "x", "title": "X", "instructions": "I", "cases": cases})
+
+
+def test_the_same_seed_replays_the_same_random_bodies_and_another_seed_does_not(message_echo):
+    first = [case.body for case in expand_cases(message_echo, 1234) if case.name.startswith("random-")]
+    again = [case.body for case in expand_cases(message_echo, 1234) if case.name.startswith("random-")]
+    other = [case.body for case in expand_cases(message_echo, 1235) if case.name.startswith("random-")]
+
+    assert len(first) == 3
+    assert first == again
+    assert first != other
+
+
+def test_random_bodies_are_objects_and_the_expected_body_echoes_them(message_echo):
+    for case in expand_cases(message_echo, 99):
+        if case.name.startswith("random-"):
+            sent = json.loads(case.body)
+            assert isinstance(sent, dict) and sent
+            assert case.expected_body == {"received": sent}
+            assert case.headers["content-type"] == "application/json"
+
+
+def test_json_text_is_sent_exactly_as_written():
+    spec = _spec([{
+        "name": "spaced", "description": "d",
+        "request": {"json_text": '{"a":1.50,  "b": null}'},
+        "expect": {"json": {"got": "$request"}},
+    }])
+
+    (case,) = expand_cases(spec, 0)
+
+    assert case.body == b'{"a":1.50,  "b": null}'
+    assert case.expected_body == {"got": {"a": 1.5, "b": None}}
+
+
+def test_raw_base64_sends_bytes_that_are_not_text_and_only_the_status_is_checked():
+    spec = _spec([{
+        "name": "latin1", "description": "d",
+        "request": {"raw_base64": "eyJ0ZXh0IjogIv8ifQ==", "content_type": "application/json"},
+        "expect": {"status": 400},
+    }])
+
+    (case,) = expand_cases(spec, 0)
+
+    assert case.body == b'{"text": "\xff"}'
+    assert case.headers["content-type"] == "application/json"
+    assert case.expected_body is NOT_CHECKED
+
+
+def test_a_request_without_body_sends_no_content_type(message_echo):
+    (get,) = [case for case in expand_cases(message_echo, 0) if case.name == "get-not-allowed"]
+
+    assert get.body is None
+    assert "content-type" not in get.headers
