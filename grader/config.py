@@ -42,8 +42,11 @@ class Settings(BaseSettings):
         description="Huey storage: empty means SQLite in state_dir; redis://… or postgresql://… to share work across machines.",
     )
     secret_key: str = Field(
-        default_factory=lambda: secrets.token_urlsafe(32),
-        description="Signs session cookies and API tokens; set it, or sessions end at every restart.",
+        "",
+        description=(
+            "Signs session cookies and API tokens. Required in production; elsewhere, when empty, "
+            "one is generated once and kept in state_dir/secret_key."
+        ),
     )
     join_code: str = Field("", description="Code learners need to sign up; empty disables self sign-up.")
     first_instructor_email: str = Field("", description="Created at start-up when no instructor exists.")
@@ -79,13 +82,12 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _refuse_placeholder_secrets(self) -> "Settings":
+    def _settle_secret_key(self) -> "Settings":
         if self.environment == "production":
-            explicit = os.environ.get("GRADER_SECRET_KEY")
-            if explicit is None and not _env_file_sets("GRADER_SECRET_KEY"):
-                raise ValueError("GRADER_SECRET_KEY must be set in production")
             if self.secret_key.strip().lower() in _PLACEHOLDER_SECRETS or len(self.secret_key) < 16:
-                raise ValueError("GRADER_SECRET_KEY is a placeholder or too short for production")
+                raise ValueError("GRADER_SECRET_KEY must be set, and not to a placeholder or short value, in production")
+        elif not self.secret_key:
+            self.secret_key = _local_secret(self.state_dir / "secret_key")
         return self
 
     @property
@@ -122,11 +124,21 @@ class Settings(BaseSettings):
         return self.queue_url or f"sqlite:///{self.state_dir / 'queue.sqlite3'}"
 
 
-def _env_file_sets(name: str) -> bool:
-    env_file = Path(".env")
-    if not env_file.is_file():
-        return False
-    return any(line.split("=", 1)[0].strip() == name for line in env_file.read_text().splitlines())
+def _local_secret(path: Path) -> str:
+    """A secret generated once for this state folder, so sign-ins survive restarts."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
 
 
 @lru_cache
