@@ -156,6 +156,7 @@ def _private_dir(path: Path) -> Path:
 
 
 MACHINE_LOCK_DIR = Path("/run/grader/slots")
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
 def acquire_slot(config: SandboxConfig) -> Slot:
@@ -221,11 +222,14 @@ class Cgroup:
         self.paths = paths
 
     @classmethod
-    def create(cls, name: str, limits: Limits) -> "Cgroup | None":
-        """A fresh group for ``name`` with the limits set, or None where cgroups are not writable."""
+    def create(cls, name: str, limits: Limits, root: Path = CGROUP_ROOT) -> "Cgroup | None":
+        """A fresh group for ``name`` with the limits set, or None where cgroups are not writable.
+
+        The version is detected here: a unified (v2) hierarchy has
+        ``cgroup.controllers`` at its root; v1 has one folder per controller.
+        """
         if os.geteuid() != 0:
             return None
-        root = Path("/sys/fs/cgroup")
         if (root / "cgroup.controllers").is_file():
             return cls._create_v2(root, name, limits)
         memory, pids = root / "memory", root / "pids"
