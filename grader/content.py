@@ -13,9 +13,6 @@ inactive and disappears from learners' pages.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlmodel import Session, select
 
-from grader.grading.spec import ExerciseSpec, SpecError, load_exercises
+from grader.grading.spec import ExerciseSpec, SpecError, content_hash, load_exercises, read_toml
 from grader.models import AttemptAnswer, Choice, Exercise, Question, Quiz, utcnow
 
 QUIZ_FILE = "quiz.toml"
@@ -143,18 +140,12 @@ class LoadedQuiz:
 def load_quiz(folder: Path) -> LoadedQuiz:
     """Read and validate ``folder/quiz.toml``; the slug is the folder's name."""
     path = folder / QUIZ_FILE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ContentError(f"{path}: no such file") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ContentError(f"{path}: {exc}") from exc
+    data = read_toml(path, ContentError)
     try:
         quiz = QuizFile.model_validate(data)
     except ValidationError as exc:
         raise ContentError(f"{path}: {exc}") from exc
-    canonical = json.dumps(quiz.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return LoadedQuiz(slug=folder.name, quiz=quiz, content_hash=hashlib.sha256(canonical.encode()).hexdigest()[:16])
+    return LoadedQuiz(slug=folder.name, quiz=quiz, content_hash=content_hash(quiz.model_dump(mode="json")))
 
 
 def load_quizzes(root: Path) -> dict[str, LoadedQuiz]:

@@ -187,24 +187,30 @@ class ExerciseSpec(_Strict):
         return sum(case.points * (case.random or 1) for case in self.cases)
 
 
-def _hash_definition(data: dict[str, Any]) -> str:
+def content_hash(data: Any) -> str:
+    """A short, stable hash of JSON-ready content (key order does not matter)."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def read_toml(path: Path, error: type[Exception] = SpecError) -> dict[str, Any]:
+    """A TOML file's data, or ``error`` with the path and the reason."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise error(f"{path}: no such file") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: {exc}") from exc
 
 
 def load_exercise(folder: Path) -> ExerciseSpec:
     """Load and validate ``folder/exercise.toml``; the slug is the folder's name."""
     path = folder / EXERCISE_FILE
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SpecError(f"{path}: no such file") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError(f"{path}: {exc}") from exc
+    data = read_toml(path)
     if "slug" in data and data["slug"] != folder.name:
         raise SpecError(f"{path}: slug {data['slug']!r} differs from folder name {folder.name!r}")
     data["slug"] = folder.name
-    spec_hash = _hash_definition(data)
+    spec_hash = content_hash(data)
     try:
         return ExerciseSpec.model_validate({**data, "spec_hash": spec_hash})
     except ValueError as exc:
