@@ -102,7 +102,10 @@ class UserPublic(UserBase):
 
 
 class User(UserBase, table=True):
-    """An account. ``email`` is stored lower-cased so that sign-in ignores case."""
+    """An account. ``email`` is stored lower-cased so that sign-in ignores case.
+
+    session_generation: a session cookie is honoured only while it carries the current value.
+    """
 
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("role IN ('learner', 'instructor')", name="role"),)
@@ -110,6 +113,9 @@ class User(UserBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True)
     password_hash: str = Field(sa_type=Text)
+    session_generation: int = Field(
+        0, description="Part of every session cookie; raised on sign-out and password change to end them all."
+    )
     created_at: datetime = _timestamp(default_factory=utcnow)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import hmac
 import io
 import secrets
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import ValidationError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select, update
 
 from grader.config import Settings, get_settings
 from grader.models import ROLES, User, UserCreate
@@ -133,12 +134,33 @@ def list_users(*, session: Session, role: str | None = None) -> list[User]:
 
 
 def set_password(*, session: Session, user: User, password: str) -> None:
-    """Replace the account's password (existing API tokens stop working)."""
+    """Replace the account's password; every session and API token of the account ends."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(_explain("password", ""), field="password")
     user.password_hash = hash_password(password)
     session.add(user)
     session.commit()
+    end_sessions(session=session, user=user)
+
+
+def password_fingerprint(user: User) -> str:
+    """A short digest of the password hash: what changes, and only changes, with the password."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def session_stamp(user: User) -> str:
+    """What a session cookie must carry to be honoured: the password and the session generation."""
+    return f"{user.session_generation}.{password_fingerprint(user)}"
+
+
+def end_sessions(*, session: Session, user: User) -> None:
+    """End every browser session of ``user`` (sign-out): cookies issued before stop working."""
+    # Incremented in the database so that two sign-outs at once both take effect.
+    session.exec(
+        update(User).where(col(User.id) == user.id).values(session_generation=User.session_generation + 1)
+    )
+    session.commit()
+    session.refresh(user)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from grader.models import Exercise, Submission, User
 from grader.services import submissions, tokens, users
 from grader.services.errors import NotFound, PermissionDenied
 from grader.web.errors import LoginRequired
-from grader.web.security import SESSION_STAMP_KEY, SESSION_USER_KEY, password_stamp
+from grader.web.security import SESSION_STAMP_KEY, SESSION_USER_KEY
 
 def get_db(request: Request) -> Iterator[Session]:
     """A database session for one request; routes commit through the services."""
@@ -49,8 +49,8 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
         user = users.get(session=session, user_id=user_id)
     except NotFound:
         user = None
-    if user is None or request.session.get(SESSION_STAMP_KEY) != password_stamp(user.password_hash):
-        # The account is gone or its password changed since sign-in: forget the cookie.
+    if user is None or request.session.get(SESSION_STAMP_KEY) != users.session_stamp(user):
+        # The account is gone, or it signed out or changed its password since: forget the cookie.
         request.session.clear()
         return None
     request.state.user = user

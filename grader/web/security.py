@@ -9,7 +9,6 @@ which a browser never sends on its own, so it needs no CSRF token.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from fastapi import Request
 from starlette.datastructures import MutableHeaders
@@ -152,19 +151,18 @@ SESSION_USER_KEY = "user_id"
 SESSION_STAMP_KEY = "stamp"
 
 
-def password_stamp(password_hash: str) -> str:
-    """A short fingerprint of the password hash: changing the password ends every session."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+def start_session(request: Request, user_id: int, stamp: str) -> None:
+    """Sign a user in: a fresh session (and CSRF token) so nothing from before carries over.
 
-
-def start_session(request: Request, user_id: int, password_hash: str) -> None:
-    """Sign a user in: a fresh session (and CSRF token) so nothing from before carries over."""
+    ``stamp`` is ``users.session_stamp`` of the account: the cookie is honoured only
+    while it still matches, so a sign-out or a password change ends it on the server.
+    """
     request.session.clear()
     request.session[SESSION_USER_KEY] = user_id
-    request.session[SESSION_STAMP_KEY] = password_stamp(password_hash)
+    request.session[SESSION_STAMP_KEY] = stamp
     request.session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
 
 
 def end_session(request: Request) -> None:
-    """Sign out: forget everything the cookie held."""
+    """Forget everything the cookie held (the server side is ``users.end_sessions``)."""
     request.session.clear()

@@ -137,3 +137,19 @@ def test_api_tokens_expire(session, settings):
     expired = settings.model_copy(update={"api_token_seconds": -1})
     with pytest.raises(AuthenticationFailed, match="expired"):
         tokens.authenticate(session=session, token=token, settings=expired)
+
+
+def test_ending_sessions_changes_the_stamp_and_keeps_api_tokens(session, settings):
+    user = make_user(session, email="gen@example.org")
+    token = tokens.issue(user=user, settings=settings)
+    before = users.session_stamp(user)
+    users.end_sessions(session=session, user=user)
+    assert users.session_stamp(user) != before
+    assert tokens.authenticate(session=session, token=token, settings=settings).id == user.id
+
+
+def test_a_password_change_changes_the_session_stamp(session):
+    user = make_user(session, email="pw@example.org")
+    before = users.session_stamp(user)
+    users.set_password(session=session, user=user, password="another long password")
+    assert users.session_stamp(user) != before

@@ -25,6 +25,22 @@ def test_sign_in_and_out(anonymous, learner):
     assert anonymous.get("/", follow_redirects=False).status_code == 303
 
 
+def test_a_cookie_copied_before_sign_out_is_refused_after_it(as_learner, anonymous):
+    stolen = as_learner.client.cookies.get("grader_session")
+    assert stolen
+    anonymous.client.cookies.set("grader_session", stolen)
+    assert "Signed in as ada@example.org" in anonymous.get("/").text
+    assert as_learner.post_form("/logout", page="/").status_code == 303
+    response = anonymous.get("/", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+def test_signing_in_again_after_sign_out_works(as_learner, learner):
+    as_learner.post_form("/logout", page="/")
+    as_learner.sign_in(learner)
+    assert as_learner.get("/", follow_redirects=False).status_code == 200
+
+
 def test_wrong_password_keeps_the_email_and_says_why(anonymous, learner):
     response = _sign_in(anonymous, learner.email, "not the password")
     assert response.status_code == 401

@@ -45,7 +45,7 @@ def login(
     except AuthenticationFailed as exc:
         context = {"next_url": safe_next(next), "email": email, "error": exc.message}
         return render(request, "login.html", context, status_code=401)
-    start_session(request, user.id, user.password_hash)
+    start_session(request, user.id, users.session_stamp(user))
     return RedirectResponse(safe_next(next), status_code=303)
 
 
@@ -75,7 +75,7 @@ def signup(
         context = _signup_context(settings, email=email, display_name=display_name, join_code=join_code)
         status_code = 409 if isinstance(exc, AlreadyExists) else 422
         return render(request, "signup.html", {**context, "error": exc.message}, status_code=status_code)
-    start_session(request, user.id, user.password_hash)
+    start_session(request, user.id, users.session_stamp(user))
     return RedirectResponse("/", status_code=303)
 
 
@@ -91,7 +91,9 @@ def _signup_context(settings, *, email: str = "", display_name: str = "", join_c
 
 
 @router.post("/logout")
-def logout(request: Request):
-    """End the session."""
+def logout(request: Request, user: OptionalUser, session: SessionDep):
+    """End the session, on the server too: a copy of the cookie stops working."""
+    if user is not None:
+        users.end_sessions(session=session, user=user)
     end_session(request)
     return RedirectResponse("/login", status_code=303)
