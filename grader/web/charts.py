@@ -12,7 +12,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-LABEL_WIDTH = 170  # room for the category names of a horizontal chart
+LABEL_WIDTH = 170  # the most room the category names of a horizontal chart may take
+CHAR_WIDTH = 7  # a generous width of one 11px character, to size the room for labels
 VALUE_ROOM = 60  # room right of a horizontal bar for its value
 ROW_HEIGHT = 26
 COLUMN_AREA_HEIGHT = 160
@@ -22,7 +23,11 @@ TOP_MARGIN = 18
 
 @dataclass(frozen=True)
 class Bar:
-    """One bar: its category, its value as text, its box and whether it stands out."""
+    """One bar: its category, its value as text, its box and whether it stands out.
+
+    ``drawn_label`` is ``label`` as it fits beside the bar (shortened with "…" when
+    it would not); the full ``label`` goes in the tooltip and the table of numbers.
+    """
 
     label: str
     value: float
@@ -36,6 +41,7 @@ class Bar:
     value_x: float
     value_y: float
     emphasis: bool = False
+    drawn_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,11 +57,18 @@ class Chart:
     bars: list[Bar] = field(default_factory=list)
     value_heading: str = "Value"
     emphasis_note: str = ""
+    legend: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
         """Whether there is nothing to draw."""
         return not self.bars
+
+
+def fit_label(label: str, room: float) -> str:
+    """``label`` shortened with "…" so that it fits in ``room`` pixels."""
+    most = max(int(room // CHAR_WIDTH), 2)
+    return label if len(label) <= most else label[: most - 1] + "…"
 
 
 def _format(value: float, unit: str) -> str:
@@ -113,14 +126,20 @@ def row_chart(
     emphasized: Collection[int] = (),
     emphasis_note: str = "",
     bar_area: float = 300,
+    legend: Sequence[tuple[str, str]] = (),
 ) -> Chart:
     """Horizontal bars, one per (label, value); ``maximum`` fixes the scale (e.g. 100 for percentages).
 
     ``emphasized`` holds the indexes of bars drawn in the second colour (a quiz's right option).
+    The room for labels is as wide as the longest needs, up to ``LABEL_WIDTH``; a longer
+    label is shortened so that nothing is cut at the chart's edge. ``legend`` pairs
+    (short label, full text) for categories whose names are too long to draw.
     """
     largest = maximum if maximum else (max((value for _, value in rows), default=0) or 1)
     height = len(rows) * ROW_HEIGHT + 8
-    width = LABEL_WIDTH + bar_area + VALUE_ROOM
+    longest = max((len(label) for label, _ in rows), default=0)
+    label_width = min(LABEL_WIDTH, longest * CHAR_WIDTH + 12)
+    width = label_width + bar_area + VALUE_ROOM
     bars = []
     for index, (label, value) in enumerate(rows):
         y = 4 + index * ROW_HEIGHT
@@ -130,15 +149,18 @@ def row_chart(
                 label=label,
                 value=value,
                 value_text=_format(value, unit),
-                x=LABEL_WIDTH,
+                x=label_width,
                 y=y + 3,
                 width=bar_width,
                 height=ROW_HEIGHT - 8,
-                label_x=LABEL_WIDTH - 6,
+                label_x=label_width - 6,
                 label_y=y + ROW_HEIGHT / 2 + 4,
-                value_x=LABEL_WIDTH + bar_width + 6,
+                value_x=label_width + bar_width + 6,
                 value_y=y + ROW_HEIGHT / 2 + 4,
                 emphasis=index in emphasized,
+                drawn_label=fit_label(label, label_width - 12),
             )
         )
-    return Chart(chart_id, title, description, "rows", width, height, bars, value_heading, emphasis_note)
+    return Chart(
+        chart_id, title, description, "rows", width, height, bars, value_heading, emphasis_note, list(legend)
+    )

@@ -34,6 +34,11 @@ def render_inline(text: str) -> Markup:
     return Markup(_inline(" ".join(text.split())))
 
 
+def plain_text(text: str) -> str:
+    """One line of ``text`` with the Markdown marks taken out, for places that show no markup."""
+    return _BOLD.sub(r"\1", _CODE.sub(r"\1", " ".join(text.split())))
+
+
 def render_markdown(text: str) -> Markup:
     """``text`` as HTML: escaped, with the subset described in the module docstring."""
     blocks: list[str] = []

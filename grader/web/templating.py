@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from grader.web.markup import render_inline, render_markdown
+from grader.web.markup import plain_text, render_inline, render_markdown
 from grader.web.security import CSRF_FIELD, csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -78,6 +78,7 @@ def _build_templates() -> Jinja2Templates:
     )
     env.filters["markdown"] = render_markdown
     env.filters["inline_markdown"] = render_inline
+    env.filters["plain_text"] = plain_text
     env.filters["points"] = format_points
     env.filters["time"] = format_time
     env.filters["iso"] = iso_time

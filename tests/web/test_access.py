@@ -52,6 +52,7 @@ GET_ROUTES = [
     ("own-page", "/quizzes/message-cycle/attempts/{attempt}"),
     ("instructor-page", "/instructor"),
     ("instructor-page", "/instructor/rows"),
+    ("instructor-page", "/instructor/overview"),
     ("instructor-page", "/instructor/gradebook.csv"),
     ("instructor-page", "/instructor/users"),
     ("instructor-page", "/instructor/learners/{learner}"),

@@ -159,3 +159,36 @@ def test_csv_import_all_or_nothing(as_instructor, synced):
     response = as_instructor.post_form("/instructor/users/import", {"csv_text": bad}, page="/instructor/users")
     assert response.status_code == 422 and "Line 3" in response.text
     assert synced.exec(select(User).where(User.email == "gus@example.org")).first() is None
+
+
+def test_overview_fragment_for_live_updates(as_instructor, synced, learner):
+    before = as_instructor.get("/instructor/overview").text
+    assert "<html" not in before and "Failure rate per case" in before
+    _graded(synced, learner, 8, cases={"hello": True, "hi": False})
+    after = as_instructor.get("/instructor/overview").text
+    assert "<title>hi: 100%</title>" in after and "<title>hi: 100%</title>" not in before
+
+
+def test_the_live_line_tells_the_truth_with_and_without_script(as_instructor):
+    html = as_instructor.get("/instructor").text
+    status = html.split("data-live-status")[1].split("</p>")[0]
+    # Without script the page cannot update itself, so only then is a reload asked for.
+    assert "<noscript>Reload the page to see new results.</noscript>" in status
+    assert 'data-live-html="/instructor/overview?' in html
+
+
+def test_quiz_charts_draw_options_by_letter_with_their_text_in_a_legend(as_instructor, synced, learner):
+    from grader.services import quizzes
+
+    quiz = quizzes.get_for_learner(session=synced, slug="message-cycle")
+    quizzes.submit_attempt(
+        session=synced, user=learner, slug="message-cycle", answers={q.id: q.choices[0].id for q in quiz.questions}
+    )
+    html = as_instructor.get("/instructor/overview").text
+    figure = html.split(f'id="chart-question-{quiz.questions[2].id}-title"')[1].split("</figure>")[0]
+    drawn = [label.split(">")[-1] for label in figure.split("</text>") if 'class="label-rows"' in label]
+    assert drawn == ["A", "B (right)", "C", "D"]
+    # The option texts and the prompt go through the Markdown subset: code, never raw backticks.
+    assert "`" not in figure
+    assert "<dt>B</dt><dd>At step 2, <code>msg</code> is" in figure
+    assert "<code>{&#39;text&#39;: &#39;Hi&#39;}</code>" in figure

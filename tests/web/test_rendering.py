@@ -50,3 +50,20 @@ def test_row_chart_uses_a_fixed_maximum_and_marks_emphasis():
 def test_empty_chart():
     chart = charts.column_chart("e", "T", "D", [])
     assert chart.is_empty
+
+
+def test_row_chart_labels_never_reach_past_the_left_edge():
+    long_label = "3 (right): At step 2, msg is {'text': 'Hi'} and more words"
+    chart = charts.row_chart("r", "T", "D", [("A", 1), (long_label, 2)])
+    for bar in chart.bars:
+        # Labels are right-aligned at label_x, so their width must fit left of it.
+        assert len(bar.drawn_label) * charts.CHAR_WIDTH <= bar.label_x
+    assert chart.bars[1].drawn_label.endswith("…") and chart.bars[1].label == long_label
+    short = charts.row_chart("s", "T", "D", [("A", 1), ("B", 2)])
+    assert short.bars[0].x < chart.bars[0].x  # short labels leave no wide empty margin
+
+
+def test_plain_text_drops_markdown_marks():
+    from grader.web.markup import plain_text
+
+    assert plain_text("What does `msg` hold, **now**?") == "What does msg hold, now?"

@@ -162,22 +162,30 @@ def overview_charts(figures: stats.Dashboard) -> list[charts.Chart]:
         ),
     ]
     for question in figures.question_breakdowns:
+        # Options are drawn by letter; their texts are too long for the chart and go in its legend.
         drawn.append(
             charts.row_chart(
                 f"chart-question-{question.question_id}",
                 f"Quiz question {question.position}: answers per option",
-                f"{question.prompt} ({question.answers} answers; the right option is marked 'right').",
+                question.prompt,
                 [(_option_label(option), option.count) for option in question.options],
                 value_heading="Answers",
                 emphasized=[index for index, option in enumerate(question.options) if option.is_correct],
+                emphasis_note=f"{question.answers} answer{'s' if question.answers != 1 else ''}; "
+                "the right option is drawn in green and labelled “right”.",
+                legend=[(option.label, option.text) for option in question.options],
             )
         )
     return drawn
 
 
 def _option_label(option: stats.OptionCount) -> str:
-    text = option.text if len(option.text) <= 20 else option.text[:19] + "…"
-    return f"{option.label}{' (right)' if option.is_correct else ''}: {text}"
+    return f"{option.label} (right)" if option.is_correct else option.label
+
+
+def _overview_context(session, exercise_slug: str) -> dict[str, Any]:
+    figures = stats.dashboard(session=session, exercise_slug=exercise_slug or None)
+    return {"charts": overview_charts(figures), "error_kinds": figures.error_kinds}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -185,9 +193,18 @@ def dashboard(request: Request, user: Instructor, session: SessionDep, settings:
     """Every learner in one table, the overview figures, and live updates."""
     book = gradebook.build(session=session, settings=settings)
     context = _table_context(book, params)
-    figures = stats.dashboard(session=session, exercise_slug=context["query"].exercise or None)
-    context.update({"charts": overview_charts(figures), "error_kinds": figures.error_kinds})
+    context.update(_overview_context(session, context["query"].exercise))
     return render(request, "dashboard.html", context)
+
+
+@router.get("/overview", response_class=HTMLResponse)
+def dashboard_overview(
+    request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams
+):
+    """The overview charts alone, polled by the dashboard's script for live updates."""
+    book = gradebook.build(session=session, settings=settings)
+    exercise = table_query(book, **params).exercise
+    return render(request, "_overview.html", _overview_context(session, exercise))
 
 
 @router.get("/rows", response_class=HTMLResponse)

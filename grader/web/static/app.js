@@ -69,13 +69,14 @@
     });
   }
 
-  // Dashboard: refresh the learners' rows (keeping sort and filter) and the "last change" line.
-  function watchRows(tbody) {
-    var url = tbody.getAttribute("data-live-rows");
+  // Dashboard: refresh a part of the page (the learners' rows, keeping sort and filter, or the
+  // overview charts) from the URL in its attribute, and say when it was last checked.
+  function watchPart(element, url, seconds) {
     var status = document.querySelector("[data-live-status]");
-    poll(5000, function () {
+    if (status) { status.textContent = "Updated automatically every few seconds."; }
+    poll(seconds * 1000, function () {
       return getHTML(url).then(function (html) {
-        if (html !== tbody.innerHTML) { tbody.innerHTML = html; }
+        if (html !== element.innerHTML) { element.innerHTML = html; }
         if (status) { status.textContent = "Updated automatically; last checked " + new Date().toLocaleTimeString() + "."; }
         return false;
       });
@@ -129,7 +130,12 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-status-url]").forEach(watchSubmission);
-    document.querySelectorAll("[data-live-rows]").forEach(watchRows);
+    document.querySelectorAll("[data-live-rows]").forEach(function (tbody) {
+      watchPart(tbody, tbody.getAttribute("data-live-rows"), 5);
+    });
+    document.querySelectorAll("[data-live-html]").forEach(function (part) {
+      watchPart(part, part.getAttribute("data-live-html"), parseInt(part.getAttribute("data-live-seconds"), 10) || 15);
+    });
     document.querySelectorAll("[data-regrade-url]").forEach(watchRegrade);
     document.querySelectorAll("[data-countdown]").forEach(countDown);
     document.querySelectorAll("button[data-copy]").forEach(copyButton);
