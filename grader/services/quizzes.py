@@ -155,6 +155,33 @@ def attempts_left(*, session: Session, user: User, quiz: Quiz, settings: Setting
     return max(0, settings.quiz_max_attempts - attempts_used(session=session, user=user, quiz=quiz))
 
 
+@dataclass(frozen=True)
+class QuizForLearner:
+    """A quiz to take and where ``user`` stands on it.
+
+    attempts: the learner's attempts, newest first; counted: the one that counts
+    (per the quiz-scoring setting); attempts_left: None when attempts are unlimited.
+    """
+
+    quiz: QuizView
+    attempts: list[QuizAttempt]
+    counted: QuizAttempt | None
+    attempts_left: int | None
+
+
+def get_for_user(*, session: Session, slug: str, user: User, settings: Settings | None = None) -> QuizForLearner:
+    """The quiz ready to be taken by ``user``, with their attempts and how many are left."""
+    settings = settings or get_settings()
+    quiz = get_quiz(session=session, slug=slug)
+    attempts = list_attempts(session=session, user=user, quiz_slug=slug)
+    return QuizForLearner(
+        quiz=get_for_learner(session=session, slug=slug),
+        attempts=attempts,
+        counted=counted_attempt(attempts, scoring=settings.quiz_scoring),
+        attempts_left=attempts_left(session=session, user=user, quiz=quiz, settings=settings),
+    )
+
+
 def _as_id(value: Any, what: str) -> int:
     if isinstance(value, bool):
         raise InvalidInput(f"{what} {value!r} is not an id.", field="answers")

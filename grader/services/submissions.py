@@ -132,7 +132,7 @@ def create(
     wait = seconds_until_next(session=session, user=user, settings=settings, now=now)
     if wait > 0:
         session.rollback()  # nothing was written; let go of the lock at once
-        raise RateLimited(f"You can submit again in {wait} seconds.", retry_after=wait)
+        raise RateLimited(f"You can submit again in {wait} second{'s' if wait != 1 else ''}.", retry_after=wait)
     submission = Submission(
         user_id=user.id,
         exercise_id=exercise.id,

@@ -70,11 +70,15 @@ def current_user(user: OptionalUser) -> User:
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+def _only_instructors(user: User, refusal: str) -> User:
+    if user.role != "instructor":
+        raise PermissionDenied(refusal)
+    return user
+
+
 def require_instructor(user: CurrentUser) -> User:
     """The signed-in user if an instructor, else 403."""
-    if user.role != "instructor":
-        raise PermissionDenied("Only instructors can open this page.")
-    return user
+    return _only_instructors(user, "Only instructors can open this page.")
 
 
 Instructor = Annotated[User, Depends(require_instructor)]
@@ -99,9 +103,7 @@ ApiUser = Annotated[User, Depends(api_user)]
 
 def api_instructor(user: ApiUser) -> User:
     """The token's user if an instructor, else 403."""
-    if user.role != "instructor":
-        raise PermissionDenied("Only instructors may use this endpoint.")
-    return user
+    return _only_instructors(user, "Only instructors may use this endpoint.")
 
 
 ApiInstructor = Annotated[User, Depends(api_instructor)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,7 @@ def _build_templates() -> Jinja2Templates:
     env.filters["markdown"] = render_markdown
     env.filters["inline_markdown"] = render_inline
     env.filters["plain_text"] = plain_text
+    env.filters["shell_quote"] = shlex.quote
     env.filters["points"] = format_points
     env.filters["time"] = format_time
     env.filters["iso"] = iso_time

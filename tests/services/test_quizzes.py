@@ -145,3 +145,17 @@ def test_best_or_last_attempt_counts_per_setting(synced, settings):
     assert quizzes.counted_attempt(attempts, scoring="best").score == 3
     assert quizzes.counted_attempt(attempts, scoring="last").score == 0
     assert quizzes.counted_attempt([], scoring="best") is None
+
+
+def test_a_learners_standing_counts_attempts_and_names_the_one_that_counts(synced, settings):
+    learner = make_user(synced)
+    view = quizzes.get_for_learner(session=synced, slug=SLUG)
+    fresh = quizzes.get_for_user(session=synced, slug=SLUG, user=learner, settings=settings)
+    assert fresh.attempts == [] and fresh.counted is None
+    assert fresh.attempts_left == settings.quiz_max_attempts
+    quizzes.submit_attempt(session=synced, user=learner, slug=SLUG, answers=_correct(synced, view), settings=settings)
+    quizzes.submit_attempt(session=synced, user=learner, slug=SLUG, answers=_wrong(synced, view), settings=settings)
+    standing = quizzes.get_for_user(session=synced, slug=SLUG, user=learner, settings=settings)
+    assert [attempt.score for attempt in standing.attempts] == [0, 3]  # newest first
+    assert standing.counted.score == 3 and standing.attempts_left == settings.quiz_max_attempts - 2
+    assert standing.quiz == view

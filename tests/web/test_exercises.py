@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import func, select
 
 from grader.models import Submission
-from tests.factories import make_report, make_submission
+from tests.factories import make_report, make_submission, make_user
 
 SOLUTION = b"from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.post('/message')\nasync def receive(msg: dict):\n    return {'received': msg}\n"
 EXERCISE = "/exercises/message-echo"
@@ -231,3 +231,23 @@ def test_a_submission_being_regraded_shows_progress_and_its_previous_result(as_l
     html = as_learner.get(f"/submissions/{submission.id}").text
     assert "data-status-url" in html
     assert "being graded again" in html and 'id="report-heading"' in html
+
+
+def test_the_token_line_sends_the_email_url_encoded_and_shell_quoted(app, synced):
+    from fastapi.testclient import TestClient
+
+    from tests.web.conftest import Browser
+
+    odd = make_user(synced, email="o'neil+1@example.org")
+    with TestClient(app) as client:
+        page = Browser(client).sign_in(odd).get(EXERCISE).text
+    # A "+" sent with -d would arrive as a space; a quote would end the shell word.
+    assert "--data-urlencode &#39;username=o&#39;&#34;&#39;&#34;&#39;neil+1@example.org&#39;" in page
+
+
+def test_while_waiting_the_submit_button_still_works_without_script(as_learner, queued):
+    assert _upload(as_learner, "a.py", SOLUTION).status_code == 303
+    page = as_learner.get(EXERCISE).text
+    form = page.split('id="submit-form"')[1].split("</form>")[0]
+    assert "You can submit again in" in page
+    assert "disabled" not in form

@@ -116,7 +116,7 @@ class AttemptOut(BaseModel):
     """A scored attempt."""
 
     id: int
-    quiz: str
+    quiz: str = Field(validation_alias="quiz_slug", description="The quiz's slug.")
     score: int
     max_score: int
     created_at: datetime
@@ -136,13 +136,8 @@ def issue_token(
 def list_exercises(request: Request, user: ApiUser, session: SessionDep) -> list[ExerciseOut]:
     """Every exercise open for submissions."""
     return [
-        ExerciseOut(
-            slug=exercise.slug,
-            title=exercise.title,
-            summary=exercise.summary,
-            max_score=exercise.max_score,
-            instructions=exercise.instructions,
-            submit_url=str(request.url_for("create_submission", slug=exercise.slug)),
+        ExerciseOut.model_validate(
+            {**exercise.model_dump(), "submit_url": str(request.url_for("create_submission", slug=exercise.slug))}
         )
         for exercise in submissions.list_exercises(session=session)
     ]
@@ -216,23 +211,9 @@ def list_quizzes(request: Request, user: ApiUser, session: SessionDep) -> list[Q
 @router.get("/quizzes/{slug}", response_model=QuizOut, summary="Get a quiz (no answers)")
 def get_quiz(slug: str, user: ApiUser, session: SessionDep, settings: SettingsDep) -> QuizOut:
     """Questions and options to answer; which option is right is not sent."""
-    view = quizzes.get_for_learner(session=session, slug=slug)
-    row = quizzes.get_quiz(session=session, slug=slug)
-    return QuizOut(
-        slug=view.slug,
-        title=view.title,
-        intro=view.intro,
-        visuals=view.visuals,
-        questions=[
-            QuestionOut(
-                id=question.id,
-                position=question.position,
-                prompt=question.prompt,
-                choices=[ChoiceOut(id=c.id, label=c.label, text=c.text) for c in question.choices],
-            )
-            for question in view.questions
-        ],
-        attempts_left=quizzes.attempts_left(session=session, user=user, quiz=row, settings=settings),
+    standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings)
+    return QuizOut.model_validate(
+        {**vars(standing.quiz), "attempts_left": standing.attempts_left}, from_attributes=True
     )
 
 
@@ -276,17 +257,7 @@ def submit_attempt(
 ) -> AttemptOut:
     """Score an attempt: the score and, per question, whether it was right and a hint."""
     result = quizzes.submit_attempt(session=session, user=user, slug=slug, answers=pairs, settings=settings)
-    return AttemptOut(
-        id=result.id,
-        quiz=result.quiz_slug,
-        score=result.score,
-        max_score=result.max_score,
-        created_at=result.created_at,
-        questions=[
-            QuestionFeedbackOut(question_id=q.question_id, choice_id=q.choice_id, correct=q.correct, hint=q.hint)
-            for q in result.questions
-        ],
-    )
+    return AttemptOut.model_validate(result, from_attributes=True)
 
 
 class ExerciseStandingOut(BaseModel):
@@ -314,7 +285,7 @@ class GradebookRowOut(BaseModel):
     display_name: str
     exercises: dict[str, ExerciseStandingOut]
     quizzes: dict[str, QuizStandingOut]
-    submissions: int
+    submissions: int = Field(validation_alias="submission_count", description="Submissions to every exercise.")
     last_activity: datetime | None
 
 
@@ -327,15 +298,4 @@ class GradebookRowOut(BaseModel):
 def get_gradebook(user: ApiInstructor, session: SessionDep, settings: SettingsDep) -> list[GradebookRowOut]:
     """One row per learner: best and latest score per exercise, the counted quiz score, activity."""
     book = gradebook.build(session=session, settings=settings)
-    return [
-        GradebookRowOut(
-            user_id=row.user_id,
-            email=row.email,
-            display_name=row.display_name,
-            exercises={slug: ExerciseStandingOut(**vars(standing)) for slug, standing in row.exercises.items()},
-            quizzes={slug: QuizStandingOut(**vars(standing)) for slug, standing in row.quizzes.items()},
-            submissions=row.submission_count,
-            last_activity=row.last_activity,
-        )
-        for row in book.rows
-    ]
+    return [GradebookRowOut.model_validate(row, from_attributes=True) for row in book.rows]

@@ -44,14 +44,12 @@ def quiz_page(
     status_code: int = 200,
 ):
     """The quiz form; after a refused attempt it says why and keeps the choices made."""
-    quiz = quizzes.get_for_learner(session=session, slug=slug)
-    row = quizzes.get_quiz(session=session, slug=slug)
-    attempts = quizzes.list_attempts(session=session, user=user, quiz_slug=slug)
+    standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings)
     context: dict[str, Any] = {
-        "quiz": quiz,
-        "attempts": attempts,
-        "counted": quizzes.counted_attempt(attempts, scoring=settings.quiz_scoring),
-        "attempts_left": quizzes.attempts_left(session=session, user=user, quiz=row, settings=settings),
+        "quiz": standing.quiz,
+        "attempts": standing.attempts,
+        "counted": standing.counted,
+        "attempts_left": standing.attempts_left,
         "scoring": settings.quiz_scoring,
         "error": error,
         "chosen": chosen or {},
@@ -109,14 +107,9 @@ def submit_quiz(
 @router.get("/quizzes/{slug}/attempts/{attempt_id}", response_class=HTMLResponse)
 def show_attempt(request: Request, slug: str, attempt: ValidAttempt, session: SessionDep, settings: SettingsDep, user: CurrentUser):
     """Score x/N with, per question, right or wrong and the hint."""
-    quiz = quizzes.get_for_learner(session=session, slug=slug)
-    row = quizzes.get_quiz(session=session, slug=slug)
+    standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings)
     return render(
         request,
         "quiz_result.html",
-        {
-            "quiz": quiz,
-            "attempt": attempt,
-            "attempts_left": quizzes.attempts_left(session=session, user=user, quiz=row, settings=settings),
-        },
+        {"quiz": standing.quiz, "attempt": attempt, "attempts_left": standing.attempts_left},
     )

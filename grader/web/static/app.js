@@ -102,13 +102,17 @@
     var remaining = parseInt(box.getAttribute("data-countdown"), 10);
     var text = box.querySelector("[data-countdown-text]");
     var form = document.getElementById(box.getAttribute("data-form"));
+    function setButtons(disabled) {
+      if (form) { form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = disabled; }); }
+    }
     function tick() {
       if (remaining <= 0) {
         box.textContent = "You can submit now.";
-        if (form) { form.querySelectorAll("button[type=submit]").forEach(function (button) { button.disabled = false; }); }
+        setButtons(false);
         return;
       }
-      if (text) { text.textContent = String(remaining); }
+      setButtons(true);
+      if (text) { text.textContent = remaining + (remaining === 1 ? " second" : " seconds"); }
       remaining -= 1;
       window.setTimeout(tick, 1000);
     }
