@@ -515,6 +515,7 @@ class Sandbox:
 
         runtime = self.config.runtime
         passed_fds = [listen_fd, status_write]
+        our_ends = [status_read]
         if self.config.unsafe_no_sandbox:
             python, boot, prefix = str(runtime.python), str(runtime.boot), []
         else:
@@ -528,6 +529,7 @@ class Sandbox:
                 passed_fds.append(seccomp_fd)
                 prefix += ["--seccomp", str(seccomp_fd)]
             bwrap_status_read, bwrap_status_write = os.pipe()
+            our_ends.append(bwrap_status_read)
             os.set_inheritable(bwrap_status_write, True)
             passed_fds.append(bwrap_status_write)
             prefix += ["--json-status-fd", str(bwrap_status_write), "--"]
@@ -549,6 +551,10 @@ class Sandbox:
                 cwd="/",
                 preexec_fn=_preexec(cgroup_fds, _rlimits(self.limits, own_uid), self.slot.uid if own_uid else None),
             )
+        except BaseException:
+            for fd in our_ends:
+                os.close(fd)
+            raise
         finally:
             for fd in cgroup_fds:
                 os.close(fd)
