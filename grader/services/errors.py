@@ -5,7 +5,8 @@
     ├── PermissionDenied         the caller is known but may not do this
     ├── AuthenticationFailed     wrong e-mail or password, or a bad/expired token
     ├── InvalidInput             a value is wrong; ``field`` names it when one is to blame
-    │   └── AlreadyExists        a unique value (an e-mail) is taken
+    │   ├── AlreadyExists        a unique value (an e-mail) is taken
+    │   └── TooLarge             an upload is over the size limit; ``limit`` is that size in bytes
     ├── RateLimited              too soon; ``retry_after`` seconds until allowed
     └── AttemptLimitReached      no quiz attempts left
 
@@ -45,6 +46,14 @@ class InvalidInput(ServiceError):
 
 class AlreadyExists(InvalidInput):
     """A value that must be unique is already taken."""
+
+
+class TooLarge(InvalidInput):
+    """An upload is larger than ``limit`` bytes, the most the service accepts."""
+
+    def __init__(self, message: str, limit: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.limit = limit
 
 
 class RateLimited(ServiceError):

@@ -24,7 +24,7 @@ from grader.db import lock_for_update
 from grader.grading.spec import ExerciseSpec
 from grader.grading.submission import SubmissionRejected, decode_submission
 from grader.models import Exercise, Submission, User, utcnow
-from grader.services.errors import InvalidInput, NotFound, RateLimited
+from grader.services.errors import InvalidInput, NotFound, RateLimited, TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +115,18 @@ def create(
     now: datetime | None = None,
     enqueue: Enqueue | None = None,
 ) -> Submission:
-    """Store an uploaded solution and queue its grading; on any error nothing is stored."""
+    """Store an uploaded solution and queue its grading; on any error nothing is stored.
+
+    ``data`` may be cut off one byte past ``settings.max_upload_bytes``; anything
+    longer than the limit is refused with ``TooLarge``.
+    """
     settings = settings or get_settings()
     exercise = get_exercise(session=session, slug=exercise_slug)
+    limit = settings.max_upload_bytes
+    # Callers read at most one byte past the limit, so the real size may be larger
+    # than ``len(data)``: the message says only that it is over.
+    if len(data) > limit:
+        raise TooLarge(f"The file is larger than the {limit:,}-byte limit; nothing was stored.", limit=limit, field="file")
     name = clean_filename(filename)
     try:
         source = decode_submission(data, max_bytes=settings.max_upload_bytes)

@@ -157,7 +157,7 @@ def domain_error_statuses() -> dict[type[Exception], int]:
     """Each domain error class the services raise, with the HTTP status it becomes.
 
     Starlette picks the handler of the closest class, so ``AlreadyExists`` (409)
-    wins over its parent ``InvalidInput`` (422).
+    and ``TooLarge`` (413) win over their parent ``InvalidInput`` (422).
     """
     return {
         errors.NotFound: 404,
@@ -165,6 +165,7 @@ def domain_error_statuses() -> dict[type[Exception], int]:
         errors.AuthenticationFailed: 401,
         errors.InvalidInput: 422,
         errors.AlreadyExists: 409,
+        errors.TooLarge: 413,
         errors.RateLimited: 429,
         errors.AttemptLimitReached: 409,
         errors.ServiceError: 400,

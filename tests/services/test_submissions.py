@@ -10,7 +10,7 @@ from sqlmodel import func, select
 from factories import make_submission, make_user
 from grader.models import Submission, utcnow
 from grader.services import submissions
-from grader.services.errors import InvalidInput, NotFound, RateLimited
+from grader.services.errors import InvalidInput, NotFound, RateLimited, TooLarge
 
 SOURCE = b"from fastapi import FastAPI\napp = FastAPI()\n"
 
@@ -60,6 +60,20 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(synced, settings, data, f
         _upload(synced, settings, learner, data=data, filename=filename, sent=sent)
     assert raised.value.field == "file"
     assert _count(synced) == 0 and sent == []
+
+
+def test_an_upload_over_the_limit_is_too_large_and_nothing_is_stored(synced, settings):
+    learner = make_user(synced)
+    sent: list[int] = []
+    limit = settings.max_upload_bytes
+    # What a route passes on: the file cut off one byte past the limit, whatever its real size.
+    with pytest.raises(TooLarge) as raised:
+        _upload(synced, settings, learner, data=b"#" * (limit + 1), filename="notes.txt", sent=sent)
+    assert raised.value.limit == limit and raised.value.field == "file"
+    assert raised.value.message == f"The file is larger than the {limit:,}-byte limit; nothing was stored."
+    assert _count(synced) == 0 and sent == []
+    # Exactly at the limit is accepted.
+    assert _upload(synced, settings, learner, data=b"#" * (limit - len(SOURCE)) + SOURCE, sent=sent).id == sent[0]
 
 
 def test_an_unknown_exercise_is_not_found(synced, settings):

@@ -12,7 +12,7 @@ from grader.config import Settings
 from grader.grading.report import Report
 from grader.models import Exercise, Submission, User
 from grader.services import quizzes, submissions
-from grader.services.errors import InvalidInput, RateLimited
+from grader.services.errors import InvalidInput, RateLimited, TooLarge
 from grader.web.deps import CurrentUser, SessionDep, SettingsDep, ValidExercise, ValidSubmission
 from grader.web.security import verify_csrf
 from grader.web.templating import render
@@ -126,9 +126,6 @@ def submit(
     else:
         data = code.encode("utf-8")
         filename = submissions.PASTED_FILENAME if code.strip() else None
-    if len(data) > settings.max_upload_bytes:
-        message = f"The file is larger than the {settings.max_upload_bytes:,}-byte limit; nothing was stored."
-        return exercise_page(**page, error=message, status_code=413)
     try:
         submission = submissions.create(
             session=session,
@@ -139,6 +136,8 @@ def submit(
             settings=settings,
             enqueue=request.app.state.enqueue,
         )
+    except TooLarge as exc:
+        return exercise_page(**page, error=exc.message, status_code=413)
     except InvalidInput as exc:
         return exercise_page(**page, error=exc.message, status_code=422)
     except RateLimited as exc:
