@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 from sqlmodel import select
 
@@ -14,6 +16,37 @@ def _sign_in(browser, email: str, password: str, next_url: str = "/"):
     return browser.client.post(
         "/login", data={"email": email, "password": password, "next": next_url, "csrf_token": token}, follow_redirects=False
     )
+
+
+class _Inputs(HTMLParser):
+    """Each named input's attributes, by name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_name: dict[str, dict[str, str | None]] = {}
+
+    def handle_starttag(self, tag, attrs):
+        fields = dict(attrs)
+        if tag == "input" and fields.get("name"):
+            self.by_name[fields["name"]] = fields
+
+
+def _autocomplete(html: str) -> dict[str, str | None]:
+    parser = _Inputs()
+    parser.feed(html)
+    return {name: fields.get("autocomplete") for name, fields in parser.by_name.items() if fields.get("type") != "hidden"}
+
+
+def test_sign_in_and_sign_up_fields_say_what_to_fill_in(anonymous):
+    # Password managers and browsers rely on these to offer the saved
+    # sign-in, and to suggest a new password only when creating an account.
+    assert _autocomplete(anonymous.get("/login").text) == {"email": "username", "password": "current-password"}
+    assert _autocomplete(anonymous.get("/signup").text) == {
+        "email": "username",
+        "display_name": "name",
+        "password": "new-password",
+        "join_code": "off",
+    }
 
 
 def test_sign_in_and_out(anonymous, learner):
