@@ -14,7 +14,7 @@ import pytest
 
 from grader.config import PROJECT_ROOT
 
-from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD, JOIN_CODE
+from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.sandbox]
 
@@ -46,13 +46,7 @@ def test_learner_and_instructor_journey(service, browser, artifacts):
     _expect_no_console_errors(page, errors)
 
     # Sign up with the course's join code.
-    page.goto("/signup")
-    page.get_by_label("Email").fill(LEARNER["email"])
-    page.get_by_label("Name").fill(LEARNER["name"])
-    page.get_by_label("Password").fill(LEARNER["password"])
-    page.get_by_label("Join code").fill(JOIN_CODE)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name=f"Hello, {LEARNER['name']}")).to_be_visible()
+    sign_up(page, **LEARNER)
 
     # Upload the correct solution and watch it turn green without reloading.
     page.get_by_role("link", name="Send and receive a message").click()
@@ -149,12 +143,7 @@ def test_pages_work_without_javascript_and_the_dashboard_updates_live(service, b
     # A learner whose browser runs no script at all.
     plain = browser.new_context(base_url=service.base_url, java_script_enabled=False)
     page = plain.new_page()
-    page.goto("/signup")
-    page.get_by_label("Email").fill("nojs@example.org")
-    page.get_by_label("Name").fill("Noah Noscript")
-    page.get_by_label("Password").fill("nojs-password-1")
-    page.get_by_label("Join code").fill(JOIN_CODE)
-    page.get_by_role("button", name="Create account").click()
+    sign_up(page, email="nojs@example.org", name="Noah Noscript", password="nojs-password-1")
     page.goto("/exercises/message-echo")
     page.get_by_label("Code").fill((PROJECT_ROOT / "examples" / "solution.py").read_text())
     page.get_by_role("button", name="Submit for grading").click()

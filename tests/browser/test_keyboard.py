@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import JOIN_CODE
+from .conftest import sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -54,13 +54,7 @@ def test_the_quiz_can_be_taken_with_the_keyboard_alone(service, browser, artifac
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
 
-    page.goto("/signup")
-    page.get_by_label("Email").fill(LEARNER["email"])
-    page.get_by_label("Name").fill(LEARNER["name"])
-    page.get_by_label("Password").fill(LEARNER["password"])
-    page.get_by_label("Join code").fill(JOIN_CODE)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name=f"Hello, {LEARNER['name']}")).to_be_visible()
+    sign_up(page, **LEARNER)
 
     page.goto("/quizzes/message-cycle")
     expect(page.get_by_role("heading", name="Questions")).to_be_visible()
