@@ -184,8 +184,19 @@ def run_case(client: httpx.Client, case: ConcreteCase, limits: Limits, sandbox: 
         score=case.points if passed else 0.0, max_score=case.points,
         status="passed" if passed else "failed",
         request=_request_exchange(case), expected=_expected_exchange(case), received=received,
-        diff=diff, problem=problem, hint=None if passed else (case.hint or None),
+        diff=diff, problem=problem, hint=None if passed else _relevant_hint(case, status),
     )
+
+
+def _relevant_hint(case: ConcreteCase, status: int) -> str | None:
+    """The case's hint, unless it speaks of a body the wrong status never got to.
+
+    A case that expects a success but got another status is explained by the
+    status problem alone; the hint about the body would only mislead.
+    """
+    if status != case.expected_status and 200 <= case.expected_status < 300:
+        return None
+    return case.hint or None
 
 
 def _judge(
