@@ -241,12 +241,7 @@ def _sync_exercises(session: Session, specs: dict[str, ExerciseSpec], summary: S
             summary.updated.append(label)
         else:
             summary.unchanged.append(label)
-    for slug, row in rows.items():
-        if slug not in specs and row.active:
-            row.active = False
-            row.updated_at = utcnow()
-            session.add(row)
-            summary.retired.append(f"exercise {slug}")
+    _deactivate_missing(session, rows, keep=specs.keys(), kind="exercise", summary=summary)
 
 
 def _sync_quizzes(session: Session, loaded: dict[str, LoadedQuiz], summary: SyncSummary) -> None:
@@ -276,12 +271,17 @@ def _sync_quizzes(session: Session, loaded: dict[str, LoadedQuiz], summary: Sync
             summary.updated.append(label)
         else:
             summary.unchanged.append(label)
-    for slug, quiz in rows.items():
-        if slug not in loaded and quiz.active:
-            quiz.active = False
-            quiz.updated_at = utcnow()
-            session.add(quiz)
-            summary.retired.append(f"quiz {slug}")
+    _deactivate_missing(session, rows, keep=loaded.keys(), kind="quiz", summary=summary)
+
+
+def _deactivate_missing(session: Session, rows: dict[str, Any], *, keep, kind: str, summary: SyncSummary) -> None:
+    """Mark rows whose file is gone as inactive; what refers to them stays intact."""
+    for slug, row in rows.items():
+        if slug not in keep and row.active:
+            row.active = False
+            row.updated_at = utcnow()
+            session.add(row)
+            summary.retired.append(f"{kind} {slug}")
 
 
 def _sync_questions(session: Session, quiz: Quiz, questions: list[QuestionFile]) -> bool:
