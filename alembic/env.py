@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from alembic import context
 from sqlalchemy import Connection
 from sqlmodel.sql.sqltypes import AutoString
 
+from alembic import context
 from grader import models
 from grader.config import get_settings
 from grader.db import create_db_engine, is_sqlite
@@ -21,7 +21,7 @@ config = context.config
 target_metadata = models.SQLModel.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context) -> str | bool:
+def render_item(type_: str, obj: Any, _autogen_context: Any) -> str | bool:
     """Write our column types as plain SQLAlchemy ones, so migrations never import the models."""
     if type_ != "type":
         return False

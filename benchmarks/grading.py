@@ -67,11 +67,20 @@ def main() -> int:
     spec = load_exercises(settings.exercises_dir)[args.exercise]
     source = (ROOT / "examples" / "solution.py").read_text()
     rows = [
-        measure("baseline (no sandbox)", settings.sandbox_config(unsafe_no_sandbox=True), spec, source, args.runs, args.concurrency),
+        measure(
+            "baseline (no sandbox)",
+            settings.sandbox_config(unsafe_no_sandbox=True),
+            spec,
+            source,
+            args.runs,
+            args.concurrency,
+        ),
         measure("sandboxed", settings.sandbox_config(), spec, source, args.runs, args.concurrency),
     ]
     print(f"{time.strftime('%Y-%m-%d')}  {platform.node()}  {platform.machine()}  cpus={__import__('os').cpu_count()}")
-    print(f"exercise={args.exercise} cases={sum(c.random or 1 for c in spec.cases)} runs={args.runs} concurrency={args.concurrency}")
+    print(
+        f"exercise={args.exercise} cases={sum(c.random or 1 for c in spec.cases)} runs={args.runs} concurrency={args.concurrency}"
+    )
     print(f"{'':24}{'median s':>10}{'p95 s':>10}{'gradings/s':>12}")
     for row in rows:
         print(f"{row['label']:24}{row['median']:>10.3f}{row['p95']:>10.3f}{row['rate']:>12.2f}")

@@ -123,7 +123,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_exercises(args: argparse.Namespace) -> int:
+def _cmd_exercises(_args: argparse.Namespace) -> int:
     for exercise in _load_exercises().values():
         print(f"{exercise.slug}  ({exercise.max_score:g} points)  {exercise.title}")
         for case in exercise.cases:
@@ -132,7 +132,7 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_runtime_build(args: argparse.Namespace) -> int:
+def _cmd_runtime_build(_args: argparse.Namespace) -> int:
     from grader.config import get_settings
     from grader.grading import runtime
 
@@ -176,7 +176,8 @@ def _add_service_commands(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", help="address to listen on (default: the host setting)")
     serve.add_argument("--port", type=int, help="port to listen on (default: the port setting)")
     serve.add_argument(
-        "--skip-selftest", action="store_true",
+        "--skip-selftest",
+        action="store_true",
         help="serve without first checking that the sandbox contains hostile programs",
     )
     serve.set_defaults(handler=_cmd_serve)
@@ -184,7 +185,8 @@ def _add_service_commands(commands: argparse._SubParsersAction) -> None:
     worker = commands.add_parser("worker", help="run a grading worker (for a shared queue)")
     worker.add_argument("--threads", type=int, help="gradings at once (default: the worker_threads setting)")
     worker.add_argument(
-        "--skip-selftest", action="store_true",
+        "--skip-selftest",
+        action="store_true",
         help="start without first checking that the sandbox contains hostile programs",
     )
     worker.set_defaults(handler=_cmd_worker)
@@ -260,7 +262,9 @@ def _confinement_refusal(settings) -> int | None:
     from grader.grading.selftest import run_selftest
 
     if settings.unsafe_no_sandbox:
-        print("autograder: WARNING: GRADER_UNSAFE_NO_SANDBOX is set: submissions run WITHOUT a sandbox", file=sys.stderr)
+        print(
+            "autograder: WARNING: GRADER_UNSAFE_NO_SANDBOX is set: submissions run WITHOUT a sandbox", file=sys.stderr
+        )
         return None
     try:
         results = run_selftest(settings.sandbox_config())
@@ -293,7 +297,7 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_migrate(args: argparse.Namespace) -> int:
+def _cmd_migrate(_args: argparse.Namespace) -> int:
     from grader.db import get_engine, migrate
 
     migrate(get_engine())
@@ -301,7 +305,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_sync_content(args: argparse.Namespace) -> int:
+def _cmd_sync_content(_args: argparse.Namespace) -> int:
     from grader.config import get_settings
     from grader.content import ContentError, sync_content
     from grader.db import session_scope

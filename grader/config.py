@@ -50,7 +50,9 @@ class Settings(BaseSettings):
     )
     join_code: str = Field("", description="Code learners need to sign up; empty disables self sign-up.")
     first_instructor_email: str = Field("", description="Created at start-up when no instructor exists.")
-    first_instructor_password: str = Field("", description="Password of the first instructor; generated and printed when empty.")
+    first_instructor_password: str = Field(
+        "", description="Password of the first instructor; generated and printed when empty."
+    )
     host: str = Field("127.0.0.1", description="Address the web service listens on.")
     port: int = Field(8000, description="Port the web service listens on.")
     exercises_dir: Path = Field(PROJECT_ROOT / "exercises", description="Exercise definitions.")
@@ -82,10 +84,12 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _settle_secret_key(self) -> "Settings":
+    def _settle_secret_key(self) -> Settings:
         if self.environment == "production":
             if self.secret_key.strip().lower() in _PLACEHOLDER_SECRETS or len(self.secret_key) < 16:
-                raise ValueError("GRADER_SECRET_KEY must be set, and not to a placeholder or short value, in production")
+                raise ValueError(
+                    "GRADER_SECRET_KEY must be set, and not to a placeholder or short value, in production"
+                )
         elif not self.secret_key:
             self.secret_key = _local_secret(self.state_dir / "secret_key")
         return self

@@ -55,7 +55,7 @@ class QuestionFile(_Strict):
     choices: list[ChoiceFile] = Field(min_length=2, max_length=4)
 
     @model_validator(mode="after")
-    def _answer_is_a_choice(self) -> "QuestionFile":
+    def _answer_is_a_choice(self) -> QuestionFile:
         labels = [choice.label for choice in self.choices]
         if len(set(labels)) != len(labels):
             raise ValueError(f"question {self.key!r}: choice labels repeat: {labels}")
@@ -72,7 +72,7 @@ class ExecutionTable(_Strict):
     note: str = ""
 
     @model_validator(mode="after")
-    def _rows_fill_columns(self) -> "ExecutionTable":
+    def _rows_fill_columns(self) -> ExecutionTable:
         for number, row in enumerate(self.rows, start=1):
             if sorted(row) != sorted(self.columns):
                 raise ValueError(f"execution table row {number} must have exactly the columns {self.columns}")
@@ -93,7 +93,7 @@ class VariableTracker(_Strict):
     variables: list[TrackedVariable] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _one_value_per_moment(self) -> "VariableTracker":
+    def _one_value_per_moment(self) -> VariableTracker:
         for variable in self.variables:
             if len(variable.values) != len(self.moments):
                 raise ValueError(
@@ -120,7 +120,7 @@ class QuizFile(_Strict):
     questions: list[QuestionFile] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique_keys(self) -> "QuizFile":
+    def _unique_keys(self) -> QuizFile:
         keys = [question.key for question in self.questions]
         repeated = sorted({key for key in keys if keys.count(key) > 1})
         if repeated:

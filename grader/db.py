@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
@@ -55,7 +56,7 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     return engine
 
 
-def _configure_sqlite_connection(dbapi_connection, connection_record) -> None:
+def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")

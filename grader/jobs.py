@@ -92,7 +92,7 @@ class GradingWorker:
     clock: Callable[[], datetime] = field(default=utcnow)
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, engine: Engine | None = None) -> "GradingWorker":
+    def from_settings(cls, settings: Settings, *, engine: Engine | None = None) -> GradingWorker:
         """A worker grading in the sandbox, configured from ``settings``."""
         from grader.db import get_engine
 

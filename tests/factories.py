@@ -71,7 +71,9 @@ def make_submission(
     return submission
 
 
-def make_report(*, exercise: str = "message-echo", cases: dict[str, bool], seed: int = 1, infra: str | None = None) -> Report:
+def make_report(
+    *, exercise: str = "message-echo", cases: dict[str, bool], seed: int = 1, infra: str | None = None
+) -> Report:
     """A report with one case per entry of ``cases`` (name → passed), or an infra error."""
     report = Report(exercise=exercise, spec_hash="test", seed=seed, max_score=float(len(cases)))
     if infra is not None:

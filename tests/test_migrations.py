@@ -7,15 +7,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, text
 
+from alembic import command
 from grader.db import alembic_config, create_db_engine, migrate, normalize_url
 from grader.models import SQLModel
-
 
 POSTGRES_URL = os.environ.get("GRADER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
 

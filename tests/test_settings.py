@@ -13,7 +13,9 @@ from grader.config import PROJECT_ROOT, Settings
 def test_every_setting_is_documented():
     documented = (PROJECT_ROOT / "docs" / "configuration.md").read_text()
 
-    missing = [f"GRADER_{name.upper()}" for name in Settings.model_fields if f"`GRADER_{name.upper()}`" not in documented]
+    missing = [
+        f"GRADER_{name.upper()}" for name in Settings.model_fields if f"`GRADER_{name.upper()}`" not in documented
+    ]
 
     assert missing == []
 

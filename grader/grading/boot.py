@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import inspect
 import json
 import linecache
-import threading
 import os
 import sys
+import threading
 import traceback
 import types
 
@@ -48,13 +49,11 @@ class Status:
 
 def _preimport() -> None:
     import uvicorn  # noqa: F401
-    import uvicorn.protocols.http.h11_impl  # noqa: F401
     import uvicorn.lifespan.on  # noqa: F401
+    import uvicorn.protocols.http.h11_impl  # noqa: F401
 
-    try:
+    with contextlib.suppress(ImportError):
         import fastapi  # noqa: F401
-    except ImportError:
-        pass
 
 
 def _read_source() -> str:
@@ -115,18 +114,19 @@ def _describe(value: object) -> str:
 
 def _looks_asgi(value: object) -> bool:
     """ASGI 3: an async callable taking (scope, receive, send)."""
-    if isinstance(value, type) or isinstance(value, types.ModuleType):
+    if isinstance(value, (type, types.ModuleType)):
         return False
     if not callable(value):
         return False
-    target = value if inspect.isfunction(value) or inspect.ismethod(value) else getattr(value, "__call__", None)
+    target = value if inspect.isfunction(value) or inspect.ismethod(value) else getattr(value, "__call__", None)  # noqa: B004 - the bound method ASGI calls
     if target is None:
         return False
     if not inspect.iscoroutinefunction(target):
         return False
     try:
         params = [
-            p for p in inspect.signature(target).parameters.values()
+            p
+            for p in inspect.signature(target).parameters.values()
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty
         ]
         variadic = any(p.kind == p.VAR_POSITIONAL for p in inspect.signature(target).parameters.values())
@@ -165,7 +165,11 @@ def _load(source: str, entry: str, status: Status):
     try:
         exec(code, module.__dict__)
     except SystemExit as exc:
-        status.send("error", kind="exit", message=f"the file called exit({exc.code!r}) while being loaded, so the server never started")
+        status.send(
+            "error",
+            kind="exit",
+            message=f"the file called exit({exc.code!r}) while being loaded, so the server never started",
+        )
         return None
     except BaseException as exc:  # noqa: BLE001 - any failure at import is the learner's to see
         status.send("error", kind="import", message=_traceback_tail(exc))
@@ -182,7 +186,11 @@ def _load(source: str, entry: str, status: Status):
     app = getattr(module, entry)
     if not _looks_asgi(app):
         what = _describe(app)
-        extra = " It looks like a WSGI application; the exercise needs an ASGI one such as FastAPI()." if _wsgi_like(app) else ""
+        extra = (
+            " It looks like a WSGI application; the exercise needs an ASGI one such as FastAPI()."
+            if _wsgi_like(app)
+            else ""
+        )
         status.send(
             "error",
             kind="not_asgi",
@@ -208,10 +216,8 @@ def _serve(app: object, listen_fd: int, status: Status) -> int:
             loop = asyncio.get_running_loop()
             _on_host_hangup(lambda: loop.call_soon_threadsafe(host_gone.set))
             while not self.should_exit and not host_gone.is_set():
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(host_gone.wait(), timeout=0.1)
-                except asyncio.TimeoutError:
-                    pass
 
     config = uvicorn.Config(
         app,

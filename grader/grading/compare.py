@@ -43,10 +43,7 @@ def first_difference(expected: Any, received: Any, path: str = "$") -> str | Non
     """Where ``received`` first departs from ``expected``, in words; None when they are equal."""
     expected_type, received_type = json_type(expected), json_type(received)
     if expected_type != received_type:
-        return (
-            f"at {path}: expected {expected_type} {_show(expected)}, "
-            f"received {received_type} {_show(received)}"
-        )
+        return f"at {path}: expected {expected_type} {_show(expected)}, received {received_type} {_show(received)}"
     if isinstance(expected, dict):
         missing = [key for key in expected if key not in received]
         if missing:
@@ -55,12 +52,14 @@ def first_difference(expected: Any, received: Any, path: str = "$") -> str | Non
         if extra:
             return f"at {path}: unexpected key {_show(extra[0])}"
         for key in expected:
-            found = first_difference(expected[key], received[key], f"{path}.{key}" if key.isidentifier() else f"{path}[{_show(key)}]")
+            found = first_difference(
+                expected[key], received[key], f"{path}.{key}" if key.isidentifier() else f"{path}[{_show(key)}]"
+            )
             if found:
                 return found
         return None
     if isinstance(expected, list):
-        for index, (left, right) in enumerate(zip(expected, received)):
+        for index, (left, right) in enumerate(zip(expected, received, strict=False)):
             found = first_difference(left, right, f"{path}[{index}]")
             if found:
                 return found

@@ -129,7 +129,7 @@ class Report:
         """Whether this grading failed for reasons that are not the learner's."""
         return self.error is not None and self.error.is_infra
 
-    def finish(self) -> "Report":
+    def finish(self) -> Report:
         """Derive score and status from the case results and the error."""
         if self.error is not None:
             self.score = 0.0
@@ -183,7 +183,7 @@ class Report:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Report":
+    def from_dict(cls, data: dict[str, Any]) -> Report:
         """Rebuild a report stored with ``to_dict``."""
         error = GradingError(**data["error"]) if data.get("error") else None
         tests = [

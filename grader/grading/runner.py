@@ -41,9 +41,7 @@ def new_seed() -> int:
     return secrets.randbits(31)
 
 
-def grade_source(
-    spec: ExerciseSpec, source: str, *, seed: int | None = None, config: SandboxConfig
-) -> Report:
+def grade_source(spec: ExerciseSpec, source: str, *, seed: int | None = None, config: SandboxConfig) -> Report:
     """Grade ``source`` against ``spec`` in a fresh sandbox.
 
     Raises ``SandboxUnavailable`` only when this machine cannot run sandboxes at
@@ -100,7 +98,9 @@ def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: 
     with httpx.Client(transport=transport, base_url="http://submission") as client:
         for case in expand_cases(spec, report.seed):
             if time.monotonic() > deadline:
-                report.tests.append(_unanswered(case, f"not sent: the grading ran past its {limits.total_seconds:g} s limit"))
+                report.tests.append(
+                    _unanswered(case, f"not sent: the grading ran past its {limits.total_seconds:g} s limit")
+                )
                 continue
             if not sandbox.alive():
                 report.tests.append(_unanswered(case, f"not sent: {sandbox.describe_exit()}"))
@@ -111,7 +111,9 @@ def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: 
             watchdog = threading.Timer(
                 case_deadline - time.monotonic() + WATCHDOG_GRACE_SECONDS,
                 sandbox.abort,
-                args=(f"no complete answer to {case.name} within {limits.request_seconds:g} s, so the grader stopped the server",),
+                args=(
+                    f"no complete answer to {case.name} within {limits.request_seconds:g} s, so the grader stopped the server",
+                ),
             )
             watchdog.daemon = True
             watchdog.start()
@@ -137,9 +139,16 @@ def _shown(text: str) -> str:
 
 def _unanswered(case: ConcreteCase, problem: str) -> CaseResult:
     return CaseResult(
-        name=case.name, description=case.description, score=0.0, max_score=case.points, status="failed",
-        request=_request_exchange(case), expected=_expected_exchange(case), received=HttpExchange(),
-        problem=problem, hint=case.hint or None,
+        name=case.name,
+        description=case.description,
+        score=0.0,
+        max_score=case.points,
+        status="failed",
+        request=_request_exchange(case),
+        expected=_expected_exchange(case),
+        received=HttpExchange(),
+        problem=problem,
+        hint=case.hint or None,
     )
 
 
@@ -180,11 +189,17 @@ def run_case(client: httpx.Client, case: ConcreteCase, limits: Limits, sandbox: 
     problem, diff = _judge(case, status, raw, truncated, encoding, limits)
     passed = problem is None
     return CaseResult(
-        name=case.name, description=case.description,
-        score=case.points if passed else 0.0, max_score=case.points,
+        name=case.name,
+        description=case.description,
+        score=case.points if passed else 0.0,
+        max_score=case.points,
         status="passed" if passed else "failed",
-        request=_request_exchange(case), expected=_expected_exchange(case), received=received,
-        diff=diff, problem=problem, hint=None if passed else _relevant_hint(case, status),
+        request=_request_exchange(case),
+        expected=_expected_exchange(case),
+        received=received,
+        diff=diff,
+        problem=problem,
+        hint=None if passed else _relevant_hint(case, status),
     )
 
 
@@ -239,7 +254,9 @@ def _status_problem(case: ConcreteCase, status: int) -> str:
     if status == 404:
         return f"{base}: nothing answers at {case.path}; check the path in the route decorator"
     if status == 405 and wanted != 405:
-        return f"{base}: {case.path} exists but does not accept {case.method}; register it with @app.{case.method.lower()}"
+        return (
+            f"{base}: {case.path} exists but does not accept {case.method}; register it with @app.{case.method.lower()}"
+        )
     if status >= 500:
         return f"{base}: the endpoint raised an exception; the error output below shows where"
     if wanted == 422 and 200 <= status < 300:

@@ -87,14 +87,21 @@ def build(requirements: Path, parent: Path | None = None) -> LearnerRuntime:
     os.chmod(parent_dir, 0o755)
     staging = Path(tempfile.mkdtemp(prefix=".build-", dir=parent_dir))
     try:
-        subprocess.run(
-            [str(SYSTEM_PYTHON), "-m", "venv", "--without-pip", str(staging)], check=True
-        )
+        subprocess.run([str(SYSTEM_PYTHON), "-m", "venv", "--without-pip", str(staging)], check=True)
         subprocess.run(
             [
-                sys.executable, "-m", "pip", "--python", str(staging / "bin" / "python3"),
-                "install", "--quiet", "--disable-pip-version-check", "--no-compile", "--no-deps",
-                "-r", str(requirements),
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(staging / "bin" / "python3"),
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-compile",
+                "--no-deps",
+                "-r",
+                str(requirements),
             ],
             check=True,
         )
@@ -102,7 +109,8 @@ def build(requirements: Path, parent: Path | None = None) -> LearnerRuntime:
         # not cache bytecode there and would recompile on every start.
         subprocess.run(
             [str(staging / "bin" / "python3"), "-m", "compileall", "-q", str(staging / "lib")],
-            check=True, stdout=subprocess.DEVNULL,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
         shutil.copy2(BOOT_SCRIPT, staging / "boot.py")
         subprocess.run([str(staging / "bin" / "python3"), "-m", "py_compile", str(staging / "boot.py")], check=True)
@@ -123,7 +131,7 @@ def build(requirements: Path, parent: Path | None = None) -> LearnerRuntime:
 
 def _open_permissions(root: Path) -> None:
     """Readable (and traversable) by everyone, writable by nobody but the owner."""
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, _dirnames, filenames in os.walk(root):
         os.chmod(dirpath, 0o755)
         for name in filenames:
             path = Path(dirpath) / name

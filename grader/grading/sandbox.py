@@ -36,10 +36,10 @@ import subprocess
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from grader.grading import seccomp
 from grader.grading.runtime import LearnerRuntime
@@ -126,10 +126,8 @@ def _drain(stream, sink: CappedBuffer) -> None:
     except (OSError, ValueError):
         pass
     finally:
-        try:
+        with suppress(OSError):
             stream.close()
-        except OSError:
-            pass
 
 
 # --- slots --------------------------------------------------------------------------
@@ -190,8 +188,14 @@ def kill_uid(uid: int) -> None:
     """Kill every process of a slot's host uid (run as that uid, so nothing else is hit)."""
     for _ in range(3):
         subprocess.run(
-            ["/bin/kill", "-KILL", "-1"], user=uid, group=uid, extra_groups=[],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={}, close_fds=True,
+            ["/bin/kill", "-KILL", "-1"],
+            user=uid,
+            group=uid,
+            extra_groups=[],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={},
+            close_fds=True,
         )
         if not _uid_has_processes(uid):
             return
@@ -222,7 +226,7 @@ class Cgroup:
         self.paths = paths
 
     @classmethod
-    def create(cls, name: str, limits: Limits, root: Path = CGROUP_ROOT) -> "Cgroup | None":
+    def create(cls, name: str, limits: Limits, root: Path = CGROUP_ROOT) -> Cgroup | None:
         """A fresh group for ``name`` with the limits set, or None where cgroups are not writable.
 
         The version is detected here: a unified (v2) hierarchy has
@@ -238,7 +242,7 @@ class Cgroup:
         return None
 
     @classmethod
-    def _create_v1(cls, memory: Path, pids: Path, name: str, limits: Limits) -> "Cgroup":
+    def _create_v1(cls, memory: Path, pids: Path, name: str, limits: Limits) -> Cgroup:
         paths = [memory / "grader" / name, pids / "grader" / name]
         group = cls(1, paths)
         group.remove()
@@ -252,7 +256,7 @@ class Cgroup:
         return group
 
     @classmethod
-    def _create_v2(cls, root: Path, name: str, limits: Limits) -> "Cgroup | None":
+    def _create_v2(cls, root: Path, name: str, limits: Limits) -> Cgroup | None:
         available = (root / "cgroup.controllers").read_text().split()
         if "memory" not in available or "pids" not in available:
             return None
@@ -289,19 +293,15 @@ class Cgroup:
     def kill_all(self) -> None:
         """Kill every process in the group, sweeping until it is empty."""
         if self.version == 2 and (self.paths[0] / "cgroup.kill").exists():
-            try:
+            with suppress(OSError):
                 (self.paths[0] / "cgroup.kill").write_text("1")
-            except OSError:
-                pass
         for _ in range(200):
             pids = self.pids()
             if not pids:
                 return
             for pid in pids:
-                try:
+                with suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             time.sleep(0.005)
 
     def out_of_memory(self) -> bool:
@@ -326,10 +326,8 @@ class Cgroup:
                         if exc.errno == errno.ENOENT:
                             break
                         for pid in _read_pids(path):
-                            try:
+                            with suppress(ProcessLookupError):
                                 os.kill(pid, signal.SIGKILL)
-                            except ProcessLookupError:
-                                pass
                         time.sleep(0.01)
 
 
@@ -396,25 +394,60 @@ def _preexec(cgroup_fds: list[int], rlimits, uid: int | None):
 def bwrap_arguments(runtime_root: Path, limits: Limits) -> list[str]:
     """The bubblewrap options: what the sandbox sees and which namespaces it gets."""
     return [
-        "--unshare-all", "--unshare-user", "--disable-userns",
-        "--die-with-parent", "--new-session",
-        "--uid", "1000", "--gid", "1000", "--hostname", "sandbox",
+        "--unshare-all",
+        "--unshare-user",
+        "--disable-userns",
+        "--die-with-parent",
+        "--new-session",
+        "--uid",
+        "1000",
+        "--gid",
+        "1000",
+        "--hostname",
+        "sandbox",
         "--clearenv",
-        "--setenv", "PATH", f"{SANDBOX_RUNTIME}/bin:/usr/bin:/bin",
-        "--setenv", "HOME", "/tmp",
-        "--setenv", "LANG", "C.UTF-8",
-        "--ro-bind", "/usr", "/usr",
-        "--symlink", "usr/lib", "/lib",
-        "--symlink", "usr/lib64", "/lib64",
-        "--symlink", "usr/bin", "/bin",
-        "--ro-bind", str(runtime_root), SANDBOX_RUNTIME,
-        "--proc", "/proc",
-        "--dev", "/dev",
-        "--size", str(limits.tmpfs_bytes), "--tmpfs", "/tmp",
-        "--size", str(1024 * 1024), "--tmpfs", "/dev/shm",
-        "--remount-ro", "/dev",
-        "--remount-ro", "/",
-        "--chdir", "/tmp",
+        "--setenv",
+        "PATH",
+        f"{SANDBOX_RUNTIME}/bin:/usr/bin:/bin",
+        "--setenv",
+        "HOME",
+        "/tmp",
+        "--setenv",
+        "LANG",
+        "C.UTF-8",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--symlink",
+        "usr/lib",
+        "/lib",
+        "--symlink",
+        "usr/lib64",
+        "/lib64",
+        "--symlink",
+        "usr/bin",
+        "/bin",
+        "--ro-bind",
+        str(runtime_root),
+        SANDBOX_RUNTIME,
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--size",
+        str(limits.tmpfs_bytes),
+        "--tmpfs",
+        "/tmp",
+        "--size",
+        str(1024 * 1024),
+        "--tmpfs",
+        "/dev/shm",
+        "--remount-ro",
+        "/dev",
+        "--remount-ro",
+        "/",
+        "--chdir",
+        "/tmp",
     ]
 
 
@@ -466,7 +499,9 @@ class Sandbox:
         """Launch the sandbox and wait until it asks for a submission."""
         runtime = self.config.runtime
         if not runtime.ready:
-            raise SandboxUnavailable(f"the learner runtime is not built ({runtime.root}); run 'autograder runtime build'")
+            raise SandboxUnavailable(
+                f"the learner runtime is not built ({runtime.root}); run 'autograder runtime build'"
+            )
         if not self.config.unsafe_no_sandbox and shutil.which("bwrap") is None:
             raise SandboxUnavailable("bubblewrap (bwrap) is not installed; install the 'bubblewrap' package")
         try:
@@ -500,7 +535,9 @@ class Sandbox:
         # Named by uid: the uid's lock is what makes the group this grading's alone.
         self.cgroup = Cgroup.create(f"uid{self.slot.uid}", self.limits) if own_uid else None
         if self.cgroup is None:
-            self.limits_not_applied.append("memory limit for the whole sandbox (no writable cgroups; only per-process address space is bounded)")
+            self.limits_not_applied.append(
+                "memory limit for the whole sandbox (no writable cgroups; only per-process address space is bounded)"
+            )
         if self.config.unsafe_no_sandbox:
             self.limits_not_applied.insert(0, "NO SANDBOX: the submission ran directly on the host")
 
@@ -534,8 +571,18 @@ class Sandbox:
             passed_fds.append(bwrap_status_write)
             prefix += ["--json-status-fd", str(bwrap_status_write), "--"]
         command = [
-            *prefix, python, "-I", "-B", "-u", boot,
-            "--listen-fd", str(listen_fd), "--status-fd", str(status_write), "--entry", self.entry_point,
+            *prefix,
+            python,
+            "-I",
+            "-B",
+            "-u",
+            boot,
+            "--listen-fd",
+            str(listen_fd),
+            "--status-fd",
+            str(status_write),
+            "--entry",
+            self.entry_point,
         ]
         cgroup_fds = self.cgroup.procs_fds() if self.cgroup else []
         try:
@@ -696,10 +743,8 @@ class Sandbox:
             self.cgroup.kill_all()
         self._kill_pid_namespace()
         if self.config.unsafe_no_sandbox and self.process is not None:
-            try:
+            with suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
 
     def describe_exit(self) -> str:
         """Why the server is gone, in words."""
@@ -734,18 +779,12 @@ class Sandbox:
         self._kill_pid_namespace()
         if self.process is not None:
             if self.process.poll() is None:
-                try:
+                with suppress(ProcessLookupError, PermissionError):
                     os.killpg(self.process.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-                try:
+                with suppress(ProcessLookupError):
                     self.process.kill()
-                except ProcessLookupError:
-                    pass
-            try:
+            with suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
         if self.slot is not None and self.slot.uid is not None and not self.config.unsafe_no_sandbox:
             kill_uid(self.slot.uid)
         if self.cgroup is not None:
@@ -766,27 +805,21 @@ class Sandbox:
             return
         deadline = time.monotonic() + SHUTDOWN_SECONDS
         while _start_time(pid) == started and time.monotonic() < deadline:
-            try:
+            with suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             time.sleep(0.005)
 
     def _shut_down_gracefully(self) -> None:
         """Let a loaded server run its shutdown (lifespan) as a real server would, briefly."""
         if self.process is None or self.process.stdin is None:
             return
-        try:
+        with suppress(OSError):
             self.process.stdin.close()
-        except OSError:
-            pass
         if self._loaded and self.process.poll() is None:
-            try:
+            with suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=SHUTDOWN_SECONDS)
-            except subprocess.TimeoutExpired:
-                pass
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self
 
     def __exit__(self, *exc_info) -> None:

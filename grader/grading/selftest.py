@@ -21,9 +21,10 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from grader.grading.report import Report
 from grader.grading.runner import grade_source
@@ -76,7 +77,7 @@ def run_selftest(config: SandboxConfig, names: Iterable[str] | None = None) -> l
 # --- the programs ---------------------------------------------------------------------
 
 # Every program ends with this minimal ASGI app, so that it loads like a submission.
-_APP = '''
+_APP = """
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
         while True:
@@ -89,9 +90,9 @@ async def app(scope, receive, send):
     if scope["type"] == "http":
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": b"{}"})
-'''
+"""
 
-_NETWORK = '''
+_NETWORK = """
 import json, socket
 try:
     with socket.create_connection(("127.0.0.1", __PORT__), timeout=2) as conn:
@@ -100,9 +101,9 @@ try:
 except OSError as exc:
     outcome = f"{type(exc).__name__}: {exc.strerror or exc}"
 print("SELFTEST:" + json.dumps({"outcome": outcome}), flush=True)
-'''
+"""
 
-_CANARY_FILE = '''
+_CANARY_FILE = """
 import json
 try:
     with open(__PATH__, "rb") as handle:
@@ -112,9 +113,9 @@ try:
 except OSError as exc:
     outcome, found = f"{type(exc).__name__}: {exc.strerror}", False
 print("SELFTEST:" + json.dumps({"outcome": outcome, "found": found}), flush=True)
-'''
+"""
 
-_WRITE_OUTSIDE = '''
+_WRITE_OUTSIDE = """
 import json, os
 outcomes = {}
 for path in [__HOST_PATH__, "/opt/runtime/selftest-escape", "/usr/selftest-escape", "/selftest-escape",
@@ -126,9 +127,9 @@ for path in [__HOST_PATH__, "/opt/runtime/selftest-escape", "/usr/selftest-escap
     except OSError as exc:
         outcomes[path] = exc.strerror
 print("SELFTEST:" + json.dumps({"outcomes": outcomes}), flush=True)
-'''
+"""
 
-_FORK_BOMB = '''
+_FORK_BOMB = """
 import json, os, sys
 forked, error = 0, None
 for _ in range(__ATTEMPTS__):
@@ -144,9 +145,9 @@ for _ in range(__ATTEMPTS__):
             os._exit(0)
     forked += 1
 print("SELFTEST:" + json.dumps({"forked": forked, "error": error}), flush=True)
-'''
+"""
 
-_ENVIRON = '''
+_ENVIRON = """
 import json, os
 canary = __CANARY_REVERSED__[::-1]
 found = []
@@ -161,7 +162,7 @@ for entry in os.listdir("/proc"):
         except OSError:
             pass
 print("SELFTEST:" + json.dumps({"found": found}), flush=True)
-'''
+"""
 
 
 def _program(template: str, **values: object) -> str:
@@ -188,7 +189,9 @@ def _check_network(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResult:
     if listener.connections:
         return SelftestResult(name, False, f"a loopback listener of the host got {listener.connections} connection(s)")
     if probe["outcome"] == "connected":
-        return SelftestResult(name, False, "the program connected to 127.0.0.1 (inside its sandbox, yet the port answered)")
+        return SelftestResult(
+            name, False, "the program connected to 127.0.0.1 (inside its sandbox, yet the port answered)"
+        )
     return SelftestResult(name, True, f"a listener on the host's 127.0.0.1 was unreachable ({probe['outcome']})")
 
 
@@ -226,7 +229,9 @@ def _check_write_outside(spec: ExerciseSpec, config: SandboxConfig) -> SelftestR
     probe = _probe(report)
     if probe is None:
         return _did_not_run(name, report)
-    written = [path for path, outcome in probe["outcomes"].items() if outcome == "written" and path != "/tmp/selftest-inside"]
+    written = [
+        path for path, outcome in probe["outcomes"].items() if outcome == "written" and path != "/tmp/selftest-inside"
+    ]
     if appeared:
         return SelftestResult(name, False, f"the program created {target} on the host")
     if _tree_state(config.runtime.root) != runtime_before:
@@ -234,7 +239,9 @@ def _check_write_outside(spec: ExerciseSpec, config: SandboxConfig) -> SelftestR
     if written:
         return SelftestResult(name, False, f"the program could write {', '.join(written)}")
     if probe["outcomes"].get("/tmp/selftest-inside") != "written":
-        return SelftestResult(name, False, "the program could not even write its own /tmp: the sandbox is not as expected")
+        return SelftestResult(
+            name, False, "the program could not even write its own /tmp: the sandbox is not as expected"
+        )
     return SelftestResult(name, True, "only the private /tmp was writable; host folder and runtime unchanged")
 
 
@@ -245,14 +252,18 @@ def _check_fork_bomb(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResul
     left = _processes_with(marker, wait=3.0)
     probe = _probe(report)
     if left:
-        return SelftestResult(name, False, f"{len(left)} process(es) of the program still run after grading (pids {left[:10]})")
+        return SelftestResult(
+            name, False, f"{len(left)} process(es) of the program still run after grading (pids {left[:10]})"
+        )
     if probe is None:
         return _did_not_run(name, report)
     if any("process count" in item for item in report.limits_not_applied):
         return SelftestResult(name, True, f"forked {probe['forked']} (no process limit here); all swept after grading")
     if probe["forked"] >= spec.limits.processes:
         return SelftestResult(name, False, f"forked {probe['forked']} processes; the limit is {spec.limits.processes}")
-    return SelftestResult(name, True, f"stopped after {probe['forked']} forks ({probe['error']}); all swept after grading")
+    return SelftestResult(
+        name, True, f"stopped after {probe['forked']} forks ({probe['error']}); all swept after grading"
+    )
 
 
 def _check_environ(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResult:
@@ -263,8 +274,13 @@ def _check_environ(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResult:
     # A changed os.environ does not show in /proc/<pid>/environ, which holds a
     # process's initial environment; a host process started with the canary
     # stands for a service whose secrets came from its environment.
-    holder = subprocess.Popen(["sleep", "60"], env={CANARY_ENV: canary, "PATH": "/usr/bin:/bin"},
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    holder = subprocess.Popen(
+        ["sleep", "60"],
+        env={CANARY_ENV: canary, "PATH": "/usr/bin:/bin"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         report = grade_source(spec, _program(_ENVIRON, CANARY_REVERSED=canary[::-1]), config=config)
     finally:
@@ -278,7 +294,9 @@ def _check_environ(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResult:
     if probe is None:
         return _did_not_run(name, report)
     if probe["found"] or canary in json.dumps(report.to_dict()):
-        return SelftestResult(name, False, f"the grader's environment reached the sandbox ({', '.join(probe['found']) or 'report'})")
+        return SelftestResult(
+            name, False, f"the grader's environment reached the sandbox ({', '.join(probe['found']) or 'report'})"
+        )
     return SelftestResult(name, True, "the grader's environment was not visible, not even through /proc")
 
 
@@ -318,7 +336,7 @@ def _probe(report: Report) -> dict[str, Any] | None:
     for line in report.stdout.splitlines():
         if line.startswith(PROBE_MARK):
             try:
-                return json.loads(line[len(PROBE_MARK):])
+                return json.loads(line[len(PROBE_MARK) :])
             except ValueError:
                 return None
     return None

@@ -14,7 +14,7 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -73,7 +73,7 @@ class RequestSpec(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _one_body(self) -> "RequestSpec":
+    def _one_body(self) -> RequestSpec:
         given = [self.json_body, self.json_text, self.raw, self.raw_base64]
         if sum(value is not None for value in given) > 1:
             raise ValueError("give at most one of json, json_text, raw and raw_base64")
@@ -119,7 +119,7 @@ class ExpectSpec(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
-    def _one_body(self) -> "ExpectSpec":
+    def _one_body(self) -> ExpectSpec:
         if self.json_body is not None and self.json_text is not None:
             raise ValueError("give at most one of json and json_text")
         if self.json_text is not None:
@@ -150,12 +150,10 @@ class CaseSpec(_Strict):
     random: int = Field(0, ge=0, le=50, description="How many random JSON objects to generate.")
 
     @model_validator(mode="after")
-    def _random_needs_template(self) -> "CaseSpec":
+    def _random_needs_template(self) -> CaseSpec:
         if self.random and (self.request.has_json or self.request.raw_bytes() is not None):
             raise ValueError("a random case generates its own body; give no body")
-        if REQUEST_PLACEHOLDER in json.dumps(self.expect.template()) and not (
-            self.request.has_json or self.random
-        ):
+        if REQUEST_PLACEHOLDER in json.dumps(self.expect.template()) and not (self.request.has_json or self.random):
             raise ValueError(f"'{REQUEST_PLACEHOLDER}' needs a JSON request body")
         return self
 
@@ -174,7 +172,7 @@ class ExerciseSpec(_Strict):
     spec_hash: str = ""
 
     @model_validator(mode="after")
-    def _unique_names(self) -> "ExerciseSpec":
+    def _unique_names(self) -> ExerciseSpec:
         names = [case.name for case in self.cases]
         duplicated = sorted({name for name in names if names.count(name) > 1})
         if duplicated:

@@ -135,7 +135,12 @@ def to_csv(gradebook: Gradebook) -> str:
     writer = csv.writer(out)
     header = ["email", "name"]
     for exercise in gradebook.exercises:
-        header += [f"{exercise.slug} best", f"{exercise.slug} latest", f"{exercise.slug} max", f"{exercise.slug} submissions"]
+        header += [
+            f"{exercise.slug} best",
+            f"{exercise.slug} latest",
+            f"{exercise.slug} max",
+            f"{exercise.slug} submissions",
+        ]
     for quiz in gradebook.quizzes:
         header += [f"{quiz.slug} score", f"{quiz.slug} max", f"{quiz.slug} attempts"]
     header += ["submissions", "last activity"]
@@ -144,7 +149,12 @@ def to_csv(gradebook: Gradebook) -> str:
         line: list[object] = [_safe(row.email), _safe(row.display_name)]
         for exercise in gradebook.exercises:
             standing = row.exercises[exercise.slug]
-            line += [_number(standing.best), _number(standing.latest), _number(standing.max_score), standing.submissions]
+            line += [
+                _number(standing.best),
+                _number(standing.latest),
+                _number(standing.max_score),
+                standing.submissions,
+            ]
         for quiz in gradebook.quizzes:
             standing = row.quizzes[quiz.slug]
             line += [_number(standing.score), _number(standing.max_score), standing.attempts]
@@ -193,4 +203,6 @@ def learner_detail(*, session: Session, user_id: int) -> LearnerDetail:
             .order_by(col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
         )
     )
-    return LearnerDetail(user=user, submissions=submissions, best_submission_ids=best_ids(submissions), attempts=attempts)
+    return LearnerDetail(
+        user=user, submissions=submissions, best_submission_ids=best_ids(submissions), attempts=attempts
+    )

@@ -97,9 +97,7 @@ def get_quiz(*, session: Session, slug: str) -> Quiz:
 
 def _active_questions(session: Session, quiz: Quiz) -> list[Question]:
     return list(
-        session.exec(
-            select(Question).where(Question.quiz_id == quiz.id, Question.active).order_by(Question.position)
-        )
+        session.exec(select(Question).where(Question.quiz_id == quiz.id, Question.active).order_by(Question.position))
     )
 
 
@@ -143,7 +141,9 @@ def get_for_learner(*, session: Session, slug: str) -> QuizView:
 def attempts_used(*, session: Session, user: User, quiz: Quiz) -> int:
     """How many attempts ``user`` has made at ``quiz``."""
     return session.exec(
-        select(func.count()).select_from(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id)
+        select(func.count())
+        .select_from(QuizAttempt)
+        .where(QuizAttempt.user_id == user.id, QuizAttempt.quiz_id == quiz.id)
     ).one()
 
 
@@ -254,7 +254,9 @@ def submit_attempt(
     for question in questions:
         choice = chosen[question.id]
         session.add(
-            AttemptAnswer(attempt_id=attempt.id, question_id=question.id, choice_id=choice.id, correct=choice.is_correct)
+            AttemptAnswer(
+                attempt_id=attempt.id, question_id=question.id, choice_id=choice.id, correct=choice.is_correct
+            )
         )
     session.commit()
     return get_attempt(session=session, attempt_id=attempt.id, user=user)

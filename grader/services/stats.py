@@ -185,7 +185,11 @@ def question_breakdowns(*, session: Session, quiz_slug: str | None = None) -> li
     for quiz, question, choice in session.exec(query):
         if question.id not in breakdowns:
             breakdowns[question.id] = QuestionBreakdown(
-                quiz_slug=quiz.slug, question_id=question.id, position=question.position, prompt=question.prompt, options=[]
+                quiz_slug=quiz.slug,
+                question_id=question.id,
+                position=question.position,
+                prompt=question.prompt,
+                options=[],
             )
         breakdowns[question.id].options.append(
             OptionCount(
@@ -197,4 +201,3 @@ def question_breakdowns(*, session: Session, quiz_slug: str | None = None) -> li
             )
         )
     return list(breakdowns.values())
-

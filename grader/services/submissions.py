@@ -73,7 +73,9 @@ def exercise_spec(exercise: Exercise) -> ExerciseSpec:
 # --- submitting -----------------------------------------------------------------------
 
 
-def seconds_until_next(*, session: Session, user: User, settings: Settings | None = None, now: datetime | None = None) -> int:
+def seconds_until_next(
+    *, session: Session, user: User, settings: Settings | None = None, now: datetime | None = None
+) -> int:
     """Whole seconds before ``user`` may start another grading (0 when allowed now)."""
     settings = settings or get_settings()
     now = now or utcnow()
@@ -126,7 +128,9 @@ def create(
     # Callers read at most one byte past the limit, so the real size may be larger
     # than ``len(data)``: the message says only that it is over.
     if len(data) > limit:
-        raise TooLarge(f"The file is larger than the {limit:,}-byte limit; nothing was stored.", limit=limit, field="file")
+        raise TooLarge(
+            f"The file is larger than the {limit:,}-byte limit; nothing was stored.", limit=limit, field="file"
+        )
     name = clean_filename(filename)
     try:
         source = decode_submission(data, max_bytes=settings.max_upload_bytes)
@@ -199,9 +203,9 @@ def queue_position(*, session: Session, submission: Submission) -> int | None:
     if submission.status != "queued":
         return None
     ahead = session.exec(
-        select(func.count()).select_from(Submission).where(
-            Submission.status == "queued", col(Submission.id) < submission.id
-        )
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.status == "queued", col(Submission.id) < submission.id)
     ).one()
     return ahead + 1
 

@@ -156,9 +156,7 @@ def session_stamp(user: User) -> str:
 def end_sessions(*, session: Session, user: User) -> None:
     """End every browser session of ``user`` (sign-out): cookies issued before stop working."""
     # Incremented in the database so that two sign-outs at once both take effect.
-    session.exec(
-        update(User).where(col(User.id) == user.id).values(session_generation=User.session_generation + 1)
-    )
+    session.exec(update(User).where(col(User.id) == user.id).values(session_generation=User.session_generation + 1))
     session.commit()
     session.refresh(user)
 

@@ -6,8 +6,8 @@ from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
 
 from grader.config import Settings, get_settings

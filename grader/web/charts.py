@@ -161,6 +161,4 @@ def row_chart(
                 drawn_label=fit_label(label, label_width - 12),
             )
         )
-    return Chart(
-        chart_id, title, description, "rows", width, height, bars, value_heading, emphasis_note, list(legend)
-    )
+    return Chart(chart_id, title, description, "rows", width, height, bars, value_heading, emphasis_note, list(legend))

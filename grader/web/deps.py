@@ -22,6 +22,7 @@ from grader.services.errors import NotFound, PermissionDenied
 from grader.web.errors import LoginRequired
 from grader.web.security import SESSION_STAMP_KEY, SESSION_USER_KEY
 
+
 def get_db(request: Request) -> Iterator[Session]:
     """A database session for one request; routes commit through the services."""
     with Session(request.app.state.engine) as session:
@@ -89,9 +90,7 @@ Instructor = Annotated[User, Depends(require_instructor)]
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
 
 
-def api_user(
-    token: Annotated[str | None, Depends(oauth2_scheme)], session: SessionDep, settings: SettingsDep
-) -> User:
+def api_user(token: Annotated[str | None, Depends(oauth2_scheme)], session: SessionDep, settings: SettingsDep) -> User:
     """The user a valid bearer token was issued to; 401 otherwise."""
     if not token:
         raise LoginRequired()

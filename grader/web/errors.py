@@ -70,7 +70,9 @@ def error_response(
     )
 
 
-def plain_error_response(path: str, status_code: int, message: str, *, headers: dict[str, str] | None = None) -> Response:
+def plain_error_response(
+    path: str, status_code: int, message: str, *, headers: dict[str, str] | None = None
+) -> Response:
     """An error answered without templates or session, for failures outside the normal flow."""
     if wants_json(path):
         return JSONResponse({"detail": message}, status_code=status_code, headers=headers)
@@ -116,13 +118,15 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(request, 422, _validation_message(exc))
 
     @app.exception_handler(CsrfError)
-    async def _csrf_error(request: Request, exc: CsrfError) -> Response:
+    async def _csrf_error(request: Request, _exc: CsrfError) -> Response:
         return error_response(
-            request, 403, "This form has expired or did not come from this site. Go back, reload the page and try again."
+            request,
+            403,
+            "This form has expired or did not come from this site. Go back, reload the page and try again.",
         )
 
     @app.exception_handler(LoginRequired)
-    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+    async def _login_required(request: Request, _exc: LoginRequired) -> Response:
         if wants_json(request.url.path):
             return JSONResponse(
                 {"detail": "Not authenticated"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
@@ -134,7 +138,7 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error_class, _domain_handler(status_code))
 
     @app.exception_handler(Exception)
-    async def _server_error(request: Request, exc: Exception) -> Response:
+    async def _server_error(request: Request, _exc: Exception) -> Response:
         # Starlette answers this one outside every middleware, so the security
         # headers are added here; the exception is still logged by the server.
         message = "Something went wrong on our side. Nothing you did caused it; try again in a moment."

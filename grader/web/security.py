@@ -10,6 +10,7 @@ which a browser never sends on its own, so it needs no CSRF token.
 from __future__ import annotations
 
 import secrets
+
 from fastapi import Request
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException

@@ -73,7 +73,9 @@ def test_learner_and_instructor_journey(service, browser, artifacts):
     expect(failing.get_by_text("Client receives and parses the body")).to_be_visible()
     expect(failing.get_by_text("What to fix:")).to_be_visible()
     # What the program printed is shown as text in the output section.
-    expect(page.locator("#report-heading ~ pre").filter(has_text="<script>alert('from the learner')</script>")).to_be_visible()
+    expect(
+        page.locator("#report-heading ~ pre").filter(has_text="<script>alert('from the learner')</script>")
+    ).to_be_visible()
     page.screenshot(path=artifacts / "submission-failed.png", full_page=True)
 
     # History marks the best submission.
@@ -97,7 +99,9 @@ def test_learner_and_instructor_journey(service, browser, artifacts):
     learner.close()
 
     # The instructor sees both results and exports the gradebook.
-    teacher = browser.new_context(base_url=service.base_url, viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    teacher = browser.new_context(
+        base_url=service.base_url, viewport={"width": 1280, "height": 900}, accept_downloads=True
+    )
     page = teacher.new_page()
     _expect_no_console_errors(page, errors)
     page.goto("/instructor")

@@ -40,8 +40,11 @@ def _tab(page) -> dict:
 
 
 def _checked(page, question: int) -> str:
-    return page.locator(".question").nth(question).locator("input:checked").evaluate(
-        "input => input.closest('label').innerText.trim()"
+    return (
+        page.locator(".question")
+        .nth(question)
+        .locator("input:checked")
+        .evaluate("input => input.closest('label').innerText.trim()")
     )
 
 

@@ -14,14 +14,20 @@ def _run_cli(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProce
     env.update(env_extra)
     return subprocess.run(
         [sys.executable, "-m", "grader.cli", *args],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def test_serve_refuses_without_a_learner_runtime_and_stores_nothing(tmp_path):
     state = tmp_path / "state"
     done = _run_cli(
-        "serve", "--port", "1",
+        "serve",
+        "--port",
+        "1",
         env_extra={"GRADER_STATE_DIR": str(state), "GRADER_LEARNER_RUNTIME_DIR": str(tmp_path / "no-runtime")},
     )
 

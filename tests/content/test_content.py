@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from factories import make_submission, make_user
 from sqlmodel import Session, func, select
 
-from factories import make_submission, make_user
 from grader.config import PROJECT_ROOT
 from grader.content import ContentError, load_quiz, load_quizzes, sync_content
 from grader.grading.spec import load_exercises
@@ -63,7 +63,7 @@ def _write_quiz(folder: Path, text: str) -> None:
     [
         (lambda t: t.replace('answer = "C"', 'answer = "E"'), "answer"),
         (lambda t: t.replace('key = "response-sent-at"', 'key = "msg-after-step-2"'), "repeated"),
-        (lambda t: t.replace('moments = ["Start", ', 'moments = ['), "values for"),
+        (lambda t: t.replace('moments = ["Start", ', "moments = ["), "values for"),
         (lambda t: t + "\nsurprise = 1\n", "surprise"),
     ],
 )
@@ -178,7 +178,9 @@ def test_editing_an_exercise_updates_its_row_and_keeps_submissions(session, cont
     old_id, old_hash = before.id, before.spec_hash
 
     path = exercises / "message-echo" / "exercise.toml"
-    path.write_text(path.read_text(encoding="utf-8").replace('title = "Send and receive a message"', 'title = "Echo a message"'))
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('title = "Send and receive a message"', 'title = "Echo a message"')
+    )
     summary = sync_content(session, exercises, quiz_root)
     assert summary.updated == ["exercise message-echo"]
     session.expire_all()

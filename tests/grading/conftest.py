@@ -7,7 +7,7 @@ learner code only ever runs inside the sandbox.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -18,7 +18,6 @@ from grader.grading.sandbox import SandboxConfig
 from grader.grading.spec import ExerciseSpec, load_exercises
 
 from .support import HostSnapshot
-
 
 # --- exercises and the sandbox ------------------------------------------------------
 
@@ -42,7 +41,9 @@ def quick_echo(message_echo) -> ExerciseSpec:
     The limits are what is under test, not their values; shorter ones keep the
     suite fast on a 2-core machine.
     """
-    limits = message_echo.limits.model_copy(update={"startup_seconds": 4.0, "request_seconds": 2.0, "total_seconds": 30.0})
+    limits = message_echo.limits.model_copy(
+        update={"startup_seconds": 4.0, "request_seconds": 2.0, "total_seconds": 30.0}
+    )
     return message_echo.model_copy(update={"limits": limits})
 
 
@@ -71,5 +72,3 @@ def grade(sandbox_config) -> Callable[..., Report]:
 def host_snapshot(sandbox_config) -> Callable[[], HostSnapshot]:
     """``host_snapshot()`` records the host's state now (see ``HostSnapshot``)."""
     return lambda: HostSnapshot.take(sandbox_config)
-
-

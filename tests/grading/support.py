@@ -60,7 +60,7 @@ def find_probe(report: Report) -> dict[str, Any] | None:
         for line in stream.splitlines():
             if line.startswith(PROBE_MARK):
                 try:
-                    return json.loads(line[len(PROBE_MARK):])
+                    return json.loads(line[len(PROBE_MARK) :])
                 except ValueError:
                     continue
     for case in report.tests:
@@ -212,9 +212,12 @@ class HostSnapshot:
     runtime_digests: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def take(cls, config: SandboxConfig) -> "HostSnapshot":
+    def take(cls, config: SandboxConfig) -> HostSnapshot:
         runtime_root = config.runtime.root
-        key_files = [runtime_root / "boot.py", *sorted(runtime_root.glob("lib/python3*/site-packages/fastapi/__init__.py"))]
+        key_files = [
+            runtime_root / "boot.py",
+            *sorted(runtime_root.glob("lib/python3*/site-packages/fastapi/__init__.py")),
+        ]
         return cls(
             process_count=len(list_processes()),
             sandbox_pids={p.pid for p in sandbox_processes()},
@@ -226,9 +229,15 @@ class HostSnapshot:
             runtime_digests={str(path): file_digest(path) for path in key_files},
         )
 
-    def problems_since(self, before: "HostSnapshot", *, disk_margin: int = 256 << 20,
-                       memory_margin: int = 1 << 30, rss_margin: int = 100 << 20,
-                       exclude_pids: set[int] = frozenset()) -> list[str]:
+    def problems_since(
+        self,
+        before: HostSnapshot,
+        *,
+        disk_margin: int = 256 << 20,
+        memory_margin: int = 1 << 30,
+        rss_margin: int = 100 << 20,
+        exclude_pids: set[int] = frozenset(),
+    ) -> list[str]:
         """Every way the host differs from ``before`` that a submission could have caused."""
         problems: list[str] = []
         left = wait_for_no_sandbox_processes(exclude=exclude_pids)
@@ -270,8 +279,9 @@ class ProcessWatcher:
     whether a marked process ever started) without trusting anything it printed.
     """
 
-    def __init__(self, marker: str | None = None, interval: float = 0.02, watch_all: bool = False,
-                 sample: str | None = None) -> None:
+    def __init__(
+        self, marker: str | None = None, interval: float = 0.02, watch_all: bool = False, sample: str | None = None
+    ) -> None:
         self.marker = marker
         self.sample = sample
         self.samples: list[list[ProcessInfo]] = []
@@ -283,7 +293,9 @@ class ProcessWatcher:
         self.max_at_once = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        self._own_cmdline = Path("/proc/self/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        self._own_cmdline = (
+            Path("/proc/self/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        )
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -303,7 +315,7 @@ class ProcessWatcher:
                         self.marked.setdefault(process.pid, process)
             self._stop.wait(self.interval)
 
-    def __enter__(self) -> "ProcessWatcher":
+    def __enter__(self) -> ProcessWatcher:
         self._thread.start()
         return self
 

@@ -32,11 +32,16 @@ def test_random_bodies_are_objects_and_the_expected_body_echoes_them(message_ech
 
 
 def test_json_text_is_sent_exactly_as_written():
-    spec = _spec([{
-        "name": "spaced", "description": "d",
-        "request": {"json_text": '{"a":1.50,  "b": null}'},
-        "expect": {"json": {"got": "$request"}},
-    }])
+    spec = _spec(
+        [
+            {
+                "name": "spaced",
+                "description": "d",
+                "request": {"json_text": '{"a":1.50,  "b": null}'},
+                "expect": {"json": {"got": "$request"}},
+            }
+        ]
+    )
 
     (case,) = expand_cases(spec, 0)
 
@@ -45,11 +50,16 @@ def test_json_text_is_sent_exactly_as_written():
 
 
 def test_raw_base64_sends_bytes_that_are_not_text_and_only_the_status_is_checked():
-    spec = _spec([{
-        "name": "latin1", "description": "d",
-        "request": {"raw_base64": "eyJ0ZXh0IjogIv8ifQ==", "content_type": "application/json"},
-        "expect": {"status": 400},
-    }])
+    spec = _spec(
+        [
+            {
+                "name": "latin1",
+                "description": "d",
+                "request": {"raw_base64": "eyJ0ZXh0IjogIv8ifQ==", "content_type": "application/json"},
+                "expect": {"status": 400},
+            }
+        ]
+    )
 
     (case,) = expand_cases(spec, 0)
 

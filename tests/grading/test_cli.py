@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
+import sys
 
 import pytest
 
@@ -12,11 +12,12 @@ from grader.config import PROJECT_ROOT, get_settings
 
 from .support import SUBMISSIONS
 
-AUTOGRADER = PROJECT_ROOT / ".venv" / "bin" / "autograder"
+AUTOGRADER = [sys.executable, "-m", "grader.cli"]
+"""The command line as this interpreter runs it, whichever environment the tests run from."""
 
 
 def autograder(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([str(AUTOGRADER), *args], capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
+    return subprocess.run([*AUTOGRADER, *args], capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
 
 
 def one_json_object(stdout: str) -> dict:
@@ -74,7 +75,9 @@ def test_grade_other_exercise_by_slug():
 
 
 def test_unknown_exercise_is_a_usage_error():
-    done = autograder("grade", str(SUBMISSIONS / "correct" / "fastapi_async.py"), "--exercise", "no-such-thing", "--json")
+    done = autograder(
+        "grade", str(SUBMISSIONS / "correct" / "fastapi_async.py"), "--exercise", "no-such-thing", "--json"
+    )
     assert done.returncode == 2
     assert "no-such-thing" in one_line_reason(done.stderr)
     assert done.stdout == ""
@@ -113,7 +116,22 @@ def test_oversize_limit_is_the_settings_one(tmp_path):
 def test_exercises_lists_every_case():
     done = autograder("exercises")
     assert done.returncode == 0, done.stderr
-    for name in ["message-echo", "health-check", "hello", "hi", "extra-fields", "every-json-type", "unicode",
-                 "empty-object", "long-text", "random", "malformed-json", "array-body", "string-body",
-                 "get-not-allowed", "health", "post-not-allowed"]:
+    for name in [
+        "message-echo",
+        "health-check",
+        "hello",
+        "hi",
+        "extra-fields",
+        "every-json-type",
+        "unicode",
+        "empty-object",
+        "long-text",
+        "random",
+        "malformed-json",
+        "array-body",
+        "string-body",
+        "get-not-allowed",
+        "health",
+        "post-not-allowed",
+    ]:
         assert f"{name}" in done.stdout, name

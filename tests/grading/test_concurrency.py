@@ -27,17 +27,27 @@ def test_concurrent_gradings_from_several_processes_each_get_a_slot():
     with ProcessWatcher(watch_all=True, interval=0.05, sample=server) as watcher:
         began = time.monotonic()
         procs = [
-            subprocess.Popen([str(AUTOGRADER), "grade", str(path), "--json"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+            subprocess.Popen(
+                [str(AUTOGRADER), "grade", str(path), "--json"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=PROJECT_ROOT,
+            )
             for _ in range(4)
         ]
         outputs = [proc.communicate(timeout=120) for proc in procs]
         elapsed = time.monotonic() - began
-    for proc, (stdout, stderr) in zip(procs, outputs):
+    for proc, (stdout, stderr) in zip(procs, outputs, strict=False):
         assert proc.returncode == 0, stderr
         report = one_json_object(stdout)
-        assert report["status"] == "passed", (report["error"], [t["problem"] for t in report["tests"] if t["status"] != "passed"])
-    servers = [p for p in watcher.everything.values() if "/opt/runtime/boot.py" in p.cmdline and "bwrap" not in p.cmdline]
+        assert report["status"] == "passed", (
+            report["error"],
+            [t["problem"] for t in report["tests"] if t["status"] != "passed"],
+        )
+    servers = [
+        p for p in watcher.everything.values() if "/opt/runtime/boot.py" in p.cmdline and "bwrap" not in p.cmdline
+    ]
     uids = {p.uid for p in servers}
     slot_uids = set(range(config.uid_base, config.uid_base + config.slots))
     assert len(uids) >= 2 and uids <= slot_uids, uids
@@ -54,7 +64,9 @@ def test_concurrent_gradings_from_several_processes_each_get_a_slot():
     assert elapsed < 4 * 2 + 30
 
 
-def test_graders_with_different_state_folders_do_not_kill_each_others_sandboxes(grade, message_echo, sandbox_config, tmp_path):
+def test_graders_with_different_state_folders_do_not_kill_each_others_sandboxes(
+    grade, message_echo, sandbox_config, tmp_path
+):
     """Two graders on one machine (say the service and a test run) may keep their slot locks in
     different folders; the host uids and cgroups they use are the machine's, so one must never
     tear down the other's running sandbox."""

@@ -9,12 +9,14 @@ because the submission never got that far.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -30,7 +32,6 @@ from .support import (
     find_probe,
     list_processes,
     submission_text,
-    wait_for_no_sandbox_processes,
 )
 
 pytestmark = pytest.mark.sandbox
@@ -211,10 +212,8 @@ def test_slowloris_headers_on_a_hijacked_socket_is_bounded(grade, quick_echo, ho
     if hung:
         for process in list_processes():
             if process.uid in SANDBOX_UID_RANGE:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         worker.join(30)
     assert not hung, f"the grading was still running after {elapsed:.0f} s (limit {bound:.0f} s)"
     report = outcome["report"]
@@ -288,8 +287,13 @@ def test_one_grading_never_sees_files_another_left(grade, message_echo, host_sna
     assert first is not None and second is not None
     assert all(first["left"].values()), first
     assert not any(second["seen"].values()), second
-    on_host = [path for root in ("/tmp", "/var/tmp", "/dev/shm", str(PROJECT_ROOT / ".state"))
-               for path, _, files in os.walk(root) for name in files if token in name or token in path]
+    on_host = [
+        path
+        for root in ("/tmp", "/var/tmp", "/dev/shm", str(PROJECT_ROOT / ".state"))
+        for path, _, files in os.walk(root)
+        for name in files
+        if token in name or token in path
+    ]
     assert on_host == []
     assert_host_clean(before, host_snapshot)
 
@@ -310,15 +314,21 @@ def test_secrets_of_the_host_cannot_be_read(grade, message_echo, host_snapshot, 
         str(PROJECT_ROOT / "exercises" / "message-echo" / "exercise.toml"),
         str(PROJECT_ROOT / "grader" / "config.py"),
         str(PROJECT_ROOT / "pyproject.toml"),
-        str(PROJECT_ROOT / ".venv" / "pyvenv.cfg"),
+        str(Path(sys.prefix) / "pyvenv.cfg"),
         str(settings_db),
     ]
     try:
         before = host_snapshot()
-        report, _, _ = graded(grade, message_echo, hostile(
-            "read_secrets", FILE_CANARY_REVERSED=file_canary[::-1], ENV_CANARY_REVERSED=env_canary[::-1],
-            PATHS=json.dumps(paths),
-        ))
+        report, _, _ = graded(
+            grade,
+            message_echo,
+            hostile(
+                "read_secrets",
+                FILE_CANARY_REVERSED=file_canary[::-1],
+                ENV_CANARY_REVERSED=env_canary[::-1],
+                PATHS=json.dumps(paths),
+            ),
+        )
     finally:
         planted[1].unlink()
     probe = find_probe(report)
@@ -371,10 +381,19 @@ def test_loopback_listener_of_the_host_is_unreachable(grade, message_echo, host_
 
 def test_host_unix_sockets_are_unreachable(grade, message_echo, host_snapshot, unix_listener):
     before = host_snapshot()
-    targets = [str(unix_listener.path), "/run/postgresql/.s.PGSQL.5432", "/var/run/postgresql/.s.PGSQL.5432",
-               "/run/mysqld/mysqld.sock", "/run/dbus/system_bus_socket", "/var/run/docker.sock"]
-    report, _, _ = graded(grade, message_echo, hostile(
-        "host_unix_sockets", TARGETS=json.dumps(targets), ABSTRACT=unix_listener.abstract_name))
+    targets = [
+        str(unix_listener.path),
+        "/run/postgresql/.s.PGSQL.5432",
+        "/var/run/postgresql/.s.PGSQL.5432",
+        "/run/mysqld/mysqld.sock",
+        "/run/dbus/system_bus_socket",
+        "/var/run/docker.sock",
+    ]
+    report, _, _ = graded(
+        grade,
+        message_echo,
+        hostile("host_unix_sockets", TARGETS=json.dumps(targets), ABSTRACT=unix_listener.abstract_name),
+    )
     probe = find_probe(report)
     assert probe is not None, (report.error, report.stderr[-800:])
     assert len(probe["results"]) >= len(targets) + 1

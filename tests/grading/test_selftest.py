@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import subprocess
+import sys
 
 import pytest
 
@@ -61,8 +62,13 @@ def test_result_is_plain_frozen_data():
 
 @pytest.mark.sandbox
 def test_selftest_command_exits_0_with_json_results():
-    done = subprocess.run([str(PROJECT_ROOT / ".venv" / "bin" / "autograder"), "selftest", "--json"],
-                          capture_output=True, text=True, timeout=120, cwd=PROJECT_ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "selftest", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
     assert done.returncode == 0, (done.stdout, done.stderr)
     results = json.loads(done.stdout)
     assert [item["name"] for item in results] == list(CHECKS)

@@ -44,8 +44,20 @@ def test_every_exercise_of_the_repository_loads():
 def test_message_echo_covers_what_the_issue_asks():
     spec = load_exercises(EXERCISES)["message-echo"]
     names = {case.name for case in spec.cases}
-    assert {"hello", "hi", "extra-fields", "every-json-type", "unicode", "empty-object", "long-text", "random",
-            "malformed-json", "array-body", "string-body", "get-not-allowed"} <= names
+    assert {
+        "hello",
+        "hi",
+        "extra-fields",
+        "every-json-type",
+        "unicode",
+        "empty-object",
+        "long-text",
+        "random",
+        "malformed-json",
+        "array-body",
+        "string-body",
+        "get-not-allowed",
+    } <= names
     statuses = {case.name: case.expect.status for case in spec.cases}
     assert statuses["malformed-json"] == statuses["array-body"] == statuses["string-body"] == 422
     assert statuses["get-not-allowed"] == 405
@@ -70,7 +82,9 @@ def test_spec_hash_changes_when_a_case_changes(tmp_path):
     first = load_exercise(write_exercise(tmp_path / "a", "ping", MINIMAL))
     same = load_exercise(write_exercise(tmp_path / "b", "ping", MINIMAL))
     changed = load_exercise(write_exercise(tmp_path / "c", "ping", MINIMAL.replace("n = 1", "n = 2")))
-    rescored = load_exercise(write_exercise(tmp_path / "d", "ping", MINIMAL.replace('name = "ping"', 'name = "ping"\npoints = 3')))
+    rescored = load_exercise(
+        write_exercise(tmp_path / "d", "ping", MINIMAL.replace('name = "ping"', 'name = "ping"\npoints = 3'))
+    )
     assert first.spec_hash == same.spec_hash
     assert len({first.spec_hash, changed.spec_hash, rescored.spec_hash}) == 3
 
@@ -80,12 +94,12 @@ def test_spec_hash_changes_when_a_case_changes(tmp_path):
     [
         (lambda t: t.replace('title = "Ping"\n', ""), "title"),
         (lambda t: t.replace('name = "ping"', 'name = "Ping Pong"'), "name"),
-        (lambda t: t.replace("json = { n = 1 }", "json = { n = 1 }, raw = \"x\""), "at most one"),
+        (lambda t: t.replace("json = { n = 1 }", 'json = { n = 1 }, raw = "x"'), "at most one"),
         (lambda t: t.replace("json = { n = 1 }", "json_text = '{broken'"), "json_text"),
         (lambda t: t.replace('path = "/ping"', 'path = "ping"'), "path"),
         (lambda t: t.replace("status = 200", "status = 999"), "status"),
-        (lambda t: t.replace('expect = {', 'surprise = 1\nexpect = {'), "surprise"),
-        (lambda t: t + t[t.index("[[cases]]"):], "repeated: ping"),
+        (lambda t: t.replace("expect = {", "surprise = 1\nexpect = {"), "surprise"),
+        (lambda t: t + t[t.index("[[cases]]") :], "repeated: ping"),
         (lambda t: t.replace(", json = { n = 1 }", ""), "$request"),
         (lambda t: t + "\n[limits]\nmemory_bytes = 10\n", "memory_bytes"),
         (lambda t: t.replace("[[cases]]", "[[cases]\n"), "exercise.toml"),
@@ -106,7 +120,9 @@ def test_slug_must_match_the_folder(tmp_path):
 
 
 def test_random_cases_need_no_body_and_are_counted_per_object(tmp_path):
-    text = MINIMAL + """
+    text = (
+        MINIMAL
+        + """
 [[cases]]
 name = "random"
 description = "made up"
@@ -115,9 +131,19 @@ random = 4
 request = { method = "POST", path = "/ping" }
 expect = { status = 200, json = { pong = "$request" } }
 """
+    )
     spec = load_exercise(write_exercise(tmp_path, "ping", text))
     assert spec.max_score == 1 + 2 * 4
     names = [case.name for case in expand_cases(spec, seed=5)]
     assert names == ["ping", "random-1", "random-2", "random-3", "random-4"]
     with pytest.raises(SpecError, match="random case generates its own body"):
-        load_exercise(write_exercise(tmp_path / "x", "ping", text.replace('path = "/ping" }\nexpect = { status = 200, json = { pong', 'path = "/ping", json = { a = 1 } }\nexpect = { status = 200, json = { pong')))
+        load_exercise(
+            write_exercise(
+                tmp_path / "x",
+                "ping",
+                text.replace(
+                    'path = "/ping" }\nexpect = { status = 200, json = { pong',
+                    'path = "/ping", json = { a = 1 } }\nexpect = { status = 200, json = { pong',
+                ),
+            )
+        )

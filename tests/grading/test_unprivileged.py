@@ -40,7 +40,7 @@ report = grade_source(spec, sys.stdin.read(), config=settings.sandbox_config())
 print(json.dumps(report.to_dict()))
 """
 
-DAEMON = '''
+DAEMON = """
 import os, time
 from fastapi import FastAPI
 
@@ -56,7 +56,7 @@ app = FastAPI()
 @app.post("/message")
 async def receive(msg: dict):
     return {"received": msg}
-'''
+"""
 
 
 def _same_python_version() -> bool:
@@ -84,8 +84,15 @@ def as_nobody(sandbox_config):
         }
         done = subprocess.run(
             [str(SYSTEM_PYTHON), "-c", GRADE_AS_USER],
-            user=NOBODY, group=NOBODY, extra_groups=[], env=env, cwd=str(home),
-            input=source, capture_output=True, text=True, timeout=120,
+            user=NOBODY,
+            group=NOBODY,
+            extra_groups=[],
+            env=env,
+            cwd=str(home),
+            input=source,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)

@@ -46,9 +46,7 @@ def test_wrong_solution_fails_the_right_cases(grade, message_echo, path):
     for case in failed_cases:
         assert case.score == 0
         assert case.problem, f"{case.name}: a failed case says what went wrong"
-        wrong_status_for_a_success = (
-            case.received.status != case.expected.status and 200 <= case.expected.status < 300
-        )
+        wrong_status_for_a_success = case.received.status != case.expected.status and 200 <= case.expected.status < 300
         if wrong_status_for_a_success:
             # The status problem says what to fix; the case's hint about the body would mislead.
             assert case.hint is None, f"{case.name}: a hint about a body the request never reached"

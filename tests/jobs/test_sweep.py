@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from factories import make_submission, make_user
 from sqlmodel import Session
 
-from factories import make_submission, make_user
 from grader.jobs import RESEND_AFTER_LEASES, SWEEP_EVERY_MINUTES, GradingWorker
 from grader.models import Submission, utcnow
 

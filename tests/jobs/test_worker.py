@@ -6,10 +6,10 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
+from factories import make_report, make_submission, make_user
 from huey import MemoryHuey
 from sqlmodel import Session
 
-from factories import make_report, make_submission, make_user
 from grader.grading.report import Report
 from grader.grading.spec import ExerciseSpec
 from grader.jobs import GradingWorker, Queue, build_huey

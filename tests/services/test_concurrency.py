@@ -14,11 +14,11 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from factories import make_user
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
-from factories import make_user
 from grader.config import Settings
 from grader.content import sync_content
 from grader.db import migrate, normalize_url
@@ -86,8 +86,13 @@ def check_uploads_race(engine: Engine, settings: Settings, user_id: int) -> None
 
     def upload(session: Session, user: User) -> Submission:
         return submissions.create(
-            session=session, user=user, exercise_slug="message-echo", filename="solution.py", data=SOURCE,
-            settings=settings, enqueue=sent.append,
+            session=session,
+            user=user,
+            exercise_slug="message-echo",
+            filename="solution.py",
+            data=SOURCE,
+            settings=settings,
+            enqueue=sent.append,
         )
 
     outcomes = race(engine, user_id, upload)

@@ -6,9 +6,9 @@ import dataclasses
 import json
 
 import pytest
+from factories import make_user
 from sqlmodel import func, select
 
-from factories import make_user
 from grader.models import AttemptAnswer, Choice, Question, QuizAttempt
 from grader.services import quizzes
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
@@ -32,7 +32,9 @@ def _correct(session, view) -> dict[int, int]:
 
 def _wrong(session, view) -> dict[int, int]:
     return {
-        question.id: session.exec(select(Choice.id).where(Choice.question_id == question.id, ~Choice.is_correct)).first()
+        question.id: session.exec(
+            select(Choice.id).where(Choice.question_id == question.id, ~Choice.is_correct)
+        ).first()
         for question in view.questions
     }
 
@@ -54,7 +56,9 @@ def test_the_learner_view_carries_no_answers_or_hints(synced):
 def test_a_perfect_attempt_scores_three_out_of_three(synced, settings):
     learner = make_user(synced)
     view = quizzes.get_for_learner(session=synced, slug=SLUG)
-    result = quizzes.submit_attempt(session=synced, user=learner, slug=SLUG, answers=_correct(synced, view), settings=settings)
+    result = quizzes.submit_attempt(
+        session=synced, user=learner, slug=SLUG, answers=_correct(synced, view), settings=settings
+    )
     assert (result.score, result.max_score) == (3, 3)
     assert all(feedback.correct and feedback.hint for feedback in result.questions)
 
@@ -120,7 +124,9 @@ def test_no_attempt_past_the_limit(synced, settings):
         quizzes.submit_attempt(session=synced, user=learner, slug=SLUG, answers=_wrong(synced, view), settings=settings)
     assert quizzes.attempts_left(session=synced, user=learner, quiz=quiz, settings=settings) == 0
     with pytest.raises(AttemptLimitReached):
-        quizzes.submit_attempt(session=synced, user=learner, slug=SLUG, answers=_correct(synced, view), settings=settings)
+        quizzes.submit_attempt(
+            session=synced, user=learner, slug=SLUG, answers=_correct(synced, view), settings=settings
+        )
     assert _stored(synced) == (3, 9)
     unlimited = settings.model_copy(update={"quiz_max_attempts": 0})
     assert quizzes.attempts_left(session=synced, user=learner, quiz=quiz, settings=unlimited) is None
@@ -129,7 +135,9 @@ def test_no_attempt_past_the_limit(synced, settings):
 def test_attempts_are_private_to_their_learner(synced, settings):
     owner, other = make_user(synced), make_user(synced)
     view = quizzes.get_for_learner(session=synced, slug=SLUG)
-    result = quizzes.submit_attempt(session=synced, user=owner, slug=SLUG, answers=_correct(synced, view), settings=settings)
+    result = quizzes.submit_attempt(
+        session=synced, user=owner, slug=SLUG, answers=_correct(synced, view), settings=settings
+    )
     with pytest.raises(NotFound):
         quizzes.get_attempt(session=synced, attempt_id=result.id, user=other)
     instructor = make_user(synced, role="instructor")

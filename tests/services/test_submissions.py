@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from factories import make_submission, make_user
 from sqlmodel import func, select
 
-from factories import make_submission, make_user
 from grader.models import Submission, utcnow
 from grader.services import submissions
 from grader.services.errors import InvalidInput, NotFound, RateLimited, TooLarge
@@ -79,8 +79,13 @@ def test_an_upload_over_the_limit_is_too_large_and_nothing_is_stored(synced, set
 def test_an_unknown_exercise_is_not_found(synced, settings):
     with pytest.raises(NotFound):
         submissions.create(
-            session=synced, user=make_user(synced), exercise_slug="nope", filename="a.py", data=SOURCE,
-            settings=settings, enqueue=lambda _: None,
+            session=synced,
+            user=make_user(synced),
+            exercise_slug="nope",
+            filename="a.py",
+            data=SOURCE,
+            settings=settings,
+            enqueue=lambda _: None,
         )
 
 
@@ -119,8 +124,13 @@ def test_a_failure_to_enqueue_keeps_the_submission_for_the_sweep(synced, setting
         raise ConnectionError("queue is down")
 
     submission = submissions.create(
-        session=synced, user=make_user(synced), exercise_slug="message-echo", filename="a.py", data=SOURCE,
-        settings=settings, enqueue=broken,
+        session=synced,
+        user=make_user(synced),
+        exercise_slug="message-echo",
+        filename="a.py",
+        data=SOURCE,
+        settings=settings,
+        enqueue=broken,
     )
     assert synced.get(Submission, submission.id).status == "queued"
 
@@ -152,7 +162,9 @@ def test_history_is_newest_first_with_the_best_marked(synced):
     high = make_submission(synced, user=learner, status="graded", score=9, created_at=start + timedelta(minutes=1))
     tie = make_submission(synced, user=learner, status="graded", score=9, created_at=start + timedelta(minutes=2))
     pending = make_submission(synced, user=learner, created_at=start + timedelta(minutes=3))
-    other = make_submission(synced, user=learner, slug="health-check", status="graded", score=0, created_at=start - timedelta(minutes=1))
+    other = make_submission(
+        synced, user=learner, slug="health-check", status="graded", score=0, created_at=start - timedelta(minutes=1)
+    )
 
     items = submissions.list_for_user(session=synced, user=learner)
     assert [item.submission.id for item in items] == [pending.id, tie.id, high.id, low.id, other.id]

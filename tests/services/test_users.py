@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from factories import DEFAULT_PASSWORD, make_user
 from sqlmodel import func, select
 
-from factories import DEFAULT_PASSWORD, make_user
 from grader.models import User
 from grader.services import tokens, users
 from grader.services.errors import AlreadyExists, AuthenticationFailed, InvalidInput, PermissionDenied
@@ -16,7 +16,9 @@ def _count(session) -> int:
 
 
 def test_created_accounts_store_an_argon2_hash_and_a_lowercased_email(session):
-    user = users.create(session=session, data={"email": " Ada@Example.ORG ", "display_name": "Ada", "password": "s3cret-pass"})
+    user = users.create(
+        session=session, data={"email": " Ada@Example.ORG ", "display_name": "Ada", "password": "s3cret-pass"}
+    )
     assert user.email == "ada@example.org" and user.role == "learner"
     assert user.password_hash.startswith("$argon2id$") and "s3cret-pass" not in user.password_hash
     assert users.authenticate(session=session, email="ADA@example.org", password="s3cret-pass").id == user.id
@@ -77,7 +79,10 @@ def test_sign_up_is_closed_without_a_join_code(session, settings):
 def test_csv_import_creates_every_account_and_generates_missing_passwords(session):
     text = "email,display_name,role,password\na@example.org,A,,\nb@example.org,B,instructor,given-password\n"
     created = users.import_csv(session=session, text=text)
-    assert [(c.user.email, c.user.role) for c in created] == [("a@example.org", "learner"), ("b@example.org", "instructor")]
+    assert [(c.user.email, c.user.role) for c in created] == [
+        ("a@example.org", "learner"),
+        ("b@example.org", "instructor"),
+    ]
     assert created[0].password and created[1].password is None
     users.authenticate(session=session, email="a@example.org", password=created[0].password)
     users.authenticate(session=session, email="b@example.org", password="given-password")

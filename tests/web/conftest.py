@@ -8,8 +8,8 @@ itself is tested in tests/grading and, for real, in tests/browser).
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 from collections.abc import Iterator
+from urllib.parse import urlencode
 
 import pytest
 from fastapi import FastAPI
@@ -56,7 +56,7 @@ class Browser:
         fields = {**(data or {}), "csrf_token": token}
         return self.client.post(url, data=fields, files=files, follow_redirects=False, **kwargs)
 
-    def sign_in(self, user: User, password: str = DEFAULT_PASSWORD) -> "Browser":
+    def sign_in(self, user: User, password: str = DEFAULT_PASSWORD) -> Browser:
         token = self.token_for("/login")
         response = self.client.post(
             "/login", data={"email": user.email, "password": password, "csrf_token": token}, follow_redirects=False

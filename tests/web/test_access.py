@@ -19,7 +19,7 @@ ROLES = ("anonymous", "learner", "other", "instructor")
 @pytest.fixture
 def owned(synced, learner, as_learner):
     """The learner's graded submission, their quiz attempt and a regrade batch."""
-    from grader.services import quizzes, regrade
+    from grader.services import quizzes
 
     report = make_report(cases={"hello": True, "hi": False})
     submission = make_submission(synced, user=learner, status="graded", score=1, report=report.to_dict())
@@ -109,7 +109,12 @@ def test_learners_cannot_use_instructor_forms(as_learner, owned, synced, url):
     from grader.models import RegradeBatch, User
 
     users_before = synced.exec(select(func.count()).select_from(User)).one()
-    data = {"email": "sneaky@example.org", "display_name": "S", "role": "instructor", "csv_text": "email,display_name\nz@example.org,Z\n"}
+    data = {
+        "email": "sneaky@example.org",
+        "display_name": "S",
+        "role": "instructor",
+        "csv_text": "email,display_name\nz@example.org,Z\n",
+    }
     response = as_learner.post_form(url.format(**owned), data, page="/")
     assert response.status_code == 403
     synced.expire_all()
@@ -134,7 +139,13 @@ def test_instructor_regrade_pages(as_instructor, owned, queued):
     assert queued == [owned["submission"]]
     assert as_instructor.get(page).status_code == 200
     status = as_instructor.get(page + "/status").json()
-    assert status == {"batch_id": status["batch_id"], "total": 1, "done": 0, "finished": False, "message": status["message"]}
+    assert status == {
+        "batch_id": status["batch_id"],
+        "total": 1,
+        "done": 0,
+        "finished": False,
+        "message": status["message"],
+    }
 
 
 def test_learners_cannot_follow_a_regrade(as_learner, as_instructor, owned):

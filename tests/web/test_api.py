@@ -81,7 +81,9 @@ def test_graded_submission_carries_the_report(client, learner, synced):
     ],
 )
 def test_bad_uploads(client, learner, synced, queued, files, status, words):
-    response = client.post("/api/v1/exercises/message-echo/submissions", headers=api_token(client, learner), files=files)
+    response = client.post(
+        "/api/v1/exercises/message-echo/submissions", headers=api_token(client, learner), files=files
+    )
     assert response.status_code == status
     assert words in str(response.json()["detail"])
     assert _count(synced, Submission) == 0 and queued == []
@@ -148,12 +150,14 @@ def test_bad_attempts_store_nothing(client, learner, synced, problem):
     answers = _answers(client, headers, lambda q: q["choices"][0]["id"])
     first = next(iter(answers))
     if problem == "missing":
-        body = '{"answers": {"%s": %d}}' % (first, answers[first])
+        body = f'{{"answers": {{"{first}": {answers[first]}}}}}'
     elif problem == "unknown":
-        body = '{"answers": {"%s": 999999, %s}}' % (first, ", ".join(f'"{k}": {v}' for k, v in answers.items() if k != first))
+        body = '{{"answers": {{"{}": 999999, {}}}}}'.format(
+            first, ", ".join(f'"{k}": {v}' for k, v in answers.items() if k != first)
+        )
     elif problem == "duplicate":
         pairs = ", ".join(f'"{k}": {v}' for k, v in answers.items())
-        body = '{"answers": {%s, "%s": %d}}' % (pairs, first, answers[first])
+        body = f'{{"answers": {{{pairs}, "{first}": {answers[first]}}}}}'
     elif problem == "not-a-dict":
         body = '{"answers": [1, 2, 3]}'
     else:
@@ -167,7 +171,12 @@ def test_attempt_limit_is_409(client, learner, synced, settings):
     headers = api_token(client, learner)
     answers = _answers(client, headers, lambda q: q["choices"][0]["id"])
     for _ in range(settings.quiz_max_attempts):
-        assert client.post("/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": answers}).status_code == 201
+        assert (
+            client.post(
+                "/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": answers}
+            ).status_code
+            == 201
+        )
     response = client.post("/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": answers})
     assert response.status_code == 409
     assert _count(synced, QuizAttempt) == settings.quiz_max_attempts
@@ -196,7 +205,10 @@ def test_openapi_documents_the_api(client):
     ]:
         assert path in paths, path
     assert not any(path.startswith("/instructor") or path == "/login" for path in paths)
-    assert schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"] == "/api/v1/token"
+    assert (
+        schema["components"]["securitySchemes"]["OAuth2PasswordBearer"]["flows"]["password"]["tokenUrl"]
+        == "/api/v1/token"
+    )
 
 
 def test_docs_page_is_self_hosted(client):

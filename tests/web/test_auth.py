@@ -14,7 +14,9 @@ from tests.factories import DEFAULT_PASSWORD
 def _sign_in(browser, email: str, password: str, next_url: str = "/"):
     token = browser.token_for("/login")
     return browser.client.post(
-        "/login", data={"email": email, "password": password, "next": next_url, "csrf_token": token}, follow_redirects=False
+        "/login",
+        data={"email": email, "password": password, "next": next_url, "csrf_token": token},
+        follow_redirects=False,
     )
 
 
@@ -34,7 +36,9 @@ class _Inputs(HTMLParser):
 def _autocomplete(html: str) -> dict[str, str | None]:
     parser = _Inputs()
     parser.feed(html)
-    return {name: fields.get("autocomplete") for name, fields in parser.by_name.items() if fields.get("type") != "hidden"}
+    return {
+        name: fields.get("autocomplete") for name, fields in parser.by_name.items() if fields.get("type") != "hidden"
+    }
 
 
 def test_sign_in_and_sign_up_fields_say_what_to_fill_in(anonymous):
@@ -88,14 +92,21 @@ def test_sign_in_returns_to_the_page_asked_for(anonymous, learner):
     assert response.headers["location"] == "/quizzes/message-cycle"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"]
+)
 def test_sign_in_never_redirects_off_site(anonymous, learner, target):
     response = _sign_in(anonymous, learner.email, DEFAULT_PASSWORD, next_url=target)
     assert response.headers["location"] == "/"
 
 
 def _sign_up(browser, **fields):
-    data = {"email": "new@example.org", "display_name": "New Person", "password": "long enough pw", "join_code": "JOIN-ME"}
+    data = {
+        "email": "new@example.org",
+        "display_name": "New Person",
+        "password": "long enough pw",
+        "join_code": "JOIN-ME",
+    }
     data.update(fields)
     return browser.post_form("/signup", data, page="/signup")
 
@@ -140,7 +151,13 @@ def test_sign_up_is_closed_without_a_join_code(settings, engine, synced):
     token = browser.token_for("/login")
     response = browser.client.post(
         "/signup",
-        data={"email": "x@example.org", "display_name": "X", "password": "long enough pw", "join_code": "", "csrf_token": token},
+        data={
+            "email": "x@example.org",
+            "display_name": "X",
+            "password": "long enough pw",
+            "join_code": "",
+            "csrf_token": token,
+        },
     )
     assert response.status_code == 403
     assert synced.exec(select(User).where(User.email == "x@example.org")).first() is None

@@ -18,7 +18,7 @@ def _graded(session, user, score, cases=None, **kwargs):
 
 
 def _learner_names(html: str) -> list[str]:
-    body = html.split('<tbody data-live-rows=')[1].split("</tbody>")[0]
+    body = html.split("<tbody data-live-rows=")[1].split("</tbody>")[0]
     return re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', body)
 
 
@@ -67,8 +67,13 @@ def test_figures_are_inline_svg(as_instructor, synced, learner):
         session=synced, user=learner, slug="message-cycle", answers={q.id: q.choices[1].id for q in quiz.questions}
     )
     html = as_instructor.get("/instructor").text
-    assert html.count("<svg class=\"chart\"") == 6  # per day, scores, cases, three quiz questions
-    for title in ["Submissions per day", "Best score per learner", "Failure rate per case", "Quiz question 1: answers per option"]:
+    assert html.count('<svg class="chart"') == 6  # per day, scores, cases, three quiz questions
+    for title in [
+        "Submissions per day",
+        "Best score per learner",
+        "Failure rate per case",
+        "Quiz question 1: answers per option",
+    ]:
         assert title in html
     assert "<title>hi: 100%</title>" in html and "<title>hello: 0%</title>" in html
     assert "<title>50–60%: 1</title>" in html
@@ -87,9 +92,7 @@ def test_csv_export(as_instructor, synced, learner, other_learner):
 def test_learner_page_shows_source_report_and_output_escaped(as_instructor, synced, learner):
     report = make_report(cases={"hello": False}).to_dict()
     report["stdout"] = "<script>document.title='pwned'</script>"
-    make_submission(
-        synced, user=learner, status="graded", score=0, report=report, source="print('<script>x</script>')"
-    )
+    make_submission(synced, user=learner, status="graded", score=0, report=report, source="print('<script>x</script>')")
     html = as_instructor.get(f"/instructor/learners/{learner.id}").text
     assert "<script>document" not in html and "<script>x" not in html
     assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in html
@@ -130,7 +133,9 @@ def test_regrade_without_submissions_is_refused(as_instructor, queued):
 
 def test_create_one_account_with_a_generated_password(as_instructor, synced):
     response = as_instructor.post_form(
-        "/instructor/users", {"email": "dan@example.org", "display_name": "Dan", "role": "learner"}, page="/instructor/users"
+        "/instructor/users",
+        {"email": "dan@example.org", "display_name": "Dan", "role": "learner"},
+        page="/instructor/users",
     )
     assert response.status_code == 200
     assert "Generated passwords are shown only now" in response.text
@@ -142,7 +147,9 @@ def test_create_one_account_with_a_generated_password(as_instructor, synced):
 
 def test_create_account_refusal_keeps_the_form(as_instructor, learner):
     response = as_instructor.post_form(
-        "/instructor/users", {"email": learner.email, "display_name": "Again", "role": "learner"}, page="/instructor/users"
+        "/instructor/users",
+        {"email": learner.email, "display_name": "Again", "role": "learner"},
+        page="/instructor/users",
     )
     assert response.status_code == 422
     assert "already exists" in response.text and 'value="Again"' in response.text

@@ -121,8 +121,12 @@ def test_rate_limit_is_shown_and_enforced(as_learner, synced, queued):
 
 
 def test_history_lists_submissions_and_marks_the_best(as_learner, synced, learner):
-    low = make_submission(synced, user=learner, status="graded", score=3, report=make_report(cases={"a": False}).to_dict())
-    high = make_submission(synced, user=learner, status="graded", score=9, report=make_report(cases={"a": True}).to_dict())
+    low = make_submission(
+        synced, user=learner, status="graded", score=3, report=make_report(cases={"a": False}).to_dict()
+    )
+    high = make_submission(
+        synced, user=learner, status="graded", score=9, report=make_report(cases={"a": True}).to_dict()
+    )
     html = as_learner.get(EXERCISE).text
     assert f'href="/submissions/{low.id}"' in html and f'href="/submissions/{high.id}"' in html
     best_row = html.split(f'href="/submissions/{high.id}"')[1].split("</tr>")[0]
@@ -192,9 +196,7 @@ def test_graded_submission_draws_each_case_and_escapes_everything(as_learner, as
 
 
 def test_result_fragment_is_the_report_alone(as_learner, synced, learner):
-    submission = make_submission(
-        synced, user=learner, status="graded", score=1, report=_failing_report_with_script()
-    )
+    submission = make_submission(synced, user=learner, status="graded", score=1, report=_failing_report_with_script())
     html = as_learner.get(f"/submissions/{submission.id}/result").text
     assert "<html" not in html and 'id="report-heading"' in html
 

@@ -46,7 +46,7 @@ def _attempts(session) -> int:
 def test_quiz_page_draws_the_visuals_and_one_radio_group_per_question(as_learner, questions):
     html = as_learner.get(QUIZ).text
     assert "<caption>Execution table</caption>" in html and "<caption>Variable tracker</caption>" in html
-    assert "<th scope=\"row\"><code>msg</code></th>" in html
+    assert '<th scope="row"><code>msg</code></th>' in html
     for question in questions:
         assert html.count(f'name="answer-{question["id"]}"') == 4
         for choice in question["choices"]:
@@ -67,7 +67,7 @@ def test_all_right_scores_three(as_learner, questions, synced):
     assert response.status_code == 303
     html = as_learner.get(response.headers["location"]).text
     assert "Your score: 3/3" in html
-    assert html.count("verdict-passed\">Right") == 3
+    assert html.count('verdict-passed">Right') == 3
     assert _attempts(synced) == 1
 
 

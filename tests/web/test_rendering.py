@@ -41,7 +41,9 @@ def test_column_chart_scales_to_the_largest_value():
 
 
 def test_row_chart_uses_a_fixed_maximum_and_marks_emphasis():
-    chart = charts.row_chart("r", "T", "D", [("x", 50), ("y", 100)], maximum=100, unit="%", emphasized=[1], bar_area=200)
+    chart = charts.row_chart(
+        "r", "T", "D", [("x", 50), ("y", 100)], maximum=100, unit="%", emphasized=[1], bar_area=200
+    )
     assert [bar.width for bar in chart.bars] == [100, 200]
     assert [bar.emphasis for bar in chart.bars] == [False, True]
     assert chart.bars[0].value_text == "50%"

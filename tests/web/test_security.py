@@ -27,7 +27,18 @@ def test_csp_allows_only_our_own_files_and_no_inline_code():
 
 
 @pytest.mark.parametrize(
-    "path", ["/login", "/signup", "/", "/static/app.css", "/static/app.js", "/docs", "/openapi.json", "/nowhere", "/api/v1/exercises"]
+    "path",
+    [
+        "/login",
+        "/signup",
+        "/",
+        "/static/app.css",
+        "/static/app.js",
+        "/docs",
+        "/openapi.json",
+        "/nowhere",
+        "/api/v1/exercises",
+    ],
 )
 def test_every_response_carries_the_security_headers(anonymous, path):
     _assert_security_headers(anonymous.get(path, follow_redirects=False))
@@ -42,7 +53,11 @@ def test_signed_in_pages_carry_the_headers_and_are_not_cached(as_learner, as_ins
 
 
 def test_pages_use_no_inline_script_or_style(as_learner, as_instructor):
-    pages = [as_learner.get("/exercises/message-echo"), as_learner.get("/quizzes/message-cycle"), as_instructor.get("/instructor")]
+    pages = [
+        as_learner.get("/exercises/message-echo"),
+        as_learner.get("/quizzes/message-cycle"),
+        as_instructor.get("/instructor"),
+    ]
     for page in pages:
         html = page.text
         assert "<script>" not in html and "<style" not in html and " style=" not in html

@@ -57,7 +57,9 @@ class SubmissionOut(BaseModel):
     max_score: float
     created_at: datetime
     finished_at: datetime | None
-    report: dict[str, Any] | None = Field(description="The grading report (cases, diffs, hints, output); null until graded.")
+    report: dict[str, Any] | None = Field(
+        description="The grading report (cases, diffs, hints, output); null until graded."
+    )
 
 
 class QuizSummary(BaseModel):
@@ -147,7 +149,10 @@ def list_exercises(request: Request, user: ApiUser, session: SessionDep) -> list
     response_model=SubmissionCreated,
     status_code=status.HTTP_202_ACCEPTED,
     summary="Submit a solution file",
-    responses={413: {"description": "The file is over the size limit."}, 429: {"description": "Too soon after the last submission."}},
+    responses={
+        413: {"description": "The file is over the size limit."},
+        429: {"description": "Too soon after the last submission."},
+    },
 )
 def create_submission(
     request: Request,
@@ -244,7 +249,10 @@ def _keep_pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
     response_model=AttemptOut,
     status_code=status.HTTP_201_CREATED,
     summary="Answer a quiz",
-    responses={409: {"description": "No attempts left."}, 422: {"description": "Unknown, repeated or missing answers."}},
+    responses={
+        409: {"description": "No attempts left."},
+        422: {"description": "Unknown, repeated or missing answers."},
+    },
 )
 def submit_attempt(
     slug: str,

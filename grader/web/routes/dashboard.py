@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from grader.services import gradebook, quizzes, regrade, stats, users
@@ -218,7 +218,7 @@ def dashboard_rows(request: Request, user: Instructor, session: SessionDep, sett
 def gradebook_csv(user: Instructor, session: SessionDep, settings: SettingsDep) -> Response:
     """The gradebook as CSV, one row per learner."""
     text = gradebook.to_csv(gradebook.build(session=session, settings=settings))
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
@@ -245,7 +245,9 @@ def learner_page(request: Request, user_id: int, user: Instructor, session: Sess
 # --- accounts ---------------------------------------------------------------------------
 
 
-def _users_page(request: Request, session, *, created=None, error: str | None = None, form=None, status_code: int = 200):
+def _users_page(
+    request: Request, session, *, created=None, error: str | None = None, form=None, status_code: int = 200
+):
     return render(
         request,
         "users.html",

@@ -45,7 +45,11 @@ def _operations(openapi: dict[str, Any]) -> list[dict[str, Any]]:
             for status, response in operation.get("responses", {}).items():
                 content = response.get("content", {}).get("application/json", {})
                 responses.append(
-                    {"status": status, "description": response.get("description", ""), "schema": _schema_name(content.get("schema"))}
+                    {
+                        "status": status,
+                        "description": response.get("description", ""),
+                        "schema": _schema_name(content.get("schema")),
+                    }
                 )
             operations.append(
                 {
@@ -63,7 +67,10 @@ def _operations(openapi: dict[str, Any]) -> list[dict[str, Any]]:
                         }
                         for parameter in operation.get("parameters", [])
                     ],
-                    "body": [{"media_type": media, "schema": _schema_name(spec.get("schema"))} for media, spec in body.items()],
+                    "body": [
+                        {"media_type": media, "schema": _schema_name(spec.get("schema"))}
+                        for media, spec in body.items()
+                    ],
                     "responses": responses,
                 }
             )

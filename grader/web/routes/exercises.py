@@ -33,7 +33,9 @@ def progress_message(status: str, position: int | None) -> str:
         if position is None or position <= 1:
             return "Waiting in the queue: yours is next."
         ahead = position - 1
-        return f"Waiting in the queue: position {position} ({ahead} submission{'s' if ahead != 1 else ''} ahead of yours)."
+        return (
+            f"Waiting in the queue: position {position} ({ahead} submission{'s' if ahead != 1 else ''} ahead of yours)."
+        )
     if status == "running":
         return "Running: your app is starting and receiving the test requests."
     return "Graded."
@@ -99,7 +101,9 @@ def exercise_page(
 
 
 @router.get("/exercises/{slug}", response_class=HTMLResponse)
-def show_exercise(request: Request, exercise: ValidExercise, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+def show_exercise(
+    request: Request, exercise: ValidExercise, user: CurrentUser, session: SessionDep, settings: SettingsDep
+):
     """Instructions, the lesson's visuals, the upload form and the learner's history."""
     return exercise_page(request, session=session, settings=settings, user=user, exercise=exercise)
 
@@ -115,7 +119,14 @@ def submit(
     code: Annotated[str, Form()] = "",
 ):
     """Store an upload (or pasted code) and queue it; then show its progress."""
-    page = dict(request=request, session=session, settings=settings, user=user, exercise=exercise, code=code)
+    page = {
+        "request": request,
+        "session": session,
+        "settings": settings,
+        "user": user,
+        "exercise": exercise,
+        "code": code,
+    }
     has_file = file is not None and bool(file.filename)
     if has_file and code.strip():
         return exercise_page(**page, error="Upload a file or paste code, not both.", status_code=422)

@@ -105,7 +105,9 @@ def submit_quiz(
 
 
 @router.get("/quizzes/{slug}/attempts/{attempt_id}", response_class=HTMLResponse)
-def show_attempt(request: Request, slug: str, attempt: ValidAttempt, session: SessionDep, settings: SettingsDep, user: CurrentUser):
+def show_attempt(
+    request: Request, slug: str, attempt: ValidAttempt, session: SessionDep, settings: SettingsDep, user: CurrentUser
+):
     """Score x/N with, per question, right or wrong and the hint."""
     standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings)
     return render(
