@@ -304,7 +304,7 @@ def enqueue_grading(submission_id: int, *, settings: Settings | None = None) -> 
 
 
 def start_consumer(settings: Settings | None = None, *, workers: int | None = None, embedded: bool = False):
-    """A started Huey consumer (threads); ``embedded`` leaves signal handling to the host process."""
+    """A Huey consumer (threads): ``embedded`` starts it here, leaving signals to the host; otherwise call ``run()``."""
     from huey.consumer import Consumer
 
     settings = settings or get_settings()
