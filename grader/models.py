@@ -30,6 +30,10 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 Role = Literal["learner", "instructor"]
 ROLES: tuple[str, ...] = ("learner", "instructor")
+# Every id column is a 64-bit signed integer (SQLite's INTEGER, PostgreSQL's BIGINT or
+# smaller): a larger number names no row, and SQLite refuses to even compare with it.
+MAX_ROW_ID = 2**63 - 1
+
 SubmissionStatus = Literal["queued", "running", "graded"]
 SUBMISSION_STATUSES: tuple[str, ...] = ("queued", "running", "graded")
 

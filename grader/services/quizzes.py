@@ -19,7 +19,7 @@ from sqlmodel import Session, col, func, select
 
 from grader.config import Settings, get_settings
 from grader.db import lock_for_update
-from grader.models import AttemptAnswer, Choice, Question, Quiz, QuizAttempt, User, utcnow
+from grader.models import MAX_ROW_ID, AttemptAnswer, Choice, Question, Quiz, QuizAttempt, User, utcnow
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
 
 
@@ -185,6 +185,9 @@ def get_for_user(*, session: Session, slug: str, user: User, settings: Settings 
 def _as_id(value: Any, what: str) -> int:
     if isinstance(value, bool):
         raise InvalidInput(f"{what} {value!r} is not an id.", field="answers")
+    if isinstance(value, str) and not (value.isascii() and value.strip().lstrip("+-").isdigit()):
+        # int() reads "١٢" or " 12_0 " too; an id in a form is plain ASCII digits.
+        raise InvalidInput(f"{what} {value!r} is not an id.", field="answers")
     try:
         return int(value)
     except (TypeError, ValueError) as exc:
@@ -219,7 +222,8 @@ def submit_attempt(
     for question_id, choice_id in pairs:
         question = by_id.get(question_id)
         if question is None:
-            other = session.get(Question, question_id)
+            # An id no row can have is simply not a question of this quiz (and must not reach the database).
+            other = session.get(Question, question_id) if 0 < question_id <= MAX_ROW_ID else None
             if other is not None and other.quiz_id != quiz.id:
                 raise InvalidInput(f"Question {question_id} belongs to another quiz.", field="answers")
             raise InvalidInput(f"There is no question {question_id} in this quiz.", field="answers")

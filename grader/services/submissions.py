@@ -29,6 +29,7 @@ from grader.services.errors import InvalidInput, NotFound, RateLimited, TooLarge
 log = logging.getLogger(__name__)
 
 ALLOWED_SUFFIXES = (".py",)
+MAX_FILENAME_LENGTH = 255  # the submissions.filename column
 PASTED_FILENAME = "solution.py"
 
 Enqueue = Callable[[int], None]
@@ -103,7 +104,11 @@ def clean_filename(filename: str | None) -> str:
             f"{name!r} is not a Python file; upload a file ending in {', '.join(ALLOWED_SUFFIXES)}.",
             field="file",
         )
-    return name[:255]
+    if len(name) > MAX_FILENAME_LENGTH:
+        # Shorten the stem, never the suffix: the name still says what the file is.
+        suffix = next(suffix for suffix in ALLOWED_SUFFIXES if name.lower().endswith(suffix))
+        name = name[: MAX_FILENAME_LENGTH - len(suffix)] + name[-len(suffix) :]
+    return name
 
 
 def create(

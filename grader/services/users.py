@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
 
 from grader.config import Settings, get_settings
@@ -77,7 +78,12 @@ def create(*, session: Session, data: UserCreate | dict) -> User:
         password_hash=hash_password(valid.password),
     )
     session.add(user)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        # Someone took the e-mail between the check above and now: the unique index decides.
+        session.rollback()
+        raise AlreadyExists("An account with this e-mail already exists.", field="email") from exc
     session.refresh(user)
     return user
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from grader.config import Settings
-from grader.models import Exercise, Submission, User
+from grader.models import MAX_ROW_ID, Exercise, Submission, User
 from grader.services import submissions, tokens, users
 from grader.services.errors import NotFound, PermissionDenied
 from grader.web.errors import LoginRequired
@@ -35,6 +35,10 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
+
+# An id in a path: a number outside what an id column holds is answered 404 like any
+# unknown id (see ``errors.install_error_handlers``), never passed to the database.
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
@@ -116,12 +120,12 @@ def valid_exercise(slug: str, session: SessionDep) -> Exercise:
     return submissions.get_exercise(session=session, slug=slug)
 
 
-def valid_submission(submission_id: int, user: CurrentUser, session: SessionDep) -> Submission:
+def valid_submission(submission_id: RowId, user: CurrentUser, session: SessionDep) -> Submission:
     """The submission in the path if the signed-in user wrote it or teaches; 404 otherwise."""
     return submissions.get_for_user(session=session, submission_id=submission_id, user=user)
 
 
-def valid_api_submission(submission_id: int, user: ApiUser, session: SessionDep) -> Submission:
+def valid_api_submission(submission_id: RowId, user: ApiUser, session: SessionDep) -> Submission:
     """The submission in the path if the token's user wrote it or teaches; 404 otherwise."""
     return submissions.get_for_user(session=session, submission_id=submission_id, user=user)
 

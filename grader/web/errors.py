@@ -4,10 +4,11 @@ What reaches it::
 
     starlette HTTPException        -> its own status (404 for unknown paths, 405, ...)
       RequestTooLarge              -> 413, raised while the body streams in
-    RequestValidationError         -> 422 with the fields that were wrong
+    RequestValidationError         -> 422 with the fields that were wrong; 404 when only the
+                                      path is wrong (an id that no row can have)
     CsrfError                      -> 403, the form must be reloaded
     LoginRequired                  -> pages redirect to sign-in; the API answers 401
-    any other exception            -> 500, with the security headers added by hand
+    any other exception            -> 500, with the security headers (and no-store) added by hand
     services.errors.ServiceError   -> by subclass, see ``domain_error_statuses``
 
 Services raise domain errors and never know about HTTP; this module is the only
@@ -109,6 +110,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if exc.errors() and all(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            # /submissions/abc or an id too large for any row: the address names nothing.
+            return error_response(request, 404, "There is nothing at this address.")
         if wants_json(request.url.path):
             detail: Any = [
                 {"loc": list(error.get("loc", ())), "msg": error.get("msg"), "type": error.get("type")}
@@ -142,7 +146,8 @@ def install_error_handlers(app: FastAPI) -> None:
         # Starlette answers this one outside every middleware, so the security
         # headers are added here; the exception is still logged by the server.
         message = "Something went wrong on our side. Nothing you did caused it; try again in a moment."
-        return plain_error_response(request.url.path, 500, message, headers=SECURITY_HEADERS)
+        headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+        return plain_error_response(request.url.path, 500, message, headers=headers)
 
 
 def _domain_handler(status_code: int):

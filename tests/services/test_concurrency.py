@@ -23,8 +23,8 @@ from grader.config import Settings
 from grader.content import sync_content
 from grader.db import migrate, normalize_url
 from grader.models import AttemptAnswer, Choice, QuizAttempt, Submission, User
-from grader.services import quizzes, submissions
-from grader.services.errors import AttemptLimitReached, RateLimited
+from grader.services import quizzes, submissions, users
+from grader.services.errors import AlreadyExists, AttemptLimitReached, RateLimited
 
 RACERS = 6
 QUIZ = "message-cycle"
@@ -119,6 +119,19 @@ def check_quiz_race(engine: Engine, settings: Settings, user_id: int) -> None:
     assert _answer_count(engine, user_id) == allowed * len(answers)
 
 
+def check_sign_up_race(engine: Engine, user_id: int) -> None:
+    def sign_up(session: Session, _user: User) -> User:
+        data = {"email": "Twin@example.org", "display_name": "Twin", "password": "a fine long passphrase"}
+        return users.create(session=session, data=data)
+
+    outcomes = race(engine, user_id, sign_up)
+    made = [outcome for outcome in outcomes if isinstance(outcome, User)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, AlreadyExists)]
+    assert (len(made), len(refused)) == (1, RACERS - 1), outcomes
+    with Session(engine) as session:
+        assert len(session.exec(select(User).where(User.email == "twin@example.org")).all()) == 1
+
+
 # --- SQLite: a file made by the migrations, shared by the threads -------------------------
 
 
@@ -129,6 +142,10 @@ def test_simultaneous_uploads_start_one_grading_on_sqlite(engine, synced, settin
 def test_simultaneous_quiz_attempts_stop_at_the_limit_on_sqlite(engine, synced, settings):
     assert settings.quiz_max_attempts < RACERS
     check_quiz_race(engine, settings, make_user(synced).id)
+
+
+def test_simultaneous_sign_ups_with_one_email_make_one_account_on_sqlite(engine, synced):
+    check_sign_up_race(engine, make_user(synced).id)
 
 
 # --- PostgreSQL: a fresh schema made by the migrations --------------------------------------
@@ -172,3 +189,8 @@ def test_simultaneous_uploads_start_one_grading_on_postgresql(postgres_engine, s
 @pytest.mark.postgres
 def test_simultaneous_quiz_attempts_stop_at_the_limit_on_postgresql(postgres_engine, settings):
     check_quiz_race(postgres_engine, settings, _postgres_user(postgres_engine))
+
+
+@pytest.mark.postgres
+def test_simultaneous_sign_ups_with_one_email_make_one_account_on_postgresql(postgres_engine):
+    check_sign_up_race(postgres_engine, _postgres_user(postgres_engine))

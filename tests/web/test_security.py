@@ -201,3 +201,5 @@ def test_an_unexpected_error_is_a_500_with_the_security_headers(app, path, kind)
     assert response.headers["content-type"].startswith(kind)
     assert "a bug" not in response.text
     _assert_security_headers(response)
+    # Whatever page the error replaced, no cache may keep it.
+    assert response.headers["cache-control"] == "no-store"

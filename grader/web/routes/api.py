@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile, status
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from grader.models import Submission
 from grader.services import gradebook, quizzes, submissions, tokens, users
@@ -101,7 +101,8 @@ class QuizOut(BaseModel):
 class AttemptIn(BaseModel):
     """One choice per question: `{"answers": {"<question id>": <choice id>, ...}}`."""
 
-    answers: dict[str, int]
+    # Strict: JSON true or "3" is not a choice id (lax parsing would read true as 1).
+    answers: dict[str, StrictInt]
 
 
 class QuestionFeedbackOut(BaseModel):

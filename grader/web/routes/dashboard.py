@@ -13,7 +13,7 @@ from grader.services import gradebook, quizzes, regrade, stats, users
 from grader.services.errors import InvalidInput
 from grader.services.gradebook import Gradebook, GradebookRow
 from grader.web import charts
-from grader.web.deps import Instructor, SessionDep, SettingsDep
+from grader.web.deps import Instructor, RowId, SessionDep, SettingsDep
 from grader.web.routes.exercises import stored_report
 from grader.web.security import verify_csrf
 from grader.web.templating import render
@@ -227,7 +227,7 @@ def gradebook_csv(user: Instructor, session: SessionDep, settings: SettingsDep) 
 
 
 @router.get("/learners/{user_id}", response_class=HTMLResponse)
-def learner_page(request: Request, user_id: int, user: Instructor, session: SessionDep):
+def learner_page(request: Request, user_id: RowId, user: Instructor, session: SessionDep):
     """One learner: every submission (source, report, output) and every quiz attempt."""
     detail = gradebook.learner_detail(session=session, user_id=user_id)
     attempts = [quizzes.get_attempt(session=session, attempt_id=attempt.id, user=user) for attempt in detail.attempts]
@@ -320,7 +320,7 @@ def import_users(
 
 
 @router.post("/submissions/{submission_id}/regrade")
-def regrade_submission(request: Request, submission_id: int, user: Instructor, session: SessionDep):
+def regrade_submission(request: Request, submission_id: RowId, user: Instructor, session: SessionDep):
     """Grade one submission again, then follow its progress."""
     batch = regrade.regrade_submission(
         session=session, submission_id=submission_id, requested_by=user, enqueue=request.app.state.enqueue
@@ -344,14 +344,14 @@ def _progress_message(progress: regrade.RegradeProgress) -> str:
 
 
 @router.get("/regrades/{batch_id}", response_class=HTMLResponse)
-def regrade_page(request: Request, batch_id: int, user: Instructor, session: SessionDep):
+def regrade_page(request: Request, batch_id: RowId, user: Instructor, session: SessionDep):
     """A regrade's progress, updated live."""
     progress = regrade.progress(session=session, batch_id=batch_id)
     return render(request, "regrade.html", {"progress": progress, "message": _progress_message(progress)})
 
 
 @router.get("/regrades/{batch_id}/status")
-def regrade_status(batch_id: int, user: Instructor, session: SessionDep) -> dict[str, Any]:
+def regrade_status(batch_id: RowId, user: Instructor, session: SessionDep) -> dict[str, Any]:
     """A regrade's progress as JSON, polled by the page's script."""
     progress = regrade.progress(session=session, batch_id=batch_id)
     return {

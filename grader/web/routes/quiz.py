@@ -12,7 +12,7 @@ from grader.config import Settings
 from grader.models import User
 from grader.services import quizzes
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
-from grader.web.deps import CurrentUser, SessionDep, SettingsDep
+from grader.web.deps import CurrentUser, RowId, SessionDep, SettingsDep
 from grader.web.security import verify_csrf
 from grader.web.templating import render
 
@@ -21,7 +21,7 @@ router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 ANSWER_PREFIX = "answer-"
 
 
-def valid_attempt(slug: str, attempt_id: int, user: CurrentUser, session: SessionDep) -> quizzes.AttemptResult:
+def valid_attempt(slug: str, attempt_id: RowId, user: CurrentUser, session: SessionDep) -> quizzes.AttemptResult:
     """The attempt in the path if it is at this quiz and the user made it (or teaches); 404 otherwise."""
     attempt = quizzes.get_attempt(session=session, attempt_id=attempt_id, user=user)
     if attempt.quiz_slug != slug:
@@ -76,6 +76,11 @@ async def answer_pairs(request: Request) -> list[tuple[str, str]]:
     ]
 
 
+def _is_number(text: str) -> bool:
+    # str.isdigit() also accepts digits such as "²" that int() refuses.
+    return text.isascii() and text.isdigit()
+
+
 @router.post("/quizzes/{slug}/attempts", response_class=HTMLResponse)
 def submit_quiz(
     request: Request,
@@ -89,7 +94,7 @@ def submit_quiz(
     try:
         result = quizzes.submit_attempt(session=session, user=user, slug=slug, answers=pairs, settings=settings)
     except (InvalidInput, AttemptLimitReached) as exc:
-        chosen = {int(q): int(c) for q, c in pairs if q.isdigit() and c.isdigit()}
+        chosen = {int(q): int(c) for q, c in pairs if _is_number(q) and _is_number(c)}
         status_code = 409 if isinstance(exc, AttemptLimitReached) else 422
         return quiz_page(
             request,
