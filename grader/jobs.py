@@ -40,6 +40,7 @@ from grader.config import Settings, get_settings
 from grader.grading.report import GradingError, Report
 from grader.grading.spec import ExerciseSpec
 from grader.models import Exercise, Submission, utcnow
+from grader.services.updates import submission_changed
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,8 @@ class GradingWorker:
         with Session(self.engine) as session:
             claimed = session.exec(statement).rowcount == 1
             session.commit()
+        if claimed:
+            submission_changed(submission_id)
         return token if claimed else None
 
     def run(self, submission_id: int) -> GradingResult:
@@ -193,7 +196,9 @@ class GradingWorker:
         with Session(self.engine) as session:
             stored = session.exec(statement).rowcount == 1
             session.commit()
-        if not stored:
+        if stored:
+            submission_changed(submission_id)
+        else:
             log.warning("submission %s: lease lost before the result was stored; discarded", submission_id)
         return stored
 

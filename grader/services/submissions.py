@@ -216,6 +216,29 @@ def queue_position(*, session: Session, submission: Submission) -> int | None:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """Where a submission stands: its status and, while queued, its place (1 = next)."""
+
+    status: str
+    queue_position: int | None
+
+
+def get_progress(*, session: Session, submission_id: int) -> Progress:
+    """A submission's progress, read without loading its code or report (cheap enough to ask often)."""
+    status = session.exec(select(Submission.status).where(Submission.id == submission_id)).first()
+    if status is None:
+        raise NotFound("No such submission.")
+    if status != "queued":
+        return Progress(status=status, queue_position=None)
+    ahead = session.exec(
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.status == "queued", col(Submission.id) < submission_id)
+    ).one()
+    return Progress(status=status, queue_position=ahead + 1)
+
+
+@dataclass(frozen=True)
 class SubmissionListItem:
     """A submission in a learner's history; ``is_best`` marks the best graded one per exercise."""
 

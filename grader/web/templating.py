@@ -102,3 +102,9 @@ def render(
 ) -> Response:
     """Render page ``name`` with ``context`` plus the signed-in user and the CSRF token."""
     return templates.TemplateResponse(request, name, context or {}, status_code=status_code, headers=headers)
+
+
+def render_fragment(request: Request, name: str, context: dict[str, Any]) -> str:
+    """Render a partial to a string with the same page context as ``render`` (for event streams)."""
+    template = templates.env.get_template(name)
+    return template.render({**_page_context(request), "request": request, **context})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
@@ -13,11 +14,21 @@ from grader.grading.report import Report
 from grader.models import Exercise, Submission, User
 from grader.services import quizzes, submissions
 from grader.services.errors import InvalidInput, RateLimited, TooLarge
-from grader.web.deps import CurrentUser, SessionDep, SettingsDep, ValidExercise, ValidSubmission
+from grader.services.updates import submission_changes
+from grader.web import events
+from grader.web.deps import CurrentUser, SessionDep, SettingsDep, ValidExercise, ValidSubmission, optional_user
+from grader.web.errors import LoginRequired
 from grader.web.security import verify_csrf
-from grader.web.templating import render
+from grader.web.templating import render, render_fragment
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
+
+EVENTS_MAX_SECONDS = 300
+"""A submission's event stream ends after this long; the browser then reconnects if it still waits."""
+EVENTS_POLL_SECONDS = 0.25
+"""How often a stream looks at the database when gradings happen in another process."""
+EVENTS_SAFETY_POLL_SECONDS = 2.0
+"""With the worker in this process its wake-ups come at once; the database is still read this often."""
 
 
 def stored_report(submission: Submission) -> Report | None:
@@ -191,3 +202,47 @@ def submission_status(submission: ValidSubmission, session: SessionDep) -> dict[
 def submission_result(request: Request, submission: ValidSubmission, session: SessionDep):
     """The graded part of the submission page alone, for the script to insert."""
     return render(request, "_result.html", _submission_context(session, submission))
+
+
+@router.get("/submissions/{submission_id}/events")
+async def submission_events(request: Request, submission_id: int):
+    """Progress pushed as Server-Sent Events (``progress``, then ``graded`` with the result's HTML)."""
+    engine = request.app.state.engine
+
+    def check_access() -> None:
+        # A session of its own, closed before the stream starts: nothing stays open while it waits.
+        with Session(engine) as session:
+            user = optional_user(request, session)
+            if user is None:
+                raise LoginRequired()
+            submissions.get_for_user(session=session, submission_id=submission_id, user=user)
+
+    await anyio.to_thread.run_sync(check_access)
+
+    def check() -> dict[str, Any]:
+        with Session(engine) as session:
+            progress = submissions.get_progress(session=session, submission_id=submission_id)
+            state: dict[str, Any] = {
+                "status": progress.status,
+                "queue_position": progress.queue_position,
+                "message": progress_message(progress.status, progress.queue_position),
+            }
+            if progress.status == "graded":
+                submission = submissions.get(session=session, submission_id=submission_id)
+                state["html"] = render_fragment(request, "_result.html", _submission_context(session, submission))
+            return state
+
+    async def wake(seconds: float) -> bool:
+        return await submission_changes.wait(submission_id, seconds)
+
+    in_process = request.app.state.settings.embedded_worker
+    return events.stream(
+        events.watch(
+            check=check,
+            render=lambda state: ("graded" if state["status"] == "graded" else "progress", state),
+            finished=lambda state: state["status"] == "graded",
+            wake=wake,
+            poll_seconds=EVENTS_SAFETY_POLL_SECONDS if in_process else EVENTS_POLL_SECONDS,
+            max_seconds=EVENTS_MAX_SECONDS,
+        )
+    )

@@ -35,12 +35,16 @@
   }
 
   // Submission page: queued (position) -> running -> graded, then the report appears.
+  // Updates are pushed by Server-Sent Events; without EventSource, or when the stream
+  // fails, the page polls the status instead (and without script a meta refresh reloads it).
   function watchSubmission(box) {
     var statusUrl = box.getAttribute("data-status-url");
     var reportUrl = box.getAttribute("data-report-url");
+    var eventsUrl = box.getAttribute("data-events-url");
     var message = box.querySelector("[data-progress-message]");
     var steps = box.querySelectorAll("[data-step]");
     var order = ["queued", "running", "graded"];
+    var shown = false;
 
     function showStep(status) {
       var reached = order.indexOf(status);
@@ -52,20 +56,52 @@
       });
     }
 
-    poll(1000, function () {
-      return getJSON(statusUrl).then(function (data) {
-        showStep(data.status);
-        if (message) { message.textContent = data.message; }
-        if (data.status !== "graded") { return false; }
-        return getHTML(reportUrl).then(function (html) {
-          var target = document.getElementById("submission-result");
-          target.innerHTML = html;
-          box.hidden = true;
-          var heading = target.querySelector("h2");
-          if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
-          return true;
+    function showProgress(data) {
+      showStep(data.status);
+      if (message) { message.textContent = data.message; }
+    }
+
+    // Insert the result our server rendered for this page, once, and move focus to it.
+    function showResult(html) {
+      if (shown) { return; }
+      shown = true;
+      var target = document.getElementById("submission-result");
+      target.innerHTML = html;
+      box.hidden = true;
+      var heading = target.querySelector("h2");
+      if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+    }
+
+    function pollStatus() {
+      poll(1000, function () {
+        if (shown) { return Promise.resolve(true); }
+        return getJSON(statusUrl).then(function (data) {
+          showProgress(data);
+          if (data.status !== "graded") { return false; }
+          return getHTML(reportUrl).then(function (html) { showResult(html); return true; });
         });
       });
+    }
+
+    if (!eventsUrl || typeof window.EventSource !== "function") { pollStatus(); return; }
+    var source = new window.EventSource(eventsUrl);
+    var opened = false;
+    source.addEventListener("open", function () { opened = true; });
+    source.addEventListener("progress", function (event) { showProgress(JSON.parse(event.data)); });
+    source.addEventListener("graded", function (event) {
+      source.close();
+      var data = JSON.parse(event.data);
+      showProgress(data);
+      showResult(data.html);
+    });
+    source.addEventListener("error", function () {
+      // A stream that ends at its time limit reconnects by itself; one that never
+      // opened, or that the browser gave up on, is replaced by polling.
+      if (!opened || source.readyState === window.EventSource.CLOSED) {
+        source.close();
+        if (!shown) { pollStatus(); }
+      }
+      opened = false;
     });
   }
 

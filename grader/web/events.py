@@ -1,0 +1,87 @@
+"""Server-Sent Events: push a page's updates down one long-lived response.
+
+``stream`` turns a ``watch`` loop into a ``text/event-stream`` response. The
+loop is bounded: it ends when the thing watched is finished, when the client
+goes away, or after ``max_seconds`` (the browser's EventSource then reconnects
+by itself if the page still wants updates). While it waits it holds no
+database session: each look at the database is a short ``check`` run in a
+worker thread, between which the loop sleeps on an in-process wake-up
+(``grader.services.updates``) or ``poll_seconds``, whichever comes first.
+
+Same-origin EventSource requests are allowed by the pages' ``connect-src 'self'``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import anyio.to_thread
+from starlette.responses import StreamingResponse
+
+MEDIA_TYPE = "text/event-stream"
+HEARTBEAT_SECONDS = 15.0
+"""A comment line at least this often, so proxies and browsers keep an idle stream open."""
+
+
+def message(data: Any, *, event: str | None = None, retry_ms: int | None = None) -> str:
+    """One event in the wire format: ``data`` (JSON-encoded unless a string) under ``event``."""
+    text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    lines = []
+    if event:
+        lines.append(f"event: {event}")
+    if retry_ms is not None:
+        lines.append(f"retry: {retry_ms}")
+    # A data field may not contain a line break: each line of the text is its own field.
+    lines.extend(f"data: {line}" for line in text.split("\n"))
+    return "\n".join(lines) + "\n\n"
+
+
+async def watch(
+    *,
+    check: Callable[[], Any],
+    render: Callable[[Any], tuple[str, Any]],
+    finished: Callable[[Any], bool],
+    wake: Callable[[float], Awaitable[bool]],
+    poll_seconds: float,
+    max_seconds: float,
+) -> AsyncIterator[str]:
+    """Events for a changing state: ``render(state)`` whenever ``check()`` returns a new state.
+
+    check: reads the state (a blocking call, run in a thread; it opens and closes its own session).
+    render: the state as (event name, data) for the client.
+    finished: whether the state is final; the stream ends after sending it.
+    wake: awaits an in-process notification for up to the given seconds.
+    """
+    deadline = time.monotonic() + max_seconds
+    last: Any = object()
+    last_sent = time.monotonic()
+    # Sent at once so the browser knows the stream is open; asks it to reconnect after 1 s.
+    yield "retry: 1000\n\n"
+    while True:
+        state = await anyio.to_thread.run_sync(check)
+        if state != last:
+            name, data = render(state)
+            yield message(data, event=name)
+            last, last_sent = state, time.monotonic()
+            if finished(state):
+                return
+        # A client that goes away cancels this generator (StreamingResponse listens for it).
+        now = time.monotonic()
+        if now >= deadline:
+            return
+        if now - last_sent >= HEARTBEAT_SECONDS:
+            yield ": still watching\n\n"
+            last_sent = now
+        await wake(min(poll_seconds, deadline - now))
+
+
+def stream(events: AsyncIterator[str]) -> StreamingResponse:
+    """A ``text/event-stream`` response that no cache or proxy buffers."""
+    return StreamingResponse(
+        events,
+        media_type=MEDIA_TYPE,
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,126 @@
+"""The submission page's Server-Sent Events: pushed by the worker's wake-up, bounded, owner only."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from grader.jobs import GradingWorker
+from grader.models import Submission
+from grader.services.updates import submission_changes
+from grader.web.routes import exercises
+from tests.factories import make_report, make_submission
+
+
+def _events(text: str) -> list[tuple[str, str]]:
+    """(event name, data) pairs of an event-stream body."""
+    found = []
+    for block in text.split("\n\n"):
+        lines = block.splitlines()
+        name = next((line.removeprefix("event: ") for line in lines if line.startswith("event: ")), None)
+        data = "\n".join(line.removeprefix("data: ") for line in lines if line.startswith("data: "))
+        if name:
+            found.append((name, data))
+    return found
+
+
+def _stream_in_thread(browser, url: str) -> tuple[threading.Thread, dict]:
+    result: dict = {}
+
+    def run() -> None:
+        response = browser.get(url)
+        result["response"] = response
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def _wait_for_listener(submission_id: int, thread: threading.Thread) -> None:
+    for _ in range(400):
+        if submission_changes.waiting(submission_id):
+            return
+        thread.join(0.025)
+    raise AssertionError("the stream never started waiting")
+
+
+def test_the_worker_wakes_the_stream_which_ends_with_the_result(as_learner, learner, synced, engine, monkeypatch):
+    # The database is read only every minute here: an update arriving sooner came from the wake-up.
+    monkeypatch.setattr(exercises, "EVENTS_SAFETY_POLL_SECONDS", 60.0)
+    submission = make_submission(synced, user=learner)
+    thread, result = _stream_in_thread(as_learner, f"/submissions/{submission.id}/events")
+    _wait_for_listener(submission.id, thread)
+
+    report = make_report(cases={"hello": True, "hi": False})
+    worker = GradingWorker(engine=engine, grade=lambda spec, source, seed: report)
+    assert worker.run(submission.id).outcome == "graded"
+    thread.join(20)
+    assert not thread.is_alive(), "the stream should end once the submission is graded"
+
+    response = result["response"]
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["cache-control"] == "no-store"
+    assert "connect-src 'self'" in response.headers["content-security-policy"]
+    events = _events(response.text)
+    names = [name for name, _ in events]
+    assert names[0] == "progress" and names[-1] == "graded"
+    assert '"status":"queued"' in events[0][1]
+    graded = events[-1][1]
+    assert '"status":"graded"' in graded and 'id=\\"report-heading\\"' in graded
+    assert submission_changes.waiting(submission.id) == 0, "the stream must stop listening when it ends"
+
+
+def test_a_graded_submission_gets_its_result_at_once(as_learner, learner, synced):
+    report = make_report(cases={"hello": True})
+    submission = make_submission(synced, user=learner, status="graded", score=1, report=report.to_dict())
+    events = _events(as_learner.get(f"/submissions/{submission.id}/events").text)
+    assert [name for name, _ in events] == ["graded"]
+
+
+def test_without_the_worker_in_process_the_stream_reads_the_database(
+    as_learner, learner, synced, engine, settings, monkeypatch
+):
+    monkeypatch.setattr(settings, "embedded_worker", False)
+    submission = make_submission(synced, user=learner)
+    thread, result = _stream_in_thread(as_learner, f"/submissions/{submission.id}/events")
+    _wait_for_listener(submission.id, thread)
+    report = make_report(cases={"hello": True})
+    # Another process stores the result: no wake-up reaches this one.
+    with Session(engine) as other:
+        other.exec(
+            update(Submission)
+            .where(Submission.id == submission.id)
+            .values(status="graded", score=1, report=report.to_dict())
+        )
+        other.commit()
+    thread.join(20)
+    assert not thread.is_alive()
+    assert _events(result["response"].text)[-1][0] == "graded"
+
+
+def test_a_stream_ends_at_its_time_limit(as_learner, learner, synced, monkeypatch):
+    monkeypatch.setattr(exercises, "EVENTS_MAX_SECONDS", 0.3)
+    submission = make_submission(synced, user=learner)
+    response = as_learner.get(f"/submissions/{submission.id}/events")
+    assert response.text.startswith("retry: 1000")
+    assert [name for name, _ in _events(response.text)] == ["progress"]
+    assert '"queue_position":1' in response.text
+
+
+def test_only_the_owner_may_follow_a_submission(as_other, anonymous, learner, synced):
+    submission = make_submission(synced, user=learner)
+    assert as_other.get(f"/submissions/{submission.id}/events").status_code == 404
+    refused = anonymous.get(f"/submissions/{submission.id}/events", follow_redirects=False)
+    assert refused.status_code in (303, 401)
+    assert submission_changes.waiting(submission.id) == 0
+
+
+def test_the_page_names_the_stream_and_keeps_the_fallbacks(as_learner, learner, synced):
+    submission = make_submission(synced, user=learner)
+    html = as_learner.get(f"/submissions/{submission.id}").text
+    assert f'data-events-url="/submissions/{submission.id}/events"' in html
+    assert f'data-status-url="/submissions/{submission.id}/status"' in html
+    assert '<noscript><meta http-equiv="refresh"' in html
