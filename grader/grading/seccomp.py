@@ -30,15 +30,15 @@ _RET_ERRNO = 0x00050000
 _RET_ALLOW = 0x7FFF0000
 
 _AUDIT_ARCH_X86_64 = 0xC000003E
-_X32_SYSCALL_BIT = 0x40000000
+X32_SYSCALL_BIT = 0x40000000
 _OFFSET_NR, _OFFSET_ARCH, _OFFSET_ARG0, _OFFSET_ARG1 = 0, 4, 16, 24
 
-_AF_UNIX = 1
-_TIOCSTI = 0x5412
-_TIOCLINUX = 0x541C
+AF_UNIX = 1
+TIOCSTI = 0x5412
+TIOCLINUX = 0x541C
 
-# x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
-_X86_64_DENIED = {
+# x86-64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl) the filter answers with EPERM.
+X86_64_DENIED = {
     "ptrace": 101,
     "syslog": 103,
     "vhangup": 153,
@@ -86,11 +86,9 @@ _X86_64_DENIED = {
     "pidfd_getfd": 438,
     "mount_setattr": 442,
 }
-_X86_64_CLONE3 = 435
-_X86_64_SOCKET = 41
-_X86_64_IOCTL = 16
-
-DENIED_SYSCALLS = tuple(sorted(_X86_64_DENIED))
+X86_64_CLONE3 = 435
+X86_64_SOCKET = 41
+X86_64_IOCTL = 16
 
 
 def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
@@ -103,26 +101,26 @@ def _x86_64_program() -> bytes:
         _op(_JEQ_K, _AUDIT_ARCH_X86_64, jt=1, jf=0),
         _op(_RET_K, _RET_KILL_PROCESS),
         _op(_LD_ABS_W, _OFFSET_NR),
-        _op(_JGE_K, _X32_SYSCALL_BIT, jt=0, jf=1),
+        _op(_JGE_K, X32_SYSCALL_BIT, jt=0, jf=1),
         _op(_RET_K, _RET_KILL_PROCESS),
     ]
-    for number in sorted(_X86_64_DENIED.values()):
+    for number in sorted(X86_64_DENIED.values()):
         program += [_op(_JEQ_K, number, jt=0, jf=1), _op(_RET_K, _RET_ERRNO | errno.EPERM)]
-    program += [_op(_JEQ_K, _X86_64_CLONE3, jt=0, jf=1), _op(_RET_K, _RET_ERRNO | errno.ENOSYS)]
+    program += [_op(_JEQ_K, X86_64_CLONE3, jt=0, jf=1), _op(_RET_K, _RET_ERRNO | errno.ENOSYS)]
     # socket(family, ...): only AF_UNIX. The block ends in a return either way.
     program += [
-        _op(_JEQ_K, _X86_64_SOCKET, jt=0, jf=4),
+        _op(_JEQ_K, X86_64_SOCKET, jt=0, jf=4),
         _op(_LD_ABS_W, _OFFSET_ARG0),
-        _op(_JEQ_K, _AF_UNIX, jt=0, jf=1),
+        _op(_JEQ_K, AF_UNIX, jt=0, jf=1),
         _op(_RET_K, _RET_ALLOW),
         _op(_RET_K, _RET_ERRNO | errno.EAFNOSUPPORT),
     ]
     # ioctl(fd, request, ...): no terminal input injection.
     program += [
-        _op(_JEQ_K, _X86_64_IOCTL, jt=0, jf=5),
+        _op(_JEQ_K, X86_64_IOCTL, jt=0, jf=5),
         _op(_LD_ABS_W, _OFFSET_ARG1),
-        _op(_JEQ_K, _TIOCSTI, jt=2, jf=0),
-        _op(_JEQ_K, _TIOCLINUX, jt=1, jf=0),
+        _op(_JEQ_K, TIOCSTI, jt=2, jf=0),
+        _op(_JEQ_K, TIOCLINUX, jt=1, jf=0),
         _op(_RET_K, _RET_ALLOW),
         _op(_RET_K, _RET_ERRNO | errno.EPERM),
     ]

@@ -28,7 +28,7 @@ from typing import Any
 
 from grader.grading.report import Report
 from grader.grading.runner import grade_source
-from grader.grading.sandbox import SandboxConfig, SandboxUnavailable
+from grader.grading.sandbox import SandboxConfig, SandboxUnavailable, procfs
 from grader.grading.spec import CaseSpec, ExerciseSpec, ExpectSpec, Limits, RequestSpec
 
 PROBE_MARK = "SELFTEST:"
@@ -351,17 +351,7 @@ def _processes_with(marker: str, *, wait: float) -> list[int]:
     """Pids whose command line holds ``marker``, after waiting up to ``wait`` seconds for them to go."""
     deadline = time.monotonic() + wait
     while True:
-        found = []
-        for entry in os.scandir("/proc"):
-            if not entry.name.isdigit():
-                continue
-            try:
-                cmdline = Path(entry.path, "cmdline").read_bytes()
-                state = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()[0]
-            except (OSError, IndexError):
-                continue
-            if marker.encode() in cmdline and state not in ("Z", "X"):
-                found.append(int(entry.name))
+        found = [process.pid for process in procfs.running_processes_with(marker)]
         if not found or time.monotonic() > deadline:
             return found
         time.sleep(0.1)

@@ -7,7 +7,7 @@ learner code only ever runs inside the sandbox.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -17,7 +17,7 @@ from grader.grading.report import Report
 from grader.grading.sandbox import SandboxConfig
 from grader.grading.spec import ExerciseSpec, load_exercises
 
-from .support import HostSnapshot
+from .support import HostSnapshot, UidBlock, claim_uid_block, session_sandbox_config
 
 # --- exercises and the sandbox ------------------------------------------------------
 
@@ -48,24 +48,43 @@ def quick_echo(message_echo) -> ExerciseSpec:
 
 
 @pytest.fixture(scope="session")
-def sandbox_config() -> SandboxConfig:
-    """The sandbox configuration the service would use, with its runtime built."""
+def uid_block() -> Iterator[UidBlock]:
+    """A block of host uids that only this test session's sandboxes run as."""
+    block = claim_uid_block()
+    yield block
+    block.release()
+
+
+@pytest.fixture(scope="session")
+def sandbox_config(uid_block, tmp_path_factory) -> SandboxConfig:
+    """The sandbox configuration the service would use, with its runtime built, on this session's own uids.
+
+    Its own uids and state folder let the host checks count this session's
+    sandboxes only, while other graders run on the same machine.
+    """
     settings = get_settings()
     runtime.build(settings.runtime_requirements, settings.learner_runtime_dir)
-    config = settings.sandbox_config()
+    config = session_sandbox_config(uid_block, tmp_path_factory.mktemp("sandbox-state"))
     assert not config.unsafe_no_sandbox, "the tests must never run submissions without the sandbox"
     return config
 
 
+class Grade:
+    """``grade(spec, source, seed=None)``: grade a submission's text in the real sandbox of ``config``."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.config = config
+
+    def __call__(self, spec: ExerciseSpec, source: str, *, seed: int | None = None) -> Report:
+        from grader.grading.runner import grade_source
+
+        return grade_source(spec, source, seed=seed, config=self.config)
+
+
 @pytest.fixture(scope="session")
-def grade(sandbox_config) -> Callable[..., Report]:
-    """``grade(spec, source, seed=None)``: grade a submission's text in the real sandbox."""
-    from grader.grading.runner import grade_source
-
-    def run(spec: ExerciseSpec, source: str, *, seed: int | None = None) -> Report:
-        return grade_source(spec, source, seed=seed, config=sandbox_config)
-
-    return run
+def grade(sandbox_config) -> Grade:
+    """Grades in a fresh sandbox of this session's configuration (see ``Grade``)."""
+    return Grade(sandbox_config)
 
 
 @pytest.fixture

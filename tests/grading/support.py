@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import fcntl
 import hashlib
 import json
 import os
 import re
-import shutil
+import tempfile
 import threading
 import time
+from collections.abc import Collection, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.config import PROJECT_ROOT
+from grader.config import PROJECT_ROOT, get_settings
 from grader.grading.report import Report
-from grader.grading.sandbox import SandboxConfig
+from grader.grading.sandbox import CGROUP_ROOT, SandboxConfig, procfs
+from grader.grading.sandbox.procfs import ProcessInfo
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
-# Every uid a sandbox of this machine may run as (slots are uid_base + N).
-SANDBOX_UID_RANGE = range(61000, 61100)
 # Folders of the repository that legitimately change while tests run.
 _VOLATILE_NAMES = {".git", ".state", "__pycache__", ".pytest_cache", "test-artifacts"}
 
@@ -82,65 +84,97 @@ def fill(source: str, **values: object) -> str:
     return source
 
 
+# --- this test session's own sandboxes ------------------------------------------------
+
+# Blocks of host uids for test sessions, away from the service's (61000 + N): each
+# session claims one block for itself, so that its host checks count only its own
+# sandboxes while other graders and other test runs work on the same machine.
+TEST_UID_BLOCKS = range(62000, 65000, 32)
+TEST_UID_BLOCK_SIZE = 32
+UID_BLOCK_LOCK_DIR = Path("/run/grader/test-uid-blocks")
+
+
+@dataclass
+class UidBlock:
+    """A block of host uids claimed by this test session (held by a lock file)."""
+
+    base: int
+    _lock_fd: int = field(repr=False)
+
+    @property
+    def spare_uid(self) -> int:
+        """A uid of the block that no slot uses: for processes a submission must not reach."""
+        return self.base + TEST_UID_BLOCK_SIZE - 1
+
+    def release(self) -> None:
+        os.close(self._lock_fd)
+
+
+def claim_uid_block() -> UidBlock:
+    """Claim a free block of test uids for this session, machine-wide."""
+    lock_dir = UID_BLOCK_LOCK_DIR if os.geteuid() == 0 else Path(tempfile.gettempdir()) / "grader-test-uid-blocks"
+    lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for base in TEST_UID_BLOCKS:
+        fd = os.open(lock_dir / f"{base}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        return UidBlock(base, fd)
+    raise AssertionError("every block of test uids is claimed by another test session")
+
+
+def session_sandbox_config(block: UidBlock, state_dir: Path, **changes: Any) -> SandboxConfig:
+    """The service's sandbox configuration, moved to this session's uids and state folder."""
+    config = get_settings().sandbox_config()
+    assert config.slots < TEST_UID_BLOCK_SIZE
+    return dataclasses.replace(config, uid_base=block.base, state_dir=state_dir, **changes)
+
+
+def session_environment(config: SandboxConfig) -> dict[str, str]:
+    """Environment for an ``autograder`` subprocess that should grade with ``config``'s uids and state."""
+    return {
+        **os.environ,
+        "GRADER_SANDBOX_UID_BASE": str(config.uid_base),
+        "GRADER_SANDBOX_SLOTS": str(config.slots),
+        "GRADER_SANDBOX_RUN_DIR": str(config.state_dir),
+    }
+
+
 # --- looking at the host ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ProcessInfo:
-    pid: int
-    uid: int
-    ppid: int
-    cmdline: str
-    state: str = "?"
-
-    @property
-    def running(self) -> bool:
-        """False for zombies: dead processes waiting for their parent to collect them."""
-        return self.state not in ("Z", "X")
+def sandbox_processes(config: SandboxConfig, exclude: Collection[int] = frozenset()) -> list[ProcessInfo]:
+    """Live (not zombie) processes running as one of ``config``'s slot uids."""
+    return [p for p in procfs.running_processes_of(config.slot_uids) if p.pid not in exclude]
 
 
-def list_processes() -> list[ProcessInfo]:
-    """Every process of the host, read from /proc."""
-    found: list[ProcessInfo] = []
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            status = Path(entry.path, "status").read_text()
-            cmdline = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        try:
-            uid = int(fields["Uid"].split()[0])
-            ppid = int(fields["PPid"].strip())
-            state = fields["State"].split()[0]
-        except (KeyError, ValueError, IndexError):
-            continue
-        found.append(ProcessInfo(int(entry.name), uid, ppid, cmdline, state))
-    return found
-
-
-def sandbox_processes(exclude: set[int] = frozenset()) -> list[ProcessInfo]:
-    """Live (not zombie) processes running as any sandbox uid."""
-    return [p for p in list_processes() if p.uid in SANDBOX_UID_RANGE and p.running and p.pid not in exclude]
-
-
-def wait_for_no_sandbox_processes(timeout: float = 5.0, exclude: set[int] = frozenset()) -> list[ProcessInfo]:
-    """Sandbox-uid processes still alive after ``timeout`` (empty when all are gone).
-
-    Waiting a little keeps a grading that another test process runs on this
-    machine at the same moment from being mistaken for a leak; a real leak stays.
-    """
+def wait_for_no_sandbox_processes(
+    config: SandboxConfig, timeout: float = 5.0, exclude: Collection[int] = frozenset()
+) -> list[ProcessInfo]:
+    """Processes of ``config``'s slot uids still alive after ``timeout`` (empty when all are gone)."""
     deadline = time.monotonic() + timeout
     while True:
-        left = sandbox_processes(exclude)
+        left = sandbox_processes(config, exclude)
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.1)
 
 
-def tree_state(root: Path, *, skip: set[str] = frozenset()) -> dict[str, tuple]:
+def leftover_cgroups(config: SandboxConfig) -> list[str]:
+    """Cgroup folders of ``config``'s slots still on the host (each held a sandbox's memory)."""
+    roots = [CGROUP_ROOT / "memory" / "grader", CGROUP_ROOT / "pids" / "grader", CGROUP_ROOT / "grader"]
+    return [str(root / f"uid{uid}") for root in roots for uid in config.slot_uids if (root / f"uid{uid}").exists()]
+
+
+def own_children(exclude: Collection[int] = frozenset()) -> list[ProcessInfo]:
+    """Processes whose parent is this (the grader's) process, zombies included: a child never reaped leaks too."""
+    me = os.getpid()
+    return [p for p in procfs.list_processes() if p.ppid == me and p.pid not in exclude]
+
+
+def tree_state(root: Path, *, skip: Collection[str] = frozenset()) -> dict[str, tuple]:
     """Path -> (size, mtime, mode, uid) for every file and folder below ``root``."""
     state: dict[str, tuple] = {}
     for dirpath, dirnames, filenames in os.walk(root):
@@ -159,14 +193,6 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def memory_available() -> int:
-    """MemAvailable of the host, in bytes."""
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemAvailable:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no MemAvailable in /proc/meminfo")
-
-
 def own_rss() -> int:
     """The resident memory of this (the grader's) process, in bytes."""
     for line in Path("/proc/self/status").read_text().splitlines():
@@ -175,19 +201,15 @@ def own_rss() -> int:
     raise AssertionError("no VmRSS in /proc/self/status")
 
 
-def free_disk(path: str = "/") -> int:
-    return shutil.disk_usage(path).free
-
-
-def files_owned_by_sandbox_uids(*roots: Path) -> list[str]:
-    """Files below ``roots`` owned by a sandbox uid: anything a submission wrote on the host."""
+def files_owned_by(uids: Container[int], *roots: Path) -> list[str]:
+    """Files below ``roots`` owned by one of ``uids``: anything such a sandbox wrote on the host."""
     found = []
     for root in roots:
         for dirpath, dirnames, filenames in os.walk(root):
             for name in [*dirnames, *filenames]:
                 path = os.path.join(dirpath, name)
                 try:
-                    if os.lstat(path).st_uid in SANDBOX_UID_RANGE:
+                    if os.lstat(path).st_uid in uids:
                         found.append(path)
                 except OSError:
                     continue
@@ -200,12 +222,17 @@ WRITABLE_HOST_PLACES = [Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")]
 
 @dataclass
 class HostSnapshot:
-    """What a hostile grading must leave as it found: processes, files, disk, memory."""
+    """What a hostile grading must leave as it found, counting only this session's sandboxes.
 
-    process_count: int
-    sandbox_pids: set[int]
-    free_disk: int
-    memory_available: int
+    Host-wide counts (all processes, free memory, free disk) move whenever anything
+    else on the machine works, so they are not compared. What is compared belongs
+    to this session alone: processes and files of its slot uids, the cgroups that
+    held its sandboxes' memory, the children and memory of this process, and the
+    repository and learner runtime, which no grading may change.
+    """
+
+    config: SandboxConfig
+    children: set[int]
     grader_rss: int
     repo: dict[str, tuple]
     runtime: dict[str, tuple]
@@ -219,10 +246,8 @@ class HostSnapshot:
             *sorted(runtime_root.glob("lib/python3*/site-packages/fastapi/__init__.py")),
         ]
         return cls(
-            process_count=len(list_processes()),
-            sandbox_pids={p.pid for p in sandbox_processes()},
-            free_disk=free_disk(),
-            memory_available=memory_available(),
+            config=config,
+            children={p.pid for p in own_children()},
             grader_rss=own_rss(),
             repo=tree_state(PROJECT_ROOT, skip=_VOLATILE_NAMES),
             runtime=tree_state(runtime_root),
@@ -233,16 +258,23 @@ class HostSnapshot:
         self,
         before: HostSnapshot,
         *,
-        disk_margin: int = 256 << 20,
-        memory_margin: int = 1 << 30,
         rss_margin: int = 100 << 20,
-        exclude_pids: set[int] = frozenset(),
+        exclude_pids: Collection[int] = frozenset(),
     ) -> list[str]:
-        """Every way the host differs from ``before`` that a submission could have caused."""
+        """Every way the host differs from ``before`` that one of this session's gradings could have caused."""
+        config = self.config
         problems: list[str] = []
-        left = wait_for_no_sandbox_processes(exclude=exclude_pids)
+        left = wait_for_no_sandbox_processes(config, exclude=exclude_pids)
         if left:
             problems.append(f"sandbox-uid processes left running: {[(p.pid, p.uid, p.cmdline[:80]) for p in left]}")
+        groups = leftover_cgroups(config)
+        if groups:
+            problems.append(f"cgroups of this session's sandboxes left behind: {groups}")
+        children = [p for p in own_children(exclude_pids) if p.pid not in before.children]
+        if children:
+            problems.append(
+                f"child processes of the grader left behind: {[(p.pid, p.state, p.cmdline[:80]) for p in children]}"
+            )
         if self.runtime != before.runtime:
             problems.append(f"learner runtime changed: {_changed(before.runtime, self.runtime)}")
         for path, digest in before.runtime_digests.items():
@@ -251,17 +283,11 @@ class HostSnapshot:
         repo_changes = _changed(before.repo, self.repo)
         if repo_changes:
             problems.append(f"repository changed: {repo_changes}")
-        owned = files_owned_by_sandbox_uids(*WRITABLE_HOST_PLACES, PROJECT_ROOT / ".state")
+        owned = files_owned_by(config.slot_uids, *WRITABLE_HOST_PLACES, PROJECT_ROOT / ".state", config.state_dir)
         if owned:
             problems.append(f"files owned by a sandbox uid on the host: {owned[:10]}")
-        if before.free_disk - self.free_disk > disk_margin:
-            problems.append(f"free disk fell by {(before.free_disk - self.free_disk) >> 20} MB")
-        if before.memory_available - self.memory_available > memory_margin:
-            problems.append(f"available memory fell by {(before.memory_available - self.memory_available) >> 20} MB")
         if self.grader_rss - before.grader_rss > rss_margin:
             problems.append(f"the grader's memory grew by {(self.grader_rss - before.grader_rss) >> 20} MB")
-        if self.process_count - before.process_count > 20:
-            problems.append(f"{self.process_count - before.process_count} more processes on the host than before")
         return problems
 
 
@@ -273,21 +299,29 @@ def _changed(before: dict[str, tuple], after: dict[str, tuple]) -> list[str]:
 
 
 class ProcessWatcher:
-    """Polls /proc while a grading runs, recording the processes of the sandbox uids.
+    """Polls /proc while a grading runs, recording the processes of the given sandbox uids.
 
     Shows what ran inside the sandbox (its host uid, how many processes at once,
     whether a marked process ever started) without trusting anything it printed.
     """
 
     def __init__(
-        self, marker: str | None = None, interval: float = 0.02, watch_all: bool = False, sample: str | None = None
+        self,
+        uids: Container[int],
+        marker: str | None = None,
+        interval: float = 0.02,
+        watch_all: bool = False,
+        sample: str | None = None,
     ) -> None:
+        self.uids = uids
         self.marker = marker
         self.sample = sample
         self.samples: list[list[ProcessInfo]] = []
         self.interval = interval
         self.watch_all = watch_all
         self.everything: dict[int, ProcessInfo] = {}
+        # Every parent each process was seen with: an orphan's parent changes when it is reparented.
+        self.parents: dict[int, set[int]] = {}
         self.seen: dict[int, ProcessInfo] = {}
         self.marked: dict[int, ProcessInfo] = {}
         self.max_at_once = 0
@@ -299,8 +333,8 @@ class ProcessWatcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            processes = list_processes()
-            in_sandbox = [p for p in processes if p.uid in SANDBOX_UID_RANGE and p.running]
+            processes = procfs.list_processes()
+            in_sandbox = [p for p in processes if p.uid in self.uids and p.running]
             self.max_at_once = max(self.max_at_once, len(in_sandbox))
             for process in in_sandbox:
                 self.seen.setdefault(process.pid, process)
@@ -309,6 +343,8 @@ class ProcessWatcher:
             if self.watch_all:
                 # Keep the latest view: a process changes uid and command line when it execs.
                 self.everything.update((p.pid, p) for p in processes if p.cmdline != self._own_cmdline)
+                for process in processes:
+                    self.parents.setdefault(process.pid, set()).add(process.ppid)
             if self.marker:
                 for process in processes:
                     if self.marker in process.cmdline:

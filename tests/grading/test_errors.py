@@ -27,7 +27,7 @@ def test_every_learner_error_kind_has_a_submission():
 
 
 @pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])
-def test_broken_submission_gets_an_error_report(grade, message_echo, quick_echo, path):
+def test_broken_submission_gets_an_error_report(grade, message_echo, quick_echo, sandbox_config, path):
     source = path.read_text(encoding="utf-8")
     kinds = header_values(source, "error")[0].split()
     quick = header_values(source, "limits") == ["quick"]
@@ -50,7 +50,7 @@ def test_broken_submission_gets_an_error_report(grade, message_echo, quick_echo,
     assert elapsed < spec.limits.startup_seconds + 10
     if quick:
         assert elapsed >= spec.limits.startup_seconds * 0.9, "the timeout came before the limit"
-    assert wait_for_no_sandbox_processes() == []
+    assert wait_for_no_sandbox_processes(sandbox_config) == []
 
 
 def test_syntax_error_message_points_at_the_code(grade, message_echo):

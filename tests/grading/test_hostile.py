@@ -24,15 +24,9 @@ from pathlib import Path
 import pytest
 
 from grader.config import PROJECT_ROOT
+from grader.grading.sandbox import procfs
 
-from .support import (
-    SANDBOX_UID_RANGE,
-    ProcessWatcher,
-    fill,
-    find_probe,
-    list_processes,
-    submission_text,
-)
+from .support import ProcessWatcher, fill, find_probe, submission_text
 
 pytestmark = pytest.mark.sandbox
 
@@ -44,8 +38,8 @@ def hostile(name: str, **values: object) -> str:
 
 
 def graded(grade, spec, source, *, marker: str | None = None):
-    """Grade while watching /proc: (report, seconds, watcher)."""
-    with ProcessWatcher(marker) as watcher:
+    """Grade while watching /proc for this session's sandbox uids: (report, seconds, watcher)."""
+    with ProcessWatcher(grade.config.slot_uids, marker) as watcher:
         began = time.monotonic()
         report = grade(spec, source)
         elapsed = time.monotonic() - began
@@ -90,9 +84,9 @@ def test_setsid_daemons_do_not_outlive_the_grading(grade, message_echo, host_sna
     report, _, watcher = graded(grade, message_echo, hostile("daemon", MARKER=marker), marker=marker)
     assert find_probe(report) == {"daemons": 2}
     assert watcher.marked, "the daemon never started, so the test proves nothing"
-    assert all(p.uid in SANDBOX_UID_RANGE for p in watcher.marked.values()), watcher.marked
+    assert all(p.uid in grade.config.slot_uids for p in watcher.marked.values()), watcher.marked
     assert report.status == "passed", "the daemons do not disturb the grading"
-    still_there = [p for p in list_processes() if marker in p.cmdline]
+    still_there = procfs.running_processes_with(marker)
     assert still_there == []
     assert_host_clean(before, host_snapshot)
 
@@ -138,8 +132,8 @@ def test_ptrace_cannot_reach_the_host(grade, message_echo, host_snapshot, sentin
 
 def test_sandbox_runs_as_an_unprivileged_slot_uid(grade, message_echo, sandbox_config):
     """Seen from the host: bubblewrap and the server run as a slot's uid, never as root."""
-    slot_uids = range(sandbox_config.uid_base, sandbox_config.uid_base + sandbox_config.slots)
-    with ProcessWatcher(watch_all=True) as watcher:
+    slot_uids = sandbox_config.slot_uids
+    with ProcessWatcher(slot_uids, watch_all=True) as watcher:
         report = grade(message_echo, hostile("proc_info"))
     probe = find_probe(report)
     assert probe is not None
@@ -210,10 +204,9 @@ def test_slowloris_headers_on_a_hijacked_socket_is_bounded(grade, quick_echo, ho
     elapsed = time.monotonic() - began
     hung = worker.is_alive()
     if hung:
-        for process in list_processes():
-            if process.uid in SANDBOX_UID_RANGE:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(process.pid, signal.SIGKILL)
+        for process in procfs.running_processes_of(grade.config.slot_uids):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGKILL)
         worker.join(30)
     assert not hung, f"the grading was still running after {elapsed:.0f} s (limit {bound:.0f} s)"
     report = outcome["report"]
@@ -479,10 +472,10 @@ def _tracer_of(pid: int) -> int:
 
 
 @pytest.fixture
-def sentinels(sandbox_config):
+def sentinels(sandbox_config, uid_block):
     """Two host processes a submission must not be able to kill: one of root, one of an unused sandbox-range uid."""
-    spare_uid = sandbox_config.uid_base + 99
-    assert spare_uid not in range(sandbox_config.uid_base, sandbox_config.uid_base + sandbox_config.slots)
+    spare_uid = uid_block.spare_uid
+    assert spare_uid not in sandbox_config.slot_uids
     started = {
         "root": subprocess.Popen(["sleep", "600"]),
         "other_uid": subprocess.Popen(["sleep", "600"], user=spare_uid, group=spare_uid, extra_groups=[]),

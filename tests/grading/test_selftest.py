@@ -25,7 +25,7 @@ def test_every_builtin_program_is_contained(sandbox_config):
     for result in results:
         assert result.contained, f"{result.name}: {result.detail}"
         assert result.detail
-    assert wait_for_no_sandbox_processes() == []
+    assert wait_for_no_sandbox_processes(sandbox_config) == []
 
 
 @pytest.mark.sandbox

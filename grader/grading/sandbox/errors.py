@@ -1,0 +1,20 @@
+"""The sandbox's errors.
+
+SandboxError
+├── SandboxUnavailable   this machine cannot run sandboxes (no bwrap, no runtime, ...)
+└── SandboxFailed        a sandbox could not start or be driven; the grader's fault
+"""
+
+from __future__ import annotations
+
+
+class SandboxError(Exception):
+    """Base of the sandbox's errors."""
+
+
+class SandboxUnavailable(SandboxError):
+    """Sandboxes cannot run on this machine as configured; the message says what is missing."""
+
+
+class SandboxFailed(SandboxError):
+    """A sandbox failed for reasons that are not the submission's."""

@@ -1,0 +1,428 @@
+"""Starting, talking to and tearing down one sandboxed learner server.
+
+``Sandbox`` composes the other modules of this package: it claims a slot,
+creates the cgroups, launches bubblewrap with the command of ``command.py``,
+captures the output and reads the boot script's status events. ``start`` waits
+until the server libraries are imported; ``load`` hands over a submission;
+``close`` kills everything the sandbox started and gives its slot back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.grading import seccomp
+from grader.grading.sandbox import procfs
+from grader.grading.sandbox.capture import CappedBuffer, drain
+from grader.grading.sandbox.cgroups import Cgroup
+from grader.grading.sandbox.command import (
+    LAUNCHER_ENV,
+    SANDBOX_RUNTIME,
+    bwrap_arguments,
+    preexec,
+    rlimits,
+    server_command,
+)
+from grader.grading.sandbox.config import SandboxConfig
+from grader.grading.sandbox.errors import SandboxError, SandboxFailed, SandboxUnavailable
+from grader.grading.sandbox.slots import Slot, acquire_slot, kill_uid
+from grader.grading.spec import Limits
+
+STATUS_CAP = 256 * 1024
+STATUS_EVENTS = frozenset({"waiting", "loaded", "ready", "error"})
+MAX_STATUS_EVENTS = 16
+PREPARE_SECONDS = 30.0
+SHUTDOWN_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """How loading the submission went: ready to serve, or the error the boot script saw."""
+
+    ready: bool
+    kind: str | None = None
+    message: str = ""
+
+
+class Sandbox:
+    """One started sandbox: its process, socket, status channel and captured output.
+
+    ``start`` launches it and waits until the server libraries are imported;
+    ``load`` hands it a submission; ``close`` kills everything it started.
+    """
+
+    def __init__(self, config: SandboxConfig, limits: Limits, entry_point: str) -> None:
+        self.config = config
+        self.limits = limits
+        self.entry_point = entry_point
+        self.slot: Slot | None = None
+        self.cgroup: Cgroup | None = None
+        self.process: subprocess.Popen | None = None
+        self.stdout = CappedBuffer(limits.output_bytes)
+        self.stderr = CappedBuffer(limits.output_bytes)
+        self.limits_not_applied: list[str] = []
+        self._socket_dir: Path | None = None
+        self._listener: socket.socket | None = None
+        self._events: list[dict] = []
+        self._event_seen = threading.Condition()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+        self._loaded = False
+        self._init_pid: int | None = None
+        self._aborted: str | None = None
+        self._init_started: str | None = None
+
+    # -- start-up
+
+    @property
+    def socket_path(self) -> Path:
+        assert self._socket_dir is not None
+        return self._socket_dir / "app.sock"
+
+    def start(self) -> None:
+        """Launch the sandbox and wait until it asks for a submission."""
+        runtime = self.config.runtime
+        if not runtime.ready:
+            raise SandboxUnavailable(
+                f"the learner runtime is not built ({runtime.root}); run 'autograder runtime build'"
+            )
+        if not self.config.unsafe_no_sandbox and shutil.which("bwrap") is None:
+            raise SandboxUnavailable("bubblewrap (bwrap) is not installed; install the 'bubblewrap' package")
+        try:
+            self._launch()
+        except SandboxError:
+            self.close()
+            raise
+        except OSError as exc:
+            self.close()
+            raise SandboxFailed(f"could not launch the sandbox: {exc}") from exc
+        except subprocess.SubprocessError as exc:
+            self.close()
+            raise SandboxFailed(f"could not enter the sandbox's limits: {exc}") from exc
+        if not self._wait_for(lambda e: e.get("event") == "waiting", PREPARE_SECONDS):
+            # No submission has been sent yet, so everything here is the machine's doing.
+            exited = self.process.poll() is not None
+            self.close()
+            detail = self.stderr.text().strip()[-500:] or f"exit status {self.process.poll()}"
+            if exited and detail.startswith("bwrap:"):
+                raise SandboxUnavailable(f"bubblewrap cannot create the sandbox here ({detail})")
+            raise SandboxFailed(f"the sandbox did not start: {detail}")
+
+    def _launch(self) -> None:
+        self.slot = acquire_slot(self.config)
+        own_uid = self.slot.uid is not None and not self.config.unsafe_no_sandbox
+        if own_uid:
+            kill_uid(self.slot.uid)  # whatever a crashed grader may have left behind
+        else:
+            self.limits_not_applied.append("separate host user per sandbox (the grader is not root)")
+            self.limits_not_applied.append("process count (needs a separate host user or cgroups)")
+        # Named by uid: the uid's lock is what makes the group this grading's alone.
+        self.cgroup = Cgroup.create(f"uid{self.slot.uid}", self.limits) if own_uid else None
+        if self.cgroup is None:
+            self.limits_not_applied.append(
+                "memory limit for the whole sandbox (no writable cgroups; only per-process address space is bounded)"
+            )
+        if self.config.unsafe_no_sandbox:
+            self.limits_not_applied.insert(0, "NO SANDBOX: the submission ran directly on the host")
+
+        self._socket_dir = Path(tempfile.mkdtemp(prefix="grader-sock-"))
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(str(self.socket_path))
+        self._listener.listen(64)
+        status_read, status_write = os.pipe()
+        listen_fd = self._listener.fileno()
+        os.set_inheritable(listen_fd, True)
+        os.set_inheritable(status_write, True)
+
+        runtime = self.config.runtime
+        passed_fds = [listen_fd, status_write]
+        our_ends = [status_read]
+        if self.config.unsafe_no_sandbox:
+            python, boot, prefix = str(runtime.python), str(runtime.boot), []
+        else:
+            python, boot = f"{SANDBOX_RUNTIME}/bin/python3", f"{SANDBOX_RUNTIME}/boot.py"
+            prefix = ["bwrap", *bwrap_arguments(runtime.root, self.limits)]
+            seccomp_fd = seccomp.filter_fd()
+            if seccomp_fd is None:
+                self.limits_not_applied.append("system-call filter (seccomp is described for x86-64 only)")
+            else:
+                os.set_inheritable(seccomp_fd, True)
+                passed_fds.append(seccomp_fd)
+                prefix += ["--seccomp", str(seccomp_fd)]
+            bwrap_status_read, bwrap_status_write = os.pipe()
+            our_ends.append(bwrap_status_read)
+            os.set_inheritable(bwrap_status_write, True)
+            passed_fds.append(bwrap_status_write)
+            prefix += ["--json-status-fd", str(bwrap_status_write), "--"]
+        command = [
+            *prefix,
+            *server_command(python, boot, listen_fd=listen_fd, status_fd=status_write, entry_point=self.entry_point),
+        ]
+        cgroup_fds = self.cgroup.procs_fds() if self.cgroup else []
+        try:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=tuple(passed_fds),
+                close_fds=True,
+                start_new_session=True,
+                env=dict(LAUNCHER_ENV),
+                cwd="/",
+                preexec_fn=preexec(cgroup_fds, rlimits(self.limits, own_uid), self.slot.uid if own_uid else None),
+            )
+        except BaseException:
+            for fd in our_ends:
+                os.close(fd)
+            raise
+        finally:
+            for fd in cgroup_fds:
+                os.close(fd)
+            for fd in passed_fds[1:]:
+                os.close(fd)
+        self._spawn(drain, self.process.stdout, self.stdout)
+        self._spawn(drain, self.process.stderr, self.stderr)
+        self._spawn(self._read_status, status_read)
+        if not self.config.unsafe_no_sandbox:
+            self._spawn(self._read_bwrap_status, bwrap_status_read)
+
+    def _spawn(self, target, *args) -> None:
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _read_status(self, fd: int) -> None:
+        budget = STATUS_CAP
+        with os.fdopen(fd, "rb", buffering=0) as stream:
+            pending = b""
+            while budget > 0:
+                try:
+                    chunk = stream.read(4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                budget -= len(chunk)
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    self._record(line)
+            if budget <= 0:
+                # Keep draining so the writer never blocks, but keep nothing more.
+                while stream.read(65536):
+                    pass
+        with self._event_seen:
+            self._events.append({"event": "closed"})
+            self._event_seen.notify_all()
+
+    def _read_bwrap_status(self, fd: int) -> None:
+        """Learn the host pid of the sandbox's PID 1 from bubblewrap's first status line.
+
+        Bubblewrap writes it before anything of the submission runs, so it can be
+        trusted; its start time is kept too, so that a recycled pid is never killed.
+        """
+        with os.fdopen(fd, "rb", buffering=0) as stream:
+            first = stream.readline(4096)
+            try:
+                pid = int(json.loads(first)["child-pid"])
+            except (ValueError, KeyError, TypeError):
+                pid = 0
+            if pid > 1:
+                self._init_pid, self._init_started = pid, procfs.start_time(pid)
+            while stream.read(4096):
+                pass
+
+    def _record(self, line: bytes) -> None:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return
+        # The submission can write here too: keep only the few events the host
+        # acts on, so a flood of lines costs it nothing but the reading.
+        if not isinstance(event, dict) or event.get("event") not in STATUS_EVENTS:
+            return
+        with self._event_seen:
+            if len(self._events) >= MAX_STATUS_EVENTS:
+                return
+            self._events.append(event)
+            self._event_seen.notify_all()
+
+    def _wait_for(self, wanted, timeout: float) -> dict | None:
+        """The first event matching ``wanted``, or None at timeout or when the channel closed."""
+        deadline = time.monotonic() + timeout
+        with self._event_seen:
+            while True:
+                for event in self._events:
+                    if wanted(event):
+                        return event
+                    if event.get("event") == "closed":
+                        return None
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._event_seen.wait(min(remaining, 0.1))
+
+    # -- loading a submission
+
+    def load(self, source: str) -> LoadResult:
+        """Send the submission and wait until its server is ready or loading failed."""
+        assert self.process is not None and self.process.stdin is not None
+        data = source.encode("utf-8")
+
+        def feed() -> None:
+            # Stdin stays open: closing it later asks the server to shut down. A
+            # server that died before reading it is reported by the wait below.
+            with suppress(OSError, ValueError):
+                self.process.stdin.write(b"%d\n" % len(data) + data)
+                self.process.stdin.flush()
+
+        self._spawn(feed)
+        event = self._wait_for(lambda e: e.get("event") in ("ready", "error"), self.limits.startup_seconds)
+        if event is not None and event.get("event") == "ready":
+            self._loaded = True
+            return LoadResult(ready=True)
+        if event is not None:
+            kind = event.get("kind")
+            if kind not in ("syntax", "import", "exit", "no_app", "not_asgi", "crash"):
+                kind = "crash"
+            return LoadResult(ready=False, kind=kind, message=str(event.get("message", ""))[:4000])
+        code = self.process.poll()
+        if code is None:
+            return LoadResult(
+                ready=False,
+                kind="timeout",
+                message=(
+                    f"the server was not ready within {self.limits.startup_seconds:g} s: "
+                    "is there an endless loop, a sleep or a blocking call when the file is loaded?"
+                ),
+            )
+        return LoadResult(ready=False, kind=self.exit_kind(), message=self.describe_exit())
+
+    # -- state
+
+    def alive(self) -> bool:
+        """Whether the server may still answer: started, not exited, not stopped by the grader."""
+        return self.process is not None and self._aborted is None and self.process.poll() is None
+
+    def exit_kind(self) -> str:
+        code = self.process.poll() if self.process else None
+        return "crash" if code is not None and (code < 0 or code > 128) else "exit"
+
+    def abort(self, reason: str) -> None:
+        """Stop everything in the sandbox now (from any thread); ``reason`` explains it later."""
+        self._aborted = reason
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+        self._kill_pid_namespace()
+        if self.config.unsafe_no_sandbox and self.process is not None:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+    def describe_exit(self) -> str:
+        """Why the server is gone, in words."""
+        if self._aborted:
+            return self._aborted
+        code = self.process.poll() if self.process else None
+        if code is None:
+            return "the server is still running"
+        if self.cgroup is not None and self.cgroup.out_of_memory():
+            return f"the server was killed for using more than {self.limits.memory_bytes // (1024 * 1024)} MB of memory"
+        signum = -code if code < 0 else code - 128 if code > 128 else 0
+        if signum:
+            try:
+                name = signal.Signals(signum).name
+            except ValueError:
+                name = f"signal {signum}"
+            if signum == signal.SIGXCPU:
+                return f"the server used more than {self.limits.cpu_seconds} s of CPU time and was stopped"
+            return f"the server was killed by {name}"
+        return f"the server exited with status {code}"
+
+    # -- tear-down
+
+    def close(self) -> None:
+        """Kill every process of the sandbox and release its slot; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._shut_down_gracefully()
+            self._kill_everything()
+        finally:
+            # Even after a failed sweep: whoever claims the slot next kills its uid first.
+            if self._listener is not None:
+                self._listener.close()
+            if self._socket_dir is not None:
+                shutil.rmtree(self._socket_dir, ignore_errors=True)
+            if self.slot is not None:
+                self.slot.release()
+
+    def _kill_everything(self) -> None:
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+        self._kill_pid_namespace()
+        if self.process is not None:
+            if self.process.poll() is None:
+                with suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                with suppress(ProcessLookupError):
+                    self.process.kill()
+            with suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
+        if self.slot is not None and self.slot.uid is not None and not self.config.unsafe_no_sandbox:
+            kill_uid(self.slot.uid)
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        for thread in self._threads:
+            thread.join(timeout=2)
+
+    def _kill_pid_namespace(self) -> None:
+        """Kill the sandbox's PID 1, which takes every process inside with it, and wait for that."""
+        pid, started = self._init_pid, self._init_started
+        if pid is None or started is None:
+            return
+        deadline = time.monotonic() + SHUTDOWN_SECONDS
+        while procfs.start_time(pid) == started and time.monotonic() < deadline:
+            with suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+            time.sleep(0.005)
+
+    def _shut_down_gracefully(self) -> None:
+        """Let a loaded server run its shutdown (lifespan) as a real server would, briefly."""
+        if self.process is None or self.process.stdin is None:
+            return
+        with suppress(OSError):
+            self.process.stdin.close()
+        if self._loaded and self.process.poll() is None:
+            with suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=SHUTDOWN_SECONDS)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+@contextmanager
+def started_sandbox(config: SandboxConfig, limits: Limits, entry_point: str) -> Iterator[Sandbox]:
+    """A started sandbox, closed on exit."""
+    sandbox = Sandbox(config, limits, entry_point)
+    try:
+        sandbox.start()
+        yield sandbox
+    finally:
+        sandbox.close()
