@@ -230,9 +230,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from grader.db import get_engine, session_scope
     from grader.jobs import start_consumer
     from grader.services import users
+    from grader.web.app import create_app
 
     settings = get_settings()
     host, port = args.host or settings.host, args.port or settings.port
+    # The application builds its URLs from the settings: give it the address really served.
+    settings = settings.model_copy(update={"host": host, "port": port})
     if settings.embedded_worker and not args.skip_selftest:
         refusal = _confinement_refusal(settings)
         if refusal is not None:
@@ -243,13 +246,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         if first is not None:
             print(f"created the first instructor: {first.user.email}", file=sys.stderr)
             if first.password is not None:
-                print(f"  sign in at http://{host}:{port}/ with password: {first.password}", file=sys.stderr)
+                print(f"  sign in at {settings.effective_public_url}/ with password: {first.password}", file=sys.stderr)
                 print("  (set GRADER_FIRST_INSTRUCTOR_PASSWORD to choose it yourself)", file=sys.stderr)
     consumer = start_consumer(settings, embedded=True) if settings.embedded_worker else None
     if consumer is not None:
         print(f"grading worker: {settings.worker_threads} thread(s) in this process", file=sys.stderr)
     try:
-        uvicorn.run("grader.web.app:create_app", factory=True, host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port)
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)

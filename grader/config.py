@@ -11,6 +11,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,20 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the web service listens on.")
     port: int = Field(8000, description="Port the web service listens on.")
+    public_url: str = Field(
+        "",
+        description=(
+            "Where people reach the service (scheme, host, port), e.g. https://grader.example.edu; "
+            "every absolute URL is built from it, never from the Host header. Empty: http://host:port."
+        ),
+    )
+    allowed_hosts: str = Field(
+        "",
+        description=(
+            "Comma-separated Host header values the service answers ('*' for any); others get 400. "
+            "Empty: the public URL's host in production, any elsewhere."
+        ),
+    )
     exercises_dir: Path = Field(PROJECT_ROOT / "exercises", description="Exercise definitions.")
     quizzes_dir: Path = Field(PROJECT_ROOT / "quizzes", description="Quiz definitions.")
     max_upload_bytes: int = Field(64 * 1024, description="Largest accepted solution file.")
@@ -93,6 +108,37 @@ class Settings(BaseSettings):
         elif not self.secret_key:
             self.secret_key = _local_secret(self.state_dir / "secret_key")
         return self
+
+    @model_validator(mode="after")
+    def _check_public_url(self) -> Settings:
+        if self.public_url:
+            parts = urlsplit(self.public_url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError("GRADER_PUBLIC_URL must start with http:// or https:// and name a host")
+            if parts.path.strip("/") or parts.query or parts.fragment or parts.username:
+                raise ValueError("GRADER_PUBLIC_URL is a scheme, a host and a port only (no path)")
+        return self
+
+    @property
+    def effective_public_url(self) -> str:
+        """The service's public origin, without a trailing slash."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        # A wildcard listening address is not a place anyone can be sent to.
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @property
+    def effective_allowed_hosts(self) -> list[str]:
+        """Host header values to answer; ``["*"]`` means any."""
+        listed = [host.strip() for host in self.allowed_hosts.split(",") if host.strip()]
+        if listed:
+            return listed
+        if self.environment == "production":
+            return [urlsplit(self.effective_public_url).hostname or "*"]
+        return ["*"]
 
     @property
     def runtime_requirements(self) -> Path:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from grader.config import Settings, get_settings
 from grader.db import get_engine
@@ -16,7 +17,7 @@ from grader.jobs import enqueue_grading
 from grader.services.submissions import Enqueue
 from grader.web.errors import install_error_handlers
 from grader.web.routes import api, auth, dashboard, docs, exercises, quiz
-from grader.web.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from grader.web.security import BodySizeLimitMiddleware, PublicUrlMiddleware, SecurityHeadersMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "grader_session"
@@ -67,6 +68,10 @@ def create_app(
         https_only=settings.environment == "production",
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes + FORM_OVERHEAD_BYTES)
+    # Absolute URLs come from the settings, never from the Host header; the host check
+    # must see the header as sent, so it wraps the rewrite.
+    app.add_middleware(PublicUrlMiddleware, public_url=settings.effective_public_url)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.effective_allowed_hosts, www_redirect=False)
     app.add_middleware(SecurityHeadersMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -10,6 +10,7 @@ which a browser never sends on its own, so it needs no CSRF token.
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.datastructures import MutableHeaders
@@ -86,6 +87,31 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class PublicUrlMiddleware:
+    """Makes every URL the application builds start with the public URL, whatever Host was sent.
+
+    ``request.url``, ``request.base_url``, ``url_for`` and Starlette's own redirects
+    (``/static`` to ``/static/``) read the scheme and the Host header from the scope;
+    this sets both from the settings before anything reads them. Which Host values
+    are answered at all is Starlette's ``TrustedHostMiddleware``, placed outside this one.
+    """
+
+    def __init__(self, app: ASGIApp, *, public_url: str) -> None:
+        self.app = app
+        parts = urlsplit(public_url)
+        self.scheme = parts.scheme
+        self.host_header = parts.netloc.encode("latin-1")
+        self.server = (parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = [(name, value) for name, value in scope["headers"] if name != b"host"]
+            headers.append((b"host", self.host_header))
+            scheme = self.scheme if scope["type"] == "http" else {"https": "wss", "http": "ws"}[self.scheme]
+            scope = {**scope, "scheme": scheme, "server": self.server, "headers": headers}
+        await self.app(scope, receive, send)
 
 
 class BodySizeLimitMiddleware:

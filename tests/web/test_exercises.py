@@ -33,7 +33,7 @@ def test_exercise_page_shows_instructions_visuals_form_curl_and_limit(as_learner
     assert "<caption>Execution table</caption>" in html and "<caption>Variable tracker</caption>" in html
     assert 'enctype="multipart/form-data"' in html and 'name="file"' in html and 'name="code"' in html
     assert '<label for="file">' in html and '<label for="code">' in html
-    assert "-F file=@solution.py http://testserver/api/v1/exercises/message-echo/submissions" in html
+    assert "-F file=@solution.py http://127.0.0.1:8000/api/v1/exercises/message-echo/submissions" in html
     assert "You can submit now" in html
     assert "No submissions yet" in html
 
