@@ -9,7 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grader.config import Settings
+    from grader.grading.spec import ExerciseSpec
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -28,8 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return args.handler(args)
+        return handler(args)
     except UsageError as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -46,7 +53,7 @@ def _build_parser() -> argparse.ArgumentParser:
 # --- grading engine -------------------------------------------------------------
 
 
-def _add_engine_commands(commands: argparse._SubParsersAction) -> None:
+def _add_engine_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     grade = commands.add_parser("grade", help="grade one solution file and print the report")
     grade.add_argument("path", type=Path, help="the learner's Python file")
     grade.add_argument("--exercise", help="exercise slug (needed when there are several)")
@@ -72,7 +79,7 @@ def _add_engine_commands(commands: argparse._SubParsersAction) -> None:
     selftest.set_defaults(handler=_cmd_selftest)
 
 
-def _load_exercises():
+def _load_exercises() -> dict[str, ExerciseSpec]:
     from grader.config import get_settings
     from grader.grading.spec import SpecError, load_exercises
 
@@ -82,7 +89,7 @@ def _load_exercises():
         raise UsageError(str(exc)) from exc
 
 
-def _pick_exercise(exercises: dict, slug: str | None):
+def _pick_exercise(exercises: dict[str, ExerciseSpec], slug: str | None) -> ExerciseSpec:
     if slug is not None:
         if slug not in exercises:
             raise UsageError(f"unknown exercise {slug!r}; known: {', '.join(exercises) or 'none'}")
@@ -168,7 +175,7 @@ def _cmd_selftest(args: argparse.Namespace) -> int:
 # --- web service ----------------------------------------------------------------
 
 
-def _add_service_commands(commands: argparse._SubParsersAction) -> None:
+def _add_service_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Operator commands of the web service (serve, worker, migrate, ...)."""
     serve = commands.add_parser(
         "serve", help="migrate, load the content, and serve the web service (with its grading worker)"
@@ -208,7 +215,7 @@ def _add_service_commands(commands: argparse._SubParsersAction) -> None:
     create_user.set_defaults(handler=_cmd_create_user)
 
 
-def _prepare_database(settings) -> None:
+def _prepare_database(settings: Settings) -> None:
     """Migrate and sync content, printing what changed; a content error is a usage error."""
     from grader.content import ContentError, sync_content
     from grader.db import get_engine, migrate, session_scope
@@ -259,7 +266,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _confinement_refusal(settings) -> int | None:
+def _confinement_refusal(settings: Settings) -> int | None:
     """Run the sandbox self-test; an exit status if grading must not start, else None."""
     from grader.grading.sandbox import SandboxUnavailable
     from grader.grading.selftest import run_selftest

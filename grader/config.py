@@ -10,11 +10,14 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from grader.grading.sandbox import SandboxConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -145,7 +148,7 @@ class Settings(BaseSettings):
         """The packages of the learner runtime, declared beside the exercises."""
         return self.exercises_dir / "runtime-requirements.txt"
 
-    def sandbox_config(self, *, unsafe_no_sandbox: bool | None = None):
+    def sandbox_config(self, *, unsafe_no_sandbox: bool | None = None) -> SandboxConfig:
         """The grading core's sandbox configuration built from these settings."""
         from grader.grading import runtime
         from grader.grading.sandbox import SandboxConfig

@@ -13,6 +13,7 @@ inactive and disappears from learners' pages.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -248,7 +249,7 @@ def _sync_quizzes(session: Session, loaded: dict[str, LoadedQuiz], summary: Sync
     rows = {row.slug: row for row in session.exec(select(Quiz))}
     for slug, item in loaded.items():
         label = f"quiz {slug}"
-        values = {
+        values: dict[str, Any] = {
             "title": item.quiz.title,
             "intro": item.quiz.intro,
             "visuals": item.quiz.visuals.model_dump(mode="json"),
@@ -274,7 +275,9 @@ def _sync_quizzes(session: Session, loaded: dict[str, LoadedQuiz], summary: Sync
     _deactivate_missing(session, rows, keep=loaded.keys(), kind="quiz", summary=summary)
 
 
-def _deactivate_missing(session: Session, rows: dict[str, Any], *, keep, kind: str, summary: SyncSummary) -> None:
+def _deactivate_missing(
+    session: Session, rows: dict[str, Any], *, keep: Collection[str], kind: str, summary: SyncSummary
+) -> None:
     """Mark rows whose file is gone as inactive; what refers to them stays intact."""
     for slug, row in rows.items():
         if slug not in keep and row.active:
@@ -288,7 +291,7 @@ def _sync_questions(session: Session, quiz: Quiz, questions: list[QuestionFile])
     rows = {row.key: row for row in session.exec(select(Question).where(Question.quiz_id == quiz.id))}
     changed = False
     for position, spec in enumerate(questions, start=1):
-        values = {"position": position, "prompt": spec.prompt, "hint": spec.hint, "active": True}
+        values: dict[str, Any] = {"position": position, "prompt": spec.prompt, "hint": spec.hint, "active": True}
         question = rows.get(spec.key)
         if question is None:
             question = Question(quiz_id=quiz.id, key=spec.key, **values)
@@ -310,7 +313,7 @@ def _sync_choices(session: Session, question: Question, spec: QuestionFile) -> b
     rows = {row.label: row for row in session.exec(select(Choice).where(Choice.question_id == question.id))}
     changed = False
     for position, choice_spec in enumerate(spec.choices, start=1):
-        values = {
+        values: dict[str, Any] = {
             "position": position,
             "text": choice_spec.text,
             "is_correct": choice_spec.label == spec.answer,

@@ -15,13 +15,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, SQLModel, col, create_engine, select
+from sqlmodel import Session, col, create_engine, select
 
-from grader.config import Settings, get_settings
+from grader.config import PROJECT_ROOT, Settings, get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -90,7 +93,13 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
-def lock_for_update(session: Session, model: type[SQLModel], row_id: int) -> None:
+class HasId(Protocol):
+    """A table whose primary key is ``id``."""
+
+    id: int
+
+
+def lock_for_update(session: Session, model: type[HasId], row_id: int) -> None:
     """Lock one row until ``session``'s transaction ends; others locking it wait until then.
 
     Call it before reading what a limit depends on: the second of two
@@ -110,7 +119,8 @@ def lock_for_update(session: Session, model: type[SQLModel], row_id: int) -> Non
     # pysqlite (legacy transaction control) opens a transaction only before the
     # first INSERT/UPDATE/DELETE; if one is already open this connection has
     # written, so it holds the write lock already.
-    if not connection.connection.dbapi_connection.in_transaction:
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -120,11 +130,9 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-def alembic_config(url: str | None = None):
+def alembic_config(url: str | None = None) -> Config:
     """Alembic's configuration for this project, optionally aimed at ``url``."""
     from alembic.config import Config
-
-    from grader.config import PROJECT_ROOT
 
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))

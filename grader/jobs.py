@@ -30,7 +30,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import Engine, and_, or_, update
@@ -41,6 +41,9 @@ from grader.grading.report import GradingError, Report
 from grader.grading.spec import ExerciseSpec
 from grader.models import Exercise, Submission, utcnow
 from grader.services.updates import submission_changed
+
+if TYPE_CHECKING:
+    from huey.consumer import Consumer
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +112,8 @@ class GradingWorker:
         now = self.clock()
         token = uuid.uuid4().hex
         claimable = or_(
-            Submission.status == "queued",
-            and_(Submission.status == "running", col(Submission.lease_expires_at) < now),
+            col(Submission.status) == "queued",
+            and_(col(Submission.status) == "running", col(Submission.lease_expires_at) < now),
         )
         statement = (
             update(Submission)
@@ -139,8 +142,8 @@ class GradingWorker:
             return GradingResult(submission_id, "not-claimed")
         # Read what grading needs, then let go of the database while the sandbox runs.
         with Session(self.engine) as session:
-            submission = session.get(Submission, submission_id)
-            exercise = session.get(Exercise, submission.exercise_id)
+            submission = session.get_one(Submission, submission_id)
+            exercise = session.get_one(Exercise, submission.exercise_id)
             source, seed, retries = submission.source, submission.seed, submission.infra_retries
             spec = ExerciseSpec.model_validate(exercise.spec)
         try:
@@ -187,7 +190,7 @@ class GradingWorker:
             },
         )
 
-    def _update_if_leased(self, submission_id: int, token: str, values: dict) -> bool:
+    def _update_if_leased(self, submission_id: int, token: str, values: dict[str, Any]) -> bool:
         statement = (
             update(Submission)
             .where(col(Submission.id) == submission_id, col(Submission.lease_token) == token)
@@ -211,14 +214,16 @@ class GradingWorker:
         never_sent = col(Submission.enqueued_at).is_(None)
         sent_long_ago = col(Submission.enqueued_at) < long_ago
         expired = and_(
-            Submission.status == "running",
+            col(Submission.status) == "running",
             col(Submission.lease_expires_at) < now,
             # Once as soon as the lease runs out, then only if that send is lost too.
             or_(never_sent, col(Submission.enqueued_at) < col(Submission.lease_expires_at), sent_long_ago),
         )
-        undelivered = and_(Submission.status == "queued", or_(never_sent, sent_long_ago))
+        undelivered = and_(col(Submission.status) == "queued", or_(never_sent, sent_long_ago))
         with Session(self.engine) as session:
-            ids = list(session.exec(select(Submission.id).where(or_(expired, undelivered)).order_by(Submission.id)))
+            ids = list(
+                session.exec(select(Submission.id).where(or_(expired, undelivered)).order_by(col(Submission.id)))
+            )
             if ids:
                 session.exec(update(Submission).where(col(Submission.id).in_(ids)).values(enqueued_at=now))
                 session.commit()
@@ -252,8 +257,8 @@ class Queue:
     huey: Huey
     settings: Settings
     make_worker: Callable[[Settings], GradingWorker] = GradingWorker.from_settings
-    grade: Callable = field(init=False)
-    sweep: Callable = field(init=False)
+    grade: Callable[..., Any] = field(init=False)
+    sweep: Callable[..., Any] = field(init=False)
     _worker: GradingWorker | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
@@ -267,7 +272,7 @@ class Queue:
         return self._worker
 
 
-def _register(queue: Queue) -> tuple[Callable, Callable]:
+def _register(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any]]:
     huey = queue.huey
 
     @huey.task(name="grade_submission")
@@ -308,7 +313,7 @@ def enqueue_grading(submission_id: int, *, settings: Settings | None = None) -> 
     get_queue(settings).grade(submission_id)
 
 
-def start_consumer(settings: Settings | None = None, *, workers: int | None = None, embedded: bool = False):
+def start_consumer(settings: Settings | None = None, *, workers: int | None = None, embedded: bool = False) -> Consumer:
     """A Huey consumer (threads): ``embedded`` starts it here, leaving signals to the host; otherwise call ``run()``."""
     from huey.consumer import Consumer
 

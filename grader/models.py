@@ -3,7 +3,9 @@
 Families follow one pattern: ``XBase`` holds the fields shared by every shape,
 ``XCreate`` is what a caller supplies, ``XPublic`` is what may leave the
 service, and ``X(table=True)`` is the row. Timestamps are stored in UTC and
-always come back timezone-aware, whatever the database.
+always come back timezone-aware, whatever the database. Primary keys are typed
+``int`` though a new row has none until the session flushes it: the database
+assigns them, and no code reads one before that.
 
 The schema is created by the Alembic migrations in ``alembic/versions``; a test
 checks that they agree with these classes.
@@ -13,10 +15,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import field_validator
 from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 NAMING_CONVENTION = {
@@ -29,13 +32,12 @@ NAMING_CONVENTION = {
 SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 Role = Literal["learner", "instructor"]
-ROLES: tuple[str, ...] = ("learner", "instructor")
+ROLES: tuple[Role, ...] = get_args(Role)
 # Every id column is a 64-bit signed integer (SQLite's INTEGER, PostgreSQL's BIGINT or
 # smaller): a larger number names no row, and SQLite refuses to even compare with it.
 MAX_ROW_ID = 2**63 - 1
 
 SubmissionStatus = Literal["queued", "running", "graded"]
-SUBMISSION_STATUSES: tuple[str, ...] = ("queued", "running", "graded")
 
 
 def utcnow() -> datetime:
@@ -43,20 +45,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and read back timezone-aware (SQLite keeps no zone)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use grader.models.utcnow()")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -81,7 +83,7 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
 class UserBase(SQLModel):
     email: str = Field(max_length=254)
     display_name: str = Field(min_length=1, max_length=120)
-    role: Role = Field("learner", sa_type=Text)
+    role: Role = Field(default="learner", sa_type=Text)
 
 
 class UserCreate(UserBase):
@@ -114,11 +116,11 @@ class User(UserBase, table=True):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("role IN ('learner', 'instructor')", name="role"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True)
     password_hash: str = Field(sa_type=Text)
     session_generation: int = Field(
-        0, description="Part of every session cookie; raised on sign-out and password change to end them all."
+        default=0, description="Part of every session cookie; raised on sign-out and password change to end them all."
     )
     created_at: datetime = _timestamp(default_factory=utcnow)
 
@@ -129,7 +131,7 @@ class User(UserBase, table=True):
 class ExerciseBase(SQLModel):
     slug: str = Field(max_length=100)
     title: str
-    summary: str = Field("", sa_type=Text)
+    summary: str = Field(default="", sa_type=Text)
     max_score: float
 
 
@@ -145,12 +147,12 @@ class Exercise(ExerciseBase, table=True):
 
     __tablename__ = "exercises"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     slug: str = Field(max_length=100, unique=True)
     instructions: str = Field(sa_type=Text)
     spec: dict[str, Any] = _json()
     spec_hash: str = Field(max_length=64)
-    active: bool = Field(True, description="False once its folder is gone; its submissions stay.")
+    active: bool = Field(default=True, description="False once its folder is gone; its submissions stay.")
     updated_at: datetime = _timestamp(default_factory=utcnow)
 
 
@@ -189,22 +191,22 @@ class Submission(SQLModel, table=True):
         Index("ix_submissions_status_id", "status", "id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
     exercise_id: int = Field(foreign_key="exercises.id", ondelete="CASCADE")
     filename: str = Field(max_length=255)
     source: str = Field(sa_type=Text)
-    status: str = Field("queued", max_length=16)
+    status: str = Field(default="queued", max_length=16)
     score: float | None = None
     max_score: float
     report: dict[str, Any] | None = _json(default=None)
-    spec_hash: str | None = Field(None, max_length=64)
+    spec_hash: str | None = Field(default=None, max_length=64)
     seed: int
     created_at: datetime = _timestamp(default_factory=utcnow)
     enqueued_at: datetime | None = _timestamp(default=None)
     started_at: datetime | None = _timestamp(default=None)
     finished_at: datetime | None = _timestamp(default=None)
-    lease_token: str | None = Field(None, max_length=64)
+    lease_token: str | None = Field(default=None, max_length=64)
     lease_expires_at: datetime | None = _timestamp(default=None)
     infra_retries: int = 0
     counts_toward_limit: bool = True
@@ -218,7 +220,7 @@ class RegradeBatch(SQLModel, table=True):
 
     __tablename__ = "regrade_batches"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     exercise_id: int | None = Field(default=None, foreign_key="exercises.id", ondelete="CASCADE")
     requested_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     total: int
@@ -233,10 +235,10 @@ class Quiz(SQLModel, table=True):
 
     __tablename__ = "quizzes"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     slug: str = Field(max_length=100, unique=True)
     title: str
-    intro: str = Field("", sa_type=Text)
+    intro: str = Field(default="", sa_type=Text)
     visuals: dict[str, Any] = _json()
     content_hash: str = Field(max_length=64)
     active: bool = True
@@ -252,12 +254,12 @@ class Question(SQLModel, table=True):
     __tablename__ = "questions"
     __table_args__ = (UniqueConstraint("quiz_id", "key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     quiz_id: int = Field(foreign_key="quizzes.id", ondelete="CASCADE", index=True)
     key: str = Field(max_length=100)
     position: int
     prompt: str = Field(sa_type=Text)
-    hint: str = Field("", sa_type=Text)
+    hint: str = Field(default="", sa_type=Text)
     active: bool = True
 
 
@@ -267,7 +269,7 @@ class Choice(SQLModel, table=True):
     __tablename__ = "choices"
     __table_args__ = (UniqueConstraint("question_id", "label"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     question_id: int = Field(foreign_key="questions.id", ondelete="CASCADE", index=True)
     position: int
     label: str = Field(max_length=4)
@@ -282,7 +284,7 @@ class QuizAttempt(SQLModel, table=True):
     __tablename__ = "quiz_attempts"
     __table_args__ = (Index("ix_quiz_attempts_user_id_quiz_id", "user_id", "quiz_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
     quiz_id: int = Field(foreign_key="quizzes.id", ondelete="CASCADE", index=True)
     score: int
@@ -296,7 +298,7 @@ class AttemptAnswer(SQLModel, table=True):
     __tablename__ = "attempt_answers"
     __table_args__ = (UniqueConstraint("attempt_id", "question_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     attempt_id: int = Field(foreign_key="quiz_attempts.id", ondelete="CASCADE")
     question_id: int = Field(foreign_key="questions.id", ondelete="RESTRICT", index=True)
     choice_id: int = Field(foreign_key="choices.id", ondelete="RESTRICT", index=True)

@@ -22,10 +22,16 @@ import inspect
 import json
 import linecache
 import os
+import socket
 import sys
 import threading
 import traceback
 import types
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from uvicorn._types import ASGIApplication
 
 MODULE_NAME = "solution"
 FILE_NAME = "solution.py"
@@ -66,7 +72,7 @@ def _read_source() -> str:
     return sys.stdin.buffer.read(length).decode("utf-8", errors="replace")
 
 
-def _on_host_hangup(callback) -> None:
+def _on_host_hangup(callback: Callable[[], object]) -> None:
     """Call ``callback`` once the host closes stdin, which it does when grading is over."""
 
     def watch() -> None:
@@ -141,14 +147,14 @@ def _wsgi_like(value: object) -> bool:
     )
 
 
-def _param_count(value: object) -> int:
+def _param_count(value: Callable[..., object]) -> int:
     try:
         return len(inspect.signature(value).parameters)
     except (TypeError, ValueError):
         return -1
 
 
-def _load(source: str, entry: str, status: Status):
+def _load(source: str, entry: str, status: Status) -> ASGIApplication | None:
     """The application object, or None after reporting why not."""
     linecache.cache[FILE_NAME] = (len(source), None, source.splitlines(True), FILE_NAME)
     try:
@@ -197,14 +203,14 @@ def _load(source: str, entry: str, status: Status):
             message=f"`{entry}` is {what}, not an ASGI application (an async callable taking scope, receive and send).{extra}",
         )
         return None
-    return app
+    return cast("ASGIApplication", app)
 
 
-def _serve(app: object, listen_fd: int, status: Status) -> int:
+def _serve(app: ASGIApplication, listen_fd: int, status: Status) -> int:
     import uvicorn
 
     class Server(uvicorn.Server):
-        async def startup(self, sockets=None) -> None:
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             if not self.should_exit:
                 status.send("ready")

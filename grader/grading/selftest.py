@@ -324,7 +324,7 @@ def _probe_exercise() -> ExerciseSpec:
             CaseSpec(
                 name="probe",
                 description="any answer",
-                request=RequestSpec(method="POST", path="/message", json={"probe": True}),
+                request=RequestSpec(method="POST", path="/message", json_body={"probe": True}),
                 expect=ExpectSpec(status=200),
             )
         ],
@@ -336,9 +336,10 @@ def _probe(report: Report) -> dict[str, Any] | None:
     for line in report.stdout.splitlines():
         if line.startswith(PROBE_MARK):
             try:
-                return json.loads(line[len(PROBE_MARK) :])
+                probe = json.loads(line[len(PROBE_MARK) :])
             except ValueError:
                 return None
+            return probe if isinstance(probe, dict) else None
     return None
 
 

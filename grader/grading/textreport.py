@@ -9,7 +9,7 @@ def render_text(report: Report) -> str:
     """A readable report: summary first, then each case, then the captured output."""
     out = [f"Exercise {report.exercise} (seed {report.seed})", report.summary(), ""]
     if report.error is not None:
-        label = "grader problem (not counted against you)" if report.is_infra_error else report.error.kind
+        label: str = "grader problem (not counted against you)" if report.is_infra_error else report.error.kind
         out += [f"ERROR [{label}]", _indent(report.error.message), ""]
     for case in report.tests:
         mark = "PASS" if case.passed else "FAIL"

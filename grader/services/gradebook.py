@@ -66,13 +66,13 @@ def build(*, session: Session, settings: Settings | None = None) -> Gradebook:
     settings = settings or get_settings()
     exercises = list(session.exec(select(Exercise).where(Exercise.active).order_by(Exercise.title)))
     quizzes = list(session.exec(select(Quiz).where(Quiz.active).order_by(Quiz.title)))
-    learners = list(session.exec(select(User).where(User.role == "learner").order_by(User.display_name, User.id)))
+    learners = list(session.exec(select(User).where(User.role == "learner").order_by(User.display_name, col(User.id))))
 
     submissions_by_user: dict[int, list[Submission]] = {}
-    for submission in session.exec(select(Submission).order_by(Submission.created_at, Submission.id)):
+    for submission in session.exec(select(Submission).order_by(col(Submission.created_at), col(Submission.id))):
         submissions_by_user.setdefault(submission.user_id, []).append(submission)
     attempts_by_user: dict[int, list[QuizAttempt]] = {}
-    for attempt in session.exec(select(QuizAttempt).order_by(QuizAttempt.created_at, QuizAttempt.id)):
+    for attempt in session.exec(select(QuizAttempt).order_by(col(QuizAttempt.created_at), col(QuizAttempt.id))):
         attempts_by_user.setdefault(attempt.user_id, []).append(attempt)
 
     rows = [
@@ -100,22 +100,22 @@ def _row(
     best = best_ids(submissions)
     standings: dict[str, ExerciseStanding] = {}
     for exercise in exercises:
-        mine = [s for s in submissions if s.exercise_id == exercise.id]
-        graded = [s for s in mine if s.status == "graded" and s.score is not None]
+        to_exercise = [s for s in submissions if s.exercise_id == exercise.id]
+        graded = [s for s in to_exercise if s.status == "graded" and s.score is not None]
         standings[exercise.slug] = ExerciseStanding(
             best=next((s.score for s in graded if s.id in best), None),
             latest=graded[-1].score if graded else None,
             max_score=exercise.max_score,
-            submissions=len(mine),
+            submissions=len(to_exercise),
         )
     quiz_standings: dict[str, QuizStanding] = {}
     for quiz in quizzes:
-        mine = [a for a in attempts if a.quiz_id == quiz.id]
-        counted = counted_attempt(mine, scoring=scoring)
+        at_quiz = [a for a in attempts if a.quiz_id == quiz.id]
+        counted = counted_attempt(at_quiz, scoring=scoring)
         quiz_standings[quiz.slug] = QuizStanding(
             score=counted.score if counted else None,
             max_score=counted.max_score if counted else None,
-            attempts=len(mine),
+            attempts=len(at_quiz),
         )
     moments = [s.created_at for s in submissions] + [a.created_at for a in attempts]
     return GradebookRow(
@@ -148,16 +148,16 @@ def to_csv(gradebook: Gradebook) -> str:
     for row in gradebook.rows:
         line: list[object] = [_safe(row.email), _safe(row.display_name)]
         for exercise in gradebook.exercises:
-            standing = row.exercises[exercise.slug]
+            exercise_standing = row.exercises[exercise.slug]
             line += [
-                _number(standing.best),
-                _number(standing.latest),
-                _number(standing.max_score),
-                standing.submissions,
+                _number(exercise_standing.best),
+                _number(exercise_standing.latest),
+                _number(exercise_standing.max_score),
+                exercise_standing.submissions,
             ]
         for quiz in gradebook.quizzes:
-            standing = row.quizzes[quiz.slug]
-            line += [_number(standing.score), _number(standing.max_score), standing.attempts]
+            quiz_standing = row.quizzes[quiz.slug]
+            line += [_number(quiz_standing.score), _number(quiz_standing.max_score), quiz_standing.attempts]
         line += [row.submission_count, row.last_activity.isoformat(timespec="seconds") if row.last_activity else ""]
         writer.writerow(line)
     return out.getvalue()

@@ -84,7 +84,7 @@ class AttemptResult:
 
 def list_quizzes(*, session: Session) -> list[Quiz]:
     """The quizzes learners can take, by title."""
-    return list(session.exec(select(Quiz).where(Quiz.active).order_by(Quiz.title, Quiz.id)))
+    return list(session.exec(select(Quiz).where(Quiz.active).order_by(Quiz.title, col(Quiz.id))))
 
 
 def get_quiz(*, session: Session, slug: str) -> Quiz:
@@ -97,7 +97,9 @@ def get_quiz(*, session: Session, slug: str) -> Quiz:
 
 def _active_questions(session: Session, quiz: Quiz) -> list[Question]:
     return list(
-        session.exec(select(Question).where(Question.quiz_id == quiz.id, Question.active).order_by(Question.position))
+        session.exec(
+            select(Question).where(Question.quiz_id == quiz.id, Question.active).order_by(col(Question.position))
+        )
     )
 
 
@@ -107,7 +109,7 @@ def _active_choices(session: Session, questions: list[Question]) -> dict[int, li
     if not ids:
         return by_question
     choices = session.exec(
-        select(Choice).where(col(Choice.question_id).in_(ids), Choice.active).order_by(Choice.position)
+        select(Choice).where(col(Choice.question_id).in_(ids), Choice.active).order_by(col(Choice.position))
     )
     for choice in choices:
         by_question[choice.question_id].append(choice)
@@ -271,13 +273,13 @@ def get_attempt(*, session: Session, attempt_id: int, user: User) -> AttemptResu
     attempt = session.get(QuizAttempt, attempt_id)
     if attempt is None or (user.role != "instructor" and attempt.user_id != user.id):
         raise NotFound("No such attempt.")
-    quiz = session.get(Quiz, attempt.quiz_id)
+    quiz = session.get_one(Quiz, attempt.quiz_id)
     rows = session.exec(
         select(AttemptAnswer, Question, Choice)
-        .join(Question, Question.id == AttemptAnswer.question_id)
-        .join(Choice, Choice.id == AttemptAnswer.choice_id)
+        .join(Question, col(Question.id) == AttemptAnswer.question_id)
+        .join(Choice, col(Choice.id) == AttemptAnswer.choice_id)
         .where(AttemptAnswer.attempt_id == attempt.id)
-        .order_by(Question.position)
+        .order_by(col(Question.position))
     )
     return AttemptResult(
         id=attempt.id,
@@ -310,7 +312,7 @@ def list_attempts(*, session: Session, user: User, quiz_slug: str | None = None)
         .order_by(col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
     )
     if quiz_slug is not None:
-        query = query.join(Quiz, Quiz.id == QuizAttempt.quiz_id).where(Quiz.slug == quiz_slug)
+        query = query.join(Quiz, col(Quiz.id) == QuizAttempt.quiz_id).where(Quiz.slug == quiz_slug)
     return list(session.exec(query))
 
 

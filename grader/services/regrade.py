@@ -90,7 +90,9 @@ def regrade_exercise(
     """Queue every submission of an exercise for grading again."""
     _require_instructor(requested_by)
     exercise = get_exercise(session=session, slug=exercise_slug)
-    ids = list(session.exec(select(Submission.id).where(Submission.exercise_id == exercise.id).order_by(Submission.id)))
+    ids = list(
+        session.exec(select(Submission.id).where(Submission.exercise_id == exercise.id).order_by(col(Submission.id)))
+    )
     if not ids:
         raise InvalidInput("This exercise has no submissions to regrade.", field="exercise")
     return _start(session, ids=ids, exercise_id=exercise.id, requested_by=requested_by, enqueue=enqueue)

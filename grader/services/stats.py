@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from grader.models import AttemptAnswer, Choice, Exercise, Question, Quiz, QuizAttempt, Submission, User
 from grader.services.submissions import best_ids
@@ -95,10 +95,10 @@ class Dashboard:
 
 def dashboard(*, session: Session, exercise_slug: str | None = None) -> Dashboard:
     """Overview figures; with ``exercise_slug`` the submission figures cover only that exercise."""
-    query = select(Submission).join(User, User.id == Submission.user_id).where(User.role == "learner")
+    query = select(Submission).join(User, col(User.id) == Submission.user_id).where(User.role == "learner")
     if exercise_slug is not None:
-        query = query.join(Exercise, Exercise.id == Submission.exercise_id).where(Exercise.slug == exercise_slug)
-    submissions = list(session.exec(query.order_by(Submission.created_at, Submission.id)))
+        query = query.join(Exercise, col(Exercise.id) == Submission.exercise_id).where(Exercise.slug == exercise_slug)
+    submissions = list(session.exec(query.order_by(col(Submission.created_at), col(Submission.id))))
     return Dashboard(
         exercise_slug=exercise_slug,
         submissions_per_day=submissions_per_day(submissions),
@@ -128,7 +128,7 @@ def score_distribution(submissions: list[Submission]) -> list[ScoreBucket]:
     for own in by_learner.values():
         best = best_ids(own)
         for submission in own:
-            if submission.id in best and submission.max_score:
+            if submission.id in best and submission.score is not None and submission.max_score:
                 share = submission.score / submission.max_score
                 buckets[min(int(share * SCORE_BUCKETS), SCORE_BUCKETS - 1)] += 1
     width = 100 // SCORE_BUCKETS
@@ -166,18 +166,18 @@ def question_breakdowns(*, session: Session, quiz_slug: str | None = None) -> li
     counts = dict(
         session.exec(
             select(AttemptAnswer.choice_id, func.count())
-            .join(QuizAttempt, QuizAttempt.id == AttemptAnswer.attempt_id)
-            .join(User, User.id == QuizAttempt.user_id)
+            .join(QuizAttempt, col(QuizAttempt.id) == AttemptAnswer.attempt_id)
+            .join(User, col(User.id) == QuizAttempt.user_id)
             .where(User.role == "learner")
-            .group_by(AttemptAnswer.choice_id)
+            .group_by(col(AttemptAnswer.choice_id))
         ).all()
     )
     query = (
         select(Quiz, Question, Choice)
-        .join(Question, Question.quiz_id == Quiz.id)
-        .join(Choice, Choice.question_id == Question.id)
+        .join(Question, col(Question.quiz_id) == Quiz.id)
+        .join(Choice, col(Choice.question_id) == Question.id)
         .where(Quiz.active, Question.active)
-        .order_by(Quiz.title, Question.position, Choice.position)
+        .order_by(Quiz.title, col(Question.position), col(Choice.position))
     )
     if quiz_slug is not None:
         query = query.where(Quiz.slug == quiz_slug)

@@ -47,7 +47,7 @@ def _default_enqueue(submission_id: int) -> None:
 
 def list_exercises(*, session: Session) -> list[Exercise]:
     """The exercises learners can work on, by title."""
-    return list(session.exec(select(Exercise).where(Exercise.active).order_by(Exercise.title, Exercise.id)))
+    return list(session.exec(select(Exercise).where(Exercise.active).order_by(Exercise.title, col(Exercise.id))))
 
 
 def get_exercise(*, session: Session, slug: str) -> Exercise:
@@ -252,7 +252,7 @@ def list_for_user(*, session: Session, user: User, exercise_slug: str | None = N
     """``user``'s submissions, newest first, with the best per exercise marked."""
     query = (
         select(Submission, Exercise)
-        .join(Exercise, Exercise.id == Submission.exercise_id)
+        .join(Exercise, col(Exercise.id) == Submission.exercise_id)
         .where(Submission.user_id == user.id)
         .order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
     )
@@ -273,17 +273,13 @@ def list_for_user(*, session: Session, user: User, exercise_slug: str | None = N
 
 def best_ids(submissions: list[Submission]) -> set[int]:
     """Ids of the best graded submission per exercise (the earliest of equal scores)."""
-    best: dict[int, Submission] = {}
+    # Per exercise, the smallest rank: the highest score, then the earliest.
+    best: dict[int, tuple[float, datetime, int]] = {}
     for submission in submissions:
         if submission.status != "graded" or submission.score is None:
             continue
+        rank = (-submission.score, submission.created_at, submission.id)
         current = best.get(submission.exercise_id)
-        if current is None or _better(submission, current):
-            best[submission.exercise_id] = submission
-    return {submission.id for submission in best.values()}
-
-
-def _better(candidate: Submission, current: Submission) -> bool:
-    if candidate.score != current.score:
-        return candidate.score > current.score
-    return (candidate.created_at, candidate.id) < (current.created_at, current.id)
+        if current is None or rank < current:
+            best[submission.exercise_id] = rank
+    return {submission_id for _, _, submission_id in best.values()}

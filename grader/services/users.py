@@ -8,6 +8,7 @@ import hmac
 import io
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -44,7 +45,7 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-def _validated(data: UserCreate | dict) -> UserCreate:
+def _validated(data: UserCreate | dict[str, Any]) -> UserCreate:
     try:
         return UserCreate.model_validate(data if isinstance(data, dict) else data.model_dump())
     except ValidationError as exc:
@@ -65,7 +66,7 @@ def _explain(field: str | None, message: str) -> str:
     return message
 
 
-def create(*, session: Session, data: UserCreate | dict) -> User:
+def create(*, session: Session, data: UserCreate | dict[str, Any]) -> User:
     """Create an account; ``AlreadyExists`` if the e-mail is taken."""
     valid = _validated(data)
     email = normalize_email(valid.email)
@@ -88,7 +89,9 @@ def create(*, session: Session, data: UserCreate | dict) -> User:
     return user
 
 
-def sign_up(*, session: Session, data: UserCreate | dict, join_code: str, settings: Settings | None = None) -> User:
+def sign_up(
+    *, session: Session, data: UserCreate | dict[str, Any], join_code: str, settings: Settings | None = None
+) -> User:
     """Create a learner account for someone holding the course's join code."""
     settings = settings or get_settings()
     if not settings.join_code:
@@ -133,7 +136,7 @@ def get_by_email(*, session: Session, email: str) -> User | None:
 
 def list_users(*, session: Session, role: str | None = None) -> list[User]:
     """Accounts in name order, optionally only those with ``role``."""
-    query = select(User).order_by(func.lower(User.display_name), User.id)
+    query = select(User).order_by(func.lower(User.display_name), col(User.id))
     if role is not None:
         query = query.where(User.role == role)
     return list(session.exec(query))
@@ -183,7 +186,7 @@ def ensure_first_instructor(*, session: Session, settings: Settings | None = Non
         return None
     email = settings.first_instructor_email or "instructor@example.org"
     generated = None if settings.first_instructor_password else generate_password()
-    password = settings.first_instructor_password or generated
+    password = generated or settings.first_instructor_password
     existing = get_by_email(session=session, email=email)
     if existing is not None:
         # Promote the account rather than failing: the operator named it as the instructor.

@@ -31,7 +31,8 @@ def get_db(request: Request) -> Iterator[Session]:
 
 def get_app_settings(request: Request) -> Settings:
     """The settings the application was built with."""
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 SessionDep = Annotated[Session, Depends(get_db)]

@@ -17,6 +17,7 @@ place that turns them into status codes.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -150,7 +151,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return plain_error_response(request.url.path, 500, message, headers=headers)
 
 
-def _domain_handler(status_code: int):
+def _domain_handler(status_code: int) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def handle(request: Request, exc: Exception) -> Response:
         headers = None
         if isinstance(exc, errors.RateLimited):

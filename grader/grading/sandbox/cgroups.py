@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Iterable
 from contextlib import suppress
 from pathlib import Path
 
@@ -144,7 +145,7 @@ def _members(path: Path) -> list[int]:
         return []
 
 
-def _kill(pids) -> None:
+def _kill(pids: Iterable[int]) -> None:
     for pid in pids:
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)

@@ -18,10 +18,11 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.grading import seccomp
 from grader.grading.sandbox import procfs
@@ -69,13 +70,13 @@ class Sandbox:
         self.entry_point = entry_point
         self.slot: Slot | None = None
         self.cgroup: Cgroup | None = None
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.stdout = CappedBuffer(limits.output_bytes)
         self.stderr = CappedBuffer(limits.output_bytes)
         self.limits_not_applied: list[str] = []
         self._socket_dir: Path | None = None
         self._listener: socket.socket | None = None
-        self._events: list[dict] = []
+        self._events: list[dict[str, Any]] = []
         self._event_seen = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._closed = False
@@ -113,6 +114,7 @@ class Sandbox:
             raise SandboxFailed(f"could not enter the sandbox's limits: {exc}") from exc
         if not self._wait_for(lambda e: e.get("event") == "waiting", PREPARE_SECONDS):
             # No submission has been sent yet, so everything here is the machine's doing.
+            assert self.process is not None  # _launch started it or raised
             exited = self.process.poll() is not None
             self.close()
             detail = self.stderr.text().strip()[-500:] or f"exit status {self.process.poll()}"
@@ -122,9 +124,10 @@ class Sandbox:
 
     def _launch(self) -> None:
         self.slot = acquire_slot(self.config)
-        own_uid = self.slot.uid is not None and not self.config.unsafe_no_sandbox
-        if own_uid:
-            kill_uid(self.slot.uid)  # whatever a crashed grader may have left behind
+        sandbox_uid = None if self.config.unsafe_no_sandbox else self.slot.uid
+        own_uid = sandbox_uid is not None
+        if sandbox_uid is not None:
+            kill_uid(sandbox_uid)  # whatever a crashed grader may have left behind
         else:
             self.limits_not_applied.append("separate host user per sandbox (the grader is not root)")
             self.limits_not_applied.append("process count (needs a separate host user or cgroups)")
@@ -199,7 +202,7 @@ class Sandbox:
         if not self.config.unsafe_no_sandbox:
             self._spawn(self._read_bwrap_status, bwrap_status_read)
 
-    def _spawn(self, target, *args) -> None:
+    def _spawn(self, target: Callable[..., object], *args: object) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True)
         thread.start()
         self._threads.append(thread)
@@ -260,7 +263,7 @@ class Sandbox:
             self._events.append(event)
             self._event_seen.notify_all()
 
-    def _wait_for(self, wanted, timeout: float) -> dict | None:
+    def _wait_for(self, wanted: Callable[[dict[str, Any]], bool], timeout: float) -> dict[str, Any] | None:
         """The first event matching ``wanted``, or None at timeout or when the channel closed."""
         deadline = time.monotonic() + timeout
         with self._event_seen:
@@ -280,14 +283,15 @@ class Sandbox:
     def load(self, source: str) -> LoadResult:
         """Send the submission and wait until its server is ready or loading failed."""
         assert self.process is not None and self.process.stdin is not None
+        stdin = self.process.stdin
         data = source.encode("utf-8")
 
         def feed() -> None:
             # Stdin stays open: closing it later asks the server to shut down. A
             # server that died before reading it is reported by the wait below.
             with suppress(OSError, ValueError):
-                self.process.stdin.write(b"%d\n" % len(data) + data)
-                self.process.stdin.flush()
+                stdin.write(b"%d\n" % len(data) + data)
+                stdin.flush()
 
         self._spawn(feed)
         event = self._wait_for(lambda e: e.get("event") in ("ready", "error"), self.limits.startup_seconds)
@@ -413,7 +417,7 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 

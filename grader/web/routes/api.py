@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Request, UploadFile, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, StrictInt
+from sqlmodel import Session
 
 from grader.models import Submission
 from grader.services import gradebook, quizzes, submissions, tokens, users
@@ -182,7 +183,7 @@ def create_submission(
     )
 
 
-def _submission_out(session, submission: Submission) -> SubmissionOut:
+def _submission_out(session: Session, submission: Submission) -> SubmissionOut:
     return SubmissionOut(
         id=submission.id,
         exercise=submissions.get_exercise_by_id(session=session, exercise_id=submission.exercise_id).slug,
@@ -233,7 +234,7 @@ async def answer_pairs(request: Request, attempt: AttemptIn) -> list[tuple[str, 
     return list(attempt.answers.items())
 
 
-class _Pairs(dict):
+class _Pairs(dict[str, Any]):
     """A parsed JSON object that remembers every key/value pair, repeated keys included."""
 
     def __init__(self, pairs: list[tuple[str, Any]]) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from grader.config import Settings
 from grader.services import users
 from grader.services.errors import AlreadyExists, AuthenticationFailed, InvalidInput
 from grader.web.deps import OptionalUser, SessionDep, SettingsDep
@@ -24,7 +25,7 @@ def safe_next(target: str | None) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, user: OptionalUser, next: str = "/"):
+def login_page(request: Request, user: OptionalUser, next: str = "/") -> Response:
     """The sign-in form."""
     if user is not None:
         return RedirectResponse(safe_next(next), status_code=303)
@@ -38,7 +39,7 @@ def login(
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
-):
+) -> Response:
     """Check the credentials and start a session."""
     try:
         user = users.authenticate(session=session, email=email, password=password)
@@ -50,7 +51,7 @@ def login(
 
 
 @router.get("/signup", response_class=HTMLResponse)
-def signup_page(request: Request, user: OptionalUser, settings: SettingsDep):
+def signup_page(request: Request, user: OptionalUser, settings: SettingsDep) -> Response:
     """The sign-up form (closed when the course has no join code)."""
     if user is not None:
         return RedirectResponse("/", status_code=303)
@@ -66,7 +67,7 @@ def signup(
     display_name: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     join_code: Annotated[str, Form()] = "",
-):
+) -> Response:
     """Create a learner account and sign it in."""
     data = {"email": email, "display_name": display_name.strip() or email.split("@")[0], "password": password}
     try:
@@ -79,7 +80,9 @@ def signup(
     return RedirectResponse("/", status_code=303)
 
 
-def _signup_context(settings, *, email: str = "", display_name: str = "", join_code: str = "") -> dict:
+def _signup_context(
+    settings: Settings, *, email: str = "", display_name: str = "", join_code: str = ""
+) -> dict[str, Any]:
     return {
         "signup_open": bool(settings.join_code),
         "email": email,
@@ -91,7 +94,7 @@ def _signup_context(settings, *, email: str = "", display_name: str = "", join_c
 
 
 @router.post("/logout")
-def logout(request: Request, user: OptionalUser, session: SessionDep):
+def logout(request: Request, user: OptionalUser, session: SessionDep) -> Response:
     """End the session, on the server too: a copy of the cookie stops working."""
     if user is not None:
         users.end_sessions(session=session, user=user)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from grader.services import gradebook, quizzes, regrade, stats, users
 from grader.services.errors import InvalidInput
@@ -52,7 +53,7 @@ class TableQuery:
         return urlencode({key: value for key, value in values.items() if value})
 
 
-def _sort_value(row: GradebookRow, query: TableQuery) -> tuple:
+def _sort_value(row: GradebookRow, query: TableQuery) -> tuple[Any, str, int]:
     standing = row.exercises.get(query.exercise)
     quiz = next(iter(row.quizzes.values()), None)
     missing_last = float("-inf") if query.order == "desc" else float("inf")
@@ -118,10 +119,10 @@ def table_params(
     return {"exercise": exercise, "q": q, "show": show, "sort": sort, "order": order}
 
 
-TableParams = Annotated[dict, Depends(table_params)]
+TableParams = Annotated[dict[str, str], Depends(table_params)]
 
 
-def _table_context(book: Gradebook, params: dict) -> dict[str, Any]:
+def _table_context(book: Gradebook, params: dict[str, str]) -> dict[str, Any]:
     query = table_query(book, **params)
     return {
         "book": book,
@@ -183,13 +184,15 @@ def _option_label(option: stats.OptionCount) -> str:
     return f"{option.label} (right)" if option.is_correct else option.label
 
 
-def _overview_context(session, exercise_slug: str) -> dict[str, Any]:
+def _overview_context(session: Session, exercise_slug: str) -> dict[str, Any]:
     figures = stats.dashboard(session=session, exercise_slug=exercise_slug or None)
     return {"charts": overview_charts(figures), "error_kinds": figures.error_kinds}
 
 
 @router.get("", response_class=HTMLResponse)
-def dashboard(request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams):
+def dashboard(
+    request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams
+) -> Response:
     """Every learner in one table, the overview figures, and live updates."""
     book = gradebook.build(session=session, settings=settings)
     context = _table_context(book, params)
@@ -200,7 +203,7 @@ def dashboard(request: Request, user: Instructor, session: SessionDep, settings:
 @router.get("/overview", response_class=HTMLResponse)
 def dashboard_overview(
     request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams
-):
+) -> Response:
     """The overview charts alone, polled by the dashboard's script for live updates."""
     book = gradebook.build(session=session, settings=settings)
     exercise = table_query(book, **params).exercise
@@ -208,7 +211,9 @@ def dashboard_overview(
 
 
 @router.get("/rows", response_class=HTMLResponse)
-def dashboard_rows(request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams):
+def dashboard_rows(
+    request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams
+) -> Response:
     """The table's rows alone, polled by the dashboard's script for live updates."""
     book = gradebook.build(session=session, settings=settings)
     return render(request, "_gradebook_rows.html", _table_context(book, params))
@@ -227,7 +232,7 @@ def gradebook_csv(user: Instructor, session: SessionDep, settings: SettingsDep) 
 
 
 @router.get("/learners/{user_id}", response_class=HTMLResponse)
-def learner_page(request: Request, user_id: RowId, user: Instructor, session: SessionDep):
+def learner_page(request: Request, user_id: RowId, user: Instructor, session: SessionDep) -> Response:
     """One learner: every submission (source, report, output) and every quiz attempt."""
     detail = gradebook.learner_detail(session=session, user_id=user_id)
     attempts = [quizzes.get_attempt(session=session, attempt_id=attempt.id, user=user) for attempt in detail.attempts]
@@ -246,8 +251,14 @@ def learner_page(request: Request, user_id: RowId, user: Instructor, session: Se
 
 
 def _users_page(
-    request: Request, session, *, created=None, error: str | None = None, form=None, status_code: int = 200
-):
+    request: Request,
+    session: Session,
+    *,
+    created: list[users.ImportedUser] | None = None,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     return render(
         request,
         "users.html",
@@ -263,7 +274,7 @@ def _users_page(
 
 
 @router.get("/users", response_class=HTMLResponse)
-def users_page(request: Request, user: Instructor, session: SessionDep):
+def users_page(request: Request, user: Instructor, session: SessionDep) -> Response:
     """Accounts, with forms to create one or import many from CSV."""
     return _users_page(request, session)
 
@@ -277,7 +288,7 @@ def create_user(
     display_name: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "learner",
     password: Annotated[str, Form()] = "",
-):
+) -> Response:
     """Create one account; a password is generated (and shown once) when none is given."""
     generated = None if password else users.generate_password()
     data = {"email": email, "display_name": display_name, "role": role, "password": password or generated}
@@ -297,7 +308,7 @@ def import_users(
     settings: SettingsDep,
     file: Annotated[UploadFile | None, File()] = None,
     csv_text: Annotated[str, Form()] = "",
-):
+) -> Response:
     """Create every account of a CSV file (all or none)."""
     if file is not None and file.filename:
         data = file.file.read(settings.max_upload_bytes * 4 + 1)
@@ -320,7 +331,7 @@ def import_users(
 
 
 @router.post("/submissions/{submission_id}/regrade")
-def regrade_submission(request: Request, submission_id: RowId, user: Instructor, session: SessionDep):
+def regrade_submission(request: Request, submission_id: RowId, user: Instructor, session: SessionDep) -> Response:
     """Grade one submission again, then follow its progress."""
     batch = regrade.regrade_submission(
         session=session, submission_id=submission_id, requested_by=user, enqueue=request.app.state.enqueue
@@ -329,7 +340,7 @@ def regrade_submission(request: Request, submission_id: RowId, user: Instructor,
 
 
 @router.post("/exercises/{slug}/regrade")
-def regrade_exercise(request: Request, slug: str, user: Instructor, session: SessionDep):
+def regrade_exercise(request: Request, slug: str, user: Instructor, session: SessionDep) -> Response:
     """Grade every submission of an exercise again, then follow the progress."""
     batch = regrade.regrade_exercise(
         session=session, exercise_slug=slug, requested_by=user, enqueue=request.app.state.enqueue
@@ -344,7 +355,7 @@ def _progress_message(progress: regrade.RegradeProgress) -> str:
 
 
 @router.get("/regrades/{batch_id}", response_class=HTMLResponse)
-def regrade_page(request: Request, batch_id: RowId, user: Instructor, session: SessionDep):
+def regrade_page(request: Request, batch_id: RowId, user: Instructor, session: SessionDep) -> Response:
     """A regrade's progress, updated live."""
     progress = regrade.progress(session=session, batch_id=batch_id)
     return render(request, "regrade.html", {"progress": progress, "message": _progress_message(progress)})

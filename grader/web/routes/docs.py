@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from grader.web.deps import OptionalUser
 from grader.web.templating import render
@@ -25,12 +25,12 @@ def _schema_name(schema: dict[str, Any] | None) -> str:
     if not schema:
         return ""
     if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[-1]
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
     if schema.get("type") == "array":
         return f"list of {_schema_name(schema.get('items')) or 'items'}"
     if "anyOf" in schema:
         return " or ".join(filter(None, (_schema_name(option) for option in schema["anyOf"])))
-    return schema.get("type", "")
+    return str(schema.get("type", ""))
 
 
 def _operations(openapi: dict[str, Any]) -> list[dict[str, Any]]:
@@ -78,7 +78,7 @@ def _operations(openapi: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @router.get("/docs", response_class=HTMLResponse)
-def api_docs(request: Request, user: OptionalUser):
+def api_docs(request: Request, user: OptionalUser) -> Response:
     """The API reference page."""
     openapi = request.app.openapi()
     schemas = openapi.get("components", {}).get("schemas", {})

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from grader.config import Settings
@@ -61,7 +61,7 @@ def curl_command(base_url: str, slug: str) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, user: CurrentUser, session: SessionDep):
+def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     """Exercises and quizzes, with the learner's best result for each."""
     history = submissions.list_for_user(session=session, user=user)
     best = {item.exercise_slug: item.submission for item in history if item.is_best}
@@ -86,7 +86,7 @@ def exercise_page(
     error: str | None = None,
     code: str = "",
     status_code: int = 200,
-):
+) -> Response:
     """The exercise page; after a refused upload it shows why and keeps the pasted code."""
     history = submissions.list_for_user(session=session, user=user, exercise_slug=exercise.slug)
     best_id = next((item.submission.id for item in history if item.is_best), None)
@@ -114,7 +114,7 @@ def exercise_page(
 @router.get("/exercises/{slug}", response_class=HTMLResponse)
 def show_exercise(
     request: Request, exercise: ValidExercise, user: CurrentUser, session: SessionDep, settings: SettingsDep
-):
+) -> Response:
     """Instructions, the lesson's visuals, the upload form and the learner's history."""
     return exercise_page(request, session=session, settings=settings, user=user, exercise=exercise)
 
@@ -128,23 +128,28 @@ def submit(
     settings: SettingsDep,
     file: Annotated[UploadFile | None, File()] = None,
     code: Annotated[str, Form()] = "",
-):
+) -> Response:
     """Store an upload (or pasted code) and queue it; then show its progress."""
-    page = {
-        "request": request,
-        "session": session,
-        "settings": settings,
-        "user": user,
-        "exercise": exercise,
-        "code": code,
-    }
-    has_file = file is not None and bool(file.filename)
-    if has_file and code.strip():
-        return exercise_page(**page, error="Upload a file or paste code, not both.", status_code=422)
-    if has_file:
+
+    def refused(error: str, status_code: int) -> Response:
+        return exercise_page(
+            request,
+            session=session,
+            settings=settings,
+            user=user,
+            exercise=exercise,
+            error=error,
+            code=code,
+            status_code=status_code,
+        )
+
+    upload = file if file is not None and file.filename else None
+    if upload is not None and code.strip():
+        return refused("Upload a file or paste code, not both.", 422)
+    if upload is not None:
         # Read one byte past the limit: enough to know the file is too big, never more.
-        data = file.file.read(settings.max_upload_bytes + 1)
-        filename = file.filename
+        data = upload.file.read(settings.max_upload_bytes + 1)
+        filename = upload.filename
     else:
         data = code.encode("utf-8")
         filename = submissions.PASTED_FILENAME if code.strip() else None
@@ -159,11 +164,11 @@ def submit(
             enqueue=request.app.state.enqueue,
         )
     except TooLarge as exc:
-        return exercise_page(**page, error=exc.message, status_code=413)
+        return refused(exc.message, 413)
     except InvalidInput as exc:
-        return exercise_page(**page, error=exc.message, status_code=422)
+        return refused(exc.message, 422)
     except RateLimited as exc:
-        return exercise_page(**page, error=exc.message, status_code=429)
+        return refused(exc.message, 429)
     return RedirectResponse(f"/submissions/{submission.id}", status_code=303)
 
 
@@ -179,7 +184,7 @@ def _submission_context(session: Session, submission: Submission) -> dict[str, A
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
-def show_submission(request: Request, submission: ValidSubmission, session: SessionDep):
+def show_submission(request: Request, submission: ValidSubmission, session: SessionDep) -> Response:
     """A submission: live progress until graded, then every case."""
     return render(request, "submission.html", _submission_context(session, submission))
 
@@ -199,13 +204,13 @@ def submission_status(submission: ValidSubmission, session: SessionDep) -> dict[
 
 
 @router.get("/submissions/{submission_id}/result", response_class=HTMLResponse)
-def submission_result(request: Request, submission: ValidSubmission, session: SessionDep):
+def submission_result(request: Request, submission: ValidSubmission, session: SessionDep) -> Response:
     """The graded part of the submission page alone, for the script to insert."""
     return render(request, "_result.html", _submission_context(session, submission))
 
 
 @router.get("/submissions/{submission_id}/events")
-async def submission_events(request: Request, submission_id: int):
+async def submission_events(request: Request, submission_id: int) -> Response:
     """Progress pushed as Server-Sent Events (``progress``, then ``graded`` with the result's HTML)."""
     engine = request.app.state.engine
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from grader.config import Settings
@@ -42,7 +42,7 @@ def quiz_page(
     error: str | None = None,
     chosen: dict[int, int] | None = None,
     status_code: int = 200,
-):
+) -> Response:
     """The quiz form; after a refused attempt it says why and keeps the choices made."""
     standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings)
     context: dict[str, Any] = {
@@ -58,7 +58,7 @@ def quiz_page(
 
 
 @router.get("/quizzes/{slug}", response_class=HTMLResponse)
-def show_quiz(request: Request, slug: str, user: CurrentUser, session: SessionDep, settings: SettingsDep):
+def show_quiz(request: Request, slug: str, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> Response:
     """The questions with the lesson's visuals; one choice each."""
     return quiz_page(request, session=session, settings=settings, user=user, slug=slug)
 
@@ -89,7 +89,7 @@ def submit_quiz(
     session: SessionDep,
     settings: SettingsDep,
     pairs: Annotated[list[tuple[str, str]], Depends(answer_pairs)],
-):
+) -> Response:
     """Score an attempt and show its result; a refused attempt keeps the choices made."""
     try:
         result = quizzes.submit_attempt(session=session, user=user, slug=slug, answers=pairs, settings=settings)
@@ -112,7 +112,7 @@ def submit_quiz(
 @router.get("/quizzes/{slug}/attempts/{attempt_id}", response_class=HTMLResponse)
 def show_attempt(
     request: Request, slug: str, attempt: ValidAttempt, session: SessionDep, settings: SettingsDep, user: CurrentUser
-):
+) -> Response:
     """Score x/N with, per question, right or wrong and the hint."""
     standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings)
     return render(
