@@ -11,11 +11,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from grader.config import PROJECT_ROOT, Settings
 from grader.db import create_db_engine, migrate
+from grader.services import users
+
+# Production parameters cost about 130 ms a hash; tests sign in hundreds of times.
+# (Servers the tests start in another process keep the production parameters.)
+users.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 
 def make_settings(state_dir: Path, **overrides) -> Settings:

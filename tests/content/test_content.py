@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from factories import make_submission, make_user
 from sqlmodel import Session, func, select
 
 from grader.config import PROJECT_ROOT
@@ -14,6 +13,7 @@ from grader.content import ContentError, load_quiz, load_quizzes, sync_content
 from grader.grading.spec import load_exercises
 from grader.models import AttemptAnswer, Choice, Exercise, Question, Quiz, QuizAttempt, Submission
 from grader.services import quizzes
+from tests.factories import make_submission, make_user
 
 EXERCISES = PROJECT_ROOT / "exercises"
 QUIZZES = PROJECT_ROOT / "quizzes"

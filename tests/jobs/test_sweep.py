@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from factories import make_submission, make_user
 from sqlmodel import Session
 
 from grader.jobs import RESEND_AFTER_LEASES, SWEEP_EVERY_MINUTES, GradingWorker
 from grader.models import Submission, utcnow
+from tests.factories import make_submission, make_user
 
 LEASE = 60
 WINDOW = LEASE * RESEND_AFTER_LEASES

@@ -6,7 +6,6 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-from factories import make_report, make_submission, make_user
 from huey import MemoryHuey
 from sqlmodel import Session
 
@@ -15,6 +14,7 @@ from grader.grading.spec import ExerciseSpec
 from grader.jobs import GradingWorker, Queue, build_huey
 from grader.models import Submission, utcnow
 from grader.services import submissions
+from tests.factories import make_report, make_submission, make_user
 
 
 class Clock:

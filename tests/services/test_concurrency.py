@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-from factories import make_user
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
@@ -25,6 +24,7 @@ from grader.db import migrate, normalize_url
 from grader.models import AttemptAnswer, Choice, QuizAttempt, Submission, User
 from grader.services import quizzes, submissions, users
 from grader.services.errors import AlreadyExists, AttemptLimitReached, RateLimited
+from tests.factories import make_user
 
 RACERS = 6
 QUIZ = "message-cycle"

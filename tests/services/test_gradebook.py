@@ -7,13 +7,13 @@ import io
 from datetime import timedelta
 
 import pytest
-from factories import make_report, make_submission, make_user
 from sqlmodel import select
 
 from grader.jobs import GradingWorker
 from grader.models import Choice, Submission, utcnow
 from grader.services import gradebook, quizzes, regrade, stats
 from grader.services.errors import InvalidInput, PermissionDenied
+from tests.factories import make_report, make_submission, make_user
 
 SLUG = "message-cycle"
 

@@ -6,12 +6,12 @@ import dataclasses
 import json
 
 import pytest
-from factories import make_user
 from sqlmodel import func, select
 
 from grader.models import AttemptAnswer, Choice, Question, QuizAttempt
 from grader.services import quizzes
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
+from tests.factories import make_user
 
 SLUG = "message-cycle"
 

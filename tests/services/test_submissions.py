@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from factories import make_submission, make_user
 from sqlmodel import func, select
 
 from grader.models import Submission, utcnow
 from grader.services import submissions
 from grader.services.errors import InvalidInput, NotFound, RateLimited, TooLarge
+from tests.factories import make_submission, make_user
 
 SOURCE = b"from fastapi import FastAPI\napp = FastAPI()\n"
 

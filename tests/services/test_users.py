@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from factories import DEFAULT_PASSWORD, make_user
 from sqlmodel import func, select
 
 from grader.models import User
 from grader.services import tokens, users
 from grader.services.errors import AlreadyExists, AuthenticationFailed, InvalidInput, PermissionDenied
+from tests.factories import DEFAULT_PASSWORD, make_user
 
 
 def _count(session) -> int:

@@ -1,0 +1,1 @@
+"""The test suite: a package, so each helper module has one import path."""
