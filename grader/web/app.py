@@ -15,7 +15,7 @@ from grader.config import Settings, get_settings
 from grader.db import get_engine
 from grader.jobs import enqueue_grading
 from grader.services.submissions import Enqueue
-from grader.web.errors import install_error_handlers
+from grader.web.errors import install_error_handlers, too_large_response
 from grader.web.routes import api, auth, dashboard, docs, exercises, quiz
 from grader.web.security import BodySizeLimitMiddleware, PublicUrlMiddleware, SecurityHeadersMiddleware
 
@@ -67,7 +67,9 @@ def create_app(
         same_site="lax",
         https_only=settings.environment == "production",
     )
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes + FORM_OVERHEAD_BYTES)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_upload_bytes + FORM_OVERHEAD_BYTES, refusal=too_large_response
+    )
     # Absolute URLs come from the settings, never from the Host header; the host check
     # must see the header as sent, so it wraps the rewrite.
     app.add_middleware(PublicUrlMiddleware, public_url=settings.effective_public_url)

@@ -17,6 +17,7 @@ place that turns them into status codes.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +30,7 @@ from starlette.types import Scope
 
 from grader.services import errors
 from grader.web.security import SECURITY_HEADERS, CsrfError
+from grader.web.templating import render
 
 API_PREFIX = "/api/"
 
@@ -61,8 +63,6 @@ def error_response(
     """The error as JSON ``{"detail": message}`` for the API, as a page otherwise."""
     if wants_json(request.url.path):
         return JSONResponse({"detail": message}, status_code=status_code, headers=headers)
-    from grader.web.templating import render
-
     return render(
         request,
         "error.html",
@@ -78,11 +78,11 @@ def plain_error_response(
     """An error answered without templates or session, for failures outside the normal flow."""
     if wants_json(path):
         return JSONResponse({"detail": message}, status_code=status_code, headers=headers)
-    title = _TITLES.get(status_code, "Error")
+    title = html.escape(_TITLES.get(status_code, "Error"))
     body = (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>"
         f"<link rel='stylesheet' href='/static/app.css'></head><body><main><h1>{title}</h1>"
-        f"<p>{message}</p><p><a href='/'>Back to the start page</a></p></main></body></html>"
+        f"<p>{html.escape(message)}</p><p><a href='/'>Back to the start page</a></p></main></body></html>"
     )
     return Response(body, status_code=status_code, media_type="text/html; charset=utf-8", headers=headers)
 

@@ -1,20 +1,25 @@
-"""Browser-facing protections: security headers, CSRF tokens, request size limits and API tokens.
+"""Browser-facing protections: security headers, CSRF tokens, sessions and request size limits.
 
 Pages keep who is signed in inside Starlette's signed session cookie (HttpOnly,
 SameSite=Lax, Secure in production). Every form carries the session's CSRF token,
 checked by ``verify_csrf`` before any page route that changes state. The JSON API
-does not read the cookie at all: it takes a bearer token (``services.tokens``),
-which a browser never sends on its own, so it needs no CSRF token.
+does not read the cookie at all: it takes a bearer token, issued and checked by
+``services.tokens``, which a browser never sends on its own, so it needs no CSRF token.
+
+This module imports nothing else of the web layer: ``errors`` and ``templating``
+build on it, and the body-size middleware is handed the response it refuses with.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from fastapi import Request
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSRF_FIELD = "csrf_token"
@@ -117,14 +122,16 @@ class PublicUrlMiddleware:
 class BodySizeLimitMiddleware:
     """Refuses request bodies above ``max_bytes`` while they stream in, never buffering more.
 
-    A declared Content-Length over the limit is answered 413 at once; a body
-    without one is counted as it arrives and ``RequestTooLarge`` is raised from
-    ``receive`` so the error handler answers 413 the same way.
+    A declared Content-Length over the limit is answered at once with
+    ``refusal(scope, max_bytes)`` (a 413); a body without one is counted as it
+    arrives and ``RequestTooLarge`` is raised from ``receive`` so the error
+    handler answers 413 the same way.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, refusal: Callable[[Scope, int], Response]) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.refusal = refusal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -148,9 +155,7 @@ class BodySizeLimitMiddleware:
         await self.app(scope, counting_receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        from grader.web.errors import too_large_response
-
-        response = too_large_response(scope, self.max_bytes)
+        response = self.refusal(scope, self.max_bytes)
         await response(scope, receive, send)
 
 

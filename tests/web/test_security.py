@@ -203,3 +203,12 @@ def test_an_unexpected_error_is_a_500_with_the_security_headers(app, path, kind)
     _assert_security_headers(response)
     # Whatever page the error replaced, no cache may keep it.
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_plain_error_page_escapes_its_message():
+    from grader.web.errors import plain_error_response
+
+    response = plain_error_response("/exercises/x", 413, "Too big: <img src=x onerror=alert(1)> & more")
+    body = bytes(response.body).decode()
+    assert "<img" not in body
+    assert "Too big: &lt;img src=x onerror=alert(1)&gt; &amp; more" in body
