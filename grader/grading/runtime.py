@@ -100,6 +100,7 @@ def build(requirements: Path, parent: Path | None = None) -> LearnerRuntime:
                 "--disable-pip-version-check",
                 "--no-compile",
                 "--no-deps",
+                "--require-hashes",
                 "-r",
                 str(requirements),
             ],
