@@ -6,7 +6,7 @@ import csv
 import io
 import re
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from grader.models import User
 from tests.factories import make_report, make_submission, make_user
@@ -199,3 +199,22 @@ def test_quiz_charts_draw_options_by_letter_with_their_text_in_a_legend(as_instr
     assert "`" not in figure
     assert "<dt>B</dt><dd>At step 2, <code>msg</code> is" in figure
     assert "<code>{&#39;text&#39;: &#39;Hi&#39;}</code>" in figure
+
+
+def test_a_csv_over_the_size_limit_is_refused_whole(as_instructor, synced, settings):
+    from grader.web.routes.dashboard import CSV_SIZE_FACTOR
+
+    limit = settings.max_upload_bytes * CSV_SIZE_FACTOR
+    lines = ["email,display_name"]
+    number = 0
+    while sum(len(line) + 1 for line in lines) <= limit + 4096:
+        number += 1
+        lines.append(f"bulk{number:05}@example.org,Bulk Person {number:05}")
+    big = "\n".join(lines) + "\n"
+    assert limit < len(big) < limit + 8192  # past the CSV limit, well within the request limit
+    response = as_instructor.post_form(
+        "/instructor/users/import", page="/instructor/users", files={"file": ("people.csv", big.encode(), "text/csv")}
+    )
+    assert response.status_code == 413
+    assert f"larger than the {limit:,}-byte limit" in response.text and "nothing was imported" in response.text
+    assert synced.exec(select(User).where(col(User.email).like("bulk%"))).first() is None

@@ -19,6 +19,9 @@ from grader.web.routes.exercises import stored_report
 from grader.web.security import verify_csrf
 from grader.web.templating import render
 
+# A CSV of accounts may be this many times the size of a solution file.
+CSV_SIZE_FACTOR = 4
+
 router = APIRouter(prefix="/instructor", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
 SHOWS = {
@@ -311,7 +314,11 @@ def import_users(
 ) -> Response:
     """Create every account of a CSV file (all or none)."""
     if file is not None and file.filename:
-        data = file.file.read(settings.max_upload_bytes * 4 + 1)
+        limit = settings.max_upload_bytes * CSV_SIZE_FACTOR
+        data = file.file.read(limit + 1)
+        if len(data) > limit:
+            message = f"The CSV file is larger than the {limit:,}-byte limit; nothing was imported. Import it in parts."
+            return _users_page(request, session, error=message, status_code=413)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
