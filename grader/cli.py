@@ -71,8 +71,20 @@ def _add_engine_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
 
     runtime = commands.add_parser("runtime", help="manage the learner runtime")
     runtime_commands = runtime.add_subparsers(metavar="ACTION")
-    build = runtime_commands.add_parser("build", help="build the learner runtime if missing")
+    build = runtime_commands.add_parser(
+        "build", help="build the learner runtime if missing, then prune the old ones (as 'prune' does)"
+    )
     build.set_defaults(handler=_cmd_runtime_build)
+    prune = runtime_commands.add_parser(
+        "prune", help="delete old learner runtimes: not the current one, none in use or used lately"
+    )
+    prune.add_argument(
+        "--unused-hours",
+        type=float,
+        default=24,
+        help="keep a runtime a grading started with less than this many hours ago (default: 24)",
+    )
+    prune.set_defaults(handler=_cmd_runtime_prune)
 
     selftest = commands.add_parser("selftest", help="check that the sandbox contains hostile programs")
     selftest.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -145,12 +157,33 @@ def _cmd_runtime_build(_args: argparse.Namespace) -> int:
 
     settings = get_settings()
     try:
-        built = runtime.build(settings.runtime_requirements, settings.learner_runtime_dir)
+        built = runtime.build(settings.runtime_requirements, settings.learner_runtime_parent)
     except runtime.RuntimeBuildError as exc:
         print(f"autograder: {exc}", file=sys.stderr)
         return EXIT_NO_SANDBOX
     print(f"learner runtime: {built.root}")
+    _print_pruned(runtime.prune(settings.learner_runtime_parent, keep=built))
     return EXIT_OK
+
+
+def _cmd_runtime_prune(args: argparse.Namespace) -> int:
+    from grader.config import get_settings
+    from grader.grading import runtime
+
+    settings = get_settings()
+    current = runtime.locate(settings.runtime_requirements, settings.learner_runtime_parent)
+    removed = runtime.prune(
+        settings.learner_runtime_parent, keep=current, unused_seconds=max(args.unused_hours, 0) * 3600
+    )
+    _print_pruned(removed)
+    if not removed:
+        print("no old learner runtime to delete")
+    return EXIT_OK
+
+
+def _print_pruned(removed: list[Path]) -> None:
+    for path in removed:
+        print(f"deleted old learner runtime: {path}")
 
 
 def _cmd_selftest(args: argparse.Namespace) -> int:

@@ -28,6 +28,17 @@ def _default_state_dir() -> Path:
     return PROJECT_ROOT / ".state"
 
 
+def _default_runtime_parent() -> Path:
+    """Where learner runtimes are kept: a system folder for root, the user's cache otherwise.
+
+    The folder must be readable by the unprivileged sandbox uids, so it is never
+    below a home directory when the grader runs as root.
+    """
+    if os.geteuid() == 0:
+        return Path("/opt/grader-runtime")
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "grader-runtime"
+
+
 class Settings(BaseSettings):
     """Service settings. Field descriptions double as the operator's reference."""
 
@@ -92,7 +103,11 @@ class Settings(BaseSettings):
     sandbox_slots: int = Field(8, description="Concurrent sandboxes on this machine (one host uid each).")
     sandbox_uid_base: int = Field(61000, description="Slot N runs as host uid/gid sandbox_uid_base + N.")
     learner_runtime_dir: Path | None = Field(
-        None, description="Learner runtime location; derived from the runtime requirements when empty."
+        None,
+        description=(
+            "Folder the learner runtimes are built in, one per hash of their inputs; when empty, "
+            "/opt/grader-runtime as root and the user's cache folder otherwise."
+        ),
     )
     sandbox_run_dir: Path | None = Field(
         None, description="Host-only folder for slot locks and sockets; state_dir/sandbox when empty."
@@ -144,6 +159,11 @@ class Settings(BaseSettings):
         return ["*"]
 
     @property
+    def learner_runtime_parent(self) -> Path:
+        """Where learner runtimes are built: the setting, or the default for this user."""
+        return self.learner_runtime_dir or _default_runtime_parent()
+
+    @property
     def runtime_requirements(self) -> Path:
         """The packages of the learner runtime, declared beside the exercises."""
         return self.exercises_dir / "runtime-requirements.txt"
@@ -154,7 +174,7 @@ class Settings(BaseSettings):
         from grader.grading.sandbox import SandboxConfig
 
         return SandboxConfig(
-            runtime=runtime.locate(self.runtime_requirements, self.learner_runtime_dir),
+            runtime=runtime.locate(self.runtime_requirements, self.learner_runtime_parent),
             state_dir=self.sandbox_state_dir,
             uid_base=self.sandbox_uid_base,
             slots=self.sandbox_slots,

@@ -84,3 +84,35 @@ def test_services_never_import_the_web_layer() -> None:
         if name.startswith("grader.services")
     }
     assert {name: targets for name, targets in upward.items() if targets} == {}
+
+
+# Modules that touch the environment for a reason of their own, not to read a setting.
+ENVIRONMENT_EXCEPTIONS = {
+    "grader.config": "the settings: the one reader of the environment",
+    "grader.grading.selftest": "plants a canary variable for its hostile programs to look for, then restores it",
+}
+
+
+def _reads_environment(path: Path) -> list[int]:
+    """Lines of ``path`` that read ``os.environ`` or call ``os.getenv``."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "os":
+            if node.attr in ("environ", "getenv", "environb", "getenvb"):
+                lines.append(node.lineno)
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and {alias.name for alias in node.names} & {"environ", "getenv"}
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_settings_read_the_environment() -> None:
+    readers = {
+        name: lines
+        for name, path in MODULES.items()
+        if name not in ENVIRONMENT_EXCEPTIONS and (lines := _reads_environment(path))
+    }
+    assert readers == {}

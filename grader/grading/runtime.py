@@ -5,22 +5,31 @@ exercises allow (``exercises/runtime-requirements.txt``) and the sandbox's boot
 script. None of the service's own packages are in it. Its folder name carries a
 hash of its inputs, so a changed requirement or boot script builds a new one
 beside the old instead of mutating a runtime a running grading may be using.
+``prune`` deletes the old ones once no process uses them and none has for a while.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 BOOT_SCRIPT = Path(__file__).with_name("boot.py")
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 READY_MARK = ".ready"
+STAGING_PREFIX = ".build-"
+RUNTIME_NAME = re.compile(r"[0-9a-f]{12}")
+# A runtime nobody has graded with for this long is deleted by ``prune``: long
+# enough for a grader started before an upgrade to finish and be restarted.
+PRUNE_UNUSED_SECONDS = 24 * 3600
 
 
 class RuntimeBuildError(Exception):
@@ -48,6 +57,11 @@ class LearnerRuntime:
         """Whether the build finished."""
         return (self.root / READY_MARK).is_file()
 
+    def mark_used(self) -> None:
+        """Note that a grading starts with this runtime: ``prune`` keeps recently used ones."""
+        with suppress(OSError):  # a runtime this process may not write to is someone else's to prune
+            os.utime(self.root / READY_MARK)
+
 
 def runtime_key(requirements: Path) -> str:
     """A short hash of what goes into a runtime."""
@@ -58,24 +72,12 @@ def runtime_key(requirements: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-def default_runtime_parent() -> Path:
-    """Where runtimes are kept: a system folder for root, the user's cache otherwise.
-
-    The folder must be readable by the unprivileged sandbox uids, so it is never
-    below a home directory when the grader runs as root.
-    """
-    if os.geteuid() == 0:
-        return Path("/opt/grader-runtime")
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "grader-runtime"
+def locate(requirements: Path, parent: Path) -> LearnerRuntime:
+    """The runtime for these requirements in folder ``parent`` (built or not)."""
+    return LearnerRuntime(parent / runtime_key(requirements))
 
 
-def locate(requirements: Path, parent: Path | None = None) -> LearnerRuntime:
-    """The runtime for these requirements (built or not)."""
-    return LearnerRuntime((parent or default_runtime_parent()) / runtime_key(requirements))
-
-
-def build(requirements: Path, parent: Path | None = None) -> LearnerRuntime:
+def build(requirements: Path, parent: Path) -> LearnerRuntime:
     """Build the runtime for ``requirements`` unless it exists; return it."""
     runtime = locate(requirements, parent)
     if runtime.ready:
@@ -139,3 +141,54 @@ def _open_permissions(root: Path) -> None:
             if not path.is_symlink():
                 mode = path.stat().st_mode
                 path.chmod(0o755 if mode & 0o111 else 0o644)
+
+
+def prune(parent: Path, *, keep: LearnerRuntime, unused_seconds: float = PRUNE_UNUSED_SECONDS) -> list[Path]:
+    """Delete the runtimes in ``parent`` but ``keep`` that no process uses and none used lately; what was deleted.
+
+    A runtime counts as used while a process names its folder (a sandbox's
+    bubblewrap command mounts it) and for ``unused_seconds`` after its last
+    grading started. Builds left half-done by a killed process go the same way.
+    """
+    now = time.time()
+    candidates = [
+        entry
+        for entry in (parent.iterdir() if parent.is_dir() else [])
+        if entry.is_dir()
+        and not entry.is_symlink()
+        and entry != keep.root
+        and (RUNTIME_NAME.fullmatch(entry.name) or entry.name.startswith(STAGING_PREFIX))
+        and now - _last_used(entry) >= unused_seconds
+    ]
+    busy = _named_by_a_process(candidates)
+    removed = []
+    for entry in candidates:
+        if entry not in busy:
+            shutil.rmtree(entry, ignore_errors=True)
+            if not entry.exists():
+                removed.append(entry)
+    return removed
+
+
+def _last_used(root: Path) -> float:
+    """When a grading last started with this runtime (or, never used, when it was built)."""
+    for path in (root / READY_MARK, root):
+        with suppress(OSError):
+            return path.stat().st_mtime
+    return 0.0
+
+
+def _named_by_a_process(roots: list[Path]) -> set[Path]:
+    # Imported here: the sandbox package imports this module when it loads.
+    from grader.grading.sandbox import procfs
+
+    if not roots:
+        return set()
+    commands = [process.cmdline for process in procfs.list_processes()]
+    return {root for root in roots if any(_names(command, root) for command in commands)}
+
+
+def _names(command: str, root: Path) -> bool:
+    """Whether a command line mentions ``root`` itself or something inside it."""
+    padded = f" {command} "
+    return f" {root} " in padded or f" {root}/" in padded

@@ -63,7 +63,7 @@ def sandbox_config(uid_block, tmp_path_factory) -> SandboxConfig:
     sandboxes only, while other graders run on the same machine.
     """
     settings = get_settings()
-    runtime.build(settings.runtime_requirements, settings.learner_runtime_dir)
+    runtime.build(settings.runtime_requirements, settings.learner_runtime_parent)
     config = session_sandbox_config(uid_block, tmp_path_factory.mktemp("sandbox-state"))
     assert not config.unsafe_no_sandbox, "the tests must never run submissions without the sandbox"
     return config

@@ -99,6 +99,7 @@ class Sandbox:
             raise SandboxUnavailable(
                 f"the learner runtime is not built ({runtime.root}); run 'autograder runtime build'"
             )
+        runtime.mark_used()
         if not self.config.unsafe_no_sandbox and shutil.which("bwrap") is None:
             raise SandboxUnavailable("bubblewrap (bwrap) is not installed; install the 'bubblewrap' package")
         try:
