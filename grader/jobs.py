@@ -40,6 +40,7 @@ from grader.config import Settings, get_settings
 from grader.grading.report import GradingError, Report
 from grader.grading.spec import ExerciseSpec
 from grader.models import Exercise, Submission, utcnow
+from grader.services import gradebook
 from grader.services.updates import submission_changed
 
 if TYPE_CHECKING:
@@ -198,6 +199,8 @@ class GradingWorker:
         )
         with Session(self.engine) as session:
             stored = session.exec(statement).rowcount == 1
+            if stored:
+                gradebook.record_result(session, submission_id=submission_id, report=values.get("report"))
             session.commit()
         if stored:
             submission_changed(submission_id)

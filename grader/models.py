@@ -189,6 +189,7 @@ class Submission(SQLModel, table=True):
         Index("ix_submissions_user_id_created_at", "user_id", "created_at"),
         Index("ix_submissions_exercise_id_status", "exercise_id", "status"),
         Index("ix_submissions_status_id", "status", "id"),
+        Index("ix_submissions_exercise_id_created_at", "exercise_id", "created_at"),
     )
 
     id: int = Field(default=None, primary_key=True)
@@ -282,7 +283,10 @@ class QuizAttempt(SQLModel, table=True):
     """One submitted attempt at a quiz."""
 
     __tablename__ = "quiz_attempts"
-    __table_args__ = (Index("ix_quiz_attempts_user_id_quiz_id", "user_id", "quiz_id"),)
+    __table_args__ = (
+        Index("ix_quiz_attempts_user_id_quiz_id", "user_id", "quiz_id"),
+        Index("ix_quiz_attempts_created_at", "created_at"),
+    )
 
     id: int = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
@@ -303,3 +307,84 @@ class AttemptAnswer(SQLModel, table=True):
     question_id: int = Field(foreign_key="questions.id", ondelete="RESTRICT", index=True)
     choice_id: int = Field(foreign_key="choices.id", ondelete="RESTRICT", index=True)
     correct: bool
+
+
+# --- what the instructor's views derive from results -----------------------------------
+#
+# Written in the same transaction that stores a result (services/gradebook.py
+# ``record_result``), so the views read small indexed rows and never a report.
+
+
+class SubmissionResult(SQLModel, table=True):
+    """What a stored grading came to, without its report.
+
+    error_kind: the report's error kind (``syntax``, ``infra``, ...) or None when the cases ran.
+    cases_passed/cases_total: how many of the cases it ran passed.
+    """
+
+    __tablename__ = "submission_results"
+
+    submission_id: int = Field(foreign_key="submissions.id", ondelete="CASCADE", primary_key=True)
+    error_kind: str | None = Field(None, max_length=32)
+    cases_passed: int = 0
+    cases_total: int = 0
+    graded_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class CaseOutcome(SQLModel, table=True):
+    """One case of one graded submission: passed or not."""
+
+    __tablename__ = "case_outcomes"
+    __table_args__ = (Index("ix_case_outcomes_submission_id_name", "submission_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submissions.id", ondelete="CASCADE")
+    name: str = Field(max_length=200)
+    passed: bool
+
+
+class DiagnosisRow(SQLModel, table=True):
+    """One diagnosis of a graded report (the report's ``diagnoses``), most important first.
+
+    cases: names of the cases it explains; line: the learner's source line, when known.
+    """
+
+    __tablename__ = "diagnoses"
+    __table_args__ = (Index("ix_diagnoses_submission_id_position", "submission_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submissions.id", ondelete="CASCADE")
+    position: int
+    title: str = Field(sa_type=Text)
+    explanation: str = Field("", sa_type=Text)
+    fix: str = Field("", sa_type=Text)
+    cases: list[str] = _json(default_factory=list)
+    line: int | None = None
+
+
+class ExerciseStanding(SQLModel, table=True):
+    """A learner on one exercise, kept up to date whenever a submission is made or graded.
+
+    submissions: every submission, graded or not; last_activity: when the latest was made.
+    best_*: the highest score (the earliest of equals); latest_*: the most recent scored one.
+    A submission being regraded keeps its old score until the new one replaces it.
+    latest_error_kind: why the latest could not be graded case by case, or None.
+    updated_at: when this row last changed; the dashboard's live updates follow it.
+    """
+
+    __tablename__ = "exercise_standings"
+    __table_args__ = (
+        Index("ix_exercise_standings_exercise_id_best_score", "exercise_id", "best_score"),
+        Index("ix_exercise_standings_updated_at", "updated_at"),
+    )
+
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
+    exercise_id: int = Field(foreign_key="exercises.id", ondelete="CASCADE", primary_key=True)
+    submissions: int = 0
+    last_activity: datetime | None = _timestamp(default=None)
+    best_score: float | None = None
+    best_submission_id: int | None = Field(default=None, foreign_key="submissions.id", ondelete="SET NULL")
+    latest_score: float | None = None
+    latest_submission_id: int | None = Field(default=None, foreign_key="submissions.id", ondelete="SET NULL")
+    latest_error_kind: str | None = Field(None, max_length=32)
+    updated_at: datetime = _timestamp(default_factory=utcnow)

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from grader.grading.report import CaseResult, GradingError, HttpExchange, Report
 from grader.models import Exercise, Submission, User, utcnow
+from grader.services import gradebook
 from grader.services.users import hash_password
 
 _numbers = itertools.count(1)
@@ -66,6 +67,9 @@ def make_submission(
         finished_at=(created_at or utcnow()) if status == "graded" else None,
     )
     session.add(submission)
+    session.flush()
+    # As the service and the worker do: what the instructor's views need, in the same transaction.
+    gradebook.record_result(session, submission_id=submission.id, report=report if status == "graded" else None)
     session.commit()
     session.refresh(submission)
     return submission

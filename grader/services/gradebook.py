@@ -1,24 +1,155 @@
-"""The instructor's gradebook: one row per learner, and its CSV export."""
+"""The instructor's gradebook: what each learner achieved, kept up to date as results arrive.
+
+Views never read reports. When a submission is made or graded, the same
+transaction records what the views need (``record_submission``,
+``record_result``): per-case outcomes, the report's diagnoses, what the grading
+came to, and the learner's standing on the exercise (best, latest, count, last
+activity). The learners' table, its CSV and the API read those small indexed
+rows; filtering, sorting and paging happen in SQL.
+
+A standing counts every submission with a score: a submission being regraded
+keeps its old score until the new one replaces it.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
-from datetime import datetime
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
 
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, and_, case, delete, false, or_
+from sqlmodel import Session, col, func, select
 
 from grader.config import Settings, get_settings
-from grader.models import Exercise, Quiz, QuizAttempt, Submission, User
+from grader.db import lock_for_update
+from grader.models import (
+    CaseOutcome,
+    DiagnosisRow,
+    Exercise,
+    ExerciseStanding,
+    Quiz,
+    QuizAttempt,
+    Submission,
+    SubmissionResult,
+    User,
+    utcnow,
+)
 from grader.services.errors import NotFound
-from grader.services.quizzes import counted_attempt
-from grader.services.submissions import best_ids
+
+# --- recording results --------------------------------------------------------------------
+
+
+def record_result(session: Session, *, submission_id: int, report: dict[str, Any] | None) -> None:
+    """Record what the views need from a result just stored, in the caller's transaction.
+
+    ``report`` is the stored report (None when only the status changed, e.g. a
+    grading sent back to the queue). Per-case outcomes and diagnoses replace any
+    from an earlier grading of the same submission; the learner's standing is
+    recomputed. The caller commits.
+    """
+    submission = session.exec(select(Submission).where(col(Submission.id) == submission_id)).one()
+    if report is not None:
+        _replace_outcomes(session, submission_id, report)
+    refresh_standing(session, user_id=submission.user_id, exercise_id=submission.exercise_id)
+
+
+def record_submission(session: Session, *, submission: Submission) -> None:
+    """Count a new submission in its learner's standing (the caller commits)."""
+    session.flush()
+    refresh_standing(session, user_id=submission.user_id, exercise_id=submission.exercise_id)
+
+
+def _replace_outcomes(session: Session, submission_id: int, report: dict[str, Any]) -> None:
+    for model in (CaseOutcome, DiagnosisRow, SubmissionResult):
+        session.exec(delete(model).where(col(model.submission_id) == submission_id))
+    cases = [case for case in report.get("tests") or [] if isinstance(case, dict)]
+    passed = [case.get("status") == "passed" for case in cases]
+    error = report.get("error") or {}
+    session.add(
+        SubmissionResult(
+            submission_id=submission_id,
+            error_kind=str(error.get("kind"))[:32] if error else None,
+            cases_passed=sum(passed),
+            cases_total=len(cases),
+        )
+    )
+    session.add_all(
+        CaseOutcome(submission_id=submission_id, name=str(case.get("name", ""))[:200], passed=ok)
+        for case, ok in zip(cases, passed, strict=True)
+    )
+    for position, diagnosis in enumerate(report.get("diagnoses") or []):
+        if not isinstance(diagnosis, dict) or not diagnosis.get("title"):
+            continue
+        line = diagnosis.get("line")
+        session.add(
+            DiagnosisRow(
+                submission_id=submission_id,
+                position=position,
+                title=str(diagnosis["title"]),
+                explanation=str(diagnosis.get("explanation") or ""),
+                fix=str(diagnosis.get("fix") or ""),
+                cases=[str(name) for name in diagnosis.get("cases") or []],
+                line=line if isinstance(line, int) and not isinstance(line, bool) else None,
+            )
+        )
+
+
+def refresh_standing(session: Session, *, user_id: int, exercise_id: int) -> None:
+    """Recompute one learner's standing on one exercise from their submissions."""
+    # Two results for one learner stored at once take turns here, so neither
+    # computes from rows the other is about to change.
+    lock_for_update(session, User, user_id)
+    rows = session.exec(
+        select(Submission.id, Submission.score, Submission.created_at).where(
+            Submission.user_id == user_id, Submission.exercise_id == exercise_id
+        )
+    ).all()
+    standing = session.get(ExerciseStanding, (user_id, exercise_id))
+    if not rows:
+        if standing is not None:
+            session.delete(standing)
+        return
+    scored = sorted((row for row in rows if row.score is not None), key=lambda row: (row.created_at, row.id))
+    best = None
+    for row in scored:
+        if best is None or row.score > best.score:
+            best = row
+    latest = scored[-1] if scored else None
+    values = {
+        "submissions": len(rows),
+        "last_activity": max(row.created_at for row in rows),
+        "best_score": best.score if best else None,
+        "best_submission_id": best.id if best else None,
+        "latest_score": latest.score if latest else None,
+        "latest_submission_id": latest.id if latest else None,
+        "latest_error_kind": _error_kind(session, latest.id) if latest else None,
+        "updated_at": utcnow(),
+    }
+    if standing is None:
+        session.add(ExerciseStanding(user_id=user_id, exercise_id=exercise_id, **values))
+    else:
+        for key, value in values.items():
+            setattr(standing, key, value)
+        session.add(standing)
+    session.flush()
+
+
+def _error_kind(session: Session, submission_id: int) -> str | None:
+    result = session.get(SubmissionResult, submission_id)
+    return result.error_kind if result else None
+
+
+# --- rows ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ExerciseStanding:
-    """A learner on one exercise: best and latest graded score, and how many submissions."""
+class ExerciseScores:
+    """A learner on one exercise: best and latest score, and how many submissions."""
 
     best: float | None
     latest: float | None
@@ -27,7 +158,7 @@ class ExerciseStanding:
 
 
 @dataclass(frozen=True)
-class QuizStanding:
+class QuizScores:
     """A learner on one quiz: the attempt that counts (per the quiz-scoring setting)."""
 
     score: int | None
@@ -37,130 +168,505 @@ class QuizStanding:
 
 @dataclass(frozen=True)
 class GradebookRow:
-    """One learner's results; ``exercises`` and ``quizzes`` are keyed by slug."""
+    """One learner's results; ``exercises`` and ``quizzes`` are keyed by slug.
+
+    submission_count: submissions to every exercise; last_activity: the latest submission or attempt.
+    """
 
     user_id: int
     email: str
     display_name: str
-    exercises: dict[str, ExerciseStanding]
-    quizzes: dict[str, QuizStanding]
+    exercises: dict[str, ExerciseScores]
+    quizzes: dict[str, QuizScores]
     submission_count: int
     last_activity: datetime | None
 
-    def exercise_total(self) -> float:
-        """Sum of best scores across exercises."""
-        return sum(standing.best or 0.0 for standing in self.exercises.values())
-
 
 @dataclass(frozen=True)
-class Gradebook:
-    """Every learner's row, with the exercises and quizzes that make up the columns."""
+class Columns:
+    """The active exercises and quizzes, in title order: the gradebook's columns."""
 
     exercises: list[Exercise]
     quizzes: list[Quiz]
-    rows: list[GradebookRow] = field(default_factory=list)
 
 
-def build(*, session: Session, settings: Settings | None = None) -> Gradebook:
-    """The gradebook of every learner, in name order."""
-    settings = settings or get_settings()
-    exercises = list(session.exec(select(Exercise).where(Exercise.active).order_by(Exercise.title)))
-    quizzes = list(session.exec(select(Quiz).where(Quiz.active).order_by(Quiz.title)))
-    learners = list(session.exec(select(User).where(User.role == "learner").order_by(User.display_name, col(User.id))))
-
-    submissions_by_user: dict[int, list[Submission]] = {}
-    for submission in session.exec(select(Submission).order_by(col(Submission.created_at), col(Submission.id))):
-        submissions_by_user.setdefault(submission.user_id, []).append(submission)
-    attempts_by_user: dict[int, list[QuizAttempt]] = {}
-    for attempt in session.exec(select(QuizAttempt).order_by(col(QuizAttempt.created_at), col(QuizAttempt.id))):
-        attempts_by_user.setdefault(attempt.user_id, []).append(attempt)
-
-    rows = [
-        _row(
-            learner,
-            exercises,
-            quizzes,
-            submissions_by_user.get(learner.id, []),
-            attempts_by_user.get(learner.id, []),
-            settings.quiz_scoring,
-        )
-        for learner in learners
-    ]
-    return Gradebook(exercises=exercises, quizzes=quizzes, rows=rows)
-
-
-def _row(
-    learner: User,
-    exercises: list[Exercise],
-    quizzes: list[Quiz],
-    submissions: list[Submission],
-    attempts: list[QuizAttempt],
-    scoring: str,
-) -> GradebookRow:
-    best = best_ids(submissions)
-    standings: dict[str, ExerciseStanding] = {}
-    for exercise in exercises:
-        to_exercise = [s for s in submissions if s.exercise_id == exercise.id]
-        graded = [s for s in to_exercise if s.status == "graded" and s.score is not None]
-        standings[exercise.slug] = ExerciseStanding(
-            best=next((s.score for s in graded if s.id in best), None),
-            latest=graded[-1].score if graded else None,
-            max_score=exercise.max_score,
-            submissions=len(to_exercise),
-        )
-    quiz_standings: dict[str, QuizStanding] = {}
-    for quiz in quizzes:
-        at_quiz = [a for a in attempts if a.quiz_id == quiz.id]
-        counted = counted_attempt(at_quiz, scoring=scoring)
-        quiz_standings[quiz.slug] = QuizStanding(
-            score=counted.score if counted else None,
-            max_score=counted.max_score if counted else None,
-            attempts=len(at_quiz),
-        )
-    moments = [s.created_at for s in submissions] + [a.created_at for a in attempts]
-    return GradebookRow(
-        user_id=learner.id,
-        email=learner.email,
-        display_name=learner.display_name,
-        exercises=standings,
-        quizzes=quiz_standings,
-        submission_count=len(submissions),
-        last_activity=max(moments) if moments else None,
+def columns(*, session: Session) -> Columns:
+    """The gradebook's columns."""
+    return Columns(
+        exercises=list(session.exec(select(Exercise).where(Exercise.active).order_by(Exercise.title, Exercise.id))),
+        quizzes=list(session.exec(select(Quiz).where(Quiz.active).order_by(Quiz.title, Quiz.id))),
     )
 
 
-def to_csv(gradebook: Gradebook) -> str:
-    """The gradebook as CSV text, one row per learner."""
+def _counted_attempts(*, user_ids: Sequence[int] | None, quiz_ids: Sequence[int], scoring: str) -> Any:
+    """A subquery: per learner and quiz, the attempt that counts (``rank`` 1) and the attempt count."""
+    if scoring == "last":
+        order = (col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
+    else:
+        order = (col(QuizAttempt.score).desc(), col(QuizAttempt.created_at), col(QuizAttempt.id))
+    partition = (QuizAttempt.user_id, QuizAttempt.quiz_id)
+    query = select(
+        QuizAttempt.user_id,
+        QuizAttempt.quiz_id,
+        QuizAttempt.score,
+        QuizAttempt.max_score,
+        func.row_number().over(partition_by=partition, order_by=order).label("rank"),
+        func.count().over(partition_by=partition).label("attempts"),
+    ).where(col(QuizAttempt.quiz_id).in_(quiz_ids))
+    if user_ids is not None:
+        query = query.where(col(QuizAttempt.user_id).in_(user_ids))
+    return query.subquery()
+
+
+def rows_for(
+    *, session: Session, user_ids: Sequence[int], cols: Columns, settings: Settings | None = None
+) -> list[GradebookRow]:
+    """The gradebook rows of these learners, in the order given."""
+    settings = settings or get_settings()
+    if not user_ids:
+        return []
+    people = {
+        row.id: row
+        for row in session.exec(select(User.id, User.email, User.display_name).where(col(User.id).in_(user_ids)))
+    }
+    standings: dict[int, list[ExerciseStanding]] = {}
+    for standing in session.exec(select(ExerciseStanding).where(col(ExerciseStanding.user_id).in_(user_ids))):
+        standings.setdefault(standing.user_id, []).append(standing)
+    counted: dict[tuple[int, int], Any] = {}
+    if cols.quizzes:
+        ranked = _counted_attempts(
+            user_ids=user_ids, quiz_ids=[quiz.id for quiz in cols.quizzes], scoring=settings.quiz_scoring
+        )
+        counted_rows = select(
+            ranked.c.user_id, ranked.c.quiz_id, ranked.c.score, ranked.c.max_score, ranked.c.attempts
+        ).where(ranked.c.rank == 1)
+        for row in session.exec(counted_rows):
+            counted[(row.user_id, row.quiz_id)] = row
+    last_attempt = dict(
+        session.exec(
+            select(QuizAttempt.user_id, func.max(QuizAttempt.created_at))
+            .where(col(QuizAttempt.user_id).in_(user_ids))
+            .group_by(QuizAttempt.user_id)
+        ).all()
+    )
+    rows = []
+    for user_id in user_ids:
+        person = people.get(user_id)
+        if person is None:
+            continue
+        mine = {standing.exercise_id: standing for standing in standings.get(user_id, [])}
+        exercises = {}
+        for exercise in cols.exercises:
+            standing = mine.get(exercise.id)
+            exercises[exercise.slug] = ExerciseScores(
+                best=standing.best_score if standing else None,
+                latest=standing.latest_score if standing else None,
+                max_score=exercise.max_score,
+                submissions=standing.submissions if standing else 0,
+            )
+        quizzes = {}
+        for quiz in cols.quizzes:
+            attempt = counted.get((user_id, quiz.id))
+            quizzes[quiz.slug] = QuizScores(
+                score=attempt.score if attempt else None,
+                max_score=attempt.max_score if attempt else None,
+                attempts=attempt.attempts if attempt else 0,
+            )
+        moments = [s.last_activity for s in mine.values() if s.last_activity is not None]
+        if last_attempt.get(user_id) is not None:
+            moments.append(_aware(last_attempt[user_id]))
+        rows.append(
+            GradebookRow(
+                user_id=user_id,
+                email=person.email,
+                display_name=person.display_name,
+                exercises=exercises,
+                quizzes=quizzes,
+                submission_count=sum(s.submissions for s in mine.values()),
+                last_activity=max(moments) if moments else None,
+            )
+        )
+    return rows
+
+
+def _aware(moment: datetime | str) -> datetime:
+    # An aggregate over a timestamp comes back untyped on SQLite (text) and naive there too.
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# --- the learners' table: filter, sort, page ------------------------------------------------
+
+
+PAGE_SIZE = 50
+SORTS = ("name", "email", "best", "latest", "submissions", "activity", "quiz")
+SHOWS = {
+    "all": "Every learner",
+    "submitted": "Has submitted to this exercise",
+    "not-submitted": "Has not submitted to this exercise",
+    "full": "Full marks on this exercise",
+    "not-full": "Not yet full marks on this exercise",
+}
+MAX_SEARCH = 200
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    """How the learners' table is filtered, sorted and paged; ``table_query`` fills in the defaults."""
+
+    exercise: str = ""
+    q: str = ""
+    show: str = "all"
+    sort: str = "name"
+    order: str = "asc"
+    page: int = 1
+
+    def with_sort(self, key: str) -> str:
+        """Query string that sorts by ``key`` (flipping the order when already sorted by it), from page 1."""
+        order = "desc" if self.sort == key and self.order == "asc" else "asc"
+        return self.query_string(sort=key, order=order, page=1)
+
+    def with_page(self, page: int) -> str:
+        """Query string of another page of the same table."""
+        return self.query_string(page=page)
+
+    def query_string(self, **changes: Any) -> str:
+        """The query as a URL query string, with ``changes`` applied; defaults left out."""
+        values = {**vars(self), **changes}
+        defaults = vars(TableQuery())
+        kept = {key: value for key, value in values.items() if key == "exercise" or value != defaults[key]}
+        return urlencode({key: value for key, value in kept.items() if value not in ("", None)})
+
+
+def table_query(
+    *,
+    session: Session,
+    cols: Columns,
+    exercise: str = "",
+    q: str = "",
+    show: str = "all",
+    sort: str = "name",
+    order: str = "asc",
+    page: str | int = 1,
+) -> TableQuery:
+    """The query with unknown values replaced by defaults (a bad link still shows the table)."""
+    slugs = [item.slug for item in cols.exercises]
+    if exercise not in slugs:
+        exercise = busiest_exercise(session=session, cols=cols)
+    try:
+        number = max(1, int(page))
+    except (TypeError, ValueError):
+        number = 1
+    return TableQuery(
+        exercise=exercise,
+        q=q.strip()[:MAX_SEARCH],
+        show=show if show in SHOWS else "all",
+        sort=sort if sort in SORTS else "name",
+        order=order if order in ("asc", "desc") else "asc",
+        page=number,
+    )
+
+
+def busiest_exercise(*, session: Session, cols: Columns) -> str:
+    """The active exercise with the most submissions (the first by title when none has any)."""
+    if not cols.exercises:
+        return ""
+    counts = dict(
+        session.exec(
+            select(ExerciseStanding.exercise_id, func.sum(ExerciseStanding.submissions)).group_by(
+                ExerciseStanding.exercise_id
+            )
+        ).all()
+    )
+    return max(cols.exercises, key=lambda item: (counts.get(item.id) or 0, -cols.exercises.index(item))).slug
+
+
+@dataclass(frozen=True)
+class TablePage:
+    """One page of the learners' table.
+
+    learners: every learner; matching: those the filter keeps; rows: this page's.
+    cursor: where live updates start from (see ``changes``).
+    """
+
+    query: TableQuery
+    cols: Columns
+    exercise: Exercise | None
+    quiz: Quiz | None
+    rows: list[GradebookRow]
+    learners: int
+    matching: int
+    page: int
+    pages: int
+    cursor: str
+
+    @property
+    def first_number(self) -> int:
+        """The position of the page's first row among the matching learners (1-based)."""
+        return (self.page - 1) * PAGE_SIZE + 1 if self.rows else 0
+
+    @property
+    def last_number(self) -> int:
+        """The position of the page's last row."""
+        return self.first_number + len(self.rows) - 1 if self.rows else 0
+
+
+def _filtered(query: TableQuery, exercise: Exercise | None, quiz: Quiz | None, scoring: str):
+    """The learners the filter keeps, with the key the table sorts by."""
+    standing_on = and_(
+        ExerciseStanding.user_id == User.id,
+        ExerciseStanding.exercise_id == (exercise.id if exercise else -1),
+    )
+    statement = select(User.id).outerjoin(ExerciseStanding, standing_on).where(User.role == "learner")
+    needle = query.q.lower()
+    if needle:
+        statement = statement.where(
+            or_(
+                func.lower(User.display_name).contains(needle, autoescape=True),
+                func.lower(User.email).contains(needle, autoescape=True),
+            )
+        )
+    submitted = func.coalesce(ExerciseStanding.submissions, 0) > 0
+    full = (
+        and_(col(ExerciseStanding.best_score).is_not(None), ExerciseStanding.best_score >= exercise.max_score)
+        if exercise is not None
+        else false()
+    )
+    condition = {"submitted": submitted, "not-submitted": ~submitted, "full": full, "not-full": ~full}.get(query.show)
+    if condition is not None:
+        statement = statement.where(condition)
+
+    key: Any
+    if query.sort == "email":
+        key = User.email
+    elif query.sort == "best":
+        key = ExerciseStanding.best_score
+    elif query.sort == "latest":
+        key = ExerciseStanding.latest_score
+    elif query.sort == "submissions":
+        key = func.coalesce(ExerciseStanding.submissions, 0)
+    elif query.sort == "activity":
+        active = (
+            select(ExerciseStanding.user_id.label("user_id"), func.max(ExerciseStanding.last_activity).label("moment"))
+            .group_by(ExerciseStanding.user_id)
+            .subquery()
+        )
+        attempted = (
+            select(QuizAttempt.user_id.label("user_id"), func.max(QuizAttempt.created_at).label("moment"))
+            .group_by(QuizAttempt.user_id)
+            .subquery()
+        )
+        statement = statement.outerjoin(active, active.c.user_id == User.id).outerjoin(
+            attempted, attempted.c.user_id == User.id
+        )
+        key = case(
+            (active.c.moment.is_(None), attempted.c.moment),
+            (attempted.c.moment.is_(None), active.c.moment),
+            (active.c.moment > attempted.c.moment, active.c.moment),
+            else_=attempted.c.moment,
+        )
+    elif query.sort == "quiz" and quiz is not None:
+        ranked = _counted_attempts(user_ids=None, quiz_ids=[quiz.id], scoring=scoring)
+        statement = statement.outerjoin(ranked, and_(ranked.c.user_id == User.id, ranked.c.rank == 1))
+        key = ranked.c.score
+    else:
+        key = func.lower(User.display_name)
+    return statement, key
+
+
+def table(
+    *, session: Session, query: TableQuery, settings: Settings | None = None, cols: Columns | None = None
+) -> TablePage:
+    """One page of the learners' table: filtered, sorted and paged in the database."""
+    settings = settings or get_settings()
+    cols = cols or columns(session=session)
+    exercise = next((item for item in cols.exercises if item.slug == query.exercise), None)
+    quiz = cols.quizzes[0] if cols.quizzes else None
+    statement, key = _filtered(query, exercise, quiz, settings.quiz_scoring)
+    matching = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    learners = session.exec(select(func.count()).select_from(User).where(User.role == "learner")).one()
+    pages = max(1, math.ceil(matching / PAGE_SIZE))
+    page = min(query.page, pages)
+    direction = key.desc() if query.order == "desc" else key.asc()
+    ids = list(
+        session.exec(
+            statement.order_by(key.is_(None), direction, func.lower(User.display_name), User.id)
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    return TablePage(
+        query=replace(query, page=page),
+        cols=cols,
+        exercise=exercise,
+        quiz=quiz,
+        rows=rows_for(session=session, user_ids=ids, cols=cols, settings=settings),
+        learners=learners,
+        matching=matching,
+        page=page,
+        pages=pages,
+        cursor=current_cursor(session=session),
+    )
+
+
+# --- live updates ---------------------------------------------------------------------------
+
+
+LIVE_MARGIN = timedelta(seconds=10)
+"""How far behind the newest change a cursor stays.
+
+A result stored by a slow transaction can commit after a faster one with a
+later timestamp; rows changed within this margin are sent again (the page
+replaces them in place), so no such late commit is missed.
+"""
+
+
+def _latest_change(session: Session) -> datetime | None:
+    newest = [
+        session.exec(select(func.max(ExerciseStanding.updated_at))).one(),
+        session.exec(select(func.max(QuizAttempt.created_at))).one(),
+    ]
+    moments = [_aware(moment) for moment in newest if moment is not None]
+    return max(moments) if moments else None
+
+
+def current_cursor(*, session: Session) -> str:
+    """A cursor for ``changes``: the newest change, held back by ``LIVE_MARGIN``."""
+    newest = _latest_change(session)
+    if newest is None:
+        return "0"
+    held_back = min(newest, utcnow() - LIVE_MARGIN)
+    return str(int(held_back.timestamp() * 1_000_000))
+
+
+def _cursor_time(cursor: str | None) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(cursor or "0") / 1_000_000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return datetime.fromtimestamp(0, UTC)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed since a cursor: the changed learners' rows (those the filter keeps) and the next cursor."""
+
+    cursor: str
+    rows: list[GradebookRow]
+    changed: int
+
+    @property
+    def nothing(self) -> bool:
+        """Whether nothing changed at all."""
+        return self.changed == 0
+
+
+MAX_CHANGED_ROWS = PAGE_SIZE * 4
+
+
+def has_changed(*, session: Session, since: str | None) -> bool:
+    """Whether anything the views show changed after ``since`` (two indexed max() lookups)."""
+    newest = _latest_change(session)
+    return newest is not None and newest > _cursor_time(since)
+
+
+def changes(
+    *,
+    session: Session,
+    since: str | None,
+    query: TableQuery,
+    settings: Settings | None = None,
+    cols: Columns | None = None,
+) -> Changes:
+    """Rows of the learners whose results changed after ``since``; cheap when nothing did."""
+    settings = settings or get_settings()
+    cursor = current_cursor(session=session)
+    if since and not has_changed(session=session, since=since):
+        return Changes(cursor=since, rows=[], changed=0)
+    moment = _cursor_time(since)
+    changed_ids = set(
+        session.exec(select(ExerciseStanding.user_id).where(ExerciseStanding.updated_at > moment)).all()
+    ) | set(session.exec(select(QuizAttempt.user_id).where(QuizAttempt.created_at > moment)).all())
+    cols = cols or columns(session=session)
+    exercise = next((item for item in cols.exercises if item.slug == query.exercise), None)
+    quiz = cols.quizzes[0] if cols.quizzes else None
+    statement, _key = _filtered(query, exercise, quiz, settings.quiz_scoring)
+    kept = (
+        sorted(set(session.exec(statement.where(col(User.id).in_(changed_ids)))))[:MAX_CHANGED_ROWS]
+        if changed_ids
+        else []
+    )
+    return Changes(
+        cursor=cursor,
+        rows=rows_for(session=session, user_ids=kept, cols=cols, settings=settings),
+        changed=len(changed_ids),
+    )
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+EXPORT_CHUNK = 500
+
+
+def _ordered_learner_ids(session: Session) -> list[int]:
+    return list(session.exec(select(User.id).where(User.role == "learner").order_by(User.display_name, User.id)))
+
+
+def iter_rows(
+    *,
+    session: Session,
+    settings: Settings | None = None,
+    cols: Columns | None = None,
+    user_ids: Sequence[int] | None = None,
+) -> Iterator[GradebookRow]:
+    """Every learner's row in name order, read ``EXPORT_CHUNK`` learners at a time."""
+    cols = cols or columns(session=session)
+    ids = list(user_ids) if user_ids is not None else _ordered_learner_ids(session)
+    for offset in range(0, len(ids), EXPORT_CHUNK):
+        yield from rows_for(session=session, user_ids=ids[offset : offset + EXPORT_CHUNK], cols=cols, settings=settings)
+
+
+def csv_header(cols: Columns) -> list[str]:
+    """The CSV's column names."""
+    header = ["email", "name"]
+    for exercise in cols.exercises:
+        header += [f"{exercise.slug} {part}" for part in ("best", "latest", "max", "submissions")]
+    for quiz in cols.quizzes:
+        header += [f"{quiz.slug} {part}" for part in ("score", "max", "attempts")]
+    return [*header, "submissions", "last activity"]
+
+
+def csv_line(row: GradebookRow, cols: Columns) -> list[object]:
+    """One learner as a CSV line (cells that a spreadsheet would run as formulas made plain)."""
+    line: list[object] = [_safe(row.email), _safe(row.display_name)]
+    for exercise in cols.exercises:
+        scores = row.exercises[exercise.slug]
+        line += [_number(scores.best), _number(scores.latest), _number(scores.max_score), scores.submissions]
+    for quiz in cols.quizzes:
+        standing = row.quizzes[quiz.slug]
+        line += [_number(standing.score), _number(standing.max_score), standing.attempts]
+    return [*line, row.submission_count, row.last_activity.isoformat(timespec="seconds") if row.last_activity else ""]
+
+
+def iter_csv(*, session: Session, settings: Settings | None = None) -> Iterator[str]:
+    """The gradebook as CSV text, one chunk of lines at a time (header first)."""
+    cols = columns(session=session)
     out = io.StringIO()
     writer = csv.writer(out)
-    header = ["email", "name"]
-    for exercise in gradebook.exercises:
-        header += [
-            f"{exercise.slug} best",
-            f"{exercise.slug} latest",
-            f"{exercise.slug} max",
-            f"{exercise.slug} submissions",
-        ]
-    for quiz in gradebook.quizzes:
-        header += [f"{quiz.slug} score", f"{quiz.slug} max", f"{quiz.slug} attempts"]
-    header += ["submissions", "last activity"]
-    writer.writerow(header)
-    for row in gradebook.rows:
-        line: list[object] = [_safe(row.email), _safe(row.display_name)]
-        for exercise in gradebook.exercises:
-            exercise_standing = row.exercises[exercise.slug]
-            line += [
-                _number(exercise_standing.best),
-                _number(exercise_standing.latest),
-                _number(exercise_standing.max_score),
-                exercise_standing.submissions,
-            ]
-        for quiz in gradebook.quizzes:
-            quiz_standing = row.quizzes[quiz.slug]
-            line += [_number(quiz_standing.score), _number(quiz_standing.max_score), quiz_standing.attempts]
-        line += [row.submission_count, row.last_activity.isoformat(timespec="seconds") if row.last_activity else ""]
-        writer.writerow(line)
-    return out.getvalue()
+    writer.writerow(csv_header(cols))
+    for count, row in enumerate(iter_rows(session=session, settings=settings, cols=cols), start=1):
+        writer.writerow(csv_line(row, cols))
+        if count % EXPORT_CHUNK == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def to_csv(*, session: Session, settings: Settings | None = None) -> str:
+    """The whole gradebook as CSV text."""
+    return "".join(iter_csv(session=session, settings=settings))
 
 
 def _number(value: float | int | None) -> str:
@@ -175,34 +681,203 @@ def _safe(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class ApiPage:
+    """A page of the gradebook for the API: rows after ``after`` in id order, and the next cursor."""
+
+    rows: list[GradebookRow]
+    next_after: int | None
+
+
+def api_page(*, session: Session, after: int, limit: int, settings: Settings | None = None) -> ApiPage:
+    """Up to ``limit`` learners whose id is above ``after``, by id; ``next_after`` is None on the last page."""
+    ids = list(
+        session.exec(
+            select(User.id).where(User.role == "learner", col(User.id) > after).order_by(User.id).limit(limit + 1)
+        )
+    )
+    more = len(ids) > limit
+    ids = ids[:limit]
+    rows = rows_for(session=session, user_ids=ids, cols=columns(session=session), settings=settings)
+    return ApiPage(rows=rows, next_after=ids[-1] if more and ids else None)
+
+
+# --- one learner ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionLine:
+    """A submission in a learner's list: what its grading came to, without its report."""
+
+    submission: Submission
+    exercise_title: str
+    result: SubmissionResult | None
+    diagnoses: list[str]
+    is_best: bool
+
+
+@dataclass(frozen=True)
 class LearnerDetail:
-    """Everything one learner did: submissions (newest first, best marked) and quiz attempts."""
+    """One learner: submissions newest first (one of them ``shown`` in full) and quiz attempt ids."""
 
     user: User
-    submissions: list[Submission]
-    best_submission_ids: set[int]
-    attempts: list[QuizAttempt]
+    submissions: list[SubmissionLine]
+    shown: Submission | None
+    attempt_ids: list[int]
 
 
-def learner_detail(*, session: Session, user_id: int) -> LearnerDetail:
-    """One learner's submissions and attempts, for the instructor's learner page."""
+SUBMISSION_COLUMNS = (
+    Submission.id,
+    Submission.user_id,
+    Submission.exercise_id,
+    Submission.filename,
+    Submission.status,
+    Submission.score,
+    Submission.max_score,
+    Submission.created_at,
+    Submission.finished_at,
+)
+
+
+def learner_detail(*, session: Session, user_id: int, shown_id: int | None = None) -> LearnerDetail:
+    """One learner's submissions and attempts; the report of only one submission is read."""
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("No such learner.")
-    submissions = list(
-        session.exec(
-            select(Submission)
-            .where(Submission.user_id == user_id)
-            .order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
-        )
+    lines = session.exec(
+        select(*SUBMISSION_COLUMNS, Exercise.title, SubmissionResult)
+        .join(Exercise, Exercise.id == Submission.exercise_id)
+        .outerjoin(SubmissionResult, SubmissionResult.submission_id == Submission.id)
+        .where(Submission.user_id == user_id)
+        .order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
+    ).all()
+    ids = [line.id for line in lines]
+    titles: dict[int, list[str]] = {}
+    if ids:
+        for submission_id, title in session.exec(
+            select(DiagnosisRow.submission_id, DiagnosisRow.title)
+            .where(col(DiagnosisRow.submission_id).in_(ids))
+            .order_by(DiagnosisRow.submission_id, DiagnosisRow.position)
+        ):
+            titles.setdefault(submission_id, []).append(title)
+    best = set(
+        session.exec(select(ExerciseStanding.best_submission_id).where(ExerciseStanding.user_id == user_id)).all()
     )
-    attempts = list(
+    submissions = [
+        SubmissionLine(
+            submission=Submission.model_construct(
+                **{column.key: getattr(line, column.key) for column in SUBMISSION_COLUMNS}
+            ),
+            exercise_title=line.title,
+            result=line.SubmissionResult,
+            diagnoses=titles.get(line.id, []),
+            is_best=line.id in best,
+        )
+        for line in lines
+    ]
+    if shown_id is not None and shown_id not in ids:
+        raise NotFound("No such submission of this learner.")
+    wanted = shown_id if shown_id is not None else (ids[0] if ids else None)
+    shown = session.get(Submission, wanted) if wanted is not None else None
+    attempt_ids = list(
         session.exec(
-            select(QuizAttempt)
+            select(QuizAttempt.id)
             .where(QuizAttempt.user_id == user_id)
             .order_by(col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
         )
     )
-    return LearnerDetail(
-        user=user, submissions=submissions, best_submission_ids=best_ids(submissions), attempts=attempts
+    return LearnerDetail(user=user, submissions=submissions, shown=shown, attempt_ids=attempt_ids)
+
+
+# --- who is behind a figure -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The learners behind one figure of the dashboard (a failing case, a common mistake)."""
+
+    title: str
+    description: str
+    exercise: Exercise
+    rows: list[GradebookRow]
+    total: int
+    page: int
+    pages: int
+
+
+def _cohort(
+    session: Session,
+    *,
+    exercise: Exercise,
+    condition: ColumnElement[bool],
+    joined: Any,
+    on: Any,
+    page: int,
+    settings: Settings | None,
+) -> tuple[list[GradebookRow], int, int, int]:
+    statement = (
+        select(User.id)
+        .join(ExerciseStanding, and_(ExerciseStanding.user_id == User.id, ExerciseStanding.exercise_id == exercise.id))
+        .join(joined, on)
+        .where(User.role == "learner", condition)
+        .distinct()
+    )
+    total = session.exec(select(func.count()).select_from(statement.subquery())).one()
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(1, page), pages)
+    ordered = (
+        select(User.id)
+        .where(col(User.id).in_(statement))
+        .order_by(func.lower(User.display_name), User.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    ids = list(session.exec(ordered))
+    return rows_for(session=session, user_ids=ids, cols=columns(session=session), settings=settings), total, page, pages
+
+
+def failing_case(
+    *, session: Session, exercise: Exercise, case_name: str, page: int = 1, settings: Settings | None = None
+) -> Cohort:
+    """The learners whose latest result fails ``case_name``."""
+    rows, total, page, pages = _cohort(
+        session,
+        exercise=exercise,
+        joined=CaseOutcome,
+        on=CaseOutcome.submission_id == ExerciseStanding.latest_submission_id,
+        condition=and_(CaseOutcome.name == case_name, ~col(CaseOutcome.passed)),
+        page=page,
+        settings=settings,
+    )
+    return Cohort(
+        title=f"Learners failing “{case_name}”",
+        description="Their latest graded submission fails this case.",
+        exercise=exercise,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
+    )
+
+
+def with_mistake(
+    *, session: Session, exercise: Exercise, title: str, page: int = 1, settings: Settings | None = None
+) -> Cohort:
+    """The learners whose latest result carries the diagnosis ``title``."""
+    rows, total, page, pages = _cohort(
+        session,
+        exercise=exercise,
+        joined=DiagnosisRow,
+        on=DiagnosisRow.submission_id == ExerciseStanding.latest_submission_id,
+        condition=DiagnosisRow.title == title,
+        page=page,
+        settings=settings,
+    )
+    return Cohort(
+        title=f"Learners with “{title}”",
+        description="Their latest graded submission got this diagnosis.",
+        exercise=exercise,
+        rows=rows,
+        total=total,
+        page=page,
+        pages=pages,
     )

@@ -1,21 +1,52 @@
-"""Figures for the instructor's dashboard, computed from stored submissions and attempts.
+"""Figures for the instructor's dashboard, from SQL aggregates over small indexed rows.
 
-Reports are read from the ``report`` JSON stored with each graded submission;
-nothing here re-runs any grading.
+Nothing here reads a report: the per-case outcomes, diagnoses and standings
+that ``gradebook.record_result`` stores with every result are enough. Case
+failures, error kinds and common mistakes describe each learner's latest
+graded submission (where the class stands now); submissions per day count
+every submission. Only learners count, never instructors trying things out.
+
+Quiz item statistics follow classical test theory, as Moodle's quiz report
+does, over every learner attempt at the quiz:
+
+* facility: the share of answers that were right;
+* discrimination: the correlation between getting this question right and
+  the score on the rest of the attempt (the attempt's score minus this
+  question). Near 0 the question does not separate stronger from weaker
+  learners; below 0 the stronger ones get it wrong more often, which usually
+  means the question or its key is broken.
+
+The sums behind both are SQL aggregates; only the final formula runs here.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
-from datetime import date
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
-from sqlmodel import Session, col, func, select
+from sqlalchemy import Integer, and_, case, cast, func, literal_column
+from sqlmodel import Session, col, select
 
-from grader.models import AttemptAnswer, Choice, Exercise, Question, Quiz, QuizAttempt, Submission, User
-from grader.services.submissions import best_ids
+from grader.models import (
+    AttemptAnswer,
+    CaseOutcome,
+    Choice,
+    DiagnosisRow,
+    Exercise,
+    ExerciseStanding,
+    Question,
+    Quiz,
+    QuizAttempt,
+    Submission,
+    User,
+)
 
 SCORE_BUCKETS = 10
+DAYS_SHOWN = 30
+COMMON_MISTAKES_SHOWN = 10
+MIN_ANSWERS_FOR_NOTES = 10
+"""Below this many answers a question's statistics are noise: no notes are written."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +73,7 @@ class ScoreBucket:
 
 @dataclass(frozen=True)
 class CaseFailure:
-    """How often one case failed among graded submissions that reached the cases."""
+    """How many learners' latest graded submission fails one case, of those whose latest ran it."""
 
     name: str
     failed: int
@@ -52,6 +83,15 @@ class CaseFailure:
     def rate(self) -> float:
         """Failed share, 0 to 1."""
         return self.failed / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class CommonMistake:
+    """A diagnosis, by title, and how many learners' latest graded submission carries it."""
+
+    title: str
+    fix: str
+    learners: int
 
 
 @dataclass(frozen=True)
@@ -67,13 +107,21 @@ class OptionCount:
 
 @dataclass(frozen=True)
 class QuestionBreakdown:
-    """Every option of a question with its count: which distractors draw learners in."""
+    """A question's options with their counts, and its item statistics.
+
+    facility: share of answers that were right (None without answers).
+    discrimination: correlation of this question with the rest of the attempt (None when undefined).
+    notes: what looks wrong with the question, in words (empty when nothing does).
+    """
 
     quiz_slug: str
     question_id: int
     position: int
     prompt: str
     options: list[OptionCount]
+    facility: float | None = None
+    discrimination: float | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def answers(self) -> int:
@@ -90,108 +138,244 @@ class Dashboard:
     score_distribution: list[ScoreBucket]
     case_failures: list[CaseFailure]
     error_kinds: dict[str, int]
+    common_mistakes: list[CommonMistake]
     question_breakdowns: list[QuestionBreakdown]
 
 
 def dashboard(*, session: Session, exercise_slug: str | None = None) -> Dashboard:
-    """Overview figures; with ``exercise_slug`` the submission figures cover only that exercise."""
-    query = select(Submission).join(User, col(User.id) == Submission.user_id).where(User.role == "learner")
+    """Overview figures for one exercise (the first active one by title when none is named)."""
+    query = select(Exercise).where(Exercise.active).order_by(Exercise.title, Exercise.id)
     if exercise_slug is not None:
-        query = query.join(Exercise, col(Exercise.id) == Submission.exercise_id).where(Exercise.slug == exercise_slug)
-    submissions = list(session.exec(query.order_by(col(Submission.created_at), col(Submission.id))))
+        query = select(Exercise).where(Exercise.slug == exercise_slug)
+    exercise = session.exec(query).first()
+    if exercise is None:
+        return Dashboard(
+            exercise_slug, [], score_distribution_empty(), [], {}, [], question_breakdowns(session=session)
+        )
     return Dashboard(
-        exercise_slug=exercise_slug,
-        submissions_per_day=submissions_per_day(submissions),
-        score_distribution=score_distribution(submissions),
-        case_failures=case_failures(submissions),
-        error_kinds=error_kinds(submissions),
+        exercise_slug=exercise.slug,
+        submissions_per_day=submissions_per_day(session=session, exercise=exercise),
+        score_distribution=score_distribution(session=session, exercise=exercise),
+        case_failures=case_failures(session=session, exercise=exercise),
+        error_kinds=error_kinds(session=session, exercise=exercise),
+        common_mistakes=common_mistakes(session=session, exercise=exercise),
         question_breakdowns=question_breakdowns(session=session),
     )
 
 
-def submissions_per_day(submissions: list[Submission]) -> list[DayCount]:
-    """Submissions per UTC day, oldest first, with empty days between included."""
-    counts = Counter(submission.created_at.date() for submission in submissions)
+def _learners_standings(exercise: Exercise, *columns):
+    """``columns`` over the exercise's standings of learners (not instructors)."""
+    return (
+        select(*columns)
+        .select_from(ExerciseStanding)
+        .join(User, User.id == ExerciseStanding.user_id)
+        .where(ExerciseStanding.exercise_id == exercise.id, User.role == "learner")
+    )
+
+
+def submissions_per_day(*, session: Session, exercise: Exercise) -> list[DayCount]:
+    """Submissions per UTC day over the last ``DAYS_SHOWN`` days with any, empty days included."""
+    newest = session.exec(select(func.max(Submission.created_at)).where(Submission.exercise_id == exercise.id)).one()
+    if newest is None:
+        return []
+    newest_day = _as_date(newest)
+    since = newest_day - timedelta(days=DAYS_SHOWN - 1)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        day = func.date(Submission.created_at)
+    else:
+        day = func.date(func.timezone("UTC", Submission.created_at))
+    counts = {
+        _as_date(moment): count
+        for moment, count in session.exec(
+            select(day, func.count())
+            .join(User, User.id == Submission.user_id)
+            .where(
+                Submission.exercise_id == exercise.id,
+                col(Submission.created_at) >= _day_start(since),
+                User.role == "learner",
+            )
+            .group_by(day)
+        )
+    }
     if not counts:
         return []
-    first, last = min(counts), max(counts)
-    days = [date.fromordinal(ordinal) for ordinal in range(first.toordinal(), last.toordinal() + 1)]
-    return [DayCount(day=day, count=counts.get(day, 0)) for day in days]
+    first = min(counts)
+    return [
+        DayCount(day=first + timedelta(days=offset), count=counts.get(first + timedelta(days=offset), 0))
+        for offset in range((newest_day - first).days + 1)
+    ]
 
 
-def score_distribution(submissions: list[Submission]) -> list[ScoreBucket]:
-    """Best score per learner and exercise, as a share of the maximum, in ten buckets."""
-    buckets = [0] * SCORE_BUCKETS
-    by_learner: dict[int, list[Submission]] = {}
-    for submission in submissions:
-        by_learner.setdefault(submission.user_id, []).append(submission)
-    for own in by_learner.values():
-        best = best_ids(own)
-        for submission in own:
-            if submission.id in best and submission.score is not None and submission.max_score:
-                share = submission.score / submission.max_score
-                buckets[min(int(share * SCORE_BUCKETS), SCORE_BUCKETS - 1)] += 1
+def _as_date(value) -> date:
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    if hasattr(value, "date"):
+        return value.date()
+    return value
+
+
+def _day_start(day: date):
+    from datetime import UTC, datetime, time
+
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def score_distribution_empty() -> list[ScoreBucket]:
+    """Ten empty score bands."""
     width = 100 // SCORE_BUCKETS
-    return [ScoreBucket(low=i * width, high=(i + 1) * width, count=count) for i, count in enumerate(buckets)]
+    return [ScoreBucket(low=i * width, high=(i + 1) * width, count=0) for i in range(SCORE_BUCKETS)]
 
 
-def case_failures(submissions: list[Submission]) -> list[CaseFailure]:
-    """Failure count per case across graded reports, the most failed first."""
-    failed: Counter[str] = Counter()
-    total: Counter[str] = Counter()
-    for submission in submissions:
-        report = submission.report or {}
-        if submission.status != "graded":
-            continue
-        for case in report.get("tests", []):
-            total[case["name"]] += 1
-            if case.get("status") != "passed":
-                failed[case["name"]] += 1
-    rows = [CaseFailure(name=name, failed=failed[name], total=count) for name, count in total.items()]
-    return sorted(rows, key=lambda row: (-row.rate, -row.failed, row.name))
+def score_distribution(*, session: Session, exercise: Exercise) -> list[ScoreBucket]:
+    """Learners by best score on the exercise, as a share of its full marks, in ten bands."""
+    best = ExerciseStanding.best_score
+    # Band k holds scores with k/10 <= score/max < (k+1)/10; full marks go in the top band.
+    band = case(
+        *[(best * SCORE_BUCKETS >= k * exercise.max_score, k) for k in range(SCORE_BUCKETS - 1, 0, -1)],
+        else_=0,
+    )
+    rows = session.exec(
+        _learners_standings(exercise, band.label("band"), func.count()).where(col(best).is_not(None)).group_by(band)
+    ).all()
+    counts = {int(band_number): count for band_number, count in rows}
+    width = 100 // SCORE_BUCKETS
+    return [ScoreBucket(low=i * width, high=(i + 1) * width, count=counts.get(i, 0)) for i in range(SCORE_BUCKETS)]
 
 
-def error_kinds(submissions: list[Submission]) -> dict[str, int]:
-    """How many graded submissions could not be graded case by case, per error kind."""
-    kinds: Counter[str] = Counter()
-    for submission in submissions:
-        error = (submission.report or {}).get("error") if submission.status == "graded" else None
-        if error:
-            kinds[error.get("kind", "unknown")] += 1
-    return dict(kinds.most_common())
+def case_failures(*, session: Session, exercise: Exercise) -> list[CaseFailure]:
+    """Per case, how many learners' latest graded submission fails it; the most failed first."""
+    failed = func.sum(case((CaseOutcome.passed, 0), else_=1))
+    rows = session.exec(
+        _learners_standings(exercise, CaseOutcome.name, failed, func.count())
+        .join(CaseOutcome, CaseOutcome.submission_id == ExerciseStanding.latest_submission_id)
+        .group_by(CaseOutcome.name)
+    ).all()
+    failures = [CaseFailure(name=name, failed=int(lost or 0), total=total) for name, lost, total in rows]
+    return sorted(failures, key=lambda row: (-row.rate, -row.failed, row.name))
+
+
+def error_kinds(*, session: Session, exercise: Exercise) -> dict[str, int]:
+    """How many learners' latest graded submission could not be graded case by case, per error kind."""
+    kind = ExerciseStanding.latest_error_kind
+    rows = session.exec(
+        _learners_standings(exercise, kind, func.count()).where(col(kind).is_not(None)).group_by(kind)
+    ).all()
+    return dict(sorted(rows, key=lambda row: (-row[1], row[0])))
+
+
+def common_mistakes(*, session: Session, exercise: Exercise, limit: int = COMMON_MISTAKES_SHOWN) -> list[CommonMistake]:
+    """The diagnoses most learners' latest graded submission carries, by title, most learners first."""
+    learners = func.count(func.distinct(ExerciseStanding.user_id))
+    rows = session.exec(
+        _learners_standings(exercise, DiagnosisRow.title, func.min(DiagnosisRow.fix), learners.label("learners"))
+        .join(DiagnosisRow, DiagnosisRow.submission_id == ExerciseStanding.latest_submission_id)
+        .group_by(DiagnosisRow.title)
+        .order_by(literal_column("learners").desc(), DiagnosisRow.title)
+        .limit(limit)
+    ).all()
+    return [CommonMistake(title=title, fix=fix or "", learners=count) for title, fix, count in rows]
+
+
+# --- quizzes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ItemSums:
+    answers: int
+    right: int
+    rest: int
+    right_rest: int
+    rest_squared: int
+
+
+def _item_sums(session: Session) -> dict[int, _ItemSums]:
+    """Per question, the sums the item statistics need, over learners' attempts."""
+    right = cast(case((AttemptAnswer.correct, 1), else_=0), Integer)
+    rest = QuizAttempt.score - right
+    rows = session.exec(
+        select(
+            AttemptAnswer.question_id,
+            func.count(),
+            func.sum(right),
+            func.sum(rest),
+            func.sum(right * rest),
+            func.sum(rest * rest),
+        )
+        .join(QuizAttempt, QuizAttempt.id == AttemptAnswer.attempt_id)
+        .join(User, User.id == QuizAttempt.user_id)
+        .where(User.role == "learner")
+        .group_by(AttemptAnswer.question_id)
+    ).all()
+    return {
+        question_id: _ItemSums(int(n), int(sx or 0), int(sy or 0), int(sxy or 0), int(syy or 0))
+        for question_id, n, sx, sy, sxy, syy in rows
+    }
+
+
+def facility(sums: _ItemSums) -> float | None:
+    """Share of answers that were right."""
+    return sums.right / sums.answers if sums.answers else None
+
+
+def discrimination(sums: _ItemSums) -> float | None:
+    """Pearson correlation of the item (0/1) with the rest score; None when either never varies."""
+    n = sums.answers
+    # x is 0/1, so the sum of x squared is the sum of x.
+    spread_x = n * sums.right - sums.right**2
+    spread_y = n * sums.rest_squared - sums.rest**2
+    if n < 2 or spread_x <= 0 or spread_y <= 0:
+        return None
+    return (n * sums.right_rest - sums.right * sums.rest) / math.sqrt(spread_x * spread_y)
+
+
+def _notes(
+    options: list[OptionCount], answers: int, item_facility: float | None, item_discrimination: float | None
+) -> list[str]:
+    if answers < MIN_ANSWERS_FOR_NOTES:
+        return []
+    notes = []
+    if item_discrimination is not None and item_discrimination < 0:
+        notes.append(
+            "Learners who did well on the rest of the quiz got this one wrong more often than the others: "
+            "check the question and which option is marked right."
+        )
+    unpicked = [option.label for option in options if not option.is_correct and option.count == 0]
+    if unpicked:
+        listed = ", ".join(unpicked)
+        notes.append(
+            f"Nobody picked option{'s' if len(unpicked) > 1 else ''} {listed}: "
+            "a distractor nobody finds plausible makes the question easier than it looks."
+        )
+    if item_facility is not None and item_facility >= 1:
+        notes.append("Everyone answered right: the question does not separate learners.")
+    return notes
 
 
 def question_breakdowns(*, session: Session, quiz_slug: str | None = None) -> list[QuestionBreakdown]:
-    """For each active question, how many answers chose each option (distractor analysis)."""
+    """For each active question: answers per option, facility, discrimination and notes."""
     counts = dict(
         session.exec(
             select(AttemptAnswer.choice_id, func.count())
-            .join(QuizAttempt, col(QuizAttempt.id) == AttemptAnswer.attempt_id)
-            .join(User, col(User.id) == QuizAttempt.user_id)
+            .join(QuizAttempt, QuizAttempt.id == AttemptAnswer.attempt_id)
+            .join(User, User.id == QuizAttempt.user_id)
             .where(User.role == "learner")
-            .group_by(col(AttemptAnswer.choice_id))
+            .group_by(AttemptAnswer.choice_id)
         ).all()
     )
+    sums = _item_sums(session)
     query = (
         select(Quiz, Question, Choice)
-        .join(Question, col(Question.quiz_id) == Quiz.id)
-        .join(Choice, col(Choice.question_id) == Question.id)
+        .join(Question, and_(Question.quiz_id == Quiz.id))
+        .join(Choice, Choice.question_id == Question.id)
         .where(Quiz.active, Question.active)
-        .order_by(Quiz.title, col(Question.position), col(Choice.position))
+        .order_by(Quiz.title, Question.position, Choice.position)
     )
     if quiz_slug is not None:
         query = query.where(Quiz.slug == quiz_slug)
-    breakdowns: dict[int, QuestionBreakdown] = {}
+    grouped: dict[int, tuple[Quiz, Question, list[OptionCount]]] = {}
     for quiz, question, choice in session.exec(query):
-        if question.id not in breakdowns:
-            breakdowns[question.id] = QuestionBreakdown(
-                quiz_slug=quiz.slug,
-                question_id=question.id,
-                position=question.position,
-                prompt=question.prompt,
-                options=[],
-            )
-        breakdowns[question.id].options.append(
+        grouped.setdefault(question.id, (quiz, question, []))[2].append(
             OptionCount(
                 choice_id=choice.id,
                 label=choice.label,
@@ -200,4 +384,21 @@ def question_breakdowns(*, session: Session, quiz_slug: str | None = None) -> li
                 count=counts.get(choice.id, 0),
             )
         )
-    return list(breakdowns.values())
+    breakdowns = []
+    for question_id, (quiz, question, options) in grouped.items():
+        item = sums.get(question_id)
+        item_facility = facility(item) if item else None
+        item_discrimination = discrimination(item) if item else None
+        breakdowns.append(
+            QuestionBreakdown(
+                quiz_slug=quiz.slug,
+                question_id=question_id,
+                position=question.position,
+                prompt=question.prompt,
+                options=options,
+                facility=item_facility,
+                discrimination=item_discrimination,
+                notes=_notes(options, sum(o.count for o in options), item_facility, item_discrimination),
+            )
+        )
+    return breakdowns

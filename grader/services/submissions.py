@@ -24,6 +24,7 @@ from grader.db import lock_for_update
 from grader.grading.spec import ExerciseSpec
 from grader.grading.submission import SubmissionRejected, decode_submission
 from grader.models import Exercise, Submission, User, utcnow
+from grader.services import gradebook
 from grader.services.errors import InvalidInput, NotFound, RateLimited, TooLarge
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,7 @@ def create(
         enqueued_at=now,
     )
     session.add(submission)
+    gradebook.record_submission(session, submission=submission)
     session.commit()
     session.refresh(submission)
     send_to_queue(submission.id, enqueue)

@@ -27,6 +27,7 @@ class Bar:
 
     ``drawn_label`` is ``label`` as it fits beside the bar (shortened with "…" when
     it would not); the full ``label`` goes in the tooltip and the table of numbers.
+    ``link``, when set, is where the bar leads (e.g. the learners behind it).
     """
 
     label: str
@@ -42,11 +43,15 @@ class Bar:
     value_y: float
     emphasis: bool = False
     drawn_label: str = ""
+    link: str = ""
 
 
 @dataclass(frozen=True)
 class Chart:
-    """A bar chart ready to draw: ``kind`` is ``columns`` (vertical) or ``rows`` (horizontal)."""
+    """A bar chart ready to draw: ``kind`` is ``columns`` (vertical) or ``rows`` (horizontal).
+
+    statistics: (name, value) pairs shown under the chart; notes: warnings about what it shows.
+    """
 
     chart_id: str
     title: str
@@ -58,6 +63,8 @@ class Chart:
     value_heading: str = "Value"
     emphasis_note: str = ""
     legend: list[tuple[str, str]] = field(default_factory=list)
+    statistics: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -127,6 +134,9 @@ def row_chart(
     emphasis_note: str = "",
     bar_area: float = 300,
     legend: Sequence[tuple[str, str]] = (),
+    links: Sequence[str] = (),
+    statistics: Sequence[tuple[str, str]] = (),
+    notes: Sequence[str] = (),
 ) -> Chart:
     """Horizontal bars, one per (label, value); ``maximum`` fixes the scale (e.g. 100 for percentages).
 
@@ -134,6 +144,7 @@ def row_chart(
     The room for labels is as wide as the longest needs, up to ``LABEL_WIDTH``; a longer
     label is shortened so that nothing is cut at the chart's edge. ``legend`` pairs
     (short label, full text) for categories whose names are too long to draw.
+    ``links`` gives each bar, in order, a page to open.
     """
     largest = maximum if maximum else (max((value for _, value in rows), default=0) or 1)
     height = len(rows) * ROW_HEIGHT + 8
@@ -159,6 +170,20 @@ def row_chart(
                 value_y=y + ROW_HEIGHT / 2 + 4,
                 emphasis=index in emphasized,
                 drawn_label=fit_label(label, label_width - 12),
+                link=links[index] if index < len(links) else "",
             )
         )
-    return Chart(chart_id, title, description, "rows", width, height, bars, value_heading, emphasis_note, list(legend))
+    return Chart(
+        chart_id,
+        title,
+        description,
+        "rows",
+        width,
+        height,
+        bars,
+        value_heading,
+        emphasis_note,
+        list(legend),
+        list(statistics),
+        list(notes),
+    )

@@ -185,9 +185,37 @@ def test_attempt_limit_is_409(client, learner, synced, settings):
 def test_gradebook_for_instructors(client, learner, instructor, synced):
     make_submission(synced, user=learner, status="graded", score=16, report=make_report(cases={"a": True}).to_dict())
     assert client.get("/api/v1/gradebook", headers=api_token(client, learner)).status_code == 403
-    rows = client.get("/api/v1/gradebook", headers=api_token(client, instructor)).json()
-    row = next(row for row in rows if row["email"] == learner.email)
+    page = client.get("/api/v1/gradebook", headers=api_token(client, instructor)).json()
+    row = next(row for row in page["rows"] if row["email"] == learner.email)
     assert row["exercises"]["message-echo"]["best"] == 16 and row["submissions"] == 1
+    assert page["next"] is None
+
+
+def test_gradebook_pages_follow_a_cursor_to_every_learner(client, instructor, synced):
+    from tests.factories import make_user
+
+    made = [make_user(synced, name=f"Learner {number}") for number in range(5)]
+    headers = api_token(client, instructor)
+    url, seen, pages = "/api/v1/gradebook?limit=2", [], 0
+    while url:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+        page = response.json()
+        assert len(page["rows"]) <= 2
+        seen += [row["user_id"] for row in page["rows"]]
+        url, pages = page["next"], pages + 1
+    assert seen == sorted(user.id for user in made) and pages == 3
+    assert client.get("/api/v1/gradebook?limit=0", headers=headers).status_code == 422
+    assert client.get("/api/v1/gradebook?after=-1", headers=headers).status_code == 422
+
+
+def test_openapi_documents_the_gradebook_cursor(client):
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/gradebook"]["get"]
+    parameters = {parameter["name"]: parameter for parameter in operation["parameters"]}
+    assert {"after", "limit"} <= set(parameters)
+    assert "Cursor" in parameters["after"]["description"]
+    schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert schema["$ref"].endswith("/GradebookPage")
 
 
 def test_openapi_documents_the_api(client):

@@ -18,7 +18,7 @@ def _graded(session, user, score, cases=None, **kwargs):
 
 
 def _learner_names(html: str) -> list[str]:
-    body = html.split("<tbody data-live-rows=")[1].split("</tbody>")[0]
+    body = html.split("<tbody data-live-changes=")[1].split("</tbody>")[0]
     return re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', body)
 
 

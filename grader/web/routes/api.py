@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile, status
+from fastapi.responses import StreamingResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, StrictInt
 from sqlmodel import Session
@@ -297,13 +299,47 @@ class GradebookRowOut(BaseModel):
     last_activity: datetime | None
 
 
+class GradebookPage(BaseModel):
+    """A page of the gradebook: learners in id order, and where the next page is."""
+
+    rows: list[GradebookRowOut]
+    next: str | None = Field(description="URL of the next page; null on the last one.")
+
+
+GRADEBOOK_PAGE_DEFAULT = 100
+GRADEBOOK_PAGE_MAX = 1000
+
+
 @router.get(
     "/gradebook",
-    response_model=list[GradebookRowOut],
-    summary="The gradebook (instructors)",
+    response_model=GradebookPage,
+    summary="The gradebook (instructors), a page at a time",
     responses={403: {"description": "Only instructors may read the gradebook."}},
 )
-def get_gradebook(user: ApiInstructor, session: SessionDep, settings: SettingsDep) -> list[GradebookRowOut]:
-    """One row per learner: best and latest score per exercise, the counted quiz score, activity."""
-    book = gradebook.build(session=session, settings=settings)
-    return [GradebookRowOut.model_validate(row, from_attributes=True) for row in book.rows]
+def get_gradebook(
+    request: Request,
+    user: ApiInstructor,
+    session: SessionDep,
+    settings: SettingsDep,
+    after: Annotated[
+        int, Query(ge=0, description="Cursor: the id of the last learner of the previous page (0 for the first).")
+    ] = 0,
+    limit: Annotated[
+        int, Query(ge=1, le=GRADEBOOK_PAGE_MAX, description="Learners per page.")
+    ] = GRADEBOOK_PAGE_DEFAULT,
+) -> StreamingResponse:
+    """One row per learner, in id order: best and latest score per exercise, the counted quiz score, activity.
+
+    Follow `next` until it is null to read every learner; the body is sent as it is read.
+    """
+    page = gradebook.api_page(session=session, after=after, limit=limit, settings=settings)
+    next_url = str(request.url.include_query_params(after=page.next_after, limit=limit)) if page.next_after else None
+    return StreamingResponse(_gradebook_json(page.rows, next_url), media_type="application/json")
+
+
+def _gradebook_json(rows: list, next_url: str | None) -> Iterator[str]:
+    yield '{"rows":['
+    for index, row in enumerate(rows):
+        text = GradebookRowOut.model_validate(row, from_attributes=True).model_dump_json()
+        yield text if index == 0 else "," + text
+    yield '],"next":' + json.dumps(next_url) + "}"

@@ -2,149 +2,52 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
-from grader.services import gradebook, quizzes, regrade, stats, users
+from grader.services import gradebook, quizzes, regrade, stats, submissions, users
 from grader.services.errors import InvalidInput
-from grader.services.gradebook import Gradebook, GradebookRow
 from grader.web import charts
 from grader.web.deps import Instructor, RowId, SessionDep, SettingsDep
 from grader.web.routes.exercises import stored_report
 from grader.web.security import verify_csrf
-from grader.web.templating import render
+from grader.web.templating import render, templates
 
 # A CSV of accounts may be this many times the size of a solution file.
 CSV_SIZE_FACTOR = 4
 
 router = APIRouter(prefix="/instructor", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
-SHOWS = {
-    "all": "Every learner",
-    "submitted": "Has submitted",
-    "not-submitted": "Has not submitted",
-    "full": "Full marks on this exercise",
-    "not-full": "Not yet full marks on this exercise",
-}
-
-
-@dataclass(frozen=True)
-class TableQuery:
-    """How the learners' table is filtered and sorted, read from the query string."""
-
-    exercise: str
-    q: str = ""
-    show: str = "all"
-    sort: str = "name"
-    order: str = "asc"
-
-    def with_sort(self, key: str) -> str:
-        """Query string that sorts by ``key`` (flipping the order when already sorted by it)."""
-        order = "desc" if self.sort == key and self.order == "asc" else "asc"
-        return self.query_string(sort=key, order=order)
-
-    def query_string(self, **changes: str) -> str:
-        from urllib.parse import urlencode
-
-        values = {"exercise": self.exercise, "q": self.q, "show": self.show, "sort": self.sort, "order": self.order}
-        values.update(changes)
-        return urlencode({key: value for key, value in values.items() if value})
-
-
-def _sort_value(row: GradebookRow, query: TableQuery) -> tuple[Any, str, int]:
-    standing = row.exercises.get(query.exercise)
-    quiz = next(iter(row.quizzes.values()), None)
-    missing_last = float("-inf") if query.order == "desc" else float("inf")
-    values: dict[str, Any] = {
-        "name": row.display_name.lower(),
-        "email": row.email,
-        "best": standing.best if standing and standing.best is not None else missing_last,
-        "latest": standing.latest if standing and standing.latest is not None else missing_last,
-        "submissions": row.submission_count,
-        "activity": row.last_activity.timestamp() if row.last_activity else missing_last,
-        "quiz": quiz.score if quiz and quiz.score is not None else missing_last,
-    }
-    return (values.get(query.sort, values["name"]), row.display_name.lower(), row.user_id)
-
-
-def _keep(row: GradebookRow, query: TableQuery) -> bool:
-    needle = query.q.strip().lower()
-    if needle and needle not in row.display_name.lower() and needle not in row.email.lower():
-        return False
-    standing = row.exercises.get(query.exercise)
-    full = bool(standing and standing.best is not None and standing.best >= standing.max_score)
-    return {
-        "submitted": row.submission_count > 0,
-        "not-submitted": row.submission_count == 0,
-        "full": full,
-        "not-full": not full,
-    }.get(query.show, True)
-
-
-def table_rows(book: Gradebook, query: TableQuery) -> list[GradebookRow]:
-    """The gradebook's rows kept by the filter, in the requested order."""
-    rows = [row for row in book.rows if _keep(row, query)]
-    return sorted(rows, key=lambda row: _sort_value(row, query), reverse=query.order == "desc")
-
-
-def table_query(
-    book: Gradebook,
-    exercise: str = "",
-    q: str = "",
-    show: str = "all",
-    sort: str = "name",
-    order: str = "asc",
-) -> TableQuery:
-    """The query, with unknown values replaced by defaults (a bad link still shows the table)."""
-    slugs = [item.slug for item in book.exercises]
-    if exercise not in slugs:
-        # The exercise most learners worked on, so the default view is the busy one.
-        counts = {slug: sum(row.exercises[slug].submissions for row in book.rows) for slug in slugs}
-        exercise = max(slugs, key=lambda slug: (counts[slug], slug == "message-echo"), default="")
-    return TableQuery(
-        exercise=exercise,
-        q=q[:200],
-        show=show if show in SHOWS else "all",
-        sort=sort if sort in ("name", "email", "best", "latest", "submissions", "activity", "quiz") else "name",
-        order=order if order in ("asc", "desc") else "asc",
-    )
-
 
 def table_params(
-    exercise: str = "", q: str = "", show: str = "all", sort: str = "name", order: str = "asc"
+    exercise: str = "", q: str = "", show: str = "all", sort: str = "name", order: str = "asc", page: str = "1"
 ) -> dict[str, str]:
-    """The table's query-string parameters, as given."""
-    return {"exercise": exercise, "q": q, "show": show, "sort": sort, "order": order}
+    """The learners' table's query-string parameters, as given (the service fills in defaults)."""
+    return {"exercise": exercise, "q": q, "show": show, "sort": sort, "order": order, "page": page}
 
 
-TableParams = Annotated[dict[str, str], Depends(table_params)]
+TableParams = Annotated[dict, Depends(table_params)]
 
 
-def _table_context(book: Gradebook, params: dict[str, str]) -> dict[str, Any]:
-    query = table_query(book, **params)
-    return {
-        "book": book,
-        "query": query,
-        "rows": table_rows(book, query),
-        "shows": SHOWS,
-        "exercise_row": next((item for item in book.exercises if item.slug == query.exercise), None),
-        "quiz_row": book.quizzes[0] if book.quizzes else None,
-    }
+def _table(session, settings, params: dict) -> gradebook.TablePage:
+    cols = gradebook.columns(session=session)
+    query = gradebook.table_query(session=session, cols=cols, **params)
+    return gradebook.table(session=session, query=query, settings=settings, cols=cols)
 
 
-def overview_charts(figures: stats.Dashboard) -> list[charts.Chart]:
-    """The dashboard's four figures as charts (the quiz one is one chart per question)."""
+def overview_charts(figures: stats.Dashboard, exercise_slug: str) -> list[charts.Chart]:
+    """The dashboard's figures as charts (the quiz one is one chart per question)."""
     drawn = [
         charts.column_chart(
             "chart-days",
             "Submissions per day",
-            "How many submissions learners sent on each day (UTC).",
-            [(day.day.strftime("%b %d"), day.count) for day in figures.submissions_per_day[-30:]],
+            "How many submissions learners sent on each day (UTC), over the last 30 days with any.",
+            [(day.day.strftime("%b %d"), day.count) for day in figures.submissions_per_day],
             value_heading="Submissions",
         ),
         charts.column_chart(
@@ -158,11 +61,16 @@ def overview_charts(figures: stats.Dashboard) -> list[charts.Chart]:
         charts.row_chart(
             "chart-cases",
             "Failure rate per case",
-            "Share of graded submissions that failed each case, the most failed first.",
+            "Share of learners whose latest graded submission fails each case, the most failed first. "
+            "Each case links to the learners who fail it.",
             [(case.name, round(100 * case.rate, 1)) for case in figures.case_failures],
             maximum=100,
             unit="%",
             value_heading="Failed",
+            links=[
+                "/instructor/cases?" + urlencode({"exercise": exercise_slug, "case": case.name})
+                for case in figures.case_failures
+            ],
         ),
     ]
     for question in figures.question_breakdowns:
@@ -178,73 +86,156 @@ def overview_charts(figures: stats.Dashboard) -> list[charts.Chart]:
                 emphasis_note=f"{question.answers} answer{'s' if question.answers != 1 else ''}; "
                 "the right option is drawn in green and labelled “right”.",
                 legend=[(option.label, option.text) for option in question.options],
+                statistics=_item_statistics(question),
+                notes=question.notes,
             )
         )
     return drawn
+
+
+def _item_statistics(question: stats.QuestionBreakdown) -> list[tuple[str, str]]:
+    facility = "—" if question.facility is None else f"{100 * question.facility:.0f}% right"
+    discrimination = "—" if question.discrimination is None else f"{question.discrimination:+.2f}"
+    return [("Facility", facility), ("Discrimination", discrimination)]
 
 
 def _option_label(option: stats.OptionCount) -> str:
     return f"{option.label} (right)" if option.is_correct else option.label
 
 
-def _overview_context(session: Session, exercise_slug: str) -> dict[str, Any]:
+def _overview_context(session, exercise_slug: str) -> dict[str, Any]:
     figures = stats.dashboard(session=session, exercise_slug=exercise_slug or None)
-    return {"charts": overview_charts(figures), "error_kinds": figures.error_kinds}
+    return {
+        "charts": overview_charts(figures, exercise_slug),
+        "error_kinds": figures.error_kinds,
+        "mistakes": figures.common_mistakes,
+        "exercise_slug": exercise_slug,
+        "mistake_link": lambda title: "/instructor/mistakes?" + urlencode({"exercise": exercise_slug, "title": title}),
+    }
 
 
 @router.get("", response_class=HTMLResponse)
-def dashboard(
-    request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams
-) -> Response:
-    """Every learner in one table, the overview figures, and live updates."""
-    book = gradebook.build(session=session, settings=settings)
-    context = _table_context(book, params)
-    context.update(_overview_context(session, context["query"].exercise))
+def dashboard(request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams):
+    """Learners in a paged table, the overview figures and common mistakes, and live updates."""
+    table = _table(session, settings, params)
+    context = {"table": table, "shows": gradebook.SHOWS}
+    context.update(_overview_context(session, table.query.exercise))
     return render(request, "dashboard.html", context)
 
 
 @router.get("/overview", response_class=HTMLResponse)
-def dashboard_overview(
-    request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams
-) -> Response:
-    """The overview charts alone, polled by the dashboard's script for live updates."""
-    book = gradebook.build(session=session, settings=settings)
-    exercise = table_query(book, **params).exercise
-    return render(request, "_overview.html", _overview_context(session, exercise))
+def dashboard_overview(request: Request, user: Instructor, session: SessionDep, params: TableParams, since: str = ""):
+    """The overview figures alone, for live updates: 204 when nothing changed after ``since``."""
+    if since and not gradebook.has_changed(session=session, since=since):
+        return Response(status_code=204)
+    cols = gradebook.columns(session=session)
+    query = gradebook.table_query(session=session, cols=cols, **params)
+    cursor = gradebook.current_cursor(session=session)
+    return render(
+        request, "_overview.html", _overview_context(session, query.exercise), headers={"X-Live-Cursor": cursor}
+    )
 
 
 @router.get("/rows", response_class=HTMLResponse)
-def dashboard_rows(
-    request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams
-) -> Response:
-    """The table's rows alone, polled by the dashboard's script for live updates."""
-    book = gradebook.build(session=session, settings=settings)
-    return render(request, "_gradebook_rows.html", _table_context(book, params))
+def dashboard_rows(request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams):
+    """One page of the table's rows alone."""
+    return render(request, "_gradebook_rows.html", {"table": _table(session, settings, params)})
+
+
+@router.get("/changes")
+def dashboard_changes(
+    request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams, since: str = ""
+) -> JSONResponse:
+    """The rows of learners whose results changed after ``since`` (the page replaces them in place)."""
+    if since and not gradebook.has_changed(session=session, since=since):
+        # The common case, and the cheap one: two indexed max() lookups.
+        return JSONResponse({"cursor": since, "changed": 0, "rows": []})
+    cols = gradebook.columns(session=session)
+    query = gradebook.table_query(session=session, cols=cols, **params)
+    found = gradebook.changes(session=session, since=since, query=query, settings=settings, cols=cols)
+    row_template = templates.get_template("_gradebook_row.html")
+    context = {"exercise_slug": query.exercise, "quiz": cols.quizzes[0] if cols.quizzes else None}
+    return JSONResponse(
+        {
+            "cursor": found.cursor,
+            "changed": found.changed,
+            "rows": [{"user_id": row.user_id, "html": row_template.render(row=row, **context)} for row in found.rows],
+        }
+    )
 
 
 @router.get("/gradebook.csv")
 def gradebook_csv(user: Instructor, session: SessionDep, settings: SettingsDep) -> Response:
-    """The gradebook as CSV, one row per learner."""
-    text = gradebook.to_csv(gradebook.build(session=session, settings=settings))
+    """The gradebook as CSV, one row per learner, sent as it is read."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    return Response(
-        text,
+    return StreamingResponse(
+        gradebook.iter_csv(session=session, settings=settings),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="gradebook-{stamp}.csv"'},
     )
 
 
+def _cohort_page(request: Request, cohort: gradebook.Cohort, link: str):
+    return render(request, "cohort.html", {"cohort": cohort, "page_link": link})
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def case_learners(
+    request: Request,
+    user: Instructor,
+    session: SessionDep,
+    settings: SettingsDep,
+    exercise: str,
+    case: Annotated[str, Query(max_length=200)],
+    page: int = 1,
+):
+    """The learners whose latest graded submission fails one case."""
+    found = gradebook.failing_case(
+        session=session,
+        exercise=submissions.get_exercise(session=session, slug=exercise),
+        case_name=case,
+        page=page,
+        settings=settings,
+    )
+    return _cohort_page(request, found, "/instructor/cases?" + urlencode({"exercise": exercise, "case": case}))
+
+
+@router.get("/mistakes", response_class=HTMLResponse)
+def mistake_learners(
+    request: Request,
+    user: Instructor,
+    session: SessionDep,
+    settings: SettingsDep,
+    exercise: str,
+    title: Annotated[str, Query(max_length=2000)],
+    page: int = 1,
+):
+    """The learners whose latest graded submission carries one diagnosis."""
+    found = gradebook.with_mistake(
+        session=session,
+        exercise=submissions.get_exercise(session=session, slug=exercise),
+        title=title,
+        page=page,
+        settings=settings,
+    )
+    return _cohort_page(request, found, "/instructor/mistakes?" + urlencode({"exercise": exercise, "title": title}))
+
+
 @router.get("/learners/{user_id}", response_class=HTMLResponse)
-def learner_page(request: Request, user_id: RowId, user: Instructor, session: SessionDep) -> Response:
-    """One learner: every submission (source, report, output) and every quiz attempt."""
-    detail = gradebook.learner_detail(session=session, user_id=user_id)
-    attempts = [quizzes.get_attempt(session=session, attempt_id=attempt.id, user=user) for attempt in detail.attempts]
+def learner_page(
+    request: Request, user_id: RowId, user: Instructor, session: SessionDep, submission: int | None = None
+) -> Response:
+    """One learner: their submissions (one shown in full: source, report, output) and quiz attempts."""
+    detail = gradebook.learner_detail(session=session, user_id=user_id, shown_id=submission)
+    attempts = [
+        quizzes.get_attempt(session=session, attempt_id=attempt_id, user=user) for attempt_id in detail.attempt_ids
+    ]
     return render(
         request,
         "learner.html",
         {
             "detail": detail,
-            "reports": {submission.id: stored_report(submission) for submission in detail.submissions},
+            "report": stored_report(detail.shown) if detail.shown is not None else None,
             "attempts": attempts,
         },
     )

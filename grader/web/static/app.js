@@ -1,6 +1,6 @@
 // Grader's own script. Every page works without it; it only saves reloads:
-// live submission progress, live dashboard rows, regrade progress and the
-// countdown to the next allowed submission. It inserts only HTML our server
+// live submission progress, live dashboard rows, regrade progress, the
+// countdown to the next allowed submission, and times in the viewer's time zone. It inserts only HTML our server
 // rendered (and escaped) for the purpose, and text through textContent.
 "use strict";
 
@@ -105,16 +105,73 @@
     });
   }
 
-  // Dashboard: refresh a part of the page (the learners' rows, keeping sort and filter, or the
-  // overview charts) from the URL in its attribute, and say when it was last checked.
-  function watchPart(element, url, seconds) {
+  function setStatus(text) {
     var status = document.querySelector("[data-live-status]");
-    if (status) { status.textContent = "Updated automatically every few seconds."; }
-    poll(seconds * 1000, function () {
-      return getHTML(url).then(function (html) {
-        if (html !== element.innerHTML) { element.innerHTML = html; }
-        if (status) { status.textContent = "Updated automatically; last checked " + new Date().toLocaleTimeString() + "."; }
+    if (status) { status.textContent = text; }
+  }
+
+  function checkedAt() {
+    return "last checked " + new Date().toLocaleTimeString() + ".";
+  }
+
+  // Dashboard table: ask only for what changed since the cursor; replace those learners' rows
+  // in place and say how many changed learners are elsewhere (another page, or filtered out).
+  function watchTable(tbody) {
+    var url = tbody.getAttribute("data-live-changes");
+    var cursor = tbody.getAttribute("data-cursor") || "";
+    var elsewhere = {};
+    setStatus("Updated automatically every few seconds.");
+    poll(5000, function () {
+      var separator = url.indexOf("?") === -1 ? "?" : "&";
+      return getJSON(url + separator + "since=" + encodeURIComponent(cursor)).then(function (data) {
+        cursor = data.cursor;
+        var replaced = {};
+        data.rows.forEach(function (item) {
+          var row = tbody.querySelector('tr[data-user-id="' + item.user_id + '"]');
+          if (!row) { elsewhere[item.user_id] = true; return; }
+          var holder = document.createElement("tbody");
+          holder.innerHTML = item.html;
+          var fresh = holder.firstElementChild;
+          if (fresh && row.outerHTML !== fresh.outerHTML) { row.replaceWith(fresh); showLocalTimes(fresh); }
+          replaced[item.user_id] = true;
+        });
+        var others = Object.keys(elsewhere).filter(function (id) { return !replaced[id]; }).length;
+        var note = others ? others + " learner" + (others === 1 ? " has" : "s have") +
+          " new results not on this page (reload to see the table re-sorted); " : "";
+        setStatus("Updated automatically; " + note + checkedAt());
         return false;
+      });
+    });
+  }
+
+  // Dashboard overview: fetched again only when something changed since its cursor (204 otherwise).
+  function watchOverview(element, seconds) {
+    var url = element.getAttribute("data-live-html");
+    var cursor = element.getAttribute("data-cursor") || "";
+    poll(seconds * 1000, function () {
+      var separator = url.indexOf("?") === -1 ? "?" : "&";
+      return fetch(url + separator + "since=" + encodeURIComponent(cursor), {
+        headers: { Accept: "text/html" }, credentials: "same-origin"
+      }).then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        if (response.status === 204) { return false; }
+        cursor = response.headers.get("X-Live-Cursor") || cursor;
+        return response.text().then(function (html) {
+          if (html !== element.innerHTML) { element.innerHTML = html; showLocalTimes(element); }
+          return false;
+        });
+      });
+    });
+  }
+
+  // Times are rendered in UTC by the server; shown in the viewer's own time zone here.
+  function showLocalTimes(root) {
+    root.querySelectorAll("time[datetime]").forEach(function (element) {
+      var moment = new Date(element.getAttribute("datetime"));
+      if (isNaN(moment.getTime())) { return; }
+      if (!element.hasAttribute("title")) { element.setAttribute("title", element.textContent.trim()); }
+      element.textContent = moment.toLocaleString(undefined, {
+        year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
       });
     });
   }
@@ -170,11 +227,10 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-status-url]").forEach(watchSubmission);
-    document.querySelectorAll("[data-live-rows]").forEach(function (tbody) {
-      watchPart(tbody, tbody.getAttribute("data-live-rows"), 5);
-    });
+    showLocalTimes(document);
+    document.querySelectorAll("[data-live-changes]").forEach(watchTable);
     document.querySelectorAll("[data-live-html]").forEach(function (part) {
-      watchPart(part, part.getAttribute("data-live-html"), parseInt(part.getAttribute("data-live-seconds"), 10) || 15);
+      watchOverview(part, parseInt(part.getAttribute("data-live-seconds"), 10) || 15);
     });
     document.querySelectorAll("[data-regrade-url]").forEach(watchRegrade);
     document.querySelectorAll("[data-countdown]").forEach(countDown);

@@ -1,0 +1,221 @@
+"""The instructor's derived tables stay equal to a recomputation from the raw rows, on SQLite and PostgreSQL.
+
+Submissions go through the real service and the real worker (with a grading
+function that returns prepared reports instead of running the sandbox):
+gradings, infrastructure retries, regrades, a deleted learner and content
+edits. After each step the tables kept up to date as results arrive
+(standings, per-case outcomes, diagnoses, results) must equal what
+``tests/oracle.py`` recomputes from the submissions and their reports.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlmodel import Session, select
+
+from grader.config import Settings
+from grader.content import sync_content
+from grader.db import create_db_engine, migrate, normalize_url
+from grader.grading.report import Report
+from grader.jobs import GradingWorker
+from grader.models import Exercise, User, utcnow
+from grader.services import gradebook, regrade, stats, submissions
+from tests import oracle
+from tests.factories import make_report, make_user
+
+POSTGRES_URL = os.environ.get("GRADER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
+SOURCE = b"from fastapi import FastAPI\napp = FastAPI()\n"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db(request, settings: Settings, migrated_template: Path) -> Iterator[tuple[Engine, Settings]]:
+    """A fresh migrated database (SQLite copy, or a PostgreSQL database of its own, dropped after)."""
+    if request.param == "sqlite":
+        shutil.copyfile(migrated_template, settings.state_dir / "grader.sqlite3")
+        engine = create_db_engine(settings.effective_database_url)
+        yield engine, settings
+        engine.dispose()
+        return
+    server = normalize_url(POSTGRES_URL)
+    name = f"grader_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"{server.rsplit('/', 1)[0]}/{name}"
+    engine = create_db_engine(url)
+    try:
+        migrate(engine)
+        yield engine, settings.model_copy(update={"database_url": url})
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class Grades:
+    """A grading function that hands out prepared reports, in order, per submission."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.plans: dict[int, list[Report]] = {}
+        self.current: int | None = None
+        self.worker = GradingWorker(engine=engine, grade=self, max_infra_retries=2)
+
+    def plan(self, submission_id: int, *reports: Report) -> None:
+        self.plans.setdefault(submission_id, []).extend(reports)
+
+    def __call__(self, spec, source: str, seed: int) -> Report:
+        return self.plans[self.current].pop(0)
+
+    def run(self, submission_id: int) -> str:
+        """Let the real worker claim, grade and store ``submission_id``; its outcome."""
+        self.current = submission_id
+        return self.worker.run(submission_id).outcome
+
+
+def report(cases: dict[str, bool], *, diagnoses: list[dict] | None = None, infra: str | None = None) -> Report:
+    made = make_report(cases=cases, infra=infra)
+    if diagnoses is not None:
+        to_dict = made.to_dict
+
+        def with_diagnoses():
+            return {**to_dict(), "diagnoses": diagnoses}
+
+        made.to_dict = with_diagnoses  # type: ignore[method-assign]
+    return made
+
+
+def typo(cases: list[str]) -> dict:
+    return {
+        "title": "Misspelt key `received`",
+        "explanation": "…",
+        "fix": "Spell it `received`.",
+        "cases": cases,
+        "line": 5,
+    }
+
+
+def assert_consistent(engine: Engine) -> None:
+    with engine.connect() as connection:
+        assert oracle.stored(connection) == oracle.expected(connection)
+
+
+def upload(session: Session, settings: Settings, user: User, when, sent: list[int], slug: str = "message-echo") -> int:
+    made = submissions.create(
+        session=session,
+        user=user,
+        exercise_slug=slug,
+        filename="solution.py",
+        data=SOURCE,
+        settings=settings,
+        now=when,
+        enqueue=sent.append,
+    )
+    return made.id
+
+
+def test_summaries_match_the_raw_rows_through_grading_retries_regrades_deletion_and_edits(db, tmp_path):
+    engine, settings = db
+    grades = Grades(engine)
+    sent: list[int] = []
+    start = utcnow() - timedelta(hours=3)
+    with Session(engine) as session:
+        sync_content(session, settings.exercises_dir, settings.quizzes_dir)
+        session.commit()
+        ada, bob = make_user(session, name="Ada"), make_user(session, name="Bob")
+        teacher = make_user(session, role="instructor", name="Teacher")
+        ada_id, bob_id = ada.id, bob.id
+
+        # Uploads count at once, before any grading.
+        first = upload(session, settings, ada, start, sent)
+        second = upload(session, settings, ada, start + timedelta(minutes=1), sent)
+        third = upload(session, settings, bob, start + timedelta(minutes=2), sent)
+        assert_consistent(engine)
+        standing = session.get(gradebook.ExerciseStanding, (ada_id, _exercise_id(session)))
+        assert standing.submissions == 2 and standing.best_score is None
+
+        # Gradings, one after an infrastructure failure that is retried.
+        grades.plan(first, report({"hello": True, "hi": False}, diagnoses=[typo(["hi"])]))
+        grades.plan(second, report({}, infra="sandbox vanished"), report({"hello": True, "hi": True}, diagnoses=[]))
+        grades.plan(third, report({"hello": False, "hi": False}, diagnoses=[typo(["hello", "hi"])]))
+        assert grades.run(first) == "graded"
+        assert grades.run(second) == "retry"
+        assert_consistent(engine)
+        assert grades.run(second) == "graded"
+        assert grades.run(third) == "graded"
+        assert_consistent(engine)
+        session.expire_all()
+        standing = session.get(gradebook.ExerciseStanding, (ada_id, _exercise_id(session)))
+        assert (standing.best_score, standing.latest_score, standing.latest_submission_id) == (2.0, 2.0, second)
+
+        # An infrastructure failure that outlasts the retries is stored; it is what the rows say.
+        fourth = upload(session, settings, bob, start + timedelta(minutes=3), sent)
+        grades.plan(fourth, *[report({}, infra="down")] * 3)
+        outcomes = [grades.run(fourth) for _ in range(3)]
+        assert outcomes == ["retry", "retry", "graded"]
+        assert_consistent(engine)
+
+        # A regrade: scores stay while queued, then the new results replace outcomes and diagnoses.
+        batch = regrade.regrade_exercise(
+            session=session, exercise_slug="message-echo", requested_by=teacher, enqueue=sent.append
+        )
+        assert_consistent(engine)
+        grades.plan(first, report({"hello": False, "hi": False}, diagnoses=[typo(["hello", "hi"])]))
+        grades.plan(second, report({"hello": True, "hi": True}, diagnoses=[]))
+        grades.plan(third, report({"hello": True, "hi": True}, diagnoses=[]))
+        grades.plan(fourth, report({"hello": True, "hi": False}, diagnoses=[typo(["hi"])]))
+        for submission_id in (first, second, third):
+            assert grades.run(submission_id) == "graded"
+            assert_consistent(engine)
+        assert grades.run(fourth) == "graded"
+        assert regrade.progress(session=session, batch_id=batch.id).finished
+        assert_consistent(engine)
+        session.expire_all()
+        bob_standing = session.get(gradebook.ExerciseStanding, (bob_id, _exercise_id(session)))
+        assert (bob_standing.best_score, bob_standing.latest_score) == (2.0, 1.0)
+
+        # A content edit: the exercise file changes and is synced; a regrade then reports other case names.
+        edited = tmp_path / "exercises"
+        shutil.copytree(settings.exercises_dir, edited)
+        spec_file = edited / "message-echo" / "exercise.toml"
+        spec_file.write_text(spec_file.read_text().replace('title = "', 'title = "Edited: ', 1))
+        sync_content(session, edited, settings.quizzes_dir)
+        session.commit()
+        regrade.regrade_submission(session=session, submission_id=first, requested_by=teacher, enqueue=sent.append)
+        grades.plan(first, report({"greeting": True, "reply": True, "unicode": False}, diagnoses=[]))
+        assert grades.run(first) == "graded"
+        assert_consistent(engine)
+
+        # A deleted learner takes their rows with them.
+        session.delete(session.get(User, bob_id))
+        session.commit()
+        assert_consistent(engine)
+        session.expire_all()
+        assert session.get(gradebook.ExerciseStanding, (bob_id, _exercise_id(session))) is None
+
+        # The views read the same figures: the gradebook row and the case failures.
+        (row,) = gradebook.rows_for(
+            session=session, user_ids=[ada_id], cols=gradebook.columns(session=session), settings=settings
+        )
+        assert (row.exercises["message-echo"].best, row.exercises["message-echo"].latest, row.submission_count) == (
+            2.0,
+            2.0,
+            2,
+        )
+        figures = stats.dashboard(session=session, exercise_slug="message-echo")
+        assert {case.name: (case.failed, case.total) for case in figures.case_failures} == {
+            "hello": (0, 1),
+            "hi": (0, 1),
+        }
+
+
+def _exercise_id(session: Session) -> int:
+    return session.exec(select(Exercise.id).where(Exercise.slug == "message-echo")).one()
