@@ -114,32 +114,35 @@
     return "last checked " + new Date().toLocaleTimeString() + ".";
   }
 
-  // Dashboard table: ask only for what changed since the cursor; replace those learners' rows
-  // in place and say how many changed learners are elsewhere (another page, or filtered out).
+  // Dashboard table: ask only for what changed since the cursor and replace those learners' rows
+  // in place. A changed learner who belongs in the table but is not on this page (a new learner,
+  // or one the sort moves) makes the page's rows come again, in order.
   function watchTable(tbody) {
     var url = tbody.getAttribute("data-live-changes");
+    var rowsUrl = tbody.getAttribute("data-live-rows");
     var cursor = tbody.getAttribute("data-cursor") || "";
-    var elsewhere = {};
     setStatus("Updated automatically every few seconds.");
     poll(5000, function () {
       var separator = url.indexOf("?") === -1 ? "?" : "&";
       return getJSON(url + separator + "since=" + encodeURIComponent(cursor)).then(function (data) {
-        cursor = data.cursor;
-        var replaced = {};
+        var missing = false;
         data.rows.forEach(function (item) {
           var row = tbody.querySelector('tr[data-user-id="' + item.user_id + '"]');
-          if (!row) { elsewhere[item.user_id] = true; return; }
+          if (!row) { missing = true; return; }
           var holder = document.createElement("tbody");
           holder.innerHTML = item.html;
           var fresh = holder.firstElementChild;
           if (fresh && row.outerHTML !== fresh.outerHTML) { row.replaceWith(fresh); showLocalTimes(fresh); }
-          replaced[item.user_id] = true;
         });
-        var others = Object.keys(elsewhere).filter(function (id) { return !replaced[id]; }).length;
-        var note = others ? others + " learner" + (others === 1 ? " has" : "s have") +
-          " new results not on this page (reload to see the table re-sorted); " : "";
-        setStatus("Updated automatically; " + note + checkedAt());
-        return false;
+        var done = missing && rowsUrl ? getHTML(rowsUrl).then(function (html) {
+          tbody.innerHTML = html;
+          showLocalTimes(tbody);
+        }) : Promise.resolve();
+        return done.then(function () {
+          cursor = data.cursor;
+          setStatus("Updated automatically; " + checkedAt());
+          return false;
+        });
       });
     });
   }
