@@ -23,7 +23,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, and_, case, delete, false, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from grader.config import Settings, get_settings
 from grader.db import lock_for_update
@@ -104,18 +106,18 @@ def refresh_standing(session: Session, *, user_id: int, exercise_id: int) -> Non
     # Two results for one learner stored at once take turns here, so neither
     # computes from rows the other is about to change.
     lock_for_update(session, User, user_id)
-    rows = session.exec(
-        select(Submission.id, Submission.score, Submission.created_at).where(
-            Submission.user_id == user_id, Submission.exercise_id == exercise_id
+    rows = session.execute(
+        sa_select(col(Submission.id), col(Submission.score), col(Submission.created_at)).where(
+            col(Submission.user_id) == user_id, col(Submission.exercise_id) == exercise_id
         )
     ).all()
     standing = session.get(ExerciseStanding, (user_id, exercise_id))
-    if not rows:
+    if not rows:  # the last submission went with its learner or exercise
         if standing is not None:
             session.delete(standing)
         return
     scored = sorted((row for row in rows if row.score is not None), key=lambda row: (row.created_at, row.id))
-    best = None
+    best: Any = None
     for row in scored:
         if best is None or row.score > best.score:
             best = row
@@ -193,23 +195,26 @@ class Columns:
 def columns(*, session: Session) -> Columns:
     """The gradebook's columns."""
     return Columns(
-        exercises=list(session.exec(select(Exercise).where(Exercise.active).order_by(Exercise.title, Exercise.id))),
-        quizzes=list(session.exec(select(Quiz).where(Quiz.active).order_by(Quiz.title, Quiz.id))),
+        exercises=list(
+            session.exec(select(Exercise).where(col(Exercise.active)).order_by(col(Exercise.title), col(Exercise.id)))
+        ),
+        quizzes=list(session.exec(select(Quiz).where(col(Quiz.active)).order_by(col(Quiz.title), col(Quiz.id)))),
     )
 
 
 def _counted_attempts(*, user_ids: Sequence[int] | None, quiz_ids: Sequence[int], scoring: str) -> Any:
     """A subquery: per learner and quiz, the attempt that counts (``rank`` 1) and the attempt count."""
+    order: tuple[Any, ...]
     if scoring == "last":
         order = (col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
     else:
         order = (col(QuizAttempt.score).desc(), col(QuizAttempt.created_at), col(QuizAttempt.id))
-    partition = (QuizAttempt.user_id, QuizAttempt.quiz_id)
-    query = select(
-        QuizAttempt.user_id,
-        QuizAttempt.quiz_id,
-        QuizAttempt.score,
-        QuizAttempt.max_score,
+    partition = (col(QuizAttempt.user_id), col(QuizAttempt.quiz_id))
+    query = sa_select(
+        col(QuizAttempt.user_id),
+        col(QuizAttempt.quiz_id),
+        col(QuizAttempt.score),
+        col(QuizAttempt.max_score),
         func.row_number().over(partition_by=partition, order_by=order).label("rank"),
         func.count().over(partition_by=partition).label("attempts"),
     ).where(col(QuizAttempt.quiz_id).in_(quiz_ids))
@@ -227,7 +232,9 @@ def rows_for(
         return []
     people = {
         row.id: row
-        for row in session.exec(select(User.id, User.email, User.display_name).where(col(User.id).in_(user_ids)))
+        for row in session.execute(
+            sa_select(col(User.id), col(User.email), col(User.display_name)).where(col(User.id).in_(user_ids))
+        )
     }
     standings: dict[int, list[ExerciseStanding]] = {}
     for standing in session.exec(select(ExerciseStanding).where(col(ExerciseStanding.user_id).in_(user_ids))):
@@ -237,16 +244,16 @@ def rows_for(
         ranked = _counted_attempts(
             user_ids=user_ids, quiz_ids=[quiz.id for quiz in cols.quizzes], scoring=settings.quiz_scoring
         )
-        counted_rows = select(
+        counted_rows = sa_select(
             ranked.c.user_id, ranked.c.quiz_id, ranked.c.score, ranked.c.max_score, ranked.c.attempts
         ).where(ranked.c.rank == 1)
-        for row in session.exec(counted_rows):
+        for row in session.execute(counted_rows):
             counted[(row.user_id, row.quiz_id)] = row
     last_attempt = dict(
         session.exec(
-            select(QuizAttempt.user_id, func.max(QuizAttempt.created_at))
+            select(col(QuizAttempt.user_id), func.max(col(QuizAttempt.created_at)))
             .where(col(QuizAttempt.user_id).in_(user_ids))
-            .group_by(QuizAttempt.user_id)
+            .group_by(col(QuizAttempt.user_id))
         ).all()
     )
     rows = []
@@ -257,12 +264,12 @@ def rows_for(
         mine = {standing.exercise_id: standing for standing in standings.get(user_id, [])}
         exercises = {}
         for exercise in cols.exercises:
-            standing = mine.get(exercise.id)
+            found = mine.get(exercise.id)
             exercises[exercise.slug] = ExerciseScores(
-                best=standing.best_score if standing else None,
-                latest=standing.latest_score if standing else None,
+                best=found.best_score if found else None,
+                latest=found.latest_score if found else None,
                 max_score=exercise.max_score,
-                submissions=standing.submissions if standing else 0,
+                submissions=found.submissions if found else 0,
             )
         quizzes = {}
         for quiz in cols.quizzes:
@@ -374,8 +381,8 @@ def busiest_exercise(*, session: Session, cols: Columns) -> str:
         return ""
     counts = dict(
         session.exec(
-            select(ExerciseStanding.exercise_id, func.sum(ExerciseStanding.submissions)).group_by(
-                ExerciseStanding.exercise_id
+            select(col(ExerciseStanding.exercise_id), func.sum(col(ExerciseStanding.submissions))).group_by(
+                col(ExerciseStanding.exercise_id)
             )
         ).all()
     )
@@ -412,24 +419,26 @@ class TablePage:
         return self.first_number + len(self.rows) - 1 if self.rows else 0
 
 
-def _filtered(query: TableQuery, exercise: Exercise | None, quiz: Quiz | None, scoring: str):
+def _filtered(
+    query: TableQuery, exercise: Exercise | None, quiz: Quiz | None, scoring: str
+) -> tuple[SelectOfScalar[int], Any]:
     """The learners the filter keeps, with the key the table sorts by."""
     standing_on = and_(
-        ExerciseStanding.user_id == User.id,
-        ExerciseStanding.exercise_id == (exercise.id if exercise else -1),
+        col(ExerciseStanding.user_id) == col(User.id),
+        col(ExerciseStanding.exercise_id) == (exercise.id if exercise else -1),
     )
-    statement = select(User.id).outerjoin(ExerciseStanding, standing_on).where(User.role == "learner")
+    statement = select(col(User.id)).outerjoin(ExerciseStanding, standing_on).where(col(User.role) == "learner")
     needle = query.q.lower()
     if needle:
         statement = statement.where(
             or_(
-                func.lower(User.display_name).contains(needle, autoescape=True),
-                func.lower(User.email).contains(needle, autoescape=True),
+                func.lower(col(User.display_name)).contains(needle, autoescape=True),
+                func.lower(col(User.email)).contains(needle, autoescape=True),
             )
         )
-    submitted = func.coalesce(ExerciseStanding.submissions, 0) > 0
+    submitted = func.coalesce(col(ExerciseStanding.submissions), 0) > 0
     full = (
-        and_(col(ExerciseStanding.best_score).is_not(None), ExerciseStanding.best_score >= exercise.max_score)
+        and_(col(ExerciseStanding.best_score).is_not(None), col(ExerciseStanding.best_score) >= exercise.max_score)
         if exercise is not None
         else false()
     )
@@ -439,26 +448,29 @@ def _filtered(query: TableQuery, exercise: Exercise | None, quiz: Quiz | None, s
 
     key: Any
     if query.sort == "email":
-        key = User.email
+        key = col(User.email)
     elif query.sort == "best":
-        key = ExerciseStanding.best_score
+        key = col(ExerciseStanding.best_score)
     elif query.sort == "latest":
-        key = ExerciseStanding.latest_score
+        key = col(ExerciseStanding.latest_score)
     elif query.sort == "submissions":
-        key = func.coalesce(ExerciseStanding.submissions, 0)
+        key = func.coalesce(col(ExerciseStanding.submissions), 0)
     elif query.sort == "activity":
         active = (
-            select(ExerciseStanding.user_id.label("user_id"), func.max(ExerciseStanding.last_activity).label("moment"))
-            .group_by(ExerciseStanding.user_id)
+            select(
+                col(ExerciseStanding.user_id).label("user_id"),
+                func.max(col(ExerciseStanding.last_activity)).label("moment"),
+            )
+            .group_by(col(ExerciseStanding.user_id))
             .subquery()
         )
         attempted = (
-            select(QuizAttempt.user_id.label("user_id"), func.max(QuizAttempt.created_at).label("moment"))
-            .group_by(QuizAttempt.user_id)
+            select(col(QuizAttempt.user_id).label("user_id"), func.max(col(QuizAttempt.created_at)).label("moment"))
+            .group_by(col(QuizAttempt.user_id))
             .subquery()
         )
-        statement = statement.outerjoin(active, active.c.user_id == User.id).outerjoin(
-            attempted, attempted.c.user_id == User.id
+        statement = statement.outerjoin(active, active.c.user_id == col(User.id)).outerjoin(
+            attempted, attempted.c.user_id == col(User.id)
         )
         key = case(
             (active.c.moment.is_(None), attempted.c.moment),
@@ -468,10 +480,10 @@ def _filtered(query: TableQuery, exercise: Exercise | None, quiz: Quiz | None, s
         )
     elif query.sort == "quiz" and quiz is not None:
         ranked = _counted_attempts(user_ids=None, quiz_ids=[quiz.id], scoring=scoring)
-        statement = statement.outerjoin(ranked, and_(ranked.c.user_id == User.id, ranked.c.rank == 1))
+        statement = statement.outerjoin(ranked, and_(ranked.c.user_id == col(User.id), ranked.c.rank == 1))
         key = ranked.c.score
     else:
-        key = func.lower(User.display_name)
+        key = func.lower(col(User.display_name))
     return statement, key
 
 
@@ -485,13 +497,13 @@ def table(
     quiz = cols.quizzes[0] if cols.quizzes else None
     statement, key = _filtered(query, exercise, quiz, settings.quiz_scoring)
     matching = session.exec(select(func.count()).select_from(statement.subquery())).one()
-    learners = session.exec(select(func.count()).select_from(User).where(User.role == "learner")).one()
+    learners = session.exec(select(func.count()).select_from(User).where(col(User.role) == "learner")).one()
     pages = max(1, math.ceil(matching / PAGE_SIZE))
     page = min(query.page, pages)
     direction = key.desc() if query.order == "desc" else key.asc()
     ids = list(
         session.exec(
-            statement.order_by(key.is_(None), direction, func.lower(User.display_name), User.id)
+            statement.order_by(key.is_(None), direction, func.lower(col(User.display_name)), col(User.id))
             .limit(PAGE_SIZE)
             .offset((page - 1) * PAGE_SIZE)
         )
@@ -524,8 +536,8 @@ replaces them in place), so no such late commit is missed.
 
 def _latest_change(session: Session) -> datetime | None:
     newest = [
-        session.exec(select(func.max(ExerciseStanding.updated_at))).one(),
-        session.exec(select(func.max(QuizAttempt.created_at))).one(),
+        session.exec(select(func.max(col(ExerciseStanding.updated_at)))).one(),
+        session.exec(select(func.max(col(QuizAttempt.created_at)))).one(),
     ]
     moments = [_aware(moment) for moment in newest if moment is not None]
     return max(moments) if moments else None
@@ -585,8 +597,8 @@ def changes(
         return Changes(cursor=since, rows=[], changed=0)
     moment = _cursor_time(since)
     changed_ids = set(
-        session.exec(select(ExerciseStanding.user_id).where(ExerciseStanding.updated_at > moment)).all()
-    ) | set(session.exec(select(QuizAttempt.user_id).where(QuizAttempt.created_at > moment)).all())
+        session.exec(select(col(ExerciseStanding.user_id)).where(col(ExerciseStanding.updated_at) > moment)).all()
+    ) | set(session.exec(select(col(QuizAttempt.user_id)).where(col(QuizAttempt.created_at) > moment)).all())
     cols = cols or columns(session=session)
     exercise = next((item for item in cols.exercises if item.slug == query.exercise), None)
     quiz = cols.quizzes[0] if cols.quizzes else None
@@ -610,7 +622,11 @@ EXPORT_CHUNK = 500
 
 
 def _ordered_learner_ids(session: Session) -> list[int]:
-    return list(session.exec(select(User.id).where(User.role == "learner").order_by(User.display_name, User.id)))
+    return list(
+        session.exec(
+            select(col(User.id)).where(col(User.role) == "learner").order_by(col(User.display_name), col(User.id))
+        )
+    )
 
 
 def iter_rows(
@@ -692,7 +708,10 @@ def api_page(*, session: Session, after: int, limit: int, settings: Settings | N
     """Up to ``limit`` learners whose id is above ``after``, by id; ``next_after`` is None on the last page."""
     ids = list(
         session.exec(
-            select(User.id).where(User.role == "learner", col(User.id) > after).order_by(User.id).limit(limit + 1)
+            select(col(User.id))
+            .where(col(User.role) == "learner", col(User.id) > after)
+            .order_by(col(User.id))
+            .limit(limit + 1)
         )
     )
     more = len(ids) > limit
@@ -725,17 +744,18 @@ class LearnerDetail:
     attempt_ids: list[int]
 
 
-SUBMISSION_COLUMNS = (
-    Submission.id,
-    Submission.user_id,
-    Submission.exercise_id,
-    Submission.filename,
-    Submission.status,
-    Submission.score,
-    Submission.max_score,
-    Submission.created_at,
-    Submission.finished_at,
+SUBMISSION_FIELDS = (
+    "id",
+    "user_id",
+    "exercise_id",
+    "filename",
+    "status",
+    "score",
+    "max_score",
+    "created_at",
+    "finished_at",
 )
+"""What the learner page's list shows of a submission: never its source or report."""
 
 
 def learner_detail(*, session: Session, user_id: int, shown_id: int | None = None) -> LearnerDetail:
@@ -743,30 +763,31 @@ def learner_detail(*, session: Session, user_id: int, shown_id: int | None = Non
     user = session.get(User, user_id)
     if user is None:
         raise NotFound("No such learner.")
-    lines = session.exec(
-        select(*SUBMISSION_COLUMNS, Exercise.title, SubmissionResult)
-        .join(Exercise, Exercise.id == Submission.exercise_id)
-        .outerjoin(SubmissionResult, SubmissionResult.submission_id == Submission.id)
-        .where(Submission.user_id == user_id)
+    fields: list[Any] = [getattr(Submission, name) for name in SUBMISSION_FIELDS]
+    lines = session.execute(
+        sa_select(*fields, col(Exercise.title), SubmissionResult)
+        .join(Exercise, col(Exercise.id) == col(Submission.exercise_id))
+        .outerjoin(SubmissionResult, col(SubmissionResult.submission_id) == col(Submission.id))
+        .where(col(Submission.user_id) == user_id)
         .order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
     ).all()
     ids = [line.id for line in lines]
     titles: dict[int, list[str]] = {}
     if ids:
         for submission_id, title in session.exec(
-            select(DiagnosisRow.submission_id, DiagnosisRow.title)
+            select(col(DiagnosisRow.submission_id), col(DiagnosisRow.title))
             .where(col(DiagnosisRow.submission_id).in_(ids))
-            .order_by(DiagnosisRow.submission_id, DiagnosisRow.position)
+            .order_by(col(DiagnosisRow.submission_id), col(DiagnosisRow.position))
         ):
             titles.setdefault(submission_id, []).append(title)
     best = set(
-        session.exec(select(ExerciseStanding.best_submission_id).where(ExerciseStanding.user_id == user_id)).all()
+        session.exec(
+            select(col(ExerciseStanding.best_submission_id)).where(col(ExerciseStanding.user_id) == user_id)
+        ).all()
     )
     submissions = [
         SubmissionLine(
-            submission=Submission.model_construct(
-                **{column.key: getattr(line, column.key) for column in SUBMISSION_COLUMNS}
-            ),
+            submission=Submission.model_construct(**{name: getattr(line, name) for name in SUBMISSION_FIELDS}),
             exercise_title=line.title,
             result=line.SubmissionResult,
             diagnoses=titles.get(line.id, []),
@@ -780,8 +801,8 @@ def learner_detail(*, session: Session, user_id: int, shown_id: int | None = Non
     shown = session.get(Submission, wanted) if wanted is not None else None
     attempt_ids = list(
         session.exec(
-            select(QuizAttempt.id)
-            .where(QuizAttempt.user_id == user_id)
+            select(col(QuizAttempt.id))
+            .where(col(QuizAttempt.user_id) == user_id)
             .order_by(col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
         )
     )
@@ -815,19 +836,22 @@ def _cohort(
     settings: Settings | None,
 ) -> tuple[list[GradebookRow], int, int, int]:
     statement = (
-        select(User.id)
-        .join(ExerciseStanding, and_(ExerciseStanding.user_id == User.id, ExerciseStanding.exercise_id == exercise.id))
+        select(col(User.id))
+        .join(
+            ExerciseStanding,
+            and_(col(ExerciseStanding.user_id) == col(User.id), col(ExerciseStanding.exercise_id) == exercise.id),
+        )
         .join(joined, on)
-        .where(User.role == "learner", condition)
+        .where(col(User.role) == "learner", condition)
         .distinct()
     )
     total = session.exec(select(func.count()).select_from(statement.subquery())).one()
     pages = max(1, math.ceil(total / PAGE_SIZE))
     page = min(max(1, page), pages)
     ordered = (
-        select(User.id)
+        select(col(User.id))
         .where(col(User.id).in_(statement))
-        .order_by(func.lower(User.display_name), User.id)
+        .order_by(func.lower(col(User.display_name)), col(User.id))
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     )
@@ -843,8 +867,8 @@ def failing_case(
         session,
         exercise=exercise,
         joined=CaseOutcome,
-        on=CaseOutcome.submission_id == ExerciseStanding.latest_submission_id,
-        condition=and_(CaseOutcome.name == case_name, ~col(CaseOutcome.passed)),
+        on=col(CaseOutcome.submission_id) == col(ExerciseStanding.latest_submission_id),
+        condition=and_(col(CaseOutcome.name) == case_name, ~col(CaseOutcome.passed)),
         page=page,
         settings=settings,
     )
@@ -867,8 +891,8 @@ def with_mistake(
         session,
         exercise=exercise,
         joined=DiagnosisRow,
-        on=DiagnosisRow.submission_id == ExerciseStanding.latest_submission_id,
-        condition=DiagnosisRow.title == title,
+        on=col(DiagnosisRow.submission_id) == col(ExerciseStanding.latest_submission_id),
+        condition=col(DiagnosisRow.title) == title,
         page=page,
         settings=settings,
     )

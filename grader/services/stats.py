@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, literal_column
+from sqlalchemy import Integer, Select, and_, case, cast, func, literal_column
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from grader.models import (
@@ -144,9 +146,9 @@ class Dashboard:
 
 def dashboard(*, session: Session, exercise_slug: str | None = None) -> Dashboard:
     """Overview figures for one exercise (the first active one by title when none is named)."""
-    query = select(Exercise).where(Exercise.active).order_by(Exercise.title, Exercise.id)
+    query = select(Exercise).where(col(Exercise.active)).order_by(col(Exercise.title), col(Exercise.id))
     if exercise_slug is not None:
-        query = select(Exercise).where(Exercise.slug == exercise_slug)
+        query = select(Exercise).where(col(Exercise.slug) == exercise_slug)
     exercise = session.exec(query).first()
     if exercise is None:
         return Dashboard(
@@ -163,37 +165,39 @@ def dashboard(*, session: Session, exercise_slug: str | None = None) -> Dashboar
     )
 
 
-def _learners_standings(exercise: Exercise, *columns):
+def _learners_standings(exercise: Exercise, *columns: Any) -> Select[Any]:
     """``columns`` over the exercise's standings of learners (not instructors)."""
     return (
-        select(*columns)
+        sa_select(*columns)
         .select_from(ExerciseStanding)
-        .join(User, User.id == ExerciseStanding.user_id)
-        .where(ExerciseStanding.exercise_id == exercise.id, User.role == "learner")
+        .join(User, col(User.id) == col(ExerciseStanding.user_id))
+        .where(col(ExerciseStanding.exercise_id) == exercise.id, col(User.role) == "learner")
     )
 
 
 def submissions_per_day(*, session: Session, exercise: Exercise) -> list[DayCount]:
     """Submissions per UTC day over the last ``DAYS_SHOWN`` days with any, empty days included."""
-    newest = session.exec(select(func.max(Submission.created_at)).where(Submission.exercise_id == exercise.id)).one()
+    newest = session.exec(
+        select(func.max(col(Submission.created_at))).where(col(Submission.exercise_id) == exercise.id)
+    ).one()
     if newest is None:
         return []
     newest_day = _as_date(newest)
     since = newest_day - timedelta(days=DAYS_SHOWN - 1)
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        day = func.date(Submission.created_at)
+        day = func.date(col(Submission.created_at))
     else:
-        day = func.date(func.timezone("UTC", Submission.created_at))
+        day = func.date(func.timezone("UTC", col(Submission.created_at)))
     counts = {
         _as_date(moment): count
         for moment, count in session.exec(
             select(day, func.count())
-            .join(User, User.id == Submission.user_id)
+            .join(User, col(User.id) == col(Submission.user_id))
             .where(
-                Submission.exercise_id == exercise.id,
+                col(Submission.exercise_id) == exercise.id,
                 col(Submission.created_at) >= _day_start(since),
-                User.role == "learner",
+                col(User.role) == "learner",
             )
             .group_by(day)
         )
@@ -207,17 +211,16 @@ def submissions_per_day(*, session: Session, exercise: Exercise) -> list[DayCoun
     ]
 
 
-def _as_date(value) -> date:
+def _as_date(value: str | date | datetime) -> date:
+    # SQLite's date() gives text; PostgreSQL's date() a date; a timestamp may come as either database's datetime.
     if isinstance(value, str):
         return date.fromisoformat(value[:10])
-    if hasattr(value, "date"):
+    if isinstance(value, datetime):
         return value.date()
     return value
 
 
-def _day_start(day: date):
-    from datetime import UTC, datetime, time
-
+def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
@@ -229,13 +232,13 @@ def score_distribution_empty() -> list[ScoreBucket]:
 
 def score_distribution(*, session: Session, exercise: Exercise) -> list[ScoreBucket]:
     """Learners by best score on the exercise, as a share of its full marks, in ten bands."""
-    best = ExerciseStanding.best_score
+    best = col(ExerciseStanding.best_score)
     # Band k holds scores with k/10 <= score/max < (k+1)/10; full marks go in the top band.
     band = case(
         *[(best * SCORE_BUCKETS >= k * exercise.max_score, k) for k in range(SCORE_BUCKETS - 1, 0, -1)],
         else_=0,
     )
-    rows = session.exec(
+    rows = session.execute(
         _learners_standings(exercise, band.label("band"), func.count()).where(col(best).is_not(None)).group_by(band)
     ).all()
     counts = {int(band_number): count for band_number, count in rows}
@@ -245,11 +248,11 @@ def score_distribution(*, session: Session, exercise: Exercise) -> list[ScoreBuc
 
 def case_failures(*, session: Session, exercise: Exercise) -> list[CaseFailure]:
     """Per case, how many learners' latest graded submission fails it; the most failed first."""
-    failed = func.sum(case((CaseOutcome.passed, 0), else_=1))
-    rows = session.exec(
-        _learners_standings(exercise, CaseOutcome.name, failed, func.count())
-        .join(CaseOutcome, CaseOutcome.submission_id == ExerciseStanding.latest_submission_id)
-        .group_by(CaseOutcome.name)
+    failed = func.sum(case((col(CaseOutcome.passed), 0), else_=1))
+    rows = session.execute(
+        _learners_standings(exercise, col(CaseOutcome.name), failed, func.count())
+        .join(CaseOutcome, col(CaseOutcome.submission_id) == col(ExerciseStanding.latest_submission_id))
+        .group_by(col(CaseOutcome.name))
     ).all()
     failures = [CaseFailure(name=name, failed=int(lost or 0), total=total) for name, lost, total in rows]
     return sorted(failures, key=lambda row: (-row.rate, -row.failed, row.name))
@@ -257,8 +260,8 @@ def case_failures(*, session: Session, exercise: Exercise) -> list[CaseFailure]:
 
 def error_kinds(*, session: Session, exercise: Exercise) -> dict[str, int]:
     """How many learners' latest graded submission could not be graded case by case, per error kind."""
-    kind = ExerciseStanding.latest_error_kind
-    rows = session.exec(
+    kind = col(ExerciseStanding.latest_error_kind)
+    rows = session.execute(
         _learners_standings(exercise, kind, func.count()).where(col(kind).is_not(None)).group_by(kind)
     ).all()
     return dict(sorted(rows, key=lambda row: (-row[1], row[0])))
@@ -266,12 +269,14 @@ def error_kinds(*, session: Session, exercise: Exercise) -> dict[str, int]:
 
 def common_mistakes(*, session: Session, exercise: Exercise, limit: int = COMMON_MISTAKES_SHOWN) -> list[CommonMistake]:
     """The diagnoses most learners' latest graded submission carries, by title, most learners first."""
-    learners = func.count(func.distinct(ExerciseStanding.user_id))
-    rows = session.exec(
-        _learners_standings(exercise, DiagnosisRow.title, func.min(DiagnosisRow.fix), learners.label("learners"))
-        .join(DiagnosisRow, DiagnosisRow.submission_id == ExerciseStanding.latest_submission_id)
-        .group_by(DiagnosisRow.title)
-        .order_by(literal_column("learners").desc(), DiagnosisRow.title)
+    learners = func.count(func.distinct(col(ExerciseStanding.user_id)))
+    rows = session.execute(
+        _learners_standings(
+            exercise, col(DiagnosisRow.title), func.min(col(DiagnosisRow.fix)), learners.label("learners")
+        )
+        .join(DiagnosisRow, col(DiagnosisRow.submission_id) == col(ExerciseStanding.latest_submission_id))
+        .group_by(col(DiagnosisRow.title))
+        .order_by(literal_column("learners").desc(), col(DiagnosisRow.title))
         .limit(limit)
     ).all()
     return [CommonMistake(title=title, fix=fix or "", learners=count) for title, fix, count in rows]
@@ -291,21 +296,21 @@ class _ItemSums:
 
 def _item_sums(session: Session) -> dict[int, _ItemSums]:
     """Per question, the sums the item statistics need, over learners' attempts."""
-    right = cast(case((AttemptAnswer.correct, 1), else_=0), Integer)
-    rest = QuizAttempt.score - right
-    rows = session.exec(
-        select(
-            AttemptAnswer.question_id,
+    right = cast(case((col(AttemptAnswer.correct), 1), else_=0), Integer)
+    rest = col(QuizAttempt.score) - right
+    rows = session.execute(
+        sa_select(
+            col(AttemptAnswer.question_id),
             func.count(),
             func.sum(right),
             func.sum(rest),
             func.sum(right * rest),
             func.sum(rest * rest),
         )
-        .join(QuizAttempt, QuizAttempt.id == AttemptAnswer.attempt_id)
-        .join(User, User.id == QuizAttempt.user_id)
-        .where(User.role == "learner")
-        .group_by(AttemptAnswer.question_id)
+        .join(QuizAttempt, col(QuizAttempt.id) == col(AttemptAnswer.attempt_id))
+        .join(User, col(User.id) == col(QuizAttempt.user_id))
+        .where(col(User.role) == "learner")
+        .group_by(col(AttemptAnswer.question_id))
     ).all()
     return {
         question_id: _ItemSums(int(n), int(sx or 0), int(sy or 0), int(sxy or 0), int(syy or 0))
@@ -356,23 +361,23 @@ def question_breakdowns(*, session: Session, quiz_slug: str | None = None) -> li
     """For each active question: answers per option, facility, discrimination and notes."""
     counts = dict(
         session.exec(
-            select(AttemptAnswer.choice_id, func.count())
-            .join(QuizAttempt, QuizAttempt.id == AttemptAnswer.attempt_id)
-            .join(User, User.id == QuizAttempt.user_id)
-            .where(User.role == "learner")
-            .group_by(AttemptAnswer.choice_id)
+            select(col(AttemptAnswer.choice_id), func.count())
+            .join(QuizAttempt, col(QuizAttempt.id) == col(AttemptAnswer.attempt_id))
+            .join(User, col(User.id) == col(QuizAttempt.user_id))
+            .where(col(User.role) == "learner")
+            .group_by(col(AttemptAnswer.choice_id))
         ).all()
     )
     sums = _item_sums(session)
     query = (
         select(Quiz, Question, Choice)
-        .join(Question, and_(Question.quiz_id == Quiz.id))
-        .join(Choice, Choice.question_id == Question.id)
-        .where(Quiz.active, Question.active)
-        .order_by(Quiz.title, Question.position, Choice.position)
+        .join(Question, and_(col(Question.quiz_id) == col(Quiz.id)))
+        .join(Choice, col(Choice.question_id) == col(Question.id))
+        .where(col(Quiz.active), col(Question.active))
+        .order_by(col(Quiz.title), col(Question.position), col(Choice.position))
     )
     if quiz_slug is not None:
-        query = query.where(Quiz.slug == quiz_slug)
+        query = query.where(col(Quiz.slug) == quiz_slug)
     grouped: dict[int, tuple[Quiz, Question, list[OptionCount]]] = {}
     for quiz, question, choice in session.exec(query):
         grouped.setdefault(question.id, (quiz, question, []))[2].append(

@@ -337,7 +337,7 @@ def get_gradebook(
     return StreamingResponse(_gradebook_json(page.rows, next_url), media_type="application/json")
 
 
-def _gradebook_json(rows: list, next_url: str | None) -> Iterator[str]:
+def _gradebook_json(rows: list[gradebook.GradebookRow], next_url: str | None) -> Iterator[str]:
     yield '{"rows":['
     for index, row in enumerate(rows):
         text = GradebookRowOut.model_validate(row, from_attributes=True).model_dump_json()

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
+from grader.config import Settings
 from grader.services import gradebook, quizzes, regrade, stats, submissions, users
 from grader.services.errors import InvalidInput
 from grader.web import charts
@@ -31,10 +32,10 @@ def table_params(
     return {"exercise": exercise, "q": q, "show": show, "sort": sort, "order": order, "page": page}
 
 
-TableParams = Annotated[dict, Depends(table_params)]
+TableParams = Annotated[dict[str, str], Depends(table_params)]
 
 
-def _table(session, settings, params: dict) -> gradebook.TablePage:
+def _table(session: Session, settings: Settings, params: dict[str, str]) -> gradebook.TablePage:
     cols = gradebook.columns(session=session)
     query = gradebook.table_query(session=session, cols=cols, **params)
     return gradebook.table(session=session, query=query, settings=settings, cols=cols)
@@ -103,7 +104,7 @@ def _option_label(option: stats.OptionCount) -> str:
     return f"{option.label} (right)" if option.is_correct else option.label
 
 
-def _overview_context(session, exercise_slug: str) -> dict[str, Any]:
+def _overview_context(session: Session, exercise_slug: str) -> dict[str, Any]:
     figures = stats.dashboard(session=session, exercise_slug=exercise_slug or None)
     return {
         "charts": overview_charts(figures, exercise_slug),
@@ -115,7 +116,9 @@ def _overview_context(session, exercise_slug: str) -> dict[str, Any]:
 
 
 @router.get("", response_class=HTMLResponse)
-def dashboard(request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams):
+def dashboard(
+    request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams
+) -> Response:
     """Learners in a paged table, the overview figures and common mistakes, and live updates."""
     table = _table(session, settings, params)
     context = {"table": table, "shows": gradebook.SHOWS}
@@ -124,7 +127,9 @@ def dashboard(request: Request, user: Instructor, session: SessionDep, settings:
 
 
 @router.get("/overview", response_class=HTMLResponse)
-def dashboard_overview(request: Request, user: Instructor, session: SessionDep, params: TableParams, since: str = ""):
+def dashboard_overview(
+    request: Request, user: Instructor, session: SessionDep, params: TableParams, since: str = ""
+) -> Response:
     """The overview figures alone, for live updates: 204 when nothing changed after ``since``."""
     if since and not gradebook.has_changed(session=session, since=since):
         return Response(status_code=204)
@@ -137,7 +142,9 @@ def dashboard_overview(request: Request, user: Instructor, session: SessionDep, 
 
 
 @router.get("/rows", response_class=HTMLResponse)
-def dashboard_rows(request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams):
+def dashboard_rows(
+    request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams
+) -> Response:
     """One page of the table's rows alone."""
     return render(request, "_gradebook_rows.html", {"table": _table(session, settings, params)})
 
@@ -175,7 +182,7 @@ def gradebook_csv(user: Instructor, session: SessionDep, settings: SettingsDep) 
     )
 
 
-def _cohort_page(request: Request, cohort: gradebook.Cohort, link: str):
+def _cohort_page(request: Request, cohort: gradebook.Cohort, link: str) -> Response:
     return render(request, "cohort.html", {"cohort": cohort, "page_link": link})
 
 
@@ -188,7 +195,7 @@ def case_learners(
     exercise: str,
     case: Annotated[str, Query(max_length=200)],
     page: int = 1,
-):
+) -> Response:
     """The learners whose latest graded submission fails one case."""
     found = gradebook.failing_case(
         session=session,
@@ -209,7 +216,7 @@ def mistake_learners(
     exercise: str,
     title: Annotated[str, Query(max_length=2000)],
     page: int = 1,
-):
+) -> Response:
     """The learners whose latest graded submission carries one diagnosis."""
     found = gradebook.with_mistake(
         session=session,
