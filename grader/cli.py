@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from grader.config import Settings
     from grader.grading.spec import ExerciseSpec
 
+DESCRIPTION = (
+    "Grade learners' web applications in a sandbox and run the grading service. "
+    "Exit status: 0 when a report was produced, 2 for a usage error, 3 when the sandbox cannot be set up here."
+)
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -43,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="autograder", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="autograder", description=DESCRIPTION)
     commands = parser.add_subparsers(metavar="COMMAND")
     _add_engine_commands(commands)
     _add_service_commands(commands)
@@ -108,8 +112,8 @@ def _pick_exercise(exercises: dict[str, ExerciseSpec], slug: str | None) -> Exer
         return exercises[slug]
     if len(exercises) == 1:
         return next(iter(exercises.values()))
-    if "message-echo" in exercises:
-        return exercises["message-echo"]
+    if not exercises:
+        raise UsageError("there is no exercise to grade against")
     raise UsageError(f"several exercises exist; pick one with --exercise ({', '.join(exercises)})")
 
 

@@ -24,6 +24,10 @@ from grader.services import users
 users.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 
+# Exercises that exist only for the tests (a second exercise beside the course's).
+TEST_EXERCISES = PROJECT_ROOT / "tests" / "exercises"
+
+
 def make_settings(state_dir: Path, **overrides) -> Settings:
     """Settings for a test: state in ``state_dir``, a fixed secret, the repository's content."""
     values = {
@@ -53,10 +57,20 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def exercises_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The course's exercises and the test-only ones side by side, as the service reads them."""
+    folder = tmp_path_factory.mktemp("exercises")
+    for source in (PROJECT_ROOT / "exercises", TEST_EXERCISES):
+        for entry in source.iterdir():
+            (folder / entry.name).symlink_to(entry)
+    return folder
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings pointing at this test's own state directory."""
-    return make_settings(tmp_path)
+def settings(tmp_path: Path, exercises_dir: Path) -> Settings:
+    """Settings pointing at this test's own state directory, with the test exercises too."""
+    return make_settings(tmp_path, exercises_dir=exercises_dir)
 
 
 @pytest.fixture

@@ -101,10 +101,10 @@ def test_sync_twice_changes_nothing_the_second_time(session):
 
 
 @pytest.fixture
-def content(tmp_path: Path) -> tuple[Path, Path]:
-    """Editable copies of the repository's exercises and quizzes."""
+def content(tmp_path: Path, exercises_dir: Path) -> tuple[Path, Path]:
+    """Editable copies of the exercises (the test-only ones too) and of the quizzes."""
     exercises, quiz_root = tmp_path / "exercises", tmp_path / "quizzes"
-    shutil.copytree(EXERCISES, exercises)
+    shutil.copytree(exercises_dir, exercises)
     shutil.copytree(QUIZZES, quiz_root)
     return exercises, quiz_root
 

@@ -8,10 +8,11 @@ learner code only ever runs inside the sandbox.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
-from grader.config import PROJECT_ROOT, get_settings
+from grader.config import get_settings
 from grader.grading import runtime
 from grader.grading.report import Report
 from grader.grading.sandbox import SandboxConfig
@@ -23,9 +24,9 @@ from .support import HostSnapshot, UidBlock, claim_uid_block, session_sandbox_co
 
 
 @pytest.fixture(scope="session")
-def exercises() -> dict[str, ExerciseSpec]:
-    """Every exercise of the repository, by slug."""
-    return load_exercises(PROJECT_ROOT / "exercises")
+def exercises(exercises_dir: Path) -> dict[str, ExerciseSpec]:
+    """Every exercise of the course and of the tests, by slug."""
+    return load_exercises(exercises_dir)
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +18,14 @@ AUTOGRADER = [sys.executable, "-m", "grader.cli"]
 """The command line as this interpreter runs it, whichever environment the tests run from."""
 
 
-def autograder(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([*AUTOGRADER, *args], capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT)
+def autograder(*args: str, timeout: float = 120, exercises_dir: Path | None = None) -> subprocess.CompletedProcess:
+    """The command's result; ``exercises_dir`` replaces the course's exercises (GRADER_EXERCISES_DIR)."""
+    env = dict(os.environ)
+    if exercises_dir is not None:
+        env["GRADER_EXERCISES_DIR"] = str(exercises_dir)
+    return subprocess.run(
+        [*AUTOGRADER, *args], capture_output=True, text=True, timeout=timeout, cwd=PROJECT_ROOT, env=env
+    )
 
 
 def one_json_object(stdout: str) -> dict:
@@ -67,8 +75,15 @@ def test_grade_text_report_names_cases_and_score():
 
 
 @pytest.mark.sandbox
-def test_grade_other_exercise_by_slug():
-    done = autograder("grade", str(SUBMISSIONS / "health_check" / "correct.py"), "--exercise", "health-check", "--json")
+def test_grade_other_exercise_by_slug(exercises_dir):
+    done = autograder(
+        "grade",
+        str(SUBMISSIONS / "health_check" / "correct.py"),
+        "--exercise",
+        "health-check",
+        "--json",
+        exercises_dir=exercises_dir,
+    )
     assert done.returncode == 0, done.stderr
     report = one_json_object(done.stdout)
     assert (report["exercise"], report["status"]) == ("health-check", "passed")
@@ -113,8 +128,23 @@ def test_oversize_limit_is_the_settings_one(tmp_path):
     assert f"{limit:,}" in one_line_reason(done.stderr)
 
 
-def test_exercises_lists_every_case():
+def test_with_several_exercises_grade_asks_which(exercises_dir):
+    done = autograder("grade", str(SUBMISSIONS / "correct" / "fastapi_async.py"), exercises_dir=exercises_dir)
+    assert done.returncode == 2
+    assert one_line_reason(done.stderr) == (
+        "autograder: several exercises exist; pick one with --exercise (health-check, message-echo)"
+    )
+    assert done.stdout == ""
+
+
+def test_the_course_offers_no_test_exercise():
     done = autograder("exercises")
+    assert done.returncode == 0, done.stderr
+    assert "message-echo" in done.stdout and "health-check" not in done.stdout
+
+
+def test_exercises_lists_every_case(exercises_dir):
+    done = autograder("exercises", exercises_dir=exercises_dir)
     assert done.returncode == 0, done.stderr
     for name in [
         "message-echo",
@@ -135,3 +165,11 @@ def test_exercises_lists_every_case():
         "post-not-allowed",
     ]:
         assert f"{name}" in done.stdout, name
+
+
+@pytest.mark.parametrize("command", [[], ["grade"], ["runtime"], ["runtime", "prune"], ["serve"], ["create-user"]])
+def test_help_is_plain_text(command):
+    done = autograder(*command, "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"usage: autograder {' '.join(command)}".rstrip())
+    assert "`" not in done.stdout

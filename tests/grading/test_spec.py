@@ -12,6 +12,7 @@ from grader.grading.cases import expand_cases
 from grader.grading.spec import SpecError, load_exercise, load_exercises
 
 EXERCISES = PROJECT_ROOT / "exercises"
+TEST_EXERCISES = PROJECT_ROOT / "tests" / "exercises"
 
 MINIMAL = """
 title = "Ping"
@@ -33,7 +34,7 @@ def write_exercise(root: Path, slug: str, text: str) -> Path:
 
 
 def test_every_exercise_of_the_repository_loads():
-    exercises = load_exercises(EXERCISES)
+    exercises = {**load_exercises(EXERCISES), **load_exercises(TEST_EXERCISES)}
     assert {"message-echo", "health-check"} <= set(exercises)
     for slug, spec in exercises.items():
         assert spec.slug == slug
@@ -71,7 +72,7 @@ def test_message_echo_covers_what_the_issue_asks():
 
 def test_a_new_folder_is_a_new_exercise(tmp_path):
     write_exercise(tmp_path, "ping", MINIMAL)
-    shutil.copytree(EXERCISES / "health-check", tmp_path / "health-check")
+    shutil.copytree(TEST_EXERCISES / "health-check", tmp_path / "health-check")
     exercises = load_exercises(tmp_path)
     assert set(exercises) == {"health-check", "ping"}
     ping = expand_cases(exercises["ping"], seed=0)[0]
