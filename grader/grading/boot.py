@@ -8,7 +8,14 @@ with uvicorn on the listening socket the host passed in as a file descriptor.
 Progress goes to the status file descriptor as JSON lines. The submission runs
 in this same process and could write there too, so the host treats these lines
 as hints for error messages only: scores come from HTTP responses alone, and a
-line from here can never make an error count as the grader's own.
+line from here can never make an error count as the grader's own. An error event
+may carry a few facts (``cause``, ``line``, ``exception``, ``detail``, ``module``,
+``names``, ``what``) that the host checks before it explains anything with them.
+
+While the submission is imported, the calls a beginner makes that can never work
+under a grader (starting a server, asking for keyboard input, ending the program)
+are caught at once and reported as such, instead of hanging until the start-up
+deadline.
 
 Only the standard library and the learner runtime's packages are available.
 """
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import builtins
 import contextlib
 import inspect
 import json
@@ -36,7 +44,20 @@ if TYPE_CHECKING:
 MODULE_NAME = "solution"
 FILE_NAME = "solution.py"
 MAX_SOURCE_BYTES = 1024 * 1024
-TRACEBACK_LINES = 12
+MAX_LEARNER_FRAMES = 8
+DETAIL_CHARS = 300
+
+
+class StoppedAtImport(BaseException):
+    """Raised in place of a call that cannot work while the file is being graded.
+
+    A BaseException, so that a learner's ``except Exception`` does not swallow it.
+    """
+
+    def __init__(self, cause: str, line: int | None) -> None:
+        super().__init__(cause)
+        self.cause = cause
+        self.line = line
 
 
 class Status:
@@ -98,12 +119,107 @@ def _syntax_message(exc: SyntaxError) -> str:
     return "\n".join(lines)
 
 
-def _traceback_tail(exc: BaseException) -> str:
-    # Skip the boot script's own frame: the learner's traceback starts in their file.
-    tb = exc.__traceback__.tb_next if exc.__traceback__ is not None else None
-    lines = traceback.format_exception(type(exc), exc, tb)
-    text = "".join(lines).rstrip().splitlines()
-    return "\n".join(text[-TRACEBACK_LINES:])
+def _caller_line() -> int | None:
+    """The line of the submission's innermost frame on the current stack."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename == FILE_NAME:
+            return frame.f_lineno
+        frame = frame.f_back
+    return None
+
+
+def _learner_line(exc: BaseException) -> int | None:
+    """The line of the submission's innermost frame in ``exc``'s traceback."""
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == FILE_NAME:
+            line = frame.lineno
+    return line
+
+
+def _exception_line(exc: BaseException) -> str:
+    return traceback.format_exception_only(type(exc), exc)[-1].strip()
+
+
+def _import_error_message(exc: BaseException) -> str:
+    """The exception's own line, the learner's innermost line, then their frames only.
+
+    Library frames are counted, not shown: however deep FastAPI raised, the
+    learner's line is never cut off.
+    """
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename != __file__]
+    own = [frame for frame in frames if frame.filename == FILE_NAME]
+    lines = [_exception_line(exc)]
+    if own:
+        innermost = own[-1]
+        lines.append(f"  in {FILE_NAME}, line {innermost.lineno}:")
+        if innermost.line:
+            lines.append(f"    {innermost.line.strip()}")
+    shown = own[-MAX_LEARNER_FRAMES:]
+    if shown:
+        left_out = len(frames) - len(shown)
+        lines += [
+            "",
+            "Your file's lines on the way there" + (f" ({left_out} library lines left out):" if left_out else ":"),
+        ]
+        for frame in shown:
+            lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
+            if frame.line:
+                lines.append(f"    {frame.line.strip()}")
+    return "\n".join(lines)
+
+
+def _import_error_facts(exc: BaseException) -> dict:
+    facts: dict = {
+        "cause": "exception",
+        "exception": type(exc).__name__,
+        "detail": str(exc).strip().splitlines()[-1][:DETAIL_CHARS] if str(exc).strip() else "",
+        "line": _learner_line(exc),
+    }
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        facts["cause"] = "missing_module"
+        facts["module"] = exc.name
+    return facts
+
+
+@contextlib.contextmanager
+def _guarded_import():
+    """Replace, while the submission is imported, the calls that cannot work under a grader."""
+
+    def stop(cause: str):
+        def refuse(*_args, **_kwargs):
+            raise StoppedAtImport(cause, _caller_line())
+
+        return refuse
+
+    import uvicorn
+
+    real_exit = os._exit
+    importer = (os.getpid(), threading.get_ident())
+
+    def exit_now(status: int) -> None:
+        # Only the import itself is stopped this way: a forked child or another
+        # thread that ends itself must end for real.
+        if (os.getpid(), threading.get_ident()) == importer:
+            raise StoppedAtImport("exit", _caller_line())
+        real_exit(status)
+
+    patches = [
+        (uvicorn, "run", stop("server_start")),
+        (uvicorn.Server, "run", stop("server_start")),
+        (uvicorn.Server, "serve", stop("server_start")),
+        (builtins, "input", stop("input")),
+        (os, "_exit", exit_now),
+    ]
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    for owner, name, replacement in patches:
+        setattr(owner, name, replacement)
+    try:
+        yield
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
 
 
 def _describe(value: object) -> str:
@@ -141,6 +257,18 @@ def _looks_asgi(value: object) -> bool:
     return len(params) == 3 or (variadic and len(params) <= 3)
 
 
+def _category(value: object, wsgi: bool) -> str:
+    if wsgi:
+        return "wsgi"
+    if isinstance(value, type):
+        return "class"
+    if isinstance(value, types.ModuleType):
+        return "module"
+    if inspect.isfunction(value) or inspect.ismethod(value):
+        return "function"
+    return "value"
+
+
 def _wsgi_like(value: object) -> bool:
     return type(value).__name__ in {"Flask", "Bottle"} or (
         callable(value) and not _looks_asgi(value) and _param_count(value) == 2
@@ -160,25 +288,45 @@ def _load(source: str, entry: str, status: Status) -> ASGIApplication | None:
     try:
         code = compile(source, FILE_NAME, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        status.send("error", kind="syntax", message=_syntax_message(exc))
+        status.send(
+            "error",
+            kind="syntax",
+            message=_syntax_message(exc),
+            cause="syntax",
+            line=exc.lineno,
+            detail=str(exc.msg)[:DETAIL_CHARS],
+        )
         return None
     except ValueError as exc:  # e.g. source with NUL bytes
-        status.send("error", kind="syntax", message=f"{FILE_NAME}: {exc}")
+        status.send("error", kind="syntax", message=f"{FILE_NAME}: {exc}", cause="syntax")
         return None
     module = types.ModuleType(MODULE_NAME)
     module.__file__ = FILE_NAME
     sys.modules[MODULE_NAME] = module
     try:
-        exec(code, module.__dict__)
+        with _guarded_import():
+            exec(code, module.__dict__)
+    except StoppedAtImport as exc:
+        kind = "exit" if exc.cause == "exit" else "import"
+        messages = {
+            "server_start": "the file starts a server while it is being loaded, so loading never finishes",
+            "input": "the file asks for keyboard input while it is being loaded, and nobody can type during grading",
+            "exit": "the file ended the program while it was being loaded, so the server never started",
+        }
+        where = f" (line {exc.line})" if exc.line else ""
+        status.send("error", kind=kind, message=messages[exc.cause] + where, cause=exc.cause, line=exc.line)
+        return None
     except SystemExit as exc:
         status.send(
             "error",
             kind="exit",
             message=f"the file called exit({exc.code!r}) while being loaded, so the server never started",
+            cause="exit",
+            line=_learner_line(exc),
         )
         return None
     except BaseException as exc:  # noqa: BLE001 - any failure at import is the learner's to see
-        status.send("error", kind="import", message=_traceback_tail(exc))
+        status.send("error", kind="import", message=_import_error_message(exc), **_import_error_facts(exc))
         return None
     if not hasattr(module, entry):
         found = [name for name, value in vars(module).items() if not name.startswith("_") and _looks_asgi(value)]
@@ -187,20 +335,20 @@ def _load(source: str, entry: str, status: Status) -> ASGIApplication | None:
             message = f"no `{entry}` found; found {names}: the exercise needs the application to be called `{entry}`"
         else:
             message = f"no `{entry}` found: define the application at module level, e.g. `{entry} = FastAPI()`"
-        status.send("error", kind="no_app", message=message)
+        status.send("error", kind="no_app", message=message, cause="no_app", names=found[:5])
         return None
     app = getattr(module, entry)
     if not _looks_asgi(app):
         what = _describe(app)
-        extra = (
-            " It looks like a WSGI application; the exercise needs an ASGI one such as FastAPI()."
-            if _wsgi_like(app)
-            else ""
-        )
+        wsgi = _wsgi_like(app)
+        extra = " It looks like a WSGI application; the exercise needs an ASGI one such as FastAPI()." if wsgi else ""
         status.send(
             "error",
             kind="not_asgi",
             message=f"`{entry}` is {what}, not an ASGI application (an async callable taking scope, receive and send).{extra}",
+            cause="not_asgi",
+            what=_category(app, wsgi),
+            detail=(app.__name__ if isinstance(app, type) else type(app).__name__)[:DETAIL_CHARS],
         )
         return None
     return cast("ASGIApplication", app)
@@ -247,6 +395,7 @@ def _serve(app: ASGIApplication, listen_fd: int, status: Status) -> int:
             "error",
             kind="crash",
             message="the server stopped during start-up: the application's lifespan start-up failed (see the error output)",
+            cause="lifespan",
         )
         return 3
     return 0

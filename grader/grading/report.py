@@ -4,7 +4,8 @@
 Gradescope reads (``score``, ``execution_time``, ``output``, ``tests`` with
 ``name``/``score``/``max_score``/``status``/``output``) plus our own
 (``max_score``, ``status``, ``error``, ``seed``, ``exercise``, ``spec_hash``,
-``stdout``, ``stderr``, ``limits_not_applied`` and structured per-case data).
+``stdout``, ``stderr``, ``limits_not_applied``, ``diagnoses`` and structured
+per-case data).
 """
 
 from __future__ import annotations
@@ -14,6 +15,23 @@ from typing import Any, Literal
 
 ErrorKind = Literal["syntax", "import", "exit", "timeout", "no_app", "not_asgi", "crash", "infra"]
 LEARNER_ERROR_KINDS: tuple[str, ...] = ("syntax", "import", "exit", "timeout", "no_app", "not_asgi", "crash")
+
+# How each error kind is named to people; the codes themselves are for machines.
+ERROR_KIND_WORDS: dict[str, str] = {
+    "syntax": "a syntax error",
+    "import": "an error while the file was loading",
+    "exit": "the program ended before the server started",
+    "timeout": "the file took too long to load",
+    "no_app": "no application named as the exercise asks",
+    "not_asgi": "the application is not one the grader can serve",
+    "crash": "the server stopped",
+    "infra": "a problem of the grader (not counted against you)",
+}
+
+
+def error_kind_words(kind: str) -> str:
+    """An error kind in words a learner understands (never the code itself)."""
+    return ERROR_KIND_WORDS.get(kind, "an error")
 
 
 @dataclass(frozen=True)
@@ -39,7 +57,8 @@ class HttpExchange:
 
     status: HTTP status code (None when no response came back).
     body: the body as text, cut to the response limit; ``truncated`` says whether it was cut.
-    headers: the headers that matter for the case (request side only).
+    headers: the headers that matter for the case: on the request side those sent,
+        on the received side only those that explain an answer (``location`` of a redirect).
     """
 
     status: int | None = None
@@ -60,6 +79,12 @@ class CaseResult:
     request/expected/received: what was sent, what should have come back, what did.
     diff: where the received body first departs from the expected one.
     hint: what to fix, shown only when the case failed.
+    reached_endpoint: whether the learner's endpoint function ran for this request:
+        False when the app answered before calling it (404 no such path, 405 wrong
+        method, a redirect, 422 from FastAPI's own validation), None when no
+        answer came back at all.
+    program_output: what the program wrote to its error output while this case
+        ran (a traceback, the learner's frames kept, library frames folded), or None.
     """
 
     name: str
@@ -73,6 +98,8 @@ class CaseResult:
     diff: str | None = None
     problem: str | None = None
     hint: str | None = None
+    reached_endpoint: bool | None = None
+    program_output: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -101,6 +128,26 @@ class CaseResult:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Diagnosis:
+    """One mistake, explained once for every case it breaks.
+
+    title: the mistake in a few words.
+    explanation: what happened and why, in the lesson's terms.
+    fix: what to change.
+    cases: names of the cases it explains (empty for an error that stopped every case).
+    line: the line of the learner's file it points at, when known.
+    cause: a stable code for the kind of mistake, for grouping across learners (never shown).
+    """
+
+    title: str
+    explanation: str
+    fix: str
+    cases: list[str] = field(default_factory=list)
+    line: int | None = None
+    cause: str = "other"
+
+
 @dataclass
 class Report:
     """Everything one grading produced.
@@ -109,6 +156,7 @@ class Report:
     seed: the seed random cases were drawn from; regrading with it replays them exactly.
     stdout/stderr: the submission's own output, capped; never read for the score.
     limits_not_applied: limits this host could not enforce (e.g. cgroups when not root).
+    diagnoses: the mistakes found, most important first (empty at full marks).
     """
 
     exercise: str
@@ -123,6 +171,7 @@ class Report:
     stdout: str = ""
     stderr: str = ""
     limits_not_applied: list[str] = field(default_factory=list)
+    diagnoses: list[Diagnosis] = field(default_factory=list)
 
     @property
     def is_infra_error(self) -> bool:
@@ -139,12 +188,19 @@ class Report:
         self.status = "passed" if self.score >= self.max_score else "failed"
         return self
 
-    def summary(self) -> str:
-        """One line a learner reads first."""
+    def score_line(self) -> str:
+        """The score in one line."""
         if self.error is not None:
-            return f"Could not grade: {self.error.message.splitlines()[0] if self.error.message else self.error.kind}"
+            return f"Not graded: {error_kind_words(self.error.kind)}."
         passed = sum(1 for case in self.tests if case.passed)
         return f"{passed} of {len(self.tests)} cases passed: {_number(self.score)}/{_number(self.max_score)} points"
+
+    def summary(self) -> str:
+        """What a learner reads first: the main mistake and its fix, then the score."""
+        if not self.diagnoses:
+            return self.score_line()
+        first = self.diagnoses[0]
+        return f"{first.title}. {first.fix}\n{self.score_line()}"
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (a superset of Gradescope's results.json)."""
@@ -162,6 +218,7 @@ class Report:
             "stderr": self.stderr,
             "stdout_visibility": "visible",
             "limits_not_applied": list(self.limits_not_applied),
+            "diagnoses": [asdict(diagnosis) for diagnosis in self.diagnoses],
             "tests": [
                 {
                     "name": case.name,
@@ -177,6 +234,8 @@ class Report:
                     "diff": case.diff,
                     "problem": case.problem,
                     "hint": case.hint,
+                    "reached_endpoint": case.reached_endpoint,
+                    "program_output": case.program_output,
                 }
                 for index, case in enumerate(self.tests, start=1)
             ],
@@ -199,6 +258,8 @@ class Report:
                 diff=t.get("diff"),
                 problem=t.get("problem"),
                 hint=t.get("hint"),
+                reached_endpoint=t.get("reached_endpoint"),
+                program_output=t.get("program_output"),
             )
             for t in data.get("tests", [])
         ]
@@ -215,6 +276,7 @@ class Report:
             stdout=data.get("stdout", ""),
             stderr=data.get("stderr", ""),
             limits_not_applied=list(data.get("limits_not_applied", [])),
+            diagnoses=[Diagnosis(**d) for d in data.get("diagnoses", [])],
         )
 
 

@@ -8,19 +8,24 @@ itself becomes an ``infra`` error instead of an exception or a lost result.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import secrets
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
 from grader.grading.cases import ConcreteCase, expand_cases
 from grader.grading.compare import first_difference, json_type, key_differences
+from grader.grading.diagnose import NOT_JSON, diagnose, endpoint_was_reached, fold_traceback
 from grader.grading.report import CaseResult, GradingError, HttpExchange, Report
 from grader.grading.sandbox import (
+    CappedBuffer,
+    LoadResult,
     Sandbox,
     SandboxConfig,
     SandboxError,
@@ -34,6 +39,24 @@ log = logging.getLogger(__name__)
 SHOWN_BODY_CHARS = 2000
 WATCHDOG_GRACE_SECONDS = 1.0
 ERROR_OUTPUT_LINES = 12
+# Response headers kept in a case result, because they explain the answer.
+KEPT_HEADERS = ("location",)
+HEADER_CHARS = 300
+# How long to wait for the traceback a server prints after it answered 500.
+CRASH_OUTPUT_WAIT_SECONDS = 1.0
+CASE_OUTPUT_CHARS = 4000
+
+
+@dataclass
+class Evidence:
+    """What the host saw during a grading, beyond the report, for the diagnoses.
+
+    load: how loading went (with the checked-later facts from inside the sandbox).
+    bodies: case name -> (expected, received) JSON in full (the report shows them cut).
+    """
+
+    load: LoadResult | None = None
+    bodies: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
 def new_seed() -> int:
@@ -55,9 +78,10 @@ def grade_source(spec: ExerciseSpec, source: str, *, seed: int | None = None, co
     )
     started = time.monotonic()
     sandbox: Sandbox | None = None
+    evidence = Evidence()
     try:
         with started_sandbox(config, spec.limits, spec.entry_point) as sandbox:
-            grade_in_sandbox(sandbox, spec, source, report)
+            evidence = grade_in_sandbox(sandbox, spec, source, report)
     except SandboxUnavailable:
         raise
     except SandboxError as exc:
@@ -72,7 +96,26 @@ def grade_source(spec: ExerciseSpec, source: str, *, seed: int | None = None, co
         if report.error is not None and report.error.kind in ("crash", "exit", "import"):
             report.error = _with_error_output(report.error, report.stderr)
     report.execution_time = time.monotonic() - started
-    return report.finish()
+    report.finish()
+    add_diagnoses(report, spec, source, evidence)
+    return report
+
+
+def add_diagnoses(report: Report, spec: ExerciseSpec, source: str, evidence: Evidence) -> None:
+    """Explain the report's mistakes (a grader bug here must not lose the report)."""
+    try:
+        report.diagnoses = diagnose(
+            report,
+            source,
+            bodies=evidence.bodies,
+            facts=evidence.load.facts if evidence.load is not None else None,
+            facts_from_host=evidence.load.from_host if evidence.load is not None else False,
+            packages=spec.packages,
+            entry_point=spec.entry_point,
+        )
+    except Exception:  # noqa: BLE001 - the score stands even if the explanation fails
+        log.exception("diagnosing failed")
+        report.diagnoses = []
 
 
 def _with_error_output(error: GradingError, stderr: str) -> GradingError:
@@ -82,12 +125,13 @@ def _with_error_output(error: GradingError, stderr: str) -> GradingError:
     return GradingError(error.kind, error.message + "\n\nLast lines of the error output:\n" + "\n".join(tail))
 
 
-def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: Report) -> None:
+def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: Report) -> Evidence:
     """Load ``source`` into a started sandbox and fill ``report`` with the case results."""
     loaded = sandbox.load(source)
+    evidence = Evidence(load=loaded)
     if not loaded.ready:
         report.error = GradingError(loaded.kind or "crash", loaded.message)  # type: ignore[arg-type]
-        return
+        return evidence
     limits = spec.limits
     deadline = time.monotonic() + limits.total_seconds
     # A fresh connection per case: a case the server broke off (a 500, a crash in
@@ -117,10 +161,50 @@ def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: 
             )
             watchdog.daemon = True
             watchdog.start()
+            marks = (_mark(sandbox.stdout), _mark(sandbox.stderr))
             try:
-                report.tests.append(run_case(client, case, limits, sandbox))
+                result = run_case(client, case, limits, sandbox, bodies=evidence.bodies)
             finally:
                 watchdog.cancel()
+            if result.received.status is None or result.received.status >= 500:
+                _wait_for_crash_output(sandbox.stderr, marks[1])
+            report.tests.append(
+                dataclasses.replace(
+                    result, program_output=_case_output(sandbox.stdout, marks[0], sandbox.stderr, marks[1])
+                )
+            )
+    return evidence
+
+
+def _mark(buffer: CappedBuffer) -> int:
+    return buffer.total
+
+
+def _since(buffer: CappedBuffer, mark: int) -> str:
+    """What ``buffer`` was fed since ``mark``, as far as it is kept."""
+    return buffer.last(buffer.total - mark)
+
+
+def _wait_for_crash_output(buffer: CappedBuffer, mark: int) -> None:
+    """Give the server a moment to print the traceback it prints after answering 500."""
+    deadline = time.monotonic() + CRASH_OUTPUT_WAIT_SECONDS
+    size, still = buffer.total, 0
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+        now = buffer.total
+        still = still + 1 if now == size else 0
+        if now > mark and still >= 3:
+            return
+        size = now
+
+
+def _case_output(stdout: CappedBuffer, out_mark: int, stderr: CappedBuffer, err_mark: int) -> str | None:
+    printed = _since(stdout, out_mark).strip("\n")
+    errors = fold_traceback(_since(stderr, err_mark).strip("\n"))
+    text = "\n".join(part for part in (printed, errors) if part)
+    if not text:
+        return None
+    return text if len(text) <= CASE_OUTPUT_CHARS else text[:CASE_OUTPUT_CHARS] + "\n[… cut …]"
 
 
 def _request_exchange(case: ConcreteCase) -> HttpExchange:
@@ -163,8 +247,15 @@ def _read_capped(response: httpx.Response, cap: int, deadline: float) -> tuple[b
     return bytes(body), False
 
 
-def run_case(client: httpx.Client, case: ConcreteCase, limits: Limits, sandbox: Sandbox) -> CaseResult:
-    """Send one case's request and judge the response."""
+def run_case(
+    client: httpx.Client,
+    case: ConcreteCase,
+    limits: Limits,
+    sandbox: Sandbox,
+    *,
+    bodies: dict[str, tuple[Any, Any]] | None = None,
+) -> CaseResult:
+    """Send one case's request and judge the response (``bodies`` collects the parsed JSON)."""
     headers = {"accept-encoding": "identity", **case.headers}
     deadline = time.monotonic() + limits.request_seconds
     try:
@@ -174,6 +265,7 @@ def run_case(client: httpx.Client, case: ConcreteCase, limits: Limits, sandbox: 
             raw, truncated = _read_capped(response, limits.response_bytes, deadline)
             status = response.status_code
             encoding = response.headers.get("content-encoding", "identity").lower()
+            kept = {name: response.headers[name][:HEADER_CHARS] for name in KEPT_HEADERS if name in response.headers}
     except httpx.TimeoutException:
         return _unanswered(
             case,
@@ -185,9 +277,12 @@ def run_case(client: httpx.Client, case: ConcreteCase, limits: Limits, sandbox: 
         return _unanswered(case, f"no answer: the connection failed ({type(exc).__name__})")
 
     text = raw.decode("utf-8", errors="replace")
-    received = HttpExchange(status=status, body=_shown(text), truncated=truncated)
+    received = HttpExchange(status=status, body=_shown(text), truncated=truncated, headers=kept)
     problem, diff = _judge(case, status, raw, truncated, encoding, limits)
     passed = problem is None
+    parsed = _parsed(raw) if not truncated and encoding == "identity" else NOT_JSON
+    if bodies is not None and case.checks_body:
+        bodies[case.name] = (case.expected_body, parsed)
     return CaseResult(
         name=case.name,
         description=case.description,
@@ -200,7 +295,15 @@ def run_case(client: httpx.Client, case: ConcreteCase, limits: Limits, sandbox: 
         diff=diff,
         problem=problem,
         hint=None if passed else _relevant_hint(case, status),
+        reached_endpoint=endpoint_was_reached(status, parsed),
     )
+
+
+def _parsed(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return NOT_JSON
 
 
 def _relevant_hint(case: ConcreteCase, status: int) -> str | None:

@@ -1,31 +1,99 @@
-"""The report as text for a terminal."""
+"""The report as text for a terminal: the mistakes first, each with one example case.
+
+A mistake that breaks ten cases is explained once, with the first of its cases
+shown in full and the others named; the case list below is one line per case.
+"""
 
 from __future__ import annotations
 
-from grader.grading.report import Report
+from grader.grading.diagnose import fold_traceback
+from grader.grading.report import CaseResult, Diagnosis, Report, error_kind_words
+
+OUTPUT_LINES = 30
 
 
 def render_text(report: Report) -> str:
-    """A readable report: summary first, then each case, then the captured output."""
-    out = [f"Exercise {report.exercise} (seed {report.seed})", report.summary(), ""]
+    """A readable report: the score, the mistakes and how to fix them, the cases, the output."""
+    out = [f"Exercise {report.exercise} (seed {report.seed})", report.score_line(), ""]
+    by_name = {case.name: case for case in report.tests}
+    explained: dict[str, int] = {}
+    if report.diagnoses:
+        out.append("What to fix" if len(report.diagnoses) > 1 else "What to fix first")
+        for number, diagnosis in enumerate(report.diagnoses, start=1):
+            out += _diagnosis(number, diagnosis, by_name)
+            for name in diagnosis.cases:
+                explained.setdefault(name, number)
     if report.error is not None:
-        label: str = "grader problem (not counted against you)" if report.is_infra_error else report.error.kind
-        out += [f"ERROR [{label}]", _indent(report.error.message), ""]
-    for case in report.tests:
-        mark = "PASS" if case.passed else "FAIL"
-        out.append(f"{mark}  {case.name}  {case.score:g}/{case.max_score:g}  {case.description}")
-        if not case.passed:
-            out.append(_indent(case.output()))
+        label = (
+            "grader problem (not counted against you)" if report.is_infra_error else error_kind_words(report.error.kind)
+        )
+        out += [f"Details ({label}):", _indent(report.error.message), ""]
     if report.tests:
+        out.append("Cases")
+        for case in report.tests:
+            mark = "PASS" if case.passed else "FAIL"
+            see = f"  (see {explained[case.name]})" if case.name in explained and len(report.diagnoses) > 1 else ""
+            out.append(f"  {mark}  {case.name}  {case.score:g}/{case.max_score:g}{see}")
         out.append("")
-    for label, text in (("stdout", report.stdout), ("stderr", report.stderr)):
+    for label, text in (("output", report.stdout), ("error output", fold_traceback(report.stderr))):
         if text.strip():
-            out += [f"--- your program's {label} ---", text.rstrip(), f"--- end of {label} ---", ""]
+            out += [f"--- your program's {label} ---", *_last_lines(text), f"--- end of {label} ---", ""]
     if report.limits_not_applied:
         out.append("Limits not enforced on this machine: " + "; ".join(report.limits_not_applied))
     out.append(f"Score: {report.score:g}/{report.max_score:g} ({report.status}) in {report.execution_time:.2f} s")
     return "\n".join(out) + "\n"
 
 
-def _indent(text: str) -> str:
-    return "\n".join("    " + line for line in text.splitlines())
+def _diagnosis(number: int, diagnosis: Diagnosis, by_name: dict[str, CaseResult]) -> list[str]:
+    where = f" (line {diagnosis.line})" if diagnosis.line else ""
+    lines = [f"{number}. {diagnosis.title}{where}", _indent(diagnosis.explanation), _indent(f"Fix: {diagnosis.fix}")]
+    cases = [by_name[name] for name in diagnosis.cases if name in by_name]
+    if cases:
+        example = min(cases, key=lambda case: len(case.request.body or ""))
+        others = [case.name for case in cases if case is not example]
+        named = f"{len(cases)} case{'s' if len(cases) != 1 else ''}: {', '.join(case.name for case in cases)}"
+        lines.append(_indent(named if len(named) <= 100 else named[:99] + "…"))
+        lines.append(_indent(f"For example, {example.name}" + (" (the others fail the same way):" if others else ":")))
+        lines.append(_indent(_example(example), 6))
+    lines.append("")
+    return lines
+
+
+def _example(case: CaseResult) -> str:
+    """One case in a few lines: what was sent, expected and received, and its own output."""
+    lines = [f"{case.request.method} {case.request.path}"]
+    if case.request.body is not None:
+        lines.append(f"sent:      {_short(case.request.body)}")
+    expected_body = f" {_short(case.expected.body)}" if case.expected.body is not None else ""
+    lines.append(f"expected:  {case.expected.status}{expected_body}")
+    if case.received.status is None:
+        lines.append(f"received:  no response ({case.problem})" if case.problem else "received:  no response")
+    else:
+        location = case.received.headers.get("location")
+        extra = f" (Location: {location})" if location else ""
+        lines.append(f"received:  {case.received.status} {_short(case.received.body or '')}{extra}")
+    if case.diff:
+        lines.append(case.diff.splitlines()[0])
+    if case.program_output:
+        lines.append("your program printed:")
+        lines.extend("  " + line for line in case.program_output.splitlines()[-12:])
+    return "\n".join(lines)
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split("\n"))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _last_lines(text: str) -> list[str]:
+    lines = text.rstrip().splitlines()
+    if len(lines) <= OUTPUT_LINES:
+        return lines
+    return [
+        f"[… {len(lines) - OUTPUT_LINES} earlier lines; the JSON report (--json) has them all …]",
+        *lines[-OUTPUT_LINES:],
+    ]
+
+
+def _indent(text: str, width: int = 3) -> str:
+    return "\n".join(" " * width + line for line in text.splitlines())

@@ -25,6 +25,8 @@ def test_correct_solution_gets_full_marks(grade, message_echo, path):
     assert report.score == report.max_score == message_echo.max_score
     assert len(report.tests) == 14  # 11 fixed cases and 3 random ones
     assert all(case.hint is None for case in report.tests), "a passed case shows no hint"
+    assert report.diagnoses == [], "full marks need no diagnosis"
+    assert all(case.reached_endpoint is not False for case in report.tests if case.received.status == 200)
 
 
 def test_random_cases_follow_the_seed(grade, message_echo):

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from grader.grading.report import LEARNER_ERROR_KINDS
+from grader.grading.report import LEARNER_ERROR_KINDS, error_kind_words
 from grader.grading.textreport import render_text
 
 from .support import header_values, submission_files, wait_for_no_sandbox_processes
@@ -45,7 +45,13 @@ def test_broken_submission_gets_an_error_report(grade, message_echo, quick_echo,
     assert all(case.score == 0 for case in report.tests)
     for phrase in header_values(source, "message"):
         assert phrase in report.error.message, f"{phrase!r} not in:\n{report.error.message}"
-    assert report.error.kind in render_text(report)
+    text = render_text(report)
+    assert error_kind_words(report.error.kind) in text
+    assert f"({report.error.kind})" not in text and f"[{report.error.kind}]" not in text
+    # The first thing a learner reads is the diagnosis, never a traceback.
+    assert report.diagnoses and report.diagnoses[0].title
+    assert report.summary().startswith(report.diagnoses[0].title)
+    assert not report.summary().startswith("Traceback")
     # A hanging file costs the start-up limit, not more.
     assert elapsed < spec.limits.startup_seconds + 10
     if quick:

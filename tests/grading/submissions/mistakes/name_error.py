@@ -1,0 +1,8 @@
+# A misspelt name at the top level.
+# error: import
+# cause: import_error
+# words: NameError | FastApi | spelling
+# at: app = FastApi()
+from fastapi import FastAPI
+
+app = FastApi()

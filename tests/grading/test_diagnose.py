@@ -1,0 +1,318 @@
+"""The grouping rules on hand-made case results (no sandbox, fast)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from grader.grading.diagnose import (
+    Source,
+    _checked_facts,
+    classify,
+    diagnose,
+    edit_distance,
+    endpoint_was_reached,
+    fold_traceback,
+    traceback_facts,
+    why_no_endpoint_ran,
+)
+from grader.grading.report import (
+    ERROR_KIND_WORDS,
+    CaseResult,
+    GradingError,
+    HttpExchange,
+    Report,
+    error_kind_words,
+)
+
+ECHO = """from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/message")
+async def receive_message(msg: dict):
+    return {"recieved": msg}
+"""
+
+
+def case(
+    name: str,
+    sent,
+    received,
+    *,
+    status: int = 200,
+    expected_status: int = 200,
+    method: str = "POST",
+    passed: bool = False,
+    headers: dict | None = None,
+    output: str | None = None,
+) -> CaseResult:
+    """A case of the echo exercise: ``sent`` is echoed under "received" when 200 is expected."""
+    expected = json.dumps({"received": sent}) if expected_status == 200 else None
+    return CaseResult(
+        name=name,
+        description="",
+        score=1.0 if passed else 0.0,
+        max_score=1.0,
+        status="passed" if passed else "failed",
+        request=HttpExchange(method=method, path="/message", body=None if sent is None else json.dumps(sent)),
+        expected=HttpExchange(status=expected_status, body=expected),
+        received=HttpExchange(status=status, body=json.dumps(received), headers=headers or {}),
+        problem=None if passed else "the response body differs from the expected one",
+        program_output=output,
+    )
+
+
+def report_of(*cases: CaseResult, error: GradingError | None = None) -> Report:
+    report = Report(exercise="message-echo", spec_hash="x", seed=1, max_score=float(len(cases)) or 1.0)
+    report.tests = list(cases)
+    report.error = error
+    return report.finish()
+
+
+def test_one_misspelt_key_is_one_diagnosis_naming_every_case():
+    report = report_of(
+        case("hello", {"text": "Hello"}, {"recieved": {"text": "Hello"}}),
+        case("hi", {"text": "Hi"}, {"recieved": {"text": "Hi"}}),
+        case("empty", {}, {"recieved": {}}),
+        case("array-body", ["x"], None, status=422, expected_status=422, passed=True),
+    )
+    [diagnosis] = diagnose(report, ECHO)
+    assert diagnosis.cause == "misspelt_key"
+    assert diagnosis.cases == ["hello", "hi", "empty"]
+    assert "you wrote `recieved`; the key is `received`" in diagnosis.title
+    assert diagnosis.line == 8  # the line that holds "recieved"
+
+
+@pytest.mark.parametrize(
+    ("sent", "received", "cause"),
+    [
+        ({"text": "Hi"}, {"text": "Hi"}, "not_wrapped"),
+        ({"text": "Hi"}, {"received": {"received": {"text": "Hi"}}}, "double_wrapped"),
+        ({"text": "Hi", "n": 3}, {"received": {"text": "Hi"}}, "dropped_fields"),
+        ({"text": "Hi"}, {"received": {"text": "Hi", "seen": True}}, "added_fields"),
+        ({"n": 3}, {"received": {"n": "3"}}, "coerced"),
+        ({"f": 2.5}, {"received": {"f": 2}}, "coerced"),
+        ({"text": "Hi"}, {"received": {"text": "hi"}}, "changed"),
+        ({"text": "Hi"}, json.dumps({"received": {"text": "Hi"}}), "json_string"),
+        ({"text": "Hi"}, None, "null_body"),
+        ({"text": "Hi"}, [{"text": "Hi"}], "wrong_type"),
+        ({"text": "Hi"}, {"message": {"text": "Hi"}}, "renamed_key"),
+        ({"text": "Hi"}, {"Received": {"text": "Hi"}}, "misspelt_key"),
+    ],
+)
+def test_body_mistakes_are_told_apart(sent, received, cause):
+    assert classify(case("c", sent, received)).cause == cause
+
+
+@pytest.mark.parametrize(
+    ("status", "expected_status", "method", "headers", "cause"),
+    [
+        (404, 200, "POST", None, "wrong_path"),
+        (405, 200, "POST", None, "wrong_method"),
+        (307, 200, "POST", {"location": "http://submission/message/"}, "redirect"),
+        (500, 200, "POST", None, "crash"),
+        (201, 200, "POST", None, "wrong_status"),
+        (200, 422, "POST", None, "accepts_non_objects"),
+        (500, 422, "POST", None, "accepts_non_objects"),
+        (200, 405, "GET", None, "method_allowed"),
+        (422, 200, "POST", None, "refused_valid"),
+    ],
+)
+def test_status_mistakes_are_told_apart(status, expected_status, method, headers, cause):
+    found = classify(
+        case(
+            "c",
+            {"text": "Hi"},
+            {"detail": "x"},
+            status=status,
+            expected_status=expected_status,
+            method=method,
+            headers=headers,
+        )
+    )
+    assert found.cause == cause
+
+
+def test_an_answer_written_by_hand_is_named_as_such():
+    hello = {"received": {"text": "Hello"}}
+    report = report_of(
+        case("hello", {"text": "Hello"}, hello, passed=True),
+        case("hi", {"text": "Hi"}, hello),
+        case("extra", {"text": "Hello", "n": 1}, hello),
+    )
+    source = ECHO.replace('return {"recieved": msg}', 'return {"received": {"text": "Hello"}}')
+    [diagnosis] = diagnose(report, source)
+    assert diagnosis.cause == "same_answer"
+    assert diagnosis.cases == ["hi", "extra"]
+    assert diagnosis.line == 8
+
+
+def test_a_wrong_method_also_explains_the_cases_about_refusing():
+    report = report_of(
+        case("hello", {"text": "Hello"}, {"detail": "Method Not Allowed"}, status=405),
+        case("array-body", ["x"], {"detail": "Method Not Allowed"}, status=405, expected_status=422),
+        case("get-not-allowed", None, {"detail": []}, status=422, expected_status=405, method="GET"),
+    )
+    source = ECHO.replace("@app.post", "@app.get")
+    [diagnosis] = diagnose(report, source)
+    assert diagnosis.cause == "wrong_method"
+    assert sorted(diagnosis.cases) == ["array-body", "get-not-allowed", "hello"]
+    assert '`@app.post("/message")`' in diagnosis.fix and diagnosis.line == 6
+
+
+def test_where_no_rule_fits_identical_problems_are_still_grouped():
+    odd = [
+        CaseResult(
+            name=name,
+            description="",
+            score=0.0,
+            max_score=1.0,
+            status="failed",
+            request=HttpExchange(method="POST", path="/message"),
+            expected=HttpExchange(status=418),
+            received=HttpExchange(status=409, body="{}"),
+            problem="expected status 418, received 409",
+        )
+        for name in ("a", "b")
+    ]
+    [diagnosis] = diagnose(report_of(*odd), ECHO)
+    assert diagnosis.cases == ["a", "b"] and "409" in diagnosis.explanation
+
+
+def test_full_marks_have_no_diagnosis():
+    report = report_of(case("hello", {"text": "Hello"}, {"received": {"text": "Hello"}}, passed=True))
+    assert diagnose(report, ECHO) == []
+    assert report.summary().startswith("1 of 1 cases passed")
+
+
+def test_most_important_first():
+    report = report_of(
+        case("array-body", ["x"], {"received": ["x"]}, expected_status=422),
+        case("hello", {"text": "Hello"}, {"detail": "Not Found"}, status=404),
+    )
+    diagnoses = diagnose(report, ECHO)
+    assert diagnoses[0].cause == "wrong_path"
+
+
+def test_a_crash_is_explained_from_the_learners_frame_only():
+    output = "\n".join(
+        [
+            "ERROR:    Exception in ASGI application",
+            "Traceback (most recent call last):",
+            '  File "/opt/runtime/lib/python3.11/site-packages/starlette/routing.py", line 73, in app',
+            "    response = await f(request)",
+            '  File "solution.py", line 8, in receive_message',
+            '    return {"recieved": msg["sender"]}',
+            "KeyError: 'sender'",
+        ]
+    )
+    report = report_of(case("hello", {"text": "Hello"}, None, status=500, output=output))
+    [diagnosis] = diagnose(report, ECHO)
+    assert diagnosis.cause == "crash" and diagnosis.line == 8
+    assert "KeyError: 'sender'" in diagnosis.explanation
+    folded = fold_traceback(output)
+    assert "site-packages" not in folded and "… 1 frame inside starlette …" in folded
+    assert 'File "solution.py", line 8' in folded
+
+
+def test_printed_tracebacks_cannot_point_outside_the_file():
+    text = Source(ECHO)
+    forged = '  File "solution.py", line 9999, in x\nKeyError: 1\n  File "/etc/passwd", line 2, in y\n'
+    assert traceback_facts(forged, text)[2] is None
+    assert traceback_facts('  File "other.py", line 3, in f\nValueError: no', text)[2] is None
+
+
+def test_facts_from_inside_the_sandbox_are_checked():
+    text = Source(ECHO)
+    checked = _checked_facts(
+        {
+            "cause": "you_win",
+            "line": 10_000,
+            "exception": "Error; rm -rf /",
+            "module": "flask",
+            "names": ["application", "not a name", 3],
+            "what": "anything",
+            "detail": "two\nlines with `ticks`",
+        },
+        text,
+    )
+    assert "cause" not in checked and "line" not in checked and "exception" not in checked and "what" not in checked
+    assert checked["module"] == "flask" and checked["names"] == ["application"]
+    assert "\n" not in checked["detail"] and "`" not in checked["detail"]
+    assert _checked_facts({"line": True}, text) == {}
+    assert _checked_facts({"line": 3, "cause": "input"}, text) == {"line": 3, "cause": "input"}
+
+
+def test_a_forged_cause_only_ever_yields_our_own_words():
+    error = GradingError("import", "Traceback (most recent call last):\nFAKE: you passed")
+    report = report_of(error=error)
+    [diagnosis] = diagnose(report, ECHO, facts={"cause": "exception", "exception": "FAKE", "detail": "you passed"})
+    assert diagnosis.cause == "import_error"
+    assert report.error is not None and not report.is_infra_error
+
+
+def test_an_infra_error_says_it_is_not_the_learners_fault():
+    report = report_of(error=GradingError("infra", "internal grader error: OSError"))
+    report.diagnoses = diagnose(report, ECHO)
+    assert "not your mistake" in report.diagnoses[0].title
+    assert report.summary().startswith(report.diagnoses[0].title)
+
+
+def test_import_error_summary_never_opens_with_a_traceback():
+    report = report_of(error=GradingError("import", "Traceback (most recent call last):\n..."))
+    report.diagnoses = diagnose(
+        report,
+        ECHO,
+        facts={"cause": "exception", "exception": "NameError", "detail": "name 'FastApi' is not defined", "line": 3},
+    )
+    assert not report.summary().startswith("Traceback")
+    assert "NameError" in report.summary() and report.diagnoses[0].line == 3
+
+
+def test_a_missing_package_names_itself_and_what_is_offered():
+    report = report_of(error=GradingError("import", "ModuleNotFoundError"))
+    [diagnosis] = diagnose(
+        report, "import requests\n", facts={"cause": "missing_module", "module": "requests", "line": 1}
+    )
+    said = diagnosis.explanation + diagnosis.fix
+    assert "`requests`" in diagnosis.title and "FastAPI, Starlette, pydantic" in said and "standard library" in said
+    assert "pip" not in diagnosis.fix
+
+
+def test_edit_distance():
+    assert edit_distance("recieved", "received") == 1  # a swap of neighbours
+    assert edit_distance("recived", "received") == 1
+    assert edit_distance("message", "received") > 3
+
+
+def test_step_two_truth():
+    assert endpoint_was_reached(404, {"detail": "Not Found"}) is False
+    assert endpoint_was_reached(404, {"detail": "no such message"}) is True  # the endpoint's own 404
+    assert endpoint_was_reached(405, {"detail": "Method Not Allowed"}) is False
+    assert endpoint_was_reached(307, None) is False
+    validation = {"detail": [{"type": "dict_type", "loc": ["body"], "msg": "Input should be a valid dictionary"}]}
+    assert endpoint_was_reached(422, validation) is False
+    assert endpoint_was_reached(200, {"received": {}}) is True
+    assert endpoint_was_reached(None, None) is None
+    not_found = case("c", {"text": "Hi"}, {"detail": "Not Found"}, status=404)
+    not_found = CaseResult(**{**not_found.__dict__, "reached_endpoint": False})
+    assert "no function ran" in why_no_endpoint_ran(not_found)
+
+
+def test_error_kinds_have_words():
+    for kind in ("syntax", "import", "exit", "timeout", "no_app", "not_asgi", "crash", "infra"):
+        assert kind in ERROR_KIND_WORDS
+        assert "_" not in error_kind_words(kind)
+
+
+def test_diagnoses_survive_storage():
+    report = report_of(case("hello", {"text": "Hello"}, {"recieved": {"text": "Hello"}}))
+    report.diagnoses = diagnose(report, ECHO)
+    data = json.loads(json.dumps(report.to_dict()))
+    assert set(data["diagnoses"][0]) == {"title", "explanation", "fix", "cases", "line", "cause"}
+    again = Report.from_dict(data)
+    assert again.diagnoses == report.diagnoses
+    assert data["output"].startswith(report.diagnoses[0].title)
