@@ -17,9 +17,11 @@ class CappedBuffer:
         self._head = bytearray()
         self._tail = bytearray()
         self.dropped = 0
+        self.total = 0
 
     def feed(self, chunk: bytes) -> None:
         """Keep what fits of ``chunk``: the first bytes ever seen, then a sliding tail."""
+        self.total += len(chunk)
         room = self._head_cap - len(self._head)
         if room > 0:
             self._head += chunk[:room]
@@ -30,6 +32,11 @@ class CappedBuffer:
             if overflow > 0:
                 del self._tail[:overflow]
                 self.dropped += overflow
+
+    def last(self, count: int) -> str:
+        """The last ``count`` bytes fed, as far as they are still kept, decoded."""
+        kept = bytes(self._head + self._tail) if not self.dropped else bytes(self._tail)
+        return kept[-count:].decode("utf-8", errors="replace") if count > 0 else ""
 
     def text(self) -> str:
         """What was kept, decoded, with a marker where bytes were dropped."""

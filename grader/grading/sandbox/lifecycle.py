@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,9 @@ from grader.grading.spec import Limits
 STATUS_CAP = 256 * 1024
 STATUS_EVENTS = frozenset({"waiting", "loaded", "ready", "error"})
 MAX_STATUS_EVENTS = 16
+# Facts an error event may carry; grading.diagnose checks what they say before using them.
+ERROR_FACTS = ("cause", "line", "exception", "detail", "module", "names", "what")
+EXIT_GRACE_SECONDS = 1.0
 PREPARE_SECONDS = 30.0
 SHUTDOWN_SECONDS = 2.0
 
@@ -55,6 +58,8 @@ class LoadResult:
     ready: bool
     kind: str | None = None
     message: str = ""
+    facts: dict = field(default_factory=dict)
+    from_host: bool = False
 
 
 class Sandbox:
@@ -303,7 +308,15 @@ class Sandbox:
             kind = event.get("kind")
             if kind not in ("syntax", "import", "exit", "no_app", "not_asgi", "crash"):
                 kind = "crash"
-            return LoadResult(ready=False, kind=kind, message=str(event.get("message", ""))[:4000])
+            facts = {key: event[key] for key in ERROR_FACTS if key in event}
+            return LoadResult(ready=False, kind=kind, message=str(event.get("message", ""))[:4000], facts=facts)
+        # The status channel closes as the program ends; give the process a moment
+        # to be reaped, so that an exit is reported as one and not as a timeout.
+        with self._event_seen:
+            closed = any(e.get("event") == "closed" for e in self._events)
+        if closed:
+            with suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=EXIT_GRACE_SECONDS)
         code = self.process.poll()
         if code is None:
             return LoadResult(
@@ -314,7 +327,7 @@ class Sandbox:
                     "is there an endless loop, a sleep or a blocking call when the file is loaded?"
                 ),
             )
-        return LoadResult(ready=False, kind=self.exit_kind(), message=self.describe_exit())
+        return LoadResult(ready=False, kind=self.exit_kind(), message=self.describe_exit(), from_host=True)
 
     # -- state
 
