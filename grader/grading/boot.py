@@ -35,8 +35,8 @@ import sys
 import threading
 import traceback
 import types
-from collections.abc import Callable
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, NoReturn, cast
 
 if TYPE_CHECKING:
     from uvicorn._types import ASGIApplication
@@ -121,7 +121,7 @@ def _syntax_message(exc: SyntaxError) -> str:
 
 def _caller_line() -> int | None:
     """The line of the submission's innermost frame on the current stack."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_filename == FILE_NAME:
             return frame.f_lineno
@@ -170,8 +170,8 @@ def _import_error_message(exc: BaseException) -> str:
     return "\n".join(lines)
 
 
-def _import_error_facts(exc: BaseException) -> dict:
-    facts: dict = {
+def _import_error_facts(exc: BaseException) -> dict[str, object]:
+    facts: dict[str, object] = {
         "cause": "exception",
         "exception": type(exc).__name__,
         "detail": str(exc).strip().splitlines()[-1][:DETAIL_CHARS] if str(exc).strip() else "",
@@ -184,11 +184,11 @@ def _import_error_facts(exc: BaseException) -> dict:
 
 
 @contextlib.contextmanager
-def _guarded_import():
+def _guarded_import() -> Iterator[None]:
     """Replace, while the submission is imported, the calls that cannot work under a grader."""
 
-    def stop(cause: str):
-        def refuse(*_args, **_kwargs):
+    def stop(cause: str) -> Callable[..., NoReturn]:
+        def refuse(*_args: object, **_kwargs: object) -> NoReturn:
             raise StoppedAtImport(cause, _caller_line())
 
         return refuse

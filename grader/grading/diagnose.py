@@ -123,7 +123,7 @@ class Source:
         """The text of a line, stripped ('' when unknown)."""
         return self.lines[line - 1].strip() if line is not None and 1 <= line <= len(self.lines) else ""
 
-    def find(self, pattern: str | re.Pattern, start: int = 1, end: int | None = None) -> int | None:
+    def find(self, pattern: str | re.Pattern[str], start: int = 1, end: int | None = None) -> int | None:
         """The first line (from ``start``) matching ``pattern``, skipping comments."""
         regex = re.compile(pattern) if isinstance(pattern, str) else pattern
         stop = len(self.lines) if end is None else min(end, len(self.lines))
@@ -249,7 +249,7 @@ def classify(case: CaseResult, expected: Any = None, received: Any = None) -> Fi
     if received is None:
         received = parse_body(case.received.body)
     got, wanted = case.received.status, case.expected.status
-    if got is None:
+    if got is None or wanted is None:
         return finding("no_answer")
     if got != wanted:
         return _status_finding(case, got, wanted)
@@ -451,7 +451,7 @@ def diagnose(
     source: str,
     *,
     bodies: dict[str, tuple[Any, Any]] | None = None,
-    facts: dict | None = None,
+    facts: dict[str, Any] | None = None,
     facts_from_host: bool = False,
     packages: Iterable[str] = ("fastapi", "starlette", "pydantic", "uvicorn"),
     entry_point: str = "app",
@@ -1195,7 +1195,7 @@ LOAD_CAUSES = {
 APP_CATEGORIES = {"class", "function", "module", "value", "wsgi"}
 
 
-def _checked_facts(raw: dict, text: Source) -> dict:
+def _checked_facts(raw: dict[str, Any], text: Source) -> dict[str, Any]:
     """The facts from inside the sandbox that pass the host's checks; the rest dropped."""
     checked: dict[str, Any] = {}
     if raw.get("cause") in LOAD_CAUSES:
@@ -1221,7 +1221,7 @@ def _checked_facts(raw: dict, text: Source) -> dict:
 def _error_diagnosis(
     error: GradingError,
     text: Source,
-    facts: dict,
+    facts: dict[str, Any],
     from_host: bool,
     report: Report,
     packages: Iterable[str],
@@ -1345,7 +1345,7 @@ def _error_diagnosis(
     )
 
 
-def _syntax(text: Source, facts: dict) -> Diagnosis:
+def _syntax(text: Source, facts: dict[str, Any]) -> Diagnosis:
     line = facts.get("line")
     detail = facts.get("detail") or "invalid syntax"
     code = text.code(line)
@@ -1413,7 +1413,7 @@ def _other_framework(framework: str, line: int | None, entry: str, module: str |
     )
 
 
-def _import_exception(text: Source, facts: dict) -> Diagnosis:
+def _import_exception(text: Source, facts: dict[str, Any]) -> Diagnosis:
     exc = facts.get("exception") or "an exception"
     detail = facts.get("detail") or ""
     line = facts.get("line")

@@ -58,7 +58,7 @@ class LoadResult:
     ready: bool
     kind: str | None = None
     message: str = ""
-    facts: dict = field(default_factory=dict)
+    facts: dict[str, object] = field(default_factory=dict)
     from_host: bool = False
 
 
