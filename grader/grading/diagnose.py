@@ -482,9 +482,11 @@ def diagnose(
         groups.setdefault(found, _Group(found)).cases.append(case)
     _spot_same_answer(report, groups, bodies)
     _merge_related(groups, text)
-    diagnoses = [_case_diagnosis(group, text) for group in groups.values()]
-    diagnoses = _merge_same_line(diagnoses)
     order = {case.name: index for index, case in enumerate(report.tests)}
+    for group in groups.values():
+        group.cases.sort(key=lambda case: order.get(case.name, 0))
+    diagnoses = [_case_diagnosis(group, text, report.tests) for group in groups.values()]
+    diagnoses = _merge_same_line(diagnoses)
     diagnoses.sort(key=lambda d: (PRIORITY.get(d.cause, 5), -len(d.cases), order.get(d.cases[0], 0) if d.cases else 0))
     return diagnoses
 
@@ -647,22 +649,48 @@ class _Ctx(NamedTuple):
     text: Source
     path: str
     method: str
+    every_case: list[CaseResult]
 
 
 _Words = tuple[str, str, str, int | None]
 
 
-def _case_diagnosis(group: _Group, text: Source) -> Diagnosis:
+def _case_diagnosis(group: _Group, text: Source, every_case: list[CaseResult]) -> Diagnosis:
     found, cases = group.finding, group.cases
     first = cases[0]
     path = first.request.path or "/"
     method = first.request.method or "POST"
     names = [case.name for case in cases]
     words = _CASE_WORDING.get(found.cause, _other)
-    title, explanation, fix, line = words(_Ctx(found, cases, text, path, method))
+    title, explanation, fix, line = words(_Ctx(found, cases, text, path, method, every_case))
     return Diagnosis(
         title=title, explanation=explanation, fix=fix, cases=names, line=text.valid_line(line), cause=found.cause
     )
+
+
+def _echoes(cases: list[CaseResult]) -> bool:
+    """Whether these cases expect the request's body back, wrapped in an object."""
+    return _reply(cases).endswith(": msg}")
+
+
+def _reply(cases: list[CaseResult]) -> str:
+    """The expression the endpoint should return, from what the cases expect.
+
+    For an echo exercise it is ``{"received": msg}``; otherwise the expected
+    object itself.
+    """
+    for case in cases:
+        expected = parse_body(case.expected.body)
+        sent = parse_body(case.request.body)
+        if isinstance(expected, dict) and len(expected) == 1 and sent is not NOT_JSON:
+            key, inner = next(iter(expected.items()))
+            if json_equal(inner, sent):
+                return "{" + json.dumps(key) + ": msg}"
+    for case in cases:
+        expected = parse_body(case.expected.body)
+        if expected is not NOT_JSON:
+            return _show(expected)
+    return "the object the exercise describes"
 
 
 def _show(value: Any) -> str:
@@ -793,15 +821,15 @@ def _crash(c: _Ctx) -> _Words:
         f"Your endpoint function raised {what}{where}. When an endpoint raises an exception, "
         "FastAPI answers 500 Internal Server Error instead of your reply."
     )
-    fix = _crash_fix(exc, detail)
+    fix = _crash_fix(exc, detail, _reply(cases))
     title = f"Your endpoint crashed with {exc}" if exc else "Your endpoint crashed"
     return title, explanation, fix, line
 
 
-def _crash_fix(exc: str | None, detail: str | None) -> str:
+def _crash_fix(exc: str | None, detail: str | None, reply: str) -> str:
     detail = detail or ""
     if exc == "KeyError":
-        return 'A message does not always hold the key you read: echo the whole message (`return {"received": msg}`) instead of picking fields out of it.'
+        return f"A message does not always hold the key you read: echo the whole message (`return {reply}`) instead of picking fields out of it."
     if exc == "AttributeError" and "dict" in detail:
         return 'The message is a dict: its fields are read with `msg["text"]`, not `msg.text`; but to echo it, return the whole dict.'
     if exc == "TypeError" and "coroutine" in detail:
@@ -900,9 +928,18 @@ def _method_allowed(c: _Ctx) -> _Words:
         f"{path} answers {method} requests it should refuse",
         f"The grader sent {method} {path} and expected 405 Method Not Allowed; your app answered "
         f"{cases[0].received.status} instead, so it registers {path} for more methods than the exercise asks.",
-        f'Register the endpoint with `@app.post("{path}")` only (not `@app.api_route` with several methods, nor a second route).',
+        f'Register the endpoint with `@app.{_wanted_method(c).lower()}("{path}")` only (not `@app.api_route` with several methods, nor a second route).',
         route[0] if route else None,
     )
+
+
+def _wanted_method(c: _Ctx) -> str:
+    """The method the exercise's successful requests to this path use."""
+    for case in c.every_case:
+        wanted = case.expected.status or 0
+        if case.request.path == c.path and 200 <= wanted < 300 and case.request.method:
+            return case.request.method
+    return "POST"
 
 
 def _refused_valid(c: _Ctx) -> _Words:
@@ -931,6 +968,7 @@ def _model_fields(c: _Ctx) -> _Words:
 
 
 def _null_body(c: _Ctx) -> _Words:
+    reply = _reply(c.cases)
     text, path = c.text, c.path
     printed = text.in_endpoint(path, r"\bprint\s*\(")
     if printed:
@@ -938,14 +976,14 @@ def _null_body(c: _Ctx) -> _Words:
             "Your endpoint prints the reply instead of returning it",
             "`print(...)` writes to the server's own log, which the client never sees. Your function returned "
             "nothing, and FastAPI sent that None as the JSON value null.",
-            'Replace the print with `return {"received": msg}`.',
+            f"Replace the print with `return {reply}`.",
             printed,
         )
     return (
         "Your endpoint returns nothing",
         "The reply was the JSON value null: your function ended without a `return`, and FastAPI sends a function's "
         "None as null. What the function returns is what travels back to the client.",
-        'End the function with `return {"received": msg}`.',
+        f"End the function with `return {reply}`.",
         text.endpoint(path),
     )
 
@@ -961,13 +999,14 @@ def _not_json(c: _Ctx) -> _Words:
 
 
 def _json_string(c: _Ctx) -> _Words:
+    reply = _reply(c.cases)
     text, path = c.text, c.path
     line = text.find(r"json\.dumps\s*\(") or text.returned(path)
     return (
         "The reply is a JSON string, not a JSON object",
         "Your endpoint turned the reply into text itself (with `json.dumps`), then FastAPI encoded that text "
         'once more, so the client received one long string such as "{\\"received\\": ...}" instead of an object.',
-        'Return the dict itself and let FastAPI encode it: `return {"received": msg}`, without `json.dumps`.',
+        f"Return the dict itself and let FastAPI encode it: `return {reply}`, without `json.dumps`.",
         line,
     )
 
@@ -997,12 +1036,13 @@ def _double_wrapped(c: _Ctx) -> _Words:
 
 
 def _wrong_type(c: _Ctx) -> _Words:
+    reply = _reply(c.cases)
     found, text, path = c.found, c.text, c.path
     wanted, got = found.get("wanted"), found.get("got")
     return (
         f"The reply is a JSON {got}, not a JSON {wanted}",
         f"The exercise expects the reply to be a JSON {wanted}; your endpoint returned a JSON {got}.",
-        'Return a dict: `return {"received": msg}`.',
+        f"Return a dict: `return {reply}`.",
         text.returned(path),
     )
 
@@ -1031,12 +1071,13 @@ def _renamed_key(c: _Ctx) -> _Words:
 
 
 def _dropped_fields(c: _Ctx) -> _Words:
+    reply = _reply(c.cases)
     text, path = c.text, c.path
     return (
         "Fields of the message are missing from the reply",
         "Some fields the grader sent did not come back: your endpoint builds a new object from a few fields "
         "instead of sending back the whole message.",
-        'Return the whole message: `return {"received": msg}`, without picking fields out of it.',
+        f"Return the whole message: `return {reply}`, without picking fields out of it.",
         text.returned(path),
     )
 
@@ -1085,6 +1126,16 @@ def _changed(c: _Ctx) -> _Words:
     example = _first_coercion(cases)
     where = f" under {key!r}" if key else ""
     line = text.find(r"\.(lower|upper|strip|title|capitalize|replace)\s*\(") or text.returned(path)
+    if not _echoes(cases):
+        quoted = f'"{key}"' if key else "a value"
+        return (
+            f"The reply holds the wrong value{where}",
+            f"The exercise expects another value{where}: {example}The reply must be exactly the object the exercise describes.",
+            f"Return exactly `{_reply(cases)}`."
+            if _reply(cases).startswith("{")
+            else f"Check the value of {quoted} against the exercise.",
+            text.quoted(key) if key else text.returned(path),
+        )
     return (
         f"A value comes back changed{where}",
         f"The reply holds a different value{where} from the one sent: {example}The message must come back exactly as it arrived.",
@@ -1094,6 +1145,7 @@ def _changed(c: _Ctx) -> _Words:
 
 
 def _same_answer(c: _Ctx) -> _Words:
+    reply = _reply(c.cases)
     cases, text, path = c.cases, c.text, c.path
     names = ", ".join(case.name for case in cases[:3])
     line = None
@@ -1109,7 +1161,7 @@ def _same_answer(c: _Ctx) -> _Words:
         f"The cases {names}{' and more' if len(cases) > 3 else ''} sent different messages but got back the same "
         "reply, one that fits another request. An answer written out by hand (or remembered from an earlier "
         "request) passes only for the message it was written for.",
-        'Build the reply from the message each time: `return {"received": msg}`, where `msg` is your endpoint\'s parameter.',
+        f"Build the reply from the message each time: `return {reply}`, where `msg` is your endpoint's parameter.",
         line or text.returned(path),
     )
 
@@ -1125,11 +1177,12 @@ def _leaf_strings(value: Any) -> list[str]:
 
 
 def _too_large(c: _Ctx) -> _Words:
+    reply = _reply(c.cases)
     text, path = c.text, c.path
     return (
         "The reply is far larger than the message",
         "The grader stopped reading the reply at its size limit: the endpoint sends much more than the message it got.",
-        'Return only `{"received": msg}`.',
+        f"Return only `{reply}`.",
         text.returned(path),
     )
 
@@ -1407,7 +1460,7 @@ def _other_framework(framework: str, line: int | None, entry: str, module: str |
     return Diagnosis(
         title=f"This exercise expects a FastAPI app, not {framework}",
         explanation=f"{imported}. The exercise is graded as a FastAPI application, and {framework} is not part of the grading runtime.",
-        fix=f'Build the app with FastAPI: `from fastapi import FastAPI`, `{entry} = FastAPI()`, and `@{entry}.post("/message")` on your endpoint.',
+        fix=f"Build the app with FastAPI: `from fastapi import FastAPI`, `{entry} = FastAPI()`, and a decorator such as `@{entry}.post(...)` on your endpoint function.",
         line=line,
         cause="other_framework",
     )

@@ -10,6 +10,8 @@ from grader.grading.diagnose import fold_traceback
 from grader.grading.report import CaseResult, Diagnosis, Report, error_kind_words
 
 OUTPUT_LINES = 30
+EXAMPLE_BODY_CHARS = 120
+OUTPUT_IN_CASE = 12
 
 
 def render_text(report: Report) -> str:
@@ -49,7 +51,7 @@ def _diagnosis(number: int, diagnosis: Diagnosis, by_name: dict[str, CaseResult]
     lines = [f"{number}. {diagnosis.title}{where}", _indent(diagnosis.explanation), _indent(f"Fix: {diagnosis.fix}")]
     cases = [by_name[name] for name in diagnosis.cases if name in by_name]
     if cases:
-        example = min(cases, key=lambda case: len(case.request.body or ""))
+        example = _example_case(cases)
         others = [case.name for case in cases if case is not example]
         named = f"{len(cases)} case{'s' if len(cases) != 1 else ''}: {', '.join(case.name for case in cases)}"
         lines.append(_indent(named if len(named) <= 100 else named[:99] + "…"))
@@ -57,6 +59,14 @@ def _diagnosis(number: int, diagnosis: Diagnosis, by_name: dict[str, CaseResult]
         lines.append(_indent(_example(example), 6))
     lines.append("")
     return lines
+
+
+def _example_case(cases: list[CaseResult]) -> CaseResult:
+    """The first case with a short request (the lesson's own message, usually), else the shortest."""
+    for case in cases:
+        if case.request.body is not None and len(case.request.body) <= EXAMPLE_BODY_CHARS:
+            return case
+    return min(cases, key=lambda case: len(case.request.body or ""))
 
 
 def _example(case: CaseResult) -> str:
@@ -76,7 +86,11 @@ def _example(case: CaseResult) -> str:
         lines.append(case.diff.splitlines()[0])
     if case.program_output:
         lines.append("your program printed:")
-        lines.extend("  " + line for line in case.program_output.splitlines()[-12:])
+        printed = case.program_output.splitlines()
+        shown = printed if len(printed) <= OUTPUT_IN_CASE + 2 else printed[:OUTPUT_IN_CASE]
+        lines.extend("  " + line for line in shown)
+        if len(shown) < len(printed):
+            lines.append(f"  [… {len(printed) - len(shown)} more lines …]")
     return "\n".join(lines)
 
 

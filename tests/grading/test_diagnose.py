@@ -316,3 +316,22 @@ def test_diagnoses_survive_storage():
     again = Report.from_dict(data)
     assert again.diagnoses == report.diagnoses
     assert data["output"].startswith(report.diagnoses[0].title)
+
+
+def test_an_exercise_that_does_not_echo_is_not_told_to_echo():
+    health = CaseResult(
+        name="health",
+        description="",
+        score=0.0,
+        max_score=2.0,
+        status="failed",
+        request=HttpExchange(method="GET", path="/health"),
+        expected=HttpExchange(status=200, body='{"status": "ok"}'),
+        received=HttpExchange(status=200, body='{"status":"up"}'),
+        diff='at $.status: expected "ok", received "up"',
+        problem="the response body differs from the expected one",
+    )
+    source = 'from fastapi import FastAPI\napp = FastAPI()\n@app.get("/health")\ndef health():\n    return {"status": "up"}\n'
+    [diagnosis] = diagnose(report_of(health), source)
+    assert diagnosis.fix == 'Return exactly `{"status": "ok"}`.'
+    assert "received" not in diagnosis.fix and diagnosis.line == 5
