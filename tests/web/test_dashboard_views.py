@@ -1,0 +1,145 @@
+"""The dashboard at course scale: pages of the table, live changes from a cursor, drill-downs, item statistics."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlmodel import select
+
+from grader.models import Choice
+from grader.services import gradebook, quizzes
+from tests.factories import make_report, make_submission, make_user
+
+
+def _graded(session, user, score, cases, diagnoses=None, **kwargs):
+    report = make_report(cases=cases).to_dict()
+    if diagnoses is not None:
+        report["diagnoses"] = diagnoses
+    return make_submission(session, user=user, status="graded", score=score, report=report, **kwargs)
+
+
+def _names(html: str) -> list[str]:
+    body = html.split("<tbody data-live-changes=")[1].split("</tbody>")[0]
+    return re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', body)
+
+
+TYPO = {
+    "title": "Misspelt key `received`",
+    "explanation": "The key is spelt differently.",
+    "fix": "Write `received`.",
+    "cases": ["hi"],
+    "line": 4,
+}
+
+
+def test_the_table_is_paged_fifty_at_a_time_with_counts(as_instructor, synced):
+    for number in range(53):
+        make_user(synced, name=f"Learner {number:02d}")
+    first = as_instructor.get("/instructor").text
+    assert len(_names(first)) == 50 and _names(first)[0] == "Learner 00"
+    assert "Showing 1–50 of 53 matching learners" in first and "(53 learners in all)" in first
+    assert re.search(r'rel="next" href="/instructor\?exercise=[a-z-]+&amp;page=2"', first)
+    second = as_instructor.get("/instructor?page=2").text
+    assert _names(second) == ["Learner 50", "Learner 51", "Learner 52"]
+    assert "Showing 51–53 of 53" in second and "Page 2 of 2" in second
+    # A page past the end shows the last one; a filter counts what it keeps.
+    assert _names(as_instructor.get("/instructor?page=99").text) == _names(second)
+    filtered = as_instructor.get("/instructor?q=ARNER 0").text
+    assert _names(filtered) == [f"Learner 0{digit}" for digit in range(10)]
+    assert "Showing 1–10 of 10 matching learners" in filtered
+
+
+def test_live_changes_send_only_the_learners_that_changed(as_instructor, synced, learner, other_learner, monkeypatch):
+    # No margin, so that a change is "before the cursor" as soon as the cursor is read.
+    monkeypatch.setattr(gradebook, "LIVE_MARGIN", timedelta(0))
+    _graded(synced, other_learner, 1, {"hello": True, "hi": False})
+    page = as_instructor.get("/instructor").text
+    url = re.search(r'data-live-changes="([^"]+)"', page).group(1).replace("&amp;", "&")
+    cursor = re.search(r'data-cursor="([^"]+)"', page).group(1)
+
+    quiet = as_instructor.get(f"{url}&since={cursor}").json()
+    assert quiet == {"cursor": cursor, "changed": 0, "rows": []}
+
+    _graded(synced, learner, 2, {"hello": True, "hi": True})
+    changed = as_instructor.get(f"{url}&since={cursor}").json()
+    assert changed["changed"] == 1 and [row["user_id"] for row in changed["rows"]] == [learner.id]
+    assert f'data-user-id="{learner.id}"' in changed["rows"][0]["html"] and "2 / 16" in changed["rows"][0]["html"]
+    assert int(changed["cursor"]) > int(cursor)
+    assert as_instructor.get(f"{url}&since={changed['cursor']}").json()["rows"] == []
+
+    # The overview is only sent again when something changed.
+    overview = re.search(r'data-live-html="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert as_instructor.get(f"{overview}&since={changed['cursor']}").status_code == 204
+    fresh = as_instructor.get(f"{overview}&since={cursor}")
+    assert fresh.status_code == 200 and fresh.headers["X-Live-Cursor"] == changed["cursor"]
+
+
+def test_a_change_within_the_margin_is_sent_again_so_a_late_commit_is_not_missed(as_instructor, synced, learner):
+    _graded(synced, learner, 2, {"hello": True, "hi": True})
+    page = as_instructor.get("/instructor").text
+    url = re.search(r'data-live-changes="([^"]+)"', page).group(1).replace("&amp;", "&")
+    cursor = re.search(r'data-cursor="([^"]+)"', page).group(1)
+    # The cursor stays LIVE_MARGIN behind the newest change, so that change is still "after" it.
+    again = as_instructor.get(f"{url}&since={cursor}").json()
+    assert [row["user_id"] for row in again["rows"]] == [learner.id]
+
+
+def test_common_mistakes_and_failing_cases_open_the_learners_behind_them(as_instructor, synced, learner, other_learner):
+    carol = make_user(synced, email="carol@example.org", name="Carol")
+    _graded(synced, learner, 1, {"hello": True, "hi": False}, diagnoses=[TYPO])
+    _graded(synced, other_learner, 1, {"hello": True, "hi": False}, diagnoses=[TYPO])
+    # Carol made the mistake once and fixed it: her latest result counts, not her history.
+    _graded(synced, carol, 1, {"hello": True, "hi": False}, diagnoses=[TYPO])
+    _graded(synced, carol, 2, {"hello": True, "hi": True}, diagnoses=[])
+
+    html = as_instructor.get("/instructor").text
+    panel = html.split('id="mistakes-heading"')[1].split("</section>")[0]
+    assert "<strong>2 learners</strong>: Misspelt key <code>received</code>" in panel
+    link = re.search(r'<a href="(/instructor/mistakes\?[^"]+)"', panel).group(1).replace("&amp;", "&")
+    cohort = as_instructor.get(link).text
+    assert re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', cohort) == ["Ada", "Bob"]
+    assert "2 learners." in cohort
+
+    case_link = re.search(r'<a href="(/instructor/cases\?exercise=message-echo&amp;case=hi)"', html).group(1)
+    failing = as_instructor.get(case_link.replace("&amp;", "&")).text
+    assert re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', failing) == ["Ada", "Bob"]
+    assert "<title>hi: 66.7%</title>" in html  # two of the three learners' latest results fail it
+    assert as_instructor.get("/instructor/cases?exercise=nope&case=hi").status_code == 404
+
+
+def test_quiz_questions_show_facility_discrimination_and_notes(as_instructor, synced, settings):
+    view = quizzes.get_for_learner(session=synced, slug="message-cycle")
+    for pattern in ["RRW"] * 5 + ["WWR"] * 5:
+        user = make_user(synced)
+        answers = {}
+        for question, mark in zip(view.questions, pattern, strict=True):
+            choices = synced.exec(select(Choice).where(Choice.question_id == question.id)).all()
+            answers[question.id] = next(c.id for c in choices if c.is_correct == (mark == "R"))
+        quizzes.submit_attempt(session=synced, user=user, slug="message-cycle", answers=answers, settings=settings)
+    html = as_instructor.get("/instructor/overview").text
+    third = html.split(f'id="chart-question-{view.questions[2].id}-title"')[1].split("</figure>")[0]
+    assert "<dt>Facility</dt><dd>50% right</dd>" in third and "<dt>Discrimination</dt><dd>-1.00</dd>" in third
+    assert "Check this question:" in third and "wrong more often" in third
+    first = html.split(f'id="chart-question-{view.questions[0].id}-title"')[1].split("</figure>")[0]
+    assert "<dt>Discrimination</dt><dd>—</dd>" in first
+
+
+def test_learner_page_reads_one_report_and_lists_the_rest(as_instructor, synced, learner):
+    old = _graded(synced, learner, 1, {"hello": True, "hi": False}, diagnoses=[TYPO])
+    old_report = make_report(cases={"hello": True, "hi": False}).to_dict()
+    old_report["stdout"] = "printed by the old one"
+    old.report = {**old_report, "diagnoses": [TYPO]}
+    synced.add(old)
+    synced.commit()
+    new = _graded(synced, learner, 2, {"hello": True, "hi": True}, diagnoses=[])
+    page = as_instructor.get(f"/instructor/learners/{learner.id}").text
+    assert f'id="shown-heading">Submission #{new.id}' in page
+    assert "printed by the old one" not in page  # only the shown submission's report is read
+    assert "1 of 2 passed" in page and "2 of 2 passed" in page
+    assert "Misspelt key <code>received</code>" in page
+    chosen = as_instructor.get(f"/instructor/learners/{learner.id}?submission={old.id}").text
+    assert f'id="shown-heading">Submission #{old.id}' in chosen and "printed by the old one" in chosen
+    assert as_instructor.get(f"/instructor/learners/{learner.id}?submission=999999").status_code == 404
+    # Times carry their moment for the page's script, which shows them in the viewer's time zone.
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[^"]+\+00:00">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>', page)
