@@ -143,3 +143,50 @@ def test_learner_page_reads_one_report_and_lists_the_rest(as_instructor, synced,
     assert as_instructor.get(f"/instructor/learners/{learner.id}?submission=999999").status_code == 404
     # Times carry their moment for the page's script, which shows them in the viewer's time zone.
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[^"]+\+00:00">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>', page)
+
+
+def test_the_dashboard_stream_pushes_a_graded_result_when_the_worker_wakes_it(
+    as_instructor, as_learner, synced, learner, engine, monkeypatch
+):
+    import threading
+
+    from grader.jobs import GradingWorker
+    from grader.services.updates import ANY_SUBMISSION, submission_changes
+    from grader.web.routes import dashboard
+
+    # The database is read only when woken here; the stream ends after a few seconds.
+    monkeypatch.setattr(dashboard, "EVENTS_POLL_SECONDS", 60.0)
+    monkeypatch.setattr(dashboard, "EVENTS_MAX_SECONDS", 3.0)
+    monkeypatch.setattr(gradebook, "LIVE_MARGIN", timedelta(0))
+    submission = make_submission(synced, user=learner)
+    page = as_instructor.get("/instructor").text
+    url = re.search(r'data-live-events="([^"]+)"', page).group(1).replace("&amp;", "&")
+    cursor = re.search(r'data-cursor="([^"]+)"', page).group(1)
+    result: dict = {}
+    thread = threading.Thread(
+        target=lambda: result.update(response=as_instructor.get(f"{url}&since={cursor}")), daemon=True
+    )
+    thread.start()
+    for _ in range(400):
+        if submission_changes.waiting(ANY_SUBMISSION):
+            break
+        thread.join(0.025)
+    else:
+        raise AssertionError("the stream never started waiting")
+
+    report = make_report(cases={"hello": True, "hi": True})
+    assert GradingWorker(engine=engine, grade=lambda spec, source, seed: report).run(submission.id).outcome == "graded"
+    thread.join(20)
+    response = result["response"]
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    blocks = [block for block in response.text.split("\n\n") if block.startswith("event: changes")]
+    import json
+
+    pushed = [json.loads(block.split("data: ", 1)[1]) for block in blocks]
+    assert pushed[0]["rows"] == []  # nothing had changed when the stream opened
+    (with_rows,) = [data for data in pushed if data["rows"]]
+    assert [row["user_id"] for row in with_rows["rows"]] == [learner.id] and "2 / 16" in with_rows["rows"][0]["html"]
+    assert submission_changes.waiting(ANY_SUBMISSION) == 0
+
+    # Only instructors may listen.
+    assert as_learner.get(url, follow_redirects=False).status_code in (303, 403)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
@@ -13,8 +14,10 @@ from sqlmodel import Session
 from grader.config import Settings
 from grader.services import gradebook, quizzes, regrade, stats, submissions, users
 from grader.services.errors import InvalidInput
-from grader.web import charts
-from grader.web.deps import Instructor, RowId, SessionDep, SettingsDep
+from grader.services.updates import ANY_SUBMISSION, submission_changes
+from grader.web import charts, events
+from grader.web.deps import Instructor, RowId, SessionDep, SettingsDep, optional_user, require_instructor
+from grader.web.errors import LoginRequired
 from grader.web.routes.exercises import stored_report
 from grader.web.security import verify_csrf
 from grader.web.templating import render, templates
@@ -149,25 +152,72 @@ def dashboard_rows(
     return render(request, "_gradebook_rows.html", {"table": _table(session, settings, params)})
 
 
-@router.get("/changes")
-def dashboard_changes(
-    request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams, since: str = ""
-) -> JSONResponse:
-    """The rows of learners whose results changed after ``since`` (the page replaces them in place)."""
+def _changes_json(session: Session, settings: Settings, params: dict[str, str], since: str) -> dict[str, Any]:
     if since and not gradebook.has_changed(session=session, since=since):
         # The common case, and the cheap one: two indexed max() lookups.
-        return JSONResponse({"cursor": since, "changed": 0, "rows": []})
+        return {"cursor": since, "changed": 0, "rows": []}
     cols = gradebook.columns(session=session)
     query = gradebook.table_query(session=session, cols=cols, **params)
     found = gradebook.changes(session=session, since=since, query=query, settings=settings, cols=cols)
     row_template = templates.get_template("_gradebook_row.html")
     context = {"exercise_slug": query.exercise, "quiz": cols.quizzes[0] if cols.quizzes else None}
-    return JSONResponse(
-        {
-            "cursor": found.cursor,
-            "changed": found.changed,
-            "rows": [{"user_id": row.user_id, "html": row_template.render(row=row, **context)} for row in found.rows],
-        }
+    return {
+        "cursor": found.cursor,
+        "changed": found.changed,
+        "rows": [{"user_id": row.user_id, "html": row_template.render(row=row, **context)} for row in found.rows],
+    }
+
+
+@router.get("/changes")
+def dashboard_changes(
+    user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams, since: str = ""
+) -> JSONResponse:
+    """The rows of learners whose results changed after ``since`` (the page replaces them in place)."""
+    return JSONResponse(_changes_json(session, settings, params, since))
+
+
+EVENTS_MAX_SECONDS = 300
+"""A dashboard's event stream ends after this long; the browser reconnects by itself."""
+EVENTS_POLL_SECONDS = 2.0
+"""How often the stream looks for changes the in-process wake-ups do not announce (other
+processes' gradings, quiz attempts): two indexed max() lookups each time."""
+
+
+@router.get("/events")
+async def dashboard_events(request: Request, params: TableParams, since: str = "") -> Response:
+    """The table's changes pushed as Server-Sent Events (``changes``, the same data as ``/changes``)."""
+    engine = request.app.state.engine
+    settings = request.app.state.settings
+
+    def check_access() -> None:
+        # A session of its own, closed before the stream starts: nothing stays open while it waits.
+        with Session(engine) as session:
+            user = optional_user(request, session)
+            if user is None:
+                raise LoginRequired()
+            require_instructor(user)
+
+    await anyio.to_thread.run_sync(check_access)
+    cursor = {"since": since}
+
+    def check() -> dict[str, Any]:
+        with Session(engine) as session:
+            data = _changes_json(session, settings, params, cursor["since"])
+        cursor["since"] = data["cursor"]
+        return data
+
+    async def wake(seconds: float) -> bool:
+        return await submission_changes.wait(ANY_SUBMISSION, seconds)
+
+    return events.stream(
+        events.watch(
+            check=check,
+            render=lambda data: ("changes", data),
+            finished=lambda data: False,
+            wake=wake,
+            poll_seconds=EVENTS_POLL_SECONDS,
+            max_seconds=EVENTS_MAX_SECONDS,
+        )
     )
 
 

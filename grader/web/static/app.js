@@ -114,37 +114,63 @@
     return "last checked " + new Date().toLocaleTimeString() + ".";
   }
 
-  // Dashboard table: ask only for what changed since the cursor and replace those learners' rows
-  // in place. A changed learner who belongs in the table but is not on this page (a new learner,
-  // or one the sort moves) makes the page's rows come again, in order.
+  // Dashboard table: only what changed since the cursor comes (pushed by Server-Sent Events,
+  // or polled without them); those learners' rows are replaced in place. A changed learner who
+  // belongs in the table but is not on this page (a new learner, or one the sort moves) makes
+  // the page's rows come again, in order.
   function watchTable(tbody) {
-    var url = tbody.getAttribute("data-live-changes");
+    var changesUrl = tbody.getAttribute("data-live-changes");
+    var eventsUrl = tbody.getAttribute("data-live-events");
     var rowsUrl = tbody.getAttribute("data-live-rows");
     var cursor = tbody.getAttribute("data-cursor") || "";
-    setStatus("Updated automatically every few seconds.");
-    poll(5000, function () {
-      var separator = url.indexOf("?") === -1 ? "?" : "&";
-      return getJSON(url + separator + "since=" + encodeURIComponent(cursor)).then(function (data) {
-        var missing = false;
-        data.rows.forEach(function (item) {
-          var row = tbody.querySelector('tr[data-user-id="' + item.user_id + '"]');
-          if (!row) { missing = true; return; }
-          var holder = document.createElement("tbody");
-          holder.innerHTML = item.html;
-          var fresh = holder.firstElementChild;
-          if (fresh && row.outerHTML !== fresh.outerHTML) { row.replaceWith(fresh); showLocalTimes(fresh); }
-        });
-        var done = missing && rowsUrl ? getHTML(rowsUrl).then(function (html) {
-          tbody.innerHTML = html;
-          showLocalTimes(tbody);
-        }) : Promise.resolve();
-        return done.then(function () {
-          cursor = data.cursor;
-          setStatus("Updated automatically; " + checkedAt());
-          return false;
+
+    function withCursor(url) {
+      return url + (url.indexOf("?") === -1 ? "?" : "&") + "since=" + encodeURIComponent(cursor);
+    }
+
+    function apply(data) {
+      var missing = false;
+      data.rows.forEach(function (item) {
+        var row = tbody.querySelector('tr[data-user-id="' + item.user_id + '"]');
+        if (!row) { missing = true; return; }
+        var holder = document.createElement("tbody");
+        holder.innerHTML = item.html;
+        var fresh = holder.firstElementChild;
+        if (fresh && row.outerHTML !== fresh.outerHTML) { row.replaceWith(fresh); showLocalTimes(fresh); }
+      });
+      var done = missing && rowsUrl ? getHTML(rowsUrl).then(function (html) {
+        tbody.innerHTML = html;
+        showLocalTimes(tbody);
+      }) : Promise.resolve();
+      return done.then(function () {
+        cursor = data.cursor;
+        setStatus("Updated automatically; " + checkedAt());
+      });
+    }
+
+    function pollChanges() {
+      poll(5000, function () {
+        return getJSON(withCursor(changesUrl)).then(function (data) {
+          return apply(data).then(function () { return false; });
         });
       });
-    });
+    }
+
+    function listen() {
+      var source = new window.EventSource(withCursor(eventsUrl));
+      var opened = false;
+      source.addEventListener("open", function () { opened = true; });
+      source.addEventListener("changes", function (event) { apply(JSON.parse(event.data)); });
+      source.addEventListener("error", function () {
+        source.close();
+        // A stream that ends at its time limit is opened again from the latest cursor;
+        // one that never opened is replaced by polling.
+        if (opened) { window.setTimeout(listen, 1000); } else { pollChanges(); }
+      });
+    }
+
+    setStatus("Updated automatically as results arrive.");
+    if (eventsUrl && typeof window.EventSource === "function") { listen(); } else { pollChanges(); }
   }
 
   // Dashboard overview: fetched again only when something changed since its cursor (204 otherwise).
