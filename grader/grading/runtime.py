@@ -26,6 +26,11 @@ BOOT_SCRIPT = Path(__file__).with_name("boot.py")
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 READY_MARK = ".ready"
 STAGING_PREFIX = ".build-"
+USED_SUFFIX = ".used"
+"""``<parent>/<name>.used``: touched when a grading starts, beside the runtime, never inside it.
+
+A runtime's own files never change once built, so the sandbox self-test and the
+hostile tests can prove that no grading wrote to it, even while other gradings run."""
 RUNTIME_NAME = re.compile(r"[0-9a-f]{12}")
 # A runtime nobody has graded with for this long is deleted by ``prune``: long
 # enough for a grader started before an upgrade to finish and be restarted.
@@ -57,10 +62,15 @@ class LearnerRuntime:
         """Whether the build finished."""
         return (self.root / READY_MARK).is_file()
 
+    @property
+    def used_mark(self) -> Path:
+        """The file whose modification time says when a grading last started with this runtime."""
+        return self.root.with_name(self.root.name + USED_SUFFIX)
+
     def mark_used(self) -> None:
         """Note that a grading starts with this runtime: ``prune`` keeps recently used ones."""
         with suppress(OSError):  # a runtime this process may not write to is someone else's to prune
-            os.utime(self.root / READY_MARK)
+            self.used_mark.touch()
 
 
 def runtime_key(requirements: Path) -> str:
@@ -166,13 +176,14 @@ def prune(parent: Path, *, keep: LearnerRuntime, unused_seconds: float = PRUNE_U
         if entry not in busy:
             shutil.rmtree(entry, ignore_errors=True)
             if not entry.exists():
+                LearnerRuntime(entry).used_mark.unlink(missing_ok=True)
                 removed.append(entry)
     return removed
 
 
 def _last_used(root: Path) -> float:
     """When a grading last started with this runtime (or, never used, when it was built)."""
-    for path in (root / READY_MARK, root):
+    for path in (LearnerRuntime(root).used_mark, root / READY_MARK, root):
         with suppress(OSError):
             return path.stat().st_mtime
     return 0.0

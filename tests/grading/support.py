@@ -358,3 +358,16 @@ class ProcessWatcher:
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+def descendants(parents: dict[int, set[int]], roots: set[int]) -> set[int]:
+    """The pids that descend from one of ``roots``, given every parent each pid was seen with."""
+    found = set(roots)
+    grew = True
+    while grew:
+        grew = False
+        for pid, seen_parents in parents.items():
+            if pid not in found and seen_parents & found:
+                found.add(pid)
+                grew = True
+    return found

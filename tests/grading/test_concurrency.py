@@ -11,7 +11,7 @@ import pytest
 
 from grader.config import PROJECT_ROOT
 
-from .support import SUBMISSIONS, ProcessWatcher, session_environment, submission_text
+from .support import SUBMISSIONS, ProcessWatcher, descendants, session_environment, submission_text
 from .test_cli import AUTOGRADER, one_json_object
 
 pytestmark = pytest.mark.sandbox
@@ -47,7 +47,7 @@ def test_concurrent_gradings_from_several_processes_each_get_a_slot(sandbox_conf
             [t["problem"] for t in report["tests"] if t["status"] != "passed"],
         )
     # Only the sandboxes these four processes started: other graders may run on this machine.
-    ours = _descendants(watcher.parents, {proc.pid for proc in procs})
+    ours = descendants(watcher.parents, {proc.pid for proc in procs})
     servers = [
         p for p in watcher.everything.values() if p.pid in ours and server in p.cmdline and "bwrap" not in p.cmdline
     ]
@@ -64,19 +64,6 @@ def test_concurrent_gradings_from_several_processes_each_get_a_slot(sandbox_conf
     assert shared_uids == []
     assert most_at_once >= 2, "the gradings did overlap"
     assert elapsed < 4 * 2 + 30
-
-
-def _descendants(parents: dict[int, set[int]], roots: set[int]) -> set[int]:
-    """The pids that descend from one of ``roots``, given every parent each pid was seen with."""
-    found = set(roots)
-    grew = True
-    while grew:
-        grew = False
-        for pid, seen_parents in parents.items():
-            if pid not in found and seen_parents & found:
-                found.add(pid)
-                grew = True
-    return found
 
 
 def test_graders_with_different_state_folders_do_not_kill_each_others_sandboxes(

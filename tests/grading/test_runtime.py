@@ -51,6 +51,26 @@ def test_a_grading_marks_its_runtime_used(tmp_path):
     assert runtime.prune(tmp_path, keep=runtime.LearnerRuntime(tmp_path / "eeeeeeeeeeee")) == []
 
 
+def test_marking_a_runtime_used_never_changes_the_runtime_itself(tmp_path):
+    """The self-test and the hostile tests prove a grading wrote nothing into the runtime
+    by comparing its files before and after; gradings running meanwhile must not disturb that."""
+    root = _fake_runtime(tmp_path, "ffffffffffff", used_ago=TWO_DAYS)
+    before = {path: path.stat().st_mtime_ns for path in [root, *root.rglob("*")]}
+    runtime.LearnerRuntime(root).mark_used()
+    assert {path: path.stat().st_mtime_ns for path in [root, *root.rglob("*")]} == before
+    assert runtime.LearnerRuntime(root).used_mark.exists()
+
+
+def test_prune_removes_the_use_mark_with_the_runtime(tmp_path):
+    root = _fake_runtime(tmp_path, "abababababab", used_ago=TWO_DAYS)
+    mark = runtime.LearnerRuntime(root).used_mark
+    mark.touch()
+    moment = time.time() - TWO_DAYS
+    os.utime(mark, (moment, moment))
+    assert runtime.prune(tmp_path, keep=runtime.LearnerRuntime(tmp_path / "eeeeeeeeeeee")) == [root]
+    assert not mark.exists()
+
+
 def test_the_runtime_folder_comes_from_the_settings():
     settings = get_settings()
     located = runtime.locate(settings.runtime_requirements, settings.learner_runtime_parent)
