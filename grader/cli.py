@@ -270,13 +270,16 @@ def _prepare_database(settings: Settings) -> None:
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from grader import health
     from grader.config import get_settings
     from grader.db import get_engine, session_scope
     from grader.jobs import start_consumer
+    from grader.logs import configure_logging
     from grader.services import users
     from grader.web.app import create_app
 
     settings = get_settings()
+    configure_logging(format=settings.log_format, level=settings.log_level)
     host, port = args.host or settings.host, args.port or settings.port
     # The application builds its URLs from the settings: give it the address really served.
     settings = settings.model_copy(update={"host": host, "port": port})
@@ -284,6 +287,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         refusal = _confinement_refusal(settings)
         if refusal is not None:
             return refusal
+        if settings.unsafe_no_sandbox:
+            health.record_selftest("skipped", "GRADER_UNSAFE_NO_SANDBOX is set")
+        else:
+            health.selftest_passed()
+    elif settings.embedded_worker:
+        health.record_selftest("skipped", "--skip-selftest")
     _prepare_database(settings)
     with session_scope(get_engine(settings)) as session:
         first = users.ensure_first_instructor(session=session, settings=settings)
@@ -295,8 +304,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     consumer = start_consumer(settings, embedded=True) if settings.embedded_worker else None
     if consumer is not None:
         print(f"grading worker: {settings.worker_threads} thread(s) in this process", file=sys.stderr)
+    # With JSON logs, uvicorn's own loggers go through ours instead of its text format.
+    log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
     try:
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config)
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)
@@ -329,17 +340,23 @@ def _confinement_refusal(settings: Settings) -> int | None:
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    import logging
-
     from grader.config import get_settings
     from grader.jobs import start_consumer
+    from grader.logs import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    configure_logging(format=settings.log_format, level=settings.log_level)
     if not args.skip_selftest:
-        refusal = _confinement_refusal(get_settings())
+        refusal = _confinement_refusal(settings)
         if refusal is not None:
             return refusal
-    consumer = start_consumer(get_settings(), workers=args.threads)
+    if settings.worker_metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.worker_metrics_port, addr=settings.host)
+        print(f"metrics: http://{settings.host}:{settings.worker_metrics_port}/metrics", file=sys.stderr)
+    consumer = start_consumer(settings, workers=args.threads)
+    # SIGTERM: gradings in progress get worker_shutdown_seconds to finish, the rest are handed back.
     consumer.run()
     return EXIT_OK
 

@@ -6,6 +6,7 @@ example ``GRADER_DATABASE_URL``) or in a ``.env`` file in the working directory.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
         "",
         description="Huey storage: empty means SQLite in state_dir; redis://… or postgresql://… to share work across machines.",
     )
+    queue_name: str = Field(
+        "grader", description="Name of the grading queue: keeps several services apart on one Redis or PostgreSQL."
+    )
     secret_key: str = Field(
         "",
         description=(
@@ -94,11 +98,44 @@ class Settings(BaseSettings):
     api_token_seconds: int = Field(12 * 3600, description="Lifetime of an API bearer token.")
     quiz_max_attempts: int = Field(3, description="Quiz attempts a learner may make (0 for unlimited).")
     quiz_scoring: Literal["best", "last"] = Field("best", description="Which quiz attempt counts.")
-    grading_lease_seconds: int = Field(120, description="A running grading not finished within this is graded again.")
+    grading_lease_seconds: float = Field(
+        30,
+        gt=0,
+        description=(
+            "A grading's lease: renewed every third of it while the grading runs, so only a dead "
+            "worker's grading (no renewal for this long) is graded again."
+        ),
+    )
+    sweep_seconds: int = Field(
+        15, ge=1, le=60, description="How often each worker looks for expired leases and lost tasks to send again."
+    )
+    worker_shutdown_seconds: float = Field(
+        20,
+        ge=0,
+        description="On SIGTERM, how long gradings in progress may finish before they are handed back to the queue.",
+    )
     grading_infra_retries: int = Field(
         3, description="Times a grading that failed for the grader's own reasons is tried again (with backoff)."
     )
     worker_threads: int = Field(2, description="Gradings the embedded worker runs at once.")
+    max_pending_per_learner: int = Field(
+        1,
+        ge=0,
+        description="Uploads of one learner that may wait or be graded at once; further ones get 429 (0: no limit).",
+    )
+    max_queued: int = Field(
+        200, ge=0, description="Uploads that may wait for a grader; beyond it uploads get 503 (0: no limit)."
+    )
+    log_format: Literal["text", "json"] = Field("text", description="Log lines as text or as one JSON object each.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least severe level logged.")
+    metrics_allow: str = Field(
+        "127.0.0.0/8,::1/128",
+        description="Client networks (comma-separated) that may read /metrics without the token.",
+    )
+    metrics_token: str = Field("", description="Bearer token that opens /metrics from any address; empty: none.")
+    worker_metrics_port: int = Field(
+        0, ge=0, le=65535, description="Port 'autograder worker' serves /metrics on (at the host setting); 0: none."
+    )
     embedded_worker: bool = Field(True, description="Run the grading worker inside 'autograder serve'.")
     sandbox_slots: int = Field(8, description="Concurrent sandboxes on this machine (one host uid each).")
     sandbox_uid_base: int = Field(61000, description="Slot N runs as host uid/gid sandbox_uid_base + N.")
@@ -180,6 +217,15 @@ class Settings(BaseSettings):
             slots=self.sandbox_slots,
             unsafe_no_sandbox=self.unsafe_no_sandbox if unsafe_no_sandbox is None else unsafe_no_sandbox,
         )
+
+    @property
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """``metrics_allow`` parsed into networks."""
+        import ipaddress
+
+        return [
+            ipaddress.ip_network(item.strip(), strict=False) for item in self.metrics_allow.split(",") if item.strip()
+        ]
 
     @property
     def sandbox_state_dir(self) -> Path:

@@ -11,6 +11,7 @@ when two requests arrive at once: both dialects, one call.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlmodel import Session, col, create_engine, select
+from sqlmodel import Session, col, create_engine, func, select
 
 from grader.config import PROJECT_ROOT, Settings, get_settings
 
@@ -119,6 +120,23 @@ def lock_for_update(session: Session, model: type[HasId], row_id: int) -> None:
     # pysqlite (legacy transaction control) opens a transaction only before the
     # first INSERT/UPDATE/DELETE; if one is already open this connection has
     # written, so it holds the write lock already.
+    dbapi_connection = connection.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def lock_named(session: Session, name: str) -> None:
+    """Hold a lock called ``name`` until ``session``'s transaction ends (for limits over many rows).
+
+    PostgreSQL: a transaction-level advisory lock. SQLite: the database's write
+    lock, as in ``lock_for_update``. Take it after any row lock, always in that
+    order, so that two transactions never wait for each other.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        key = zlib.crc32(name.encode()) - 2**31  # a signed 32-bit key, stable across processes
+        session.exec(select(func.pg_advisory_xact_lock(key))).first()
+        return
     dbapi_connection = connection.connection.dbapi_connection
     if dbapi_connection is not None and not dbapi_connection.in_transaction:
         connection.exec_driver_sql("BEGIN IMMEDIATE")

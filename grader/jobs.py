@@ -8,8 +8,11 @@ The database is the source of truth; the queue only says "look at submission N".
 * Storing: the result is written with ``WHERE lease_token = <mine>``. A worker
   that lost its lease (it was too slow and another took over) stores nothing,
   so each grading stores exactly one result.
-* Huey does not redeliver a task whose worker died. ``sweep`` (a periodic task)
-  resends submissions whose lease expired and queued ones whose task was
+* Leases follow the work: while a grading runs, a heartbeat thread renews its
+  lease every third of the lease, so a grading of any length is stored once,
+  while a dead worker's lease (no heartbeat) runs out within one lease.
+* Huey does not redeliver a task whose worker died. ``sweep`` (a periodic task,
+  every ``sweep_seconds``) resends submissions whose lease expired and queued ones whose task was
   never delivered; duplicates are harmless because of the claim. Harmless but
   not free: behind a long queue a task is only late, not lost, so a row is
   resent at most once per ``RESEND_AFTER_LEASES`` leases (``enqueued_at``
@@ -17,6 +20,15 @@ The database is the source of truth; the queue only says "look at submission N".
 * A report with an ``infra`` error (the grader's failure, not the learner's) is
   retried with backoff, and the submission stops counting toward the
   learner's rate limit.
+
+* Stopping (SIGTERM, or the web service shutting down): no new task is taken,
+  gradings in progress get ``worker_shutdown_seconds`` to finish, and those
+  still running are handed back (queued again and re-sent) before the process
+  exits, taking its sandboxes with it.
+* Dispatch: Redis (``BRPOP``) and PostgreSQL (``LISTEN``/``NOTIFY``) storages
+  block until a task arrives. The SQLite storage cannot, so the embedded queue
+  wakes its waiting worker threads from ``enqueue`` in the same process, and
+  polls every ``SQLITE_POLL_SECONDS`` for tasks sent by other processes.
 
 ``GradingWorker`` is plain Python with the grading function passed in, so tests
 run it without Huey and without a sandbox.
@@ -26,25 +38,28 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey import Huey, RedisHuey
+from huey.consumer import Consumer
+from huey.storage import SqliteStorage
 from sqlalchemy import Engine, and_, or_, update
 from sqlmodel import Session, col, select
 
+from grader import metrics
 from grader.config import Settings, get_settings
 from grader.grading.report import GradingError, Report
 from grader.grading.spec import ExerciseSpec
+from grader.logs import grading_submission
 from grader.models import Exercise, Submission, utcnow
 from grader.services import gradebook
 from grader.services.updates import submission_changed
-
-if TYPE_CHECKING:
-    from huey.consumer import Consumer
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +67,6 @@ GradeFunction = Callable[[ExerciseSpec, str, int], Report]
 """Grades ``source`` for ``spec`` with ``seed``: the engine's ``grade_source`` in production."""
 
 RETRY_BASE_SECONDS = 5
-SWEEP_EVERY_MINUTES = 1
 RESEND_AFTER_LEASES = 5
 """A task sent this many leases ago and still not picked up is taken for lost and sent again."""
 
@@ -92,9 +106,13 @@ class GradingWorker:
 
     engine: Engine
     grade: GradeFunction
-    lease_seconds: int = 120
+    lease_seconds: float = 30
     max_infra_retries: int = 3
     clock: Callable[[], datetime] = field(default=utcnow)
+    heartbeat_seconds: float | None = None
+    """How often a running grading renews its lease; a third of the lease when None."""
+    _in_flight: dict[int, str] = field(default_factory=dict, init=False, repr=False)
+    _in_flight_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, engine: Engine | None = None) -> GradingWorker:
@@ -135,31 +153,117 @@ class GradingWorker:
 
     def run(self, submission_id: int) -> GradingResult:
         """Grade one submission end to end, storing at most one result."""
+        with grading_submission(submission_id):
+            result = self._run(submission_id)
+            log.info("grading %s", result.outcome, extra={"event": f"grading-{result.outcome}"})
+            return result
+
+    def _run(self, submission_id: int) -> GradingResult:
         with Session(self.engine) as session:
             if session.get(Submission, submission_id) is None:
                 return GradingResult(submission_id, "missing")
         token = self.claim(submission_id)
         if token is None:
             return GradingResult(submission_id, "not-claimed")
+        with self._held(submission_id, token):
+            return self._grade_claimed(submission_id, token)
+
+    def _grade_claimed(self, submission_id: int, token: str) -> GradingResult:
         # Read what grading needs, then let go of the database while the sandbox runs.
         with Session(self.engine) as session:
             submission = session.get_one(Submission, submission_id)
             exercise = session.get_one(Exercise, submission.exercise_id)
             source, seed, retries = submission.source, submission.seed, submission.infra_retries
             spec = ExerciseSpec.model_validate(exercise.spec)
+        log.info("grading started (exercise %s)", spec.slug, extra={"event": "grading-started"})
+        started = time.monotonic()
         try:
             report = self.grade(spec, source, seed)
         except Exception as exc:  # noqa: BLE001 - last resort: a crash must still end in a result
             log.exception("grading submission %s failed", submission_id)
+            metrics.SANDBOX_FAILURES.labels(kind=f"exception:{type(exc).__name__}").inc()
             report = infra_report(spec, seed, f"the grader failed: {type(exc).__name__}: {exc}")
+        metrics.record_grading(report, time.monotonic() - started)
         if report.is_infra_error and retries < self.max_infra_retries:
             delay = RETRY_BASE_SECONDS * 2**retries
             if self._requeue(submission_id, token, delay):
+                reason = report.error.message if report.error else "unknown"
+                log.warning("the grader failed (%s); retrying in %s s", reason, delay)
                 return GradingResult(submission_id, "retry", retry_in=delay)
             return GradingResult(submission_id, "lease-lost")
         if self._store(submission_id, token, report):
+            log.info(
+                "result stored: %s, %s/%s",
+                report.status,
+                f"{report.score:g}",
+                f"{report.max_score:g}",
+                extra={"event": "result-stored"},
+            )
             return GradingResult(submission_id, "graded")
         return GradingResult(submission_id, "lease-lost")
+
+    # -- the lease while a grading runs
+
+    @contextmanager
+    def _held(self, submission_id: int, token: str) -> Iterator[None]:
+        """While the block runs, the lease is renewed and the submission can be handed back."""
+        with self._in_flight_lock:
+            self._in_flight[submission_id] = token
+        stop = threading.Event()
+        interval = self.heartbeat_seconds or self.lease_seconds / 3
+        heartbeat = threading.Thread(
+            target=self._beat, args=(submission_id, token, interval, stop), name=f"lease-{submission_id}", daemon=True
+        )
+        heartbeat.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            heartbeat.join()
+            with self._in_flight_lock:
+                self._in_flight.pop(submission_id, None)
+
+    def _beat(self, submission_id: int, token: str, interval: float, stop: threading.Event) -> None:
+        with grading_submission(submission_id):
+            while not stop.wait(interval):
+                try:
+                    renewed = self.renew(submission_id, token)
+                except Exception:  # noqa: BLE001 - a database hiccup: the next beat tries again
+                    log.warning("could not renew the lease", exc_info=True)
+                    continue
+                if not renewed:
+                    log.warning("lease lost while grading (regraded or handed back); its result will be discarded")
+                    return
+
+    def renew(self, submission_id: int, token: str) -> bool:
+        """Push the lease's expiry one lease ahead; False once the lease is no longer ours."""
+        statement = (
+            update(Submission)
+            .where(col(Submission.id) == submission_id, col(Submission.lease_token) == token)
+            .values(lease_expires_at=self.clock() + timedelta(seconds=self.lease_seconds))
+        )
+        with Session(self.engine) as session:
+            renewed = session.exec(statement).rowcount == 1
+            session.commit()
+        return renewed
+
+    def hand_back(self) -> list[int]:
+        """Give up every grading in progress (the process is stopping); the ids to send again."""
+        with self._in_flight_lock:
+            held = dict(self._in_flight)
+        returned = []
+        for submission_id, token in held.items():
+            released = self._update_if_leased(
+                submission_id,
+                token,
+                {"status": "queued", "lease_token": None, "lease_expires_at": None, "enqueued_at": self.clock()},
+                quiet=True,
+            )
+            if released:
+                with grading_submission(submission_id):
+                    log.warning("handed back unfinished: the worker is stopping", extra={"event": "handed-back"})
+                returned.append(submission_id)
+        return returned
 
     def _store(self, submission_id: int, token: str, report: Report) -> bool:
         values = {
@@ -191,7 +295,7 @@ class GradingWorker:
             },
         )
 
-    def _update_if_leased(self, submission_id: int, token: str, values: dict[str, Any]) -> bool:
+    def _update_if_leased(self, submission_id: int, token: str, values: dict[str, Any], *, quiet: bool = False) -> bool:
         statement = (
             update(Submission)
             .where(col(Submission.id) == submission_id, col(Submission.lease_token) == token)
@@ -204,8 +308,8 @@ class GradingWorker:
             session.commit()
         if stored:
             submission_changed(submission_id)
-        else:
-            log.warning("submission %s: lease lost before the result was stored; discarded", submission_id)
+        elif not quiet:
+            log.warning("lease lost before the result was stored; discarded", extra={"event": "result-discarded"})
         return stored
 
     def sweep(self) -> list[int]:
@@ -235,21 +339,73 @@ class GradingWorker:
 
 # --- the queue ----------------------------------------------------------------------------
 
+SQLITE_POLL_SECONDS = 0.2
+"""How often the SQLite queue looks for tasks sent by another process (this process's wake at once)."""
+
+
+class WakeableSqliteStorage(SqliteStorage):
+    """Huey's SQLite storage, blocking: ``dequeue`` waits until a task is enqueued in this process.
+
+    SQLite has no notifications, and Huey's consumer polls an empty non-blocking
+    queue with a growing pause (up to 10 s), so a submission arriving after a
+    quiet spell waited for it. Here an ``enqueue`` in the same process (the web
+    service and its embedded worker) wakes the waiting threads at once; tasks
+    from other processes are found by polling every ``poll_seconds``.
+    """
+
+    blocking = True
+
+    def __init__(self, *args: Any, poll_seconds: float = SQLITE_POLL_SECONDS, **kwargs: Any) -> None:
+        self.poll_seconds = poll_seconds
+        self._arrived = threading.Condition()
+        self._generation = 0
+        super().__init__(*args, **kwargs)
+
+    def enqueue(self, data: bytes, priority: float | None = None) -> None:
+        super().enqueue(data, priority)
+        with self._arrived:
+            self._generation += 1
+            self._arrived.notify_all()
+
+    def dequeue(self) -> bytes | None:
+        with self._arrived:
+            seen = self._generation
+        data: bytes | None = super().dequeue()
+        if data is not None:
+            return data
+        with self._arrived:
+            self._arrived.wait_for(lambda: self._generation != seen, timeout=self.poll_seconds)
+        data = super().dequeue()
+        return data
+
+
+class WakeableSqliteHuey(Huey):
+    """A Huey on ``WakeableSqliteStorage``."""
+
+    storage_class = WakeableSqliteStorage
+
 
 def build_huey(url: str, *, name: str = "grader") -> Huey:
-    """A Huey instance for ``url``: ``sqlite:///path``, ``redis://…`` or ``postgresql://…``."""
+    """A Huey instance for ``url``: ``sqlite:///path``, ``redis://…`` or ``postgresql://…``.
+
+    ``name`` keeps queues apart on one server (Redis key prefix, PostgreSQL queue column).
+    """
     if url.startswith("sqlite:///"):
         from pathlib import Path
 
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey(name, filename=str(path), results=False)
+        return WakeableSqliteHuey(name, filename=str(path), results=False)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(name, url=url, results=False)
+        # Blocking pops (BRPOP): a waiting worker gets a new task as soon as it is pushed.
+        return RedisHuey(name, url=url, results=False, blocking=True)
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         from huey import PostgresHuey
 
-        return PostgresHuey(name, dsn=url.replace("postgresql+psycopg://", "postgresql://", 1), results=False)
+        # Blocking: workers LISTEN and each enqueue NOTIFYs them.
+        return PostgresHuey(
+            name, dsn=url.replace("postgresql+psycopg://", "postgresql://", 1), results=False, blocking=True
+        )
     raise ValueError(f"unsupported queue URL {url!r}: use sqlite:///…, redis://… or postgresql://…")
 
 
@@ -263,6 +419,7 @@ class Queue:
     grade: Callable[..., Any] = field(init=False)
     sweep: Callable[..., Any] = field(init=False)
     _worker: GradingWorker | None = field(default=None, init=False)
+    _worker_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.grade, self.sweep = _register(self)
@@ -270,9 +427,31 @@ class Queue:
     @property
     def worker(self) -> GradingWorker:
         """The worker the tasks run (built on first use, so enqueuing never needs the sandbox)."""
+        # Tasks start in several threads at once; they must share one worker (its in-flight list).
+        with self._worker_lock:
+            if self._worker is None:
+                self._worker = self.make_worker(self.settings)
+            return self._worker
+
+    def depth(self) -> int:
+        """Tasks waiting in the queue's storage (not the database's count of queued submissions)."""
+        return int(self.huey.pending_count())
+
+    def hand_back(self) -> list[int]:
+        """Release the gradings this process still runs and send them to the queue again."""
         if self._worker is None:
-            self._worker = self.make_worker(self.settings)
-        return self._worker
+            return []
+        ids = self._worker.hand_back()
+        for submission_id in ids:
+            try:
+                self.grade(submission_id)
+            except Exception:  # noqa: BLE001 - the row is queued; the sweep sends it again
+                log.exception("could not re-send submission %s; the sweep will", submission_id)
+        return ids
+
+
+def _always(_now: datetime) -> bool:
+    return True
 
 
 def _register(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -285,7 +464,9 @@ def _register(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any]]:
             grade_task.schedule(args=(submission_id,), delay=result.retry_in)
         return result.outcome
 
-    @huey.periodic_task(crontab(minute=f"*/{SWEEP_EVERY_MINUTES}"), name="sweep_submissions")
+    # Runs every time the consumer's scheduler checks periodic tasks: every
+    # ``sweep_seconds`` (see ``GradingConsumer``), not Huey's once a minute.
+    @huey.periodic_task(_always, name="sweep_submissions")
     def sweep_task() -> int:
         ids = queue.worker.sweep()
         for submission_id in ids:
@@ -297,18 +478,18 @@ def _register(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any]]:
     return grade_task, sweep_task
 
 
-_queues: dict[str, Queue] = {}
+_queues: dict[tuple[str, str], Queue] = {}
 _queues_lock = threading.Lock()
 
 
 def get_queue(settings: Settings | None = None) -> Queue:
-    """The process-wide queue for ``settings.effective_queue_url``."""
+    """The process-wide queue for ``settings.effective_queue_url`` and ``settings.queue_name``."""
     settings = settings or get_settings()
-    url = settings.effective_queue_url
+    key = (settings.effective_queue_url, settings.queue_name)
     with _queues_lock:
-        if url not in _queues:
-            _queues[url] = Queue(huey=build_huey(url), settings=settings)
-        return _queues[url]
+        if key not in _queues:
+            _queues[key] = Queue(huey=build_huey(key[0], name=key[1]), settings=settings)
+        return _queues[key]
 
 
 def enqueue_grading(submission_id: int, *, settings: Settings | None = None) -> None:
@@ -316,22 +497,50 @@ def enqueue_grading(submission_id: int, *, settings: Settings | None = None) -> 
     get_queue(settings).grade(submission_id)
 
 
-def start_consumer(settings: Settings | None = None, *, workers: int | None = None, embedded: bool = False) -> Consumer:
-    """A Huey consumer (threads): ``embedded`` starts it here, leaving signals to the host; otherwise call ``run()``."""
-    from huey.consumer import Consumer
+class GradingConsumer(Consumer):
+    """Huey's consumer with the sweep every ``sweep_seconds`` and a stop that hands work back.
 
+    SIGTERM is the graceful signal (Huey's default is SIGINT): a service manager
+    stopping a worker lets its gradings finish, for ``shutdown_timeout`` at most.
+    ``embedded`` leaves signals to the host process (uvicorn owns them in ``serve``).
+    """
+
+    def __init__(self, queue: Queue, *, workers: int, embedded: bool = False) -> None:
+        self.queue = queue
+        self.embedded = embedded
+        settings = queue.settings
+        super().__init__(
+            queue.huey,
+            workers=workers,
+            worker_type="thread",
+            periodic=True,
+            graceful_signal="TERM",
+            shutdown_timeout=settings.worker_shutdown_seconds,
+        )
+
+    def _create_scheduler(self) -> Any:
+        scheduler = super()._create_scheduler()
+        scheduler.periodic_task_seconds = self.queue.settings.sweep_seconds
+        return scheduler
+
+    def _set_signal_handlers(self) -> None:
+        if not self.embedded:
+            super()._set_signal_handlers()
+
+    def stop(self, graceful: bool = False) -> None:
+        """Stop taking tasks; wait for gradings in progress if ``graceful``; hand back the rest."""
+        super().stop(graceful=graceful)
+        handed = self.queue.hand_back()
+        if handed:
+            log.warning("handed back %d unfinished grading(s): %s", len(handed), handed)
+
+
+def start_consumer(
+    settings: Settings | None = None, *, workers: int | None = None, embedded: bool = False
+) -> GradingConsumer:
+    """A grading consumer (threads); ``embedded`` starts it now and leaves signals to the host process."""
     settings = settings or get_settings()
-
-    class _EmbeddedConsumer(Consumer):
-        def _set_signal_handlers(self) -> None:
-            # uvicorn owns SIGINT/SIGTERM in ``serve``; it stops us on shutdown.
-            pass
-
-    consumer_class = _EmbeddedConsumer if embedded else Consumer
-    queue = get_queue(settings)
-    consumer = consumer_class(
-        queue.huey, workers=workers or settings.worker_threads, worker_type="thread", periodic=True
-    )
+    consumer = GradingConsumer(get_queue(settings), workers=workers or settings.worker_threads, embedded=embedded)
     if embedded:
         consumer.start()
     return consumer

@@ -8,6 +8,8 @@
     │   ├── AlreadyExists        a unique value (an e-mail) is taken
     │   └── TooLarge             an upload is over the size limit; ``limit`` is that size in bytes
     ├── RateLimited              too soon; ``retry_after`` seconds until allowed
+    │   └── StillGrading         the learner's previous upload is still queued or running
+    ├── Overloaded               the service is full (the grading queue); ``retry_after`` seconds
     └── AttemptLimitReached      no quiz attempts left
 
 Every service that raises one of these has stored nothing.
@@ -58,6 +60,22 @@ class TooLarge(InvalidInput):
 
 class RateLimited(ServiceError):
     """Too soon after the previous action; ``retry_after`` is whole seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StillGrading(RateLimited):
+    """The learner already has as many uploads waiting or running as allowed; ``pending_id`` is one."""
+
+    def __init__(self, message: str, retry_after: int, pending_id: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.pending_id = pending_id
+
+
+class Overloaded(ServiceError):
+    """The service cannot take more work now (the grading queue is full); ``retry_after`` seconds."""
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)

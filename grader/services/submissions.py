@@ -1,8 +1,17 @@
 """Exercises as learners see them, and the solutions they hand in.
 
-An upload is checked in full before anything is stored; the rate limit is
+An upload is checked in full before anything is stored; the limits are
 checked under a lock on the learner's row, so simultaneous uploads cannot both
-pass it. Once stored, its id is sent to the grading queue. If sending fails the
+pass them, whatever web process each reaches:
+
+* ``max_pending_per_learner``: a learner's uploads still queued or running
+  (regrades, an instructor's doing, do not count) → ``StillGrading`` (429);
+* ``submission_interval_seconds`` → ``RateLimited`` (429);
+* ``max_queued``: uploads waiting for a grader, over every learner, checked
+  under a service-wide lock → ``Overloaded`` (503).
+
+Both Retry-After estimates come from the rate gradings finished at over the
+last minutes. Once stored, its id is sent to the grading queue. If sending fails the
 row stays ``queued`` and the worker's periodic sweep sends it again, so the
 database stays the source of truth.
 """
@@ -20,17 +29,24 @@ from pathlib import PurePosixPath, PureWindowsPath
 from sqlmodel import Session, col, func, select
 
 from grader.config import Settings, get_settings
-from grader.db import lock_for_update
+from grader.db import lock_for_update, lock_named
 from grader.grading.spec import ExerciseSpec
 from grader.grading.submission import SubmissionRejected, decode_submission
 from grader.models import Exercise, Submission, User, utcnow
 from grader.services import gradebook
-from grader.services.errors import InvalidInput, NotFound, RateLimited, TooLarge
+from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
 
 log = logging.getLogger(__name__)
 
 ALLOWED_SUFFIXES = (".py",)
 MAX_FILENAME_LENGTH = 255  # the submissions.filename column
+PENDING = ("queued", "running")
+QUEUE_LOCK = "grader.submissions.queue"
+RATE_WINDOW_SECONDS = 300
+"""Gradings finished within this window give the rate that Retry-After estimates are made from."""
+MIN_RETRY_SECONDS, MAX_RETRY_SECONDS = 2, 300
+NO_RATE_RETRY_SECONDS = 30
+"""Retry-After for a full queue when no grading finished lately to estimate from."""
 PASTED_FILENAME = "solution.py"
 
 Enqueue = Callable[[int], None]
@@ -143,15 +159,16 @@ def create(
     except SubmissionRejected as exc:
         raise InvalidInput(_sentence(str(exc)), field="file") from exc
     # Simultaneous uploads by one learner take turns from here to the commit,
-    # so only one of them can pass the rate limit.
+    # so only one of them can pass the limits.
     lock_for_update(session, User, user.id)
     # Read the clock once the lock is ours: a request that waited for it is judged
     # by the time it was let in, after the submission it waited for.
     now = now or utcnow()
-    wait = seconds_until_next(session=session, user=user, settings=settings, now=now)
-    if wait > 0:
-        session.rollback()  # nothing was written; let go of the lock at once
-        raise RateLimited(f"You can submit again in {wait} second{'s' if wait != 1 else ''}.", retry_after=wait)
+    try:
+        _check_limits(session, user=user, settings=settings, now=now)
+    except (RateLimited, Overloaded):
+        session.rollback()  # nothing was written; let go of the locks at once
+        raise
     submission = Submission(
         user_id=user.id,
         exercise_id=exercise.id,
@@ -169,6 +186,69 @@ def create(
     session.refresh(submission)
     send_to_queue(submission.id, enqueue)
     return submission
+
+
+def _check_limits(session: Session, *, user: User, settings: Settings, now: datetime) -> None:
+    """Raise the first limit this upload would break (see the module's docstring)."""
+    if settings.max_pending_per_learner:
+        pending = list(
+            session.exec(
+                select(Submission.id)
+                .where(
+                    Submission.user_id == user.id,
+                    col(Submission.status).in_(PENDING),
+                    col(Submission.regrade_batch_id).is_(None),
+                )
+                .order_by(col(Submission.id))
+            )
+        )
+        if len(pending) >= settings.max_pending_per_learner:
+            estimate = _estimate_seconds(session, _queued_before(session, pending[0]) + 1, now)
+            interval = seconds_until_next(session=session, user=user, settings=settings, now=now)
+            wait = max(estimate or MIN_RETRY_SECONDS, interval)
+            raise StillGrading(
+                "Your previous submission is still being graded. "
+                f"Send this one once it has its result (in about {wait} seconds); nothing was stored.",
+                retry_after=wait,
+                pending_id=pending[0],
+            )
+    wait = seconds_until_next(session=session, user=user, settings=settings, now=now)
+    if wait > 0:
+        raise RateLimited(f"You can submit again in {wait} second{'s' if wait != 1 else ''}.", retry_after=wait)
+    if settings.max_queued:
+        lock_named(session, QUEUE_LOCK)
+        waiting = session.exec(
+            select(func.count())
+            .select_from(Submission)
+            .where(Submission.status == "queued", col(Submission.regrade_batch_id).is_(None))
+        ).one()
+        if waiting >= settings.max_queued:
+            wait = _estimate_seconds(session, waiting - settings.max_queued + 1, now) or NO_RATE_RETRY_SECONDS
+            raise Overloaded(
+                f"The graders are busy: {waiting} submissions are waiting. Nothing was stored; "
+                f"please try again in about {wait} seconds.",
+                retry_after=wait,
+            )
+
+
+def _queued_before(session: Session, submission_id: int) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(Submission)
+        .where(Submission.status == "queued", col(Submission.id) < submission_id)
+    ).one()
+
+
+def _estimate_seconds(session: Session, gradings: int, now: datetime) -> int | None:
+    """Whole seconds until ``gradings`` more gradings finish, at the rate of the last minutes (None: no rate)."""
+    since = now - timedelta(seconds=RATE_WINDOW_SECONDS)
+    finished = session.exec(
+        select(func.count()).select_from(Submission).where(col(Submission.finished_at) >= since)
+    ).one()
+    if not finished:
+        return None
+    seconds = math.ceil(gradings * RATE_WINDOW_SECONDS / finished)
+    return max(MIN_RETRY_SECONDS, min(MAX_RETRY_SECONDS, seconds))
 
 
 def send_to_queue(submission_id: int, enqueue: Enqueue | None = None) -> None:

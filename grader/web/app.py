@@ -13,10 +13,11 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from grader.config import Settings, get_settings
 from grader.db import get_engine
-from grader.jobs import enqueue_grading
+from grader.jobs import enqueue_grading, get_queue
 from grader.services.submissions import Enqueue
 from grader.web.errors import install_error_handlers, too_large_response
-from grader.web.routes import api, auth, dashboard, docs, exercises, quiz
+from grader.web.observability import HttpMetricsMiddleware
+from grader.web.routes import api, auth, dashboard, docs, exercises, ops, quiz
 from grader.web.security import BodySizeLimitMiddleware, PublicUrlMiddleware, SecurityHeadersMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -57,8 +58,12 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine or get_engine(settings)
     app.state.enqueue = enqueue or partial(enqueue_grading, settings=settings)
+    app.state.queue_depth = lambda: get_queue(settings).depth()
 
     # Added innermost first: the security headers wrap everything, even a refused body.
+    # The latency timer is innermost: the router names the matched route in the scope
+    # it is given, and the middlewares above it pass copies of the scope down.
+    app.add_middleware(HttpMetricsMiddleware)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -77,7 +82,7 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (auth.router, exercises.router, quiz.router, dashboard.router, docs.router, api.router):
+    for router in (auth.router, exercises.router, quiz.router, dashboard.router, docs.router, api.router, ops.router):
         app.include_router(router)
     install_error_handlers(app)
     return app

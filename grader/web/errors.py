@@ -45,6 +45,7 @@ _TITLES = {
     422: "Invalid input",
     429: "Too many requests",
     500: "Server error",
+    503: "Busy",
 }
 
 
@@ -154,7 +155,7 @@ def install_error_handlers(app: FastAPI) -> None:
 def _domain_handler(status_code: int) -> Callable[[Request, Exception], Awaitable[Response]]:
     async def handle(request: Request, exc: Exception) -> Response:
         headers = None
-        if isinstance(exc, errors.RateLimited):
+        if isinstance(exc, (errors.RateLimited, errors.Overloaded)):
             headers = {"Retry-After": str(max(1, exc.retry_after))}
         if isinstance(exc, errors.AuthenticationFailed) and wants_json(request.url.path):
             headers = {"WWW-Authenticate": "Bearer"}
@@ -177,6 +178,7 @@ def domain_error_statuses() -> dict[type[Exception], int]:
         errors.AlreadyExists: 409,
         errors.TooLarge: 413,
         errors.RateLimited: 429,
+        errors.Overloaded: 503,
         errors.AttemptLimitReached: 409,
         errors.ServiceError: 400,
     }

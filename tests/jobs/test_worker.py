@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timedelta
 
 import pytest
 from huey import MemoryHuey
+from huey.storage import SqliteStorage
 from sqlmodel import Session
 
 from grader.grading.report import Report
@@ -218,17 +220,20 @@ def test_the_huey_task_runs_the_worker_and_schedules_infra_retries(engine, queue
 
 def test_queue_urls_pick_the_matching_huey_storage(tmp_path):
     sqlite = build_huey(f"sqlite:///{tmp_path / 'q' / 'queue.sqlite3'}")
-    assert type(sqlite).__name__ == "SqliteHuey" and (tmp_path / "q").is_dir()
-    assert type(build_huey("redis://127.0.0.1:6379/0")).__name__ == "RedisHuey"
+    assert isinstance(sqlite.storage, SqliteStorage) and (tmp_path / "q").is_dir()
+    assert sqlite.storage.blocking  # woken by enqueue, never Huey's growing idle pause
+    redis = build_huey("redis://127.0.0.1:6379/0")
+    assert type(redis).__name__ == "RedisHuey" and redis.storage.blocking
     with pytest.raises(ValueError, match="unsupported queue URL"):
         build_huey("amqp://elsewhere")
 
 
 @pytest.mark.postgres
-def test_postgresql_queue_url_uses_huey_postgres_storage():
-    huey = build_huey("postgresql://postgres@127.0.0.1/test")
-    assert type(huey).__name__ == "PostgresHuey"
-    huey.flush()
+def test_postgresql_queue_url_uses_huey_postgres_storage(postgres_database):
+    huey = build_huey(postgres_database())
+    assert type(huey).__name__ == "PostgresHuey" and huey.storage.blocking
+    huey.storage.enqueue(b"task")
+    assert huey.storage.dequeue() == b"task"
     huey.storage.close()
 
 
@@ -244,3 +249,34 @@ def test_the_real_engine_grades_a_stored_submission(engine, synced, settings):
     stored = _reload(engine, submission.id)
     assert stored.report["status"] == "passed", stored.report.get("output")
     assert stored.score == stored.max_score > 0
+
+
+def test_an_enqueue_wakes_a_waiting_sqlite_worker_at_once(tmp_path):
+    huey = build_huey(f"sqlite:///{tmp_path / 'queue.sqlite3'}")
+    huey.storage.poll_seconds = 60  # only the wake-up can end the wait in time
+    received: list[bytes | None] = []
+    waiting = threading.Thread(target=lambda: received.append(huey.storage.dequeue()))
+    waiting.start()
+    time.sleep(0.2)
+    assert waiting.is_alive() and received == []
+    huey.storage.enqueue(b"task")
+    waiting.join(timeout=10)
+    assert received == [b"task"]
+
+
+def test_tasks_starting_at_once_share_one_worker(settings):
+    made: list[GradingWorker] = []
+
+    def make(_settings):
+        time.sleep(0.05)  # widen the window in which a second thread could build another
+        made.append(GradingWorker(engine=None, grade=FakeGrader()))
+        return made[-1]
+
+    queue = Queue(huey=MemoryHuey("test"), settings=settings, make_worker=make)
+    seen: list[GradingWorker] = []
+    threads = [threading.Thread(target=lambda: seen.append(queue.worker)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 1 and all(worker is made[0] for worker in seen)

@@ -1,4 +1,4 @@
-"""Limits hold when one learner's requests arrive at the same moment, on SQLite and PostgreSQL.
+"""Limits hold when one learner's requests arrive at the same moment (on both engines: see conftest).
 
 Each race starts ``RACERS`` threads, each with its own session (as the web
 server's threads have), held at a barrier and released together. Exactly the
@@ -8,28 +8,21 @@ leave nothing behind.
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
 from grader.config import Settings
-from grader.content import sync_content
-from grader.db import migrate, normalize_url
 from grader.models import AttemptAnswer, Choice, QuizAttempt, Submission, User
 from grader.services import quizzes, submissions, users
-from grader.services.errors import AlreadyExists, AttemptLimitReached, RateLimited
+from grader.services.errors import AlreadyExists, AttemptLimitReached, Overloaded, RateLimited, StillGrading
 from tests.factories import make_user
 
 RACERS = 6
 QUIZ = "message-cycle"
 SOURCE = b"from fastapi import FastAPI\napp = FastAPI()\n"
-POSTGRES_URL = os.environ.get("GRADER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
 
 Action = Callable[[Session, User], object]
 
@@ -81,7 +74,7 @@ def _answer_count(engine: Engine, user_id: int) -> int:
         ).one()
 
 
-def check_uploads_race(engine: Engine, settings: Settings, user_id: int) -> None:
+def check_uploads_race(engine: Engine, settings: Settings, user_id: int, refusal: type[RateLimited]) -> None:
     sent: list[int] = []
 
     def upload(session: Session, user: User) -> Submission:
@@ -97,11 +90,49 @@ def check_uploads_race(engine: Engine, settings: Settings, user_id: int) -> None
 
     outcomes = race(engine, user_id, upload)
     stored = [outcome for outcome in outcomes if isinstance(outcome, Submission)]
-    refused = [outcome for outcome in outcomes if isinstance(outcome, RateLimited)]
+    refused = [outcome for outcome in outcomes if type(outcome) is refusal]
     assert (len(stored), len(refused)) == (1, RACERS - 1), outcomes
-    assert all(0 < error.retry_after <= settings.submission_interval_seconds for error in refused)
+    if refusal is RateLimited:
+        assert all(0 < error.retry_after <= settings.submission_interval_seconds for error in refused)
     assert _count(engine, Submission, user_id) == 1
     assert sent == [stored[0].id]
+
+
+def check_queue_race(engine: Engine, settings: Settings) -> None:
+    """Learners at once against a queue with room for two: exactly two get in."""
+    with Session(engine) as session:
+        learners = [make_user(session).id for _ in range(RACERS)]
+    settings = settings.model_copy(update={"max_queued": 2})
+    barrier = threading.Barrier(RACERS, timeout=30)
+    outcomes: list[object] = [None] * RACERS
+
+    def run(index: int) -> None:
+        with Session(engine) as session:
+            user = session.get(User, learners[index])
+            barrier.wait()
+            try:
+                outcomes[index] = submissions.create(
+                    session=session,
+                    user=user,
+                    exercise_slug="message-echo",
+                    filename="solution.py",
+                    data=SOURCE,
+                    settings=settings,
+                    enqueue=lambda _: None,
+                )
+            except Exception as exc:  # noqa: BLE001 - sorted by type below
+                outcomes[index] = exc
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(RACERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    stored = [outcome for outcome in outcomes if isinstance(outcome, Submission)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, Overloaded)]
+    assert (len(stored), len(refused)) == (2, RACERS - 2), outcomes
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(Submission)).one() == 2
 
 
 def check_quiz_race(engine: Engine, settings: Settings, user_id: int) -> None:
@@ -132,65 +163,24 @@ def check_sign_up_race(engine: Engine, user_id: int) -> None:
         assert len(session.exec(select(User).where(User.email == "twin@example.org")).all()) == 1
 
 
-# --- SQLite: a file made by the migrations, shared by the threads -------------------------
+def test_simultaneous_uploads_start_one_grading(engine, synced, settings):
+    interval_only = settings.model_copy(update={"max_pending_per_learner": 0})
+    check_uploads_race(engine, interval_only, make_user(synced).id, RateLimited)
 
 
-def test_simultaneous_uploads_start_one_grading_on_sqlite(engine, synced, settings):
-    check_uploads_race(engine, settings, make_user(synced).id)
+def test_simultaneous_uploads_leave_one_pending(engine, synced, settings):
+    pending_only = settings.model_copy(update={"submission_interval_seconds": 0})
+    check_uploads_race(engine, pending_only, make_user(synced).id, StillGrading)
 
 
-def test_simultaneous_quiz_attempts_stop_at_the_limit_on_sqlite(engine, synced, settings):
+def test_simultaneous_quiz_attempts_stop_at_the_limit(engine, synced, settings):
     assert settings.quiz_max_attempts < RACERS
     check_quiz_race(engine, settings, make_user(synced).id)
 
 
-def test_simultaneous_sign_ups_with_one_email_make_one_account_on_sqlite(engine, synced):
+def test_simultaneous_sign_ups_with_one_email_make_one_account(engine, synced):
     check_sign_up_race(engine, make_user(synced).id)
 
 
-# --- PostgreSQL: a fresh schema made by the migrations --------------------------------------
-
-
-@pytest.fixture
-def postgres_engine(settings: Settings) -> Iterator[Engine]:
-    """An engine whose connections use a new schema, migrated and synced; dropped afterwards."""
-    url = normalize_url(POSTGRES_URL)
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    schema = f"races_{uuid.uuid4().hex[:8]}"
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc.orig}")
-    engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        migrate(engine)
-        with Session(engine) as session:
-            sync_content(session, settings.exercises_dir, settings.quizzes_dir)
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-def _postgres_user(engine: Engine) -> int:
-    with Session(engine) as session:
-        return make_user(session).id
-
-
-@pytest.mark.postgres
-def test_simultaneous_uploads_start_one_grading_on_postgresql(postgres_engine, settings):
-    check_uploads_race(postgres_engine, settings, _postgres_user(postgres_engine))
-
-
-@pytest.mark.postgres
-def test_simultaneous_quiz_attempts_stop_at_the_limit_on_postgresql(postgres_engine, settings):
-    check_quiz_race(postgres_engine, settings, _postgres_user(postgres_engine))
-
-
-@pytest.mark.postgres
-def test_simultaneous_sign_ups_with_one_email_make_one_account_on_postgresql(postgres_engine):
-    check_sign_up_race(postgres_engine, _postgres_user(postgres_engine))
+def test_simultaneous_uploads_of_many_learners_stop_at_the_queue_limit(engine, synced, settings):
+    check_queue_race(engine, settings)

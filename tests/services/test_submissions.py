@@ -9,7 +9,7 @@ from sqlmodel import func, select
 
 from grader.models import Submission, utcnow
 from grader.services import submissions
-from grader.services.errors import InvalidInput, NotFound, RateLimited, TooLarge
+from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
 from tests.factories import make_submission, make_user
 
 SOURCE = b"from fastapi import FastAPI\napp = FastAPI()\n"
@@ -90,6 +90,7 @@ def test_an_unknown_exercise_is_not_found(synced, settings):
 
 
 def test_one_grading_per_interval_with_the_wait_reported(synced, settings):
+    settings = settings.model_copy(update={"max_pending_per_learner": 0})
     learner = make_user(synced)
     now = utcnow()
     _upload(synced, settings, learner, now=now)
@@ -185,3 +186,66 @@ def test_an_exercise_is_found_by_id_even_once_retired(synced):
         submissions.get_exercise(session=synced, slug="health-check")
     with pytest.raises(NotFound):
         submissions.get_exercise_by_id(session=synced, exercise_id=987654)
+
+
+# --- backpressure: one upload waiting per learner, and a bounded queue ---------------------
+
+
+def _set_status(session, submission: Submission, status: str) -> None:
+    submission.status = status
+    submission.finished_at = utcnow() if status == "graded" else None
+    session.add(submission)
+    session.commit()
+
+
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_a_learner_whose_upload_is_still_being_graded_is_told_so(synced, settings, status):
+    learner = make_user(synced)
+    now = utcnow()
+    first = _upload(synced, settings, learner, now=now)
+    _set_status(synced, first, status)
+    sent: list[int] = []
+    with pytest.raises(StillGrading, match="previous submission is still being graded") as raised:
+        _upload(synced, settings, learner, now=now + timedelta(seconds=60), sent=sent)
+    assert raised.value.pending_id == first.id
+    assert 0 < raised.value.retry_after <= submissions.MAX_RETRY_SECONDS
+    assert (_count(synced), sent) == (1, [])
+
+    _set_status(synced, first, "graded")
+    _upload(synced, settings, learner, now=now + timedelta(seconds=60))
+    assert _count(synced) == 2
+
+
+def test_the_pending_limit_is_a_setting_and_regrades_do_not_count(synced, settings):
+    from grader.services import regrade
+
+    learner, teacher = make_user(synced), make_user(synced, role="instructor")
+    now = utcnow()
+    first = _upload(synced, settings, learner, now=now)
+    _set_status(synced, first, "graded")
+    regrade.regrade_submission(session=synced, submission_id=first.id, requested_by=teacher, enqueue=lambda _: None)
+    # Back in the queue by the instructor's doing: the learner may still upload.
+    second = _upload(synced, settings, learner, now=now + timedelta(seconds=60))
+    roomier = settings.model_copy(update={"max_pending_per_learner": 2})
+    _upload(synced, roomier, learner, now=now + timedelta(seconds=120))
+    with pytest.raises(StillGrading) as raised:
+        _upload(synced, roomier, learner, now=now + timedelta(seconds=180))
+    assert raised.value.pending_id == second.id
+
+
+def test_a_full_queue_refuses_uploads_with_an_estimate_of_the_wait(synced, settings):
+    settings = settings.model_copy(update={"max_queued": 2})
+    now = utcnow()
+    # Twenty gradings finished in the last five minutes: one every fifteen seconds.
+    done = make_user(synced)
+    for minute in range(20):
+        make_submission(synced, user=done, status="graded", score=1, created_at=now - timedelta(seconds=10 * minute))
+    _upload(synced, settings, make_user(synced), now=now)
+    _upload(synced, settings, make_user(synced), now=now)
+    sent: list[int] = []
+    with pytest.raises(Overloaded, match="2 submissions are waiting") as raised:
+        _upload(synced, settings, make_user(synced), now=now, sent=sent)
+    assert raised.value.retry_after == 15
+    assert (_count(synced), sent) == (22, [])
+    unlimited = settings.model_copy(update={"max_queued": 0})
+    _upload(synced, unlimited, make_user(synced), now=now)

@@ -155,7 +155,8 @@ def list_exercises(request: Request, user: ApiUser, session: SessionDep) -> list
     summary="Submit a solution file",
     responses={
         413: {"description": "The file is over the size limit."},
-        429: {"description": "Too soon after the last submission."},
+        429: {"description": "Too soon after the last submission, or the previous one is still being graded."},
+        503: {"description": "The grading queue is full; try again after Retry-After seconds."},
     },
 )
 def create_submission(

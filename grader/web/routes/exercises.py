@@ -13,7 +13,7 @@ from grader.config import Settings
 from grader.grading.report import Report
 from grader.models import Exercise, Submission, User
 from grader.services import quizzes, submissions
-from grader.services.errors import InvalidInput, RateLimited, TooLarge
+from grader.services.errors import InvalidInput, Overloaded, RateLimited, StillGrading, TooLarge
 from grader.services.updates import submission_changes
 from grader.web import events
 from grader.web.deps import CurrentUser, SessionDep, SettingsDep, ValidExercise, ValidSubmission, optional_user
@@ -84,8 +84,10 @@ def exercise_page(
     user: User,
     exercise: Exercise,
     error: str | None = None,
+    error_link: tuple[str, str] | None = None,
     code: str = "",
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """The exercise page; after a refused upload it shows why and keeps the pasted code."""
     history = submissions.list_for_user(session=session, user=user, exercise_slug=exercise.slug)
@@ -106,9 +108,10 @@ def exercise_page(
         "base_url": str(request.base_url),
         "curl_command": curl_command(str(request.base_url), exercise.slug),
         "error": error,
+        "error_link": error_link,
         "code": code,
     }
-    return render(request, "exercise.html", context, status_code=status_code)
+    return render(request, "exercise.html", context, status_code=status_code, headers=headers)
 
 
 @router.get("/exercises/{slug}", response_class=HTMLResponse)
@@ -131,7 +134,9 @@ def submit(
 ) -> Response:
     """Store an upload (or pasted code) and queue it; then show its progress."""
 
-    def refused(error: str, status_code: int) -> Response:
+    def refused(
+        error: str, status_code: int, *, link: tuple[str, str] | None = None, retry_after: int | None = None
+    ) -> Response:
         return exercise_page(
             request,
             session=session,
@@ -139,8 +144,10 @@ def submit(
             user=user,
             exercise=exercise,
             error=error,
+            error_link=link,
             code=code,
             status_code=status_code,
+            headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
         )
 
     upload = file if file is not None and file.filename else None
@@ -167,8 +174,13 @@ def submit(
         return refused(exc.message, 413)
     except InvalidInput as exc:
         return refused(exc.message, 422)
+    except StillGrading as exc:
+        link = (f"/submissions/{exc.pending_id}", "Follow your previous submission.")
+        return refused(exc.message, 429, link=link, retry_after=exc.retry_after)
     except RateLimited as exc:
-        return refused(exc.message, 429)
+        return refused(exc.message, 429, retry_after=exc.retry_after)
+    except Overloaded as exc:
+        return refused(exc.message, 503, retry_after=exc.retry_after)
     return RedirectResponse(f"/submissions/{submission.id}", status_code=303)
 
 
