@@ -10,20 +10,15 @@ edits. After each step the tables kept up to date as results arrive
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from grader.config import Settings
 from grader.content import sync_content
-from grader.db import create_db_engine, migrate, normalize_url
 from grader.grading.report import Report
 from grader.jobs import GradingWorker
 from grader.models import Exercise, User, utcnow
@@ -31,34 +26,17 @@ from grader.services import gradebook, regrade, stats, submissions
 from tests import oracle
 from tests.factories import make_report, make_user
 
-POSTGRES_URL = os.environ.get("GRADER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
 SOURCE = b"from fastapi import FastAPI\napp = FastAPI()\n"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db(request, settings: Settings, migrated_template: Path) -> Iterator[tuple[Engine, Settings]]:
-    """A fresh migrated database (SQLite copy, or a PostgreSQL database of its own, dropped after)."""
-    if request.param == "sqlite":
-        shutil.copyfile(migrated_template, settings.state_dir / "grader.sqlite3")
-        engine = create_db_engine(settings.effective_database_url)
-        yield engine, settings
-        engine.dispose()
-        return
-    server = normalize_url(POSTGRES_URL)
-    name = f"grader_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{server.rsplit('/', 1)[0]}/{name}"
-    engine = create_db_engine(url)
-    try:
-        migrate(engine)
-        yield engine, settings.model_copy(update={"database_url": url})
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+@pytest.fixture
+def db(engine: Engine, settings: Settings) -> tuple[Engine, Settings]:
+    """This test's fresh database (on SQLite and PostgreSQL, see conftest).
+
+    The oracle uploads several submissions of one learner before grading them,
+    so the cap on a learner's pending uploads is lifted here.
+    """
+    return engine, settings.model_copy(update={"max_pending_per_learner": 0})
 
 
 class Grades:
