@@ -430,6 +430,20 @@ def fold_traceback(output: str) -> str:
     return "\n".join(out)
 
 
+def learner_first(output: str, source: str) -> str:
+    """Error output headed by the exception and the learner's own line, when a traceback shows them.
+
+    The line is taken from the learner's file (as the host holds it), and only
+    when a frame of that file names a line that exists.
+    """
+    exception, detail, line = traceback_facts(output, Source(source))
+    if exception is None or line is None:
+        return output
+    head = f"{exception}: {detail}" if detail else exception
+    code = Source(source).code(line)
+    return f"{head}\n  in {FILE_NAME}, line {line}: {code}\n\n{output}"
+
+
 def _package_of(path: str) -> str:
     match = re.search(r"(?:site|dist)-packages/([^/]+)/", path)
     if match:
@@ -831,7 +845,12 @@ def _crash_fix(exc: str | None, detail: str | None, reply: str) -> str:
     if exc == "KeyError":
         return f"A message does not always hold the key you read: echo the whole message (`return {reply}`) instead of picking fields out of it."
     if exc == "AttributeError" and "dict" in detail:
-        return 'The message is a dict: its fields are read with `msg["text"]`, not `msg.text`; but to echo it, return the whole dict.'
+        attribute = re.search(r"has no attribute '(\w+)'", detail)
+        name = attribute.group(1) if attribute else "text"
+        return (
+            f'The message is a dict: its fields are read with `msg["{name}"]`, not `msg.{name}`; '
+            "but to send it back, return the whole dict."
+        )
     if exc == "TypeError" and "coroutine" in detail:
         return "Put `await` before `request.json()`: it gives a coroutine, not the data, until it is awaited."
     return "Fix the line the error points at; the grader's requests are in the failed cases below, so you can send the same ones yourself."

@@ -21,7 +21,7 @@ import httpx
 
 from grader.grading.cases import ConcreteCase, expand_cases
 from grader.grading.compare import first_difference, json_type, key_differences
-from grader.grading.diagnose import NOT_JSON, diagnose, endpoint_was_reached, fold_traceback
+from grader.grading.diagnose import NOT_JSON, diagnose, endpoint_was_reached, fold_traceback, learner_first
 from grader.grading.report import CaseResult, GradingError, HttpExchange, Report
 from grader.grading.sandbox import (
     CappedBuffer,
@@ -170,7 +170,7 @@ def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: 
                 _wait_for_crash_output(sandbox.stderr, marks[1])
             report.tests.append(
                 dataclasses.replace(
-                    result, program_output=_case_output(sandbox.stdout, marks[0], sandbox.stderr, marks[1])
+                    result, program_output=_case_output(sandbox.stdout, marks[0], sandbox.stderr, marks[1], source)
                 )
             )
     return evidence
@@ -198,9 +198,9 @@ def _wait_for_crash_output(buffer: CappedBuffer, mark: int) -> None:
         size = now
 
 
-def _case_output(stdout: CappedBuffer, out_mark: int, stderr: CappedBuffer, err_mark: int) -> str | None:
+def _case_output(stdout: CappedBuffer, out_mark: int, stderr: CappedBuffer, err_mark: int, source: str) -> str | None:
     printed = _since(stdout, out_mark).strip("\n")
-    errors = fold_traceback(_since(stderr, err_mark).strip("\n"))
+    errors = learner_first(fold_traceback(_since(stderr, err_mark).strip("\n")), source)
     text = "\n".join(part for part in (printed, errors) if part)
     if not text:
         return None

@@ -4,7 +4,10 @@ Each file of ``submissions/mistakes/`` is a mistake learners make, with a header
 
 * ``# cause:`` the cause code its first diagnosis must carry;
 * ``# words:`` phrases (separated by `` | ``) the diagnosis must say;
-* ``# at:`` a piece of code: the diagnosis points at the first line holding it;
+* ``# at:`` a piece of code: the diagnosis points at the first line holding it
+  (``none``: at no line);
+* ``# never:`` phrases (separated by `` | ``) the diagnoses must not say, for
+  files that try to forge what the grader reports;
 * ``# error:`` the error kind, for files that cannot be graded case by case;
 * ``# diagnoses:`` how many diagnoses in all (1 when absent);
 * ``# limits: quick`` for files meant to hang.
@@ -86,7 +89,11 @@ def test_mistake_gets_its_diagnosis(graded, path):
     assert first.cause == _header(path, "cause"), said
     for phrase in _header(path, "words").split(" | "):
         assert phrase in said, f"{phrase!r} not in:\n{said}"
-    assert first.line == expected_line(source, _header(path, "at")), said
+    at = _header(path, "at")
+    assert first.line == (None if at == "none" else expected_line(source, at)), said
+    everything = "\n".join(f"{d.title}\n{d.explanation}\n{d.fix}" for d in report.diagnoses) + report.summary()
+    for phrase in (_header(path, "never") or "").split(" | "):
+        assert not phrase or phrase not in everything, f"{phrase!r} was said:\n{everything}"
     assert len(report.diagnoses) == int(_header(path, "diagnoses") or 1), [d.title for d in report.diagnoses]
 
     # One mistake, one diagnosis: every failed case is explained, and only once.
@@ -117,6 +124,8 @@ def test_a_crash_shows_the_learners_line_not_the_libraries(graded):
     assert crashed
     output = crashed[0].program_output
     assert output and 'File "solution.py", line' in output and "KeyError: 'sender'" in output
+    # The learner's exception and line come first, before the server's log.
+    assert output.startswith('KeyError: \'sender\'\n  in solution.py, line 13: reply["sender"] = msg["sender"]')
     assert "site-packages" not in output, "library frames are folded"
     assert "frames inside" in output
 
