@@ -244,7 +244,7 @@ def _add_service_commands(commands: argparse._SubParsersAction[argparse.Argument
     create_user = commands.add_parser("create-user", help="create an account, or many from a CSV file")
     create_user.add_argument("--email")
     create_user.add_argument("--name", help="display name")
-    create_user.add_argument("--role", choices=["learner", "instructor"], default="learner")
+    create_user.add_argument("--role", default="learner", help="the account's role (default: learner)")
     create_user.add_argument("--password", help="generated and printed when omitted")
     create_user.add_argument(
         "--csv", type=Path, metavar="FILE", help="CSV with a header row: email, display_name[, role, password]"

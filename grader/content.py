@@ -25,7 +25,6 @@ from grader.grading.spec import ExerciseSpec, SpecError, content_hash, load_exer
 from grader.models import AttemptAnswer, Choice, Exercise, Question, Quiz, utcnow
 
 QUIZ_FILE = "quiz.toml"
-CHOICE_LABELS = ("A", "B", "C", "D")
 
 
 class ContentError(ValueError):

@@ -142,12 +142,6 @@ def lock_named(session: Session, name: str) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def get_session() -> Iterator[Session]:
-    """A session per request, for FastAPI's ``Depends``; the caller commits."""
-    with Session(get_engine()) as session:
-        yield session
-
-
 def alembic_config(url: str | None = None) -> Config:
     """Alembic's configuration for this project, optionally aimed at ``url``."""
     from alembic.config import Config

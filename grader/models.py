@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from pydantic import field_validator
-from sqlalchemy import JSON, CheckConstraint, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, DateTime, Index, String, Text, TypeDecorator, UniqueConstraint
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -100,13 +100,6 @@ class UserCreate(UserBase):
         return value
 
 
-class UserPublic(UserBase):
-    """An account as shown to others: never the password hash."""
-
-    id: int
-    created_at: datetime
-
-
 class User(UserBase, table=True):
     """An account. ``email`` is stored lower-cased so that sign-in ignores case.
 
@@ -139,7 +132,7 @@ class ExercisePublic(ExerciseBase):
     """An exercise as listed to learners."""
 
     id: int
-    instructions: str
+    instructions: str = Field(description="Markdown text.")
 
 
 class Exercise(ExerciseBase, table=True):
@@ -166,7 +159,9 @@ class SubmissionPublic(SQLModel):
     status: SubmissionStatus
     score: float | None
     max_score: float
-    report: dict[str, Any] | None
+    report: dict[str, Any] | None = Field(
+        description="The grading report (cases, diffs, hints, output); null until graded."
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -197,7 +192,7 @@ class Submission(SQLModel, table=True):
     exercise_id: int = Field(foreign_key="exercises.id", ondelete="CASCADE")
     filename: str = Field(max_length=255)
     source: str = Field(sa_type=Text)
-    status: str = Field(default="queued", max_length=16)
+    status: SubmissionStatus = Field(default="queued", sa_type=String(16))
     score: float | None = None
     max_score: float
     report: dict[str, Any] | None = _json(default=None)

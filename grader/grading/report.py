@@ -11,10 +11,10 @@ per-case data).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 ErrorKind = Literal["syntax", "import", "exit", "timeout", "no_app", "not_asgi", "crash", "infra"]
-LEARNER_ERROR_KINDS: tuple[str, ...] = ("syntax", "import", "exit", "timeout", "no_app", "not_asgi", "crash")
+LEARNER_ERROR_KINDS: tuple[ErrorKind, ...] = tuple(kind for kind in get_args(ErrorKind) if kind != "infra")
 
 # How each error kind is named to people; the codes themselves are for machines.
 ERROR_KIND_WORDS: dict[str, str] = {
@@ -193,7 +193,7 @@ class Report:
         if self.error is not None:
             return f"Not graded: {error_kind_words(self.error.kind)}."
         passed = sum(1 for case in self.tests if case.passed)
-        return f"{passed} of {len(self.tests)} cases passed: {_number(self.score)}/{_number(self.max_score)} points"
+        return f"{passed} of {len(self.tests)} cases passed: {format_points(self.score)}/{format_points(self.max_score)} points"
 
     def summary(self) -> str:
         """What a learner reads first: the main mistake and its fix, then the score."""
@@ -280,5 +280,8 @@ class Report:
         )
 
 
-def _number(value: float) -> str:
+def format_points(value: float | None, *, missing: str = "—") -> str:
+    """Points without a pointless ``.0`` (3, 2.5), or ``missing`` when there is no value."""
+    if value is None:
+        return missing
     return str(int(value)) if float(value).is_integer() else f"{value:g}"

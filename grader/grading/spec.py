@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 REQUEST_PLACEHOLDER = "$request"
 EXERCISE_FILE = "exercise.toml"
+RUNTIME_REQUIREMENTS = "runtime-requirements.txt"
 
 
 class SpecError(ValueError):
@@ -166,7 +168,10 @@ class ExerciseSpec(_Strict):
     summary: str = ""
     instructions: str
     entry_point: str = Field("app", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    packages: list[str] = Field(default_factory=lambda: ["fastapi", "starlette", "pydantic", "uvicorn"])
+    packages: list[str] = Field(
+        default_factory=lambda: ["fastapi", "starlette", "pydantic", "uvicorn"],
+        description="What the feedback tells learners they may import; each must be in the learner runtime.",
+    )
     limits: Limits = Field(default_factory=Limits)
     cases: list[CaseSpec] = Field(min_length=1)
     spec_hash: str = ""
@@ -220,4 +225,29 @@ def load_exercises(root: Path) -> dict[str, ExerciseSpec]:
     if not root.is_dir():
         raise SpecError(f"{root}: not a directory")
     folders = sorted(p for p in root.iterdir() if (p / EXERCISE_FILE).is_file())
-    return {folder.name: load_exercise(folder) for folder in folders}
+    exercises = {folder.name: load_exercise(folder) for folder in folders}
+    runtime = root / RUNTIME_REQUIREMENTS
+    if runtime.is_file():
+        available = runtime_packages(runtime)
+        for slug, spec in exercises.items():
+            missing = [name for name in spec.packages if _package_key(name) not in available]
+            if missing:
+                raise SpecError(
+                    f"{root / slug / EXERCISE_FILE}: packages {', '.join(missing)} are not in the learner runtime "
+                    f"({RUNTIME_REQUIREMENTS}); add them to runtime-requirements.in and run scripts/lock"
+                )
+    return exercises
+
+
+def runtime_packages(requirements: Path) -> set[str]:
+    """The names of the packages a pinned requirements file installs (normalized)."""
+    names = set()
+    for line in requirements.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==", line)
+        if match:
+            names.add(_package_key(match.group(1)))
+    return names
+
+
+def _package_key(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()

@@ -29,6 +29,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from grader.config import Settings, get_settings
 from grader.db import lock_for_update
+from grader.grading.report import format_points
 from grader.models import (
     CaseOutcome,
     DiagnosisRow,
@@ -658,10 +659,19 @@ def csv_line(row: GradebookRow, cols: Columns) -> list[object]:
     line: list[object] = [_safe(row.email), _safe(row.display_name)]
     for exercise in cols.exercises:
         scores = row.exercises[exercise.slug]
-        line += [_number(scores.best), _number(scores.latest), _number(scores.max_score), scores.submissions]
+        line += [
+            format_points(scores.best, missing=""),
+            format_points(scores.latest, missing=""),
+            format_points(scores.max_score),
+            scores.submissions,
+        ]
     for quiz in cols.quizzes:
         standing = row.quizzes[quiz.slug]
-        line += [_number(standing.score), _number(standing.max_score), standing.attempts]
+        line += [
+            format_points(standing.score, missing=""),
+            format_points(standing.max_score, missing=""),
+            standing.attempts,
+        ]
     return [*line, row.submission_count, row.last_activity.isoformat(timespec="seconds") if row.last_activity else ""]
 
 
@@ -683,12 +693,6 @@ def iter_csv(*, session: Session, settings: Settings | None = None) -> Iterator[
 def to_csv(*, session: Session, settings: Settings | None = None) -> str:
     """The whole gradebook as CSV text."""
     return "".join(iter_csv(session=session, settings=settings))
-
-
-def _number(value: float | int | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _safe(text: str) -> str:

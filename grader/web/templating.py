@@ -13,17 +13,11 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from grader.grading.report import format_points
 from grader.web.markup import plain_text, render_inline, render_markdown
 from grader.web.security import CSRF_FIELD, csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-
-
-def format_points(value: float | None) -> str:
-    """Points without a pointless ``.0``: 3, 2.5, or an em dash when there is no score."""
-    if value is None:
-        return "—"
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def format_time(value: datetime | None) -> str:

@@ -148,3 +148,12 @@ expect = { status = 200, json = { pong = "$request" } }
                 ),
             )
         )
+
+
+def test_an_exercise_offers_only_packages_the_learner_runtime_has(tmp_path):
+    shutil.copy(EXERCISES / "runtime-requirements.txt", tmp_path / "runtime-requirements.txt")
+    write_exercise(tmp_path, "ping", 'packages = ["FastAPI", "typing_extensions"]\n' + MINIMAL)
+    assert load_exercises(tmp_path)["ping"].packages == ["FastAPI", "typing_extensions"]
+    write_exercise(tmp_path, "pong", 'packages = ["fastapi", "flask"]\n' + MINIMAL)
+    with pytest.raises(SpecError, match=r"pong/exercise.toml: packages flask are not in the learner runtime"):
+        load_exercises(tmp_path)

@@ -46,6 +46,7 @@ def test_list_exercises(client, learner):
     echo = next(item for item in response.json() if item["slug"] == "message-echo")
     assert echo["max_score"] == 16
     assert echo["submit_url"] == "http://127.0.0.1:8000/api/v1/exercises/message-echo/submissions"
+    assert set(echo) == {"id", "slug", "title", "summary", "max_score", "instructions", "submit_url"}
 
 
 def test_submit_then_follow(client, learner, synced, queued):
@@ -58,6 +59,8 @@ def test_submit_then_follow(client, learner, synced, queued):
     assert created["status"] == "queued" and queued == [created["id"]]
     follow = client.get(f"/api/v1/submissions/{created['id']}", headers=headers).json()
     assert follow["status"] == "queued" and follow["queue_position"] == 1 and follow["report"] is None
+    assert follow["id"] == created["id"] and follow["user_id"] == learner.id and follow["exercise"] == "message-echo"
+    assert {"exercise_id", "filename", "score", "max_score", "created_at", "started_at", "finished_at"} <= set(follow)
     assert follow["exercise"] == "message-echo" and follow["max_score"] == 16
 
 

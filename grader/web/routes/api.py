@@ -13,7 +13,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, StrictInt
 from sqlmodel import Session
 
-from grader.models import Submission
+from grader.models import ExercisePublic, Submission, SubmissionPublic
 from grader.services import gradebook, quizzes, submissions, tokens, users
 from grader.services.errors import InvalidInput
 from grader.web.deps import ApiInstructor, ApiUser, SessionDep, SettingsDep, ValidApiSubmission, ValidExercise
@@ -29,14 +29,9 @@ class Token(BaseModel):
     expires_in: int = Field(description="Seconds until the token stops working.")
 
 
-class ExerciseOut(BaseModel):
+class ExerciseOut(ExercisePublic):
     """An exercise a learner can submit to."""
 
-    slug: str
-    title: str
-    summary: str
-    max_score: float
-    instructions: str = Field(description="Markdown text.")
     submit_url: str
 
 
@@ -48,21 +43,11 @@ class SubmissionCreated(BaseModel):
     url: str = Field(description="Where to follow its progress.")
 
 
-class SubmissionOut(BaseModel):
+class SubmissionOut(SubmissionPublic):
     """A submission and, once graded, the grader's full report."""
 
-    id: int
-    exercise: str
-    filename: str
-    status: str = Field(description="queued, running or graded.")
+    exercise: str = Field(description="The exercise's slug.")
     queue_position: int | None = Field(description="1 when it is next; null unless queued.")
-    score: float | None
-    max_score: float
-    created_at: datetime
-    finished_at: datetime | None
-    report: dict[str, Any] | None = Field(
-        description="The grading report (cases, diffs, hints, output); null until graded."
-    )
 
 
 class QuizSummary(BaseModel):
@@ -141,8 +126,14 @@ def issue_token(
 def list_exercises(request: Request, user: ApiUser, session: SessionDep) -> list[ExerciseOut]:
     """Every exercise open for submissions."""
     return [
-        ExerciseOut.model_validate(
-            {**exercise.model_dump(), "submit_url": str(request.url_for("create_submission", slug=exercise.slug))}
+        ExerciseOut(
+            id=exercise.id,
+            slug=exercise.slug,
+            title=exercise.title,
+            summary=exercise.summary,
+            max_score=exercise.max_score,
+            instructions=exercise.instructions,
+            submit_url=str(request.url_for("create_submission", slug=exercise.slug)),
         )
         for exercise in submissions.list_exercises(session=session)
     ]
@@ -189,6 +180,8 @@ def create_submission(
 def _submission_out(session: Session, submission: Submission) -> SubmissionOut:
     return SubmissionOut(
         id=submission.id,
+        user_id=submission.user_id,
+        exercise_id=submission.exercise_id,
         exercise=submissions.get_exercise_by_id(session=session, exercise_id=submission.exercise_id).slug,
         filename=submission.filename,
         status=submission.status,
@@ -196,6 +189,7 @@ def _submission_out(session: Session, submission: Submission) -> SubmissionOut:
         score=submission.score,
         max_score=submission.max_score,
         created_at=submission.created_at,
+        started_at=submission.started_at,
         finished_at=submission.finished_at,
         report=submission.report if submission.status == "graded" else None,
     )

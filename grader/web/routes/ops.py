@@ -13,7 +13,7 @@ import secrets
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from grader import health, metrics
 from grader.models import Submission
@@ -72,7 +72,7 @@ def metrics_endpoint(request: Request) -> Response:
         counts = dict(
             session.exec(
                 select(Submission.status, func.count())
-                .where(Submission.status.in_(("queued", "running")))  # type: ignore[attr-defined]
+                .where(col(Submission.status).in_(("queued", "running")))
                 .group_by(Submission.status)
             ).all()
         )
