@@ -40,6 +40,11 @@ MAX_ROW_ID = 2**63 - 1
 SubmissionStatus = Literal["queued", "running", "graded"]
 
 
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK expression: ``column`` holds one of ``values`` (the members of a Literal type)."""
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)
@@ -107,7 +112,7 @@ class User(UserBase, table=True):
     """
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('learner', 'instructor')", name="role"),)
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role"),)
 
     id: int = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True)
@@ -180,7 +185,7 @@ class Submission(SQLModel, table=True):
 
     __tablename__ = "submissions"
     __table_args__ = (
-        CheckConstraint("status IN ('queued', 'running', 'graded')", name="status"),
+        CheckConstraint(_one_of("status", get_args(SubmissionStatus)), name="status"),
         Index("ix_submissions_user_id_created_at", "user_id", "created_at"),
         Index("ix_submissions_exercise_id_status", "exercise_id", "status"),
         Index("ix_submissions_status_id", "status", "id"),
