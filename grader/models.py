@@ -189,7 +189,8 @@ class Submission(SQLModel, table=True):
         Index("ix_submissions_user_id_created_at", "user_id", "created_at"),
         Index("ix_submissions_exercise_id_status", "exercise_id", "status"),
         Index("ix_submissions_status_id", "status", "id"),
-        Index("ix_submissions_exercise_id_created_at", "exercise_id", "created_at"),
+        # Covers submissions per day of learners: no submission row (with its report) is read.
+        Index("ix_submissions_exercise_id_created_at_user_id", "exercise_id", "created_at", "user_id"),
     )
 
     id: int = Field(default=None, primary_key=True)
@@ -335,7 +336,8 @@ class CaseOutcome(SQLModel, table=True):
     """One case of one graded submission: passed or not."""
 
     __tablename__ = "case_outcomes"
-    __table_args__ = (Index("ix_case_outcomes_submission_id_name", "submission_id", "name"),)
+    # Covers the failure rate per case: no outcome row is read.
+    __table_args__ = (Index("ix_case_outcomes_submission_id_name_passed", "submission_id", "name", "passed"),)
 
     id: int | None = Field(default=None, primary_key=True)
     submission_id: int = Field(foreign_key="submissions.id", ondelete="CASCADE")

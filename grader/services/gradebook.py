@@ -480,9 +480,20 @@ def _filtered(
             else_=attempted.c.moment,
         )
     elif query.sort == "quiz" and quiz is not None:
-        ranked = _counted_attempts(user_ids=None, quiz_ids=[quiz.id], scoring=scoring)
-        statement = statement.outerjoin(ranked, and_(ranked.c.user_id == col(User.id), ranked.c.rank == 1))
-        key = ranked.c.score
+        # The counted attempt's score, one index lookup per learner (a window over every
+        # attempt, joined, would be evaluated again for each learner by SQLite).
+        order = (
+            (col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
+            if scoring == "last"
+            else (col(QuizAttempt.score).desc(), col(QuizAttempt.created_at), col(QuizAttempt.id))
+        )
+        key = (
+            select(col(QuizAttempt.score))
+            .where(col(QuizAttempt.user_id) == col(User.id), col(QuizAttempt.quiz_id) == quiz.id)
+            .order_by(*order)
+            .limit(1)
+            .scalar_subquery()
+        )
     else:
         key = func.lower(col(User.display_name))
     return statement, key
