@@ -220,6 +220,13 @@ def _guarded_import() -> Iterator[None]:
     finally:
         for owner, name, original in saved:
             setattr(owner, name, original)
+        # Nobody can type while the server runs either; reading stdin would also
+        # take the bytes the host uses to say grading is over.
+        builtins.input = _no_keyboard
+
+
+def _no_keyboard(*_args: object, **_kwargs: object) -> NoReturn:
+    raise EOFError("input() has nobody to read from while the grader runs the app")
 
 
 def _describe(value: object) -> str:

@@ -851,6 +851,8 @@ def _crash_fix(exc: str | None, detail: str | None, reply: str) -> str:
             f'The message is a dict: its fields are read with `msg["{name}"]`, not `msg.{name}`; '
             "but to send it back, return the whole dict."
         )
+    if exc == "EOFError" and "input()" in detail:
+        return "Remove the `input()` call: nobody can type while the grader runs your app, and the message arrives as your endpoint's parameter."
     if exc == "TypeError" and "coroutine" in detail:
         return "Put `await` before `request.json()`: it gives a coroutine, not the data, until it is awaited."
     return "Fix the line the error points at; the grader's requests are in the failed cases below, so you can send the same ones yourself."
