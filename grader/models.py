@@ -390,3 +390,25 @@ class ExerciseStanding(SQLModel, table=True):
     latest_submission_id: int | None = Field(default=None, foreign_key="submissions.id", ondelete="SET NULL")
     latest_error_kind: str | None = Field(None, max_length=32)
     updated_at: datetime = _timestamp(default_factory=utcnow)
+
+
+# --- the audit log -------------------------------------------------------------------
+
+
+class AuditEvent(SQLModel, table=True):
+    """One instructor action kept for the record (see ``services/audit.py``).
+
+    actor_email: the actor's e-mail at the time, kept when the account is deleted.
+    target: what the action was about, in words (``submission 12``, ``exercise message-echo``).
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_created_at", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    actor_email: str = Field("", max_length=254)
+    action: str = Field(max_length=64)
+    target: str = Field("", max_length=200)
+    details: dict[str, Any] | None = _json(default=None)

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from grader.models import RegradeBatch, Submission, User, utcnow
+from grader.services import audit
 from grader.services.errors import InvalidInput, NotFound, PermissionDenied
 from grader.services.submissions import Enqueue, get_exercise, send_to_queue
 
@@ -44,7 +45,13 @@ def _require_instructor(user: User) -> None:
 
 
 def _start(
-    session: Session, *, ids: list[int], exercise_id: int | None, requested_by: User, enqueue: Enqueue | None
+    session: Session,
+    *,
+    ids: list[int],
+    exercise_id: int | None,
+    requested_by: User,
+    enqueue: Enqueue | None,
+    target: str,
 ) -> RegradeBatch:
     now = utcnow()
     batch = RegradeBatch(exercise_id=exercise_id, requested_by=requested_by.id, total=len(ids), created_at=now)
@@ -64,6 +71,13 @@ def _start(
                 regrade_batch_id=batch.id,
             )
         )
+    audit.record(
+        session=session,
+        actor=requested_by,
+        action="regrade",
+        target=target,
+        details={"batch": batch.id, "submissions": len(ids)},
+    )
     session.commit()
     session.refresh(batch)
     for submission_id in ids:
@@ -80,7 +94,12 @@ def regrade_submission(
     if submission is None:
         raise NotFound("No such submission.")
     return _start(
-        session, ids=[submission.id], exercise_id=submission.exercise_id, requested_by=requested_by, enqueue=enqueue
+        session,
+        ids=[submission_id],
+        exercise_id=submission.exercise_id,
+        requested_by=requested_by,
+        enqueue=enqueue,
+        target=f"submission {submission_id}",
     )
 
 
@@ -95,7 +114,14 @@ def regrade_exercise(
     )
     if not ids:
         raise InvalidInput("This exercise has no submissions to regrade.", field="exercise")
-    return _start(session, ids=ids, exercise_id=exercise.id, requested_by=requested_by, enqueue=enqueue)
+    return _start(
+        session,
+        ids=ids,
+        exercise_id=exercise.id,
+        requested_by=requested_by,
+        enqueue=enqueue,
+        target=f"exercise {exercise.slug}",
+    )
 
 
 def progress(*, session: Session, batch_id: int) -> RegradeProgress:

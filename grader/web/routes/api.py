@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, StrictInt
 from sqlmodel import Session
 
 from grader.models import ExercisePublic, Submission, SubmissionPublic
-from grader.services import gradebook, quizzes, submissions, tokens, users
+from grader.services import audit, gradebook, quizzes, submissions, tokens, users
 from grader.services.errors import InvalidInput
 from grader.web.deps import ApiInstructor, ApiUser, SessionDep, SettingsDep, ValidApiSubmission, ValidExercise
 
@@ -327,6 +327,9 @@ def get_gradebook(
 
     Follow `next` until it is null to read every learner; the body is sent as it is read.
     """
+    if after == 0:  # the first page starts an export; its follow-ups are the same one
+        audit.record(session=session, actor=user, action="gradebook.export", target="gradebook (API)")
+        session.commit()
     page = gradebook.api_page(session=session, after=after, limit=limit, settings=settings)
     next_url = str(request.url.include_query_params(after=page.next_after, limit=limit)) if page.next_after else None
     return StreamingResponse(_gradebook_json(page.rows, next_url), media_type="application/json")

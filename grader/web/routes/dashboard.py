@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlmodel import Session
 
 from grader.config import Settings
-from grader.services import gradebook, quizzes, regrade, stats, submissions, users
+from grader.services import audit, gradebook, quizzes, regrade, stats, submissions, users
 from grader.services.errors import InvalidInput
 from grader.services.updates import ANY_SUBMISSION, submission_changes
 from grader.web import charts, events
@@ -225,6 +225,8 @@ async def dashboard_events(request: Request, params: TableParams, since: str = "
 def gradebook_csv(user: Instructor, session: SessionDep, settings: SettingsDep) -> Response:
     """The gradebook as CSV, one row per learner, sent as it is read."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    audit.record(session=session, actor=user, action="gradebook.export", target="gradebook (CSV)")
+    session.commit()
     return StreamingResponse(
         gradebook.iter_csv(session=session, settings=settings),
         media_type="text/csv; charset=utf-8",
@@ -348,6 +350,10 @@ def create_user(
     except InvalidInput as exc:
         form = {"email": email, "display_name": display_name, "role": role}
         return _users_page(request, session, error=exc.message, form=form, status_code=422)
+    audit.record(
+        session=session, actor=user, action="account.create", target=account.email, details={"role": account.role}
+    )
+    session.commit()
     return _users_page(request, session, created=[users.ImportedUser(user=account, password=generated)])
 
 
@@ -379,7 +385,27 @@ def import_users(
         created = users.import_csv(session=session, text=text)
     except InvalidInput as exc:
         return _users_page(request, session, error=exc.message, status_code=422)
+    audit.record(
+        session=session,
+        actor=user,
+        action="account.import",
+        target=f"{len(created)} account(s)",
+        details={"emails": ", ".join(item.user.email for item in created)[:1000]},
+    )
+    session.commit()
     return _users_page(request, session, created=created)
+
+
+# --- the audit log -------------------------------------------------------------------------
+
+AUDIT_PAGE_SIZE = 200
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, user: Instructor, session: SessionDep) -> Response:
+    """Instructor actions (regrades, accounts, exports), newest first."""
+    events = audit.recent(session=session, limit=AUDIT_PAGE_SIZE)
+    return render(request, "audit.html", {"events": events, "actions": audit.ACTIONS, "limit": AUDIT_PAGE_SIZE})
 
 
 # --- regrading ---------------------------------------------------------------------------

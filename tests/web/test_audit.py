@@ -1,0 +1,61 @@
+"""The audit log: instructor actions are recorded and shown to instructors only."""
+
+from __future__ import annotations
+
+from tests.factories import make_submission
+
+
+def _entries(page: str) -> list[str]:
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    return body.split("<tr>")[1:]
+
+
+def test_regrades_accounts_and_exports_are_recorded_and_shown(as_instructor, synced, learner, instructor):
+    submission = make_submission(synced, user=learner, status="graded", score=1)
+    assert (
+        as_instructor.post_form(f"/instructor/submissions/{submission.id}/regrade", page="/instructor").status_code
+        == 303
+    )
+    assert as_instructor.post_form("/instructor/exercises/message-echo/regrade", page="/instructor").status_code == 303
+    created = as_instructor.post_form(
+        "/instructor/users",
+        {"email": "dan@example.org", "display_name": "Dan", "role": "learner"},
+        page="/instructor/users",
+    )
+    assert created.status_code == 200
+    imported = as_instructor.post_form(
+        "/instructor/users/import",
+        {"csv_text": "email,display_name\neve@example.org,Eve\n"},
+        page="/instructor/users",
+    )
+    assert imported.status_code == 200
+    assert as_instructor.get("/instructor/gradebook.csv").status_code == 200
+
+    page = as_instructor.get("/instructor/audit")
+    assert page.status_code == 200
+    rows = _entries(page.text)
+    assert len(rows) == 5
+    # Newest first, each naming who did it.
+    assert "Exported the gradebook" in rows[0] and "gradebook (CSV)" in rows[0]
+    assert "Imported accounts" in rows[1] and "eve@example.org" in rows[1]
+    assert "Created an account" in rows[2] and "dan@example.org" in rows[2]
+    assert "Regraded" in rows[3] and "exercise message-echo" in rows[3]
+    assert "Regraded" in rows[4] and f"submission {submission.id}" in rows[4]
+    assert all(instructor.email in row for row in rows)
+    assert 'href="/instructor/audit"' in page.text
+
+
+def test_learners_cannot_read_the_audit_log(as_learner):
+    assert as_learner.get("/instructor/audit").status_code == 403
+
+
+def test_an_api_export_is_recorded_once_however_many_pages(client, instructor, synced, as_instructor):
+    from tests.web.conftest import api_token
+
+    headers = api_token(client, instructor)
+    first = client.get("/api/v1/gradebook?limit=1", headers=headers)
+    assert first.status_code == 200
+    if first.json()["next"]:
+        assert client.get(first.json()["next"], headers=headers).status_code == 200
+    rows = _entries(as_instructor.get("/instructor/audit").text)
+    assert len(rows) == 1 and "gradebook (API)" in rows[0]
