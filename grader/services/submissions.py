@@ -225,10 +225,14 @@ def _check_limits(session: Session, *, user: User, settings: Settings, now: date
         if waiting >= settings.max_queued:
             wait = _estimate_seconds(session, waiting - settings.max_queued + 1, now) or NO_RATE_RETRY_SECONDS
             raise Overloaded(
-                f"The graders are busy: {waiting} submissions are waiting. Nothing was stored; "
+                f"The graders are busy: {_waiting_words(waiting)}. Nothing was stored; "
                 f"please try again in about {wait} seconds.",
                 retry_after=wait,
             )
+
+
+def _waiting_words(count: int) -> str:
+    return "1 submission is waiting" if count == 1 else f"{count} submissions are waiting"
 
 
 def _queued_before(session: Session, submission_id: int) -> int:

@@ -235,6 +235,7 @@ def test_the_pending_limit_is_a_setting_and_regrades_do_not_count(synced, settin
 
 def test_a_full_queue_refuses_uploads_with_an_estimate_of_the_wait(synced, settings):
     settings = settings.model_copy(update={"max_queued": 2})
+    assert submissions._waiting_words(1) == "1 submission is waiting"
     now = utcnow()
     # Twenty gradings finished in the last five minutes: one every fifteen seconds.
     done = make_user(synced)
