@@ -1,22 +1,39 @@
-"""Grading latency and throughput, beside a no-sandbox baseline measured in the same run.
+"""Grading latency, throughput and memory: the naive way, a cold sandbox and the warm (pooled) path, in one run.
 
 Run by hand (not part of the test suite):
 
-    .venv/bin/python benchmarks/grading.py --runs 20 --concurrency 2
+    .venv/bin/python benchmarks/grading.py --runs 20
 
 It grades the bundled reference solution (our own code, never a learner's) with:
-- "sandboxed": the real engine: slot, cgroups, bubblewrap, uvicorn, every case;
-- "baseline": the same boot script and cases in a fresh Python process with no
-  sandbox at all, i.e. the cost of Python, FastAPI and uvicorn alone.
+- "naive": what a grader without a sandbox does: a fresh Python process that
+  imports the solution and sends the same cases with Starlette's TestClient;
+- "cold sandbox": the engine starting a sandbox per grading (slot, cgroups,
+  bubblewrap, interpreter and imports, uvicorn, every case, tear-down);
+- "warm (pool)": the engine taking a pre-started sandbox from a pool; the pool
+  is given time to refill between gradings, as between learners' submissions;
+- "warm burst": the same pool, ``--runs`` gradings sent at once from
+  ``--concurrency`` threads, so the refill is on the critical path.
+
+Latency is per grading (median and 95th percentile); gradings/s is over the
+wall time of the whole series. Memory: the peak of all the sandboxes' cgroups
+added up, sampled every 20 ms, and the peak resident memory of the process that
+grades (this one, or the naive child).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
+import os
 import platform
+import resource
 import statistics
+import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,8 +41,33 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.config import get_settings  # noqa: E402
+from grader.grading.cases import expand_cases  # noqa: E402
 from grader.grading.runner import grade_source  # noqa: E402
-from grader.grading.spec import load_exercises  # noqa: E402
+from grader.grading.sandbox import CGROUP_ROOT, SandboxConfig  # noqa: E402
+from grader.grading.sandbox.pool import SandboxPool  # noqa: E402
+from grader.grading.spec import ExerciseSpec, load_exercises  # noqa: E402
+
+# The naive grader: trusted code only (the reference solution), never a submission.
+NAIVE = r"""
+import json, resource, sys
+from starlette.testclient import TestClient
+cases = json.loads(sys.stdin.read())
+namespace = {"__name__": "solution"}
+exec(compile(open(sys.argv[1]).read(), "solution.py", "exec"), namespace)
+passed = 0
+with TestClient(namespace["app"]) as client:
+    for case in cases:
+        body = None if case["body"] is None else case["body"].encode("latin-1")
+        response = client.request(case["method"], case["path"], content=body, headers=case["headers"])
+        ok = response.status_code == case["status"]
+        if ok and case["checks_body"]:
+            try:
+                ok = response.json() == case["expected"]
+            except ValueError:
+                ok = False
+        passed += ok
+print(json.dumps({"passed": passed, "cases": len(cases), "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -34,20 +76,53 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def measure(label: str, config, spec, source: str, runs: int, concurrency: int) -> dict:
-    def one(_: int) -> float:
-        started = time.perf_counter()
-        report = grade_source(spec, source, config=config)
-        elapsed = time.perf_counter() - started
-        if report.status != "passed":
-            raise SystemExit(f"{label}: the reference solution did not pass: {report.summary()}")
-        return elapsed
+class MemorySampler:
+    """Samples the memory of every cgroup of ``config``'s slots, keeping the peak of their sum."""
 
-    one(0)  # warm the page cache and the runtime's bytecode
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        latencies = list(pool.map(one, range(runs)))
-    wall = time.perf_counter() - started
+    def __init__(self, config: SandboxConfig) -> None:
+        self.files = [
+            CGROUP_ROOT / "memory" / "grader" / f"uid{uid}" / "memory.usage_in_bytes" for uid in config.slot_uids
+        ] + [CGROUP_ROOT / "grader" / f"uid{uid}" / "memory.current" for uid in config.slot_uids]
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            for path in self.files:
+                try:
+                    total += int(path.read_text())
+                except (OSError, ValueError):
+                    continue
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.02)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def series(label: str, one: Callable[[int], float], runs: int, concurrency: int, before_each=None) -> dict:
+    """Run ``one`` ``runs`` times; ``before_each`` (untimed) runs before each grading when sequential."""
+    latencies: list[float] = []
+    wall = 0.0
+    if concurrency == 1:
+        for index in range(runs):
+            if before_each is not None:
+                before_each()
+            started = time.perf_counter()
+            latencies.append(one(index))
+            wall += time.perf_counter() - started
+    else:
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=concurrency) as executor:
+            latencies = list(executor.map(one, range(runs)))
+        wall = time.perf_counter() - started
     return {
         "label": label,
         "median": statistics.median(latencies),
@@ -56,36 +131,116 @@ def measure(label: str, config, spec, source: str, runs: int, concurrency: int) 
     }
 
 
+def naive_one(spec: ExerciseSpec, solution: Path, peak: list[int]) -> Callable[[int], float]:
+    def one(index: int) -> float:
+        cases = [
+            {
+                "method": case.method,
+                "path": case.path,
+                "headers": case.headers,
+                "body": None if case.body is None else case.body.decode("latin-1"),
+                "status": case.expected_status,
+                "checks_body": case.checks_body,
+                "expected": case.expected_body if case.checks_body else None,
+            }
+            for case in expand_cases(spec, index)
+        ]
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", NAIVE, str(solution)],
+            input=json.dumps(cases),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        elapsed = time.perf_counter() - started
+        result = json.loads(done.stdout)
+        if result["passed"] != result["cases"]:
+            raise SystemExit(f"naive: the reference solution passed {result['passed']}/{result['cases']} cases")
+        peak.append(result["rss"] * 1024)
+        return elapsed
+
+    return one
+
+
+def engine_one(label: str, spec: ExerciseSpec, source: str, config: SandboxConfig, pool: SandboxPool | None):
+    def one(index: int) -> float:
+        started = time.perf_counter()
+        report = grade_source(spec, source, seed=index, config=config, pool=pool)
+        elapsed = time.perf_counter() - started
+        if report.status != "passed":
+            raise SystemExit(f"{label}: the reference solution did not pass: {report.summary()}")
+        return elapsed
+
+    return one
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=2, help="threads of the burst series")
+    parser.add_argument("--pool-size", type=int, default=2)
     parser.add_argument("--exercise", default="message-echo")
+    parser.add_argument("--uid-base", type=int, default=63968, help="host uids of the benchmark's own slots")
     args = parser.parse_args()
 
     settings = get_settings()
     spec = load_exercises(settings.exercises_dir)[args.exercise]
-    source = (ROOT / "examples" / "solution.py").read_text()
-    rows = [
-        measure(
-            "baseline (no sandbox)",
-            settings.sandbox_config(unsafe_no_sandbox=True),
-            spec,
-            source,
-            args.runs,
-            args.concurrency,
-        ),
-        measure("sandboxed", settings.sandbox_config(), spec, source, args.runs, args.concurrency),
-    ]
-    print(f"{time.strftime('%Y-%m-%d')}  {platform.node()}  {platform.machine()}  cpus={__import__('os').cpu_count()}")
+    solution = ROOT / "examples" / "solution.py"
+    source = solution.read_text()
+    config = dataclasses.replace(settings.sandbox_config(), uid_base=args.uid_base)
+    rows = []
+
+    naive_peaks: list[int] = []
+    naive = naive_one(spec, solution, naive_peaks)
+    naive(0)  # warm the page cache
+    rows.append({**series("naive (no sandbox)", naive, args.runs, 1), "memory": max(naive_peaks)})
+
+    cold = engine_one("cold", spec, source, config, None)
+    cold(0)
+    with MemorySampler(config) as sampler:
+        rows.append({**series("cold sandbox", cold, args.runs, 1), "memory": sampler.peak})
+
+    with SandboxPool(config, size=args.pool_size) as pool:
+        warm = engine_one("warm", spec, source, config, pool)
+        first_ready = time.perf_counter()
+        pool.wait_ready(spec.limits, spec.entry_point, 60)
+        first_ready = time.perf_counter() - first_ready
+        warm(0)
+
+        def refill() -> None:
+            pool.wait_ready(spec.limits, spec.entry_point, 60)
+
+        with MemorySampler(config) as sampler:
+            rows.append({**series("warm (pool)", warm, args.runs, 1, before_each=refill), "memory": sampler.peak})
+        refill()
+        with MemorySampler(config) as sampler:
+            rows.append(
+                {
+                    **series(f"warm burst x{args.concurrency}", warm, args.runs, args.concurrency),
+                    "memory": sampler.peak,
+                }
+            )
+        status = pool.status()
+
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}  {platform.node()}  {platform.machine()}  cpus={os.cpu_count()}")
+    print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
     print(
-        f"exercise={args.exercise} cases={sum(c.random or 1 for c in spec.cases)} runs={args.runs} concurrency={args.concurrency}"
+        f"exercise={args.exercise} cases={len(expand_cases(spec, 0))} runs={args.runs} "
+        f"burst concurrency={args.concurrency} pool size={args.pool_size}"
     )
-    print(f"{'':24}{'median s':>10}{'p95 s':>10}{'gradings/s':>12}")
+    print(f"{'':22}{'median ms':>10}{'p95 ms':>10}{'gradings/s':>12}{'peak MB':>10}")
     for row in rows:
-        print(f"{row['label']:24}{row['median']:>10.3f}{row['p95']:>10.3f}{row['rate']:>12.2f}")
-    overhead = rows[1]["median"] - rows[0]["median"]
-    print(f"sandbox overhead (median): {overhead * 1000:+.0f} ms")
+        print(
+            f"{row['label']:22}{row['median'] * 1000:>10.0f}{row['p95'] * 1000:>10.0f}"
+            f"{row['rate']:>12.2f}{row['memory'] / 2**20:>10.0f}"
+        )
+    print("peak MB: naive = the child's peak resident memory; engine rows = all sandboxes' cgroups at once")
+    print(f"the pool's first {args.pool_size} sandboxes ready after {first_ready:.2f} s")
+    print(f"pool after the run: served {status.served}, started cold {status.cold}")
+    print(f"grader process peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    warm_row, naive_row = rows[2], rows[0]
+    print(f"warm median / naive median: {warm_row['median'] / naive_row['median']:.2f}")
     return 0
 
 

@@ -206,7 +206,35 @@ def _cmd_selftest(args: argparse.Namespace) -> int:
     else:
         for result in results:
             print(f"{'ok  ' if result.contained else 'FAIL'} {result.name}: {result.detail}")
+        print(_pool_report(get_settings()))
     return EXIT_OK if all(result.contained for result in results) else EXIT_FAILED
+
+
+def _pool_report(settings: Settings) -> str:
+    """One line on the pool of pre-started sandboxes: its settings, and one sandbox started ahead for real."""
+    import time
+
+    from grader.grading.sandbox.pool import SandboxPool
+    from grader.grading.spec import Limits
+
+    size = settings.sandbox_pool_size
+    if size == 0:
+        return "pool: off (GRADER_SANDBOX_POOL_SIZE=0): every grading starts its own sandbox"
+    began = time.monotonic()
+    with SandboxPool(settings.sandbox_config(), size=1, max_kinds=1) as pool:
+        ready = pool.wait_ready(Limits(), "app", timeout=30)
+        took = time.monotonic() - began
+        status = pool.status()
+    settings_text = (
+        f"{size} per kind of exercise, {settings.sandbox_pool_kinds} kinds, "
+        f"at most {settings.sandbox_pool_memory_mb} MB, {settings.sandbox_pool_refill_threads} refill thread(s)"
+    )
+    if not ready:
+        return f"pool: {settings_text}; FAILED to start a sandbox ahead: {status.last_error or 'timed out'}"
+    return (
+        f"pool: {settings_text}; a sandbox started ahead was ready in {took:.2f} s "
+        f"holding {status.memory_bytes / 2**20:.0f} MB"
+    )
 
 
 # --- web service ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
     from grader.grading.sandbox import SandboxConfig
+    from grader.grading.sandbox.pool import SandboxPool
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -139,6 +140,12 @@ class Settings(BaseSettings):
     embedded_worker: bool = Field(True, description="Run the grading worker inside 'autograder serve'.")
     sandbox_slots: int = Field(8, description="Concurrent sandboxes on this machine (one host uid each).")
     sandbox_uid_base: int = Field(61000, description="Slot N runs as host uid/gid sandbox_uid_base + N.")
+    sandbox_pool_size: int = Field(
+        2, ge=0, description="Sandboxes kept started ahead per kind of exercise; each serves one grading (0: none)."
+    )
+    sandbox_pool_kinds: int = Field(2, ge=1, description="Kinds of exercise (limits, entry point) the pool serves.")
+    sandbox_pool_memory_mb: int = Field(512, ge=0, description="The pool stops filling past this much memory.")
+    sandbox_pool_refill_threads: int = Field(1, ge=1, description="Sandboxes the pool starts at once.")
     learner_runtime_dir: Path | None = Field(
         None,
         description=(
@@ -216,6 +223,18 @@ class Settings(BaseSettings):
             uid_base=self.sandbox_uid_base,
             slots=self.sandbox_slots,
             unsafe_no_sandbox=self.unsafe_no_sandbox if unsafe_no_sandbox is None else unsafe_no_sandbox,
+        )
+
+    def sandbox_pool(self) -> SandboxPool | None:
+        """This process's pool of pre-started sandboxes for these settings, or None when its size is 0."""
+        from grader.grading.sandbox.pool import shared_pool
+
+        return shared_pool(
+            self.sandbox_config(),
+            size=self.sandbox_pool_size,
+            max_kinds=self.sandbox_pool_kinds,
+            max_memory_bytes=self.sandbox_pool_memory_mb * 1024 * 1024,
+            refill_threads=self.sandbox_pool_refill_threads,
         )
 
     @property

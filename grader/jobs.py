@@ -74,12 +74,13 @@ Outcome = Literal["graded", "retry", "not-claimed", "lease-lost", "missing"]
 
 
 def sandbox_grader(settings: Settings) -> GradeFunction:
-    """The production grading function: the engine's sandboxed ``grade_source``."""
+    """The production grading function: the engine's sandboxed ``grade_source``, with pre-started sandboxes."""
+    config, pool = settings.sandbox_config(), settings.sandbox_pool()
 
     def grade(spec: ExerciseSpec, source: str, seed: int) -> Report:
         from grader.grading.runner import grade_source
 
-        return grade_source(spec, source, seed=seed, config=settings.sandbox_config())
+        return grade_source(spec, source, seed=seed, config=config, pool=pool)
 
     return grade
 

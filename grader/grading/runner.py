@@ -32,6 +32,7 @@ from grader.grading.sandbox import (
     SandboxUnavailable,
     started_sandbox,
 )
+from grader.grading.sandbox.pool import SandboxPool
 from grader.grading.spec import ExerciseSpec, Limits
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,18 @@ def new_seed() -> int:
     return secrets.randbits(31)
 
 
-def grade_source(spec: ExerciseSpec, source: str, *, seed: int | None = None, config: SandboxConfig) -> Report:
-    """Grade ``source`` against ``spec`` in a fresh sandbox.
+def grade_source(
+    spec: ExerciseSpec,
+    source: str,
+    *,
+    seed: int | None = None,
+    config: SandboxConfig,
+    pool: SandboxPool | None = None,
+) -> Report:
+    """Grade ``source`` against ``spec`` in a fresh sandbox: one from ``pool`` if given, else one started now.
 
+    A pooled sandbox is torn down in the background once the report is made; a
+    sandbox started here is torn down before this returns.
     Raises ``SandboxUnavailable`` only when this machine cannot run sandboxes at
     all; every other failure ends up in the report.
     """
@@ -80,8 +90,16 @@ def grade_source(spec: ExerciseSpec, source: str, *, seed: int | None = None, co
     sandbox: Sandbox | None = None
     evidence = Evidence()
     try:
-        with started_sandbox(config, spec.limits, spec.entry_point) as sandbox:
-            evidence = grade_in_sandbox(sandbox, spec, source, report)
+        if pool is None:
+            with started_sandbox(config, spec.limits, spec.entry_point) as sandbox:
+                evidence = grade_in_sandbox(sandbox, spec, source, report)
+        else:
+            sandbox = pool.take(spec.limits, spec.entry_point)
+            try:
+                evidence = grade_in_sandbox(sandbox, spec, source, report)
+            finally:
+                sandbox.settle_output()
+                pool.discard(sandbox)
     except SandboxUnavailable:
         raise
     except SandboxError as exc:

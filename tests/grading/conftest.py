@@ -16,6 +16,7 @@ from grader.config import get_settings
 from grader.grading import runtime
 from grader.grading.report import Report
 from grader.grading.sandbox import SandboxConfig
+from grader.grading.sandbox.pool import SandboxPool
 from grader.grading.spec import ExerciseSpec, load_exercises
 
 from .support import HostSnapshot, UidBlock, claim_uid_block, session_sandbox_config
@@ -71,21 +72,46 @@ def sandbox_config(uid_block, tmp_path_factory) -> SandboxConfig:
 
 
 class Grade:
-    """``grade(spec, source, seed=None)``: grade a submission's text in the real sandbox of ``config``."""
+    """``grade(spec, source, seed=None)``: grade a submission's text in the real sandbox of ``config``.
 
-    def __init__(self, config: SandboxConfig) -> None:
+    With a ``pool``, every grading takes a pre-started sandbox from it (the pool
+    is given time to fill first, and the test fails if the grading started one
+    of its own), the way the worker grades.
+    """
+
+    def __init__(self, config: SandboxConfig, pool: SandboxPool | None = None) -> None:
         self.config = config
+        self.pool = pool
 
     def __call__(self, spec: ExerciseSpec, source: str, *, seed: int | None = None) -> Report:
         from grader.grading.runner import grade_source
 
-        return grade_source(spec, source, seed=seed, config=self.config)
+        if self.pool is None:
+            return grade_source(spec, source, seed=seed, config=self.config)
+        assert self.pool.wait_ready(spec.limits, spec.entry_point, timeout=60), self.pool.status()
+        served = self.pool.status().served
+        report = grade_source(spec, source, seed=seed, config=self.config, pool=self.pool)
+        assert self.pool.status().served == served + 1, "the grading did not get a pre-started sandbox"
+        return report
 
 
 @pytest.fixture(scope="session")
 def grade(sandbox_config) -> Grade:
     """Grades in a fresh sandbox of this session's configuration (see ``Grade``)."""
     return Grade(sandbox_config)
+
+
+@pytest.fixture(scope="session")
+def sandbox_pool(sandbox_config) -> Iterator[SandboxPool]:
+    """A pool of pre-started sandboxes on this session's uids, closed at the end of the session."""
+    with SandboxPool(sandbox_config, size=1, max_kinds=2) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="session")
+def pooled_grade(sandbox_config, sandbox_pool) -> Grade:
+    """Grades in a pre-started sandbox from this session's pool, as the worker does."""
+    return Grade(sandbox_config, sandbox_pool)
 
 
 @pytest.fixture

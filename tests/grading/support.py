@@ -11,7 +11,7 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Collection, Container
+from collections.abc import Callable, Collection, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from grader.config import PROJECT_ROOT, get_settings
 from grader.grading.report import Report
 from grader.grading.sandbox import CGROUP_ROOT, SandboxConfig, procfs
+from grader.grading.sandbox.pool import SandboxPool, open_pools
 from grader.grading.sandbox.procfs import ProcessInfo
 
 SUBMISSIONS = Path(__file__).parent / "submissions"
@@ -145,9 +146,36 @@ def session_environment(config: SandboxConfig) -> dict[str, str]:
 # --- looking at the host ------------------------------------------------------------
 
 
+def session_pools(config: SandboxConfig) -> list[SandboxPool]:
+    """The open pools of this process that run sandboxes on ``config``'s uids."""
+    return [pool for pool in open_pools() if pool.config.uid_base == config.uid_base]
+
+
+def unused_pool_uids(config: SandboxConfig) -> set[int]:
+    """The slot uids of the sandboxes this process's pools hold that no grading has had."""
+    sandboxes = [sandbox for pool in session_pools(config) for sandbox in pool.unused()]
+    return {sandbox.slot.uid for sandbox in sandboxes if sandbox.slot is not None and sandbox.slot.uid is not None}
+
+
+def unused_pool_sandboxes(config: SandboxConfig) -> tuple[set[int], set[int]]:
+    """(pids, uids) of the sandboxes this process's pools hold that no grading has had: meant to be running."""
+    pids: set[int] = set()
+    uids: set[int] = set()
+    for sandbox in [sandbox for pool in session_pools(config) for sandbox in pool.unused()]:
+        if sandbox.process is not None:
+            pids |= procfs.descendants(sandbox.process.pid)
+        if sandbox.cgroup is not None:
+            pids |= sandbox.cgroup.pids()
+        if sandbox.slot is not None and sandbox.slot.uid is not None:
+            uids.add(sandbox.slot.uid)
+    return pids, uids
+
+
 def sandbox_processes(config: SandboxConfig, exclude: Collection[int] = frozenset()) -> list[ProcessInfo]:
-    """Live (not zombie) processes running as one of ``config``'s slot uids."""
-    return [p for p in procfs.running_processes_of(config.slot_uids) if p.pid not in exclude]
+    """Live (not zombie) processes running as one of ``config``'s slot uids, less the pools' unused sandboxes."""
+    found = procfs.running_processes_of(config.slot_uids)
+    unused, _ = unused_pool_sandboxes(config)  # read after the scan: a sandbox started since is caught next round
+    return [p for p in found if p.pid not in exclude and p.pid not in unused]
 
 
 def wait_for_no_sandbox_processes(
@@ -163,9 +191,15 @@ def wait_for_no_sandbox_processes(
 
 
 def leftover_cgroups(config: SandboxConfig) -> list[str]:
-    """Cgroup folders of ``config``'s slots still on the host (each held a sandbox's memory)."""
+    """Cgroup folders of ``config``'s slots still on the host (each held a sandbox's memory), less the pool's unused."""
     roots = [CGROUP_ROOT / "memory" / "grader", CGROUP_ROOT / "pids" / "grader", CGROUP_ROOT / "grader"]
-    return [str(root / f"uid{uid}") for root in roots for uid in config.slot_uids if (root / f"uid{uid}").exists()]
+    _, unused_uids = unused_pool_sandboxes(config)
+    return [
+        str(root / f"uid{uid}")
+        for root in roots
+        for uid in config.slot_uids
+        if uid not in unused_uids and (root / f"uid{uid}").exists()
+    ]
 
 
 def own_children(exclude: Collection[int] = frozenset()) -> list[ProcessInfo]:
@@ -245,6 +279,8 @@ class HostSnapshot:
             runtime_root / "boot.py",
             *sorted(runtime_root.glob("lib/python3*/site-packages/fastapi/__init__.py")),
         ]
+        for pool in session_pools(config):
+            pool.wait_closed()
         return cls(
             config=config,
             children={p.pid for p in own_children()},
@@ -264,13 +300,16 @@ class HostSnapshot:
         """Every way the host differs from ``before`` that one of this session's gradings could have caused."""
         config = self.config
         problems: list[str] = []
+        if not all(pool.wait_closed() for pool in session_pools(config)):
+            problems.append("the pool's tear-downs did not finish")
         left = wait_for_no_sandbox_processes(config, exclude=exclude_pids)
         if left:
             problems.append(f"sandbox-uid processes left running: {[(p.pid, p.uid, p.cmdline[:80]) for p in left]}")
         groups = leftover_cgroups(config)
         if groups:
             problems.append(f"cgroups of this session's sandboxes left behind: {groups}")
-        children = [p for p in own_children(exclude_pids) if p.pid not in before.children]
+        unused, _ = unused_pool_sandboxes(config)
+        children = [p for p in own_children(exclude_pids) if p.pid not in before.children and p.pid not in unused]
         if children:
             problems.append(
                 f"child processes of the grader left behind: {[(p.pid, p.state, p.cmdline[:80]) for p in children]}"
@@ -309,11 +348,13 @@ class ProcessWatcher:
         self,
         uids: Container[int],
         marker: str | None = None,
+        ignore_uids: Callable[[], Container[int]] = frozenset,
         interval: float = 0.02,
         watch_all: bool = False,
         sample: str | None = None,
     ) -> None:
         self.uids = uids
+        self.ignore_uids = ignore_uids
         self.marker = marker
         self.sample = sample
         self.samples: list[list[ProcessInfo]] = []
@@ -333,8 +374,9 @@ class ProcessWatcher:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            ignored = self.ignore_uids()
             processes = procfs.list_processes()
-            in_sandbox = [p for p in processes if p.uid in self.uids and p.running]
+            in_sandbox = [p for p in processes if p.uid in self.uids and p.uid not in ignored and p.running]
             self.max_at_once = max(self.max_at_once, len(in_sandbox))
             for process in in_sandbox:
                 self.seen.setdefault(process.pid, process)

@@ -10,6 +10,7 @@ because the submission never got that far.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -26,11 +27,17 @@ import pytest
 from grader.config import PROJECT_ROOT
 from grader.grading.sandbox import procfs
 
-from .support import ProcessWatcher, descendants, fill, find_probe, submission_text
+from .support import ProcessWatcher, descendants, fill, find_probe, submission_text, unused_pool_uids
 
 pytestmark = pytest.mark.sandbox
 
 ENV_CANARY_NAME = "GRADER_CANARY_SECRET"
+
+
+@pytest.fixture(params=["cold", "pooled"])
+def grade(request, grade, pooled_grade):
+    """Every test here runs twice: in a sandbox started for the grading, and in a pre-started one from a pool."""
+    return pooled_grade if request.param == "pooled" else grade
 
 
 def hostile(name: str, **values: object) -> str:
@@ -39,7 +46,9 @@ def hostile(name: str, **values: object) -> str:
 
 def graded(grade, spec, source, *, marker: str | None = None):
     """Grade while watching /proc for this session's sandbox uids: (report, seconds, watcher)."""
-    with ProcessWatcher(grade.config.slot_uids, marker) as watcher:
+    # A pool's sandboxes that no grading has had yet are not this grading's: they are left out.
+    ignore = functools.partial(unused_pool_uids, grade.config)
+    with ProcessWatcher(grade.config.slot_uids, marker, ignore_uids=ignore) as watcher:
         began = time.monotonic()
         report = grade(spec, source)
         elapsed = time.monotonic() - began
@@ -86,6 +95,8 @@ def test_setsid_daemons_do_not_outlive_the_grading(grade, message_echo, host_sna
     assert watcher.marked, "the daemon never started, so the test proves nothing"
     assert all(p.uid in grade.config.slot_uids for p in watcher.marked.values()), watcher.marked
     assert report.status == "passed", "the daemons do not disturb the grading"
+    if grade.pool is not None:
+        assert grade.pool.wait_closed(), "a pooled sandbox is torn down after its report, in the background"
     still_there = procfs.running_processes_with(marker)
     assert still_there == []
     assert_host_clean(before, host_snapshot)

@@ -73,3 +73,17 @@ def test_selftest_command_exits_0_with_json_results():
     results = json.loads(done.stdout)
     assert [item["name"] for item in results] == list(CHECKS)
     assert all(item["contained"] for item in results)
+
+
+@pytest.mark.sandbox
+def test_selftest_command_shows_the_pool_of_pre_started_sandboxes():
+    done = subprocess.run(
+        [sys.executable, "-m", "grader.cli", "selftest"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("pool: ")]
+    assert "per kind of exercise" in line and "a sandbox started ahead was ready in" in line, line

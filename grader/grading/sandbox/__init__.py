@@ -25,19 +25,21 @@ One concern per module:
     command.py    bubblewrap's arguments, rlimits, the launcher's last steps
     procfs.py     reading processes from /proc (also used by the self-test and the tests)
     lifecycle.py  Sandbox: start, load a submission, tear down
+    pool.py       sandboxes started ahead of time, each serving one grading
 
 Exceptions:
 
     SandboxError
     ├── SandboxUnavailable   this machine cannot run sandboxes (no bwrap, no runtime, ...)
     └── SandboxFailed        a sandbox could not start or be driven; the grader's fault
+        └── SlotsBusy        every slot stayed in use for the whole wait
 """
 
 from grader.grading.sandbox.capture import CappedBuffer
 from grader.grading.sandbox.cgroups import CGROUP_ROOT, Cgroup
 from grader.grading.sandbox.command import SANDBOX_RUNTIME, bwrap_arguments
 from grader.grading.sandbox.config import SandboxConfig
-from grader.grading.sandbox.errors import SandboxError, SandboxFailed, SandboxUnavailable
+from grader.grading.sandbox.errors import SandboxError, SandboxFailed, SandboxUnavailable, SlotsBusy
 from grader.grading.sandbox.lifecycle import LoadResult, Sandbox, started_sandbox
 from grader.grading.sandbox.slots import MACHINE_LOCK_DIR, Slot, acquire_slot, kill_uid
 
@@ -54,6 +56,7 @@ __all__ = [
     "SandboxFailed",
     "SandboxUnavailable",
     "Slot",
+    "SlotsBusy",
     "acquire_slot",
     "bwrap_arguments",
     "kill_uid",

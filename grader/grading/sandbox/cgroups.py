@@ -117,6 +117,14 @@ class Cgroup:
         except (OSError, ValueError):
             return False
 
+    def memory_usage(self) -> int:
+        """Memory the group's processes use now, as the kernel counts it (page cache included)."""
+        usage = "memory.usage_in_bytes" if self.version == 1 else "memory.current"
+        try:
+            return int((self.paths[0] / usage).read_text())
+        except (OSError, ValueError):
+            return 0
+
     def remove(self) -> None:
         """Remove the group's folders, killing whatever still keeps one busy."""
         for path in self.paths:

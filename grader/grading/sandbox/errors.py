@@ -3,6 +3,7 @@
 SandboxError
 ├── SandboxUnavailable   this machine cannot run sandboxes (no bwrap, no runtime, ...)
 └── SandboxFailed        a sandbox could not start or be driven; the grader's fault
+    └── SlotsBusy        every slot stayed in use for the whole wait
 """
 
 from __future__ import annotations
@@ -18,3 +19,7 @@ class SandboxUnavailable(SandboxError):
 
 class SandboxFailed(SandboxError):
     """A sandbox failed for reasons that are not the submission's."""
+
+
+class SlotsBusy(SandboxFailed):
+    """Every sandbox slot stayed in use for as long as the grading could wait."""

@@ -26,7 +26,7 @@ from typing import Any
 
 from grader.grading import seccomp
 from grader.grading.sandbox import procfs
-from grader.grading.sandbox.capture import CappedBuffer, drain
+from grader.grading.sandbox.capture import CappedBuffer, OutputPipe
 from grader.grading.sandbox.cgroups import Cgroup
 from grader.grading.sandbox.command import (
     LAUNCHER_ENV,
@@ -86,6 +86,8 @@ class Sandbox:
         self._threads: list[threading.Thread] = []
         self._closed = False
         self._loaded = False
+        self._fed = False
+        self._pipes: list[OutputPipe] = []
         self._init_pid: int | None = None
         self._aborted: str | None = None
         self._init_started: str | None = None
@@ -202,8 +204,10 @@ class Sandbox:
                 os.close(fd)
             for fd in passed_fds[1:]:
                 os.close(fd)
-        self._spawn(drain, self.process.stdout, self.stdout)
-        self._spawn(drain, self.process.stderr, self.stderr)
+        assert self.process.stdout is not None and self.process.stderr is not None
+        self._pipes = [OutputPipe(self.process.stdout, self.stdout), OutputPipe(self.process.stderr, self.stderr)]
+        for pipe in self._pipes:
+            self._spawn(pipe.run)
         self._spawn(self._read_status, status_read)
         if not self.config.unsafe_no_sandbox:
             self._spawn(self._read_bwrap_status, bwrap_status_read)
@@ -291,6 +295,7 @@ class Sandbox:
         assert self.process is not None and self.process.stdin is not None
         stdin = self.process.stdin
         data = source.encode("utf-8")
+        self._fed = True
 
         def feed() -> None:
             # Stdin stays open: closing it later asks the server to shut down. A
@@ -330,6 +335,29 @@ class Sandbox:
         return LoadResult(ready=False, kind=self.exit_kind(), message=self.describe_exit(), from_host=True)
 
     # -- state
+
+    def waiting(self) -> bool:
+        """Whether this sandbox is started, has been handed no submission yet and still runs."""
+        return (
+            self.process is not None
+            and not self._closed
+            and not self._fed
+            and self._aborted is None
+            and self.process.poll() is None
+        )
+
+    def settle_output(self) -> None:
+        """Make sure the captured output holds everything the sandbox printed until now."""
+        for pipe in self._pipes:
+            pipe.settle()
+
+    def memory_bytes(self) -> int:
+        """Memory held by the sandbox's processes now: its cgroup's count, else their resident memory."""
+        if self.cgroup is not None:
+            return self.cgroup.memory_usage()
+        if self.process is None or self.process.poll() is not None:
+            return 0
+        return sum(procfs.resident_bytes(pid) for pid in procfs.descendants(self.process.pid))
 
     def alive(self) -> bool:
         """Whether the server may still answer: started, not exited, not stopped by the grader."""

@@ -75,6 +75,33 @@ def read_process(pid: int) -> ProcessInfo | None:
     return ProcessInfo(pid, uid, ppid, text, state)
 
 
+def resident_bytes(pid: int) -> int:
+    """The resident memory of ``pid`` (0 once it is gone)."""
+    try:
+        status = (PROC / str(pid) / "status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def descendants(pid: int) -> set[int]:
+    """``pid`` and every live process below it."""
+    children: dict[int, list[int]] = {}
+    for info in list_processes():
+        children.setdefault(info.ppid, []).append(info.pid)
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(children.get(current, []))
+    return found
+
+
 def list_processes() -> list[ProcessInfo]:
     """Every process of the host."""
     return [info for pid in pids() if (info := read_process(pid)) is not None]

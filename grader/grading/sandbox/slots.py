@@ -16,7 +16,7 @@ from pathlib import Path
 
 from grader.grading.sandbox import procfs
 from grader.grading.sandbox.config import SandboxConfig
-from grader.grading.sandbox.errors import SandboxFailed
+from grader.grading.sandbox.errors import SlotsBusy
 
 MACHINE_LOCK_DIR = Path("/run/grader/slots")
 SLOT_POLL_SECONDS = 0.05
@@ -67,7 +67,7 @@ def acquire_slot(config: SandboxConfig) -> Slot:
                 raise
             return Slot(index=index, uid=config.uid_base + index if as_root else None, _lock_fd=fd)
         if time.monotonic() > deadline:
-            raise SandboxFailed(f"all {config.slots} sandbox slots stayed busy for {config.slot_wait_seconds:.0f} s")
+            raise SlotsBusy(f"all {config.slots} sandbox slots stayed busy for {config.slot_wait_seconds:.0f} s")
         time.sleep(SLOT_POLL_SECONDS)
 
 

@@ -1,0 +1,155 @@
+"""Pre-started sandboxes: each serves one grading, nothing passes from one grading to the next.
+
+The hostile corpus runs through the pool too (test_hostile.py runs every test
+cold and pooled); these tests are about what only a pool could get wrong: a
+sandbox used twice, a grading that changes the next one, a sandbox that sees
+its neighbours, a tear-down that leaks.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import pytest
+
+from grader.grading.sandbox import Sandbox, SandboxError, procfs
+from grader.grading.sandbox.pool import SandboxPool, open_pools, pool_status
+
+from .support import ProcessWatcher, fill, find_probe, submission_text
+
+pytestmark = pytest.mark.sandbox
+
+
+def _failed_problems(report) -> dict[str, str | None]:
+    return {case.name: case.problem for case in report.tests if not case.passed}
+
+
+def test_each_pooled_sandbox_serves_one_grading_and_is_then_destroyed(sandbox_config, message_echo):
+    with SandboxPool(sandbox_config, size=1, max_kinds=1) as pool:
+        assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
+        first = pool.take(message_echo.limits, message_echo.entry_point)
+        assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
+        second = pool.take(message_echo.limits, message_echo.entry_point)
+
+        assert first is not second
+        assert first.process.pid != second.process.pid
+        assert first.slot.index != second.slot.index, "two live sandboxes never share a slot"
+        assert first.load(submission_text("correct", "fastapi_async.py")).ready
+        assert not first.waiting()
+        pool.discard(first)
+        pool.discard(second)
+        assert pool.wait_closed()
+        assert first.process.poll() is not None and second.process.poll() is not None
+        assert first.cgroup is None or not first.cgroup.exists()
+        status = pool.status()
+        assert status.served == 2 and status.cold == 0 and status.closing == 0
+        assert first not in pool.unused() and second not in pool.unused()
+
+
+def test_a_sandbox_that_died_while_waiting_is_never_handed_out(sandbox_config, message_echo):
+    with SandboxPool(sandbox_config, size=1, max_kinds=1) as pool:
+        assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
+        [dead] = pool.unused()
+        dead.abort("killed by the test")
+
+        taken = pool.take(message_echo.limits, message_echo.entry_point)
+        try:
+            assert taken is not dead
+            assert taken.waiting()
+        finally:
+            pool.discard(taken)
+
+
+def test_the_pool_stops_filling_at_its_memory_bound(sandbox_config, message_echo):
+    with SandboxPool(sandbox_config, size=3, max_kinds=1, max_memory_bytes=1) as pool:
+        pool.prepare(message_echo.limits, message_echo.entry_point)
+        assert not pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=8)
+        status = pool.status()
+        assert status.ready == 1, "one sandbox already holds more than a byte, so no second one is started"
+        assert status.memory_bytes > 0
+
+
+def test_a_closed_pool_refuses_gradings_and_leaves_nothing_running(sandbox_config, message_echo, host_snapshot):
+    before = host_snapshot()
+    pool = SandboxPool(sandbox_config, size=2, max_kinds=1)
+    assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
+    waiting = pool.unused()
+    pool.close()
+    assert all(sandbox.process.poll() is not None for sandbox in waiting)
+    assert pool not in open_pools()
+    with pytest.raises(SandboxError):
+        pool.take(message_echo.limits, message_echo.entry_point)
+    problems = host_snapshot().problems_since(before)
+    assert problems == [], problems
+
+
+def test_pool_status_adds_up_this_processs_pools(sandbox_pool, pooled_grade, message_echo):
+    pooled_grade(message_echo, submission_text("correct", "fastapi_async.py"))
+    status = pool_status()
+    assert status is not None
+    assert status.served >= 1 and status.size >= 1
+    assert set(status.to_dict()) >= {"size", "ready", "starting", "closing", "memory_bytes", "served", "cold"}
+
+
+def test_a_grading_cannot_change_the_next_one(pooled_grade, message_echo, sandbox_pool, host_snapshot):
+    token, marker = secrets.token_hex(6), f"pool-pollution-{secrets.token_hex(6)}"
+    before = host_snapshot()
+    with ProcessWatcher(pooled_grade.config.slot_uids, marker) as watcher:
+        polluter = pooled_grade(
+            message_echo, fill(submission_text("hostile", "pool_pollution.py"), TOKEN=token, MARKER=marker)
+        )
+    probe = find_probe(polluter)
+    assert probe is not None, (polluter.error, polluter.stderr[-800:])
+    assert all(value is True for value in probe["written"].values()), probe
+    assert watcher.marked, "the lingering process never started, so the test proves nothing"
+    # Its own misspelt answers came out right: the patch worked inside its own sandbox.
+    assert polluter.status == "passed", _failed_problems(polluter)
+
+    misspelt = pooled_grade(message_echo, submission_text("wrong", "wrong_key.py"))
+    correct = pooled_grade(message_echo, submission_text("correct", "fastapi_async.py"))
+    neighbours = find_probe(
+        pooled_grade(message_echo, fill(submission_text("hostile", "pool_neighbours.py"), TOKEN=token, TARGETS="[]"))
+    )
+
+    assert misspelt.status == "failed"
+    assert "hello" in _failed_problems(misspelt) and "hi" in _failed_problems(misspelt)
+    assert correct.status == "passed", _failed_problems(correct)
+    assert neighbours is not None
+    assert neighbours["files"] == dict.fromkeys(neighbours["files"], False)
+    assert neighbours["json_dumps_module"] == "json" and neighbours["dumps_output"] == '{"message": 1}'
+    assert not any(marker in command for command in neighbours["commands"].values())
+    assert sandbox_pool.wait_closed()
+    assert procfs.running_processes_with(marker) == []
+    problems = host_snapshot().problems_since(before)
+    assert problems == [], problems
+
+
+def test_a_grading_cannot_see_or_reach_a_neighbouring_sandbox(sandbox_config, message_echo, host_snapshot):
+    before = host_snapshot()
+    with SandboxPool(sandbox_config, size=2, max_kinds=1) as pool:
+        assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
+        targets = sorted({pid for sandbox in pool.unused() for pid in _host_pids(sandbox)})
+        assert len(targets) >= 4, "two sandboxes of several processes each"
+        source = fill(submission_text("hostile", "pool_neighbours.py"), TOKEN="none", TARGETS=json.dumps(targets))
+        from grader.grading.runner import grade_source
+
+        report = grade_source(message_echo, source, config=sandbox_config, pool=pool)
+        probe = find_probe(report)
+        assert probe is not None, (report.error, report.stderr[-800:])
+        assert pool.status().served == 1
+        # Its own PID namespace: a handful of small pids, none of the host's.
+        assert max(probe["visible"]) < 50 and len(probe["visible"]) <= 6, probe["visible"]
+        for pid, outcome in probe["neighbours"].items():
+            assert outcome["signal"] == "No such process", (pid, outcome)
+            for name in ("status", "mem", "environ"):
+                assert outcome[name] != "read", (pid, name, outcome)
+    problems = host_snapshot().problems_since(before)
+    assert problems == [], problems
+
+
+def _host_pids(sandbox: Sandbox) -> set[int]:
+    pids = procfs.descendants(sandbox.process.pid)
+    if sandbox.cgroup is not None:
+        pids |= sandbox.cgroup.pids()
+    return pids
