@@ -18,6 +18,7 @@ from typing import Any
 
 from grader.config import PROJECT_ROOT, get_settings
 from grader.grading.report import Report
+from grader.grading.runtime import READY_MARK
 from grader.grading.sandbox import CGROUP_ROOT, SandboxConfig, procfs
 from grader.grading.sandbox.pool import SandboxPool, open_pools
 from grader.grading.sandbox.procfs import ProcessInfo
@@ -146,9 +147,9 @@ def session_environment(config: SandboxConfig) -> dict[str, str]:
 # --- looking at the host ------------------------------------------------------------
 
 
-def session_pools(config: SandboxConfig) -> list[SandboxPool]:
-    """The open pools of this process that run sandboxes on ``config``'s uids."""
-    return [pool for pool in open_pools() if pool.config.uid_base == config.uid_base]
+def session_pools(config: SandboxConfig | None) -> list[SandboxPool]:
+    """The open pools of this process that run sandboxes on ``config``'s uids (all of them for None)."""
+    return [pool for pool in open_pools() if config is None or pool.config.uid_base == config.uid_base]
 
 
 def unused_pool_uids(config: SandboxConfig) -> set[int]:
@@ -157,8 +158,8 @@ def unused_pool_uids(config: SandboxConfig) -> set[int]:
     return {sandbox.slot.uid for sandbox in sandboxes if sandbox.slot is not None and sandbox.slot.uid is not None}
 
 
-def unused_pool_sandboxes(config: SandboxConfig) -> tuple[set[int], set[int]]:
-    """(pids, uids) of the sandboxes this process's pools hold that no grading has had: meant to be running."""
+def unused_pool_sandboxes(config: SandboxConfig | None) -> tuple[set[int], set[int]]:
+    """(pids, uids) of the sandboxes this process's pools (on ``config``'s uids, or all) hold that no grading has had."""
     pids: set[int] = set()
     uids: set[int] = set()
     for sandbox in [sandbox for pool in session_pools(config) for sandbox in pool.unused()]:
@@ -208,12 +209,16 @@ def own_children(exclude: Collection[int] = frozenset()) -> list[ProcessInfo]:
     return [p for p in procfs.list_processes() if p.ppid == me and p.pid not in exclude]
 
 
-def tree_state(root: Path, *, skip: Collection[str] = frozenset()) -> dict[str, tuple]:
-    """Path -> (size, mtime, mode, uid) for every file and folder below ``root``."""
+def tree_state(
+    root: Path, *, skip: Collection[str] = frozenset(), skip_files: Collection[str] = frozenset()
+) -> dict[str, tuple]:
+    """Path -> (size, mtime, mode, uid) for every file and folder below ``root`` (less the ``skip`` ones)."""
     state: dict[str, tuple] = {}
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d not in skip]
         for name in [*dirnames, *filenames]:
+            if name in skip_files:
+                continue
             path = os.path.join(dirpath, name)
             try:
                 st = os.lstat(path)
@@ -276,6 +281,7 @@ class HostSnapshot:
     def take(cls, config: SandboxConfig) -> HostSnapshot:
         runtime_root = config.runtime.root
         key_files = [
+            runtime_root / READY_MARK,
             runtime_root / "boot.py",
             *sorted(runtime_root.glob("lib/python3*/site-packages/fastapi/__init__.py")),
         ]
@@ -286,7 +292,8 @@ class HostSnapshot:
             children={p.pid for p in own_children()},
             grader_rss=own_rss(),
             repo=tree_state(PROJECT_ROOT, skip=_VOLATILE_NAMES),
-            runtime=tree_state(runtime_root),
+            # The grader itself touches the ready mark when a grading starts (runtime pruning).
+            runtime=tree_state(runtime_root, skip_files={READY_MARK}),
             runtime_digests={str(path): file_digest(path) for path in key_files},
         )
 
@@ -308,7 +315,7 @@ class HostSnapshot:
         groups = leftover_cgroups(config)
         if groups:
             problems.append(f"cgroups of this session's sandboxes left behind: {groups}")
-        unused, _ = unused_pool_sandboxes(config)
+        unused, _ = unused_pool_sandboxes(None)  # any pool of this process: its sandboxes are its children
         children = [p for p in own_children(exclude_pids) if p.pid not in before.children and p.pid not in unused]
         if children:
             problems.append(
