@@ -97,6 +97,20 @@ class Settings(BaseSettings):
         14 * 24 * 3600, description="How long a browser stays signed in without signing in again."
     )
     api_token_seconds: int = Field(12 * 3600, description="Lifetime of an API bearer token.")
+    sign_in_free_failures: int = Field(
+        5, description="Failed sign-ins per account before each further try must wait (delays then double)."
+    )
+    sign_in_free_failures_per_address: int = Field(
+        30, description="Failed sign-ins from one client address before delays start (a classroom shares one)."
+    )
+    join_code_free_failures: int = Field(
+        5, description="Refused sign-ups (wrong join code, taken e-mail) per client address before delays start."
+    )
+    throttle_max_delay_seconds: int = Field(900, description="The longest wait a throttled key is given.")
+    password_hash_slots: int = Field(0, description="Password hashes one web process runs at once; 0: one per core.")
+    password_hash_wait_seconds: float = Field(
+        5.0, description="How long a sign-in waits for a hashing slot before it is answered 503."
+    )
     quiz_max_attempts: int = Field(3, description="Quiz attempts a learner may make (0 for unlimited).")
     quiz_scoring: Literal["best", "last"] = Field("best", description="Which quiz attempt counts.")
     grading_lease_seconds: float = Field(

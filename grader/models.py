@@ -123,6 +123,23 @@ class User(UserBase, table=True):
     created_at: datetime = _timestamp(default_factory=utcnow)
 
 
+class Throttle(SQLModel, table=True):
+    """Failed attempts counted under one key (an account's digest, a client address), for growing delays.
+
+    Kept in the database so that every web process sees the same counts.
+    key: what is counted, e.g. ``sign-in:account:<digest>`` or ``join-code:address:<ip>``.
+    failures: failures since the count was last forgotten (after a quiet hour, or a success).
+    blocked_until: no attempt under this key is looked at before then.
+    """
+
+    __tablename__ = "throttles"
+
+    key: str = Field(primary_key=True, max_length=200)
+    failures: int = 0
+    last_failure_at: datetime = _timestamp(default_factory=utcnow)
+    blocked_until: datetime | None = _timestamp(default=None)
+
+
 # --- exercises and submissions -------------------------------------------------------
 
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select, update
 
 from grader.config import Settings, get_settings
 from grader.models import ROLES, User, UserCreate
+from grader.services import passwords, throttle
 from grader.services.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -26,16 +26,14 @@ from grader.services.errors import (
     PermissionDenied,
 )
 
-# argon2id with the library's defaults (RFC 9106's low-memory profile). Tests swap
-# in argon2's cheapest parameters with ``use_password_hasher``.
-_hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
+SIGN_IN_THROTTLED = "Too many failed sign-ins. Wait {wait} before trying again."
+SIGN_UP_THROTTLED = "Too many refused sign-ups from here. Wait {wait} before trying again."
 
 
 def use_password_hasher(hasher: PasswordHasher) -> None:
     """Hash and verify passwords with ``hasher`` from now on (tests make hashing cheap this way)."""
-    global _hasher
-    _hasher = hasher
+    passwords.use_hasher(hasher)
 
 
 def normalize_email(email: str) -> str:
@@ -45,7 +43,7 @@ def normalize_email(email: str) -> str:
 
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    return passwords.hash_password(password)
 
 
 def generate_password() -> str:
@@ -98,16 +96,32 @@ def create(*, session: Session, data: UserCreate | dict[str, Any]) -> User:
 
 
 def sign_up(
-    *, session: Session, data: UserCreate | dict[str, Any], join_code: str, settings: Settings | None = None
+    *,
+    session: Session,
+    data: UserCreate | dict[str, Any],
+    join_code: str,
+    settings: Settings | None = None,
+    client_address: str | None = None,
 ) -> User:
-    """Create a learner account for someone holding the course's join code."""
+    """Create a learner account for someone holding the course's join code.
+
+    Refusals that could be guesses (a wrong join code, a taken e-mail) count against
+    the client address; past ``settings.join_code_free_failures`` they must wait longer each time.
+    """
     settings = settings or get_settings()
     if not settings.join_code:
         raise PermissionDenied("Sign-up is closed; ask your instructor for an account.")
-    if not hmac.compare_digest(join_code.strip().encode(), settings.join_code.encode()):
-        raise InvalidInput("That join code is not this course's.", field="join_code")
-    fields = data if isinstance(data, dict) else data.model_dump()
-    return create(session=session, data={**fields, "role": "learner"})
+    keys = [throttle.address_key(client_address, settings.join_code_free_failures, action="sign-up")]
+    throttle.check(session=session, keys=keys, message=SIGN_UP_THROTTLED)
+    try:
+        if not hmac.compare_digest(join_code.strip().encode(), settings.join_code.encode()):
+            raise InvalidInput("That join code is not this course's.", field="join_code")
+        fields = data if isinstance(data, dict) else data.model_dump()
+        return create(session=session, data={**fields, "role": "learner"})
+    except InvalidInput as exc:
+        if exc.field == "join_code" or isinstance(exc, AlreadyExists):
+            throttle.record_failure(session=session, keys=keys, max_delay=settings.throttle_max_delay_seconds)
+        raise
 
 
 def authenticate(*, session: Session, email: str, password: str) -> User:
@@ -115,17 +129,36 @@ def authenticate(*, session: Session, email: str, password: str) -> User:
     user = get_by_email(session=session, email=email)
     if user is None:
         # Hash anyway so that a missing account takes as long as a wrong password.
-        _hasher.hash(password)
+        passwords.hash_password(password)
         raise AuthenticationFailed("Wrong e-mail or password.")
-    try:
-        _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError) as exc:
-        raise AuthenticationFailed("Wrong e-mail or password.") from exc
-    if _hasher.check_needs_rehash(user.password_hash):
+    if not passwords.verify(user.password_hash, password):
+        raise AuthenticationFailed("Wrong e-mail or password.")
+    if passwords.needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         session.add(user)
         session.commit()
         session.refresh(user)
+    return user
+
+
+def sign_in(
+    *, session: Session, email: str, password: str, client_address: str | None, settings: Settings | None = None
+) -> User:
+    """``authenticate`` behind growing delays: per e-mail (known or not) and per client address.
+
+    A blocked attempt is refused with ``RateLimited`` before any hashing; a failure
+    counts against both keys; a success forgets the e-mail's failures.
+    """
+    settings = settings or get_settings()
+    account = throttle.account_key(email, settings.sign_in_free_failures)
+    keys = [account, throttle.address_key(client_address, settings.sign_in_free_failures_per_address)]
+    throttle.check(session=session, keys=keys, message=SIGN_IN_THROTTLED)
+    try:
+        user = authenticate(session=session, email=email, password=password)
+    except AuthenticationFailed:
+        throttle.record_failure(session=session, keys=keys, max_delay=settings.throttle_max_delay_seconds)
+        raise
+    throttle.forget(session=session, key=account)
     return user
 
 

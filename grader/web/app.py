@@ -14,6 +14,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from grader.config import Settings, get_settings
 from grader.db import get_engine
 from grader.jobs import enqueue_grading, get_queue
+from grader.services import passwords
 from grader.services.submissions import Enqueue
 from grader.web.errors import install_error_handlers, too_large_response
 from grader.web.observability import HttpMetricsMiddleware
@@ -56,6 +57,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
+    passwords.configure(slots=settings.password_hash_slots, wait_seconds=settings.password_hash_wait_seconds)
     app.state.engine = engine or get_engine(settings)
     app.state.enqueue = enqueue or partial(enqueue_grading, settings=settings)
     app.state.queue_depth = lambda: get_queue(settings).depth()

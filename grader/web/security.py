@@ -198,3 +198,8 @@ def start_session(request: Request, user_id: int, stamp: str) -> None:
 def end_session(request: Request) -> None:
     """Forget everything the cookie held (the server side is ``users.end_sessions``)."""
     request.session.clear()
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address as the server saw it (uvicorn reads X-Forwarded-For only from trusted proxies)."""
+    return request.client.host if request.client else None

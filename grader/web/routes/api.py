@@ -17,6 +17,7 @@ from grader.models import ExercisePublic, Submission, SubmissionPublic
 from grader.services import audit, gradebook, quizzes, submissions, tokens, users
 from grader.services.errors import InvalidInput
 from grader.web.deps import ApiInstructor, ApiUser, SessionDep, SettingsDep, ValidApiSubmission, ValidExercise
+from grader.web.security import client_address
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 
@@ -113,12 +114,30 @@ class AttemptOut(BaseModel):
     questions: list[QuestionFeedbackOut]
 
 
-@router.post("/token", response_model=Token, summary="Get a bearer token")
+@router.post(
+    "/token",
+    response_model=Token,
+    summary="Get a bearer token",
+    responses={
+        401: {"description": "Wrong e-mail or password."},
+        429: {"description": "Too many failed sign-ins for this e-mail or from this address; see `Retry-After`."},
+        503: {"description": "Too many sign-ins at once; see `Retry-After`."},
+    },
+)
 def issue_token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, settings: SettingsDep
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> Token:
-    """Exchange e-mail (as `username`) and password for a bearer token."""
-    user = users.authenticate(session=session, email=form.username, password=form.password)
+    """Exchange e-mail (as `username`) and password for a bearer token; failures meet growing delays."""
+    user = users.sign_in(
+        session=session,
+        email=form.username,
+        password=form.password,
+        client_address=client_address(request),
+        settings=settings,
+    )
     return Token(access_token=tokens.issue(user=user, settings=settings), expires_in=settings.api_token_seconds)
 
 

@@ -9,9 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from grader.config import Settings
 from grader.services import users
-from grader.services.errors import AlreadyExists, AuthenticationFailed, InvalidInput
+from grader.services.errors import AlreadyExists, AuthenticationFailed, InvalidInput, Overloaded, RateLimited
 from grader.web.deps import OptionalUser, SessionDep, SettingsDep
-from grader.web.security import end_session, start_session, verify_csrf
+from grader.web.security import client_address, end_session, start_session, verify_csrf
 from grader.web.templating import render
 
 router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
@@ -36,16 +36,20 @@ def login_page(request: Request, user: OptionalUser, next: str = "/") -> Respons
 def login(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    """Check the credentials and start a session."""
+    """Check the credentials (behind growing delays after failures) and start a session."""
     try:
-        user = users.authenticate(session=session, email=email, password=password)
-    except AuthenticationFailed as exc:
+        user = users.sign_in(
+            session=session, email=email, password=password, client_address=client_address(request), settings=settings
+        )
+    except (AuthenticationFailed, RateLimited, Overloaded) as exc:
         context = {"next_url": safe_next(next), "email": email, "error": exc.message}
-        return render(request, "login.html", context, status_code=401)
+        status_code, headers = refusal_status(exc)
+        return render(request, "login.html", context, status_code=status_code, headers=headers)
     start_session(request, user.id, users.session_stamp(user))
     return RedirectResponse(safe_next(next), status_code=303)
 
@@ -68,16 +72,29 @@ def signup(
     password: Annotated[str, Form()] = "",
     join_code: Annotated[str, Form()] = "",
 ) -> Response:
-    """Create a learner account and sign it in."""
+    """Create a learner account and sign it in (refused guesses meet growing delays)."""
     data = {"email": email, "display_name": display_name.strip() or email.split("@")[0], "password": password}
     try:
-        user = users.sign_up(session=session, data=data, join_code=join_code, settings=settings)
-    except InvalidInput as exc:
+        user = users.sign_up(
+            session=session, data=data, join_code=join_code, settings=settings, client_address=client_address(request)
+        )
+    except (InvalidInput, RateLimited, Overloaded) as exc:
         context = _signup_context(settings, email=email, display_name=display_name, join_code=join_code)
-        status_code = 409 if isinstance(exc, AlreadyExists) else 422
-        return render(request, "signup.html", {**context, "error": exc.message}, status_code=status_code)
+        status_code, headers = refusal_status(exc)
+        return render(
+            request, "signup.html", {**context, "error": exc.message}, status_code=status_code, headers=headers
+        )
     start_session(request, user.id, users.session_stamp(user))
     return RedirectResponse("/", status_code=303)
+
+
+def refusal_status(exc: Exception) -> tuple[int, dict[str, str] | None]:
+    """The status (and Retry-After) a refused sign-in or sign-up form is shown with."""
+    if isinstance(exc, RateLimited | Overloaded):
+        return (429 if isinstance(exc, RateLimited) else 503), {"Retry-After": str(max(1, exc.retry_after))}
+    if isinstance(exc, AuthenticationFailed):
+        return 401, None
+    return (409 if isinstance(exc, AlreadyExists) else 422), None
 
 
 def _signup_context(

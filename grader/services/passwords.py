@@ -1,0 +1,120 @@
+"""Password hashing with a bound on how many hashes run at once.
+
+argon2id is slow and memory-hard on purpose (64 MiB a hash by default), so an
+unbounded number of sign-in or token requests at once would exhaust the
+server's memory and CPU. Every hash and verification passes ``HashGate``: at
+most ``slots`` run at once (one per core by default), a few more may wait a
+little, and the rest are refused at once with ``Overloaded`` (503 and Retry-After)
+instead of piling up in the web server's threads.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from grader.services.errors import Overloaded
+
+# argon2id with the library's defaults (RFC 9106's low-memory profile). Tests swap
+# in argon2's cheapest parameters with ``use_hasher``.
+_hasher = PasswordHasher()
+
+# How many callers may wait for a slot, per slot, before the next is refused at once.
+WAITERS_PER_SLOT = 4
+
+
+class HashGate:
+    """At most ``slots`` password hashes at once; a bounded queue waits up to ``wait_seconds``."""
+
+    def __init__(self, *, slots: int, wait_seconds: float) -> None:
+        self.slots = max(1, slots)
+        self.wait_seconds = wait_seconds
+        self.max_waiting = self.slots * WAITERS_PER_SLOT
+        self._slots = threading.BoundedSemaphore(self.slots)
+        self._lock = threading.Lock()
+        self.waiting = 0
+        self.running = 0
+        self.peak = 0  # the most hashes ever running at once
+        self.total = 0  # hashes run through this gate
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one hashing slot, or raise ``Overloaded`` when none frees up in time."""
+        with self._lock:
+            if self.waiting >= self.max_waiting:
+                raise _busy()
+            self.waiting += 1
+        try:
+            acquired = self._slots.acquire(timeout=self.wait_seconds)
+        finally:
+            with self._lock:
+                self.waiting -= 1
+        if not acquired:
+            raise _busy()
+        with self._lock:
+            self.running += 1
+            self.total += 1
+            self.peak = max(self.peak, self.running)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.running -= 1
+            self._slots.release()
+
+
+def _busy() -> Overloaded:
+    return Overloaded("The service is busy checking passwords; try again in a few seconds.", retry_after=2)
+
+
+def default_slots() -> int:
+    """One hash at a time per core this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+_gate = HashGate(slots=default_slots(), wait_seconds=5.0)
+
+
+def configure(*, slots: int, wait_seconds: float) -> None:
+    """Replace the process's gate (``slots`` 0 means one per core); done when the web app is built."""
+    global _gate
+    _gate = HashGate(slots=slots or default_slots(), wait_seconds=wait_seconds)
+
+
+def gate() -> HashGate:
+    """The process's gate."""
+    return _gate
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Hash and verify passwords with ``hasher`` from now on (tests make hashing cheap this way)."""
+    global _hasher
+    _hasher = hasher
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` (waits for a hashing slot)."""
+    with _gate.slot():
+        return _hasher.hash(password)
+
+
+def verify(password_hash: str, password: str) -> bool:
+    """Whether ``password`` matches ``password_hash`` (waits for a hashing slot)."""
+    with _gate.slot():
+        try:
+            return _hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Whether the hash was made with older parameters than today's."""
+    return _hasher.check_needs_rehash(password_hash)
