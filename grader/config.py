@@ -104,7 +104,7 @@ class Settings(BaseSettings):
         30, description="Failed sign-ins from one client address before delays start (a classroom shares one)."
     )
     join_code_free_failures: int = Field(
-        5, description="Refused sign-ups (wrong join code, taken e-mail) per client address before delays start."
+        5, description="Wrong join codes per client address before each further sign-up must wait (delays then double)."
     )
     throttle_max_delay_seconds: int = Field(900, description="The longest wait a throttled key is given.")
     password_hash_slots: int = Field(0, description="Password hashes one web process runs at once; 0: one per core.")

@@ -100,6 +100,11 @@ def use_hasher(hasher: PasswordHasher) -> None:
     _hasher = hasher
 
 
+def current_hasher() -> PasswordHasher:
+    """The hasher in use."""
+    return _hasher
+
+
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password`` (waits for a hashing slot)."""
     with _gate.slot():

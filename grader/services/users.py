@@ -28,7 +28,7 @@ from grader.services.errors import (
 
 MIN_PASSWORD_LENGTH = 8
 SIGN_IN_THROTTLED = "Too many failed sign-ins. Wait {wait} before trying again."
-SIGN_UP_THROTTLED = "Too many refused sign-ups from here. Wait {wait} before trying again."
+SIGN_UP_THROTTLED = "Too many wrong join codes from here. Wait {wait} before trying again."
 
 
 def use_password_hasher(hasher: PasswordHasher) -> None:
@@ -105,8 +105,8 @@ def sign_up(
 ) -> User:
     """Create a learner account for someone holding the course's join code.
 
-    Refusals that could be guesses (a wrong join code, a taken e-mail) count against
-    the client address; past ``settings.join_code_free_failures`` they must wait longer each time.
+    A wrong join code counts against the client address; past
+    ``settings.join_code_free_failures`` each further try must wait longer.
     """
     settings = settings or get_settings()
     if not settings.join_code:
@@ -119,7 +119,7 @@ def sign_up(
         fields = data if isinstance(data, dict) else data.model_dump()
         return create(session=session, data={**fields, "role": "learner"})
     except InvalidInput as exc:
-        if exc.field == "join_code" or isinstance(exc, AlreadyExists):
+        if exc.field == "join_code":
             throttle.record_failure(session=session, keys=keys, max_delay=settings.throttle_max_delay_seconds)
         raise
 
