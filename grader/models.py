@@ -123,6 +123,27 @@ class User(UserBase, table=True):
     created_at: datetime = _timestamp(default_factory=utcnow)
 
 
+class ApiToken(SQLModel, table=True):
+    """A bearer token of the JSON API, checked against this table on every request.
+
+    Only a SHA-256 digest of the secret is kept, so a copy of the database holds no
+    usable token. Revoking a token (or signing out everywhere, or changing the
+    password) deletes its row, and it stops working at once.
+    label: where it came from, for the owner's list (e.g. the client that asked for it).
+    last_used_at: refreshed at most once a minute.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    digest: str = Field(max_length=64, unique=True)
+    label: str = Field("", max_length=200)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    expires_at: datetime = _timestamp()
+    last_used_at: datetime | None = _timestamp(default=None)
+
+
 class Throttle(SQLModel, table=True):
     """Failed attempts counted under one key (an account's digest, a client address), for growing delays.
 

@@ -1,4 +1,9 @@
-"""Password hashing with a bound on how many hashes run at once.
+"""Passwords: the policy a new one must meet, and hashing with a bound on how many run at once.
+
+The policy is a length and zxcvbn's strength estimate (a score of 0 to 4 built from
+bundled lists of common passwords, words and names, keyboard patterns, repeats and
+dates): ``12345678``, ``password``, eight spaces or one's own e-mail score 0 and are
+refused with zxcvbn's own explanation.
 
 argon2id is slow and memory-hard on purpose (64 MiB a hash by default), so an
 unbounded number of sign-in or token requests at once would exhaust the
@@ -17,8 +22,9 @@ from contextlib import contextmanager
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
-from grader.services.errors import Overloaded
+from grader.services.errors import InvalidInput, Overloaded
 
 # argon2id with the library's defaults (RFC 9106's low-memory profile). Tests swap
 # in argon2's cheapest parameters with ``use_hasher``.
@@ -70,6 +76,36 @@ class HashGate:
 
 def _busy() -> Overloaded:
     return Overloaded("The service is busy checking passwords; try again in a few seconds.", retry_after=2)
+
+
+MIN_LENGTH = 8
+MAX_LENGTH = 256
+# zxcvbn's 2 is "somewhat guessable": safe against online guessing, which the sign-in
+# throttle slows further; 0 and 1 are lists of common passwords and trivial patterns.
+MIN_STRENGTH = 2
+# zxcvbn's own bound: its matching grows quickly with length, and 72 characters say enough.
+_ESTIMATE_LENGTH = 72
+POLICY = "At least 8 characters, and not a common password or an easy pattern (like 12345678, password, or your name)."
+
+
+def check_policy(password: str, *, user_inputs: list[str] | None = None) -> None:
+    """``InvalidInput`` (field ``password``) unless ``password`` is long enough and hard enough to guess.
+
+    ``user_inputs`` (the e-mail, the name) count as easy guesses too.
+    """
+    if len(password) < MIN_LENGTH:
+        raise InvalidInput(f"The password needs at least {MIN_LENGTH} characters.", field="password")
+    if len(password) > MAX_LENGTH:
+        raise InvalidInput(f"The password can have at most {MAX_LENGTH} characters.", field="password")
+    inputs = [item for item in (user_inputs or []) if item]
+    inputs += [part for item in inputs for part in item.replace("@", " ").replace(".", " ").split()]
+    estimate = zxcvbn(password[:_ESTIMATE_LENGTH], user_inputs=inputs)
+    if estimate["score"] < MIN_STRENGTH:
+        reason = estimate["feedback"]["warning"] or "It is too easy to guess."
+        raise InvalidInput(
+            f"Choose a password that is harder to guess. {reason} A few unrelated words make a good one.",
+            field="password",
+        )
 
 
 def default_slots() -> int:

@@ -1,40 +1,101 @@
-"""Bearer tokens for the JSON API: signed, expiring, void once the password changes."""
+"""Bearer tokens for the JSON API: random secrets, kept as digests in ``api_tokens``, revocable.
+
+A token is checked against the table on every request, so the owner can list and
+revoke them, and "sign out everywhere" or a password change ends them at once
+(``revoke_all``). They also expire after ``settings.api_token_seconds``.
+"""
 
 from __future__ import annotations
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlmodel import Session
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
 from grader.config import Settings, get_settings
-from grader.models import User
-from grader.services.errors import AuthenticationFailed
-from grader.services.users import password_fingerprint
+from grader.models import ApiToken, User, utcnow
+from grader.services.errors import AuthenticationFailed, NotFound
 
-_SALT = "grader.api-token"
-
-
-def _serializer(settings: Settings) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings.secret_key, salt=_SALT)
+# A token's last use is written at most this often, not on every request.
+LAST_USED_PRECISION = timedelta(minutes=1)
+MAX_LABEL_LENGTH = 200
 
 
-def issue(*, user: User, settings: Settings | None = None) -> str:
-    """A bearer token for ``user``, valid for ``settings.api_token_seconds``."""
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new token: ``secret`` is shown once and never stored; ``row`` is what is kept."""
+
+    secret: str
+    row: ApiToken
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue(*, session: Session, user: User, label: str = "", settings: Settings | None = None) -> IssuedToken:
+    """A new bearer token for ``user``, valid for ``settings.api_token_seconds``."""
     settings = settings or get_settings()
-    # Bound to the password alone: signing out in a browser leaves a terminal's token
-    # working, while a password change ends both.
-    return _serializer(settings).dumps({"uid": user.id, "pw": password_fingerprint(user)})
+    now = utcnow()
+    # The owner's expired tokens are of no use to anyone: drop them while here.
+    session.execute(delete(ApiToken).where(col(ApiToken.user_id) == user.id, col(ApiToken.expires_at) <= now))
+    secret = secrets.token_urlsafe(32)
+    row = ApiToken(
+        user_id=user.id,
+        digest=_digest(secret),
+        label=label[:MAX_LABEL_LENGTH],
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.api_token_seconds),
+    )
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return IssuedToken(secret=secret, row=row)
 
 
-def authenticate(*, session: Session, token: str, settings: Settings | None = None) -> User:
-    """The user a valid, unexpired token was issued to, or ``AuthenticationFailed``."""
-    settings = settings or get_settings()
-    try:
-        payload = _serializer(settings).loads(token, max_age=settings.api_token_seconds)
-    except SignatureExpired as exc:
-        raise AuthenticationFailed("The token has expired; request a new one.") from exc
-    except BadSignature as exc:
-        raise AuthenticationFailed("The token is not valid.") from exc
-    user = session.get(User, payload.get("uid")) if isinstance(payload, dict) else None
-    if user is None or payload.get("pw") != password_fingerprint(user):
+def authenticate(*, session: Session, token: str, now: datetime | None = None) -> tuple[User, ApiToken]:
+    """The user a live token belongs to, and the token's row; ``AuthenticationFailed`` otherwise."""
+    now = now or utcnow()
+    row = session.exec(select(ApiToken).where(ApiToken.digest == _digest(token))).first()
+    if row is None:
+        raise AuthenticationFailed("The token is not valid (it may have been revoked); request a new one.")
+    if row.expires_at <= now:
+        raise AuthenticationFailed("The token has expired; request a new one.")
+    user = session.get(User, row.user_id)
+    if user is None:
         raise AuthenticationFailed("The token is not valid.")
-    return user
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
+        row.last_used_at = now
+        session.add(row)
+        session.commit()
+        session.refresh(row)
+    return user, row
+
+
+def list_for_user(*, session: Session, user: User) -> list[ApiToken]:
+    """The user's tokens still in force, newest first."""
+    query = (
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id, col(ApiToken.expires_at) > utcnow())
+        .order_by(col(ApiToken.created_at).desc(), col(ApiToken.id).desc())
+    )
+    return list(session.exec(query))
+
+
+def revoke(*, session: Session, user: User, token_id: int) -> None:
+    """End one of the user's tokens; ``NotFound`` if it is not theirs (or gone already)."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("No such token.")
+    session.delete(row)
+    session.commit()
+
+
+def revoke_all(*, session: Session, user: User) -> int:
+    """End every token of the user; how many there were."""
+    result = session.execute(delete(ApiToken).where(col(ApiToken.user_id) == user.id))
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)

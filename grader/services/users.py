@@ -17,7 +17,7 @@ from sqlmodel import Session, col, func, select, update
 
 from grader.config import Settings, get_settings
 from grader.models import ROLES, User, UserCreate
-from grader.services import passwords, throttle
+from grader.services import passwords, throttle, tokens
 from grader.services.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -26,7 +26,8 @@ from grader.services.errors import (
     PermissionDenied,
 )
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
+PASSWORD_POLICY = passwords.POLICY
 SIGN_IN_THROTTLED = "Too many failed sign-ins. Wait {wait} before trying again."
 SIGN_UP_THROTTLED = "Too many wrong join codes from here. Wait {wait} before trying again."
 
@@ -64,6 +65,8 @@ def _explain(field: str | None, message: str) -> str:
     if field == "email":
         return "Enter a valid e-mail address."
     if field == "password":
+        if "at most" in message:
+            return f"The password can have at most {passwords.MAX_LENGTH} characters."
         return f"The password needs at least {MIN_PASSWORD_LENGTH} characters."
     if field == "display_name":
         return "Enter a name (up to 120 characters)."
@@ -76,6 +79,7 @@ def create(*, session: Session, data: UserCreate | dict[str, Any]) -> User:
     """Create an account; ``AlreadyExists`` if the e-mail is taken."""
     valid = _validated(data)
     email = normalize_email(valid.email)
+    passwords.check_policy(valid.password, user_inputs=[email, valid.display_name])
     if get_by_email(session=session, email=email) is not None:
         raise AlreadyExists("An account with this e-mail already exists.", field="email")
     user = User(
@@ -184,12 +188,54 @@ def list_users(*, session: Session, role: str | None = None) -> list[User]:
 
 
 def set_password(*, session: Session, user: User, password: str) -> None:
-    """Replace the account's password; every session and API token of the account ends."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(_explain("password", ""), field="password")
+    """Replace the account's password (it must meet the policy); every session and API token of the account ends."""
+    passwords.check_policy(password, user_inputs=[user.email, user.display_name])
     user.password_hash = hash_password(password)
     session.add(user)
     session.commit()
+    sign_out_everywhere(session=session, user=user)
+
+
+def change_password(
+    *,
+    session: Session,
+    user: User,
+    current: str,
+    new: str,
+    client_address: str | None = None,
+    settings: Settings | None = None,
+) -> None:
+    """The owner replaces their password: the current one is required (and throttled like a sign-in).
+
+    Every session and API token ends, the caller's too: the web layer signs the caller in again.
+    """
+    settings = settings or get_settings()
+    try:
+        sign_in(session=session, email=user.email, password=current, client_address=client_address, settings=settings)
+    except AuthenticationFailed as exc:
+        raise InvalidInput("Your current password is not the one you typed.", field="current_password") from exc
+    if hmac.compare_digest(current.encode(), new.encode()):
+        raise InvalidInput("The new password must differ from the current one.", field="new_password")
+    set_password(session=session, user=user, password=new)
+    session.refresh(user)
+
+
+def reset_password(*, session: Session, user_id: int, by: User) -> tuple[User, str]:
+    """An instructor gives a learner a new generated password (shown once); the learner's sessions and tokens end."""
+    if by.role != "instructor":
+        raise PermissionDenied("Only instructors can reset passwords.")
+    learner = get(session=session, user_id=user_id)
+    if learner.role != "learner":
+        raise PermissionDenied("Only a learner's password can be reset here; instructors change their own.")
+    password = generate_password()
+    set_password(session=session, user=learner, password=password)
+    session.refresh(learner)
+    return learner, password
+
+
+def sign_out_everywhere(*, session: Session, user: User) -> None:
+    """End every browser session and revoke every API token of ``user``."""
+    tokens.revoke_all(session=session, user=user)
     end_sessions(session=session, user=user)
 
 
@@ -282,6 +328,7 @@ def import_csv(*, session: Session, text: str) -> list[ImportedUser]:
         }
         try:
             valid = _validated(fields)
+            passwords.check_policy(valid.password, user_inputs=[valid.email, valid.display_name])
         except InvalidInput as exc:
             raise InvalidInput(f"Line {line}: {exc.message}", field="file") from exc
         email = normalize_email(valid.email)

@@ -18,7 +18,7 @@ from grader.services import passwords
 from grader.services.submissions import Enqueue
 from grader.web.errors import install_error_handlers, too_large_response
 from grader.web.observability import HttpMetricsMiddleware
-from grader.web.routes import api, auth, dashboard, docs, exercises, ops, quiz
+from grader.web.routes import account, api, auth, dashboard, docs, exercises, ops, quiz
 from grader.web.security import BodySizeLimitMiddleware, PublicUrlMiddleware, SecurityHeadersMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -84,7 +84,16 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in (auth.router, exercises.router, quiz.router, dashboard.router, docs.router, api.router, ops.router):
+    for router in (
+        auth.router,
+        account.router,
+        exercises.router,
+        quiz.router,
+        dashboard.router,
+        docs.router,
+        api.router,
+        ops.router,
+    ):
         app.include_router(router)
     install_error_handlers(app)
     return app

@@ -95,11 +95,17 @@ Instructor = Annotated[User, Depends(require_instructor)]
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
 
 
-def api_user(token: Annotated[str | None, Depends(oauth2_scheme)], session: SessionDep, settings: SettingsDep) -> User:
-    """The user a valid bearer token was issued to; 401 otherwise."""
+def api_user(
+    request: Request,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    session: SessionDep,
+) -> User:
+    """The user a live bearer token belongs to; 401 otherwise. The token's id is kept in ``request.state``."""
     if not token:
         raise LoginRequired()
-    return tokens.authenticate(session=session, token=token, settings=settings)
+    user, row = tokens.authenticate(session=session, token=token)
+    request.state.api_token_id = row.id
+    return user
 
 
 ApiUser = Annotated[User, Depends(api_user)]

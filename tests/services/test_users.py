@@ -7,7 +7,7 @@ from sqlmodel import func, select
 
 from grader.models import User
 from grader.services import tokens, users
-from grader.services.errors import AlreadyExists, AuthenticationFailed, InvalidInput, PermissionDenied
+from grader.services.errors import AlreadyExists, AuthenticationFailed, InvalidInput, NotFound, PermissionDenied
 from tests.factories import DEFAULT_PASSWORD, make_user
 
 
@@ -122,35 +122,110 @@ def test_a_generated_first_instructor_password_is_returned_to_print(session, set
 
 def test_api_tokens_identify_their_user_until_the_password_changes(session, settings):
     user = make_user(session)
-    token = tokens.issue(user=user, settings=settings)
-    assert tokens.authenticate(session=session, token=token, settings=settings).id == user.id
+    token = tokens.issue(session=session, user=user, settings=settings).secret
+    assert tokens.authenticate(session=session, token=token)[0].id == user.id
+    # Only a digest is stored: the database holds nothing usable as a token.
+    assert token not in {row.digest for row in tokens.list_for_user(session=session, user=user)}
 
     with pytest.raises(AuthenticationFailed):
-        tokens.authenticate(session=session, token=token + "x", settings=settings)
-    other_key = settings.model_copy(update={"secret_key": "another-secret-key-entirely"})
-    with pytest.raises(AuthenticationFailed):
-        tokens.authenticate(session=session, token=token, settings=other_key)
+        tokens.authenticate(session=session, token=token + "x")
 
     users.set_password(session=session, user=user, password="a-new-password")
-    with pytest.raises(AuthenticationFailed):
-        tokens.authenticate(session=session, token=token, settings=settings)
+    with pytest.raises(AuthenticationFailed, match="revoked"):
+        tokens.authenticate(session=session, token=token)
+    assert tokens.list_for_user(session=session, user=user) == []
 
 
 def test_api_tokens_expire(session, settings):
     user = make_user(session)
-    token = tokens.issue(user=user, settings=settings)
     expired = settings.model_copy(update={"api_token_seconds": -1})
+    token = tokens.issue(session=session, user=user, settings=expired).secret
     with pytest.raises(AuthenticationFailed, match="expired"):
-        tokens.authenticate(session=session, token=token, settings=expired)
+        tokens.authenticate(session=session, token=token)
+    assert tokens.list_for_user(session=session, user=user) == []
+
+
+def test_a_token_is_revoked_by_its_owner_only(session, settings):
+    owner, other = make_user(session), make_user(session)
+    issued = tokens.issue(session=session, user=owner, settings=settings)
+    with pytest.raises(NotFound):
+        tokens.revoke(session=session, user=other, token_id=issued.row.id)
+    assert tokens.authenticate(session=session, token=issued.secret)[0].id == owner.id
+    tokens.revoke(session=session, user=owner, token_id=issued.row.id)
+    with pytest.raises(AuthenticationFailed):
+        tokens.authenticate(session=session, token=issued.secret)
 
 
 def test_ending_sessions_changes_the_stamp_and_keeps_api_tokens(session, settings):
     user = make_user(session, email="gen@example.org")
-    token = tokens.issue(user=user, settings=settings)
+    token = tokens.issue(session=session, user=user, settings=settings).secret
     before = users.session_stamp(user)
     users.end_sessions(session=session, user=user)
     assert users.session_stamp(user) != before
-    assert tokens.authenticate(session=session, token=token, settings=settings).id == user.id
+    assert tokens.authenticate(session=session, token=token)[0].id == user.id
+
+
+def test_signing_out_everywhere_ends_sessions_and_tokens(session, settings):
+    user = make_user(session, email="all@example.org")
+    token = tokens.issue(session=session, user=user, settings=settings).secret
+    before = users.session_stamp(user)
+    users.sign_out_everywhere(session=session, user=user)
+    assert users.session_stamp(user) != before
+    with pytest.raises(AuthenticationFailed):
+        tokens.authenticate(session=session, token=token)
+
+
+@pytest.mark.parametrize(
+    "password, reason",
+    [
+        ("12345678", "common password"),
+        ("password", "common password"),
+        ("        ", "Repeats"),
+        ("aaaaaaaaaaaa", "Repeats"),
+        ("qwertyuiop", "common password"),
+        ("short", "at least 8 characters"),
+    ],
+)
+def test_common_and_trivial_passwords_are_refused_with_a_reason(session, password, reason):
+    data = {"email": "weak@example.org", "display_name": "Weak", "password": password}
+    with pytest.raises(InvalidInput, match=reason) as refused:
+        users.create(session=session, data=data)
+    assert refused.value.field == "password"
+    assert _count(session) == 0
+
+
+def test_a_password_made_of_ones_own_email_is_refused(session):
+    data = {"email": "margaret.hamilton@example.org", "display_name": "Margaret", "password": "margarethamilton"}
+    with pytest.raises(InvalidInput):
+        users.create(session=session, data=data)
+
+
+def test_changing_the_password_needs_the_current_one(session, settings):
+    user = make_user(session, email="change@example.org")
+    with pytest.raises(InvalidInput, match="current password") as wrong:
+        users.change_password(session=session, user=user, current="not it", new="a fresh long passphrase")
+    assert wrong.value.field == "current_password"
+    with pytest.raises(InvalidInput, match="harder to guess"):
+        users.change_password(session=session, user=user, current=DEFAULT_PASSWORD, new="password")
+    users.change_password(session=session, user=user, current=DEFAULT_PASSWORD, new="a fresh long passphrase")
+    assert users.authenticate(session=session, email=user.email, password="a fresh long passphrase").id == user.id
+    with pytest.raises(AuthenticationFailed):
+        users.authenticate(session=session, email=user.email, password=DEFAULT_PASSWORD)
+
+
+def test_an_instructor_resets_a_learners_password_only(session, settings):
+    teacher = make_user(session, role="instructor")
+    learner, colleague = make_user(session), make_user(session, role="instructor")
+    token = tokens.issue(session=session, user=learner, settings=settings).secret
+    reset, password = users.reset_password(session=session, user_id=learner.id, by=teacher)
+    assert reset.id == learner.id
+    assert users.authenticate(session=session, email=learner.email, password=password).id == learner.id
+    with pytest.raises(AuthenticationFailed):
+        tokens.authenticate(session=session, token=token)
+    with pytest.raises(PermissionDenied):
+        users.reset_password(session=session, user_id=colleague.id, by=teacher)
+    with pytest.raises(PermissionDenied):
+        users.reset_password(session=session, user_id=teacher.id, by=learner)
 
 
 def test_a_password_change_changes_the_session_stamp(session):

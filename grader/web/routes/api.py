@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, Request, UploadFile, status
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, StrictInt
@@ -16,7 +16,7 @@ from sqlmodel import Session
 from grader.models import ExercisePublic, Submission, SubmissionPublic
 from grader.services import audit, gradebook, quizzes, submissions, tokens, users
 from grader.services.errors import InvalidInput
-from grader.web.deps import ApiInstructor, ApiUser, SessionDep, SettingsDep, ValidApiSubmission, ValidExercise
+from grader.web.deps import ApiInstructor, ApiUser, RowId, SessionDep, SettingsDep, ValidApiSubmission, ValidExercise
 from grader.web.security import client_address
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -138,7 +138,47 @@ def issue_token(
         client_address=client_address(request),
         settings=settings,
     )
-    return Token(access_token=tokens.issue(user=user, settings=settings), expires_in=settings.api_token_seconds)
+    issued = tokens.issue(session=session, user=user, label=_token_label(request), settings=settings)
+    return Token(access_token=issued.secret, expires_in=settings.api_token_seconds)
+
+
+def _token_label(request: Request) -> str:
+    """What the owner will recognise a token by in their list: the program that asked for it."""
+    agent = request.headers.get("user-agent", "").strip()
+    return f"POST /api/v1/token ({agent})" if agent else "POST /api/v1/token"
+
+
+class TokenOut(BaseModel):
+    """One of your API tokens (never its secret)."""
+
+    id: int
+    label: str = Field(description="The program that asked for it, as it named itself.")
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None = Field(description="To the minute; null if never used.")
+    current: bool = Field(description="Whether this request was made with it.")
+
+
+@router.get("/tokens", response_model=list[TokenOut], summary="List your API tokens")
+def list_tokens(request: Request, user: ApiUser, session: SessionDep) -> list[TokenOut]:
+    """Your tokens still in force, newest first."""
+    current = getattr(request.state, "api_token_id", None)
+    return [
+        TokenOut.model_validate({**row.model_dump(), "current": row.id == current})
+        for row in tokens.list_for_user(session=session, user=user)
+    ]
+
+
+@router.delete(
+    "/tokens/{token_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke one of your API tokens",
+    responses={404: {"description": "No such token of yours."}},
+)
+def revoke_token(token_id: RowId, user: ApiUser, session: SessionDep) -> Response:
+    """The token stops working at once (revoking the one in use signs this program out)."""
+    tokens.revoke(session=session, user=user, token_id=token_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/exercises", response_model=list[ExerciseOut], summary="List exercises")

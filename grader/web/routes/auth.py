@@ -106,6 +106,7 @@ def _signup_context(
         "display_name": display_name,
         "join_code": join_code,
         "min_password": users.MIN_PASSWORD_LENGTH,
+        "policy": users.PASSWORD_POLICY,
         "error": None,
     }
 

@@ -303,6 +303,13 @@ def learner_page(
 # --- accounts ---------------------------------------------------------------------------
 
 
+@router.post("/learners/{user_id}/password", response_class=HTMLResponse)
+def reset_password(request: Request, user_id: RowId, user: Instructor, session: SessionDep) -> Response:
+    """Give a learner a new generated password, shown once; their sessions and API tokens end."""
+    learner, password = users.reset_password(session=session, user_id=user_id, by=user)
+    return render(request, "password_reset.html", {"learner": learner, "password": password})
+
+
 def _users_page(
     request: Request,
     session: Session,

@@ -1,0 +1,112 @@
+"""The signed-in person's own account: change the password, API tokens, sign out everywhere."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from grader.config import Settings
+from grader.models import User
+from grader.services import tokens, users
+from grader.services.errors import InvalidInput, Overloaded, RateLimited
+from grader.web.deps import CurrentUser, RowId, SessionDep, SettingsDep
+from grader.web.routes.auth import refusal_status
+from grader.web.security import client_address, end_session, start_session, verify_csrf
+from grader.web.templating import render
+
+router = APIRouter(prefix="/account", dependencies=[Depends(verify_csrf)], include_in_schema=False)
+
+NOTICES = {
+    "password": "Your password was changed. Every other browser and every API token were signed out.",
+    "revoked": "The token was revoked: it no longer works.",
+}
+
+
+def account_page(
+    request: Request,
+    *,
+    session: Session,
+    settings: Settings,
+    user: User,
+    error: str | None = None,
+    new_token: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The account page; ``new_token`` is a token's secret, shown this once."""
+    context: dict[str, Any] = {
+        "account": user,
+        "tokens": tokens.list_for_user(session=session, user=user),
+        "policy": users.PASSWORD_POLICY,
+        "min_password": users.MIN_PASSWORD_LENGTH,
+        "token_hours": settings.api_token_seconds // 3600,
+        "notice": NOTICES.get(request.query_params.get("done", "")),
+        "error": error,
+        "new_token": new_token,
+    }
+    return render(request, "account.html", context, status_code=status_code, headers=headers)
+
+
+@router.get("", response_class=HTMLResponse)
+def show_account(request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> Response:
+    """Password change, API tokens and sign-out everywhere."""
+    return account_page(request, session=session, settings=settings, user=user)
+
+
+@router.post("/password", response_class=HTMLResponse)
+def change_password(
+    request: Request,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    current_password: Annotated[str, Form()] = "",
+    new_password: Annotated[str, Form()] = "",
+) -> Response:
+    """Replace the password; every other session and every token ends, this browser stays signed in."""
+    try:
+        users.change_password(
+            session=session,
+            user=user,
+            current=current_password,
+            new=new_password,
+            client_address=client_address(request),
+            settings=settings,
+        )
+    except (InvalidInput, RateLimited, Overloaded) as exc:
+        status_code, headers = refusal_status(exc)
+        return account_page(
+            request,
+            session=session,
+            settings=settings,
+            user=user,
+            error=exc.message,
+            status_code=status_code,
+            headers=headers,
+        )
+    start_session(request, user.id, users.session_stamp(user))
+    return RedirectResponse("/account?done=password", status_code=303)
+
+
+@router.post("/tokens", response_class=HTMLResponse)
+def create_token(request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> Response:
+    """A new API token, shown once on the page."""
+    issued = tokens.issue(session=session, user=user, label="made on the account page", settings=settings)
+    return account_page(request, session=session, settings=settings, user=user, new_token=issued.secret)
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke_token(token_id: RowId, user: CurrentUser, session: SessionDep) -> Response:
+    """Revoke one token (404 if it is not one of the user's)."""
+    tokens.revoke(session=session, user=user, token_id=token_id)
+    return RedirectResponse("/account?done=revoked", status_code=303)
+
+
+@router.post("/sign-out-everywhere")
+def sign_out_everywhere(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    """End every session (this one too) and revoke every API token."""
+    users.sign_out_everywhere(session=session, user=user)
+    end_session(request)
+    return RedirectResponse("/login", status_code=303)

@@ -1,0 +1,199 @@
+"""A person manages their account: password, API tokens, sign-out everywhere; an instructor resets a learner's password."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
+
+from grader.models import ApiToken, User, utcnow
+from tests.factories import DEFAULT_PASSWORD
+
+from .conftest import Browser, api_token
+
+NEW_PASSWORD = "violet stapler harbour"
+
+
+def _signed_in(browser: Browser) -> bool:
+    return browser.get("/", follow_redirects=False).status_code == 200
+
+
+def _token_works(client: TestClient, headers: dict[str, str]) -> bool:
+    return client.get("/api/v1/exercises", headers=headers).status_code == 200
+
+
+def _change(browser: Browser, current: str, new: str):
+    return browser.post_form("/account/password", {"current_password": current, "new_password": new}, page="/account")
+
+
+def test_the_account_page_offers_every_action_and_states_the_policy(as_learner, client, learner):
+    api_token(client, learner)
+    html = as_learner.get("/account").text
+    assert 'action="/account/password"' in html and 'autocomplete="current-password"' in html
+    assert "not a common password" in html
+    assert html.count('action="/account/tokens/') == 1  # one revoke button for the one token
+    assert "POST /api/v1/token" in html
+    assert 'action="/account/sign-out-everywhere"' in html
+    assert '<a href="/account">Account</a>' in as_learner.get("/").text
+
+
+def test_changing_the_password_ends_other_sessions_and_tokens_but_not_this_one(app, as_learner, client, learner):
+    elsewhere = Browser(TestClient(app)).sign_in(learner)
+    headers = api_token(client, learner)
+
+    response = _change(as_learner, DEFAULT_PASSWORD, NEW_PASSWORD)
+    assert response.status_code == 303 and response.headers["location"] == "/account?done=password"
+    assert "Your password was changed" in as_learner.get(response.headers["location"]).text
+    assert _signed_in(as_learner)
+    assert not _signed_in(elsewhere)
+    assert not _token_works(client, headers)
+    assert (
+        client.post("/api/v1/token", data={"username": learner.email, "password": DEFAULT_PASSWORD}).status_code == 401
+    )
+    assert _token_works(client, api_token(client, learner, password=NEW_PASSWORD))
+
+
+@pytest.mark.parametrize(
+    "current, new, message",
+    [
+        ("not my password", NEW_PASSWORD, "Your current password is not the one you typed."),
+        (DEFAULT_PASSWORD, "12345678", "This is a top-10 common password."),
+        (DEFAULT_PASSWORD, "password", "This is a top-10 common password."),
+        (DEFAULT_PASSWORD, " " * 8, "Repeats like"),
+        (DEFAULT_PASSWORD, "short", "at least 8 characters"),
+    ],
+)
+def test_a_refused_change_says_why_and_changes_nothing(as_learner, client, learner, current, new, message):
+    headers = api_token(client, learner)
+    response = _change(as_learner, current, new)
+    assert response.status_code == 422
+    assert message in response.text and 'role="alert"' in response.text
+    assert _signed_in(as_learner) and _token_works(client, headers)
+
+
+def test_guessing_the_current_password_is_throttled_like_a_sign_in(as_learner):
+    statuses = [_change(as_learner, f"guess {n}", NEW_PASSWORD).status_code for n in range(7)]
+    assert statuses[:6] == [422] * 6 and statuses[6] == 429
+
+
+def test_tokens_are_listed_and_revoked_from_the_page(as_learner, client, learner, synced):
+    first, second = api_token(client, learner), api_token(client, learner)
+    html = as_learner.get("/account").text
+    ids = [int(found) for found in re.findall(r'action="/account/tokens/(\d+)/revoke"', html)]
+    assert len(ids) == 2
+    response = as_learner.post_form(f"/account/tokens/{max(ids)}/revoke", {}, page="/account")
+    assert response.status_code == 303
+    assert "The token was revoked" in as_learner.get(response.headers["location"]).text
+    assert not _token_works(client, second) and _token_works(client, first)
+
+
+def test_a_token_made_on_the_page_is_shown_once_and_works(as_learner, client):
+    html = as_learner.post_form("/account/tokens", {}, page="/account").text
+    secret = re.search(r'<code id="new-token">([^<]+)</code>', html).group(1)
+    assert _token_works(client, {"Authorization": f"Bearer {secret}"})
+    assert secret not in as_learner.get("/account").text
+
+
+def test_someone_elses_token_cannot_be_revoked(as_other, client, learner):
+    headers = api_token(client, learner)
+    token_id = client.get("/api/v1/tokens", headers=headers).json()[0]["id"]
+    assert as_other.post_form(f"/account/tokens/{token_id}/revoke", {}, page="/account").status_code == 404
+    assert _token_works(client, headers)
+
+
+def test_the_api_lists_and_revokes_tokens(client, learner, other_learner):
+    first, second = api_token(client, learner), api_token(client, learner)
+    listed = client.get("/api/v1/tokens", headers=second).json()
+    assert len(listed) == 2 and [item["current"] for item in listed] == [True, False]
+    assert all("digest" not in item and "secret" not in item for item in listed)
+
+    other = api_token(client, other_learner)
+    assert client.delete(f"/api/v1/tokens/{listed[1]['id']}", headers=other).status_code == 404
+    assert client.delete(f"/api/v1/tokens/{listed[1]['id']}", headers=second).status_code == 204
+    assert not _token_works(client, first) and _token_works(client, second)
+    # Revoking the token in use signs this program out.
+    assert client.delete(f"/api/v1/tokens/{listed[0]['id']}", headers=second).status_code == 204
+    response = client.get("/api/v1/tokens", headers=second)
+    assert response.status_code == 401 and "revoked" in response.json()["detail"]
+
+
+def test_an_expired_token_says_so(client, learner, synced):
+    headers = api_token(client, learner)
+    synced.expire_all()
+    row = synced.exec(select(ApiToken)).one()
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    synced.add(row)
+    synced.commit()
+    response = client.get("/api/v1/exercises", headers=headers)
+    assert response.status_code == 401 and "expired" in response.json()["detail"]
+
+
+def test_plain_sign_out_keeps_tokens_but_sign_out_everywhere_ends_them(app, as_learner, client, learner):
+    headers = api_token(client, learner)
+    as_learner.post_form("/logout", {}, page="/")
+    assert _token_works(client, headers)
+
+    browser = Browser(TestClient(app)).sign_in(learner)
+    elsewhere = Browser(TestClient(app)).sign_in(learner)
+    response = browser.post_form("/account/sign-out-everywhere", {}, page="/account")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert not _signed_in(browser) and not _signed_in(elsewhere)
+    assert not _token_works(client, headers)
+
+
+def test_an_instructor_resets_a_learners_password_shown_once(app, as_instructor, client, learner, synced):
+    learner_browser = Browser(TestClient(app)).sign_in(learner)
+    headers = api_token(client, learner)
+    page = f"/instructor/learners/{learner.id}"
+    assert f'action="/instructor/learners/{learner.id}/password"' in as_instructor.get(page).text
+
+    response = as_instructor.post_form(f"/instructor/learners/{learner.id}/password", {}, page=page)
+    assert response.status_code == 200
+    password = re.search(r'<code id="new-password">([^<]+)</code>', response.text).group(1)
+    assert "shown only now" in response.text
+    assert not _signed_in(learner_browser) and not _token_works(client, headers)
+    assert (
+        client.post("/api/v1/token", data={"username": learner.email, "password": DEFAULT_PASSWORD}).status_code == 401
+    )
+    assert _token_works(client, api_token(client, learner, password=password))
+    assert password not in as_instructor.get(page).text
+
+
+def test_learners_cannot_reset_passwords_and_instructors_are_not_reset_here(
+    as_learner, as_instructor, instructor, learner
+):
+    assert as_learner.post_form(f"/instructor/learners/{learner.id}/password", {}, page="/").status_code == 403
+    response = as_instructor.post_form(f"/instructor/learners/{instructor.id}/password", {}, page="/instructor/users")
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("weak", ["12345678", "password", " " * 8])
+def test_sign_up_refuses_common_and_trivial_passwords_and_says_so(anonymous, synced, weak):
+    page = anonymous.get("/signup").text
+    assert "not a common password or an easy pattern" in page
+    response = anonymous.post_form(
+        "/signup",
+        {"email": "new@example.org", "display_name": "New", "password": weak, "join_code": "JOIN-ME"},
+        page="/signup",
+    )
+    assert response.status_code == 422
+    assert "Choose a password that is harder to guess." in response.text
+    synced.expire_all()
+    assert synced.exec(select(User).where(User.email == "new@example.org")).first() is None
+
+
+def test_an_instructor_cannot_give_an_account_a_trivial_password(as_instructor, synced):
+    response = as_instructor.post_form(
+        "/instructor/users",
+        {"email": "w@example.org", "display_name": "W", "role": "learner", "password": "password"},
+        page="/instructor/users",
+    )
+    assert response.status_code == 422 and "harder to guess" in response.text
+    csv = "email,display_name,password\nw@example.org,W,12345678\n"
+    response = as_instructor.post_form("/instructor/users/import", {"csv_text": csv}, page="/instructor/users")
+    assert response.status_code == 422 and "Line 2" in response.text
+    synced.expire_all()
+    assert synced.exec(select(User).where(User.email == "w@example.org")).first() is None
