@@ -28,6 +28,7 @@ from grader.grading.report import CaseResult, Diagnosis, GradingError, Report
 
 FILE_NAME = "solution.py"
 MAX_DETAIL = 200
+MAX_KEYS_COMPARED = 50
 SHOWN_VALUE = 60
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$")
 NOT_JSON = object()
@@ -197,7 +198,7 @@ def parse_body(text: str | None) -> Any:
         return NOT_JSON
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return NOT_JSON
 
 
@@ -375,9 +376,10 @@ def edit_distance(left: str, right: str) -> int:
 def _pair_misspellings(missing: list[str], extra: list[str]) -> list[tuple[str, str]]:
     """(wrong, right) pairs of keys close enough to be the same word misspelt."""
     pairs = []
-    for right in missing:
+    # A reply can hold any number of keys; a misspelling is among the first few.
+    for right in missing[:MAX_KEYS_COMPARED]:
         best = None
-        for wrong in extra:
+        for wrong in extra[:MAX_KEYS_COMPARED]:
             distance = edit_distance(wrong.lower(), right.lower())
             allowed = 1 if len(right) <= 4 else 2 if len(right) <= 10 else 3
             if distance <= allowed and (best is None or distance < best[0]):
@@ -550,15 +552,22 @@ def _spot_same_answer(report: Report, groups: dict[Finding, _Group], bodies: dic
     groups.setdefault(key, _Group(key)).cases.extend(same)
 
 
-def _leaves(value: Any, path: str = "") -> set[tuple[str, str]]:
-    """(path, value) of every scalar in a JSON value, for comparing what two values hold."""
-    if isinstance(value, dict):
-        return {leaf for key, item in value.items() for leaf in _leaves(item, f"{path}/{key}")}
-    if isinstance(value, list):
-        return {leaf for index, item in enumerate(value) for leaf in _leaves(item, f"{path}/{index}")}
-    if value is NOT_JSON:
-        return set()
-    return {(path, json.dumps(value))}
+def _leaves(value: Any) -> set[tuple[str, str]]:
+    """(path, value) of every scalar in a JSON value, for comparing what two values hold.
+
+    Walked with a stack, not recursion: a reply can be nested very deep.
+    """
+    found: set[tuple[str, str]] = set()
+    stack: list[tuple[str, Any]] = [("", value)]
+    while stack:
+        path, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((f"{path}/{key}", inner) for key, inner in item.items())
+        elif isinstance(item, list):
+            stack.extend((f"{path}/{index}", inner) for index, inner in enumerate(item))
+        elif item is not NOT_JSON:
+            found.add((path, json.dumps(item)))
+    return found
 
 
 def _merge_related(groups: dict[Finding, _Group], text: Source) -> None:
@@ -1011,6 +1020,13 @@ def _null_body(c: _Ctx) -> _Words:
 
 def _not_json(c: _Ctx) -> _Words:
     text, path = c.text, c.path
+    if any("nested far too deeply" in (case.problem or "") for case in c.cases):
+        return (
+            "The reply is nested too deeply to be read",
+            "Your endpoint sent back brackets inside brackets thousands of levels deep; no JSON reader takes that.",
+            f"Return only `{_reply(c.cases)}`.",
+            text.returned(path),
+        )
     return (
         "The reply is not JSON",
         "The body your endpoint sent back is not JSON, so a client cannot read it as an object.",
@@ -1188,13 +1204,18 @@ def _same_answer(c: _Ctx) -> _Words:
 
 
 def _leaf_strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value] if 0 < len(value) <= 80 else []
-    if isinstance(value, dict):
-        return [leaf for item in value.values() for leaf in _leaf_strings(item)]
-    if isinstance(value, list):
-        return [leaf for item in value for leaf in _leaf_strings(item)]
-    return []
+    """The short strings a JSON value holds, outermost first (walked with a stack)."""
+    found: list[str] = []
+    stack = [value]
+    while stack and len(found) < 50:
+        item = stack.pop(0)
+        if isinstance(item, str) and 0 < len(item) <= 80:
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
 
 
 def _too_large(c: _Ctx) -> _Words:

@@ -320,7 +320,7 @@ def run_case(
 def _parsed(raw: bytes) -> Any:
     try:
         return json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return NOT_JSON
 
 
@@ -349,6 +349,9 @@ def _judge(
         return f"the response is compressed ({encoding}) although the grader asked for plain JSON", None
     try:
         received: Any = json.loads(raw)
+    except RecursionError:
+        # Thousands of nested brackets: a submission must not make the grader fail.
+        return "the response body is nested far too deeply to be read as JSON", None
     except ValueError:
         return "the response body is not valid JSON: return a dict (or a JSONResponse) from the endpoint", None
     difference = first_difference(case.expected_body, received)
