@@ -160,6 +160,9 @@ class Settings(BaseSettings):
     sandbox_pool_kinds: int = Field(2, ge=1, description="Kinds of exercise (limits, entry point) the pool serves.")
     sandbox_pool_memory_mb: int = Field(512, ge=0, description="The pool stops filling past this much memory.")
     sandbox_pool_refill_threads: int = Field(1, ge=1, description="Sandboxes the pool starts at once.")
+    sandbox_pool_idle_seconds: float = Field(
+        600.0, gt=0, description="A kind of exercise not graded for this long stops holding sandboxes."
+    )
     learner_runtime_dir: Path | None = Field(
         None,
         description=(
@@ -249,6 +252,7 @@ class Settings(BaseSettings):
             max_kinds=self.sandbox_pool_kinds,
             max_memory_bytes=self.sandbox_pool_memory_mb * 1024 * 1024,
             refill_threads=self.sandbox_pool_refill_threads,
+            idle_seconds=self.sandbox_pool_idle_seconds,
         )
 
     @property

@@ -58,6 +58,8 @@ def make_settings(state_dir: Path, **overrides) -> Settings:
         "submission_interval_seconds": 10,
         "quiz_max_attempts": 3,
         "quiz_scoring": "best",
+        # A worker test's pool gives its machine-wide slots back soon after its last grading.
+        "sandbox_pool_idle_seconds": 5.0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

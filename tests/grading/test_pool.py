@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 
 import pytest
 
@@ -68,6 +69,20 @@ def test_the_pool_stops_filling_at_its_memory_bound(sandbox_config, message_echo
         status = pool.status()
         assert status.ready == 1, "one sandbox already holds more than a byte, so no second one is started"
         assert status.memory_bytes > 0
+
+
+def test_a_kind_nobody_grades_stops_holding_sandboxes(sandbox_config, message_echo):
+    with SandboxPool(sandbox_config, size=1, max_kinds=1, idle_seconds=1.0) as pool:
+        assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
+        [waiting] = pool.unused()
+        deadline = time.monotonic() + 10
+        while pool.status().kinds and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pool.wait_closed()
+        status = pool.status()
+        assert status.kinds == 0 and status.ready == 0 and status.starting == 0, status
+        assert waiting.process.poll() is not None, "its sandbox was torn down, its slot given back"
+        assert waiting.slot is not None and waiting.slot._lock_fd == -1
 
 
 def test_a_closed_pool_refuses_gradings_and_leaves_nothing_running(sandbox_config, message_echo, host_snapshot):

@@ -90,6 +90,7 @@ class SandboxPool:
         max_kinds: int = 2,
         max_memory_bytes: int = 512 * 1024 * 1024,
         refill_threads: int = 1,
+        idle_seconds: float = 600.0,
     ) -> None:
         if config.unsafe_no_sandbox:
             raise ValueError("a pool keeps sandboxes; it has no meaning without the sandbox")
@@ -97,6 +98,8 @@ class SandboxPool:
         self.size = size
         self.max_kinds = max_kinds
         self.max_memory_bytes = max_memory_bytes
+        self.idle_seconds = idle_seconds
+        self._asked_at: dict[PoolKey, float] = {}
         self._refill_config = dataclasses.replace(config, slot_wait_seconds=REFILL_SLOT_WAIT_SECONDS)
         self._lock = threading.Condition()
         # Most recently asked-for kinds last; each with its limits, entry point and ready sandboxes.
@@ -168,6 +171,7 @@ class SandboxPool:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._closed:
                     return False
+                self._asked_at[key] = time.monotonic()  # waiting for a kind is asking for it
                 self._lock.wait(min(remaining, 0.1))
                 if key not in self._kinds:
                     return False
@@ -220,6 +224,7 @@ class SandboxPool:
                     while queue:
                         self._discard_locked(queue.popleft())
                 self._kinds.clear()
+                self._asked_at.clear()
                 if not self._starting:
                     break
                 self._lock.wait(0.1)  # a start under way is discarded when it ends
@@ -252,11 +257,22 @@ class SandboxPool:
             kind = (limits, entry_point, deque())
             self._kinds[key] = kind
         self._kinds.move_to_end(key)
+        self._asked_at[key] = time.monotonic()
         while len(self._kinds) > self.max_kinds:
-            _, (_, _, stale) = self._kinds.popitem(last=False)
-            while stale:
-                self._discard_locked(stale.popleft())
+            self._forget_locked(next(iter(self._kinds)))
         return kind
+
+    def _forget_locked(self, key: PoolKey) -> None:
+        _, _, stale = self._kinds.pop(key)
+        self._asked_at.pop(key, None)
+        while stale:
+            self._discard_locked(stale.popleft())
+
+    def _expire_idle_locked(self) -> None:
+        """Stop holding sandboxes (memory, slots) for kinds nobody asked for in ``idle_seconds``."""
+        now = time.monotonic()
+        for key in [key for key in self._kinds if now - self._asked_at.get(key, now) > self.idle_seconds]:
+            self._forget_locked(key)
 
     def _discard_locked(self, sandbox: Sandbox) -> None:
         future = self._closer.submit(sandbox.close)
@@ -292,9 +308,11 @@ class SandboxPool:
     def _refill(self) -> None:
         while True:
             with self._lock:
+                self._expire_idle_locked()
                 wanted = self._next_to_fill()
                 while not self._closed and wanted is None:
                     self._lock.wait(0.5)
+                    self._expire_idle_locked()
                     wanted = self._next_to_fill()
                 if self._closed or wanted is None:
                     return
@@ -335,22 +353,33 @@ class SandboxPool:
 
 
 _open_pools: set[SandboxPool] = set()
-_shared: dict[tuple[SandboxConfig, int, int, int, int], SandboxPool] = {}
+_shared: dict[tuple[SandboxConfig, int, int, int, int, float], SandboxPool] = {}
 _shared_lock = threading.Lock()
 
 
 def shared_pool(
-    config: SandboxConfig, *, size: int, max_kinds: int, max_memory_bytes: int, refill_threads: int
+    config: SandboxConfig,
+    *,
+    size: int,
+    max_kinds: int,
+    max_memory_bytes: int,
+    refill_threads: int,
+    idle_seconds: float,
 ) -> SandboxPool | None:
     """This process's pool for ``config`` (one per configuration), or None when ``size`` is 0."""
     if size <= 0 or config.unsafe_no_sandbox:
         return None
-    key = (config, size, max_kinds, max_memory_bytes, refill_threads)
+    key = (config, size, max_kinds, max_memory_bytes, refill_threads, idle_seconds)
     with _shared_lock:
         pool = _shared.get(key)
         if pool is None or pool._closed:
             pool = SandboxPool(
-                config, size=size, max_kinds=max_kinds, max_memory_bytes=max_memory_bytes, refill_threads=refill_threads
+                config,
+                size=size,
+                max_kinds=max_kinds,
+                max_memory_bytes=max_memory_bytes,
+                refill_threads=refill_threads,
+                idle_seconds=idle_seconds,
             )
             _shared[key] = pool
         return pool
