@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Table, case, delete, update
+from sqlalchemy import Table, case, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
@@ -29,6 +30,7 @@ from grader.models import Throttle, utcnow
 from grader.services.errors import RateLimited
 
 FORGET_AFTER = timedelta(hours=1)
+PURGE_ONE_IN = 50
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,22 @@ def record_failure(*, session: Session, keys: list[Key], max_delay: int, now: da
             until = now + timedelta(seconds=delay)
             session.execute(update(Throttle).where(col(Throttle.key) == key.name).values(blocked_until=until))
     session.commit()
+    # Guessing many e-mails leaves a row each; now and then the stale ones go.
+    if secrets.randbelow(PURGE_ONE_IN) == 0:
+        purge_stale(session=session, now=now)
+
+
+def purge_stale(*, session: Session, now: datetime | None = None) -> int:
+    """Delete the keys that are forgotten anyway (quiet for an hour, not blocked); how many went."""
+    now = now or utcnow()
+    result = session.execute(
+        delete(Throttle).where(
+            col(Throttle.last_failure_at) < now - FORGET_AFTER,
+            or_(col(Throttle.blocked_until).is_(None), col(Throttle.blocked_until) < now),
+        )
+    )
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def forget(*, session: Session, key: Key) -> None:

@@ -213,7 +213,7 @@ def change_password(
     try:
         sign_in(session=session, email=user.email, password=current, client_address=client_address, settings=settings)
     except AuthenticationFailed as exc:
-        raise InvalidInput("Your current password is not the one you typed.", field="current_password") from exc
+        raise InvalidInput("That is not your current password.", field="current_password") from exc
     if hmac.compare_digest(current.encode(), new.encode()):
         raise InvalidInput("The new password must differ from the current one.", field="new_password")
     set_password(session=session, user=user, password=new)

@@ -59,7 +59,7 @@ def test_changing_the_password_ends_other_sessions_and_tokens_but_not_this_one(a
 @pytest.mark.parametrize(
     "current, new, message",
     [
-        ("not my password", NEW_PASSWORD, "Your current password is not the one you typed."),
+        ("not my password", NEW_PASSWORD, "That is not your current password."),
         (DEFAULT_PASSWORD, "12345678", "This is a top-10 common password."),
         (DEFAULT_PASSWORD, "password", "This is a top-10 common password."),
         (DEFAULT_PASSWORD, " " * 8, "Repeats like"),
@@ -160,6 +160,9 @@ def test_an_instructor_resets_a_learners_password_shown_once(app, as_instructor,
     )
     assert _token_works(client, api_token(client, learner, password=password))
     assert password not in as_instructor.get(page).text
+    audit = as_instructor.get("/instructor/audit").text
+    assert "Changed an account" in audit and learner.email in audit and "password reset" in audit
+    assert password not in audit
 
 
 def test_learners_cannot_reset_passwords_and_instructors_are_not_reset_here(

@@ -172,3 +172,24 @@ def test_a_failed_sign_in_costs_one_hash_whether_or_not_the_account_exists(clien
     before = gate.total
     assert _token(client, learner.email if known else "nobody@example.org", "wrong").status_code == 401
     assert gate.total == before + 1
+
+
+def test_stale_keys_are_purged_and_blocked_ones_kept(synced):
+    from grader.services import throttle
+
+    now = utcnow()
+    old = now - throttle.FORGET_AFTER - timedelta(minutes=1)
+    synced.add(Throttle(key="sign-in:address:stale", failures=3, last_failure_at=old))
+    synced.add(
+        Throttle(
+            key="sign-in:address:blocked", failures=40, last_failure_at=old, blocked_until=now + timedelta(minutes=5)
+        )
+    )
+    synced.add(Throttle(key="sign-in:address:recent", failures=1, last_failure_at=now))
+    synced.commit()
+    assert throttle.purge_stale(session=synced, now=now) == 1
+    synced.expire_all()
+    assert sorted(row.key for row in synced.exec(select(Throttle))) == [
+        "sign-in:address:blocked",
+        "sign-in:address:recent",
+    ]

@@ -307,6 +307,14 @@ def learner_page(
 def reset_password(request: Request, user_id: RowId, user: Instructor, session: SessionDep) -> Response:
     """Give a learner a new generated password, shown once; their sessions and API tokens end."""
     learner, password = users.reset_password(session=session, user_id=user_id, by=user)
+    audit.record(
+        session=session,
+        actor=user,
+        action="account.change",
+        target=learner.email,
+        details={"change": "password reset; signed out everywhere"},
+    )
+    session.commit()
     return render(request, "password_reset.html", {"learner": learner, "password": password})
 
 
