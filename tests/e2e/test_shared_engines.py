@@ -23,7 +23,7 @@ from grader.models import Submission
 from grader.services import tokens
 from tests.factories import make_user
 
-from .service import SUBMISSIONS, Service, processes_of_uids
+from .service import SUBMISSIONS, Service, free_port, processes_of_uids
 
 pytestmark = [pytest.mark.postgres, pytest.mark.sandbox, pytest.mark.timeout(600)]
 
@@ -205,7 +205,12 @@ def test_sigterm_hands_back_a_grading_that_does_not_finish_in_time(service, data
         row = session.get(Submission, submission_id)
         assert (row.status, row.lease_token) == ("queued", None)
 
-    service.start_worker()
+    metrics_port = free_port()
+    service.start_worker(GRADER_WORKER_METRICS_PORT=str(metrics_port))
     rows = _wait_until_graded(database, [submission_id], timeout=120)
     assert rows[submission_id].report["status"] == "passed"
     assert service.stored_counts()[submission_id] == 1
+    # The worker counts what it graded on its own /metrics.
+    scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+    assert 'grader_gradings_total{outcome="passed"} 1.0' in scraped
+    assert "grader_grading_duration_seconds_count 1.0" in scraped
