@@ -59,3 +59,14 @@ def test_an_api_export_is_recorded_once_however_many_pages(client, instructor, s
         assert client.get(first.json()["next"], headers=headers).status_code == 200
     rows = _entries(as_instructor.get("/instructor/audit").text)
     assert len(rows) == 1 and "gradebook (API)" in rows[0]
+
+
+def test_a_password_reset_is_recorded_without_the_password(as_instructor, learner, instructor):
+    page = f"/instructor/learners/{learner.id}"
+    response = as_instructor.post_form(f"/instructor/learners/{learner.id}/password", {}, page=page)
+    assert response.status_code == 200
+    rows = _entries(as_instructor.get("/instructor/audit").text)
+    assert len(rows) == 1
+    assert "Changed an account" in rows[0] and learner.email in rows[0] and "password reset" in rows[0]
+    shown = response.text.split('<code id="new-password">')[1].split("</code>")[0]
+    assert shown and shown not in rows[0]
