@@ -126,7 +126,7 @@ class Service:
                 session.add(user)
                 made.append(user)
             session.commit()
-            result = [tokens.issue(user=user, settings=settings) for user in made]
+            result = [tokens.issue(session=session, user=user, settings=settings).secret for user in made]
         engine.dispose()
         return result
 

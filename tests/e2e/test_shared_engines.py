@@ -85,11 +85,9 @@ def database(service: Service) -> Engine:
 
 
 def _tokens(engine: Engine, service: Service, count: int) -> list[str]:
-    from grader.config import Settings
-
-    settings = Settings(_env_file=None, secret_key=service.environment["GRADER_SECRET_KEY"], environment="test")
+    """API tokens of ``count`` new learners, issued in the database (the sign-in throttle is not under test)."""
     with Session(engine) as session:
-        return [tokens.issue(user=make_user(session), settings=settings) for _ in range(count)]
+        return [tokens.issue(session=session, user=make_user(session)).secret for _ in range(count)]
 
 
 def _upload(service: Service, token: str, source: bytes) -> int:
