@@ -13,7 +13,10 @@ In one run it measures:
 - "dispatch": for both, the time from the row's creation to a worker's claim
   (``started_at - created_at``), i.e. what the queue adds.
 ``--project`` runs the service from another checkout (e.g. an older commit) so
-that before and after are measured on the same machine in the same hour.
+that before and after are measured on the same machine in the same hour. The
+learner and its API token are made with this checkout's code, so the other
+checkout must share its schema and token scheme (the README's "before" row was
+measured against 70755f4, before API tokens were stored).
 """
 
 from __future__ import annotations
