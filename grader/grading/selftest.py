@@ -28,7 +28,6 @@ from typing import Any
 
 from grader.grading.report import Report
 from grader.grading.runner import grade_source
-from grader.grading.runtime import READY_MARK
 from grader.grading.sandbox import SandboxConfig, SandboxUnavailable, procfs
 from grader.grading.spec import CaseSpec, ExerciseSpec, ExpectSpec, Limits, RequestSpec
 
@@ -360,12 +359,10 @@ def _processes_with(marker: str, *, wait: float) -> list[int]:
 
 
 def _tree_state(root: Path) -> dict[str, tuple[int, int]]:
-    """(size, mtime) of everything below ``root``, less the ready mark the grader touches at every start."""
+    """(size, mtime) of everything below ``root``: a built runtime never changes."""
     state = {}
     for dirpath, dirnames, filenames in os.walk(root):
         for name in [*dirnames, *filenames]:
-            if dirpath == str(root) and name == READY_MARK:
-                continue
             path = os.path.join(dirpath, name)
             try:
                 st = os.lstat(path)

@@ -209,16 +209,12 @@ def own_children(exclude: Collection[int] = frozenset()) -> list[ProcessInfo]:
     return [p for p in procfs.list_processes() if p.ppid == me and p.pid not in exclude]
 
 
-def tree_state(
-    root: Path, *, skip: Collection[str] = frozenset(), skip_files: Collection[str] = frozenset()
-) -> dict[str, tuple]:
+def tree_state(root: Path, *, skip: Collection[str] = frozenset()) -> dict[str, tuple]:
     """Path -> (size, mtime, mode, uid) for every file and folder below ``root`` (less the ``skip`` ones)."""
     state: dict[str, tuple] = {}
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if d not in skip]
         for name in [*dirnames, *filenames]:
-            if name in skip_files:
-                continue
             path = os.path.join(dirpath, name)
             try:
                 st = os.lstat(path)
@@ -292,8 +288,7 @@ class HostSnapshot:
             children={p.pid for p in own_children()},
             grader_rss=own_rss(),
             repo=tree_state(PROJECT_ROOT, skip=_VOLATILE_NAMES),
-            # The grader itself touches the ready mark when a grading starts (runtime pruning).
-            runtime=tree_state(runtime_root, skip_files={READY_MARK}),
+            runtime=tree_state(runtime_root),
             runtime_digests={str(path): file_digest(path) for path in key_files},
         )
 

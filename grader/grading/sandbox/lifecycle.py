@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.grading import seccomp
+from grader.grading.report import LEARNER_ERROR_KINDS
 from grader.grading.sandbox import procfs
 from grader.grading.sandbox.capture import CappedBuffer, OutputPipe
 from grader.grading.sandbox.cgroups import Cgroup
@@ -49,6 +50,10 @@ ERROR_FACTS = ("cause", "line", "exception", "detail", "module", "names", "what"
 EXIT_GRACE_SECONDS = 1.0
 PREPARE_SECONDS = 30.0
 SHUTDOWN_SECONDS = 2.0
+
+# What the boot script may report when loading fails; anything else it sends counts as a crash.
+# (It cannot report a timeout: the host decides that.)
+BOOT_ERROR_KINDS = frozenset(LEARNER_ERROR_KINDS) - {"timeout"}
 
 
 @dataclass(frozen=True)
@@ -311,7 +316,7 @@ class Sandbox:
             return LoadResult(ready=True)
         if event is not None:
             kind = event.get("kind")
-            if kind not in ("syntax", "import", "exit", "no_app", "not_asgi", "crash"):
+            if kind not in BOOT_ERROR_KINDS:
                 kind = "crash"
             facts = {key: event[key] for key in ERROR_FACTS if key in event}
             return LoadResult(ready=False, kind=kind, message=str(event.get("message", ""))[:4000], facts=facts)
