@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlmodel import Session, select
@@ -45,12 +45,30 @@ class ChoiceFile(_Strict):
     text: str = Field(min_length=1)
 
 
+class Evidence(_Strict):
+    """The cell of the lesson's trace that answers a question.
+
+    table: ``execution_table`` (row: a step number, column: one of its columns) or
+    ``variable_tracker`` (row: a variable's name, column: one of its moments).
+    """
+
+    table: Literal["execution_table", "variable_tracker"]
+    row: str = Field(min_length=1)
+    column: str = Field(min_length=1)
+
+
 class QuestionFile(_Strict):
-    """A question with four options, the label of the right one, and a hint shown after answering."""
+    """A question with up to four options, the label of the right one, and what is shown after answering.
+
+    hint: where to look (shown with every answer); explanation: why the right answer is right
+    (shown after a wrong one); evidence: the cell of the trace it comes from, highlighted then.
+    """
 
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Stable name; keep it when editing the text.")
     prompt: str = Field(min_length=1)
     hint: str = Field(min_length=1)
+    explanation: str = Field(min_length=1)
+    evidence: Evidence
     answer: str = Field(pattern=r"^[A-D]$")
     choices: list[ChoiceFile] = Field(min_length=2, max_length=4)
 
@@ -102,13 +120,45 @@ class VariableTracker(_Strict):
         return self
 
 
+class ConceptFlow(_Strict):
+    """The cycle in a few boxes, drawn one after another."""
+
+    steps: list[str] = Field(min_length=2)
+    caption: str = ""
+
+
+class KeyMoment(_Strict):
+    """A question beginners ask at one step, answered, with the place in the trace that shows it."""
+
+    question: str = Field(min_length=1)
+    explanation: str = Field(min_length=1)
+    see: str = ""
+
+
 class Visuals(_Strict):
-    """What the questions point at: the sample code, the execution table, the variable tracker."""
+    """The lesson's trace and its other views.
+
+    code: the traced app (shown with the quiz only, never beside an exercise's upload form);
+    execution_table and variable_tracker: the trace the questions point at; concept_flow,
+    key_moments and snapshot: the lesson's other views, drawn on the quiz page.
+    """
 
     code: str = ""
     code_caption: str = ""
     execution_table: ExecutionTable
     variable_tracker: VariableTracker
+    concept_flow: ConceptFlow | None = None
+    key_moments: list[KeyMoment] = Field(default_factory=list)
+    snapshot: list[str] = Field(default_factory=list)
+
+    def has_cell(self, evidence: Evidence) -> bool:
+        """Whether ``evidence`` names a cell of these tables."""
+        if evidence.table == "execution_table":
+            table = self.execution_table
+            first = table.columns[0]
+            return evidence.column in table.columns and any(str(row[first]) == evidence.row for row in table.rows)
+        tracker = self.variable_tracker
+        return evidence.column in tracker.moments and any(v.name == evidence.row for v in tracker.variables)
 
 
 class QuizFile(_Strict):
@@ -125,6 +175,13 @@ class QuizFile(_Strict):
         repeated = sorted({key for key in keys if keys.count(key) > 1})
         if repeated:
             raise ValueError(f"question keys must be unique; repeated: {', '.join(repeated)}")
+        for question in self.questions:
+            if not self.visuals.has_cell(question.evidence):
+                where = question.evidence
+                raise ValueError(
+                    f"question {question.key!r}: its evidence names no cell of the {where.table}"
+                    f" (row {where.row!r}, column {where.column!r})"
+                )
         return self
 
 
@@ -194,6 +251,9 @@ def sync_content(session: Session, exercises_dir: Path, quizzes_dir: Path) -> Sy
     except SpecError as exc:
         raise ContentError(str(exc)) from exc
     quizzes = load_quizzes(quizzes_dir) if quizzes_dir.exists() else {}
+    for spec in exercises.values():
+        if spec.quiz is not None and spec.quiz not in quizzes:
+            raise ContentError(f"exercise {spec.slug!r}: its quiz {spec.quiz!r} is not in {quizzes_dir}")
     summary = SyncSummary()
     try:
         _sync_exercises(session, exercises, summary)
@@ -290,7 +350,14 @@ def _sync_questions(session: Session, quiz: Quiz, questions: list[QuestionFile])
     rows = {row.key: row for row in session.exec(select(Question).where(Question.quiz_id == quiz.id))}
     changed = False
     for position, spec in enumerate(questions, start=1):
-        values: dict[str, Any] = {"position": position, "prompt": spec.prompt, "hint": spec.hint, "active": True}
+        values: dict[str, Any] = {
+            "position": position,
+            "prompt": spec.prompt,
+            "hint": spec.hint,
+            "explanation": spec.explanation,
+            "evidence": spec.evidence.model_dump(mode="json"),
+            "active": True,
+        }
         question = rows.get(spec.key)
         if question is None:
             question = Question(quiz_id=quiz.id, key=spec.key, **values)

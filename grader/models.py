@@ -288,6 +288,9 @@ class Quiz(SQLModel, table=True):
 class Question(SQLModel, table=True):
     """A question of a quiz; ``key`` is its stable name in the quiz file.
 
+    hint: where to look, shown after any answer; explanation: why the right answer is right,
+    shown after a wrong one; evidence: the cell of the lesson's trace that shows it
+    (``{"table", "row", "column"}``, see ``content.Evidence``).
     active: False when the file no longer has it but earlier answers still refer to it.
     """
 
@@ -300,6 +303,8 @@ class Question(SQLModel, table=True):
     position: int
     prompt: str = Field(sa_type=Text)
     hint: str = Field(default="", sa_type=Text)
+    explanation: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
+    evidence: dict[str, Any] | None = _json(default=None)
     active: bool = True
 
 

@@ -174,6 +174,11 @@ class ExerciseSpec(_Strict):
     )
     limits: Limits = Field(default_factory=Limits)
     cases: list[CaseSpec] = Field(min_length=1)
+    quiz: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="Slug of the quiz on this exercise's lesson; not part of grading, so not in spec_hash.",
+    )
     spec_hash: str = ""
 
     @model_validator(mode="after")
@@ -213,7 +218,8 @@ def load_exercise(folder: Path) -> ExerciseSpec:
     if "slug" in data and data["slug"] != folder.name:
         raise SpecError(f"{path}: slug {data['slug']!r} differs from folder name {folder.name!r}")
     data["slug"] = folder.name
-    spec_hash = content_hash(data)
+    # What the grading depends on: the quiz link only decides what the pages show.
+    spec_hash = content_hash({key: value for key, value in data.items() if key != "quiz"})
     try:
         return ExerciseSpec.model_validate({**data, "spec_hash": spec_hash})
     except ValueError as exc:

@@ -57,7 +57,12 @@ class QuizView:
 
 @dataclass(frozen=True)
 class QuestionFeedback:
-    """How one question went in an attempt; ``hint`` points at the visual that answers it."""
+    """How one question went in an attempt.
+
+    hint: where in the trace to look; right_label/right_text: the right option;
+    explanation: why it is right; evidence: the trace's cell that shows it
+    (``{"table", "row", "column"}``, or None for content synced before it existed).
+    """
 
     question_id: int
     position: int
@@ -67,6 +72,10 @@ class QuestionFeedback:
     choice_text: str
     correct: bool
     hint: str
+    right_label: str = ""
+    right_text: str = ""
+    explanation: str = ""
+    evidence: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -280,7 +289,16 @@ def get_attempt(*, session: Session, attempt_id: int, user: User) -> AttemptResu
         .join(Choice, col(Choice.id) == AttemptAnswer.choice_id)
         .where(AttemptAnswer.attempt_id == attempt.id)
         .order_by(col(Question.position))
-    )
+    ).all()
+    # The right options, read only now that the attempt is stored (a learner's quiz never carries them).
+    right = {
+        choice.question_id: choice
+        for choice in session.exec(
+            select(Choice).where(
+                col(Choice.question_id).in_([q.id for _, q, _ in rows]), Choice.is_correct, Choice.active
+            )
+        )
+    }
     return AttemptResult(
         id=attempt.id,
         quiz_slug=quiz.slug,
@@ -298,6 +316,10 @@ def get_attempt(*, session: Session, attempt_id: int, user: User) -> AttemptResu
                 choice_text=choice.text,
                 correct=answer.correct,
                 hint=question.hint,
+                right_label=right[question.id].label if question.id in right else "",
+                right_text=right[question.id].text if question.id in right else "",
+                explanation=question.explanation,
+                evidence=question.evidence,
             )
             for answer, question, choice in rows
         ],

@@ -1,8 +1,8 @@
 """Wake-ups inside one process: "submission N changed", sent from any thread, awaited in an event loop.
 
 The grading worker calls ``notify`` when it claims a submission and when it
-stores a result; a page's event stream awaits ``wait`` instead of asking the
-database over and over. This only reaches waiters in the same process: a web
+stores a result; a page's event stream ``listen``s and waits for that instead
+of asking the database over and over. This only reaches waiters in the same process: a web
 server whose gradings happen elsewhere still has to look at the database (see
 ``grader.web.events``), so a missed wake-up only ever delays an update, never
 loses one.
@@ -13,50 +13,74 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 
 ANY_SUBMISSION = "any-submission"
 """The key notified for every submission, for pages that follow many (the dashboard)."""
 
 
-class Changes:
-    """Per-key wake-ups: ``notify`` from any thread, ``wait`` from a coroutine."""
+class Listener:
+    """One waiter's wake-up, registered for as long as it follows a key.
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._waiters: dict[Hashable, set[tuple[asyncio.AbstractEventLoop, asyncio.Event]]] = {}
+    A notification that arrives while its owner is busy (reading the database) is kept,
+    so the next ``wait`` returns at once: nothing slips between a read and a wait.
+    """
 
-    def notify(self, key: Hashable) -> None:
-        """Wake everything waiting on ``key``."""
-        with self._lock:
-            waiters = list(self._waiters.get(key, ()))
-        for loop, event in waiters:
-            # A closed loop's waiter is gone with it.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(event.set)
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._event = asyncio.Event()
 
-    async def wait(self, key: Hashable, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for ``notify(key)``; whether it came."""
-        waiter = (asyncio.get_running_loop(), asyncio.Event())
-        with self._lock:
-            self._waiters.setdefault(key, set()).add(waiter)
+    def wake(self) -> None:
+        """Wake the waiter (from any thread)."""
+        # A closed loop's waiter is gone with it.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._event.set)
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a wake-up; whether one came (it is used up)."""
         try:
-            await asyncio.wait_for(waiter[1].wait(), timeout)
+            await asyncio.wait_for(self._event.wait(), timeout)
             return True
         except TimeoutError:
             return False
         finally:
+            self._event.clear()
+
+
+class Changes:
+    """Per-key wake-ups: ``notify`` from any thread, ``listen`` from a coroutine."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._listeners: dict[Hashable, set[Listener]] = {}
+
+    def notify(self, key: Hashable) -> None:
+        """Wake every listener of ``key``."""
+        with self._lock:
+            listeners = list(self._listeners.get(key, ()))
+        for listener in listeners:
+            listener.wake()
+
+    @contextlib.contextmanager
+    def listen(self, key: Hashable) -> Iterator[Listener]:
+        """A listener of ``key``, registered until the block ends; call it from the event loop."""
+        listener = Listener(asyncio.get_running_loop())
+        with self._lock:
+            self._listeners.setdefault(key, set()).add(listener)
+        try:
+            yield listener
+        finally:
             with self._lock:
-                remaining = self._waiters.get(key)
+                remaining = self._listeners.get(key)
                 if remaining is not None:
-                    remaining.discard(waiter)
+                    remaining.discard(listener)
                     if not remaining:
-                        del self._waiters[key]
+                        del self._listeners[key]
 
     def waiting(self, key: Hashable) -> int:
-        """How many waiters ``key`` has now (for tests and diagnostics)."""
+        """How many listeners ``key`` has now (for tests and diagnostics)."""
         with self._lock:
-            return len(self._waiters.get(key, ()))
+            return len(self._listeners.get(key, ()))
 
 
 submission_changes = Changes()

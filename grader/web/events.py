@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from typing import Any
 
 import anyio.to_thread
 from starlette.responses import StreamingResponse
+
+from grader.services.updates import Changes, Listener
 
 MEDIA_TYPE = "text/event-stream"
 HEARTBEAT_SECONDS = 15.0
@@ -44,7 +46,8 @@ async def watch(
     check: Callable[[], Any],
     render: Callable[[Any], tuple[str, Any]],
     finished: Callable[[Any], bool],
-    wake: Callable[[float], Awaitable[bool]],
+    changes: Changes,
+    key: Hashable,
     poll_seconds: float,
     max_seconds: float,
 ) -> AsyncIterator[str]:
@@ -53,8 +56,21 @@ async def watch(
     check: reads the state (a blocking call, run in a thread; it opens and closes its own session).
     render: the state as (event name, data) for the client.
     finished: whether the state is final; the stream ends after sending it.
-    wake: awaits an in-process notification for up to the given seconds.
+    changes, key: the in-process wake-ups to listen to (e.g. ``submission_changes`` and an id).
     """
+    with changes.listen(key) as listener:
+        async for item in _watch(check, render, finished, listener, poll_seconds, max_seconds):
+            yield item
+
+
+async def _watch(
+    check: Callable[[], Any],
+    render: Callable[[Any], tuple[str, Any]],
+    finished: Callable[[Any], bool],
+    listener: Listener,
+    poll_seconds: float,
+    max_seconds: float,
+) -> AsyncIterator[str]:
     deadline = time.monotonic() + max_seconds
     last: Any = object()
     last_sent = time.monotonic()
@@ -75,7 +91,8 @@ async def watch(
         if now - last_sent >= HEARTBEAT_SECONDS:
             yield ": still watching\n\n"
             last_sent = now
-        await wake(min(poll_seconds, deadline - now))
+        # Listening started before the first read, so a change made since the last read wakes this at once.
+        await listener.wait(min(poll_seconds, deadline - now))
 
 
 def stream(events: AsyncIterator[str]) -> StreamingResponse:

@@ -68,14 +68,15 @@ def test_learner_and_instructor_journey(service, browser, artifacts):
     page.get_by_label("Code").fill(WRONG_SOLUTION)
     page.get_by_role("button", name="Submit for grading").click()
     expect(page.locator("#report-heading")).to_contain_text("Failed", timeout=GRADING_TIMEOUT_MS)
-    failing = page.locator("details.case-failed").filter(has_text="A different message")
+    # It leads with the mistake; the first case it explains is open below it.
+    card = page.locator("article.diagnosis").first
+    expect(card.locator(".fix")).to_contain_text("What to change:")
+    failing = card.locator("details.case-failed").filter(has_text="A different message")
     expect(failing).to_have_attribute("open", "")
-    expect(failing.get_by_text("Client receives and parses the body")).to_be_visible()
-    expect(failing.get_by_text("What to fix:")).to_be_visible()
-    # What the program printed is shown as text in the output section.
-    expect(
-        page.locator("#report-heading ~ pre").filter(has_text="<script>alert('from the learner')</script>")
-    ).to_be_visible()
+    expect(failing.get_by_text("The client receives and reads the body")).to_be_visible()
+    # What the program printed is shown as text, folded at the end of the result.
+    page.get_by_text("Everything your program printed").click()
+    expect(page.locator("pre.output").filter(has_text="<script>alert('from the learner')</script>")).to_be_visible()
     page.screenshot(path=artifacts / "submission-failed.png", full_page=True)
 
     # History marks the best submission.
@@ -94,7 +95,7 @@ def test_learner_and_instructor_journey(service, browser, artifacts):
     questions.nth(2).get_by_label("D. Nothing is different").check()
     page.get_by_role("button", name="Submit answers").click()
     expect(page.get_by_role("heading", name="Your score: 2/3")).to_be_visible()
-    expect(page.locator(".question-wrong")).to_contain_text("Hint:")
+    expect(page.locator(".question-wrong")).to_contain_text("The right answer: B.")
     page.screenshot(path=artifacts / "quiz-result.png", full_page=True)
     learner.close()
 

@@ -65,6 +65,10 @@ def _write_quiz(folder: Path, text: str) -> None:
         (lambda t: t.replace('key = "response-sent-at"', 'key = "msg-after-step-2"'), "repeated"),
         (lambda t: t.replace('moments = ["Start", ', "moments = ["), "values for"),
         (lambda t: t + "\nsurprise = 1\n", "surprise"),
+        # An explanation must point at a real cell of the trace.
+        (lambda t: t.replace('row = "3", column = "action"', 'row = "9", column = "action"'), "no cell"),
+        (lambda t: t.replace('row = "msg", column = "After step 2"', 'row = "msg", column = "Later"', 1), "no cell"),
+        (lambda t: t.replace('evidence = { table = "execution_table"', 'evidence = { table = "elsewhere"'), "table"),
     ],
 )
 def test_a_broken_quiz_file_is_refused_with_its_path(tmp_path, mutation, complaint):
@@ -131,6 +135,8 @@ def test_editing_a_quiz_updates_rows_in_place_and_keeps_attempts(session, settin
     text += (
         '[[questions]]\nkey = "who-parses"\nprompt = "Who turns the JSON body into a dict?"\n'
         'hint = "Look at the processing column of step 2."\nanswer = "A"\n'
+        'explanation = "FastAPI parses the body before it calls the function."\n'
+        'evidence = { table = "execution_table", row = "2", column = "processing" }\n'
         'choices = [{ label = "A", text = "FastAPI" }, { label = "B", text = "The client" }]\n'
     )
     path.write_text(text, encoding="utf-8")
@@ -214,3 +220,22 @@ def test_a_broken_file_leaves_the_tables_untouched(session, content):
     assert _counts(session) == before
     assert session.exec(select(Exercise).where(Exercise.slug == "message-echo")).one().title != "Changed"
     assert session.exec(select(func.count()).select_from(QuizAttempt)).one() == 0
+
+
+def test_an_exercise_linking_to_a_missing_quiz_is_refused(session, content):
+    exercises, quiz_root = content
+    path = exercises / "message-echo" / "exercise.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('quiz = "message-cycle"', 'quiz = "no-such-quiz"'))
+    with pytest.raises(ContentError, match="no-such-quiz"):
+        sync_content(session, exercises, quiz_root)
+
+
+def test_the_quiz_link_does_not_change_what_grading_depends_on(content):
+    from grader.grading.spec import load_exercise
+
+    exercises, _ = content
+    before = load_exercise(exercises / "message-echo")
+    path = exercises / "message-echo" / "exercise.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('quiz = "message-cycle"', 'quiz = "another-quiz"'))
+    after = load_exercise(exercises / "message-echo")
+    assert after.quiz == "another-quiz" and after.spec_hash == before.spec_hash

@@ -169,6 +169,15 @@ def _failing_report_with_script() -> dict:
     case["hint"] = "Return {'received': msg}."
     report["stdout"] = "<script>alert('out')</script>\n"
     report["stderr"] = "<img src=x onerror=alert(2)>"
+    report["diagnoses"] = [
+        {
+            "title": "The reply holds <script>alert(4)</script>",
+            "explanation": "<img src=x onerror=alert(5)>",
+            "fix": "Return {'received': msg}.",
+            "cases": ["hi"],
+            "line": 1,
+        }
+    ]
     return report
 
 
@@ -187,10 +196,14 @@ def test_graded_submission_draws_each_case_and_escapes_everything(as_learner, as
         assert "&lt;script&gt;alert(&#39;out&#39;)&lt;/script&gt;" in html
         assert "&lt;b&gt;evil&lt;/b&gt;.py" in html
         # The execution table of the failing case, with expected beside received.
-        assert "Client sends <code>POST /message</code>" in html
-        assert "Client receives and parses the body" in html
+        assert "The client sends <code>POST /message</code>" in html
+        assert "The client receives and reads the body" in html
         assert "differs" in html
-        assert "What to fix:</strong> Return {&#39;received&#39;: msg}." in html
+        assert "What to change:</strong> Return {&#39;received&#39;: msg}." in html
+        assert "The reply holds &lt;script&gt;alert(4)&lt;/script&gt;" in html
+        assert "&lt;img src=x onerror=alert(5)&gt;" in html
+        # The diagnosis's line of the learner's code, escaped and highlighted.
+        assert "<mark>print(&#39;&lt;script&gt;alert(3)&lt;/script&gt;&#39;)</mark>" in html
         assert "Failed" in html and "Passed" in html  # words, not only colour
         assert "data-status-url" not in html  # graded: no polling
 
@@ -253,3 +266,15 @@ def test_while_waiting_the_submit_button_still_works_without_script(as_learner, 
     form = page.split('id="submit-form"')[1].split("</form>")[0]
     assert "You can submit again in" in page
     assert "disabled" not in form
+
+
+def test_the_exercise_page_shows_the_trace_but_not_the_solution(as_learner):
+    html = as_learner.get(EXERCISE).text
+    assert "<caption>Execution table</caption>" in html and "<caption>Variable tracker</caption>" in html
+    assert "receive_message(msg" not in html and "return {&#39;received&#39;: msg}" not in html
+    assert 'href="/quizzes/message-cycle"' in html  # the quiz the exercise's content links to
+
+
+def test_an_exercise_without_a_quiz_draws_no_trace(as_learner):
+    html = as_learner.get("/exercises/health-check").text
+    assert "<caption>Execution table</caption>" not in html and "/quizzes/" not in html

@@ -71,13 +71,24 @@ def test_all_right_scores_three(as_learner, questions, synced):
     assert _attempts(synced) == 1
 
 
-def test_wrong_answers_say_wrong_with_the_hint(as_learner, questions):
+def test_a_wrong_answer_shows_the_right_one_why_and_the_cell_it_comes_from(as_learner, questions):
     data = {f"answer-{q['id']}": str(q["wrong"] if index == 0 else q["right"]) for index, q in enumerate(questions)}
     response = as_learner.post_form(f"{QUIZ}/attempts", data, page=QUIZ)
     html = as_learner.get(response.headers["location"]).text
     assert "Your score: 2/3" in html
     assert "Wrong" in html and "Right" in html
-    assert "Hint:" in html and "After step 2" in html
+    wrong = html[html.index('class="question question-wrong"') :]
+    wrong = wrong[: wrong.index("</section>")]
+    assert "The right answer: <strong>C.</strong> {&#39;text&#39;: &#39;Hello&#39;}" in wrong
+    assert "<strong>Why:</strong>" in wrong and "hands it the body it parsed" in wrong
+    # The tracker cell the answer comes from: row msg, column "After step 2", marked in words too.
+    cell = re.search(r'<td data-label="([^"]+)" class="evidence"><mark><code>([^<]+)</code></mark>', wrong)
+    assert cell and cell.groups() == ("After step 2", "{&#39;text&#39;: &#39;Hello&#39;}")
+    assert wrong.count('class="evidence"') == 1 and "the answer is here" in wrong
+    # Right answers carry no warning-styled hint, and nothing repeats the answer they already chose.
+    for right in html.split('class="question question-correct"')[1:]:
+        right = right[: right.index("</section>")]
+        assert 'class="hint"' not in right and "The right answer" not in right and "evidence" not in right
 
 
 def test_missing_answer_is_refused_and_choices_are_kept(as_learner, questions, synced):
@@ -122,3 +133,15 @@ def test_attempt_limit(as_learner, questions, synced, settings):
 
 def test_unknown_quiz_is_404(as_learner):
     assert as_learner.get("/quizzes/nope").status_code == 404
+
+
+def test_the_quiz_page_draws_the_lessons_views_and_the_traced_code(as_learner):
+    html = as_learner.get(QUIZ).text
+    assert "receive_message(msg: dict)" in html  # the traced code belongs with the quiz
+    flow = html[html.index('<ol class="concept-flow">') : html.index("</ol>", html.index('<ol class="concept-flow">'))]
+    assert flow.count("<li>") == 5 and "Your endpoint function runs with the data" in flow
+    assert "Key moments" in html and "How does FastAPI turn the JSON that arrives into a Python dict?" in html
+    assert html.count('class="key-moment"') == 2
+    assert "In short" in html and "The dict the function returns goes back to the client as JSON." in html
+    # Lesson text is not an answer: the page still carries no explanation of the questions.
+    assert "hands it the body it parsed" not in html

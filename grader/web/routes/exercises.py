@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from grader.config import Settings
 from grader.grading.report import Report
-from grader.models import Exercise, Submission, User
+from grader.models import Exercise, Quiz, Submission, User
 from grader.services import quizzes, submissions
-from grader.services.errors import InvalidInput, Overloaded, RateLimited, StillGrading, TooLarge
+from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
 from grader.services.updates import submission_changes
 from grader.web import events
 from grader.web.deps import CurrentUser, SessionDep, SettingsDep, ValidExercise, ValidSubmission, optional_user
@@ -76,6 +76,17 @@ def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     )
 
 
+def lesson_quiz_of(session: Session, exercise: Exercise) -> Quiz | None:
+    """The quiz the exercise's content links to, if it is there to take."""
+    slug = submissions.exercise_spec(exercise).quiz
+    if slug is None:
+        return None
+    try:
+        return quizzes.get_quiz(session=session, slug=slug)
+    except NotFound:
+        return None
+
+
 def exercise_page(
     request: Request,
     *,
@@ -92,11 +103,11 @@ def exercise_page(
     """The exercise page; after a refused upload it shows why and keeps the pasted code."""
     history = submissions.list_for_user(session=session, user=user, exercise_slug=exercise.slug)
     best_id = next((item.submission.id for item in history if item.is_best), None)
-    # One course, one lesson: the exercise shows the visuals its quiz is about.
-    lesson_quiz = next(iter(quizzes.list_quizzes(session=session)), None)
+    spec = submissions.exercise_spec(exercise)
+    lesson_quiz = lesson_quiz_of(session, exercise)
     context: dict[str, Any] = {
         "exercise": exercise,
-        "cases": submissions.exercise_spec(exercise).cases,
+        "cases": spec.cases,
         "visuals": lesson_quiz.visuals if lesson_quiz else None,
         "lesson_quiz": lesson_quiz,
         "history": [item.submission for item in history],
@@ -187,11 +198,13 @@ def submit(
 def _submission_context(session: Session, submission: Submission) -> dict[str, Any]:
     exercise = submissions.get_exercise_by_id(session=session, exercise_id=submission.exercise_id)
     position = submissions.queue_position(session=session, submission=submission)
+    quiz = lesson_quiz_of(session, exercise)
     return {
         "submission": submission,
         "exercise": exercise,
         "report": stored_report(submission),
         "progress_message": progress_message(submission.status, position),
+        "quiz_url": f"/quizzes/{quiz.slug}" if quiz else None,
     }
 
 
@@ -249,16 +262,14 @@ async def submission_events(request: Request, submission_id: int) -> Response:
                 state["html"] = render_fragment(request, "_result.html", _submission_context(session, submission))
             return state
 
-    async def wake(seconds: float) -> bool:
-        return await submission_changes.wait(submission_id, seconds)
-
     in_process = request.app.state.settings.embedded_worker
     return events.stream(
         events.watch(
             check=check,
             render=lambda state: ("graded" if state["status"] == "graded" else "progress", state),
             finished=lambda state: state["status"] == "graded",
-            wake=wake,
+            changes=submission_changes,
+            key=submission_id,
             poll_seconds=EVENTS_SAFETY_POLL_SECONDS if in_process else EVENTS_POLL_SECONDS,
             max_seconds=EVENTS_MAX_SECONDS,
         )

@@ -254,7 +254,17 @@
     });
   }
 
+  // After a refused form the page opens on its error: scrolled into view and focused,
+  // so the reason is the first thing seen and read out.
+  function focusFormError(notice) {
+    notice.setAttribute("tabindex", "-1");
+    notice.scrollIntoView({ block: "center" });
+    notice.focus({ preventScroll: true });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    var formError = document.querySelector(".notice-error[role=alert]");
+    if (formError) { focusFormError(formError); }
     document.querySelectorAll("[data-status-url]").forEach(watchSubmission);
     showLocalTimes(document);
     document.querySelectorAll("[data-live-changes]").forEach(watchTable);

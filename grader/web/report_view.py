@@ -1,0 +1,305 @@
+"""A stored report arranged for the result page: mistakes first, each with the cases it explains.
+
+The page leads with the report's diagnoses (one per mistake), puts every
+failing case under the diagnosis that names it, and folds the passing cases
+away. Step 2 of each case says whether an endpoint function actually ran, in
+the lesson's terms. A traceback the server printed while answering a case is
+moved into that case, with the learner's own frames first and the library's
+folded away. Nothing here judges the submission: it only arranges what the
+grading stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader.grading.report import CaseResult, Report
+
+ERROR_KIND_WORDS = {
+    "syntax": "Python could not read your file (a syntax error)",
+    "import": "Your file stopped with an error while it was being loaded",
+    "exit": "Your program ended before its server could start",
+    "timeout": "Your app did not get ready in time",
+    "no_app": "No app was found in your file",
+    "not_asgi": "What your file calls the app is not a web app the grader can serve",
+    "crash": "Your app stopped while it was being tested",
+    "infra": "The grader itself failed; this attempt does not count against you and will be retried",
+}
+"""Error kinds in words: people never see the codes."""
+
+LEARNER_FILE = "solution.py"
+"""The name the learner's file has inside the sandbox (traceback frames in it are theirs)."""
+CONTEXT_LINES = 2
+"""Lines shown above and below a diagnosis's line."""
+
+_SERVER_ERROR = re.compile(r"^ERROR:\s+Exception in ASGI application\s*$")
+_FRAME = re.compile(r'^  File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>.+))?$')
+
+
+def error_words(kind: str | None) -> str:
+    """An error kind as a learner reads it."""
+    if kind is None:
+        return ""
+    return ERROR_KIND_WORDS.get(kind, "Your file could not be graded")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame of a traceback; ``learner`` when it is in the learner's file."""
+
+    path: str
+    line: int
+    function: str
+    source: str
+
+    @property
+    def learner(self) -> bool:
+        """Whether the frame is in the learner's own file."""
+        return self.path.rsplit("/", 1)[-1] == LEARNER_FILE and not self.path.startswith("/opt/")
+
+
+@dataclass(frozen=True)
+class TracebackView:
+    """A traceback split for reading: the exception, the learner's frames, the library's frames."""
+
+    exception: str
+    learner_frames: list[Frame]
+    library_frames: list[Frame]
+    text: str
+
+
+def parse_traceback(text: str) -> TracebackView | None:
+    """The traceback in ``text`` (Python's usual format), or None when there is none."""
+    lines = text.strip("\n").splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")), None)
+    if start is None:
+        return None
+    frames: list[Frame] = []
+    after_frames = start + 1
+    for index in range(start + 1, len(lines)):
+        match = _FRAME.match(lines[index])
+        if not match:
+            continue
+        source = ""
+        if index + 1 < len(lines) and lines[index + 1].startswith("    ") and not _FRAME.match(lines[index + 1]):
+            source = lines[index + 1].strip()
+        frames.append(
+            Frame(path=match["path"], line=int(match["line"]), function=match["function"] or "", source=source)
+        )
+        after_frames = index + 1
+    # The exception is the first unindented line after the last frame (Python prints it there).
+    exception = next((line for line in lines[after_frames:] if line and not line.startswith(" ")), "")
+    learner = [frame for frame in frames if frame.learner]
+    library = [frame for frame in frames if not frame.learner]
+    return TracebackView(
+        exception=exception, learner_frames=learner, library_frames=library, text="\n".join(lines[start:])
+    )
+
+
+def server_tracebacks(stderr: str) -> tuple[list[str], str]:
+    """The server's "Exception in ASGI application" blocks in order, and the rest of ``stderr``."""
+    blocks: list[list[str]] = []
+    rest: list[str] = []
+    for line in stderr.splitlines():
+        if _SERVER_ERROR.match(line):
+            blocks.append([])
+        elif blocks and (line.startswith((" ", "Traceback")) or not _starts_log_line(line)):
+            blocks[-1].append(line)
+        else:
+            rest.append(line)
+    return ["\n".join(block) for block in blocks], "\n".join(rest).strip("\n")
+
+
+def _starts_log_line(line: str) -> bool:
+    return line.startswith(("INFO:", "WARNING:", "ERROR:", "DEBUG:", "CRITICAL:"))
+
+
+def validation_refusal(body: str | None) -> bool:
+    """Whether a 422 body is FastAPI's own validation error (so no endpoint function ran)."""
+    try:
+        data = json.loads(body or "")
+    except ValueError:
+        return False
+    detail = data.get("detail") if isinstance(data, dict) else None
+    return (
+        isinstance(detail, list)
+        and bool(detail)
+        and all(isinstance(item, dict) and "loc" in item and "msg" in item for item in detail)
+    )
+
+
+def endpoint_step(case: CaseResult, traceback: TracebackView | None) -> tuple[bool | None, str]:
+    """Step 2 of the lesson's cycle for this case: whether an endpoint function ran, in words."""
+    status = case.received.status
+    route = f"{case.request.method} {case.request.path}"
+    if status is None:
+        return None, "No response came back: your app did not answer this request."
+    if status == 404:
+        return False, (
+            f"No endpoint function ran: nothing in your app answers {route}, "
+            "so FastAPI replied 404 Not Found on its own."
+        )
+    if status == 405:
+        return False, (
+            f"No endpoint function ran: your app has {case.request.path}, but not for {case.request.method}, "
+            "so FastAPI replied 405 Method Not Allowed on its own."
+        )
+    if 300 <= status < 400:
+        location = case.received.headers.get("location") or case.received.headers.get("Location")
+        where = f" to {location}" if location else ""
+        return False, (
+            f"No endpoint function ran: FastAPI redirected the request{where} instead, because your route's "
+            "path is not exactly the one requested (often a trailing slash)."
+        )
+    if status == 422 and validation_refusal(case.received.body):
+        return False, (
+            "No endpoint function ran: FastAPI checked the body against your function's parameter, "
+            "refused it and replied 422 on its own, before calling your function."
+        )
+    if status >= 500:
+        if traceback is not None and traceback.learner_frames:
+            return True, "FastAPI called your endpoint function, and it stopped with an error (below)."
+        return None, "Your app failed while handling the request, and answered with a server error."
+    return True, "FastAPI called your endpoint function with the request's body as Python data."
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as the page draws it."""
+
+    case: CaseResult
+    endpoint_ran: bool | None
+    endpoint_words: str
+    traceback: TracebackView | None = None
+
+
+@dataclass(frozen=True)
+class CodeLine:
+    """A line of the learner's code; ``marked`` for the one a diagnosis points at."""
+
+    number: int
+    text: str
+    marked: bool
+
+
+@dataclass
+class DiagnosisView:
+    """One mistake: what it is, what to change, where, and the failing cases it explains."""
+
+    title: str
+    explanation: str
+    fix: str
+    line: int | None
+    excerpt: list[CodeLine] = field(default_factory=list)
+    cases: list[CaseView] = field(default_factory=list)
+
+
+@dataclass
+class ReportView:
+    """The whole result page's data; ``unexplained`` holds failing cases no diagnosis names."""
+
+    report: Report
+    diagnoses: list[DiagnosisView]
+    unexplained: list[CaseView]
+    passing: list[CaseView]
+    error_words: str
+    error_traceback: TracebackView | None
+    stdout: str
+    stderr: str
+
+    @property
+    def failing_count(self) -> int:
+        """How many cases failed."""
+        return sum(1 for case in self.report.tests if not case.passed)
+
+
+def code_excerpt(source: str, line: int | None) -> list[CodeLine]:
+    """The lines around ``line`` of ``source`` (empty when the line is not in the file)."""
+    lines = source.splitlines()
+    if line is None or not 1 <= line <= len(lines):
+        return []
+    first = max(1, line - CONTEXT_LINES)
+    last = min(len(lines), line + CONTEXT_LINES)
+    return [CodeLine(number=n, text=lines[n - 1], marked=n == line) for n in range(first, last + 1)]
+
+
+def _case_views(report: Report, stored: list[dict[str, Any]]) -> list[CaseView]:
+    blocks, _ = server_tracebacks(report.stderr)
+    crashed = [index for index, case in enumerate(report.tests) if (case.received.status or 0) >= 500]
+    # Cases run one after another, so the n-th server traceback belongs to the n-th crashed case;
+    # when the counts disagree nothing is attributed (the output stays whole at the end of the page).
+    tracebacks = dict(zip(crashed, blocks, strict=True)) if len(crashed) == len(blocks) else {}
+    views = []
+    for index, case in enumerate(report.tests):
+        traceback = parse_traceback(tracebacks[index]) if index in tracebacks else None
+        ran, words = endpoint_step(case, traceback)
+        extra = stored[index] if index < len(stored) else {}
+        if isinstance(extra.get("endpoint_ran"), bool) and extra["endpoint_ran"] != ran:
+            ran = extra["endpoint_ran"]  # the grading knew better than the status code
+            if ran:
+                words = "FastAPI called your endpoint function with the request's body as Python data."
+        views.append(CaseView(case=case, endpoint_ran=ran, endpoint_words=words, traceback=traceback))
+    return views
+
+
+def _fallback_diagnoses(failing: list[CaseView]) -> list[dict[str, Any]]:
+    """One group per problem, for reports stored before diagnoses existed."""
+    groups: dict[str, list[CaseView]] = {}
+    for view in failing:
+        groups.setdefault(view.case.problem or "This case failed", []).append(view)
+    found = []
+    for problem, views in groups.items():
+        hints = [view.case.hint for view in views if view.case.hint]
+        found.append(
+            {
+                "title": problem[:1].upper() + problem[1:],
+                "explanation": "",
+                "fix": max(set(hints), key=hints.count) if hints else "",
+                "cases": [view.case.name for view in views],
+                "line": None,
+            }
+        )
+    return found
+
+
+def build(data: dict[str, Any], source: str) -> ReportView:
+    """Arrange a stored report (``Report.to_dict`` data, with its ``diagnoses``) for the page."""
+    report = Report.from_dict(data)
+    cases = _case_views(report, list(data.get("tests") or []))
+    failing = [view for view in cases if not view.case.passed]
+    stored = list(data.get("diagnoses") or [])
+    if not stored and failing:
+        stored = _fallback_diagnoses(failing)
+    by_name = {view.case.name: view for view in failing}
+    diagnoses: list[DiagnosisView] = []
+    claimed: set[str] = set()
+    for item in stored:
+        line = item.get("line") if isinstance(item.get("line"), int) else None
+        names = [name for name in item.get("cases") or [] if name in by_name and name not in claimed]
+        claimed.update(names)
+        diagnoses.append(
+            DiagnosisView(
+                title=str(item.get("title") or ""),
+                explanation=str(item.get("explanation") or ""),
+                fix=str(item.get("fix") or ""),
+                line=line,
+                excerpt=code_excerpt(source, line),
+                cases=[by_name[name] for name in names],
+            )
+        )
+    _, rest = server_tracebacks(report.stderr)
+    attributed = any(view.traceback for view in cases)
+    error = report.error
+    return ReportView(
+        report=report,
+        diagnoses=diagnoses,
+        unexplained=[view for view in failing if view.case.name not in claimed],
+        passing=[view for view in cases if view.case.passed],
+        error_words=error_words(error.kind) if error else "",
+        error_traceback=parse_traceback(error.message) if error else None,
+        stdout=report.stdout,
+        stderr=rest if attributed else report.stderr,
+    )

@@ -1,0 +1,135 @@
+"""The result page: mistakes first, cases grouped under them, step 2 honest, output in its case.
+
+The reports are real gradings of the files beside them (tests/web/reports/*.py),
+each with a ``diagnoses`` list in the report's pinned shape written by hand.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.web import report_view
+from tests.factories import make_report, make_submission
+
+REPORTS = Path(__file__).parent / "reports"
+
+
+def _stored(name: str) -> tuple[dict, str]:
+    return json.loads((REPORTS / f"{name}.json").read_text()), (REPORTS / f"{name}.py").read_text()
+
+
+def _graded(synced, user, name: str):
+    report, source = _stored(name)
+    return make_submission(synced, user=user, status="graded", score=report["score"], report=report, source=source)
+
+
+def _text(page: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+
+def test_a_typo_leads_with_one_card_and_folds_the_other_cases(as_learner, learner, synced):
+    submission = _graded(synced, learner, "typo")
+    html = as_learner.get(f"/submissions/{submission.id}").text
+    card = html[html.index('<article class="diagnosis"') : html.index("</article>")]
+    assert "A misspelt key: &#34;recieved&#34;" in card
+    assert "What to change:" in card and "Change &#34;recieved&#34; to &#34;received&#34;" in card
+    # The learner's own line, highlighted, with its neighbours.
+    assert "Line 8 of your file (highlighted)" in card
+    assert "<mark>    return {&#34;recieved&#34;: msg}</mark>" in card
+    # The ten failing cases sit in the card: the first open, nine closed.
+    assert card.count('<details class="case case-failed" open>') == 1
+    assert card.count('<details class="case case-failed">') == 9
+    assert "This explains 10 failing cases" in card
+    # The passing cases are folded into one closed block after it.
+    passing = html[html.index('<details class="passing-cases">') :]
+    assert "4 passing cases" in passing and passing.count('<details class="case case-passed">') == 4
+    # One fix, not ten hints that each guess at the mistake.
+    assert "What to fix:" not in html
+    assert "10 of 14 cases failed, all for one reason" in _text(html)
+
+
+def test_step_two_says_when_no_endpoint_ran(as_learner, learner, synced):
+    submission = _graded(synced, learner, "wrong-path")
+    text = _text(as_learner.get(f"/submissions/{submission.id}").text)
+    assert "No endpoint function ran: nothing in your app answers POST /message, so FastAPI replied 404" in text
+    assert "The request reached your app" not in text
+
+    typo = _text(as_learner.get(f"/submissions/{_graded(synced, learner, 'typo').id}").text)
+    # Refused bodies are FastAPI's doing (422), and GET is refused by method (405): no function ran.
+    assert "refused it and replied 422 on its own, before calling your function" in typo
+    assert "your app has /message, but not for GET, so FastAPI replied 405 Method Not Allowed" in typo
+    assert "FastAPI called your endpoint function with the request's body as Python data" in typo
+
+
+def test_a_crash_shows_its_error_inside_the_case_learner_line_first(as_learner, learner, synced):
+    submission = _graded(synced, learner, "crash")
+    html = as_learner.get(f"/submissions/{submission.id}").text
+    card = html[html.index('<article class="diagnosis"') : html.index("</article>")]
+    text = _text(card)
+    assert "FastAPI called your endpoint function, and it stopped with an error" in text
+    assert "The error: IndexError: list index out of range" in text
+    # The learner's line comes before the folded library frames.
+    assert text.index("Line 8, in receive_message : first_key = list(msg)[0]") < text.index("The full error message")
+    assert "steps inside FastAPI and other libraries" in text
+    # The traceback moved into its case; what else the program printed stays at the end.
+    rest = html[html.index("</article>") :]
+    assert "Traceback" not in rest.split("Everything your program printed")[1].split("Standard error")[0]
+    assert "first key: text" in rest and "Standard error" not in rest
+
+
+def test_output_stays_whole_when_it_cannot_be_matched_to_cases():
+    report, source = _stored("crash")
+    # Output cut in the middle (the grader keeps its head and tail) loses a traceback: none is moved.
+    report["tests"][0]["received"]["status"] = 500
+    view = report_view.build(report, source)
+    assert not any(case.traceback for case in view.diagnoses[0].cases + view.passing)
+    assert view.stderr == report["stderr"]
+
+
+def test_an_import_error_is_named_in_words_with_the_learners_frames(as_learner, learner, synced):
+    submission = _graded(synced, learner, "import-error")
+    html = as_learner.get(f"/submissions/{submission.id}").text
+    text = _text(html)
+    assert "Your file stopped with an error while it was being loaded." in text
+    assert "(import)" not in text and "Traceback (most recent call last)" not in text.split("The full error message")[0]
+    assert "Line 10, in connect : raise RuntimeError" in text
+    assert "<mark>" in html  # the diagnosis's line
+
+
+def test_a_passed_exercise_points_to_the_quiz(as_learner, learner, synced):
+    report = make_report(cases={"hello": True, "hi": True})
+    submission = make_submission(synced, user=learner, status="graded", score=2, report=report.to_dict())
+    html = as_learner.get(f"/submissions/{submission.id}").text
+    assert 'href="/quizzes/message-cycle"' in html and "Take the quiz on this lesson" in html
+    assert "<article" not in html
+
+
+def test_reports_stored_before_diagnoses_still_group_their_failures():
+    report, source = _stored("typo")
+    del report["diagnoses"]
+    view = report_view.build(report, source)
+    assert len(view.diagnoses) == 1 and len(view.diagnoses[0].cases) == 10
+    assert view.unexplained == []
+
+
+@pytest.mark.parametrize("kind", sorted(report_view.ERROR_KIND_WORDS))
+def test_error_kinds_are_words(kind):
+    words = report_view.error_words(kind)
+    assert "_" not in words and f"({kind})" not in words and len(words.split()) >= 5
+
+
+def test_server_tracebacks_are_split_per_request():
+    report, _ = _stored("crash")
+    blocks, rest = report_view.server_tracebacks(report["stderr"])
+    assert len(blocks) == 1 and rest == ""
+    parsed = report_view.parse_traceback(blocks[0])
+    assert parsed.exception == "IndexError: list index out of range"
+    assert [(f.path, f.line, f.source) for f in parsed.learner_frames] == [
+        ("solution.py", 8, "first_key = list(msg)[0]")
+    ]
+    assert parsed.library_frames and all(f.path.startswith("/opt/") for f in parsed.library_frames)
