@@ -168,12 +168,17 @@ def endpoint_step(case: CaseResult, traceback: TracebackView | None) -> tuple[bo
 
 @dataclass(frozen=True)
 class CaseView:
-    """A case as the page draws it."""
+    """A case as the page draws it.
+
+    traceback: the error the server printed while answering this case, if any;
+    printed: anything else the program printed meanwhile.
+    """
 
     case: CaseResult
     endpoint_ran: bool | None
     endpoint_words: str
     traceback: TracebackView | None = None
+    printed: str = ""
 
 
 @dataclass(frozen=True)
@@ -226,22 +231,44 @@ def code_excerpt(source: str, line: int | None) -> list[CodeLine]:
     return [CodeLine(number=n, text=lines[n - 1], marked=n == line) for n in range(first, last + 1)]
 
 
+def split_output(text: str) -> tuple[str, TracebackView | None]:
+    """A case's output as (what was printed, the traceback that follows it, if any)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")), None)
+    if start is None:
+        return text.strip("\n"), None
+    printed = [line for line in lines[:start] if not _SERVER_ERROR.match(line)]
+    return "\n".join(printed).strip("\n"), parse_traceback("\n".join(lines[start:]))
+
+
 def _case_views(report: Report, stored: list[dict[str, Any]]) -> list[CaseView]:
-    blocks, _ = server_tracebacks(report.stderr)
-    crashed = [index for index, case in enumerate(report.tests) if (case.received.status or 0) >= 500]
-    # Cases run one after another, so the n-th server traceback belongs to the n-th crashed case;
-    # when the counts disagree nothing is attributed (the output stays whole at the end of the page).
-    tracebacks = dict(zip(crashed, blocks, strict=True)) if len(crashed) == len(blocks) else {}
+    per_case = any("program_output" in extra for extra in stored)
+    tracebacks: dict[int, str] = {}
+    if not per_case:
+        # Older reports keep only the whole output. Cases run one after another, so the n-th
+        # server traceback belongs to the n-th crashed case; when the counts disagree (output
+        # cut in the middle) nothing is moved and the output stays whole at the end of the page.
+        blocks, _ = server_tracebacks(report.stderr)
+        crashed = [index for index, case in enumerate(report.tests) if (case.received.status or 0) >= 500]
+        if len(crashed) == len(blocks):
+            tracebacks = dict(zip(crashed, blocks, strict=True))
     views = []
     for index, case in enumerate(report.tests):
-        traceback = parse_traceback(tracebacks[index]) if index in tracebacks else None
-        ran, words = endpoint_step(case, traceback)
         extra = stored[index] if index < len(stored) else {}
-        if isinstance(extra.get("endpoint_ran"), bool) and extra["endpoint_ran"] != ran:
-            ran = extra["endpoint_ran"]  # the grading knew better than the status code
+        printed, traceback = "", None
+        if per_case:
+            printed, traceback = split_output(str(extra.get("program_output") or ""))
+        elif index in tracebacks:
+            traceback = parse_traceback(tracebacks[index])
+        ran, words = endpoint_step(case, traceback)
+        reached = extra.get("reached_endpoint")
+        if isinstance(reached, bool) and reached != ran:
+            ran = reached  # the grading knew better than the status code
             if ran:
                 words = "FastAPI called your endpoint function with the request's body as Python data."
-        views.append(CaseView(case=case, endpoint_ran=ran, endpoint_words=words, traceback=traceback))
+            else:
+                words = "No endpoint function ran: FastAPI answered this request on its own."
+        views.append(CaseView(case=case, endpoint_ran=ran, endpoint_words=words, traceback=traceback, printed=printed))
     return views
 
 
@@ -291,7 +318,9 @@ def build(data: dict[str, Any], source: str) -> ReportView:
             )
         )
     _, rest = server_tracebacks(report.stderr)
-    attributed = any(view.traceback for view in cases)
+    attributed = any(view.traceback for view in cases) and not any(
+        "program_output" in t for t in data.get("tests") or []
+    )
     error = report.error
     return ReportView(
         report=report,

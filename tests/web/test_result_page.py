@@ -133,3 +133,32 @@ def test_server_tracebacks_are_split_per_request():
         ("solution.py", 8, "first_key = list(msg)[0]")
     ]
     assert parsed.library_frames and all(f.path.startswith("/opt/") for f in parsed.library_frames)
+
+
+def test_output_recorded_per_case_is_shown_in_its_case():
+    report, source = _stored("crash")
+    for case in report["tests"]:
+        case["program_output"] = None
+        case["reached_endpoint"] = case["received"]["status"] not in (404, 405, 422)
+    crashed = next(case for case in report["tests"] if case["status"] == "failed")
+    crashed["program_output"] = (
+        "first key: surprise\n"
+        "ERROR:    Exception in ASGI application\n"
+        "Traceback (most recent call last):\n"
+        "  … 12 frames inside uvicorn, starlette, fastapi …\n"
+        '  File "solution.py", line 8, in receive_message\n'
+        "    first_key = list(msg)[0]\n"
+        "IndexError: list index out of range"
+    )
+    first_passing = next(case for case in report["tests"] if case["status"] == "passed")
+    first_passing["reached_endpoint"] = False
+    view = report_view.build(report, source)
+    case = view.diagnoses[0].cases[0]
+    assert case.printed == "first key: surprise"
+    assert case.traceback.exception == "IndexError: list index out of range"
+    assert [(f.line, f.source) for f in case.traceback.learner_frames] == [(8, "first_key = list(msg)[0]")]
+    assert case.endpoint_ran is True
+    # The grading's own word on whether the endpoint ran wins over the status code.
+    passing = view.passing[0]
+    assert passing.printed == "" and passing.traceback is None
+    assert passing.endpoint_ran is False and passing.endpoint_words.startswith("No endpoint function ran")
