@@ -37,6 +37,8 @@ CONTEXT_LINES = 2
 
 _SERVER_ERROR = re.compile(r"^ERROR:\s+Exception in ASGI application\s*$")
 _FRAME = re.compile(r'^  File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>.+))?$')
+_FOLDED = re.compile(r"^\s*… (?P<count>\d+) frames? inside .+ …$")
+"""A run of library frames the grading already folded into one line."""
 
 
 def error_words(kind: str | None) -> str:
@@ -69,6 +71,12 @@ class TracebackView:
     learner_frames: list[Frame]
     library_frames: list[Frame]
     text: str
+    folded_frames: int = 0
+
+    @property
+    def library_frame_count(self) -> int:
+        """How many frames were inside libraries, shown or already folded."""
+        return len(self.library_frames) + self.folded_frames
 
 
 def parse_traceback(text: str) -> TracebackView | None:
@@ -79,7 +87,13 @@ def parse_traceback(text: str) -> TracebackView | None:
         return None
     frames: list[Frame] = []
     after_frames = start + 1
+    folded = 0
     for index in range(start + 1, len(lines)):
+        run = _FOLDED.match(lines[index])
+        if run:
+            folded += int(run["count"])
+            after_frames = index + 1
+            continue
         match = _FRAME.match(lines[index])
         if not match:
             continue
@@ -95,7 +109,11 @@ def parse_traceback(text: str) -> TracebackView | None:
     learner = [frame for frame in frames if frame.learner]
     library = [frame for frame in frames if not frame.learner]
     return TracebackView(
-        exception=exception, learner_frames=learner, library_frames=library, text="\n".join(lines[start:])
+        exception=exception,
+        learner_frames=learner,
+        library_frames=library,
+        text="\n".join(lines[start:]),
+        folded_frames=folded,
     )
 
 

@@ -74,9 +74,12 @@ def test_learner_and_instructor_journey(service, browser, artifacts):
     failing = card.locator("details.case-failed").filter(has_text="A different message")
     expect(failing).to_have_attribute("open", "")
     expect(failing.get_by_text("The client receives and reads the body")).to_be_visible()
-    # What the program printed is shown as text, folded at the end of the result.
+    # What the program printed is shown as text, in the case it printed it during,
+    expect(failing.locator("pre.output")).to_have_text("<script>alert('from the learner')</script>")
+    # and the whole record folded at the end of the result.
     page.get_by_text("Everything your program printed").click()
-    expect(page.locator("pre.output").filter(has_text="<script>alert('from the learner')</script>")).to_be_visible()
+    printed = page.locator(".program-output pre.output").filter(has_text="<script>alert('from the learner')</script>")
+    expect(printed).to_be_visible()
     page.screenshot(path=artifacts / "submission-failed.png", full_page=True)
 
     # History marks the best submission.

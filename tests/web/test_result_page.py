@@ -1,7 +1,8 @@
 """The result page: mistakes first, cases grouped under them, step 2 honest, output in its case.
 
-The reports are real gradings of the files beside them (tests/web/reports/*.py),
-each with a ``diagnoses`` list in the report's pinned shape written by hand.
+The reports are real gradings of the files beside them (tests/web/reports/*.py, made with
+``autograder grade FILE --json --seed 7``); reports stored by older graders (no diagnoses,
+no per-case output) are made from them by taking those keys out.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def test_a_typo_leads_with_one_card_and_folds_the_other_cases(as_learner, learne
     submission = _graded(synced, learner, "typo")
     html = as_learner.get(f"/submissions/{submission.id}").text
     card = html[html.index('<article class="diagnosis"') : html.index("</article>")]
-    assert "A misspelt key: &#34;recieved&#34;" in card
-    assert "What to change:" in card and "Change &#34;recieved&#34; to &#34;received&#34;" in card
+    assert "Misspelt key: you wrote <code>recieved</code>; the key is <code>received</code>" in card
+    assert "What to change:</strong> Write &#34;received&#34; instead of &#34;recieved&#34;." in card
     # The learner's own line, highlighted, with its neighbours.
     assert "Line 8 of your file (highlighted)" in card
     assert "<mark>    return {&#34;recieved&#34;: msg}</mark>" in card
@@ -75,15 +76,35 @@ def test_a_crash_shows_its_error_inside_the_case_learner_line_first(as_learner, 
     assert "The error: IndexError: list index out of range" in text
     # The learner's line comes before the folded library frames.
     assert text.index("Line 8, in receive_message : first_key = list(msg)[0]") < text.index("The full error message")
-    assert "steps inside FastAPI and other libraries" in text
-    # The traceback moved into its case; what else the program printed stays at the end.
+    assert "(17 steps inside FastAPI and other libraries)" in text
+    # The case's own output is in the case; the whole record stays folded at the end of the page.
+    assert "Printed during case empty-object" not in card  # it crashed before its print
     rest = html[html.index("</article>") :]
-    assert "Traceback" not in rest.split("Everything your program printed")[1].split("Standard error")[0]
-    assert "first key: text" in rest and "Standard error" not in rest
+    hello = rest[rest.index("<strong>hello</strong>") :]
+    hello = hello[: hello.index("</details>")]
+    assert 'aria-label="Printed during case hello, submission' in hello and "first key: text" in hello
+    assert '<details class="program-output">' in rest and "first key: text" in rest
+
+
+def _without_case_output(report: dict) -> dict:
+    """The report as graders stored it before each case kept its own output."""
+    for case in report["tests"]:
+        case.pop("program_output", None)
+        case.pop("reached_endpoint", None)
+    return report
+
+
+def test_older_reports_have_their_tracebacks_matched_to_cases():
+    report, source = _stored("crash")
+    view = report_view.build(_without_case_output(report), source)
+    case = view.diagnoses[0].cases[0]
+    assert case.traceback.exception == "IndexError: list index out of range"
+    assert [f.line for f in case.traceback.learner_frames] == [8]
 
 
 def test_output_stays_whole_when_it_cannot_be_matched_to_cases():
     report, source = _stored("crash")
+    _without_case_output(report)
     # Output cut in the middle (the grader keeps its head and tail) loses a traceback: none is moved.
     report["tests"][0]["received"]["status"] = 500
     view = report_view.build(report, source)
@@ -95,10 +116,11 @@ def test_an_import_error_is_named_in_words_with_the_learners_frames(as_learner, 
     submission = _graded(synced, learner, "import-error")
     html = as_learner.get(f"/submissions/{submission.id}").text
     text = _text(html)
-    assert "Your file stopped with an error while it was being loaded." in text
-    assert "(import)" not in text and "Traceback (most recent call last)" not in text.split("The full error message")[0]
-    assert "Line 10, in connect : raise RuntimeError" in text
-    assert "<mark>" in html  # the diagnosis's line
+    assert "Your file raised RuntimeError while loading" in text  # the diagnosis
+    assert "Your file stopped with an error while it was being loaded." in text  # the error kind, in words
+    assert "(import)" not in text and "Traceback (most recent call last)" not in text
+    assert "<mark>    raise RuntimeError(&#34;the database is not configured&#34;)</mark>" in html
+    assert "The error message in full" in text and "RuntimeError: the database is not configured in solution.py" in text
 
 
 def test_a_passed_exercise_points_to_the_quiz(as_learner, learner, synced):
