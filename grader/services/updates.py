@@ -77,6 +77,15 @@ class Changes:
                     if not remaining:
                         del self._listeners[key]
 
+    async def wait(self, key: Hashable, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for ``notify(key)``; whether it came.
+
+        Only a notification sent during the wait counts: a loop that reads and then waits
+        should ``listen`` for its whole life instead, so nothing slips in between.
+        """
+        with self.listen(key) as listener:
+            return await listener.wait(timeout)
+
     def waiting(self, key: Hashable) -> int:
         """How many listeners ``key`` has now (for tests and diagnostics)."""
         with self._lock:

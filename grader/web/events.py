@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from typing import Any
 
 import anyio.to_thread
 from starlette.responses import StreamingResponse
 
-from grader.services.updates import Changes, Listener
+from grader.services.updates import Changes
 
 MEDIA_TYPE = "text/event-stream"
 HEARTBEAT_SECONDS = 15.0
@@ -46,28 +46,37 @@ async def watch(
     check: Callable[[], Any],
     render: Callable[[Any], tuple[str, Any]],
     finished: Callable[[Any], bool],
-    changes: Changes,
-    key: Hashable,
     poll_seconds: float,
     max_seconds: float,
+    changes: Changes | None = None,
+    key: Hashable = None,
+    wake: Callable[[float], Awaitable[bool]] | None = None,
 ) -> AsyncIterator[str]:
     """Events for a changing state: ``render(state)`` whenever ``check()`` returns a new state.
 
     check: reads the state (a blocking call, run in a thread; it opens and closes its own session).
     render: the state as (event name, data) for the client.
     finished: whether the state is final; the stream ends after sending it.
-    changes, key: the in-process wake-ups to listen to (e.g. ``submission_changes`` and an id).
+    changes, key: the in-process wake-ups to listen to (e.g. ``submission_changes`` and an id),
+    listened to for the stream's whole life, so a change between two reads is never missed.
+    wake: instead of ``changes``, any coroutine that waits up to the given seconds for a change.
     """
-    with changes.listen(key) as listener:
-        async for item in _watch(check, render, finished, listener, poll_seconds, max_seconds):
-            yield item
+    if changes is not None:
+        with changes.listen(key) as listener:
+            async for item in _watch(check, render, finished, listener.wait, poll_seconds, max_seconds):
+                yield item
+        return
+    if wake is None:
+        raise TypeError("watch needs changes and key, or wake")
+    async for item in _watch(check, render, finished, wake, poll_seconds, max_seconds):
+        yield item
 
 
 async def _watch(
     check: Callable[[], Any],
     render: Callable[[Any], tuple[str, Any]],
     finished: Callable[[Any], bool],
-    listener: Listener,
+    wake: Callable[[float], Awaitable[bool]],
     poll_seconds: float,
     max_seconds: float,
 ) -> AsyncIterator[str]:
@@ -91,8 +100,9 @@ async def _watch(
         if now - last_sent >= HEARTBEAT_SECONDS:
             yield ": still watching\n\n"
             last_sent = now
-        # Listening started before the first read, so a change made since the last read wakes this at once.
-        await listener.wait(min(poll_seconds, deadline - now))
+        # With ``changes``, listening started before the first read: a change made since the last
+        # read wakes this at once.
+        await wake(min(poll_seconds, deadline - now))
 
 
 def stream(events: AsyncIterator[str]) -> StreamingResponse:
