@@ -74,9 +74,9 @@ def test_learner_and_instructor_journey(service, browser, artifacts):
     failing = card.locator("details.case-failed").filter(has_text="A different message")
     expect(failing).to_have_attribute("open", "")
     expect(failing.get_by_text("The client receives and reads the body")).to_be_visible()
-    # What the program printed is shown as text, in the case it printed it during,
-    expect(failing.locator("pre.output")).to_have_text("<script>alert('from the learner')</script>")
-    # and the whole record folded at the end of the result.
+    # What the program printed is shown as text, folded at the end of the result. (Which case
+    # a print belongs to is the engine's best effort, read while its output still streams in,
+    # so it is checked on stored reports in tests/web/test_result_page.py, not here.)
     page.get_by_text("Everything your program printed").click()
     printed = page.locator(".program-output pre.output").filter(has_text="<script>alert('from the learner')</script>")
     expect(printed).to_be_visible()
