@@ -216,6 +216,7 @@ def test_axe_finds_nothing_on_any_page(service, browser, artifacts, learner_page
             learner_pages["correct"],
             "/quizzes/message-cycle",
             "/docs",
+            "/account",
             "/submissions/999999",
         ]:
             page.goto(url)
@@ -233,7 +234,14 @@ def test_axe_finds_nothing_on_any_page(service, browser, artifacts, learner_page
     page.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
     page.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    for url in ["/instructor", "/instructor/users", "/instructor?q=Tess"]:
+    for url in [
+        "/instructor",
+        "/instructor/users",
+        "/instructor/audit",
+        "/instructor?q=Tess",
+        "/instructor/cases?exercise=message-echo&case=hi",
+        "/instructor/mistakes?exercise=message-echo&title=x",
+    ]:
         page.goto(url)
         assert_accessible(page, url)
     page.goto("/instructor")
