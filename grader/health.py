@@ -5,9 +5,11 @@ storage answers, the sandbox self-test passed where this process grades (the
 embedded worker), and the pre-started sandbox pool is filled where there is one.
 
 The self-test runs before the web application exists (``autograder serve``
-runs it first), so its outcome is kept here, process-wide. A sandbox pool
-reports itself through ``register_pool``: it passes a function returning a
-``PoolStatus`` and ``/readyz`` calls it on every request.
+runs it first), so its outcome is kept here, process-wide. The pools of
+pre-started sandboxes this process keeps (``grading.sandbox.pool``) are read
+at every request: filled means as many ready sandboxes as the pool keeps for
+each kind of exercise it serves. ``register_pool`` replaces that reading (for a
+pool kept some other way).
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ SelftestState = Literal["passed", "failed", "skipped", "not-run"]
 
 @dataclass(frozen=True)
 class PoolStatus:
-    """A pool of pre-started sandboxes: ``ready`` of ``size`` are waiting for a submission."""
+    """Pre-started sandboxes: ``ready`` of ``size`` wanted are waiting; ``last_error``: why a start failed."""
 
     size: int
     ready: int
+    last_error: str | None = None
 
     @property
     def filled(self) -> bool:
@@ -38,7 +41,7 @@ class PoolStatus:
 class _ProcessState:
     selftest: SelftestState = "not-run"
     selftest_detail: str = ""
-    pool: Callable[[], PoolStatus] | None = None
+    pool: Callable[[], PoolStatus | None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -56,8 +59,8 @@ def selftest_passed() -> None:
     record_selftest("passed")
 
 
-def register_pool(status: Callable[[], PoolStatus] | None) -> None:
-    """Report a sandbox pool's fill level on ``/readyz`` (None: this process has no pool)."""
+def register_pool(status: Callable[[], PoolStatus | None] | None) -> None:
+    """Read a pool's fill level with ``status`` instead of this process's sandbox pools (None: back to those)."""
     with _state.lock:
         _state.pool = status
 
@@ -115,13 +118,26 @@ def _selftest(grades_here: bool) -> Check:
     return Check("sandbox_selftest", False, "not run in this process")
 
 
+def _process_pools() -> PoolStatus | None:
+    """The sandbox pools of this process, added up; None when it keeps none."""
+    from grader.grading.sandbox.pool import pool_status
+
+    status = pool_status()
+    if status is None:
+        return None
+    return PoolStatus(size=status.size * status.kinds, ready=status.ready, last_error=status.last_error)
+
+
 def _pool() -> Check:
     with _state.lock:
-        status_of = _state.pool
-    if status_of is None:
-        return Check("sandbox_pool", True, "no pool in this process")
+        status_of = _state.pool or _process_pools
     try:
         status = status_of()
     except Exception as exc:  # noqa: BLE001
         return Check("sandbox_pool", False, f"status unavailable: {type(exc).__name__}")
-    return Check("sandbox_pool", status.filled, f"{status.ready} of {status.size} sandboxes ready")
+    if status is None:
+        return Check("sandbox_pool", True, "no pool in this process")
+    detail = f"{status.ready} of {status.size} sandboxes ready"
+    if status.last_error:
+        detail += f"; the last start failed: {status.last_error}"
+    return Check("sandbox_pool", status.filled, detail)

@@ -99,3 +99,18 @@ def test_a_setting_opens_metrics_to_a_network_or_a_token(settings, engine, synce
     assert remote.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics-token"}).status_code == 200
     assert remote.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
     assert _local(app).get("/metrics").status_code == 403  # loopback is no longer in the list
+
+
+@pytest.mark.sandbox
+def test_readyz_reads_this_processs_sandbox_pool(app, settings):
+    from grader.grading.sandbox.pool import SandboxPool
+    from grader.grading.spec import Limits
+
+    health.selftest_passed()
+    assert _local(app).get("/readyz").json()["checks"]["sandbox_pool"]["detail"] == "no pool in this process"
+    with SandboxPool(settings.sandbox_config(), size=1, max_kinds=1) as pool:
+        assert pool.wait_ready(Limits(), "app", timeout=60)
+        response = _local(app).get("/readyz")
+        assert response.status_code == 200, response.text
+        assert response.json()["checks"]["sandbox_pool"] == {"ok": True, "detail": "1 of 1 sandboxes ready"}
+    assert _local(app).get("/readyz").json()["checks"]["sandbox_pool"]["ok"]
