@@ -48,28 +48,21 @@ async def watch(
     finished: Callable[[Any], bool],
     poll_seconds: float,
     max_seconds: float,
-    changes: Changes | None = None,
-    key: Hashable = None,
-    wake: Callable[[float], Awaitable[bool]] | None = None,
+    changes: Changes,
+    key: Hashable,
 ) -> AsyncIterator[str]:
     """Events for a changing state: ``render(state)`` whenever ``check()`` returns a new state.
 
     check: reads the state (a blocking call, run in a thread; it opens and closes its own session).
     render: the state as (event name, data) for the client.
     finished: whether the state is final; the stream ends after sending it.
-    changes, key: the in-process wake-ups to listen to (e.g. ``submission_changes`` and an id),
-    listened to for the stream's whole life, so a change between two reads is never missed.
-    wake: instead of ``changes``, any coroutine that waits up to the given seconds for a change.
+    changes, key: the in-process wake-ups to listen to (e.g. ``submission_changes`` and an id, or
+    ``ANY_SUBMISSION``), listened to for the stream's whole life, so a change between two reads is
+    never missed.
     """
-    if changes is not None:
-        with changes.listen(key) as listener:
-            async for item in _watch(check, render, finished, listener.wait, poll_seconds, max_seconds):
-                yield item
-        return
-    if wake is None:
-        raise TypeError("watch needs changes and key, or wake")
-    async for item in _watch(check, render, finished, wake, poll_seconds, max_seconds):
-        yield item
+    with changes.listen(key) as listener:
+        async for item in _watch(check, render, finished, listener.wait, poll_seconds, max_seconds):
+            yield item
 
 
 async def _watch(

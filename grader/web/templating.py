@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from grader.grading.report import format_points
+from grader.grading.report import error_kind_words, format_points
 from grader.web import report_view
 from grader.web.markup import plain_text, render_inline, render_markdown
 from grader.web.security import CSRF_FIELD, csrf_token
@@ -80,6 +80,7 @@ def _build_templates() -> Jinja2Templates:
     env.filters["time"] = format_time
     env.filters["iso"] = iso_time
     env.filters["pretty_body"] = pretty_body
+    env.filters["error_words"] = error_kind_words
     env.globals["percent"] = percent
     env.globals["arrange_report"] = report_view.build
     return Jinja2Templates(env=env, context_processors=[_page_context])

@@ -218,3 +218,15 @@ def test_a_csv_over_the_size_limit_is_refused_whole(as_instructor, synced, setti
     assert response.status_code == 413
     assert f"larger than the {limit:,}-byte limit" in response.text and "nothing was imported" in response.text
     assert synced.exec(select(User).where(col(User.email).like("bulk%"))).first() is None
+
+
+def test_error_kinds_are_shown_to_instructors_in_words(as_instructor, synced, learner):
+    report = make_report(cases={}).to_dict()
+    report["error"] = {"kind": "no_app", "message": "no app"}
+    report["status"] = "error"
+    submission = make_submission(synced, user=learner, status="graded", score=0, report=report)
+    overview = as_instructor.get("/instructor/overview").text
+    page = as_instructor.get(f"/instructor/learners/{learner.id}").text
+    for html in (overview, page):
+        assert "no application named as the exercise asks" in html
+        assert "no_app" not in html.replace(f"/submissions/{submission.id}", "")

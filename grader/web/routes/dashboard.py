@@ -206,15 +206,13 @@ async def dashboard_events(request: Request, params: TableParams, since: str = "
         cursor["since"] = data["cursor"]
         return data
 
-    async def wake(seconds: float) -> bool:
-        return await submission_changes.wait(ANY_SUBMISSION, seconds)
-
     return events.stream(
         events.watch(
             check=check,
             render=lambda data: ("changes", data),
             finished=lambda data: False,
-            wake=wake,
+            changes=submission_changes,
+            key=ANY_SUBMISSION,
             poll_seconds=EVENTS_POLL_SECONDS,
             max_seconds=EVENTS_MAX_SECONDS,
         )
