@@ -13,7 +13,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, StrictInt
 from sqlmodel import Session
 
-from grader.models import ExercisePublic, Submission, SubmissionPublic
+from grader.models import MAX_ROW_ID, ExercisePublic, Submission, SubmissionPublic
 from grader.services import audit, gradebook, quizzes, submissions, tokens, users
 from grader.services.errors import InvalidInput
 from grader.web.deps import ApiInstructor, ApiUser, RowId, SessionDep, SettingsDep, ValidApiSubmission, ValidExercise
@@ -376,7 +376,12 @@ def get_gradebook(
     session: SessionDep,
     settings: SettingsDep,
     after: Annotated[
-        int, Query(ge=0, description="Cursor: the id of the last learner of the previous page (0 for the first).")
+        int,
+        Query(
+            ge=0,
+            le=MAX_ROW_ID,
+            description="Cursor: the id of the last learner of the previous page (0 for the first).",
+        ),
     ] = 0,
     limit: Annotated[
         int, Query(ge=1, le=GRADEBOOK_PAGE_MAX, description="Learners per page.")
