@@ -7,12 +7,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
 from grader import health
+from grader.grading.sandbox import pool as pool_module
 from grader.web.app import create_app
 from tests.factories import make_submission, make_user
 
 
 @pytest.fixture(autouse=True)
-def fresh_health_state():
+def fresh_health_state(monkeypatch):
+    # Readiness reads every pool of this process; pools that earlier tests of the
+    # session keep open (the worker's shared pool, the pooled grading fixtures) are
+    # hidden so that each test starts as a fresh process would, with none.
+    monkeypatch.setattr(pool_module, "_open_pools", set())
     yield
     health.record_selftest("not-run")
     health.register_pool(None)
