@@ -39,7 +39,6 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,7 +47,7 @@ import httpx  # noqa: E402
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 from grader.config import Settings  # noqa: E402
-from grader.db import create_db_engine, migrate, normalize_url  # noqa: E402
+from grader.db import create_db_engine, downgrade, migrate, normalize_url  # noqa: E402
 
 SEED_REVISION = "0002"
 """The last migration before the views' derived tables: raw rows are seeded here."""
@@ -169,28 +168,6 @@ class PostgresDatabase:
 # --- seeding -------------------------------------------------------------------------------
 
 
-def _downgrade(engine: Any, revision: str) -> None:
-    """Take the schema back to ``revision``, keeping the rows already there.
-
-    On SQLite a downgrade that drops a column rebuilds the table; with foreign keys
-    enforced, dropping the old table would cascade into the tables that refer to it
-    (the quiz's choices), so they are off for this one connection, which is then
-    discarded with the engine's pool.
-    """
-    from alembic import command
-    from grader.db import alembic_config
-
-    config = alembic_config()
-    with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            connection.commit()  # ends SQLAlchemy's autobegun transaction; the pragma stays set
-        with connection.begin():
-            config.attributes["connection"] = connection
-            command.downgrade(config, revision)
-    engine.dispose()
-
-
 def seed(url: str, *, learners: int, per_learner: int, reports: list[tuple[str, dict]], settings: Settings) -> dict:
     """Bulk-insert the course; returns what was made (counts and a few ids)."""
     from sqlmodel import Session
@@ -206,7 +183,7 @@ def seed(url: str, *, learners: int, per_learner: int, reports: list[tuple[str, 
     with Session(engine) as session:
         sync_content(session, settings.exercises_dir, settings.quizzes_dir)
         session.commit()
-    _downgrade(engine, SEED_REVISION)
+    downgrade(engine, revision=SEED_REVISION)
 
     metadata_tables = _tables(engine)
     users, submissions, attempts, answers = (

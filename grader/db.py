@@ -12,7 +12,7 @@ when two requests arrive at once: both dialects, one call.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -157,8 +157,36 @@ def migrate(engine: Engine | None = None, *, revision: str = "head") -> None:
     """Bring the database up to ``revision`` with the Alembic migrations."""
     from alembic import command
 
-    engine = engine or get_engine()
+    _run_migrations(engine or get_engine(), command.upgrade, revision)
+
+
+def downgrade(engine: Engine, *, revision: str) -> None:
+    """Take the database back to ``revision`` with the migrations' downgrades, keeping its rows."""
+    from alembic import command
+
+    _run_migrations(engine, command.downgrade, revision)
+
+
+def _run_migrations(engine: Engine, action: Callable[[Config, str], None], revision: str) -> None:
+    """Run ``action`` (Alembic's upgrade or downgrade) to ``revision`` in one transaction.
+
+    On SQLite, altering a table in batch mode rebuilds it: the old table is dropped
+    and a copy renamed. With foreign keys enforced, the drop would cascade into every
+    table that refers to it (a quiz's choices, the answers of attempts), so they are
+    off while the migrations run and on again before the connection goes back to
+    the pool. SQLite ignores the pragma inside a transaction, hence the commits.
+    """
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                action(config, revision)
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()

@@ -12,9 +12,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, text
+from sqlmodel import Session
 
 from alembic import command
-from grader.db import alembic_config, create_db_engine, migrate, normalize_url
+from grader.config import PROJECT_ROOT
+from grader.content import sync_content
+from grader.db import alembic_config, create_db_engine, downgrade, migrate, normalize_url
 from grader.models import SQLModel
 
 POSTGRES_URL = os.environ.get("GRADER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
@@ -59,6 +62,29 @@ def test_downgrade_to_base_removes_the_tables(tmp_path: Path):
         config.attributes["connection"] = connection
         command.downgrade(config, "base")
     assert set(inspect(engine).get_table_names()) & set(SQLModel.metadata.tables) == set()
+    engine.dispose()
+
+
+def test_a_sqlite_downgrade_that_rebuilds_a_table_keeps_the_rows_that_refer_to_it(tmp_path: Path):
+    """0009's downgrade rebuilds ``questions``; enforced foreign keys once cascaded that into ``choices``."""
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'rows.sqlite3'}")
+    migrate(engine)
+    with Session(engine) as session:
+        sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
+        session.commit()
+
+    def count(table: str) -> int:
+        with engine.connect() as connection:
+            return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+    choices = count("choices")
+    assert choices > 0
+    downgrade(engine, revision="0008")
+    assert count("choices") == choices
+    migrate(engine)
+    assert count("choices") == choices
+    with engine.connect() as connection:  # the pooled connection enforces foreign keys again
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
     engine.dispose()
 
 
