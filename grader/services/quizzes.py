@@ -59,9 +59,10 @@ class QuizView:
 class QuestionFeedback:
     """How one question went in an attempt.
 
-    hint: where in the trace to look; right_label/right_text: the right option;
-    explanation: why it is right; evidence: the trace's cell that shows it
-    (``{"table", "row", "column"}``, or None for content synced before it existed).
+    hint: where in the trace to look; right_choice_id/right_label/right_text: the right
+    option (None/empty when the question has no active right option); explanation: why it
+    is right; evidence: the trace's cell that shows it (``{"table", "row", "column"}``, or
+    None for content synced before it existed).
     """
 
     question_id: int
@@ -72,6 +73,7 @@ class QuestionFeedback:
     choice_text: str
     correct: bool
     hint: str
+    right_choice_id: int | None = None
     right_label: str = ""
     right_text: str = ""
     explanation: str = ""
@@ -316,6 +318,7 @@ def get_attempt(*, session: Session, attempt_id: int, user: User) -> AttemptResu
                 choice_text=choice.text,
                 correct=answer.correct,
                 hint=question.hint,
+                right_choice_id=right[question.id].id if question.id in right else None,
                 right_label=right[question.id].label if question.id in right else "",
                 right_text=right[question.id].text if question.id in right else "",
                 explanation=question.explanation,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import func, select
 
-from grader.models import Question, QuizAttempt, Submission
+from grader.models import Choice, Question, QuizAttempt, Submission
 from tests.factories import DEFAULT_PASSWORD, make_report, make_submission
 
 from .conftest import api_token
@@ -122,10 +122,12 @@ def test_quiz_has_no_answers(client, learner, synced):
     assert [quiz["slug"] for quiz in client.get("/api/v1/quizzes", headers=headers).json()] == ["message-cycle"]
     response = client.get("/api/v1/quizzes/message-cycle", headers=headers)
     quiz = response.json()
-    keys = _all_keys(quiz)
-    assert not keys & {"is_correct", "correct", "hint", "answer", "answers"}
+    assert not _all_keys(quiz) & {"is_correct", "correct", "hint", "answer", "answers", "right_answer", "evidence"}
+    # The lesson's key moments have explanations of their own; the questions have none.
+    assert not _all_keys(quiz["questions"]) & {"explanation"}
     for question in synced.exec(select(Question)):
         assert question.hint not in response.text
+        assert question.explanation not in response.text
     assert len(quiz["questions"]) == 3 and all(len(q["choices"]) == 4 for q in quiz["questions"])
     assert quiz["visuals"]["execution_table"]["rows"][0]["step"] == 1
 
@@ -145,6 +147,66 @@ def test_attempt_scores_and_gives_feedback(client, learner, synced):
     assert body["score"] == 1 and body["max_score"] == 3
     assert [q["correct"] for q in body["questions"]] == [False, True, False]
     assert all(q["hint"] for q in body["questions"])
+
+
+def test_attempt_feedback_gives_the_right_answer_why_and_its_trace_cell(client, learner, synced):
+    headers = api_token(client, learner)
+    quiz = client.get("/api/v1/quizzes/message-cycle", headers=headers).json()
+    answers = {str(q["id"]): q["choices"][0]["id"] for q in quiz["questions"]}
+    body = client.post("/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": answers}).json()
+    stored = {question.id: question for question in synced.exec(select(Question))}
+    offered = {q["id"]: {c["id"]: c for c in q["choices"]} for q in quiz["questions"]}
+    for feedback in body["questions"]:
+        question = stored[feedback["question_id"]]
+        right = next(
+            choice for choice in synced.exec(select(Choice).where(Choice.question_id == question.id, Choice.is_correct))
+        )
+        # The right option as the quiz offered it, whether or not it was chosen.
+        assert (
+            feedback["right_answer"]
+            == offered[question.id][right.id]
+            == {"id": right.id, "label": right.label, "text": right.text}
+        )
+        assert feedback["correct"] == (feedback["choice_id"] == right.id)
+        assert feedback["explanation"] == question.explanation and feedback["explanation"]
+        assert feedback["evidence"] == question.evidence
+        cell = feedback["evidence"]
+        # The cell is one the quiz's own trace has.
+        if cell["table"] == "execution_table":
+            table = quiz["visuals"]["execution_table"]
+            first = table["columns"][0]
+            assert cell["column"] in table["columns"]
+            assert any(str(row[first]) == cell["row"] for row in table["rows"])
+        else:
+            tracker = quiz["visuals"]["variable_tracker"]
+            assert cell["column"] in tracker["moments"]
+            assert cell["row"] in [variable["name"] for variable in tracker["variables"]]
+
+
+def test_attempt_feedback_is_documented(client):
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+    feedback = schemas["QuestionFeedbackOut"]["properties"]
+    for field in ("correct", "right_answer", "explanation", "evidence"):
+        assert feedback[field].get("description"), field
+    assert set(schemas["EvidenceOut"]["properties"]) == {"table", "row", "column"}
+
+
+def test_refused_attempt_gives_no_answers_away(client, learner, synced, settings):
+    headers = api_token(client, learner)
+    answers = _answers(client, headers, lambda q: q["choices"][0]["id"])
+    first = next(iter(answers))
+    missing = client.post(
+        "/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": {first: answers[first]}}
+    )
+    assert missing.status_code == 422
+    for _ in range(settings.quiz_max_attempts):
+        client.post("/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": answers})
+    over = client.post("/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": answers})
+    assert over.status_code == 409
+    for response in (missing, over):
+        assert not _all_keys(response.json()) & {"right_answer", "explanation", "evidence", "correct"}
+        for question in synced.exec(select(Question)):
+            assert question.explanation not in response.text
 
 
 @pytest.mark.parametrize("problem", ["missing", "unknown", "duplicate", "not-a-dict", "no-answers-key"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
@@ -94,13 +94,32 @@ class AttemptIn(BaseModel):
     answers: dict[str, StrictInt]
 
 
+class EvidenceOut(BaseModel):
+    """The cell of the quiz's trace (its `visuals`) that shows the right answer."""
+
+    table: Literal["execution_table", "variable_tracker"] = Field(description="Which table of the trace.")
+    row: str = Field(
+        description="In the execution_table, the step (the value of its first column);"
+        " in the variable_tracker, the variable's name."
+    )
+    column: str = Field(description="In the execution_table, a column; in the variable_tracker, a moment.")
+
+
 class QuestionFeedbackOut(BaseModel):
-    """How one question went."""
+    """How one question went, with the right answer, why, and where the trace shows it.
+
+    Sent only once an attempt is stored: the quiz itself never carries them.
+    """
 
     question_id: int
-    choice_id: int
-    correct: bool
-    hint: str
+    choice_id: int = Field(description="The option chosen.")
+    correct: bool = Field(description="Whether the option chosen is the right one.")
+    hint: str = Field(description="Where in the trace to look.")
+    right_answer: ChoiceOut | None = Field(description="The right option; null if the question no longer has one.")
+    explanation: str = Field(description="Why the right option is right (Markdown).")
+    evidence: EvidenceOut | None = Field(
+        description="The trace's cell the right answer comes from; null for questions written before it was recorded."
+    )
 
 
 class AttemptOut(BaseModel):
@@ -319,9 +338,31 @@ def submit_attempt(
     session: SessionDep,
     settings: SettingsDep,
 ) -> AttemptOut:
-    """Score an attempt: the score and, per question, whether it was right and a hint."""
+    """Score an attempt: the score and, per question, whether it was right, the right option, why, and its trace cell."""
     result = quizzes.submit_attempt(session=session, user=user, slug=slug, answers=pairs, settings=settings)
-    return AttemptOut.model_validate(result, from_attributes=True)
+    return AttemptOut(
+        id=result.id,
+        quiz_slug=result.quiz_slug,
+        score=result.score,
+        max_score=result.max_score,
+        created_at=result.created_at,
+        questions=[_feedback_out(question) for question in result.questions],
+    )
+
+
+def _feedback_out(question: quizzes.QuestionFeedback) -> QuestionFeedbackOut:
+    right = None
+    if question.right_choice_id is not None:
+        right = ChoiceOut(id=question.right_choice_id, label=question.right_label, text=question.right_text)
+    return QuestionFeedbackOut(
+        question_id=question.question_id,
+        choice_id=question.choice_id,
+        correct=question.correct,
+        hint=question.hint,
+        right_answer=right,
+        explanation=question.explanation,
+        evidence=EvidenceOut.model_validate(question.evidence) if question.evidence is not None else None,
+    )
 
 
 class ExerciseStandingOut(BaseModel):
