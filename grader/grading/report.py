@@ -16,22 +16,54 @@ from typing import Any, Literal, get_args
 ErrorKind = Literal["syntax", "import", "exit", "timeout", "no_app", "not_asgi", "crash", "infra"]
 LEARNER_ERROR_KINDS: tuple[ErrorKind, ...] = tuple(kind for kind in get_args(ErrorKind) if kind != "infra")
 
-# How each error kind is named to people; the codes themselves are for machines.
-ERROR_KIND_WORDS: dict[str, str] = {
-    "syntax": "a syntax error",
-    "import": "an error while the file was loading",
-    "exit": "the program ended before the server started",
-    "timeout": "the file took too long to load",
-    "no_app": "no application named as the exercise asks",
-    "not_asgi": "the application is not one the grader can serve",
-    "crash": "the server stopped",
-    "infra": "a problem of the grader (not counted against you)",
+
+@dataclass(frozen=True)
+class ErrorKindWording:
+    """How an error kind is named to people (the codes themselves are for machines).
+
+    phrase: a noun phrase to go inside a sentence ("Not graded: a syntax error.");
+    sentence: a sentence that stands alone, as a result's heading, addressed to the learner.
+    """
+
+    phrase: str
+    sentence: str
+
+
+ERROR_KIND_WORDING: dict[str, ErrorKindWording] = {
+    "syntax": ErrorKindWording("a syntax error", "Python could not read your file (a syntax error)"),
+    "import": ErrorKindWording(
+        "an error while the file was loading", "Your file stopped with an error while it was being loaded"
+    ),
+    "exit": ErrorKindWording(
+        "the program ended before the server started", "Your program ended before its server could start"
+    ),
+    "timeout": ErrorKindWording("the file took too long to load", "Your app did not get ready in time"),
+    "no_app": ErrorKindWording("no application named as the exercise asks", "No app was found in your file"),
+    "not_asgi": ErrorKindWording(
+        "the application is not one the grader can serve",
+        "What your file calls the app is not a web app the grader can serve",
+    ),
+    "crash": ErrorKindWording("the server stopped", "Your app stopped while it was being tested"),
+    "infra": ErrorKindWording(
+        "a problem of the grader (not counted against you)",
+        "The grader itself failed; this attempt does not count against you and will be retried",
+    ),
 }
+UNKNOWN_ERROR_KIND = ErrorKindWording("an error", "Your file could not be graded")
+"""The wording of a kind this version does not know (a report stored by a newer one)."""
+
+ERROR_KIND_WORDS: dict[str, str] = {kind: wording.phrase for kind, wording in ERROR_KIND_WORDING.items()}
+"""Each error kind as a phrase."""
 
 
 def error_kind_words(kind: str) -> str:
-    """An error kind in words a learner understands (never the code itself)."""
-    return ERROR_KIND_WORDS.get(kind, "an error")
+    """An error kind in words a learner understands (never the code itself), to go inside a sentence."""
+    return ERROR_KIND_WORDING.get(kind, UNKNOWN_ERROR_KIND).phrase
+
+
+def error_kind_sentence(kind: str) -> str:
+    """An error kind as a sentence addressed to the learner, standing alone (no final full stop)."""
+    return ERROR_KIND_WORDING.get(kind, UNKNOWN_ERROR_KIND).sentence
 
 
 @dataclass(frozen=True)

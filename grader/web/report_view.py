@@ -16,19 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.grading.report import CaseResult, Report
-
-ERROR_KIND_WORDS = {
-    "syntax": "Python could not read your file (a syntax error)",
-    "import": "Your file stopped with an error while it was being loaded",
-    "exit": "Your program ended before its server could start",
-    "timeout": "Your app did not get ready in time",
-    "no_app": "No app was found in your file",
-    "not_asgi": "What your file calls the app is not a web app the grader can serve",
-    "crash": "Your app stopped while it was being tested",
-    "infra": "The grader itself failed; this attempt does not count against you and will be retried",
-}
-"""Error kinds in words: people never see the codes."""
+from grader.grading.report import CaseResult, Report, error_kind_sentence
 
 LEARNER_FILE = "solution.py"
 """The name the learner's file has inside the sandbox (traceback frames in it are theirs)."""
@@ -39,13 +27,6 @@ _SERVER_ERROR = re.compile(r"^ERROR:\s+Exception in ASGI application\s*$")
 _FRAME = re.compile(r'^  File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>.+))?$')
 _FOLDED = re.compile(r"^\s*… (?P<count>\d+) frames? inside .+ …$")
 """A run of library frames the grading already folded into one line."""
-
-
-def error_words(kind: str | None) -> str:
-    """An error kind as a learner reads it."""
-    if kind is None:
-        return ""
-    return ERROR_KIND_WORDS.get(kind, "Your file could not be graded")
 
 
 @dataclass(frozen=True)
@@ -345,7 +326,7 @@ def build(data: dict[str, Any], source: str) -> ReportView:
         diagnoses=diagnoses,
         unexplained=[view for view in failing if view.case.name not in claimed],
         passing=[view for view in cases if view.case.passed],
-        error_words=error_words(error.kind) if error else "",
+        error_words=error_kind_sentence(error.kind) if error else "",
         error_traceback=parse_traceback(error.message) if error else None,
         stdout=report.stdout,
         stderr=rest if attributed else report.stderr,

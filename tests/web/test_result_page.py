@@ -11,9 +11,11 @@ import html
 import json
 import re
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
+from grader.grading.report import ERROR_KIND_WORDING, ErrorKind, error_kind_sentence, error_kind_words
 from grader.web import report_view
 from tests.factories import make_report, make_submission
 
@@ -139,10 +141,20 @@ def test_reports_stored_before_diagnoses_still_group_their_failures():
     assert view.unexplained == []
 
 
-@pytest.mark.parametrize("kind", sorted(report_view.ERROR_KIND_WORDS))
+@pytest.mark.parametrize("kind", sorted(get_args(ErrorKind)))
 def test_error_kinds_are_words(kind):
-    words = report_view.error_words(kind)
-    assert "_" not in words and f"({kind})" not in words and len(words.split()) >= 5
+    # One table gives both forms: the page's sentence and the phrase of the text report and the dashboard.
+    wording = ERROR_KIND_WORDING[kind]
+    assert error_kind_sentence(kind) == wording.sentence and error_kind_words(kind) == wording.phrase
+    for words in (wording.phrase, wording.sentence):
+        assert "_" not in words and f"({kind})" not in words
+    assert len(wording.sentence.split()) >= 5 and wording.sentence[0].isupper()
+    assert not wording.sentence.endswith(".") and wording.phrase[0].islower()
+
+
+def test_an_unknown_error_kind_still_has_words():
+    assert error_kind_sentence("from-a-newer-grader") == "Your file could not be graded"
+    assert error_kind_words("from-a-newer-grader") == "an error"
 
 
 def test_server_tracebacks_are_split_per_request():
