@@ -144,6 +144,32 @@ def test_plain_sign_out_keeps_tokens_but_sign_out_everywhere_ends_them(app, as_l
     assert not _token_works(client, headers)
 
 
+def test_sign_out_everywhere_through_the_api_ends_every_session_and_token(app, client, learner, instructor):
+    browser = Browser(TestClient(app)).sign_in(learner)
+    elsewhere = Browser(TestClient(app)).sign_in(learner)
+    headers, other_program = api_token(client, learner), api_token(client, learner)
+    teacher = api_token(client, instructor)
+
+    response = client.post("/api/v1/account/sign-out-everywhere", headers=headers)
+    assert response.status_code == 204 and response.content == b""
+    assert not _signed_in(browser) and not _signed_in(elsewhere)
+    # Every token ends, the one that asked included.
+    assert not _token_works(client, headers) and not _token_works(client, other_program)
+    # Someone else's are untouched, and the password still gets a new token.
+    assert _token_works(client, teacher)
+    assert _token_works(client, api_token(client, learner))
+
+
+def test_sign_out_everywhere_through_the_api_needs_a_token(app, client, learner):
+    browser = Browser(TestClient(app)).sign_in(learner)
+    # A browser's cookie is not enough (the API takes bearer tokens only), and nothing ends.
+    assert browser.client.post("/api/v1/account/sign-out-everywhere").status_code == 401
+    assert client.post("/api/v1/account/sign-out-everywhere", headers={"Authorization": "Bearer x"}).status_code == 401
+    assert _signed_in(browser)
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/account/sign-out-everywhere"]["post"]
+    assert "204" in operation["responses"] and "revoke" in operation["description"]
+
+
 def test_an_instructor_resets_a_learners_password_shown_once(app, as_instructor, client, learner, synced):
     learner_browser = Browser(TestClient(app)).sign_in(learner)
     headers = api_token(client, learner)

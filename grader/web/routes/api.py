@@ -200,6 +200,17 @@ def revoke_token(token_id: RowId, user: ApiUser, session: SessionDep) -> Respons
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+@router.post(
+    "/account/sign-out-everywhere",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Sign out everywhere",
+)
+def sign_out_everywhere(user: ApiUser, session: SessionDep) -> Response:
+    """End your session in every browser and revoke every API token, the one in use included (as the account page does)."""
+    users.sign_out_everywhere(session=session, user=user)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.get("/exercises", response_model=list[ExerciseOut], summary="List exercises")
 def list_exercises(request: Request, user: ApiUser, session: SessionDep) -> list[ExerciseOut]:
     """Every exercise open for submissions."""
