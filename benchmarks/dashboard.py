@@ -18,6 +18,12 @@ For each database it:
 
 The live-update URLs are read from the dashboard page itself, so the same script
 measures any version of the page.
+
+To iterate on one view: ``--views csv`` measures only that view (see ``--help``),
+and ``--keep NAME`` keeps the seeded course so that the next run with the same
+NAME skips seeding and only upgrades it:
+
+    .venv/bin/python benchmarks/dashboard.py --views csv --keep csv --runs 15
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import create_engine, insert, inspect, text  # noqa: E402
 
 from grader.config import Settings  # noqa: E402
 from grader.db import create_db_engine, downgrade, migrate, normalize_url  # noqa: E402
@@ -132,8 +138,10 @@ def with_diagnoses(report: dict) -> dict:
 
 
 class SqliteDatabase:
-    def __init__(self, folder: Path) -> None:
-        self.url = f"sqlite:///{folder / 'grader.sqlite3'}"
+    def __init__(self, folder: Path, *, keep: str | None = None) -> None:
+        path = Path(tempfile.gettempdir()) / f"grader-bench-{keep}.sqlite3" if keep else folder / "grader.sqlite3"
+        self.url = f"sqlite:///{path}"
+        self.keep = keep is not None
 
     def create(self) -> None:
         pass
@@ -143,9 +151,10 @@ class SqliteDatabase:
 
 
 class PostgresDatabase:
-    def __init__(self, server_url: str) -> None:
+    def __init__(self, server_url: str, *, keep: str | None = None) -> None:
         self.server_url = normalize_url(server_url)
-        self.name = f"grader_bench_{uuid.uuid4().hex[:8]}"
+        self.name = f"grader_bench_{keep or uuid.uuid4().hex[:8]}"
+        self.keep = keep is not None
         base = self.server_url.rsplit("/", 1)[0]
         self.url = f"{base}/{self.name}"
 
@@ -155,14 +164,33 @@ class PostgresDatabase:
     def create(self) -> None:
         admin = self._admin()
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": self.name}
+            ).first()
+            if not exists:
+                connection.execute(text(f'CREATE DATABASE "{self.name}"'))
         admin.dispose()
 
     def drop(self) -> None:
+        if self.keep:
+            return
         admin = self._admin()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def seeded_learners(url: str) -> list[int] | None:
+    """The learners of a database kept by an earlier run with ``--keep``, or None when it holds no course."""
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            if "users" not in inspect(connection).get_table_names():
+                return None
+            ids = connection.execute(text("SELECT id FROM users WHERE role = 'learner' ORDER BY id")).scalars().all()
+            return list(ids) or None
+    finally:
+        engine.dispose()
 
 
 # --- seeding -------------------------------------------------------------------------------
@@ -451,7 +479,24 @@ def walk_api(client: httpx.Client, headers: dict[str, str]) -> int:
     return rows
 
 
-def measure(server: Server, learner_ids: list[int], runs: int) -> list[dict]:
+VIEWS = (
+    "static",
+    "dashboard",
+    "live",
+    "charts",
+    "page",
+    "mistakes",
+    "cases",
+    "sorted",
+    "api",
+    "api-all",
+    "csv",
+    "learner",
+)
+"""The views ``--views`` can pick, in the order they are measured."""
+
+
+def measure(server: Server, learner_ids: list[int], runs: int, views: frozenset[str] = frozenset(VIEWS)) -> list[dict]:
     client, bearer = sign_in(server.base)
     results = []
 
@@ -472,53 +517,58 @@ def measure(server: Server, learner_ids: list[int], runs: int) -> list[dict]:
             flush=True,
         )
 
-    times, response = timed(client, "/static/app.css", runs)
-    record("baseline: a static file", "/static/app.css", times, response)
-    times, page = timed(client, "/instructor", runs)
-    record("dashboard page", "/instructor", times, page)
+    def simple(key: str, view: str, url: str, **kwargs) -> None:
+        if key in views:
+            times, response = timed(client, url, runs, **kwargs)
+            record(view, url, times, response)
+
+    simple("static", "baseline: a static file", "/static/app.css")
+    if views & {"dashboard", "live", "mistakes", "cases"}:
+        # The page gives the live parts' URLs and the drill-down links; timed only when asked for.
+        times, page = timed(client, "/instructor", runs if "dashboard" in views else 1)
+        if "dashboard" in views:
+            record("dashboard page", "/instructor", times, page)
     # Each live part as the page's script asks for it: with its cursor when the page gives one
     # (nothing changed since), and once from the beginning (everything changed: the worst case).
-    for tag in re.findall(r"<[a-z]+ [^>]*data-live-[a-z-]+=\"/instructor/[^>]*>", page.text):
-        url = html_unescape(re.search(r'data-live-[a-z-]+="(/instructor/[^"]+)"', tag).group(1))
-        cursor = re.search(r'data-cursor="([^"]*)"', tag)
-        name = url.split("?")[0]
-        if cursor is None:
-            times, response = timed(client, url, runs)
-            record(f"live refresh {name}", url, times, response)
-            continue
-        separator = "&" if "?" in url else "?"
-        quiet = f"{url}{separator}since={cursor.group(1)}"
-        times, response = timed(client, quiet, runs)
-        record(f"live {name}, no change", quiet, times, response)
-        everything = f"{url}{separator}since=0"
-        times, response = timed(client, everything, runs)
-        record(f"live {name}, all changed", everything, times, response)
-    times, response = timed(client, "/instructor/overview", runs)
-    record("charts (overview)", "/instructor/overview", times, response)
-    times, response = timed(client, "/instructor/rows?page=2", runs)
-    record("table rows, page 2", "/instructor/rows?page=2", times, response)
+    if "live" in views:
+        for tag in re.findall(r"<[a-z]+ [^>]*data-live-[a-z-]+=\"/instructor/[^>]*>", page.text):
+            url = html_unescape(re.search(r'data-live-[a-z-]+="(/instructor/[^"]+)"', tag).group(1))
+            cursor = re.search(r'data-cursor="([^"]*)"', tag)
+            name = url.split("?")[0]
+            if cursor is None:
+                times, response = timed(client, url, runs)
+                record(f"live refresh {name}", url, times, response)
+                continue
+            separator = "&" if "?" in url else "?"
+            quiet = f"{url}{separator}since={cursor.group(1)}"
+            times, response = timed(client, quiet, runs)
+            record(f"live {name}, no change", quiet, times, response)
+            everything = f"{url}{separator}since=0"
+            times, response = timed(client, everything, runs)
+            record(f"live {name}, all changed", everything, times, response)
+    simple("charts", "charts (overview)", "/instructor/overview")
+    simple("page", "table rows, page 2", "/instructor/rows?page=2")
     for kind in ("mistakes", "cases"):
-        link = re.search(rf'href="(/instructor/{kind}\?[^"]+)"', page.text)
+        link = re.search(rf'href="(/instructor/{kind}\?[^"]+)"', page.text) if kind in views else None
         if link:
             url = html_unescape(link.group(1))
             times, response = timed(client, url, runs)
             record(f"drill-down: {kind}", url, times, response)
-    times, response = timed(client, "/instructor?sort=best&order=desc&q=an", runs)
-    record("table sorted and filtered", "/instructor?sort=best&order=desc&q=an", times, response)
-    times, response = timed(client, "/api/v1/gradebook", runs, headers=bearer)
-    record("gradebook API (first answer)", "/api/v1/gradebook", times, response)
-    started = time.perf_counter()
-    rows = walk_api(client, bearer)
-    print(f"  gradebook API, every row ({rows}): {1000 * (time.perf_counter() - started):.0f} ms")
-    times, response = timed(client, "/instructor/gradebook.csv", runs)
-    record("CSV export", "/instructor/gradebook.csv", times, response)
-    sample = random.Random(7).sample(learner_ids, runs)
-    times, response = [], None
-    for user_id in sample:
+    simple("sorted", "table sorted and filtered", "/instructor?sort=best&order=desc&q=an")
+    simple("api", "gradebook API (first answer)", "/api/v1/gradebook", headers=bearer)
+    if "api-all" in views:
         started = time.perf_counter()
-        response = client.get(f"/instructor/learners/{user_id}")
-        times.append(time.perf_counter() - started)
-    record("learner page", "/instructor/learners/{id}", times, response)
+        rows = walk_api(client, bearer)
+        print(f"  gradebook API, every row ({rows}): {1000 * (time.perf_counter() - started):.0f} ms")
+    simple("csv", "CSV export", "/instructor/gradebook.csv")
+    if "learner" in views:
+        sample = random.Random(7).sample(learner_ids, runs)
+        times, response = [], None
+        for user_id in sample:
+            started = time.perf_counter()
+            response = client.get(f"/instructor/learners/{user_id}")
+            times.append(time.perf_counter() - started)
+        record("learner page", "/instructor/learners/{id}", times, response)
     return results
 
 
@@ -575,19 +625,25 @@ def run_one(kind: str, database, args, reports, workdir: Path) -> dict:
             database_url=database.url,
             secret_key="benchmark-secret-key-long-enough-for-use",
         )
-        started = time.perf_counter()
-        made = seed(
-            database.url, learners=args.learners, per_learner=args.per_learner, reports=reports, settings=settings
-        )
-        seeded = time.perf_counter() - started
-        print(f"  seeded in {seeded:.0f} s", flush=True)
+        kept = seeded_learners(database.url) if database.keep else None
+        if kept is not None:
+            made, seeded = {"learner_ids": kept}, 0.0
+            print(f"  reusing the course kept in {database.url} ({len(kept)} learners)", flush=True)
+        else:
+            started = time.perf_counter()
+            made = seed(
+                database.url, learners=args.learners, per_learner=args.per_learner, reports=reports, settings=settings
+            )
+            seeded = time.perf_counter() - started
+            print(f"  seeded in {seeded:.0f} s", flush=True)
         started = time.perf_counter()
         engine = create_db_engine(database.url)
         migrate(engine)
         engine.dispose()
         upgraded = time.perf_counter() - started
         print(f"  upgraded to the newest migration in {upgraded:.1f} s", flush=True)
-        measure_alternatives(database.url, args.runs)
+        if "alternatives" in args.views:
+            measure_alternatives(database.url, args.runs)
         # Live updates re-send what changed within their margin of the newest change (the
         # upgrade's backfill, here): wait it out so "no change" measures a quiet course.
         try:
@@ -600,7 +656,7 @@ def run_one(kind: str, database, args, reports, workdir: Path) -> dict:
         try:
             start_memory = server.memory()
             print(f"  web process at start: {start_memory['VmRSS']} MiB", flush=True)
-            results = measure(server, made["learner_ids"], args.runs)
+            results = measure(server, made["learner_ids"], args.runs, frozenset(args.views) - {"alternatives"})
             end_memory = server.memory()
             print(f"  web process at the end: {end_memory['VmRSS']} MiB (peak {end_memory['VmHWM']} MiB)")
         finally:
@@ -629,7 +685,23 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--reports-cache", type=Path, default=Path(tempfile.gettempdir()) / "grader-bench-reports.json")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--views",
+        type=lambda value: value.split(","),
+        default=[*VIEWS, "alternatives"],
+        help=f"measure only these, comma-separated: {', '.join(VIEWS)}, alternatives (stored standings"
+        " against aggregates); default all",
+    )
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="keep the seeded databases (a SQLite file in the temporary folder, a PostgreSQL database"
+        " grader_bench_NAME) and reuse them on the next run with the same NAME; drop them by hand",
+    )
     args = parser.parse_args()
+    unknown = set(args.views) - {*VIEWS, "alternatives"}
+    if unknown:
+        parser.error(f"unknown views: {', '.join(sorted(unknown))}")
 
     reports = real_reports(args.reports_cache)
     sizes = [len(json.dumps(with_diagnoses(report))) for _, report in reports]
@@ -641,7 +713,11 @@ def main() -> None:
     for kind in args.databases.split(","):
         workdir = Path(tempfile.mkdtemp(prefix="grader-bench-"))
         try:
-            database = SqliteDatabase(workdir) if kind == "sqlite" else PostgresDatabase(args.postgres)
+            database = (
+                SqliteDatabase(workdir, keep=args.keep)
+                if kind == "sqlite"
+                else PostgresDatabase(args.postgres, keep=args.keep)
+            )
             summary.append(run_one(kind, database, args, reports, workdir))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)

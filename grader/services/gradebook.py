@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, and_, case, delete, false, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -420,6 +421,36 @@ class TablePage:
         return self.first_number + len(self.rows) - 1 if self.rows else 0
 
 
+def _with_last_activity(statement: Any) -> tuple[Any, Any]:
+    """``statement`` (over users) joined with what gives each learner's last activity, and that activity.
+
+    The latest of their standings' last activity (every exercise, active or not) and their latest quiz attempt.
+    """
+    active = (
+        select(
+            col(ExerciseStanding.user_id).label("user_id"),
+            func.max(col(ExerciseStanding.last_activity)).label("moment"),
+        )
+        .group_by(col(ExerciseStanding.user_id))
+        .subquery()
+    )
+    attempted = (
+        select(col(QuizAttempt.user_id).label("user_id"), func.max(col(QuizAttempt.created_at)).label("moment"))
+        .group_by(col(QuizAttempt.user_id))
+        .subquery()
+    )
+    statement = statement.outerjoin(active, active.c.user_id == col(User.id)).outerjoin(
+        attempted, attempted.c.user_id == col(User.id)
+    )
+    moment = case(
+        (active.c.moment.is_(None), attempted.c.moment),
+        (attempted.c.moment.is_(None), active.c.moment),
+        (active.c.moment > attempted.c.moment, active.c.moment),
+        else_=attempted.c.moment,
+    )
+    return statement, moment
+
+
 def _filtered(
     query: TableQuery, exercise: Exercise | None, quiz: Quiz | None, scoring: str
 ) -> tuple[SelectOfScalar[int], Any]:
@@ -457,28 +488,7 @@ def _filtered(
     elif query.sort == "submissions":
         key = func.coalesce(col(ExerciseStanding.submissions), 0)
     elif query.sort == "activity":
-        active = (
-            select(
-                col(ExerciseStanding.user_id).label("user_id"),
-                func.max(col(ExerciseStanding.last_activity)).label("moment"),
-            )
-            .group_by(col(ExerciseStanding.user_id))
-            .subquery()
-        )
-        attempted = (
-            select(col(QuizAttempt.user_id).label("user_id"), func.max(col(QuizAttempt.created_at)).label("moment"))
-            .group_by(col(QuizAttempt.user_id))
-            .subquery()
-        )
-        statement = statement.outerjoin(active, active.c.user_id == col(User.id)).outerjoin(
-            attempted, attempted.c.user_id == col(User.id)
-        )
-        key = case(
-            (active.c.moment.is_(None), attempted.c.moment),
-            (attempted.c.moment.is_(None), active.c.moment),
-            (active.c.moment > attempted.c.moment, active.c.moment),
-            else_=attempted.c.moment,
-        )
+        statement, key = _with_last_activity(statement)
     elif query.sort == "quiz" and quiz is not None:
         # The counted attempt's score, one index lookup per learner (a window over every
         # attempt, joined, would be evaluated again for each learner by SQLite).
@@ -633,28 +643,6 @@ def changes(
 EXPORT_CHUNK = 500
 
 
-def _ordered_learner_ids(session: Session) -> list[int]:
-    return list(
-        session.exec(
-            select(col(User.id)).where(col(User.role) == "learner").order_by(col(User.display_name), col(User.id))
-        )
-    )
-
-
-def iter_rows(
-    *,
-    session: Session,
-    settings: Settings | None = None,
-    cols: Columns | None = None,
-    user_ids: Sequence[int] | None = None,
-) -> Iterator[GradebookRow]:
-    """Every learner's row in name order, read ``EXPORT_CHUNK`` learners at a time."""
-    cols = cols or columns(session=session)
-    ids = list(user_ids) if user_ids is not None else _ordered_learner_ids(session)
-    for offset in range(0, len(ids), EXPORT_CHUNK):
-        yield from rows_for(session=session, user_ids=ids[offset : offset + EXPORT_CHUNK], cols=cols, settings=settings)
-
-
 def csv_header(cols: Columns) -> list[str]:
     """The CSV's column names."""
     header = ["email", "name"]
@@ -665,39 +653,87 @@ def csv_header(cols: Columns) -> list[str]:
     return [*header, "submissions", "last activity"]
 
 
-def csv_line(row: GradebookRow, cols: Columns) -> list[object]:
-    """One learner as a CSV line (cells that a spreadsheet would run as formulas made plain)."""
-    line: list[object] = [_safe(row.email), _safe(row.display_name)]
+def _export_statement(cols: Columns, scoring: str) -> Any:
+    """Every learner with what the CSV shows, in name order: one row per learner, in one query.
+
+    Per active exercise the stored standing; per active quiz the counted attempt;
+    then the submissions to every exercise and the latest activity (standings of
+    inactive exercises count too, as in ``rows_for``). Only columns are read: no
+    object is made per learner.
+    """
+    fields: list[Any] = [col(User.email), col(User.display_name)]
+    joins: list[tuple[Any, Any]] = []
     for exercise in cols.exercises:
-        scores = row.exercises[exercise.slug]
-        line += [
-            format_points(scores.best, missing=""),
-            format_points(scores.latest, missing=""),
-            format_points(scores.max_score),
-            scores.submissions,
-        ]
-    for quiz in cols.quizzes:
-        standing = row.quizzes[quiz.slug]
-        line += [
-            format_points(standing.score, missing=""),
-            format_points(standing.max_score, missing=""),
-            standing.attempts,
-        ]
-    return [*line, row.submission_count, row.last_activity.isoformat(timespec="seconds") if row.last_activity else ""]
+        standing = aliased(ExerciseStanding, name=f"standing_{exercise.id}")
+        fields += [col(standing.best_score), col(standing.latest_score), col(standing.submissions)]
+        joins.append((standing, and_(col(standing.user_id) == col(User.id), col(standing.exercise_id) == exercise.id)))
+    if cols.quizzes:
+        ranked = _counted_attempts(user_ids=None, quiz_ids=[quiz.id for quiz in cols.quizzes], scoring=scoring)
+        # Grouped although each group holds just the counted attempt: SQLite then indexes
+        # the subquery for the join, where it would scan it again for each learner.
+        counted = (
+            sa_select(
+                ranked.c.user_id,
+                ranked.c.quiz_id,
+                func.min(ranked.c.score).label("score"),
+                func.min(ranked.c.max_score).label("max_score"),
+                func.min(ranked.c.attempts).label("attempts"),
+            )
+            .where(ranked.c.rank == 1)
+            .group_by(ranked.c.user_id, ranked.c.quiz_id)
+            .cte("counted")
+        )
+        for quiz in cols.quizzes:
+            attempt = counted.alias(f"counted_{quiz.id}")
+            fields += [attempt.c.score, attempt.c.max_score, attempt.c.attempts]
+            joins.append((attempt, and_(attempt.c.user_id == col(User.id), attempt.c.quiz_id == quiz.id)))
+    submissions = (
+        sa_select(func.coalesce(func.sum(col(ExerciseStanding.submissions)), 0))
+        .where(col(ExerciseStanding.user_id) == col(User.id))
+        .scalar_subquery()
+    )
+    statement = sa_select(*fields).select_from(User)
+    for joined, on in joins:
+        statement = statement.outerjoin(joined, on)
+    statement, moment = _with_last_activity(statement)
+    return (
+        statement.add_columns(submissions, moment)
+        .where(col(User.role) == "learner")
+        .order_by(col(User.display_name), col(User.id))
+    )
+
+
+def _export_line(row: Sequence[Any], maxima: list[str], quizzes: int) -> list[object]:
+    """One row of ``_export_statement`` as a CSV line (cells a spreadsheet would run as formulas made plain)."""
+    line: list[object] = [_safe(row[0]), _safe(row[1])]
+    at = 2
+    for maximum in maxima:
+        line += [format_points(row[at], missing=""), format_points(row[at + 1], missing=""), maximum, row[at + 2] or 0]
+        at += 3
+    for _ in range(quizzes):
+        line += [format_points(row[at], missing=""), format_points(row[at + 1], missing=""), row[at + 2] or 0]
+        at += 3
+    submissions, moment = row[at], row[at + 1]
+    return [*line, submissions, _aware(moment).isoformat(timespec="seconds") if moment is not None else ""]
 
 
 def iter_csv(*, session: Session, settings: Settings | None = None) -> Iterator[str]:
-    """The gradebook as CSV text, one chunk of lines at a time (header first)."""
+    """The gradebook as CSV text, ``EXPORT_CHUNK`` lines at a time (header first), from one streamed query."""
+    settings = settings or get_settings()
     cols = columns(session=session)
+    maxima = [format_points(exercise.max_score) for exercise in cols.exercises]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(csv_header(cols))
-    for count, row in enumerate(iter_rows(session=session, settings=settings, cols=cols), start=1):
-        writer.writerow(csv_line(row, cols))
-        if count % EXPORT_CHUNK == 0:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
+    # A server-side cursor where the database has one: the rows are read as they are sent.
+    result = session.execute(
+        _export_statement(cols, settings.quiz_scoring), execution_options={"yield_per": EXPORT_CHUNK}
+    )
+    for rows in result.partitions():
+        writer.writerows(_export_line(row, maxima, len(cols.quizzes)) for row in rows)
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
     yield out.getvalue()
 
 
