@@ -21,6 +21,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "examples" / "solution.py"
+LEARNER_PASSWORD = "benchmark learner password"
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -99,6 +100,10 @@ class Service:
 
     def learner_tokens(self, count: int) -> list[str]:
         """``count`` new learners, and an API token for each (made in the database directly)."""
+        return [token for _, token in self.learners(count)]
+
+    def learners(self, count: int) -> list[tuple[str, str]]:
+        """``count`` new learners (password ``LEARNER_PASSWORD``): each one's e-mail and an API token."""
         sys.path.insert(0, str(ROOT))
         from sqlmodel import Session
 
@@ -112,7 +117,7 @@ class Service:
         )
         url = self.environment.get("GRADER_DATABASE_URL") or f"sqlite:///{self.folder / 'state' / 'grader.sqlite3'}"
         engine = create_db_engine(url)
-        password_hash = users.hash_password("benchmark learner password")
+        password_hash = users.hash_password(LEARNER_PASSWORD)
         stamp = time.monotonic_ns()
         made = []
         with Session(engine) as session:
@@ -126,7 +131,7 @@ class Service:
                 session.add(user)
                 made.append(user)
             session.commit()
-            result = [tokens.issue(session=session, user=user, settings=settings).secret for user in made]
+            result = [(user.email, tokens.issue(session=session, user=user, settings=settings).secret) for user in made]
         engine.dispose()
         return result
 
@@ -153,11 +158,62 @@ def upload(client: httpx.Client, service: Service, token: str, source: bytes) ->
 
 
 def wait_graded(client: httpx.Client, service: Service, token: str, submission_id: int, every: float = 0.005) -> dict:
+    """The submission once graded, asked with the API's long poll (``?wait=``).
+
+    A service without the long poll answers at once; then this asks again every ``every`` seconds.
+    """
     while True:
         response = client.get(
-            f"{service.url}/api/v1/submissions/{submission_id}", headers={"Authorization": f"Bearer {token}"}
+            f"{service.url}/api/v1/submissions/{submission_id}",
+            params={"wait": 60},
+            headers={"Authorization": f"Bearer {token}"},
         )
         body = response.json()
         if body["status"] == "graded":
             return body
         time.sleep(every)
+
+
+def sign_in(client: httpx.Client, service: Service, email: str, password: str = LEARNER_PASSWORD) -> None:
+    """Sign ``client`` in through the login form, as a browser does (the session cookie stays in it)."""
+    import re
+
+    page = client.get(f"{service.url}/login")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    if match is None:
+        raise SystemExit("the login page has no CSRF token")
+    response = client.post(
+        f"{service.url}/login",
+        data={"email": email, "password": password, "csrf_token": match.group(1)},
+        follow_redirects=False,
+    )
+    if response.status_code != 303:
+        raise SystemExit(f"sign-in refused: {response.status_code} {response.text[:300]}")
+
+
+def postgres_database(server_url: str):
+    """A fresh database on the PostgreSQL server at ``server_url``, migrated: its URL and a function dropping it."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from grader.db import migrate, normalize_url
+
+    name = f"grader_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(normalize_url(server_url)).set(database=name).render_as_string(hide_password=False)
+    from grader.db import create_db_engine
+
+    engine = create_db_engine(url)
+    migrate(engine)
+    engine.dispose()
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop

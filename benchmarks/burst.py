@@ -30,32 +30,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._service import REFERENCE, Service, percentile, upload  # noqa: E402
-
-
-def _database(server_url: str):
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from grader.db import migrate, normalize_url
-
-    name = f"grader_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(normalize_url(server_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(normalize_url(server_url)).set(database=name).render_as_string(hide_password=False)
-    from grader.db import create_db_engine
-
-    engine = create_db_engine(url)
-    migrate(engine)
-    engine.dispose()
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
+from benchmarks._service import REFERENCE, Service, percentile, postgres_database, upload  # noqa: E402
 
 
 def _count_graded(url: str, ids: list[int]) -> int:
@@ -74,7 +49,7 @@ def _count_graded(url: str, ids: list[int]) -> int:
 
 
 def run(args, workers: int) -> dict:
-    database_url, drop = _database(args.postgres)
+    database_url, drop = postgres_database(args.postgres)
     queue_name = f"grader_bench_{uuid.uuid4().hex[:10]}"
     service = Service(
         environment={

@@ -10,8 +10,12 @@ In one run it measures:
 - "busy": ``autograder serve`` (embedded worker, SQLite database and queue, the
   real sandbox) taking uploads back to back through the API: upload → graded;
 - "after idle": the same, each upload after ``--idle-seconds`` (12) of quiet;
-- "dispatch": for both, the time from the row's creation to a worker's claim
-  (``started_at - created_at``), i.e. what the queue adds.
+- where the time goes, for both: the client's clock (upload sent, upload
+  answered, result in hand) beside the row's timestamps (created, claimed,
+  graded) and the worker's JSON log lines (grading started, result stored),
+  all on this machine's clock; "dispatch" is created → claimed.
+The client learns the result with the API's long poll (``?wait=``), as a
+script following a submission would, so no polling interval is measured.
 ``--project`` runs the service from another checkout (e.g. an older commit) so
 that before and after are measured on the same machine in the same hour. The
 learner and its API token are made with this checkout's code, so the other
@@ -81,34 +85,72 @@ def naive(runs: int) -> list[float]:
     return times[1:]  # the first warms the page cache
 
 
-def through_api(service: Service, token: str, runs: int, idle: float) -> tuple[list[float], list[float]]:
+STAGES = [
+    ("upload sent → row created", "sent", "created"),
+    ("row created → upload answered", "created", "answered"),
+    ("row created → claimed (dispatch)", "created", "claimed"),
+    ("claimed → grading starts", "claimed", "grading"),
+    ("grading starts → graded (engine)", "grading", "finished"),
+    ("graded → result stored (commit)", "finished", "stored"),
+    ("result stored → client has it", "stored", "seen"),
+]
+"""Where the time from upload to result goes: stage name, from-mark, to-mark (see ``timeline``)."""
+
+
+def through_api(service: Service, token: str, runs: int, idle: float) -> tuple[list[float], list[dict[str, float]]]:
     source = REFERENCE.read_bytes()
-    latencies, dispatch = [], []
+    latencies, timelines = [], []
     with httpx.Client(timeout=120) as client:
         for _ in range(runs):
             if idle:
                 time.sleep(idle)
+            sent = time.time()
             started = time.perf_counter()
             submission_id = upload(client, service, token, source)
+            answered = time.time()
             graded = wait_graded(client, service, token, submission_id)
             latencies.append(time.perf_counter() - started)
+            seen = time.time()
             if graded["report"]["status"] != "passed":
                 raise SystemExit(f"the reference solution did not pass: {graded['report']}")
-            dispatch.append(claim_delay(service, submission_id))
-    return latencies, dispatch
+            timelines.append({"id": submission_id, "sent": sent, "answered": answered, "seen": seen})
+    return latencies, timelines
 
 
-def claim_delay(service: Service, submission_id: int) -> float:
+def timeline(service: Service, marks: list[dict[str, float]]) -> list[dict[str, float]]:
+    """Add the service's marks to the client's: the row's timestamps and the worker's log lines (JSON)."""
     import sqlite3
+    from datetime import UTC, datetime
 
+    def epoch(text: str) -> float:
+        moment = datetime.fromisoformat(text)
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+    logged: dict[tuple[int, str], float] = {}
+    for path in service.folder.glob("serve-*.log"):
+        for line in path.read_text(errors="replace").splitlines():
+            if not line.startswith("{"):
+                continue
+            entry = json.loads(line)
+            if "submission_id" in entry and entry.get("event") in ("grading-started", "result-stored"):
+                logged[(entry["submission_id"], entry["event"])] = epoch(entry["time"])
     connection = sqlite3.connect(service.folder / "state" / "grader.sqlite3")
-    created, started = connection.execute(
-        "SELECT created_at, started_at FROM submissions WHERE id = ?", (submission_id,)
-    ).fetchone()
+    for mark in marks:
+        created, started, finished = connection.execute(
+            "SELECT created_at, started_at, finished_at FROM submissions WHERE id = ?", (mark["id"],)
+        ).fetchone()
+        mark.update(created=epoch(created), claimed=epoch(started), finished=epoch(finished))
+        mark["grading"] = logged.get((int(mark["id"]), "grading-started"), float("nan"))
+        mark["stored"] = logged.get((int(mark["id"]), "result-stored"), float("nan"))
     connection.close()
-    from datetime import datetime
+    return marks
 
-    return (datetime.fromisoformat(started) - datetime.fromisoformat(created)).total_seconds()
+
+def print_stages(title: str, marks: list[dict[str, float]]) -> None:
+    print(f"  {title} (median / p95 ms; log lines are to the millisecond)")
+    for name, start, end in STAGES:
+        spans = [mark[end] - mark[start] for mark in marks]
+        print(f"    {name:<36} {summary(spans)}")
 
 
 def main() -> int:
@@ -119,13 +161,17 @@ def main() -> int:
     parser.add_argument("--project", type=Path, default=ROOT, help="checkout whose service is measured")
     args = parser.parse_args()
 
-    service = Service(environment={"GRADER_SUBMISSION_INTERVAL_SECONDS": "0"}, project=args.project.resolve())
+    service = Service(
+        environment={"GRADER_SUBMISSION_INTERVAL_SECONDS": "0", "GRADER_LOG_FORMAT": "json"},
+        project=args.project.resolve(),
+    )
     try:
         service.start_web()
         (token,) = service.learner_tokens(1)
         through_api(service, token, 2, 0)  # warm up: runtime bytecode, first sandbox
-        busy, busy_dispatch = through_api(service, token, args.runs, 0)
-        quiet, quiet_dispatch = through_api(service, token, args.idle_runs, args.idle_seconds)
+        busy, busy_marks = through_api(service, token, args.runs, 0)
+        quiet, quiet_marks = through_api(service, token, args.idle_runs, args.idle_seconds)
+        busy_marks, quiet_marks = timeline(service, busy_marks), timeline(service, quiet_marks)
     finally:
         service.stop()
     baseline = naive(args.runs)
@@ -141,8 +187,8 @@ def main() -> int:
     print(
         f"API upload → graded, after idle   {summary(quiet)}   ({statistics.median(quiet) / statistics.median(baseline):.2f} × naive)"
     )
-    print(f"dispatch (created → claimed), busy       {summary(busy_dispatch)}")
-    print(f"dispatch (created → claimed), after idle {summary(quiet_dispatch)}")
+    print_stages("where the time goes, busy", busy_marks)
+    print_stages("where the time goes, after idle", quiet_marks)
     return 0
 
 

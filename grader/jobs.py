@@ -59,7 +59,7 @@ from grader.grading.spec import ExerciseSpec
 from grader.logs import grading_submission
 from grader.models import Exercise, Submission, utcnow
 from grader.services import gradebook
-from grader.services.updates import submission_changed
+from grader.services.updates import Announcer, broadcast_for, submission_changed
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,8 @@ class GradingWorker:
     clock: Callable[[], datetime] = field(default=utcnow)
     heartbeat_seconds: float | None = None
     """How often a running grading renews its lease; a third of the lease when None."""
+    announce: Callable[[int], None] = submission_changed
+    """Called after a submission's change is committed (claimed, graded, requeued): wakes whoever follows it."""
     _in_flight: dict[int, str] = field(default_factory=dict, init=False, repr=False)
     _in_flight_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -125,6 +127,7 @@ class GradingWorker:
             grade=sandbox_grader(settings),
             lease_seconds=settings.grading_lease_seconds,
             max_infra_retries=settings.grading_infra_retries,
+            announce=Announcer(broadcast_for(settings)),
         )
 
     def claim(self, submission_id: int) -> str | None:
@@ -149,7 +152,7 @@ class GradingWorker:
             claimed = session.exec(statement).rowcount == 1
             session.commit()
         if claimed:
-            submission_changed(submission_id)
+            self.announce(submission_id)
         return token if claimed else None
 
     def run(self, submission_id: int) -> GradingResult:
@@ -160,12 +163,12 @@ class GradingWorker:
             return result
 
     def _run(self, submission_id: int) -> GradingResult:
-        with Session(self.engine) as session:
-            if session.get(Submission, submission_id) is None:
-                return GradingResult(submission_id, "missing")
+        # Claimed first: the common case then costs one statement; why a claim failed is asked only when it did.
         token = self.claim(submission_id)
         if token is None:
-            return GradingResult(submission_id, "not-claimed")
+            with Session(self.engine) as session:
+                exists = session.exec(select(Submission.id).where(col(Submission.id) == submission_id)).first()
+            return GradingResult(submission_id, "not-claimed" if exists is not None else "missing")
         with self._held(submission_id, token):
             return self._grade_claimed(submission_id, token)
 
@@ -308,7 +311,7 @@ class GradingWorker:
                 gradebook.record_result(session, submission_id=submission_id, report=values.get("report"))
             session.commit()
         if stored:
-            submission_changed(submission_id)
+            self.announce(submission_id)
         elif not quiet:
             log.warning("lease lost before the result was stored; discarded", extra={"event": "result-discarded"})
         return stored

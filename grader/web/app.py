@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -16,6 +19,7 @@ from grader.db import get_engine
 from grader.jobs import enqueue_grading, get_queue
 from grader.services import passwords
 from grader.services.submissions import Enqueue
+from grader.services.updates import Relay, broadcast_for
 from grader.web.errors import install_error_handlers, too_large_response
 from grader.web.observability import HttpMetricsMiddleware
 from grader.web.routes import account, api, auth, dashboard, docs, exercises, ops, quiz
@@ -44,7 +48,24 @@ def create_app(
     instead of the Huey queue).
     """
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Gradings stored by other processes wake this one's waiters (see grader.services.updates).
+        broadcast = broadcast_for(settings)
+        relay = Relay(broadcast) if broadcast is not None else None
+        if relay is not None:
+            relay.start()
+        app.state.relay = relay
+        try:
+            yield
+        finally:
+            app.state.relay = None
+            if relay is not None:
+                await anyio.to_thread.run_sync(relay.stop)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Grader",
         summary="Autograder for HTTP endpoint exercises and quizzes.",
         description=API_DESCRIPTION,
@@ -57,6 +78,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
+    app.state.relay = None
     passwords.configure(slots=settings.password_hash_slots, wait_seconds=settings.password_hash_wait_seconds)
     app.state.engine = engine or get_engine(settings)
     app.state.enqueue = enqueue or partial(enqueue_grading, settings=settings)

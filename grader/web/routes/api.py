@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from fastapi.security import OAuth2PasswordRequestForm
@@ -16,6 +18,8 @@ from sqlmodel import Session
 from grader.models import MAX_ROW_ID, ExercisePublic, Submission, SubmissionPublic
 from grader.services import audit, gradebook, quizzes, submissions, tokens, users
 from grader.services.errors import InvalidInput
+from grader.services.updates import submission_changes
+from grader.web import events
 from grader.web.deps import ApiInstructor, ApiUser, RowId, SessionDep, SettingsDep, ValidApiSubmission, ValidExercise
 from grader.web.security import client_address
 
@@ -284,10 +288,47 @@ def _submission_out(session: Session, submission: Submission) -> SubmissionOut:
     )
 
 
+WAIT_MAX_SECONDS = 60.0
+"""The longest a request may wait for a grading to end (``?wait=``)."""
+
+
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="Follow a submission")
-def get_submission(submission: ValidApiSubmission, session: SessionDep) -> SubmissionOut:
+async def get_submission(
+    request: Request,
+    submission: ValidApiSubmission,
+    session: SessionDep,
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=WAIT_MAX_SECONDS,
+            description="Seconds to wait for the grading to end before answering (a long poll); 0 answers at once.",
+        ),
+    ] = 0,
+) -> SubmissionOut:
     """Status (queued, running, graded), score, and the report once graded. Only your own."""
-    return _submission_out(session, submission)
+    if wait and submission.status != "graded":
+        submission_id = submission.id
+        # No connection is held while waiting: each look is a short read of its own.
+        await anyio.to_thread.run_sync(session.close)
+        engine = request.app.state.engine
+
+        def status() -> str:
+            with Session(engine) as reading:
+                return submissions.get_progress(session=reading, submission_id=submission_id).status
+
+        await events.wait_for(
+            check=status,
+            done=lambda state: state == "graded",
+            timeout=wait,
+            poll_seconds=lambda: events.poll_seconds(request.app),
+            changes=submission_changes,
+            key=submission_id,
+        )
+        submission = await anyio.to_thread.run_sync(
+            partial(submissions.get, session=session, submission_id=submission_id)
+        )
+    return await anyio.to_thread.run_sync(_submission_out, session, submission)
 
 
 @router.get("/quizzes", response_model=list[QuizSummary], summary="List quizzes")

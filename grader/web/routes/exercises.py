@@ -25,10 +25,6 @@ router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
 EVENTS_MAX_SECONDS = 300
 """A submission's event stream ends after this long; the browser then reconnects if it still waits."""
-EVENTS_POLL_SECONDS = 0.25
-"""How often a stream looks at the database when gradings happen in another process."""
-EVENTS_SAFETY_POLL_SECONDS = 2.0
-"""With the worker in this process its wake-ups come at once; the database is still read this often."""
 
 
 def stored_report(submission: Submission) -> Report | None:
@@ -262,7 +258,6 @@ async def submission_events(request: Request, submission_id: int) -> Response:
                 state["html"] = render_fragment(request, "_result.html", _submission_context(session, submission))
             return state
 
-    in_process = request.app.state.settings.embedded_worker
     return events.stream(
         events.watch(
             check=check,
@@ -270,7 +265,7 @@ async def submission_events(request: Request, submission_id: int) -> Response:
             finished=lambda state: state["status"] == "graded",
             changes=submission_changes,
             key=submission_id,
-            poll_seconds=EVENTS_SAFETY_POLL_SECONDS if in_process else EVENTS_POLL_SECONDS,
+            poll_seconds=lambda: events.poll_seconds(request.app),
             max_seconds=EVENTS_MAX_SECONDS,
         )
     )
