@@ -392,6 +392,7 @@ class DiagnosisRow(SQLModel, table=True):
     """One diagnosis of a graded report (the report's ``diagnoses``), most important first.
 
     cases: names of the cases it explains; line: the learner's source line, when known.
+    cause: the report's stable code for the kind of mistake; the dashboard groups by it.
     """
 
     __tablename__ = "diagnoses"
@@ -405,6 +406,7 @@ class DiagnosisRow(SQLModel, table=True):
     fix: str = Field("", sa_type=Text)
     cases: list[str] = _json(default_factory=list)
     line: int | None = None
+    cause: str = Field("other", max_length=64)
 
 
 class ExerciseStanding(SQLModel, table=True):

@@ -66,7 +66,8 @@ def expected(connection: Connection) -> dict:
         cases = report.get("tests") or []
         outcomes[row.id] = sorted((case["name"], case["status"] == "passed") for case in cases)
         diagnoses[row.id] = [
-            (d["title"], list(d.get("cases") or []), d.get("line")) for d in report.get("diagnoses") or []
+            (d["title"], list(d.get("cases") or []), d.get("line"), d.get("cause") or "other")
+            for d in report.get("diagnoses") or []
         ]
         error = report.get("error") or {}
         results[row.id] = (error.get("kind"), sum(case["status"] == "passed" for case in cases), len(cases))
@@ -98,10 +99,10 @@ def stored(connection: Connection) -> dict:
         outcomes.setdefault(submission_id, [])
     diagnoses: dict[int, list] = {submission_id: [] for submission_id in results}
     for row in connection.execute(
-        text("SELECT submission_id, title, cases, line FROM diagnoses ORDER BY submission_id, position")
+        text("SELECT submission_id, title, cases, line, cause FROM diagnoses ORDER BY submission_id, position")
     ).all():
         cases = _report(row.cases) if isinstance(row.cases, str) else row.cases
-        diagnoses.setdefault(row.submission_id, []).append((row.title, list(cases), row.line))
+        diagnoses.setdefault(row.submission_id, []).append((row.title, list(cases), row.line, row.cause))
     return {
         "standings": standings,
         "outcomes": {key: sorted(value) for key, value in outcomes.items()},

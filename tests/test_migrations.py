@@ -127,7 +127,16 @@ def _fill_with_previous_schema(engine: Engine) -> None:
         for slug, spec in load_exercises(PROJECT_ROOT / "exercises").items():
             session.add(Exercise(slug=slug, **exercise_fields(spec)))
         session.commit()
-    typo = {"title": "Misspelt key `received`", "explanation": "e", "fix": "f", "cases": ["hi"], "line": 4}
+    typo = {
+        "title": "Misspelt key `received`",
+        "explanation": "e",
+        "fix": "f",
+        "cases": ["hi"],
+        "line": 4,
+        "cause": "misspelt_key",
+    }
+    # A report from before diagnoses named their cause: its diagnosis is stored as ``other``.
+    unnamed = {"title": "The program could not start", "explanation": "e", "fix": "f", "cases": [], "line": None}
 
     def report(cases: dict[str, bool], *, error: str | None = None, diagnoses: list | None = None) -> str:
         body = {
@@ -153,7 +162,7 @@ def _fill_with_previous_schema(engine: Engine) -> None:
             (1, "graded", 1.0, report({"hello": True, "hi": False}, diagnoses=[typo]), "2026-11-20 10:01:00"),
             (1, "graded", 2.0, report({"hello": True, "hi": True}, diagnoses=[]), "2026-11-20 10:02:00"),
             (1, "queued", 1.0, report({"hello": True, "hi": False}), "2026-11-20 10:03:00"),  # being regraded
-            (2, "graded", 0.0, report({}, error="syntax"), "2026-11-20 11:00:00"),
+            (2, "graded", 0.0, report({}, error="syntax", diagnoses=[unnamed]), "2026-11-20 11:00:00"),
             (2, "queued", None, None, "2026-11-20 11:05:00"),
             (3, "graded", 2.0, report({"hello": True, "hi": True}), "2026-11-20 12:00:00"),
             (3, "graded", 2.0, report({"hello": True, "hi": True}), "2026-11-20 12:30:00"),
@@ -190,7 +199,8 @@ def _check_backfill(engine: Engine) -> None:
         2: "syntax",
         3: None,
     }
-    assert sum(len(rows) for rows in found["diagnoses"].values()) == 1
+    causes = sorted(diagnosis[3] for rows in found["diagnoses"].values() for diagnosis in rows)
+    assert causes == ["misspelt_key", "other"]
     assert {key[0]: value["submissions"] for key, value in found["standings"].items()} == {1: 3, 2: 2, 3: 2}
 
 

@@ -44,6 +44,7 @@ from grader.models import (
     utcnow,
 )
 from grader.services.errors import NotFound
+from grader.services.stats import common_mistakes
 
 # --- recording results --------------------------------------------------------------------
 
@@ -99,6 +100,7 @@ def _replace_outcomes(session: Session, submission_id: int, report: dict[str, An
                 fix=str(diagnosis.get("fix") or ""),
                 cases=[str(name) for name in diagnosis.get("cases") or []],
                 line=line if isinstance(line, int) and not isinstance(line, bool) else None,
+                cause=str(diagnosis.get("cause") or "other")[:64],
             )
         )
 
@@ -935,20 +937,21 @@ def failing_case(
 
 
 def with_mistake(
-    *, session: Session, exercise: Exercise, title: str, page: int = 1, settings: Settings | None = None
+    *, session: Session, exercise: Exercise, cause: str, page: int = 1, settings: Settings | None = None
 ) -> Cohort:
-    """The learners whose latest result carries the diagnosis ``title``."""
+    """The learners whose latest result carries a diagnosis of this ``cause``, under its most common title."""
     rows, total, page, pages = _cohort(
         session,
         exercise=exercise,
         joined=DiagnosisRow,
         on=col(DiagnosisRow.submission_id) == col(ExerciseStanding.latest_submission_id),
-        condition=col(DiagnosisRow.title) == title,
+        condition=col(DiagnosisRow.cause) == cause,
         page=page,
         settings=settings,
     )
+    found = common_mistakes(session=session, exercise=exercise, cause=cause)
     return Cohort(
-        title=f"Learners with “{title}”",
+        title=f"Learners with “{found[0].title if found else cause}”",
         description="Their latest graded submission got this diagnosis.",
         exercise=exercise,
         rows=rows,

@@ -89,8 +89,13 @@ class CaseFailure:
 
 @dataclass(frozen=True)
 class CommonMistake:
-    """A diagnosis, by title, and how many learners' latest graded submission carries it."""
+    """A kind of mistake (a diagnosis's cause) and how many learners' latest graded submission makes it.
 
+    title, fix: the wording most of those learners got (one mistake is worded after the
+    learner's own key, line or value, so titles of one cause differ).
+    """
+
+    cause: str
     title: str
     fix: str
     learners: int
@@ -269,19 +274,44 @@ def error_kinds(*, session: Session, exercise: Exercise) -> dict[str, int]:
     return dict(sorted(rows, key=lambda row: (-row[1], row[0])))
 
 
-def common_mistakes(*, session: Session, exercise: Exercise, limit: int = COMMON_MISTAKES_SHOWN) -> list[CommonMistake]:
-    """The diagnoses most learners' latest graded submission carries, by title, most learners first."""
+def common_mistakes(
+    *, session: Session, exercise: Exercise, limit: int = COMMON_MISTAKES_SHOWN, cause: str | None = None
+) -> list[CommonMistake]:
+    """The causes of the diagnoses most learners' latest graded submission carries, most learners first.
+
+    ``cause``: only that one (an empty list when no learner's latest submission makes it).
+    """
+    on_latest = col(DiagnosisRow.submission_id) == col(ExerciseStanding.latest_submission_id)
     learners = func.count(func.distinct(col(ExerciseStanding.user_id)))
-    rows = session.execute(
-        _learners_standings(
-            exercise, col(DiagnosisRow.title), func.min(col(DiagnosisRow.fix)), learners.label("learners")
-        )
-        .join(DiagnosisRow, col(DiagnosisRow.submission_id) == col(ExerciseStanding.latest_submission_id))
-        .group_by(col(DiagnosisRow.title))
-        .order_by(literal_column("learners").desc(), col(DiagnosisRow.title))
+    statement = _learners_standings(exercise, col(DiagnosisRow.cause), learners.label("learners")).join(
+        DiagnosisRow, on_latest
+    )
+    if cause is not None:
+        statement = statement.where(col(DiagnosisRow.cause) == cause)
+    top = session.execute(
+        statement.group_by(col(DiagnosisRow.cause))
+        .order_by(literal_column("learners").desc(), col(DiagnosisRow.cause))
         .limit(limit)
     ).all()
-    return [CommonMistake(title=title, fix=fix or "", learners=count) for title, fix, count in rows]
+    if not top:
+        return []
+    wordings = session.execute(
+        _learners_standings(
+            exercise, col(DiagnosisRow.cause), col(DiagnosisRow.title), func.min(col(DiagnosisRow.fix)), learners
+        )
+        .join(DiagnosisRow, on_latest)
+        .where(col(DiagnosisRow.cause).in_([row.cause for row in top]))
+        .group_by(col(DiagnosisRow.cause), col(DiagnosisRow.title))
+    ).all()
+    label: dict[str, tuple[str, str, int]] = {}
+    for cause, title, fix, count in wordings:
+        kept = label.get(cause)
+        if kept is None or (count, kept[0]) > (kept[2], title):
+            label[cause] = (title, fix or "", count)
+    return [
+        CommonMistake(cause=row.cause, title=label[row.cause][0], fix=label[row.cause][1], learners=row.learners)
+        for row in top
+    ]
 
 
 # --- quizzes ---------------------------------------------------------------------------------

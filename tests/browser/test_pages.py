@@ -240,7 +240,7 @@ def test_axe_finds_nothing_on_any_page(service, browser, artifacts, learner_page
         "/instructor/audit",
         "/instructor?q=Tess",
         "/instructor/cases?exercise=message-echo&case=hi",
-        "/instructor/mistakes?exercise=message-echo&title=x",
+        "/instructor/mistakes?exercise=message-echo&cause=x",
     ]:
         page.goto(url)
         assert_accessible(page, url)

@@ -225,3 +225,30 @@ def test_only_instructors_may_regrade(synced):
             requested_by=make_user(synced, role="instructor"),
             enqueue=lambda _: None,
         )
+
+
+def test_common_mistakes_group_by_cause_under_the_most_common_wording(synced):
+    def diagnosis(title: str, cause: str) -> dict:
+        return {"title": title, "explanation": "e", "fix": f"fix {title}", "cases": ["hi"], "line": 3, "cause": cause}
+
+    def graded(name: str, *diagnoses: dict):
+        report = make_report(cases={"hello": True, "hi": False}).to_dict()
+        report["diagnoses"] = list(diagnoses)
+        make_submission(synced, user=make_user(synced, name=name), status="graded", score=1, report=report)
+
+    graded("Ada", diagnosis("Misspelt key `received`", "misspelt_key"))
+    graded("Bob", diagnosis("Misspelt key `received`", "misspelt_key"))
+    graded("Cy", diagnosis("Misspelt key `recieved`", "misspelt_key"), diagnosis("Wrong status", "wrong_status"))
+    graded("Di", diagnosis("Wrong status", "wrong_status"), diagnosis("Status 200 instead of 201", "wrong_status"))
+    echo = synced.exec(select(Exercise).where(Exercise.slug == "message-echo")).one()
+
+    mistakes = stats.common_mistakes(session=synced, exercise=echo)
+    assert [(m.cause, m.title, m.fix, m.learners) for m in mistakes] == [
+        ("misspelt_key", "Misspelt key `received`", "fix Misspelt key `received`", 3),
+        ("wrong_status", "Wrong status", "fix Wrong status", 2),  # Di counted once for her two wordings
+    ]
+    cohort = gradebook.with_mistake(session=synced, exercise=echo, cause="wrong_status")
+    assert [row.display_name for row in cohort.rows] == ["Cy", "Di"] and cohort.total == 2
+    assert cohort.title == "Learners with “Wrong status”"
+    nobody = gradebook.with_mistake(session=synced, exercise=echo, cause="timeout")
+    assert nobody.rows == [] and nobody.total == 0

@@ -30,6 +30,7 @@ TYPO = {
     "fix": "Write `received`.",
     "cases": ["hi"],
     "line": 4,
+    "cause": "misspelt_key",
 }
 
 
@@ -92,19 +93,27 @@ def test_common_mistakes_and_failing_cases_open_the_learners_behind_them(as_inst
     # Carol made the mistake once and fixed it: her latest result counts, not her history.
     _graded(synced, carol, 1, {"hello": True, "hi": False}, diagnoses=[TYPO])
     _graded(synced, carol, 2, {"hello": True, "hi": True}, diagnoses=[])
+    # The same kind of mistake worded after Dan's own key: one mistake, under the most common wording.
+    dan = make_user(synced, email="dan@example.org", name="Dan")
+    _graded(synced, dan, 1, {"hello": True, "hi": False}, diagnoses=[{**TYPO, "title": "Misspelt key `recieved`"}])
+    eve = make_user(synced, email="eve@example.org", name="Eve")
+    status = {**TYPO, "title": "Wrong status code", "fix": "Return 201.", "cause": "wrong_status"}
+    _graded(synced, eve, 1, {"hello": True, "hi": False}, diagnoses=[status])
 
     html = as_instructor.get("/instructor").text
     panel = html.split('id="mistakes-heading"')[1].split("</section>")[0]
-    assert "<strong>2 learners</strong>: Misspelt key <code>received</code>" in panel
+    assert "<strong>3 learners</strong>: Misspelt key <code>received</code>" in panel
+    assert "<strong>1 learner</strong>: Wrong status code" in panel and "recieved" not in panel
     link = re.search(r'<a href="(/instructor/mistakes\?[^"]+)"', panel).group(1).replace("&amp;", "&")
+    assert "cause=misspelt_key" in link
     cohort = as_instructor.get(link).text
-    assert re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', cohort) == ["Ada", "Bob"]
-    assert "2 learners." in cohort
+    assert re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', cohort) == ["Ada", "Bob", "Dan"]
+    assert "3 learners." in cohort and "Misspelt key <code>received</code>" in cohort
 
     case_link = re.search(r'<a href="(/instructor/cases\?exercise=message-echo&amp;case=hi)"', html).group(1)
     failing = as_instructor.get(case_link.replace("&amp;", "&")).text
-    assert re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', failing) == ["Ada", "Bob"]
-    assert "<title>hi: 66.7%</title>" in html  # two of the three learners' latest results fail it
+    assert re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', failing) == ["Ada", "Bob", "Dan", "Eve"]
+    assert "<title>hi: 80%</title>" in html  # four of the five learners' latest results fail it
     assert as_instructor.get("/instructor/cases?exercise=nope&case=hi").status_code == 404
 
 

@@ -16,7 +16,7 @@ HUGE = [str(2**63), str(10**30), "-1"]
         "/instructor?page={}",
         "/instructor/learners/{{learner}}?submission={}",
         "/instructor/cases?exercise=message-echo&case=hello&page={}",
-        "/instructor/mistakes?exercise=message-echo&title=x&page={}",
+        "/instructor/mistakes?exercise=message-echo&cause=x&page={}",
         "/instructor/changes?since={}",
         "/instructor/overview?since={}",
     ],

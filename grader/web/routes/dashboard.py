@@ -114,7 +114,7 @@ def _overview_context(session: Session, exercise_slug: str) -> dict[str, Any]:
         "error_kinds": figures.error_kinds,
         "mistakes": figures.common_mistakes,
         "exercise_slug": exercise_slug,
-        "mistake_link": lambda title: "/instructor/mistakes?" + urlencode({"exercise": exercise_slug, "title": title}),
+        "mistake_link": lambda cause: "/instructor/mistakes?" + urlencode({"exercise": exercise_slug, "cause": cause}),
     }
 
 
@@ -264,18 +264,18 @@ def mistake_learners(
     session: SessionDep,
     settings: SettingsDep,
     exercise: str,
-    title: Annotated[str, Query(max_length=2000)],
+    cause: Annotated[str, Query(max_length=64)],
     page: int = 1,
 ) -> Response:
-    """The learners whose latest graded submission carries one diagnosis."""
+    """The learners whose latest graded submission makes one kind of mistake."""
     found = gradebook.with_mistake(
         session=session,
         exercise=submissions.get_exercise(session=session, slug=exercise),
-        title=title,
+        cause=cause,
         page=page,
         settings=settings,
     )
-    return _cohort_page(request, found, "/instructor/mistakes?" + urlencode({"exercise": exercise, "title": title}))
+    return _cohort_page(request, found, "/instructor/mistakes?" + urlencode({"exercise": exercise, "cause": cause}))
 
 
 @router.get("/learners/{user_id}", response_class=HTMLResponse)
