@@ -6,11 +6,15 @@ worker can share one file. PostgreSQL works through psycopg 3: a plain
 ``postgresql://`` URL is read as ``postgresql+psycopg://``.
 
 ``lock_for_update`` is how a service makes "check a limit, then insert" safe
-when two requests arrive at once: both dialects, one call.
+when two requests arrive at once: both dialects, one call. On SQLite the
+threads of one process take turns for the write lock in Python first (see
+``_SqliteConnection``), so a waiting request wakes the moment the lock is free.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +32,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_POOL_SIZE = 20
 
 
 def normalize_url(url: str) -> str:
@@ -51,13 +56,68 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
+    # One turn per engine: its connections write one at a time, in the order they asked.
+    factory = type("SqliteConnection", (_SqliteConnection,), {"write_turn": threading.Lock()})
     engine = create_engine(
         url,
         echo=echo,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "factory": factory},
+        # A request holds its connection from its first query to its answer, across several
+        # threadpool hops: with a bounded pool, requests holding connections could wait for
+        # threads that wait for connections. An SQLite connection costs a file handle, so
+        # there is no bound; SQLITE_POOL_SIZE of them stay open between requests.
+        pool_size=SQLITE_POOL_SIZE,
+        max_overflow=-1,
     )
     event.listen(engine, "connect", _configure_sqlite_connection)
     return engine
+
+
+class _SqliteConnection(sqlite3.Connection):
+    """An SQLite connection that waits for its engine's write turn before ``BEGIN IMMEDIATE``.
+
+    SQLite's own wait for a busy write lock sleeps and retries with growing
+    pauses (1, 2, 5 … 100 ms), so under many concurrent uploads a request could
+    sleep long after the lock was free. Threads of one process instead queue on
+    a Python lock, held from ``BEGIN IMMEDIATE`` to the commit or rollback, and
+    the next one goes on at once; other processes still meet SQLite's wait.
+    """
+
+    write_turn: threading.Lock
+    _has_turn = False
+
+    def begin_immediate(self) -> None:
+        """``BEGIN IMMEDIATE`` once this process's other writers are done."""
+        # Never waits for ever: past the busy timeout SQLite's own wait (and its error) takes over.
+        self._has_turn = self.write_turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._end_turn()
+            raise
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._end_turn()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._end_turn()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._end_turn()
+
+    def _end_turn(self) -> None:
+        if self._has_turn:
+            self._has_turn = False
+            self.write_turn.release()
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any) -> None:
@@ -117,12 +177,7 @@ def lock_for_update(session: Session, model: type[HasId], row_id: int) -> None:
     if connection.dialect.name != "sqlite":
         session.exec(select(model.id).where(col(model.id) == row_id).with_for_update()).first()
         return
-    # pysqlite (legacy transaction control) opens a transaction only before the
-    # first INSERT/UPDATE/DELETE; if one is already open this connection has
-    # written, so it holds the write lock already.
-    dbapi_connection = connection.connection.dbapi_connection
-    if dbapi_connection is not None and not dbapi_connection.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    _begin_immediate(connection)
 
 
 def lock_named(session: Session, name: str) -> None:
@@ -137,8 +192,19 @@ def lock_named(session: Session, name: str) -> None:
         key = zlib.crc32(name.encode()) - 2**31  # a signed 32-bit key, stable across processes
         session.exec(select(func.pg_advisory_xact_lock(key))).first()
         return
+    _begin_immediate(connection)
+
+
+def _begin_immediate(connection: Any) -> None:
+    # pysqlite (legacy transaction control) opens a transaction only before the
+    # first INSERT/UPDATE/DELETE; if one is already open this connection has
+    # written, so it holds the write lock already.
     dbapi_connection = connection.connection.dbapi_connection
-    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+    if dbapi_connection is None or dbapi_connection.in_transaction:
+        return
+    if isinstance(dbapi_connection, _SqliteConnection):
+        dbapi_connection.begin_immediate()
+    else:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
