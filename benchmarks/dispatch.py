@@ -14,6 +14,10 @@ In one run it measures:
   answered, result in hand) beside the row's timestamps (created, claimed,
   graded) and the worker's JSON log lines (grading started, result stored),
   all on this machine's clock; "dispatch" is created → claimed.
+- "burst": ``--burst`` (30) learners upload at the same moment and each
+  follows its result; gradings per second from the first upload to the last
+  result, beside the naive way's with two fresh Pythons at a time (the
+  machine's two cores), in the same run.
 The client learns the result with the API's long poll (``?wait=``), as a
 script following a submission would, so no polling interval is measured.
 ``--project`` runs the service from another checkout (e.g. an older commit) so
@@ -27,11 +31,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -117,6 +124,41 @@ def through_api(service: Service, token: str, runs: int, idle: float) -> tuple[l
     return latencies, timelines
 
 
+def burst(service: Service, tokens: list[str]) -> tuple[float, list[float]]:
+    """Every learner uploads at the same moment and follows its result: gradings/s, and each one's latency."""
+    source = REFERENCE.read_bytes()
+    barrier = threading.Barrier(len(tokens))
+    latencies: list[float] = []
+
+    def learner(token: str) -> float:
+        with httpx.Client(timeout=300) as client:
+            barrier.wait()
+            started = time.perf_counter()
+            graded = wait_graded(client, service, token, upload(client, service, token, source))
+            if graded["report"]["status"] != "passed":
+                raise SystemExit(f"the reference solution did not pass: {graded['report']}")
+            latencies.append(time.perf_counter() - started)
+            return time.perf_counter()
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(tokens)) as pool:
+        finished = list(pool.map(learner, tokens))
+    return len(tokens) / (max(finished) - started), latencies
+
+
+def naive_burst(count: int, processes: int = 2) -> float:
+    """Naive gradings/s: ``count`` gradings, ``processes`` fresh Pythons at a time."""
+    cases = naive_cases()
+
+    def one(_: int) -> None:
+        subprocess.run([sys.executable, "-c", NAIVE_SCRIPT, str(REFERENCE)], input=cases, text=True, check=True)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=processes) as pool:
+        list(pool.map(one, range(count)))
+    return count / (time.perf_counter() - started)
+
+
 def timeline(service: Service, marks: list[dict[str, float]]) -> list[dict[str, float]]:
     """Add the service's marks to the client's: the row's timestamps and the worker's log lines (JSON)."""
     import sqlite3
@@ -158,9 +200,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--idle-runs", type=int, default=5)
     parser.add_argument("--idle-seconds", type=float, default=12.0)
+    parser.add_argument("--burst", type=int, default=30, help="learners uploading at once (0: no burst)")
     parser.add_argument("--project", type=Path, default=ROOT, help="checkout whose service is measured")
     args = parser.parse_args()
 
+    load_before = os.getloadavg()[0]
     service = Service(
         environment={"GRADER_SUBMISSION_INTERVAL_SECONDS": "0", "GRADER_LOG_FORMAT": "json"},
         project=args.project.resolve(),
@@ -172,14 +216,16 @@ def main() -> int:
         busy, busy_marks = through_api(service, token, args.runs, 0)
         quiet, quiet_marks = through_api(service, token, args.idle_runs, args.idle_seconds)
         busy_marks, quiet_marks = timeline(service, busy_marks), timeline(service, quiet_marks)
+        burst_rate, burst_latencies = burst(service, service.learner_tokens(args.burst)) if args.burst else (0, [])
     finally:
         service.stop()
     baseline = naive(args.runs)
+    naive_rate = naive_burst(args.burst) if args.burst else 0
 
     print(
         f"{time.strftime('%Y-%m-%d %H:%M')}  {platform.node()}  {platform.machine()}  cpus={__import__('os').cpu_count()}"
     )
-    print(f"service from {args.project}")
+    print(f"service from {args.project}; load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after")
     print(f"naive (fresh python + TestClient)  {summary(baseline)}")
     print(
         f"API upload → graded, busy         {summary(busy)}   ({statistics.median(busy) / statistics.median(baseline):.2f} × naive)"
@@ -187,6 +233,11 @@ def main() -> int:
     print(
         f"API upload → graded, after idle   {summary(quiet)}   ({statistics.median(quiet) / statistics.median(baseline):.2f} × naive)"
     )
+    if args.burst:
+        print(
+            f"burst of {args.burst} learners through the API  {burst_rate:5.2f} gradings/s   "
+            f"(naive, 2 processes at a time: {naive_rate:5.2f} gradings/s)   each learner: {summary(burst_latencies)}"
+        )
     print_stages("where the time goes, busy", busy_marks)
     print_stages("where the time goes, after idle", quiet_marks)
     return 0
