@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, case, cast, func, literal_column
+from sqlalchemy import Integer, Select, and_, case, cast, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -281,36 +281,37 @@ def common_mistakes(
 
     ``cause``: only that one (an empty list when no learner's latest submission makes it).
     """
-    on_latest = col(DiagnosisRow.submission_id) == col(ExerciseStanding.latest_submission_id)
-    learners = func.count(func.distinct(col(ExerciseStanding.user_id)))
-    statement = _learners_standings(exercise, col(DiagnosisRow.cause), learners.label("learners")).join(
-        DiagnosisRow, on_latest
+    # One row per learner and wording: a learner whose latest result words one cause
+    # twice counts once for the cause, and once for each wording.
+    statement = (
+        _learners_standings(
+            exercise,
+            col(DiagnosisRow.cause),
+            col(DiagnosisRow.title),
+            col(ExerciseStanding.user_id),
+            func.min(col(DiagnosisRow.fix)),
+        )
+        .join(DiagnosisRow, col(DiagnosisRow.submission_id) == col(ExerciseStanding.latest_submission_id))
+        .group_by(col(DiagnosisRow.cause), col(DiagnosisRow.title), col(ExerciseStanding.user_id))
     )
     if cause is not None:
         statement = statement.where(col(DiagnosisRow.cause) == cause)
-    top = session.execute(
-        statement.group_by(col(DiagnosisRow.cause))
-        .order_by(literal_column("learners").desc(), col(DiagnosisRow.cause))
-        .limit(limit)
-    ).all()
-    if not top:
-        return []
-    wordings = session.execute(
-        _learners_standings(
-            exercise, col(DiagnosisRow.cause), col(DiagnosisRow.title), func.min(col(DiagnosisRow.fix)), learners
-        )
-        .join(DiagnosisRow, on_latest)
-        .where(col(DiagnosisRow.cause).in_([row.cause for row in top]))
-        .group_by(col(DiagnosisRow.cause), col(DiagnosisRow.title))
-    ).all()
+    learners: dict[str, set[int]] = {}
+    wordings: dict[tuple[str, str], list[Any]] = {}  # (cause, title) -> [learners, fix]
+    for code, title, user_id, fix in session.execute(statement):
+        learners.setdefault(code, set()).add(user_id)
+        wording = wordings.setdefault((code, title), [0, fix or ""])
+        wording[0] += 1
+        wording[1] = min(wording[1], fix or "")
     label: dict[str, tuple[str, str, int]] = {}
-    for cause, title, fix, count in wordings:
-        kept = label.get(cause)
-        if kept is None or (count, kept[0]) > (kept[2], title):
-            label[cause] = (title, fix or "", count)
+    for (code, title), (count, fix) in wordings.items():
+        kept = label.get(code)
+        if kept is None or (count, kept[0]) > (kept[2], title):  # most learners, then the first title
+            label[code] = (title, fix, count)
+    ranked = sorted(learners, key=lambda code: (-len(learners[code]), code))[:limit]
     return [
-        CommonMistake(cause=row.cause, title=label[row.cause][0], fix=label[row.cause][1], learners=row.learners)
-        for row in top
+        CommonMistake(cause=code, title=label[code][0], fix=label[code][1], learners=len(learners[code]))
+        for code in ranked
     ]
 
 
