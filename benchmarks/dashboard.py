@@ -644,14 +644,6 @@ def run_one(kind: str, database, args, reports, workdir: Path) -> dict:
         print(f"  upgraded to the newest migration in {upgraded:.1f} s", flush=True)
         if "alternatives" in args.views:
             measure_alternatives(database.url, args.runs)
-        # Live updates re-send what changed within their margin of the newest change (the
-        # upgrade's backfill, here): wait it out so "no change" measures a quiet course.
-        try:
-            from grader.services.gradebook import LIVE_MARGIN
-
-            time.sleep(max(0.0, LIVE_MARGIN.total_seconds() + 1 - (time.perf_counter() - started)))
-        except ImportError:
-            pass
         server = Server(database.url, workdir)
         try:
             start_memory = server.memory()

@@ -18,7 +18,17 @@ from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
 from pydantic import field_validator
-from sqlalchemy import JSON, CheckConstraint, DateTime, Index, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Index,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
@@ -324,12 +334,16 @@ class Choice(SQLModel, table=True):
 
 
 class QuizAttempt(SQLModel, table=True):
-    """One submitted attempt at a quiz."""
+    """One submitted attempt at a quiz.
+
+    change: its number in the course's sequence of changes (see ``ChangeSequence``).
+    """
 
     __tablename__ = "quiz_attempts"
     __table_args__ = (
         Index("ix_quiz_attempts_user_id_quiz_id", "user_id", "quiz_id"),
         Index("ix_quiz_attempts_created_at", "created_at"),
+        Index("ix_quiz_attempts_change", "change"),
     )
 
     id: int = Field(default=None, primary_key=True)
@@ -338,6 +352,7 @@ class QuizAttempt(SQLModel, table=True):
     score: int
     max_score: int
     created_at: datetime = _timestamp(default_factory=utcnow)
+    change: int = Field(default=0, sa_type=BigInteger)
 
 
 class AttemptAnswer(SQLModel, table=True):
@@ -416,13 +431,16 @@ class ExerciseStanding(SQLModel, table=True):
     best_*: the highest score (the earliest of equals); latest_*: the most recent scored one.
     A submission being regraded keeps its old score until the new one replaces it.
     latest_error_kind: why the latest could not be graded case by case, or None.
-    updated_at: when this row last changed; the dashboard's live updates follow it.
+    updated_at: when this row last changed.
+    change: the number of its last change in the course's sequence (see ``ChangeSequence``);
+    the dashboard's live updates follow it.
     """
 
     __tablename__ = "exercise_standings"
     __table_args__ = (
         Index("ix_exercise_standings_exercise_id_best_score", "exercise_id", "best_score"),
         Index("ix_exercise_standings_updated_at", "updated_at"),
+        Index("ix_exercise_standings_change", "change"),
     )
 
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
@@ -435,6 +453,22 @@ class ExerciseStanding(SQLModel, table=True):
     latest_submission_id: int | None = Field(default=None, foreign_key="submissions.id", ondelete="SET NULL")
     latest_error_kind: str | None = Field(None, max_length=32)
     updated_at: datetime = _timestamp(default_factory=utcnow)
+    change: int = Field(default=0, sa_type=BigInteger)
+
+
+class ChangeSequence(SQLModel, table=True):
+    """The course's changes, numbered: one row whose ``value`` is the number of the latest change.
+
+    A transaction that changes what the live views show takes the next number as
+    its last step (``gradebook.next_change``). Taking it locks the row until the
+    commit, so numbers become visible in order: once a reader sees number N,
+    every change numbered below N is committed or gone. No clock is involved.
+    """
+
+    __tablename__ = "change_sequence"
+
+    id: int = Field(default=1, primary_key=True)
+    value: int = Field(default=0, sa_type=BigInteger)
 
 
 # --- the audit log -------------------------------------------------------------------

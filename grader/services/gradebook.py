@@ -18,11 +18,11 @@ import io
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, and_, case, delete, false, or_
+from sqlalchemy import ColumnElement, and_, case, delete, false, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
@@ -33,6 +33,7 @@ from grader.db import lock_for_update
 from grader.grading.report import format_points
 from grader.models import (
     CaseOutcome,
+    ChangeSequence,
     DiagnosisRow,
     Exercise,
     ExerciseStanding,
@@ -135,6 +136,8 @@ def refresh_standing(session: Session, *, user_id: int, exercise_id: int) -> Non
         "latest_submission_id": latest.id if latest else None,
         "latest_error_kind": _error_kind(session, latest.id) if latest else None,
         "updated_at": utcnow(),
+        # Last: the number holds every other writer back until this transaction ends.
+        "change": next_change(session),
     }
     if standing is None:
         session.add(ExerciseStanding(user_id=user_id, exercise_id=exercise_id, **values))
@@ -142,6 +145,32 @@ def refresh_standing(session: Session, *, user_id: int, exercise_id: int) -> Non
         for key, value in values.items():
             setattr(standing, key, value)
         session.add(standing)
+    session.flush()
+
+
+def next_change(session: Session) -> int:
+    """The next number in the course's sequence of changes, for a row this transaction changes.
+
+    Take it as late as possible: the sequence's row stays locked until the commit
+    (see ``ChangeSequence``).
+    """
+    taken = session.execute(
+        update(ChangeSequence)
+        .where(col(ChangeSequence.id) == 1)
+        .values(value=col(ChangeSequence.value) + 1)
+        .returning(col(ChangeSequence.value))
+    ).scalar_one_or_none()
+    if taken is None:  # a database created by hand, without the migration's row
+        session.add(ChangeSequence(id=1, value=1))
+        session.flush()
+        return 1
+    return int(taken)
+
+
+def record_attempt(session: Session, *, attempt: QuizAttempt) -> None:
+    """Number a new quiz attempt in the sequence of changes, as its transaction's last step (the caller commits)."""
+    attempt.change = next_change(session)
+    session.add(attempt)
     session.flush()
 
 
@@ -549,38 +578,21 @@ def table(
 # --- live updates ---------------------------------------------------------------------------
 
 
-LIVE_MARGIN = timedelta(seconds=10)
-"""How far behind the newest change a cursor stays.
-
-A result stored by a slow transaction can commit after a faster one with a
-later timestamp; rows changed within this margin are sent again (the page
-replaces them in place), so no such late commit is missed.
-"""
-
-
-def _latest_change(session: Session) -> datetime | None:
-    newest = [
-        session.exec(select(func.max(col(ExerciseStanding.updated_at)))).one(),
-        session.exec(select(func.max(col(QuizAttempt.created_at)))).one(),
-    ]
-    moments = [_aware(moment) for moment in newest if moment is not None]
-    return max(moments) if moments else None
+MAX_CURSOR = 2**63 - 1
 
 
 def current_cursor(*, session: Session) -> str:
-    """A cursor for ``changes``: the newest change, held back by ``LIVE_MARGIN``."""
-    newest = _latest_change(session)
-    if newest is None:
-        return "0"
-    held_back = min(newest, utcnow() - LIVE_MARGIN)
-    return str(int(held_back.timestamp() * 1_000_000))
+    """A cursor for ``changes``: the number of the latest change (every change up to it is committed)."""
+    value = session.exec(select(col(ChangeSequence.value)).where(col(ChangeSequence.id) == 1)).first()
+    return str(value or 0)
 
 
-def _cursor_time(cursor: str | None) -> datetime:
-    try:
-        return datetime.fromtimestamp(int(cursor or "0") / 1_000_000, UTC)
-    except (ValueError, OverflowError, OSError):
-        return datetime.fromtimestamp(0, UTC)
+def _cursor_number(cursor: str | None) -> int:
+    # Anything but a number the sequence could have reached (a page from before the
+    # sequence, whose cursor was a time; a made-up value) counts as the start: all is sent once.
+    if cursor and cursor.isascii() and cursor.isdigit() and int(cursor) <= MAX_CURSOR:
+        return int(cursor)
+    return 0
 
 
 @dataclass(frozen=True)
@@ -601,9 +613,8 @@ MAX_CHANGED_ROWS = PAGE_SIZE * 4
 
 
 def has_changed(*, session: Session, since: str | None) -> bool:
-    """Whether anything the views show changed after ``since`` (two indexed max() lookups)."""
-    newest = _latest_change(session)
-    return newest is not None and newest > _cursor_time(since)
+    """Whether anything the views show changed after ``since`` (one row read by its key)."""
+    return int(current_cursor(session=session)) != _cursor_number(since)
 
 
 def changes(
@@ -619,10 +630,12 @@ def changes(
     cursor = current_cursor(session=session)
     if since and not has_changed(session=session, since=since):
         return Changes(cursor=since, rows=[], changed=0)
-    moment = _cursor_time(since)
+    after = _cursor_number(since)
+    if after > int(cursor):  # not a cursor of this database's sequence: start again
+        after = 0
     changed_ids = set(
-        session.exec(select(col(ExerciseStanding.user_id)).where(col(ExerciseStanding.updated_at) > moment)).all()
-    ) | set(session.exec(select(col(QuizAttempt.user_id)).where(col(QuizAttempt.created_at) > moment)).all())
+        session.exec(select(col(ExerciseStanding.user_id)).where(col(ExerciseStanding.change) > after)).all()
+    ) | set(session.exec(select(col(QuizAttempt.user_id)).where(col(QuizAttempt.change) > after)).all())
     cols = cols or columns(session=session)
     exercise = next((item for item in cols.exercises if item.slug == query.exercise), None)
     quiz = cols.quizzes[0] if cols.quizzes else None

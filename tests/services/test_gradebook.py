@@ -252,3 +252,42 @@ def test_common_mistakes_group_by_cause_under_the_most_common_wording(synced):
     assert cohort.title == "Learners with “Wrong status”"
     nobody = gradebook.with_mistake(session=synced, exercise=echo, cause="timeout")
     assert nobody.rows == [] and nobody.total == 0
+
+
+def test_live_changes_follow_the_sequence_of_changes_whatever_the_writers_clocks(synced, settings, engine, monkeypatch):
+    from sqlmodel import Session
+
+    ada, bob = make_user(synced, name="Ada"), make_user(synced, name="Bob")
+    query = gradebook.TableQuery(exercise="message-echo")
+    make_submission(synced, user=ada, status="graded", score=1)
+    cursor = gradebook.current_cursor(session=synced)
+    assert not gradebook.has_changed(session=synced, since=cursor)
+    quiet = gradebook.changes(session=synced, since=cursor, query=query, settings=settings)
+    assert quiet.nothing and quiet.cursor == cursor
+
+    # A writer whose clock is a day slow: its change is still after the cursor.
+    monkeypatch.setattr(gradebook, "utcnow", lambda: utcnow() - timedelta(days=1))
+    make_submission(synced, user=bob, status="graded", score=2)
+    assert gradebook.has_changed(session=synced, since=cursor)
+    found = gradebook.changes(session=synced, since=cursor, query=query, settings=settings)
+    assert [row.display_name for row in found.rows] == ["Bob"] and int(found.cursor) > int(cursor)
+
+    _attempt(synced, settings, ada, correct=1)
+    after_quiz = gradebook.changes(session=synced, since=found.cursor, query=query, settings=settings)
+    assert [row.display_name for row in after_quiz.rows] == ["Ada"]
+
+    # A change numbered before a cursor but committed after it was read is not missed:
+    # the number is taken last and held until the commit, so the cursor read stays below it.
+    echo = synced.exec(select(Exercise).where(Exercise.slug == "message-echo")).one()
+    with Session(engine) as writer, Session(engine) as reader:
+        gradebook.refresh_standing(writer, user_id=bob.id, exercise_id=echo.id)
+        read_meanwhile = gradebook.current_cursor(session=reader)
+        assert read_meanwhile == after_quiz.cursor
+        reader.rollback()
+        writer.commit()
+        late = gradebook.changes(session=reader, since=read_meanwhile, query=query, settings=settings)
+        assert [row.display_name for row in late.rows] == ["Bob"]
+
+    # A cursor this sequence never gave (a page from before it, whose cursor was a time): everything, once.
+    stale = gradebook.changes(session=synced, since="1764590400000000", query=query, settings=settings)
+    assert [row.display_name for row in stale.rows] == ["Ada", "Bob"] and stale.cursor == late.cursor
