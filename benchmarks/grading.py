@@ -9,10 +9,14 @@ It grades the bundled reference solution (our own code, never a learner's) with:
   imports the solution and sends the same cases with Starlette's TestClient;
 - "cold sandbox": the engine starting a sandbox per grading (slot, cgroups,
   bubblewrap, interpreter and imports, uvicorn, every case, tear-down);
-- "warm (pool)": the engine taking a pre-started sandbox from a pool; the pool
-  is given time to refill between gradings, as between learners' submissions;
-- "warm burst": the same pool, ``--runs`` gradings sent at once from
-  ``--concurrency`` threads, so the refill is on the critical path.
+- "naive xN": the same, ``--runs`` gradings from ``--concurrency`` processes at once;
+- "warm (pool)": the engine taking a sandbox a pool started ahead through
+  bubblewrap (no template); the pool is given time to refill between gradings,
+  as between learners' submissions;
+- "burst xN (pool)": the same pool, ``--runs`` gradings sent at once from
+  ``--concurrency`` threads, so the refill is on the critical path;
+- "warm (forked)" and "burst xN (forked)": the same with the pool's sandboxes
+  forked from a template (the worker's default when it runs as root).
 
 Latency is per grading (median and 95th percentile); gradings/s is over the
 wall time of the whole series. Memory: the peak of all the sandboxes' cgroups
@@ -195,33 +199,45 @@ def main() -> int:
     naive = naive_one(spec, solution, naive_peaks)
     naive(0)  # warm the page cache
     rows.append({**series("naive (no sandbox)", naive, args.runs, 1), "memory": max(naive_peaks)})
+    rows.append(
+        {**series(f"naive x{args.concurrency}", naive, args.runs, args.concurrency), "memory": max(naive_peaks)}
+    )
 
     cold = engine_one("cold", spec, source, config, None)
     cold(0)
     with MemorySampler(config) as sampler:
         rows.append({**series("cold sandbox", cold, args.runs, 1), "memory": sampler.peak})
 
-    with SandboxPool(config, size=args.pool_size) as pool:
-        warm = engine_one("warm", spec, source, config, pool)
-        first_ready = time.perf_counter()
-        pool.wait_ready(spec.limits, spec.entry_point, 60)
-        first_ready = time.perf_counter() - first_ready
-        warm(0)
-
-        def refill() -> None:
+    first_ready: dict[str, float] = {}
+    statuses = {}
+    for template in (False, True):
+        kind = "forked" if template else "pool"
+        with SandboxPool(config, size=args.pool_size, template=template) as pool:
+            began = time.perf_counter()
+            if template and not pool.wait_template(60):
+                print(f"no sandbox template here ({pool.status().last_error or 'not root'}): forked rows skipped")
+                continue
             pool.wait_ready(spec.limits, spec.entry_point, 60)
+            first_ready[kind] = time.perf_counter() - began
+            warm = engine_one(kind, spec, source, config, pool)
+            warm(0)
 
-        with MemorySampler(config) as sampler:
-            rows.append({**series("warm (pool)", warm, args.runs, 1, before_each=refill), "memory": sampler.peak})
-        refill()
-        with MemorySampler(config) as sampler:
-            rows.append(
-                {
-                    **series(f"warm burst x{args.concurrency}", warm, args.runs, args.concurrency),
-                    "memory": sampler.peak,
-                }
-            )
-        status = pool.status()
+            def refill(pool: SandboxPool = pool) -> None:
+                pool.wait_ready(spec.limits, spec.entry_point, 60)
+
+            with MemorySampler(config) as sampler:
+                rows.append(
+                    {**series(f"warm ({kind})", warm, args.runs, 1, before_each=refill), "memory": sampler.peak}
+                )
+            refill()
+            with MemorySampler(config) as sampler:
+                rows.append(
+                    {
+                        **series(f"burst x{args.concurrency} ({kind})", warm, args.runs, args.concurrency),
+                        "memory": sampler.peak,
+                    }
+                )
+            statuses[kind] = pool.status()
 
     print(f"{time.strftime('%Y-%m-%d %H:%M')}  {platform.node()}  {platform.machine()}  cpus={os.cpu_count()}")
     print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
@@ -236,11 +252,21 @@ def main() -> int:
             f"{row['rate']:>12.2f}{row['memory'] / 2**20:>10.0f}"
         )
     print("peak MB: naive = the child's peak resident memory; engine rows = all sandboxes' cgroups at once")
-    print(f"the pool's first {args.pool_size} sandboxes ready after {first_ready:.2f} s")
-    print(f"pool after the run: served {status.served}, started cold {status.cold}")
+    for kind, status in statuses.items():
+        print(
+            f"{kind}: the pool's first {args.pool_size} sandboxes ready after {first_ready[kind]:.2f} s; "
+            f"served {status.served}, started on demand {status.cold}"
+            + (f"; template {status.template_memory_bytes / 2**20:.0f} MB resident" if status.template else "")
+        )
     print(f"grader process peak resident memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-    warm_row, naive_row = rows[2], rows[0]
-    print(f"warm median / naive median: {warm_row['median'] / naive_row['median']:.2f}")
+    by_label = {row["label"]: row for row in rows}
+    naive_row, naive_burst = rows[0], rows[1]
+    for kind in statuses:
+        warm_row, burst_row = by_label[f"warm ({kind})"], by_label[f"burst x{args.concurrency} ({kind})"]
+        print(
+            f"{kind}: warm median / naive median {warm_row['median'] / naive_row['median']:.2f}; "
+            f"burst throughput / naive x{args.concurrency} throughput {burst_row['rate'] / naive_burst['rate']:.2f}"
+        )
     return 0
 
 

@@ -195,8 +195,9 @@ def _cmd_selftest(args: argparse.Namespace) -> int:
     from grader.grading.sandbox import SandboxUnavailable
     from grader.grading.selftest import run_selftest
 
+    settings = get_settings()
     try:
-        results = run_selftest(get_settings().sandbox_config())
+        results = run_selftest(settings.sandbox_config(), template=_uses_template(settings))
     except SandboxUnavailable as exc:
         print(f"autograder: the sandbox cannot be set up here: {exc}", file=sys.stderr)
         return EXIT_NO_SANDBOX
@@ -206,8 +207,13 @@ def _cmd_selftest(args: argparse.Namespace) -> int:
     else:
         for result in results:
             print(f"{'ok  ' if result.contained else 'FAIL'} {result.name}: {result.detail}")
-        print(_pool_report(get_settings()))
+        print(_pool_report(settings))
     return EXIT_OK if all(result.contained for result in results) else EXIT_FAILED
+
+
+def _uses_template(settings: Settings) -> bool:
+    """Whether gradings fork their sandboxes from a template (so the self-test must check that path too)."""
+    return settings.sandbox_template and settings.sandbox_pool_size > 0
 
 
 def _pool_report(settings: Settings) -> str:
@@ -221,7 +227,7 @@ def _pool_report(settings: Settings) -> str:
     if size == 0:
         return "pool: off (GRADER_SANDBOX_POOL_SIZE=0): every grading starts its own sandbox"
     began = time.monotonic()
-    with SandboxPool(settings.sandbox_config(), size=1, max_kinds=1) as pool:
+    with SandboxPool(settings.sandbox_config(), size=1, max_kinds=1, template=settings.sandbox_template) as pool:
         ready = pool.wait_ready(Limits(), "app", timeout=30)
         took = time.monotonic() - began
         status = pool.status()
@@ -231,8 +237,14 @@ def _pool_report(settings: Settings) -> str:
     )
     if not ready:
         return f"pool: {settings_text}; FAILED to start a sandbox ahead: {status.last_error or 'timed out'}"
+    if status.template:
+        how = f"forked from a template holding {status.template_memory_bytes / 2**20:.0f} MB"
+    elif settings.sandbox_template:
+        how = f"started one by one (no template: {status.last_error or 'the grader is not root'})"
+    else:
+        how = "started one by one (GRADER_SANDBOX_TEMPLATE=false)"
     return (
-        f"pool: {settings_text}; a sandbox started ahead was ready in {took:.2f} s "
+        f"pool: {settings_text}; sandboxes {how}; the first was ready in {took:.2f} s "
         f"holding {status.memory_bytes / 2**20:.0f} MB"
     )
 
@@ -353,7 +365,7 @@ def _confinement_refusal(settings: Settings) -> int | None:
         )
         return None
     try:
-        results = run_selftest(settings.sandbox_config())
+        results = run_selftest(settings.sandbox_config(), template=_uses_template(settings))
     except SandboxUnavailable as exc:
         print(f"autograder: refusing to grade: the sandbox cannot be set up here: {exc}", file=sys.stderr)
         return EXIT_NO_SANDBOX

@@ -163,6 +163,13 @@ class Settings(BaseSettings):
     sandbox_pool_idle_seconds: float = Field(
         600.0, gt=0, description="A kind of exercise not graded for this long stops holding sandboxes."
     )
+    sandbox_template: bool = Field(
+        True,
+        description=(
+            "Fork the pool's sandboxes from a template that has the server libraries imported "
+            "(tens of milliseconds instead of half a second each); needs the grader to run as root."
+        ),
+    )
     learner_runtime_dir: Path | None = Field(
         None,
         description=(
@@ -253,6 +260,7 @@ class Settings(BaseSettings):
             max_memory_bytes=self.sandbox_pool_memory_mb * 1024 * 1024,
             refill_threads=self.sandbox_pool_refill_threads,
             idle_seconds=self.sandbox_pool_idle_seconds,
+            template=self.sandbox_template,
         )
 
     @property

@@ -90,6 +90,7 @@ def test_services_never_import_the_web_layer() -> None:
 ENVIRONMENT_EXCEPTIONS = {
     "grader.config": "the settings: the one reader of the environment",
     "grader.grading.selftest": "plants a canary variable for its hostile programs to look for, then restores it",
+    "grader.grading.template_boot": "runs inside the sandbox: gives each forked grading the sandbox's own environment",
 }
 
 

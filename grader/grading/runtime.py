@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 BOOT_SCRIPT = Path(__file__).with_name("boot.py")
+TEMPLATE_SCRIPT = Path(__file__).with_name("template_boot.py")
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 READY_MARK = ".ready"
 STAGING_PREFIX = ".build-"
@@ -58,6 +59,11 @@ class LearnerRuntime:
         return self.root / "boot.py"
 
     @property
+    def template_boot(self) -> Path:
+        """The sandbox template's script copied into the runtime (see sandbox.template)."""
+        return self.root / TEMPLATE_SCRIPT.name
+
+    @property
     def ready(self) -> bool:
         """Whether the build finished."""
         return (self.root / READY_MARK).is_file()
@@ -78,6 +84,7 @@ def runtime_key(requirements: Path) -> str:
     digest = hashlib.sha256()
     digest.update(requirements.read_bytes())
     digest.update(BOOT_SCRIPT.read_bytes())
+    digest.update(TEMPLATE_SCRIPT.read_bytes())
     digest.update(str(SYSTEM_PYTHON.resolve()).encode())
     return digest.hexdigest()[:12]
 
@@ -125,8 +132,11 @@ def build(requirements: Path, parent: Path) -> LearnerRuntime:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        shutil.copy2(BOOT_SCRIPT, staging / "boot.py")
-        subprocess.run([str(staging / "bin" / "python3"), "-m", "py_compile", str(staging / "boot.py")], check=True)
+        for script in (BOOT_SCRIPT, TEMPLATE_SCRIPT):
+            shutil.copy2(script, staging / script.name)
+            subprocess.run(
+                [str(staging / "bin" / "python3"), "-m", "py_compile", str(staging / script.name)], check=True
+            )
         _open_permissions(staging)
         (staging / READY_MARK).write_text(runtime.root.name)
         try:

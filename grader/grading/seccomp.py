@@ -6,8 +6,11 @@ kernel surface a web app never needs (namespaces, mounts, tracing, keyrings,
 BPF, io_uring, perf, modules, …) fail with EPERM; sockets other than AF_UNIX
 fail with EAFNOSUPPORT; the TIOCSTI and TIOCLINUX terminal ioctls fail; calls of
 any other architecture or ABI (x32, 32-bit) kill the process. ``clone3`` fails
-with ENOSYS so that the C library falls back to ``clone``, whose namespace
-flags the sandbox already refuses (no capabilities, ``--disable-userns``).
+with ENOSYS so that the C library falls back to ``clone``, which fails with
+EPERM when asked for a new namespace of any kind: bubblewrap's sandboxes could
+not make one anyway (no capabilities, ``--disable-userns``), but a sandbox
+forked from the template runs as a plain host uid, which may otherwise create a
+user namespace.
 
 Only x86-64 is described here; elsewhere ``build_filter`` returns None and the
 report says the filter was not applied.
@@ -23,6 +26,7 @@ import struct
 _LD_ABS_W = 0x20
 _JEQ_K = 0x15
 _JGE_K = 0x35
+_JSET_K = 0x45
 _RET_K = 0x06
 
 _RET_KILL_PROCESS = 0x80000000
@@ -87,6 +91,9 @@ X86_64_DENIED = {
     "mount_setattr": 442,
 }
 X86_64_CLONE3 = 435
+X86_64_CLONE = 56
+# CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET
+CLONE_NAMESPACE_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
 X86_64_SOCKET = 41
 X86_64_IOCTL = 16
 
@@ -114,6 +121,14 @@ def _x86_64_program() -> bytes:
         _op(_JEQ_K, AF_UNIX, jt=0, jf=1),
         _op(_RET_K, _RET_ALLOW),
         _op(_RET_K, _RET_ERRNO | errno.EAFNOSUPPORT),
+    ]
+    # clone(flags, ...): no new namespaces. The block ends in a return either way.
+    program += [
+        _op(_JEQ_K, X86_64_CLONE, jt=0, jf=4),
+        _op(_LD_ABS_W, _OFFSET_ARG0),
+        _op(_JSET_K, CLONE_NAMESPACE_FLAGS, jt=1, jf=0),
+        _op(_RET_K, _RET_ALLOW),
+        _op(_RET_K, _RET_ERRNO | errno.EPERM),
     ]
     # ioctl(fd, request, ...): no terminal input injection.
     program += [

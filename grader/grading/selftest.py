@@ -29,11 +29,14 @@ from typing import Any
 from grader.grading.report import Report
 from grader.grading.runner import grade_source
 from grader.grading.sandbox import SandboxConfig, SandboxUnavailable, procfs
+from grader.grading.sandbox.pool import SandboxPool
+from grader.grading.sandbox.template import available as template_available
 from grader.grading.spec import CaseSpec, ExerciseSpec, ExpectSpec, Limits, RequestSpec
 
 PROBE_MARK = "SELFTEST:"
 CANARY_ENV = "GRADER_SELFTEST_CANARY"
 FORK_ATTEMPTS = 200
+TEMPLATE_START_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -54,19 +57,44 @@ class SelftestResult:
         return asdict(self)
 
 
-def run_selftest(config: SandboxConfig, names: Iterable[str] | None = None) -> list[SelftestResult]:
-    """Grade every built-in hostile program (or those ``names``) in the sandbox and check the host after each."""
+def run_selftest(
+    config: SandboxConfig, names: Iterable[str] | None = None, *, template: bool = True
+) -> list[SelftestResult]:
+    """Grade every built-in hostile program (or those ``names``) in the sandbox and check the host after each.
+
+    Each program runs in a sandbox started through bubblewrap and, when this
+    grader can fork sandboxes from a template (and ``template`` is true), once
+    more in a sandbox forked from one (named "… (forked)").
+    """
     spec = _probe_exercise()
     wanted = set(CHECKS if names is None else names)
     unknown = wanted - set(CHECKS)
     if unknown:
         raise ValueError(f"unknown self-test checks: {', '.join(sorted(unknown))}")
+    results = _run_checks(spec, config, wanted, None)
+    if template and template_available(config):
+        with SandboxPool(config, size=1, max_kinds=1) as pool:
+            if pool.wait_template(timeout=TEMPLATE_START_SECONDS):
+                forked = _run_checks(spec, config, wanted, pool)
+                results += [
+                    SelftestResult(f"{result.name} (forked)", result.contained, result.detail) for result in forked
+                ]
+            else:
+                # Not an escape: the pool then starts sandboxes one by one, as checked above.
+                detail = pool.status().last_error or "it did not start in time"
+                results.append(SelftestResult("sandbox template", True, f"not used: {detail}"))
+    return results
+
+
+def _run_checks(
+    spec: ExerciseSpec, config: SandboxConfig, wanted: set[str], pool: SandboxPool | None
+) -> list[SelftestResult]:
     results = []
     for name, check in _CHECKS:
         if name not in wanted:
             continue
         try:
-            results.append(check(spec, config))
+            results.append(check(spec, config, pool))
         except SandboxUnavailable:
             raise
         except Exception as exc:  # noqa: BLE001 - a check that breaks must fail closed, not crash the start-up
@@ -175,11 +203,11 @@ def _program(template: str, **values: object) -> str:
 # --- the checks ---------------------------------------------------------------------
 
 
-def _check_network(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResult:
+def _check_network(spec: ExerciseSpec, config: SandboxConfig, pool: SandboxPool | None) -> SelftestResult:
     name = "network"
     listener = _LoopbackListener()
     try:
-        report = grade_source(spec, _program(_NETWORK, PORT=listener.port), config=config)
+        report = grade_source(spec, _program(_NETWORK, PORT=listener.port), config=config, pool=pool)
         time.sleep(0.1)
     finally:
         listener.close()
@@ -195,14 +223,16 @@ def _check_network(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResult:
     return SelftestResult(name, True, f"a listener on the host's 127.0.0.1 was unreachable ({probe['outcome']})")
 
 
-def _check_canary_file(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResult:
+def _check_canary_file(spec: ExerciseSpec, config: SandboxConfig, pool: SandboxPool | None) -> SelftestResult:
     name = "read a host file"
     canary = secrets.token_hex(16)
     folder = Path(tempfile.mkdtemp(prefix="grader-selftest-"))  # 0700, host only
     try:
         path = folder / "canary.txt"
         path.write_text(canary)
-        report = grade_source(spec, _program(_CANARY_FILE, PATH=str(path), CANARY_REVERSED=canary[::-1]), config=config)
+        report = grade_source(
+            spec, _program(_CANARY_FILE, PATH=str(path), CANARY_REVERSED=canary[::-1]), config=config, pool=pool
+        )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     probe = _probe(report)
@@ -215,14 +245,14 @@ def _check_canary_file(spec: ExerciseSpec, config: SandboxConfig) -> SelftestRes
     return SelftestResult(name, True, f"a file in a host-only folder could not be read ({probe['outcome']})")
 
 
-def _check_write_outside(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResult:
+def _check_write_outside(spec: ExerciseSpec, config: SandboxConfig, pool: SandboxPool | None) -> SelftestResult:
     name = "write outside /tmp"
     folder = Path(tempfile.mkdtemp(prefix="grader-selftest-"))
     folder.chmod(0o1777)  # writable by anyone: only the sandbox's mounts can keep the program out
     target = folder / "escape.txt"
     runtime_before = _tree_state(config.runtime.root)
     try:
-        report = grade_source(spec, _program(_WRITE_OUTSIDE, HOST_PATH=str(target)), config=config)
+        report = grade_source(spec, _program(_WRITE_OUTSIDE, HOST_PATH=str(target)), config=config, pool=pool)
         appeared = target.exists()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -245,10 +275,10 @@ def _check_write_outside(spec: ExerciseSpec, config: SandboxConfig) -> SelftestR
     return SelftestResult(name, True, "only the private /tmp was writable; host folder and runtime unchanged")
 
 
-def _check_fork_bomb(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResult:
+def _check_fork_bomb(spec: ExerciseSpec, config: SandboxConfig, pool: SandboxPool | None) -> SelftestResult:
     name = "fork bomb"
     marker = f"grader-selftest-{secrets.token_hex(8)}"
-    report = grade_source(spec, _program(_FORK_BOMB, ATTEMPTS=FORK_ATTEMPTS, MARKER=marker), config=config)
+    report = grade_source(spec, _program(_FORK_BOMB, ATTEMPTS=FORK_ATTEMPTS, MARKER=marker), config=config, pool=pool)
     left = _processes_with(marker, wait=3.0)
     probe = _probe(report)
     if left:
@@ -266,7 +296,7 @@ def _check_fork_bomb(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResul
     )
 
 
-def _check_environ(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResult:
+def _check_environ(spec: ExerciseSpec, config: SandboxConfig, pool: SandboxPool | None) -> SelftestResult:
     name = "environment leak"
     canary = secrets.token_hex(16)
     previous = os.environ.get(CANARY_ENV)
@@ -282,7 +312,7 @@ def _check_environ(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResult:
         stderr=subprocess.DEVNULL,
     )
     try:
-        report = grade_source(spec, _program(_ENVIRON, CANARY_REVERSED=canary[::-1]), config=config)
+        report = grade_source(spec, _program(_ENVIRON, CANARY_REVERSED=canary[::-1]), config=config, pool=pool)
     finally:
         holder.kill()
         holder.wait()
@@ -300,7 +330,7 @@ def _check_environ(spec: ExerciseSpec, config: SandboxConfig) -> SelftestResult:
     return SelftestResult(name, True, "the grader's environment was not visible, not even through /proc")
 
 
-_CHECKS: list[tuple[str, Callable[[ExerciseSpec, SandboxConfig], SelftestResult]]] = [
+_CHECKS: list[tuple[str, Callable[[ExerciseSpec, SandboxConfig, SandboxPool | None], SelftestResult]]] = [
     ("network", _check_network),
     ("read a host file", _check_canary_file),
     ("write outside /tmp", _check_write_outside),

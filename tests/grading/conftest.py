@@ -7,6 +7,7 @@ learner code only ever runs inside the sandbox.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -103,15 +104,30 @@ def grade(sandbox_config) -> Grade:
 
 @pytest.fixture(scope="session")
 def sandbox_pool(sandbox_config) -> Iterator[SandboxPool]:
-    """A pool of pre-started sandboxes on this session's uids, closed at the end of the session."""
+    """A pool of sandboxes forked ahead from a template, on this session's uids, as the worker keeps them."""
     with SandboxPool(sandbox_config, size=1, max_kinds=2) as pool:
         yield pool
 
 
 @pytest.fixture(scope="session")
+def bwrap_pool(sandbox_config) -> Iterator[SandboxPool]:
+    """A pool of sandboxes started ahead through bubblewrap, one interpreter each (no template)."""
+    with SandboxPool(sandbox_config, size=1, max_kinds=2, template=False) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="session")
 def pooled_grade(sandbox_config, sandbox_pool) -> Grade:
-    """Grades in a pre-started sandbox from this session's pool, as the worker does."""
+    """Grades in a sandbox forked ahead from the pool's template, as the worker does."""
+    if os.geteuid() == 0:
+        assert sandbox_pool.wait_template(timeout=60), sandbox_pool.status()
     return Grade(sandbox_config, sandbox_pool)
+
+
+@pytest.fixture(scope="session")
+def bwrap_pooled_grade(sandbox_config, bwrap_pool) -> Grade:
+    """Grades in a sandbox started ahead through bubblewrap, as the worker does without a template."""
+    return Grade(sandbox_config, bwrap_pool)
 
 
 @pytest.fixture

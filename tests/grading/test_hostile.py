@@ -35,10 +35,11 @@ pytestmark = pytest.mark.sandbox
 ENV_CANARY_NAME = "GRADER_CANARY_SECRET"
 
 
-@pytest.fixture(params=["cold", "pooled"])
-def grade(request, grade, pooled_grade):
-    """Every test here runs twice: in a sandbox started for the grading, and in a pre-started one from a pool."""
-    return pooled_grade if request.param == "pooled" else grade
+@pytest.fixture(params=["cold", "pooled", "forked"])
+def grade(request, grade, pooled_grade, bwrap_pooled_grade):
+    """Every test here runs three times: in a sandbox started for the grading through bubblewrap, in one
+    started ahead through bubblewrap by a pool, and in one forked ahead from the pool's template."""
+    return {"cold": grade, "pooled": bwrap_pooled_grade, "forked": pooled_grade}[request.param]
 
 
 def hostile(name: str, **values: object) -> str:
@@ -143,21 +144,41 @@ def test_ptrace_cannot_reach_the_host(grade, message_echo, host_snapshot, sentin
 
 
 def test_sandbox_runs_as_an_unprivileged_slot_uid(grade, message_echo, sandbox_config):
-    """Seen from the host: bubblewrap and the server run as a slot's uid, never as root."""
+    """Seen from the host: the server (and bubblewrap) run as a slot's uid, never as root.
+
+    A sandbox forked from a template runs as a slot's uid too; the only root
+    processes on that path are the template and the keeper above each sandbox,
+    neither of which ever runs anything a submission sent.
+    """
     slot_uids = sandbox_config.slot_uids
     with ProcessWatcher(slot_uids, watch_all=True) as watcher:
         report = grade(message_echo, hostile("proc_info"))
     probe = find_probe(report)
     assert probe is not None
-    assert probe["uid_map"].split()[0] != "0", "not root inside either"
+    assert probe["uid_map"].split()[0] != "0" or probe["uid"] in slot_uids, "not root inside either"
     # Only this grading's processes: other graders on this machine run sandboxes too.
     ours = descendants(watcher.parents, {os.getpid()})
-    launched = [p for p in watcher.everything.values() if p.pid in ours and "/opt/runtime/boot.py" in p.cmdline]
+    seen = {p.pid: p for p in watcher.everything.values() if p.pid in ours}
+    launched = [p for p in seen.values() if "/opt/runtime/boot.py" in p.cmdline]
+    # Interpreters forked from a template (its bubblewrap names the script too, but is not one).
+    forked = [p for p in seen.values() if "/opt/runtime/template_boot.py" in p.cmdline and "bwrap" not in p.cmdline]
+    if forked:
+        templates = {p.pid for p in forked if any("bwrap" in seen[ppid].cmdline for ppid in _parents(watcher, p, seen))}
+        keepers = {p.pid for p in forked if set(_parents(watcher, p, seen)) & templates}
+        assert all(seen[pid].uid == 0 for pid in templates | keepers)
+        sandboxes = [p for p in forked if p.pid not in templates | keepers]
+        assert sandboxes, "no forked sandbox was seen"
+        assert all(set(_parents(watcher, p, seen)) <= keepers for p in sandboxes)
+        launched += sandboxes
     assert launched, "no sandbox process was seen"
     # This process may also hold other pools (the worker's, on the service's uids): their slots count as slots.
     pool_uids = {uid for pool in open_pools() for uid in pool.config.slot_uids}
     allowed = set(slot_uids) | pool_uids
     assert all(p.uid in allowed for p in launched), [(p.pid, p.uid, p.cmdline[:60]) for p in launched]
+
+
+def _parents(watcher, process, seen) -> list[int]:
+    return [ppid for ppid in watcher.parents.get(process.pid, ()) if ppid in seen]
 
 
 # --- memory, CPU, time --------------------------------------------------------------
@@ -363,7 +384,7 @@ def test_proc_shows_nothing_secret(grade, message_echo, monkeypatch):
     assert probe is not None
     assert env_canary not in json.dumps(probe) and env_canary not in json.dumps(report.to_dict())
     environ_names = {item.split("=", 1)[0] for item in probe["pid1_environ"].split()}
-    assert environ_names <= {"PATH", "LANG", "HOME", "LC_ALL", "TERM"}, probe["pid1_environ"]
+    assert environ_names <= {"PATH", "LANG", "HOME", "LC_ALL", "TERM", "PWD"}, probe["pid1_environ"]
     assert probe["hostname"] != socket.gethostname()
     assert str(PROJECT_ROOT) not in probe["pid1_cmdline"]
 
@@ -473,7 +494,10 @@ def test_no_namespaces_mounts_or_privileges_inside(grade, message_echo, host_sna
     for capability in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
         assert int(status[capability], 16) == 0, (capability, status[capability])
     assert status["NoNewPrivs"] == "1"
-    assert probe["uid_map"][0] != "0", probe["uid_map"]
+    uid = int(status["Uid"].split()[0])
+    # bubblewrap's sandboxes are uid 1000 of a user namespace of their own; forked ones a slot's host uid.
+    assert probe["uid_map"][0] != "0" or uid in grade.config.slot_uids, (probe["uid_map"], uid)
+    assert uid != 0
     assert report.status == "passed"
     assert_host_clean(before, host_snapshot)
 

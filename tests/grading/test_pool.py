@@ -9,6 +9,7 @@ its neighbours, a tear-down that leaks.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import time
 
@@ -140,12 +141,24 @@ def test_a_grading_cannot_change_the_next_one(pooled_grade, message_echo, sandbo
     assert problems == [], problems
 
 
-def test_a_grading_cannot_see_or_reach_a_neighbouring_sandbox(sandbox_config, message_echo, host_snapshot):
+@pytest.mark.parametrize("template", [False, True], ids=["bwrap", "forked"])
+def test_a_grading_cannot_see_or_reach_a_neighbouring_sandbox(sandbox_config, message_echo, host_snapshot, template):
+    """Nor, when sandboxes are forked from a template, the template or the keepers between them."""
+    if template and os.geteuid() != 0:
+        pytest.skip("a sandbox template needs a grader running as root")
     before = host_snapshot()
-    with SandboxPool(sandbox_config, size=2, max_kinds=1) as pool:
+    with SandboxPool(sandbox_config, size=2, max_kinds=1, template=template) as pool:
         assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
-        targets = sorted({pid for sandbox in pool.unused() for pid in _host_pids(sandbox)})
-        assert len(targets) >= 4, "two sandboxes of several processes each"
+        assert pool.status().template is template
+        neighbours = {pid for sandbox in pool.unused() for pid in _host_pids(sandbox)}
+        assert len(neighbours) >= (2 if template else 4), "two sandboxes of one or several processes each"
+        targets = sorted(neighbours)
+        if template:
+            assert pool._template is not None and pool._template.process is not None
+            # bubblewrap, the template's interpreter, and a keeper above each waiting sandbox
+            ancestry = procfs.descendants(pool._template.process.pid) - neighbours
+            assert len(ancestry) >= 4, ancestry
+            targets = sorted(neighbours | ancestry)
         source = fill(submission_text("hostile", "pool_neighbours.py"), TOKEN="none", TARGETS=json.dumps(targets))
         from grader.grading.runner import grade_source
 
@@ -164,6 +177,7 @@ def test_a_grading_cannot_see_or_reach_a_neighbouring_sandbox(sandbox_config, me
 
 
 def _host_pids(sandbox: Sandbox) -> set[int]:
+    assert sandbox.process is not None
     pids = procfs.descendants(sandbox.process.pid)
     if sandbox.cgroup is not None:
         pids |= sandbox.cgroup.pids()

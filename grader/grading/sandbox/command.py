@@ -85,6 +85,31 @@ def bwrap_arguments(runtime_root: Path, limits: Limits) -> list[str]:
         "--setenv",
         "LANG",
         "C.UTF-8",
+        *_file_view(runtime_root, limits.tmpfs_bytes),
+        "--chdir",
+        "/tmp",
+    ]
+
+
+def template_bwrap_arguments(runtime_root: Path) -> list[str]:
+    """The bubblewrap options of the sandbox template: the sandbox's view of the files, as root.
+
+    Only a mount namespace: each sandbox forked from the template makes its
+    other namespaces, its ``/proc``, ``/tmp`` and ``/dev/shm`` itself, and
+    drops root, before any submission reaches it (``template_boot.py``).
+    """
+    return [
+        "--die-with-parent",
+        "--new-session",
+        *_file_view(runtime_root, SHM_BYTES),
+        "--chdir",
+        "/",
+    ]
+
+
+def _file_view(runtime_root: Path, tmpfs_bytes: int) -> list[str]:
+    """An empty read-only root holding ``/usr``, the runtime, ``/proc``, a minimal ``/dev`` and small tmpfs mounts."""
+    return [
         "--ro-bind",
         "/usr",
         "/usr",
@@ -97,6 +122,9 @@ def bwrap_arguments(runtime_root: Path, limits: Limits) -> list[str]:
         "--symlink",
         "usr/bin",
         "/bin",
+        # Made explicitly: as root, bubblewrap would create the runtime's parent folder 0700.
+        "--dir",
+        str(Path(SANDBOX_RUNTIME).parent),
         "--ro-bind",
         str(runtime_root),
         SANDBOX_RUNTIME,
@@ -105,7 +133,7 @@ def bwrap_arguments(runtime_root: Path, limits: Limits) -> list[str]:
         "--dev",
         "/dev",
         "--size",
-        str(limits.tmpfs_bytes),
+        str(tmpfs_bytes),
         "--tmpfs",
         "/tmp",
         "--size",
@@ -116,8 +144,6 @@ def bwrap_arguments(runtime_root: Path, limits: Limits) -> list[str]:
         "/dev",
         "--remount-ro",
         "/",
-        "--chdir",
-        "/tmp",
     ]
 
 

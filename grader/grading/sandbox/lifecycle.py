@@ -40,6 +40,7 @@ from grader.grading.sandbox.command import (
 from grader.grading.sandbox.config import SandboxConfig
 from grader.grading.sandbox.errors import SandboxError, SandboxFailed, SandboxUnavailable
 from grader.grading.sandbox.slots import Slot, acquire_slot, kill_uid
+from grader.grading.sandbox.template import ForkedProcess, SandboxTemplate
 from grader.grading.spec import Limits
 
 STATUS_CAP = 256 * 1024
@@ -72,15 +73,20 @@ class Sandbox:
 
     ``start`` launches it and waits until the server libraries are imported;
     ``load`` hands it a submission; ``close`` kills everything it started.
+    With a ``template``, the sandbox is forked from it (its imports already
+    done) instead of launched through bubblewrap; see ``sandbox.template``.
     """
 
-    def __init__(self, config: SandboxConfig, limits: Limits, entry_point: str) -> None:
+    def __init__(
+        self, config: SandboxConfig, limits: Limits, entry_point: str, template: SandboxTemplate | None = None
+    ) -> None:
         self.config = config
         self.limits = limits
         self.entry_point = entry_point
+        self.template = template
         self.slot: Slot | None = None
         self.cgroup: Cgroup | None = None
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | ForkedProcess | None = None
         self.stdout = CappedBuffer(limits.output_bytes)
         self.stderr = CappedBuffer(limits.output_bytes)
         self.limits_not_applied: list[str] = []
@@ -131,6 +137,8 @@ class Sandbox:
             exited = self.process.poll() is not None
             self.close()
             detail = self.stderr.text().strip()[-500:] or f"exit status {self.process.poll()}"
+            if isinstance(self.process, ForkedProcess) and self.process.setup_error:
+                detail = self.process.setup_error
             if exited and detail.startswith("bwrap:"):
                 raise SandboxUnavailable(f"bubblewrap cannot create the sandbox here ({detail})")
             raise SandboxFailed(f"the sandbox did not start: {detail}")
@@ -158,6 +166,9 @@ class Sandbox:
         self._listener.bind(str(self.socket_path))
         self._listener.listen(64)
         status_read, status_write = os.pipe()
+        if self.template is not None and sandbox_uid is not None:
+            self._fork_from_template(self.template, sandbox_uid, status_read, status_write)
+            return
         listen_fd = self._listener.fileno()
         os.set_inheritable(listen_fd, True)
         os.set_inheritable(status_write, True)
@@ -209,13 +220,41 @@ class Sandbox:
                 os.close(fd)
             for fd in passed_fds[1:]:
                 os.close(fd)
-        assert self.process.stdout is not None and self.process.stderr is not None
+        self._read_outputs(status_read)
+        if not self.config.unsafe_no_sandbox:
+            self._spawn(self._read_bwrap_status, bwrap_status_read)
+
+    def _fork_from_template(self, template: SandboxTemplate, uid: int, status_read: int, status_write: int) -> None:
+        if template.seccomp is None:
+            self.limits_not_applied.append("system-call filter (seccomp is described for x86-64 only)")
+        assert self._listener is not None
+        cgroup_fds = self.cgroup.procs_fds() if self.cgroup else []
+        try:
+            self.process = template.spawn(
+                uid=uid,
+                limits=rlimits(self.limits, own_uid=True),
+                tmpfs_bytes=self.limits.tmpfs_bytes,
+                entry_point=self.entry_point,
+                listen_fd=self._listener.fileno(),
+                status_fd=status_write,
+                cgroup_fds=cgroup_fds,
+            )
+        except BaseException:
+            os.close(status_read)
+            raise
+        finally:
+            for fd in [*cgroup_fds, status_write]:
+                os.close(fd)
+        # The keeper named it before the sandbox ran anything: PID 1 of the sandbox's namespace.
+        self._init_pid, self._init_started = self.process.pid, self.process.started
+        self._read_outputs(status_read)
+
+    def _read_outputs(self, status_read: int) -> None:
+        assert self.process is not None and self.process.stdout is not None and self.process.stderr is not None
         self._pipes = [OutputPipe(self.process.stdout, self.stdout), OutputPipe(self.process.stderr, self.stderr)]
         for pipe in self._pipes:
             self._spawn(pipe.run)
         self._spawn(self._read_status, status_read)
-        if not self.config.unsafe_no_sandbox:
-            self._spawn(self._read_bwrap_status, bwrap_status_read)
 
     def _spawn(self, target: Callable[..., object], *args: object) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True)
@@ -469,9 +508,11 @@ class Sandbox:
 
 
 @contextmanager
-def started_sandbox(config: SandboxConfig, limits: Limits, entry_point: str) -> Iterator[Sandbox]:
+def started_sandbox(
+    config: SandboxConfig, limits: Limits, entry_point: str, template: SandboxTemplate | None = None
+) -> Iterator[Sandbox]:
     """A started sandbox, closed on exit."""
-    sandbox = Sandbox(config, limits, entry_point)
+    sandbox = Sandbox(config, limits, entry_point, template)
     try:
         sandbox.start()
         yield sandbox

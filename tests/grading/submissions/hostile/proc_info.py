@@ -1,6 +1,7 @@
 # Reads what /proc shows about the sandbox and its host: PID 1's command line and
 # environment, the mount table, its own uid map and the hostname.
 import json
+import os
 import socket
 
 
@@ -19,6 +20,7 @@ print("PROBE:" + json.dumps({
     "mountinfo": read("/proc/self/mountinfo", 2000),
     "uid_map": read("/proc/self/uid_map"),
     "hostname": socket.gethostname(),
+    "uid": os.getuid(),
 }), flush=True)
 
 from fastapi import FastAPI  # noqa: E402

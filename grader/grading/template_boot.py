@@ -1,0 +1,298 @@
+"""Runs as root on the host, in bubblewrap's read-only view of the learner runtime: the sandbox template.
+
+It imports the server libraries once (through ``boot.py``, beside it in the
+runtime), then waits on its control socket. For each request it forks a child
+that becomes a sandbox of its own before any submission reaches it:
+
+    template (root, imports done, never runs learner code)
+    └── keeper (root): new mount, PID, network, IPC and UTS namespaces; reports
+        │              the sandbox's pid and, later, how it ended
+        └── sandbox, PID 1 of its namespace: joins the grading's cgroups and a
+            cgroup namespace, mounts a fresh /proc, /tmp and /dev/shm, takes its
+            hostname, file descriptors and rlimits, drops every capability and
+            becomes the slot's host uid, sets no_new_privs and the seccomp
+            filter, and only then reads the submission (as ``boot.py`` does)
+
+The template's memory holds imported libraries and nothing of any grading: the
+submission travels from the host to the sandbox through a pipe the template
+only passes on. A sandbox never outlives its grading, and the template never
+runs anything a submission sent. The host side is
+``grader.grading.sandbox.template``.
+
+Requests are JSON (``uid``, ``rlimits``, ``tmpfs_bytes``, ``shm_bytes``,
+``entry``, ``seccomp``: the filter as hex or null) with the file descriptors,
+in this order: stdin, stdout, stderr, status, listening socket, report, then
+the cgroups' ``cgroup.procs`` files. Only the standard library is used here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ctypes
+import errno
+import importlib.util
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+MAX_REQUEST_BYTES = 64 * 1024
+MAX_FDS = 16
+HOSTNAME = b"sandbox"
+SANDBOX_ENV = {"PATH": "/opt/runtime/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8"}
+# Where the sandbox's descriptors end up: what boot.py's server and the host expect.
+STDIN, STDOUT, STDERR, LISTEN_FD, STATUS_FD = 0, 1, 2, 3, 4
+FIRST_SPARE_FD = 100
+REPORT_FD = 99
+SETUP_FAILED = 125
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+PR_SET_SECCOMP = 22
+SECCOMP_MODE_FILTER = 2
+CAP_LAST_CAP = 63
+# /proc files a sandbox must not write even if it found a way to (bubblewrap covers the same).
+PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        code = ctypes.get_errno()
+        raise OSError(code, f"{what}: {os.strerror(code)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _check(
+        _libc.mount(
+            source.encode() if source else None,
+            target.encode(),
+            fstype.encode() if fstype else None,
+            ctypes.c_ulong(flags),
+            data.encode() if data else None,
+        ),
+        f"mount {target}",
+    )
+
+
+def _load_boot() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("boot", Path(__file__).with_name("boot.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["boot"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# -- in the sandbox, before anything of the submission
+
+
+def _enter_sandbox(request: dict[str, Any], fds: list[int]) -> None:
+    """Everything that makes this process a sandbox; raises if any step fails."""
+    stdin, stdout, stderr, status, listener, _report, *cgroup_procs = fds
+    os.close(_report)  # kept as REPORT_FD until the sandbox is complete
+    os.setsid()
+    for fd in cgroup_procs:
+        os.write(fd, b"0")
+        os.close(fd)
+    # The cgroups' paths stay the host's business: this group is the namespace's root.
+    _check(_libc.unshare(CLONE_NEWCGROUP), "unshare cgroup namespace")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    for name in PROC_READ_ONLY:
+        path = f"/proc/{name}"
+        if os.path.exists(path):
+            _mount(path, path, None, MS_BIND | MS_REC)
+            _mount(None, path, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    uid = int(request["uid"])
+    _mount(
+        "tmpfs",
+        "/tmp",
+        "tmpfs",
+        MS_NOSUID | MS_NODEV,
+        f"size={int(request['tmpfs_bytes'])},mode=0755,uid={uid},gid={uid}",
+    )
+    _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(request['shm_bytes'])},mode=1777")
+    _check(_libc.sethostname(HOSTNAME, len(HOSTNAME)), "sethostname")
+
+    # Descriptors: first out of the way, then to their places; nothing else stays open.
+    spare = [os.dup2(fd, FIRST_SPARE_FD + n) for n, fd in enumerate((stdin, stdout, stderr, listener, status))]
+    for target, fd in enumerate(spare):
+        os.dup2(fd, target)
+    os.closerange(STATUS_FD + 1, REPORT_FD)
+    os.closerange(REPORT_FD + 1, os.sysconf("SC_OPEN_MAX"))
+
+    for which, (soft, hard) in request["rlimits"]:
+        resource.setrlimit(int(which), (int(soft), int(hard)))
+    for cap in range(CAP_LAST_CAP + 1):
+        if _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != errno.EINVAL:
+            _check(-1, f"dropping capability {cap}")
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)  # from root to another uid: every capability goes
+    # Set after the uid change, which clears it: the sandbox dies with its keeper.
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
+    # The uid change also made it non-dumpable, which hands its /proc files to root: back to
+    # what any process of its own uid is (ptrace and process_vm_* stay denied by the filter).
+    _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
+    os.chdir("/tmp")
+    os.environ.clear()
+    os.environ.update(SANDBOX_ENV)
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    if request.get("seccomp"):
+        program = bytes.fromhex(request["seccomp"])
+        buffer = ctypes.create_string_buffer(program, len(program))
+        fprog = SockFprog(len(program) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+        _check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+
+
+def _sandbox(boot: ModuleType, request: dict[str, Any], fds: list[int]) -> int:
+    os.dup2(fds[5], REPORT_FD)
+    try:
+        _enter_sandbox(request, fds)
+    except BaseException as exc:  # noqa: BLE001 - whatever it was, this sandbox must not run
+        _send(REPORT_FD, setup_error=f"{type(exc).__name__}: {exc}")
+        return SETUP_FAILED
+    os.close(REPORT_FD)
+    entry = str(request.get("entry", "app"))
+    # As boot.py's own command line would say, for a submission that looks.
+    sys.argv = ["/opt/runtime/boot.py", "--listen-fd", str(LISTEN_FD), "--status-fd", str(STATUS_FD), "--entry", entry]
+    status = boot.Status(STATUS_FD)
+    status.send("waiting")
+    source = boot._read_source()
+    app = boot._load(source, entry, status)
+    if app is None:
+        return 2
+    status.send("loaded")
+    return int(boot._serve(app, LISTEN_FD, status))
+
+
+def _send(fd: int, **fields: object) -> None:
+    """One JSON line to the host; a host that hung up is not this process's problem."""
+    with contextlib.suppress(OSError):
+        os.write(fd, json.dumps(fields).encode() + b"\n")
+
+
+# -- the keeper: between the template and the sandbox
+
+
+def _keep(boot: ModuleType, request: dict[str, Any], fds: list[int]) -> int:
+    report = fds[5]
+    try:
+        _check(
+            _libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS),
+            "unshare",
+        )
+        pid = os.fork()
+    except OSError as exc:
+        _send(report, setup_error=str(exc))
+        return SETUP_FAILED
+    if pid == 0:
+        code = SETUP_FAILED
+        try:
+            code = _sandbox(boot, request, fds)
+        except BaseException:  # noqa: BLE001 - shown in the sandbox's error output, like any crash
+            traceback.print_exc()
+        finally:
+            with contextlib.suppress(OSError, ValueError):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+    for fd in fds:
+        if fd != report:
+            os.close(fd)
+    _send(report, pid=pid)
+    _, wait_status = os.waitpid(pid, 0)
+    _send(report, exit=os.waitstatus_to_exitcode(wait_status))
+    return 0
+
+
+# -- the template
+
+
+def _serve_requests(boot: ModuleType, control: socket.socket) -> None:
+    while True:
+        try:
+            message, fds, _flags, _address = socket.recv_fds(control, MAX_REQUEST_BYTES, MAX_FDS)
+        except InterruptedError:
+            continue
+        if not message:
+            return  # the host is gone
+        _reap()
+        try:
+            request = json.loads(message)
+            if len(fds) < 6:
+                raise ValueError(f"{len(fds)} descriptors, 6 or more expected")
+        except ValueError as exc:
+            for fd in fds:
+                os.close(fd)
+            print(f"template: bad request: {exc}", file=sys.stderr)
+            continue
+        pid = os.fork()
+        if pid == 0:
+            code = SETUP_FAILED
+            try:
+                control.close()
+                # The template goes when the host does; its keepers with it.
+                _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
+                code = _keep(boot, request, fds)
+            except BaseException:  # noqa: BLE001 - a keeper must end here, never return to the loop
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--control-fd", type=int, required=True)
+    args = parser.parse_args()
+    boot = _load_boot()
+    boot._preimport()
+    control = socket.socket(fileno=args.control_fd)
+    control.sendall(b'{"event": "ready"}')
+    _serve_requests(boot, control)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
