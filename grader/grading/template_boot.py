@@ -291,7 +291,15 @@ def main() -> int:
     control = socket.socket(fileno=args.control_fd)
     control.sendall(b'{"event": "ready"}')
     _serve_requests(boot, control)
-    return 0
+    # Asked to stop: the keepers (and their sandboxes) die with this process, so
+    # it stays until the gradings under way have ended.
+    while True:
+        try:
+            os.wait()
+        except ChildProcessError:
+            return 0
+        except InterruptedError:
+            continue
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import time
 
 import pytest
@@ -182,3 +183,38 @@ def _host_pids(sandbox: Sandbox) -> set[int]:
     if sandbox.cgroup is not None:
         pids |= sandbox.cgroup.pids()
     return pids
+
+
+def test_a_template_that_dies_is_replaced_and_gradings_go_on(sandbox_config, message_echo, host_snapshot):
+    """Its waiting sandboxes die with it; the next grading is served all the same, and a new template starts."""
+    if os.geteuid() != 0:
+        pytest.skip("a sandbox template needs a grader running as root")
+    from grader.grading.runner import grade_source
+
+    correct = submission_text("correct", "fastapi_async.py")
+    before = host_snapshot()
+    with SandboxPool(sandbox_config, size=1, max_kinds=1, template=True) as pool:
+        assert pool.wait_template(timeout=60)
+        assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
+        first = pool._template
+        assert first is not None and first.process is not None
+        waiting = {pid for sandbox in pool.unused() for pid in _host_pids(sandbox)}
+        interpreters = [info.pid for info in procfs.list_processes() if info.ppid == first.process.pid]
+        assert len(interpreters) == 1, interpreters
+        os.kill(interpreters[0], signal.SIGKILL)
+        first.process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(procfs.start_time(pid) is not None for pid in waiting) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(procfs.start_time(pid) is not None for pid in waiting), "its waiting sandboxes outlived it"
+
+        report = grade_source(message_echo, correct, config=sandbox_config, pool=pool)
+        assert report.status == "passed", _failed_problems(report)
+        assert pool.wait_template(timeout=60), pool.status()
+        assert pool._template is not first
+        assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
+        report = grade_source(message_echo, correct, config=sandbox_config, pool=pool)
+        assert report.status == "passed", _failed_problems(report)
+        assert pool.status().template
+    problems = host_snapshot().problems_since(before)
+    assert problems == [], problems

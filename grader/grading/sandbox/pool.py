@@ -49,6 +49,9 @@ REFILL_SLOT_WAIT_SECONDS = 1.0
 RETRY_FIRST_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
 CLOSER_THREADS = 2
+# A template that failed stops taking requests at once but lives on until the
+# gradings it forked have ended (each bounded by its own limits); past this, it is killed.
+FAILED_TEMPLATE_GRACE_SECONDS = 900.0
 
 PoolKey = tuple[str, str]
 
@@ -131,6 +134,7 @@ class SandboxPool:
         self._use_template = template and available(config)
         self._template: SandboxTemplate | None = None
         self._template_retry_at = 0.0
+        self._template_delay = RETRY_FIRST_SECONDS
         self._closer = ThreadPoolExecutor(max_workers=CLOSER_THREADS, thread_name_prefix="sandbox-close")
         # Long-lived on purpose: a sandbox dies with the thread that launched it.
         self._refillers = [
@@ -362,8 +366,24 @@ class SandboxPool:
             if self._template is template:
                 self._template = None
                 self._last_error = f"{type(exc).__name__}: {exc}"
-                self._template_retry_at = time.monotonic() + RETRY_MAX_SECONDS
-        template.close()
+                self._template_backoff_locked()
+        threading.Thread(
+            target=template.close,
+            kwargs={"grace": FAILED_TEMPLATE_GRACE_SECONDS},
+            name="sandbox-template-close",
+            daemon=True,
+        ).start()
+
+    def _template_due_locked(self) -> bool:
+        """Whether the pool should use a template but none runs, and the pause after a failure is over."""
+        if not self._use_template or self._live_template() is not None:
+            return False
+        return self._template is not None or time.monotonic() >= self._template_retry_at
+
+    def _template_backoff_locked(self) -> None:
+        """No new template for a while; each failure in a row doubles the pause."""
+        self._template_retry_at = time.monotonic() + self._template_delay
+        self._template_delay = min(self._template_delay * 2, RETRY_MAX_SECONDS)
 
     def _ensure_template(self) -> SandboxTemplate | None:
         """The running template, started here if the pool uses one and none runs (refill threads only).
@@ -375,12 +395,20 @@ class SandboxPool:
             if not self._use_template or self._closed:
                 return None
             template = self._live_template()
-            if template is not None or time.monotonic() < self._template_retry_at:
+            if template is not None:
                 return template
             stale, self._template = self._template, None
-            self._template_retry_at = time.monotonic() + RETRY_MAX_SECONDS  # one thread starts it
+            if stale is not None:
+                self._last_error = "the sandbox template ended unexpectedly"
+                self._template_backoff_locked()
+            starting = time.monotonic() >= self._template_retry_at
+            if starting:
+                self._template_retry_at = time.monotonic() + RETRY_MAX_SECONDS  # one thread starts it
         if stale is not None:
+            log.error("the sandbox template ended unexpectedly; another starts in a while")
             stale.close()
+        if not starting:
+            return None
         template = SandboxTemplate(self.config)
         try:
             template.start()
@@ -388,6 +416,7 @@ class SandboxPool:
             log.error("the sandbox template did not start, starting sandboxes one by one: %s", exc)
             with self._lock:
                 self._last_error = f"{type(exc).__name__}: {exc}"
+                self._template_backoff_locked()
             return None
         with self._lock:
             if self._closed:
@@ -405,13 +434,17 @@ class SandboxPool:
             with self._lock:
                 self._expire_idle_locked()
                 wanted = self._next_to_fill()
-                while not self._closed and wanted is None:
+                while not self._closed and wanted is None and not self._template_due_locked():
                     self._lock.wait(0.5)
                     self._expire_idle_locked()
                     wanted = self._next_to_fill()
-                if self._closed or wanted is None:
+                if self._closed:
                     return
-                self._starting += 1
+                if wanted is not None:
+                    self._starting += 1
+            if wanted is None:
+                self._ensure_template()  # a full pool still gets its template back
+                continue
             limits, entry_point = wanted
             template = self._ensure_template()
             sandbox = Sandbox(self._refill_config, limits, entry_point, template)
@@ -432,6 +465,8 @@ class SandboxPool:
                 self._launching.discard(sandbox)
                 self._starting -= 1
                 self._retry_delay = RETRY_FIRST_SECONDS
+                if template is not None:
+                    self._template_delay = RETRY_FIRST_SECONDS  # it forks: its restarts start afresh
                 kind = self._kinds.get(_key(limits, entry_point))
                 if self._closed or kind is None:
                     self._discard_locked(sandbox)

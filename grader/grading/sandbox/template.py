@@ -259,15 +259,18 @@ class SandboxTemplate:
             raise
         return process
 
-    def close(self) -> None:
-        """End the template; sandboxes it forked go on until their gradings end them."""
+    def close(self, grace: float = 2.0) -> None:
+        """End the template: it takes no more requests and ends when the sandboxes it forked have.
+
+        Those it still holds after ``grace`` seconds are killed with it.
+        """
         with self._lock:
             if self._control is not None:
                 self._control.close()
                 self._control = None
         if self.process is not None:
             with suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=2)
+                self.process.wait(timeout=grace)
             if self.process.poll() is None:
                 self.process.kill()
                 self.process.wait(timeout=5)
