@@ -208,19 +208,21 @@ def main() -> int:
     with MemorySampler(config) as sampler:
         rows.append({**series("cold sandbox", cold, args.runs, 1), "memory": sampler.peak})
 
+    first_graded: dict[str, float] = {}
     first_ready: dict[str, float] = {}
     statuses = {}
     for template in (False, True):
         kind = "forked" if template else "pool"
+        began = time.perf_counter()
         with SandboxPool(config, size=args.pool_size, template=template) as pool:
-            began = time.perf_counter()
+            warm = engine_one(kind, spec, source, config, pool)
+            warm(0)  # a submission arriving as the worker starts: the pool has nothing ready yet
+            first_graded[kind] = time.perf_counter() - began
             if template and not pool.wait_template(60):
                 print(f"no sandbox template here ({pool.status().last_error or 'not root'}): forked rows skipped")
                 continue
             pool.wait_ready(spec.limits, spec.entry_point, 60)
             first_ready[kind] = time.perf_counter() - began
-            warm = engine_one(kind, spec, source, config, pool)
-            warm(0)
 
             def refill(pool: SandboxPool = pool) -> None:
                 pool.wait_ready(spec.limits, spec.entry_point, 60)
@@ -254,7 +256,8 @@ def main() -> int:
     print("peak MB: naive = the child's peak resident memory; engine rows = all sandboxes' cgroups at once")
     for kind, status in statuses.items():
         print(
-            f"{kind}: the pool's first {args.pool_size} sandboxes ready after {first_ready[kind]:.2f} s; "
+            f"{kind}: first grading done {first_graded[kind]:.2f} s after the pool opened; "
+            f"{args.pool_size} sandboxes ready after {first_ready[kind]:.2f} s; "
             f"served {status.served}, started on demand {status.cold}"
             + (f"; template {status.template_memory_bytes / 2**20:.0f} MB resident" if status.template else "")
         )
