@@ -154,8 +154,9 @@ def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: 
     deadline = time.monotonic() + limits.total_seconds
     # A fresh connection per case: a case the server broke off (a 500, a crash in
     # mid-response) must not make the next case fail on a dead pooled connection.
+    # Plain HTTP over a Unix socket: no TLS, so no certificate store to load (~40 ms a grading).
     transport = httpx.HTTPTransport(
-        uds=str(sandbox.socket_path), retries=0, limits=httpx.Limits(max_keepalive_connections=0)
+        uds=str(sandbox.socket_path), retries=0, verify=False, limits=httpx.Limits(max_keepalive_connections=0)
     )
     with httpx.Client(transport=transport, base_url="http://submission") as client:
         for case in expand_cases(spec, report.seed):
