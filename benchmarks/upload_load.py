@@ -4,7 +4,7 @@ Needs wrk (an HTTP load generator written in C): ``apt-get install -y wrk`` on
 Debian/Ubuntu, ``brew install wrk`` on macOS. Run by hand (not part of the
 test suite):
 
-    .venv/bin/python benchmarks/upload_load.py [--clients 50] [--seconds 20] [--think-ms 1000 250 0] [--project DIR]
+    .venv/bin/python benchmarks/upload_load.py [--clients 50] [--seconds 20] [--think-ms 10000 2000 1000 0] [--project DIR]
 
 The service runs as an operator starts it, on the default layout (SQLite
 database and queue) without its embedded worker, so what is measured is the
@@ -19,7 +19,9 @@ token) that uploads the reference solution, waits for the answer, then thinks
 for a random time (exponential, mean ``--think-ms``) before the next upload; so
 ``--think-ms 0`` is the saturation throughput, where latency is the clients'
 own queue (Little's law), and a think time gives an offered rate of about
-clients / think time. (With a fixed think time the 50 clients, started
+clients / think time. 10 s is the most a learner can send by default (one
+grading per ``GRADER_SUBMISSION_INTERVAL_SECONDS``, 10): 50 learners each
+uploading as soon as the limit lets them offer about 5 uploads a second. (With a fixed think time the 50 clients, started
 together, would stay in step and every upload would queue behind 49 others.) For each think
 time it prints the uploads per second and the latency percentiles wrk
 measured, and checks that every 202 made exactly one row.
@@ -137,7 +139,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--think-ms", type=int, nargs="+", default=[1000, 250, 0])
+    parser.add_argument("--think-ms", type=int, nargs="+", default=[10000, 2000, 1000, 0])
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (it shares the machine with the service)")
     parser.add_argument("--project", type=Path, default=ROOT, help="checkout whose service is measured")
     args = parser.parse_args()

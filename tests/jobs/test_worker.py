@@ -222,6 +222,11 @@ def test_queue_urls_pick_the_matching_huey_storage(tmp_path):
     sqlite = build_huey(f"sqlite:///{tmp_path / 'q' / 'queue.sqlite3'}")
     assert isinstance(sqlite.storage, SqliteStorage) and (tmp_path / "q").is_dir()
     assert sqlite.storage.blocking  # woken by enqueue, never Huey's growing idle pause
+    # WAL with synchronous NORMAL (1), not an fsync per commit under Huey's one lock.
+    assert sqlite.storage.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert sqlite.storage.conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+    sqlite.storage.enqueue(b"task")
+    assert sqlite.storage.dequeue() == b"task"
     redis = build_huey("redis://127.0.0.1:6379/0")
     assert type(redis).__name__ == "RedisHuey" and redis.storage.blocking
     with pytest.raises(ValueError, match="unsupported queue URL"):

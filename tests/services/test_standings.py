@@ -193,6 +193,9 @@ def test_summaries_match_the_raw_rows_through_grading_retries_regrades_deletion_
             "hello": (0, 1),
             "hi": (0, 1),
         }
+        # The page reads its figures side by side, on connections of their own where the
+        # database is a server: the same figures.
+        assert stats.dashboard(session=session, exercise_slug="message-echo", concurrent=True) == figures
 
 
 def _exercise_id(session: Session) -> int:

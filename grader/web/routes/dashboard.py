@@ -108,7 +108,7 @@ def _option_label(option: stats.OptionCount) -> str:
 
 
 def _overview_context(session: Session, exercise_slug: str) -> dict[str, Any]:
-    figures = stats.dashboard(session=session, exercise_slug=exercise_slug or None)
+    figures = stats.dashboard(session=session, exercise_slug=exercise_slug or None, concurrent=True)
     return {
         "charts": overview_charts(figures, exercise_slug),
         "error_kinds": figures.error_kinds,
