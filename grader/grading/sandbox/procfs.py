@@ -13,6 +13,7 @@ from pathlib import Path
 
 PROC = Path("/proc")
 GONE_STATES = frozenset({"Z", "X"})
+STATUS_READ_BYTES = 4096  # State, PPid and Uid are among the first lines of ``status``
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,9 @@ class ProcessInfo:
 
 def pids() -> Iterator[int]:
     """Every pid of the host."""
-    for entry in os.scandir(PROC):
-        if entry.name.isdigit():
-            yield int(entry.name)
+    for name in os.listdir(PROC):
+        if name.isdigit():
+            yield int(name)
 
 
 def start_time(pid: int) -> str | None:
@@ -58,21 +59,41 @@ def start_time(pid: int) -> str | None:
 
 def read_process(pid: int) -> ProcessInfo | None:
     """The process ``pid`` (its real uid from ``status``, which a non-dumpable process cannot hide), or None."""
-    folder = PROC / str(pid)
+    found = _status(pid)
+    if found is None:
+        return None
     try:
-        status = (folder / "status").read_text()
-        cmdline = (folder / "cmdline").read_bytes()
+        cmdline = (PROC / str(pid) / "cmdline").read_bytes()
     except OSError:
         return None
-    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-    try:
-        uid = int(fields["Uid"].split()[0])
-        ppid = int(fields["PPid"].strip())
-        state = fields["State"].split()[0]
-    except (KeyError, ValueError, IndexError):
-        return None
+    uid, ppid, state = found
     text = cmdline.replace(b"\0", b" ").decode(errors="replace").strip()
     return ProcessInfo(pid, uid, ppid, text, state)
+
+
+def _status(pid: int) -> tuple[int, int, str] | None:
+    """The real uid, parent and state of ``pid`` from its ``status`` file, or None once it is gone.
+
+    Read with plain system calls: a scan of the host reads one of these per
+    process, and the grader scans at every sandbox's start and end.
+    """
+    try:
+        fd = os.open(f"/proc/{pid}/status", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, STATUS_READ_BYTES)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        state = data[data.index(b"\nState:") + 7 :].split(None, 1)[0].decode()
+        ppid = int(data[data.index(b"\nPPid:") + 6 :].split(None, 1)[0])
+        uid = int(data[data.index(b"\nUid:") + 5 :].split(None, 1)[0])
+    except (ValueError, IndexError):
+        return None
+    return uid, ppid, state
 
 
 def resident_bytes(pid: int) -> int:
@@ -109,7 +130,14 @@ def list_processes() -> list[ProcessInfo]:
 
 def running_processes_of(uids: Container[int]) -> list[ProcessInfo]:
     """Live (not zombie) processes whose real uid is one of ``uids``."""
-    return [info for info in list_processes() if info.uid in uids and info.running]
+    found = []
+    for pid in pids():
+        status = _status(pid)
+        if status is not None and status[0] in uids and status[2] not in GONE_STATES:
+            info = read_process(pid)  # the command line, for those few only
+            if info is not None and info.running:
+                found.append(info)
+    return found
 
 
 def running_processes_with(marker: str) -> list[ProcessInfo]:
