@@ -96,6 +96,7 @@ class Sandbox:
         self._event_seen = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._closed = False
+        self._swept = False  # the sweep at tear-down found no process of the slot's uid left
         self._loaded = False
         self._fed = False
         self._pipes: list[OutputPipe] = []
@@ -147,7 +148,7 @@ class Sandbox:
         self.slot = acquire_slot(self.config)
         sandbox_uid = None if self.config.unsafe_no_sandbox else self.slot.uid
         own_uid = sandbox_uid is not None
-        if sandbox_uid is not None:
+        if sandbox_uid is not None and not self.slot.clean:
             kill_uid(sandbox_uid)  # whatever a crashed grader may have left behind
         else:
             self.limits_not_applied.append("separate host user per sandbox (the grader is not root)")
@@ -458,7 +459,7 @@ class Sandbox:
             if self._socket_dir is not None:
                 shutil.rmtree(self._socket_dir, ignore_errors=True)
             if self.slot is not None:
-                self.slot.release()
+                self.slot.release(clean=self._swept)
 
     def _kill_everything(self) -> None:
         if self.cgroup is not None:
@@ -473,7 +474,7 @@ class Sandbox:
             with suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=5)
         if self.slot is not None and self.slot.uid is not None and not self.config.unsafe_no_sandbox:
-            kill_uid(self.slot.uid)
+            self._swept = kill_uid(self.slot.uid)
         if self.cgroup is not None:
             self.cgroup.remove()
         for thread in self._threads:

@@ -22,19 +22,37 @@ MACHINE_LOCK_DIR = Path("/run/grader/slots")
 SLOT_POLL_SECONDS = 0.05
 
 
+CLEAN = b"clean"
+"""What a slot's lock file says when its last holder saw no process of its uid left."""
+
+
 @dataclass
 class Slot:
-    """An exclusive claim on one sandbox identity, held by a lock file."""
+    """An exclusive claim on one sandbox identity, held by a lock file.
+
+    clean: the last holder released it saying its sweep left no process of the
+    uid, so there is nothing to kill before using it. The lock file says so
+    only between a clean release and the next claim: a holder that crashes
+    leaves it saying "in use", and the next one sweeps the uid.
+    """
 
     index: int
     uid: int | None
     _lock_fd: int = field(repr=False, default=-1)
+    clean: bool = False
 
-    def release(self) -> None:
-        """Give the slot back; safe to call twice."""
+    def release(self, *, clean: bool = False) -> None:
+        """Give the slot back (``clean``: no process of its uid is left); safe to call twice."""
         if self._lock_fd >= 0:
+            if clean:
+                _mark(self._lock_fd, CLEAN)
             os.close(self._lock_fd)
             self._lock_fd = -1
+
+
+def _mark(fd: int, state: bytes) -> None:
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, state, 0)
 
 
 def private_dir(path: Path) -> Path:
@@ -65,14 +83,19 @@ def acquire_slot(config: SandboxConfig) -> Slot:
                 if exc.errno in (errno.EAGAIN, errno.EACCES):
                     continue
                 raise
-            return Slot(index=index, uid=config.uid_base + index if as_root else None, _lock_fd=fd)
+            clean = os.pread(fd, len(CLEAN) + 1, 0) == CLEAN
+            _mark(fd, b"in use")
+            return Slot(index=index, uid=config.uid_base + index if as_root else None, _lock_fd=fd, clean=clean)
         if time.monotonic() > deadline:
             raise SlotsBusy(f"all {config.slots} sandbox slots stayed busy for {config.slot_wait_seconds:.0f} s")
         time.sleep(SLOT_POLL_SECONDS)
 
 
-def kill_uid(uid: int) -> None:
-    """Kill every process of a slot's host uid (run as that uid, so nothing else is hit)."""
+def kill_uid(uid: int) -> bool:
+    """Kill every process of a slot's host uid (run as that uid, so nothing else is hit).
+
+    True once none is left; False if some still ran after three tries.
+    """
     for _ in range(3):
         subprocess.run(
             ["/bin/kill", "-KILL", "-1"],
@@ -85,5 +108,6 @@ def kill_uid(uid: int) -> None:
             close_fds=True,
         )
         if not procfs.running_processes_of({uid}):
-            return
+            return True
         time.sleep(0.01)
+    return False
