@@ -27,7 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, Integer, Select, and_, case, cast, func
 from sqlalchemy import select as sa_select
@@ -51,8 +51,10 @@ SCORE_BUCKETS = 10
 DAYS_SHOWN = 30
 COMMON_MISTAKES_SHOWN = 10
 MIN_ANSWERS_FOR_NOTES = 10
-FIGURE_READERS = 3
-"""Connections a process's dashboards read their figures on, beside the request's own."""
+FIGURE_READERS = 4
+"""Connections a process's dashboards read their table and figures on, beside the request's own."""
+
+T = TypeVar("T")
 """Below this many answers a question's statistics are noise: no notes are written."""
 
 
@@ -172,19 +174,11 @@ def dashboard(*, session: Session, exercise_slug: str | None = None, concurrent:
             exercise_slug, [], score_distribution_empty(), [], {}, [], question_breakdowns(session=session)
         )
 
-    bind = session.get_bind()
-    side_by_side = concurrent and bind.dialect.name != "sqlite" and isinstance(bind, Engine)
-
-    def figure(read: Callable[[Session], Any], *, here: bool = False) -> Callable[[], Any]:
-        if here or not side_by_side:
+    def figure(read: Callable[[Session], T], *, here: bool = False) -> Callable[[], T]:
+        if here or not concurrent:
             result = read(session)
             return lambda: result
-
-        def on_own_connection() -> Any:
-            with Session(bind) as own:
-                return read(own)
-
-        return _figure_readers().submit(on_own_connection).result
+        return read_aside(session, read)
 
     # The slowest first, elsewhere; the quick ones on this session meanwhile.
     failures = figure(lambda s: case_failures(session=s, exercise=exercise))
@@ -202,6 +196,25 @@ def dashboard(*, session: Session, exercise_slug: str | None = None, concurrent:
         common_mistakes=mistakes(),
         question_breakdowns=questions(),
     )
+
+
+def read_aside(session: Session, read: Callable[[Session], T]) -> Callable[[], T]:
+    """Start ``read`` on a connection of its own where the database is a server; call the result for its value.
+
+    On SQLite (or a session bound to one connection) ``read`` runs at once on
+    ``session``. Only for what a session that has written nothing would read:
+    the other connection sees committed rows only.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite" or not isinstance(bind, Engine):
+        result = read(session)
+        return lambda: result
+
+    def on_own_connection() -> T:
+        with Session(bind) as own:
+            return read(own)
+
+    return _figure_readers().submit(on_own_connection).result
 
 
 _readers: ThreadPoolExecutor | None = None

@@ -196,6 +196,16 @@ def test_summaries_match_the_raw_rows_through_grading_retries_regrades_deletion_
         # The page reads its figures side by side, on connections of their own where the
         # database is a server: the same figures.
         assert stats.dashboard(session=session, exercise_slug="message-echo", concurrent=True) == figures
+        query = gradebook.table_query(session=session, cols=gradebook.columns(session=session))
+        here = gradebook.table(session=session, query=query, settings=settings)
+        aside = stats.read_aside(session, lambda own: gradebook.table(session=own, query=query, settings=settings))()
+        assert (aside.rows, aside.matching, aside.learners, aside.cursor) == (
+            here.rows,
+            here.matching,
+            here.learners,
+            here.cursor,
+        )
+        assert here.rows  # the comparison is of a table with learners in it
 
 
 def _exercise_id(session: Session) -> int:
