@@ -218,3 +218,34 @@ def test_a_template_that_dies_is_replaced_and_gradings_go_on(sandbox_config, mes
         assert pool.status().template
     problems = host_snapshot().problems_since(before)
     assert problems == [], problems
+
+
+def test_a_grading_under_way_outlives_the_template_it_was_forked_from(sandbox_config, message_echo, host_snapshot):
+    """A template taken out of service stops forking but ends only when its sandboxes have."""
+    if os.geteuid() != 0:
+        pytest.skip("a sandbox template needs a grader running as root")
+    from grader.grading.report import Report
+    from grader.grading.runner import grade_in_sandbox
+    from grader.grading.sandbox import SandboxFailed
+
+    before = host_snapshot()
+    with SandboxPool(sandbox_config, size=1, max_kinds=1, template=True) as pool:
+        assert pool.wait_template(timeout=60)
+        assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
+        template = pool._template
+        assert template is not None and template.process is not None
+        sandbox = pool.take(message_echo.limits, message_echo.entry_point)
+        try:
+            pool._template_failed(template, SandboxFailed("a fork failed"))
+            time.sleep(0.5)  # the template has been told to stop
+            assert template.process.poll() is None, "it ended while a sandbox it forked was grading"
+            report = Report(exercise=message_echo.slug, spec_hash=message_echo.spec_hash, seed=1, max_score=message_echo.max_score)
+            grade_in_sandbox(sandbox, message_echo, submission_text("correct", "fastapi_async.py"), report)
+            assert report.error is None and all(case.passed for case in report.tests), _failed_problems(report)
+        finally:
+            pool.discard(sandbox)
+        assert pool.wait_closed()
+        template.process.wait(timeout=30)  # its last sandbox gone, it ends by itself
+        assert pool.wait_template(timeout=60) and pool._template is not template
+    problems = host_snapshot().problems_since(before)
+    assert problems == [], problems
