@@ -185,67 +185,68 @@ def _host_pids(sandbox: Sandbox) -> set[int]:
     return pids
 
 
-def test_a_template_that_dies_is_replaced_and_gradings_go_on(sandbox_config, message_echo, host_snapshot):
-    """Its waiting sandboxes die with it; the next grading is served all the same, and a new template starts."""
+@pytest.fixture
+def template_pool(sandbox_config, message_echo, host_snapshot):
+    """A pool of one sandbox forked from a running template; the host is checked once it is closed."""
     if os.geteuid() != 0:
         pytest.skip("a sandbox template needs a grader running as root")
-    from grader.grading.runner import grade_source
-
-    correct = submission_text("correct", "fastapi_async.py")
     before = host_snapshot()
     with SandboxPool(sandbox_config, size=1, max_kinds=1, template=True) as pool:
         assert pool.wait_template(timeout=60)
         assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
-        first = pool._template
-        assert first is not None and first.process is not None
-        waiting = {pid for sandbox in pool.unused() for pid in _host_pids(sandbox)}
-        interpreters = [info.pid for info in procfs.list_processes() if info.ppid == first.process.pid]
-        assert len(interpreters) == 1, interpreters
-        os.kill(interpreters[0], signal.SIGKILL)
-        first.process.wait(timeout=10)
-        deadline = time.monotonic() + 10
-        while any(procfs.start_time(pid) is not None for pid in waiting) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not any(procfs.start_time(pid) is not None for pid in waiting), "its waiting sandboxes outlived it"
-
-        report = grade_source(message_echo, correct, config=sandbox_config, pool=pool)
-        assert report.status == "passed", _failed_problems(report)
-        assert pool.wait_template(timeout=60), pool.status()
-        assert pool._template is not first
-        assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
-        report = grade_source(message_echo, correct, config=sandbox_config, pool=pool)
-        assert report.status == "passed", _failed_problems(report)
-        assert pool.status().template
+        assert pool._template is not None and pool._template.process is not None
+        yield pool
     problems = host_snapshot().problems_since(before)
     assert problems == [], problems
 
 
-def test_a_grading_under_way_outlives_the_template_it_was_forked_from(sandbox_config, message_echo, host_snapshot):
+def test_a_template_that_dies_is_replaced_and_gradings_go_on(template_pool, sandbox_config, message_echo):
+    """Its waiting sandboxes die with it; the next grading is served all the same, and a new template starts."""
+    from grader.grading.runner import grade_source
+
+    pool = template_pool
+    correct = submission_text("correct", "fastapi_async.py")
+    first = pool._template
+    waiting = {pid for sandbox in pool.unused() for pid in _host_pids(sandbox)}
+    interpreters = [info.pid for info in procfs.list_processes() if info.ppid == first.process.pid]
+    assert len(interpreters) == 1, interpreters
+    os.kill(interpreters[0], signal.SIGKILL)
+    first.process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while any(procfs.start_time(pid) is not None for pid in waiting) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(procfs.start_time(pid) is not None for pid in waiting), "its waiting sandboxes outlived it"
+
+    report = grade_source(message_echo, correct, config=sandbox_config, pool=pool)
+    assert report.status == "passed", _failed_problems(report)
+    assert pool.wait_template(timeout=60), pool.status()
+    assert pool._template is not first
+    assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
+    report = grade_source(message_echo, correct, config=sandbox_config, pool=pool)
+    assert report.status == "passed", _failed_problems(report)
+    assert pool.status().template
+
+
+def test_a_grading_under_way_outlives_the_template_it_was_forked_from(template_pool, message_echo):
     """A template taken out of service stops forking but ends only when its sandboxes have."""
-    if os.geteuid() != 0:
-        pytest.skip("a sandbox template needs a grader running as root")
     from grader.grading.report import Report
     from grader.grading.runner import grade_in_sandbox
     from grader.grading.sandbox import SandboxFailed
 
-    before = host_snapshot()
-    with SandboxPool(sandbox_config, size=1, max_kinds=1, template=True) as pool:
-        assert pool.wait_template(timeout=60)
-        assert pool.wait_ready(message_echo.limits, message_echo.entry_point, timeout=60)
-        template = pool._template
-        assert template is not None and template.process is not None
-        sandbox = pool.take(message_echo.limits, message_echo.entry_point)
-        try:
-            pool._template_failed(template, SandboxFailed("a fork failed"))
-            time.sleep(0.5)  # the template has been told to stop
-            assert template.process.poll() is None, "it ended while a sandbox it forked was grading"
-            report = Report(exercise=message_echo.slug, spec_hash=message_echo.spec_hash, seed=1, max_score=message_echo.max_score)
-            grade_in_sandbox(sandbox, message_echo, submission_text("correct", "fastapi_async.py"), report)
-            assert report.error is None and all(case.passed for case in report.tests), _failed_problems(report)
-        finally:
-            pool.discard(sandbox)
-        assert pool.wait_closed()
-        template.process.wait(timeout=30)  # its last sandbox gone, it ends by itself
-        assert pool.wait_template(timeout=60) and pool._template is not template
-    problems = host_snapshot().problems_since(before)
-    assert problems == [], problems
+    pool = template_pool
+    template = pool._template
+    sandbox = pool.take(message_echo.limits, message_echo.entry_point)
+    try:
+        pool._template_failed(template, SandboxFailed("a fork failed"))
+        time.sleep(0.5)  # the template has been told to stop
+        assert template.process.poll() is None, "it ended while a sandbox it forked was grading"
+        report = Report(
+            exercise=message_echo.slug, spec_hash=message_echo.spec_hash, seed=1, max_score=message_echo.max_score
+        )
+        grade_in_sandbox(sandbox, message_echo, submission_text("correct", "fastapi_async.py"), report)
+        assert report.error is None and all(case.passed for case in report.tests), _failed_problems(report)
+    finally:
+        pool.discard(sandbox)
+    assert pool.wait_closed()
+    template.process.wait(timeout=30)  # its last sandbox gone, it ends by itself
+    assert pool.wait_template(timeout=60) and pool._template is not template
