@@ -161,6 +161,32 @@ class CaseResult:
 
 
 @dataclass(frozen=True)
+class FixPatch:
+    """A concrete edit of the learner's file that a diagnosis proposes.
+
+    line: the first line it replaces (1-based).
+    before: the exact text of the lines it replaces, as the learner wrote them.
+    after: what those lines become.
+    """
+
+    line: int
+    before: str
+    after: str
+
+    def apply(self, source: str) -> str | None:
+        """``source`` with the edit made, or None when its lines no longer read ``before``."""
+        lines = source.splitlines(keepends=True)
+        count = max(1, len(self.before.splitlines()))
+        start = self.line - 1
+        if start < 0 or start + count > len(lines):
+            return None
+        if "".join(lines[start : start + count]).rstrip("\r\n") != self.before.rstrip("\r\n"):
+            return None
+        replacement = self.after if self.after.endswith("\n") or not self.after else self.after + "\n"
+        return "".join(lines[:start]) + replacement + "".join(lines[start + count :])
+
+
+@dataclass(frozen=True)
 class Diagnosis:
     """One mistake, explained once for every case it breaks.
 
@@ -170,6 +196,8 @@ class Diagnosis:
     cases: names of the cases it explains (empty for an error that stopped every case).
     line: the line of the learner's file it points at, when known.
     cause: a stable code for the kind of mistake, for grouping across learners (never shown).
+    fix_patch: the fix as an edit of the learner's file, when it is one; shown as code
+        only once grading the patched file has made its cases pass.
     """
 
     title: str
@@ -178,6 +206,7 @@ class Diagnosis:
     cases: list[str] = field(default_factory=list)
     line: int | None = None
     cause: str = "other"
+    fix_patch: FixPatch | None = None
 
 
 @dataclass
@@ -308,8 +337,13 @@ class Report:
             stdout=data.get("stdout", ""),
             stderr=data.get("stderr", ""),
             limits_not_applied=list(data.get("limits_not_applied", [])),
-            diagnoses=[Diagnosis(**d) for d in data.get("diagnoses", [])],
+            diagnoses=[_diagnosis_from_dict(d) for d in data.get("diagnoses", [])],
         )
+
+
+def _diagnosis_from_dict(data: dict[str, Any]) -> Diagnosis:
+    patch = data.get("fix_patch")
+    return Diagnosis(**{**data, "fix_patch": FixPatch(**patch) if patch else None})
 
 
 def format_points(value: float | None, *, missing: str = "—") -> str:

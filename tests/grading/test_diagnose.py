@@ -20,6 +20,8 @@ from grader.grading.diagnose import (
 from grader.grading.report import (
     ERROR_KIND_WORDS,
     CaseResult,
+    Diagnosis,
+    FixPatch,
     GradingError,
     HttpExchange,
     Report,
@@ -312,10 +314,22 @@ def test_diagnoses_survive_storage():
     report = report_of(case("hello", {"text": "Hello"}, {"recieved": {"text": "Hello"}}))
     report.diagnoses = diagnose(report, ECHO)
     data = json.loads(json.dumps(report.to_dict()))
-    assert set(data["diagnoses"][0]) == {"title", "explanation", "fix", "cases", "line", "cause"}
+    assert set(data["diagnoses"][0]) == {"title", "explanation", "fix", "cases", "line", "cause", "fix_patch"}
     again = Report.from_dict(data)
     assert again.diagnoses == report.diagnoses
     assert data["output"].startswith(report.diagnoses[0].title)
+
+
+def test_a_fix_patch_survives_storage_and_applies_only_where_the_learner_line_still_reads_before():
+    patch = FixPatch(line=2, before='    return {"received", msg}', after='    return {"received": msg}')
+    report = report_of(case("hello", {"text": "Hello"}, {"recieved": {"text": "Hello"}}))
+    report.diagnoses = [Diagnosis("t", "e", "f", ["hello"], 2, "other", patch)]
+    again = Report.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert again.diagnoses[0].fix_patch == patch
+    source = 'def echo(msg):\n    return {"received", msg}\n'
+    assert patch.apply(source) == 'def echo(msg):\n    return {"received": msg}\n'
+    assert patch.apply('def echo(msg):\n    return msg\n') is None
+    assert FixPatch(line=9, before="x", after="y").apply(source) is None
 
 
 def test_an_exercise_that_does_not_echo_is_not_told_to_echo():
