@@ -328,7 +328,7 @@ def test_a_fix_patch_survives_storage_and_applies_only_where_the_learner_line_st
     assert again.diagnoses[0].fix_patch == patch
     source = 'def echo(msg):\n    return {"received", msg}\n'
     assert patch.apply(source) == 'def echo(msg):\n    return {"received": msg}\n'
-    assert patch.apply('def echo(msg):\n    return msg\n') is None
+    assert patch.apply("def echo(msg):\n    return msg\n") is None
     assert FixPatch(line=9, before="x", after="y").apply(source) is None
 
 
