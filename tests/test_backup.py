@@ -91,7 +91,7 @@ def test_a_backup_taken_while_another_connection_writes_is_one_consistent_snapsh
     before = table_contents(database)["submissions"]
     stop = threading.Event()
     written: list[int] = []
-    failures: list[BaseException] = []
+    failures: list[sqlite3.Error] = []
 
     def write() -> None:
         writer = sqlite3.connect(database, timeout=30)
@@ -109,7 +109,7 @@ def test_a_backup_taken_while_another_connection_writes_is_one_consistent_snapsh
                 )
                 writer.commit()
                 written.append(int(cursor.lastrowid or 0))
-        except BaseException as exc:
+        except sqlite3.Error as exc:
             failures.append(exc)
         finally:
             writer.close()
