@@ -117,8 +117,10 @@ class CaseResult:
         False when the app answered before calling it (404 no such path, 405 wrong
         method, a redirect, 422 from FastAPI's own validation), None when no
         answer came back at all.
-    program_output: what the program wrote to its error output while this case
-        ran (a traceback, the learner's frames kept, library frames folded), or None.
+    program_output: what the program printed (its output, then its error output) from the
+        moment this case's request went out until its answer was in, and for a crash the
+        traceback the server printed after it (learner's frames kept, library frames
+        folded); None when it printed nothing.
     """
 
     name: str

@@ -181,13 +181,20 @@ def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: 
             )
             watchdog.daemon = True
             watchdog.start()
+            # What was printed before this request went out is the earlier cases' (or the loading's).
+            sandbox.settle_output()
             marks = (_mark(sandbox.stdout), _mark(sandbox.stderr))
             try:
                 result = run_case(client, case, limits, sandbox, bodies=evidence.bodies)
             finally:
                 watchdog.cancel()
+            # The program writes what a request makes it print through unbuffered pipes before the
+            # response's last byte leaves: once the answer is in, taking in what waits in the pipes
+            # gives this case all of its output, and nothing of the next one's.
+            sandbox.settle_output()
             if result.received.status is None or result.received.status >= 500:
                 _wait_for_crash_output(sandbox.stderr, marks[1])
+                sandbox.settle_output()
             report.tests.append(
                 dataclasses.replace(
                     result, program_output=_case_output(sandbox.stdout, marks[0], sandbox.stderr, marks[1], source)
