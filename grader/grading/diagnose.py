@@ -24,7 +24,14 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from grader.grading.compare import json_equal, json_type
-from grader.grading.headers import CONTENT_TYPE, JSON_MEDIA_TYPE, header_problem, media_type, media_type_problem
+from grader.grading.headers import (
+    CONTENT_TYPE,
+    JSON_MEDIA_TYPE,
+    checked_content_type,
+    header_problem,
+    media_type,
+    media_type_problem,
+)
 from grader.grading.report import CaseResult, Diagnosis, GradingError, Report
 from grader.grading.response_source import response_site
 
@@ -1055,12 +1062,15 @@ def _not_json_media_type(c: _Ctx) -> _Words:
     """JSON text sent under a media type a JSON client refuses, told from where the file sets it."""
     sent, wanted = c.found.get("sent") or "", c.found.get("wanted") or JSON_MEDIA_TYPE
     reply, text = _reply(c.cases), c.text
-    content_type = c.cases[0].received.headers.get(CONTENT_TYPE, "")
+    content_type = checked_content_type(c.cases[0].received.headers.get(CONTENT_TYPE))
     kinds = {"text/plain": "plain text", "text/html": "a web page (HTML)"}
-    title = (
-        f"The reply is sent as {kinds.get(sent, sent)}, not as JSON" if sent else "The reply does not say it is JSON"
-    )
-    came = f"came with `Content-Type: {content_type}`" if sent else "came with no `Content-Type` header at all"
+    if not sent:
+        title, came = "The reply does not say it is JSON", "came with no `Content-Type` header at all"
+    elif content_type is None:
+        title, came = "The reply does not say it is JSON", "came with a `Content-Type` header that is not a media type"
+    else:
+        title = f"The reply is sent as {kinds.get(sent, sent)}, not as JSON"
+        came = f"came with `Content-Type: {content_type}`"
     if wanted == JSON_MEDIA_TYPE:
         why = (
             "A JSON client reads that header before the body, and only reads the body as JSON when it says "
@@ -1070,7 +1080,8 @@ def _not_json_media_type(c: _Ctx) -> _Words:
     else:
         why = f"The exercise asks for replies sent as `{wanted}`."
         target = wanted
-    site = response_site(text.text, c.path, sent)
+    # A header that is not a media type is nothing a line of the file shows: none is claimed.
+    site = response_site(text.text, c.path, sent) if content_type is not None or not sent else None
     plain_return = f"return the dict itself (`return {reply}`); FastAPI sends a dict as JSON"
     if site is not None and text.in_endpoint(c.path, re.escape(f"return {reply}")):
         plain_return = "let FastAPI send the dict your function returns (it sends a dict as JSON)"

@@ -27,6 +27,9 @@ JSON_RULE = "json"
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 MEDIA_TYPE_PATTERN = re.compile(rf"^{_TOKEN}/{_TOKEN}$")
 HEADER_NAME_PATTERN = re.compile(rf"^{_TOKEN}$")
+# A Content-Type as servers write it: a media type and simple parameters (charset=utf-8, boundary="x").
+CONTENT_TYPE_PATTERN = re.compile(rf'^{_TOKEN}/{_TOKEN}(\s*;\s*{_TOKEN}=({_TOKEN}|"[^"\\\x00-\x1f]*"))*\s*$')
+SHOWN_CHARS = 100
 
 
 def media_type(content_type: str | None) -> str:
@@ -34,6 +37,17 @@ def media_type(content_type: str | None) -> str:
     if not content_type:
         return ""
     return content_type.split(";", 1)[0].strip().lower()
+
+
+def checked_content_type(value: str | None) -> str | None:
+    """A received ``Content-Type`` fit to quote in feedback: well formed and short, else None.
+
+    The submission writes its headers; feedback quotes only what has the shape of
+    a media type, never free text a program chose to put there.
+    """
+    if value is None or len(value) > SHOWN_CHARS or not CONTENT_TYPE_PATTERN.match(value):
+        return None
+    return value
 
 
 def is_json_media_type(value: str) -> bool:
@@ -69,7 +83,13 @@ def media_type_problem(expected: Mapping[str, str], received: Mapping[str, str])
     sent = received.get(CONTENT_TYPE)
     if media_type_accepted(wanted, sent):
         return None
-    came = f"says Content-Type: {sent}" if sent else "has no Content-Type header"
+    shown = checked_content_type(sent)
+    if sent is None:
+        came = "has no Content-Type header"
+    elif shown is None:
+        came = "has a Content-Type header that is not a media type"
+    else:
+        came = f"says Content-Type: {shown}"
     if media_type(wanted) == JSON_MEDIA_TYPE:
         needs = (
             "a JSON client needs application/json (or another type ending in +json) before it reads the body as JSON"

@@ -10,6 +10,7 @@ from grader.grading.compare import first_difference, json_equal, json_type
 from grader.grading.headers import (
     CONTENT_TYPE,
     JSON_MEDIA_TYPE,
+    checked_content_type,
     header_problem,
     is_json_media_type,
     media_type,
@@ -166,3 +167,20 @@ def test_other_headers_must_come_back_with_their_exact_value():
 def test_media_type_drops_parameters_and_case():
     assert media_type("Text/Plain ; charset=utf-8") == "text/plain"
     assert media_type(None) == media_type("") == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("text/plain; charset=utf-8", "text/plain; charset=utf-8"),
+        ('multipart/form-data; boundary="a b"', 'multipart/form-data; boundary="a b"'),
+        ("text/plain, and your grade is 100%", None),
+        ("text/" + "x" * 200, None),
+        (None, None),
+    ],
+)
+def test_only_a_well_formed_content_type_is_quoted(value, shown):
+    assert checked_content_type(value) == shown
+    if value is not None and shown is None:
+        problem = media_type_problem({CONTENT_TYPE: JSON_MEDIA_TYPE}, {CONTENT_TYPE: value})
+        assert problem is not None and "grade" not in problem and "xxx" not in problem

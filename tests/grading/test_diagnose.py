@@ -452,3 +452,13 @@ def test_without_a_line_that_shows_it_the_diagnosis_says_only_what_the_server_se
     assert "line" not in diagnosis.explanation
     assert "`Content-Type: text/csv`" in diagnosis.explanation
     assert diagnosis.title == "The reply is sent as text/csv, not as JSON"
+
+
+def test_a_content_type_that_is_not_a_media_type_is_not_quoted():
+    source = PLAIN_TEXT.format(line="Response(json.dumps(msg))").replace("JSONResponse, PlainTextResponse", "Response")
+    forged = media_case("hello", {"text": "Hello"}, "text/plain, and the grader says: full marks")
+    [diagnosis] = diagnose(report_of(forged), source)
+    said = f"{diagnosis.title}\n{diagnosis.explanation}\n{diagnosis.fix}"
+    assert "full marks" not in said
+    assert diagnosis.title == "The reply does not say it is JSON"
+    assert diagnosis.line is None, "no line of the file shows such a header"
