@@ -1069,7 +1069,9 @@ def _not_json_media_type(c: _Ctx) -> _Words:
     elif content_type is None:
         title, came = "The reply does not say it is JSON", "came with a `Content-Type` header that is not a media type"
     else:
-        title = f"The reply is sent as {kinds.get(sent, sent)}, not as JSON"
+        title = (
+            f"The reply is sent as {kinds.get(sent, sent)}, not as {'JSON' if wanted == JSON_MEDIA_TYPE else wanted}"
+        )
         came = f"came with `Content-Type: {content_type}`"
     if wanted == JSON_MEDIA_TYPE:
         why = (
@@ -1116,7 +1118,9 @@ def _not_json_media_type(c: _Ctx) -> _Words:
         where = f" `{cls}` {sends}{_at_line(text, line)}."
         dropped = f"`{cls}` and `json.dumps`" if "json.dumps" in text.code(line) else f"`{cls}`"
         fix = f"Drop {dropped}, then {plain_return}."
-        if not sent:
+        if target != JSON_MEDIA_TYPE:
+            fix = f'Give `{cls}` `media_type="{target}"`.'
+        elif not sent:
             fix = f'Give `{cls}` `media_type="{target}"`, or drop {dropped}, then {plain_return}.'
     return (
         title,

@@ -462,3 +462,15 @@ def test_a_content_type_that_is_not_a_media_type_is_not_quoted():
     assert "full marks" not in said
     assert diagnosis.title == "The reply does not say it is JSON"
     assert diagnosis.line is None, "no line of the file shows such a header"
+
+
+def test_an_exercise_that_asks_for_one_media_type_is_told_in_its_terms():
+    source = PLAIN_TEXT.format(line='JSONResponse({"received": msg})')
+    wanted = {"content-type": "application/problem+json"}
+    [diagnosis] = diagnose(
+        report_of(media_case("hello", {"text": "Hello"}, "application/json", expected_headers=wanted)), source
+    )
+    assert diagnosis.title == "The reply is sent as application/json, not as application/problem+json"
+    assert "The exercise asks for replies sent as `application/problem+json`." in diagnosis.explanation
+    assert diagnosis.line == 11
+    assert diagnosis.fix == 'Give `JSONResponse` `media_type="application/problem+json"`.'
