@@ -103,6 +103,28 @@ def regrade_submission(
     )
 
 
+@dataclass(frozen=True)
+class ExerciseRegradePlan:
+    """What regrading an exercise would do: how many submissions go back in the queue."""
+
+    exercise_slug: str
+    exercise_title: str
+    submissions: int
+    learners: int
+
+
+def plan_exercise(*, session: Session, exercise_slug: str, requested_by: User) -> ExerciseRegradePlan:
+    """What a regrade of every submission of an exercise would touch, before anything is queued."""
+    _require_instructor(requested_by)
+    exercise = get_exercise(session=session, slug=exercise_slug)
+    submissions, learners = session.exec(
+        select(func.count(), func.count(func.distinct(Submission.user_id))).where(Submission.exercise_id == exercise.id)
+    ).one()
+    return ExerciseRegradePlan(
+        exercise_slug=exercise.slug, exercise_title=exercise.title, submissions=submissions, learners=learners
+    )
+
+
 def regrade_exercise(
     *, session: Session, exercise_slug: str, requested_by: User, enqueue: Enqueue | None = None
 ) -> RegradeBatch:

@@ -220,13 +220,19 @@ def change_password(
     session.refresh(user)
 
 
-def reset_password(*, session: Session, user_id: int, by: User) -> tuple[User, str]:
-    """An instructor gives a learner a new generated password (shown once); the learner's sessions and tokens end."""
+def resettable(*, session: Session, user_id: int, by: User) -> User:
+    """The learner whose password ``by`` may reset; refused for anyone else."""
     if by.role != "instructor":
         raise PermissionDenied("Only instructors can reset passwords.")
     learner = get(session=session, user_id=user_id)
     if learner.role != "learner":
         raise PermissionDenied("Only a learner's password can be reset here; instructors change their own.")
+    return learner
+
+
+def reset_password(*, session: Session, user_id: int, by: User) -> tuple[User, str]:
+    """An instructor gives a learner a new generated password (shown once); the learner's sessions and tokens end."""
+    learner = resettable(session=session, user_id=user_id, by=by)
     password = generate_password()
     set_password(session=session, user=learner, password=password)
     session.refresh(learner)

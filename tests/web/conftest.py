@@ -20,6 +20,9 @@ from grader.models import User
 from grader.web.app import create_app
 from tests.factories import DEFAULT_PASSWORD, make_user
 
+# What a confirmation page's form sends with its button (a password reset, a bulk regrade).
+CONFIRM = {"confirm": "yes"}
+
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.factories import make_report, make_submission
 
-from .conftest import api_token
+from .conftest import CONFIRM, api_token
 
 ROLES = ("anonymous", "learner", "other", "instructor")
 
@@ -149,7 +149,7 @@ def test_instructor_regrade_pages(as_instructor, owned, queued):
 
 
 def test_learners_cannot_follow_a_regrade(as_learner, as_instructor, owned):
-    response = as_instructor.post_form("/instructor/exercises/message-echo/regrade", page="/instructor")
+    response = as_instructor.post_form("/instructor/exercises/message-echo/regrade", CONFIRM, page="/instructor")
     page = response.headers["location"]
     assert as_learner.get(page).status_code == 403
     assert as_learner.get(page + "/status").status_code == 403

@@ -12,7 +12,7 @@ from sqlmodel import select
 from grader.models import ApiToken, User, utcnow
 from tests.factories import DEFAULT_PASSWORD
 
-from .conftest import Browser, api_token
+from .conftest import CONFIRM, Browser, api_token
 
 NEW_PASSWORD = "violet stapler harbour"
 
@@ -174,9 +174,10 @@ def test_an_instructor_resets_a_learners_password_shown_once(app, as_instructor,
     learner_browser = Browser(TestClient(app)).sign_in(learner)
     headers = api_token(client, learner)
     page = f"/instructor/learners/{learner.id}"
-    assert f'action="/instructor/learners/{learner.id}/password"' in as_instructor.get(page).text
+    question = f"/instructor/learners/{learner.id}/password"
+    assert f'href="{question}"' in as_instructor.get(page).text
 
-    response = as_instructor.post_form(f"/instructor/learners/{learner.id}/password", {}, page=page)
+    response = as_instructor.post_form(question, CONFIRM, page=question)
     assert response.status_code == 200
     password = re.search(r'<code id="new-password">([^<]+)</code>', response.text).group(1)
     assert "shown only now" in response.text
@@ -189,6 +190,35 @@ def test_an_instructor_resets_a_learners_password_shown_once(app, as_instructor,
     audit = as_instructor.get("/instructor/audit").text
     assert "Changed an account" in audit and learner.email in audit and "password reset" in audit
     assert password not in audit
+
+
+def test_a_password_reset_asks_first_and_changes_nothing_until_confirmed(app, as_instructor, client, learner):
+    learner_browser = Browser(TestClient(app)).sign_in(learner)
+    page = f"/instructor/learners/{learner.id}"
+    assert f'href="/instructor/learners/{learner.id}/password"' in as_instructor.get(page).text
+
+    question = as_instructor.get(f"/instructor/learners/{learner.id}/password")
+    assert question.status_code == 200
+    assert learner.display_name in question.text and learner.email in question.text
+    assert "signed out of every browser" in question.text and "shown to you once" in question.text
+    assert f'action="/instructor/learners/{learner.id}/password"' in question.text
+    assert 'name="confirm" value="yes"' in question.text and f'href="{page}"' in question.text
+
+    unconfirmed = as_instructor.post_form(f"/instructor/learners/{learner.id}/password", {}, page=page)
+    assert unconfirmed.status_code == 303
+    assert unconfirmed.headers["location"] == f"/instructor/learners/{learner.id}/password"
+    assert _signed_in(learner_browser)
+    assert (
+        client.post("/api/v1/token", data={"username": learner.email, "password": DEFAULT_PASSWORD}).status_code == 200
+    )
+
+
+def test_the_reset_question_is_only_for_a_learner_and_only_asked_by_an_instructor(
+    as_learner, as_instructor, instructor, learner
+):
+    assert as_learner.get(f"/instructor/learners/{learner.id}/password").status_code == 403
+    assert as_instructor.get(f"/instructor/learners/{instructor.id}/password").status_code == 403
+    assert as_instructor.get("/instructor/learners/99999/password").status_code == 404
 
 
 def test_learners_cannot_reset_passwords_and_instructors_are_not_reset_here(

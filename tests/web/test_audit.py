@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tests.factories import make_submission
 
+from .conftest import CONFIRM
+
 
 def _entries(page: str) -> list[str]:
     body = page.split("<tbody>")[1].split("</tbody>")[0]
@@ -16,7 +18,10 @@ def test_regrades_accounts_and_exports_are_recorded_and_shown(as_instructor, syn
         as_instructor.post_form(f"/instructor/submissions/{submission.id}/regrade", page="/instructor").status_code
         == 303
     )
-    assert as_instructor.post_form("/instructor/exercises/message-echo/regrade", page="/instructor").status_code == 303
+    assert (
+        as_instructor.post_form("/instructor/exercises/message-echo/regrade", CONFIRM, page="/instructor").status_code
+        == 303
+    )
     created = as_instructor.post_form(
         "/instructor/users",
         {"email": "dan@example.org", "display_name": "Dan", "role": "learner"},
@@ -63,7 +68,7 @@ def test_an_api_export_is_recorded_once_however_many_pages(client, instructor, s
 
 def test_a_password_reset_is_recorded_without_the_password(as_instructor, learner, instructor):
     page = f"/instructor/learners/{learner.id}"
-    response = as_instructor.post_form(f"/instructor/learners/{learner.id}/password", {}, page=page)
+    response = as_instructor.post_form(f"/instructor/learners/{learner.id}/password", CONFIRM, page=page)
     assert response.status_code == 200
     rows = _entries(as_instructor.get("/instructor/audit").text)
     assert len(rows) == 1

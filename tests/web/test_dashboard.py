@@ -11,6 +11,8 @@ from sqlmodel import col, select
 from grader.models import User
 from tests.factories import make_report, make_submission, make_user
 
+from .conftest import CONFIRM
+
 
 def _graded(session, user, score, cases=None, **kwargs):
     report = make_report(cases=cases or {"hello": score > 0, "hi": False}).to_dict()
@@ -118,15 +120,52 @@ def test_unknown_learner_is_404(as_instructor):
 def test_regrade_an_exercise_queues_every_submission(as_instructor, synced, learner, other_learner, queued):
     first = _graded(synced, learner, 4)
     second = _graded(synced, other_learner, 8)
-    response = as_instructor.post_form("/instructor/exercises/message-echo/regrade", page="/instructor")
+    response = as_instructor.post_form("/instructor/exercises/message-echo/regrade", CONFIRM, page="/instructor")
     assert response.status_code == 303
     assert sorted(queued) == [first.id, second.id]
     page = as_instructor.get(response.headers["location"]).text
     assert "0 of 2 graded again" in page and "<progress" in page and "data-regrade-url" in page
 
 
+def test_a_bulk_regrade_asks_first_and_says_how_many(as_instructor, synced, learner, other_learner, queued):
+    from grader.models import RegradeBatch
+
+    _graded(synced, learner, 4)
+    _graded(synced, learner, 6)
+    _graded(synced, other_learner, 8)
+    dashboard = as_instructor.get("/instructor?exercise=message-echo").text
+    assert 'href="/instructor/exercises/message-echo/regrade"' in dashboard
+    assert 'action="/instructor/exercises/message-echo/regrade"' not in dashboard
+
+    question = as_instructor.get("/instructor/exercises/message-echo/regrade")
+    assert question.status_code == 200
+    assert "3 submissions from 2 learners go back in the grading queue" in question.text
+    assert "Regrade all 3 submissions</button>" in question.text
+    assert 'name="confirm" value="yes"' in question.text and 'href="/instructor?exercise=message-echo"' in question.text
+
+    # A POST without the confirmation (an old page, a second tab) only leads back to the question.
+    unconfirmed = as_instructor.post_form("/instructor/exercises/message-echo/regrade", page="/instructor")
+    assert unconfirmed.status_code == 303
+    assert unconfirmed.headers["location"] == "/instructor/exercises/message-echo/regrade"
+    assert queued == [] and synced.exec(select(RegradeBatch)).all() == []
+
+    confirmed = as_instructor.post_form(
+        "/instructor/exercises/message-echo/regrade", CONFIRM, page="/instructor/exercises/message-echo/regrade"
+    )
+    assert confirmed.status_code == 303 and confirmed.headers["location"].startswith("/instructor/regrades/")
+    assert len(queued) == 3
+
+
+def test_the_regrade_question_is_for_instructors_and_known_exercises(as_instructor, as_learner, queued):
+    assert as_learner.get("/instructor/exercises/message-echo/regrade").status_code == 403
+    assert as_instructor.get("/instructor/exercises/no-such-exercise/regrade").status_code == 404
+    empty = as_instructor.get("/instructor/exercises/health-check/regrade")
+    assert empty.status_code == 422 and "no submissions" in empty.text
+    assert queued == []
+
+
 def test_regrade_without_submissions_is_refused(as_instructor, queued):
-    response = as_instructor.post_form("/instructor/exercises/health-check/regrade", page="/instructor")
+    response = as_instructor.post_form("/instructor/exercises/health-check/regrade", CONFIRM, page="/instructor")
     assert response.status_code == 422
     assert "no submissions" in response.text and queued == []
 

@@ -305,9 +305,47 @@ def learner_page(
 # --- accounts ---------------------------------------------------------------------------
 
 
+# The confirmation pages' forms send this; a POST without it only leads back to the question.
+CONFIRMED = "yes"
+Confirmation = Annotated[str, Form()]
+
+
+def _confirm_page(
+    request: Request, *, title: str, lines: list[str], action: str, button: str, cancel: tuple[str, str]
+) -> Response:
+    """A question before an action that cannot be undone: what will happen, then one button to do it."""
+    context = {"title": title, "lines": lines, "action": action, "button": button, "cancel": cancel}
+    return render(request, "confirm.html", context)
+
+
+@router.get("/learners/{user_id}/password", response_class=HTMLResponse)
+def confirm_reset_password(request: Request, user_id: RowId, user: Instructor, session: SessionDep) -> Response:
+    """Ask before giving a learner a new password."""
+    learner = users.resettable(session=session, user_id=user_id, by=user)
+    page = f"/instructor/learners/{learner.id}"
+    return _confirm_page(
+        request,
+        title=f"Reset the password of {learner.display_name}?",
+        lines=[
+            f"A new password is generated for {learner.display_name} ({learner.email}) and shown to you once, "
+            "to pass on to them.",
+            "Their current password stops working at once, and they are signed out of every browser "
+            "and every API token.",
+        ],
+        action=f"{page}/password",
+        button=f"Reset the password of {learner.display_name}",
+        cancel=(page, f"Keep the current password and go back to {learner.display_name}"),
+    )
+
+
 @router.post("/learners/{user_id}/password", response_class=HTMLResponse)
-def reset_password(request: Request, user_id: RowId, user: Instructor, session: SessionDep) -> Response:
+def reset_password(
+    request: Request, user_id: RowId, user: Instructor, session: SessionDep, confirm: Confirmation = ""
+) -> Response:
     """Give a learner a new generated password, shown once; their sessions and API tokens end."""
+    if confirm != CONFIRMED:
+        users.resettable(session=session, user_id=user_id, by=user)
+        return RedirectResponse(f"/instructor/learners/{user_id}/password", status_code=303)
     learner, password = users.reset_password(session=session, user_id=user_id, by=user)
     audit.record(
         session=session,
@@ -437,9 +475,41 @@ def regrade_submission(request: Request, submission_id: RowId, user: Instructor,
     return RedirectResponse(f"/instructor/regrades/{batch.id}", status_code=303)
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@router.get("/exercises/{slug}/regrade", response_class=HTMLResponse)
+def confirm_regrade_exercise(request: Request, slug: str, user: Instructor, session: SessionDep) -> Response:
+    """Ask before grading every submission of an exercise again, with how many there are."""
+    plan = regrade.plan_exercise(session=session, exercise_slug=slug, requested_by=user)
+    dashboard = "/instructor?" + urlencode({"exercise": plan.exercise_slug})
+    if not plan.submissions:
+        raise InvalidInput("This exercise has no submissions to regrade.", field="exercise")
+    count = _plural(plan.submissions, "submission")
+    return _confirm_page(
+        request,
+        title=f"Regrade every submission of {plan.exercise_title}?",
+        lines=[
+            f"{count} from {_plural(plan.learners, 'learner')} go back in the grading queue "
+            "and are graded again with the exercise as it is now.",
+            "Each keeps its result on show until its new one replaces it; a new score may be higher or lower. "
+            "Learners' new uploads are graded meanwhile, and you can follow the progress.",
+        ],
+        action=f"/instructor/exercises/{plan.exercise_slug}/regrade",
+        button=f"Regrade all {count}",
+        cancel=(dashboard, "Keep the current results and go back to the dashboard"),
+    )
+
+
 @router.post("/exercises/{slug}/regrade")
-def regrade_exercise(request: Request, slug: str, user: Instructor, session: SessionDep) -> Response:
+def regrade_exercise(
+    request: Request, slug: str, user: Instructor, session: SessionDep, confirm: Confirmation = ""
+) -> Response:
     """Grade every submission of an exercise again, then follow the progress."""
+    if confirm != CONFIRMED:
+        plan = regrade.plan_exercise(session=session, exercise_slug=slug, requested_by=user)
+        return RedirectResponse(f"/instructor/exercises/{plan.exercise_slug}/regrade", status_code=303)
     batch = regrade.regrade_exercise(
         session=session, exercise_slug=slug, requested_by=user, enqueue=request.app.state.enqueue
     )
