@@ -139,7 +139,8 @@ class ApiToken(SQLModel, table=True):
     Only a SHA-256 digest of the secret is kept, so a copy of the database holds no
     usable token. Revoking a token (or signing out everywhere, or changing the
     password) deletes its row, and it stops working at once.
-    label: where it came from, for the owner's list (e.g. the client that asked for it).
+    label: what the owner knows it by in their list: the name they gave it on the account
+        page, or, for one asked for through the API, the client that asked for it.
     last_used_at: refreshed at most once a minute.
     """
 

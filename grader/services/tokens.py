@@ -19,11 +19,13 @@ from sqlmodel import Session, col, select
 from grader.config import Settings, get_settings
 from grader.models import ApiToken, User, utcnow
 from grader.services import storage
-from grader.services.errors import AuthenticationFailed, NotFound
+from grader.services.errors import AuthenticationFailed, InvalidInput, NotFound
 
 # A token's last use is written at most this often, not on every request.
 LAST_USED_PRECISION = timedelta(minutes=1)
 MAX_LABEL_LENGTH = 200
+# A name its owner gives a token on the account page, to tell it apart in the list.
+MAX_NAME_LENGTH = 80
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,16 @@ def issue(*, session: Session, user: User, label: str = "", settings: Settings |
     session.commit()
     session.refresh(row)
     return IssuedToken(secret=secret, row=row)
+
+
+def token_name(name: str) -> str:
+    """A token's name as given on the account page, checked: not empty, one line, not too long."""
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("Give the token a name, such as the computer or program that will use it.", field="name")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidInput(f"Keep the token's name to {MAX_NAME_LENGTH} characters or fewer.", field="name")
+    return name
 
 
 def authenticate(*, session: Session, token: str, now: datetime | None = None) -> tuple[User, ApiToken]:

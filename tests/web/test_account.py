@@ -90,11 +90,42 @@ def test_tokens_are_listed_and_revoked_from_the_page(as_learner, client, learner
     assert not _token_works(client, second) and _token_works(client, first)
 
 
-def test_a_token_made_on_the_page_is_shown_once_and_works(as_learner, client):
-    html = as_learner.post_form("/account/tokens", {}, page="/account").text
-    secret = re.search(r'<code id="new-token">([^<]+)</code>', html).group(1)
+def _token_rows(session, user) -> list[ApiToken]:
+    session.expire_all()
+    return list(session.exec(select(ApiToken).where(ApiToken.user_id == user.id)))
+
+
+def test_a_named_token_is_made_once_and_its_secret_shown_once(as_learner, client, learner, synced):
+    created = as_learner.post_form("/account/tokens", {"name": "  laptop   terminal "}, page="/account")
+    # Post-redirect-get: the secret travels in the session, never in the address.
+    assert created.status_code == 303
+    assert created.headers["location"] == "/account#new-token-heading"
+    [row] = _token_rows(synced, learner)
+    assert row.label == "laptop terminal"
+
+    shown = as_learner.get(created.headers["location"])
+    assert shown.headers["cache-control"] == "no-store"
+    secret = re.search(r'<code id="new-token" class="secret">([^<]+)</code>', shown.text).group(1)
+    assert secret not in created.headers["location"]
+    assert "Your new token “laptop terminal”" in shown.text and "shown only this once" in shown.text
+    assert '<button type="button" class="secondary" data-copy="new-token"' in shown.text
     assert _token_works(client, {"Authorization": f"Bearer {secret}"})
-    assert secret not in as_learner.get("/account").text
+    assert '<th scope="row">laptop terminal</th>' in shown.text
+
+    # Reloading the page neither shows the secret again nor makes another token.
+    again = as_learner.get("/account")
+    assert secret not in again.text and "Your new token" not in again.text
+    assert len(_token_rows(synced, learner)) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "words"), [("", "Give the token a name"), ("   ", "Give the token a name"), ("x" * 81, "80 characters")]
+)
+def test_a_token_needs_a_short_name(as_learner, learner, synced, name, words):
+    response = as_learner.post_form("/account/tokens", {"name": name}, page="/account")
+    assert response.status_code == 422
+    assert words in response.text and 'aria-describedby="token-name-note form-error"' in response.text
+    assert _token_rows(synced, learner) == []
 
 
 def test_someone_elses_token_cannot_be_revoked(as_other, client, learner):

@@ -24,6 +24,9 @@ NOTICES = {
     "revoked": "The token was revoked: it no longer works.",
 }
 
+# A new token's secret waits in the session for the one page that shows it, never in a URL.
+NEW_TOKEN_KEY = "new_token"
+
 
 def account_page(
     request: Request,
@@ -32,11 +35,15 @@ def account_page(
     settings: Settings,
     user: User,
     error: str | None = None,
-    new_token: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
 ) -> Response:
-    """The account page; ``new_token`` is a token's secret, shown this once."""
+    """The account page; a token created just before is shown this once (and then forgotten)."""
+    new_token = request.session.pop(NEW_TOKEN_KEY, None)
+    if new_token is not None:
+        # The secret must not stay in any cache, nor come back with the browser's back button.
+        headers = {**(headers or {}), "Cache-Control": "no-store"}
     context: dict[str, Any] = {
         "account": user,
         "tokens": tokens.list_for_user(session=session, user=user),
@@ -46,6 +53,8 @@ def account_page(
         "notice": NOTICES.get(request.query_params.get("done", "")),
         "error": error,
         "new_token": new_token,
+        "token_name_length": tokens.MAX_NAME_LENGTH,
+        "form": form or {},
     }
     return render(request, "account.html", context, status_code=status_code, headers=headers)
 
@@ -91,10 +100,25 @@ def change_password(
 
 
 @router.post("/tokens", response_class=HTMLResponse)
-def create_token(request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> Response:
-    """A new API token, shown once on the page."""
-    issued = tokens.issue(session=session, user=user, label="made on the account page", settings=settings)
-    return account_page(request, session=session, settings=settings, user=user, new_token=issued.secret)
+def create_token(
+    request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep, name: Annotated[str, Form()] = ""
+) -> Response:
+    """A new API token with the name given; the page it leads to shows its secret once."""
+    try:
+        label = tokens.token_name(name)
+    except InvalidInput as exc:
+        return account_page(
+            request,
+            session=session,
+            settings=settings,
+            user=user,
+            error=exc.message,
+            status_code=422,
+            form={"name": name},
+        )
+    issued = tokens.issue(session=session, user=user, label=label, settings=settings)
+    request.session[NEW_TOKEN_KEY] = {"secret": issued.secret, "name": label}
+    return RedirectResponse("/account#new-token-heading", status_code=303)
 
 
 @router.post("/tokens/{token_id}/revoke")

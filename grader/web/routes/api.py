@@ -175,7 +175,9 @@ class TokenOut(BaseModel):
     """One of your API tokens (never its secret)."""
 
     id: int
-    label: str = Field(description="The program that asked for it, as it named itself.")
+    label: str = Field(
+        description="The name its owner gave it on the account page, or the program that asked for it, as it named itself."
+    )
     created_at: datetime
     expires_at: datetime
     last_used_at: datetime | None = Field(description="To the minute; null if never used.")
