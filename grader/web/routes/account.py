@@ -59,6 +59,29 @@ def account_page(
     return render(request, "account.html", context, status_code=status_code, headers=headers)
 
 
+def _refused(
+    request: Request,
+    exc: InvalidInput | RateLimited | Overloaded,
+    *,
+    session: Session,
+    settings: Settings,
+    user: User,
+    form: dict[str, str] | None = None,
+) -> Response:
+    """The account page again, opening on why a form was refused."""
+    status_code, headers = refusal_status(exc)
+    return account_page(
+        request,
+        session=session,
+        settings=settings,
+        user=user,
+        error=exc.message,
+        status_code=status_code,
+        headers=headers,
+        form=form,
+    )
+
+
 @router.get("", response_class=HTMLResponse)
 def show_account(request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> Response:
     """Password change, API tokens and sign-out everywhere."""
@@ -85,16 +108,7 @@ def change_password(
             settings=settings,
         )
     except (InvalidInput, RateLimited, Overloaded) as exc:
-        status_code, headers = refusal_status(exc)
-        return account_page(
-            request,
-            session=session,
-            settings=settings,
-            user=user,
-            error=exc.message,
-            status_code=status_code,
-            headers=headers,
-        )
+        return _refused(request, exc, session=session, settings=settings, user=user)
     start_session(request, user.id, users.session_stamp(user))
     return RedirectResponse("/account?done=password", status_code=303)
 
@@ -107,15 +121,7 @@ def create_token(
     try:
         label = tokens.token_name(name)
     except InvalidInput as exc:
-        return account_page(
-            request,
-            session=session,
-            settings=settings,
-            user=user,
-            error=exc.message,
-            status_code=422,
-            form={"name": name},
-        )
+        return _refused(request, exc, session=session, settings=settings, user=user, form={"name": name})
     issued = tokens.issue(session=session, user=user, label=label, settings=settings)
     request.session[NEW_TOKEN_KEY] = {"secret": issued.secret, "name": label}
     return RedirectResponse("/account#new-token-heading", status_code=303)
