@@ -63,6 +63,18 @@ def expand_cases(spec: ExerciseSpec, seed: int) -> list[ConcreteCase]:
     return concrete
 
 
+def case_descriptions(spec: ExerciseSpec) -> dict[str, str]:
+    """What each concrete case checks, by its name; a random family's members are numbered."""
+    described: dict[str, str] = {}
+    for case in spec.cases:
+        if case.random:
+            for number in range(1, case.random + 1):
+                described[f"{case.name}-{number}"] = f"{case.description} ({number} of {case.random})"
+        else:
+            described[case.name] = case.description
+    return described
+
+
 def _concrete(spec: ExerciseSpec, case: CaseSpec, name: str, sent_json: Any) -> ConcreteCase:
     request = case.request
     headers = dict(request.headers)

@@ -33,6 +33,8 @@ from sqlalchemy import Engine, Integer, Select, and_, case, cast, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from grader.grading.cases import case_descriptions
+from grader.grading.spec import ExerciseSpec
 from grader.models import (
     AttemptAnswer,
     CaseOutcome,
@@ -87,6 +89,12 @@ class CaseFailure:
     name: str
     failed: int
     total: int
+    description: str = ""
+
+    @property
+    def label(self) -> str:
+        """What the case checks, in the exercise's words; its name when the exercise no longer has it."""
+        return self.description or self.name
 
     @property
     def rate(self) -> float:
@@ -321,7 +329,11 @@ def case_failures(*, session: Session, exercise: Exercise) -> list[CaseFailure]:
         .join(CaseOutcome, col(CaseOutcome.submission_id) == col(ExerciseStanding.latest_submission_id))
         .group_by(col(CaseOutcome.name))
     ).all()
-    failures = [CaseFailure(name=name, failed=int(lost or 0), total=total) for name, lost, total in rows]
+    described = case_descriptions(ExerciseSpec.model_validate(exercise.spec))
+    failures = [
+        CaseFailure(name=name, failed=int(lost or 0), total=total, description=described.get(name, ""))
+        for name, lost, total in rows
+    ]
     return sorted(failures, key=lambda row: (-row.rate, -row.failed, row.name))
 
 

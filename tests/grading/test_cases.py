@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from grader.grading.cases import NOT_CHECKED, expand_cases
+from grader.grading.cases import NOT_CHECKED, case_descriptions, expand_cases
 from grader.grading.spec import ExerciseSpec
 
 
@@ -73,3 +73,10 @@ def test_a_request_without_body_sends_no_content_type(message_echo):
 
     assert get.body is None
     assert "content-type" not in get.headers
+
+
+def test_every_concrete_case_has_its_description_by_name(message_echo):
+    described = case_descriptions(message_echo)
+    assert list(described) == [case.name for case in expand_cases(message_echo, 7)]
+    assert described["hello"] == 'The lesson\'s message: {"text": "Hello"}'
+    assert described["random-3"] == "Objects made up for this grading from its seed (3 of 3)"

@@ -6,12 +6,15 @@ import csv
 import io
 import re
 
+from markupsafe import escape
 from sqlmodel import col, select
 
 from grader.models import User
 from tests.factories import make_report, make_submission, make_user
 
 from .conftest import CONFIRM
+
+HELLO = 'The lesson\'s message: {"text": "Hello"}'
 
 
 def _graded(session, user, score, cases=None, **kwargs):
@@ -77,8 +80,26 @@ def test_figures_are_inline_svg(as_instructor, synced, learner):
         "Quiz question 1: answers per option",
     ]:
         assert title in html
-    assert "<title>hi: 100%</title>" in html and "<title>hello: 0%</title>" in html
+    # Cases are named by what they check, not by their ids.
+    hi = 'A different message, {"text": "Hi"}: the answer must follow the input'
+    assert f"<title>{escape(hi)}: 100%</title>" in html
+    assert f"<title>{escape(HELLO)}: 0%</title>" in html and "<title>hi:" not in html
     assert "<title>50–60%: 1</title>" in html
+
+
+def test_charts_hold_no_links_and_list_them_beside(as_instructor, synced, learner):
+    _graded(synced, learner, 8, cases={"hello": True, "hi": False, "random-2": False})
+    html = as_instructor.get("/instructor").text
+    drawings = re.findall(r'<svg class="chart".*?</svg>', html, flags=re.S)
+    assert len(drawings) >= 3 and all("<a " not in drawing for drawing in drawings)
+    cases = html.split('id="chart-cases-title"')[1].split("</figure>")[0]
+    assert '<details class="chart-data" open>' in cases
+    link = '<a href="/instructor/cases?exercise=message-echo&amp;case=random-2">'
+    assert link + "Objects made up for this grading from its seed (2 of 3)</a>" in cases
+    assert f'<a href="/instructor/cases?exercise=message-echo&amp;case=hello">{escape(HELLO)}</a>' in cases
+    # A chart that leads nowhere keeps its numbers folded.
+    days = html.split('id="chart-days-title"')[1].split("</figure>")[0]
+    assert '<details class="chart-data">' in days and "<a " not in days
 
 
 def test_csv_export(as_instructor, synced, learner, other_learner):
@@ -212,7 +233,8 @@ def test_overview_fragment_for_live_updates(as_instructor, synced, learner):
     assert "<html" not in before and "Failure rate per case" in before
     _graded(synced, learner, 8, cases={"hello": True, "hi": False})
     after = as_instructor.get("/instructor/overview").text
-    assert "<title>hi: 100%</title>" in after and "<title>hi: 100%</title>" not in before
+    failed = "the answer must follow the input: 100%</title>"
+    assert failed in after and failed not in before
 
 
 def test_the_live_line_tells_the_truth_with_and_without_script(as_instructor):

@@ -100,7 +100,8 @@ def test_common_mistakes_and_failing_cases_open_the_learners_behind_them(as_inst
     case_link = re.search(r'<a href="(/instructor/cases\?exercise=message-echo&amp;case=hi)"', html).group(1)
     failing = as_instructor.get(case_link.replace("&amp;", "&")).text
     assert re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', failing) == ["Ada", "Bob", "Dan", "Eve"]
-    assert "<title>hi: 80%</title>" in html  # four of the five learners' latest results fail it
+    # Four of the five learners' latest results fail it.
+    assert "the answer must follow the input: 80%</title>" in html
     assert as_instructor.get("/instructor/cases?exercise=nope&case=hi").status_code == 404
 
 

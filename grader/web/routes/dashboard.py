@@ -66,8 +66,8 @@ def overview_charts(figures: stats.Dashboard, exercise_slug: str) -> list[charts
             "chart-cases",
             "Failure rate per case",
             "Share of learners whose latest graded submission fails each case, the most failed first. "
-            "Each case links to the learners who fail it.",
-            [(case.name, round(100 * case.rate, 1)) for case in figures.case_failures],
+            "The list under the chart opens the learners who fail each case.",
+            [(case.label, round(100 * case.rate, 1)) for case in figures.case_failures],
             maximum=100,
             unit="%",
             value_heading="Failed",
