@@ -28,8 +28,15 @@ CSV_SIZE_FACTOR = 4
 router = APIRouter(prefix="/instructor", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
 
+# A live-update cursor or a page number in a query string. Bounded in length before anything
+# reads it (a cursor is a number of at most 19 digits; a page from before the sequence sent a time).
+Cursor = Annotated[str, Query(max_length=64, description="Where live updates start from.")]
+PageText = Annotated[str, Query(max_length=32, description="Page number, from 1.")]
+PageNumber = Annotated[int, Query(ge=1, le=gradebook.MAX_CURSOR, description="Page number, from 1.")]
+
+
 def table_params(
-    exercise: str = "", q: str = "", show: str = "all", sort: str = "name", order: str = "asc", page: str = "1"
+    exercise: str = "", q: str = "", show: str = "all", sort: str = "name", order: str = "asc", page: PageText = "1"
 ) -> dict[str, str]:
     """The learners' table's query-string parameters, as given (the service fills in defaults)."""
     return {"exercise": exercise, "q": q, "show": show, "sort": sort, "order": order, "page": page}
@@ -135,7 +142,7 @@ def dashboard(
 
 @router.get("/overview", response_class=HTMLResponse)
 def dashboard_overview(
-    request: Request, user: Instructor, session: SessionDep, params: TableParams, since: str = ""
+    request: Request, user: Instructor, session: SessionDep, params: TableParams, since: Cursor = ""
 ) -> Response:
     """The overview figures alone, for live updates: 204 when nothing changed after ``since``."""
     if since and not gradebook.has_changed(session=session, since=since):
@@ -174,7 +181,7 @@ def _changes_json(session: Session, settings: Settings, params: dict[str, str], 
 
 @router.get("/changes")
 def dashboard_changes(
-    user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams, since: str = ""
+    user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams, since: Cursor = ""
 ) -> JSONResponse:
     """The rows of learners whose results changed after ``since`` (the page replaces them in place)."""
     return JSONResponse(_changes_json(session, settings, params, since))
@@ -248,7 +255,7 @@ def case_learners(
     settings: SettingsDep,
     exercise: str,
     case: Annotated[str, Query(max_length=200)],
-    page: int = 1,
+    page: PageNumber = 1,
 ) -> Response:
     """The learners whose latest graded submission fails one case."""
     found = gradebook.failing_case(
@@ -269,7 +276,7 @@ def mistake_learners(
     settings: SettingsDep,
     exercise: str,
     cause: Annotated[str, Query(max_length=64)],
-    page: int = 1,
+    page: PageNumber = 1,
 ) -> Response:
     """The learners whose latest graded submission makes one kind of mistake."""
     found = gradebook.with_mistake(

@@ -16,7 +16,7 @@ from grader.services import quizzes, submissions
 from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
 from grader.services.updates import submission_changes
 from grader.web import events
-from grader.web.deps import CurrentUser, SessionDep, SettingsDep, ValidExercise, ValidSubmission, optional_user
+from grader.web.deps import CurrentUser, RowId, SessionDep, SettingsDep, ValidExercise, ValidSubmission, optional_user
 from grader.web.errors import LoginRequired
 from grader.web.security import verify_csrf
 from grader.web.templating import render, render_fragment
@@ -231,7 +231,7 @@ def submission_result(request: Request, submission: ValidSubmission, session: Se
 
 
 @router.get("/submissions/{submission_id}/events")
-async def submission_events(request: Request, submission_id: int) -> Response:
+async def submission_events(request: Request, submission_id: RowId) -> Response:
     """Progress pushed as Server-Sent Events (``progress``, then ``graded`` with the result's HTML)."""
     engine = request.app.state.engine
 
