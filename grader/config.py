@@ -98,10 +98,23 @@ class Settings(BaseSettings):
     )
     api_token_seconds: int = Field(12 * 3600, description="Lifetime of an API bearer token.")
     sign_in_free_failures: int = Field(
-        5, description="Failed sign-ins per account before each further try must wait (delays then double)."
+        5,
+        description=(
+            "Failed sign-ins at one e-mail from one client address before each further try there must wait "
+            "(delays then double); tries from elsewhere are not held back."
+        ),
     )
     sign_in_free_failures_per_address: int = Field(
-        30, description="Failed sign-ins from one client address before delays start (a classroom shares one)."
+        30,
+        description=(
+            "Failed sign-ins from one client address, at any e-mail, before delays start for e-mails "
+            "that have not signed in from there lately."
+        ),
+    )
+    sign_in_known_days: int = Field(
+        30,
+        ge=0,
+        description="Days an e-mail that signed in from an address is not held back by that address's failures.",
     )
     join_code_free_failures: int = Field(
         5, description="Wrong join codes per client address before each further sign-up must wait (delays then double)."

@@ -133,6 +133,30 @@ class User(UserBase, table=True):
     created_at: datetime = _timestamp(default_factory=utcnow)
 
 
+AccountImportStatus = Literal["running", "done", "failed"]
+
+
+class AccountImport(SQLModel, table=True):
+    """A CSV import of accounts, whose passwords are hashed in the background; the accounts are stored at the end.
+
+    total: accounts the file lists. hashed: passwords hashed so far.
+    status: ``running`` until every account is stored (``done``) or none is (``failed``, with ``message``).
+    updated_at: the latest progress; a running import that stops moving was interrupted.
+    """
+
+    __tablename__ = "account_imports"
+    __table_args__ = (CheckConstraint(_one_of("status", get_args(AccountImportStatus)), name="status"),)
+
+    id: int = Field(default=None, primary_key=True)
+    requested_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    total: int
+    hashed: int = 0
+    status: str = Field(default="running", sa_type=Text)
+    message: str = Field(default="", sa_type=Text)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    updated_at: datetime = _timestamp(default_factory=utcnow)
+
+
 class ApiToken(SQLModel, table=True):
     """A bearer token of the JSON API, checked against this table on every request.
 
@@ -155,10 +179,10 @@ class ApiToken(SQLModel, table=True):
 
 
 class Throttle(SQLModel, table=True):
-    """Failed attempts counted under one key (an account's digest, a client address), for growing delays.
+    """Failed attempts counted under one key (an e-mail and address pair's digest, an address), for growing delays.
 
     Kept in the database so that every web process sees the same counts.
-    key: what is counted, e.g. ``sign-in:account:<digest>`` or ``join-code:address:<ip>``.
+    key: what is counted, e.g. ``sign-in:pair:<digest>`` or ``sign-up:address:<ip>``.
     failures: failures since the count was last forgotten (after a quiet hour, or a success).
     blocked_until: no attempt under this key is looked at before then.
     """
@@ -169,6 +193,21 @@ class Throttle(SQLModel, table=True):
     failures: int = 0
     last_failure_at: datetime = _timestamp(default_factory=utcnow)
     blocked_until: datetime | None = _timestamp(default=None)
+
+
+class KnownSignIn(SQLModel, table=True):
+    """An e-mail that signed in with its right password from a client address (stored as one digest).
+
+    While it is remembered, the address's ceiling on failed sign-ins does not apply to that
+    e-mail there: a neighbour's failures do not lock out someone who signs in from that network.
+    key: a digest of the e-mail and the address's network.
+    last_success_at: the latest sign-in; the pair is forgotten a while after it.
+    """
+
+    __tablename__ = "known_sign_ins"
+
+    key: str = Field(primary_key=True, max_length=64)
+    last_success_at: datetime = _timestamp(default_factory=utcnow, index=True)
 
 
 # --- exercises and submissions -------------------------------------------------------

@@ -8,6 +8,7 @@ import hmac
 import io
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -29,6 +30,10 @@ from grader.services.errors import (
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 PASSWORD_POLICY = passwords.POLICY
 SIGN_IN_THROTTLED = "Too many failed sign-ins. Wait {wait} before trying again."
+SIGN_IN_THROTTLED_HERE = (
+    "Too many failed sign-ins from this network. Wait {wait} before trying again; "
+    "if this keeps happening, tell your instructor."
+)
 SIGN_UP_THROTTLED = "Too many wrong join codes from here. Wait {wait} before trying again."
 
 
@@ -148,21 +153,27 @@ def authenticate(*, session: Session, email: str, password: str) -> User:
 def sign_in(
     *, session: Session, email: str, password: str, client_address: str | None, settings: Settings | None = None
 ) -> User:
-    """``authenticate`` behind growing delays: per e-mail (known or not) and per client address.
+    """``authenticate`` behind growing delays, counted per (e-mail, client address) pair and per address.
 
-    A blocked attempt is refused with ``RateLimited`` before any hashing; a failure
-    counts against both keys; a success forgets the e-mail's failures.
+    A blocked attempt is refused with ``RateLimited`` before any hashing. The address's
+    ceiling is not applied to an e-mail that signed in from that address lately, so
+    neither a stranger elsewhere nor a neighbour failing at other e-mails keeps its
+    owner out. A failure counts against both keys; a success forgets the pair's failures.
     """
     settings = settings or get_settings()
-    account = throttle.account_key(email, settings.sign_in_free_failures)
-    keys = [account, throttle.address_key(client_address, settings.sign_in_free_failures_per_address)]
-    throttle.check(session=session, keys=keys, message=SIGN_IN_THROTTLED)
+    known_for = timedelta(days=settings.sign_in_known_days)
+    pair = throttle.pair_key(email, client_address, settings.sign_in_free_failures)
+    address = throttle.address_key(client_address, settings.sign_in_free_failures_per_address)
+    throttle.check(session=session, keys=[pair], message=SIGN_IN_THROTTLED)
+    if not throttle.is_known(session=session, email=email, address=client_address, known_for=known_for):
+        throttle.check(session=session, keys=[address], message=SIGN_IN_THROTTLED_HERE)
     try:
         user = authenticate(session=session, email=email, password=password)
     except AuthenticationFailed:
-        throttle.record_failure(session=session, keys=keys, max_delay=settings.throttle_max_delay_seconds)
+        throttle.record_failure(session=session, keys=[pair, address], max_delay=settings.throttle_max_delay_seconds)
         raise
-    throttle.forget(session=session, key=account)
+    throttle.forget(session=session, key=pair)
+    throttle.remember(session=session, email=email, address=client_address, known_for=known_for)
     return user
 
 
