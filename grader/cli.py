@@ -427,7 +427,7 @@ def _cmd_sync_content(_args: argparse.Namespace) -> int:
 def _cmd_create_user(args: argparse.Namespace) -> int:
     from grader.db import session_scope
     from grader.services import users
-    from grader.services.errors import InvalidInput
+    from grader.services.errors import BadLines, InvalidInput
 
     try:
         with session_scope() as session:
@@ -451,6 +451,8 @@ def _cmd_create_user(args: argparse.Namespace) -> int:
             )
             shown = "" if args.password else f"  password: {password}"
             print(f"{user.email}  ({user.role}){shown}")
+    except BadLines as exc:
+        raise UsageError("\n".join([exc.message, *exc.problems])) from exc
     except InvalidInput as exc:
         raise UsageError(exc.message) from exc
     return EXIT_OK

@@ -124,6 +124,14 @@ class Settings(BaseSettings):
     password_hash_wait_seconds: float = Field(
         5.0, description="How long a sign-in waits for a hashing slot before it is answered 503."
     )
+    account_import_max_rows: int = Field(
+        500,
+        ge=1,
+        description=(
+            "Accounts one CSV import may list; their passwords are hashed in the background "
+            "(about 0.14 s each), one import at a time per web process."
+        ),
+    )
     quiz_max_attempts: int = Field(3, description="Quiz attempts a learner may make (0 for unlimited).")
     quiz_scoring: Literal["best", "last"] = Field("best", description="Which quiz attempt counts.")
     grading_lease_seconds: float = Field(

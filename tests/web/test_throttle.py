@@ -6,7 +6,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -178,15 +177,6 @@ def test_join_code_guesses_meet_growing_delays(anonymous, synced):
     assert synced.exec(select(User).where(User.email == "new@example.org")).first() is None
     _unblock(synced)
     assert _sign_up(anonymous).status_code == 303
-
-
-@pytest.fixture
-def real_hashing():
-    """argon2id with the service's real parameters (the suite otherwise uses the cheapest)."""
-    cheap = passwords.current_hasher()
-    passwords.use_hasher(PasswordHasher())
-    yield
-    passwords.use_hasher(cheap)
 
 
 def test_a_flood_of_token_requests_is_bounded_by_the_hashing_slots(settings, engine, synced, real_hashing):

@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlmodel import Session
 
 from grader.config import Settings
-from grader.services import audit, gradebook, quizzes, regrade, stats, submissions, users
-from grader.services.errors import InvalidInput
+from grader.services import account_imports, audit, gradebook, quizzes, regrade, stats, submissions, users
+from grader.services.errors import BadLines, InvalidInput, Overloaded
 from grader.services.updates import ANY_SUBMISSION, submission_changes
 from grader.web import charts, events
 from grader.web.deps import Instructor, RowId, SessionDep, SettingsDep, optional_user, require_instructor
@@ -331,10 +331,13 @@ def _users_page(
     request: Request,
     session: Session,
     *,
-    created: list[users.ImportedUser] | None = None,
+    created: list[users.NewAccount] | None = None,
+    started: account_imports.Progress | None = None,
     error: str | None = None,
+    problems: list[str] | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     return render(
         request,
@@ -342,11 +345,15 @@ def _users_page(
         {
             "accounts": users.list_users(session=session),
             "created": created or [],
+            "started": started,
             "error": error,
+            "problems": problems or [],
             "form": form or {"email": "", "display_name": "", "role": "learner"},
             "csv_columns": users.CSV_COLUMNS,
+            "max_rows": request.app.state.settings.account_import_max_rows,
         },
         status_code=status_code,
+        headers=headers,
     )
 
 
@@ -378,7 +385,8 @@ def create_user(
         session=session, actor=user, action="account.create", target=account.email, details={"role": account.role}
     )
     session.commit()
-    return _users_page(request, session, created=[users.ImportedUser(user=account, password=generated)])
+    shown = users.NewAccount(account.email, account.display_name, account.role, generated)
+    return _users_page(request, session, created=[shown])
 
 
 @router.post("/users/import", response_class=HTMLResponse)
@@ -390,7 +398,7 @@ def import_users(
     file: Annotated[UploadFile | None, File()] = None,
     csv_text: Annotated[str, Form()] = "",
 ) -> Response:
-    """Create every account of a CSV file (all or none)."""
+    """Check every line of a CSV of accounts, then create them all in the background (or none)."""
     if file is not None and file.filename:
         limit = settings.max_upload_bytes * CSV_SIZE_FACTOR
         data = file.file.read(limit + 1)
@@ -406,18 +414,39 @@ def import_users(
     if not text.strip():
         return _users_page(request, session, error="Choose a CSV file or paste its text.", status_code=422)
     try:
-        created = users.import_csv(session=session, text=text)
+        lines = users.check_import(session=session, text=text, max_rows=settings.account_import_max_rows)
+        row = request.app.state.account_imports.start(session=session, lines=lines, requested_by=user)
+    except BadLines as exc:
+        return _users_page(request, session, error=exc.message, problems=exc.problems, status_code=422)
     except InvalidInput as exc:
         return _users_page(request, session, error=exc.message, status_code=422)
-    audit.record(
-        session=session,
-        actor=user,
-        action="account.import",
-        target=f"{len(created)} account(s)",
-        details={"emails": ", ".join(item.user.email for item in created)[:1000]},
-    )
-    session.commit()
-    return _users_page(request, session, created=created)
+    except Overloaded as exc:
+        return _users_page(
+            request, session, error=exc.message, status_code=503, headers={"Retry-After": str(exc.retry_after)}
+        )
+    started = account_imports.progress(session=session, import_id=row.id)
+    return _users_page(request, session, created=[item.shown() for item in lines], started=started, status_code=202)
+
+
+@router.get("/users/imports/{import_id}", response_class=HTMLResponse)
+def import_page(request: Request, import_id: RowId, user: Instructor, session: SessionDep) -> Response:
+    """An import's progress, updated live (the generated passwords were shown only when it started)."""
+    found = account_imports.progress(session=session, import_id=import_id)
+    return render(request, "account_import.html", {"progress": found})
+
+
+@router.get("/users/imports/{import_id}/status")
+def import_status(import_id: RowId, user: Instructor, session: SessionDep) -> dict[str, Any]:
+    """An import's progress as JSON, polled by the page's script."""
+    found = account_imports.progress(session=session, import_id=import_id)
+    return {
+        "import_id": found.import_id,
+        "total": found.total,
+        "done": found.hashed,
+        "status": found.status,
+        "finished": found.finished,
+        "message": found.message,
+    }
 
 
 # --- the audit log -------------------------------------------------------------------------

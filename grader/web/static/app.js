@@ -1,5 +1,5 @@
 // Grader's own script. Every page works without it; it only saves reloads:
-// live submission progress, live dashboard rows, regrade progress, the
+// live submission progress, live dashboard rows, regrade and import progress, the
 // countdown to the next allowed submission, and times in the viewer's time zone. It inserts only HTML our server
 // rendered (and escaped) for the purpose, and text through textContent.
 "use strict";
@@ -205,16 +205,16 @@
     });
   }
 
-  // Regrade: "done of total" until every submission of the batch is graded again.
-  function watchRegrade(box) {
-    var url = box.getAttribute("data-regrade-url");
+  // Background work (a regrade, an import of accounts): "done of total" and its message until it is finished.
+  function watchProgress(box) {
+    var url = box.getAttribute("data-progress-url");
     var bar = box.querySelector("progress");
-    var text = box.querySelector("[data-regrade-text]");
+    var text = box.querySelector("[data-progress-text]");
     poll(1000, function () {
       return getJSON(url).then(function (data) {
         if (bar) { bar.max = data.total || 1; bar.value = data.done; }
         if (text) { text.textContent = data.message; }
-        return data.done >= data.total;
+        return data.finished;
       });
     });
   }
@@ -271,7 +271,7 @@
     document.querySelectorAll("[data-live-html]").forEach(function (part) {
       watchOverview(part, parseInt(part.getAttribute("data-live-seconds"), 10) || 15);
     });
-    document.querySelectorAll("[data-regrade-url]").forEach(watchRegrade);
+    document.querySelectorAll("[data-progress-url]").forEach(watchProgress);
     document.querySelectorAll("[data-countdown]").forEach(countDown);
     document.querySelectorAll("button[data-copy]").forEach(copyButton);
   });
