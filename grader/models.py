@@ -151,7 +151,7 @@ class AccountImport(SQLModel, table=True):
     requested_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     total: int
     hashed: int = 0
-    status: str = Field(default="running", sa_type=Text)
+    status: AccountImportStatus = Field(default="running", sa_type=Text)
     message: str = Field(default="", sa_type=Text)
     created_at: datetime = _timestamp(default_factory=utcnow)
     updated_at: datetime = _timestamp(default_factory=utcnow)

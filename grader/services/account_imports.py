@@ -32,7 +32,7 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from grader.models import AccountImport, User, utcnow
+from grader.models import AccountImport, AccountImportStatus, User, utcnow
 from grader.services import audit, passwords, users
 from grader.services.errors import NotFound, Overloaded, ServiceError
 
@@ -180,7 +180,7 @@ def _write_progress(session: Session, import_id: int, hashed: int) -> None:
         session.commit()
 
 
-def _end(session: Session, import_id: int, status: str, message: str) -> None:
+def _end(session: Session, import_id: int, status: AccountImportStatus, message: str) -> None:
     row = session.get(AccountImport, import_id)
     if row is not None:
         row.status, row.message, row.updated_at = status, message, utcnow()

@@ -81,3 +81,13 @@ def test_long_poll_wait_out_of_range_is_refused_clearly(client, learner, synced,
     response = client.get(f"/api/v1/submissions/{submission.id}?wait={huge}", headers=api_token(client, learner))
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["query", "wait"]
+
+
+def test_the_cursor_of_every_live_update_is_measured_before_it_is_read(synced, learner):
+    # The dashboard's event stream reads its cursor through the same function as the JSON route:
+    # a cursor that is not a plain number counts as the start, so after a change it is behind.
+    make_submission(synced, user=learner, status="graded", score=1.0)
+    current = gradebook.current_cursor(session=synced)
+    assert current != "0" and not gradebook.has_changed(session=synced, since=current)
+    for odd in [LONG, "٣", "-1", str(2**63), "0" * 30]:
+        assert gradebook.has_changed(session=synced, since=odd), odd
