@@ -140,6 +140,7 @@ class AccountImport(SQLModel, table=True):
     """A CSV import of accounts, whose passwords are hashed in the background; the accounts are stored at the end.
 
     total: accounts the file lists. hashed: passwords hashed so far.
+    emails: the e-mails of those accounts, one a line (another import may not list them while this one runs).
     status: ``running`` until every account is stored (``done``) or none is (``failed``, with ``message``).
     updated_at: the latest progress; a running import that stops moving was interrupted.
     """
@@ -151,6 +152,7 @@ class AccountImport(SQLModel, table=True):
     requested_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     total: int
     hashed: int = 0
+    emails: str = Field(default="", sa_type=Text)
     status: AccountImportStatus = Field(default="running", sa_type=Text)
     message: str = Field(default="", sa_type=Text)
     created_at: datetime = _timestamp(default_factory=utcnow)

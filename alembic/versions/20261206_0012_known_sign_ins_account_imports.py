@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("requested_by", sa.Integer(), nullable=True),
         sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("hashed", sa.Integer(), nullable=False),
+        sa.Column("emails", sa.Text(), nullable=False),
         sa.Column("status", sa.Text(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -4,8 +4,9 @@ argon2id costs about 0.14 s of a core per password, so hashing 500 of them on a
 request would hold that request (and a hashing slot) for over a minute. An import
 therefore goes in two steps:
 
-1. On the request, ``users.check_import`` checks every line (no hashing) and reports
-   every wrong one at once; nothing is stored unless all are right. ``ImportRunner.start``
+1. On the request, ``check`` checks every line (no hashing) and reports every wrong
+   one at once, an e-mail that another import under way is creating included;
+   nothing is stored unless all are right. ``ImportRunner.start``
    then stores an ``AccountImport`` row (``running``) and hands the checked lines to
    the runner's thread; the request answers at once, showing the generated passwords.
 2. The runner's thread (one per web process, one import after another; a few more may
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from grader.models import AccountImport, AccountImportStatus, User, utcnow
 from grader.services import audit, passwords, users
@@ -73,6 +74,17 @@ class Progress:
         return self.status != "running"
 
 
+def check(*, session: Session, text: str, max_rows: int) -> list[users.ImportLine]:
+    """``users.check_import``, where an e-mail another import under way is creating is a wrong line too."""
+    running = session.exec(
+        select(AccountImport.emails).where(
+            col(AccountImport.status) == "running", col(AccountImport.updated_at) >= utcnow() - INTERRUPTED_AFTER
+        )
+    )
+    busy = {email for emails in running for email in emails.splitlines()}
+    return users.check_import(session=session, text=text, max_rows=max_rows, busy=busy)
+
+
 def progress(*, session: Session, import_id: int) -> Progress:
     """The progress of import ``import_id``, or ``NotFound``."""
     row = session.get(AccountImport, import_id)
@@ -108,7 +120,8 @@ class ImportRunner:
                 raise Overloaded("Other imports are still being set up; try again when they are done.", retry_after=30)
             self._unfinished += 1
         try:
-            row = AccountImport(requested_by=requested_by.id, total=len(lines))
+            emails = "\n".join(item.email for item in lines)
+            row = AccountImport(requested_by=requested_by.id, total=len(lines), emails=emails)
             session.add(row)
             session.commit()
             session.refresh(row)

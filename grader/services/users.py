@@ -339,11 +339,14 @@ class ImportedUser:
 CSV_COLUMNS = ("email", "display_name", "role", "password")
 
 
-def check_import(*, session: Session, text: str, max_rows: int | None = None) -> list[ImportLine]:
+def check_import(
+    *, session: Session, text: str, max_rows: int | None = None, busy: set[str] | None = None
+) -> list[ImportLine]:
     """Every account of CSV ``text`` (header: email, display_name[, role, password]), checked; nothing is hashed.
 
-    ``BadLines`` lists every wrong line at once; ``InvalidInput`` for a wrong header or
-    more than ``max_rows`` accounts. Generated passwords are made here.
+    ``BadLines`` lists every wrong line at once (``busy``: e-mails another import is
+    creating); ``InvalidInput`` for a wrong header or more than ``max_rows`` accounts.
+    Generated passwords are made here.
     """
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), restkey=_EXTRA)
     try:
@@ -380,11 +383,13 @@ def check_import(*, session: Session, text: str, max_rows: int | None = None) ->
         first_line[checked.email] = line
         lines.append(checked)
     taken = _existing_emails(session, [item.email for item in lines])
-    problems += [
-        (item.line, f"Line {item.line}: an account with {item.email} already exists.")
-        for item in lines
-        if item.email in taken
-    ]
+    for item in lines:
+        if item.email in taken:
+            problems.append((item.line, f"Line {item.line}: an account with {item.email} already exists."))
+        elif busy and item.email in busy:
+            problems.append(
+                (item.line, f"Line {item.line}: {item.email} is being created by another import under way.")
+            )
     if problems:
         listed = [message for _line, message in sorted(problems)]
         count = "1 line of the CSV needs" if len(listed) == 1 else f"{len(listed)} lines of the CSV need"

@@ -78,3 +78,34 @@ def test_a_class_is_imported_in_the_background_with_live_progress(service, brows
     assert learner.status_code == 200, learner.text
     assert errors == []
     context.close()
+
+
+def test_an_import_that_fails_at_the_end_hides_its_passwords(service, browser):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(base_url=service.base_url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
+    page.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/instructor/users")
+    rows = "".join(f"late{number:02}@example.org,Late {number:02}\n" for number in range(40))  # about 6 s
+    page.get_by_label("…or paste the CSV").fill("email,display_name\n" + rows)
+    page.get_by_role("button", name="Import accounts").click()
+    passwords = page.get_by_role("table").filter(has_text="Generated password")
+    expect(passwords).to_be_visible()
+
+    # Meanwhile another instructor's page creates one of those accounts by hand.
+    other = context.new_page()
+    other.goto("/instructor/users")
+    other.get_by_label("E-mail").fill("late39@example.org")
+    other.get_by_label("Name", exact=True).fill("Late Thirty-Nine")
+    other.get_by_role("button", name="Create account").click()
+    expect(other.get_by_role("status")).to_contain_text("Created 1 account")
+
+    expect(page.locator("[data-progress-text]")).to_have_text(
+        "Line 41: an account with late39@example.org was created meanwhile. Nothing was imported.", timeout=120_000
+    )
+    expect(passwords).to_be_hidden()
+    context.close()

@@ -201,3 +201,38 @@ def test_sign_ins_go_first_while_an_import_hashes(session, engine, real_hashing)
     finally:
         runner.shutdown()
         passwords.configure(slots=0, wait_seconds=5.0)
+
+
+def test_an_email_another_import_is_creating_is_a_wrong_line(session, runner):
+    requester = make_user(session, role="instructor")
+    text = HEADER + "a@example.org,A,,\nb@example.org,B,,\n"
+    gate = passwords.gate()
+    for _ in range(gate.slots):
+        gate._slots.acquire()
+    try:
+        row = runner.start(
+            session=session,
+            lines=account_imports.check(session=session, text=text, max_rows=10),
+            requested_by=requester,
+        )
+        # The same file again (a reloaded page sends it twice) while the first is under way.
+        with pytest.raises(BadLines) as refused:
+            account_imports.check(session=session, text=text + "c@example.org,C,,\n", max_rows=10)
+    finally:
+        for _ in range(gate.slots):
+            gate._slots.release()
+    assert refused.value.problems == [
+        "Line 2: a@example.org is being created by another import under way.",
+        "Line 3: b@example.org is being created by another import under way.",
+    ]
+    assert _wait_until_finished(session, row.id).status == "done"
+    with pytest.raises(BadLines, match="2 lines") as again:
+        account_imports.check(session=session, text=text, max_rows=10)
+    assert again.value.problems[0] == "Line 2: an account with a@example.org already exists."
+    # An import that stopped moving holds no e-mail back.
+    stale = AccountImport(total=1, emails="d@example.org", updated_at=utcnow() - account_imports.INTERRUPTED_AFTER * 2)
+    session.add(stale)
+    session.commit()
+    assert [
+        line.email for line in account_imports.check(session=session, text=HEADER + "d@example.org,D,,\n", max_rows=10)
+    ] == ["d@example.org"]

@@ -111,3 +111,26 @@ def test_the_request_answers_without_hashing_a_single_password(as_instructor, sy
     assert status["status"] == "running" and status["done"] == 0 and status["total"] == 50
     assert _follow(as_instructor, import_id)["status"] == "done"
     assert len(_users(synced, "many%")) == 50
+
+
+def test_sending_the_same_file_again_while_it_is_imported_is_refused(as_instructor, synced):
+    from grader.services import passwords
+
+    text = "email,display_name\nkim@example.org,Kim\n"
+    gate = passwords.gate()
+    for _ in range(gate.slots):
+        gate._slots.acquire()
+    try:
+        first = _import(as_instructor, text)
+        # A reload of the answer sends the form again: its passwords would never work.
+        again = _import(as_instructor, text)
+    finally:
+        for _ in range(gate.slots):
+            gate._slots.release()
+    assert first.status_code == 202
+    assert again.status_code == 422
+    assert "<li>Line 2: kim@example.org is being created by another import under way.</li>" in again.text
+    assert "Generated password" not in again.text
+    import_id = re.search(r"/instructor/users/imports/(\d+)/status", first.text).group(1)
+    assert _follow(as_instructor, import_id)["status"] == "done"
+    assert _users(synced, "kim@%") == ["kim@example.org"]

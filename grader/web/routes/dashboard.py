@@ -414,7 +414,7 @@ def import_users(
     if not text.strip():
         return _users_page(request, session, error="Choose a CSV file or paste its text.", status_code=422)
     try:
-        lines = users.check_import(session=session, text=text, max_rows=settings.account_import_max_rows)
+        lines = account_imports.check(session=session, text=text, max_rows=settings.account_import_max_rows)
         row = request.app.state.account_imports.start(session=session, lines=lines, requested_by=user)
     except BadLines as exc:
         return _users_page(request, session, error=exc.message, problems=exc.problems, status_code=422)

@@ -206,6 +206,7 @@
   }
 
   // Background work (a regrade, an import of accounts): "done of total" and its message until it is finished.
+  // What stops being true when the work fails (an import's generated passwords) is hidden then.
   function watchProgress(box) {
     var url = box.getAttribute("data-progress-url");
     var bar = box.querySelector("progress");
@@ -214,6 +215,9 @@
       return getJSON(url).then(function (data) {
         if (bar) { bar.max = data.total || 1; bar.value = data.done; }
         if (text) { text.textContent = data.message; }
+        if (data.status === "failed") {
+          document.querySelectorAll("[data-hidden-if-failed]").forEach(function (part) { part.hidden = true; });
+        }
         return data.finished;
       });
     });
