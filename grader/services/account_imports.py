@@ -112,9 +112,9 @@ class ImportRunner:
         self._stopping = threading.Event()
 
     def start(self, *, session: Session, lines: list[users.ImportLine], requested_by: User) -> AccountImport:
-        """Store a running import of ``lines`` (checked by ``users.check_import``) and start hashing them."""
+        """Store a running import of ``lines`` (checked by ``check``) and start hashing them."""
         if self._stopping.is_set():
-            raise Overloaded("The service is restarting; import the file again in a minute.", retry_after=60)
+            raise _restarting()
         with self._lock:
             if self._unfinished > self.max_waiting:
                 raise Overloaded("Other imports are still being set up; try again when they are done.", retry_after=30)
@@ -125,10 +125,15 @@ class ImportRunner:
             session.add(row)
             session.commit()
             session.refresh(row)
-            self._executor.submit(self._run, row.id, lines)
         except BaseException:
             self._finished()
             raise
+        try:
+            self._executor.submit(self._run, row.id, lines)
+        except RuntimeError as exc:  # the runner was shut down in between
+            self._finished()
+            _end(session, row.id, "failed", INTERRUPTED)
+            raise _restarting() from exc
         return row
 
     def shutdown(self) -> None:
@@ -183,6 +188,10 @@ class ImportRunner:
         row.hashed, row.status, row.updated_at = len(hashes), "done", utcnow()
         session.add(row)
         session.commit()
+
+
+def _restarting() -> Overloaded:
+    return Overloaded("The service is restarting; import the file again in a minute.", retry_after=60)
 
 
 def _write_progress(session: Session, import_id: int, hashed: int) -> None:

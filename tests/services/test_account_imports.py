@@ -236,3 +236,17 @@ def test_an_email_another_import_is_creating_is_a_wrong_line(session, runner):
     assert [
         line.email for line in account_imports.check(session=session, text=HEADER + "d@example.org,D,,\n", max_rows=10)
     ] == ["d@example.org"]
+
+
+def test_an_import_started_as_the_runner_stops_is_ended_at_once(session, engine):
+    requester = make_user(session, role="instructor")
+    lines = users.check_import(session=session, text=HEADER + "a@example.org,A,,\n")
+    runner = account_imports.ImportRunner(engine)
+    runner._executor.shutdown()  # the thread is gone, the stop not yet announced
+    with pytest.raises(Overloaded, match="restarting"):
+        runner.start(session=session, lines=lines, requested_by=requester)
+    row = session.exec(select(AccountImport)).one()
+    found = account_imports.progress(session=session, import_id=row.id)
+    assert found.status == "failed" and "interrupted" in found.message
+    # Its e-mails are not held back from the next import.
+    assert account_imports.check(session=session, text=HEADER + "a@example.org,A,,\n", max_rows=10)
