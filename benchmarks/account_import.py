@@ -20,6 +20,7 @@ import re
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -51,6 +52,22 @@ def _form_token(client: httpx.Client, url: str) -> str:
     return match.group(1)
 
 
+def time_sign_ins(
+    service: Service, email: str, count: int, after_each: Callable[[], object] = lambda: None
+) -> list[float]:
+    """The latency of ``count`` sign-ins (``POST /api/v1/token``) one after another."""
+    latencies = []
+    with httpx.Client(base_url=service.url, timeout=60) as learner:
+        for _ in range(count):
+            begun = time.monotonic()
+            signed = learner.post("/api/v1/token", data={"username": email, "password": LEARNER_PASSWORD})
+            latencies.append(time.monotonic() - begun)
+            if signed.status_code != 200:
+                raise SystemExit(f"sign-in refused: {signed.status_code} {signed.text[:300]}")
+            after_each()
+    return latencies
+
+
 def run_one(service: Service, kind: str, rows: int, sign_ins: int, learner_email: str) -> None:
     with httpx.Client(base_url=service.url, timeout=600) as teacher:
         token = _form_token(teacher, "/login")
@@ -64,16 +81,10 @@ def run_one(service: Service, kind: str, rows: int, sign_ins: int, learner_email
             raise SystemExit(f"import refused: {answer.status_code} {answer.text[:500]}")
         status_url = re.search(r'data-progress-url="([^"]+)"', answer.text).group(1)
 
-        latencies = []
         states = []
-        with httpx.Client(base_url=service.url, timeout=60) as learner:
-            for _ in range(sign_ins):
-                begun = time.monotonic()
-                signed = learner.post("/api/v1/token", data={"username": learner_email, "password": LEARNER_PASSWORD})
-                latencies.append(time.monotonic() - begun)
-                if signed.status_code != 200:
-                    raise SystemExit(f"sign-in refused during the import: {signed.status_code} {signed.text[:300]}")
-                states.append(teacher.get(status_url).json()["status"])
+        latencies = time_sign_ins(
+            service, learner_email, sign_ins, after_each=lambda: states.append(teacher.get(status_url).json()["status"])
+        )
         while True:
             status = teacher.get(status_url).json()
             if status["finished"]:
@@ -98,6 +109,9 @@ def main() -> None:
     try:
         service.start_web()
         ((learner_email, _token),) = service.learners(1)
+        print(
+            f"     no import: {args.sign_ins} sign-ins: {summary(time_sign_ins(service, learner_email, args.sign_ins))}"
+        )
         for kind in args.passwords:
             run_one(service, kind, args.rows, args.sign_ins, learner_email)
     finally:

@@ -129,7 +129,7 @@ class Settings(BaseSettings):
         ge=1,
         description=(
             "Accounts one CSV import may list; their passwords are hashed in the background "
-            "(about 0.14 s each), one import at a time per web process."
+            "(argon2id at full cost each), one import at a time per web process."
         ),
     )
     quiz_max_attempts: int = Field(3, description="Quiz attempts a learner may make (0 for unlimited).")
