@@ -34,7 +34,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from grader.models import AccountImport, AccountImportStatus, User, utcnow
-from grader.services import audit, passwords, users
+from grader.services import audit, passwords, storage, users
 from grader.services.errors import NotFound, Overloaded, ServiceError
 
 log = logging.getLogger(__name__)
@@ -153,10 +153,13 @@ class ImportRunner:
                 except ServiceError as exc:
                     session.rollback()
                     _end(session, import_id, "failed", INTERRUPTED if self._stopping.is_set() else exc.message)
-                except Exception:
-                    log.exception("account import %s failed", import_id)
+                except Exception as exc:
+                    # A full disk or a busy database is said in words; anything else is a bug, logged.
+                    found = storage.trouble(exc)
+                    if found is None:
+                        log.exception("account import %s failed", import_id)
                     session.rollback()
-                    _end(session, import_id, "failed", CRASHED)
+                    _end(session, import_id, "failed", found.message if found else CRASHED)
         except Exception:
             # Not even the failure could be written: the row reads as interrupted later.
             log.exception("account import %s could not record its end", import_id)

@@ -13,12 +13,12 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, func, select, update
 
 from grader.config import Settings, get_settings
 from grader.models import ROLES, Role, User, UserCreate
-from grader.services import passwords, throttle, tokens
+from grader.services import passwords, storage, throttle, tokens
 from grader.services.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -173,8 +173,14 @@ def sign_in(
     except AuthenticationFailed:
         throttle.record_failure(session=session, keys=[pair, address], max_delay=settings.throttle_max_delay_seconds)
         raise
-    throttle.forget(session=session, key=pair)
-    throttle.remember(session=session, email=email, address=client_address, known_for=known_for)
+    try:
+        # Bookkeeping that a full disk or a busy database may skip: the password was right.
+        throttle.forget(session=session, key=pair)
+        throttle.remember(session=session, email=email, address=client_address, known_for=known_for)
+    except (OSError, SQLAlchemyError) as exc:
+        if storage.trouble(exc) is None:
+            raise
+        session.rollback()
     return user
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import func, select
 
 from grader.models import AccountImport, AuditEvent, User, utcnow
@@ -250,3 +252,24 @@ def test_an_import_started_as_the_runner_stops_is_ended_at_once(session, engine)
     assert found.status == "failed" and "interrupted" in found.message
     # Its e-mails are not held back from the next import.
     assert account_imports.check(session=session, text=HEADER + "a@example.org,A,,\n", max_rows=10)
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (OperationalError("INSERT INTO users", {}, sqlite3.OperationalError("database is locked")), "database is busy"),
+        (RuntimeError("a bug"), "Something went wrong on our side while importing"),
+    ],
+)
+def test_an_import_that_cannot_store_its_accounts_says_why_and_stores_none(session, runner, monkeypatch, error, words):
+    requester = make_user(session, role="instructor")
+    lines = users.check_import(session=session, text=HEADER + "a@example.org,A,,\n")
+
+    def refuse(**_kwargs):
+        raise error
+
+    monkeypatch.setattr(users, "add_imported", refuse)
+    row = runner.start(session=session, lines=lines, requested_by=requester)
+    found = _wait_until_finished(session, row.id)
+    assert found.status == "failed" and words in found.message
+    assert session.exec(select(User).where(User.email == "a@example.org")).first() is None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select, update
 
 from grader.models import KnownSignIn, Throttle, utcnow
@@ -175,3 +177,17 @@ def test_nothing_readable_is_stored_about_who_tried_what(session, settings):
 )
 def test_an_ipv6_client_is_counted_by_its_network(address, counted_as):
     assert throttle.network(address) == counted_as
+
+
+def test_a_right_password_signs_in_when_its_success_cannot_be_noted(session, settings, monkeypatch):
+    learner = make_user(session)
+
+    def locked(**_kwargs):
+        # What SQLAlchemy raises when SQLite's busy timeout passes.
+        raise OperationalError("INSERT INTO known_sign_ins", {}, sqlite3.OperationalError("database is locked"))
+
+    monkeypatch.setattr(throttle, "remember", locked)
+    assert _sign_in(session, settings, learner.email, DEFAULT_PASSWORD, OWNER).id == learner.id
+    monkeypatch.setattr(throttle, "remember", lambda **_kwargs: (_ for _ in ()).throw(RuntimeError("a bug")))
+    with pytest.raises(RuntimeError):
+        _sign_in(session, settings, learner.email, DEFAULT_PASSWORD, OWNER)
