@@ -1030,7 +1030,12 @@ class _Reader:
         assignments = tuple(self._assignments(nodes))
         params = self._params(node.args)
         local_names = {a.name for a in assignments if a.name not in declared}
-        local_names |= {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        local_names |= {
+            name
+            for n in nodes
+            if isinstance(n, (ast.With, ast.AsyncWith, ast.comprehension, ast.NamedExpr, ast.ExceptHandler))
+            for name in _bound_by(n)
+        }
         local_names -= set(declared)
         returns = tuple(self._return(stmt, assignments) for stmt in nodes if isinstance(stmt, ast.Return))
         last = node.body[-1] if node.body else None
@@ -1066,9 +1071,8 @@ class _Reader:
             calls = self._calls_in(value)
             line = getattr(stmt, "lineno", 0)
             for target in targets:
-                for name_node in ast.walk(target):
-                    if isinstance(name_node, ast.Name):
-                        yield Assignment(name_node.id, line, self.segment(stmt), calls)
+                for name in _target_names(target):
+                    yield Assignment(name, line, self.segment(stmt), calls)
 
     def _calls_in(self, node: ast.AST) -> tuple[Call, ...]:
         return tuple(
@@ -1343,8 +1347,36 @@ def _bound_names(node: ast.stmt) -> list[str]:
         targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
     names = []
     for target in targets:
-        names += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+        names += _target_names(target)
     return names
+
+
+def _target_names(target: ast.AST) -> list[str]:
+    """The names an assignment target binds (``a, b = ...``), not those it only reads (``a[k] = ...``)."""
+    names: list[str] = []
+    stack = [target]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            names.append(node.id)
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            stack.extend(node.elts)
+        elif isinstance(node, ast.Starred):
+            stack.append(node.value)
+    return names
+
+
+def _bound_by(node: ast.AST) -> list[str]:
+    """The names a ``with``, comprehension, walrus or ``except ... as`` binds."""
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [name for item in node.items if item.optional_vars for name in _target_names(item.optional_vars)]
+    if isinstance(node, ast.comprehension):
+        return _target_names(node.target)
+    if isinstance(node, ast.NamedExpr):
+        return _target_names(node.target)
+    if isinstance(node, ast.ExceptHandler) and node.name:
+        return [node.name]
+    return []
 
 
 def _base_name(node: ast.AST) -> str | None:
