@@ -130,6 +130,8 @@ BLOCKING_CALLS = {
     "socket.create_connection",
 }
 """Calls that hold the server's only thread still when made inside ``async def``."""
+BLOCKING_MODULES = {"requests", "urllib3"}
+"""Modules every call of which waits on the network."""
 
 MUTATING_METHODS = {
     "append",
@@ -171,7 +173,7 @@ LIKELY_LOCAL_MODULES = {
 }
 """Module names tutorials have learners create beside ``main.py``."""
 
-ShellKind = Literal["notebook_shell", "magic", "shell_prompt", "python_prompt", "command", "markdown_fence"]
+ShellKind = Literal["notebook_shell", "magic", "shell_prompt", "python_prompt", "command", "markdown_fence", "prose"]
 
 SHELL_PATTERNS: tuple[tuple[ShellKind, re.Pattern[str]], ...] = (
     ("notebook_shell", re.compile(r"^!\s*\w")),
@@ -179,6 +181,7 @@ SHELL_PATTERNS: tuple[tuple[ShellKind, re.Pattern[str]], ...] = (
     ("shell_prompt", re.compile(r"^\$\s+\S")),
     ("python_prompt", re.compile(r"^(>>>|In \[\d*\]:)(\s|$)")),
     ("markdown_fence", re.compile(r"^```")),
+    ("prose", re.compile(r"^[A-Z][a-z]*(?:\s+[A-Za-z'\u2019,]+){2,}\s*[.:!?]$")),
     (
         "command",
         re.compile(
@@ -213,7 +216,8 @@ class ShellLine:
 
     kind: ``notebook_shell`` (``!pip install``), ``magic`` (``%run``), ``shell_prompt``
     (``$ uvicorn main:app``), ``python_prompt`` (``>>> x = 1``), ``command`` (``pip install
-    fastapi``, ``uvicorn main:app --reload``) or ``markdown_fence`` (```` ```python ````).
+    fastapi``, ``uvicorn main:app --reload``), ``markdown_fence`` (```` ```python ````) or ``prose``
+    (a sentence pasted with the code: ``Here is my code:``).
     """
 
     line: int
@@ -323,6 +327,9 @@ class Function:
     line: the ``def`` line; first_line: its first decorator's line; end_line: its last line.
     assignments: local names bound in it (``x = ...``, ``x += ...``), in order.
     globals_declared: names it declares ``global``.
+    endless_loops: the lines of ``while True:`` loops with no ``break``, ``return`` or ``raise`` inside.
+    body_line: the line of its first statement.
+    return_annotation: its ``-> type`` as written (FastAPI checks the reply against it), or None.
     ends_without_return: whether running off its end returns None (the last statement
         is not a ``return`` or a ``raise``).
     """
@@ -341,6 +348,8 @@ class Function:
     ends_without_return: bool = False
     prints: tuple[Call, ...] = ()
     body_line: int = 0
+    endless_loops: tuple[int, ...] = ()
+    return_annotation: str | None = None
 
     def param(self, name: str) -> Param | None:
         """The parameter called ``name``, if any."""
@@ -1054,6 +1063,8 @@ class _Reader:
             ends_without_return=not isinstance(last, (ast.Return, ast.Raise)),
             prints=tuple(call for call in calls if call.name == "print"),
             body_line=node.body[0].lineno if node.body else node.lineno,
+            endless_loops=tuple(loop.lineno for loop in nodes if isinstance(loop, ast.While) and _endless(loop)),
+            return_annotation=self.segment(node.returns) if node.returns is not None else None,
         )
 
     def _assignments(self, nodes: list[ast.AST]) -> Iterator[Assignment]:
@@ -1303,8 +1314,23 @@ class _Reader:
             for function in functions
             for call in function.calls
             if call.name in BLOCKING_CALLS
+            or (call.name.split(".")[0] in BLOCKING_MODULES and call.name.rsplit(".", 1)[-1][:1].islower())
         ]
         return tuple(sorted(found, key=lambda item: item.line))
+
+
+def _endless(loop: ast.While) -> bool:
+    """Whether a ``while`` loop runs forever: a constant true test and no way out inside."""
+    if not (isinstance(loop.test, ast.Constant) and loop.test.value):
+        return False
+    stack: list[ast.AST] = list(loop.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Break, ast.Return, ast.Raise)):
+            return False
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+    return True
 
 
 def _converts(name: str) -> bool:

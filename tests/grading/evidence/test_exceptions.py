@@ -300,7 +300,7 @@ def test_a_reply_the_response_model_refuses_points_at_the_field_it_declares():
     found = explain_traceback(traceback, build_source_model(RESPONSE_MODEL), path="/message", method="POST")
     assert found is not None and found.cause == "response_model_refused" and found.raised_by_framework
     assert found.line == 5 and "`Reply`" in found.explanation and "No line of yours was running" in found.explanation
-    assert "line 6" in found.fix
+    assert found.fix == "Declare `received` with the type you return: `received: dict` on line 5."
 
 
 def test_the_response_model_itself_when_no_field_is_named():
@@ -335,3 +335,74 @@ def test_an_edit_never_repeats_the_learners_line():
     source = HEAD + "def echo(msg: dict):\n    return {'received': msg}\n"
     found = explain(source, "NameError", "name 'Msg' is not defined", 8)
     assert found is not None and found.fix_patch is None
+
+
+def test_an_attribute_of_the_files_own_pydantic_model():
+    source = (
+        "from fastapi import FastAPI\nfrom pydantic import BaseModel\napp = FastAPI()\n"
+        "class Message(BaseModel):\n    text: str\n"
+        "@app.post('/message')\ndef echo(msg: Message):\n    return {'received': msg.txt}\n"
+    )
+    found = explain(source, "AttributeError", "'Message' object has no attribute 'txt'", 8)
+    assert found is not None and found.cause == "attribute_typo" and "`.text`" in found.title
+    assert "msg.text}" in patched(source, found)
+
+
+def test_a_plain_class_as_the_body_is_refused_at_load_and_points_at_the_parameter():
+    source = (
+        "from fastapi import FastAPI\nfrom pydantic import BaseModel\napp = FastAPI()\n"
+        "class Message:\n    text: str\n"
+        "@app.post('/message')\ndef echo(msg: Message):\n    return {'received': msg}\n"
+    )
+    message = (
+        "Invalid args for response field! Hint: check that <class 'solution.Message'> is a valid Pydantic field type."
+    )
+    found = explain(source, "fastapi.exceptions.FastAPIError", message, 6)
+    assert found is not None and found.cause == "invalid_field_type" and found.line == 7 and found.raised_by_framework
+    assert "class Message(BaseModel):\n" in patched(source, found)
+
+
+def test_a_dict_read_from_the_query_string():
+    source = "from fastapi import FastAPI, Query\napp = FastAPI()\n@app.post('/message')\ndef echo(msg: dict = Query()):\n    return msg\n"
+    found = explain(source, "AssertionError", "", 3)
+    assert found is not None and found.cause == "complex_parameter_from_url" and found.line == 4
+    assert "def echo(msg: dict):\n" in patched(source, found)
+
+
+def test_another_refusal_while_loading_points_at_the_route():
+    source = "from fastapi import FastAPI\napp = FastAPI()\n@app.post(\n    '/message',\n    status_code='ok',\n)\ndef echo(msg: dict):\n    return msg\n"
+    found = explain(source, "AssertionError", "odd", 4)
+    assert found is not None and found.cause == "route_refused" and found.line == 3 and found.raised_by_framework
+
+
+def test_a_return_annotation_fastapi_checks_the_reply_against():
+    source = HEAD + "def echo(msg: dict) -> str:\n    return {'received': msg}\n"
+    issues = (ValidationIssue("string_type", ("response",), "Input should be a valid string", "dict"),)
+    found = explain(source, "ResponseValidationError", "1 validation errors:", None, issues=issues, path="/message")
+    assert found is not None and found.cause == "response_model_refused" and found.line == 7
+    assert "def echo(msg: dict):\n" in patched(source, found)
+
+
+def test_a_response_model_field_gets_the_type_of_what_was_returned():
+    issues = (ValidationIssue("string_type", ("response", "received"), "Input should be a valid string", "dict"),)
+    found = explain(
+        RESPONSE_MODEL, "ResponseValidationError", "1 validation errors:", None, issues=issues, path="/message"
+    )
+    assert found is not None and "    received: dict\n" in patched(RESPONSE_MODEL, found)
+
+
+def test_a_coroutine_returned_to_fastapi_is_a_missing_await_too():
+    source = (
+        "from fastapi import FastAPI, Request\napp = FastAPI()\n@app.post('/message')\n"
+        "async def echo(request: Request):\n    return {'received': request.json()}\n"
+    )
+    traceback = parse_traceback(
+        "Traceback (most recent call last):\n  … 1 frame inside fastapi …\nTypeError: 'coroutine' object is not iterable\n\n"
+        "During handling of the above exception, another exception occurred:\n\n"
+        "Traceback (most recent call last):\n  … 19 frames inside uvicorn, fastapi, starlette …\n"
+        "ValueError: [TypeError(\"'coroutine' object is not iterable\"), TypeError('vars() argument must have __dict__ attribute')]\n"
+    )
+    assert traceback is not None and traceback.raised_by_framework
+    found = explain_traceback(traceback, build_source_model(source), path="/message", method="POST")
+    assert found is not None and found.cause == "missing_await" and found.line == 5
+    assert "{'received': await request.json()}" in patched(source, found)

@@ -393,3 +393,33 @@ def test_line_helpers():
     assert model.valid_line(3) == 3 and model.valid_line(4) is None and model.valid_line(True) is None
     assert model.code(3) == "b = 2" and model.code(None) == "" and model.line_text(0) == ""
     assert model.find(r"b = 2") == 3  # comments are skipped
+
+
+def test_an_endless_loop_in_a_handler_is_found_and_a_loop_with_a_way_out_is_not():
+    model = build_source_model(
+        "def echo(msg):\n"
+        "    while True:\n"
+        "        pass\n"
+        "    while 1:\n"
+        "        if msg:\n"
+        "            break\n"
+        "    while True:\n"
+        "        for x in msg:\n"
+        "            break\n"
+    )
+    # A break inside the inner for leaves only that loop; good enough to count as a way out here.
+    assert model.functions[0].endless_loops == (2,)
+
+
+def test_a_sentence_pasted_with_the_code_is_not_python():
+    model = build_source_model("Here is my code:\nfrom fastapi import FastAPI\napp = FastAPI()\n")
+    assert model.syntax_error is not None and model.syntax_error.kind == "not_python"
+    assert model.syntax_error.not_python is not None and model.syntax_error.not_python.kind == "prose"
+    assert [a.line for a in model.apps] == [3]
+
+
+def test_network_calls_of_requests_block_but_making_a_session_does_not():
+    model = build_source_model(
+        "import requests\nasync def f():\n    s = requests.Session()\n    requests.post('http://127.0.0.1:1')\n"
+    )
+    assert [(b.call, b.line) for b in model.blocking_calls] == [("requests.post", 4)]
