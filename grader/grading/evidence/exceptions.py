@@ -185,9 +185,9 @@ def explain_exception(
     for rule in [*ANY_EXCEPTION, *RULES.get(name, ()), *LAST_RESORT]:
         found = rule(evidence)
         if found is not None:
-            return _checked(found, model)
+            return checked(found, model)
     if frame is None or line is None:
-        return _checked(_framework_raised(evidence), model)
+        return checked(_framework_raised(evidence), model)
     return None
 
 
@@ -219,7 +219,7 @@ def _route_of(model: SourceModel, line: int | None, path: str | None, method: st
     return model.routes[0] if len(model.routes) == 1 else None
 
 
-def _checked(found: Explanation | None, model: SourceModel) -> Explanation | None:
+def checked(found: Explanation | None, model: SourceModel) -> Explanation | None:
     """Drop an edit that repeats the learner's line, no longer matches it, or breaks the file."""
     if found is None or found.fix_patch is None:
         return found
@@ -251,9 +251,7 @@ def _quoted(message: str) -> list[str]:
     return re.findall(r"'([^']{1,100})'", message)
 
 
-def _replace_in_line(
-    model: SourceModel, line: int | None, old: str, new: str, *, word: bool = False
-) -> FixPatch | None:
+def replace_in_line(model: SourceModel, line: int | None, old: str, new: str, *, word: bool = False) -> FixPatch | None:
     """An edit of ``line`` replacing ``old`` by ``new`` where it stands in code (not inside a string or
     comment); ``word``: only where it is a whole name. None when the line has no such place."""
     text = model.line_text(line)
@@ -361,7 +359,7 @@ def _missing_await(evidence: _Evidence) -> Explanation | None:
     assert call is not None
     patch = None
     if function is not None and function.is_async:
-        patch = _replace_in_line(evidence.model, line, call["call"], "await " + call["call"])
+        patch = replace_in_line(evidence.model, line, call["call"], "await " + call["call"])
         fix = f"Write `await {call['call']}` on line {line}."
     else:
         fix = f"Make the endpoint `async def` and write `await {call['call']}` on line {line}."
@@ -420,7 +418,7 @@ def _set_instead_of_dict(evidence: _Evidence) -> Explanation | None:
             + "}"
         )
         if written:
-            patch = _replace_in_line(evidence.model, evidence.line, written, fixed)
+            patch = replace_in_line(evidence.model, evidence.line, written, fixed)
     return Explanation(
         cause="set_instead_of_dict",
         title="A comma where a colon goes: that is a set, not a dict",
@@ -448,7 +446,7 @@ def _dict_as_key(evidence: _Evidence) -> Explanation | None:
                 code = evidence.code.strip()
                 written = ast.get_source_segment(code, literal) or ""
                 swapped = f"{{{ast.get_source_segment(code, value)}: {key.id}}}" if len(literal.keys) == 1 else ""
-                patch = _replace_in_line(evidence.model, evidence.line, written, swapped) if swapped else None
+                patch = replace_in_line(evidence.model, evidence.line, written, swapped) if swapped else None
                 return Explanation(
                     cause="dict_as_key",
                     title=f"`{key.id}` is used as a key",
@@ -488,7 +486,7 @@ def _called_not_callable(evidence: _Evidence) -> Explanation | None:
         replacement = f"{name}[{ast.get_source_segment(code, called.args[0])}]"
     else:
         replacement = ""
-    patch = _replace_in_line(evidence.model, evidence.line, written, replacement) if replacement else None
+    patch = replace_in_line(evidence.model, evidence.line, written, replacement) if replacement else None
     reading = 'its keys are read with square brackets, `msg["text"]`' if kind == "dict" else "it is used as it is"
     return Explanation(
         cause="called_not_callable",
@@ -535,7 +533,7 @@ def _argument_count(evidence: _Evidence) -> Explanation | None:
         keyword = match["keyword"]
         known = tuple(param.name for param in defined.params) if defined else ()
         nearest = _nearest(keyword, known)
-        patch = _replace_in_line(evidence.model, evidence.line, f"{keyword}=", f"{nearest}=") if nearest else None
+        patch = replace_in_line(evidence.model, evidence.line, f"{keyword}=", f"{nearest}=") if nearest else None
         return Explanation(
             cause="unexpected_keyword",
             title=f"`{name}()` has no parameter `{keyword}`",
@@ -563,7 +561,7 @@ def _json_loads_on_dict(evidence: _Evidence) -> Explanation | None:
     kind = evidence.message.rsplit("not ", 1)[-1]
     if match is None:
         return None
-    patch = _replace_in_line(evidence.model, evidence.line, match.group(0), match["arg"])
+    patch = replace_in_line(evidence.model, evidence.line, match.group(0), match["arg"])
     return Explanation(
         cause="json_loads_on_dict",
         title="The message is already Python data: `json.loads` is not needed",
@@ -706,7 +704,7 @@ def _name_error(evidence: _Evidence) -> Explanation | None:
             explanation=f"Line {line} writes `{name}`, JSON's spelling. In Python the value is `{right}`, with a capital.",
             fix=f"Write `{right}` instead of `{name}`.",
             line=line,
-            fix_patch=_replace_in_line(model, line, name, right, word=True),
+            fix_patch=replace_in_line(model, line, name, right, word=True),
         )
     if name in FASTAPI_NAMES or name in MODULE_ATTRIBUTES:
         statement = f"from fastapi import {name}" if name in FASTAPI_NAMES else f"import {name}"
@@ -732,7 +730,7 @@ def _name_error(evidence: _Evidence) -> Explanation | None:
         ),
         fix=f"Write `{nearest}` instead of `{name}` on line {line}.",
         line=line,
-        fix_patch=_replace_in_line(model, line, name, nearest, word=True),
+        fix_patch=replace_in_line(model, line, name, nearest, word=True),
     )
 
 
@@ -780,7 +778,7 @@ def _attribute_error(evidence: _Evidence) -> Explanation | None:
         base = re.search(r"(?P<base>[A-Za-z_]\w*)\." + re.escape(name) + r"\b(?!\s*\()", evidence.code)
         patch = None
         if base:
-            patch = _replace_in_line(evidence.model, line, f"{base['base']}.{name}", f'{base["base"]}["{name}"]')
+            patch = replace_in_line(evidence.model, line, f"{base['base']}.{name}", f'{base["base"]}["{name}"]')
         return Explanation(
             cause="attribute_on_dict",
             title=f'A dict\'s keys are read with brackets: `["{name}"]`, not `.{name}`',
@@ -804,7 +802,7 @@ def _attribute_error(evidence: _Evidence) -> Explanation | None:
         ),
         fix=f"Write `.{nearest}` instead of `.{name}`.",
         line=line,
-        fix_patch=_replace_in_line(evidence.model, line, f".{name}", f".{nearest}", word=True),
+        fix_patch=replace_in_line(evidence.model, line, f".{name}", f".{nearest}", word=True),
     )
 
 
@@ -842,7 +840,7 @@ def _missing_key(evidence: _Evidence) -> Explanation | None:
     holder = ast.get_source_segment(code, read.value) or "the dict"
     is_message = isinstance(read.value, ast.Name) and read.value.id in _body_param_names(evidence)
     what = "the message the grader sent" if is_message else f"`{_code(holder)}`"
-    patch = _replace_in_line(evidence.model, evidence.line, written, f'{holder}.get("{key}")') if written else None
+    patch = replace_in_line(evidence.model, evidence.line, written, f'{holder}.get("{key}")') if written else None
     return Explanation(
         cause="missing_key",
         title=f'The key "{key}" is not always there',
@@ -887,7 +885,7 @@ def _json_decode(evidence: _Evidence) -> Explanation | None:
             ),
             fix=f"Use `{stringified['arg']}` itself instead of `{stringified.group(0)}`.",
             line=evidence.line,
-            fix_patch=_replace_in_line(evidence.model, evidence.line, stringified.group(0), stringified["arg"]),
+            fix_patch=replace_in_line(evidence.model, evidence.line, stringified.group(0), stringified["arg"]),
         )
     if "json.loads" not in evidence.code and "json.load(" not in evidence.code:
         return None
@@ -957,12 +955,12 @@ def _response_model_refused(evidence: _Evidence) -> Explanation | None:
     if field_line is not None and issue is not None and issue.input_kind in INPUT_TYPES:
         annotation = next(a for f, a, line in declared.fields if line == field_line) if declared else ""
         if annotation and annotation != issue.input_kind:
-            patch = _replace_in_line(
+            patch = replace_in_line(
                 evidence.model, field_line, f"{field}: {annotation}", f"{field}: {INPUT_TYPES[issue.input_kind]}"
             )
         fix = f"Declare `{field}` with the type you return: `{field}: {issue.input_kind}` on line {field_line}."
     elif declared_as.startswith("->"):
-        patch = _replace_in_line(evidence.model, function.line, f" -> {function.return_annotation}", "")
+        patch = replace_in_line(evidence.model, function.line, f" -> {function.return_annotation}", "")
         fix = f"Remove `{_code(declared_as)}` from line {function.line}: FastAPI checks the reply against it."
     else:
         fix = (
@@ -1001,7 +999,7 @@ def _invalid_field_type(evidence: _Evidence) -> Explanation | None:
     line = param.line if param is not None else route.line
     patch = None
     if "BaseModel" in evidence.model.names_in_scope() and not declared.bases:
-        patch = _replace_in_line(evidence.model, declared.line, f"class {name}:", f"class {name}(BaseModel):")
+        patch = replace_in_line(evidence.model, declared.line, f"class {name}:", f"class {name}(BaseModel):")
     return Explanation(
         cause="invalid_field_type",
         title=f"`{name}` is a plain class; FastAPI needs a pydantic model or a dict",
@@ -1038,7 +1036,7 @@ def _complex_from_url(evidence: _Evidence) -> Explanation | None:
             continue
         patch = None
         if param.default and param.default == f"{param.marker}()":
-            patch = _replace_in_line(evidence.model, param.line, f" = {param.default}", "") or _replace_in_line(
+            patch = replace_in_line(evidence.model, param.line, f" = {param.default}", "") or replace_in_line(
                 evidence.model, param.line, f"={param.default}", ""
             )
         return Explanation(

@@ -203,6 +203,7 @@ SyntaxKind = Literal[
     "invalid_character",
     "missing_comma",
     "assign_in_expression",
+    "python2_print",
     "other",
 ]
 
@@ -755,6 +756,7 @@ SYNTAX_KINDS: tuple[tuple[re.Pattern[str], SyntaxKind], ...] = (
     (re.compile(r"invalid character|invalid non-printable"), "invalid_character"),
     (re.compile(r"Perhaps you forgot a comma"), "missing_comma"),
     (re.compile(r"Maybe you meant '==' or ':='"), "assign_in_expression"),
+    (re.compile(r"Missing parentheses in call to 'print'"), "python2_print"),
     (re.compile(r"indent"), "indentation"),
 )
 """Python's syntax messages, by the mistake they mean (first match wins)."""

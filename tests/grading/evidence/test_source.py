@@ -343,6 +343,8 @@ def test_a_python_prompt_loses_only_its_prompt():
         ("def f():\n\tif 1:\n        return 1\n\treturn 2\n", "tabs_and_spaces", 3),
         ("x = \u201chello\u201d\n", "invalid_character", 1),
         ("x = [1 2]\n", "missing_comma", 1),
+        ("print 'hello'\n", "python2_print", 1),
+        ("if x = 1:\n    pass\n", "assign_in_expression", 1),
     ],
 )
 def test_syntax_errors_say_where_and_why(source, kind, line):
