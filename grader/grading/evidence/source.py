@@ -393,6 +393,11 @@ class Route:
     owner_line: int | None = None
     text: str = ""
 
+    @property
+    def path_parameters(self) -> tuple[str, ...]:
+        """The names in braces in the path (``/message/{msg}`` -> ``("msg",)``)."""
+        return tuple(re.findall(r"\{(\w+)(?::\w+)?\}", self.path or ""))
+
 
 @dataclass(frozen=True)
 class AppBinding:
@@ -609,6 +614,24 @@ class SourceModel:
     def included(self, router: str) -> bool:
         """Whether ``router`` is included in an app (``app.include_router(router)``)."""
         return any(inclusion.router == router for inclusion in self.inclusions)
+
+    def included_early(self, router: str) -> tuple[Route, ...]:
+        """Routes added to ``router`` after its first ``include_router``: FastAPI copied it before they existed."""
+        lines = [inclusion.line for inclusion in self.inclusions if inclusion.router == router]
+        if not lines:
+            return ()
+        return tuple(route for route in self.routes_on(router) if route.line > min(lines))
+
+    def duplicate_routes(self) -> tuple[tuple[Route, Route], ...]:
+        """Pairs (first, later) of routes on the same object, path and method: FastAPI only ever calls the first."""
+        found = []
+        for index, later in enumerate(self.routes):
+            for first in self.routes[:index]:
+                same = first.owner == later.owner and first.path == later.path and first.path is not None
+                if same and set(first.methods) & set(later.methods):
+                    found.append((first, later))
+                    break
+        return tuple(found)
 
     def route_for(self, path: str, method: str | None = None) -> Route | None:
         """The route answering ``path`` (and ``method``), else one at ``path``, else the only route."""

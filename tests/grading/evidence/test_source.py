@@ -425,3 +425,24 @@ def test_network_calls_of_requests_block_but_making_a_session_does_not():
         "import requests\nasync def f():\n    s = requests.Session()\n    requests.post('http://127.0.0.1:1')\n"
     )
     assert [(b.call, b.line) for b in model.blocking_calls] == [("requests.post", 4)]
+
+
+def test_a_router_included_before_its_routes_and_a_route_declared_twice():
+    model = build_source_model(
+        "from fastapi import APIRouter, FastAPI\n"
+        "app = FastAPI()\n"
+        "router = APIRouter()\n"
+        "app.include_router(router)\n"
+        "@router.post('/message')\n"
+        "def echo(msg: dict):\n"
+        "    return {'received': msg}\n"
+        "@app.post('/message/{msg}')\n"
+        "def first(msg: str):\n"
+        "    return msg\n"
+        "@app.api_route('/message/{msg}', methods=['POST'])\n"
+        "def second(msg: str):\n"
+        "    return msg\n"
+    )
+    assert [route.function.name for route in model.included_early("router")] == ["echo"]
+    assert [(a.function.name, b.function.name) for a, b in model.duplicate_routes()] == [("first", "second")]
+    assert model.routes[1].path_parameters == ("msg",)
