@@ -18,6 +18,7 @@ exception.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -303,7 +304,7 @@ class Return:
     kind: ``nothing`` (bare ``return``), ``dict``, ``set``, ``tuple``, ``list``, ``string``,
         ``fstring``, ``constant``, ``name``, ``call``, ``await`` or ``other``.
     text: the returned expression as written ('' for a bare return).
-    keys: the string keys of a dict literal, in order.
+    keys: the string keys of a dict literal, in order; values: its values as written.
     wraps: for a call, the callee (``json.dumps``, ``JSONResponse``, ``str``).
     names: the names the expression reads.
     conversions: calls that change a value's type or text (``json.dumps``, ``str()``,
@@ -319,6 +320,7 @@ class Return:
     names: tuple[str, ...] = ()
     conversions: tuple[Call, ...] = ()
     end_line: int = 0
+    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -525,6 +527,7 @@ class SourceModel:
     syntax_error: why Python cannot read it, else None.
     read_without: the lines left out to read the rest when only they were not Python.
     module_names: every name bound at the top level of the file, with its first line.
+    packages: the packages the grading runtime offers besides the standard library.
     """
 
     text: str
@@ -543,6 +546,7 @@ class SourceModel:
     module_names: dict[str, int] = field(default_factory=dict)
     star_imports: tuple[str, ...] = ()
     classes: tuple[ModelClass, ...] = ()
+    packages: tuple[str, ...] = DEFAULT_PACKAGES
 
     # --- the file's state ---------------------------------------------------------------
 
@@ -699,8 +703,9 @@ def build_source_model(text: str, *, packages: Iterable[str] = DEFAULT_PACKAGES)
         return SourceModel(text=text, lines=lines, unreadable="too_large")
     if "\x00" in text:
         return SourceModel(text=text, lines=lines, unreadable="null_bytes")
+    offered = _normal_packages(packages)
     try:
-        return _build(text, lines, _normal_packages(packages))
+        return dataclasses.replace(_build(text, lines, offered), packages=tuple(sorted(offered)))
     except (RecursionError, MemoryError):
         return SourceModel(text=text, lines=lines, unreadable="too_deep")
     except (ValueError, TypeError, OverflowError):
@@ -1172,8 +1177,10 @@ class _Reader:
         own = [call for call in self._calls_in(value) if _converts(call.name)]
         traced = self._traced_conversions(names, node.lineno, assignments)
         keys: tuple[str, ...] = ()
+        values: tuple[str, ...] = ()
         if isinstance(value, ast.Dict):
             keys = tuple(k.value for k in value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+            values = tuple(self.segment(item) for item in value.values)
         wraps = self.qualified(value.func) if isinstance(value, ast.Call) else None
         return Return(
             line=node.lineno,
@@ -1184,6 +1191,7 @@ class _Reader:
             names=names,
             conversions=tuple(dict.fromkeys([*own, *traced])),
             end_line=node.end_lineno or node.lineno,
+            values=values,
         )
 
     def _traced_conversions(

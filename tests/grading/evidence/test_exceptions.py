@@ -348,7 +348,7 @@ def test_an_attribute_of_the_files_own_pydantic_model():
     assert "msg.text}" in patched(source, found)
 
 
-def test_a_plain_class_as_the_body_is_refused_at_load_and_points_at_the_parameter():
+def test_a_plain_class_as_the_body_is_refused_at_load_at_the_route_fastapi_refused():
     source = (
         "from fastapi import FastAPI\nfrom pydantic import BaseModel\napp = FastAPI()\n"
         "class Message:\n    text: str\n"
@@ -358,7 +358,7 @@ def test_a_plain_class_as_the_body_is_refused_at_load_and_points_at_the_paramete
         "Invalid args for response field! Hint: check that <class 'solution.Message'> is a valid Pydantic field type."
     )
     found = explain(source, "fastapi.exceptions.FastAPIError", message, 6)
-    assert found is not None and found.cause == "invalid_field_type" and found.line == 7 and found.raised_by_framework
+    assert found is not None and found.cause == "invalid_field_type" and found.line == 6 and found.raised_by_framework
     assert "class Message(BaseModel):\n" in patched(source, found)
 
 
@@ -406,3 +406,77 @@ def test_a_coroutine_returned_to_fastapi_is_a_missing_await_too():
     found = explain_traceback(traceback, build_source_model(source), path="/message", method="POST")
     assert found is not None and found.cause == "missing_await" and found.line == 5
     assert "{'received': await request.json()}" in patched(source, found)
+
+
+def test_the_message_used_under_another_name_than_its_parameter():
+    source = HEAD + "async def echo(payload: dict):\n    return {'received': msg}\n"
+    found = explain(source, "NameError", "name 'msg' is not defined", 8)
+    assert found is not None and found.cause == "parameter_named_otherwise" and "`payload`" in found.title
+    assert "    return {'received': payload}\n" in patched(source, found)
+
+
+def test_a_missing_import_joins_the_import_the_file_has_from_that_module():
+    source = HEAD + "def echo(msg: dict = Body(...)):\n    return {'received': msg}\n"
+    found = explain(source, "NameError", "name 'Body' is not defined", 7)
+    assert found is not None and found.cause == "missing_import"
+    assert patched(source, found).startswith("from fastapi import FastAPI, Body\n")
+    source = "# My app\n" + HEAD + "def echo(msg: dict):\n    return JSONResponse({'received': msg})\n"
+    found = explain(source, "NameError", "name 'JSONResponse' is not defined", 9)
+    assert found is not None
+    assert patched(source, found).startswith(
+        "# My app\nfrom fastapi.responses import JSONResponse\nfrom fastapi import"
+    )
+
+
+def test_square_brackets_after_a_method():
+    source = HEAD + "def echo(msg: dict):\n    text = msg.get['text']\n    return {'received': msg}\n"
+    found = explain(source, "TypeError", "'builtin_function_or_method' object is not subscriptable", 8)
+    assert (
+        found is not None
+        and found.cause == "brackets_for_call"
+        and "    text = msg.get('text')\n" in patched(source, found)
+    )
+
+
+def test_json_method_on_the_message():
+    source = HEAD + "def echo(msg: dict):\n    data = msg.json()\n    return {'received': data}\n"
+    found = explain(source, "AttributeError", "'dict' object has no attribute 'json'", 8)
+    assert found is not None and found.cause == "method_on_message" and "    data = msg\n" in patched(source, found)
+
+
+def test_forms_need_a_parser_the_runtime_does_not_have():
+    source = "from fastapi import FastAPI, Form\napp = FastAPI()\n@app.post('/message')\ndef send(text: str = Form()):\n    return text\n"
+    found = explain(source, "RuntimeError", 'Form data requires "python-multipart" to be installed.', 3)
+    assert found is not None and found.cause == "form_not_json" and found.line == 4
+
+
+def test_a_module_name_with_capitals_and_a_class_imported_in_lower_case():
+    source = "from FastAPI import FastAPI\napp = FastAPI()\n"
+    found = explain(source, "ModuleNotFoundError", "No module named 'FastAPI'", 1)
+    assert found is not None and found.cause == "misspelt_module"
+    assert patched(source, found).startswith("from fastapi import FastAPI\n")
+    source = "from fastapi import fastapi\n\napp = fastapi()\n@app.post('/m')\ndef m(msg: dict):\n    return msg\n"
+    message = (
+        "cannot import name 'fastapi' from 'fastapi' (/opt/runtime/lib/python3.11/site-packages/fastapi/__init__.py)"
+    )
+    found = explain(source, "ImportError", message, 1)
+    assert found is not None and found.cause == "misspelt_import"
+    assert patched(source, found).startswith("from fastapi import FastAPI\n\napp = FastAPI()\n@app.post('/m')")
+
+
+def test_a_response_model_the_reply_lacks_altogether_is_removed_from_the_decorator():
+    source = RESPONSE_MODEL.replace("received: str", "text: str")
+    issues = (ValidationIssue("missing", ("response", "text"), "Field required", "dict"),)
+    found = explain(source, "ResponseValidationError", "1 validation errors:", None, issues=issues, path="/message")
+    assert found is not None and found.line == 6 and "@app.post('/message')\n" in patched(source, found)
+
+
+def test_a_nested_value_refused_gives_the_field_the_container_type():
+    source = RESPONSE_MODEL.replace("received: str", "received: Dict[str, str]").replace(
+        "from pydantic", "from typing import Dict\nfrom pydantic"
+    )
+    issues = (
+        ValidationIssue("string_type", ("response", "received", "priority"), "Input should be a valid string", "int"),
+    )
+    found = explain(source, "ResponseValidationError", "1 validation errors:", None, issues=issues, path="/message")
+    assert found is not None and "    received: dict\n" in patched(source, found)
