@@ -36,6 +36,7 @@ MAX_SEGMENT_LINES = 20
 MAX_TRACE_DEPTH = 6
 """How many assignments back a returned name is followed."""
 
+BYTE_ORDER_MARK = "\ufeff"
 DEFAULT_PACKAGES = ("fastapi", "starlette", "pydantic", "uvicorn")
 """What the first exercise's runtime offers besides the standard library."""
 
@@ -701,7 +702,11 @@ class SourceModel:
 
 
 def build_source_model(text: str, *, packages: Iterable[str] = DEFAULT_PACKAGES) -> SourceModel:
-    """Read ``text`` into a ``SourceModel`` without running it; never raises on any input."""
+    """Read ``text`` into a ``SourceModel`` without running it; never raises on any input.
+
+    A byte order mark at the start (Notepad writes one) is left out, as Python does when it loads the file.
+    """
+    original, text = text, text.removeprefix(BYTE_ORDER_MARK)
     lines = tuple(text.splitlines())
     if len(text) > MAX_SOURCE_CHARS:
         return SourceModel(text=text, lines=lines, unreadable="too_large")
@@ -709,7 +714,8 @@ def build_source_model(text: str, *, packages: Iterable[str] = DEFAULT_PACKAGES)
         return SourceModel(text=text, lines=lines, unreadable="null_bytes")
     offered = _normal_packages(packages)
     try:
-        return dataclasses.replace(_build(text, lines, offered), packages=tuple(sorted(offered)))
+        built = _build(text, lines, offered)
+        return dataclasses.replace(built, packages=tuple(sorted(offered)), text=original)
     except (RecursionError, MemoryError):
         return SourceModel(text=text, lines=lines, unreadable="too_deep")
     except (ValueError, TypeError, OverflowError):
