@@ -515,3 +515,15 @@ def test_the_request_object_returned_to_fastapi():
     found = explain(source, "ValueError", message, None, path="/message")
     # The message mentions a coroutine, but no json() call was left unawaited: it is the request itself.
     assert found is not None and found.cause == "returns_request" and found.line == 5
+
+
+def test_the_package_lists_every_cause_code_its_rules_return():
+    import re
+    from pathlib import Path
+
+    import grader.grading.evidence.exceptions as package
+
+    folder = Path(package.__file__).parent
+    returned = {code for path in folder.glob("*.py") for code in re.findall(r'cause="(\w+)"', path.read_text())}
+    listed = set(re.findall(r"``(\w+)``", package.__doc__.split("Cause codes", 1)[1]))
+    assert returned == listed
