@@ -130,7 +130,7 @@ def test_json_loads_on_the_dict_fastapi_already_made():
 
 
 def test_string_indices_and_none_and_mixed_types():
-    source = HEAD + "def echo(msg: str):\n    return {'received': msg['text'] + 1}\n"
+    source = HEAD + "def echo(msg: dict):\n    return {'received': msg['a']['text'] + 1}\n"
     assert explain(source, "TypeError", "string indices must be integers, not 'str'", 8).cause == "string_indexed"
     assert explain(source, "TypeError", "'NoneType' object is not subscriptable", 8).cause == "none_value"
     assert explain(source, "TypeError", 'can only concatenate str (not "int") to str', 8).cause == "mixed_types"
@@ -527,3 +527,20 @@ def test_the_package_lists_every_cause_code_its_rules_return():
     returned = {code for path in folder.glob("*.py") for code in re.findall(r'cause="(\w+)"', path.read_text())}
     listed = set(re.findall(r"``(\w+)``", package.__doc__.split("Cause codes", 1)[1]))
     assert returned == listed
+
+
+def test_a_key_read_from_the_text_json_dumps_made_points_at_json_dumps():
+    source = (
+        "import json\n" + HEAD + "def echo(msg: dict):\n    data = json.dumps(msg)\n"
+        "    text = data['text']\n    return {'received': msg}\n"
+    )
+    found = explain(source, "TypeError", "string indices must be integers, not 'str'", 10)
+    assert found is not None and found.cause == "text_where_dict" and found.line == 9
+    assert "`json.dumps(msg)` on line 9" in found.title
+    assert "    data = msg\n" in patched(source, found)
+
+
+def test_a_dict_method_on_a_str_parameter_points_at_the_parameter():
+    source = HEAD + "def echo(msg: str):\n    return {'received': dict(msg.items())}\n"
+    found = explain(source, "AttributeError", "'str' object has no attribute 'items'", 8)
+    assert found is not None and found.cause == "text_where_dict" and found.line == 7 and "`msg: str`" in found.title

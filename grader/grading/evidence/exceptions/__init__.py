@@ -29,14 +29,19 @@ Cause codes (a test checks the list): ``attribute_on_dict``, ``attribute_typo``,
 ``missing_await``, ``missing_global``, ``missing_import``, ``missing_key``, ``misspelt_import``,
 ``misspelt_module``, ``mixed_types``, ``name_typo``, ``none_value``, ``not_serializable``,
 ``parameter_named_otherwise``, ``response_model_refused``, ``returns_request``, ``route_refused``,
-``set_instead_of_dict``, ``string_indexed``, ``string_method_on_value``, ``unexpected_keyword``,
-``used_before_assignment``.
+``set_instead_of_dict``, ``string_indexed``, ``string_method_on_value``, ``text_where_dict``,
+``unexpected_keyword``, ``used_before_assignment``.
 """
 
 from __future__ import annotations
 
 from grader.grading.evidence.exceptions.anywhere import form_without_parser, input_in_handler, missing_await
-from grader.grading.evidence.exceptions.attributes import attribute_error, json_method_on_dict, string_method_on_value
+from grader.grading.evidence.exceptions.attributes import (
+    attribute_error,
+    dict_method_on_text,
+    json_method_on_dict,
+    string_method_on_value,
+)
 from grader.grading.evidence.exceptions.common import Evidence, Explanation, Rule, checked, replace_in_line
 from grader.grading.evidence.exceptions.framework import (
     complex_from_url,
@@ -149,7 +154,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "UnboundLocalError": (missing_global,),
     "NameError": (name_error,),
     "RecursionError": (endless_recursion,),
-    "AttributeError": (json_method_on_dict, string_method_on_value, attribute_error, none_value),
+    "AttributeError": (json_method_on_dict, dict_method_on_text, string_method_on_value, attribute_error, none_value),
     "ModuleNotFoundError": (misspelt_module,),
     "ImportError": (misspelt_import_name,),
     "KeyError": (missing_key,),

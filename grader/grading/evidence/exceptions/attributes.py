@@ -12,6 +12,7 @@ from grader.grading.evidence.exceptions.common import (
     replace_in_line,
     shown,
 )
+from grader.grading.evidence.exceptions.type_errors import text_where_dict
 from grader.grading.evidence.source import FASTAPI_STAR_NAMES, SourceModel
 
 ROUTE_ATTRIBUTES = (
@@ -97,6 +98,8 @@ STRING_METHODS = (
 """Methods only strings have (a dict's ``.items`` or a list's ``.count`` are not evidence)."""
 
 
+DICT_ONLY_METHODS = frozenset(name for name in dir(dict) if not name.startswith("_")) - frozenset(dir(str))
+"""Methods a dict has and a string has not (``items``, ``keys``, ``get``...)."""
 OWNER_WORDS = {
     "FastAPI": "your FastAPI app",
     "APIRouter": "a router",
@@ -160,6 +163,16 @@ def string_method_on_value(evidence: Evidence) -> Explanation | None:
         fix="Send the values back as they came, without calling string methods on them.",
         line=evidence.line,
     )
+
+
+def dict_method_on_text(evidence: Evidence) -> Explanation | None:
+    """``data.items()`` where ``data`` is text (``json.dumps(msg)``, a ``str`` parameter)."""
+    match = OBJECT_ATTRIBUTE.match(evidence.message)
+    if not match or match["type"] != "str" or match["name"] not in DICT_ONLY_METHODS:
+        return None
+    if not re.search(rf"\.{match['name']}\b", evidence.code):
+        return None
+    return text_where_dict(evidence, f"calls `.{match['name']}()`, a dict's method, on a value")
 
 
 def attribute_error(evidence: Evidence) -> Explanation | None:

@@ -185,3 +185,29 @@ def body_param_names(evidence: Evidence) -> set[str]:
 def route_at(model: SourceModel, line: int | None) -> Route | None:
     """The route whose decorator holds ``line`` (FastAPI raises there while the file loads)."""
     return next((route for route in model.routes if line is not None and route.line <= line <= route.end_line), None)
+
+
+TEXT_CONVERSIONS = {"json.dumps", "str", "repr", "jsonable_encoder"}
+"""Calls that turn the message into text."""
+
+
+def text_made_by(evidence: Evidence, name: str) -> tuple[int, str, str] | None:
+    """Where ``name`` was made text before the learner's line: (line, the call as written, the
+    argument it converted) for ``data = json.dumps(msg)``, else None."""
+    function = evidence.function
+    if function is None or evidence.line is None:
+        return None
+    earlier = [a for a in function.assignments if a.name == name and a.line < evidence.line]
+    if not earlier:
+        return None
+    for call in earlier[-1].calls:
+        if call.name in TEXT_CONVERSIONS or call.name.endswith(".dumps"):
+            argument = re.match(r"^[\w.]+\(\s*(?P<arg>[A-Za-z_]\w*)\s*\)$", call.text)
+            return call.line, call.text, argument["arg"] if argument else ""
+    return None
+
+
+def value_read_on_line(code: str) -> str | None:
+    """The name the line reads a key or an attribute from (``data`` in ``data["text"]`` or ``data.items()``)."""
+    match = re.search(r"(?<![\w.])(?P<name>[A-Za-z_]\w*)\s*(?:\[|\.\w)", code)
+    return match["name"] if match else None

@@ -15,6 +15,8 @@ from grader.grading.evidence.exceptions.common import (
     replace_in_line,
     shown,
     statement,
+    text_made_by,
+    value_read_on_line,
 )
 
 
@@ -219,15 +221,52 @@ def not_serializable(evidence: Evidence) -> Explanation | None:
 
 
 def string_indexed(evidence: Evidence) -> Explanation | None:
+    """A key read from text: the message turned into a string (``json.dumps``) or declared ``str``."""
     if not evidence.message.startswith("string indices must be integers"):
         return None
+    return text_where_dict(evidence, f"reads a key with square brackets from `{value_read_on_line(evidence.code)}`")
+
+
+def text_where_dict(evidence: Evidence, what: str) -> Explanation:
+    """Words for a string used as a dict, naming the line that made it text when the function shows one."""
+    name = value_read_on_line(evidence.code) or ""
+    made = text_made_by(evidence, name) if name else None
+    function = evidence.function
+    param = function.param(name) if function is not None and name else None
+    if made is not None:
+        line, call, argument = made
+        patch = replace_in_line(evidence.model, line, call, argument) if argument else None
+        return Explanation(
+            cause="text_where_dict",
+            title=f"`{shown(call)}` on line {line} turned the message into text",
+            explanation=(
+                f"On line {evidence.line}, `{shown(evidence.code)}` {what}, which holds text: line {line} made it "
+                f"with `{shown(call)}`, which writes a value out as a string. A string has no keys; the dict did."
+            ),
+            fix=f"Keep the dict: write `{argument}` instead of `{shown(call)}` on line {line}."
+            if argument
+            else f"Do not turn the message into text on line {line}.",
+            line=line,
+            fix_patch=patch,
+        )
+    if param is not None and (param.annotation_type or "").rsplit(".", 1)[-1] == "str":
+        return Explanation(
+            cause="text_where_dict",
+            title=f"`{name}: str` makes the message text, not a dict",
+            explanation=(
+                f"On line {evidence.line}, `{shown(evidence.code)}` {what}. Your parameter is declared "
+                f"`{name}: str` (line {param.line}), so it holds text, and text has no keys."
+            ),
+            fix=f"Declare the parameter `{name}: dict`.",
+            line=param.line,
+        )
     return Explanation(
         cause="string_indexed",
         title="A string is read as if it were a dict",
         explanation=(
-            f"On line {evidence.line}, `{shown(evidence.code)}` reads a key with square brackets from a value that "
-            "is text (a string), not a dict. A string's brackets take positions (0, 1, 2), not keys. Text where a dict "
-            "was expected often comes from `json.dumps` or `str()`, or from a parameter declared as `str`."
+            f"On line {evidence.line}, `{shown(evidence.code)}` {what}, a value that is text (a string), not a dict. "
+            "A string's brackets take positions (0, 1, 2), not keys. Text where a dict was expected often comes from "
+            "`json.dumps` or `str()`, or from a parameter declared as `str`."
         ),
         fix="Keep the message as the dict FastAPI gives you (`msg: dict`), and read keys from that dict.",
         line=evidence.line,
