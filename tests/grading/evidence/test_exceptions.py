@@ -544,3 +544,13 @@ def test_a_dict_method_on_a_str_parameter_points_at_the_parameter():
     source = HEAD + "def echo(msg: str):\n    return {'received': dict(msg.items())}\n"
     found = explain(source, "AttributeError", "'str' object has no attribute 'items'", 8)
     assert found is not None and found.cause == "text_where_dict" and found.line == 7 and "`msg: str`" in found.title
+
+
+def test_request_used_without_the_parameter_is_not_a_typo_of_the_class():
+    source = (
+        "from fastapi import FastAPI, Request\napp = FastAPI()\n@app.post('/message')\n"
+        "async def echo(msg: dict):\n    data = await request.json()\n    return {'received': data}\n"
+    )
+    found = explain(source, "NameError", "name 'request' is not defined", 5)
+    assert found is not None and found.cause == "request_not_a_parameter" and "Request" not in found.title
+    assert "`msg` is already the message" in found.fix and found.fix_patch is None

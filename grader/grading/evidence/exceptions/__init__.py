@@ -28,9 +28,9 @@ Cause codes (a test checks the list): ``attribute_on_dict``, ``attribute_typo``,
 ``json_literal``, ``json_loads_on_dict``, ``method_on_message``, ``missing_argument``,
 ``missing_await``, ``missing_global``, ``missing_import``, ``missing_key``, ``misspelt_import``,
 ``misspelt_module``, ``mixed_types``, ``name_typo``, ``none_value``, ``not_serializable``,
-``parameter_named_otherwise``, ``response_model_refused``, ``returns_request``, ``route_refused``,
-``set_instead_of_dict``, ``string_indexed``, ``string_method_on_value``, ``text_where_dict``,
-``unexpected_keyword``, ``used_before_assignment``.
+``parameter_named_otherwise``, ``request_not_a_parameter``, ``response_model_refused``,
+``returns_request``, ``route_refused``, ``set_instead_of_dict``, ``string_indexed``,
+``string_method_on_value``, ``text_where_dict``, ``unexpected_keyword``, ``used_before_assignment``.
 """
 
 from __future__ import annotations

@@ -116,7 +116,11 @@ def name_error(evidence: Evidence) -> Explanation | None:
         )
     if name in IMPORTED_FROM:
         return _missing_import(evidence, name)
+    if re.search(rf"(?<![\w.]){name}\.(json|body|form)\(", evidence.code):
+        return _request_not_a_parameter(evidence, name)
     nearest = closest_name(name, model.names_in_scope(line))
+    if nearest is not None and nearest.lower() == name.lower() and nearest[:1].isupper() and name[:1].islower():
+        nearest = None  # ``request`` for the class ``Request``: an object of it was meant, not a typo
     if nearest is None:
         return _parameter_named_otherwise(evidence, name)
     return Explanation(
@@ -158,6 +162,28 @@ def _missing_import(evidence: Evidence, name: str) -> Explanation:
         fix=f"Import it at the top of your file: `{statement}`.",
         line=line,
         fix_patch=patch,
+    )
+
+
+def _request_not_a_parameter(evidence: Evidence, name: str) -> Explanation | None:
+    """``await request.json()`` in a function that has no ``request`` parameter."""
+    function = evidence.function
+    if function is None or function.param(name) is not None:
+        return None
+    return Explanation(
+        cause="request_not_a_parameter",
+        title=f"`{name}` is not a parameter of `{function.name}`",
+        explanation=(
+            f"Line {evidence.line} reads the body from `{name}`, but `{function.name}` (line {function.line}) has no "
+            f"parameter of that name, so Python does not know it. FastAPI passes the request only to a parameter "
+            f"declared `{name}: Request`."
+        ),
+        fix=(
+            "Use the parameter you have"
+            + (f" (`{function.body_params[0].name}` is already the message)" if function.body_params else "")
+            + f", or declare `{name}: Request` in the `def` line."
+        ),
+        line=evidence.line,
     )
 
 
