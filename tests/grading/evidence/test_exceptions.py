@@ -554,3 +554,39 @@ def test_request_used_without_the_parameter_is_not_a_typo_of_the_class():
     found = explain(source, "NameError", "name 'request' is not defined", 5)
     assert found is not None and found.cause == "request_not_a_parameter" and "Request" not in found.title
     assert "`msg` is already the message" in found.fix and found.fix_patch is None
+
+
+def test_a_value_of_the_message_that_is_a_number_used_as_a_list():
+    source = (
+        HEAD
+        + "def echo(msg: dict):\n    sizes = [len(value) for value in msg.values()]\n    return {'received': msg}\n"
+    )
+    for message in (
+        "object of type 'int' has no len()",
+        "'int' object is not subscriptable",
+        "'bool' object is not iterable",
+    ):
+        found = explain(source, "TypeError", message, 8)
+        assert found is not None and found.cause == "value_type_assumed", message
+    assert explain(source, "TypeError", "object of type 'Foo' has no len()", 8) is None
+
+
+def test_a_key_read_in_a_helper_is_not_claimed_to_be_the_graders_message_and_a_used_value_gets_no_edit():
+    source = (
+        "def describe(message):\n    return message['text'].upper()\n\n"
+        + HEAD.replace("from fastapi import FastAPI\n", "from fastapi import FastAPI\n", 1)
+        + "def echo(msg: dict):\n    describe(msg)\n    return {'received': msg}\n"
+    )
+    found = explain(source, "KeyError", "'text'", 2)
+    assert found is not None and found.cause == "missing_key"
+    assert "the message the grader sent" not in found.explanation and "`message`" in found.explanation
+    # .get() would give None, and None has no .upper(): no edit is offered.
+    assert found.fix_patch is None
+
+
+def test_a_method_returned_without_brackets():
+    source = HEAD + "def echo(msg: dict):\n    return {'received': msg.copy}\n"
+    message = "[TypeError(\"'builtin_function_or_method' object is not iterable\"), TypeError('vars() argument must have __dict__ attribute')]"
+    found = explain(source, "ValueError", message, None, path="/message")
+    assert found is not None and found.cause == "unencodable_reply" and found.line == 8 and found.raised_by_framework
+    assert "{'received': msg.copy()}" in patched(source, found)

@@ -30,7 +30,8 @@ Cause codes (a test checks the list): ``attribute_on_dict``, ``attribute_typo``,
 ``misspelt_module``, ``mixed_types``, ``name_typo``, ``none_value``, ``not_serializable``,
 ``parameter_named_otherwise``, ``request_not_a_parameter``, ``response_model_refused``,
 ``returns_request``, ``route_refused``, ``set_instead_of_dict``, ``string_indexed``,
-``string_method_on_value``, ``text_where_dict``, ``unexpected_keyword``, ``used_before_assignment``.
+``string_method_on_value``, ``text_where_dict``, ``unencodable_reply``, ``unexpected_keyword``,
+``used_before_assignment``, ``value_type_assumed``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from grader.grading.evidence.exceptions.framework import (
     response_model_refused,
     returns_request,
     route_refused,
+    unencodable_reply,
 )
 from grader.grading.evidence.exceptions.names import missing_global, misspelt_import_name, misspelt_module, name_error
 from grader.grading.evidence.exceptions.type_errors import (
@@ -70,6 +72,7 @@ from grader.grading.evidence.exceptions.values import (
     endless_recursion,
     json_decode,
     missing_key,
+    value_type_assumed,
 )
 from grader.grading.evidence.source import Route, SourceModel
 from grader.grading.evidence.tracebacks import Frame, ParsedTraceback, ValidationIssue
@@ -139,6 +142,7 @@ ANY_EXCEPTION: tuple[Rule, ...] = (missing_await, input_in_handler, form_without
 
 RULES: dict[str, tuple[Rule, ...]] = {
     "TypeError": (
+        value_type_assumed,
         set_instead_of_dict,
         brackets_for_call,
         dict_as_key,
@@ -166,7 +170,7 @@ RULES: dict[str, tuple[Rule, ...]] = {
 }
 
 
-LAST_RESORT: tuple[Rule, ...] = (complex_from_url, route_refused, returns_request)
+LAST_RESORT: tuple[Rule, ...] = (complex_from_url, route_refused, returns_request, unencodable_reply)
 """Rules tried when the family's own found nothing: what FastAPI refuses while the file loads."""
 
 

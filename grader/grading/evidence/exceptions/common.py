@@ -178,8 +178,11 @@ def distance(left: str, right: str) -> int:
 
 
 def body_param_names(evidence: Evidence) -> set[str]:
+    """The names of the parameters FastAPI fills with the message, when the learner's line is in an endpoint."""
     function = evidence.function
-    return {param.name for param in function.body_params} if function else set()
+    if function is None or evidence.model.route_of(function) is None:
+        return set()
+    return {param.name for param in function.body_params}
 
 
 def route_at(model: SourceModel, line: int | None) -> Route | None:

@@ -128,6 +128,8 @@ def invalid_field_type(evidence: Evidence) -> Explanation | None:
     )
 
 
+DICT_METHODS = frozenset(name for name in dir(dict) if not name.startswith("_"))
+"""A dict's methods: one named without brackets in a reply is the method itself."""
 URL_MARKERS = {"Query": "the URL's query string (`?msg=...`)", "Path": "the URL's path", "Header": "a header"}
 
 
@@ -219,6 +221,49 @@ def returns_request(evidence: Evidence) -> Explanation | None:
         ),
         fix='Return the message itself: declare the parameter `msg: dict` and return `{"received": msg}`.',
         line=returned.line,
+        raised_by_framework=True,
+    )
+
+
+UNENCODABLE = re.compile(r"vars\(\) argument must have __dict__|is not JSON serializable|Unable to serialize")
+"""What FastAPI's encoder says of a value it cannot turn into JSON."""
+
+
+def unencodable_reply(evidence: Evidence) -> Explanation | None:
+    """FastAPI could not turn what the endpoint returned into JSON (a method without its brackets, an object)."""
+    route = evidence.route
+    if route is None or evidence.frame is not None or not UNENCODABLE.search(evidence.message):
+        return None
+    returned = route.function.returns[-1] if route.function.returns else None
+    if returned is None:
+        return None
+    method = next(
+        (
+            m
+            for m in re.finditer(r"(?<![\w.])(?P<name>[A-Za-z_]\w*)\.(?P<attr>\w+)(?!\s*[\w(])", returned.text)
+            if m["attr"] in DICT_METHODS
+        ),
+        None,
+    )
+    patch = None
+    if method is not None:
+        patch = replace_in_line(evidence.model, returned.line, method.group(0), method.group(0) + "()")
+    return Explanation(
+        cause="unencodable_reply",
+        title="FastAPI could not turn your reply into JSON",
+        explanation=(
+            f"`{route.function.name}` returned `{shown(returned.text)}` (line {returned.line}), and part of it is not "
+            "data: "
+            + (
+                f"`{method.group(0)}` is the method itself, not its result (no brackets, no call). "
+                if method is not None
+                else "a reply holds only dicts, lists, strings, numbers, true/false and None. "
+            )
+            + "FastAPI failed after your function returned and answered 500."
+        ),
+        fix=f"Call it: `{method.group(0)}()`." if method is not None else 'Return plain data: `{"received": msg}`.',
+        line=returned.line,
+        fix_patch=patch,
         raised_by_framework=True,
     )
 

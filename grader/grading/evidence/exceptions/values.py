@@ -15,6 +15,9 @@ from grader.grading.evidence.exceptions.common import (
     statement,
 )
 
+ASSUMED_TYPES = {"int": "a whole number", "float": "a decimal number", "bool": "true or false"}
+"""JSON values that are not text and not lists, by their Python type's name."""
+
 
 def missing_key(evidence: Evidence) -> Explanation | None:
     quoted = re.fullmatch(r"""(['"])(?P<key>.{1,100})\1""", evidence.message.strip())
@@ -38,7 +41,10 @@ def missing_key(evidence: Evidence) -> Explanation | None:
     holder = ast.get_source_segment(code, read.value) or "the dict"
     is_message = isinstance(read.value, ast.Name) and read.value.id in body_param_names(evidence)
     what = "the message the grader sent" if is_message else f"`{shown(holder)}`"
-    patch = replace_in_line(evidence.model, evidence.line, written, f'{holder}.get("{key}")') if written else None
+    patch = None
+    if written and _value_kept_as_it_is(tree, read):
+        # .get() gives None for a missing key: fine where the value is only kept, not where it is used.
+        patch = replace_in_line(evidence.model, evidence.line, written, f'{holder}.get("{key}")')
     return Explanation(
         cause="missing_key",
         title=f'The key "{key}" is not always there',
@@ -50,6 +56,47 @@ def missing_key(evidence: Evidence) -> Explanation | None:
         fix=f'Read it with `{holder}.get("{key}")`, which gives None when the key is missing, or do not read it at all.',
         line=evidence.line,
         fix_patch=patch,
+    )
+
+
+def _value_kept_as_it_is(tree: ast.Module | None, read: ast.Subscript) -> bool:
+    """Whether the value read is only stored or shown (assigned, put in a literal, printed), not used."""
+    for node in ast.walk(tree) if tree else ():
+        if isinstance(node, ast.Assign) and node.value is read:
+            return True
+        if isinstance(node, (ast.Dict, ast.List, ast.Tuple)) and any(item is read for item in _items(node)):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+            return any(arg is read for arg in node.args)
+    return False
+
+
+def _items(node: ast.Dict | ast.List | ast.Tuple) -> list[ast.expr]:
+    return list(node.values) if isinstance(node, ast.Dict) else list(node.elts)
+
+
+def value_type_assumed(evidence: Evidence) -> Explanation | None:
+    """A value of the message used as text or a list (``value[0]``, ``len(value)``) when it is a number."""
+    match = re.match(
+        r"(?:'(?P<a>\w+)' object is not (?P<how>subscriptable|iterable)|object of type '(?P<b>\w+)' has no len\(\)"
+        r"|argument of type '(?P<c>\w+)' is not iterable)",
+        evidence.message,
+    )
+    if match is None or evidence.line is None:
+        return None
+    kind = match["a"] or match["b"] or match["c"]
+    if kind not in ASSUMED_TYPES:
+        return None
+    return Explanation(
+        cause="value_type_assumed",
+        title=f"A value was {ASSUMED_TYPES[kind]}, and line {evidence.line} treats it as text or a list",
+        explanation=(
+            f"On line {evidence.line}, `{shown(evidence.code)}` reads positions or a length from a value, and one "
+            f"value was {ASSUMED_TYPES[kind]}: `{evidence.exception}: {shown(evidence.message)}`. A message's values "
+            "can be of every JSON type: numbers, true/false and null have no length and no positions."
+        ),
+        fix="Do not count on the type of the message's values: send the message back as it came.",
+        line=evidence.line,
     )
 
 
