@@ -52,8 +52,10 @@ ROUTE_METHODS = {
     "api_route": ("GET",),
     "route": ("GET",),
     "websocket": (),
+    "add_api_route": ("GET",),
 }
-"""Decorator names that register a route, and the methods they take by default."""
+"""Decorator names that register a route (and ``add_api_route``, the call that does it without one), with
+the methods they take by default."""
 
 APP_CLASSES = {
     "fastapi.FastAPI": "app",
@@ -1090,6 +1092,23 @@ class _Reader:
                 route = self._route(decorator, function)
                 if route is not None:
                     routes.append(route)
+        by_name = {function.name: function for function in functions}
+        for node in self.nodes:
+            # app.add_api_route("/message", echo, methods=["POST"]): a route without a decorator.
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add_api_route"
+            ):
+                endpoint = (
+                    node.args[1]
+                    if len(node.args) > 1
+                    else next((kw.value for kw in node.keywords if kw.arg == "endpoint"), None)
+                )
+                if isinstance(endpoint, ast.Name) and endpoint.id in by_name:
+                    route = self._route(node, by_name[endpoint.id])
+                    if route is not None:
+                        routes.append(route)
         functions.sort(key=lambda f: f.line)
         routes.sort(key=lambda r: r.line)
         return tuple(functions), tuple(routes)

@@ -590,3 +590,9 @@ def test_a_method_returned_without_brackets():
     found = explain(source, "ValueError", message, None, path="/message")
     assert found is not None and found.cause == "unencodable_reply" and found.line == 8 and found.raised_by_framework
     assert "{'received': msg.copy()}" in patched(source, found)
+
+
+def test_asyncio_run_inside_an_endpoint():
+    source = "import asyncio\n" + HEAD + "def echo(msg: dict):\n    return asyncio.run(reply(msg))\n"
+    found = explain(source, "RuntimeError", "asyncio.run() cannot be called from a running event loop", 9)
+    assert found is not None and found.cause == "event_loop_in_handler" and found.line == 9

@@ -474,3 +474,12 @@ def test_a_byte_order_mark_is_left_out_as_python_does_when_it_loads_the_file():
     model = build_source_model(source)
     assert model.parsed and [a.line for a in model.apps] == [2] and model.code(1) == "from fastapi import FastAPI"
     assert model.text == source
+
+
+def test_a_route_added_without_a_decorator():
+    model = build_source_model(
+        "from fastapi import FastAPI\napp = FastAPI()\ndef echo(msg: dict):\n    return {'received': msg}\n"
+        "app.add_api_route('/message', echo, methods=['POST'])\n"
+    )
+    [route] = model.routes
+    assert (route.line, route.path, route.methods, route.function.name) == (5, "/message", ("POST",), "echo")

@@ -84,3 +84,25 @@ def form_without_parser(evidence: Evidence) -> Explanation | None:
         line=line,
         raised_by_framework=form is not None,
     )
+
+
+def event_loop_in_handler(evidence: Evidence) -> Explanation | None:
+    """``asyncio.run(...)`` (or ``loop.run_until_complete``) inside a handler the server's loop already runs."""
+    if (
+        "cannot be called from a running event loop" not in evidence.message
+        and "This event loop is already running" not in evidence.message
+    ):
+        return None
+    call = re.search(r"[\w.]*(asyncio\.run|run_until_complete)\(", evidence.code)
+    if call is None:
+        return None
+    return Explanation(
+        cause="event_loop_in_handler",
+        title="`asyncio.run` inside an endpoint: the server's loop is already running",
+        explanation=(
+            f"Line {evidence.line} starts an event loop with `{call.group(1)}(...)`, inside a request the server "
+            "is already handling on its own running loop, and Python allows one running loop per thread."
+        ),
+        fix="Make the endpoint `async def` and `await` the coroutine instead of running it with asyncio.run.",
+        line=evidence.line,
+    )
