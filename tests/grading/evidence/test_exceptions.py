@@ -596,3 +596,16 @@ def test_asyncio_run_inside_an_endpoint():
     source = "import asyncio\n" + HEAD + "def echo(msg: dict):\n    return asyncio.run(reply(msg))\n"
     found = explain(source, "RuntimeError", "asyncio.run() cannot be called from a running event loop", 9)
     assert found is not None and found.cause == "event_loop_in_handler" and found.line == 9
+
+
+def test_edits_keep_a_files_tabs_and_crlf_line_ends():
+    source = (
+        "from fastapi import FastAPI\r\napp = FastAPI()\r\ncount = 0\r\n@app.post('/message')\r\n"
+        "def echo(msg: dict):\r\n\tcount += 1\r\n\treturn {'received', msg}\r\n"
+    )
+    found = explain(
+        source, "UnboundLocalError", "cannot access local variable 'count' where it is not associated with a value", 6
+    )
+    assert found is not None and "\tglobal count\n\tcount += 1\n" in patched(source, found)
+    found = explain(source, "TypeError", "unhashable type: 'dict'", 7)
+    assert found is not None and "\treturn {'received': msg}\n" in patched(source, found)
