@@ -45,6 +45,7 @@ def test_unhashable_dict_in_a_set_literal_is_a_comma_where_a_colon_goes():
     found = explain(source, "TypeError", "unhashable type: 'dict'", 8)
     assert found is not None and found.cause == "set_instead_of_dict" and found.line == 8
     assert "comma" in found.title and "set" in found.explanation
+    assert found.fix == "Put a colon between each key and its value: `{'received': msg}`."
     assert "    return {'received': msg}\n" in patched(source, found)
 
 

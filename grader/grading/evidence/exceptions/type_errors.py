@@ -30,7 +30,7 @@ def set_instead_of_dict(evidence: Evidence) -> Explanation | None:
         return None
     literal = found[0]
     kind = quoted_names(evidence.message)[0] if quoted_names(evidence.message) else "dict"
-    patch = None
+    patch, fixed = None, ""
     if len(literal.elts) % 2 == 0:
         pairs = [(literal.elts[i], literal.elts[i + 1]) for i in range(0, len(literal.elts), 2)]
         written = ast.get_source_segment(evidence.code.strip(), literal) or ""
@@ -52,7 +52,9 @@ def set_instead_of_dict(evidence: Evidence) -> Explanation | None:
             f"builds a set (a bag of separate values), not a dict (key: value pairs), and a set cannot hold a {kind}: "
             f"hence `TypeError: unhashable type: '{kind}'`."
         ),
-        fix='Put a colon between the key and its value: `{"received": msg}`.',
+        fix=f"Put a colon between each key and its value: `{shown(fixed)}`."
+        if fixed
+        else 'Put a colon between the key and its value: `{"received": msg}`.',
         line=evidence.line,
         fix_patch=patch,
     )
