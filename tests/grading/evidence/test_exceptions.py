@@ -610,3 +610,40 @@ def test_edits_keep_a_files_tabs_and_crlf_line_ends():
     assert found is not None and "\tglobal count\n\tcount += 1\n" in patched(source, found)
     found = explain(source, "TypeError", "unhashable type: 'dict'", 7)
     assert found is not None and "\treturn {'received': msg}\n" in patched(source, found)
+
+
+ODD_SOURCES = [
+    "",
+    "x",
+    "def f(:\n",
+    "x = 1\x00\n",
+    "!pip install fastapi\n" + HEAD + "def echo(msg: dict):\n    return {'received', msg}\n",
+    HEAD + "def echo(msg: dict):\n    return {'received': mgs}\n",
+]
+ODD_MESSAGES = [
+    "unhashable type: 'dict'",
+    "'dict' object is not callable",
+    "f() missing 1 required positional argument: 'a'",
+    "name 'mgs' is not defined",
+    "'dict' object has no attribute 'text'",
+    "'text'",
+    "No module named 'FastAPI'",
+    "1 validation errors:",
+    "",
+    "'",
+]
+
+
+@pytest.mark.parametrize("source", ODD_SOURCES)
+def test_any_exception_on_any_file_at_any_line_is_explained_or_not_but_never_raises(source):
+    from grader.grading.evidence.exceptions import RULES
+
+    model = build_source_model(source)
+    for exception in [*RULES, "RuntimeError", "Unknown"]:
+        for message in ODD_MESSAGES:
+            for line in (None, 0, 1, 8, 10_000):
+                frame = Frame("solution.py", line, "echo", "") if line is not None else None
+                found = explain_exception(exception, message, frame, model, path="/message", method="POST")
+                if found is not None and found.fix_patch is not None:
+                    assert found.fix_patch.after != found.fix_patch.before
+                    assert found.fix_patch.apply(source) is not None
