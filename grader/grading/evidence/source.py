@@ -57,7 +57,10 @@ ROUTE_METHODS = {
 """Decorator names that register a route (and ``add_api_route``, the call that does it without one), with
 the methods they take by default."""
 
-APP_CLASSES = {
+AppKind = Literal["app", "router", "other_framework", "other"]
+StateHow = Literal["global", "mutation", "item", "attribute", "shadowed"]
+
+APP_CLASSES: dict[str, AppKind] = {
     "fastapi.FastAPI": "app",
     "fastapi.applications.FastAPI": "app",
     "starlette.applications.Starlette": "app",
@@ -69,6 +72,8 @@ APP_CLASSES = {
     "sanic.Sanic": "other_framework",
 }
 """Constructors whose result a file serves (or means to)."""
+SHORT_APP_CLASSES: dict[str, AppKind] = {"FastAPI": "app", "APIRouter": "router", "Flask": "other_framework"}
+"""The same by their last name, for a module the file reached another way."""
 
 FASTAPI_STAR_NAMES = {
     "FastAPI": "fastapi.FastAPI",
@@ -421,7 +426,7 @@ class AppBinding:
 
     name: str
     line: int
-    kind: Literal["app", "router", "other_framework", "other"]
+    kind: AppKind
     call: str = ""
     function: str = ""
     arguments: str = ""
@@ -451,7 +456,7 @@ class StateWrite:
     name: str
     line: int
     function: str
-    how: Literal["global", "mutation", "item", "attribute", "shadowed"]
+    how: StateHow
     defined_line: int | None = None
     handler: bool = False
     text: str = ""
@@ -1012,7 +1017,7 @@ class _Reader:
 
     # --- apps ---------------------------------------------------------------------------
 
-    def _app_kind(self, value: ast.AST | None) -> tuple[str, str, str] | None:
+    def _app_kind(self, value: ast.AST | None) -> tuple[AppKind, str, str] | None:
         """(kind, constructor, arguments) when ``value`` constructs an app or router."""
         if not isinstance(value, ast.Call):
             return None
@@ -1020,7 +1025,7 @@ class _Reader:
         kind = APP_CLASSES.get(name)
         if kind is None:
             short = name.rsplit(".", 1)[-1]
-            kind = {"FastAPI": "app", "APIRouter": "router", "Flask": "other_framework"}.get(short)
+            kind = SHORT_APP_CLASSES.get(short)
         if kind is None:
             return None
         arguments = self.segment(value)[len(self.segment(value.func)) :].strip()[1:-1]
@@ -1051,10 +1056,10 @@ class _Reader:
                 if made is not None:
                     kind, call, arguments = made
                     app_names.add(name)
-                    found.append(AppBinding(name, node.lineno, kind, call, where, arguments))  # type: ignore[arg-type]
+                    found.append(AppBinding(name, node.lineno, kind, call, where, arguments))
                 elif name in app_names and not where:
                     found.append(AppBinding(name, node.lineno, "other", "", "", self.segment(node.value or node)))
-        # A name bound by ``def app`` or ``import`` after it held an app is a rebinding too.
+        # A name defined again by ``def app`` or ``class app`` after it held an app is a rebinding too.
         for statement in top_level_statements(self.tree):
             if (
                 isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
@@ -1342,8 +1347,8 @@ class _Reader:
         local = (function.local_names | params) - declared
         found: list[StateWrite] = []
 
-        def write(name: str, line: int, how: str, text: str) -> None:
-            found.append(StateWrite(name, line, function.name, how, module.get(name), handler, text))  # type: ignore[arg-type]
+        def write(name: str, line: int, how: StateHow, text: str) -> None:
+            found.append(StateWrite(name, line, function.name, how, module.get(name), handler, text))
 
         first_read: dict[str, int] = {}
         for name in self.own(node):
