@@ -535,9 +535,10 @@ class SourceModel:
     """What the learner's file declares, read without running it (see the module's docstring).
 
     unreadable: why the file could not be read at all (``too_large``, ``null_bytes``,
-        ``too_deep``), else None; then every other fact is empty.
+        ``too_deep``, ``unparsable``), else None; then every other fact is empty.
     syntax_error: why Python cannot read it, else None.
-    read_without: the lines left out to read the rest when only they were not Python.
+    read_without: when only terminal or notebook lines stop Python, those lines (left out, or a
+        ``>>>`` prompt taken off), and the facts are read from the rest.
     module_names: every name bound at the top level of the file, with its first line.
     packages: the packages the grading runtime offers besides the standard library.
     """
@@ -840,7 +841,7 @@ def without_shell_lines(lines: tuple[str, ...], shell: tuple[ShellLine, ...]) ->
             kept[found.line - 1] = re.sub(r"^\s*(>>>|In \[\d*\]:)\s?", "", raw)
         else:
             kept[found.line - 1] = ""
-            left_out.append(found.line)
+        left_out.append(found.line)
     return "\n".join(kept) + "\n", tuple(left_out)
 
 

@@ -328,7 +328,7 @@ def test_terminal_and_notebook_lines_are_named_and_the_rest_still_read(line, kin
 def test_a_python_prompt_loses_only_its_prompt():
     model = build_source_model(">>> from fastapi import FastAPI\n>>> app = FastAPI()\n")
     assert model.syntax_error is not None and model.syntax_error.kind == "not_python"
-    assert [a.line for a in model.apps] == [2] and model.read_without == ()
+    assert [a.line for a in model.apps] == [2] and model.read_without == (1, 2) and model.has_facts
 
 
 @pytest.mark.parametrize(
