@@ -647,3 +647,12 @@ def test_any_exception_on_any_file_at_any_line_is_explained_or_not_but_never_rai
                 if found is not None and found.fix_patch is not None:
                     assert found.fix_patch.after != found.fix_patch.before
                     assert found.fix_patch.apply(source) is not None
+
+
+def test_the_class_given_for_the_app_without_brackets():
+    source = (
+        "from fastapi import FastAPI\n\napp = FastAPI\n\n@app.post('/message')\ndef echo(msg: dict):\n    return msg\n"
+    )
+    found = explain(source, "TypeError", "FastAPI.post() missing 1 required positional argument: 'path'", 5)
+    assert found is not None and found.cause == "class_not_called" and found.line == 3
+    assert "\napp = FastAPI()\n" in patched(source, found)
