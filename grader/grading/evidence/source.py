@@ -822,13 +822,28 @@ def _syntax_kind(error: SyntaxError, message: str) -> SyntaxKind:
 def shell_lines(lines: Iterable[str]) -> tuple[ShellLine, ...]:
     """The lines that belong to a terminal or a notebook rather than to Python."""
     found = []
+    inside: str | None = None  # the triple quote of a string the line is in, if any
     for number, raw in enumerate(lines, start=1):
         stripped = raw.strip()
+        starts_inside = inside is not None
+        inside = _triple_quote_after(raw, inside)
+        if starts_inside or stripped.startswith("#"):
+            continue
         for kind, pattern in SHELL_PATTERNS:
             if pattern.match(stripped):
                 found.append(ShellLine(number, stripped[:MAX_SEGMENT_CHARS], kind))
                 break
     return tuple(found)
+
+
+def _triple_quote_after(line: str, inside: str | None) -> str | None:
+    """Whether a triple-quoted string is still open after ``line`` (and with which quotes), given ``inside``."""
+    for match in re.finditer(r'"""|\'\'\'', line):
+        if inside is None:
+            inside = match.group(0)
+        elif match.group(0) == inside:
+            inside = None
+    return inside
 
 
 def without_shell_lines(lines: tuple[str, ...], shell: tuple[ShellLine, ...]) -> tuple[str, tuple[int, ...]]:
