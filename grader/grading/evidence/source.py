@@ -342,7 +342,8 @@ class Function:
     line: the ``def`` line; first_line: its first decorator's line; end_line: its last line.
     assignments: local names bound in it (``x = ...``, ``x += ...``), in order.
     globals_declared: names it declares ``global``.
-    endless_loops: the lines of ``while True:`` loops with no ``break``, ``return`` or ``raise`` inside.
+    endless_loops: the lines of ``while`` loops that never end: ``while True:`` with no ``break``,
+        ``return`` or ``raise`` inside, or ``while not ready:`` with nothing inside that could change ``ready``.
     body_line: the line of its first statement.
     return_annotation: its ``-> type`` as written (FastAPI checks the reply against it), or None.
     ends_without_return: whether running off its end returns None (the last statement
@@ -1422,13 +1423,20 @@ class _Reader:
 
 
 def _endless(loop: ast.While) -> bool:
-    """Whether a ``while`` loop runs forever: a constant true test and no way out inside."""
-    if not (isinstance(loop.test, ast.Constant) and loop.test.value):
+    """Whether a ``while`` loop runs forever: no way out inside, and a test that stays true
+    (a constant, or names nothing inside the loop can change: no call, no await, no assignment)."""
+    constant = isinstance(loop.test, ast.Constant) and bool(loop.test.value)
+    tested = {node.id for node in ast.walk(loop.test) if isinstance(node, ast.Name)}
+    if not constant and (not tested or any(isinstance(node, (ast.Call, ast.Await)) for node in ast.walk(loop.test))):
         return False
     stack: list[ast.AST] = list(loop.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.Break, ast.Return, ast.Raise)):
+            return False
+        if not constant and isinstance(node, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.Global)):
+            return False
+        if not constant and isinstance(node, ast.Name) and node.id in tested and not isinstance(node.ctx, ast.Load):
             return False
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             stack.extend(ast.iter_child_nodes(node))

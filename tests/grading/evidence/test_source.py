@@ -490,3 +490,19 @@ def test_terminal_lines_inside_a_docstring_are_not_counted_when_another_line_is_
     model = build_source_model(source)
     assert model.syntax_error is not None and model.syntax_error.kind == "missing_colon"
     assert model.shell_lines == ()
+
+
+def test_a_loop_waiting_for_a_flag_nothing_inside_it_can_change():
+    model = build_source_model(
+        "ready = False\n"
+        "async def wait(msg):\n"
+        "    while not ready:\n"
+        "        pass\n"
+        "    while not ready:\n"
+        "        ready = check()\n"
+        "    while not ready:\n"
+        "        await asyncio.sleep(0.1)\n"
+        "    while msg:\n"
+        "        msg = msg[1:]\n"
+    )
+    assert model.functions[0].endless_loops == (3,)
