@@ -407,6 +407,12 @@ class Route:
     called: bool = True
     owner_line: int | None = None
     text: str = ""
+    """The decorator's expression on one line (without its ``@``)."""
+
+    @property
+    def written(self) -> str:
+        """The decorator as the learner wrote it, ``@`` included (or the ``add_api_route`` call)."""
+        return self.text if self.method == "add_api_route" else "@" + self.text
 
     @property
     def path_parameters(self) -> tuple[str, ...]:

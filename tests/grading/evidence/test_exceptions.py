@@ -656,3 +656,8 @@ def test_the_class_given_for_the_app_without_brackets():
     found = explain(source, "TypeError", "FastAPI.post() missing 1 required positional argument: 'path'", 5)
     assert found is not None and found.cause == "class_not_called" and found.line == 3
     assert "\napp = FastAPI()\n" in patched(source, found)
+
+
+def test_a_framework_error_quotes_the_decorator_as_written():
+    found = explain(RESPONSE_MODEL, "ValueError", "odd", None, path="/message")
+    assert found is not None and "(line 6: `@app.post('/message', response_model=Reply)`)" in found.explanation
