@@ -661,3 +661,27 @@ def test_the_class_given_for_the_app_without_brackets():
 def test_a_framework_error_quotes_the_decorator_as_written():
     found = explain(RESPONSE_MODEL, "ValueError", "odd", None, path="/message")
     assert found is not None and "(line 6: `@app.post('/message', response_model=Reply)`)" in found.explanation
+
+
+def test_the_files_own_async_helper_called_without_await():
+    source = HEAD.replace("@app", "async def make_reply(msg):\n    return {'received': msg}\n\n@app") + (
+        "async def echo(msg: dict):\n    return make_reply(msg)\n"
+    )
+    message = (
+        "[TypeError(\"'coroutine' object is not iterable\"), TypeError('vars() argument must have __dict__ attribute')]"
+    )
+    found = explain(source, "ValueError", message, None, path="/message")
+    assert found is not None and found.cause == "coroutine_not_awaited" and found.line == 11
+    assert "    return await make_reply(msg)\n" in patched(source, found)
+
+
+def test_a_global_statement_at_the_top_of_the_file_is_named():
+    source = "global counter\ncounter = 0\n" + HEAD + "def echo(msg: dict):\n    counter += 1\n    return msg\n"
+    found = explain(
+        source,
+        "UnboundLocalError",
+        "cannot access local variable 'counter' where it is not associated with a value",
+        10,
+    )
+    assert found is not None and found.cause == "missing_global"
+    assert found.fix.startswith("`global counter` at the top of the file (line 1) does nothing")

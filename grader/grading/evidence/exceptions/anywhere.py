@@ -48,6 +48,36 @@ def missing_await(evidence: Evidence) -> Explanation | None:
     )
 
 
+def own_coroutine_not_awaited(evidence: Evidence) -> Explanation | None:
+    """A coroutine used as data: the file's own ``async def`` helper called without ``await``."""
+    if "coroutine" not in evidence.message:
+        return None
+    function = evidence.function
+    if function is None:
+        return None
+    helpers = {f.name for f in evidence.model.functions if f.is_async and f.line != function.line}
+    for number in range(function.body_line or function.line, function.end_line + 1):
+        for name in helpers:
+            call = re.search(rf"(?<!await )(?<![\w.]){re.escape(name)}\(", evidence.model.line_text(number))
+            if call is None or evidence.model.line_text(number).lstrip().startswith(("def ", "async def ")):
+                continue
+            patch = replace_in_line(evidence.model, number, f"{name}(", f"await {name}(") if function.is_async else None
+            return Explanation(
+                cause="coroutine_not_awaited",
+                title=f"`{name}(...)` is not awaited",
+                explanation=(
+                    f"`{name}` is an `async def` function, so calling it on line {number} does not run it: it gives a "
+                    "coroutine, a promise of its result that only `await` fulfils. The coroutine itself went on as "
+                    f"if it were the result, and Python stopped with `{evidence.exception}: {shown(evidence.message)}`."
+                ),
+                fix=f"Write `await {name}(...)` on line {number}"
+                + ("." if function.is_async else f", and make `{function.name}` an `async def`."),
+                line=number,
+                fix_patch=patch,
+            )
+    return None
+
+
 def input_in_handler(evidence: Evidence) -> Explanation | None:
     if evidence.exception != "EOFError" or "input(" not in evidence.code:
         return None
