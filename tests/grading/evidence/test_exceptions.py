@@ -597,6 +597,10 @@ def test_asyncio_run_inside_an_endpoint():
     source = "import asyncio\n" + HEAD + "def echo(msg: dict):\n    return asyncio.run(reply(msg))\n"
     found = explain(source, "RuntimeError", "asyncio.run() cannot be called from a running event loop", 9)
     assert found is not None and found.cause == "event_loop_in_handler" and found.line == 9
+    assert found.fix_patch is None  # a plain def cannot await
+    source = source.replace("def echo", "async def echo")
+    found = explain(source, "RuntimeError", "asyncio.run() cannot be called from a running event loop", 9)
+    assert found is not None and "    return await reply(msg)\n" in patched(source, found)
 
 
 def test_edits_keep_a_files_tabs_and_crlf_line_ends():

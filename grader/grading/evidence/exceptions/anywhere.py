@@ -3,6 +3,7 @@ in a handler, a form read without the package forms need."""
 
 from __future__ import annotations
 
+import ast
 import re
 
 from grader.grading.evidence.exceptions.common import (
@@ -11,6 +12,7 @@ from grader.grading.evidence.exceptions.common import (
     replace_in_line,
     route_at,
     shown,
+    statement,
 )
 
 UNAWAITED = re.compile(r"(?<!await )(?<!await\()\b(?P<call>[A-Za-z_]\w*\.(?:json|body|form)\(\))")
@@ -126,6 +128,23 @@ def event_loop_in_handler(evidence: Evidence) -> Explanation | None:
     call = re.search(r"[\w.]*(asyncio\.run|run_until_complete)\(", evidence.code)
     if call is None:
         return None
+    patch = None
+    function = evidence.function
+    tree = statement(evidence.code.strip())
+    runs = [
+        node
+        for node in (ast.walk(tree) if tree else ())
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("run", "run_until_complete")
+        and len(node.args) == 1
+    ]
+    if runs and function is not None and function.is_async:
+        # In an async endpoint the coroutine is simply awaited.
+        written = ast.get_source_segment(evidence.code.strip(), runs[0]) or ""
+        inner = ast.get_source_segment(evidence.code.strip(), runs[0].args[0]) or ""
+        if written and inner:
+            patch = replace_in_line(evidence.model, evidence.line, written, f"await {inner}")
     return Explanation(
         cause="event_loop_in_handler",
         title="`asyncio.run` inside an endpoint: the server's loop is already running",
@@ -133,6 +152,9 @@ def event_loop_in_handler(evidence: Evidence) -> Explanation | None:
             f"Line {evidence.line} starts an event loop with `{call.group(1)}(...)`, inside a request the server "
             "is already handling on its own running loop, and Python allows one running loop per thread."
         ),
-        fix="Make the endpoint `async def` and `await` the coroutine instead of running it with asyncio.run.",
+        fix="Make the endpoint `async def` and `await` the coroutine instead of running it with asyncio.run."
+        if patch is None
+        else f"`await` the coroutine instead: `{patch.after.strip()}`.",
         line=evidence.line,
+        fix_patch=patch,
     )

@@ -28,6 +28,8 @@ COMMON_MODULES = ("json", "time", "random", "typing", "datetime", "os", "sys", "
 IMPORTED_FROM = {
     **dict.fromkeys(FASTAPI_STAR_NAMES, "fastapi"),
     "JSONResponse": "fastapi.responses",
+    "StreamingResponse": "fastapi.responses",
+    "jsonable_encoder": "fastapi.encoders",
     "PlainTextResponse": "fastapi.responses",
     "HTMLResponse": "fastapi.responses",
     "RedirectResponse": "fastapi.responses",
