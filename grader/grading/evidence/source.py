@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 MAX_SOURCE_CHARS = 256 * 1024
-"""Longer files are not read: four times the default upload limit, and about a second of reading
+"""Longer files are not read: four times the default upload limit, and a few seconds of reading at most
 (benchmarks/evidence.py); the model then says it could not read them."""
 MAX_SEGMENT_CHARS = 300
 """The longest piece of source text kept in a fact."""
