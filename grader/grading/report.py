@@ -186,6 +186,30 @@ class FixPatch:
         return "".join(lines[:start]) + replacement + "".join(lines[start + count :])
 
 
+FixCheckStatus = Literal["pending", "passed", "failed", "not_checked"]
+
+
+@dataclass(frozen=True)
+class FixCheck:
+    """Whether grading the file with a diagnosis's ``fix_patch`` made the cases it explains pass.
+
+    status: ``pending`` (queued behind learners' gradings), ``passed`` (the fix may be shown
+        as code), ``failed`` (it may not: the card keeps its words) or ``not_checked`` (the
+        grader did not run it, see ``reason``; not shown as code either).
+    cases: how many of the cases the diagnosis explains pass with the change.
+    reason: why a fix failed or was not checked, in words a learner can read.
+    """
+
+    status: FixCheckStatus
+    cases: int = 0
+    reason: str = ""
+
+    @property
+    def shows_code(self) -> bool:
+        """Whether the fix may be shown as code: only once grading the changed file proved it."""
+        return self.status == "passed"
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     """One mistake, explained once for every case it breaks.
@@ -198,6 +222,7 @@ class Diagnosis:
     cause: a stable code for the kind of mistake, for grouping across learners (never shown).
     fix_patch: the fix as an edit of the learner's file, when it is one; shown as code
         only once grading the patched file has made its cases pass.
+    fix_check: what grading the patched file showed (None until it is asked for).
     """
 
     title: str
@@ -207,6 +232,7 @@ class Diagnosis:
     line: int | None = None
     cause: str = "other"
     fix_patch: FixPatch | None = None
+    fix_check: FixCheck | None = None
 
 
 @dataclass
@@ -342,8 +368,10 @@ class Report:
 
 
 def _diagnosis_from_dict(data: dict[str, Any]) -> Diagnosis:
-    patch = data.get("fix_patch")
-    return Diagnosis(**{**data, "fix_patch": FixPatch(**patch) if patch else None})
+    patch, check = data.get("fix_patch"), data.get("fix_check")
+    return Diagnosis(
+        **{**data, "fix_patch": FixPatch(**patch) if patch else None, "fix_check": FixCheck(**check) if check else None}
+    )
 
 
 def format_points(value: float | None, *, missing: str = "—") -> str:

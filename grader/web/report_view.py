@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.grading.report import CaseResult, Report, error_kind_sentence
+from grader.grading.fixcheck import DiffLine, check_words, fix_diff
+from grader.grading.report import CaseResult, FixCheck, Report, error_kind_sentence
 
 LEARNER_FILE = "solution.py"
 """The name the learner's file has inside the sandbox (traceback frames in it are theirs)."""
@@ -191,7 +192,11 @@ class CodeLine:
 
 @dataclass
 class DiagnosisView:
-    """One mistake: what it is, what to change, where, and the failing cases it explains."""
+    """One mistake: what it is, what to change, where, and the failing cases it explains.
+
+    fix_check: whether its proposed edit was graded on the learner's code (None: it proposes none);
+    check_words: that check in a sentence; diff: the edit on the learner's lines, only once it passed.
+    """
 
     title: str
     explanation: str
@@ -199,6 +204,9 @@ class DiagnosisView:
     line: int | None
     excerpt: list[CodeLine] = field(default_factory=list)
     cases: list[CaseView] = field(default_factory=list)
+    fix_check: FixCheck | None = None
+    check_words: str = ""
+    diff: list[DiffLine] = field(default_factory=list)
 
 
 @dataclass
@@ -218,6 +226,11 @@ class ReportView:
     def failing_count(self) -> int:
         """How many cases failed."""
         return sum(1 for case in self.report.tests if not case.passed)
+
+    @property
+    def fixes_pending(self) -> bool:
+        """Whether a proposed fix is still being checked (the page then listens for its outcome)."""
+        return any(d.fix_check is not None and d.fix_check.status == "pending" for d in self.diagnoses)
 
 
 def code_excerpt(source: str, line: int | None) -> list[CodeLine]:
@@ -302,20 +315,25 @@ def build(data: dict[str, Any], source: str) -> ReportView:
     by_name = {view.case.name: view for view in failing}
     diagnoses: list[DiagnosisView] = []
     claimed: set[str] = set()
-    for item in stored:
+    for index, item in enumerate(stored):
         line = item.get("line") if isinstance(item.get("line"), int) else None
         names = [name for name in item.get("cases") or [] if name in by_name and name not in claimed]
         claimed.update(names)
-        diagnoses.append(
-            DiagnosisView(
-                title=str(item.get("title") or ""),
-                explanation=str(item.get("explanation") or ""),
-                fix=str(item.get("fix") or ""),
-                line=line,
-                excerpt=code_excerpt(source, line),
-                cases=[by_name[name] for name in names],
-            )
+        view = DiagnosisView(
+            title=str(item.get("title") or ""),
+            explanation=str(item.get("explanation") or ""),
+            fix=str(item.get("fix") or ""),
+            line=line,
+            excerpt=code_excerpt(source, line),
+            cases=[by_name[name] for name in names],
         )
+        diagnosis = report.diagnoses[index] if index < len(report.diagnoses) else None
+        if diagnosis is not None and diagnosis.fix_patch is not None and diagnosis.fix_check is not None:
+            view.fix_check = diagnosis.fix_check
+            view.check_words = check_words(diagnosis.fix_check, after_error=report.error is not None)
+            if diagnosis.fix_check.shows_code:
+                view.diff = fix_diff(source, diagnosis.fix_patch)
+        diagnoses.append(view)
     _, rest = server_tracebacks(report.stderr)
     attributed = any(view.traceback for view in cases) and not any(
         "program_output" in t for t in data.get("tests") or []
