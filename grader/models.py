@@ -286,6 +286,9 @@ class FixCheckRow(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_one_of("status", get_args(FixCheckStatus)), name="status"),
         UniqueConstraint("submission_id", "diagnosis"),
+        # A regrade deletes a submission's rows and writes new ones: an id is never used twice, so a
+        # check job of the earlier grading (it writes by row id) can never land on the new rows.
+        {"sqlite_autoincrement": True},
     )
 
     id: int = Field(default=None, primary_key=True)

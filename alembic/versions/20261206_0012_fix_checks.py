@@ -41,6 +41,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_fix_checks")),
         sa.UniqueConstraint("submission_id", "diagnosis", name=op.f("uq_fix_checks_submission_id_diagnosis")),
+        # Ids are never used twice (a regrade's new rows must not take an earlier check's id).
+        sqlite_autoincrement=True,
     )
 
 
