@@ -64,6 +64,7 @@ PRIORITY = {
     "accepts_non_objects": 4,
     "method_allowed": 4,
     "other": 5,
+    "not_run": 6,
 }
 
 HTTP_CLIENTS = {"requests", "httpx", "aiohttp", "urllib3"}
@@ -250,8 +251,10 @@ def classify(case: CaseResult, expected: Any = None, received: Any = None) -> Fi
     if received is None:
         received = parse_body(case.received.body)
     got, wanted = case.received.status, case.expected.status
+    if not case.sent:
+        return finding("not_run")
     if got is None or wanted is None:
-        return finding("no_answer")
+        return finding("no_answer", line=case.blocked_line)
     if got != wanted:
         return _status_finding(case, got, wanted)
     if case.received.truncated:
@@ -807,10 +810,32 @@ def _wrong_method(c: _Ctx) -> _Words:
 def _no_answer(c: _Ctx) -> _Words:
     cases = c.cases
     problem = cases[0].problem or "no answer came back"
+    line = c.found.get("line")
+    if line is not None:
+        code = c.text.code(line)
+        return (
+            "Your endpoint got stuck before it could answer",
+            f"For {_count(cases)} the grader got no reply: {problem}. While that line runs, your endpoint "
+            "cannot answer, and an async endpoint holds up every other request too.",
+            f"Make line {line} (`{code}`) finish at once: no endless loop, no long sleep, "
+            "no waiting for something that never comes.",
+            line,
+        )
     return (
         "Some requests got no answer",
         f"For {_count(cases)} the grader got no reply: {problem}.",
         "Make the endpoint answer straight away: no endless loop, no sleep, no waiting for input, and do not stop the program.",
+        None,
+    )
+
+
+def _not_run(c: _Ctx) -> _Words:
+    cases = c.cases
+    why = (cases[0].problem or "").removeprefix("not run: ") or "the grading stopped before them"
+    return (
+        f"{_capitalised(_count(cases))} {'was' if len(cases) == 1 else 'were'} not run",
+        f"The grader never sent {'it' if len(cases) == 1 else 'them'}: {why}.",
+        "Fix the mistake above; these cases run again on your next submission.",
         None,
     )
 
@@ -1250,6 +1275,7 @@ _CASE_WORDING = {
     "redirect": _redirect,
     "wrong_method": _wrong_method,
     "no_answer": _no_answer,
+    "not_run": _not_run,
     "wrong_status": _wrong_status,
     "crash": _crash,
     "json_not_awaited": _json_not_awaited,

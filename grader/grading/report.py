@@ -117,6 +117,11 @@ class CaseResult:
         answer came back at all.
     program_output: what the program wrote to its error output while this case
         ran (a traceback, the learner's frames kept, library frames folded), or None.
+    sent: False when the grader never sent the request (the grading ran out of time, the
+        server was gone, or the cases before it were blocked on the same line): ``problem``
+        says why; such a case is "not run", not "no reply".
+    blocked_line: for a request that got no answer in time, the learner's line it was still
+        running or waiting on when the grader gave up (sampled in the sandbox, checked on the host).
     """
 
     name: str
@@ -132,6 +137,8 @@ class CaseResult:
     hint: str | None = None
     reached_endpoint: bool | None = None
     program_output: str | None = None
+    sent: bool = True
+    blocked_line: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -145,7 +152,9 @@ class CaseResult:
             lines.append(f"  sent:      {self.request.body}")
         expected_body = f" {self.expected.body}" if self.expected.body is not None else ""
         lines.append(f"  expected:  {self.expected.status}{expected_body}")
-        if self.received.status is None:
+        if not self.sent:
+            lines.append("  received:  not run")
+        elif self.received.status is None:
             lines.append("  received:  no response")
         else:
             cut = " [cut]" if self.received.truncated else ""
@@ -323,6 +332,8 @@ class Report:
                     "hint": case.hint,
                     "reached_endpoint": case.reached_endpoint,
                     "program_output": case.program_output,
+                    "sent": case.sent,
+                    "blocked_line": case.blocked_line,
                 }
                 for index, case in enumerate(self.tests, start=1)
             ],
@@ -347,6 +358,8 @@ class Report:
                 hint=t.get("hint"),
                 reached_endpoint=t.get("reached_endpoint"),
                 program_output=t.get("program_output"),
+                sent=t.get("sent", True),
+                blocked_line=t.get("blocked_line"),
             )
             for t in data.get("tests", [])
         ]

@@ -95,7 +95,9 @@ def _example(case: CaseResult) -> str:
         lines.append(f"sent:      {_short(case.request.body)}")
     expected_body = f" {_short(case.expected.body)}" if case.expected.body is not None else ""
     lines.append(f"expected:  {case.expected.status}{expected_body}")
-    if case.received.status is None:
+    if not case.sent:
+        lines.append(f"received:  nothing, the case was {case.problem}" if case.problem else "received:  not run")
+    elif case.received.status is None:
         lines.append(f"received:  no response ({case.problem})" if case.problem else "received:  no response")
     else:
         location = case.received.headers.get("location")

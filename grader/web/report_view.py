@@ -135,6 +135,13 @@ def endpoint_step(case: CaseResult, traceback: TracebackView | None) -> tuple[bo
     """Step 2 of the lesson's cycle for this case: whether an endpoint function ran, in words."""
     status = case.received.status
     route = f"{case.request.method} {case.request.path}"
+    if not case.sent:
+        return False, "Not run: the grader never sent this request."
+    if status is None and case.blocked_line is not None:
+        return True, (
+            f"FastAPI called your endpoint function, and it was still running line {case.blocked_line} "
+            "when the grader gave up waiting."
+        )
     if status is None:
         return None, "No response came back: your app did not answer this request."
     if status == 404:
