@@ -8,7 +8,7 @@ import pytest
 
 from grader.grading.diagnose import (
     Source,
-    _checked_facts,
+    checked_facts,
     classify,
     diagnose,
     edit_distance,
@@ -229,7 +229,7 @@ def test_printed_tracebacks_cannot_point_outside_the_file():
 
 def test_facts_from_inside_the_sandbox_are_checked():
     text = Source(ECHO)
-    checked = _checked_facts(
+    checked = checked_facts(
         {
             "cause": "you_win",
             "line": 10_000,
@@ -244,8 +244,8 @@ def test_facts_from_inside_the_sandbox_are_checked():
     assert "cause" not in checked and "line" not in checked and "exception" not in checked and "what" not in checked
     assert checked["module"] == "flask" and checked["names"] == ["application"]
     assert "\n" not in checked["detail"] and "`" not in checked["detail"]
-    assert _checked_facts({"line": True}, text) == {}
-    assert _checked_facts({"line": 3, "cause": "input"}, text) == {"line": 3, "cause": "input"}
+    assert checked_facts({"line": True}, text) == {}
+    assert checked_facts({"line": 3, "cause": "input"}, text) == {"line": 3, "cause": "input"}
 
 
 def test_a_forged_cause_only_ever_yields_our_own_words():

@@ -1,0 +1,86 @@
+"""What every rule's wording may use: the context of a mistake and the shared phrasing helpers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from grader.grading.compare import json_equal
+from grader.grading.diagnose.responses import NOT_JSON, Finding, parse_body
+from grader.grading.diagnose.source import Source
+from grader.grading.report import CaseResult
+
+SHOWN_VALUE = 60
+
+
+class Context(NamedTuple):
+    """What the wording of a case diagnosis may use."""
+
+    found: Finding
+    cases: list[CaseResult]
+    text: Source
+    path: str
+    method: str
+    every_case: list[CaseResult]
+
+
+Words = tuple[str, str, str, int | None]
+Rule = Callable[[Context], Words]
+
+
+def echoes(cases: list[CaseResult]) -> bool:
+    """Whether these cases expect the request's body back, wrapped in an object."""
+    return reply_expression(cases).endswith(": msg}")
+
+
+def reply_expression(cases: list[CaseResult]) -> str:
+    """The expression the endpoint should return, from what the cases expect.
+
+    For an echo exercise it is ``{"received": msg}``; otherwise the expected
+    object itself.
+    """
+    for case in cases:
+        expected = parse_body(case.expected.body)
+        sent = parse_body(case.request.body)
+        if isinstance(expected, dict) and len(expected) == 1 and sent is not NOT_JSON:
+            key, inner = next(iter(expected.items()))
+            if json_equal(inner, sent):
+                return "{" + json.dumps(key) + ": msg}"
+    for case in cases:
+        expected = parse_body(case.expected.body)
+        if expected is not NOT_JSON:
+            return show(expected)
+    return "the object the exercise describes"
+
+
+def show(value: Any) -> str:
+    shown = json.dumps(value, ensure_ascii=False)
+    return shown if len(shown) <= SHOWN_VALUE else shown[: SHOWN_VALUE - 1] + "…"
+
+
+def quote_code(text: str) -> str:
+    text = text.replace("`", "'")
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def at_line(text: Source, line: int | None) -> str:
+    code = text.code(text.valid_line(line))
+    return f" (line {line}: `{quote_code(code)}`)" if code else ""
+
+
+def count_cases(cases: list[CaseResult]) -> str:
+    return f"{len(cases)} case{'s' if len(cases) != 1 else ''}"
+
+
+def capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def first_difference(cases: list[CaseResult]) -> str:
+    for case in cases:
+        if case.diff:
+            first = case.diff.splitlines()[0]
+            if first.startswith("at "):
+                return first.split(": ", 1)[-1] + ". "
+    return ""
