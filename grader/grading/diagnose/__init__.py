@@ -33,6 +33,7 @@ from grader.grading.diagnose.grouping import (
     merge_same_line,
     spot_same_answer,
 )
+from grader.grading.diagnose.hints import as_hint
 from grader.grading.diagnose.responses import (
     NOT_JSON,
     Finding,
@@ -77,13 +78,31 @@ def diagnose(
     facts_from_host: bool = False,
     packages: Iterable[str] = ("fastapi", "starlette", "pydantic", "uvicorn"),
     entry_point: str = "app",
+    feedback: str = "fix",
 ) -> list[Diagnosis]:
     """The report's mistakes, most important first; empty at full marks.
 
     bodies: case name -> (expected, received) parsed in full, when the caller has
         them (a report shows bodies cut to a few thousand characters).
     facts: what the boot script reported with a loading error (checked here).
+    feedback: "fix" (the change to make, as code when it is one) or "hint"
+        (the cause and the line only, see ``hints``).
     """
+    diagnoses = _diagnoses(report, source, bodies, facts, facts_from_host, packages, entry_point)
+    if feedback == "hint":
+        return [as_hint(diagnosis) for diagnosis in diagnoses]
+    return diagnoses
+
+
+def _diagnoses(
+    report: Report,
+    source: str,
+    bodies: dict[str, tuple[Any, Any]] | None,
+    facts: dict[str, Any] | None,
+    facts_from_host: bool,
+    packages: Iterable[str],
+    entry_point: str,
+) -> list[Diagnosis]:
     text = Source(source)
     if report.error is not None:
         return [
@@ -120,7 +139,15 @@ def case_diagnosis(group: Group, text: Source, every_case: list[CaseResult]) -> 
     method = first.request.method or "POST"
     names = [case.name for case in cases]
     words = CASE_RULES.get(found.cause, other)
-    title, explanation, fix, line = words(Context(found, cases, text, path, method, every_case))
+    said = words(Context(found, cases, text, path, method, every_case))
+    line = text.valid_line(said.line)
+    patch = said.patch if said.patch is not None and said.patch.line == line else None
     return Diagnosis(
-        title=title, explanation=explanation, fix=fix, cases=names, line=text.valid_line(line), cause=found.cause
+        title=said.title,
+        explanation=said.explanation,
+        fix=said.fix,
+        cases=names,
+        line=line,
+        cause=found.cause,
+        fix_patch=patch,
     )

@@ -241,5 +241,6 @@ def merge_same_line(diagnoses: list[Diagnosis]) -> list[Diagnosis]:
             cases=[*twin.cases, *diagnosis.cases],
             line=keep.line,
             cause=keep.cause,
+            fix_patch=keep.fix_patch,
         )
     return merged

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from grader.grading.compare import json_equal
 from grader.grading.diagnose.responses import NOT_JSON, Finding, parse_body
 from grader.grading.diagnose.source import Source
-from grader.grading.report import CaseResult
+from grader.grading.report import CaseResult, FixPatch
 
 SHOWN_VALUE = 60
 
@@ -25,8 +25,43 @@ class Context(NamedTuple):
     every_case: list[CaseResult]
 
 
-Words = tuple[str, str, str, int | None]
+class Words(NamedTuple):
+    """What a rule says about a mistake.
+
+    title, explanation, fix: the diagnosis's words; line: the learner's line it points at;
+    patch: the fix as an edit of that line, when it is a concrete one.
+    """
+
+    title: str
+    explanation: str
+    fix: str
+    line: int | None
+    patch: FixPatch | None = None
+
+
 Rule = Callable[[Context], Words]
+
+
+def line_patch(text: Source, line: int | None, after: str) -> FixPatch | None:
+    """An edit that makes ``line`` read ``after`` (keeping its indentation), or None when it changes nothing."""
+    if text.valid_line(line) is None or line is None:
+        return None
+    before = text.lines[line - 1]
+    indent = before[: len(before) - len(before.lstrip())]
+    new = indent + after.strip()
+    if new.strip() == before.strip():
+        return None
+    return FixPatch(line, before, new)
+
+
+def replaced_in_line(text: Source, line: int | None, old: str, new: str) -> FixPatch | None:
+    """An edit of ``line`` that replaces the first ``old`` with ``new``, when the line holds ``old``."""
+    if text.valid_line(line) is None or line is None:
+        return None
+    before = text.lines[line - 1]
+    if old not in before:
+        return None
+    return line_patch(text, line, before.replace(old, new, 1))
 
 
 def echoes(cases: list[CaseResult]) -> bool:

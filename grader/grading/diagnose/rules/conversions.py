@@ -15,7 +15,7 @@ def _coerced(c: Context) -> Words:
         if found.cause == "coerced" and change not in changes:
             changes.append(change)
     example = first_difference(cases)
-    return (
+    return Words(
         f"Values change type on the way back ({', '.join(changes[:3]) or 'a value becomes another type'})",
         f"A value must come back with the type it was sent with: {example}"
         'JSON\'s types count, so `3` is not `"3"`, `2.5` is not `2` and `true` is not `1`.',
@@ -32,7 +32,7 @@ def _changed(c: Context) -> Words:
     line = text.find(r"\.(lower|upper|strip|title|capitalize|replace)\s*\(") or text.returned(path)
     if not echoes(cases):
         quoted = f'"{key}"' if key else "a value"
-        return (
+        return Words(
             f"The reply holds the wrong value{where}",
             f"The exercise expects another value{where}: {example}The reply must be exactly the object the exercise describes.",
             f"Return exactly `{reply_expression(cases)}`."
@@ -40,7 +40,7 @@ def _changed(c: Context) -> Words:
             else f"Check the value of {quoted} against the exercise.",
             text.quoted(key) if key else text.returned(path),
         )
-    return (
+    return Words(
         f"A value comes back changed{where}",
         f"The reply holds a different value{where} from the one sent: {example}The message must come back exactly as it arrived.",
         "Send the value back as it came: do not change, shorten or rewrite it.",

@@ -21,7 +21,7 @@ def _crash(c: Context) -> Words:
     )
     fix = _crash_fix(exc, detail, reply_expression(cases))
     title = f"Your endpoint crashed with {exc}" if exc else "Your endpoint crashed"
-    return title, explanation, fix, line
+    return Words(title, explanation, fix, line)
 
 
 def _crash_fix(exc: str | None, detail: str | None, reply: str) -> str:

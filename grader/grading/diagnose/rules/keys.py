@@ -8,7 +8,7 @@ from grader.grading.diagnose.wording import Context, Rule, Words, quote_code, re
 def _misspelt_key(c: Context) -> Words:
     found, text, path = c.found, c.text, c.path
     wrong, right = found.get("wrong"), found.get("right")
-    return (
+    return Words(
         f"Misspelt key: you wrote `{quote_code(wrong)}`; the key is `{quote_code(right)}`",
         f'Your reply uses the key "{wrong}" where the exercise expects "{right}". To a program these are two '
         "different keys, so every reply that should hold it fails, although the message itself is right.",
@@ -20,7 +20,7 @@ def _misspelt_key(c: Context) -> Words:
 def _renamed_key(c: Context) -> Words:
     found, text, path = c.found, c.text, c.path
     wrong, right = found.get("wrong"), found.get("right")
-    return (
+    return Words(
         f"Wrong key: you wrote `{quote_code(wrong)}`; the key is `{quote_code(right)}`",
         f'Your reply puts the value under "{wrong}"; the exercise expects the key "{right}".',
         f'Use the key "{right}" instead of "{wrong}".',
@@ -31,7 +31,7 @@ def _renamed_key(c: Context) -> Words:
 def _dropped_fields(c: Context) -> Words:
     reply = reply_expression(c.cases)
     text, path = c.text, c.path
-    return (
+    return Words(
         "Fields of the message are missing from the reply",
         "Some fields the grader sent did not come back: your endpoint builds a new object from a few fields "
         "instead of sending back the whole message.",
@@ -43,7 +43,7 @@ def _dropped_fields(c: Context) -> Words:
 def _added_fields(c: Context) -> Words:
     found, text, path = c.found, c.text, c.path
     keys = ", ".join(f'"{key}"' for key in found.get("keys", ()))
-    return (
+    return Words(
         "The reply holds fields the message did not have",
         f"Your reply adds {keys or 'fields'} that the grader never sent; the message must come back exactly as it arrived.",
         "Send the message back unchanged: do not add fields to it.",

@@ -13,7 +13,7 @@ def _accepts_non_objects(c: Context) -> Words:
     cases, text, path = c.cases, c.text, c.path
     line = text.endpoint(path)
     sent = ", ".join(sorted({_kind_of_body(case) for case in cases}))
-    return (
+    return Words(
         "Your endpoint accepts bodies that are not JSON objects",
         f"The grader sent {sent} and expected 422 Unprocessable Entity, the answer FastAPI gives by itself when a "
         "body does not fit the parameter's type. Your endpoint took them in instead.",
@@ -32,7 +32,7 @@ def _kind_of_body(case: CaseResult) -> str:
 def _refused_valid(c: Context) -> Words:
     text, path = c.text, c.path
     line = text.endpoint(path)
-    return (
+    return Words(
         "Your endpoint refuses valid messages (422)",
         "FastAPI refused some of the grader's JSON objects with 422 before your function ran: the type of your "
         "endpoint's parameter does not accept every object.",
@@ -44,7 +44,7 @@ def _refused_valid(c: Context) -> Words:
 def _model_fields(c: Context) -> Words:
     text = c.text
     line = text.find(r"class\s+\w+\s*\(\s*(pydantic\.)?BaseModel\s*\)")
-    return (
+    return Words(
         "Your pydantic model keeps only the fields it declares",
         "Your endpoint reads the body through a pydantic model. A model keeps only the fields it declares and "
         "refuses (422) objects that lack one, so messages with other fields lose them and messages without "
@@ -57,7 +57,7 @@ def _model_fields(c: Context) -> Words:
 def _json_not_awaited(c: Context) -> Words:
     text = c.text
     line = unawaited_json_line(text)
-    return (
+    return Words(
         "`request.json()` is not awaited",
         "`request.json()` does not give the data straight away: it gives a coroutine, a promise of the data that "
         "only `await` fulfils. Your endpoint used that coroutine as if it were the message, so it crashed and "

@@ -10,14 +10,14 @@ def _null_body(c: Context) -> Words:
     text, path = c.text, c.path
     printed = text.in_endpoint(path, r"\bprint\s*\(")
     if printed:
-        return (
+        return Words(
             "Your endpoint prints the reply instead of returning it",
             "`print(...)` writes to the server's own log, which the client never sees. Your function returned "
             "nothing, and FastAPI sent that None as the JSON value null.",
             f"Replace the print with `return {reply}`.",
             printed,
         )
-    return (
+    return Words(
         "Your endpoint returns nothing",
         "The reply was the JSON value null: your function ended without a `return`, and FastAPI sends a function's "
         "None as null. What the function returns is what travels back to the client.",
@@ -29,13 +29,13 @@ def _null_body(c: Context) -> Words:
 def _not_json(c: Context) -> Words:
     text, path = c.text, c.path
     if any("nested far too deeply" in (case.problem or "") for case in c.cases):
-        return (
+        return Words(
             "The reply is nested too deeply to be read",
             "Your endpoint sent back brackets inside brackets thousands of levels deep; no JSON reader takes that.",
             f"Return only `{reply_expression(c.cases)}`.",
             text.returned(path),
         )
-    return (
+    return Words(
         "The reply is not JSON",
         "The body your endpoint sent back is not JSON, so a client cannot read it as an object.",
         "Return a dict from the endpoint (FastAPI turns it into JSON), not a string or a plain-text response.",
@@ -47,7 +47,7 @@ def _json_string(c: Context) -> Words:
     reply = reply_expression(c.cases)
     text, path = c.text, c.path
     line = text.find(r"json\.dumps\s*\(") or text.returned(path)
-    return (
+    return Words(
         "The reply is a JSON string, not a JSON object",
         "Your endpoint turned the reply into text itself (with `json.dumps`), then FastAPI encoded that text "
         'once more, so the client received one long string such as "{\\"received\\": ...}" instead of an object.',
@@ -59,7 +59,7 @@ def _json_string(c: Context) -> Words:
 def _not_wrapped(c: Context) -> Words:
     found, text, path = c.found, c.text, c.path
     key = found.get("key") or "received"
-    return (
+    return Words(
         f'The message is not wrapped in "{key}"',
         f"Your endpoint sent the message back as it came, but the exercise asks for it inside an object under the "
         f'key "{key}": {{"{key}": message}}.',
@@ -71,7 +71,7 @@ def _not_wrapped(c: Context) -> Words:
 def _double_wrapped(c: Context) -> Words:
     found, text, path = c.found, c.text, c.path
     key = found.get("key") or "received"
-    return (
+    return Words(
         f'The message is wrapped twice in "{key}"',
         f'Your reply holds the right answer inside one more "{key}" object: {{"{key}": {{"{key}": message}}}}. '
         "The exercise wraps the message once.",
@@ -84,7 +84,7 @@ def _wrong_type(c: Context) -> Words:
     reply = reply_expression(c.cases)
     found, text, path = c.found, c.text, c.path
     wanted, got = found.get("wanted"), found.get("got")
-    return (
+    return Words(
         f"The reply is a JSON {got}, not a JSON {wanted}",
         f"The exercise expects the reply to be a JSON {wanted}; your endpoint returned a JSON {got}.",
         f"Return a dict: `return {reply}`.",
@@ -95,7 +95,7 @@ def _wrong_type(c: Context) -> Words:
 def _too_large(c: Context) -> Words:
     reply = reply_expression(c.cases)
     text, path = c.text, c.path
-    return (
+    return Words(
         "The reply is far larger than the message",
         "The grader stopped reading the reply at its size limit: the endpoint sends much more than the message it got.",
         f"Return only `{reply}`.",

@@ -17,13 +17,13 @@ def _wrong_path(c: Context) -> Words:
             f"The grader sent {method} {path}, but your route decorator says `{quote_code(wrote)}`, so nothing in your app "
             f"answers at {path} and FastAPI replied 404 Not Found before any endpoint function ran."
         )
-        return (
+        return Words(
             f"Nothing answers at {path}: your route is {wrote}",
             explanation,
             f'Change the path in the decorator to "{path}": `@app.{method.lower()}("{path}")`.',
             line,
         )
-    return (
+    return Words(
         f"Nothing answers at {path}",
         f"The grader sent {method} {path} and your app replied 404 Not Found: no endpoint is registered at that path, so no function ran.",
         f'Register your endpoint with `@app.{method.lower()}("{path}")`.',
@@ -40,7 +40,7 @@ def _redirect(c: Context) -> Words:
         re.compile(r"""@\s*\w+\.\w+\(\s*(?:path\s*=\s*)?["']""" + re.escape(path.rstrip("/")) + r"""/["']""")
     )
     if slash:
-        return (
+        return Words(
             f"Your route ends with a slash: {shown_location}",
             f"The grader sent {method} {path}; your endpoint is registered at {shown_location}, with a slash at the end, "
             f"so FastAPI answered with a redirect ({cases[0].received.status}, Location: {shown_location}) instead of calling your function. "
@@ -48,7 +48,7 @@ def _redirect(c: Context) -> Words:
             f'Remove the trailing slash from the decorator: `@app.{method.lower()}("{path}")`.',
             line,
         )
-    return (
+    return Words(
         f"Your app redirects {path} elsewhere",
         f"The grader sent {method} {path} and got a redirect ({cases[0].received.status}) to {shown_location} instead of an answer.",
         f"Answer at {path} itself instead of redirecting.",
@@ -61,14 +61,14 @@ def _wrong_method(c: Context) -> Words:
     route = text.route_for(path)
     registered = route[1] if route else None
     if registered and registered not in ("api_route", "route"):
-        return (
+        return Words(
             f"Your endpoint takes {registered.upper()}, the exercise sends {method}",
             f"Your route decorator `@app.{registered}` registers {path} for {registered.upper()} requests only, so the "
             f"grader's {method} requests were refused with 405 Method Not Allowed before your function ran.",
             f'Use `@app.{method.lower()}("{path}")` instead of `@app.{registered}("{path}")`.',
             route[0] if route else None,
         )
-    return (
+    return Words(
         f"{path} does not take {method} requests",
         f"The grader's {method} requests to {path} were refused with 405 Method Not Allowed before your function ran.",
         f'Register the endpoint with `@app.{method.lower()}("{path}")`.',
@@ -79,7 +79,7 @@ def _wrong_method(c: Context) -> Words:
 def _method_allowed(c: Context) -> Words:
     cases, text, path, method = c.cases, c.text, c.path, c.method
     route = text.route_for(path)
-    return (
+    return Words(
         f"{path} answers {method} requests it should refuse",
         f"The grader sent {method} {path} and expected 405 Method Not Allowed; your app answered "
         f"{cases[0].received.status} instead, so it registers {path} for more methods than the exercise asks.",

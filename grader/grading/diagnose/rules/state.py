@@ -20,7 +20,7 @@ def _same_answer(c: Context) -> Words:
                 break
         if line:
             break
-    return (
+    return Words(
         "Your reply does not follow the request",
         f"The cases {names}{' and more' if len(cases) > 3 else ''} sent different messages but got back the same "
         "reply, one that fits another request. An answer written out by hand (or remembered from an earlier "

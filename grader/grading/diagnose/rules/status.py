@@ -16,7 +16,7 @@ def _wrong_status(c: Context) -> Words:
         fix = f"Answer with status {wanted}: change `status_code={got}` on line {line}."
     else:
         fix = f"Answer with status {wanted}, FastAPI's default for a successful request."
-    return (
+    return Words(
         f"Your endpoint answers with status {got} instead of {wanted}",
         f"The grader expected {wanted} and received {got}. Which status a reply carries is part of the answer: "
         "a client reads it before the body.",
@@ -28,7 +28,7 @@ def _wrong_status(c: Context) -> Words:
 def _no_answer(c: Context) -> Words:
     cases = c.cases
     problem = cases[0].problem or "no answer came back"
-    return (
+    return Words(
         "Some requests got no answer",
         f"For {count_cases(cases)} the grader got no reply: {problem}.",
         "Make the endpoint answer straight away: no endless loop, no sleep, no waiting for input, and do not stop the program.",
@@ -40,7 +40,7 @@ def other(c: Context) -> Words:
     cases = c.cases
     first = cases[0]
     problem = first.problem or "the reply differs from the expected one"
-    return (
+    return Words(
         f"{capitalised(problem.split(':')[0])}",
         f"{capitalised(problem)}.",
         first.hint or "Compare what was expected with what your app sent back in the cases below.",
