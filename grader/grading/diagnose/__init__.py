@@ -139,7 +139,7 @@ def case_diagnosis(group: Group, text: Source, every_case: list[CaseResult]) -> 
     method = first.request.method or "POST"
     names = [case.name for case in cases]
     words = CASE_RULES.get(found.cause, other)
-    said = words(Context(found, cases, text, path, method, every_case))
+    said = words(Context(found, cases, text, path, method, every_case, text.parameter(path) or "msg"))
     line = text.valid_line(said.line)
     patch = said.patch if said.patch is not None and said.patch.line == line else None
     return Diagnosis(
@@ -148,6 +148,6 @@ def case_diagnosis(group: Group, text: Source, every_case: list[CaseResult]) -> 
         fix=said.fix,
         cases=names,
         line=line,
-        cause=found.cause,
+        cause=said.cause or found.cause,
         fix_patch=patch,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -23,6 +24,12 @@ class Context(NamedTuple):
     path: str
     method: str
     every_case: list[CaseResult]
+    parameter: str = "msg"
+    """The name the learner gave the message (their endpoint's parameter), else ``msg``."""
+
+    def reply(self) -> str:
+        """The expression the endpoint should return, in the learner's names."""
+        return reply_expression(self.cases, self.parameter)
 
 
 class Words(NamedTuple):
@@ -37,6 +44,8 @@ class Words(NamedTuple):
     fix: str
     line: int | None
     patch: FixPatch | None = None
+    cause: str | None = None
+    """A more precise cause than the finding's, when the learner's code shows one."""
 
 
 Rule = Callable[[Context], Words]
@@ -69,11 +78,11 @@ def echoes(cases: list[CaseResult]) -> bool:
     return reply_expression(cases).endswith(": msg}")
 
 
-def reply_expression(cases: list[CaseResult]) -> str:
+def reply_expression(cases: list[CaseResult], parameter: str = "msg") -> str:
     """The expression the endpoint should return, from what the cases expect.
 
-    For an echo exercise it is ``{"received": msg}``; otherwise the expected
-    object itself.
+    For an echo exercise it is ``{"received": msg}`` (with the name of the
+    learner's own parameter); otherwise the expected object itself.
     """
     for case in cases:
         expected = parse_body(case.expected.body)
@@ -81,7 +90,7 @@ def reply_expression(cases: list[CaseResult]) -> str:
         if isinstance(expected, dict) and len(expected) == 1 and sent is not NOT_JSON:
             key, inner = next(iter(expected.items()))
             if json_equal(inner, sent):
-                return "{" + json.dumps(key) + ": msg}"
+                return "{" + json.dumps(key) + f": {parameter}}}"
     for case in cases:
         expected = parse_body(case.expected.body)
         if expected is not NOT_JSON:
@@ -119,3 +128,66 @@ def first_difference(cases: list[CaseResult]) -> str:
             if first.startswith("at "):
                 return first.split(": ", 1)[-1] + ". "
     return ""
+
+
+def replaced_string(text: Source, line: int | None, old: str, new: str) -> FixPatch | None:
+    """An edit of ``line`` that turns the string literal ``old`` into ``new`` (in either kind of quotes)."""
+    for quote in "\"'":
+        patch = replaced_in_line(text, line, f"{quote}{old}{quote}", f"{quote}{new}{quote}")
+        if patch is not None:
+            return patch
+    return None
+
+
+def unwrapped_call(code: str, names: tuple[str, ...]) -> tuple[str, str] | None:
+    """``code`` with the first call to one of ``names`` replaced by its only argument, and that call.
+
+    ``return {"received": json.dumps(msg)}`` with ``("json.dumps",)`` gives
+    ``return {"received": msg}``. None when no such call of one argument is there.
+    """
+    for match in re.finditer(r"(?<![\w.])(" + "|".join(re.escape(name) for name in names) + r")\s*\(", code):
+        end = _closing_bracket(code, match.end() - 1)
+        if end is None:
+            continue
+        argument = code[match.end() : end].strip()
+        if not argument or _has_top_level_comma(argument):
+            continue
+        return code[: match.start()] + argument + code[end + 1 :], code[match.start() : end + 1]
+    return None
+
+
+def _closing_bracket(code: str, opening: int) -> int | None:
+    depth = 0
+    quote = ""
+    for index in range(opening, len(code)):
+        char = code[index]
+        if quote:
+            if char == quote and code[index - 1] != "\\":
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
+
+
+def _has_top_level_comma(code: str) -> bool:
+    depth = 0
+    quote = ""
+    for index, char in enumerate(code):
+        if quote:
+            if char == quote and code[index - 1] != "\\":
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            return True
+    return False

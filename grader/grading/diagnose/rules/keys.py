@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.grading.diagnose.wording import Context, Rule, Words, quote_code, reply_expression
+from grader.grading.diagnose.wording import Context, Rule, Words, quote_code, replaced_string
 
 
 def _misspelt_key(c: Context) -> Words:
@@ -14,6 +14,7 @@ def _misspelt_key(c: Context) -> Words:
         "different keys, so every reply that should hold it fails, although the message itself is right.",
         f'Write "{right}" instead of "{wrong}".',
         text.quoted(wrong) or text.returned(path),
+        replaced_string(c.text, c.text.quoted(wrong), wrong, right),
     )
 
 
@@ -25,11 +26,12 @@ def _renamed_key(c: Context) -> Words:
         f'Your reply puts the value under "{wrong}"; the exercise expects the key "{right}".',
         f'Use the key "{right}" instead of "{wrong}".',
         text.quoted(wrong) or text.returned(path),
+        replaced_string(c.text, c.text.quoted(wrong), wrong, right),
     )
 
 
 def _dropped_fields(c: Context) -> Words:
-    reply = reply_expression(c.cases)
+    reply = c.reply()
     text, path = c.text, c.path
     return Words(
         "Fields of the message are missing from the reply",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from grader.grading.diagnose.wording import Context, Rule, Words, reply_expression
+import json
+import re
+
+from grader.grading.diagnose.wording import Context, Rule, Words, line_patch, unwrapped_call
+from grader.grading.report import FixPatch
 
 
 def _null_body(c: Context) -> Words:
-    reply = reply_expression(c.cases)
+    reply = c.reply()
     text, path = c.text, c.path
     printed = text.in_endpoint(path, r"\bprint\s*\(")
     if printed:
@@ -16,6 +20,7 @@ def _null_body(c: Context) -> Words:
             "nothing, and FastAPI sent that None as the JSON value null.",
             f"Replace the print with `return {reply}`.",
             printed,
+            _print_to_return(c, printed),
         )
     return Words(
         "Your endpoint returns nothing",
@@ -32,7 +37,7 @@ def _not_json(c: Context) -> Words:
         return Words(
             "The reply is nested too deeply to be read",
             "Your endpoint sent back brackets inside brackets thousands of levels deep; no JSON reader takes that.",
-            f"Return only `{reply_expression(c.cases)}`.",
+            f"Return only `{c.reply()}`.",
             text.returned(path),
         )
     return Words(
@@ -44,7 +49,7 @@ def _not_json(c: Context) -> Words:
 
 
 def _json_string(c: Context) -> Words:
-    reply = reply_expression(c.cases)
+    reply = c.reply()
     text, path = c.text, c.path
     line = text.find(r"json\.dumps\s*\(") or text.returned(path)
     return Words(
@@ -53,6 +58,7 @@ def _json_string(c: Context) -> Words:
         'once more, so the client received one long string such as "{\\"received\\": ...}" instead of an object.',
         f"Return the dict itself and let FastAPI encode it: `return {reply}`, without `json.dumps`.",
         line,
+        _without_call(c, line, ("json.dumps",)),
     )
 
 
@@ -63,8 +69,9 @@ def _not_wrapped(c: Context) -> Words:
         f'The message is not wrapped in "{key}"',
         f"Your endpoint sent the message back as it came, but the exercise asks for it inside an object under the "
         f'key "{key}": {{"{key}": message}}.',
-        f'Return `{{"{key}": msg}}` instead of `msg`.',
+        f'Return `{{"{key}": {c.parameter}}}` instead of `{c.parameter}`.',
         text.returned(path),
+        _wrapped_return(c, text.returned(path), key),
     )
 
 
@@ -81,7 +88,7 @@ def _double_wrapped(c: Context) -> Words:
 
 
 def _wrong_type(c: Context) -> Words:
-    reply = reply_expression(c.cases)
+    reply = c.reply()
     found, text, path = c.found, c.text, c.path
     wanted, got = found.get("wanted"), found.get("got")
     return Words(
@@ -93,7 +100,7 @@ def _wrong_type(c: Context) -> Words:
 
 
 def _too_large(c: Context) -> Words:
-    reply = reply_expression(c.cases)
+    reply = c.reply()
     text, path = c.text, c.path
     return Words(
         "The reply is far larger than the message",
@@ -101,6 +108,29 @@ def _too_large(c: Context) -> Words:
         f"Return only `{reply}`.",
         text.returned(path),
     )
+
+
+def _print_to_return(c: Context, line: int | None) -> FixPatch | None:
+    """``print(reply)`` becomes ``return reply`` when the print holds one expression."""
+    code = c.text.code(line)
+    unwrapped = unwrapped_call(code, ("print",))
+    if unwrapped is None or not code.startswith("print"):
+        return None
+    return line_patch(c.text, line, "return " + unwrapped[0])
+
+
+def _without_call(c: Context, line: int | None, names: tuple[str, ...]) -> FixPatch | None:
+    """The line with the call to one of ``names`` replaced by its argument."""
+    unwrapped = unwrapped_call(c.text.code(line), names)
+    return line_patch(c.text, line, unwrapped[0]) if unwrapped else None
+
+
+def _wrapped_return(c: Context, line: int | None, key: str) -> FixPatch | None:
+    """``return value`` becomes ``return {"key": value}``."""
+    match = re.match(r"^return\s+(?P<value>[A-Za-z_][\w.]*(?:\[[^\]]*\])*)\s*(?:#.*)?$", c.text.code(line))
+    if match is None:
+        return None
+    return line_patch(c.text, line, f"return {{{json.dumps(key)}: {match.group('value')}}}")
 
 
 RULES: dict[str, Rule] = {

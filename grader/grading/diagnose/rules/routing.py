@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from grader.grading.diagnose.wording import Context, Rule, Words, quote_code
+from grader.grading.diagnose.wording import Context, Rule, Words, quote_code, replaced_in_line, replaced_string
 
 
 def _wrong_path(c: Context) -> Words:
@@ -22,6 +22,7 @@ def _wrong_path(c: Context) -> Words:
             explanation,
             f'Change the path in the decorator to "{path}": `@app.{method.lower()}("{path}")`.',
             line,
+            replaced_string(text, line, wrote, path),
         )
     return Words(
         f"Nothing answers at {path}",
@@ -47,6 +48,7 @@ def _redirect(c: Context) -> Words:
             "A client that follows the redirect may even drop the body.",
             f'Remove the trailing slash from the decorator: `@app.{method.lower()}("{path}")`.',
             line,
+            replaced_string(text, line, path.rstrip("/") + "/", path),
         )
     return Words(
         f"Your app redirects {path} elsewhere",
@@ -67,6 +69,7 @@ def _wrong_method(c: Context) -> Words:
             f"grader's {method} requests were refused with 405 Method Not Allowed before your function ran.",
             f'Use `@app.{method.lower()}("{path}")` instead of `@app.{registered}("{path}")`.',
             route[0] if route else None,
+            replaced_in_line(text, route[0] if route else None, f".{registered}(", f".{method.lower()}("),
         )
     return Words(
         f"{path} does not take {method} requests",

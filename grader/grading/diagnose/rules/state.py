@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from grader.grading.diagnose.responses import parse_body
-from grader.grading.diagnose.wording import Context, Rule, Words, reply_expression
+from grader.grading.diagnose.wording import Context, Rule, Words
 
 
 def _same_answer(c: Context) -> Words:
-    reply = reply_expression(c.cases)
+    reply = c.reply()
     cases, text, path = c.cases, c.text, c.path
     names = ", ".join(case.name for case in cases[:3])
     line = None
