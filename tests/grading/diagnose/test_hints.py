@@ -35,7 +35,12 @@ def test_a_hint_keeps_the_cause_and_line_and_drops_the_code():
     )
     fixed = diagnose(report, ECHO)[0]
     hinted = diagnose(report, ECHO, feedback="hint")[0]
-    assert (hinted.cause, hinted.line, hinted.title, hinted.cases) == (fixed.cause, fixed.line, fixed.title, fixed.cases)
+    assert (hinted.cause, hinted.line, hinted.title, hinted.cases) == (
+        fixed.cause,
+        fixed.line,
+        fixed.title,
+        fixed.cases,
+    )
     assert '"received"' in fixed.fix and fixed.fix_patch is not None
     assert hinted.fix == f"Look at line {fixed.line}: " + HINTS["misspelt_key"]
     assert hinted.fix_patch is None
@@ -71,7 +76,10 @@ def _exercise(tmp_path: Path, feedback: str | None) -> Path:
     folder.mkdir(parents=True)
     line = f'feedback = "{feedback}"\n' if feedback else ""
     (folder / "exercise.toml").write_text(
-        'title = "Ping"\ninstructions = "Answer pings."\n' + line + '\n[[cases]]\nname = "ping"\ndescription = "a ping"\n', encoding="utf-8"
+        'title = "Ping"\ninstructions = "Answer pings."\n'
+        + line
+        + '\n[[cases]]\nname = "ping"\ndescription = "a ping"\n',
+        encoding="utf-8",
     )
     return folder
 
