@@ -49,6 +49,7 @@ from grader.grading.diagnose.rules.load_time import checked_facts, error_diagnos
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import fold_traceback, learner_first, traceback_facts
 from grader.grading.diagnose.wording import Context
+from grader.grading.evidence import SourceModel, build_source_model
 from grader.grading.report import CaseResult, Diagnosis, Report
 
 __all__ = [
@@ -104,6 +105,7 @@ def _diagnoses(
     entry_point: str,
 ) -> list[Diagnosis]:
     text = Source(source)
+    model = build_source_model(source, packages=packages)
     if report.error is not None:
         return [
             error_diagnosis(
@@ -126,22 +128,23 @@ def _diagnoses(
     order = {case.name: index for index, case in enumerate(report.tests)}
     for group in groups.values():
         group.cases.sort(key=lambda case: order.get(case.name, 0))
-    diagnoses = [case_diagnosis(group, text, report.tests) for group in groups.values()]
+    diagnoses = [case_diagnosis(group, text, model, report.tests) for group in groups.values()]
     diagnoses = merge_same_line(diagnoses)
     diagnoses.sort(key=lambda d: (PRIORITY.get(d.cause, 5), -len(d.cases), order.get(d.cases[0], 0) if d.cases else 0))
     return diagnoses
 
 
-def case_diagnosis(group: Group, text: Source, every_case: list[CaseResult]) -> Diagnosis:
+def case_diagnosis(group: Group, text: Source, model: SourceModel, every_case: list[CaseResult]) -> Diagnosis:
+    """The diagnosis of one group of cases: its rule's words, line and patch."""
     found, cases = group.finding, group.cases
     first = cases[0]
     path = first.request.path or "/"
     method = first.request.method or "POST"
     names = [case.name for case in cases]
     words = CASE_RULES.get(found.cause, other)
-    said = words(Context(found, cases, text, path, method, every_case, text.parameter(path) or "msg"))
+    said = words(Context(found, cases, text, path, method, every_case, model))
     line = text.valid_line(said.line)
-    patch = said.patch if said.patch is not None and said.patch.line == line else None
+    patch = said.patch if said.patch is not None and said.patch.apply(text.text) is not None else None
     return Diagnosis(
         title=said.title,
         explanation=said.explanation,

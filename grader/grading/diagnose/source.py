@@ -12,7 +12,6 @@ ROUTE = re.compile(
     r"""^\s*@\s*([A-Za-z_]\w*)\.(get|post|put|patch|delete|head|options|api_route|route)\s*\(\s*(?:path\s*=\s*)?[rRuU]?(["'])(.*?)\3"""
 )
 
-PARAMETER = re.compile(r"^\s*(?:async\s+)?def\s+\w+\s*\(\s*(?P<name>[A-Za-z_]\w*)\s*(?::\s*(?P<annotation>[\w.]+))?")
 FUNCTION = re.compile(r"^\s*(async\s+)?def\s+([A-Za-z_]\w*)\s*\(")
 
 
@@ -71,16 +70,6 @@ class Source:
         if route is None:
             return None
         return self.find(FUNCTION, route[0])
-
-    def parameter(self, path: str) -> str | None:
-        """The name of the endpoint's first parameter, unless it is the raw ``Request``."""
-        start = self.endpoint(path)
-        if start is None:
-            return None
-        match = PARAMETER.match(self.lines[start - 1])
-        if match is None or (match.group("annotation") or "").strip().endswith("Request"):
-            return None
-        return match.group("name")
 
     def endpoint_end(self, start: int) -> int:
         """The last line of the function defined at ``start`` (by indentation)."""

@@ -5,12 +5,9 @@ from __future__ import annotations
 import re
 
 from grader.grading.diagnose.source import FILE_NAME, Source
+from grader.grading.evidence.tracebacks import FRAME_LINE, parse_traceback
 
 MAX_DETAIL = 200
-
-FRAME = re.compile(r'^\s*File "(?P<file>[^"]*)", line (?P<line>\d+), in (?P<name>\S+)')
-
-EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?:: (?P<detail>.*))?$")
 
 
 def fold_traceback(output: str) -> str:
@@ -25,26 +22,26 @@ def fold_traceback(output: str) -> str:
     out: list[str] = []
     index = 0
     while index < len(lines):
-        match = FRAME.match(lines[index])
-        if not match or match.group("file") == FILE_NAME:
+        match = FRAME_LINE.match(lines[index])
+        if not match or match.group("path") == FILE_NAME:
             out.append(lines[index])
             index += 1
             continue
         indent = len(lines[index]) - len(lines[index].lstrip())
         count, packages = 0, []
         while index < len(lines):
-            match = FRAME.match(lines[index])
-            if not match or match.group("file") == FILE_NAME:
+            match = FRAME_LINE.match(lines[index])
+            if not match or match.group("path") == FILE_NAME:
                 break
             count += 1
-            package = _package_of(match.group("file"))
+            package = _package_of(match.group("path"))
             if package not in packages:
                 packages.append(package)
             index += 1
             # The frame's source line and its ^^^ markers are indented deeper.
             while (
                 index < len(lines)
-                and not FRAME.match(lines[index])
+                and not FRAME_LINE.match(lines[index])
                 and len(lines[index]) - len(lines[index].lstrip()) > indent
             ):
                 index += 1
@@ -77,29 +74,12 @@ def _package_of(path: str) -> str:
 def traceback_facts(output: str, text: Source) -> tuple[str | None, str | None, int | None]:
     """From a printed traceback: its exception, its message and the learner's innermost line.
 
-    Only frames of the learner's file count, and only a line that exists in it.
+    Read by the one traceback parser (``evidence.parse_traceback``); only frames of
+    the learner's file count, and only a line that exists in it.
     """
-    lines = output.splitlines()
-    learner_at = None
-    line = None
-    for index, raw in enumerate(lines):
-        match = FRAME.match(raw)
-        if match and match.group("file") == FILE_NAME:
-            checked = text.valid_line(int(match.group("line")))
-            if checked is not None:
-                learner_at, line = index, checked
-    exception = detail = None
-    start = learner_at if learner_at is not None else 0
-    for raw in lines[start:]:
-        if (
-            raw[:1].isspace()
-            or not raw.strip()
-            or raw.startswith(("Traceback", "ERROR", "INFO", "WARNING", "During", "The above", "+", "|"))
-        ):
-            continue
-        match = EXCEPTION_LINE.match(raw.strip())
-        if match and ("Error" in match.group("type") or "Exception" in match.group("type") or match.group("detail")):
-            exception = match.group("type").rsplit(".", 1)[-1][:80]
-            detail = (match.group("detail") or "")[:MAX_DETAIL]
-            break
-    return exception, detail, line
+    parsed = parse_traceback(output)
+    if parsed is None or not parsed.exception_type:
+        return None, None, None
+    frame = parsed.learner_frame
+    line = text.valid_line(frame.line) if frame is not None else None
+    return parsed.exception_name[:80], parsed.message[:MAX_DETAIL], line

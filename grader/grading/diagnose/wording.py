@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from grader.grading.compare import json_equal
 from grader.grading.diagnose.responses import NOT_JSON, Finding, parse_body
 from grader.grading.diagnose.source import Source
+from grader.grading.evidence import Route, SourceModel
 from grader.grading.report import CaseResult, FixPatch
 
 SHOWN_VALUE = 60
@@ -24,8 +25,20 @@ class Context(NamedTuple):
     path: str
     method: str
     every_case: list[CaseResult]
-    parameter: str = "msg"
-    """The name the learner gave the message (their endpoint's parameter), else ``msg``."""
+    model: SourceModel
+    """The learner's file read into facts (routes, parameters, returns, state...)."""
+
+    @property
+    def route(self) -> Route | None:
+        """The learner's route for this request, when the file shows one."""
+        return self.model.route_for(self.path, self.method)
+
+    @property
+    def parameter(self) -> str:
+        """The name the learner gave the message (their endpoint's body parameter), else ``msg``."""
+        route = self.route
+        params = route.function.body_params if route is not None else ()
+        return params[0].name if params else "msg"
 
     def reply(self) -> str:
         """The expression the endpoint should return, in the learner's names."""
