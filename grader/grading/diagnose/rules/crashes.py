@@ -6,11 +6,52 @@ import re
 
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import traceback_facts
-from grader.grading.diagnose.wording import Context, Rule, Words, quote_code, reply_expression
+from grader.grading.diagnose.wording import Context, Rule, Words, quote_code
+from grader.grading.evidence import ParsedTraceback, explain_traceback, parse_traceback
 from grader.grading.report import CaseResult
+
+# Codes of evidence's explanations that the corpus (and the dashboard) names otherwise.
+EXCEPTION_CAUSES = {
+    "set_instead_of_dict": "set_literal",
+    "endless_recursion": "recursion",
+    "name_typo": "misspelt_name",
+    "attribute_typo": "misspelt_name",
+    "missing_await": "json_not_awaited",
+    "response_model_refused": "response_model",
+    "missing_global": "missing_global",
+}
+"""Every other explanation is a ``crash``: its words say which one; the code groups it with crashes."""
 
 
 def _crash(c: Context) -> Words:
+    parsed = _first_traceback(c.cases)
+    if parsed is not None:
+        explained = explain_traceback(parsed, c.model, path=c.path, method=c.method)
+        if explained is not None:
+            return Words(
+                explained.title,
+                explained.explanation + _FRAMEWORK_ANSWER,
+                explained.fix,
+                explained.line,
+                explained.fix_patch,
+                EXCEPTION_CAUSES.get(explained.cause, "crash"),
+            )
+    return _described(c)
+
+
+_FRAMEWORK_ANSWER = " FastAPI answered 500 Internal Server Error instead of your reply."
+
+
+def _first_traceback(cases: list[CaseResult]) -> ParsedTraceback | None:
+    for case in cases:
+        parsed = parse_traceback(case.program_output or "")
+        if parsed is not None and parsed.exception_type:
+            return parsed
+    return None
+
+
+def _described(c: Context) -> Words:
+    """No rule explains the exception: say what was raised and where, and offer no code."""
     cases, text = c.cases, c.text
     exc, detail, line = crash_facts(cases, text)
     what = f"`{exc}: {detail}`" if exc and detail else f"`{exc}`" if exc else "an exception"
@@ -19,12 +60,12 @@ def _crash(c: Context) -> Words:
         f"Your endpoint function raised {what}{where}. When an endpoint raises an exception, "
         "FastAPI answers 500 Internal Server Error instead of your reply."
     )
-    fix = _crash_fix(exc, detail, reply_expression(cases))
+    fix = _crash_fix(exc, detail, c.reply(), line)
     title = f"Your endpoint crashed with {exc}" if exc else "Your endpoint crashed"
     return Words(title, explanation, fix, line)
 
 
-def _crash_fix(exc: str | None, detail: str | None, reply: str) -> str:
+def _crash_fix(exc: str | None, detail: str | None, reply: str, line: int | None) -> str:
     detail = detail or ""
     if exc == "KeyError":
         return f"A message does not always hold the key you read: echo the whole message (`return {reply}`) instead of picking fields out of it."
@@ -39,7 +80,15 @@ def _crash_fix(exc: str | None, detail: str | None, reply: str) -> str:
         return "Remove the `input()` call: nobody can type while the grader runs your app, and the message arrives as your endpoint's parameter."
     if exc == "TypeError" and "coroutine" in detail:
         return "Put `await` before `request.json()`: it gives a coroutine, not the data, until it is awaited."
-    return "Fix the line the error points at; the grader's requests are in the failed cases below, so you can send the same ones yourself."
+    if line is None:
+        return (
+            "The server's output below shows where it was raised; send the request of a failed case to your app "
+            "yourself to see it happen."
+        )
+    return (
+        f"Look at what line {line} does with the message of the failed cases below: for those messages it raises "
+        f"{exc or 'an exception'}. Send the same request to your app yourself to see it happen."
+    )
 
 
 def crash_facts(cases: list[CaseResult], text: Source) -> tuple[str | None, str | None, int | None]:
