@@ -6,9 +6,9 @@ import re
 
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import traceback_facts
-from grader.grading.diagnose.wording import Context, Rule, Words, quote_code
+from grader.grading.diagnose.wording import Context, Rule, Words, echoes, line_patch, quote_code
 from grader.grading.evidence import ParsedTraceback, explain_traceback, parse_traceback
-from grader.grading.report import CaseResult
+from grader.grading.report import CaseResult, FixPatch
 
 # Codes of evidence's explanations that the corpus (and the dashboard) names otherwise.
 EXCEPTION_CAUSES = {
@@ -28,15 +28,34 @@ def _crash(c: Context) -> Words:
     if parsed is not None:
         explained = explain_traceback(parsed, c.model, path=c.path, method=c.method)
         if explained is not None:
+            printed = f" Python's message: `{quote_code(parsed.exception)}`." if parsed.exception else ""
+            fix, patch = explained.fix, explained.fix_patch
+            if explained.cause in PICKED_FIELDS and echoes(c.cases):
+                fix, patch = _echo_whole(c, explained.line)
             return Words(
                 explained.title,
-                explained.explanation + _FRAMEWORK_ANSWER,
-                explained.fix,
+                explained.explanation + printed + _FRAMEWORK_ANSWER,
+                fix,
                 explained.line,
-                explained.fix_patch,
+                patch,
                 EXCEPTION_CAUSES.get(explained.cause, "crash"),
             )
     return _described(c)
+
+
+PICKED_FIELDS = {"missing_key", "attribute_on_dict"}
+"""Crashes of reading one field out of the message: when the exercise echoes it, reading no field is the fix."""
+
+
+def _echo_whole(c: Context, line: int | None) -> tuple[str, FixPatch | None]:
+    """The fix for a crash of picking fields out of a message the exercise wants back whole."""
+    reply = c.reply()
+    fix = (
+        f"The message does not always hold that field, and the exercise wants all of it back: "
+        f"return the whole message, `return {reply}`, instead of reading fields out of it."
+    )
+    patch = line_patch(c.text, line, f"return {reply}") if c.text.code(line).startswith("return") else None
+    return fix, patch
 
 
 _FRAMEWORK_ANSWER = " FastAPI answered 500 Internal Server Error instead of your reply."
