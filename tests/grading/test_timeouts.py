@@ -66,6 +66,7 @@ def grade_on_path(request, grade, bwrap_pooled_grade, pooled_grade):
     return {"cold": grade, "pooled": bwrap_pooled_grade, "forked": pooled_grade}[request.param]
 
 
+@pytest.mark.sandbox
 def test_a_blocked_async_endpoint_names_its_line_and_the_rest_is_not_run(grade_on_path, quick_echo, host_snapshot):
     before = host_snapshot()
     began = time.monotonic()
@@ -88,6 +89,7 @@ def test_a_blocked_async_endpoint_names_its_line_and_the_rest_is_not_run(grade_o
     assert_host_clean(before, host_snapshot)
 
 
+@pytest.mark.sandbox
 def test_an_awaiting_endpoint_names_the_await_and_later_cases_still_run(grade_on_path, quick_echo):
     report = grade_on_path(quick_echo, AWAITS_FOR_EVER)
     cases = {case.name: case for case in report.tests}
@@ -96,6 +98,7 @@ def test_an_awaiting_endpoint_names_the_await_and_later_cases_still_run(grade_on
     assert cases["hi"].passed and all(case.sent for case in report.tests)
 
 
+@pytest.mark.sandbox
 def test_a_plain_endpoint_spinning_in_its_worker_thread_names_the_loop(grade_on_path, quick_echo):
     report = grade_on_path(quick_echo, LOOPS_IN_A_PLAIN_ENDPOINT)
     cases = {case.name: case for case in report.tests}

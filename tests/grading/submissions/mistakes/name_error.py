@@ -1,4 +1,5 @@
 # A misspelt name at the top level.
+# uncorrectable: the file defines no endpoint; it shows a misspelt name at the top level
 # error: import
 # cause: import_error
 # words: NameError | FastApi | spelling
