@@ -23,7 +23,8 @@ Cause codes: ``set_instead_of_dict``, ``dict_as_key``, ``called_not_callable``,
 ``mixed_types``, ``missing_global``, ``used_before_assignment``, ``endless_recursion``,
 ``name_typo``, ``json_literal``, ``missing_import``, ``attribute_typo``, ``attribute_on_dict``,
 ``missing_key``, ``empty_sequence``, ``json_decode``, ``bad_conversion``, ``input_in_handler``,
-``response_model_refused``, ``framework_raised``.
+``response_model_refused``, ``invalid_field_type``, ``complex_parameter_from_url``, ``route_refused``,
+``framework_raised``.
 """
 
 from __future__ import annotations
@@ -100,6 +101,18 @@ MODULE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "math": ("sqrt", "floor", "ceil", "pi", "pow", "isclose"),
 }
 """The attributes of modules beginners import, for "did you mean" (never imported here)."""
+OWNER_WORDS = {
+    "FastAPI": "your FastAPI app",
+    "APIRouter": "a router",
+    "Request": "the request",
+    "dict": "a dict",
+    "list": "a list",
+    "str": "a string",
+    "int": "a whole number",
+}
+"""Types named in AttributeError messages, in words."""
+PYDANTIC_METHODS = ("model_dump", "model_dump_json", "model_copy", "model_fields", "dict", "json")
+"""What a pydantic model offers besides its fields."""
 JSON_LITERALS = {"true": "True", "false": "False", "null": "None"}
 FASTAPI_NAMES = set(FASTAPI_STAR_NAMES)
 
@@ -169,12 +182,12 @@ def explain_exception(
     line = model.valid_line(frame.line) if frame is not None else None
     route = _route_of(model, line, path, method)
     evidence = _Evidence(name, message, frame, model, line, model.code(line), route, details, issues)
-    for rule in [*ANY_EXCEPTION, *RULES.get(name, ())]:
+    for rule in [*ANY_EXCEPTION, *RULES.get(name, ()), *LAST_RESORT]:
         found = rule(evidence)
         if found is not None:
-            return _checked(found, model)
+            return checked(found, model)
     if frame is None or line is None:
-        return _checked(_framework_raised(evidence), model)
+        return checked(_framework_raised(evidence), model)
     return None
 
 
@@ -206,7 +219,7 @@ def _route_of(model: SourceModel, line: int | None, path: str | None, method: st
     return model.routes[0] if len(model.routes) == 1 else None
 
 
-def _checked(found: Explanation | None, model: SourceModel) -> Explanation | None:
+def checked(found: Explanation | None, model: SourceModel) -> Explanation | None:
     """Drop an edit that repeats the learner's line, no longer matches it, or breaks the file."""
     if found is None or found.fix_patch is None:
         return found
@@ -238,9 +251,7 @@ def _quoted(message: str) -> list[str]:
     return re.findall(r"'([^']{1,100})'", message)
 
 
-def _replace_in_line(
-    model: SourceModel, line: int | None, old: str, new: str, *, word: bool = False
-) -> FixPatch | None:
+def replace_in_line(model: SourceModel, line: int | None, old: str, new: str, *, word: bool = False) -> FixPatch | None:
     """An edit of ``line`` replacing ``old`` by ``new`` where it stands in code (not inside a string or
     comment); ``word``: only where it is a whole name. None when the line has no such place."""
     text = model.line_text(line)
@@ -348,7 +359,7 @@ def _missing_await(evidence: _Evidence) -> Explanation | None:
     assert call is not None
     patch = None
     if function is not None and function.is_async:
-        patch = _replace_in_line(evidence.model, line, call["call"], "await " + call["call"])
+        patch = replace_in_line(evidence.model, line, call["call"], "await " + call["call"])
         fix = f"Write `await {call['call']}` on line {line}."
     else:
         fix = f"Make the endpoint `async def` and write `await {call['call']}` on line {line}."
@@ -407,7 +418,7 @@ def _set_instead_of_dict(evidence: _Evidence) -> Explanation | None:
             + "}"
         )
         if written:
-            patch = _replace_in_line(evidence.model, evidence.line, written, fixed)
+            patch = replace_in_line(evidence.model, evidence.line, written, fixed)
     return Explanation(
         cause="set_instead_of_dict",
         title="A comma where a colon goes: that is a set, not a dict",
@@ -435,7 +446,7 @@ def _dict_as_key(evidence: _Evidence) -> Explanation | None:
                 code = evidence.code.strip()
                 written = ast.get_source_segment(code, literal) or ""
                 swapped = f"{{{ast.get_source_segment(code, value)}: {key.id}}}" if len(literal.keys) == 1 else ""
-                patch = _replace_in_line(evidence.model, evidence.line, written, swapped) if swapped else None
+                patch = replace_in_line(evidence.model, evidence.line, written, swapped) if swapped else None
                 return Explanation(
                     cause="dict_as_key",
                     title=f"`{key.id}` is used as a key",
@@ -475,7 +486,7 @@ def _called_not_callable(evidence: _Evidence) -> Explanation | None:
         replacement = f"{name}[{ast.get_source_segment(code, called.args[0])}]"
     else:
         replacement = ""
-    patch = _replace_in_line(evidence.model, evidence.line, written, replacement) if replacement else None
+    patch = replace_in_line(evidence.model, evidence.line, written, replacement) if replacement else None
     reading = 'its keys are read with square brackets, `msg["text"]`' if kind == "dict" else "it is used as it is"
     return Explanation(
         cause="called_not_callable",
@@ -522,7 +533,7 @@ def _argument_count(evidence: _Evidence) -> Explanation | None:
         keyword = match["keyword"]
         known = tuple(param.name for param in defined.params) if defined else ()
         nearest = _nearest(keyword, known)
-        patch = _replace_in_line(evidence.model, evidence.line, f"{keyword}=", f"{nearest}=") if nearest else None
+        patch = replace_in_line(evidence.model, evidence.line, f"{keyword}=", f"{nearest}=") if nearest else None
         return Explanation(
             cause="unexpected_keyword",
             title=f"`{name}()` has no parameter `{keyword}`",
@@ -550,7 +561,7 @@ def _json_loads_on_dict(evidence: _Evidence) -> Explanation | None:
     kind = evidence.message.rsplit("not ", 1)[-1]
     if match is None:
         return None
-    patch = _replace_in_line(evidence.model, evidence.line, match.group(0), match["arg"])
+    patch = replace_in_line(evidence.model, evidence.line, match.group(0), match["arg"])
     return Explanation(
         cause="json_loads_on_dict",
         title="The message is already Python data: `json.loads` is not needed",
@@ -693,7 +704,7 @@ def _name_error(evidence: _Evidence) -> Explanation | None:
             explanation=f"Line {line} writes `{name}`, JSON's spelling. In Python the value is `{right}`, with a capital.",
             fix=f"Write `{right}` instead of `{name}`.",
             line=line,
-            fix_patch=_replace_in_line(model, line, name, right, word=True),
+            fix_patch=replace_in_line(model, line, name, right, word=True),
         )
     if name in FASTAPI_NAMES or name in MODULE_ATTRIBUTES:
         statement = f"from fastapi import {name}" if name in FASTAPI_NAMES else f"import {name}"
@@ -719,7 +730,7 @@ def _name_error(evidence: _Evidence) -> Explanation | None:
         ),
         fix=f"Write `{nearest}` instead of `{name}` on line {line}.",
         line=line,
-        fix_patch=_replace_in_line(model, line, name, nearest, word=True),
+        fix_patch=replace_in_line(model, line, name, nearest, word=True),
     )
 
 
@@ -760,14 +771,14 @@ def _attribute_error(evidence: _Evidence) -> Explanation | None:
         return None
     name = match["name"]
     owner = match.groupdict().get("type") or match.groupdict().get("module") or ""
-    known = TYPE_ATTRIBUTES.get(owner) or MODULE_ATTRIBUTES.get(owner) or ()
+    known = TYPE_ATTRIBUTES.get(owner) or MODULE_ATTRIBUTES.get(owner) or _class_attributes(evidence.model, owner)
     nearest = _nearest(name, known)
     line = evidence.line
     if owner == "dict" and nearest is None:
         base = re.search(r"(?P<base>[A-Za-z_]\w*)\." + re.escape(name) + r"\b(?!\s*\()", evidence.code)
         patch = None
         if base:
-            patch = _replace_in_line(evidence.model, line, f"{base['base']}.{name}", f'{base["base"]}["{name}"]')
+            patch = replace_in_line(evidence.model, line, f"{base['base']}.{name}", f'{base["base"]}["{name}"]')
         return Explanation(
             cause="attribute_on_dict",
             title=f'A dict\'s keys are read with brackets: `["{name}"]`, not `.{name}`',
@@ -781,7 +792,7 @@ def _attribute_error(evidence: _Evidence) -> Explanation | None:
         )
     if nearest is None:
         return None
-    what = f"the module `{owner}`" if "module" in match.groupdict() else f"a {owner}"
+    what = f"the module `{owner}`" if "module" in match.groupdict() else OWNER_WORDS.get(owner, f"a `{owner}`")
     return Explanation(
         cause="attribute_typo",
         title=f"`.{name}` does not exist on {what}: did you mean `.{nearest}`?",
@@ -791,8 +802,17 @@ def _attribute_error(evidence: _Evidence) -> Explanation | None:
         ),
         fix=f"Write `.{nearest}` instead of `.{name}`.",
         line=line,
-        fix_patch=_replace_in_line(evidence.model, line, f".{name}", f".{nearest}", word=True),
+        fix_patch=replace_in_line(evidence.model, line, f".{name}", f".{nearest}", word=True),
     )
+
+
+def _class_attributes(model: SourceModel, name: str) -> tuple[str, ...]:
+    """What an object of the file's own class ``name`` has, as far as its source shows."""
+    declared = model.class_named(name)
+    if declared is None:
+        return ()
+    fields = tuple(field for field, _, _ in declared.fields)
+    return fields + (PYDANTIC_METHODS if declared.pydantic else ())
 
 
 # --- KeyError, IndexError, ValueError, json errors ----------------------------------------
@@ -820,7 +840,7 @@ def _missing_key(evidence: _Evidence) -> Explanation | None:
     holder = ast.get_source_segment(code, read.value) or "the dict"
     is_message = isinstance(read.value, ast.Name) and read.value.id in _body_param_names(evidence)
     what = "the message the grader sent" if is_message else f"`{_code(holder)}`"
-    patch = _replace_in_line(evidence.model, evidence.line, written, f'{holder}.get("{key}")') if written else None
+    patch = replace_in_line(evidence.model, evidence.line, written, f'{holder}.get("{key}")') if written else None
     return Explanation(
         cause="missing_key",
         title=f'The key "{key}" is not always there',
@@ -865,7 +885,7 @@ def _json_decode(evidence: _Evidence) -> Explanation | None:
             ),
             fix=f"Use `{stringified['arg']}` itself instead of `{stringified.group(0)}`.",
             line=evidence.line,
-            fix_patch=_replace_in_line(evidence.model, evidence.line, stringified.group(0), stringified["arg"]),
+            fix_patch=replace_in_line(evidence.model, evidence.line, stringified.group(0), stringified["arg"]),
         )
     if "json.loads" not in evidence.code and "json.load(" not in evidence.code:
         return None
@@ -900,14 +920,24 @@ def _bad_conversion(evidence: _Evidence) -> Explanation | None:
 # --- raised by the framework ----------------------------------------------------------------
 
 
+INPUT_TYPES = {"dict": "dict", "list": "list", "str": "str", "int": "int", "float": "float", "bool": "bool"}
+
+
 def _response_model_refused(evidence: _Evidence) -> Explanation | None:
-    """The 500 after a handler returned what its ``response_model`` refuses."""
+    """The 500 after a handler returned what its ``response_model`` (or its ``-> type``) refuses."""
     if evidence.exception != "ResponseValidationError":
         return None
     route = evidence.route
-    if route is None or route.response_model is None:
+    if route is None:
         return None
-    model_name = route.response_model.rsplit(".", 1)[-1]
+    function = route.function
+    if route.response_model is not None and route.response_model != "None":
+        declared_as, declared_line = f"response_model={route.response_model}", route.line
+    elif route.response_model is None and function.return_annotation is not None:
+        declared_as, declared_line = f"-> {function.return_annotation}", function.line
+    else:
+        return None
+    model_name = declared_as.split("=", 1)[-1].removeprefix("-> ").rsplit(".", 1)[-1]
     declared = evidence.model.class_named(model_name)
     issue = evidence.issues[0] if evidence.issues else None
     field = next((part for part in (issue.loc[1:] if issue else ()) if isinstance(part, str)), None)
@@ -915,29 +945,149 @@ def _response_model_refused(evidence: _Evidence) -> Explanation | None:
     said = (
         f" (pydantic: {issue.msg.lower()} at {'.'.join(str(p) for p in issue.loc[1:]) or 'the reply'})" if issue else ""
     )
-    returned = route.function.returns[-1] if route.function.returns else None
-    line = field_line or route.line
+    returned = function.returns[-1] if function.returns else None
     where = (
         f"the field `{field}` of `{model_name}` (line {field_line}: `{_code(evidence.model.code(field_line))}`)"
         if field_line
-        else f"`response_model={route.response_model}` on line {route.line}"
+        else f"`{_code(declared_as)}` on line {declared_line}"
     )
+    patch = None
+    if field_line is not None and issue is not None and issue.input_kind in INPUT_TYPES:
+        annotation = next(a for f, a, line in declared.fields if line == field_line) if declared else ""
+        if annotation and annotation != issue.input_kind:
+            patch = replace_in_line(
+                evidence.model, field_line, f"{field}: {annotation}", f"{field}: {INPUT_TYPES[issue.input_kind]}"
+            )
+        fix = f"Declare `{field}` with the type you return: `{field}: {issue.input_kind}` on line {field_line}."
+    elif declared_as.startswith("->"):
+        patch = replace_in_line(evidence.model, function.line, f" -> {function.return_annotation}", "")
+        fix = f"Remove `{_code(declared_as)}` from line {function.line}: FastAPI checks the reply against it."
+    else:
+        fix = (
+            f"Make the declared type match what you return (the message is a dict), or remove `response_model` "
+            f"from the decorator on line {route.line}."
+        )
     return Explanation(
         cause="response_model_refused",
-        title=f"Your reply does not fit `response_model={_code(route.response_model)}`",
+        title=f"Your reply does not fit `{_code(declared_as)}`",
         explanation=(
-            f"Your function `{route.function.name}` returned"
+            f"Your function `{function.name}` returned"
             + (f" `{_code(returned.text)}` (line {returned.line})" if returned else " its reply")
             + f", then FastAPI checked it against {where} and refused it{said}. No line of yours was running: "
             "FastAPI raised the error itself and answered 500 Internal Server Error."
         ),
-        fix=(
-            f"Make the declared type match what you return (the message is a dict), or remove `response_model` "
-            f"from the decorator on line {route.line}."
-        ),
-        line=line,
+        fix=fix,
+        line=field_line or declared_line,
+        fix_patch=patch,
         raised_by_framework=True,
     )
+
+
+def _invalid_field_type(evidence: _Evidence) -> Explanation | None:
+    """FastAPI refusing, while the file loads, a type it cannot read a body into or write a reply from."""
+    match = re.search(
+        r"check that <class '(?:solution\.)?(?P<name>[\w.]+)'> is a valid Pydantic field type", evidence.message
+    )
+    if not match:
+        return None
+    name = match["name"].rsplit(".", 1)[-1]
+    declared = evidence.model.class_named(name)
+    route = evidence.route or _route_at(evidence.model, evidence.line)
+    if declared is None or route is None or declared.pydantic:
+        return None
+    param = next((p for p in route.function.params if (p.annotation_type or "").rsplit(".", 1)[-1] == name), None)
+    line = param.line if param is not None else route.line
+    patch = None
+    if "BaseModel" in evidence.model.names_in_scope() and not declared.bases:
+        patch = replace_in_line(evidence.model, declared.line, f"class {name}:", f"class {name}(BaseModel):")
+    return Explanation(
+        cause="invalid_field_type",
+        title=f"`{name}` is a plain class; FastAPI needs a pydantic model or a dict",
+        explanation=(
+            f"While your file was loading, FastAPI refused the route on line {route.line}: `{name}` (line "
+            f"{declared.line}) is a plain Python class, so FastAPI does not know how to read a request's JSON into it. "
+            "It reads bodies into a `dict` or into a pydantic model (`class Message(BaseModel)`)."
+        ),
+        fix=f"Declare the parameter as `msg: dict`, or make `{name}` a model: `class {name}(BaseModel):`.",
+        line=line,
+        fix_patch=patch,
+        raised_by_framework=True,
+    )
+
+
+def _route_at(model: SourceModel, line: int | None) -> Route | None:
+    """The route whose decorator holds ``line`` (FastAPI raises there while the file loads)."""
+    return next((route for route in model.routes if line is not None and route.line <= line <= route.end_line), None)
+
+
+URL_MARKERS = {"Query": "the URL's query string (`?msg=...`)", "Path": "the URL's path", "Header": "a header"}
+
+
+def _complex_from_url(evidence: _Evidence) -> Explanation | None:
+    """``msg: dict = Query()``: a dict cannot come from the URL; FastAPI refuses the route at load."""
+    route = _route_at(evidence.model, evidence.line)
+    if route is None:
+        return None
+    for param in route.function.params:
+        kind = (param.annotation_type or "").rsplit(".", 1)[-1]
+        declared = evidence.model.class_named(kind)
+        complex_type = kind in {"dict", "Dict", "list", "List"} or (declared is not None and declared.pydantic)
+        if param.marker not in URL_MARKERS or not complex_type:
+            continue
+        patch = None
+        if param.default and param.default == f"{param.marker}()":
+            patch = replace_in_line(evidence.model, param.line, f" = {param.default}", "") or replace_in_line(
+                evidence.model, param.line, f"={param.default}", ""
+            )
+        return Explanation(
+            cause="complex_parameter_from_url",
+            title=f"`{param.name}: {param.annotation}` cannot come from {URL_MARKERS[param.marker].split(' (')[0]}",
+            explanation=(
+                f"`{param.default}` on line {param.line} tells FastAPI to read `{param.name}` from "
+                f"{URL_MARKERS[param.marker]}, which holds only plain text values, never a {kind}. FastAPI refused the "
+                f"route on line {route.line} while your file was loading. The message comes in the request's body."
+            ),
+            fix=f"Remove `= {param.default}`: `{param.name}: {param.annotation}` alone makes FastAPI read it from the body.",
+            line=param.line,
+            fix_patch=patch,
+            raised_by_framework=True,
+        )
+    return None
+
+
+def _route_refused(evidence: _Evidence) -> Explanation | None:
+    """Any other error FastAPI raised while registering a route as the file loaded."""
+    route = _route_at(evidence.model, evidence.line)
+    if route is None or evidence.exception not in LOAD_TIME_FRAMEWORK_ERRORS:
+        return None
+    said = f" (`{evidence.exception}: {_code(evidence.message)}`)" if evidence.message else f" (`{evidence.exception}`)"
+    return Explanation(
+        cause="route_refused",
+        title=f"FastAPI refused the route declared on line {route.line}",
+        explanation=(
+            f"While your file was loading, FastAPI checked the route `{_code(route.text)}` and the parameters of "
+            f"`{route.function.name}` (line {route.function.line}), and refused them{said}. The error comes from FastAPI, "
+            "not from a line of yours that ran."
+        ),
+        fix=(
+            f"Check the decorator's arguments and the parameters of `{route.function.name}`: for this exercise "
+            '`@app.post("/message")` and one parameter `msg: dict` are all it takes.'
+        ),
+        line=route.line,
+        raised_by_framework=True,
+    )
+
+
+LOAD_TIME_FRAMEWORK_ERRORS = {
+    "AssertionError",
+    "FastAPIError",
+    "PydanticSchemaGenerationError",
+    "PydanticUserError",
+    "ValueError",
+    "TypeError",
+    "RuntimeError",
+}
+"""What FastAPI and pydantic raise when they refuse a route's declaration."""
 
 
 def _framework_raised(evidence: _Evidence) -> Explanation | None:
@@ -983,5 +1133,9 @@ RULES: dict[str, tuple[_Rule, ...]] = {
     "IndexError": (_empty_sequence,),
     "JSONDecodeError": (_json_decode,),
     "ResponseValidationError": (_response_model_refused,),
+    "FastAPIError": (_invalid_field_type,),
+    "AssertionError": (_complex_from_url,),
 }
+LAST_RESORT: tuple[_Rule, ...] = (_complex_from_url, _route_refused)
+"""Rules tried when the family's own found nothing: what FastAPI refuses while the file loads."""
 """Each exception family's rules, tried in order; the first that finds its evidence explains it."""
