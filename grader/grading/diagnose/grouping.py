@@ -190,7 +190,15 @@ def _coroutine_crashes_on_broken_input(groups: Groups, _text: Source) -> None:
         del groups[refusing]
 
 
+def _stuck_line_stopped_the_rest(groups: Groups, _text: Source) -> None:
+    """Cases never sent because requests were stuck on a line are that line's mistake: one card."""
+    stuck = [found for found in groups if found.cause == "no_answer" and found.get("line") is not None]
+    if stuck:
+        _fold(groups, max(stuck, key=lambda found: len(groups[found].cases)), {"not_run"})
+
+
 FOLDS: tuple[Callable[[Groups, Source], None], ...] = (
+    _stuck_line_stopped_the_rest,
     _blocked_route_explains_refusals,
     _model_keeps_its_fields,
     _one_habit,

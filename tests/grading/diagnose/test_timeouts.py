@@ -37,13 +37,28 @@ def test_a_request_stuck_on_a_line_is_one_diagnosis_at_that_line_and_the_cases_n
         _unanswered("unicode", not_run, sent=False),
         _unanswered("empty-object", not_run, sent=False),
     )
-    first, second = diagnose(report, SLEEPY)
-    assert (first.cause, first.line, first.cases) == ("no_answer", 10, ["hello", "hi"])
-    assert "`time.sleep(30)`" in first.fix and "got stuck" in first.title
-    assert (second.cause, second.line, second.cases) == ("not_run", None, ["unicode", "empty-object"])
-    assert second.title == "2 cases were not run"
-    assert "two requests before this one were stuck on line 10" in second.explanation
-    assert "no reply" not in second.explanation
+    # One mistake, one card: the cases it kept the grader from sending are its cases too.
+    [stuck] = diagnose(report, SLEEPY)
+    assert (stuck.cause, stuck.line) == ("no_answer", 10)
+    assert stuck.cases == ["hello", "hi", "unicode", "empty-object"]
+    assert "`time.sleep(30)`" in stuck.fix and "got stuck" in stuck.title
+    assert "For 2 cases the grader got no reply" in stuck.explanation
+    assert "the other 2 cases were not run" in stuck.explanation
+
+
+def test_cases_not_run_for_another_reason_are_a_diagnosis_of_their_own():
+    ran_out = "not run: the grading's 60 s were used up before this case could be sent"
+    report = report_of(
+        dataclasses.replace(case("hello", {"text": "Hello"}, {"received": {"text": "Hello"}}), problem="differs"),
+        _unanswered("unicode", ran_out, sent=False),
+        _unanswered("empty-object", ran_out, sent=False),
+    )
+    diagnoses = diagnose(report, SLEEPY)
+    not_run = diagnoses[-1]
+    assert (not_run.cause, not_run.line, not_run.cases) == ("not_run", None, ["unicode", "empty-object"])
+    assert not_run.title == "2 cases were not run"
+    assert "the grading's 60 s were used up" in not_run.explanation
+    assert "no reply" not in not_run.explanation
 
 
 def test_without_a_confirmed_line_the_diagnosis_names_no_line():

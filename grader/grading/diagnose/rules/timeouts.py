@@ -13,7 +13,7 @@ from grader.grading.diagnose.wording import Context, Rule, Words, capitalised, c
 
 
 def _no_answer(c: Context) -> Words:
-    cases = c.cases
+    cases = sorted(c.cases, key=lambda case: not case.sent)  # those sent first: the others were stopped
     problem = cases[0].problem or "no answer came back"
     line = c.text.valid_line(c.found.get("line"))
     if line is None:
@@ -24,10 +24,18 @@ def _no_answer(c: Context) -> Words:
             "and do not stop the program.",
             None,
         )
+    answered = [case for case in cases if case.sent]
+    not_run = len(cases) - len(answered)
+    stopped = (
+        f" The grader then stopped sending requests: the other {count_cases(cases[len(answered) :])} "
+        f"{'was' if not_run == 1 else 'were'} not run."
+        if not_run
+        else ""
+    )
     return Words(
         "Your endpoint got stuck before it could answer",
-        f"For {count_cases(cases)} the grader got no reply: {problem}. While that line runs, your endpoint "
-        "cannot answer, and an async endpoint holds up every other request too.",
+        f"For {count_cases(answered)} the grader got no reply: {problem}. While that line runs, your endpoint "
+        f"cannot answer, and an async endpoint holds up every other request too.{stopped}",
         f"Make line {line} (`{c.text.code(line)}`) finish at once: no endless loop, no long sleep, "
         "no waiting for something that never comes.",
         line,
