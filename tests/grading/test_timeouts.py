@@ -83,9 +83,9 @@ def test_a_blocked_async_endpoint_names_its_line_and_the_rest_is_not_run(grade_o
     assert elapsed < quick_echo.limits.startup_seconds + 2 * quick_echo.limits.request_seconds + 10
     # One mistake, one card: the cases it kept from being sent are its cases too.
     [stuck] = report.diagnoses
-    assert stuck.line == 10 and stuck.cause == "no_answer"
+    assert stuck.line == 10 and stuck.cause == "blocking_call"
     assert stuck.cases == [case.name for case in report.tests]
-    assert "time.sleep(30)" in stuck.fix and f"the other {len(rest)} cases were not run" in stuck.explanation
+    assert "time.sleep" in stuck.fix and f"the other {len(rest)} cases were not run" in stuck.explanation
     assert_host_clean(before, host_snapshot)
 
 

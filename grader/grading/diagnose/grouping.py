@@ -25,6 +25,7 @@ PRIORITY = {
     "json_not_awaited": 1,
     "crash": 1,
     "no_answer": 1,
+    "blocking_call": 1,
     "wrong_status": 1,
     "null_body": 2,
     "not_json": 2,

@@ -49,6 +49,7 @@ HINTS: dict[str, str] = {
     "crash": "what does this line do with the message the grader sent, and when does that raise?",
     "no_answer": "what keeps this request from getting its answer?",
     "not_run": "which mistake above kept the grader from sending these requests?",
+    "blocking_call": "what does this line wait for, and how long does a client wait for your answer?",
     "other": "compare what was expected with what your app sent back in the cases below.",
     # load time
     "syntax": "read this line and the one above it as Python reads them.",

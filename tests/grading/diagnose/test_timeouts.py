@@ -39,9 +39,10 @@ def test_a_request_stuck_on_a_line_is_one_diagnosis_at_that_line_and_the_cases_n
     )
     # One mistake, one card: the cases it kept the grader from sending are its cases too.
     [stuck] = diagnose(report, SLEEPY)
-    assert (stuck.cause, stuck.line) == ("no_answer", 10)
+    assert (stuck.cause, stuck.line) == ("blocking_call", 10)
     assert stuck.cases == ["hello", "hi", "unicode", "empty-object"]
-    assert "`time.sleep(30)`" in stuck.fix and "got stuck" in stuck.title
+    assert stuck.title == "`time.sleep` keeps your endpoint from answering"
+    assert "`await asyncio.sleep(...)`" in stuck.fix and "server's only thread" in stuck.explanation
     assert "For 2 cases the grader got no reply" in stuck.explanation
     assert "the other 2 cases were not run" in stuck.explanation
 
@@ -59,6 +60,22 @@ def test_cases_not_run_for_another_reason_are_a_diagnosis_of_their_own():
     assert not_run.title == "2 cases were not run"
     assert "the grading's 60 s were used up" in not_run.explanation
     assert "no reply" not in not_run.explanation
+
+
+def test_the_words_follow_what_the_stuck_line_holds():
+    looping = SLEEPY.replace("    time.sleep(30)\n", "    while not ready:\n        pass\n").replace(
+        "app = FastAPI()\n", "app = FastAPI()\nready = False\n"
+    )
+    stuck = "no complete answer within 5 s: your app was still running line 11"
+    [loop] = diagnose(report_of(_unanswered("hello", stuck, blocked_line=11)), looping)
+    assert (loop.cause, loop.line, loop.title) == ("blocking_call", 11, "A loop in your endpoint never ends")
+    assert "`while not ready`" in loop.explanation
+    plain = SLEEPY.replace("async def", "def")
+    [sleeps] = diagnose(report_of(_unanswered("hello", stuck, blocked_line=10)), plain)
+    assert "only thread" not in sleeps.explanation and "asyncio" not in sleeps.fix
+    other = SLEEPY.replace("time.sleep(30)", "total = sum(range(10**12))")
+    [busy] = diagnose(report_of(_unanswered("hello", stuck, blocked_line=10)), other)
+    assert busy.title == "Your endpoint got stuck before it could answer" and busy.line == 10
 
 
 def test_without_a_confirmed_line_the_diagnosis_names_no_line():

@@ -32,13 +32,53 @@ def _no_answer(c: Context) -> Words:
         if not_run
         else ""
     )
+    title, why, fix = _stuck_on(c, line)
     return Words(
-        "Your endpoint got stuck before it could answer",
-        f"For {count_cases(answered)} the grader got no reply: {problem}. While that line runs, your endpoint "
-        f"cannot answer, and an async endpoint holds up every other request too.{stopped}",
-        f"Make line {line} (`{c.text.code(line)}`) finish at once: no endless loop, no long sleep, "
-        "no waiting for something that never comes.",
+        title,
+        f"For {count_cases(answered)} the grader got no reply: {problem}. {why}{stopped}",
+        fix,
         line,
+        cause="blocking_call",
+    )
+
+
+def _stuck_on(c: Context, line: int) -> tuple[str, str, str]:
+    """(title, why, fix) for a request stuck on ``line``, from what that line holds."""
+    code = c.text.code(line)
+    function = c.model.function_at(line)
+    in_async = function is not None and function.is_async
+    holds_up = (
+        "An `async def` endpoint runs on the server's only thread, so while it waits no other request is answered."
+        if in_async
+        else "While it waits, the request gets no answer."
+    )
+    call = next((call for call in c.model.blocking_calls if call.line == line), None)
+    if call is not None and call.call.endswith("sleep"):
+        fix = (
+            f"Remove the `{call.call}` on line {line}: an endpoint should answer at once. If it must wait, "
+            "write `await asyncio.sleep(...)`, which lets the server answer other requests meanwhile."
+            if in_async
+            else f"Remove the `{call.call}` on line {line}: the client gives up long before it ends."
+        )
+        return f"`{call.call}` keeps your endpoint from answering", holds_up, fix
+    if call is not None:
+        return (
+            f"Your endpoint waits on `{call.call}` and never answers",
+            f"Line {line} (`{code}`) waits for something that never comes while the grader runs your app. {holds_up}",
+            f"Take the `{call.call}` call out of the endpoint: build the reply from the request alone.",
+        )
+    if code.startswith("while "):
+        loop = code.removesuffix(":").strip()
+        return (
+            "A loop in your endpoint never ends",
+            f"`{loop}` keeps running: nothing inside it changes what it waits for, so it never finishes. {holds_up}",
+            f"Remove the loop on line {line}, or make sure its condition becomes false.",
+        )
+    return (
+        "Your endpoint got stuck before it could answer",
+        f"It was still running line {line} (`{code}`). {holds_up}",
+        f"Make line {line} (`{code}`) finish at once: no endless loop, no long sleep, "
+        "no waiting for something that never comes.",
     )
 
 
