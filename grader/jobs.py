@@ -329,7 +329,7 @@ class GradingWorker:
                         session,
                         submission_id=submission_id,
                         report=values.get("report"),
-                        check=self._may_check(values.get("report")),
+                        skipped=self._why_not_check(values.get("report")),
                         limit=self.fixes_per_submission,
                     )
             session.commit()
@@ -343,14 +343,13 @@ class GradingWorker:
 
     # -- checking proposed fixes, after the result is stored
 
-    def _may_check(self, report: dict[str, Any] | None) -> bool:
-        if not self.check_fixes or self.request_checks is None or not fixchecks.proposed_fixes(report):
-            return False
-        try:
-            return not self.busy()
-        except Exception:  # noqa: BLE001 - not knowing the queue's depth must not lose the result
-            log.warning("could not read the queue's depth; fixes not checked", exc_info=True)
-            return False
+    def _why_not_check(self, report: dict[str, Any] | None) -> str | None:
+        """Why the report's fixes are not checked now, or None when a check job is to be queued."""
+        if not self.check_fixes or self.request_checks is None:
+            return fixchecks.TURNED_OFF
+        if not fixchecks.proposed_fixes(report):
+            return None  # nothing to check: no row is written
+        return fixchecks.BUSY if self._busy_now() else None
 
     def _request_checks(self, submission_id: int) -> None:
         assert self.request_checks is not None

@@ -24,6 +24,7 @@ STALE_AFTER = timedelta(minutes=10)
 """A check still pending this long after its grading was stored is read as not checked (its job was lost)."""
 
 BUSY = "the graders were busy"
+TURNED_OFF = "this grader is set not to check fixes"
 LOST = "the check did not finish"
 
 
@@ -34,22 +35,23 @@ def proposed_fixes(report: dict[str, Any] | None) -> list[int]:
 
 
 def record_for_result(
-    session: Session, *, submission_id: int, report: dict[str, Any] | None, check: bool, limit: int
+    session: Session, *, submission_id: int, report: dict[str, Any] | None, skipped: str | None, limit: int
 ) -> list[int]:
     """Replace the submission's checks with those of its new report; the diagnoses a job should check.
 
-    check: False when fixes are not checked now (turned off, or the graders are busy):
-    every fix is then recorded as not checked. Beyond ``limit`` fixes, the rest are not checked either.
+    skipped: why fixes are not checked now (``BUSY``, ``TURNED_OFF``), or None when they are:
+    every fix is then recorded as not checked, with that reason. Beyond ``limit`` fixes, the
+    rest are not checked either.
     """
     session.exec(delete(FixCheckRow).where(col(FixCheckRow.submission_id) == submission_id))
     wanted = proposed_fixes(report)
-    queued = wanted[:limit] if check else []
+    queued = wanted[:limit] if skipped is None else []
     now = utcnow()
     for index in wanted:
         if index in queued:
             session.add(FixCheckRow(submission_id=submission_id, diagnosis=index, status="pending", created_at=now))
         else:
-            reason = BUSY if not check else "the grader checks only the first fixes of a submission"
+            reason = skipped or "the grader checks only the first fixes of a submission"
             session.add(
                 FixCheckRow(
                     submission_id=submission_id,

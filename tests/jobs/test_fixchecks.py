@@ -143,7 +143,7 @@ def test_without_checks_turned_on_no_fix_waits(engine, submission):
     worker.check_fixes = False
     worker.run(submission.id)
     assert requested == []
-    assert [row.status for row in _rows(engine, submission.id)] == ["not_checked"]
+    assert [(row.status, row.reason) for row in _rows(engine, submission.id)] == [("not_checked", fixchecks.TURNED_OFF)]
 
 
 def _first_task_name(huey) -> str:
