@@ -9,7 +9,7 @@ import re
 
 from sqlmodel import Session
 
-from grader.grading.report import Diagnosis, FixPatch
+from grader.grading.report import Diagnosis, FixPatch, HttpExchange
 from grader.jobs import GradingWorker
 from grader.models import FixCheckRow
 from grader.services import fixchecks
@@ -127,3 +127,18 @@ def test_a_stream_opened_after_the_check_ends_at_once(as_learner, learner, synce
     submission_id = _graded(synced, learner, "passed", cases=2)
     events = _events(as_learner.get(f"/submissions/{submission_id}/events").text)
     assert [name for name, _ in events] == ["fixes-checked"]
+
+
+def test_a_case_never_sent_says_not_run_and_a_stuck_one_names_its_line(as_learner, learner, synced):
+    stuck = "no complete answer within 5 s: your app was still running line 8"
+    report = make_report(cases={"hello": False, "hi": False})
+    first, second = report.tests
+    report.tests = [
+        dataclasses.replace(first, received=HttpExchange(), problem=stuck, blocked_line=8),
+        dataclasses.replace(second, received=HttpExchange(), problem="not run: two requests were stuck", sent=False),
+    ]
+    submission = make_submission(synced, user=learner, status="graded", score=0, report=report.to_dict(), source=SOURCE)
+    text = _text(as_learner.get(f"/submissions/{submission.id}").text)
+    assert "it was still running line 8 when the grader gave up waiting" in text
+    assert "The client would send (not run)" in text
+    assert "Not run: the grader never sent this request." in text
