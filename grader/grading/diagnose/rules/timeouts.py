@@ -56,7 +56,7 @@ def _stuck_on(c: Context, line: int) -> tuple[str, str, str]:
     if call is not None and call.call.endswith("sleep"):
         fix = (
             f"Remove the `{call.call}` on line {line}: an endpoint should answer at once. If it must wait, "
-            "write `await asyncio.sleep(...)`, which lets the server answer other requests meanwhile."
+            "use `await asyncio.sleep` instead, which lets the server answer other requests meanwhile."
             if in_async
             else f"Remove the `{call.call}` on line {line}: the client gives up long before it ends."
         )
