@@ -54,8 +54,10 @@ def test_the_checked_fix_is_pushed_to_the_page_as_a_diff(service, browser, artif
     assert page.evaluate("window.__sameDocument === true"), "the checked fix should arrive without a reload"
     expect(card.locator(".fix-check-passed")).to_contain_text("Checked: with this change the")
     # The learner's line, its number, and what it becomes, beside the highlighted line.
-    expect(diff.locator(".diff-removed")).to_contain_text('8-    return {"received", msg}')
-    expect(diff.locator(".diff-added")).to_contain_text('8+    return {"received": msg}')
+    expect(diff.locator(".diff-removed .line-number")).to_have_text("8")
+    expect(diff.locator(".diff-removed del")).to_contain_text('return {"received", msg}')
+    expect(diff.locator(".diff-added .line-number")).to_have_text("8")
+    expect(diff.locator(".diff-added ins")).to_contain_text('return {"received": msg}')
     expect(card.locator(".code-line.marked")).to_contain_text('return {"received", msg}')
     excerpt_box = card.locator("figure.code-excerpt").bounding_box()
     diff_box = diff.bounding_box()

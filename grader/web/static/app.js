@@ -119,11 +119,11 @@
       source.close();
       var fresh = document.createElement("div");
       fresh.innerHTML = JSON.parse(event.data).html;
+      var passed = fresh.querySelectorAll(".fix-diff").length;
       fresh.querySelectorAll("article.diagnosis[id]").forEach(function (card) {
         var old = document.getElementById(card.id);
         if (old) { old.replaceWith(card); }
       });
-      var passed = fresh.querySelectorAll(".fix-diff").length;
       note.textContent = passed
         ? "The grader tried the fix on your code and it works: the change is shown below."
         : "The grader tried the fix on your code: see the note on each mistake below.";
