@@ -40,6 +40,10 @@ from grader.grading.evidence.tracebacks import Frame, ParsedTraceback, Validatio
 from grader.grading.report import FixPatch
 
 MAX_SHOWN = 80
+MAX_RENAMED_SPAN = 8
+"""How far below an import a renamed name may still be used for one edit to rename it everywhere."""
+COMMON_MODULES = ("json", "time", "random", "typing", "datetime", "os", "sys", "math", "re", "collections", "pydantic")
+"""Standard modules beginners import, for "the module is `json`"."""
 CLOSE_ENOUGH = 0.7
 """How alike two names must be (difflib's ratio) to suggest one for the other."""
 
@@ -101,6 +105,19 @@ MODULE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "math": ("sqrt", "floor", "ceil", "pi", "pow", "isclose"),
 }
 """The attributes of modules beginners import, for "did you mean" (never imported here)."""
+VALUE_TYPES = {
+    "int": "a whole number",
+    "float": "a decimal number",
+    "bool": "true or false",
+    "NoneType": "null (None)",
+    "dict": "an object (a dict)",
+    "list": "a list",
+}
+"""The JSON values that are not strings, as their Python types are named in messages."""
+STRING_METHODS = (
+    frozenset(name for name in dir(str) if not name.startswith("_")) - frozenset(dir(dict)) - frozenset(dir(list))
+)
+"""Methods only strings have (a dict's ``.items`` or a list's ``.count`` are not evidence)."""
 OWNER_WORDS = {
     "FastAPI": "your FastAPI app",
     "APIRouter": "a router",
@@ -113,6 +130,25 @@ OWNER_WORDS = {
 """Types named in AttributeError messages, in words."""
 PYDANTIC_METHODS = ("model_dump", "model_dump_json", "model_copy", "model_fields", "dict", "json")
 """What a pydantic model offers besides its fields."""
+IMPORTED_FROM = {
+    **dict.fromkeys(FASTAPI_STAR_NAMES, "fastapi"),
+    "JSONResponse": "fastapi.responses",
+    "PlainTextResponse": "fastapi.responses",
+    "HTMLResponse": "fastapi.responses",
+    "RedirectResponse": "fastapi.responses",
+    "BaseModel": "pydantic",
+    "Field": "pydantic",
+    "Any": "typing",
+    "Dict": "typing",
+    "List": "typing",
+    "Optional": "typing",
+    "Union": "typing",
+    "Annotated": "typing",
+    **{name: name for name in ("json", "time", "random", "datetime", "math", "os", "sys", "re", "uvicorn")},
+}
+"""Where a name a beginner forgets to import comes from."""
+MESSAGE_NAMES = {"msg", "message", "data", "body", "payload", "item", "content", "json_data", "request_data", "m"}
+"""Names learners give the message: one of them undefined beside a parameter of another name is that parameter."""
 JSON_LITERALS = {"true": "True", "false": "False", "null": "None"}
 FASTAPI_NAMES = set(FASTAPI_STAR_NAMES)
 
@@ -696,6 +732,8 @@ def _name_error(evidence: _Evidence) -> Explanation | None:
         return None
     name = match.group(1)
     model, line = evidence.model, evidence.line
+    if not re.search(rf"(?<![\w.]){name}\b", evidence.code):
+        return None  # the line does not use the name: no evidence to point at
     if name in JSON_LITERALS:
         right = JSON_LITERALS[name]
         return Explanation(
@@ -706,21 +744,11 @@ def _name_error(evidence: _Evidence) -> Explanation | None:
             line=line,
             fix_patch=replace_in_line(model, line, name, right, word=True),
         )
-    if name in FASTAPI_NAMES or name in MODULE_ATTRIBUTES:
-        statement = f"from fastapi import {name}" if name in FASTAPI_NAMES else f"import {name}"
-        first = model.line_text(1)
-        patch = FixPatch(line=1, before=first, after=f"{statement}\n{first}") if line and line > 1 else None
-        return Explanation(
-            cause="missing_import",
-            title=f"`{name}` is used but never imported",
-            explanation=f"Line {line} uses `{name}`, but your file never imports it, so Python does not know the name.",
-            fix=f"Add `{statement}` at the top of your file.",
-            line=line,
-            fix_patch=patch,
-        )
+    if name in IMPORTED_FROM:
+        return _missing_import(evidence, name)
     nearest = _nearest(name, model.names_in_scope(line))
     if nearest is None:
-        return None
+        return _parameter_named_otherwise(evidence, name)
     return Explanation(
         cause="name_typo",
         title=f"`{name}` is not defined: did you mean `{nearest}`?",
@@ -731,6 +759,58 @@ def _name_error(evidence: _Evidence) -> Explanation | None:
         fix=f"Write `{nearest}` instead of `{name}` on line {line}.",
         line=line,
         fix_patch=replace_in_line(model, line, name, nearest, word=True),
+    )
+
+
+def _missing_import(evidence: _Evidence, name: str) -> Explanation:
+    """A name of FastAPI, pydantic, typing or the standard library used without its import."""
+    model, line = evidence.model, evidence.line
+    module = IMPORTED_FROM[name]
+    statement = f"import {name}" if module == name else f"from {module} import {name}"
+    existing = model.find(rf"^from\s+{re.escape(module)}\s+import\s+[\w\s,]+$") if module != name else None
+    patch = None
+    if existing is not None:
+        # Add the name to the import the file already has from that module.
+        written = model.line_text(existing)
+        patch = FixPatch(line=existing, before=written, after=f"{written.rstrip()}, {name}")
+        statement = patch.after.strip()
+    else:
+        first = next((i.line for i in model.imports), None) or next(
+            (n for n in range(1, len(model.lines) + 1) if model.code(n) and not model.code(n).startswith("#")), None
+        )
+        if first is not None and line is not None:
+            written = model.line_text(first)
+            patch = FixPatch(line=first, before=written, after=f"{statement}\n{written}")
+    return Explanation(
+        cause="missing_import",
+        title=f"`{name}` is used but never imported",
+        explanation=f"Line {line} uses `{name}`, but your file never imports it, so Python does not know the name.",
+        fix=f"Import it at the top of your file: `{statement}`.",
+        line=line,
+        fix_patch=patch,
+    )
+
+
+def _parameter_named_otherwise(evidence: _Evidence, name: str) -> Explanation | None:
+    """``def echo(payload: dict): return {"received": msg}``: the message is used under another name."""
+    function = evidence.function
+    if function is None or evidence.model.route_of(function) is None:
+        return None
+    body = function.body_params
+    if len(body) != 1 or name in evidence.model.module_names or name.lower() not in MESSAGE_NAMES:
+        return None
+    param = body[0]
+    return Explanation(
+        cause="parameter_named_otherwise",
+        title=f"The message is called `{param.name}` here, not `{name}`",
+        explanation=(
+            f"Line {evidence.line} uses `{name}`, which is defined nowhere. The message your endpoint receives is its "
+            f"parameter, and in `{function.name}` (line {function.line}) you called it `{param.name}`: the name in the "
+            "`def` line is the one to use inside the function."
+        ),
+        fix=f"Write `{param.name}` instead of `{name}` on line {evidence.line} (or rename the parameter `{name}`).",
+        line=evidence.line,
+        fix_patch=replace_in_line(evidence.model, evidence.line, name, param.name, word=True),
     )
 
 
@@ -770,6 +850,8 @@ def _attribute_error(evidence: _Evidence) -> Explanation | None:
     if not match:
         return None
     name = match["name"]
+    if not re.search(rf"\.\s*{name}\b", evidence.code):
+        return None  # the line does not read it: some other code did, and this line cannot be blamed
     owner = match.groupdict().get("type") or match.groupdict().get("module") or ""
     known = TYPE_ATTRIBUTES.get(owner) or MODULE_ATTRIBUTES.get(owner) or _class_attributes(evidence.model, owner)
     nearest = _nearest(name, known)
@@ -917,6 +999,170 @@ def _bad_conversion(evidence: _Evidence) -> Explanation | None:
     )
 
 
+def _brackets_for_call(evidence: _Evidence) -> Explanation | None:
+    """``msg.get["text"]``: square brackets after a method, where round ones call it."""
+    if not re.match(r"'(builtin_function_or_method|method|function)' object is not subscriptable", evidence.message):
+        return None
+    code = evidence.code.strip()
+    tree = _statement(code)
+    for node in ast.walk(tree) if tree else ():
+        if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Attribute, ast.Name)):
+            written = ast.get_source_segment(code, node) or ""
+            callee = ast.get_source_segment(code, node.value) or ""
+            inside = ast.get_source_segment(code, node.slice) or ""
+            if not written or not callee:
+                continue
+            return Explanation(
+                cause="brackets_for_call",
+                title=f"`{callee}` is called with round brackets: `{callee}({inside})`",
+                explanation=(
+                    f"On line {evidence.line}, `{_code(written)}` puts square brackets after `{callee}`, a function. "
+                    "Square brackets read an item of a dict or list; a function is called with round brackets."
+                ),
+                fix=f"Write `{callee}({inside})` instead of `{_code(written)}`.",
+                line=evidence.line,
+                fix_patch=replace_in_line(evidence.model, evidence.line, written, f"{callee}({inside})"),
+            )
+    return None
+
+
+def _string_method_on_value(evidence: _Evidence) -> Explanation | None:
+    """``value.strip()`` on every value: numbers, booleans, null and nested values have no string methods."""
+    match = OBJECT_ATTRIBUTE.match(evidence.message)
+    if not match or match["type"] not in VALUE_TYPES or match["name"] not in STRING_METHODS:
+        return None
+    if not re.search(rf"\.{match['name']}\b", evidence.code):
+        return None
+    kind, method = VALUE_TYPES[match["type"]], match["name"]
+    return Explanation(
+        cause="string_method_on_value",
+        title=f"`.{method}()` is a string's method, and not every value is a string",
+        explanation=(
+            f"On line {evidence.line}, `{_code(evidence.code)}` calls `.{method}()` on a value that was {kind}. "
+            "A message's values can be numbers, true/false, null, lists or objects as well as strings, and only "
+            f"strings have `.{method}()`."
+        ),
+        fix="Send the values back as they came, without calling string methods on them.",
+        line=evidence.line,
+    )
+
+
+def _json_method_on_dict(evidence: _Evidence) -> Explanation | None:
+    """``msg.json()`` on the dict FastAPI already made (as on a ``requests`` response)."""
+    match = re.match(r"'dict' object has no attribute '(json|body|text|content)'", evidence.message)
+    if not match:
+        return None
+    call = re.search(r"(?P<name>[A-Za-z_]\w*)\." + match.group(1) + r"\(\s*\)", evidence.code)
+    if call is None:
+        return None
+    return Explanation(
+        cause="method_on_message",
+        title=f"`{call['name']}` is already the message: it has no `.{match.group(1)}()`",
+        explanation=(
+            f"On line {evidence.line}, `{call.group(0)}` asks the message for `.{match.group(1)}()`, as one does with "
+            f"a response from `requests` or with FastAPI's `Request`. Your parameter `{call['name']}` is already the "
+            "request's JSON turned into a dict by FastAPI, and a dict has no such method."
+        ),
+        fix=f"Use `{call['name']}` itself instead of `{call.group(0)}`.",
+        line=evidence.line,
+        fix_patch=replace_in_line(evidence.model, evidence.line, call.group(0), call["name"]),
+    )
+
+
+def _form_without_parser(evidence: _Evidence) -> Explanation | None:
+    """Forms need python-multipart, which the runtime does not have; and the grader sends JSON."""
+    if "python-multipart" not in evidence.message:
+        return None
+    route = evidence.route or _route_at(evidence.model, evidence.line)
+    form = None
+    if route is not None:
+        form = next((p for p in route.function.params if p.marker in ("Form", "File")), None)
+    line = form.line if form is not None else evidence.line
+    what = f"`{form.name}: {form.annotation} = {form.default}`" if form is not None else f"`{_code(evidence.code)}`"
+    return Explanation(
+        cause="form_not_json",
+        title="The message is JSON, not a form",
+        explanation=(
+            f"{what} on line {line} reads an HTML form. The grader sends JSON, and forms need the package "
+            "python-multipart, which the grading runtime does not have, so FastAPI stopped."
+        ),
+        fix="Take the message as JSON: one parameter `msg: dict`, and return it.",
+        line=line,
+        raised_by_framework=form is not None,
+    )
+
+
+def _misspelt_module(evidence: _Evidence) -> Explanation | None:
+    """``from FastAPI import FastAPI``: a module's name written another way than it is."""
+    match = re.match(r"No module named '(?P<module>[\w.]+)'", evidence.message)
+    if not match:
+        return None
+    module = match["module"].split(".")[0]
+    nearest = _nearest(module, evidence.model.packages + COMMON_MODULES)
+    if nearest is None:
+        return None
+    line = evidence.line
+    patch = None
+    written = re.match(rf"^(\s*(?:from|import)\s+){re.escape(module)}\b", evidence.model.line_text(line))
+    if written is not None:
+        patch = replace_in_line(evidence.model, line, written.group(0), written.group(1) + nearest)
+    return Explanation(
+        cause="misspelt_module",
+        title=f"The module is `{nearest}`, not `{module}`",
+        explanation=(
+            f"Line {line} imports `{module}`, and no module has that name: Python's names are exact, capitals included. "
+            f"The package is `{nearest}`."
+        ),
+        fix=f"Write `{nearest}` instead of `{module}` on line {line}.",
+        line=line,
+        fix_patch=patch,
+    )
+
+
+def _misspelt_import_name(evidence: _Evidence) -> Explanation | None:
+    """``from fastapi import fastapi``: a name the module does not have, close to one it has."""
+    match = re.match(r"cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'", evidence.message)
+    if not match:
+        return None
+    name, module = match["name"], match["module"]
+    nearest = _nearest(name, MODULE_ATTRIBUTES.get(module.split(".")[0], ()))
+    if nearest is None:
+        return None
+    return Explanation(
+        cause="misspelt_import",
+        title=f"`{module}` has no `{name}`: did you mean `{nearest}`?",
+        explanation=(
+            f"Line {evidence.line} imports `{name}` from `{module}`, which has no such name. Python's names are exact, "
+            f"capitals included: the class is `{nearest}`."
+        ),
+        fix=f"Import `{nearest}` instead of `{name}`, and use `{nearest}` wherever you wrote `{name}`.",
+        line=evidence.line,
+        fix_patch=_renamed_everywhere(evidence.model, evidence.line, name, nearest),
+    )
+
+
+def _renamed_everywhere(model: SourceModel, line: int | None, old: str, new: str) -> FixPatch | None:
+    """One edit renaming ``old`` to ``new`` among the names the import ``line`` takes and in every later
+    use, when the uses sit close below it (else None)."""
+    head, _, names = model.line_text(line).partition(" import ")
+    if line is None or not names:
+        return None
+    renamed_names = re.sub(rf"(?<![\w.]){re.escape(old)}(?!\w)", new, names)
+    after = [f"{head} import {renamed_names}"]
+    last = line
+    for number in range(line + 1, len(model.lines) + 1):
+        renamed = replace_in_line(model, number, old, new, word=True)
+        if renamed is not None:
+            last = number
+    if last - line > MAX_RENAMED_SPAN:
+        return None
+    for number in range(line + 1, last + 1):
+        renamed = replace_in_line(model, number, old, new, word=True)
+        after.append(renamed.after if renamed is not None else model.line_text(number))
+    before = "\n".join(model.line_text(number) for number in range(line, last + 1))
+    return FixPatch(line=line, before=before, after="\n".join(after))
+
+
 # --- raised by the framework ----------------------------------------------------------------
 
 
@@ -924,7 +1170,12 @@ INPUT_TYPES = {"dict": "dict", "list": "list", "str": "str", "int": "int", "floa
 
 
 def _response_model_refused(evidence: _Evidence) -> Explanation | None:
-    """The 500 after a handler returned what its ``response_model`` (or its ``-> type``) refuses."""
+    """The 500 after a handler returned what its ``response_model`` (or its ``-> type``) refuses.
+
+    When the refused value is a field the model declares with another type, the edit gives the
+    field the type returned; when the reply lacks the model's fields altogether (the model
+    describes something else, often the incoming message), the edit removes the declaration.
+    """
     if evidence.exception != "ResponseValidationError":
         return None
     route = evidence.route
@@ -940,33 +1191,35 @@ def _response_model_refused(evidence: _Evidence) -> Explanation | None:
     model_name = declared_as.split("=", 1)[-1].removeprefix("-> ").rsplit(".", 1)[-1]
     declared = evidence.model.class_named(model_name)
     issue = evidence.issues[0] if evidence.issues else None
-    field = next((part for part in (issue.loc[1:] if issue else ()) if isinstance(part, str)), None)
+    field = str(issue.loc[1]) if issue is not None and len(issue.loc) > 1 else None
     field_line = declared.field_line(field) if declared is not None and field else None
     said = (
         f" (pydantic: {issue.msg.lower()} at {'.'.join(str(p) for p in issue.loc[1:]) or 'the reply'})" if issue else ""
     )
     returned = function.returns[-1] if function.returns else None
-    where = (
-        f"the field `{field}` of `{model_name}` (line {field_line}: `{_code(evidence.model.code(field_line))}`)"
-        if field_line
-        else f"`{_code(declared_as)}` on line {declared_line}"
-    )
-    patch = None
-    if field_line is not None and issue is not None and issue.input_kind in INPUT_TYPES:
-        annotation = next(a for f, a, line in declared.fields if line == field_line) if declared else ""
-        if annotation and annotation != issue.input_kind:
-            patch = replace_in_line(
-                evidence.model, field_line, f"{field}: {annotation}", f"{field}: {INPUT_TYPES[issue.input_kind]}"
-            )
-        fix = f"Declare `{field}` with the type you return: `{field}: {issue.input_kind}` on line {field_line}."
-    elif declared_as.startswith("->"):
-        patch = replace_in_line(evidence.model, function.line, f" -> {function.return_annotation}", "")
-        fix = f"Remove `{_code(declared_as)}` from line {function.line}: FastAPI checks the reply against it."
-    else:
+    retype = field_line is not None and issue is not None and issue.type != "missing"
+    if retype and declared is not None and issue is not None and field is not None and field_line is not None:
+        # The field's value was refused (or something inside it): give the field the type returned.
+        kind = ("dict" if isinstance(issue.loc[2], str) else "list") if len(issue.loc) > 2 else issue.input_kind
+        annotation = next((a for _, a, line in declared.fields if line == field_line), "")
+        patch = None
+        if kind in INPUT_TYPES and annotation and annotation != kind:
+            patch = replace_in_line(evidence.model, field_line, f"{field}: {annotation}", f"{field}: {kind}")
+        where = f"the field `{field}` of `{model_name}` (line {field_line}: `{_code(evidence.model.code(field_line))}`)"
         fix = (
-            f"Make the declared type match what you return (the message is a dict), or remove `response_model` "
-            f"from the decorator on line {route.line}."
+            f"Declare `{field}` with the type you return: `{field}: {kind}` on line {field_line}."
+            if kind in INPUT_TYPES
+            else f"Declare `{field}` on line {field_line} with the type of what you return."
         )
+        line = field_line
+    else:
+        patch = _without_declaration(evidence.model, route, declared_as)
+        where = f"`{_code(declared_as)}` on line {declared_line}"
+        fix = (
+            f"Remove `{_code(declared_as)}` from line {declared_line}: FastAPI checks the reply against it, and your "
+            "reply is not what it describes."
+        )
+        line = declared_line
     return Explanation(
         cause="response_model_refused",
         title=f"Your reply does not fit `{_code(declared_as)}`",
@@ -977,10 +1230,21 @@ def _response_model_refused(evidence: _Evidence) -> Explanation | None:
             "FastAPI raised the error itself and answered 500 Internal Server Error."
         ),
         fix=fix,
-        line=field_line or declared_line,
+        line=line,
         fix_patch=patch,
         raised_by_framework=True,
     )
+
+
+def _without_declaration(model: SourceModel, route: Route, declared_as: str) -> FixPatch | None:
+    """The edit that removes ``response_model=...`` from the decorator, or ``-> type`` from the ``def`` line."""
+    if declared_as.startswith("->"):
+        return replace_in_line(model, route.function.line, f" {declared_as}", "")
+    for written in (f", {declared_as}", f",{declared_as}", f"{declared_as}, ", declared_as):
+        patch = replace_in_line(model, route.line, written, "")
+        if patch is not None:
+            return patch
+    return None
 
 
 def _invalid_field_type(evidence: _Evidence) -> Explanation | None:
@@ -995,8 +1259,7 @@ def _invalid_field_type(evidence: _Evidence) -> Explanation | None:
     route = evidence.route or _route_at(evidence.model, evidence.line)
     if declared is None or route is None or declared.pydantic:
         return None
-    param = next((p for p in route.function.params if (p.annotation_type or "").rsplit(".", 1)[-1] == name), None)
-    line = param.line if param is not None else route.line
+    line = route.line
     patch = None
     if "BaseModel" in evidence.model.names_in_scope() and not declared.bases:
         patch = replace_in_line(evidence.model, declared.line, f"class {name}:", f"class {name}(BaseModel):")
@@ -1090,6 +1353,31 @@ LOAD_TIME_FRAMEWORK_ERRORS = {
 """What FastAPI and pydantic raise when they refuse a route's declaration."""
 
 
+def _returns_request(evidence: _Evidence) -> Explanation | None:
+    """The ``Request`` object returned (or put in the reply): FastAPI cannot turn it into JSON."""
+    route = evidence.route
+    if route is None or evidence.frame is not None:
+        return None
+    requests = {param.name for param in route.function.params if param.is_request}
+    returned = next(
+        (r for r in route.function.returns if r.text in requests or any(v in requests for v in r.values)), None
+    )
+    if returned is None:
+        return None
+    return Explanation(
+        cause="returns_request",
+        title="The reply holds the request object, not the message",
+        explanation=(
+            f"Line {returned.line} returns `{_code(returned.text)}`: FastAPI's `Request` is the whole incoming request "
+            "(headers, connection, a body still to be read), and FastAPI cannot turn it into JSON, so it failed after "
+            "your function returned and answered 500."
+        ),
+        fix='Return the message itself: declare the parameter `msg: dict` and return `{"received": msg}`.',
+        line=returned.line,
+        raised_by_framework=True,
+    )
+
+
 def _framework_raised(evidence: _Evidence) -> Explanation | None:
     """Raised with no line of the learner's running: say so, and point at the route that set it up."""
     route = evidence.route
@@ -1109,12 +1397,13 @@ def _framework_raised(evidence: _Evidence) -> Explanation | None:
     )
 
 
-ANY_EXCEPTION: tuple[_Rule, ...] = (_missing_await, _input_in_handler)
+ANY_EXCEPTION: tuple[_Rule, ...] = (_missing_await, _input_in_handler, _form_without_parser)
 """Rules tried whatever the exception."""
 
 RULES: dict[str, tuple[_Rule, ...]] = {
     "TypeError": (
         _set_instead_of_dict,
+        _brackets_for_call,
         _dict_as_key,
         _called_not_callable,
         _argument_count,
@@ -1128,7 +1417,9 @@ RULES: dict[str, tuple[_Rule, ...]] = {
     "UnboundLocalError": (_missing_global,),
     "NameError": (_name_error,),
     "RecursionError": (_endless_recursion,),
-    "AttributeError": (_attribute_error, _none_value),
+    "AttributeError": (_json_method_on_dict, _string_method_on_value, _attribute_error, _none_value),
+    "ModuleNotFoundError": (_misspelt_module,),
+    "ImportError": (_misspelt_import_name,),
     "KeyError": (_missing_key,),
     "IndexError": (_empty_sequence,),
     "JSONDecodeError": (_json_decode,),
@@ -1136,6 +1427,6 @@ RULES: dict[str, tuple[_Rule, ...]] = {
     "FastAPIError": (_invalid_field_type,),
     "AssertionError": (_complex_from_url,),
 }
-LAST_RESORT: tuple[_Rule, ...] = (_complex_from_url, _route_refused)
+LAST_RESORT: tuple[_Rule, ...] = (_complex_from_url, _route_refused, _returns_request)
 """Rules tried when the family's own found nothing: what FastAPI refuses while the file loads."""
 """Each exception family's rules, tried in order; the first that finds its evidence explains it."""

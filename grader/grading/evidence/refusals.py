@@ -143,7 +143,9 @@ def _read_from_query(issue: ValidationIssue, route: Route, model: SourceModel) -
         return None
     line_text = model.line_text(param.line)
     patch = None
-    if param.marker is None and param.default is None:
+    sent_back = any(param.name in returned.values for returned in route.function.returns)
+    if param.marker is None and param.default is None and sent_back:
+        # Only when it is sent back as it came ({"received": msg}): as a dict it is then the whole message.
         written = re.search(
             rf"(?<![\w.]){re.escape(param.name)}\s*(:\s*{re.escape(param.annotation or '')})?(?=\s*[,)])", line_text
         )
@@ -188,23 +190,30 @@ def _form(issue: ValidationIssue, route: Route, model: SourceModel) -> Explanati
 
 
 def _narrow_type(issue: ValidationIssue, route: Route, model: SourceModel) -> Explanation | None:
-    """The only body parameter has a type that refuses JSON objects (``str``, ``list``...)."""
+    """The only body parameter has a type that refuses the objects sent (``list``, ``dict[str, str]``...)."""
     if not issue.loc or issue.loc[0] != "body" or issue.type == "json_invalid":
         return None
     body = [p for p in route.function.body_params if p.marker in (None, "Body")]
-    if len(body) != 1 or _kind(body[0]) not in NARROW_TYPES or issue.input_kind not in ("dict", ""):
+    if len(body) != 1:
         return None
     param = body[0]
     annotation = param.annotation or ""
-    patch = (
-        replace_in_line(model, param.line, f"{param.name}: {annotation}", f"{param.name}: dict") if annotation else None
-    )
+    narrow = _kind(param) in NARROW_TYPES or (_kind(param) in ("dict", "Dict") and "[" in annotation)
+    if not narrow or (issue.input_kind not in ("dict", "") and len(issue.loc) < 2):
+        return None
+    patch = None
+    indexed = re.compile(rf"(?<![\w.]){re.escape(param.name)}\s*\[\s*-?\d")
+    if annotation and model.find(indexed, route.function.line, route.function.end_line) is None:
+        # Read by position (msgs[0]) it is used as a list: a dict would break that line, so no edit.
+        patch = replace_in_line(model, param.line, f"{param.name}: {annotation}", f"{param.name}: dict")
+    where = ".".join(str(part) for part in issue.loc)
     return Explanation(
         cause="narrow_annotation",
-        title=f"`{param.name}: {annotation}` refuses a JSON object",
+        title=f"`{param.name}: {annotation}` refuses messages the exercise sends",
         explanation=(
-            f"On line {param.line}, `{param.name}: {annotation}` tells FastAPI the body must be a {annotation}. "
-            "The grader sends a JSON object, which is not one, so FastAPI refused it (422) before your function ran."
+            f"On line {param.line}, `{param.name}: {annotation}` tells FastAPI what the body must be, and FastAPI "
+            f"checks every message against it: {issue.msg.lower()} (at {where}). The grader sends JSON objects of "
+            "any shape, so FastAPI refused them (422) before your function ran."
         ),
         fix=f"Declare `{param.name}: dict`, which takes any JSON object.",
         line=param.line,
@@ -225,6 +234,7 @@ def _model_field(issue: ValidationIssue, route: Route, model: SourceModel) -> Ex
     line = declared.field_line(field)
     if line is None:
         return None
+    # The card points at the model: taking the body through it is the mistake; the field only shows it.
     missing = issue.type == "missing"
     said = f'has no field "{field}"' if missing else f'holds "{field}" with another type ({issue.msg.lower()})'
     return Explanation(
@@ -236,7 +246,7 @@ def _model_field(issue: ValidationIssue, route: Route, model: SourceModel) -> Ex
             "so FastAPI refused it (422) before your function ran. The exercise sends objects of any shape."
         ),
         fix=f"Declare the parameter as `{body[0].name}: dict`, which takes any JSON object as it is.",
-        line=line,
+        line=declared.line,
         raised_by_framework=True,
     )
 

@@ -18,19 +18,25 @@ exception.
 from __future__ import annotations
 
 import ast
+import bisect
+import dataclasses
 import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-MAX_SOURCE_CHARS = 1024 * 1024
-"""Longer files are not read (the sandbox refuses them too)."""
+MAX_SOURCE_CHARS = 256 * 1024
+"""Longer files are not read: four times the default upload limit, and about a second of reading
+(benchmarks/evidence.py); the model then says it could not read them."""
 MAX_SEGMENT_CHARS = 300
 """The longest piece of source text kept in a fact."""
+MAX_SEGMENT_LINES = 20
+"""The most lines of one node read for its text (the text is cut to a few hundred characters anyway)."""
 MAX_TRACE_DEPTH = 6
 """How many assignments back a returned name is followed."""
 
+BYTE_ORDER_MARK = "\ufeff"
 DEFAULT_PACKAGES = ("fastapi", "starlette", "pydantic", "uvicorn")
 """What the first exercise's runtime offers besides the standard library."""
 
@@ -303,7 +309,7 @@ class Return:
     kind: ``nothing`` (bare ``return``), ``dict``, ``set``, ``tuple``, ``list``, ``string``,
         ``fstring``, ``constant``, ``name``, ``call``, ``await`` or ``other``.
     text: the returned expression as written ('' for a bare return).
-    keys: the string keys of a dict literal, in order.
+    keys: the string keys of a dict literal, in order; values: its values as written.
     wraps: for a call, the callee (``json.dumps``, ``JSONResponse``, ``str``).
     names: the names the expression reads.
     conversions: calls that change a value's type or text (``json.dumps``, ``str()``,
@@ -319,6 +325,7 @@ class Return:
     names: tuple[str, ...] = ()
     conversions: tuple[Call, ...] = ()
     end_line: int = 0
+    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -525,6 +532,7 @@ class SourceModel:
     syntax_error: why Python cannot read it, else None.
     read_without: the lines left out to read the rest when only they were not Python.
     module_names: every name bound at the top level of the file, with its first line.
+    packages: the packages the grading runtime offers besides the standard library.
     """
 
     text: str
@@ -543,6 +551,7 @@ class SourceModel:
     module_names: dict[str, int] = field(default_factory=dict)
     star_imports: tuple[str, ...] = ()
     classes: tuple[ModelClass, ...] = ()
+    packages: tuple[str, ...] = DEFAULT_PACKAGES
 
     # --- the file's state ---------------------------------------------------------------
 
@@ -693,14 +702,20 @@ class SourceModel:
 
 
 def build_source_model(text: str, *, packages: Iterable[str] = DEFAULT_PACKAGES) -> SourceModel:
-    """Read ``text`` into a ``SourceModel`` without running it; never raises on any input."""
+    """Read ``text`` into a ``SourceModel`` without running it; never raises on any input.
+
+    A byte order mark at the start (Notepad writes one) is left out, as Python does when it loads the file.
+    """
+    original, text = text, text.removeprefix(BYTE_ORDER_MARK)
     lines = tuple(text.splitlines())
     if len(text) > MAX_SOURCE_CHARS:
         return SourceModel(text=text, lines=lines, unreadable="too_large")
     if "\x00" in text:
         return SourceModel(text=text, lines=lines, unreadable="null_bytes")
+    offered = _normal_packages(packages)
     try:
-        return _build(text, lines, _normal_packages(packages))
+        built = _build(text, lines, offered)
+        return dataclasses.replace(built, packages=tuple(sorted(offered)), text=original)
     except (RecursionError, MemoryError):
         return SourceModel(text=text, lines=lines, unreadable="too_deep")
     except (ValueError, TypeError, OverflowError):
@@ -870,8 +885,13 @@ class _Reader:
         self.packages = packages
         self.aliases: dict[str, str] = {}
         self.star_imports: list[str] = []
+        self.source_lines = SOURCE_LINE.findall(text)
+        self.nodes = list(ast.walk(tree))
+        self._own: dict[int, list[ast.AST]] = {}
         self.imports = self._imports()
         self.module_names = self._module_names()
+        self.owner_lines = self._owner_lines()
+        self.plain_state = self._plain_state()
 
     def model(self) -> SourceModel:
         functions, routes = self._functions_and_routes()
@@ -892,7 +912,7 @@ class _Reader:
 
     def _classes(self) -> tuple[ModelClass, ...]:
         found = []
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if not isinstance(node, ast.ClassDef):
                 continue
             fields = tuple(
@@ -906,9 +926,31 @@ class _Reader:
 
     # --- text and names -----------------------------------------------------------------
 
+    def own(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+        """``own_nodes(function)``, listed once per function."""
+        if id(function) not in self._own:
+            self._own[id(function)] = list(own_nodes(function))
+        return self._own[id(function)]
+
     def segment(self, node: ast.AST) -> str:
-        found = ast.get_source_segment(self.text, node) or ""
-        found = " ".join(part.strip() for part in found.splitlines())
+        """The source of ``node`` on one line, cut to ``MAX_SEGMENT_CHARS``.
+
+        What ``ast.get_source_segment`` gives, from lines split once: that function splits the
+        whole file at every call, which makes reading a large file take minutes.
+        """
+        first, last = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        start, end = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if first is None or last is None or start is None or end is None or last > len(self.source_lines):
+            return ""
+        last = min(last, first + MAX_SEGMENT_LINES)
+        pieces = [line.encode() for line in self.source_lines[first - 1 : last]]
+        if len(pieces) == 1:
+            pieces = [pieces[0][start:end]]
+        else:
+            if last == getattr(node, "end_lineno", None):
+                pieces[-1] = pieces[-1][:end]
+            pieces[0] = pieces[0][start:]
+        found = " ".join(piece.decode(errors="replace").strip() for piece in pieces)
         return found if len(found) <= MAX_SEGMENT_CHARS else found[: MAX_SEGMENT_CHARS - 1] + "…"
 
     def qualified(self, node: ast.AST) -> str | None:
@@ -932,7 +974,7 @@ class _Reader:
 
     def _imports(self) -> tuple[Import, ...]:
         found = []
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
@@ -988,12 +1030,12 @@ class _Reader:
         top = set(map(id, top_level_statements(self.tree)))
         functions = {
             id(inner): node.name
-            for node in ast.walk(self.tree)
+            for node in self.nodes
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            for inner in own_nodes(node)
+            for inner in self.own(node)
         }
         assignments = sorted(
-            (node for node in ast.walk(self.tree) if isinstance(node, (ast.Assign, ast.AnnAssign))),
+            (node for node in self.nodes if isinstance(node, (ast.Assign, ast.AnnAssign))),
             key=lambda node: node.lineno,
         )
         for node in assignments:
@@ -1021,7 +1063,7 @@ class _Reader:
 
     def _inclusions(self) -> tuple[Inclusion, ...]:
         found = []
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
@@ -1039,7 +1081,7 @@ class _Reader:
     def _functions_and_routes(self) -> tuple[tuple[Function, ...], tuple[Route, ...]]:
         functions: list[Function] = []
         routes: list[Route] = []
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             function = self._function(node)
@@ -1054,7 +1096,7 @@ class _Reader:
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Function:
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        nodes = list(own_nodes(node))
+        nodes = self.own(node)
         calls = tuple(
             Call(self.qualified(call.func) or "", call.lineno, self.segment(call))
             for call in nodes
@@ -1172,8 +1214,10 @@ class _Reader:
         own = [call for call in self._calls_in(value) if _converts(call.name)]
         traced = self._traced_conversions(names, node.lineno, assignments)
         keys: tuple[str, ...] = ()
+        values: tuple[str, ...] = ()
         if isinstance(value, ast.Dict):
             keys = tuple(k.value for k in value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+            values = tuple(self.segment(item) for item in value.values)
         wraps = self.qualified(value.func) if isinstance(value, ast.Call) else None
         return Return(
             line=node.lineno,
@@ -1184,6 +1228,7 @@ class _Reader:
             names=names,
             conversions=tuple(dict.fromkeys([*own, *traced])),
             end_line=node.end_lineno or node.lineno,
+            values=values,
         )
 
     def _traced_conversions(
@@ -1226,9 +1271,8 @@ class _Reader:
         def written(name: str) -> str | None:
             return self.segment(keywords[name]) if name in keywords else None
 
-        owner_binding = [
-            line for name, line in self._owner_lines() if name == owner.split(".")[0] and line <= decorator.lineno
-        ]
+        bound = self.owner_lines.get(owner.split(".")[0], [])
+        before = bisect.bisect_right(bound, decorator.lineno)
         return Route(
             line=decorator.lineno,
             end_line=decorator.end_lineno or decorator.lineno,
@@ -1241,25 +1285,26 @@ class _Reader:
             status_code=written("status_code"),
             response_class=written("response_class"),
             called=call is not None,
-            owner_line=owner_binding[-1] if owner_binding else None,
+            owner_line=bound[before - 1] if before else None,
             text=self.segment(decorator),
         )
 
-    def _owner_lines(self) -> list[tuple[str, int]]:
-        found = []
+    def _owner_lines(self) -> dict[str, list[int]]:
+        """Every top-level name with the lines it is bound at, in order."""
+        found: dict[str, list[int]] = {}
         for node in top_level_statements(self.tree):
             for name in _bound_names(node):
-                found.append((name, node.lineno))
-        return sorted(found, key=lambda item: item[1])
+                found.setdefault(name, []).append(node.lineno)
+        for lines in found.values():
+            lines.sort()
+        return found
 
     # --- state and blocking calls -------------------------------------------------------
 
     def _state_writes(self, functions: tuple[Function, ...], routes: tuple[Route, ...]) -> tuple[StateWrite, ...]:
         handlers = {route.function.line for route in routes}
         by_line = {
-            node.lineno: node
-            for node in ast.walk(self.tree)
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            node.lineno: node for node in self.nodes if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         }
         found: list[StateWrite] = []
         for function in functions:
@@ -1281,8 +1326,11 @@ class _Reader:
         def write(name: str, line: int, how: str, text: str) -> None:
             found.append(StateWrite(name, line, function.name, how, module.get(name), handler, text))  # type: ignore[arg-type]
 
-        read_names = {n.id for n in own_nodes(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        for stmt in own_nodes(node):
+        first_read: dict[str, int] = {}
+        for name in self.own(node):
+            if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Load):
+                first_read[name.id] = min(first_read.get(name.id, name.lineno), name.lineno)
+        for stmt in self.own(node):
             if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 for target in targets:
@@ -1292,8 +1340,9 @@ class _Reader:
                         isinstance(target, ast.Name)
                         and target.id in module
                         and target.id not in params
-                        and (isinstance(stmt, ast.AugAssign) or target.id in read_names)
-                        and self._read_before_bound(node, target.id, stmt)
+                        and (
+                            isinstance(stmt, ast.AugAssign) or first_read.get(target.id, stmt.lineno + 1) <= stmt.lineno
+                        )
                     ):
                         write(target.id, stmt.lineno, "shadowed", self.segment(stmt))
                     elif isinstance(target, ast.Subscript):
@@ -1302,7 +1351,7 @@ class _Reader:
                             write(base, stmt.lineno, "item", self.segment(stmt))
                     elif isinstance(target, ast.Attribute):
                         base = _base_name(target.value)
-                        if base and base in module and base not in local and base in self._plain_state():
+                        if base and base in module and base not in local and base in self.plain_state:
                             write(base, stmt.lineno, "attribute", self.segment(stmt))
             elif isinstance(stmt, ast.Call) and isinstance(stmt.func, ast.Attribute):
                 base = _base_name(stmt.func.value)
@@ -1310,18 +1359,6 @@ class _Reader:
                 if mutates and base in module and base not in local:
                     write(str(base), stmt.lineno, "mutation", self.segment(stmt))
         return found
-
-    def _read_before_bound(self, function: ast.AST, name: str, stmt: ast.stmt) -> bool:
-        """Whether ``name`` is read in ``function`` at or before ``stmt`` (so Python raises UnboundLocalError)."""
-        if isinstance(stmt, ast.AugAssign):
-            return True
-        return any(
-            isinstance(node, ast.Name)
-            and node.id == name
-            and isinstance(node.ctx, ast.Load)
-            and node.lineno <= stmt.lineno
-            for node in ast.walk(function)
-        )
 
     def _plain_state(self) -> set[str]:
         """Top-level names bound to plain data or objects, not modules, functions or apps."""
@@ -1437,6 +1474,8 @@ def _base_name(node: ast.AST) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+SOURCE_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+"""A line as Python's parser counts them (ends at \\r\\n, \\r or \\n; a form feed does not end one)."""
 IDENTIFIER_IN_TEXT = re.compile(r"[A-Za-z_]\w*")
 
 

@@ -14,7 +14,9 @@ from grader.grading.evidence import (
     explain_traceback,
     parse_traceback,
 )
+from grader.grading.evidence.exceptions import checked
 from grader.grading.evidence.tracebacks import ValidationIssue
+from grader.grading.report import FixPatch
 
 HEAD = "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.post('/message')\n"
 
@@ -330,11 +332,20 @@ def test_an_unknown_exception_with_a_learner_line_claims_nothing():
     assert explain(source, "RuntimeError", "boom", 8) is None
 
 
-def test_an_edit_never_repeats_the_learners_line():
-    # Suggesting 'msg' for 'Msg' where the line already reads msg would be no edit at all.
+def test_an_edit_that_repeats_the_line_or_breaks_the_file_is_dropped_and_the_words_kept():
     source = HEAD + "def echo(msg: dict):\n    return {'received': msg}\n"
-    found = explain(source, "NameError", "name 'Msg' is not defined", 8)
-    assert found is not None and found.fix_patch is None
+    model = build_source_model(source)
+    line = "    return {'received': msg}"
+    same = Explanation("x", "t", "e", "f", 8, FixPatch(8, line, line))
+    broken = Explanation("x", "t", "e", "f", 8, FixPatch(8, line, "    return {'received': msg"))
+    stale = Explanation("x", "t", "e", "f", 8, FixPatch(8, "    return msg", "    return {'received': msg}"))
+    good = Explanation("x", "t", "e", "f", 8, FixPatch(8, line, "    return {'received': dict(msg)}"))
+    for dropped in (same, broken, stale):
+        kept = checked(dropped, model)
+        assert kept is not None and kept.fix_patch is None and (kept.title, kept.fix, kept.line) == ("t", "f", 8)
+    assert checked(good, model) == good
+    # A name the line does not use is no evidence against the line.
+    assert explain(source, "NameError", "name 'Msg' is not defined", 8) is None
 
 
 def test_an_attribute_of_the_files_own_pydantic_model():
@@ -348,7 +359,7 @@ def test_an_attribute_of_the_files_own_pydantic_model():
     assert "msg.text}" in patched(source, found)
 
 
-def test_a_plain_class_as_the_body_is_refused_at_load_and_points_at_the_parameter():
+def test_a_plain_class_as_the_body_is_refused_at_load_at_the_route_fastapi_refused():
     source = (
         "from fastapi import FastAPI\nfrom pydantic import BaseModel\napp = FastAPI()\n"
         "class Message:\n    text: str\n"
@@ -358,7 +369,7 @@ def test_a_plain_class_as_the_body_is_refused_at_load_and_points_at_the_paramete
         "Invalid args for response field! Hint: check that <class 'solution.Message'> is a valid Pydantic field type."
     )
     found = explain(source, "fastapi.exceptions.FastAPIError", message, 6)
-    assert found is not None and found.cause == "invalid_field_type" and found.line == 7 and found.raised_by_framework
+    assert found is not None and found.cause == "invalid_field_type" and found.line == 6 and found.raised_by_framework
     assert "class Message(BaseModel):\n" in patched(source, found)
 
 
@@ -406,3 +417,101 @@ def test_a_coroutine_returned_to_fastapi_is_a_missing_await_too():
     found = explain_traceback(traceback, build_source_model(source), path="/message", method="POST")
     assert found is not None and found.cause == "missing_await" and found.line == 5
     assert "{'received': await request.json()}" in patched(source, found)
+
+
+def test_the_message_used_under_another_name_than_its_parameter():
+    source = HEAD + "async def echo(payload: dict):\n    return {'received': msg}\n"
+    found = explain(source, "NameError", "name 'msg' is not defined", 8)
+    assert found is not None and found.cause == "parameter_named_otherwise" and "`payload`" in found.title
+    assert "    return {'received': payload}\n" in patched(source, found)
+
+
+def test_a_missing_import_joins_the_import_the_file_has_from_that_module():
+    source = HEAD + "def echo(msg: dict = Body(...)):\n    return {'received': msg}\n"
+    found = explain(source, "NameError", "name 'Body' is not defined", 7)
+    assert found is not None and found.cause == "missing_import"
+    assert patched(source, found).startswith("from fastapi import FastAPI, Body\n")
+    source = "# My app\n" + HEAD + "def echo(msg: dict):\n    return JSONResponse({'received': msg})\n"
+    found = explain(source, "NameError", "name 'JSONResponse' is not defined", 9)
+    assert found is not None
+    assert patched(source, found).startswith(
+        "# My app\nfrom fastapi.responses import JSONResponse\nfrom fastapi import"
+    )
+
+
+def test_square_brackets_after_a_method():
+    source = HEAD + "def echo(msg: dict):\n    text = msg.get['text']\n    return {'received': msg}\n"
+    found = explain(source, "TypeError", "'builtin_function_or_method' object is not subscriptable", 8)
+    assert (
+        found is not None
+        and found.cause == "brackets_for_call"
+        and "    text = msg.get('text')\n" in patched(source, found)
+    )
+
+
+def test_json_method_on_the_message():
+    source = HEAD + "def echo(msg: dict):\n    data = msg.json()\n    return {'received': data}\n"
+    found = explain(source, "AttributeError", "'dict' object has no attribute 'json'", 8)
+    assert found is not None and found.cause == "method_on_message" and "    data = msg\n" in patched(source, found)
+
+
+def test_forms_need_a_parser_the_runtime_does_not_have():
+    source = "from fastapi import FastAPI, Form\napp = FastAPI()\n@app.post('/message')\ndef send(text: str = Form()):\n    return text\n"
+    found = explain(source, "RuntimeError", 'Form data requires "python-multipart" to be installed.', 3)
+    assert found is not None and found.cause == "form_not_json" and found.line == 4
+
+
+def test_a_module_name_with_capitals_and_a_class_imported_in_lower_case():
+    source = "from FastAPI import FastAPI\napp = FastAPI()\n"
+    found = explain(source, "ModuleNotFoundError", "No module named 'FastAPI'", 1)
+    assert found is not None and found.cause == "misspelt_module"
+    assert patched(source, found).startswith("from fastapi import FastAPI\n")
+    source = "from fastapi import fastapi\n\napp = fastapi()\n@app.post('/m')\ndef m(msg: dict):\n    return msg\n"
+    message = (
+        "cannot import name 'fastapi' from 'fastapi' (/opt/runtime/lib/python3.11/site-packages/fastapi/__init__.py)"
+    )
+    found = explain(source, "ImportError", message, 1)
+    assert found is not None and found.cause == "misspelt_import"
+    assert patched(source, found).startswith("from fastapi import FastAPI\n\napp = FastAPI()\n@app.post('/m')")
+
+
+def test_a_response_model_the_reply_lacks_altogether_is_removed_from_the_decorator():
+    source = RESPONSE_MODEL.replace("received: str", "text: str")
+    issues = (ValidationIssue("missing", ("response", "text"), "Field required", "dict"),)
+    found = explain(source, "ResponseValidationError", "1 validation errors:", None, issues=issues, path="/message")
+    assert found is not None and found.line == 6 and "@app.post('/message')\n" in patched(source, found)
+
+
+def test_a_nested_value_refused_gives_the_field_the_container_type():
+    source = RESPONSE_MODEL.replace("received: str", "received: Dict[str, str]").replace(
+        "from pydantic", "from typing import Dict\nfrom pydantic"
+    )
+    issues = (
+        ValidationIssue("string_type", ("response", "received", "priority"), "Input should be a valid string", "int"),
+    )
+    found = explain(source, "ResponseValidationError", "1 validation errors:", None, issues=issues, path="/message")
+    assert found is not None and "    received: dict\n" in patched(source, found)
+
+
+def test_a_string_method_on_a_value_that_is_a_number():
+    source = HEAD + "def echo(msg: dict):\n    return {'received': {k: v.strip() for k, v in msg.items()}}\n"
+    found = explain(source, "AttributeError", "'int' object has no attribute 'strip'", 8)
+    assert found is not None and found.cause == "string_method_on_value" and "a whole number" in found.explanation
+    # A dict's own method is not evidence that strings were assumed.
+    found = explain(source, "AttributeError", "'dict' object has no attribute 'strip'", 8)
+    assert found is not None and found.cause == "string_method_on_value"
+    # An attribute the line does not read is no evidence against the line.
+    assert explain(source, "AttributeError", "'list' object has no attribute 'count_all'", 8) is None
+
+
+def test_the_request_object_returned_to_fastapi():
+    source = (
+        "from fastapi import FastAPI, Request\napp = FastAPI()\n@app.post('/message')\n"
+        "async def echo(request: Request):\n    return {'received': request}\n"
+    )
+    message = (
+        "[TypeError(\"'coroutine' object is not iterable\"), TypeError('vars() argument must have __dict__ attribute')]"
+    )
+    found = explain(source, "ValueError", message, None, path="/message")
+    # The message mentions a coroutine, but no json() call was left unawaited: it is the request itself.
+    assert found is not None and found.cause == "returns_request" and found.line == 5

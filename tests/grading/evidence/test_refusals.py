@@ -83,14 +83,30 @@ def test_a_list_annotation_refuses_an_object():
     )
 
 
-def test_a_pydantic_models_required_field_points_at_the_field():
+def test_a_pydantic_models_required_field_points_at_the_model():
     source = (
         HEAD
         + "class Message(BaseModel):\n    text: str\n@app.post('/message')\ndef echo(msg: Message):\n    return msg\n"
     )
     body = _refusal({"type": "missing", "loc": ["body", "text"], "msg": "Field required", "input": {"a": 1}})
     found = explain(source, body)
-    assert found is not None and found.cause == "model_requires_field" and found.line == 6
+    assert found is not None and found.cause == "model_requires_field" and found.line == 5
+    assert "Line 6 (`text: str`) declares `text`" in found.explanation
+
+
+def test_a_dict_of_strings_refuses_numbers_but_a_list_read_by_position_gets_no_edit():
+    source = HEAD + "@app.post('/message')\ndef echo(msg: dict[str, str]):\n    return msg\n"
+    body = _refusal(
+        {"type": "string_type", "loc": ["body", "priority"], "msg": "Input should be a valid string", "input": 3}
+    )
+    found = explain(source, body)
+    assert (
+        found is not None and found.cause == "narrow_annotation" and "def echo(msg: dict):\n" in patched(source, found)
+    )
+    source = HEAD + "@app.post('/message')\ndef echo(msgs: list[dict]):\n    return {'received': msgs[0]}\n"
+    body = _refusal({"type": "list_type", "loc": ["body"], "msg": "Input should be a valid list", "input": {"a": 1}})
+    found = explain(source, body)
+    assert found is not None and found.cause == "narrow_annotation" and found.fix_patch is None
 
 
 def test_broken_json_or_a_refusal_no_declaration_explains_claims_nothing():
@@ -106,3 +122,10 @@ def test_what_is_not_a_fastapi_refusal_has_no_items():
     assert validation_issues(None) == ()
     [issue] = validation_issues(MISSING_MSG)
     assert (issue.type, issue.loc, issue.input_kind) == ("missing", ("body", "msg"), "None")
+
+
+def test_a_query_parameter_rebuilt_into_a_reply_gets_words_but_no_edit():
+    source = HEAD + "@app.post('/message')\ndef echo(text: str):\n    return {'received': {'text': text}}\n"
+    body = _refusal({"type": "missing", "loc": ["query", "text"], "msg": "Field required", "input": None})
+    found = explain(source, body)
+    assert found is not None and found.cause == "body_read_from_query" and found.fix_patch is None
