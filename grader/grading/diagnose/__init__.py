@@ -109,7 +109,14 @@ def _diagnoses(
     if report.error is not None:
         return [
             error_diagnosis(
-                report.error, text, checked_facts(facts or {}, text), facts_from_host, report, packages, entry_point
+                report.error,
+                text,
+                checked_facts(facts or {}, text),
+                facts_from_host,
+                report,
+                packages,
+                entry_point,
+                model,
             )
         ]
     failed = [case for case in report.tests if not case.passed]

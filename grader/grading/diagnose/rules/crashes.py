@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from grader.grading.diagnose.rules.names import undefined_name
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import traceback_facts
 from grader.grading.diagnose.wording import Context, Rule, Words, echoes, line_patch, quote_code
@@ -25,6 +26,14 @@ EXCEPTION_CAUSES = {
 
 def _crash(c: Context) -> Words:
     parsed = _first_traceback(c.cases)
+    frame = parsed.learner_frame if parsed is not None else None
+    named = (
+        undefined_name(c.text, c.model, parsed.exception_name, parsed.message, c.text.valid_line(frame.line))
+        if parsed is not None and frame is not None
+        else None
+    )
+    if named is not None:
+        return named._replace(explanation=named.explanation + _FRAMEWORK_ANSWER)
     if parsed is not None:
         explained = explain_traceback(parsed, c.model, path=c.path, method=c.method)
         if explained is not None:

@@ -10,9 +10,12 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from grader.grading.diagnose.rules.imports import import_diagnosis
+from grader.grading.diagnose.rules.syntax import syntax_diagnosis
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import MAX_DETAIL, traceback_facts
 from grader.grading.diagnose.wording import at_line, quote_code
+from grader.grading.evidence import SourceModel
 from grader.grading.report import Diagnosis, GradingError, Report
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$")
@@ -67,6 +70,7 @@ def error_diagnosis(
     report: Report,
     packages: Iterable[str],
     entry: str,
+    model: SourceModel,
 ) -> Diagnosis:
     kind = error.kind
     cause = facts.get("cause")
@@ -79,7 +83,7 @@ def error_diagnosis(
             cause="infra",
         )
     if kind == "syntax":
-        return _syntax(text, facts)
+        return syntax_diagnosis(text, model, facts)
     if kind == "import" and cause == "server_start":
         return Diagnosis(
             title="Your file starts a server while it is being loaded",
@@ -102,6 +106,9 @@ def error_diagnosis(
             line=line,
             cause="input",
         )
+    explained = import_diagnosis(text, model, facts, packages, entry) if kind == "import" else None
+    if explained is not None:
+        return explained
     if kind == "import" and cause == "missing_module" and facts.get("module"):
         return _missing_module(facts["module"], line, packages)
     if kind == "import":
@@ -183,34 +190,6 @@ def error_diagnosis(
         explanation=f"The server did not come up: {quote_code(message)}.",
         fix="Keep the top level of your file to the imports, the application and the endpoint functions; look at the program's output below for what happened.",
         cause="startup_crash",
-    )
-
-
-def _syntax(text: Source, facts: dict[str, Any]) -> Diagnosis:
-    line = facts.get("line")
-    detail = facts.get("detail") or "invalid syntax"
-    code = text.code(line)
-    explanation = "Before running anything, Python reads the whole file, and it could not read it"
-    explanation += f": {detail} at line {line}" if line else f": {detail}"
-    explanation += f" (`{quote_code(code)}`)." if code else "."
-    if "expected ':'" in detail:
-        fix = f"Add the missing `:` at the end of line {line}: `def`, `if`, `for` and `class` lines end with a colon."
-    elif "indent" in detail:
-        fix = f"Fix the indentation around line {line}: the body of a function is indented by the same amount (4 spaces) on every line."
-    elif "never closed" in detail or "was not closed" in detail or "unterminated" in detail:
-        fix = f"Close the bracket or quote opened on line {line}."
-    else:
-        fix = (
-            f"Look at line {line} and the line just above it: a missing colon, bracket or quote is the usual cause."
-            if line
-            else "Look for a missing colon, bracket or quote."
-        )
-    return Diagnosis(
-        title="Python cannot read your file",
-        explanation=explanation,
-        fix=fix,
-        line=line,
-        cause="syntax",
     )
 
 
