@@ -228,7 +228,10 @@ def test_import_error_summary_never_opens_with_a_traceback():
         facts={"cause": "exception", "exception": "NameError", "detail": "name 'FastApi' is not defined", "line": 3},
     )
     assert not report.summary().startswith("Traceback")
-    assert "NameError" in report.summary() and report.diagnoses[0].line == 3
+    first = report.diagnoses[0]
+    assert "NameError" in first.explanation and first.line == 3
+    # The name it was meant to be, found in what the file can use.
+    assert "`FastAPI`" in report.summary() and first.cause == "misspelt_name"
 
 
 def test_a_missing_package_names_itself_and_what_is_offered():
