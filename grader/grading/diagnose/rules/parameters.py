@@ -5,7 +5,8 @@ from __future__ import annotations
 from grader.grading.compare import json_type
 from grader.grading.diagnose.responses import NOT_JSON, parse_body
 from grader.grading.diagnose.source import Source
-from grader.grading.diagnose.wording import Context, Rule, Words
+from grader.grading.diagnose.wording import Context, Rule, Words, replaced_in_line
+from grader.grading.evidence import Param
 from grader.grading.report import CaseResult
 
 
@@ -29,15 +30,86 @@ def _kind_of_body(case: CaseResult) -> str:
     return {"array": "an array", "string": "a bare string"}.get(json_type(parsed), f"a JSON {json_type(parsed)}")
 
 
+SCALARS = {"str", "int", "float", "bool", "bytes"}
+
+
 def _refused_valid(c: Context) -> Words:
-    text, path = c.text, c.path
-    line = text.endpoint(path)
+    """FastAPI refused valid messages: told by how the endpoint declares its parameter."""
+    route = c.route
+    params = route.function.body_params if route is not None else ()
+    for param in params:
+        if param.embedded:
+            return _embedded(c, param)
+    if len(params) == 1:
+        param = params[0]
+        annotation = (param.annotation or "").replace(" ", "")
+        if not annotation or annotation in SCALARS:
+            return _query_parameter(c, param)
+        if annotation not in ("dict", "Dict", "typing.Dict") and c.model.class_named(annotation) is None:
+            return _wrong_annotation(c, param)
+    # The declaration does not show why: say what happened, and offer no code.
     return Words(
         "Your endpoint refuses valid messages (422)",
-        "FastAPI refused some of the grader's JSON objects with 422 before your function ran: the type of your "
-        "endpoint's parameter does not accept every object.",
-        "Declare the parameter as `msg: dict`, which takes any JSON object.",
-        line,
+        "FastAPI refused some of the grader's JSON objects with 422 Unprocessable Entity before your function ran, "
+        "so the way your endpoint declares what it takes does not fit every object.",
+        "Compare the objects of the refused cases below with what your endpoint's parameters declare.",
+        route.function.line if route is not None else c.text.endpoint(c.path),
+    )
+
+
+def _embedded(c: Context, param: Param) -> Words:
+    wrapped = "{" + f'"{param.name}": ' + "{...}}"
+    patch = None
+    for old in (", embed=True", "embed=True, ", "embed=True"):
+        patch = patch or replaced_in_line(c.text, param.line, old, "")
+    return Words(
+        "`embed=True` makes FastAPI look for the message one level down",
+        f"`Body(embed=True)` on line {param.line} tells FastAPI that the body is an object holding the message "
+        f"under the parameter's name, {wrapped}. The grader sends the message itself, which has no "
+        f'"{param.name}" key, so FastAPI refused it with 422 before your function ran.',
+        f"Remove `embed=True`: then `{param.name}` is the whole body.",
+        param.line,
+        patch,
+        "body_embed",
+    )
+
+
+def _query_parameter(c: Context, param: Param) -> Words:
+    declared = f"`{param.name}: {param.annotation}`" if param.annotation else f"`{param.name}` with no type"
+    # Only a parameter that already stands for the whole message keeps its name and its uses.
+    patch = (
+        replaced_in_line(c.text, param.line, _declared(param), f"{param.name}: dict")
+        if param.name == c.parameter and param.name in ("msg", "message", "body", "data", "payload")
+        else None
+    )
+    return Words(
+        "FastAPI reads your parameter from the query string, not the body",
+        f"Line {param.line} declares {declared}. FastAPI reads a parameter of a simple type (or of no type) "
+        f"from the query string of the address (`{c.path}?{param.name}=...`), not from the body, so the grader's "
+        "JSON object was never looked at and every request was refused with 422.",
+        "Declare one parameter for the whole JSON body, `msg: dict`, and send that back.",
+        param.line,
+        patch,
+        "query_parameter",
+    )
+
+
+def _declared(param: Param) -> str:
+    return f"{param.name}: {param.annotation}" if param.annotation else param.name
+
+
+def _wrong_annotation(c: Context, param: Param) -> Words:
+    annotation = param.annotation or ""
+    fitting = param.name == c.parameter and not annotation.lower().startswith(("list", "typing.list"))
+    return Words(
+        f"`{annotation}` does not take every JSON object",
+        f"Line {param.line} declares `{param.name}: {annotation}`. FastAPI checks each body against that type and "
+        "refuses with 422 the objects that do not fit it, while the exercise sends JSON objects with values of "
+        "every type.",
+        f"Declare it as any JSON object: `{param.name if fitting else 'msg'}: dict`.",
+        param.line,
+        replaced_in_line(c.text, param.line, f"{param.name}: {annotation}", f"{param.name}: dict") if fitting else None,
+        "wrong_annotation",
     )
 
 
