@@ -10,8 +10,10 @@ from typing import Any
 from grader.grading.compare import json_equal
 from grader.grading.diagnose.responses import NOT_JSON, Finding, finding, parse_body
 from grader.grading.diagnose.rules.parameters import not_awaited
+from grader.grading.diagnose.rules.state import kept_state
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import traceback_facts
+from grader.grading.evidence import SourceModel
 from grader.grading.report import CaseResult, Diagnosis, Report
 
 # The order diagnoses are listed in: what stops every request first, then the
@@ -36,6 +38,7 @@ PRIORITY = {
     "renamed_key": 2,
     "model_fields": 2,
     "same_answer": 3,
+    "kept_state": 2,
     "dropped_fields": 3,
     "added_fields": 3,
     "coerced": 3,
@@ -131,7 +134,24 @@ def _fold(groups: Groups, into: Finding, causes: set[str] | tuple[str, ...]) -> 
             groups[into].cases.extend(groups.pop(found).cases)
 
 
-def _blocked_route_explains_refusals(groups: Groups, _text: Source) -> None:
+def _state_explains_the_replies(groups: Groups, _text: Source, model: SourceModel) -> None:
+    """State kept between requests shows as many wrong replies: one mistake, one card, naming the variable."""
+    if kept_state(model) is None:
+        return
+    answered = [
+        found
+        for found, group in groups.items()
+        if PRIORITY.get(found.cause, 5) >= 2
+        and all(case.received.status == case.expected.status for case in group.cases)
+    ]
+    if not answered:
+        return
+    target = finding("kept_state")
+    groups[target] = Group(target)
+    _fold(groups, target, {found.cause for found in answered})
+
+
+def _blocked_route_explains_refusals(groups: Groups, _text: Source, _model: SourceModel) -> None:
     """A route on the wrong path or method also explains the cases about refusing requests."""
     for blocker in ("wrong_path", "redirect", "wrong_method"):
         found = _first(groups, blocker)
@@ -139,7 +159,7 @@ def _blocked_route_explains_refusals(groups: Groups, _text: Source) -> None:
             _fold(groups, found, {"method_allowed", "accepts_non_objects", "other"})
 
 
-def _model_keeps_its_fields(groups: Groups, text: Source) -> None:
+def _model_keeps_its_fields(groups: Groups, text: Source, _model: SourceModel) -> None:
     """A pydantic model with only some fields drops the others and refuses objects without them."""
     causes = ("dropped_fields", "refused_valid")
     if not text.find(r"class\s+\w+\s*\(\s*(pydantic\.)?BaseModel\s*\)"):
@@ -151,7 +171,7 @@ def _model_keeps_its_fields(groups: Groups, text: Source) -> None:
     _fold(groups, target, causes)
 
 
-def _one_habit(groups: Groups, _text: Source) -> None:
+def _one_habit(groups: Groups, _text: Source, _model: SourceModel) -> None:
     """Values changed or converted in several places are one habit, told once."""
     for cause in ("dropped_fields", "coerced", "changed"):
         found = _first(groups, cause)
@@ -159,14 +179,14 @@ def _one_habit(groups: Groups, _text: Source) -> None:
             _fold(groups, found, {cause})
 
 
-def _picked_fields(groups: Groups, _text: Source) -> None:
+def _picked_fields(groups: Groups, _text: Source, _model: SourceModel) -> None:
     """Picking fields out of the message both loses some and invents others (null for a missing one)."""
     dropped = _first(groups, "dropped_fields")
     if dropped is not None:
         _fold(groups, dropped, {"added_fields"})
 
 
-def _unknown_crash_is_the_known_one(groups: Groups, _text: Source) -> None:
+def _unknown_crash_is_the_known_one(groups: Groups, _text: Source, _model: SourceModel) -> None:
     """A crash whose traceback was not caught is most likely the crash seen elsewhere."""
     crashes = [found for found in groups if found.cause in ("crash", "json_not_awaited")]
     unknown = [found for found in crashes if found.cause == "crash" and not found.get("exception")]
@@ -176,7 +196,7 @@ def _unknown_crash_is_the_known_one(groups: Groups, _text: Source) -> None:
             groups[known[0]].cases.extend(groups.pop(found).cases)
 
 
-def _coroutine_crashes_on_broken_input(groups: Groups, _text: Source) -> None:
+def _coroutine_crashes_on_broken_input(groups: Groups, _text: Source, _model: SourceModel) -> None:
     """A coroutine used as data crashes on broken input too; awaiting it (or a dict parameter) fixes both."""
     awaited = _first(groups, "json_not_awaited")
     refusing = _first(groups, "accepts_non_objects")
@@ -189,7 +209,8 @@ def _coroutine_crashes_on_broken_input(groups: Groups, _text: Source) -> None:
         del groups[refusing]
 
 
-FOLDS: tuple[Callable[[Groups, Source], None], ...] = (
+FOLDS: tuple[Callable[[Groups, Source, SourceModel], None], ...] = (
+    _state_explains_the_replies,
     _blocked_route_explains_refusals,
     _model_keeps_its_fields,
     _one_habit,
@@ -200,10 +221,10 @@ FOLDS: tuple[Callable[[Groups, Source], None], ...] = (
 """The folds, in the order they apply: each merges findings that are one mistake seen from several cases."""
 
 
-def merge_related(groups: Groups, text: Source) -> None:
+def merge_related(groups: Groups, text: Source, model: SourceModel) -> None:
     """Fold findings that are one mistake seen from several cases."""
     for fold in FOLDS:
-        fold(groups, text)
+        fold(groups, text, model)
 
 
 def crash_finding(case: CaseResult, text: Source) -> Finding:
