@@ -11,6 +11,7 @@ from grader.grading.compare import json_equal
 from grader.grading.diagnose.responses import NOT_JSON, Finding, finding, parse_body
 from grader.grading.diagnose.rules.parameters import not_awaited
 from grader.grading.diagnose.rules.state import kept_state
+from grader.grading.diagnose.rules.structure import duplicate_routes
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import traceback_facts
 from grader.grading.evidence import SourceModel
@@ -39,6 +40,7 @@ PRIORITY = {
     "model_fields": 2,
     "same_answer": 3,
     "kept_state": 2,
+    "duplicate_route": 1,
     "dropped_fields": 3,
     "added_fields": 3,
     "coerced": 3,
@@ -134,6 +136,15 @@ def _fold(groups: Groups, into: Finding, causes: set[str] | tuple[str, ...]) -> 
             groups[into].cases.extend(groups.pop(found).cases)
 
 
+def _duplicate_route_answers(groups: Groups, _text: Source, model: SourceModel) -> None:
+    """Two routes for one address: the first answers every case, whatever its replies look like."""
+    if not groups or not duplicate_routes(model):
+        return
+    target = finding("duplicate_route")
+    groups[target] = Group(target)
+    _fold(groups, target, {found.cause for found in groups if found != target})
+
+
 def _state_explains_the_replies(groups: Groups, _text: Source, model: SourceModel) -> None:
     """State kept between requests shows as many wrong replies: one mistake, one card, naming the variable."""
     if kept_state(model) is None:
@@ -210,6 +221,7 @@ def _coroutine_crashes_on_broken_input(groups: Groups, _text: Source, _model: So
 
 
 FOLDS: tuple[Callable[[Groups, Source, SourceModel], None], ...] = (
+    _duplicate_route_answers,
     _state_explains_the_replies,
     _blocked_route_explains_refusals,
     _model_keeps_its_fields,

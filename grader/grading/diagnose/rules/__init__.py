@@ -8,7 +8,17 @@ request) and returns the title, explanation, fix and line of its diagnosis.
 
 from __future__ import annotations
 
-from grader.grading.diagnose.rules import conversions, crashes, keys, parameters, returns, routing, state, status
+from grader.grading.diagnose.rules import (
+    conversions,
+    crashes,
+    keys,
+    parameters,
+    returns,
+    routing,
+    state,
+    status,
+    structure,
+)
 from grader.grading.diagnose.rules.status import other
 from grader.grading.diagnose.wording import Rule
 
@@ -21,6 +31,7 @@ CASE_RULES: dict[str, Rule] = {
     **keys.RULES,
     **conversions.RULES,
     **state.RULES,
+    **structure.RULES,
 }
 
 __all__ = ["CASE_RULES", "other"]

@@ -16,7 +16,7 @@ from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import MAX_DETAIL, traceback_facts
 from grader.grading.diagnose.wording import at_line, quote_code
 from grader.grading.evidence import SourceModel
-from grader.grading.report import Diagnosis, GradingError, Report
+from grader.grading.report import Diagnosis, FixPatch, GradingError, Report
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,99}$")
 
@@ -146,6 +146,23 @@ def error_diagnosis(
                 fix=f"Rename it: `{entry} = FastAPI()` (and use `@{entry}.post(...)` for the endpoint).",
                 line=text.find(rf"^{re.escape(names[0])}\s*="),
                 cause="no_app",
+            )
+        factory = next((b for b in model.apps if b.kind == "app" and b.function), None)
+        made = model.function_named(factory.function) if factory is not None else None
+        if factory is not None and made is not None:
+            last = len(text.lines)
+            tail = text.lines[-1] if text.lines else ""
+            call = f"{entry} = {made.name}()"
+            return Diagnosis(
+                title=f"`{made.name}` makes the application, and nothing calls it",
+                explanation=(
+                    f"Your application is made inside `{made.name}` (line {made.line}), so it exists only when that "
+                    f"function runs, and nothing in the file calls it: the grader finds no `{entry}`."
+                ),
+                fix=f"Call it at the top level of the file, at the end: `{call}`.",
+                line=made.line,
+                cause="no_app",
+                fix_patch=FixPatch(last, tail, f"{tail}\n\n{call}") if tail and not tail[:1].isspace() else None,
             )
         return Diagnosis(
             title=f"No application named `{entry}`",

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+from grader.grading.diagnose.rules.structure import full_path, structural
 from grader.grading.diagnose.wording import Context, Rule, Words, quote_code, replaced_in_line, replaced_string
 
 
 def _wrong_path(c: Context) -> Words:
+    found = structural(c)
+    if found is not None:
+        return found
     text, path, method = c.text, c.path, c.method
     route = text.route_for(path)
     other = [r for r in text.routes() if r[2] != path]
@@ -40,6 +44,9 @@ def _redirect(c: Context) -> Words:
     line = text.find(
         re.compile(r"""@\s*\w+\.\w+\(\s*(?:path\s*=\s*)?["']""" + re.escape(path.rstrip("/")) + r"""/["']""")
     )
+    routed = next((r for r in c.model.routes if full_path(c.model, r) == path.rstrip("/") + "/"), None)
+    if line is None and routed is not None and routed.path:
+        line = routed.line
     if slash:
         return Words(
             f"Your route ends with a slash: {shown_location}",
@@ -48,7 +55,8 @@ def _redirect(c: Context) -> Words:
             "A client that follows the redirect may even drop the body.",
             f'Remove the trailing slash from the decorator: `@app.{method.lower()}("{path}")`.',
             line,
-            replaced_string(text, line, path.rstrip("/") + "/", path),
+            replaced_string(text, line, path.rstrip("/") + "/", path)
+            or (replaced_string(text, line, routed.path, routed.path[:-1]) if routed and routed.path else None),
         )
     return Words(
         f"Your app redirects {path} elsewhere",
