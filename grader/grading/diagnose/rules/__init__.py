@@ -9,6 +9,7 @@ request) and returns the title, explanation, fix and line of its diagnosis.
 from __future__ import annotations
 
 from grader.grading.diagnose.rules import (
+    blocking,
     conversions,
     crashes,
     keys,
@@ -25,6 +26,7 @@ from grader.grading.diagnose.wording import Rule
 CASE_RULES: dict[str, Rule] = {
     **routing.RULES,
     **status.RULES,
+    **blocking.RULES,
     **crashes.RULES,
     **parameters.RULES,
     **returns.RULES,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.grading.diagnose.wording import Context, Rule, Words, capitalised, count_cases
+from grader.grading.diagnose.wording import Context, Rule, Words, capitalised
 
 
 def _wrong_status(c: Context) -> Words:
@@ -25,17 +25,6 @@ def _wrong_status(c: Context) -> Words:
     )
 
 
-def _no_answer(c: Context) -> Words:
-    cases = c.cases
-    problem = cases[0].problem or "no answer came back"
-    return Words(
-        "Some requests got no answer",
-        f"For {count_cases(cases)} the grader got no reply: {problem}.",
-        "Make the endpoint answer straight away: no endless loop, no sleep, no waiting for input, and do not stop the program.",
-        None,
-    )
-
-
 def other(c: Context) -> Words:
     cases = c.cases
     first = cases[0]
@@ -50,5 +39,4 @@ def other(c: Context) -> Words:
 
 RULES: dict[str, Rule] = {
     "wrong_status": _wrong_status,
-    "no_answer": _no_answer,
 }
