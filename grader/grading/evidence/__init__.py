@@ -8,11 +8,14 @@ Everything here is a pure function of text, safe on hostile input:
 * ``checker_facts(text)`` -> ``CheckerFact`` list: pyflakes's messages as facts;
 * ``parse_traceback(text)`` -> ``ParsedTraceback``: the one traceback parser;
 * ``explain_exception(...)`` -> ``Explanation`` or None: an exception told as a
-  tutor would, when the source supports a cause.
+  tutor would, when the source supports a cause;
+* ``explain_refusal(validation_issues(body), model, path=...)`` -> ``Explanation`` or
+  None: FastAPI's 422 before the endpoint ran, tied to the parameter that caused it.
 """
 
 from grader.grading.evidence.checker import CheckerFact, checker_facts
 from grader.grading.evidence.exceptions import Explanation, explain_exception, explain_traceback
+from grader.grading.evidence.refusals import explain_refusal, validation_issues
 from grader.grading.evidence.source import (
     AppBinding,
     Assignment,
@@ -63,7 +66,9 @@ __all__ = [
     "build_source_model",
     "checker_facts",
     "explain_exception",
+    "explain_refusal",
     "explain_traceback",
     "parse_load_error",
     "parse_traceback",
+    "validation_issues",
 ]

@@ -23,7 +23,8 @@ Cause codes: ``set_instead_of_dict``, ``dict_as_key``, ``called_not_callable``,
 ``mixed_types``, ``missing_global``, ``used_before_assignment``, ``endless_recursion``,
 ``name_typo``, ``json_literal``, ``missing_import``, ``attribute_typo``, ``attribute_on_dict``,
 ``missing_key``, ``empty_sequence``, ``json_decode``, ``bad_conversion``, ``input_in_handler``,
-``response_model_refused``, ``framework_raised``.
+``response_model_refused``, ``invalid_field_type``, ``complex_parameter_from_url``, ``route_refused``,
+``framework_raised``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ from grader.grading.evidence.tracebacks import Frame, ParsedTraceback, Validatio
 from grader.grading.report import FixPatch
 
 MAX_SHOWN = 80
+MAX_RENAMED_SPAN = 8
+"""How far below an import a renamed name may still be used for one edit to rename it everywhere."""
+COMMON_MODULES = ("json", "time", "random", "typing", "datetime", "os", "sys", "math", "re", "collections", "pydantic")
+"""Standard modules beginners import, for "the module is `json`"."""
 CLOSE_ENOUGH = 0.7
 """How alike two names must be (difflib's ratio) to suggest one for the other."""
 
@@ -100,6 +105,37 @@ MODULE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "math": ("sqrt", "floor", "ceil", "pi", "pow", "isclose"),
 }
 """The attributes of modules beginners import, for "did you mean" (never imported here)."""
+OWNER_WORDS = {
+    "FastAPI": "your FastAPI app",
+    "APIRouter": "a router",
+    "Request": "the request",
+    "dict": "a dict",
+    "list": "a list",
+    "str": "a string",
+    "int": "a whole number",
+}
+"""Types named in AttributeError messages, in words."""
+PYDANTIC_METHODS = ("model_dump", "model_dump_json", "model_copy", "model_fields", "dict", "json")
+"""What a pydantic model offers besides its fields."""
+IMPORTED_FROM = {
+    **dict.fromkeys(FASTAPI_STAR_NAMES, "fastapi"),
+    "JSONResponse": "fastapi.responses",
+    "PlainTextResponse": "fastapi.responses",
+    "HTMLResponse": "fastapi.responses",
+    "RedirectResponse": "fastapi.responses",
+    "BaseModel": "pydantic",
+    "Field": "pydantic",
+    "Any": "typing",
+    "Dict": "typing",
+    "List": "typing",
+    "Optional": "typing",
+    "Union": "typing",
+    "Annotated": "typing",
+    **{name: name for name in ("json", "time", "random", "datetime", "math", "os", "sys", "re", "uvicorn")},
+}
+"""Where a name a beginner forgets to import comes from."""
+MESSAGE_NAMES = {"msg", "message", "data", "body", "payload", "item", "content", "json_data", "request_data", "m"}
+"""Names learners give the message: one of them undefined beside a parameter of another name is that parameter."""
 JSON_LITERALS = {"true": "True", "false": "False", "null": "None"}
 FASTAPI_NAMES = set(FASTAPI_STAR_NAMES)
 
@@ -169,12 +205,12 @@ def explain_exception(
     line = model.valid_line(frame.line) if frame is not None else None
     route = _route_of(model, line, path, method)
     evidence = _Evidence(name, message, frame, model, line, model.code(line), route, details, issues)
-    for rule in [*ANY_EXCEPTION, *RULES.get(name, ())]:
+    for rule in [*ANY_EXCEPTION, *RULES.get(name, ()), *LAST_RESORT]:
         found = rule(evidence)
         if found is not None:
-            return _checked(found, model)
+            return checked(found, model)
     if frame is None or line is None:
-        return _checked(_framework_raised(evidence), model)
+        return checked(_framework_raised(evidence), model)
     return None
 
 
@@ -206,7 +242,7 @@ def _route_of(model: SourceModel, line: int | None, path: str | None, method: st
     return model.routes[0] if len(model.routes) == 1 else None
 
 
-def _checked(found: Explanation | None, model: SourceModel) -> Explanation | None:
+def checked(found: Explanation | None, model: SourceModel) -> Explanation | None:
     """Drop an edit that repeats the learner's line, no longer matches it, or breaks the file."""
     if found is None or found.fix_patch is None:
         return found
@@ -238,9 +274,7 @@ def _quoted(message: str) -> list[str]:
     return re.findall(r"'([^']{1,100})'", message)
 
 
-def _replace_in_line(
-    model: SourceModel, line: int | None, old: str, new: str, *, word: bool = False
-) -> FixPatch | None:
+def replace_in_line(model: SourceModel, line: int | None, old: str, new: str, *, word: bool = False) -> FixPatch | None:
     """An edit of ``line`` replacing ``old`` by ``new`` where it stands in code (not inside a string or
     comment); ``word``: only where it is a whole name. None when the line has no such place."""
     text = model.line_text(line)
@@ -348,7 +382,7 @@ def _missing_await(evidence: _Evidence) -> Explanation | None:
     assert call is not None
     patch = None
     if function is not None and function.is_async:
-        patch = _replace_in_line(evidence.model, line, call["call"], "await " + call["call"])
+        patch = replace_in_line(evidence.model, line, call["call"], "await " + call["call"])
         fix = f"Write `await {call['call']}` on line {line}."
     else:
         fix = f"Make the endpoint `async def` and write `await {call['call']}` on line {line}."
@@ -407,7 +441,7 @@ def _set_instead_of_dict(evidence: _Evidence) -> Explanation | None:
             + "}"
         )
         if written:
-            patch = _replace_in_line(evidence.model, evidence.line, written, fixed)
+            patch = replace_in_line(evidence.model, evidence.line, written, fixed)
     return Explanation(
         cause="set_instead_of_dict",
         title="A comma where a colon goes: that is a set, not a dict",
@@ -435,7 +469,7 @@ def _dict_as_key(evidence: _Evidence) -> Explanation | None:
                 code = evidence.code.strip()
                 written = ast.get_source_segment(code, literal) or ""
                 swapped = f"{{{ast.get_source_segment(code, value)}: {key.id}}}" if len(literal.keys) == 1 else ""
-                patch = _replace_in_line(evidence.model, evidence.line, written, swapped) if swapped else None
+                patch = replace_in_line(evidence.model, evidence.line, written, swapped) if swapped else None
                 return Explanation(
                     cause="dict_as_key",
                     title=f"`{key.id}` is used as a key",
@@ -475,7 +509,7 @@ def _called_not_callable(evidence: _Evidence) -> Explanation | None:
         replacement = f"{name}[{ast.get_source_segment(code, called.args[0])}]"
     else:
         replacement = ""
-    patch = _replace_in_line(evidence.model, evidence.line, written, replacement) if replacement else None
+    patch = replace_in_line(evidence.model, evidence.line, written, replacement) if replacement else None
     reading = 'its keys are read with square brackets, `msg["text"]`' if kind == "dict" else "it is used as it is"
     return Explanation(
         cause="called_not_callable",
@@ -522,7 +556,7 @@ def _argument_count(evidence: _Evidence) -> Explanation | None:
         keyword = match["keyword"]
         known = tuple(param.name for param in defined.params) if defined else ()
         nearest = _nearest(keyword, known)
-        patch = _replace_in_line(evidence.model, evidence.line, f"{keyword}=", f"{nearest}=") if nearest else None
+        patch = replace_in_line(evidence.model, evidence.line, f"{keyword}=", f"{nearest}=") if nearest else None
         return Explanation(
             cause="unexpected_keyword",
             title=f"`{name}()` has no parameter `{keyword}`",
@@ -550,7 +584,7 @@ def _json_loads_on_dict(evidence: _Evidence) -> Explanation | None:
     kind = evidence.message.rsplit("not ", 1)[-1]
     if match is None:
         return None
-    patch = _replace_in_line(evidence.model, evidence.line, match.group(0), match["arg"])
+    patch = replace_in_line(evidence.model, evidence.line, match.group(0), match["arg"])
     return Explanation(
         cause="json_loads_on_dict",
         title="The message is already Python data: `json.loads` is not needed",
@@ -693,23 +727,13 @@ def _name_error(evidence: _Evidence) -> Explanation | None:
             explanation=f"Line {line} writes `{name}`, JSON's spelling. In Python the value is `{right}`, with a capital.",
             fix=f"Write `{right}` instead of `{name}`.",
             line=line,
-            fix_patch=_replace_in_line(model, line, name, right, word=True),
+            fix_patch=replace_in_line(model, line, name, right, word=True),
         )
-    if name in FASTAPI_NAMES or name in MODULE_ATTRIBUTES:
-        statement = f"from fastapi import {name}" if name in FASTAPI_NAMES else f"import {name}"
-        first = model.line_text(1)
-        patch = FixPatch(line=1, before=first, after=f"{statement}\n{first}") if line and line > 1 else None
-        return Explanation(
-            cause="missing_import",
-            title=f"`{name}` is used but never imported",
-            explanation=f"Line {line} uses `{name}`, but your file never imports it, so Python does not know the name.",
-            fix=f"Add `{statement}` at the top of your file.",
-            line=line,
-            fix_patch=patch,
-        )
+    if name in IMPORTED_FROM:
+        return _missing_import(evidence, name)
     nearest = _nearest(name, model.names_in_scope(line))
     if nearest is None:
-        return None
+        return _parameter_named_otherwise(evidence, name)
     return Explanation(
         cause="name_typo",
         title=f"`{name}` is not defined: did you mean `{nearest}`?",
@@ -719,7 +743,59 @@ def _name_error(evidence: _Evidence) -> Explanation | None:
         ),
         fix=f"Write `{nearest}` instead of `{name}` on line {line}.",
         line=line,
-        fix_patch=_replace_in_line(model, line, name, nearest, word=True),
+        fix_patch=replace_in_line(model, line, name, nearest, word=True),
+    )
+
+
+def _missing_import(evidence: _Evidence, name: str) -> Explanation:
+    """A name of FastAPI, pydantic, typing or the standard library used without its import."""
+    model, line = evidence.model, evidence.line
+    module = IMPORTED_FROM[name]
+    statement = f"import {name}" if module == name else f"from {module} import {name}"
+    existing = model.find(rf"^from\s+{re.escape(module)}\s+import\s+[\w\s,]+$") if module != name else None
+    patch = None
+    if existing is not None:
+        # Add the name to the import the file already has from that module.
+        written = model.line_text(existing)
+        patch = FixPatch(line=existing, before=written, after=f"{written.rstrip()}, {name}")
+        statement = patch.after.strip()
+    else:
+        first = next((i.line for i in model.imports), None) or next(
+            (n for n in range(1, len(model.lines) + 1) if model.code(n) and not model.code(n).startswith("#")), None
+        )
+        if first is not None and line is not None:
+            written = model.line_text(first)
+            patch = FixPatch(line=first, before=written, after=f"{statement}\n{written}")
+    return Explanation(
+        cause="missing_import",
+        title=f"`{name}` is used but never imported",
+        explanation=f"Line {line} uses `{name}`, but your file never imports it, so Python does not know the name.",
+        fix=f"Import it at the top of your file: `{statement}`.",
+        line=line,
+        fix_patch=patch,
+    )
+
+
+def _parameter_named_otherwise(evidence: _Evidence, name: str) -> Explanation | None:
+    """``def echo(payload: dict): return {"received": msg}``: the message is used under another name."""
+    function = evidence.function
+    if function is None or evidence.model.route_of(function) is None:
+        return None
+    body = function.body_params
+    if len(body) != 1 or name in evidence.model.module_names or name.lower() not in MESSAGE_NAMES:
+        return None
+    param = body[0]
+    return Explanation(
+        cause="parameter_named_otherwise",
+        title=f"The message is called `{param.name}` here, not `{name}`",
+        explanation=(
+            f"Line {evidence.line} uses `{name}`, which is defined nowhere. The message your endpoint receives is its "
+            f"parameter, and in `{function.name}` (line {function.line}) you called it `{param.name}`: the name in the "
+            "`def` line is the one to use inside the function."
+        ),
+        fix=f"Write `{param.name}` instead of `{name}` on line {evidence.line} (or rename the parameter `{name}`).",
+        line=evidence.line,
+        fix_patch=replace_in_line(evidence.model, evidence.line, name, param.name, word=True),
     )
 
 
@@ -760,14 +836,14 @@ def _attribute_error(evidence: _Evidence) -> Explanation | None:
         return None
     name = match["name"]
     owner = match.groupdict().get("type") or match.groupdict().get("module") or ""
-    known = TYPE_ATTRIBUTES.get(owner) or MODULE_ATTRIBUTES.get(owner) or ()
+    known = TYPE_ATTRIBUTES.get(owner) or MODULE_ATTRIBUTES.get(owner) or _class_attributes(evidence.model, owner)
     nearest = _nearest(name, known)
     line = evidence.line
     if owner == "dict" and nearest is None:
         base = re.search(r"(?P<base>[A-Za-z_]\w*)\." + re.escape(name) + r"\b(?!\s*\()", evidence.code)
         patch = None
         if base:
-            patch = _replace_in_line(evidence.model, line, f"{base['base']}.{name}", f'{base["base"]}["{name}"]')
+            patch = replace_in_line(evidence.model, line, f"{base['base']}.{name}", f'{base["base"]}["{name}"]')
         return Explanation(
             cause="attribute_on_dict",
             title=f'A dict\'s keys are read with brackets: `["{name}"]`, not `.{name}`',
@@ -781,7 +857,7 @@ def _attribute_error(evidence: _Evidence) -> Explanation | None:
         )
     if nearest is None:
         return None
-    what = f"the module `{owner}`" if "module" in match.groupdict() else f"a {owner}"
+    what = f"the module `{owner}`" if "module" in match.groupdict() else OWNER_WORDS.get(owner, f"a `{owner}`")
     return Explanation(
         cause="attribute_typo",
         title=f"`.{name}` does not exist on {what}: did you mean `.{nearest}`?",
@@ -791,8 +867,17 @@ def _attribute_error(evidence: _Evidence) -> Explanation | None:
         ),
         fix=f"Write `.{nearest}` instead of `.{name}`.",
         line=line,
-        fix_patch=_replace_in_line(evidence.model, line, f".{name}", f".{nearest}", word=True),
+        fix_patch=replace_in_line(evidence.model, line, f".{name}", f".{nearest}", word=True),
     )
+
+
+def _class_attributes(model: SourceModel, name: str) -> tuple[str, ...]:
+    """What an object of the file's own class ``name`` has, as far as its source shows."""
+    declared = model.class_named(name)
+    if declared is None:
+        return ()
+    fields = tuple(field for field, _, _ in declared.fields)
+    return fields + (PYDANTIC_METHODS if declared.pydantic else ())
 
 
 # --- KeyError, IndexError, ValueError, json errors ----------------------------------------
@@ -820,7 +905,7 @@ def _missing_key(evidence: _Evidence) -> Explanation | None:
     holder = ast.get_source_segment(code, read.value) or "the dict"
     is_message = isinstance(read.value, ast.Name) and read.value.id in _body_param_names(evidence)
     what = "the message the grader sent" if is_message else f"`{_code(holder)}`"
-    patch = _replace_in_line(evidence.model, evidence.line, written, f'{holder}.get("{key}")') if written else None
+    patch = replace_in_line(evidence.model, evidence.line, written, f'{holder}.get("{key}")') if written else None
     return Explanation(
         cause="missing_key",
         title=f'The key "{key}" is not always there',
@@ -865,7 +950,7 @@ def _json_decode(evidence: _Evidence) -> Explanation | None:
             ),
             fix=f"Use `{stringified['arg']}` itself instead of `{stringified.group(0)}`.",
             line=evidence.line,
-            fix_patch=_replace_in_line(evidence.model, evidence.line, stringified.group(0), stringified["arg"]),
+            fix_patch=replace_in_line(evidence.model, evidence.line, stringified.group(0), stringified["arg"]),
         )
     if "json.loads" not in evidence.code and "json.load(" not in evidence.code:
         return None
@@ -897,47 +982,337 @@ def _bad_conversion(evidence: _Evidence) -> Explanation | None:
     )
 
 
+def _brackets_for_call(evidence: _Evidence) -> Explanation | None:
+    """``msg.get["text"]``: square brackets after a method, where round ones call it."""
+    if not re.match(r"'(builtin_function_or_method|method|function)' object is not subscriptable", evidence.message):
+        return None
+    code = evidence.code.strip()
+    tree = _statement(code)
+    for node in ast.walk(tree) if tree else ():
+        if isinstance(node, ast.Subscript) and isinstance(node.value, (ast.Attribute, ast.Name)):
+            written = ast.get_source_segment(code, node) or ""
+            callee = ast.get_source_segment(code, node.value) or ""
+            inside = ast.get_source_segment(code, node.slice) or ""
+            if not written or not callee:
+                continue
+            return Explanation(
+                cause="brackets_for_call",
+                title=f"`{callee}` is called with round brackets: `{callee}({inside})`",
+                explanation=(
+                    f"On line {evidence.line}, `{_code(written)}` puts square brackets after `{callee}`, a function. "
+                    "Square brackets read an item of a dict or list; a function is called with round brackets."
+                ),
+                fix=f"Write `{callee}({inside})` instead of `{_code(written)}`.",
+                line=evidence.line,
+                fix_patch=replace_in_line(evidence.model, evidence.line, written, f"{callee}({inside})"),
+            )
+    return None
+
+
+def _json_method_on_dict(evidence: _Evidence) -> Explanation | None:
+    """``msg.json()`` on the dict FastAPI already made (as on a ``requests`` response)."""
+    match = re.match(r"'dict' object has no attribute '(json|body|text|content)'", evidence.message)
+    if not match:
+        return None
+    call = re.search(r"(?P<name>[A-Za-z_]\w*)\." + match.group(1) + r"\(\s*\)", evidence.code)
+    if call is None:
+        return None
+    return Explanation(
+        cause="method_on_message",
+        title=f"`{call['name']}` is already the message: it has no `.{match.group(1)}()`",
+        explanation=(
+            f"On line {evidence.line}, `{call.group(0)}` asks the message for `.{match.group(1)}()`, as one does with "
+            f"a response from `requests` or with FastAPI's `Request`. Your parameter `{call['name']}` is already the "
+            "request's JSON turned into a dict by FastAPI, and a dict has no such method."
+        ),
+        fix=f"Use `{call['name']}` itself instead of `{call.group(0)}`.",
+        line=evidence.line,
+        fix_patch=replace_in_line(evidence.model, evidence.line, call.group(0), call["name"]),
+    )
+
+
+def _form_without_parser(evidence: _Evidence) -> Explanation | None:
+    """Forms need python-multipart, which the runtime does not have; and the grader sends JSON."""
+    if "python-multipart" not in evidence.message:
+        return None
+    route = evidence.route or _route_at(evidence.model, evidence.line)
+    form = None
+    if route is not None:
+        form = next((p for p in route.function.params if p.marker in ("Form", "File")), None)
+    line = form.line if form is not None else evidence.line
+    what = f"`{form.name}: {form.annotation} = {form.default}`" if form is not None else f"`{_code(evidence.code)}`"
+    return Explanation(
+        cause="form_not_json",
+        title="The message is JSON, not a form",
+        explanation=(
+            f"{what} on line {line} reads an HTML form. The grader sends JSON, and forms need the package "
+            "python-multipart, which the grading runtime does not have, so FastAPI stopped."
+        ),
+        fix="Take the message as JSON: one parameter `msg: dict`, and return it.",
+        line=line,
+        raised_by_framework=form is not None,
+    )
+
+
+def _misspelt_module(evidence: _Evidence) -> Explanation | None:
+    """``from FastAPI import FastAPI``: a module's name written another way than it is."""
+    match = re.match(r"No module named '(?P<module>[\w.]+)'", evidence.message)
+    if not match:
+        return None
+    module = match["module"].split(".")[0]
+    nearest = _nearest(module, evidence.model.packages + COMMON_MODULES)
+    if nearest is None:
+        return None
+    line = evidence.line
+    patch = None
+    written = re.match(rf"^(\s*(?:from|import)\s+){re.escape(module)}\b", evidence.model.line_text(line))
+    if written is not None:
+        patch = replace_in_line(evidence.model, line, written.group(0), written.group(1) + nearest)
+    return Explanation(
+        cause="misspelt_module",
+        title=f"The module is `{nearest}`, not `{module}`",
+        explanation=(
+            f"Line {line} imports `{module}`, and no module has that name: Python's names are exact, capitals included. "
+            f"The package is `{nearest}`."
+        ),
+        fix=f"Write `{nearest}` instead of `{module}` on line {line}.",
+        line=line,
+        fix_patch=patch,
+    )
+
+
+def _misspelt_import_name(evidence: _Evidence) -> Explanation | None:
+    """``from fastapi import fastapi``: a name the module does not have, close to one it has."""
+    match = re.match(r"cannot import name '(?P<name>\w+)' from '(?P<module>[\w.]+)'", evidence.message)
+    if not match:
+        return None
+    name, module = match["name"], match["module"]
+    nearest = _nearest(name, MODULE_ATTRIBUTES.get(module.split(".")[0], ()))
+    if nearest is None:
+        return None
+    return Explanation(
+        cause="misspelt_import",
+        title=f"`{module}` has no `{name}`: did you mean `{nearest}`?",
+        explanation=(
+            f"Line {evidence.line} imports `{name}` from `{module}`, which has no such name. Python's names are exact, "
+            f"capitals included: the class is `{nearest}`."
+        ),
+        fix=f"Import `{nearest}` instead of `{name}`, and use `{nearest}` wherever you wrote `{name}`.",
+        line=evidence.line,
+        fix_patch=_renamed_everywhere(evidence.model, evidence.line, name, nearest),
+    )
+
+
+def _renamed_everywhere(model: SourceModel, line: int | None, old: str, new: str) -> FixPatch | None:
+    """One edit renaming ``old`` to ``new`` among the names the import ``line`` takes and in every later
+    use, when the uses sit close below it (else None)."""
+    head, _, names = model.line_text(line).partition(" import ")
+    if line is None or not names:
+        return None
+    renamed_names = re.sub(rf"(?<![\w.]){re.escape(old)}(?!\w)", new, names)
+    after = [f"{head} import {renamed_names}"]
+    last = line
+    for number in range(line + 1, len(model.lines) + 1):
+        renamed = replace_in_line(model, number, old, new, word=True)
+        if renamed is not None:
+            last = number
+    if last - line > MAX_RENAMED_SPAN:
+        return None
+    for number in range(line + 1, last + 1):
+        renamed = replace_in_line(model, number, old, new, word=True)
+        after.append(renamed.after if renamed is not None else model.line_text(number))
+    before = "\n".join(model.line_text(number) for number in range(line, last + 1))
+    return FixPatch(line=line, before=before, after="\n".join(after))
+
+
 # --- raised by the framework ----------------------------------------------------------------
 
 
+INPUT_TYPES = {"dict": "dict", "list": "list", "str": "str", "int": "int", "float": "float", "bool": "bool"}
+
+
 def _response_model_refused(evidence: _Evidence) -> Explanation | None:
-    """The 500 after a handler returned what its ``response_model`` refuses."""
+    """The 500 after a handler returned what its ``response_model`` (or its ``-> type``) refuses.
+
+    When the refused value is a field the model declares with another type, the edit gives the
+    field the type returned; when the reply lacks the model's fields altogether (the model
+    describes something else, often the incoming message), the edit removes the declaration.
+    """
     if evidence.exception != "ResponseValidationError":
         return None
     route = evidence.route
-    if route is None or route.response_model is None:
+    if route is None:
         return None
-    model_name = route.response_model.rsplit(".", 1)[-1]
+    function = route.function
+    if route.response_model is not None and route.response_model != "None":
+        declared_as, declared_line = f"response_model={route.response_model}", route.line
+    elif route.response_model is None and function.return_annotation is not None:
+        declared_as, declared_line = f"-> {function.return_annotation}", function.line
+    else:
+        return None
+    model_name = declared_as.split("=", 1)[-1].removeprefix("-> ").rsplit(".", 1)[-1]
     declared = evidence.model.class_named(model_name)
     issue = evidence.issues[0] if evidence.issues else None
-    field = next((part for part in (issue.loc[1:] if issue else ()) if isinstance(part, str)), None)
+    field = str(issue.loc[1]) if issue is not None and len(issue.loc) > 1 else None
     field_line = declared.field_line(field) if declared is not None and field else None
     said = (
         f" (pydantic: {issue.msg.lower()} at {'.'.join(str(p) for p in issue.loc[1:]) or 'the reply'})" if issue else ""
     )
-    returned = route.function.returns[-1] if route.function.returns else None
-    line = field_line or route.line
-    where = (
-        f"the field `{field}` of `{model_name}` (line {field_line}: `{_code(evidence.model.code(field_line))}`)"
-        if field_line
-        else f"`response_model={route.response_model}` on line {route.line}"
-    )
+    returned = function.returns[-1] if function.returns else None
+    retype = field_line is not None and issue is not None and issue.type != "missing"
+    if retype and declared is not None and issue is not None and field is not None and field_line is not None:
+        # The field's value was refused (or something inside it): give the field the type returned.
+        kind = ("dict" if isinstance(issue.loc[2], str) else "list") if len(issue.loc) > 2 else issue.input_kind
+        annotation = next((a for _, a, line in declared.fields if line == field_line), "")
+        patch = None
+        if kind in INPUT_TYPES and annotation and annotation != kind:
+            patch = replace_in_line(evidence.model, field_line, f"{field}: {annotation}", f"{field}: {kind}")
+        where = f"the field `{field}` of `{model_name}` (line {field_line}: `{_code(evidence.model.code(field_line))}`)"
+        fix = (
+            f"Declare `{field}` with the type you return: `{field}: {kind}` on line {field_line}."
+            if kind in INPUT_TYPES
+            else f"Declare `{field}` on line {field_line} with the type of what you return."
+        )
+        line = field_line
+    else:
+        patch = _without_declaration(evidence.model, route, declared_as)
+        where = f"`{_code(declared_as)}` on line {declared_line}"
+        fix = (
+            f"Remove `{_code(declared_as)}` from line {declared_line}: FastAPI checks the reply against it, and your "
+            "reply is not what it describes."
+        )
+        line = declared_line
     return Explanation(
         cause="response_model_refused",
-        title=f"Your reply does not fit `response_model={_code(route.response_model)}`",
+        title=f"Your reply does not fit `{_code(declared_as)}`",
         explanation=(
-            f"Your function `{route.function.name}` returned"
+            f"Your function `{function.name}` returned"
             + (f" `{_code(returned.text)}` (line {returned.line})" if returned else " its reply")
             + f", then FastAPI checked it against {where} and refused it{said}. No line of yours was running: "
             "FastAPI raised the error itself and answered 500 Internal Server Error."
         ),
-        fix=(
-            f"Make the declared type match what you return (the message is a dict), or remove `response_model` "
-            f"from the decorator on line {route.line}."
-        ),
+        fix=fix,
         line=line,
+        fix_patch=patch,
         raised_by_framework=True,
     )
+
+
+def _without_declaration(model: SourceModel, route: Route, declared_as: str) -> FixPatch | None:
+    """The edit that removes ``response_model=...`` from the decorator, or ``-> type`` from the ``def`` line."""
+    if declared_as.startswith("->"):
+        return replace_in_line(model, route.function.line, f" {declared_as}", "")
+    for written in (f", {declared_as}", f",{declared_as}", f"{declared_as}, ", declared_as):
+        patch = replace_in_line(model, route.line, written, "")
+        if patch is not None:
+            return patch
+    return None
+
+
+def _invalid_field_type(evidence: _Evidence) -> Explanation | None:
+    """FastAPI refusing, while the file loads, a type it cannot read a body into or write a reply from."""
+    match = re.search(
+        r"check that <class '(?:solution\.)?(?P<name>[\w.]+)'> is a valid Pydantic field type", evidence.message
+    )
+    if not match:
+        return None
+    name = match["name"].rsplit(".", 1)[-1]
+    declared = evidence.model.class_named(name)
+    route = evidence.route or _route_at(evidence.model, evidence.line)
+    if declared is None or route is None or declared.pydantic:
+        return None
+    line = route.line
+    patch = None
+    if "BaseModel" in evidence.model.names_in_scope() and not declared.bases:
+        patch = replace_in_line(evidence.model, declared.line, f"class {name}:", f"class {name}(BaseModel):")
+    return Explanation(
+        cause="invalid_field_type",
+        title=f"`{name}` is a plain class; FastAPI needs a pydantic model or a dict",
+        explanation=(
+            f"While your file was loading, FastAPI refused the route on line {route.line}: `{name}` (line "
+            f"{declared.line}) is a plain Python class, so FastAPI does not know how to read a request's JSON into it. "
+            "It reads bodies into a `dict` or into a pydantic model (`class Message(BaseModel)`)."
+        ),
+        fix=f"Declare the parameter as `msg: dict`, or make `{name}` a model: `class {name}(BaseModel):`.",
+        line=line,
+        fix_patch=patch,
+        raised_by_framework=True,
+    )
+
+
+def _route_at(model: SourceModel, line: int | None) -> Route | None:
+    """The route whose decorator holds ``line`` (FastAPI raises there while the file loads)."""
+    return next((route for route in model.routes if line is not None and route.line <= line <= route.end_line), None)
+
+
+URL_MARKERS = {"Query": "the URL's query string (`?msg=...`)", "Path": "the URL's path", "Header": "a header"}
+
+
+def _complex_from_url(evidence: _Evidence) -> Explanation | None:
+    """``msg: dict = Query()``: a dict cannot come from the URL; FastAPI refuses the route at load."""
+    route = _route_at(evidence.model, evidence.line)
+    if route is None:
+        return None
+    for param in route.function.params:
+        kind = (param.annotation_type or "").rsplit(".", 1)[-1]
+        declared = evidence.model.class_named(kind)
+        complex_type = kind in {"dict", "Dict", "list", "List"} or (declared is not None and declared.pydantic)
+        if param.marker not in URL_MARKERS or not complex_type:
+            continue
+        patch = None
+        if param.default and param.default == f"{param.marker}()":
+            patch = replace_in_line(evidence.model, param.line, f" = {param.default}", "") or replace_in_line(
+                evidence.model, param.line, f"={param.default}", ""
+            )
+        return Explanation(
+            cause="complex_parameter_from_url",
+            title=f"`{param.name}: {param.annotation}` cannot come from {URL_MARKERS[param.marker].split(' (')[0]}",
+            explanation=(
+                f"`{param.default}` on line {param.line} tells FastAPI to read `{param.name}` from "
+                f"{URL_MARKERS[param.marker]}, which holds only plain text values, never a {kind}. FastAPI refused the "
+                f"route on line {route.line} while your file was loading. The message comes in the request's body."
+            ),
+            fix=f"Remove `= {param.default}`: `{param.name}: {param.annotation}` alone makes FastAPI read it from the body.",
+            line=param.line,
+            fix_patch=patch,
+            raised_by_framework=True,
+        )
+    return None
+
+
+def _route_refused(evidence: _Evidence) -> Explanation | None:
+    """Any other error FastAPI raised while registering a route as the file loaded."""
+    route = _route_at(evidence.model, evidence.line)
+    if route is None or evidence.exception not in LOAD_TIME_FRAMEWORK_ERRORS:
+        return None
+    said = f" (`{evidence.exception}: {_code(evidence.message)}`)" if evidence.message else f" (`{evidence.exception}`)"
+    return Explanation(
+        cause="route_refused",
+        title=f"FastAPI refused the route declared on line {route.line}",
+        explanation=(
+            f"While your file was loading, FastAPI checked the route `{_code(route.text)}` and the parameters of "
+            f"`{route.function.name}` (line {route.function.line}), and refused them{said}. The error comes from FastAPI, "
+            "not from a line of yours that ran."
+        ),
+        fix=(
+            f"Check the decorator's arguments and the parameters of `{route.function.name}`: for this exercise "
+            '`@app.post("/message")` and one parameter `msg: dict` are all it takes.'
+        ),
+        line=route.line,
+        raised_by_framework=True,
+    )
+
+
+LOAD_TIME_FRAMEWORK_ERRORS = {
+    "AssertionError",
+    "FastAPIError",
+    "PydanticSchemaGenerationError",
+    "PydanticUserError",
+    "ValueError",
+    "TypeError",
+    "RuntimeError",
+}
+"""What FastAPI and pydantic raise when they refuse a route's declaration."""
 
 
 def _framework_raised(evidence: _Evidence) -> Explanation | None:
@@ -959,12 +1334,13 @@ def _framework_raised(evidence: _Evidence) -> Explanation | None:
     )
 
 
-ANY_EXCEPTION: tuple[_Rule, ...] = (_missing_await, _input_in_handler)
+ANY_EXCEPTION: tuple[_Rule, ...] = (_missing_await, _input_in_handler, _form_without_parser)
 """Rules tried whatever the exception."""
 
 RULES: dict[str, tuple[_Rule, ...]] = {
     "TypeError": (
         _set_instead_of_dict,
+        _brackets_for_call,
         _dict_as_key,
         _called_not_callable,
         _argument_count,
@@ -978,10 +1354,16 @@ RULES: dict[str, tuple[_Rule, ...]] = {
     "UnboundLocalError": (_missing_global,),
     "NameError": (_name_error,),
     "RecursionError": (_endless_recursion,),
-    "AttributeError": (_attribute_error, _none_value),
+    "AttributeError": (_json_method_on_dict, _attribute_error, _none_value),
+    "ModuleNotFoundError": (_misspelt_module,),
+    "ImportError": (_misspelt_import_name,),
     "KeyError": (_missing_key,),
     "IndexError": (_empty_sequence,),
     "JSONDecodeError": (_json_decode,),
     "ResponseValidationError": (_response_model_refused,),
+    "FastAPIError": (_invalid_field_type,),
+    "AssertionError": (_complex_from_url,),
 }
+LAST_RESORT: tuple[_Rule, ...] = (_complex_from_url, _route_refused)
+"""Rules tried when the family's own found nothing: what FastAPI refuses while the file loads."""
 """Each exception family's rules, tried in order; the first that finds its evidence explains it."""

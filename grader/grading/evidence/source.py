@@ -18,6 +18,7 @@ exception.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -130,6 +131,8 @@ BLOCKING_CALLS = {
     "socket.create_connection",
 }
 """Calls that hold the server's only thread still when made inside ``async def``."""
+BLOCKING_MODULES = {"requests", "urllib3"}
+"""Modules every call of which waits on the network."""
 
 MUTATING_METHODS = {
     "append",
@@ -171,7 +174,7 @@ LIKELY_LOCAL_MODULES = {
 }
 """Module names tutorials have learners create beside ``main.py``."""
 
-ShellKind = Literal["notebook_shell", "magic", "shell_prompt", "python_prompt", "command", "markdown_fence"]
+ShellKind = Literal["notebook_shell", "magic", "shell_prompt", "python_prompt", "command", "markdown_fence", "prose"]
 
 SHELL_PATTERNS: tuple[tuple[ShellKind, re.Pattern[str]], ...] = (
     ("notebook_shell", re.compile(r"^!\s*\w")),
@@ -179,6 +182,7 @@ SHELL_PATTERNS: tuple[tuple[ShellKind, re.Pattern[str]], ...] = (
     ("shell_prompt", re.compile(r"^\$\s+\S")),
     ("python_prompt", re.compile(r"^(>>>|In \[\d*\]:)(\s|$)")),
     ("markdown_fence", re.compile(r"^```")),
+    ("prose", re.compile(r"^[A-Z][a-z]*(?:\s+[A-Za-z'\u2019,]+){2,}\s*[.:!?]$")),
     (
         "command",
         re.compile(
@@ -200,6 +204,7 @@ SyntaxKind = Literal[
     "invalid_character",
     "missing_comma",
     "assign_in_expression",
+    "python2_print",
     "other",
 ]
 
@@ -213,7 +218,8 @@ class ShellLine:
 
     kind: ``notebook_shell`` (``!pip install``), ``magic`` (``%run``), ``shell_prompt``
     (``$ uvicorn main:app``), ``python_prompt`` (``>>> x = 1``), ``command`` (``pip install
-    fastapi``, ``uvicorn main:app --reload``) or ``markdown_fence`` (```` ```python ````).
+    fastapi``, ``uvicorn main:app --reload``), ``markdown_fence`` (```` ```python ````) or ``prose``
+    (a sentence pasted with the code: ``Here is my code:``).
     """
 
     line: int
@@ -298,7 +304,7 @@ class Return:
     kind: ``nothing`` (bare ``return``), ``dict``, ``set``, ``tuple``, ``list``, ``string``,
         ``fstring``, ``constant``, ``name``, ``call``, ``await`` or ``other``.
     text: the returned expression as written ('' for a bare return).
-    keys: the string keys of a dict literal, in order.
+    keys: the string keys of a dict literal, in order; values: its values as written.
     wraps: for a call, the callee (``json.dumps``, ``JSONResponse``, ``str``).
     names: the names the expression reads.
     conversions: calls that change a value's type or text (``json.dumps``, ``str()``,
@@ -314,6 +320,7 @@ class Return:
     names: tuple[str, ...] = ()
     conversions: tuple[Call, ...] = ()
     end_line: int = 0
+    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -323,6 +330,9 @@ class Function:
     line: the ``def`` line; first_line: its first decorator's line; end_line: its last line.
     assignments: local names bound in it (``x = ...``, ``x += ...``), in order.
     globals_declared: names it declares ``global``.
+    endless_loops: the lines of ``while True:`` loops with no ``break``, ``return`` or ``raise`` inside.
+    body_line: the line of its first statement.
+    return_annotation: its ``-> type`` as written (FastAPI checks the reply against it), or None.
     ends_without_return: whether running off its end returns None (the last statement
         is not a ``return`` or a ``raise``).
     """
@@ -341,6 +351,8 @@ class Function:
     ends_without_return: bool = False
     prints: tuple[Call, ...] = ()
     body_line: int = 0
+    endless_loops: tuple[int, ...] = ()
+    return_annotation: str | None = None
 
     def param(self, name: str) -> Param | None:
         """The parameter called ``name``, if any."""
@@ -382,6 +394,11 @@ class Route:
     called: bool = True
     owner_line: int | None = None
     text: str = ""
+
+    @property
+    def path_parameters(self) -> tuple[str, ...]:
+        """The names in braces in the path (``/message/{msg}`` -> ``("msg",)``)."""
+        return tuple(re.findall(r"\{(\w+)(?::\w+)?\}", self.path or ""))
 
 
 @dataclass(frozen=True)
@@ -510,6 +527,7 @@ class SourceModel:
     syntax_error: why Python cannot read it, else None.
     read_without: the lines left out to read the rest when only they were not Python.
     module_names: every name bound at the top level of the file, with its first line.
+    packages: the packages the grading runtime offers besides the standard library.
     """
 
     text: str
@@ -528,6 +546,7 @@ class SourceModel:
     module_names: dict[str, int] = field(default_factory=dict)
     star_imports: tuple[str, ...] = ()
     classes: tuple[ModelClass, ...] = ()
+    packages: tuple[str, ...] = DEFAULT_PACKAGES
 
     # --- the file's state ---------------------------------------------------------------
 
@@ -600,6 +619,24 @@ class SourceModel:
         """Whether ``router`` is included in an app (``app.include_router(router)``)."""
         return any(inclusion.router == router for inclusion in self.inclusions)
 
+    def included_early(self, router: str) -> tuple[Route, ...]:
+        """Routes added to ``router`` after its first ``include_router``: FastAPI copied it before they existed."""
+        lines = [inclusion.line for inclusion in self.inclusions if inclusion.router == router]
+        if not lines:
+            return ()
+        return tuple(route for route in self.routes_on(router) if route.line > min(lines))
+
+    def duplicate_routes(self) -> tuple[tuple[Route, Route], ...]:
+        """Pairs (first, later) of routes on the same object, path and method: FastAPI only ever calls the first."""
+        found = []
+        for index, later in enumerate(self.routes):
+            for first in self.routes[:index]:
+                same = first.owner == later.owner and first.path == later.path and first.path is not None
+                if same and set(first.methods) & set(later.methods):
+                    found.append((first, later))
+                    break
+        return tuple(found)
+
     def route_for(self, path: str, method: str | None = None) -> Route | None:
         """The route answering ``path`` (and ``method``), else one at ``path``, else the only route."""
         same_path = [route for route in self.routes if route.path == path]
@@ -666,8 +703,9 @@ def build_source_model(text: str, *, packages: Iterable[str] = DEFAULT_PACKAGES)
         return SourceModel(text=text, lines=lines, unreadable="too_large")
     if "\x00" in text:
         return SourceModel(text=text, lines=lines, unreadable="null_bytes")
+    offered = _normal_packages(packages)
     try:
-        return _build(text, lines, _normal_packages(packages))
+        return dataclasses.replace(_build(text, lines, offered), packages=tuple(sorted(offered)))
     except (RecursionError, MemoryError):
         return SourceModel(text=text, lines=lines, unreadable="too_deep")
     except (ValueError, TypeError, OverflowError):
@@ -746,6 +784,7 @@ SYNTAX_KINDS: tuple[tuple[re.Pattern[str], SyntaxKind], ...] = (
     (re.compile(r"invalid character|invalid non-printable"), "invalid_character"),
     (re.compile(r"Perhaps you forgot a comma"), "missing_comma"),
     (re.compile(r"Maybe you meant '==' or ':='"), "assign_in_expression"),
+    (re.compile(r"Missing parentheses in call to 'print'"), "python2_print"),
     (re.compile(r"indent"), "indentation"),
 )
 """Python's syntax messages, by the mistake they mean (first match wins)."""
@@ -1030,7 +1069,12 @@ class _Reader:
         assignments = tuple(self._assignments(nodes))
         params = self._params(node.args)
         local_names = {a.name for a in assignments if a.name not in declared}
-        local_names |= {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        local_names |= {
+            name
+            for n in nodes
+            if isinstance(n, (ast.With, ast.AsyncWith, ast.comprehension, ast.NamedExpr, ast.ExceptHandler))
+            for name in _bound_by(n)
+        }
         local_names -= set(declared)
         returns = tuple(self._return(stmt, assignments) for stmt in nodes if isinstance(stmt, ast.Return))
         last = node.body[-1] if node.body else None
@@ -1049,6 +1093,8 @@ class _Reader:
             ends_without_return=not isinstance(last, (ast.Return, ast.Raise)),
             prints=tuple(call for call in calls if call.name == "print"),
             body_line=node.body[0].lineno if node.body else node.lineno,
+            endless_loops=tuple(loop.lineno for loop in nodes if isinstance(loop, ast.While) and _endless(loop)),
+            return_annotation=self.segment(node.returns) if node.returns is not None else None,
         )
 
     def _assignments(self, nodes: list[ast.AST]) -> Iterator[Assignment]:
@@ -1066,9 +1112,8 @@ class _Reader:
             calls = self._calls_in(value)
             line = getattr(stmt, "lineno", 0)
             for target in targets:
-                for name_node in ast.walk(target):
-                    if isinstance(name_node, ast.Name):
-                        yield Assignment(name_node.id, line, self.segment(stmt), calls)
+                for name in _target_names(target):
+                    yield Assignment(name, line, self.segment(stmt), calls)
 
     def _calls_in(self, node: ast.AST) -> tuple[Call, ...]:
         return tuple(
@@ -1132,8 +1177,10 @@ class _Reader:
         own = [call for call in self._calls_in(value) if _converts(call.name)]
         traced = self._traced_conversions(names, node.lineno, assignments)
         keys: tuple[str, ...] = ()
+        values: tuple[str, ...] = ()
         if isinstance(value, ast.Dict):
             keys = tuple(k.value for k in value.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+            values = tuple(self.segment(item) for item in value.values)
         wraps = self.qualified(value.func) if isinstance(value, ast.Call) else None
         return Return(
             line=node.lineno,
@@ -1144,6 +1191,7 @@ class _Reader:
             names=names,
             conversions=tuple(dict.fromkeys([*own, *traced])),
             end_line=node.end_lineno or node.lineno,
+            values=values,
         )
 
     def _traced_conversions(
@@ -1299,8 +1347,23 @@ class _Reader:
             for function in functions
             for call in function.calls
             if call.name in BLOCKING_CALLS
+            or (call.name.split(".")[0] in BLOCKING_MODULES and call.name.rsplit(".", 1)[-1][:1].islower())
         ]
         return tuple(sorted(found, key=lambda item: item.line))
+
+
+def _endless(loop: ast.While) -> bool:
+    """Whether a ``while`` loop runs forever: a constant true test and no way out inside."""
+    if not (isinstance(loop.test, ast.Constant) and loop.test.value):
+        return False
+    stack: list[ast.AST] = list(loop.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Break, ast.Return, ast.Raise)):
+            return False
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            stack.extend(ast.iter_child_nodes(node))
+    return True
 
 
 def _converts(name: str) -> bool:
@@ -1343,8 +1406,36 @@ def _bound_names(node: ast.stmt) -> list[str]:
         targets = [item.optional_vars for item in node.items if item.optional_vars is not None]
     names = []
     for target in targets:
-        names += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+        names += _target_names(target)
     return names
+
+
+def _target_names(target: ast.AST) -> list[str]:
+    """The names an assignment target binds (``a, b = ...``), not those it only reads (``a[k] = ...``)."""
+    names: list[str] = []
+    stack = [target]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            names.append(node.id)
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            stack.extend(node.elts)
+        elif isinstance(node, ast.Starred):
+            stack.append(node.value)
+    return names
+
+
+def _bound_by(node: ast.AST) -> list[str]:
+    """The names a ``with``, comprehension, walrus or ``except ... as`` binds."""
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [name for item in node.items if item.optional_vars for name in _target_names(item.optional_vars)]
+    if isinstance(node, ast.comprehension):
+        return _target_names(node.target)
+    if isinstance(node, ast.NamedExpr):
+        return _target_names(node.target)
+    if isinstance(node, ast.ExceptHandler) and node.name:
+        return [node.name]
+    return []
 
 
 def _base_name(node: ast.AST) -> str | None:

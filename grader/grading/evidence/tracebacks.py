@@ -62,11 +62,16 @@ class Frame:
 
 @dataclass(frozen=True)
 class ValidationIssue:
-    """One item of a pydantic/FastAPI validation error: ``loc`` such as ``("response", "received")``."""
+    """One item of a pydantic/FastAPI validation error: ``loc`` such as ``("response", "received")``.
+
+    input_kind: the kind of value refused, judged by how it was printed (``dict``, ``list``,
+    ``str``, ``int``, ``float``, ``bool``, ``None``), or '' when it cannot be told.
+    """
 
     type: str
     loc: tuple[str | int, ...]
     msg: str
+    input_kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -288,5 +293,27 @@ def _validation_issues(details: tuple[str, ...]) -> tuple[ValidationIssue, ...]:
         loc: list[str | int] = []
         for quoted, double, number in LOC_PART.findall(match["loc"]):
             loc.append(int(number) if number else quoted or double)
-        found.append(ValidationIssue(match["type"], tuple(loc), match["msg"][1:-1]))
+        found.append(ValidationIssue(match["type"], tuple(loc), match["msg"][1:-1], _input_kind(line)))
     return tuple(found)
+
+
+INPUT_VALUE = re.compile(r"'input': (?P<value>.)")
+NUMBER = re.compile(r"'input': -?\d+(?P<point>\.\d)?")
+
+
+def _input_kind(line: str) -> str:
+    """The kind of a validation error's printed ``'input'`` value, from its first characters."""
+    match = INPUT_VALUE.search(line)
+    if match is None:
+        return ""
+    first = match["value"]
+    if first in "{[\"'":
+        return {"{": "dict", "[": "list"}.get(first, "str")
+    number = NUMBER.search(line)
+    if number:
+        return "float" if number["point"] else "int"
+    rest = line[match.start("value") :]
+    for word, kind in (("True", "bool"), ("False", "bool"), ("None", "None")):
+        if rest.startswith(word):
+            return kind
+    return ""

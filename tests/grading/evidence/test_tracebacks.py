@@ -197,3 +197,22 @@ def test_hostile_output_is_read_in_bounded_time_and_size():
     traceback = parse_traceback(flood)
     assert traceback is not None
     assert len(traceback.message) <= 500 and traceback.exception_type == "E"
+
+
+def test_the_kind_of_value_a_validation_error_refused():
+    traceback = parse_traceback(
+        "Traceback (most recent call last):\n"
+        "fastapi.exceptions.ResponseValidationError: 4 validation errors:\n"
+        "  {'type': 'string_type', 'loc': ('response', 'a'), 'msg': 'Input should be a valid string', 'input': {'x': 1}}\n"
+        "  {'type': 'string_type', 'loc': ('response', 'b', 0), 'msg': 'Input should be a valid string', 'input': 2.5}\n"
+        "  {'type': 'int_type', 'loc': ('response', 'c'), 'msg': \"Input should be a valid integer\", 'input': 'x'}\n"
+        "  {'type': 'missing', 'loc': ('response', 'd'), 'msg': 'Field required', 'input': None}\n"
+    )
+    assert traceback is not None
+    found = [(issue.loc, issue.input_kind) for issue in traceback.validation_issues]
+    assert found == [
+        (("response", "a"), "dict"),
+        (("response", "b", 0), "float"),
+        (("response", "c"), "str"),
+        (("response", "d"), "None"),
+    ]
