@@ -20,7 +20,7 @@ from grader.grading.sandbox import SandboxConfig
 from grader.grading.sandbox.pool import SandboxPool
 from grader.grading.spec import ExerciseSpec, load_exercises
 
-from .corpus import CorpusFile, Graded, corpus_files, grade_all
+from .corpus import CorpusFile, Graded, corpus_files, grade_all, quick_limits
 from .support import HostSnapshot, UidBlock, claim_uid_block, session_sandbox_config
 
 # --- exercises and the sandbox ------------------------------------------------------
@@ -40,15 +40,8 @@ def message_echo(exercises) -> ExerciseSpec:
 
 @pytest.fixture(scope="session")
 def quick_echo(message_echo) -> ExerciseSpec:
-    """The /message exercise with short time limits, for submissions meant to hang.
-
-    The limits are what is under test, not their values; shorter ones keep the
-    suite fast on a 2-core machine.
-    """
-    limits = message_echo.limits.model_copy(
-        update={"startup_seconds": 4.0, "request_seconds": 2.0, "total_seconds": 30.0}
-    )
-    return message_echo.model_copy(update={"limits": limits})
+    """The /message exercise with short time limits, for submissions meant to hang (see ``quick_limits``)."""
+    return quick_limits(message_echo)
 
 
 @pytest.fixture(scope="session")

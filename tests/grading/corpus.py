@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from grader.grading.report import Diagnosis, Report
+from grader.grading.spec import ExerciseSpec
 
 from .support import SUBMISSIONS
 
@@ -43,6 +44,9 @@ HEADER_KEYS = {
 }
 _HEADER_LINE = re.compile(r"^#\s*([a-z_]+):\s?(.*)$")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
+# Words that make the code span after them (within a few words) a quote of what to take away.
+_QUOTED = re.compile(r"\b(remove|delete|drop|replace|instead of|rather than|not|without|than)\b[^.:;]*$")
+_QUOTE_REACH = 40
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,16 @@ class CorpusFile:
         return None if at in (None, "none") else expected_line(self.source, at)
 
 
+def quick_limits(spec: ExerciseSpec) -> ExerciseSpec:
+    """``spec`` with short time limits, for submissions meant to hang.
+
+    The limits are what is under test, not their values; shorter ones keep the
+    suite fast on a 2-core machine.
+    """
+    limits = spec.limits.model_copy(update={"startup_seconds": 4.0, "request_seconds": 2.0, "total_seconds": 30.0})
+    return spec.model_copy(update={"limits": limits})
+
+
 def expected_line(source: str, fragment: str) -> int:
     """The number of the first line of code (not a header comment) holding ``fragment``."""
     for number, line in enumerate(source.splitlines(), start=1):
@@ -149,13 +163,28 @@ def _same_code(left: str, right: str) -> bool:
     return " ".join(left.split()) == " ".join(right.split())
 
 
+def proposed_code(fix: str) -> list[str]:
+    """The code spans of a fix's words that it proposes to write.
+
+    A span the words quote as what to take away ("remove `exit()`", "`@app.post(...)`
+    instead of `@app.get(...)`") is not proposed.
+    """
+    proposed = []
+    for match in _CODE_SPAN.finditer(fix):
+        # Earlier spans count as words here: their dots and colons do not end a sentence.
+        before = _CODE_SPAN.sub("code", fix[: match.start()])[-_QUOTE_REACH:].lower()
+        if not _QUOTED.search(before):
+            proposed.append(match.group(1))
+    return proposed
+
+
 def repeated_code(diagnosis: Diagnosis, source: str) -> list[str]:
     """The code a diagnosis proposes that the learner's own line already says (empty when none)."""
     lines = source.splitlines()
     repeated = []
     if diagnosis.line is not None and 1 <= diagnosis.line <= len(lines):
         own = lines[diagnosis.line - 1]
-        repeated += [span for span in _CODE_SPAN.findall(diagnosis.fix) if _same_code(span, own)]
+        repeated += [span for span in proposed_code(diagnosis.fix) if _same_code(span, own)]
     patch = diagnosis.fix_patch
     if patch is not None:
         own_lines = "\n".join(lines[patch.line - 1 : patch.line - 1 + max(1, len(patch.before.splitlines()))])

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.grading.report import LEARNER_ERROR_KINDS, Report
+from grader.grading.report import LEARNER_ERROR_KINDS, Diagnosis, FixPatch, Report
 
 from .corpus import (
     CAUSES_FILE,
@@ -117,6 +117,19 @@ def test_no_corrected_version_is_left_without_its_mistake():
         mistakes = {file.name for file in corpus_files(group)}
         orphans = sorted(path.stem for path in folder.glob("*.py") if path.stem not in mistakes)
         assert not orphans, f"{group}/corrected has no mistake for {orphans}"
+
+
+def test_a_repeat_is_code_a_fix_proposes_not_code_it_quotes():
+    source = 'from fastapi import FastAPI\napp = FastAPI()\n@app.get("/message")\n'
+    quoting = Diagnosis("t", "e", 'Use `@app.post("/message")` instead of `@app.get("/message")`.', line=3)
+    assert repeated_code(quoting, source) == []
+    removing = Diagnosis("t", "e", "Remove the `exit()`/`sys.exit()` call.", line=3)
+    assert repeated_code(removing, "exit()\nsys.exit()\nsys.exit()\n") == []
+    proposing = Diagnosis("t", "e", 'Register the endpoint with `@app.get("/message")`.', line=3)
+    assert repeated_code(proposing, source) == ['@app.get("/message")']
+    same_edit = FixPatch(3, '@app.get("/message")', '@app.get("/message")  \n')
+    patching = Diagnosis("t", "e", "Change the decorator.", line=3, fix_patch=same_edit)
+    assert repeated_code(patching, source) == ['@app.get("/message")  \n']
 
 
 # --- graded in the sandbox ----------------------------------------------------------------
