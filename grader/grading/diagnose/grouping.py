@@ -10,6 +10,7 @@ from typing import Any
 from grader.grading.compare import json_equal
 from grader.grading.diagnose.responses import NOT_JSON, Finding, finding, parse_body
 from grader.grading.diagnose.rules.parameters import not_awaited
+from grader.grading.diagnose.rules.shapes import shape_of
 from grader.grading.diagnose.rules.state import kept_state
 from grader.grading.diagnose.rules.structure import duplicate_routes
 from grader.grading.diagnose.source import Source
@@ -41,6 +42,7 @@ PRIORITY = {
     "same_answer": 3,
     "kept_state": 2,
     "duplicate_route": 1,
+    "reply_shape": 2,
     "dropped_fields": 3,
     "added_fields": 3,
     "coerced": 3,
@@ -145,6 +147,18 @@ def _duplicate_route_answers(groups: Groups, _text: Source, model: SourceModel) 
     _fold(groups, target, {found.cause for found in groups if found != target})
 
 
+def _shape_explains_the_replies(groups: Groups, _text: Source, model: SourceModel) -> None:
+    """A reply the return statement builds in the wrong shape spoils many cases in many ways: one card."""
+    routed = {"wrong_path", "redirect", "wrong_method", "method_allowed", "duplicate_route"}
+    cases = [case for found, group in groups.items() if found.cause not in routed for case in group.cases]
+    answered = next((case for case in cases if 200 <= (case.expected.status or 0) < 300), None)
+    if answered is None or shape_of(model, answered.request.path or "/", answered.request.method or "POST") is None:
+        return
+    target = finding("reply_shape")
+    groups[target] = Group(target)
+    _fold(groups, target, {found.cause for found in groups if found.cause not in routed})
+
+
 def _state_explains_the_replies(groups: Groups, _text: Source, model: SourceModel) -> None:
     """State kept between requests shows as many wrong replies: one mistake, one card, naming the variable."""
     if kept_state(model) is None:
@@ -222,6 +236,7 @@ def _coroutine_crashes_on_broken_input(groups: Groups, _text: Source, _model: So
 
 FOLDS: tuple[Callable[[Groups, Source, SourceModel], None], ...] = (
     _duplicate_route_answers,
+    _shape_explains_the_replies,
     _state_explains_the_replies,
     _blocked_route_explains_refusals,
     _model_keeps_its_fields,

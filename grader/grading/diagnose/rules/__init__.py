@@ -16,6 +16,7 @@ from grader.grading.diagnose.rules import (
     parameters,
     returns,
     routing,
+    shapes,
     state,
     status,
     structure,
@@ -34,6 +35,7 @@ CASE_RULES: dict[str, Rule] = {
     **conversions.RULES,
     **state.RULES,
     **structure.RULES,
+    **shapes.RULES,
 }
 
 __all__ = ["CASE_RULES", "other"]

@@ -7,6 +7,7 @@ from grader.grading.diagnose.responses import NOT_JSON, parse_body
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.wording import Context, Rule, Words, replaced_in_line
 from grader.grading.evidence import Param
+from grader.grading.evidence.refusals import explain_refusal, validation_issues
 from grader.grading.report import CaseResult
 
 
@@ -30,6 +31,15 @@ def _kind_of_body(case: CaseResult) -> str:
     return {"array": "an array", "string": "a bare string"}.get(json_type(parsed), f"a JSON {json_type(parsed)}")
 
 
+# Codes of evidence's explanations of FastAPI's refusals, as the corpus names them.
+REFUSAL_CAUSES = {
+    "body_embed": "body_embed",
+    "body_read_from_query": "query_parameter",
+    "form_not_json": "form_parameter",
+    "narrow_annotation": "wrong_annotation",
+    "model_requires_field": "model_fields",
+    "model_field_type": "model_fields",
+}
 SCALARS = {"str", "int", "float", "bool", "bytes"}
 
 
@@ -47,7 +57,18 @@ def _refused_valid(c: Context) -> Words:
             return _query_parameter(c, param)
         if annotation not in ("dict", "Dict", "typing.Dict") and c.model.class_named(annotation) is None:
             return _wrong_annotation(c, param)
-    # The declaration does not show why: say what happened, and offer no code.
+    for case in c.cases:
+        explained = explain_refusal(validation_issues(case.received.body), c.model, path=c.path, method=c.method)
+        if explained is not None:
+            return Words(
+                explained.title,
+                explained.explanation,
+                explained.fix,
+                explained.line,
+                explained.fix_patch,
+                REFUSAL_CAUSES.get(explained.cause, "refused_valid"),
+            )
+    # Neither the declaration nor the refusal shows why: say what happened, and offer no code.
     return Words(
         "Your endpoint refuses valid messages (422)",
         "FastAPI refused some of the grader's JSON objects with 422 Unprocessable Entity before your function ran, "
