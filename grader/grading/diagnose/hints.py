@@ -46,6 +46,7 @@ HINTS: dict[str, str] = {
     "not_wrapped": "what shape does the exercise ask the reply to have, and what does your return statement build?",
     "double_wrapped": "how many times is the message wrapped in the object your return statement builds?",
     "wrong_type": "what type of JSON value does the exercise expect back, and which does your return statement build?",
+    "reply_shape": "what kind of value does your return statement build?",
     "too_large": "what does your return statement send back beside the message?",
     "not_json_media_type": "what media type does your reply declare, and what does a JSON client expect?",
     "set_literal": "what separates a key from its value in a dict?",

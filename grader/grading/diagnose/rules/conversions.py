@@ -53,7 +53,7 @@ def _coerced(c: Context) -> Words:
         cause = cause if whole else "coerced"
         return Words(
             f"`{quote_code(shown)}` turns the message into text before it is sent back" if whole else title,
-            f"On line {line}, `{quote_code(shown)}` {effect}. {told}",
+            f"On line {line}, `{quote_code(shown)}` calls `{call}`, which {effect}. {told}",
             f"Send the values as they arrived, do not convert them: write `{quote_code(unwrapped[0])}`."
             if unwrapped
             else f"Send the values as they arrived: remove the `{call}(...)` call on line {line}.",

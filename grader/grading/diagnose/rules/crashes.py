@@ -20,6 +20,8 @@ EXCEPTION_CAUSES = {
     "missing_await": "json_not_awaited",
     "response_model_refused": "response_model",
     "missing_global": "missing_global",
+    "json_loads_on_dict": "parsed_twice",
+    "json_decode": "parsed_twice",
 }
 """Every other explanation is a ``crash``: its words say which one; the code groups it with crashes."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from grader.grading.compare import json_type
 from grader.grading.diagnose.responses import NOT_JSON, parse_body
 from grader.grading.diagnose.source import Source
@@ -150,13 +152,27 @@ def _model_fields(c: Context) -> Words:
 def _json_not_awaited(c: Context) -> Words:
     text = c.text
     line = unawaited_json_line(text)
+    called = re.search(r"\b(\w+)\.(json|body|form)\(\)", text.code(line))
+    call = called.group(0) if called else "request.json()"
+    function = c.model.function_at(line)
+    is_async = function is None or function.is_async
+    if is_async:
+        fix = f"Write `await {call}`, or simpler: declare the parameter `msg: dict` and let FastAPI read the body."
+        patch = replaced_in_line(text, line, call, f"await {call}") if called else None
+    else:
+        fix = (
+            f"`await` works only inside `async def`: make the function `async def` and write `await {call}`; or, "
+            "simpler, declare the parameter `msg: dict` and let FastAPI read the body."
+        )
+        patch = None
     return Words(
-        "`request.json()` is not awaited",
-        "`request.json()` does not give the data straight away: it gives a coroutine, a promise of the data that "
-        "only `await` fulfils. Your endpoint used that coroutine as if it were the message, so it crashed and "
-        "FastAPI answered 500 Internal Server Error.",
-        "Write `await request.json()`, or simpler: declare the parameter `msg: dict` and let FastAPI read the body.",
+        f"`{call}` is not awaited",
+        f"`{call}` does not give the data straight away: it gives a coroutine, a promise of the data that only "
+        "`await` fulfils. Your endpoint used that coroutine as if it were the message, so it crashed and FastAPI "
+        "answered 500 Internal Server Error.",
+        fix,
         line,
+        patch,
     )
 
 
