@@ -221,15 +221,20 @@ def _unknown_crash_is_the_known_one(groups: Groups, _text: Source, _model: Sourc
             groups[known[0]].cases.extend(groups.pop(found).cases)
 
 
-def _coroutine_crashes_on_broken_input(groups: Groups, _text: Source, _model: SourceModel) -> None:
-    """A coroutine used as data crashes on broken input too; awaiting it (or a dict parameter) fixes both."""
-    awaited = _first(groups, "json_not_awaited")
+def _crash_on_broken_input_is_the_same_crash(groups: Groups, text: Source, _model: SourceModel) -> None:
+    """Broken input that crashes where valid input crashes is that crash: fixing the line fixes both.
+
+    (A coroutine used as data, or a form read from a JSON body, crashes on every body.)
+    """
+    crashes = [found for found in groups if found.cause in ("crash", "json_not_awaited")]
     refusing = _first(groups, "accepts_non_objects")
-    if awaited is None or refusing is None:
+    if len(crashes) != 1 or refusing is None:
         return
+    crash = crashes[0]
     crashed = [case for case in groups[refusing].cases if (case.received.status or 0) >= 500]
-    groups[awaited].cases.extend(crashed)
-    groups[refusing].cases = [case for case in groups[refusing].cases if case not in crashed]
+    same = [case for case in crashed if crash_finding(case, text) == crash or crash.cause == "json_not_awaited"]
+    groups[crash].cases.extend(same)
+    groups[refusing].cases = [case for case in groups[refusing].cases if case not in same]
     if not groups[refusing].cases:
         del groups[refusing]
 
@@ -243,7 +248,7 @@ FOLDS: tuple[Callable[[Groups, Source, SourceModel], None], ...] = (
     _one_habit,
     _picked_fields,
     _unknown_crash_is_the_known_one,
-    _coroutine_crashes_on_broken_input,
+    _crash_on_broken_input_is_the_same_crash,
 )
 """The folds, in the order they apply: each merges findings that are one mistake seen from several cases."""
 

@@ -22,6 +22,7 @@ EXCEPTION_CAUSES = {
     "missing_global": "missing_global",
     "json_loads_on_dict": "parsed_twice",
     "json_decode": "parsed_twice",
+    "form_not_json": "form_parameter",
 }
 """Every other explanation is a ``crash``: its words say which one; the code groups it with crashes."""
 
