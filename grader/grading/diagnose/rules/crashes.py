@@ -46,7 +46,7 @@ def _crash(c: Context) -> Words:
                 fix, patch = _echo_whole(c, explained.line)
             return Words(
                 explained.title,
-                explained.explanation + printed + _FRAMEWORK_ANSWER,
+                explained.explanation + printed + ("" if "500" in explained.explanation else _FRAMEWORK_ANSWER),
                 fix,
                 explained.line,
                 patch,

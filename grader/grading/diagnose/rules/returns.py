@@ -13,6 +13,20 @@ def _null_body(c: Context) -> Words:
     reply = c.reply()
     text, path = c.text, c.path
     printed = text.in_endpoint(path, r"\bprint\s*\(")
+    route = c.route
+    bare = next((r for r in route.function.returns if r.kind == "nothing"), None) if route is not None else None
+    if bare is not None:
+        built = _built_reply(c)
+        value = built or reply
+        return Words(
+            "Your endpoint returns nothing",
+            f"Line {bare.line} is a bare `return`: it ends the function with nothing, and FastAPI sends a function's "
+            "None as the JSON value null. What follows `return` is what travels back to the client"
+            + (f"; your reply is built in `{built}` and never returned." if built else "."),
+            f"Return the reply: `return {value}`.",
+            bare.line,
+            line_patch(text, bare.line, f"return {value}"),
+        )
     if printed:
         return Words(
             "Your endpoint prints the reply instead of returning it",
@@ -108,6 +122,17 @@ def _too_large(c: Context) -> Words:
         f"Return only `{reply}`.",
         text.returned(path),
     )
+
+
+def _built_reply(c: Context) -> str | None:
+    """The name of a dict the endpoint builds (``reply = {...}``) and does not return."""
+    route = c.route
+    if route is None:
+        return None
+    for assignment in route.function.assignments:
+        if re.match(rf"^{re.escape(assignment.name)}\s*=\s*\{{", c.text.code(assignment.line)):
+            return assignment.name
+    return None
 
 
 def _print_to_return(c: Context, line: int | None) -> FixPatch | None:
