@@ -12,7 +12,7 @@ from grader.grading.diagnose.responses import NOT_JSON, Finding, finding, parse_
 from grader.grading.diagnose.rules.parameters import not_awaited
 from grader.grading.diagnose.rules.shapes import shape_of
 from grader.grading.diagnose.rules.state import kept_state
-from grader.grading.diagnose.rules.structure import duplicate_routes
+from grader.grading.diagnose.rules.structure import duplicate_routes, redefined_helper
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import traceback_facts
 from grader.grading.evidence import SourceModel
@@ -43,6 +43,7 @@ PRIORITY = {
     "kept_state": 2,
     "duplicate_route": 1,
     "reply_shape": 2,
+    "redefined_function": 2,
     "dropped_fields": 3,
     "added_fields": 3,
     "coerced": 3,
@@ -148,13 +149,18 @@ def _duplicate_route_answers(groups: Groups, _text: Source, model: SourceModel) 
 
 
 def _shape_explains_the_replies(groups: Groups, _text: Source, model: SourceModel) -> None:
-    """A reply the return statement builds in the wrong shape spoils many cases in many ways: one card."""
+    """A reply built in the wrong shape (or by a helper defined twice) spoils many cases in many ways: one card."""
     routed = {"wrong_path", "redirect", "wrong_method", "method_allowed", "duplicate_route"}
     cases = [case for found, group in groups.items() if found.cause not in routed for case in group.cases]
     answered = next((case for case in cases if 200 <= (case.expected.status or 0) < 300), None)
-    if answered is None or shape_of(model, answered.request.path or "/", answered.request.method or "POST") is None:
+    if answered is None:
         return
-    target = finding("reply_shape")
+    path, method = answered.request.path or "/", answered.request.method or "POST"
+    cause = "reply_shape" if shape_of(model, path, method) else None
+    cause = cause or ("redefined_function" if redefined_helper(model, path, method) else None)
+    if cause is None:
+        return
+    target = finding(cause)
     groups[target] = Group(target)
     _fold(groups, target, {found.cause for found in groups if found.cause not in routed})
 
@@ -186,7 +192,7 @@ def _blocked_route_explains_refusals(groups: Groups, _text: Source, _model: Sour
 
 def _model_keeps_its_fields(groups: Groups, text: Source, _model: SourceModel) -> None:
     """A pydantic model with only some fields drops the others and refuses objects without them."""
-    causes = ("dropped_fields", "refused_valid")
+    causes = ("dropped_fields", "refused_valid", "added_fields")
     if not text.find(r"class\s+\w+\s*\(\s*(pydantic\.)?BaseModel\s*\)"):
         return
     if not any(found.cause in causes for found in groups):

@@ -15,7 +15,13 @@ from grader.grading.report import CaseResult
 
 def _accepts_non_objects(c: Context) -> Words:
     cases, text, path = c.cases, c.text, c.path
-    line = text.endpoint(path)
+    route = c.route
+    read = (
+        text.find(r"await\s+\w+\.json\s*\(\s*\)", route.function.line, route.function.end_line)
+        if route is not None
+        else None
+    )
+    line = read or text.endpoint(path)
     sent = ", ".join(sorted({_kind_of_body(case) for case in cases}))
     return Words(
         "Your endpoint accepts bodies that are not JSON objects",
@@ -138,12 +144,22 @@ def _wrong_annotation(c: Context, param: Param) -> Words:
 
 def _model_fields(c: Context) -> Words:
     text = c.text
-    line = text.find(r"class\s+\w+\s*\(\s*(pydantic\.)?BaseModel\s*\)")
+    route = c.route
+    params = route.function.body_params if route is not None else ()
+    declared = next(
+        (c.model.class_named(p.annotation or "") for p in params if c.model.class_named(p.annotation or "")), None
+    )
+    line = declared.line if declared else text.find(r"class\s+\w+\s*\(\s*(pydantic\.)?BaseModel\s*\)")
+    fields = ", ".join(f"`{name}`" for name, _, _ in declared.fields) if declared and declared.fields else ""
+    which = (
+        f"`{declared.name}` declares only {fields}"
+        if declared and fields
+        else "A model keeps only the fields it declares"
+    )
     return Words(
         "Your pydantic model keeps only the fields it declares",
-        "Your endpoint reads the body through a pydantic model. A model keeps only the fields it declares and "
-        "refuses (422) objects that lack one, so messages with other fields lose them and messages without "
-        "them are refused. The exercise sends objects of any shape.",
+        f"Your endpoint reads the body through a pydantic model. {which}: it drops every other field, fills the "
+        "ones a message lacks with defaults or refuses the message (422). The exercise sends objects of any shape.",
         "Declare the parameter as `msg: dict` instead of the model, so every field comes back exactly as sent.",
         line,
     )

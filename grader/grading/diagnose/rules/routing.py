@@ -79,6 +79,15 @@ def _wrong_method(c: Context) -> Words:
             route[0] if route else None,
             replaced_in_line(text, route[0] if route else None, f".{registered}(", f".{method.lower()}("),
         )
+    if registered == "api_route" and route is not None:
+        return Words(
+            f"`@app.api_route` without `methods` takes only GET; the exercise sends {method}",
+            f"Line {route[0]} registers {path} with `@app.api_route` and no `methods=`, and then FastAPI takes GET "
+            f"requests only, so the grader's {method} requests were refused with 405 before your function ran.",
+            f'Use `@app.{method.lower()}("{path}")`.',
+            route[0],
+            replaced_in_line(text, route[0], ".api_route(", f".{method.lower()}("),
+        )
     return Words(
         f"{path} does not take {method} requests",
         f"The grader's {method} requests to {path} were refused with 405 Method Not Allowed before your function ran.",

@@ -12,7 +12,7 @@ import re
 
 from grader.grading.diagnose.rules.status import other
 from grader.grading.diagnose.wording import Context, Rule, Words, quote_code
-from grader.grading.evidence import AppBinding, Route, SourceModel
+from grader.grading.evidence import AppBinding, CheckerFact, Route, SourceModel, checker_facts
 from grader.grading.report import FixPatch
 
 PREFIX = re.compile(r"""prefix\s*=\s*["'](?P<prefix>[^"']*)["']""")
@@ -226,4 +226,32 @@ def _duplicate_route(c: Context) -> Words:
     )
 
 
-RULES: dict[str, Rule] = {"duplicate_route": _duplicate_route}
+def redefined_helper(model: SourceModel, path: str, method: str) -> CheckerFact | None:
+    """A function the route calls that the file defines twice (pyflakes's redefinition): the second one is used."""
+    route = model.route_for(path, method)
+    if route is None:
+        return None
+    called = {call.name for call in route.function.calls}
+    return next(
+        (fact for fact in checker_facts(model.text) if fact.kind == "redefinition" and fact.name in called),
+        None,
+    )
+
+
+def _redefined_function(c: Context) -> Words:
+    fact = redefined_helper(c.model, c.path, c.method)
+    if fact is None:
+        return other(c)
+    return Words(
+        f"`{fact.name}` is defined twice, and the second one is the one your endpoint calls",
+        f"Your file defines `{fact.name}` on line {fact.other_line} and again on line {fact.line}. A second `def` "
+        f"with the same name replaces the first, so your endpoint calls the one on line {fact.line}, whatever the "
+        "first one does.",
+        f"Keep one `{fact.name}`: delete the one you do not want, or give it another name.",
+        fact.line,
+        None,
+        "redefined_function",
+    )
+
+
+RULES: dict[str, Rule] = {"duplicate_route": _duplicate_route, "redefined_function": _redefined_function}
