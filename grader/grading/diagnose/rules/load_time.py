@@ -162,7 +162,7 @@ def error_diagnosis(
                 fix=f"Call it at the top level of the file, at the end: `{call}`.",
                 line=made.line,
                 cause="no_app",
-                fix_patch=FixPatch(last, tail, f"{tail}\n\n{call}") if tail and not tail[:1].isspace() else None,
+                fix_patch=FixPatch(last, tail, f"{tail}\n\n{call}") if tail.strip() else None,
             )
         return Diagnosis(
             title=f"No application named `{entry}`",

@@ -122,7 +122,7 @@ def _router_not_included(c: Context) -> Words | None:
             statement = f"{served.name}.include_router({router.name})"
             last = len(c.text.lines)
             tail = c.text.lines[last - 1] if last else ""
-            patch = FixPatch(last, tail, f"{tail}\n{statement}") if tail.strip() and not tail[:1].isspace() else None
+            patch = FixPatch(last, tail, f"{tail}\n{statement}") if tail.strip() else None
             return Words(
                 f"The router `{router.name}` is never included in `{served.name}`",
                 f"Your route is put on `{router.name}` (line {router.line}), but the grader serves `{served.name}`, "
