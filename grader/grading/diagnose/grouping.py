@@ -32,6 +32,7 @@ PRIORITY = {
     "wrong_status": 1,
     "null_body": 2,
     "not_json": 2,
+    "not_json_media_type": 2,
     "json_string": 2,
     "not_wrapped": 2,
     "double_wrapped": 2,
@@ -68,7 +69,15 @@ def spot_same_answer(report: Report, groups: dict[Finding, Group], bodies: dict[
     It shows when a reply that passed for one request comes back for another and
     holds a value the other request never sent ("Hello" for a message saying "Hi").
     """
-    shape_causes = {"null_body", "not_json", "json_string", "not_wrapped", "double_wrapped", "wrong_type"}
+    shape_causes = {
+        "null_body",
+        "not_json",
+        "not_json_media_type",
+        "json_string",
+        "not_wrapped",
+        "double_wrapped",
+        "wrong_type",
+    }
 
     def bodies_of(case: CaseResult) -> tuple[Any, Any]:
         if case.name in bodies:
@@ -150,7 +159,8 @@ def _duplicate_route_answers(groups: Groups, _text: Source, model: SourceModel) 
 
 def _shape_explains_the_replies(groups: Groups, _text: Source, model: SourceModel) -> None:
     """A reply built in the wrong shape (or by a helper defined twice) spoils many cases in many ways: one card."""
-    routed = {"wrong_path", "redirect", "wrong_method", "method_allowed", "duplicate_route"}
+    # Causes with a rule of their own that the shape does not explain better.
+    routed = {"wrong_path", "redirect", "wrong_method", "method_allowed", "duplicate_route", "not_json_media_type"}
     cases = [case for found, group in groups.items() if found.cause not in routed for case in group.cases]
     answered = next((case for case in cases if 200 <= (case.expected.status or 0) < 300), None)
     if answered is None:

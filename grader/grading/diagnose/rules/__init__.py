@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from grader.grading.diagnose.rules import (
     blocking,
+    content_type,
     conversions,
     crashes,
     keys,
@@ -36,6 +37,7 @@ CASE_RULES: dict[str, Rule] = {
     **state.RULES,
     **structure.RULES,
     **shapes.RULES,
+    **content_type.RULES,
 }
 
 __all__ = ["CASE_RULES", "other"]
