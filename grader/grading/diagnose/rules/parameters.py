@@ -174,7 +174,9 @@ def _json_not_awaited(c: Context) -> Words:
     is_async = function is None or function.is_async
     if is_async:
         fix = f"Write `await {call}`, or simpler: declare the parameter `msg: dict` and let FastAPI read the body."
-        patch = replaced_in_line(text, line, call, f"await {call}") if called else None
+        # Awaiting fixes the crash; broken input the card explains needs `msg: dict` instead.
+        refusals = any((case.expected.status or 0) >= 400 for case in c.cases)
+        patch = replaced_in_line(text, line, call, f"await {call}") if called and not refusals else None
     else:
         fix = (
             f"`await` works only inside `async def`: make the function `async def` and write `await {call}`; or, "

@@ -54,6 +54,17 @@ def _not_json(c: Context) -> Words:
             f"Return only `{c.reply()}`.",
             text.returned(path),
         )
+    returned = text.returned(path)
+    code = text.code(returned)
+    if "str(" in code or "repr(" in code:
+        return Words(
+            "The reply is not JSON: `str(` makes Python's text of the dict",
+            f"Line {returned} sends `str(...)` of a dict: that is how Python prints it (single quotes, `True`, "
+            "`None`), not JSON, so a JSON client cannot read it.",
+            f"Return a dict and let FastAPI write the JSON: `return {c.reply()}`.",
+            returned,
+            line_patch(text, returned, f"return {c.reply()}"),
+        )
     return Words(
         "The reply is not JSON",
         "The body your endpoint sent back is not JSON, so a client cannot read it as an object.",

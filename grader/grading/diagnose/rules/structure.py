@@ -143,12 +143,21 @@ def _router_included_early(c: Context) -> Words | None:
                 f"`{inclusion.router}` is included before its routes exist",
                 f"Line {inclusion.line} includes `{inclusion.router}` in `{inclusion.app}`, which copies the routes it "
                 f"holds at that moment: none yet, since they are put on it further down (line {routes[0].line}).",
-                f"Move `{quote_code(c.text.code(inclusion.line))}` after the routes, to the end of the file.",
+                f"Delete line {inclusion.line}, `{quote_code(c.text.code(inclusion.line))}`, and write it again after "
+                "the routes, at the end of the file.",
                 inclusion.line,
-                None,
+                _moved_to_the_end(c, inclusion.line),
                 "router_included_early",
             )
     return None
+
+
+def _moved_to_the_end(c: Context, line: int) -> FixPatch | None:
+    """The file from ``line`` on, with that line moved to the end (a patch of every line after it)."""
+    rest = c.text.lines[line - 1 :]
+    if len(rest) < 2 or rest[0][:1].isspace():
+        return None
+    return FixPatch(line, "\n".join(rest), "\n".join([*rest[1:], rest[0]]))
 
 
 def _prefix_added(c: Context) -> Words | None:
