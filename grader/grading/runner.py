@@ -130,6 +130,7 @@ def add_diagnoses(report: Report, spec: ExerciseSpec, source: str, evidence: Evi
             facts_from_host=evidence.load.from_host if evidence.load is not None else False,
             packages=spec.packages,
             entry_point=spec.entry_point,
+            feedback=spec.feedback,
         )
     except Exception:  # noqa: BLE001 - the score stands even if the explanation fails
         log.exception("diagnosing failed")
