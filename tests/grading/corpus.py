@@ -45,7 +45,7 @@ HEADER_KEYS = {
 _HEADER_LINE = re.compile(r"^#\s*([a-z_]+):\s?(.*)$")
 _CODE_SPAN = re.compile(r"`([^`\n]+)`")
 # Words that make the code span after them (within a few words) a quote of what to take away.
-_QUOTED = re.compile(r"\b(remove|delete|drop|replace|instead of|rather than|not|without|than)\b[^.:;]*$")
+_QUOTED = re.compile(r"\b(remove|delete|drop|move|replace|instead of|rather than|not|without|than)\b[^.:;]*$")
 _QUOTE_REACH = 40
 
 
@@ -159,15 +159,29 @@ def known_miss_marks(path: Path) -> list[pytest.MarkDecorator]:
 # --- what a diagnosis proposes ------------------------------------------------------
 
 
-def _same_code(left: str, right: str) -> bool:
-    return " ".join(left.split()) == " ".join(right.split())
+def _same_code(proposed: str, own: str) -> bool:
+    """Whether proposed code says what the learner's code says, spacing aside.
+
+    Indentation counts only when the proposed code has some: then it is what the fix is about.
+    """
+
+    def words(code: str) -> str:
+        return " ".join(code.split())
+
+    def indented(code: str) -> list[str]:
+        return [line.expandtabs(8).rstrip() for line in code.strip("\n").splitlines()]
+
+    if proposed[:1].isspace():
+        return indented(proposed) == indented(own)
+    return words(proposed) == words(own)
 
 
 def proposed_code(fix: str) -> list[str]:
     """The code spans of a fix's words that it proposes to write.
 
-    A span the words quote as what to take away ("remove `exit()`", "`@app.post(...)`
-    instead of `@app.get(...)`") is not proposed.
+    A span the words quote as what to take away or move ("remove `exit()`", "move
+    `app.include_router(router)` below the routes", "`@app.post(...)` instead of
+    `@app.get(...)`") is not proposed.
     """
     proposed = []
     for match in _CODE_SPAN.finditer(fix):

@@ -127,6 +127,11 @@ def test_a_repeat_is_code_a_fix_proposes_not_code_it_quotes():
     assert repeated_code(removing, "exit()\nsys.exit()\nsys.exit()\n") == []
     proposing = Diagnosis("t", "e", 'Register the endpoint with `@app.get("/message")`.', line=3)
     assert repeated_code(proposing, source) == ['@app.get("/message")']
+    moving = Diagnosis("t", "e", "Move `app.include_router(router)` below the routes.", line=1)
+    assert repeated_code(moving, "app.include_router(router)\n") == []
+    reindenting = Diagnosis("t", "e", "Indent it like the line above: `    return msg`", line=2)
+    assert repeated_code(reindenting, "def f(msg):\n\treturn msg\n") == []
+    assert repeated_code(reindenting, "def f(msg):\n    return msg\n") == ["    return msg"]
     same_edit = FixPatch(3, '@app.get("/message")', '@app.get("/message")  \n')
     patching = Diagnosis("t", "e", "Change the decorator.", line=3, fix_patch=same_edit)
     assert repeated_code(patching, source) == ['@app.get("/message")  \n']
