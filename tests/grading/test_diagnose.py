@@ -225,7 +225,7 @@ def test_import_error_summary_never_opens_with_a_traceback():
     report = report_of(error=GradingError("import", "Traceback (most recent call last):\n..."))
     report.diagnoses = diagnose(
         report,
-        ECHO,
+        ECHO.replace("app = FastAPI()", "app = FastApi()"),
         facts={"cause": "exception", "exception": "NameError", "detail": "name 'FastApi' is not defined", "line": 3},
     )
     assert not report.summary().startswith("Traceback")

@@ -74,6 +74,8 @@ HINTS: dict[str, str] = {
     # status and crashes
     "wrong_status": "which status does your endpoint set, and which one does the exercise expect?",
     "missing_global": "which variable does this line assign to, the module's or a new local one?",
+    "coroutine_not_awaited": "what does calling an async function give back before it is awaited?",
+    "method_not_called": "what is the difference between a method and the result of calling it?",
     "missing_import": "where does this name come from, and does your file import it?",
     "misspelt_name": "compare this name, letter by letter, with the one that exists.",
     "recursion": "which function does this line call, and where does that call end?",
