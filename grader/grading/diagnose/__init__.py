@@ -109,7 +109,14 @@ def _diagnoses(
     if report.error is not None:
         return [
             error_diagnosis(
-                report.error, text, checked_facts(facts or {}, text), facts_from_host, report, packages, entry_point
+                report.error,
+                text,
+                checked_facts(facts or {}, text),
+                facts_from_host,
+                report,
+                packages,
+                entry_point,
+                model,
             )
         ]
     failed = [case for case in report.tests if not case.passed]
@@ -124,7 +131,7 @@ def _diagnoses(
             found = crash_finding(case, text)
         groups.setdefault(found, Group(found)).cases.append(case)
     spot_same_answer(report, groups, bodies)
-    merge_related(groups, text)
+    merge_related(groups, text, model)
     order = {case.name: index for index, case in enumerate(report.tests)}
     for group in groups.values():
         group.cases.sort(key=lambda case: order.get(case.name, 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from grader.grading.spec import load_exercise
 
 from .support import ECHO, case, report_of
 
+CAUSES = Path(__file__).parents[1] / "submissions" / "mistakes" / "CAUSES.md"
 CODE_MARKS = ("`", "(", ")", "{", "}", "=", '"', "@")
 LOAD_TIME_CODES = {"import_error", "missing_module", "other_framework", "startup_crash", "syntax", "timeout"}
 
@@ -23,6 +25,7 @@ LOAD_TIME_CODES = {"import_error", "missing_module", "other_framework", "startup
 def test_every_cause_has_a_hint_without_code():
     causes = set(CASE_RULES) | (set(PRIORITY) - {"error"} - KEPT_AS_THEY_ARE) | LOAD_CAUSES | LOAD_TIME_CODES
     causes -= {"lifespan", "exception"}  # boot-script facts, never a diagnosis's cause
+    causes |= set(re.findall(r"^- `(\w+)`", CAUSES.read_text(encoding="utf-8"), re.MULTILINE))
     assert causes - set(HINTS) == set()
     for cause, words in HINTS.items():
         assert not any(mark in words for mark in CODE_MARKS), (cause, words)

@@ -41,9 +41,8 @@ def test_a_request_stuck_on_a_line_is_one_diagnosis_at_that_line_and_the_cases_n
     [stuck] = diagnose(report, SLEEPY)
     assert (stuck.cause, stuck.line) == ("blocking_call", 10)
     assert stuck.cases == ["hello", "hi", "unicode", "empty-object"]
-    assert stuck.title == "`time.sleep` keeps your endpoint from answering"
+    assert stuck.title == "`time.sleep(30)` keeps your endpoint from answering"
     assert "`await asyncio.sleep`" in stuck.fix and "server's only thread" in stuck.explanation
-    assert "For 2 cases the grader got no reply" in stuck.explanation
     assert "the other 2 cases were not run" in stuck.explanation
 
 
@@ -68,24 +67,25 @@ def test_the_words_follow_what_the_stuck_line_holds():
     )
     stuck = "no complete answer within 5 s: your app was still running line 11"
     [loop] = diagnose(report_of(_unanswered("hello", stuck, blocked_line=11)), looping)
-    assert (loop.cause, loop.line, loop.title) == ("blocking_call", 11, "A loop in your endpoint never ends")
-    assert "`while not ready`" in loop.explanation
+    assert (loop.cause, loop.line, loop.title) == ("blocking_call", 11, "`while not ready` never ends")
     plain = SLEEPY.replace("async def", "def")
     [sleeps] = diagnose(report_of(_unanswered("hello", stuck, blocked_line=10)), plain)
     assert "only thread" not in sleeps.explanation and "asyncio" not in sleeps.fix
-    other = SLEEPY.replace("time.sleep(30)", "total = sum(range(10**12))")
-    [busy] = diagnose(report_of(_unanswered("hello", stuck, blocked_line=10)), other)
+    [busy] = diagnose(report_of(_unanswered("hello", stuck, blocked_line=10)), BUSY)
     assert busy.title == "Your endpoint got stuck before it could answer" and busy.line == 10
 
 
-def test_without_a_confirmed_line_the_diagnosis_names_no_line():
+BUSY = SLEEPY.replace("time.sleep(30)", "total = sum(range(10**12))")
+
+
+def test_without_a_sample_or_a_call_that_waits_the_diagnosis_names_no_line():
     report = report_of(_unanswered("hello", "no complete answer within 5 s"))
-    [diagnosis] = diagnose(report, SLEEPY)
+    [diagnosis] = diagnose(report, BUSY)
     assert diagnosis.cause == "no_answer" and diagnosis.line is None
     assert diagnosis.title == "Some requests got no answer"
 
 
 def test_a_line_outside_the_file_is_not_named():
     report = report_of(_unanswered("hello", "no complete answer within 5 s", blocked_line=99))
-    [diagnosis] = diagnose(report, SLEEPY)
+    [diagnosis] = diagnose(report, BUSY)
     assert diagnosis.line is None

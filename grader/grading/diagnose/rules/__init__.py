@@ -9,14 +9,18 @@ request) and returns the title, explanation, fix and line of its diagnosis.
 from __future__ import annotations
 
 from grader.grading.diagnose.rules import (
+    blocking,
+    content_type,
     conversions,
     crashes,
     keys,
     parameters,
     returns,
     routing,
+    shapes,
     state,
     status,
+    structure,
     timeouts,
 )
 from grader.grading.diagnose.rules.status import other
@@ -25,6 +29,7 @@ from grader.grading.diagnose.wording import Rule
 CASE_RULES: dict[str, Rule] = {
     **routing.RULES,
     **status.RULES,
+    **blocking.RULES,
     **timeouts.RULES,
     **crashes.RULES,
     **parameters.RULES,
@@ -32,6 +37,9 @@ CASE_RULES: dict[str, Rule] = {
     **keys.RULES,
     **conversions.RULES,
     **state.RULES,
+    **structure.RULES,
+    **shapes.RULES,
+    **content_type.RULES,
 }
 
 __all__ = ["CASE_RULES", "other"]

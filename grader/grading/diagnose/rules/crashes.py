@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from grader.grading.diagnose.rules.names import undefined_name
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import traceback_facts
 from grader.grading.diagnose.wording import Context, Rule, Words, echoes, line_patch, quote_code
@@ -19,12 +20,23 @@ EXCEPTION_CAUSES = {
     "missing_await": "json_not_awaited",
     "response_model_refused": "response_model",
     "missing_global": "missing_global",
+    "json_loads_on_dict": "parsed_twice",
+    "json_decode": "parsed_twice",
+    "form_not_json": "form_parameter",
 }
 """Every other explanation is a ``crash``: its words say which one; the code groups it with crashes."""
 
 
 def _crash(c: Context) -> Words:
     parsed = _first_traceback(c.cases)
+    frame = parsed.learner_frame if parsed is not None else None
+    named = (
+        undefined_name(c.text, c.model, parsed.exception_name, parsed.message, c.text.valid_line(frame.line))
+        if parsed is not None and frame is not None
+        else None
+    )
+    if named is not None:
+        return named._replace(explanation=named.explanation + _FRAMEWORK_ANSWER)
     if parsed is not None:
         explained = explain_traceback(parsed, c.model, path=c.path, method=c.method)
         if explained is not None:
@@ -34,7 +46,7 @@ def _crash(c: Context) -> Words:
                 fix, patch = _echo_whole(c, explained.line)
             return Words(
                 explained.title,
-                explained.explanation + printed + _FRAMEWORK_ANSWER,
+                explained.explanation + printed + ("" if "500" in explained.explanation else _FRAMEWORK_ANSWER),
                 fix,
                 explained.line,
                 patch,

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+from grader.grading.diagnose.rules.structure import full_path, structural
 from grader.grading.diagnose.wording import Context, Rule, Words, quote_code, replaced_in_line, replaced_string
 
 
 def _wrong_path(c: Context) -> Words:
+    found = structural(c)
+    if found is not None:
+        return found
     text, path, method = c.text, c.path, c.method
     route = text.route_for(path)
     other = [r for r in text.routes() if r[2] != path]
@@ -40,6 +44,9 @@ def _redirect(c: Context) -> Words:
     line = text.find(
         re.compile(r"""@\s*\w+\.\w+\(\s*(?:path\s*=\s*)?["']""" + re.escape(path.rstrip("/")) + r"""/["']""")
     )
+    routed = next((r for r in c.model.routes if full_path(c.model, r) == path.rstrip("/") + "/"), None)
+    if line is None and routed is not None and routed.path:
+        line = routed.line
     if slash:
         return Words(
             f"Your route ends with a slash: {shown_location}",
@@ -48,7 +55,8 @@ def _redirect(c: Context) -> Words:
             "A client that follows the redirect may even drop the body.",
             f'Remove the trailing slash from the decorator: `@app.{method.lower()}("{path}")`.',
             line,
-            replaced_string(text, line, path.rstrip("/") + "/", path),
+            replaced_string(text, line, path.rstrip("/") + "/", path)
+            or (replaced_string(text, line, routed.path, routed.path[:-1]) if routed and routed.path else None),
         )
     return Words(
         f"Your app redirects {path} elsewhere",
@@ -69,7 +77,18 @@ def _wrong_method(c: Context) -> Words:
             f"grader's {method} requests were refused with 405 Method Not Allowed before your function ran.",
             f'Use `@app.{method.lower()}("{path}")` instead of `@app.{registered}("{path}")`.',
             route[0] if route else None,
-            replaced_in_line(text, route[0] if route else None, f".{registered}(", f".{method.lower()}("),
+            replaced_in_line(text, route[0] if route else None, f".{registered}(", f".{method.lower()}(")
+            if _takes_the_body(c)
+            else None,
+        )
+    if registered == "api_route" and route is not None:
+        return Words(
+            f"`@app.api_route` without `methods` takes only GET; the exercise sends {method}",
+            f"Line {route[0]} registers {path} with `@app.api_route` and no `methods=`, and then FastAPI takes GET "
+            f"requests only, so the grader's {method} requests were refused with 405 before your function ran.",
+            f'Use `@app.{method.lower()}("{path}")`.',
+            route[0],
+            replaced_in_line(text, route[0], ".api_route(", f".{method.lower()}("),
         )
     return Words(
         f"{path} does not take {method} requests",
@@ -77,6 +96,13 @@ def _wrong_method(c: Context) -> Words:
         f'Register the endpoint with `@app.{method.lower()}("{path}")`.',
         route[0] if route else None,
     )
+
+
+def _takes_the_body(c: Context) -> bool:
+    """Whether the route's function declares the message as a dict or a model (so only its method is wrong)."""
+    route = c.model.route_for(c.path)
+    params = route.function.body_params if route is not None else ()
+    return any(p.annotation == "dict" or c.model.class_named(p.annotation or "") for p in params)
 
 
 def _method_allowed(c: Context) -> Words:

@@ -1,7 +1,7 @@
 # Writes the decorator with a capital P.
 # error: import
 # cause: misspelt_name
-# words: AttributeError | `post`
+# words: AttributeError | post
 # at: @app.Post("/message")
 # fix: @app.post("/message")
 from fastapi import FastAPI

@@ -1,7 +1,7 @@
 # Reads the text as a form field, as in the forms tutorial.
 # error: import
 # cause: form_parameter
-# words: Form | `msg: dict`
+# words: Form | msg: dict
 # at: text: str = Form(...)
 from fastapi import FastAPI, Form
 

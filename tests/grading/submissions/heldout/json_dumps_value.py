@@ -1,6 +1,6 @@
 # Turns the message into JSON text before putting it in the reply.
 # cause: json_dumps_value
-# words: `json.dumps` | string
+# words: json.dumps | string
 # at: payload = json.dumps(msg)
 # fix: payload = msg
 import json

@@ -1,7 +1,7 @@
 # Annotates the body as a bare list: FastAPI cannot read it from JSON and refuses the endpoint while loading.
 # error: import
 # cause: wrong_annotation
-# words: `list` | `data: dict`
+# words: `list` | data: dict
 # at: async def message(data: list):
 # fix: async def message(data: dict):
 from fastapi import FastAPI

@@ -1,6 +1,6 @@
 # Leaves out the leading slash of the path: no request path can ever match it.
 # cause: path_without_slash
-# words: `"/message"` | slash
+# words: "/message" | slash
 # at: @app.post("message")
 # fix: @app.post("/message")
 from fastapi import FastAPI

@@ -1,6 +1,6 @@
 # Sets response_class=PlainTextResponse and returns a dict: the response cannot encode it.
 # cause: response_class
-# words: PlainTextResponse | `response_class`
+# words: PlainTextResponse | response_class
 # at: @app.post("/message", response_class=PlainTextResponse)
 # fix: @app.post("/message")
 from fastapi import FastAPI

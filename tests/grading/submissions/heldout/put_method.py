@@ -1,6 +1,6 @@
 # Thinks "sending data" is PUT.
 # cause: wrong_method
-# words: `@app.post("/message")` | PUT
+# words: app.post | PUT
 # at: @app.put('/message')
 # fix: @app.post('/message')
 from fastapi import FastAPI

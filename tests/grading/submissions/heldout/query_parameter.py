@@ -1,6 +1,6 @@
 # Types the message as a string: FastAPI looks for it in the query string, never the body.
 # cause: query_parameter
-# words: query | `message: dict`
+# words: query | message: dict
 # at: def handle(message: str):
 # fix: def handle(message: dict):
 from fastapi import FastAPI

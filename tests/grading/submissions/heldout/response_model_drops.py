@@ -1,6 +1,6 @@
 # A response_model whose inner model only knows `text`: every other field is dropped on the way out.
 # cause: response_model
-# words: response_model | `text`
+# words: response_model | text
 # at: @app.post("/message", response_model=Reply)
 from fastapi import FastAPI
 from pydantic import BaseModel

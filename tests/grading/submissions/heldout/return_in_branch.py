@@ -1,6 +1,6 @@
 # Returns only when there is a "text" field; every other message gets null.
 # cause: null_body
-# words: null | `return`
+# words: return
 # at: if "text" in msg:
 from fastapi import FastAPI
 

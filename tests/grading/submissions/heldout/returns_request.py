@@ -1,6 +1,6 @@
 # Takes the Request to "get everything" and sends the Request object back.
 # cause: returns_request
-# words: Request | `await request.json()`
+# words: Request
 # at: return {"received": request}
 from fastapi import FastAPI, Request
 

@@ -1,7 +1,7 @@
 # The command that starts the server is pasted at the end of the file.
 # error: syntax
 # cause: shell_line
-# words: terminal | `uvicorn main:app --reload`
+# words: terminal | uvicorn main:app --reload
 # at: uvicorn main:app --reload
 from fastapi import FastAPI
 

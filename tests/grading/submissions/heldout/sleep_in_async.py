@@ -1,7 +1,7 @@
 # Pretends to do slow work with time.sleep inside an async endpoint: the whole server stops.
 # limits: quick
 # cause: blocking_call
-# words: `time.sleep` | async def
+# words: time.sleep | async def
 # at: time.sleep(
 import time
 

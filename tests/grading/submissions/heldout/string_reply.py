@@ -1,6 +1,6 @@
 # Answers with a sentence built by an f-string.
 # cause: string_reply
-# words: string | `return {"received": msg}`
+# words: string | {"received": msg}
 # at: return f"received: {msg}"
 # fix: return {"received": msg}
 from fastapi import FastAPI

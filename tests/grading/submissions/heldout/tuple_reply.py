@@ -1,6 +1,6 @@
 # Returns two values separated by a comma: Python makes a tuple, the client gets an array.
 # cause: tuple_reply
-# words: tuple | `return {"received": body}`
+# words: tuple | {"received": body}
 # at: return "received", body
 # fix: return {"received": body}
 from fastapi import FastAPI

@@ -1,0 +1,13 @@
+# Reads a field with round brackets, calling the dict.
+# cause: crash
+# words: TypeError | `msg["text"]`
+# at: print(msg("text"))
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/message")
+def receive_message(msg: dict):
+    print(msg("text"))
+    return {"received": msg}
