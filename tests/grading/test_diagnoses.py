@@ -14,6 +14,11 @@ Each file of ``submissions/mistakes/`` is a mistake learners make, with a header
 * ``# known_miss:`` why the diagnosis is known to be wrong: the test is then a strict xfail
   with that reason (and must be removed once the diagnosis is right).
 
+``submissions/heldout_content_type/`` has the same headers: programs that answer
+JSON text under a media type a JSON client refuses, written before the rule
+that diagnoses them and kept apart to check that it holds beyond the examples
+it was written with.
+
 Headers that are about the corpus rather than the diagnosis (``# fix:``, ``# uncorrectable:``)
 and the corrected versions are checked by test_corpus.py. The corpus is graded once per
 test session, two submissions at a time (the ``corpus_reports`` fixture).
@@ -33,7 +38,8 @@ from .support import header_values, submission_files
 
 pytestmark = pytest.mark.sandbox
 
-MISTAKES = submission_files("mistakes")
+HELD_OUT = submission_files("heldout_content_type")
+MISTAKES = submission_files("mistakes") + HELD_OUT
 SEED = 7
 # Calls that can never work under a grader are caught as they happen, long
 # before the start-up deadline (10 s for this exercise).
@@ -56,11 +62,13 @@ def expected_line(source: str, fragment: str) -> int:
 @pytest.fixture(scope="module")
 def graded(corpus_reports) -> dict[str, tuple[Report, float]]:
     """Every mistake's report and how long grading it took, by file stem."""
-    return {name: (graded.report, graded.seconds) for name, graded in corpus_reports.group("mistakes").items()}
+    groups = {**corpus_reports.group("mistakes"), **corpus_reports.group("heldout_content_type")}
+    return {name: (graded.report, graded.seconds) for name, graded in groups.items()}
 
 
 def test_the_corpus_is_there():
     assert len(MISTAKES) >= 25
+    assert len(HELD_OUT) >= 3
     for path in MISTAKES:
         for key in ("cause", "words", "at"):
             assert _header(path, key), f"{path.name} has no '# {key}:' line"

@@ -10,8 +10,9 @@ from typing import Any
 from grader.grading.compare import json_equal
 from grader.grading.diagnose.responses import NOT_JSON, Finding, finding, parse_body
 from grader.grading.diagnose.rules.parameters import not_awaited
+from grader.grading.diagnose.rules.shapes import shape_of
 from grader.grading.diagnose.rules.state import kept_state
-from grader.grading.diagnose.rules.structure import duplicate_routes
+from grader.grading.diagnose.rules.structure import duplicate_routes, redefined_helper
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import traceback_facts
 from grader.grading.evidence import SourceModel
@@ -31,6 +32,7 @@ PRIORITY = {
     "wrong_status": 1,
     "null_body": 2,
     "not_json": 2,
+    "not_json_media_type": 2,
     "json_string": 2,
     "not_wrapped": 2,
     "double_wrapped": 2,
@@ -41,6 +43,8 @@ PRIORITY = {
     "same_answer": 3,
     "kept_state": 2,
     "duplicate_route": 1,
+    "reply_shape": 2,
+    "redefined_function": 2,
     "dropped_fields": 3,
     "added_fields": 3,
     "coerced": 3,
@@ -65,7 +69,15 @@ def spot_same_answer(report: Report, groups: dict[Finding, Group], bodies: dict[
     It shows when a reply that passed for one request comes back for another and
     holds a value the other request never sent ("Hello" for a message saying "Hi").
     """
-    shape_causes = {"null_body", "not_json", "json_string", "not_wrapped", "double_wrapped", "wrong_type"}
+    shape_causes = {
+        "null_body",
+        "not_json",
+        "not_json_media_type",
+        "json_string",
+        "not_wrapped",
+        "double_wrapped",
+        "wrong_type",
+    }
 
     def bodies_of(case: CaseResult) -> tuple[Any, Any]:
         if case.name in bodies:
@@ -145,6 +157,24 @@ def _duplicate_route_answers(groups: Groups, _text: Source, model: SourceModel) 
     _fold(groups, target, {found.cause for found in groups if found != target})
 
 
+def _shape_explains_the_replies(groups: Groups, _text: Source, model: SourceModel) -> None:
+    """A reply built in the wrong shape (or by a helper defined twice) spoils many cases in many ways: one card."""
+    # Causes with a rule of their own that the shape does not explain better.
+    routed = {"wrong_path", "redirect", "wrong_method", "method_allowed", "duplicate_route", "not_json_media_type"}
+    cases = [case for found, group in groups.items() if found.cause not in routed for case in group.cases]
+    answered = next((case for case in cases if 200 <= (case.expected.status or 0) < 300), None)
+    if answered is None:
+        return
+    path, method = answered.request.path or "/", answered.request.method or "POST"
+    cause = "reply_shape" if shape_of(model, path, method) else None
+    cause = cause or ("redefined_function" if redefined_helper(model, path, method) else None)
+    if cause is None:
+        return
+    target = finding(cause)
+    groups[target] = Group(target)
+    _fold(groups, target, {found.cause for found in groups if found.cause not in routed})
+
+
 def _state_explains_the_replies(groups: Groups, _text: Source, model: SourceModel) -> None:
     """State kept between requests shows as many wrong replies: one mistake, one card, naming the variable."""
     if kept_state(model) is None:
@@ -172,7 +202,7 @@ def _blocked_route_explains_refusals(groups: Groups, _text: Source, _model: Sour
 
 def _model_keeps_its_fields(groups: Groups, text: Source, _model: SourceModel) -> None:
     """A pydantic model with only some fields drops the others and refuses objects without them."""
-    causes = ("dropped_fields", "refused_valid")
+    causes = ("dropped_fields", "refused_valid", "added_fields")
     if not text.find(r"class\s+\w+\s*\(\s*(pydantic\.)?BaseModel\s*\)"):
         return
     if not any(found.cause in causes for found in groups):
@@ -207,28 +237,34 @@ def _unknown_crash_is_the_known_one(groups: Groups, _text: Source, _model: Sourc
             groups[known[0]].cases.extend(groups.pop(found).cases)
 
 
-def _coroutine_crashes_on_broken_input(groups: Groups, _text: Source, _model: SourceModel) -> None:
-    """A coroutine used as data crashes on broken input too; awaiting it (or a dict parameter) fixes both."""
-    awaited = _first(groups, "json_not_awaited")
+def _crash_on_broken_input_is_the_same_crash(groups: Groups, text: Source, _model: SourceModel) -> None:
+    """Broken input that crashes where valid input crashes is that crash: fixing the line fixes both.
+
+    (A coroutine used as data, or a form read from a JSON body, crashes on every body.)
+    """
+    crashes = [found for found in groups if found.cause in ("crash", "json_not_awaited")]
     refusing = _first(groups, "accepts_non_objects")
-    if awaited is None or refusing is None:
+    if len(crashes) != 1 or refusing is None:
         return
+    crash = crashes[0]
     crashed = [case for case in groups[refusing].cases if (case.received.status or 0) >= 500]
-    groups[awaited].cases.extend(crashed)
-    groups[refusing].cases = [case for case in groups[refusing].cases if case not in crashed]
+    same = [case for case in crashed if crash_finding(case, text) == crash or crash.cause == "json_not_awaited"]
+    groups[crash].cases.extend(same)
+    groups[refusing].cases = [case for case in groups[refusing].cases if case not in same]
     if not groups[refusing].cases:
         del groups[refusing]
 
 
 FOLDS: tuple[Callable[[Groups, Source, SourceModel], None], ...] = (
     _duplicate_route_answers,
+    _shape_explains_the_replies,
     _state_explains_the_replies,
     _blocked_route_explains_refusals,
     _model_keeps_its_fields,
     _one_habit,
     _picked_fields,
     _unknown_crash_is_the_known_one,
-    _coroutine_crashes_on_broken_input,
+    _crash_on_broken_input_is_the_same_crash,
 )
 """The folds, in the order they apply: each merges findings that are one mistake seen from several cases."""
 

@@ -46,6 +46,7 @@ HINTS: dict[str, str] = {
     "not_wrapped": "what shape does the exercise ask the reply to have, and what does your return statement build?",
     "double_wrapped": "how many times is the message wrapped in the object your return statement builds?",
     "wrong_type": "what type of JSON value does the exercise expect back, and which does your return statement build?",
+    "reply_shape": "what kind of value does your return statement build?",
     "too_large": "what does your return statement send back beside the message?",
     "not_json_media_type": "what media type does your reply declare, and what does a JSON client expect?",
     "set_literal": "what separates a key from its value in a dict?",
@@ -73,6 +74,8 @@ HINTS: dict[str, str] = {
     # status and crashes
     "wrong_status": "which status does your endpoint set, and which one does the exercise expect?",
     "missing_global": "which variable does this line assign to, the module's or a new local one?",
+    "coroutine_not_awaited": "what does calling an async function give back before it is awaited?",
+    "method_not_called": "what is the difference between a method and the result of calling it?",
     "missing_import": "where does this name come from, and does your file import it?",
     "misspelt_name": "compare this name, letter by letter, with the one that exists.",
     "recursion": "which function does this line call, and where does that call end?",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.grading.compare import json_equal, json_type
+from grader.grading.headers import CONTENT_TYPE, header_problem, media_type, media_type_problem
 from grader.grading.report import CaseResult
 
 NOT_JSON = object()
@@ -106,12 +107,17 @@ def classify(case: CaseResult, expected: Any = None, received: Any = None) -> Fi
         return finding("no_answer")
     if got != wanted:
         return _status_finding(case, got, wanted)
+    if header_problem(case.expected.headers, case.received.headers):
+        return finding("other", problem=case.problem or "")
     if case.received.truncated:
         return finding("too_large")
     if received is NOT_JSON:
         return finding("not_json")
     if expected is NOT_JSON:
         return finding("other", problem=case.problem or "")
+    if media_type_problem(case.expected.headers, case.received.headers):
+        sent = media_type(case.received.headers.get(CONTENT_TYPE))
+        return finding("not_json_media_type", sent=sent, wanted=media_type(case.expected.headers[CONTENT_TYPE]))
     return _body_finding(expected, received)
 
 

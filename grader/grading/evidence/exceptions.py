@@ -105,6 +105,19 @@ MODULE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "math": ("sqrt", "floor", "ceil", "pi", "pow", "isclose"),
 }
 """The attributes of modules beginners import, for "did you mean" (never imported here)."""
+VALUE_TYPES = {
+    "int": "a whole number",
+    "float": "a decimal number",
+    "bool": "true or false",
+    "NoneType": "null (None)",
+    "dict": "an object (a dict)",
+    "list": "a list",
+}
+"""The JSON values that are not strings, as their Python types are named in messages."""
+STRING_METHODS = (
+    frozenset(name for name in dir(str) if not name.startswith("_")) - frozenset(dir(dict)) - frozenset(dir(list))
+)
+"""Methods only strings have (a dict's ``.items`` or a list's ``.count`` are not evidence)."""
 OWNER_WORDS = {
     "FastAPI": "your FastAPI app",
     "APIRouter": "a router",
@@ -719,6 +732,8 @@ def _name_error(evidence: _Evidence) -> Explanation | None:
         return None
     name = match.group(1)
     model, line = evidence.model, evidence.line
+    if not re.search(rf"(?<![\w.]){name}\b", evidence.code):
+        return None  # the line does not use the name: no evidence to point at
     if name in JSON_LITERALS:
         right = JSON_LITERALS[name]
         return Explanation(
@@ -835,6 +850,8 @@ def _attribute_error(evidence: _Evidence) -> Explanation | None:
     if not match:
         return None
     name = match["name"]
+    if not re.search(rf"\.\s*{name}\b", evidence.code):
+        return None  # the line does not read it: some other code did, and this line cannot be blamed
     owner = match.groupdict().get("type") or match.groupdict().get("module") or ""
     known = TYPE_ATTRIBUTES.get(owner) or MODULE_ATTRIBUTES.get(owner) or _class_attributes(evidence.model, owner)
     nearest = _nearest(name, known)
@@ -1007,6 +1024,27 @@ def _brackets_for_call(evidence: _Evidence) -> Explanation | None:
                 fix_patch=replace_in_line(evidence.model, evidence.line, written, f"{callee}({inside})"),
             )
     return None
+
+
+def _string_method_on_value(evidence: _Evidence) -> Explanation | None:
+    """``value.strip()`` on every value: numbers, booleans, null and nested values have no string methods."""
+    match = OBJECT_ATTRIBUTE.match(evidence.message)
+    if not match or match["type"] not in VALUE_TYPES or match["name"] not in STRING_METHODS:
+        return None
+    if not re.search(rf"\.{match['name']}\b", evidence.code):
+        return None
+    kind, method = VALUE_TYPES[match["type"]], match["name"]
+    return Explanation(
+        cause="string_method_on_value",
+        title=f"`.{method}()` is a string's method, and not every value is a string",
+        explanation=(
+            f"On line {evidence.line}, `{_code(evidence.code)}` calls `.{method}()` on a value that was {kind}. "
+            "A message's values can be numbers, true/false, null, lists or objects as well as strings, and only "
+            f"strings have `.{method}()`."
+        ),
+        fix="Send the values back as they came, without calling string methods on them.",
+        line=evidence.line,
+    )
 
 
 def _json_method_on_dict(evidence: _Evidence) -> Explanation | None:
@@ -1315,6 +1353,31 @@ LOAD_TIME_FRAMEWORK_ERRORS = {
 """What FastAPI and pydantic raise when they refuse a route's declaration."""
 
 
+def _returns_request(evidence: _Evidence) -> Explanation | None:
+    """The ``Request`` object returned (or put in the reply): FastAPI cannot turn it into JSON."""
+    route = evidence.route
+    if route is None or evidence.frame is not None:
+        return None
+    requests = {param.name for param in route.function.params if param.is_request}
+    returned = next(
+        (r for r in route.function.returns if r.text in requests or any(v in requests for v in r.values)), None
+    )
+    if returned is None:
+        return None
+    return Explanation(
+        cause="returns_request",
+        title="The reply holds the request object, not the message",
+        explanation=(
+            f"Line {returned.line} returns `{_code(returned.text)}`: FastAPI's `Request` is the whole incoming request "
+            "(headers, connection, a body still to be read), and FastAPI cannot turn it into JSON, so it failed after "
+            "your function returned and answered 500."
+        ),
+        fix='Return the message itself: declare the parameter `msg: dict` and return `{"received": msg}`.',
+        line=returned.line,
+        raised_by_framework=True,
+    )
+
+
 def _framework_raised(evidence: _Evidence) -> Explanation | None:
     """Raised with no line of the learner's running: say so, and point at the route that set it up."""
     route = evidence.route
@@ -1354,7 +1417,7 @@ RULES: dict[str, tuple[_Rule, ...]] = {
     "UnboundLocalError": (_missing_global,),
     "NameError": (_name_error,),
     "RecursionError": (_endless_recursion,),
-    "AttributeError": (_json_method_on_dict, _attribute_error, _none_value),
+    "AttributeError": (_json_method_on_dict, _string_method_on_value, _attribute_error, _none_value),
     "ModuleNotFoundError": (_misspelt_module,),
     "ImportError": (_misspelt_import_name,),
     "KeyError": (_missing_key,),
@@ -1364,6 +1427,6 @@ RULES: dict[str, tuple[_Rule, ...]] = {
     "FastAPIError": (_invalid_field_type,),
     "AssertionError": (_complex_from_url,),
 }
-LAST_RESORT: tuple[_Rule, ...] = (_complex_from_url, _route_refused)
+LAST_RESORT: tuple[_Rule, ...] = (_complex_from_url, _route_refused, _returns_request)
 """Rules tried when the family's own found nothing: what FastAPI refuses while the file loads."""
 """Each exception family's rules, tried in order; the first that finds its evidence explains it."""

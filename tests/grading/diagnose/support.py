@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from grader.grading.diagnose import diagnose
 from grader.grading.report import CaseResult, GradingError, HttpExchange, Report
 
 ECHO = """from fastapi import FastAPI
@@ -50,3 +51,36 @@ def report_of(*cases: CaseResult, error: GradingError | None = None) -> Report:
     report.tests = list(cases)
     report.error = error
     return report.finish()
+
+
+HELLO = {"text": "Hello"}
+HI = {"text": "Hi"}
+
+
+def program(*body: str, imports: str = "from fastapi import FastAPI") -> str:
+    """A learner's file: ``imports``, ``app = FastAPI()`` on line 3, then ``body`` from line 6."""
+    return "\n".join([imports, "", "app = FastAPI()", "", "", *body]) + "\n"
+
+
+def traceback(line: int, code: str, exception: str, function: str = "receive_message") -> str:
+    """What the server prints when the learner's ``line`` raises ``exception`` (library frames folded)."""
+    return (
+        "ERROR:    Exception in ASGI application\n"
+        "Traceback (most recent call last):\n"
+        "  … 9 frames inside uvicorn, starlette, fastapi …\n"
+        f'  File "solution.py", line {line}, in {function}\n'
+        f"    {code}\n"
+        f"{exception}\n"
+    )
+
+
+def first_diagnosis(source: str, *cases: CaseResult, **options):
+    """The first diagnosis of a report made of ``cases`` for ``source``, and all of them."""
+    diagnoses = diagnose(report_of(*cases), source, **options)
+    assert diagnoses, "a failed report has a diagnosis"
+    return diagnoses[0], diagnoses
+
+
+def code_spans(text: str) -> list[str]:
+    """The pieces of code (between backticks) a text shows."""
+    return text.split("`")[1::2]

@@ -14,7 +14,9 @@ from grader.grading.evidence import (
     explain_traceback,
     parse_traceback,
 )
+from grader.grading.evidence.exceptions import checked
 from grader.grading.evidence.tracebacks import ValidationIssue
+from grader.grading.report import FixPatch
 
 HEAD = "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.post('/message')\n"
 
@@ -330,11 +332,20 @@ def test_an_unknown_exception_with_a_learner_line_claims_nothing():
     assert explain(source, "RuntimeError", "boom", 8) is None
 
 
-def test_an_edit_never_repeats_the_learners_line():
-    # Suggesting 'msg' for 'Msg' where the line already reads msg would be no edit at all.
+def test_an_edit_that_repeats_the_line_or_breaks_the_file_is_dropped_and_the_words_kept():
     source = HEAD + "def echo(msg: dict):\n    return {'received': msg}\n"
-    found = explain(source, "NameError", "name 'Msg' is not defined", 8)
-    assert found is not None and found.fix_patch is None
+    model = build_source_model(source)
+    line = "    return {'received': msg}"
+    same = Explanation("x", "t", "e", "f", 8, FixPatch(8, line, line))
+    broken = Explanation("x", "t", "e", "f", 8, FixPatch(8, line, "    return {'received': msg"))
+    stale = Explanation("x", "t", "e", "f", 8, FixPatch(8, "    return msg", "    return {'received': msg}"))
+    good = Explanation("x", "t", "e", "f", 8, FixPatch(8, line, "    return {'received': dict(msg)}"))
+    for dropped in (same, broken, stale):
+        kept = checked(dropped, model)
+        assert kept is not None and kept.fix_patch is None and (kept.title, kept.fix, kept.line) == ("t", "f", 8)
+    assert checked(good, model) == good
+    # A name the line does not use is no evidence against the line.
+    assert explain(source, "NameError", "name 'Msg' is not defined", 8) is None
 
 
 def test_an_attribute_of_the_files_own_pydantic_model():
@@ -480,3 +491,27 @@ def test_a_nested_value_refused_gives_the_field_the_container_type():
     )
     found = explain(source, "ResponseValidationError", "1 validation errors:", None, issues=issues, path="/message")
     assert found is not None and "    received: dict\n" in patched(source, found)
+
+
+def test_a_string_method_on_a_value_that_is_a_number():
+    source = HEAD + "def echo(msg: dict):\n    return {'received': {k: v.strip() for k, v in msg.items()}}\n"
+    found = explain(source, "AttributeError", "'int' object has no attribute 'strip'", 8)
+    assert found is not None and found.cause == "string_method_on_value" and "a whole number" in found.explanation
+    # A dict's own method is not evidence that strings were assumed.
+    found = explain(source, "AttributeError", "'dict' object has no attribute 'strip'", 8)
+    assert found is not None and found.cause == "string_method_on_value"
+    # An attribute the line does not read is no evidence against the line.
+    assert explain(source, "AttributeError", "'list' object has no attribute 'count_all'", 8) is None
+
+
+def test_the_request_object_returned_to_fastapi():
+    source = (
+        "from fastapi import FastAPI, Request\napp = FastAPI()\n@app.post('/message')\n"
+        "async def echo(request: Request):\n    return {'received': request}\n"
+    )
+    message = (
+        "[TypeError(\"'coroutine' object is not iterable\"), TypeError('vars() argument must have __dict__ attribute')]"
+    )
+    found = explain(source, "ValueError", message, None, path="/message")
+    # The message mentions a coroutine, but no json() call was left unawaited: it is the request itself.
+    assert found is not None and found.cause == "returns_request" and found.line == 5

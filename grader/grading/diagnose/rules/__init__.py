@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from grader.grading.diagnose.rules import (
     blocking,
+    content_type,
     conversions,
     crashes,
     keys,
     parameters,
     returns,
     routing,
+    shapes,
     state,
     status,
     structure,
@@ -34,6 +36,8 @@ CASE_RULES: dict[str, Rule] = {
     **conversions.RULES,
     **state.RULES,
     **structure.RULES,
+    **shapes.RULES,
+    **content_type.RULES,
 }
 
 __all__ = ["CASE_RULES", "other"]

@@ -53,7 +53,7 @@ def _coerced(c: Context) -> Words:
         cause = cause if whole else "coerced"
         return Words(
             f"`{quote_code(shown)}` turns the message into text before it is sent back" if whole else title,
-            f"On line {line}, `{quote_code(shown)}` {effect}. {told}",
+            f"On line {line}, `{quote_code(shown)}` calls `{call}`, which {effect}. {told}",
             f"Send the values as they arrived, do not convert them: write `{quote_code(unwrapped[0])}`."
             if unwrapped
             else f"Send the values as they arrived: remove the `{call}(...)` call on line {line}.",
@@ -70,12 +70,29 @@ def _coerced(c: Context) -> Words:
     )
 
 
+CHANGING = re.compile(
+    r"\[\s*-?\d*\s*:\s*-?\d*\s*\]|\.(lower|upper|strip|lstrip|rstrip|title|capitalize|casefold|replace)\s*\([^)]*\)"
+)
+"""Code that changes a value without changing its type: a slice, a string method."""
+
+
 def _changed(c: Context) -> Words:
-    found, cases, text, path = c.found, c.cases, c.text, c.path
+    found, cases, text = c.found, c.cases, c.text
     key = found.get("key")
     example = first_difference(cases)
     where = f" under {key!r}" if key else ""
-    line = text.find(r"\.(lower|upper|strip|title|capitalize|replace)\s*\(") or text.returned(path)
+    route = c.route
+    line = text.find(CHANGING, route.function.line, route.function.end_line) if route is not None else None
+    match = CHANGING.search(text.lines[line - 1]) if line else None
+    if line is not None and match is not None:
+        piece = match.group(0)
+        return Words(
+            f"A value comes back changed{where}",
+            f"The reply holds a different value{where} from the one sent: {example}Line {line} changes it with "
+            f"`{quote_code(piece)}`. The message must come back exactly as it arrived.",
+            f"Send the value back as it came: remove `{quote_code(piece)}` from line {line}.",
+            line,
+        )
     if not echoes(cases):
         quoted = f'"{key}"' if key else "a value"
         return Words(
@@ -84,13 +101,15 @@ def _changed(c: Context) -> Words:
             f"Return exactly `{reply_expression(cases)}`."
             if reply_expression(cases).startswith("{")
             else f"Check the value of {quoted} against the exercise.",
-            text.quoted(key) if key else text.returned(path),
+            text.quoted(key) if key else text.returned(c.path),
         )
+    # No code in the endpoint shows the change: say what came back, and where the reply is built.
     return Words(
         f"A value comes back changed{where}",
-        f"The reply holds a different value{where} from the one sent: {example}The message must come back exactly as it arrived.",
-        "Send the value back as it came: do not change, shorten or rewrite it.",
-        line,
+        f"The reply holds a different value{where} from the one sent: {example}The message must come back exactly "
+        "as it arrived.",
+        "Compare the values in the cases below with what your return statement builds from the message.",
+        text.returned(c.path),
     )
 
 

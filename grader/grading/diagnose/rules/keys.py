@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from grader.grading.diagnose.wording import Context, Rule, Words, quote_code, replaced_string
 
 
@@ -30,9 +32,24 @@ def _renamed_key(c: Context) -> Words:
     )
 
 
+FILTERED = re.compile(r"\bfor\b[^\]}]*\bin\b[^\]}]*\bif\b(?P<condition>[^\]}]+)[\]}]")
+
+
 def _dropped_fields(c: Context) -> Words:
     reply = c.reply()
     text, path = c.text, c.path
+    route = c.route
+    filtered = text.find(FILTERED, route.function.line, route.function.end_line) if route is not None else None
+    match = FILTERED.search(text.lines[filtered - 1]) if filtered else None
+    if filtered is not None and match is not None:
+        condition = f"if {match.group('condition').strip()}"
+        return Words(
+            "Fields of the message are missing from the reply",
+            f"Line {filtered} copies the message with `{quote_code(condition)}`, which leaves out every field whose "
+            "value does not pass it: false, 0, null, an empty text or list. The message must come back whole.",
+            f"Send the message itself: `return {reply}`, without the copy.",
+            filtered,
+        )
     return Words(
         "Fields of the message are missing from the reply",
         "Some fields the grader sent did not come back: your endpoint builds a new object from a few fields "

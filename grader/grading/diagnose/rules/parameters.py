@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import re
+
 from grader.grading.compare import json_type
 from grader.grading.diagnose.responses import NOT_JSON, parse_body
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.wording import Context, Rule, Words, replaced_in_line
 from grader.grading.evidence import Param
+from grader.grading.evidence.refusals import explain_refusal, validation_issues
 from grader.grading.report import CaseResult
 
 
 def _accepts_non_objects(c: Context) -> Words:
     cases, text, path = c.cases, c.text, c.path
-    line = text.endpoint(path)
+    route = c.route
+    read = (
+        text.find(r"await\s+\w+\.json\s*\(\s*\)", route.function.line, route.function.end_line)
+        if route is not None
+        else None
+    )
+    line = read or text.endpoint(path)
     sent = ", ".join(sorted({_kind_of_body(case) for case in cases}))
     return Words(
         "Your endpoint accepts bodies that are not JSON objects",
@@ -30,6 +39,15 @@ def _kind_of_body(case: CaseResult) -> str:
     return {"array": "an array", "string": "a bare string"}.get(json_type(parsed), f"a JSON {json_type(parsed)}")
 
 
+# Codes of evidence's explanations of FastAPI's refusals, as the corpus names them.
+REFUSAL_CAUSES = {
+    "body_embed": "body_embed",
+    "body_read_from_query": "query_parameter",
+    "form_not_json": "form_parameter",
+    "narrow_annotation": "wrong_annotation",
+    "model_requires_field": "model_fields",
+    "model_field_type": "model_fields",
+}
 SCALARS = {"str", "int", "float", "bool", "bytes"}
 
 
@@ -47,7 +65,18 @@ def _refused_valid(c: Context) -> Words:
             return _query_parameter(c, param)
         if annotation not in ("dict", "Dict", "typing.Dict") and c.model.class_named(annotation) is None:
             return _wrong_annotation(c, param)
-    # The declaration does not show why: say what happened, and offer no code.
+    for case in c.cases:
+        explained = explain_refusal(validation_issues(case.received.body), c.model, path=c.path, method=c.method)
+        if explained is not None:
+            return Words(
+                explained.title,
+                explained.explanation,
+                explained.fix,
+                explained.line,
+                explained.fix_patch,
+                REFUSAL_CAUSES.get(explained.cause, "refused_valid"),
+            )
+    # Neither the declaration nor the refusal shows why: say what happened, and offer no code.
     return Words(
         "Your endpoint refuses valid messages (422)",
         "FastAPI refused some of the grader's JSON objects with 422 Unprocessable Entity before your function ran, "
@@ -115,12 +144,22 @@ def _wrong_annotation(c: Context, param: Param) -> Words:
 
 def _model_fields(c: Context) -> Words:
     text = c.text
-    line = text.find(r"class\s+\w+\s*\(\s*(pydantic\.)?BaseModel\s*\)")
+    route = c.route
+    params = route.function.body_params if route is not None else ()
+    declared = next(
+        (c.model.class_named(p.annotation or "") for p in params if c.model.class_named(p.annotation or "")), None
+    )
+    line = declared.line if declared else text.find(r"class\s+\w+\s*\(\s*(pydantic\.)?BaseModel\s*\)")
+    fields = ", ".join(f"`{name}`" for name, _, _ in declared.fields) if declared and declared.fields else ""
+    which = (
+        f"`{declared.name}` declares only {fields}"
+        if declared and fields
+        else "A model keeps only the fields it declares"
+    )
     return Words(
         "Your pydantic model keeps only the fields it declares",
-        "Your endpoint reads the body through a pydantic model. A model keeps only the fields it declares and "
-        "refuses (422) objects that lack one, so messages with other fields lose them and messages without "
-        "them are refused. The exercise sends objects of any shape.",
+        f"Your endpoint reads the body through a pydantic model. {which}: it drops every other field, fills the "
+        "ones a message lacks with defaults or refuses the message (422). The exercise sends objects of any shape.",
         "Declare the parameter as `msg: dict` instead of the model, so every field comes back exactly as sent.",
         line,
     )
@@ -129,20 +168,35 @@ def _model_fields(c: Context) -> Words:
 def _json_not_awaited(c: Context) -> Words:
     text = c.text
     line = unawaited_json_line(text)
+    called = re.search(r"\b(\w+)\.(json|body|form)\(\)", text.code(line))
+    call = called.group(0) if called else "request.json()"
+    function = c.model.function_at(line)
+    is_async = function is None or function.is_async
+    if is_async:
+        fix = f"Write `await {call}`, or simpler: declare the parameter `msg: dict` and let FastAPI read the body."
+        # Awaiting fixes the crash; broken input the card explains needs `msg: dict` instead.
+        refusals = any((case.expected.status or 0) >= 400 for case in c.cases)
+        patch = replaced_in_line(text, line, call, f"await {call}") if called and not refusals else None
+    else:
+        fix = (
+            f"`await` works only inside `async def`: make the function `async def` and write `await {call}`; or, "
+            "simpler, declare the parameter `msg: dict` and let FastAPI read the body."
+        )
+        patch = None
     return Words(
-        "`request.json()` is not awaited",
-        "`request.json()` does not give the data straight away: it gives a coroutine, a promise of the data that "
-        "only `await` fulfils. Your endpoint used that coroutine as if it were the message, so it crashed and "
-        "FastAPI answered 500 Internal Server Error.",
-        "Write `await request.json()`, or simpler: declare the parameter `msg: dict` and let FastAPI read the body.",
+        f"`{call}` is not awaited",
+        f"`{call}` does not give the data straight away: it gives a coroutine, a promise of the data that only "
+        "`await` fulfils. Your endpoint used that coroutine as if it were the message, so it crashed and FastAPI "
+        "answered 500 Internal Server Error.",
+        fix,
         line,
+        patch,
     )
 
 
 def not_awaited(cases: list[CaseResult], text: Source) -> bool:
+    """Whether the crash is a coroutine of the request's own reads (``request.json()``) used as data."""
     output = "\n".join(case.program_output or "" for case in cases)
-    if "coroutine" in output and ("never awaited" in output or "'coroutine' object" in output):
-        return True
     return unawaited_json_line(text) is not None and "coroutine" in output
 
 

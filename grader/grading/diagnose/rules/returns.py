@@ -13,6 +13,23 @@ def _null_body(c: Context) -> Words:
     reply = c.reply()
     text, path = c.text, c.path
     printed = text.in_endpoint(path, r"\bprint\s*\(")
+    route = c.route
+    looped = _return_in_loop(c)
+    if looped is not None:
+        return looped
+    bare = next((r for r in route.function.returns if r.kind == "nothing"), None) if route is not None else None
+    if bare is not None:
+        built = _built_reply(c)
+        value = built or reply
+        return Words(
+            "Your endpoint returns nothing",
+            f"Line {bare.line} is a bare `return`: it ends the function with nothing, and FastAPI sends a function's "
+            "None as the JSON value null. What follows `return` is what travels back to the client"
+            + (f"; your reply is built in `{built}` and never returned." if built else "."),
+            f"Return the reply: `return {value}`.",
+            bare.line,
+            line_patch(text, bare.line, f"return {value}"),
+        )
     if printed:
         return Words(
             "Your endpoint prints the reply instead of returning it",
@@ -39,6 +56,17 @@ def _not_json(c: Context) -> Words:
             "Your endpoint sent back brackets inside brackets thousands of levels deep; no JSON reader takes that.",
             f"Return only `{c.reply()}`.",
             text.returned(path),
+        )
+    returned = text.returned(path)
+    code = text.code(returned)
+    if "str(" in code or "repr(" in code:
+        return Words(
+            "The reply is not JSON: `str(` makes Python's text of the dict",
+            f"Line {returned} sends `str(...)` of a dict: that is how Python prints it (single quotes, `True`, "
+            "`None`), not JSON, so a JSON client cannot read it.",
+            f"Return a dict and let FastAPI write the JSON: `return {c.reply()}`.",
+            returned,
+            line_patch(text, returned, f"return {c.reply()}"),
         )
     return Words(
         "The reply is not JSON",
@@ -108,6 +136,45 @@ def _too_large(c: Context) -> Words:
         f"Return only `{reply}`.",
         text.returned(path),
     )
+
+
+def _return_in_loop(c: Context) -> Words | None:
+    """The only return sits inside a ``for`` loop: a message with nothing to loop over never reaches it."""
+    route = c.route
+    if route is None or len(route.function.returns) != 1:
+        return None
+    returned = route.function.returns[0]
+    indent = _indent(c.text.lines[returned.line - 1])
+    for number in range(returned.line - 1, route.function.line, -1):
+        code = c.text.lines[number - 1]
+        if code.strip() and _indent(code) < indent:
+            if re.match(r"\s*(async\s+)?for\b", code):
+                return Words(
+                    "Your endpoint returns only from inside a loop",
+                    f"The `return` on line {returned.line} is inside the `for` loop of line {number}: it runs only "
+                    "if the loop runs, so a message with nothing to loop over (the empty object) ends the function "
+                    "without a reply, and FastAPI sends None as the JSON value null.",
+                    f"Take the `return` out of the loop: indent it like the `for` of line {number}, so it runs "
+                    "once, after the loop.",
+                    number,
+                )
+            return None
+    return None
+
+
+def _indent(code: str) -> int:
+    return len(code) - len(code.lstrip())
+
+
+def _built_reply(c: Context) -> str | None:
+    """The name of a dict the endpoint builds (``reply = {...}``) and does not return."""
+    route = c.route
+    if route is None:
+        return None
+    for assignment in route.function.assignments:
+        if re.match(rf"^{re.escape(assignment.name)}\s*=\s*\{{", c.text.code(assignment.line)):
+            return assignment.name
+    return None
 
 
 def _print_to_return(c: Context, line: int | None) -> FixPatch | None:

@@ -77,7 +77,18 @@ def _wrong_method(c: Context) -> Words:
             f"grader's {method} requests were refused with 405 Method Not Allowed before your function ran.",
             f'Use `@app.{method.lower()}("{path}")` instead of `@app.{registered}("{path}")`.',
             route[0] if route else None,
-            replaced_in_line(text, route[0] if route else None, f".{registered}(", f".{method.lower()}("),
+            replaced_in_line(text, route[0] if route else None, f".{registered}(", f".{method.lower()}(")
+            if _takes_the_body(c)
+            else None,
+        )
+    if registered == "api_route" and route is not None:
+        return Words(
+            f"`@app.api_route` without `methods` takes only GET; the exercise sends {method}",
+            f"Line {route[0]} registers {path} with `@app.api_route` and no `methods=`, and then FastAPI takes GET "
+            f"requests only, so the grader's {method} requests were refused with 405 before your function ran.",
+            f'Use `@app.{method.lower()}("{path}")`.',
+            route[0],
+            replaced_in_line(text, route[0], ".api_route(", f".{method.lower()}("),
         )
     return Words(
         f"{path} does not take {method} requests",
@@ -85,6 +96,13 @@ def _wrong_method(c: Context) -> Words:
         f'Register the endpoint with `@app.{method.lower()}("{path}")`.',
         route[0] if route else None,
     )
+
+
+def _takes_the_body(c: Context) -> bool:
+    """Whether the route's function declares the message as a dict or a model (so only its method is wrong)."""
+    route = c.model.route_for(c.path)
+    params = route.function.body_params if route is not None else ()
+    return any(p.annotation == "dict" or c.model.class_named(p.annotation or "") for p in params)
 
 
 def _method_allowed(c: Context) -> Words:

@@ -12,7 +12,7 @@ import re
 
 from grader.grading.diagnose.rules.status import other
 from grader.grading.diagnose.wording import Context, Rule, Words, quote_code
-from grader.grading.evidence import AppBinding, Route, SourceModel
+from grader.grading.evidence import AppBinding, CheckerFact, Route, SourceModel, checker_facts
 from grader.grading.report import FixPatch
 
 PREFIX = re.compile(r"""prefix\s*=\s*["'](?P<prefix>[^"']*)["']""")
@@ -122,7 +122,7 @@ def _router_not_included(c: Context) -> Words | None:
             statement = f"{served.name}.include_router({router.name})"
             last = len(c.text.lines)
             tail = c.text.lines[last - 1] if last else ""
-            patch = FixPatch(last, tail, f"{tail}\n{statement}") if tail.strip() and not tail[:1].isspace() else None
+            patch = FixPatch(last, tail, f"{tail}\n{statement}") if tail.strip() else None
             return Words(
                 f"The router `{router.name}` is never included in `{served.name}`",
                 f"Your route is put on `{router.name}` (line {router.line}), but the grader serves `{served.name}`, "
@@ -143,12 +143,21 @@ def _router_included_early(c: Context) -> Words | None:
                 f"`{inclusion.router}` is included before its routes exist",
                 f"Line {inclusion.line} includes `{inclusion.router}` in `{inclusion.app}`, which copies the routes it "
                 f"holds at that moment: none yet, since they are put on it further down (line {routes[0].line}).",
-                f"Move `{quote_code(c.text.code(inclusion.line))}` after the routes, to the end of the file.",
+                f"Delete line {inclusion.line}, `{quote_code(c.text.code(inclusion.line))}`, and write it again after "
+                "the routes, at the end of the file.",
                 inclusion.line,
-                None,
+                _moved_to_the_end(c, inclusion.line),
                 "router_included_early",
             )
     return None
+
+
+def _moved_to_the_end(c: Context, line: int) -> FixPatch | None:
+    """The file from ``line`` on, with that line moved to the end (a patch of every line after it)."""
+    rest = c.text.lines[line - 1 :]
+    if len(rest) < 2 or rest[0][:1].isspace():
+        return None
+    return FixPatch(line, "\n".join(rest), "\n".join([*rest[1:], rest[0]]))
 
 
 def _prefix_added(c: Context) -> Words | None:
@@ -226,4 +235,32 @@ def _duplicate_route(c: Context) -> Words:
     )
 
 
-RULES: dict[str, Rule] = {"duplicate_route": _duplicate_route}
+def redefined_helper(model: SourceModel, path: str, method: str) -> CheckerFact | None:
+    """A function the route calls that the file defines twice (pyflakes's redefinition): the second one is used."""
+    route = model.route_for(path, method)
+    if route is None:
+        return None
+    called = {call.name for call in route.function.calls} - {route.function.name}
+    return next(
+        (fact for fact in checker_facts(model.text) if fact.kind == "redefinition" and fact.name in called),
+        None,
+    )
+
+
+def _redefined_function(c: Context) -> Words:
+    fact = redefined_helper(c.model, c.path, c.method)
+    if fact is None:
+        return other(c)
+    return Words(
+        f"`{fact.name}` is defined twice, and the second one is the one your endpoint calls",
+        f"Your file defines `{fact.name}` on line {fact.other_line} and again on line {fact.line}. A second `def` "
+        f"with the same name replaces the first, so your endpoint calls the one on line {fact.line}, whatever the "
+        "first one does.",
+        f"Keep one `{fact.name}`: delete the one you do not want, or give it another name.",
+        fact.line,
+        None,
+        "redefined_function",
+    )
+
+
+RULES: dict[str, Rule] = {"duplicate_route": _duplicate_route, "redefined_function": _redefined_function}

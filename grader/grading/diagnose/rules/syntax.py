@@ -61,14 +61,15 @@ def _indentation(text: Source, problem: SyntaxProblem) -> Diagnosis:
             "tab and spaces differently, so it cannot tell which block the line belongs to."
         )
         fix = f"Indent line {line} with spaces only (4 per level), like the lines around it."
-        patch = FixPatch(line, text.lines[line - 1], text.lines[line - 1].replace("\t", "    ")) if line else None
+        patch = None
     else:
         explanation = (
             f"Python reads which lines belong to a function by their indentation, and line {line} (`{code}`) is "
             f"not indented as its block is: {problem.message}."
         )
         fix = f"Indent the body of the function by 4 spaces, line {line} included, and every line of a block by the same amount."
-        patch = _indented(text, line, problem)
+        patch = None
+    # A change of whitespace alone is not shown as an edit: on the page it would read as the same line.
     return Diagnosis(
         title=f"Python cannot read your file: the indentation of line {line}",
         explanation=explanation,
@@ -77,20 +78,6 @@ def _indentation(text: Source, problem: SyntaxProblem) -> Diagnosis:
         cause="indentation",
         fix_patch=patch,
     )
-
-
-def _indented(text: Source, line: int | None, problem: SyntaxProblem) -> FixPatch | None:
-    """A line that should be indented after a ``def`` (``expected an indented block``), indented."""
-    if line is None or "expected an indented block" not in problem.message:
-        return None
-    before = text.lines[line - 1]
-    if before[:1].isspace():
-        return None
-    opener = next((number for number in range(line - 1, 0, -1) if text.lines[number - 1].strip()), None)
-    if opener is None:
-        return None
-    indent = len(text.lines[opener - 1]) - len(text.lines[opener - 1].lstrip())
-    return FixPatch(line, before, " " * (indent + 4) + before)
 
 
 def _other(text: Source, line: int | None, detail: str) -> Diagnosis:

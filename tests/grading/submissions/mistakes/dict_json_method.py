@@ -1,6 +1,6 @@
 # Calls .json() on the message as on a requests response: it is already a dict.
 # cause: crash
-# words: AttributeError | `msg` is already a dict
+# words: AttributeError | `msg` is already the message
 # at: data = msg.json()
 # fix: data = msg
 from fastapi import FastAPI

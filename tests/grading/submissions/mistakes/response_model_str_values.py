@@ -1,6 +1,6 @@
 # A reply model that says every value is a string: FastAPI refuses replies holding numbers or booleans.
 # cause: response_model
-# words: response_model | `Dict[str, str]`
+# words: response_model | Dict[str, str]
 # at:     received: Dict[str, str]
 # fix:     received: dict
 from typing import Dict

@@ -1,6 +1,6 @@
 # response_model=Message describes the incoming message, not the reply: FastAPI refuses the reply.
 # cause: response_model
-# words: response_model | `received`
+# words: response_model | `response_model=Message`
 # at: @app.post("/message", response_model=Message)
 # fix: @app.post("/message")
 from fastapi import FastAPI
