@@ -70,3 +70,41 @@ def test_the_message_under_another_name():
     first, _ = first_diagnosis(source, crashed("hello", HELLO, output))
     assert first.cause == "misspelt_name" and "`payload`" in first.title
     assert first.fix_patch is not None and first.fix_patch.after == '    return {"received": payload}'
+
+
+def test_an_async_helper_called_without_await():
+    source = program(
+        "async def make_reply(msg: dict) -> dict:",
+        '    return {"received": msg}',
+        "",
+        "",
+        '@app.post("/message")',
+        "async def receive_message(msg: dict):",
+        "    return make_reply(msg)",
+    )
+    output = traceback(12, "return make_reply(msg)", "TypeError: 'coroutine' object is not iterable")
+    first, _ = first_diagnosis(source, crashed("hello", HELLO, output))
+    assert first.cause == "coroutine_not_awaited" and first.line == 12
+    assert first.fix_patch is not None and first.fix_patch.after == "    return await make_reply(msg)"
+
+
+def test_asyncio_run_inside_the_endpoint_becomes_await():
+    source = program(
+        "async def make_reply(msg: dict) -> dict:",
+        '    return {"received": msg}',
+        "",
+        "",
+        '@app.post("/message")',
+        "async def receive_message(msg: dict):",
+        "    reply = asyncio.run(make_reply(msg))",
+        "    return reply",
+        imports="import asyncio\nfrom fastapi import FastAPI",
+    )
+    output = traceback(
+        13,
+        "reply = asyncio.run(make_reply(msg))",
+        "RuntimeError: asyncio.run() cannot be called from a running event loop",
+    )
+    first, _ = first_diagnosis(source, crashed("hello", HELLO, output))
+    assert first.line == 13 and "RuntimeError" in first.explanation
+    assert first.fix_patch is not None and first.fix_patch.after == "    reply = await make_reply(msg)"

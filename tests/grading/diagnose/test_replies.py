@@ -58,3 +58,22 @@ def test_a_sleep_in_async_def_names_its_line():
     first, _ = first_diagnosis(source, timed_out)
     assert first.cause == "blocking_call" and first.line == 9
     assert "`time.sleep(30)`" in first.title and "async def" in first.explanation
+
+
+def test_a_method_named_without_brackets():
+    source = program('@app.post("/message")', "async def echo(msg: dict):", '    return {"received": msg.copy}')
+    crashed = case("hello", HELLO, {"detail": "Internal Server Error"}, status=500)
+    first, _ = first_diagnosis(source, crashed)
+    assert first.cause == "method_not_called" and first.line == 8
+    assert first.fix_patch is not None and first.fix_patch.after == '    return {"received": msg.copy()}'
+
+
+def test_a_return_inside_a_loop():
+    source = program(
+        '@app.post("/message")',
+        "async def echo(msg: dict):",
+        "    for key in msg:",
+        '        return {"received": msg}',
+    )
+    first, _ = first_diagnosis(source, case("empty", {}, None))
+    assert first.cause == "null_body" and first.line == 8 and "`for`" in first.explanation

@@ -7,7 +7,7 @@ import re
 from grader.grading.diagnose.rules.names import undefined_name
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import traceback_facts
-from grader.grading.diagnose.wording import Context, Rule, Words, echoes, line_patch, quote_code
+from grader.grading.diagnose.wording import Context, Rule, Words, echoes, line_patch, quote_code, unwrapped_call
 from grader.grading.evidence import ParsedTraceback, explain_traceback, parse_traceback
 from grader.grading.report import CaseResult, FixPatch
 
@@ -28,6 +28,9 @@ EXCEPTION_CAUSES = {
 
 
 def _crash(c: Context) -> Words:
+    helper = _async_helper(c)
+    if helper is not None:
+        return helper
     parsed = _first_traceback(c.cases)
     frame = parsed.learner_frame if parsed is not None else None
     named = (
@@ -71,6 +74,46 @@ def _echo_whole(c: Context, line: int | None) -> tuple[str, FixPatch | None]:
 
 
 _FRAMEWORK_ANSWER = " FastAPI answered 500 Internal Server Error instead of your reply."
+
+
+def _async_helper(c: Context) -> Words | None:
+    """An ``async def`` helper of the file called from the endpoint without ``await`` (or through ``asyncio.run``)."""
+    route = c.route
+    if route is None:
+        return None
+    helpers = [f.name for f in c.model.functions if f.is_async and f.name != route.function.name]
+    if not helpers:
+        return None
+    called = re.compile(rf"(?<![\w.])(?P<name>{'|'.join(map(re.escape, helpers))})\s*\(")
+    line = c.text.find(called, route.function.line + 1, route.function.end_line)
+    code = c.text.code(line)
+    match = called.search(code)
+    if line is None or match is None or re.search(rf"await\s+{match.group('name')}\b", code):
+        return None
+    name = match.group("name")
+    run = unwrapped_call(code, ("asyncio.run",))
+    if run is not None:
+        fixed = code.replace(run[1], "await " + run[1][len("asyncio.run(") : -1], 1)
+        return Words(
+            "`asyncio.run` cannot run inside your endpoint",
+            f"Line {line} calls `{quote_code(run[1])}`. `asyncio.run` starts a new event loop, and your endpoint "
+            "already runs inside FastAPI's, so Python stopped with RuntimeError." + _FRAMEWORK_ANSWER,
+            f"Inside `async def`, wait for the helper with `await`: `{quote_code(fixed)}`.",
+            line,
+            line_patch(c.text, line, fixed) if route.function.is_async else None,
+            "crash",
+        )
+    fixed = code[: match.start()] + "await " + code[match.start() :]
+    return Words(
+        f"`{name}(...)` is not awaited",
+        f"`{name}` is an `async def` function: calling it gives a coroutine, a promise of its result that only "
+        f"`await` fulfils. Line {line} uses that coroutine as the reply, which FastAPI cannot send."
+        + _FRAMEWORK_ANSWER,
+        f"Write `{quote_code(fixed)}`" + ("." if route.function.is_async else ", in an `async def` endpoint."),
+        line,
+        line_patch(c.text, line, fixed) if route.function.is_async else None,
+        "coroutine_not_awaited",
+    )
 
 
 def _first_traceback(cases: list[CaseResult]) -> ParsedTraceback | None:

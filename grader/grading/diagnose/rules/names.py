@@ -23,6 +23,7 @@ IMPORTED_FROM = {
     "HTMLResponse": "fastapi.responses",
     "Response": "fastapi",
     "BaseModel": "pydantic",
+    "jsonable_encoder": "fastapi.encoders",
 }
 """Where the names beginners use without importing them come from."""
 

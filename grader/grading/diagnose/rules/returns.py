@@ -14,6 +14,9 @@ def _null_body(c: Context) -> Words:
     text, path = c.text, c.path
     printed = text.in_endpoint(path, r"\bprint\s*\(")
     route = c.route
+    looped = _return_in_loop(c)
+    if looped is not None:
+        return looped
     bare = next((r for r in route.function.returns if r.kind == "nothing"), None) if route is not None else None
     if bare is not None:
         built = _built_reply(c)
@@ -133,6 +136,34 @@ def _too_large(c: Context) -> Words:
         f"Return only `{reply}`.",
         text.returned(path),
     )
+
+
+def _return_in_loop(c: Context) -> Words | None:
+    """The only return sits inside a ``for`` loop: a message with nothing to loop over never reaches it."""
+    route = c.route
+    if route is None or len(route.function.returns) != 1:
+        return None
+    returned = route.function.returns[0]
+    indent = _indent(c.text.lines[returned.line - 1])
+    for number in range(returned.line - 1, route.function.line, -1):
+        code = c.text.lines[number - 1]
+        if code.strip() and _indent(code) < indent:
+            if re.match(r"\s*(async\s+)?for\b", code):
+                return Words(
+                    "Your endpoint returns only from inside a loop",
+                    f"The `return` on line {returned.line} is inside the `for` loop of line {number}: it runs only "
+                    "if the loop runs, so a message with nothing to loop over (the empty object) ends the function "
+                    "without a reply, and FastAPI sends None as the JSON value null.",
+                    f"Take the `return` out of the loop: indent it like the `for` of line {number}, so it runs "
+                    "once, after the loop.",
+                    number,
+                )
+            return None
+    return None
+
+
+def _indent(code: str) -> int:
+    return len(code) - len(code.lstrip())
 
 
 def _built_reply(c: Context) -> str | None:

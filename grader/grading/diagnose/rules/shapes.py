@@ -16,6 +16,7 @@ from grader.grading.diagnose.wording import Context, Rule, Words, line_patch, qu
 from grader.grading.evidence import Param, Return, Route, SourceModel
 
 TEXT_RESPONSES = {"PlainTextResponse", "HTMLResponse"}
+METHODS = "copy|items|keys|values|get|json|dict|model_dump|strip|lower|upper"
 LIST_CALLS = re.compile(r"(?<![\w.])(sorted|list)\s*\(|\.(items|keys|values)\s*\(\s*\)")
 
 
@@ -68,6 +69,9 @@ def _returned_shape(returned: Return, params: tuple[Param, ...]) -> Shape | None
         return Shape("string_reply", returned.line, text)
     if returned.kind == "name" and any(p.is_request and p.name == text for p in params):
         return Shape("returns_request", returned.line, text)
+    uncalled = re.search(rf"\b(?P<name>\w+)\.(?P<method>{METHODS})\b(?!\s*\()", text)
+    if uncalled and uncalled.group("name") in names:
+        return Shape("method_not_called", returned.line, uncalled.group(0))
     formatted = re.search(r"""f(["'])\{(?P<name>\w+)\}\1""", text)
     if formatted and formatted.group("name") in names:
         return Shape("str_message", returned.line, formatted.group(0))
@@ -167,6 +171,19 @@ def _returns_request(c: Context, shape: Shape) -> Words:
     )
 
 
+def _method_not_called(c: Context, shape: Shape) -> Words:
+    called = f"{shape.code}()"
+    return Words(
+        f"`{shape.code}` names the method; `{called}` calls it",
+        f"Line {shape.line} puts `{shape.code}` in the reply: without brackets that is the method itself, not what "
+        "it gives back, and a method cannot be turned into JSON, so FastAPI failed with 500.",
+        f"Add the brackets: `{called}`.",
+        shape.line,
+        line_patch(c.text, shape.line, c.text.code(shape.line).replace(shape.code, called, 1)),
+        "method_not_called",
+    )
+
+
 def _raw_body(_c: Context, shape: Shape) -> Words:
     return Words(
         "The reply holds the body's raw bytes, not the message",
@@ -203,6 +220,7 @@ WORDING: dict[str, Callable[[Context, Shape], Words]] = {
     "sorted_items": _sorted_items,
     "returns_request": _returns_request,
     "raw_body": _raw_body,
+    "method_not_called": _method_not_called,
     "response_class": _text_response,
 }
 

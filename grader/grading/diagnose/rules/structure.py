@@ -240,7 +240,7 @@ def redefined_helper(model: SourceModel, path: str, method: str) -> CheckerFact 
     route = model.route_for(path, method)
     if route is None:
         return None
-    called = {call.name for call in route.function.calls}
+    called = {call.name for call in route.function.calls} - {route.function.name}
     return next(
         (fact for fact in checker_facts(model.text) if fact.kind == "redefinition" and fact.name in called),
         None,
