@@ -178,7 +178,8 @@ def test_help_is_plain_text(command):
 @pytest.mark.sandbox
 def test_grade_checks_a_fix_before_printing_it_as_a_diff():
     path = SUBMISSIONS / "mistakes" / "api_prefix.py"
-    line = next(n for n, text in enumerate(path.read_text().splitlines(), start=1) if "/api/message" in text)
+    lines = path.read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, start=1) if text.startswith('@app.post("/api/message")'))
     done = autograder("grade", str(path), "--seed", "42")
     assert done.returncode == 0, done.stderr
     assert "Checked: with this change the" in done.stdout
