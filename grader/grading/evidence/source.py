@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 MAX_SOURCE_CHARS = 256 * 1024
-"""Longer files are not read: four times the default upload limit, and about a second of reading
+"""Longer files are not read: four times the default upload limit, and a few seconds of reading at most
 (benchmarks/evidence.py); the model then says it could not read them."""
 MAX_SEGMENT_CHARS = 300
 """The longest piece of source text kept in a fact."""
@@ -52,10 +52,15 @@ ROUTE_METHODS = {
     "api_route": ("GET",),
     "route": ("GET",),
     "websocket": (),
+    "add_api_route": ("GET",),
 }
-"""Decorator names that register a route, and the methods they take by default."""
+"""Decorator names that register a route (and ``add_api_route``, the call that does it without one), with
+the methods they take by default."""
 
-APP_CLASSES = {
+AppKind = Literal["app", "router", "other_framework", "other"]
+StateHow = Literal["global", "mutation", "item", "attribute", "shadowed"]
+
+APP_CLASSES: dict[str, AppKind] = {
     "fastapi.FastAPI": "app",
     "fastapi.applications.FastAPI": "app",
     "starlette.applications.Starlette": "app",
@@ -67,6 +72,8 @@ APP_CLASSES = {
     "sanic.Sanic": "other_framework",
 }
 """Constructors whose result a file serves (or means to)."""
+SHORT_APP_CLASSES: dict[str, AppKind] = {"FastAPI": "app", "APIRouter": "router", "Flask": "other_framework"}
+"""The same by their last name, for a module the file reached another way."""
 
 FASTAPI_STAR_NAMES = {
     "FastAPI": "fastapi.FastAPI",
@@ -335,7 +342,8 @@ class Function:
     line: the ``def`` line; first_line: its first decorator's line; end_line: its last line.
     assignments: local names bound in it (``x = ...``, ``x += ...``), in order.
     globals_declared: names it declares ``global``.
-    endless_loops: the lines of ``while True:`` loops with no ``break``, ``return`` or ``raise`` inside.
+    endless_loops: the lines of ``while`` loops that never end: ``while True:`` with no ``break``,
+        ``return`` or ``raise`` inside, or ``while not ready:`` with nothing inside that could change ``ready``.
     body_line: the line of its first statement.
     return_annotation: its ``-> type`` as written (FastAPI checks the reply against it), or None.
     ends_without_return: whether running off its end returns None (the last statement
@@ -399,6 +407,12 @@ class Route:
     called: bool = True
     owner_line: int | None = None
     text: str = ""
+    """The decorator's expression on one line (without its ``@``)."""
+
+    @property
+    def written(self) -> str:
+        """The decorator as the learner wrote it, ``@`` included (or the ``add_api_route`` call)."""
+        return self.text if self.method == "add_api_route" else "@" + self.text
 
     @property
     def path_parameters(self) -> tuple[str, ...]:
@@ -419,7 +433,7 @@ class AppBinding:
 
     name: str
     line: int
-    kind: Literal["app", "router", "other_framework", "other"]
+    kind: AppKind
     call: str = ""
     function: str = ""
     arguments: str = ""
@@ -449,7 +463,7 @@ class StateWrite:
     name: str
     line: int
     function: str
-    how: Literal["global", "mutation", "item", "attribute", "shadowed"]
+    how: StateHow
     defined_line: int | None = None
     handler: bool = False
     text: str = ""
@@ -528,9 +542,10 @@ class SourceModel:
     """What the learner's file declares, read without running it (see the module's docstring).
 
     unreadable: why the file could not be read at all (``too_large``, ``null_bytes``,
-        ``too_deep``), else None; then every other fact is empty.
+        ``too_deep``, ``unparsable``), else None; then every other fact is empty.
     syntax_error: why Python cannot read it, else None.
-    read_without: the lines left out to read the rest when only they were not Python.
+    read_without: when only terminal or notebook lines stop Python, those lines (left out, or a
+        ``>>>`` prompt taken off), and the facts are read from the rest.
     module_names: every name bound at the top level of the file, with its first line.
     packages: the packages the grading runtime offers besides the standard library.
     """
@@ -814,13 +829,28 @@ def _syntax_kind(error: SyntaxError, message: str) -> SyntaxKind:
 def shell_lines(lines: Iterable[str]) -> tuple[ShellLine, ...]:
     """The lines that belong to a terminal or a notebook rather than to Python."""
     found = []
+    inside: str | None = None  # the triple quote of a string the line is in, if any
     for number, raw in enumerate(lines, start=1):
         stripped = raw.strip()
+        starts_inside = inside is not None
+        inside = _triple_quote_after(raw, inside)
+        if starts_inside or stripped.startswith("#"):
+            continue
         for kind, pattern in SHELL_PATTERNS:
             if pattern.match(stripped):
                 found.append(ShellLine(number, stripped[:MAX_SEGMENT_CHARS], kind))
                 break
     return tuple(found)
+
+
+def _triple_quote_after(line: str, inside: str | None) -> str | None:
+    """Whether a triple-quoted string is still open after ``line`` (and with which quotes), given ``inside``."""
+    for match in re.finditer(r'"""|\'\'\'', line):
+        if inside is None:
+            inside = match.group(0)
+        elif match.group(0) == inside:
+            inside = None
+    return inside
 
 
 def without_shell_lines(lines: tuple[str, ...], shell: tuple[ShellLine, ...]) -> tuple[str, tuple[int, ...]]:
@@ -833,7 +863,7 @@ def without_shell_lines(lines: tuple[str, ...], shell: tuple[ShellLine, ...]) ->
             kept[found.line - 1] = re.sub(r"^\s*(>>>|In \[\d*\]:)\s?", "", raw)
         else:
             kept[found.line - 1] = ""
-            left_out.append(found.line)
+        left_out.append(found.line)
     return "\n".join(kept) + "\n", tuple(left_out)
 
 
@@ -1010,7 +1040,7 @@ class _Reader:
 
     # --- apps ---------------------------------------------------------------------------
 
-    def _app_kind(self, value: ast.AST | None) -> tuple[str, str, str] | None:
+    def _app_kind(self, value: ast.AST | None) -> tuple[AppKind, str, str] | None:
         """(kind, constructor, arguments) when ``value`` constructs an app or router."""
         if not isinstance(value, ast.Call):
             return None
@@ -1018,7 +1048,7 @@ class _Reader:
         kind = APP_CLASSES.get(name)
         if kind is None:
             short = name.rsplit(".", 1)[-1]
-            kind = {"FastAPI": "app", "APIRouter": "router", "Flask": "other_framework"}.get(short)
+            kind = SHORT_APP_CLASSES.get(short)
         if kind is None:
             return None
         arguments = self.segment(value)[len(self.segment(value.func)) :].strip()[1:-1]
@@ -1049,10 +1079,10 @@ class _Reader:
                 if made is not None:
                     kind, call, arguments = made
                     app_names.add(name)
-                    found.append(AppBinding(name, node.lineno, kind, call, where, arguments))  # type: ignore[arg-type]
+                    found.append(AppBinding(name, node.lineno, kind, call, where, arguments))
                 elif name in app_names and not where:
                     found.append(AppBinding(name, node.lineno, "other", "", "", self.segment(node.value or node)))
-        # A name bound by ``def app`` or ``import`` after it held an app is a rebinding too.
+        # A name defined again by ``def app`` or ``class app`` after it held an app is a rebinding too.
         for statement in top_level_statements(self.tree):
             if (
                 isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
@@ -1090,6 +1120,23 @@ class _Reader:
                 route = self._route(decorator, function)
                 if route is not None:
                     routes.append(route)
+        by_name = {function.name: function for function in functions}
+        for node in self.nodes:
+            # app.add_api_route("/message", echo, methods=["POST"]): a route without a decorator.
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add_api_route"
+            ):
+                endpoint = (
+                    node.args[1]
+                    if len(node.args) > 1
+                    else next((kw.value for kw in node.keywords if kw.arg == "endpoint"), None)
+                )
+                if isinstance(endpoint, ast.Name) and endpoint.id in by_name:
+                    route = self._route(node, by_name[endpoint.id])
+                    if route is not None:
+                        routes.append(route)
         functions.sort(key=lambda f: f.line)
         routes.sort(key=lambda r: r.line)
         return tuple(functions), tuple(routes)
@@ -1323,8 +1370,8 @@ class _Reader:
         local = (function.local_names | params) - declared
         found: list[StateWrite] = []
 
-        def write(name: str, line: int, how: str, text: str) -> None:
-            found.append(StateWrite(name, line, function.name, how, module.get(name), handler, text))  # type: ignore[arg-type]
+        def write(name: str, line: int, how: StateHow, text: str) -> None:
+            found.append(StateWrite(name, line, function.name, how, module.get(name), handler, text))
 
         first_read: dict[str, int] = {}
         for name in self.own(node):
@@ -1382,13 +1429,20 @@ class _Reader:
 
 
 def _endless(loop: ast.While) -> bool:
-    """Whether a ``while`` loop runs forever: a constant true test and no way out inside."""
-    if not (isinstance(loop.test, ast.Constant) and loop.test.value):
+    """Whether a ``while`` loop runs forever: no way out inside, and a test that stays true
+    (a constant, or names nothing inside the loop can change: no call, no await, no assignment)."""
+    constant = isinstance(loop.test, ast.Constant) and bool(loop.test.value)
+    tested = {node.id for node in ast.walk(loop.test) if isinstance(node, ast.Name)}
+    if not constant and (not tested or any(isinstance(node, (ast.Call, ast.Await)) for node in ast.walk(loop.test))):
         return False
     stack: list[ast.AST] = list(loop.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.Break, ast.Return, ast.Raise)):
+            return False
+        if not constant and isinstance(node, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.Global)):
+            return False
+        if not constant and isinstance(node, ast.Name) and node.id in tested and not isinstance(node.ctx, ast.Load):
             return False
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             stack.extend(ast.iter_child_nodes(node))

@@ -328,7 +328,7 @@ def test_terminal_and_notebook_lines_are_named_and_the_rest_still_read(line, kin
 def test_a_python_prompt_loses_only_its_prompt():
     model = build_source_model(">>> from fastapi import FastAPI\n>>> app = FastAPI()\n")
     assert model.syntax_error is not None and model.syntax_error.kind == "not_python"
-    assert [a.line for a in model.apps] == [2] and model.read_without == ()
+    assert [a.line for a in model.apps] == [2] and model.read_without == (1, 2) and model.has_facts
 
 
 @pytest.mark.parametrize(
@@ -474,3 +474,35 @@ def test_a_byte_order_mark_is_left_out_as_python_does_when_it_loads_the_file():
     model = build_source_model(source)
     assert model.parsed and [a.line for a in model.apps] == [2] and model.code(1) == "from fastapi import FastAPI"
     assert model.text == source
+
+
+def test_a_route_added_without_a_decorator():
+    model = build_source_model(
+        "from fastapi import FastAPI\napp = FastAPI()\ndef echo(msg: dict):\n    return {'received': msg}\n"
+        "app.add_api_route('/message', echo, methods=['POST'])\n"
+    )
+    [route] = model.routes
+    assert (route.line, route.path, route.methods, route.function.name) == (5, "/message", ("POST",), "echo")
+
+
+def test_terminal_lines_inside_a_docstring_are_not_counted_when_another_line_is_wrong():
+    source = '"""Run it:\n$ uvicorn main:app --reload\n"""\ndef echo(msg)\n    return msg\n'
+    model = build_source_model(source)
+    assert model.syntax_error is not None and model.syntax_error.kind == "missing_colon"
+    assert model.shell_lines == ()
+
+
+def test_a_loop_waiting_for_a_flag_nothing_inside_it_can_change():
+    model = build_source_model(
+        "ready = False\n"
+        "async def wait(msg):\n"
+        "    while not ready:\n"
+        "        pass\n"
+        "    while not ready:\n"
+        "        ready = check()\n"
+        "    while not ready:\n"
+        "        await asyncio.sleep(0.1)\n"
+        "    while msg:\n"
+        "        msg = msg[1:]\n"
+    )
+    assert model.functions[0].endless_loops == (3,)
