@@ -129,6 +129,16 @@ def _described(c: Context) -> Words:
     cases, text = c.cases, c.text
     exc, detail, line = crash_facts(cases, text)
     what = f"`{exc}: {detail}`" if exc and detail else f"`{exc}`" if exc else "an exception"
+    parsed = _first_traceback(cases)
+    if parsed is not None and parsed.raised_by_framework:
+        return Words(
+            f"FastAPI failed with {exc} while handling the request",
+            f"No line of yours was running when {what} was raised: FastAPI raised it itself, before calling your "
+            "function or after it returned, and answered 500 Internal Server Error.",
+            "Compare what your route declares (its decorator and parameters) and what your function returns with "
+            "the cases below.",
+            c.route.line if c.route is not None else None,
+        )
     where = f" at line {line}: `{quote_code(text.code(line))}`" if line and text.code(line) else ""
     explanation = (
         f"Your endpoint function raised {what}{where}. When an endpoint raises an exception, "
