@@ -47,6 +47,10 @@ def _crash(c: Context) -> Words:
             fix, patch = explained.fix, explained.fix_patch
             if explained.cause in PICKED_FIELDS and echoes(c.cases):
                 fix, patch = _echo_whole(c, explained.line)
+            elif explained.line is not None and c.text.code(explained.line).startswith("print(") and echoes(c.cases):
+                # Reading a field to print it crashes on messages without it: the print is what to take away.
+                fix = f"{fix} Or simply delete line {explained.line}: it only prints, and the reply does not need it."
+                patch = FixPatch(explained.line, c.text.lines[explained.line - 1], "")
             return Words(
                 explained.title,
                 explained.explanation + printed + ("" if "500" in explained.explanation else _FRAMEWORK_ANSWER),
