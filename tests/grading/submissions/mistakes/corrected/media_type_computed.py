@@ -3,9 +3,9 @@ import json
 from fastapi import FastAPI, Response
 
 app = FastAPI()
-KINDS = ["text", "plain"]
+KINDS = ["application", "json"]
 
 
 @app.post("/message")
 async def receive_message(msg: dict):
-    return Response(json.dumps({"received": msg}), media_type="application/json")
+    return Response(json.dumps({"received": msg}), media_type="/".join(KINDS))
