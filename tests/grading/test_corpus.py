@@ -18,6 +18,8 @@ diagnoses are measured on mistakes they were not written from (benchmarks/heldou
 
 from __future__ import annotations
 
+import difflib
+
 import pytest
 
 from grader.grading.report import LEARNER_ERROR_KINDS, Diagnosis, FixPatch, Report
@@ -39,6 +41,8 @@ from .support import SUBMISSIONS
 
 FILES = all_corpus_files()
 HELD_OUT = 30
+# A corrected version mends its mistake as a tutor would: a few lines, never a rewrite.
+SMALL_EDIT_LINES = 5
 CORRECTED = [file for file in FILES if file.corrected_path.exists()]
 
 
@@ -102,6 +106,12 @@ def test_every_mistake_has_its_corrected_version(file: CorpusFile):
     corrected = file.corrected_path.read_text(encoding="utf-8")
     assert corrected != file.source
     assert not CorpusFile(file.corrected_path, file.group, corrected).headers(), "a corrected version has no headers"
+    code = file.source.splitlines()[len(file.header_block()) :]
+    edit = difflib.SequenceMatcher(a=code, b=corrected.splitlines()).get_opcodes()
+    changed = sum(
+        max(end - start, new_end - new_start) for tag, start, end, new_start, new_end in edit if tag != "equal"
+    )
+    assert 0 < changed <= SMALL_EDIT_LINES, f"the correction changes {changed} lines: not the smallest edit"
     fix = file.header("fix")
     if fix:
         assert fix in corrected, "the corrected version does not hold the line '# fix:' gives"
