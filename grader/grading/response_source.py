@@ -229,6 +229,8 @@ class _Reader:
                 if name is not None and name.lower() == CONTENT_TYPE and text is not None:
                     return site(text, "header", value)
         given = _argument(call, "media_type", MEDIA_TYPE_ARG)
+        if isinstance(given, ast.Constant) and given.value is None:
+            given = None  # media_type=None: the class's own
         if given is not None:
             text = self.string(given)
             # A media type computed at run time: the file does not show it.

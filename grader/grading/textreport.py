@@ -78,7 +78,7 @@ def _example(case: CaseResult) -> str:
     expected_body = f" {_short(case.expected.body)}" if case.expected.body is not None else ""
     lines.append(f"expected:  {case.expected.status}{expected_body}")
     # The media type is shown where it is what fails: elsewhere it would only be noise.
-    wrong_media_type = case.received.status is not None and media_type_problem(
+    wrong_media_type = case.received.status == case.expected.status and media_type_problem(
         case.expected.headers, case.received.headers
     )
     if wrong_media_type:

@@ -116,8 +116,8 @@ class CaseView:
     @property
     def expected_media_type(self) -> str | None:
         """The media type the case asked for, in words, when the response's did not do."""
-        if self.case.received.status is None:
-            return None
+        if self.case.received.status is None or self.case.received.status != self.case.expected.status:
+            return None  # another status is what failed
         if media_type_problem(self.case.expected.headers, self.case.received.headers) is None:
             return None
         wanted = self.case.expected.headers[CONTENT_TYPE]

@@ -28,6 +28,7 @@ from grader.grading.report import (
     Report,
     error_kind_words,
 )
+from grader.grading.textreport import render_text
 
 from .diagnose.support import ECHO, case, report_of
 
@@ -434,3 +435,22 @@ def test_an_exercise_that_asks_for_one_media_type_is_told_in_its_terms():
     assert "The exercise asks for replies sent as `application/problem+json`." in diagnosis.explanation
     assert diagnosis.line == 11
     assert diagnosis.fix == 'Give `JSONResponse` `media_type="application/problem+json"`.'
+
+
+def test_the_text_report_shows_both_content_types_where_they_are_what_fails():
+    source = PLAIN_TEXT.format(line='PlainTextResponse(json.dumps({"received": msg}))')
+    wrong = media_case("hello", {"text": "Hello"}, "text/plain; charset=utf-8")
+    crashed = dataclasses.replace(
+        media_case("hi", {"text": "Hi"}, "text/plain; charset=utf-8"),
+        received=HttpExchange(status=500, body="Internal Server Error", headers={"content-type": "text/plain"}),
+    )
+    report = report_of(wrong)
+    report.diagnoses = diagnose(report, source)
+    text = render_text(report)
+    lines = [line.strip() for line in text.splitlines()]
+    expected_at = lines.index("Content-Type: application/json")
+    assert lines[expected_at - 1].startswith("expected:  200") and lines[expected_at + 1].startswith("received:  200")
+    assert lines[expected_at + 2] == "Content-Type: text/plain; charset=utf-8"
+    other = report_of(crashed)
+    other.diagnoses = diagnose(other, source)
+    assert "Content-Type" not in render_text(other), "a wrong status is what failed there"

@@ -30,6 +30,7 @@ def line_of(source: str, fragment: str) -> int:
         ("    return Text(json.dumps({'received': msg}))", "text/plain", "class", "PlainTextResponse", ""),
         ("    return HTMLResponse(json.dumps(msg))", "text/html", "class", "HTMLResponse", ""),
         ("    return Response(json.dumps(msg))", "", "class", "Response", ""),
+        ("    return HTMLResponse(json.dumps(msg), media_type=None)", "text/html", "class", "HTMLResponse", ""),
         (
             '    return Response(json.dumps(msg), media_type="text/html")',
             "text/html",

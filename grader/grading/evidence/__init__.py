@@ -6,6 +6,8 @@ Everything here is a pure function of text, safe on hostile input:
   routers, routes and their parameters, returns, state, blocking calls, imports,
   lines that are not Python) with 1-based line numbers of the learner's file;
 * ``checker_facts(text)`` -> ``CheckerFact`` list: pyflakes's messages as facts;
+* ``syntax_fix(model)`` -> ``FixPatch`` or None: the plain edit after which Python
+  can read a file it refused (checked by parsing, never by running);
 * ``parse_traceback(text)`` -> ``ParsedTraceback``: the one traceback parser;
 * ``explain_exception(...)`` -> ``Explanation`` or None: an exception told as a
   tutor would, when the source supports a cause;
@@ -34,6 +36,7 @@ from grader.grading.evidence.source import (
     SyntaxProblem,
     build_source_model,
 )
+from grader.grading.evidence.syntax import related_line, syntax_fix
 from grader.grading.evidence.tracebacks import (
     Frame,
     ParsedTraceback,
@@ -70,5 +73,7 @@ __all__ = [
     "explain_traceback",
     "parse_load_error",
     "parse_traceback",
+    "related_line",
+    "syntax_fix",
     "validation_issues",
 ]

@@ -15,7 +15,7 @@ from typing import Literal
 from pyflakes import checker as pyflakes_checker
 from pyflakes import messages as pyflakes_messages
 
-from grader.grading.evidence.source import MAX_SOURCE_CHARS, shell_lines, without_shell_lines
+from grader.grading.evidence.source import BYTE_ORDER_MARK, MAX_SOURCE_CHARS, shell_lines, without_shell_lines
 
 FactKind = Literal[
     "undefined_name",
@@ -74,7 +74,7 @@ def checker_facts(text: str) -> list[CheckerFact]:
     if len(text) > MAX_SOURCE_CHARS or "\x00" in text:
         return []
     try:
-        tree = _tree(text)
+        tree = _tree(text.removeprefix(BYTE_ORDER_MARK))
         if tree is None:
             return []
         found = pyflakes_checker.Checker(tree, filename="solution.py").messages

@@ -18,6 +18,7 @@ exception.
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 import re
 import sys
@@ -25,13 +26,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-MAX_SOURCE_CHARS = 1024 * 1024
-"""Longer files are not read (the sandbox refuses them too)."""
+MAX_SOURCE_CHARS = 256 * 1024
+"""Longer files are not read: four times the default upload limit, and about a second of reading
+(benchmarks/evidence.py); the model then says it could not read them."""
 MAX_SEGMENT_CHARS = 300
 """The longest piece of source text kept in a fact."""
+MAX_SEGMENT_LINES = 20
+"""The most lines of one node read for its text (the text is cut to a few hundred characters anyway)."""
 MAX_TRACE_DEPTH = 6
 """How many assignments back a returned name is followed."""
 
+BYTE_ORDER_MARK = "\ufeff"
 DEFAULT_PACKAGES = ("fastapi", "starlette", "pydantic", "uvicorn")
 """What the first exercise's runtime offers besides the standard library."""
 
@@ -47,10 +52,15 @@ ROUTE_METHODS = {
     "api_route": ("GET",),
     "route": ("GET",),
     "websocket": (),
+    "add_api_route": ("GET",),
 }
-"""Decorator names that register a route, and the methods they take by default."""
+"""Decorator names that register a route (and ``add_api_route``, the call that does it without one), with
+the methods they take by default."""
 
-APP_CLASSES = {
+AppKind = Literal["app", "router", "other_framework", "other"]
+StateHow = Literal["global", "mutation", "item", "attribute", "shadowed"]
+
+APP_CLASSES: dict[str, AppKind] = {
     "fastapi.FastAPI": "app",
     "fastapi.applications.FastAPI": "app",
     "starlette.applications.Starlette": "app",
@@ -62,6 +72,8 @@ APP_CLASSES = {
     "sanic.Sanic": "other_framework",
 }
 """Constructors whose result a file serves (or means to)."""
+SHORT_APP_CLASSES: dict[str, AppKind] = {"FastAPI": "app", "APIRouter": "router", "Flask": "other_framework"}
+"""The same by their last name, for a module the file reached another way."""
 
 FASTAPI_STAR_NAMES = {
     "FastAPI": "fastapi.FastAPI",
@@ -414,7 +426,7 @@ class AppBinding:
 
     name: str
     line: int
-    kind: Literal["app", "router", "other_framework", "other"]
+    kind: AppKind
     call: str = ""
     function: str = ""
     arguments: str = ""
@@ -444,7 +456,7 @@ class StateWrite:
     name: str
     line: int
     function: str
-    how: Literal["global", "mutation", "item", "attribute", "shadowed"]
+    how: StateHow
     defined_line: int | None = None
     handler: bool = False
     text: str = ""
@@ -523,9 +535,10 @@ class SourceModel:
     """What the learner's file declares, read without running it (see the module's docstring).
 
     unreadable: why the file could not be read at all (``too_large``, ``null_bytes``,
-        ``too_deep``), else None; then every other fact is empty.
+        ``too_deep``, ``unparsable``), else None; then every other fact is empty.
     syntax_error: why Python cannot read it, else None.
-    read_without: the lines left out to read the rest when only they were not Python.
+    read_without: when only terminal or notebook lines stop Python, those lines (left out, or a
+        ``>>>`` prompt taken off), and the facts are read from the rest.
     module_names: every name bound at the top level of the file, with its first line.
     packages: the packages the grading runtime offers besides the standard library.
     """
@@ -697,7 +710,11 @@ class SourceModel:
 
 
 def build_source_model(text: str, *, packages: Iterable[str] = DEFAULT_PACKAGES) -> SourceModel:
-    """Read ``text`` into a ``SourceModel`` without running it; never raises on any input."""
+    """Read ``text`` into a ``SourceModel`` without running it; never raises on any input.
+
+    A byte order mark at the start (Notepad writes one) is left out, as Python does when it loads the file.
+    """
+    original, text = text, text.removeprefix(BYTE_ORDER_MARK)
     lines = tuple(text.splitlines())
     if len(text) > MAX_SOURCE_CHARS:
         return SourceModel(text=text, lines=lines, unreadable="too_large")
@@ -705,7 +722,8 @@ def build_source_model(text: str, *, packages: Iterable[str] = DEFAULT_PACKAGES)
         return SourceModel(text=text, lines=lines, unreadable="null_bytes")
     offered = _normal_packages(packages)
     try:
-        return dataclasses.replace(_build(text, lines, offered), packages=tuple(sorted(offered)))
+        built = _build(text, lines, offered)
+        return dataclasses.replace(built, packages=tuple(sorted(offered)), text=original)
     except (RecursionError, MemoryError):
         return SourceModel(text=text, lines=lines, unreadable="too_deep")
     except (ValueError, TypeError, OverflowError):
@@ -823,7 +841,7 @@ def without_shell_lines(lines: tuple[str, ...], shell: tuple[ShellLine, ...]) ->
             kept[found.line - 1] = re.sub(r"^\s*(>>>|In \[\d*\]:)\s?", "", raw)
         else:
             kept[found.line - 1] = ""
-            left_out.append(found.line)
+        left_out.append(found.line)
     return "\n".join(kept) + "\n", tuple(left_out)
 
 
@@ -875,8 +893,13 @@ class _Reader:
         self.packages = packages
         self.aliases: dict[str, str] = {}
         self.star_imports: list[str] = []
+        self.source_lines = SOURCE_LINE.findall(text)
+        self.nodes = list(ast.walk(tree))
+        self._own: dict[int, list[ast.AST]] = {}
         self.imports = self._imports()
         self.module_names = self._module_names()
+        self.owner_lines = self._owner_lines()
+        self.plain_state = self._plain_state()
 
     def model(self) -> SourceModel:
         functions, routes = self._functions_and_routes()
@@ -897,7 +920,7 @@ class _Reader:
 
     def _classes(self) -> tuple[ModelClass, ...]:
         found = []
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if not isinstance(node, ast.ClassDef):
                 continue
             fields = tuple(
@@ -911,9 +934,31 @@ class _Reader:
 
     # --- text and names -----------------------------------------------------------------
 
+    def own(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+        """``own_nodes(function)``, listed once per function."""
+        if id(function) not in self._own:
+            self._own[id(function)] = list(own_nodes(function))
+        return self._own[id(function)]
+
     def segment(self, node: ast.AST) -> str:
-        found = ast.get_source_segment(self.text, node) or ""
-        found = " ".join(part.strip() for part in found.splitlines())
+        """The source of ``node`` on one line, cut to ``MAX_SEGMENT_CHARS``.
+
+        What ``ast.get_source_segment`` gives, from lines split once: that function splits the
+        whole file at every call, which makes reading a large file take minutes.
+        """
+        first, last = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        start, end = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if first is None or last is None or start is None or end is None or last > len(self.source_lines):
+            return ""
+        last = min(last, first + MAX_SEGMENT_LINES)
+        pieces = [line.encode() for line in self.source_lines[first - 1 : last]]
+        if len(pieces) == 1:
+            pieces = [pieces[0][start:end]]
+        else:
+            if last == getattr(node, "end_lineno", None):
+                pieces[-1] = pieces[-1][:end]
+            pieces[0] = pieces[0][start:]
+        found = " ".join(piece.decode(errors="replace").strip() for piece in pieces)
         return found if len(found) <= MAX_SEGMENT_CHARS else found[: MAX_SEGMENT_CHARS - 1] + "…"
 
     def qualified(self, node: ast.AST) -> str | None:
@@ -937,7 +982,7 @@ class _Reader:
 
     def _imports(self) -> tuple[Import, ...]:
         found = []
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     local = alias.asname or alias.name.split(".")[0]
@@ -973,7 +1018,7 @@ class _Reader:
 
     # --- apps ---------------------------------------------------------------------------
 
-    def _app_kind(self, value: ast.AST | None) -> tuple[str, str, str] | None:
+    def _app_kind(self, value: ast.AST | None) -> tuple[AppKind, str, str] | None:
         """(kind, constructor, arguments) when ``value`` constructs an app or router."""
         if not isinstance(value, ast.Call):
             return None
@@ -981,7 +1026,7 @@ class _Reader:
         kind = APP_CLASSES.get(name)
         if kind is None:
             short = name.rsplit(".", 1)[-1]
-            kind = {"FastAPI": "app", "APIRouter": "router", "Flask": "other_framework"}.get(short)
+            kind = SHORT_APP_CLASSES.get(short)
         if kind is None:
             return None
         arguments = self.segment(value)[len(self.segment(value.func)) :].strip()[1:-1]
@@ -993,12 +1038,12 @@ class _Reader:
         top = set(map(id, top_level_statements(self.tree)))
         functions = {
             id(inner): node.name
-            for node in ast.walk(self.tree)
+            for node in self.nodes
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            for inner in own_nodes(node)
+            for inner in self.own(node)
         }
         assignments = sorted(
-            (node for node in ast.walk(self.tree) if isinstance(node, (ast.Assign, ast.AnnAssign))),
+            (node for node in self.nodes if isinstance(node, (ast.Assign, ast.AnnAssign))),
             key=lambda node: node.lineno,
         )
         for node in assignments:
@@ -1012,10 +1057,10 @@ class _Reader:
                 if made is not None:
                     kind, call, arguments = made
                     app_names.add(name)
-                    found.append(AppBinding(name, node.lineno, kind, call, where, arguments))  # type: ignore[arg-type]
+                    found.append(AppBinding(name, node.lineno, kind, call, where, arguments))
                 elif name in app_names and not where:
                     found.append(AppBinding(name, node.lineno, "other", "", "", self.segment(node.value or node)))
-        # A name bound by ``def app`` or ``import`` after it held an app is a rebinding too.
+        # A name defined again by ``def app`` or ``class app`` after it held an app is a rebinding too.
         for statement in top_level_statements(self.tree):
             if (
                 isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
@@ -1026,7 +1071,7 @@ class _Reader:
 
     def _inclusions(self) -> tuple[Inclusion, ...]:
         found = []
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
@@ -1044,7 +1089,7 @@ class _Reader:
     def _functions_and_routes(self) -> tuple[tuple[Function, ...], tuple[Route, ...]]:
         functions: list[Function] = []
         routes: list[Route] = []
-        for node in ast.walk(self.tree):
+        for node in self.nodes:
             if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             function = self._function(node)
@@ -1053,13 +1098,30 @@ class _Reader:
                 route = self._route(decorator, function)
                 if route is not None:
                     routes.append(route)
+        by_name = {function.name: function for function in functions}
+        for node in self.nodes:
+            # app.add_api_route("/message", echo, methods=["POST"]): a route without a decorator.
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "add_api_route"
+            ):
+                endpoint = (
+                    node.args[1]
+                    if len(node.args) > 1
+                    else next((kw.value for kw in node.keywords if kw.arg == "endpoint"), None)
+                )
+                if isinstance(endpoint, ast.Name) and endpoint.id in by_name:
+                    route = self._route(node, by_name[endpoint.id])
+                    if route is not None:
+                        routes.append(route)
         functions.sort(key=lambda f: f.line)
         routes.sort(key=lambda r: r.line)
         return tuple(functions), tuple(routes)
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> Function:
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        nodes = list(own_nodes(node))
+        nodes = self.own(node)
         calls = tuple(
             Call(self.qualified(call.func) or "", call.lineno, self.segment(call))
             for call in nodes
@@ -1234,9 +1296,8 @@ class _Reader:
         def written(name: str) -> str | None:
             return self.segment(keywords[name]) if name in keywords else None
 
-        owner_binding = [
-            line for name, line in self._owner_lines() if name == owner.split(".")[0] and line <= decorator.lineno
-        ]
+        bound = self.owner_lines.get(owner.split(".")[0], [])
+        before = bisect.bisect_right(bound, decorator.lineno)
         return Route(
             line=decorator.lineno,
             end_line=decorator.end_lineno or decorator.lineno,
@@ -1249,25 +1310,26 @@ class _Reader:
             status_code=written("status_code"),
             response_class=written("response_class"),
             called=call is not None,
-            owner_line=owner_binding[-1] if owner_binding else None,
+            owner_line=bound[before - 1] if before else None,
             text=self.segment(decorator),
         )
 
-    def _owner_lines(self) -> list[tuple[str, int]]:
-        found = []
+    def _owner_lines(self) -> dict[str, list[int]]:
+        """Every top-level name with the lines it is bound at, in order."""
+        found: dict[str, list[int]] = {}
         for node in top_level_statements(self.tree):
             for name in _bound_names(node):
-                found.append((name, node.lineno))
-        return sorted(found, key=lambda item: item[1])
+                found.setdefault(name, []).append(node.lineno)
+        for lines in found.values():
+            lines.sort()
+        return found
 
     # --- state and blocking calls -------------------------------------------------------
 
     def _state_writes(self, functions: tuple[Function, ...], routes: tuple[Route, ...]) -> tuple[StateWrite, ...]:
         handlers = {route.function.line for route in routes}
         by_line = {
-            node.lineno: node
-            for node in ast.walk(self.tree)
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            node.lineno: node for node in self.nodes if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
         }
         found: list[StateWrite] = []
         for function in functions:
@@ -1286,11 +1348,14 @@ class _Reader:
         local = (function.local_names | params) - declared
         found: list[StateWrite] = []
 
-        def write(name: str, line: int, how: str, text: str) -> None:
-            found.append(StateWrite(name, line, function.name, how, module.get(name), handler, text))  # type: ignore[arg-type]
+        def write(name: str, line: int, how: StateHow, text: str) -> None:
+            found.append(StateWrite(name, line, function.name, how, module.get(name), handler, text))
 
-        read_names = {n.id for n in own_nodes(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        for stmt in own_nodes(node):
+        first_read: dict[str, int] = {}
+        for name in self.own(node):
+            if isinstance(name, ast.Name) and isinstance(name.ctx, ast.Load):
+                first_read[name.id] = min(first_read.get(name.id, name.lineno), name.lineno)
+        for stmt in self.own(node):
             if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
                 for target in targets:
@@ -1300,8 +1365,9 @@ class _Reader:
                         isinstance(target, ast.Name)
                         and target.id in module
                         and target.id not in params
-                        and (isinstance(stmt, ast.AugAssign) or target.id in read_names)
-                        and self._read_before_bound(node, target.id, stmt)
+                        and (
+                            isinstance(stmt, ast.AugAssign) or first_read.get(target.id, stmt.lineno + 1) <= stmt.lineno
+                        )
                     ):
                         write(target.id, stmt.lineno, "shadowed", self.segment(stmt))
                     elif isinstance(target, ast.Subscript):
@@ -1310,7 +1376,7 @@ class _Reader:
                             write(base, stmt.lineno, "item", self.segment(stmt))
                     elif isinstance(target, ast.Attribute):
                         base = _base_name(target.value)
-                        if base and base in module and base not in local and base in self._plain_state():
+                        if base and base in module and base not in local and base in self.plain_state:
                             write(base, stmt.lineno, "attribute", self.segment(stmt))
             elif isinstance(stmt, ast.Call) and isinstance(stmt.func, ast.Attribute):
                 base = _base_name(stmt.func.value)
@@ -1318,18 +1384,6 @@ class _Reader:
                 if mutates and base in module and base not in local:
                     write(str(base), stmt.lineno, "mutation", self.segment(stmt))
         return found
-
-    def _read_before_bound(self, function: ast.AST, name: str, stmt: ast.stmt) -> bool:
-        """Whether ``name`` is read in ``function`` at or before ``stmt`` (so Python raises UnboundLocalError)."""
-        if isinstance(stmt, ast.AugAssign):
-            return True
-        return any(
-            isinstance(node, ast.Name)
-            and node.id == name
-            and isinstance(node.ctx, ast.Load)
-            and node.lineno <= stmt.lineno
-            for node in ast.walk(function)
-        )
 
     def _plain_state(self) -> set[str]:
         """Top-level names bound to plain data or objects, not modules, functions or apps."""
@@ -1445,6 +1499,8 @@ def _base_name(node: ast.AST) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+SOURCE_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+"""A line as Python's parser counts them (ends at \\r\\n, \\r or \\n; a form feed does not end one)."""
 IDENTIFIER_IN_TEXT = re.compile(r"[A-Za-z_]\w*")
 
 

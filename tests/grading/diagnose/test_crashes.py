@@ -108,3 +108,15 @@ def test_asyncio_run_inside_the_endpoint_becomes_await():
     first, _ = first_diagnosis(source, crashed("hello", HELLO, output))
     assert first.line == 13 and "RuntimeError" in first.explanation
     assert first.fix_patch is not None and first.fix_patch.after == "    reply = await make_reply(msg)"
+
+
+def test_a_framework_error_no_rule_explains_is_not_blamed_on_the_function():
+    source = program('@app.post("/message")', "def receive_message(msg: dict):", '    return {"received": msg}')
+    output = (
+        "Traceback (most recent call last):\n"
+        "  … 12 frames inside uvicorn, starlette, fastapi …\n"
+        "RuntimeError: something inside the framework\n"
+    )
+    first, _ = first_diagnosis(source, crashed("hello", HELLO, output))
+    assert "your endpoint function raised" not in first.explanation.lower()
+    assert "No line of yours was running" in first.explanation and first.fix_patch is None

@@ -45,6 +45,7 @@ def test_unhashable_dict_in_a_set_literal_is_a_comma_where_a_colon_goes():
     found = explain(source, "TypeError", "unhashable type: 'dict'", 8)
     assert found is not None and found.cause == "set_instead_of_dict" and found.line == 8
     assert "comma" in found.title and "set" in found.explanation
+    assert found.fix == "Put a colon between each key and its value: `{'received': msg}`."
     assert "    return {'received': msg}\n" in patched(source, found)
 
 
@@ -130,7 +131,7 @@ def test_json_loads_on_the_dict_fastapi_already_made():
 
 
 def test_string_indices_and_none_and_mixed_types():
-    source = HEAD + "def echo(msg: str):\n    return {'received': msg['text'] + 1}\n"
+    source = HEAD + "def echo(msg: dict):\n    return {'received': msg['a']['text'] + 1}\n"
     assert explain(source, "TypeError", "string indices must be integers, not 'str'", 8).cause == "string_indexed"
     assert explain(source, "TypeError", "'NoneType' object is not subscriptable", 8).cause == "none_value"
     assert explain(source, "TypeError", 'can only concatenate str (not "int") to str', 8).cause == "mixed_types"
@@ -515,3 +516,134 @@ def test_the_request_object_returned_to_fastapi():
     found = explain(source, "ValueError", message, None, path="/message")
     # The message mentions a coroutine, but no json() call was left unawaited: it is the request itself.
     assert found is not None and found.cause == "returns_request" and found.line == 5
+
+
+def test_the_package_lists_every_cause_code_its_rules_return():
+    import re
+    from pathlib import Path
+
+    import grader.grading.evidence.exceptions as package
+
+    folder = Path(package.__file__).parent
+    returned = {code for path in folder.glob("*.py") for code in re.findall(r'cause="(\w+)"', path.read_text())}
+    listed = set(re.findall(r"``(\w+)``", package.__doc__.split("Cause codes", 1)[1]))
+    assert returned == listed
+
+
+def test_a_key_read_from_the_text_json_dumps_made_points_at_json_dumps():
+    source = (
+        "import json\n" + HEAD + "def echo(msg: dict):\n    data = json.dumps(msg)\n"
+        "    text = data['text']\n    return {'received': msg}\n"
+    )
+    found = explain(source, "TypeError", "string indices must be integers, not 'str'", 10)
+    assert found is not None and found.cause == "text_where_dict" and found.line == 9
+    assert "`json.dumps(msg)` on line 9" in found.title
+    assert "    data = msg\n" in patched(source, found)
+
+
+def test_a_dict_method_on_a_str_parameter_points_at_the_parameter():
+    source = HEAD + "def echo(msg: str):\n    return {'received': dict(msg.items())}\n"
+    found = explain(source, "AttributeError", "'str' object has no attribute 'items'", 8)
+    assert found is not None and found.cause == "text_where_dict" and found.line == 7 and "`msg: str`" in found.title
+
+
+def test_request_used_without_the_parameter_is_not_a_typo_of_the_class():
+    source = (
+        "from fastapi import FastAPI, Request\napp = FastAPI()\n@app.post('/message')\n"
+        "async def echo(msg: dict):\n    data = await request.json()\n    return {'received': data}\n"
+    )
+    found = explain(source, "NameError", "name 'request' is not defined", 5)
+    assert found is not None and found.cause == "request_not_a_parameter" and "Request" not in found.title
+    assert "`msg` is already the message" in found.fix and found.fix_patch is None
+
+
+def test_a_value_of_the_message_that_is_a_number_used_as_a_list():
+    source = (
+        HEAD
+        + "def echo(msg: dict):\n    sizes = [len(value) for value in msg.values()]\n    return {'received': msg}\n"
+    )
+    for message in (
+        "object of type 'int' has no len()",
+        "'int' object is not subscriptable",
+        "'bool' object is not iterable",
+    ):
+        found = explain(source, "TypeError", message, 8)
+        assert found is not None and found.cause == "value_type_assumed", message
+    assert explain(source, "TypeError", "object of type 'Foo' has no len()", 8) is None
+
+
+def test_a_key_read_in_a_helper_is_not_claimed_to_be_the_graders_message_and_a_used_value_gets_no_edit():
+    source = (
+        "def describe(message):\n    return message['text'].upper()\n\n"
+        + HEAD.replace("from fastapi import FastAPI\n", "from fastapi import FastAPI\n", 1)
+        + "def echo(msg: dict):\n    describe(msg)\n    return {'received': msg}\n"
+    )
+    found = explain(source, "KeyError", "'text'", 2)
+    assert found is not None and found.cause == "missing_key"
+    assert "the message the grader sent" not in found.explanation and "`message`" in found.explanation
+    # .get() would give None, and None has no .upper(): no edit is offered.
+    assert found.fix_patch is None
+
+
+def test_a_method_returned_without_brackets():
+    source = HEAD + "def echo(msg: dict):\n    return {'received': msg.copy}\n"
+    message = "[TypeError(\"'builtin_function_or_method' object is not iterable\"), TypeError('vars() argument must have __dict__ attribute')]"
+    found = explain(source, "ValueError", message, None, path="/message")
+    assert found is not None and found.cause == "unencodable_reply" and found.line == 8 and found.raised_by_framework
+    assert "{'received': msg.copy()}" in patched(source, found)
+
+
+def test_asyncio_run_inside_an_endpoint():
+    source = "import asyncio\n" + HEAD + "def echo(msg: dict):\n    return asyncio.run(reply(msg))\n"
+    found = explain(source, "RuntimeError", "asyncio.run() cannot be called from a running event loop", 9)
+    assert found is not None and found.cause == "event_loop_in_handler" and found.line == 9
+
+
+def test_edits_keep_a_files_tabs_and_crlf_line_ends():
+    source = (
+        "from fastapi import FastAPI\r\napp = FastAPI()\r\ncount = 0\r\n@app.post('/message')\r\n"
+        "def echo(msg: dict):\r\n\tcount += 1\r\n\treturn {'received', msg}\r\n"
+    )
+    found = explain(
+        source, "UnboundLocalError", "cannot access local variable 'count' where it is not associated with a value", 6
+    )
+    assert found is not None and "\tglobal count\n\tcount += 1\n" in patched(source, found)
+    found = explain(source, "TypeError", "unhashable type: 'dict'", 7)
+    assert found is not None and "\treturn {'received': msg}\n" in patched(source, found)
+
+
+ODD_SOURCES = [
+    "",
+    "x",
+    "def f(:\n",
+    "x = 1\x00\n",
+    "!pip install fastapi\n" + HEAD + "def echo(msg: dict):\n    return {'received', msg}\n",
+    HEAD + "def echo(msg: dict):\n    return {'received': mgs}\n",
+]
+ODD_MESSAGES = [
+    "unhashable type: 'dict'",
+    "'dict' object is not callable",
+    "f() missing 1 required positional argument: 'a'",
+    "name 'mgs' is not defined",
+    "'dict' object has no attribute 'text'",
+    "'text'",
+    "No module named 'FastAPI'",
+    "1 validation errors:",
+    "",
+    "'",
+]
+
+
+@pytest.mark.parametrize("source", ODD_SOURCES)
+def test_any_exception_on_any_file_at_any_line_is_explained_or_not_but_never_raises(source):
+    from grader.grading.evidence.exceptions import RULES
+
+    model = build_source_model(source)
+    for exception in [*RULES, "RuntimeError", "Unknown"]:
+        for message in ODD_MESSAGES:
+            for line in (None, 0, 1, 8, 10_000):
+                frame = Frame("solution.py", line, "echo", "") if line is not None else None
+                found = explain_exception(exception, message, frame, model, path="/message", method="POST")
+                if found is not None and found.fix_patch is not None:
+                    assert found.fix_patch.after != found.fix_patch.before
+                    assert found.fix_patch.apply(source) is not None

@@ -38,6 +38,8 @@ def _not_json_media_type(c: Context) -> Words:
     plain_return = f"return the dict itself (`return {reply}`); FastAPI sends a dict as JSON"
     if site is not None and text.in_endpoint(c.path, re.escape(f"return {reply}")):
         plain_return = "let FastAPI send the dict your function returns (it sends a dict as JSON)"
+    if text.find(r"\bFastAPI\s*\(") is None:  # Starlette or a bare ASGI app: nothing turns a dict into JSON
+        plain_return = f"build the reply with `JSONResponse({reply})`"
     if target != JSON_MEDIA_TYPE:
         plain_return = f'build the reply with `JSONResponse(..., media_type="{target}")`'
     cls, value, line = (site.class_name, site.value, site.line) if site else (None, "", None)
@@ -54,7 +56,9 @@ def _not_json_media_type(c: Context) -> Words:
         where = f" `media_type={value}` given to `{cls}` decides it{at_line(text, line)}."
         fix = f'Write `media_type="{target}"` instead of `media_type={value}`, or {plain_return}.'
     elif site.how in ("response_class", "default_response_class"):
-        owner = "the route decorator" if site.how == "response_class" else "`FastAPI(...)`"
+        owner = "`FastAPI(...)`"
+        if site.how == "response_class":
+            owner = "the route decorator" if text.code(line).startswith("@") else "the route's registration"
         where = (
             f" `{site.how}={value}` in {owner}{at_line(text, line)} makes FastAPI send what your function returns "
             f"as `{sent}`."

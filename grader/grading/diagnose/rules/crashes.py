@@ -47,6 +47,10 @@ def _crash(c: Context) -> Words:
             fix, patch = explained.fix, explained.fix_patch
             if explained.cause in PICKED_FIELDS and echoes(c.cases):
                 fix, patch = _echo_whole(c, explained.line)
+            elif explained.line is not None and c.text.code(explained.line).startswith("print(") and echoes(c.cases):
+                # Reading a field to print it crashes on messages without it: the print is what to take away.
+                fix = f"{fix} Or simply delete line {explained.line}: it only prints, and the reply does not need it."
+                patch = FixPatch(explained.line, c.text.lines[explained.line - 1], "")
             return Words(
                 explained.title,
                 explained.explanation + printed + ("" if "500" in explained.explanation else _FRAMEWORK_ANSWER),
@@ -129,6 +133,16 @@ def _described(c: Context) -> Words:
     cases, text = c.cases, c.text
     exc, detail, line = crash_facts(cases, text)
     what = f"`{exc}: {detail}`" if exc and detail else f"`{exc}`" if exc else "an exception"
+    parsed = _first_traceback(cases)
+    if parsed is not None and parsed.raised_by_framework:
+        return Words(
+            f"FastAPI failed with {exc} while handling the request",
+            f"No line of yours was running when {what} was raised: FastAPI raised it itself, before calling your "
+            "function or after it returned, and answered 500 Internal Server Error.",
+            "Compare what your route declares (its decorator and parameters) and what your function returns with "
+            "the cases below.",
+            c.route.line if c.route is not None else None,
+        )
     where = f" at line {line}: `{quote_code(text.code(line))}`" if line and text.code(line) else ""
     explanation = (
         f"Your endpoint function raised {what}{where}. When an endpoint raises an exception, "
