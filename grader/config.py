@@ -162,6 +162,21 @@ class Settings(BaseSettings):
     max_queued: int = Field(
         200, ge=0, description="Uploads that may wait for a grader; beyond it uploads get 503 (0: no limit)."
     )
+    fix_checks: bool = Field(
+        True,
+        description=(
+            "Grade each proposed fix on the learner's code (below learners' gradings in priority) "
+            "before showing it as code."
+        ),
+    )
+    fix_check_max_queue_depth: int = Field(
+        20,
+        ge=0,
+        description="Tasks waiting in the queue beyond which fixes are not checked (said so on the card).",
+    )
+    fix_checks_per_submission: int = Field(
+        3, ge=1, description="Fixes checked for one submission at most (one grading each)."
+    )
     log_format: Literal["text", "json"] = Field("text", description="Log lines as text or as one JSON object each.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least severe level logged.")
     metrics_allow: str = Field(

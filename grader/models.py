@@ -254,7 +254,11 @@ class SubmissionPublic(SQLModel):
     score: float | None
     max_score: float
     report: dict[str, Any] | None = Field(
-        description="The grading report (cases, diffs, hints, output); null until graded."
+        description=(
+            "The grading report (cases, diffs, hints, output); null until graded. A diagnosis whose fix is an "
+            "edit has `fix_patch` (line, before, after) and `fix_check` (status pending, passed, failed or "
+            "not_checked; cases; reason): show the edit as code only when its check passed."
+        )
     )
     created_at: datetime
     started_at: datetime | None
@@ -304,6 +308,38 @@ class Submission(SQLModel, table=True):
     regrade_batch_id: int | None = Field(
         default=None, foreign_key="regrade_batches.id", ondelete="SET NULL", index=True
     )
+
+
+FixCheckStatus = Literal["pending", "passed", "failed", "not_checked"]
+
+
+class FixCheckRow(SQLModel, table=True):
+    """Whether the fix a diagnosis proposes was graded on the learner's code, and what that showed.
+
+    One row per diagnosis with a fix, written with the report it belongs to (``pending``, or
+    ``not_checked`` when the graders are busy) and updated by the low-priority check job.
+    diagnosis: the diagnosis's place in the stored report's list.
+    cases: how many of the cases it explains pass with the change.
+    reason: why it failed or was not checked, in the learner's words.
+    """
+
+    __tablename__ = "fix_checks"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", get_args(FixCheckStatus)), name="status"),
+        UniqueConstraint("submission_id", "diagnosis"),
+        # A regrade deletes a submission's rows and writes new ones: an id is never used twice, so a
+        # check job of the earlier grading (it writes by row id) can never land on the new rows.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submissions.id", ondelete="CASCADE")
+    diagnosis: int
+    status: FixCheckStatus = Field(default="pending", sa_type=String(16))
+    cases: int = 0
+    reason: str = Field(default="", max_length=300)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    checked_at: datetime | None = _timestamp(default=None)
 
 
 class RegradeBatch(SQLModel, table=True):

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlmodel import Session
 
 from grader.config import Settings
-from grader.services import account_imports, audit, gradebook, quizzes, regrade, stats, submissions, users
+from grader.services import account_imports, audit, fixchecks, gradebook, quizzes, regrade, stats, submissions, users
 from grader.services.errors import BadLines, InvalidInput, Overloaded
 from grader.services.updates import ANY_SUBMISSION, submission_changes
 from grader.web import charts, events
@@ -304,6 +304,7 @@ def learner_page(
         {
             "detail": detail,
             "report": stored_report(detail.shown) if detail.shown is not None else None,
+            "checked_report": fixchecks.checked_report(session, detail.shown) if detail.shown is not None else None,
             "attempts": attempts,
         },
     )

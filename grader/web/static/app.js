@@ -70,6 +70,7 @@
       box.hidden = true;
       var heading = target.querySelector("h2");
       if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+      target.querySelectorAll("[data-fix-checks-url]").forEach(watchFixChecks);
     }
 
     function pollStatus() {
@@ -88,12 +89,14 @@
     var opened = false;
     source.addEventListener("open", function () { opened = true; });
     source.addEventListener("progress", function (event) { showProgress(JSON.parse(event.data)); });
-    source.addEventListener("graded", function (event) {
+    function graded(event) {
       source.close();
       var data = JSON.parse(event.data);
       showProgress(data);
       showResult(data.html);
-    });
+    }
+    source.addEventListener("graded", graded);
+    source.addEventListener("fixes-checked", graded);
     source.addEventListener("error", function () {
       // A stream that ends at its time limit reconnects by itself; one that never
       // opened, or that the browser gave up on, is replaced by polling.
@@ -102,6 +105,31 @@
         if (!shown) { pollStatus(); }
       }
       opened = false;
+    });
+  }
+
+  // Checked fixes arrive after the result: each mistake's card is replaced by the one the server
+  // rendered once the grader has tried the fix on the learner's code; nothing else on the page
+  // moves (open cases stay open), and the live line says it happened.
+  function watchFixChecks(note) {
+    var url = note.getAttribute("data-fix-checks-url");
+    if (!url || typeof window.EventSource !== "function") { return; }
+    var source = new window.EventSource(url);
+    source.addEventListener("fixes-checked", function (event) {
+      source.close();
+      var fresh = document.createElement("div");
+      fresh.innerHTML = JSON.parse(event.data).html;
+      var passed = fresh.querySelectorAll(".fix-diff").length;
+      fresh.querySelectorAll("article.diagnosis[id]").forEach(function (card) {
+        var old = document.getElementById(card.id);
+        if (old) { old.replaceWith(card); }
+      });
+      note.textContent = passed
+        ? "The grader tried the fix on your code and it works: the change is shown below."
+        : "The grader tried the fix on your code: see the note on each mistake below.";
+    });
+    source.addEventListener("error", function () {
+      if (source.readyState === window.EventSource.CLOSED) { source.close(); }
     });
   }
 
@@ -270,6 +298,7 @@
     var formError = document.querySelector(".notice-error[role=alert]");
     if (formError) { focusFormError(formError); }
     document.querySelectorAll("[data-status-url]").forEach(watchSubmission);
+    document.querySelectorAll("[data-fix-checks-url]").forEach(watchFixChecks);
     showLocalTimes(document);
     document.querySelectorAll("[data-live-changes]").forEach(watchTable);
     document.querySelectorAll("[data-live-html]").forEach(function (part) {
