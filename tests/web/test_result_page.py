@@ -218,3 +218,34 @@ def test_a_reply_sent_as_another_media_type_shows_both_content_types(as_learner,
     # A passing case shows the Content-Type it came with, and no difference.
     passing = html[html.index('<details class="passing-cases">') :]
     assert "differs" not in passing
+
+
+def test_a_file_that_could_not_run_says_so_why_and_whether_it_counts(as_learner, learner, synced):
+    submission = _graded(synced, learner, "import-error")
+    page = as_learner.get(f"/submissions/{submission.id}").text
+    heading = _text(page[page.index('<h2 id="report-heading">') : page.index("</h2>")])
+    assert heading.strip() == "Result: Couldn't run : 0 / 16 points"
+    assert "Couldn&#39;t run</span>:" in page  # read as "Couldn't run: 0 / 16 points"
+    # Why, in the learner's words.
+    assert "Your file stopped with an error while it was being loaded." in _text(page)
+    assert "Not graded" not in page
+    words = _text(page)
+    assert "No case could run, so there are no points yet." in words
+    assert "It counts as an attempt, but your best score so far stays as it is." in words
+
+
+def test_a_graders_fault_is_not_counted(as_learner, learner, synced):
+    report = make_report(cases={"hello": True}, infra="the sandbox could not start").to_dict()
+    submission = make_submission(synced, user=learner, status="graded", score=0, report=report)
+    words = _text(as_learner.get(f"/submissions/{submission.id}").text)
+    assert "Couldn't run" in words and "this attempt counts for nothing and your score is untouched" in words
+
+
+def test_the_seed_limits_and_timing_are_folded_under_details(as_learner, learner, synced):
+    submission = _graded(synced, learner, "typo")
+    page = as_learner.get(f"/submissions/{submission.id}").text
+    fold = page[page.index('<details class="run-details">') :]
+    fold = fold[: fold.index("</details>")]
+    assert "<summary>Details</summary>" in fold and "Seed 7" in fold and "graded in" in fold
+    outside = page.replace(fold, "")
+    assert "Seed" not in outside and "graded in" not in outside
