@@ -132,3 +132,33 @@ def test_on_a_desktop_the_menu_is_a_row_of_links(service, browser, artifacts, le
         assert_accessible(page, f"{url} on a desktop")
         page.screenshot(path=artifacts / f"desktop-{url.strip('/').replace('/', '-')}.png", full_page=True)
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_dark_browser_gets_the_dark_theme_with_its_contrast_kept(service, browser, artifacts, learner_id, viewport):
+    signed_out = browser.new_context(base_url=service.base_url, viewport=viewport, color_scheme="dark")
+    page = signed_out.new_page()
+    page.goto("/login")
+    assert_accessible(page, "the sign-in page, dark")
+    signed_out.close()
+
+    context = browser.new_context(base_url=service.base_url, viewport=viewport, color_scheme="dark")
+    page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
+    page.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/account")
+    page.get_by_label("Name", exact=True).fill("dark terminal")
+    page.get_by_role("button", name="Create a token").click()
+    assert_accessible(page, "the account page with a new token, dark")
+    page.screenshot(path=artifacts / f"dark-account-{viewport['width']}.png", full_page=True)
+    for url in ["/instructor", "/instructor/audit", "/instructor/users", f"/instructor/learners/{learner_id}/password"]:
+        page.goto(url)
+        page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+        background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+        assert background == "rgb(18, 22, 29)", f"{url} is not dark: {background}"
+        assert_accessible(page, f"{url}, dark")
+        name = url.strip("/").replace("/", "-")
+        page.screenshot(path=artifacts / f"dark-{name}-{viewport['width']}.png", full_page=True)
+    context.close()
