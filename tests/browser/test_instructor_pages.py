@@ -19,8 +19,10 @@ PHONE = {"width": 390, "height": 844}
 LEARNER = {"email": "rosa.with.a.rather.long.address@example.org", "name": "Rosa Reset", "password": "rosa-pass-1"}
 
 
-def _instructor(browser, service, viewport, *, script: bool = True):
-    context = browser.new_context(base_url=service.base_url, viewport=viewport, java_script_enabled=script)
+def _instructor(browser, service, viewport, *, script: bool = True, color_scheme: str = "light"):
+    context = browser.new_context(
+        base_url=service.base_url, viewport=viewport, java_script_enabled=script, color_scheme=color_scheme
+    )
     page = context.new_page()
     page.goto("/login")
     page.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
@@ -142,12 +144,7 @@ def test_a_dark_browser_gets_the_dark_theme_with_its_contrast_kept(service, brow
     assert_accessible(page, "the sign-in page, dark")
     signed_out.close()
 
-    context = browser.new_context(base_url=service.base_url, viewport=viewport, color_scheme="dark")
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
-    page.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    context, page = _instructor(browser, service, viewport, color_scheme="dark")
     page.goto("/account")
     page.get_by_label("Name", exact=True).fill("dark terminal")
     page.get_by_role("button", name="Create a token").click()
