@@ -51,6 +51,7 @@ def test_every_refused_form_opens_on_its_error(service, browser, artifacts, scri
     check("sign-up", "join code")
 
     sign_up(page, email=email, name=LEARNER["name"], password=LEARNER["password"])
+    page.get_by_text("Menu", exact=True).click()  # on a phone the header's links are folded
     page.get_by_role("link", name="Account").click()
     page.get_by_label("Current password").fill("not the password")
     page.get_by_label("New password").fill("quiet lantern orchard")
@@ -77,6 +78,7 @@ def test_every_refused_form_opens_on_its_error(service, browser, artifacts, scri
     page.get_by_role("button", name="Submit answers").click()
     check("quiz", "attempts")
 
+    page.get_by_text("Menu", exact=True).click()
     page.get_by_role("button", name="Sign out").click()
     page.goto("/login")
     page.get_by_label("Email").fill(email)

@@ -227,23 +227,29 @@ def test_axe_finds_nothing_on_any_page(service, browser, artifacts, learner_page
         assert_accessible(page, "a refused upload")
         context.close()
 
-    # The instructor's pages.
-    context = browser.new_context(base_url=service.base_url, viewport=DESKTOP)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
-    page.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    for url in [
-        "/instructor",
-        "/instructor/users",
-        "/instructor/audit",
-        "/instructor?q=Tess",
-        "/instructor/cases?exercise=message-echo&case=hi",
-        "/instructor/mistakes?exercise=message-echo&cause=x",
-    ]:
-        page.goto(url)
-        assert_accessible(page, url)
+    # The instructor's pages, the charts drawn from real gradings, on a desktop and on a phone.
+    for viewport in (PHONE, DESKTOP):
+        context = browser.new_context(base_url=service.base_url, viewport=viewport)
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
+        page.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        for url in [
+            "/instructor",
+            "/instructor/users",
+            "/instructor/audit",
+            "/instructor?q=Tess",
+            "/instructor/cases?exercise=message-echo&case=hi",
+            "/instructor/mistakes?exercise=message-echo&cause=x",
+            "/instructor/exercises/message-echo/regrade",
+        ]:
+            page.goto(url)
+            assert_accessible(page, f"{url} at {viewport['width']} px")
+        page.goto("/instructor")
+        page.screenshot(path=artifacts / f"dashboard-{viewport['width']}.png", full_page=True)
+        if viewport is PHONE:
+            context.close()
     page.goto("/instructor")
     page.get_by_role("link", name=LEARNER["name"]).first.click()
     page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
