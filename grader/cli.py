@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from grader.config import Settings
@@ -307,6 +307,15 @@ def _prepare_database(settings: Settings) -> None:
     print(f"content: {summary}", file=sys.stderr)
 
 
+def uvicorn_options(settings: Settings, *, host: str, port: int) -> dict[str, Any]:
+    """How ``serve`` runs uvicorn: where it listens, and how many connections it serves at once.
+
+    Past ``max_connections`` uvicorn answers 503 at once instead of letting connections pile up;
+    the streams' own budget (``max_streams``) is below it, so they are refused first.
+    """
+    return {"host": host, "port": port, "limit_concurrency": settings.max_connections}
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -347,7 +356,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     # With JSON logs, uvicorn's own loggers go through ours instead of its text format.
     log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config)
+        uvicorn.run(create_app(settings), **uvicorn_options(settings, host=host, port=port), log_config=log_config)
     finally:
         if consumer is not None:
             consumer.stop(graceful=True)

@@ -111,6 +111,30 @@ class Settings(BaseSettings):
     password_hash_wait_seconds: float = Field(
         5.0, description="How long a sign-in waits for a hashing slot before it is answered 503."
     )
+    max_connections: int = Field(
+        1000,
+        ge=2,
+        description=(
+            "Connections one web process serves at once (uvicorn's limit_concurrency); past it, new requests get 503."
+        ),
+    )
+    max_streams: int = Field(
+        500,
+        ge=1,
+        description=(
+            "Live streams and long polls one web process holds at once, kept below max_connections so that "
+            "sign-ins, uploads and /healthz always find room; past it, new ones get 503 (pages then poll)."
+        ),
+    )
+    max_streams_per_account: int = Field(
+        6, ge=1, description="Live streams and long polls one account holds in one web process; past it, 429."
+    )
+    stream_recheck_seconds: float = Field(
+        3.0,
+        gt=0,
+        le=60,
+        description="How often an open stream or long poll checks that its session or API token still holds.",
+    )
     quiz_max_attempts: int = Field(3, description="Quiz attempts a learner may make (0 for unlimited).")
     quiz_scoring: Literal["best", "last"] = Field("best", description="Which quiz attempt counts.")
     grading_lease_seconds: float = Field(
@@ -193,6 +217,15 @@ class Settings(BaseSettings):
                 )
         elif not self.secret_key:
             self.secret_key = _local_secret(self.state_dir / "secret_key")
+        return self
+
+    @model_validator(mode="after")
+    def _check_stream_budget(self) -> Settings:
+        if self.max_streams >= self.max_connections:
+            raise ValueError(
+                "GRADER_MAX_STREAMS must be below GRADER_MAX_CONNECTIONS: the difference is the room kept for "
+                "sign-ins, uploads and health checks"
+            )
         return self
 
     @model_validator(mode="after")

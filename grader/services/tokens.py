@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from grader.config import Settings, get_settings
 from grader.models import ApiToken, User, utcnow
+from grader.services import updates
 from grader.services.errors import AuthenticationFailed, NotFound
 
 # A token's last use is written at most this often, not on every request.
@@ -75,6 +76,14 @@ def authenticate(*, session: Session, token: str, now: datetime | None = None) -
     return user, row
 
 
+def user_of(*, session: Session, token_id: int, now: datetime | None = None) -> User | None:
+    """The user of token ``token_id`` while it is in force (not revoked, not expired); None otherwise."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.expires_at <= (now or utcnow()):
+        return None
+    return session.get(User, row.user_id)
+
+
 def list_for_user(*, session: Session, user: User) -> list[ApiToken]:
     """The user's tokens still in force, newest first."""
     query = (
@@ -92,10 +101,12 @@ def revoke(*, session: Session, user: User, token_id: int) -> None:
         raise NotFound("No such token.")
     session.delete(row)
     session.commit()
+    updates.account_changed(user.id)
 
 
 def revoke_all(*, session: Session, user: User) -> int:
     """End every token of the user; how many there were."""
     result = session.execute(delete(ApiToken).where(col(ApiToken.user_id) == user.id))
     session.commit()
+    updates.account_changed(user.id)
     return int(getattr(result, "rowcount", 0) or 0)

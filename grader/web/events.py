@@ -1,13 +1,28 @@
-"""Server-Sent Events: push a page's updates down one long-lived response.
+"""Server-Sent Events and long polls: push a page's updates down one long-lived response.
 
-``stream`` turns a ``watch`` loop into a ``text/event-stream`` response. The
-loop is bounded: it ends when the thing watched is finished, when the client
-goes away, or after ``max_seconds`` (the browser's EventSource then reconnects
-by itself if the page still wants updates). While it waits it holds no
-database session: each look at the database is a short ``check`` run in a
-worker thread, between which the loop sleeps on a wake-up
-(``grader.services.updates``) or ``poll_seconds``, whichever comes first.
-``wait_for`` is the same loop for one answer (an API request that long-polls).
+``watch`` is the loop of a stream, ``wait_for`` of a long poll; ``stream`` turns
+a ``watch`` into a ``text/event-stream`` response. Both are bounded: a stream
+ends when the thing watched is finished, when the client goes away, or after
+``max_seconds`` (the browser's EventSource then reconnects by itself if the
+page still wants updates).
+
+They read the database only when told something changed: each listens to the
+wake-ups of ``grader.services.updates`` (the worker's claims and results, quiz
+attempts, account changes, or the process's ``DatabaseWatch`` where wake-ups
+from other processes may be missed) and reads the state again only when one of
+its keys was woken. While nothing changes a stream reads one thing: whether its
+session (or API token) still grants access, every ``Access.every`` seconds and
+on every wake-up, so sign-out, a password change, revoked tokens, a role change
+or a removed account close it within seconds. Each read is short, opens and
+closes its own session, and runs on threads of the streams' own
+(``StreamSlots.reads``), never on the pool that serves sign-ins and uploads.
+
+``StreamSlots`` bounds how many streams and long polls one web process holds
+(``GRADER_MAX_STREAMS``) and how many one account holds
+(``GRADER_MAX_STREAMS_PER_ACCOUNT``): past the account's share the new one is
+refused with 429 and ``Retry-After`` (the page then polls instead), past the
+process's with 503; both below uvicorn's connection limit
+(``GRADER_MAX_CONNECTIONS``), so sign-ins, uploads and ``/healthz`` always find room.
 
 Same-origin EventSource requests are allowed by the pages' ``connect-src 'self'``.
 """
@@ -15,40 +30,120 @@ Same-origin EventSource requests are allowed by the pages' ``connect-src 'self'`
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Collection, Hashable
+from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
-from grader.services.updates import Changes
+from grader.services.errors import Overloaded, RateLimited
+from grader.services.updates import EVERYTHING, Changes, account_key
 
 MEDIA_TYPE = "text/event-stream"
 HEARTBEAT_SECONDS = 15.0
 """A comment line at least this often, so proxies and browsers keep an idle stream open."""
-FAST_POLL_SECONDS = 0.25
-"""How often a waiter reads the database while changes made elsewhere may not wake it."""
-SAFETY_POLL_SECONDS = 2.0
-"""How often it still reads the database while every change wakes it."""
+RETRY_AFTER_SECONDS = 10
+"""What a refused stream is told to wait before asking again."""
+READ_THREADS = 4
+"""Threads the streams of one process read the database on at once (apart from the requests' pool)."""
+SIGNED_OUT_EVENT = "signed-out"
+"""The last event of a stream whose session or token stopped granting access."""
+SIGNED_OUT_MESSAGE = "You were signed out. Sign in again to follow this page."
 
-PollSeconds = float | Callable[[], float]
-"""A fixed pause between reads, or a function asked before each pause."""
 
+@dataclass(frozen=True)
+class Access:
+    """Who a stream serves and how to ask again whether it still may.
 
-def poll_seconds(app: Any) -> float:
-    """How often waiters in ``app`` read the database: rarely while every grading's change wakes them.
-
-    With a relay (``app.state.relay``) that is while its subscription is up; without one, when
-    the gradings run in this process (the embedded worker).
+    user_id: the account (its wake-ups, ``account_key``, make the stream ask at once).
+    allowed: a blocking check with a session of its own: whether the credential the stream
+        opened with still grants what it shows.
+    every: the longest time between two checks, in seconds.
     """
-    relay = getattr(app.state, "relay", None)
-    covered = relay.listening if relay is not None else app.state.settings.embedded_worker
-    return SAFETY_POLL_SECONDS if covered else FAST_POLL_SECONDS
+
+    user_id: int
+    allowed: Callable[[], bool]
+    every: float
 
 
-def _seconds(pause: PollSeconds) -> float:
-    return pause() if callable(pause) else pause
+class Slot:
+    """One held stream or long poll; ``release`` (or the end of a ``with`` block) gives it back."""
+
+    def __init__(self, slots: StreamSlots, user_id: int) -> None:
+        self._slots = slots
+        self.user_id = user_id
+        self._released = False
+
+    def release(self) -> None:
+        """Give the slot back (only the first call counts)."""
+        if not self._released:
+            self._released = True
+            self._slots._give_back(self.user_id)
+
+    def __enter__(self) -> Slot:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+
+class StreamSlots:
+    """The streams and long polls one web process holds, counted in all and per account."""
+
+    def __init__(self, *, total: int, per_account: int) -> None:
+        self.total = total
+        self.per_account = per_account
+        self._lock = threading.Lock()
+        self._held: dict[int, int] = {}
+        self._count = 0
+        self.reads = anyio.CapacityLimiter(READ_THREADS)
+
+    def take(self, user_id: int) -> Slot:
+        """A slot for ``user_id``; ``RateLimited`` past the account's share, ``Overloaded`` past the process's."""
+        with self._lock:
+            if self._held.get(user_id, 0) >= self.per_account:
+                raise RateLimited(
+                    f"You already follow {self.per_account} pages or submissions live (other tabs or programs). "
+                    "Close one, or this page will check for updates without a live connection.",
+                    retry_after=RETRY_AFTER_SECONDS,
+                )
+            if self._count >= self.total:
+                raise Overloaded(
+                    "The service follows as many live pages as it can right now; this page checks for updates instead.",
+                    retry_after=RETRY_AFTER_SECONDS,
+                )
+            self._held[user_id] = self._held.get(user_id, 0) + 1
+            self._count += 1
+        return Slot(self, user_id)
+
+    def held(self, user_id: int | None = None) -> int:
+        """How many slots are held now, by ``user_id`` or in all."""
+        with self._lock:
+            return self._count if user_id is None else self._held.get(user_id, 0)
+
+    def _give_back(self, user_id: int) -> None:
+        with self._lock:
+            left = self._held.get(user_id, 0) - 1
+            if left > 0:
+                self._held[user_id] = left
+            else:
+                self._held.pop(user_id, None)
+            self._count -= 1
+
+
+def slots_of(app: Any) -> StreamSlots:
+    """The application's stream slots (made from its settings on first use)."""
+    slots: StreamSlots | None = getattr(app.state, "stream_slots", None)
+    if slots is None:
+        settings = app.state.settings
+        slots = StreamSlots(total=settings.max_streams, per_account=settings.max_streams_per_account)
+        app.state.stream_slots = slots
+    return slots
 
 
 def message(data: Any, *, event: str | None = None, retry_ms: int | None = None) -> str:
@@ -64,61 +159,92 @@ def message(data: Any, *, event: str | None = None, retry_ms: int | None = None)
     return "\n".join(lines) + "\n\n"
 
 
+class _Follower:
+    """What ``watch`` and ``wait_for`` share: reads on the streams' threads, and when to ask about access."""
+
+    def __init__(self, access: Access, reads: anyio.CapacityLimiter) -> None:
+        self.access = access
+        self.reads = reads
+        self.next_check = time.monotonic() + access.every
+
+    async def read(self, function: Callable[[], Any]) -> Any:
+        return await anyio.to_thread.run_sync(function, limiter=self.reads)
+
+    def pause(self, deadline: float) -> float:
+        """Seconds until the next access check or ``deadline``, whichever is sooner."""
+        return max(0.0, min(self.next_check, deadline) - time.monotonic())
+
+    async def still_allowed(self, woken: Collection[Hashable], *, reading: bool) -> bool:
+        """Whether access still holds: asked again before every read of the state, after the account's
+        wake-up, and once ``every`` seconds passed since the last time."""
+        account = account_key(self.access.user_id)
+        if not reading and account not in woken and EVERYTHING not in woken and time.monotonic() < self.next_check:
+            return True
+        self.next_check = time.monotonic() + self.access.every
+        allowed: bool = await self.read(self.access.allowed)
+        return allowed
+
+
+def _concerns(woken: Collection[Hashable], keys: Collection[Hashable]) -> bool:
+    return EVERYTHING in woken or any(key in keys for key in woken)
+
+
 async def watch(
     *,
     check: Callable[[], Any],
     render: Callable[[Any], tuple[str, Any]],
     finished: Callable[[Any], bool],
-    poll_seconds: PollSeconds,
+    keys: Collection[Hashable],
+    access: Access,
+    slots: StreamSlots,
     max_seconds: float,
     changes: Changes,
-    key: Hashable,
+    reads_on: Callable[[Any], Collection[Hashable]] | None = None,
 ) -> AsyncIterator[str]:
     """Events for a changing state: ``render(state)`` whenever ``check()`` returns a new state.
 
     check: reads the state (a blocking call, run in a thread; it opens and closes its own session).
     render: the state as (event name, data) for the client.
     finished: whether the state is final; the stream ends after sending it.
-    changes, key: the in-process wake-ups to listen to (e.g. ``submission_changes`` and an id, or
-    ``ANY_SUBMISSION``), listened to for the stream's whole life, so a change between two reads is
-    never missed.
+    keys: the wake-ups (of ``changes``) to listen to, e.g. a submission's id and ``ANY_SUBMISSION``,
+        from before the first read to the end, so a change between two reads is never missed.
+    reads_on: given the last state, which of ``keys`` make it read again (all of them when None),
+        e.g. ``ANY_SUBMISSION`` only while the submission waits in the queue.
+    access: checked on every wake-up and every ``access.every`` seconds; the stream ends with a
+        ``signed-out`` event once it fails.
     """
-    with changes.listen(key) as listener:
-        async for item in _watch(check, render, finished, listener.wait, poll_seconds, max_seconds):
-            yield item
-
-
-async def _watch(
-    check: Callable[[], Any],
-    render: Callable[[Any], tuple[str, Any]],
-    finished: Callable[[Any], bool],
-    wake: Callable[[float], Awaitable[bool]],
-    poll_seconds: PollSeconds,
-    max_seconds: float,
-) -> AsyncIterator[str]:
+    follower = _Follower(access, slots.reads)
     deadline = time.monotonic() + max_seconds
-    last: Any = object()
-    last_sent = time.monotonic()
-    # Sent at once so the browser knows the stream is open; asks it to reconnect after 1 s.
-    yield "retry: 1000\n\n"
-    while True:
-        state = await anyio.to_thread.run_sync(check)
-        if state != last:
-            name, data = render(state)
-            yield message(data, event=name)
-            last, last_sent = state, time.monotonic()
-            if finished(state):
+    with changes.listen(*keys, account_key(access.user_id)) as listener:
+        # Sent at once so the browser knows the stream is open; asks it to reconnect after 1 s.
+        yield "retry: 1000\n\n"
+        state = await follower.read(check)
+        last: Any = object()
+        last_sent = time.monotonic()
+        while True:
+            if state != last:
+                name, data = render(state)
+                yield message(data, event=name)
+                last, last_sent = state, time.monotonic()
+                if finished(state):
+                    return
+            now = time.monotonic()
+            if now >= deadline:
                 return
-        # A client that goes away cancels this generator (StreamingResponse listens for it).
-        now = time.monotonic()
-        if now >= deadline:
-            return
-        if now - last_sent >= HEARTBEAT_SECONDS:
-            yield ": still watching\n\n"
-            last_sent = now
-        # With ``changes``, listening started before the first read: a change made since the last
-        # read wakes this at once.
-        await wake(min(_seconds(poll_seconds), deadline - now))
+            if now - last_sent >= HEARTBEAT_SECONDS:
+                yield ": still watching\n\n"
+                last_sent = now
+            woken = await listener.wait_keys(min(follower.pause(deadline), HEARTBEAT_SECONDS - (now - last_sent)))
+            reading = _concerns(woken, keys if reads_on is None else reads_on(state))
+            if not await follower.still_allowed(woken, reading=reading):
+                yield message({"message": SIGNED_OUT_MESSAGE}, event=SIGNED_OUT_EVENT)
+                return
+            if reading:
+                state = await follower.read(check)
+
+
+class AccessEnded(Exception):
+    """A long poll's session or token stopped granting access while it waited."""
 
 
 async def wait_for(
@@ -126,29 +252,69 @@ async def wait_for(
     check: Callable[[], Any],
     done: Callable[[Any], bool],
     timeout: float,
-    poll_seconds: PollSeconds,
+    keys: Collection[Hashable],
+    access: Access,
+    slots: StreamSlots,
     changes: Changes,
-    key: Hashable,
 ) -> Any:
     """``check()``'s state once ``done(state)``, or its last state after ``timeout`` seconds.
 
     check: reads the state (a blocking call, run in a thread with a session of its own);
-    changes, key: the wake-ups to listen to, from before the first read to the answer.
+    keys: the wake-ups after which the state is read again, listened to from before the first read;
+    access: checked on every wake-up and every ``access.every`` seconds: ``AccessEnded`` once it fails.
     """
+    follower = _Follower(access, slots.reads)
     deadline = time.monotonic() + timeout
-    with changes.listen(key) as listener:
+    with changes.listen(*keys, account_key(access.user_id)) as listener:
+        state = await follower.read(check)
         while True:
-            state = await anyio.to_thread.run_sync(check)
-            remaining = deadline - time.monotonic()
-            if done(state) or remaining <= 0:
+            if done(state) or time.monotonic() >= deadline:
                 return state
-            await listener.wait(min(_seconds(poll_seconds), remaining))
+            woken = await listener.wait_keys(follower.pause(deadline))
+            reading = _concerns(woken, keys)
+            if not await follower.still_allowed(woken, reading=reading):
+                raise AccessEnded()
+            if reading:
+                state = await follower.read(check)
 
 
-def stream(events: AsyncIterator[str]) -> StreamingResponse:
-    """A ``text/event-stream`` response that no cache or proxy buffers."""
-    return StreamingResponse(
-        events,
-        media_type=MEDIA_TYPE,
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+class HeldStream(StreamingResponse):
+    """An event stream that holds a ``Slot`` until it ends, and ends as soon as the client goes away.
+
+    The slot is given back however the response ends, even if it never starts. Uvicorn speaks
+    ASGI 2.3 today, where Starlette already listens for the disconnect; this listens whatever the
+    version, so a stream that has nothing to send never outlives its client.
+    """
+
+    def __init__(self, events: AsyncIterator[str], slot: Slot) -> None:
+        super().__init__(
+            events,
+            media_type=MEDIA_TYPE,
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+        self.slot = slot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            async with anyio.create_task_group() as group:
+
+                async def until_disconnect() -> None:
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    group.cancel_scope.cancel()
+
+                group.start_soon(until_disconnect)
+                try:
+                    await self.stream_response(send)
+                finally:
+                    group.cancel_scope.cancel()
+        finally:
+            self.slot.release()
+            aclose = getattr(self.body_iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+
+def stream(events: AsyncIterator[str], slot: Slot) -> HeldStream:
+    """A ``text/event-stream`` response that no cache or proxy buffers, holding ``slot`` while it lasts."""
+    return HeldStream(events, slot)

@@ -15,12 +15,21 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, StrictInt
 from sqlmodel import Session
 
-from grader.models import MAX_ROW_ID, ExercisePublic, Submission, SubmissionPublic
+from grader.models import MAX_ROW_ID, ExercisePublic, Submission, SubmissionPublic, User
 from grader.services import audit, gradebook, quizzes, submissions, tokens, users
-from grader.services.errors import InvalidInput
+from grader.services.errors import AuthenticationFailed, InvalidInput
 from grader.services.updates import submission_changes
 from grader.web import events
-from grader.web.deps import ApiInstructor, ApiUser, RowId, SessionDep, SettingsDep, ValidApiSubmission, ValidExercise
+from grader.web.deps import (
+    ApiInstructor,
+    ApiUser,
+    RowId,
+    SessionDep,
+    SettingsDep,
+    ValidApiSubmission,
+    ValidExercise,
+    api_stream_access,
+)
 from grader.web.security import client_address
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -295,6 +304,7 @@ WAIT_MAX_SECONDS = 60.0
 @router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="Follow a submission")
 async def get_submission(
     request: Request,
+    user: ApiUser,
     submission: ValidApiSubmission,
     session: SessionDep,
     wait: Annotated[
@@ -317,14 +327,26 @@ async def get_submission(
             with Session(engine) as reading:
                 return submissions.get_progress(session=reading, submission_id=submission_id).status
 
-        await events.wait_for(
-            check=status,
-            done=lambda state: state == "graded",
-            timeout=wait,
-            poll_seconds=lambda: events.poll_seconds(request.app),
-            changes=submission_changes,
-            key=submission_id,
-        )
+        def visible(reading: Session, holder: User) -> None:
+            submissions.check_visible(session=reading, submission_id=submission_id, user=holder)
+
+        slots = events.slots_of(request.app)
+        with slots.take(user.id):
+            try:
+                await events.wait_for(
+                    check=status,
+                    done=lambda state: state == "graded",
+                    timeout=wait,
+                    keys=(submission_id,),
+                    access=api_stream_access(request, user, visible),
+                    slots=slots,
+                    changes=submission_changes,
+                )
+            except events.AccessEnded:
+                raise AuthenticationFailed(
+                    "This token stopped working while waiting (revoked, signed out everywhere, or the password "
+                    "changed); request a new one."
+                ) from None
         submission = await anyio.to_thread.run_sync(
             partial(submissions.get, session=session, submission_id=submission_id)
         )

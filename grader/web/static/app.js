@@ -94,6 +94,7 @@
       showProgress(data);
       showResult(data.html);
     });
+    source.addEventListener("signed-out", signedOut(source));
     source.addEventListener("error", function () {
       // A stream that ends at its time limit reconnects by itself; one that never
       // opened, or that the browser gave up on, is replaced by polling.
@@ -103,6 +104,16 @@
       }
       opened = false;
     });
+  }
+
+  // The session ended while the page followed updates (signed out, password changed): say so and
+  // open the page again, which asks to sign in.
+  function signedOut(source) {
+    return function (event) {
+      source.close();
+      setStatus(JSON.parse(event.data).message);
+      window.setTimeout(function () { window.location.reload(); }, 1500);
+    };
   }
 
   function setStatus(text) {
@@ -161,6 +172,7 @@
       var opened = false;
       source.addEventListener("open", function () { opened = true; });
       source.addEventListener("changes", function (event) { apply(JSON.parse(event.data)); });
+      source.addEventListener("signed-out", signedOut(source));
       source.addEventListener("error", function () {
         source.close();
         // A stream that ends at its time limit is opened again from the latest cursor;
