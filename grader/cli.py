@@ -307,13 +307,24 @@ def _prepare_database(settings: Settings) -> None:
     print(f"content: {summary}", file=sys.stderr)
 
 
+SHUTDOWN_GRACE_SECONDS = 5
+"""How long a stopping web process lets requests in flight finish before it cuts them."""
+
+
 def uvicorn_options(settings: Settings, *, host: str, port: int) -> dict[str, Any]:
     """How ``serve`` runs uvicorn: where it listens, and how many connections it serves at once.
 
     Past ``max_connections`` uvicorn answers 503 at once instead of letting connections pile up;
-    the streams' own budget (``max_streams``) is below it, so they are refused first.
+    the streams' own budget (``max_streams``) is below it, so they are refused first. On shutdown,
+    requests get ``SHUTDOWN_GRACE_SECONDS`` to finish; open event streams are then cut (browsers
+    reconnect by themselves) instead of holding the stop for minutes.
     """
-    return {"host": host, "port": port, "limit_concurrency": settings.max_connections}
+    return {
+        "host": host,
+        "port": port,
+        "limit_concurrency": settings.max_connections,
+        "timeout_graceful_shutdown": SHUTDOWN_GRACE_SECONDS,
+    }
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
