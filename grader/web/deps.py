@@ -21,7 +21,7 @@ from grader.models import MAX_ROW_ID, Exercise, Submission, User
 from grader.services import submissions, tokens, users
 from grader.services.errors import NotFound, PermissionDenied, ServiceError
 from grader.web.errors import LoginRequired
-from grader.web.events import Access
+from grader.web.events import Access, StreamSlots
 from grader.web.security import SESSION_STAMP_KEY, SESSION_USER_KEY
 
 
@@ -145,14 +145,19 @@ Grant = Callable[[Session, User], object]
 """Raises the domain error (``NotFound``, ``PermissionDenied``) when ``user`` may not see what a stream shows."""
 
 
-async def page_stream_access(request: Request, grant: Grant) -> Access:
+async def page_stream_access(request: Request, grant: Grant, slots: StreamSlots) -> Access:
     """The signed-in user of a page's stream if ``grant`` lets them (else its error, or ``LoginRequired``).
 
     The ``Access`` returned asks the same again, on a session of its own each time: the cookie's
     account still exists, its session generation and password are those it was signed in with, and
-    ``grant`` still holds (a role change or a removed account counts).
+    ``grant`` still holds (a role change or a removed account counts). An account that already holds
+    its share of ``slots`` (the cookie is signed, so its user id is known before any read) is refused
+    at once; the reads run on the streams' own threads.
     """
     engine = request.app.state.engine
+    claimed = request.session.get(SESSION_USER_KEY)
+    if isinstance(claimed, int):
+        slots.check(claimed)
 
     def user_id() -> int:
         # A session of its own, closed before the stream starts: nothing stays open while it waits.
@@ -170,7 +175,7 @@ async def page_stream_access(request: Request, grant: Grant) -> Access:
             return False
         return True
 
-    found = await anyio.to_thread.run_sync(user_id)
+    found = await anyio.to_thread.run_sync(user_id, limiter=slots.reads)
     return Access(user_id=found, allowed=allowed, every=request.app.state.settings.stream_recheck_seconds)
 
 

@@ -38,11 +38,13 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-from starlette.responses import StreamingResponse
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from grader.services.errors import Overloaded, RateLimited
 from grader.services.updates import EVERYTHING, Changes, account_key
+from grader.web.errors import error_response
 
 MEDIA_TYPE = "text/event-stream"
 HEARTBEAT_SECONDS = 15.0
@@ -106,20 +108,28 @@ class StreamSlots:
     def take(self, user_id: int) -> Slot:
         """A slot for ``user_id``; ``RateLimited`` past the account's share, ``Overloaded`` past the process's."""
         with self._lock:
-            if self._held.get(user_id, 0) >= self.per_account:
-                raise RateLimited(
-                    f"You already follow {self.per_account} pages or submissions live (other tabs or programs). "
-                    "Close one, or this page will check for updates without a live connection.",
-                    retry_after=RETRY_AFTER_SECONDS,
-                )
-            if self._count >= self.total:
-                raise Overloaded(
-                    "The service follows as many live pages as it can right now; this page checks for updates instead.",
-                    retry_after=RETRY_AFTER_SECONDS,
-                )
+            self._refuse_if_full(user_id)
             self._held[user_id] = self._held.get(user_id, 0) + 1
             self._count += 1
         return Slot(self, user_id)
+
+    def check(self, user_id: int) -> None:
+        """Raise what ``take`` would, without taking: a refusal that costs no database read."""
+        with self._lock:
+            self._refuse_if_full(user_id)
+
+    def _refuse_if_full(self, user_id: int) -> None:
+        if self._held.get(user_id, 0) >= self.per_account:
+            raise RateLimited(
+                f"You already follow {self.per_account} pages or submissions live (other tabs or programs). "
+                "Close one, or this page will check for updates without a live connection.",
+                retry_after=RETRY_AFTER_SECONDS,
+            )
+        if self._count >= self.total:
+            raise Overloaded(
+                "The service follows as many live pages as it can right now; this page checks for updates instead.",
+                retry_after=RETRY_AFTER_SECONDS,
+            )
 
     def held(self, user_id: int | None = None) -> int:
         """How many slots are held now, by ``user_id`` or in all."""
@@ -315,6 +325,19 @@ class HeldStream(StreamingResponse):
                 await aclose()
 
 
-def stream(events: AsyncIterator[str], slot: Slot) -> HeldStream:
-    """A ``text/event-stream`` response that no cache or proxy buffers, holding ``slot`` while it lasts."""
+def refused(request: Request, exc: RateLimited | Overloaded) -> Response:
+    """The answer to a stream or long poll refused a slot: 429 or 503 with ``Retry-After``, and the
+    connection closed after it, so refused clients do not sit on the process's connections."""
+    status_code = 429 if isinstance(exc, RateLimited) else 503
+    headers = {"Retry-After": str(exc.retry_after), "Connection": "close"}
+    return error_response(request, status_code, str(exc), headers=headers)
+
+
+def stream(request: Request, events: AsyncIterator[str], *, slots: StreamSlots, user_id: int) -> Response:
+    """A ``text/event-stream`` response that no cache or proxy buffers, holding one of ``user_id``'s
+    slots while it lasts; ``refused`` when there is none."""
+    try:
+        slot = slots.take(user_id)
+    except (RateLimited, Overloaded) as exc:
+        return refused(request, exc)
     return HeldStream(events, slot)

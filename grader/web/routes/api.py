@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from grader.models import MAX_ROW_ID, ExercisePublic, Submission, SubmissionPublic, User
 from grader.services import audit, gradebook, quizzes, submissions, tokens, users
-from grader.services.errors import AuthenticationFailed, InvalidInput
+from grader.services.errors import AuthenticationFailed, InvalidInput, Overloaded, RateLimited
 from grader.services.updates import submission_changes
 from grader.web import events
 from grader.web.deps import (
@@ -301,7 +301,16 @@ WAIT_MAX_SECONDS = 60.0
 """The longest a request may wait for a grading to end (``?wait=``)."""
 
 
-@router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="Follow a submission")
+@router.get(
+    "/submissions/{submission_id}",
+    response_model=SubmissionOut,
+    summary="Follow a submission",
+    responses={
+        401: {"description": "The token was revoked, or the account signed out everywhere, while waiting."},
+        429: {"description": "This account already holds as many long polls and live pages as allowed."},
+        503: {"description": "This server holds as many long polls and live pages as it can."},
+    },
+)
 async def get_submission(
     request: Request,
     user: ApiUser,
@@ -315,7 +324,7 @@ async def get_submission(
             description="Seconds to wait for the grading to end before answering (a long poll); 0 answers at once.",
         ),
     ] = 0,
-) -> SubmissionOut:
+) -> SubmissionOut | Response:
     """Status (queued, running, graded), score, and the report once graded. Only your own."""
     if wait and submission.status != "graded":
         submission_id = submission.id
@@ -331,7 +340,11 @@ async def get_submission(
             submissions.check_visible(session=reading, submission_id=submission_id, user=holder)
 
         slots = events.slots_of(request.app)
-        with slots.take(user.id):
+        try:
+            slot = slots.take(user.id)
+        except (RateLimited, Overloaded) as exc:
+            return events.refused(request, exc)
+        with slot:
             try:
                 await events.wait_for(
                     check=status,

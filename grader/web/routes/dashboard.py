@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from grader.config import Settings
 from grader.services import audit, gradebook, quizzes, regrade, stats, submissions, users
-from grader.services.errors import InvalidInput
+from grader.services.errors import InvalidInput, Overloaded, RateLimited
 from grader.services.updates import ANY_SUBMISSION, COURSE, submission_changes
 from grader.web import charts, events
 from grader.web.deps import Instructor, RowId, SessionDep, SettingsDep, page_stream_access, require_instructor
@@ -187,8 +187,11 @@ async def dashboard_events(request: Request, params: TableParams, since: str = "
     """The table's changes pushed as Server-Sent Events (``changes``, the same data as ``/changes``)."""
     engine = request.app.state.engine
     settings = request.app.state.settings
-    access = await page_stream_access(request, lambda _session, user: require_instructor(user))
     slots = events.slots_of(request.app)
+    try:
+        access = await page_stream_access(request, lambda _session, user: require_instructor(user), slots)
+    except (RateLimited, Overloaded) as exc:
+        return events.refused(request, exc)
     cursor = {"since": since}
 
     def check() -> dict[str, Any]:
@@ -198,6 +201,7 @@ async def dashboard_events(request: Request, params: TableParams, since: str = "
         return data
 
     return events.stream(
+        request,
         events.watch(
             check=check,
             render=lambda data: ("changes", data),
@@ -208,7 +212,8 @@ async def dashboard_events(request: Request, params: TableParams, since: str = "
             changes=submission_changes,
             max_seconds=EVENTS_MAX_SECONDS,
         ),
-        slots.take(access.user_id),
+        slots=slots,
+        user_id=access.user_id,
     )
 
 

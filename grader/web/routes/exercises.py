@@ -245,8 +245,11 @@ async def submission_events(request: Request, submission_id: RowId) -> Response:
     def visible(session: Session, user: User) -> None:
         submissions.check_visible(session=session, submission_id=submission_id, user=user)
 
-    access = await page_stream_access(request, visible)
     slots = events.slots_of(request.app)
+    try:
+        access = await page_stream_access(request, visible, slots)
+    except (RateLimited, Overloaded) as exc:
+        return events.refused(request, exc)
 
     def check() -> dict[str, Any]:
         with Session(engine) as session:
@@ -266,6 +269,7 @@ async def submission_events(request: Request, submission_id: RowId) -> Response:
         return (submission_id, ANY_SUBMISSION) if state["status"] == "queued" else (submission_id,)
 
     return events.stream(
+        request,
         events.watch(
             check=check,
             render=lambda state: ("graded" if state["status"] == "graded" else "progress", state),
@@ -277,5 +281,6 @@ async def submission_events(request: Request, submission_id: RowId) -> Response:
             changes=submission_changes,
             max_seconds=EVENTS_MAX_SECONDS,
         ),
-        slots.take(access.user_id),
+        slots=slots,
+        user_id=access.user_id,
     )
