@@ -61,8 +61,6 @@ from benchmarks._service import (  # noqa: E402
     sign_in,
 )
 
-SAMPLES = 10
-"""Requests of each kind per phase."""
 SECRET = "benchmark-secret-key-long-enough"
 
 
@@ -200,18 +198,18 @@ def timed(function) -> float | None:
     return time.perf_counter() - started
 
 
-def measure(service: Service, learners: list[dict], source: bytes) -> dict[str, list[float | None]]:
-    """Each kind of normal request ``SAMPLES`` times, one after the other."""
+def measure(service: Service, learners: list[dict], source: bytes, samples: int) -> dict[str, list[float | None]]:
+    """Each kind of normal request ``samples`` times, one after the other."""
     timeout = httpx.Timeout(120)
     results: dict[str, list[float | None]] = {"healthz": [], "sign-in": [], "upload": []}
     with httpx.Client(timeout=timeout) as client:
-        for _ in range(SAMPLES):
+        for _ in range(samples):
 
             def health() -> None:
                 assert client.get(f"{service.url}/healthz").status_code == 200
 
             results["healthz"].append(timed(health))
-    for _ in range(SAMPLES):
+    for _ in range(samples):
         learner = learners.pop()
 
         def sign_in_through_the_form(learner: dict = learner) -> None:
@@ -248,9 +246,10 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=1, help="learner accounts the held connections come from")
     parser.add_argument("--hold-seconds", type=float, default=20, help="how long they are held (at most 120)")
     parser.add_argument("--settle-seconds", type=float, default=10, help="pause after closing them (at most 60)")
+    parser.add_argument("--samples", type=int, default=10, help="requests of each kind per phase (at most 50)")
     parser.add_argument("--project", type=Path, default=ROOT, help="the checkout whose service is measured")
     args = parser.parse_args()
-    streams = min(args.streams, 10_000)
+    streams, samples = min(args.streams, 10_000), min(args.samples, 50)
     hold_seconds, settle_seconds = min(args.hold_seconds, 120), min(args.settle_seconds, 60)
 
     # Thousands of sockets on each side: raise this process's descriptor limit (the service inherits it).
@@ -268,22 +267,22 @@ def main() -> int:
     try:
         service.start_web()
         web_pid = service.processes[0].pid
-        holders, learners = seed(service, args.accounts, extra_learners=4 * SAMPLES)
+        holders, learners = seed(service, args.accounts, extra_learners=4 * samples)
         source = REFERENCE.read_bytes()
         time.sleep(2)
         memory = {"start": rss_mib(web_pid)}
-        phases = {"before": measure(service, learners, source)}
+        phases = {"before": measure(service, learners, source, samples)}
         memory["before"] = rss_mib(web_pid)
 
         holder = Holder(service.port)
         opened = time.monotonic()
         opening = holder.open(stream_requests(holders, streams))
         # While the connections arrive, then while they are held.
-        phases["opening"] = measure(service, learners, source)
+        phases["opening"] = measure(service, learners, source, samples)
         opening.result(timeout=600)
         print(f"opened in {time.monotonic() - opened:.1f} s: {dict(holder.answers)}")
         memory["held"] = rss_mib(web_pid)
-        phases["held"] = measure(service, learners, source)
+        phases["held"] = measure(service, learners, source, samples)
         remaining = hold_seconds - (time.monotonic() - opened)
         if remaining > 0:
             time.sleep(remaining)
@@ -292,7 +291,7 @@ def main() -> int:
         holder.close()
         time.sleep(settle_seconds)
         memory["after"] = rss_mib(web_pid)
-        phases["after"] = measure(service, learners, source)
+        phases["after"] = measure(service, learners, source, samples)
         memory["after, end"] = rss_mib(web_pid)
     finally:
         service.stop()
