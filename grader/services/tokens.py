@@ -37,6 +37,11 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def digest(secret: str) -> str:
+    """What is stored of a token: its SHA-256 digest (also what names it without revealing it)."""
+    return _digest(secret)
+
+
 def issue(*, session: Session, user: User, label: str = "", settings: Settings | None = None) -> IssuedToken:
     """A new bearer token for ``user``, valid for ``settings.api_token_seconds``."""
     settings = settings or get_settings()

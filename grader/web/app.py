@@ -21,6 +21,7 @@ from grader.services import passwords
 from grader.services.submissions import Enqueue
 from grader.services.updates import DatabaseWatch, Relay, broadcast_for, publishing
 from grader.web.errors import install_error_handlers, too_large_response
+from grader.web.events import StreamGate
 from grader.web.observability import HttpMetricsMiddleware
 from grader.web.routes import account, api, auth, dashboard, docs, exercises, ops, quiz
 from grader.web.security import BodySizeLimitMiddleware, PublicUrlMiddleware, SecurityHeadersMiddleware
@@ -125,6 +126,13 @@ def create_app(
     # must see the header as sent, so it wraps the rewrite.
     app.add_middleware(PublicUrlMiddleware, public_url=settings.effective_public_url)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.effective_allowed_hosts, www_redirect=False)
+    # Streams an account or token cannot have are refused before any other work (see events.StreamGate).
+    app.add_middleware(
+        StreamGate,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age_seconds,
+    )
     app.add_middleware(SecurityHeadersMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -157,7 +157,7 @@ async def page_stream_access(request: Request, grant: Grant, slots: StreamSlots)
     engine = request.app.state.engine
     claimed = request.session.get(SESSION_USER_KEY)
     if isinstance(claimed, int):
-        slots.check(claimed)
+        slots.check(user_id=claimed)
 
     def user_id() -> int:
         # A session of its own, closed before the stream starts: nothing stays open while it waits.

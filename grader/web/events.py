@@ -29,22 +29,29 @@ Same-origin EventSource requests are allowed by the pages' ``connect-src 'self'`
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Hashable
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import anyio
 import anyio.to_thread
+import itsdangerous
+from starlette.datastructures import Headers, QueryParams
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from grader.services import tokens
 from grader.services.errors import Overloaded, RateLimited
 from grader.services.updates import EVERYTHING, Changes, account_key
-from grader.web.errors import error_response
+from grader.web.errors import error_response, plain_error_response
+from grader.web.security import SESSION_USER_KEY
 
 MEDIA_TYPE = "text/event-stream"
 HEARTBEAT_SECONDS = 15.0
@@ -76,16 +83,17 @@ class Access:
 class Slot:
     """One held stream or long poll; ``release`` (or the end of a ``with`` block) gives it back."""
 
-    def __init__(self, slots: StreamSlots, user_id: int) -> None:
+    def __init__(self, slots: StreamSlots, user_id: int, token: str | None) -> None:
         self._slots = slots
         self.user_id = user_id
+        self.token = token
         self._released = False
 
     def release(self) -> None:
         """Give the slot back (only the first call counts)."""
         if not self._released:
             self._released = True
-            self._slots._give_back(self.user_id)
+            self._slots._give_back(self.user_id, self.token)
 
     def __enter__(self) -> Slot:
         return self
@@ -102,24 +110,31 @@ class StreamSlots:
         self.per_account = per_account
         self._lock = threading.Lock()
         self._held: dict[int, int] = {}
+        self._by_token: dict[str, int] = {}
         self._count = 0
         self.reads = anyio.CapacityLimiter(READ_THREADS)
 
-    def take(self, user_id: int) -> Slot:
-        """A slot for ``user_id``; ``RateLimited`` past the account's share, ``Overloaded`` past the process's."""
+    def take(self, user_id: int, *, token: str | None = None) -> Slot:
+        """A slot for ``user_id`` (asking with the API token whose digest is ``token``, if any);
+        ``RateLimited`` past the account's share, ``Overloaded`` past the process's."""
         with self._lock:
-            self._refuse_if_full(user_id)
+            self._refuse_if_full(self._held.get(user_id, 0))
             self._held[user_id] = self._held.get(user_id, 0) + 1
+            if token is not None:
+                self._by_token[token] = self._by_token.get(token, 0) + 1
             self._count += 1
-        return Slot(self, user_id)
+        return Slot(self, user_id, token)
 
-    def check(self, user_id: int) -> None:
-        """Raise what ``take`` would, without taking: a refusal that costs no database read."""
+    def check(self, *, user_id: int | None = None, token: str | None = None) -> None:
+        """Raise what ``take`` would for the account ``user_id``, or for the token whose digest is
+        ``token`` (its account's share counted by that token alone), without taking: a refusal
+        that costs no database read."""
         with self._lock:
-            self._refuse_if_full(user_id)
+            held = self._held.get(user_id, 0) if user_id is not None else self._by_token.get(token or "", 0)
+            self._refuse_if_full(held)
 
-    def _refuse_if_full(self, user_id: int) -> None:
-        if self._held.get(user_id, 0) >= self.per_account:
+    def _refuse_if_full(self, held: int) -> None:
+        if held >= self.per_account:
             raise RateLimited(
                 f"You already follow {self.per_account} pages or submissions live (other tabs or programs). "
                 "Close one, or this page will check for updates without a live connection.",
@@ -136,14 +151,98 @@ class StreamSlots:
         with self._lock:
             return self._count if user_id is None else self._held.get(user_id, 0)
 
-    def _give_back(self, user_id: int) -> None:
+    def _give_back(self, user_id: int, token: str | None) -> None:
         with self._lock:
-            left = self._held.get(user_id, 0) - 1
-            if left > 0:
-                self._held[user_id] = left
-            else:
-                self._held.pop(user_id, None)
+            _count_down(self._held, user_id)
+            if token is not None:
+                _count_down(self._by_token, token)
             self._count -= 1
+
+
+def _count_down(counts: dict[Any, int], key: Any) -> None:
+    left = counts.get(key, 0) - 1
+    if left > 0:
+        counts[key] = left
+    else:
+        counts.pop(key, None)
+
+
+def bearer_digest(authorization: str | None) -> str | None:
+    """The digest of the bearer token in an ``Authorization`` header, if there is one."""
+    scheme, _, secret = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return tokens.digest(secret.strip())
+
+
+STREAM_PATHS = re.compile(r"^/(?:submissions/[^/]+/events|instructor/events)$")
+LONG_POLL_PATH = re.compile(r"^/api/v1/submissions/[^/]+$")
+
+
+class StreamGate:
+    """Refuses, before anything else runs, a stream or long poll whose account (named by its signed
+    session cookie) or API token already holds its share, or that finds the process's streams full:
+    429 or 503 with ``Retry-After``, the connection closed after it.
+
+    Everything else, and every request it lets through, goes on to the application, which checks
+    access fully and takes the slot. A client that opens thousands of streams at once costs a few
+    microseconds each instead of a database read, a thread and a rendered page.
+    """
+
+    def __init__(self, app: ASGIApp, *, secret_key: str, session_cookie: str, max_age: int) -> None:
+        self.app = app
+        self.session_cookie = session_cookie
+        self.max_age = max_age
+        self.signer = itsdangerous.TimestampSigner(secret_key)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, scope: Scope) -> Response | None:
+        path: str = scope["path"]
+        page = STREAM_PATHS.match(path) is not None
+        if not page and not (LONG_POLL_PATH.match(path) and _waits(scope)):
+            return None
+        headers = Headers(scope=scope)
+        slots = slots_of(scope["app"])
+        try:
+            if page:
+                user_id = self._session_user(headers)
+                if user_id is not None:
+                    slots.check(user_id=user_id)
+            else:
+                token = bearer_digest(headers.get("authorization"))
+                if token is not None:
+                    slots.check(token=token)
+        except (RateLimited, Overloaded) as exc:
+            status_code = 429 if isinstance(exc, RateLimited) else 503
+            refusal_headers = {"Retry-After": str(exc.retry_after), "Connection": "close"}
+            return plain_error_response(path, status_code, str(exc), headers=refusal_headers)
+        return None
+
+    def _session_user(self, headers: Headers) -> int | None:
+        try:
+            cookie = SimpleCookie(headers.get("cookie", "")).get(self.session_cookie)
+        except CookieError:
+            return None
+        if cookie is None:
+            return None
+        try:
+            data = json.loads(base64.b64decode(self.signer.unsign(cookie.value, max_age=self.max_age)))
+        except (itsdangerous.BadSignature, ValueError):
+            return None
+        user_id = data.get(SESSION_USER_KEY) if isinstance(data, dict) else None
+        return user_id if isinstance(user_id, int) else None
+
+
+def _waits(scope: Scope) -> bool:
+    wait = QueryParams(scope.get("query_string", b"")).get("wait", "")
+    return wait not in ("", "0", "0.0")
 
 
 def slots_of(app: Any) -> StreamSlots:

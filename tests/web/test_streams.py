@@ -445,3 +445,31 @@ def test_where_wake_ups_may_be_missed_one_reader_stands_in_for_every_stream(serv
     assert held[0].names()[-1] == "graded"
     assert not any(stream.ended.is_set() for stream in held[1:])
     event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_stream_past_the_share_is_refused_before_any_database_read(server, synced, engine):
+    learner = make_user(synced, email="l@example.org")
+    submission = make_submission(synced, user=learner)
+    browser = signed_in(server, learner)
+    headers = api_headers(server, learner)
+    url = f"/api/v1/submissions/{submission.id}?wait=30"
+    polls = [_long_poll(server, url, headers) for _ in range(2)]
+    wait_until(lambda: submission_changes.waiting(submission.id) == 2, message="the long polls never waited")
+
+    statements: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = browser.get(f"/submissions/{submission.id}/events")
+        poll = httpx.get(f"{server}{url}", headers=headers, timeout=10)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert (page.status_code, poll.status_code) == (429, 429)
+    assert page.headers["connection"] == poll.headers["connection"] == "close"
+    assert "Close one" in page.text and "Close one" in poll.json()["detail"]
+    assert statements == []
+    for held in polls:
+        assert held["thread"].is_alive(), "the refusal must leave the open long polls alone"

@@ -341,7 +341,7 @@ async def get_submission(
 
         slots = events.slots_of(request.app)
         try:
-            slot = slots.take(user.id)
+            slot = slots.take(user.id, token=events.bearer_digest(request.headers.get("authorization")))
         except (RateLimited, Overloaded) as exc:
             return events.refused(request, exc)
         with slot:
