@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.grading.headers import CONTENT_TYPE, JSON_MEDIA_TYPE, media_type_problem
 from grader.grading.report import CaseResult, Report, error_kind_sentence
 
 LEARNER_FILE = "solution.py"
@@ -178,6 +179,21 @@ class CaseView:
     endpoint_words: str
     traceback: TracebackView | None = None
     printed: str = ""
+
+    @property
+    def content_type(self) -> str | None:
+        """The Content-Type the response came with (None when none came, or the report predates keeping it)."""
+        return self.case.received.headers.get(CONTENT_TYPE)
+
+    @property
+    def expected_media_type(self) -> str | None:
+        """The media type the case asked for, in words, when the response's did not do."""
+        if self.case.received.status is None or self.case.received.status != self.case.expected.status:
+            return None  # another status is what failed
+        if media_type_problem(self.case.expected.headers, self.case.received.headers) is None:
+            return None
+        wanted = self.case.expected.headers[CONTENT_TYPE]
+        return f"{wanted} (or another type ending in +json)" if wanted == JSON_MEDIA_TYPE else wanted
 
 
 @dataclass(frozen=True)
