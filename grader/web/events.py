@@ -34,7 +34,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Hashable
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -385,6 +385,38 @@ async def wait_for(
                 raise AccessEnded()
             if reading:
                 state = await follower.read(check)
+
+
+class ClientGone(Exception):
+    """The client of a long poll went away while it waited."""
+
+
+async def while_connected(request: Request, wait: Callable[[], Awaitable[Any]]) -> Any:
+    """``await wait()``, cut short with ``ClientGone`` as soon as the client disconnects, so a long
+    poll nobody waits for any more gives its slot back at once."""
+    outcome: list[tuple[bool, Any]] = []
+    async with anyio.create_task_group() as group:
+
+        async def until_disconnect() -> None:
+            while (await request.receive())["type"] != "http.disconnect":
+                pass
+            group.cancel_scope.cancel()
+
+        async def run() -> None:
+            try:
+                outcome.append((True, await wait()))
+            except Exception as exc:  # noqa: BLE001 - raised again below, outside the task group
+                outcome.append((False, exc))
+            group.cancel_scope.cancel()
+
+        group.start_soon(until_disconnect)
+        group.start_soon(run)
+    if not outcome:
+        raise ClientGone()
+    finished, value = outcome[0]
+    if not finished:
+        raise value
+    return value
 
 
 class HeldStream(StreamingResponse):

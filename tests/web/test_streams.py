@@ -473,3 +473,20 @@ def test_a_stream_past_the_share_is_refused_before_any_database_read(server, syn
     assert statements == []
     for held in polls:
         assert held["thread"].is_alive(), "the refusal must leave the open long polls alone"
+
+
+def test_a_long_poll_whose_client_goes_away_gives_its_slot_back_at_once(server, app, synced):
+    learner = make_user(synced, email="l@example.org")
+    submission = make_submission(synced, user=learner)
+    headers = api_headers(server, learner)
+    connection = socket.create_connection(("127.0.0.1", int(server.rsplit(":", 1)[1])), timeout=5)
+    connection.sendall(
+        f"GET /api/v1/submissions/{submission.id}?wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        f"Authorization: {headers['Authorization']}\r\n\r\n".encode()
+    )
+    wait_until(lambda: submission_changes.waiting(submission.id) == 1, message="the long poll never waited")
+    slots = app.state.stream_slots
+    assert slots.held(learner.id) == 1
+    connection.close()
+    wait_until(lambda: slots.held(learner.id) == 0, timeout=3, message="the long poll outlived its client")
+    assert submission_changes.waiting(submission.id) == 0

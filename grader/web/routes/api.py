@@ -332,7 +332,7 @@ async def get_submission(
         await anyio.to_thread.run_sync(session.close)
         engine = request.app.state.engine
 
-        def status() -> str:
+        def read_status() -> str:
             with Session(engine) as reading:
                 return submissions.get_progress(session=reading, submission_id=submission_id).status
 
@@ -346,15 +346,22 @@ async def get_submission(
             return events.refused(request, exc)
         with slot:
             try:
-                await events.wait_for(
-                    check=status,
-                    done=lambda state: state == "graded",
-                    timeout=wait,
-                    keys=(submission_id,),
-                    access=api_stream_access(request, user, visible),
-                    slots=slots,
-                    changes=submission_changes,
+                await events.while_connected(
+                    request,
+                    partial(
+                        events.wait_for,
+                        check=read_status,
+                        done=lambda state: state == "graded",
+                        timeout=wait,
+                        keys=(submission_id,),
+                        access=api_stream_access(request, user, visible),
+                        slots=slots,
+                        changes=submission_changes,
+                    ),
                 )
+            except events.ClientGone:
+                # Nobody reads the answer; the slot is free again.
+                return Response(status_code=status.HTTP_204_NO_CONTENT)
             except events.AccessEnded:
                 raise AuthenticationFailed(
                     "This token stopped working while waiting (revoked, signed out everywhere, or the password "
