@@ -22,7 +22,11 @@ closes its own session, and runs on threads of the streams' own
 (``GRADER_MAX_STREAMS_PER_ACCOUNT``): past the account's share the new one is
 refused with 429 and ``Retry-After`` (the page then polls instead), past the
 process's with 503; both below uvicorn's connection limit
-(``GRADER_MAX_CONNECTIONS``), so sign-ins, uploads and ``/healthz`` always find room.
+(``GRADER_MAX_CONNECTIONS``), so the streams held never take the room of sign-ins,
+uploads and ``/healthz``. ``StreamGate`` refuses what is over an account's or a
+token's share before any other work, and every refusal closes its connection; a
+flood of connections arriving faster than that can still fill uvicorn's limit for
+a moment, which a per-address limit in the proxy answers (docs/deploy.md).
 
 Same-origin EventSource requests are allowed by the pages' ``connect-src 'self'``.
 """
