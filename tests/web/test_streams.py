@@ -447,7 +447,9 @@ def test_where_wake_ups_may_be_missed_one_reader_stands_in_for_every_stream(serv
     event.remove(engine, "before_cursor_execute", record)
 
 
-def test_a_stream_past_the_share_is_refused_before_any_database_read(server, synced, engine):
+def test_a_stream_past_the_share_is_refused_before_any_database_read(server, settings, synced, engine):
+    # The open long polls check their token only every minute here: any read seen comes from the refusals.
+    settings.stream_recheck_seconds = 60
     learner = make_user(synced, email="l@example.org")
     submission = make_submission(synced, user=learner)
     browser = signed_in(server, learner)
