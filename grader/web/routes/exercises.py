@@ -12,7 +12,7 @@ from sqlmodel import Session
 from grader.config import Settings
 from grader.grading.report import Report
 from grader.models import Exercise, Quiz, Submission, User
-from grader.services import quizzes, submissions
+from grader.services import fixchecks, quizzes, submissions
 from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
 from grader.services.updates import ANY_SUBMISSION, submission_changes
 from grader.web import events
@@ -206,6 +206,7 @@ def _submission_context(session: Session, submission: Submission) -> dict[str, A
         "submission": submission,
         "exercise": exercise,
         "report": stored_report(submission),
+        "checked_report": fixchecks.checked_report(session, submission),
         "progress_message": progress_message(submission.status, position),
         "quiz_url": f"/quizzes/{quiz.slug}" if quiz else None,
     }
@@ -237,9 +238,16 @@ def submission_result(request: Request, submission: ValidSubmission, session: Se
     return render(request, "_result.html", _submission_context(session, submission))
 
 
+def _event_name(state: dict[str, Any]) -> str:
+    """``progress`` until graded, ``graded`` with the result, ``fixes-checked`` once its fixes' checks are all in."""
+    if state["status"] != "graded":
+        return "progress"
+    return "fixes-checked" if state["fixes"] == "checked" else "graded"
+
+
 @router.get("/submissions/{submission_id}/events")
 async def submission_events(request: Request, submission_id: RowId) -> Response:
-    """Progress pushed as Server-Sent Events (``progress``, then ``graded`` with the result's HTML)."""
+    """Progress pushed as Server-Sent Events (``progress``, ``graded`` with the result's HTML, ``fixes-checked``)."""
     engine = request.app.state.engine
 
     def visible(session: Session, user: User) -> None:
@@ -258,9 +266,13 @@ async def submission_events(request: Request, submission_id: RowId) -> Response:
                 "status": progress.status,
                 "queue_position": progress.queue_position,
                 "message": progress_message(progress.status, progress.queue_position),
+                "fixes": "none",
             }
             if progress.status == "graded":
                 submission = submissions.get(session=session, submission_id=submission_id)
+                checks = fixchecks.for_submission(session, submission_id=submission_id)
+                if checks:
+                    state["fixes"] = "pending" if fixchecks.any_pending(checks) else "checked"
                 state["html"] = render_fragment(request, "_result.html", _submission_context(session, submission))
             return state
 
@@ -272,8 +284,8 @@ async def submission_events(request: Request, submission_id: RowId) -> Response:
         request,
         events.watch(
             check=check,
-            render=lambda state: ("graded" if state["status"] == "graded" else "progress", state),
-            finished=lambda state: state["status"] == "graded",
+            render=lambda state: (_event_name(state), state),
+            finished=lambda state: state["status"] == "graded" and state["fixes"] != "pending",
             keys=(submission_id, ANY_SUBMISSION),
             reads_on=reads_on,
             access=access,
