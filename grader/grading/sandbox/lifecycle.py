@@ -38,6 +38,7 @@ from grader.grading.sandbox.command import (
     server_command,
 )
 from grader.grading.sandbox.config import SandboxConfig
+from grader.grading.sandbox.enforcement import Enforcement
 from grader.grading.sandbox.errors import SandboxError, SandboxFailed, SandboxUnavailable
 from grader.grading.sandbox.slots import Slot, acquire_slot, kill_uid
 from grader.grading.sandbox.template import ForkedProcess, SandboxTemplate
@@ -89,7 +90,7 @@ class Sandbox:
         self.process: subprocess.Popen[bytes] | ForkedProcess | None = None
         self.stdout = CappedBuffer(limits.output_bytes)
         self.stderr = CappedBuffer(limits.output_bytes)
-        self.limits_not_applied: list[str] = []
+        self.enforcement: Enforcement | None = None
         self._socket_dir: Path | None = None
         self._listener: socket.socket | None = None
         self._events: list[dict[str, Any]] = []
@@ -150,17 +151,8 @@ class Sandbox:
         own_uid = sandbox_uid is not None
         if sandbox_uid is not None and not self.slot.clean:
             kill_uid(sandbox_uid)  # whatever a crashed grader may have left behind
-        else:
-            self.limits_not_applied.append("separate host user per sandbox (the grader is not root)")
-            self.limits_not_applied.append("process count (needs a separate host user or cgroups)")
         # Named by uid: the uid's lock is what makes the group this grading's alone.
-        self.cgroup = Cgroup.create(f"uid{self.slot.uid}", self.limits) if own_uid else None
-        if self.cgroup is None:
-            self.limits_not_applied.append(
-                "memory limit for the whole sandbox (no writable cgroups; only per-process address space is bounded)"
-            )
-        if self.config.unsafe_no_sandbox:
-            self.limits_not_applied.insert(0, "NO SANDBOX: the submission ran directly on the host")
+        self.cgroup = Cgroup.create(f"uid{self.slot.uid}", self.limits, self.config.cgroup_root) if own_uid else None
 
         self._socket_dir = Path(tempfile.mkdtemp(prefix="grader-sock-"))
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -177,15 +169,14 @@ class Sandbox:
         runtime = self.config.runtime
         passed_fds = [listen_fd, status_write]
         our_ends = [status_read]
+        seccomp_fd = None
         if self.config.unsafe_no_sandbox:
             python, boot, prefix = str(runtime.python), str(runtime.boot), []
         else:
             python, boot = f"{SANDBOX_RUNTIME}/bin/python3", f"{SANDBOX_RUNTIME}/boot.py"
             prefix = ["bwrap", *bwrap_arguments(runtime.root, self.limits)]
             seccomp_fd = seccomp.filter_fd()
-            if seccomp_fd is None:
-                self.limits_not_applied.append("system-call filter (seccomp is described for x86-64 only)")
-            else:
+            if seccomp_fd is not None:
                 os.set_inheritable(seccomp_fd, True)
                 passed_fds.append(seccomp_fd)
                 prefix += ["--seccomp", str(seccomp_fd)]
@@ -198,6 +189,12 @@ class Sandbox:
             *prefix,
             *server_command(python, boot, listen_fd=listen_fd, status_fd=status_write, entry_point=self.entry_point),
         ]
+        self.enforcement = Enforcement(
+            sandboxed=not self.config.unsafe_no_sandbox,
+            own_uid=own_uid,
+            cgroup=self.cgroup is not None,
+            seccomp=seccomp_fd is not None,
+        )
         cgroup_fds = self.cgroup.procs_fds() if self.cgroup else []
         try:
             self.process = subprocess.Popen(
@@ -226,9 +223,10 @@ class Sandbox:
             self._spawn(self._read_bwrap_status, bwrap_status_read)
 
     def _fork_from_template(self, template: SandboxTemplate, uid: int, status_read: int, status_write: int) -> None:
-        if template.seccomp is None:
-            self.limits_not_applied.append("system-call filter (seccomp is described for x86-64 only)")
         assert self._listener is not None
+        self.enforcement = Enforcement(
+            sandboxed=True, own_uid=True, cgroup=self.cgroup is not None, seccomp=template.seccomp is not None
+        )
         cgroup_fds = self.cgroup.procs_fds() if self.cgroup else []
         try:
             self.process = template.spawn(
@@ -380,6 +378,11 @@ class Sandbox:
         return LoadResult(ready=False, kind=self.exit_kind(), message=self.describe_exit(), from_host=True)
 
     # -- state
+
+    @property
+    def limits_not_applied(self) -> list[str]:
+        """The limits this sandbox went without, in words for the report (empty when all are in force)."""
+        return self.enforcement.not_applied() if self.enforcement is not None else []
 
     def waiting(self) -> bool:
         """Whether this sandbox is started, has been handed no submission yet and still runs."""
