@@ -19,7 +19,7 @@ only passes on. A sandbox never outlives its grading, and the template never
 runs anything a submission sent. The host side is
 ``grader.grading.sandbox.template``.
 
-Requests are JSON (``uid``, ``rlimits``, ``tmpfs_bytes``, ``shm_bytes``,
+Requests are JSON (``uid``, ``rlimits``, ``tmpfs_bytes``, ``shm_bytes``, ``ptys``,
 ``entry``, ``seccomp``: the filter as hex or null) with the file descriptors,
 in this order: stdin, stdout, stderr, status, listening socket, report, then
 the cgroups' ``cgroup.procs`` files. Only the standard library is used here.
@@ -141,6 +141,14 @@ def _enter_sandbox(request: dict[str, Any], fds: list[int]) -> None:
         f"size={int(request['tmpfs_bytes'])},mode=0755,uid={uid},gid={uid}",
     )
     _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={int(request['shm_bytes'])},mode=1777")
+    # Terminals of its own, a few at most: the template's /dev/pts would show every neighbour's.
+    _mount(
+        "devpts",
+        "/dev/pts",
+        "devpts",
+        MS_NOSUID | MS_NOEXEC,
+        f"newinstance,ptmxmode=0666,mode=0620,max={int(request['ptys'])}",
+    )
     _check(_libc.sethostname(HOSTNAME, len(HOSTNAME)), "sethostname")
 
     # Descriptors: first out of the way, then to their places; nothing else stays open.

@@ -16,6 +16,9 @@ from grader.grading.spec import Limits
 
 SANDBOX_RUNTIME = "/opt/runtime"
 SHM_BYTES = 1024 * 1024
+# Terminals a forked sandbox may open in its own /dev/pts (bubblewrap's /dev has its own, unbounded
+# by count but by the open-files and process limits).
+PTYS_PER_SANDBOX = 8
 # Headroom over the memory limit for address space a process maps but never uses.
 ADDRESS_SPACE_SLACK = 1024 * 1024 * 1024
 # The environment bubblewrap itself runs with; the sandbox can read it in /proc/1/environ.

@@ -30,7 +30,14 @@ from typing import IO, Any
 from grader.grading import seccomp
 from grader.grading.sandbox import procfs
 from grader.grading.sandbox.capture import CappedBuffer, OutputPipe
-from grader.grading.sandbox.command import LAUNCHER_ENV, SANDBOX_RUNTIME, SHM_BYTES, Rlimits, template_bwrap_arguments
+from grader.grading.sandbox.command import (
+    LAUNCHER_ENV,
+    PTYS_PER_SANDBOX,
+    SANDBOX_RUNTIME,
+    SHM_BYTES,
+    Rlimits,
+    template_bwrap_arguments,
+)
 from grader.grading.sandbox.config import SandboxConfig
 from grader.grading.sandbox.errors import SandboxFailed, SandboxUnavailable
 
@@ -222,6 +229,7 @@ class SandboxTemplate:
             "rlimits": limits,
             "tmpfs_bytes": tmpfs_bytes,
             "shm_bytes": SHM_BYTES,
+            "ptys": PTYS_PER_SANDBOX,
             "entry": entry_point,
             "seccomp": self.seccomp.hex() if self.seccomp is not None else None,
         }
