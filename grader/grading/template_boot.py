@@ -35,6 +35,7 @@ import importlib.util
 import json
 import os
 import resource
+import select
 import signal
 import socket
 import sys
@@ -51,6 +52,7 @@ SANDBOX_ENV = {"PATH": "/opt/runtime/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG":
 STDIN, STDOUT, STDERR, LISTEN_FD, STATUS_FD = 0, 1, 2, 3, 4
 FIRST_SPARE_FD = 100
 REPORT_FD = 99
+LIFE_FD = 98
 SETUP_FAILED = 125
 
 CLONE_NEWNS = 0x00020000
@@ -155,7 +157,7 @@ def _enter_sandbox(request: dict[str, Any], fds: list[int]) -> None:
     spare = [os.dup2(fd, FIRST_SPARE_FD + n) for n, fd in enumerate((stdin, stdout, stderr, listener, status))]
     for target, fd in enumerate(spare):
         os.dup2(fd, target)
-    os.closerange(STATUS_FD + 1, REPORT_FD)
+    os.closerange(STATUS_FD + 1, LIFE_FD)
     os.closerange(REPORT_FD + 1, os.sysconf("SC_OPEN_MAX"))
 
     for which, (soft, hard) in request["rlimits"]:
@@ -166,8 +168,10 @@ def _enter_sandbox(request: dict[str, Any], fds: list[int]) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)  # from root to another uid: every capability goes
-    # Set after the uid change, which clears it: the sandbox dies with its keeper.
-    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
+    # Set after the uid change, which clears it: the sandbox dies with its keeper. As PID 1 of its
+    # namespace it cannot ask getppid() whether the keeper still lives: the keeper's pipe tells.
+    _die_with_parent(lambda: _pipe_open(LIFE_FD))
+    os.close(LIFE_FD)
     # The uid change also made it non-dumpable, which hands its /proc files to root: back to
     # what any process of its own uid is (ptrace and process_vm_* stay denied by the filter).
     _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "dumpable")
@@ -219,6 +223,8 @@ def _keep(boot: ModuleType, request: dict[str, Any], fds: list[int]) -> int:
             _libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS),
             "unshare",
         )
+        # Held open by the keeper only: the sandbox sees it close if the keeper is gone.
+        life_read, life_write = os.pipe()
         pid = os.fork()
     except OSError as exc:
         _send(report, setup_error=str(exc))
@@ -226,6 +232,8 @@ def _keep(boot: ModuleType, request: dict[str, Any], fds: list[int]) -> int:
     if pid == 0:
         code = SETUP_FAILED
         try:
+            os.close(life_write)
+            os.dup2(life_read, LIFE_FD)
             code = _sandbox(boot, request, fds)
         except BaseException:  # noqa: BLE001 - shown in the sandbox's error output, like any crash
             traceback.print_exc()
@@ -234,19 +242,48 @@ def _keep(boot: ModuleType, request: dict[str, Any], fds: list[int]) -> int:
                 sys.stdout.flush()
                 sys.stderr.flush()
             os._exit(code)
+    os.close(life_read)
     for fd in fds:
         if fd != report:
             os.close(fd)
-    _send(report, pid=pid)
+    # Read before the keeper can reap it, so the pid and start time name this process for good.
+    _send(report, pid=pid, started=_start_time(pid))
     _, wait_status = os.waitpid(pid, 0)
     _send(report, exit=os.waitstatus_to_exitcode(wait_status))
     return 0
+
+
+def _start_time(pid: int) -> str | None:
+    """The start time of ``pid`` (field 22 of its stat), or None if it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _die_with_parent(parent_alive: Any) -> None:
+    """Arm the parent-death signal, then make sure the parent did not die before it was armed.
+
+    A parent that died before the prctl would never send the signal (nsjail checks the same).
+    """
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
+    if not parent_alive():
+        raise OSError(errno.ESRCH, "the parent ended before its death signal was armed")
+
+
+def _pipe_open(fd: int) -> bool:
+    """Whether the other end of the pipe ``fd`` is still open (its writer alive)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return not any(events & (select.POLLHUP | select.POLLERR) for _, events in poller.poll(0))
 
 
 # -- the template
 
 
 def _serve_requests(boot: ModuleType, control: socket.socket) -> None:
+    template = os.getpid()
     while True:
         try:
             message, fds, _flags, _address = socket.recv_fds(control, MAX_REQUEST_BYTES, MAX_FDS)
@@ -270,7 +307,7 @@ def _serve_requests(boot: ModuleType, control: socket.socket) -> None:
             try:
                 control.close()
                 # The template goes when the host does; its keepers with it.
-                _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
+                _die_with_parent(lambda: os.getppid() == template)
                 code = _keep(boot, request, fds)
             except BaseException:  # noqa: BLE001 - a keeper must end here, never return to the loop
                 traceback.print_exc()
