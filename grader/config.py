@@ -160,6 +160,13 @@ class Settings(BaseSettings):
             "machine holds takes the next free one."
         ),
     )
+    sandbox_uid_lease: bool = Field(
+        True,
+        description=(
+            "Lease this process's own block of sandbox uids; false only where a parent process (a test "
+            "session) holds the lease for it."
+        ),
+    )
     sandbox_pool_size: int = Field(
         2, ge=0, description="Sandboxes kept started ahead per kind of exercise; each serves one grading (0: none)."
     )
@@ -259,7 +266,7 @@ class Settings(BaseSettings):
             slots=self.sandbox_slots,
             unsafe_no_sandbox=self.unsafe_no_sandbox if unsafe_no_sandbox is None else unsafe_no_sandbox,
         )
-        return leased(config) if lease else config
+        return leased(config) if lease and self.sandbox_uid_lease else config
 
     def sandbox_pool(self) -> SandboxPool | None:
         """This process's pool of pre-started sandboxes for these settings, or None when its size is 0."""

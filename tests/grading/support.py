@@ -161,6 +161,7 @@ def session_environment(config: SandboxConfig) -> dict[str, str]:
         "GRADER_SANDBOX_UID_BASE": str(config.uid_base),
         "GRADER_SANDBOX_SLOTS": str(config.slots),
         "GRADER_SANDBOX_RUN_DIR": str(config.state_dir),
+        "GRADER_SANDBOX_UID_LEASE": "false",  # the session's lease covers its own processes
     }
 
 
