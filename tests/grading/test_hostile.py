@@ -26,7 +26,7 @@ import pytest
 
 from grader.config import PROJECT_ROOT
 from grader.grading.sandbox import procfs
-from grader.grading.sandbox.command import PTYS_PER_SANDBOX
+from grader.grading.sandbox.confinement import PTYS_PER_SANDBOX
 from grader.grading.sandbox.pool import open_pools
 
 from .support import ProcessWatcher, descendants, fill, find_probe, submission_text, unused_pool_uids

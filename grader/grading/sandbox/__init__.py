@@ -48,8 +48,8 @@ Exceptions:
 
 from grader.grading.sandbox.capture import CappedBuffer
 from grader.grading.sandbox.cgroups import CGROUP_ROOT, Cgroup
-from grader.grading.sandbox.command import SANDBOX_RUNTIME, bwrap_arguments
 from grader.grading.sandbox.config import SandboxConfig
+from grader.grading.sandbox.confinement import SANDBOX_RUNTIME, bwrap_arguments
 from grader.grading.sandbox.errors import SandboxError, SandboxFailed, SandboxUnavailable, SlotsBusy
 from grader.grading.sandbox.lifecycle import LoadResult, Sandbox, started_sandbox
 from grader.grading.sandbox.slots import MACHINE_LOCK_DIR, Slot, acquire_slot, kill_uid

@@ -19,14 +19,8 @@ from pathlib import Path
 
 from grader.grading import seccomp
 from grader.grading.sandbox import procfs
-from grader.grading.sandbox.command import (
-    LAUNCHER_ENV,
-    SANDBOX_RUNTIME,
-    bwrap_arguments,
-    preexec,
-    rlimits,
-    server_command,
-)
+from grader.grading.sandbox.command import LAUNCHER_ENV, preexec, rlimits, server_command
+from grader.grading.sandbox.confinement import SANDBOX_RUNTIME, bwrap_arguments
 from grader.grading.sandbox.process import ProcessHandle
 from grader.grading.spec import Limits
 

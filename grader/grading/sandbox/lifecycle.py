@@ -30,6 +30,7 @@ from grader.grading.sandbox.capture import CappedBuffer, OutputPipe
 from grader.grading.sandbox.cgroups import Cgroup
 from grader.grading.sandbox.command import rlimits
 from grader.grading.sandbox.config import SandboxConfig
+from grader.grading.sandbox.confinement import forked_steps
 from grader.grading.sandbox.enforcement import Enforcement
 from grader.grading.sandbox.errors import SandboxError, SandboxFailed, SandboxUnavailable
 from grader.grading.sandbox.process import SandboxProcess
@@ -160,7 +161,7 @@ class Sandbox:
                 self.process = self.template.spawn(
                     uid=sandbox_uid,
                     limits=rlimits(self.limits, own_uid=True),
-                    tmpfs_bytes=self.limits.tmpfs_bytes,
+                    steps=forked_steps(self.config.runtime.root, self.limits),
                     entry_point=self.entry_point,
                     listen_fd=self._listener.fileno(),
                     status_fd=status_write,

@@ -32,15 +32,9 @@ from typing import IO, Any
 from grader.grading import seccomp
 from grader.grading.sandbox import procfs
 from grader.grading.sandbox.capture import CappedBuffer, OutputPipe
-from grader.grading.sandbox.command import (
-    LAUNCHER_ENV,
-    PTYS_PER_SANDBOX,
-    SANDBOX_RUNTIME,
-    SHM_BYTES,
-    Rlimits,
-    template_bwrap_arguments,
-)
+from grader.grading.sandbox.command import LAUNCHER_ENV, Rlimits
 from grader.grading.sandbox.config import SandboxConfig
+from grader.grading.sandbox.confinement import SANDBOX_RUNTIME, template_bwrap_arguments
 from grader.grading.sandbox.errors import SandboxFailed, SandboxUnavailable, TemplateFailed
 from grader.grading.sandbox.process import ProcessHandle
 
@@ -246,7 +240,7 @@ class SandboxTemplate:
         *,
         uid: int,
         limits: Rlimits,
-        tmpfs_bytes: int,
+        steps: list[dict[str, Any]],
         entry_point: str,
         listen_fd: int,
         status_fd: int,
@@ -256,9 +250,7 @@ class SandboxTemplate:
         request: dict[str, Any] = {
             "uid": uid,
             "rlimits": limits,
-            "tmpfs_bytes": tmpfs_bytes,
-            "shm_bytes": SHM_BYTES,
-            "ptys": PTYS_PER_SANDBOX,
+            "steps": steps,
             "entry": entry_point,
             "seccomp": self.seccomp.hex() if self.seccomp is not None else None,
         }
