@@ -69,6 +69,10 @@ X86_64_DENIED = {
     "move_pages": 279,
     "perf_event_open": 298,
     "fanotify_init": 300,
+    # Watches on the runtime's and /usr's files (the same in every sandbox) would see a
+    # neighbour open or read them: a channel between concurrent sandboxes.
+    "inotify_init": 253,
+    "inotify_init1": 294,
     "name_to_handle_at": 303,
     "open_by_handle_at": 304,
     "setns": 308,

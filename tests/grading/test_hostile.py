@@ -392,13 +392,15 @@ def test_proc_shows_nothing_secret(grade, message_echo, monkeypatch):
 
 def test_nothing_on_the_shared_files_links_concurrent_sandboxes(grade, message_echo, host_snapshot):
     """The runtime and /usr are the same files in every sandbox: no lock can be taken on them (nor on
-    any file), and each sandbox has a /dev/pts of its own, showing only its own terminals."""
+    any file), no inotify watch can see a neighbour open them, and each sandbox has a /dev/pts of
+    its own, showing only its own terminals."""
     before = host_snapshot()
     report, _, _ = graded(grade, message_echo, hostile("shared_files"))
     probe = find_probe(report)
     assert probe is not None, (report.error, report.stderr[-800:])
     for path, attempts in probe["locks"].items():
         assert set(attempts.values()) == {"ENOLCK"}, (path, attempts)
+    assert probe["inotify"] == "EPERM", probe
     assert probe["ptys"] >= 1, "a sandbox may still open a terminal of its own"
     assert probe["dev_pts"] == sorted(["ptmx", *(str(n) for n in range(probe["ptys"]))]), probe
     if grade.pool is not None and grade.pool._use_template:

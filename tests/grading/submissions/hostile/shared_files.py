@@ -1,6 +1,8 @@
-# Looks for what concurrent sandboxes could share: locks on the runtime's files
-# (the same inodes in every sandbox) and the terminals of /dev/pts. It takes
-# every kind of lock it can, opens terminals until it may not, and lists /dev/pts.
+# Looks for what concurrent sandboxes could share: locks and watches on the runtime's
+# files (the same inodes in every sandbox) and the terminals of /dev/pts. It takes
+# every kind of lock it can, tries an inotify watch, opens terminals until it may
+# not, and lists /dev/pts.
+import ctypes
 import errno
 import fcntl
 import json
@@ -28,6 +30,10 @@ for path in targets:
             tried[name] = errno.errorcode.get(exc.errno, str(exc.errno))
     locks[path] = tried
 
+libc = ctypes.CDLL(None, use_errno=True)
+watch = libc.inotify_init1(0)
+inotify = "opened" if watch >= 0 else errno.errorcode.get(ctypes.get_errno(), "?")
+
 ptys = []
 pty_error = None
 while len(ptys) < 40:
@@ -40,7 +46,7 @@ try:
     listing = sorted(os.listdir("/dev/pts"))
 except OSError as exc:
     listing = [f"error {exc.errno}"]
-print("PROBE:" + json.dumps({"locks": locks, "ptys": len(ptys), "pty_error": pty_error, "dev_pts": listing}), flush=True)
+print("PROBE:" + json.dumps({"locks": locks, "inotify": inotify, "ptys": len(ptys), "pty_error": pty_error, "dev_pts": listing}), flush=True)
 
 from fastapi import FastAPI  # noqa: E402
 
