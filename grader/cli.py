@@ -291,6 +291,16 @@ def _add_service_commands(commands: argparse._SubParsersAction[argparse.Argument
     )
     create_user.set_defaults(handler=_cmd_create_user)
 
+    backup = commands.add_parser(
+        "backup", help="write a consistent copy of the embedded database, queue and secret while the service runs"
+    )
+    backup.add_argument("path", type=Path, help="a new folder to write the backup into")
+    backup.set_defaults(handler=_cmd_backup)
+
+    restore = commands.add_parser("restore", help="bring a backup back into an empty state folder")
+    restore.add_argument("path", type=Path, help="a folder written by 'autograder backup'")
+    restore.set_defaults(handler=_cmd_restore)
+
 
 def _prepare_database(settings: Settings) -> None:
     """Migrate and sync content, printing what changed; a content error is a usage error."""
@@ -453,6 +463,35 @@ def _cmd_create_user(args: argparse.Namespace) -> int:
             print(f"{user.email}  ({user.role}){shown}")
     except InvalidInput as exc:
         raise UsageError(exc.message) from exc
+    return EXIT_OK
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from grader import backup
+    from grader.config import get_settings
+
+    try:
+        summary = backup.backup(get_settings(), args.path)
+    except (backup.BackupError, OSError) as exc:
+        print(f"autograder: backup failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    submissions = summary.rows.get("submissions", 0)
+    users = summary.rows.get("users", 0)
+    print(f"backed up {', '.join(summary.files)} into {summary.path} ({users} accounts, {submissions} submissions)")
+    return EXIT_OK
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from grader import backup
+    from grader.config import get_settings
+
+    settings = get_settings()
+    try:
+        summary = backup.restore(settings, args.path)
+    except (backup.BackupError, OSError) as exc:
+        print(f"autograder: restore failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"restored {', '.join(summary.files)} into {summary.path}; 'autograder serve' migrates and serves it")
     return EXIT_OK
 
 

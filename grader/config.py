@@ -151,6 +151,22 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(
         0, ge=0, le=65535, description="Port 'autograder worker' serves /metrics on (at the host setting); 0: none."
     )
+    database_write_wait_seconds: float = Field(
+        5.0,
+        gt=0,
+        description=(
+            "How long a write waits for a busy database (another writer's lock, a free pooled connection) "
+            "before the request is answered 503 with Retry-After."
+        ),
+    )
+    min_free_disk_mb: int = Field(
+        64,
+        ge=0,
+        description=(
+            "Uploads are refused (507, Retry-After) and /readyz reports not ready below this much free space "
+            "in the state folder; 0: no check."
+        ),
+    )
     embedded_worker: bool = Field(True, description="Run the grading worker inside 'autograder serve'.")
     sandbox_slots: int = Field(8, description="Concurrent sandboxes on this machine (one host uid each).")
     sandbox_uid_base: int = Field(

@@ -48,20 +48,34 @@ def is_sqlite(url: str) -> bool:
     return make_url(normalize_url(url)).get_backend_name() == "sqlite"
 
 
-def create_db_engine(url: str, *, echo: bool = False) -> Engine:
-    """A new engine for ``url``, with SQLite tuned for a web process and workers side by side."""
+def create_db_engine(url: str, *, echo: bool = False, write_wait_seconds: float | None = None) -> Engine:
+    """A new engine for ``url``, with SQLite tuned for a web process and workers side by side.
+
+    ``write_wait_seconds``: how long a statement waits for a lock (SQLite's busy
+    timeout and this process's write turn; PostgreSQL's ``lock_timeout``) and
+    for a pooled connection before it fails, to be answered "busy, retry".
+    """
     url = normalize_url(url)
+    wait = SQLITE_BUSY_TIMEOUT_MS / 1000 if write_wait_seconds is None else write_wait_seconds
     if not is_sqlite(url):
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        if write_wait_seconds is None:
+            return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_timeout=wait,
+            connect_args={"options": f"-c lock_timeout={int(wait * 1000)}"},
+        )
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     # One turn per engine: its connections write one at a time, in the order they asked.
-    factory = type("SqliteConnection", (_SqliteConnection,), {"write_turn": threading.Lock()})
+    factory = type("SqliteConnection", (_SqliteConnection,), {"write_turn": threading.Lock(), "wait_seconds": wait})
     engine = create_engine(
         url,
         echo=echo,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "factory": factory},
+        connect_args={"check_same_thread": False, "timeout": wait, "factory": factory},
         # A request holds its connection from its first query to its answer, across several
         # threadpool hops: with a bounded pool, requests holding connections could wait for
         # threads that wait for connections. An SQLite connection costs a file handle, so
@@ -84,12 +98,13 @@ class _SqliteConnection(sqlite3.Connection):
     """
 
     write_turn: threading.Lock
+    wait_seconds: float = SQLITE_BUSY_TIMEOUT_MS / 1000
     _has_turn = False
 
     def begin_immediate(self) -> None:
         """``BEGIN IMMEDIATE`` once this process's other writers are done."""
         # Never waits for ever: past the busy timeout SQLite's own wait (and its error) takes over.
-        self._has_turn = self.write_turn.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+        self._has_turn = self.write_turn.acquire(timeout=self.wait_seconds)
         try:
             self.execute("BEGIN IMMEDIATE")
         except BaseException:
@@ -125,21 +140,22 @@ def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any)
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        busy_ms = int(getattr(dbapi_connection, "wait_seconds", SQLITE_BUSY_TIMEOUT_MS / 1000) * 1000)
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
 
 
 @lru_cache
-def _engine_for(url: str) -> Engine:
-    return create_db_engine(url)
+def _engine_for(url: str, write_wait_seconds: float) -> Engine:
+    return create_db_engine(url, write_wait_seconds=write_wait_seconds)
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
-    """The process-wide engine for the configured database (one per URL)."""
+    """The process-wide engine for the configured database (one per URL and write wait)."""
     settings = settings or get_settings()
-    return _engine_for(settings.effective_database_url)
+    return _engine_for(settings.effective_database_url, settings.database_write_wait_seconds)
 
 
 @contextmanager

@@ -1,8 +1,10 @@
 """Liveness and readiness: what ``/healthz`` and ``/readyz`` report.
 
 Ready means this process can do its work: the database answers, the queue's
-storage answers, the sandbox self-test passed where this process grades (the
-embedded worker), and the pre-started sandbox pool is filled where there is one.
+storage answers, the state folder has room to store uploads (at least the
+``min_free_disk_mb`` setting), the sandbox self-test passed where this process
+grades (the embedded worker), and the pre-started sandbox pool is filled where
+there is one.
 
 The self-test runs before the web application exists (``autograder serve``
 runs it first), so its outcome is kept here, process-wide. The pools of
@@ -77,14 +79,32 @@ class Check:
         return {"ok": self.ok, "detail": self.detail}
 
 
-def readiness(*, engine: Engine, queue_depth: Callable[[], int], grades_here: bool) -> list[Check]:
-    """Every readiness check of this process; ready when all are ``ok``."""
-    return [
-        _database(engine),
-        _queue(queue_depth),
-        _selftest(grades_here),
-        _pool(),
-    ]
+def readiness(
+    *,
+    engine: Engine,
+    queue_depth: Callable[[], int],
+    grades_here: bool,
+    free_space: Callable[[], int | None] | None = None,
+    min_free_bytes: int = 0,
+) -> list[Check]:
+    """Every readiness check of this process; ready when all are ``ok``.
+
+    free_space: free bytes in the state folder (None: unreadable); ``min_free_bytes`` the least that is ready.
+    """
+    checks = [_database(engine), _queue(queue_depth)]
+    if free_space is not None:
+        checks.append(_disk(free_space, min_free_bytes))
+    return [*checks, _selftest(grades_here), _pool()]
+
+
+def _disk(free_space: Callable[[], int | None], min_free_bytes: int) -> Check:
+    free = free_space()
+    if free is None:
+        return Check("disk", False, "the state folder's free space cannot be read")
+    detail = f"{free // (1024 * 1024)} MB free in the state folder"
+    if free < min_free_bytes:
+        return Check("disk", False, f"{detail}, below the {min_free_bytes // (1024 * 1024)} MB needed to store uploads")
+    return Check("disk", True, detail)
 
 
 def _database(engine: Engine) -> Check:

@@ -40,6 +40,9 @@ SUBMISSIONS = Gauge(
     ["status"],
 )
 QUEUE_DEPTH = Gauge("grader_queue_depth", "Submissions waiting for a grader (status queued), read from the database.")
+STATE_FREE_BYTES = Gauge(
+    "grader_state_free_bytes", "Free space in the state folder (database, queue, sandboxes' run files), read at scrape."
+)
 
 # Infra errors carry the sandbox's message; these phrases name the kind of failure.
 _FAILURE_KINDS = (
@@ -70,8 +73,12 @@ def record_grading(report: Report, seconds: float) -> None:
     GRADING_DURATION.observe(seconds)
 
 
-def exposition(*, queued: int | None = None, running: int | None = None) -> tuple[bytes, str]:
-    """The metrics in Prometheus text format, with the queue counts read just now; (body, content type)."""
+def exposition(
+    *, queued: int | None = None, running: int | None = None, state_free_bytes: int | None = None
+) -> tuple[bytes, str]:
+    """The metrics in Prometheus text format, with the queue counts and free space read just now; (body, type)."""
+    if state_free_bytes is not None:
+        STATE_FREE_BYTES.set(state_free_bytes)
     if queued is not None:
         SUBMISSIONS.labels(status="queued").set(queued)
         QUEUE_DEPTH.set(queued)

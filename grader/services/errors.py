@@ -82,5 +82,17 @@ class Overloaded(ServiceError):
         self.retry_after = retry_after
 
 
+class StorageUnavailable(ServiceError):
+    """Nothing can be stored right now (the disk is full, or the database is busy or down); ``retry_after`` seconds.
+
+    full: the disk is full (answered 507), else the database is busy or unreachable (503).
+    """
+
+    def __init__(self, message: str, retry_after: int, *, full: bool) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.full = full
+
+
 class AttemptLimitReached(ServiceError):
     """Every allowed attempt has been used."""

@@ -33,7 +33,7 @@ from grader.db import lock_for_update, lock_named
 from grader.grading.spec import ExerciseSpec
 from grader.grading.submission import SubmissionRejected, decode_submission
 from grader.models import Exercise, Submission, User, utcnow
-from grader.services import gradebook
+from grader.services import gradebook, storage
 from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,8 @@ def create(
     longer than the limit is refused with ``TooLarge``.
     """
     settings = settings or get_settings()
+    # Before anything is read or written: a disk about to fill refuses the upload whole.
+    storage.refuse_when_low(settings)
     exercise = get_exercise(session=session, slug=exercise_slug)
     limit = settings.max_upload_bytes
     # Callers read at most one byte past the limit, so the real size may be larger

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from grader.config import Settings, get_settings
 from grader.models import ApiToken, User, utcnow
+from grader.services import storage
 from grader.services.errors import AuthenticationFailed, NotFound
 
 # A token's last use is written at most this often, not on every request.
@@ -68,11 +70,21 @@ def authenticate(*, session: Session, token: str, now: datetime | None = None) -
     if user is None:
         raise AuthenticationFailed("The token is not valid.")
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
-        row.last_used_at = now
-        session.add(row)
-        session.commit()
-        session.refresh(row)
+        _mark_used(session, row, now)
     return user, row
+
+
+def _mark_used(session: Session, row: ApiToken, now: datetime) -> None:
+    """Note when the token was last used; bookkeeping that a full disk or a busy database may skip."""
+    row.last_used_at = now
+    session.add(row)
+    try:
+        session.commit()
+    except (OSError, SQLAlchemyError) as exc:
+        if storage.trouble(exc) is None:
+            raise
+        session.rollback()
+    session.refresh(row)
 
 
 def list_for_user(*, session: Session, user: User) -> list[ApiToken]:

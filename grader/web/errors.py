@@ -8,6 +8,9 @@ What reaches it::
                                       path is wrong (an id that no row can have)
     CsrfError                      -> 403, the form must be reloaded
     LoginRequired                  -> pages redirect to sign-in; the API answers 401
+    StorageUnavailable             -> 507 (disk full) or 503 (database busy or down), Retry-After
+    a database or OS error         -> the same, when ``services.storage.trouble`` recognises a full
+                                      disk or a busy or unreachable database; else 500
     any other exception            -> 500, with the security headers (and no-store) added by hand
     services.errors.ServiceError   -> by subclass, see ``domain_error_statuses``
 
@@ -18,6 +21,8 @@ place that turns them into status codes.
 from __future__ import annotations
 
 import html
+import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -25,14 +30,17 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
-from grader.services import errors
+from grader.services import errors, storage
 from grader.web.security import SECURITY_HEADERS, CsrfError
 from grader.web.templating import render
 
 API_PREFIX = "/api/"
+
+log = logging.getLogger(__name__)
 
 _TITLES = {
     400: "Bad request",
@@ -46,6 +54,7 @@ _TITLES = {
     429: "Too many requests",
     500: "Server error",
     503: "Busy",
+    507: "Storage full",
 }
 
 
@@ -143,13 +152,34 @@ def install_error_handlers(app: FastAPI) -> None:
     for error_class, status_code in domain_error_statuses().items():
         app.add_exception_handler(error_class, _domain_handler(status_code))
 
+    async def _storage_error(request: Request, exc: Exception) -> Response:
+        found = exc if isinstance(exc, errors.StorageUnavailable) else storage.trouble(exc)
+        if found is None:
+            log.error("unexpected error answering %s %s", request.method, request.url.path, exc_info=exc)
+            return _server_error_response(request.url.path)
+        log.warning("%s %s: %s", request.method, request.url.path, "disk full" if found.full else "database busy")
+        # Without templates or session: rendering a page may itself need the disk or the database.
+        return plain_error_response(
+            request.url.path,
+            507 if found.full else 503,
+            found.message,
+            headers={"Retry-After": str(found.retry_after), "Cache-Control": "no-store"},
+        )
+
+    for error_class in (errors.StorageUnavailable, sa_exc.DBAPIError, sa_exc.TimeoutError, sqlite3.Error, OSError):
+        app.add_exception_handler(error_class, _storage_error)
+
     @app.exception_handler(Exception)
     async def _server_error(request: Request, _exc: Exception) -> Response:
         # Starlette answers this one outside every middleware, so the security
         # headers are added here; the exception is still logged by the server.
-        message = "Something went wrong on our side. Nothing you did caused it; try again in a moment."
-        headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
-        return plain_error_response(request.url.path, 500, message, headers=headers)
+        return _server_error_response(request.url.path)
+
+
+def _server_error_response(path: str) -> Response:
+    message = "Something went wrong on our side. Nothing you did caused it; try again in a moment."
+    headers = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
+    return plain_error_response(path, 500, message, headers=headers)
 
 
 def _domain_handler(status_code: int) -> Callable[[Request, Exception], Awaitable[Response]]:

@@ -134,17 +134,43 @@ class Service:
     def start_web(self) -> Process:
         """``autograder serve`` with no embedded worker; returns once ``/healthz`` answers."""
         web = self._start("web", "serve", "--port", str(self.port), GRADER_EMBEDDED_WORKER="false")
+        self._wait_for_health(web)
+        return web
+
+    def start_embedded(self, **overrides: str) -> Process:
+        """``autograder serve`` as on one machine (its grading worker inside); returns once ``/healthz`` answers."""
+        web = self._start("web", "serve", "--port", str(self.port), "--skip-selftest", **overrides)
+        self._wait_for_health(web)
+        return web
+
+    def _wait_for_health(self, web: Process) -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if web.popen.poll() is not None:
                 raise AssertionError(f"the web service exited:\n{web.log_path.read_text()[-3000:]}")
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return web
+                    return
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
         raise AssertionError(f"the web service did not answer:\n{web.log_path.read_text()[-3000:]}")
+
+    def run(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        """One ``autograder`` command with this service's settings, run to its end."""
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/root"),
+            **self.environment,
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "grader.cli", *arguments],
+            cwd=self.folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     def start_worker(self, **overrides: str) -> Process:
         """``autograder worker`` (the self-test is the sandbox tests' business, not this one's)."""

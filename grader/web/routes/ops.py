@@ -17,6 +17,7 @@ from sqlmodel import Session, col, func, select
 
 from grader import health, metrics
 from grader.models import Submission
+from grader.services import storage
 from grader.web.errors import error_response
 
 router = APIRouter(include_in_schema=False)
@@ -39,6 +40,8 @@ def readyz(request: Request) -> JSONResponse:
         engine=app.state.engine,
         queue_depth=app.state.queue_depth,
         grades_here=settings.embedded_worker,
+        free_space=lambda: storage.state_free_bytes(settings),
+        min_free_bytes=settings.min_free_disk_mb * 1024 * 1024,
     )
     ready = all(check.ok for check in checks)
     body = {"ready": ready, "checks": {check.name: check.to_dict() for check in checks}}
@@ -76,5 +79,9 @@ def metrics_endpoint(request: Request) -> Response:
                 .group_by(Submission.status)
             ).all()
         )
-    body, content_type = metrics.exposition(queued=counts.get("queued", 0), running=counts.get("running", 0))
+    body, content_type = metrics.exposition(
+        queued=counts.get("queued", 0),
+        running=counts.get("running", 0),
+        state_free_bytes=storage.state_free_bytes(request.app.state.settings),
+    )
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
