@@ -29,12 +29,15 @@ def _open_fds() -> set[int]:
 
 
 def _settled(before_fds: set[int], before_threads: int) -> tuple[set[int], int]:
-    """Descriptors opened since ``before_fds`` and threads beyond ``before_threads``, once things settle."""
+    """Descriptors opened since ``before_fds`` and threads beyond ``before_threads`` (0 if none), once settled.
+
+    Other threads of the session (a pool's) may end meanwhile, so fewer threads count as none left.
+    """
     deadline = time.monotonic() + 5
     while True:
         leaked = _open_fds() - before_fds
-        threads = threading.active_count() - before_threads
-        if (not leaked and threads <= 0) or time.monotonic() > deadline:
+        threads = max(threading.active_count() - before_threads, 0)
+        if (not leaked and not threads) or time.monotonic() > deadline:
             return leaked, threads
         time.sleep(0.05)
 
