@@ -56,3 +56,12 @@ def test_cgroup_folders_of_a_grader_killed_mid_grading_are_removed_by_the_next_s
     assert not (cgroups / "memory" / "grader" / f"uid{orphan}").exists()
     assert not (cgroups / "pids" / "grader" / f"uid{orphan}").exists()
     assert (cgroups / "memory" / "grader" / f"uid{leased_uid}").exists(), "a leased uid's cgroup is its grader's"
+
+
+def test_a_lease_never_holds_nobody(tmp_path):
+    lease = lease_uids(65530, 8, lock_dir=tmp_path)
+    try:
+        assert 65534 not in lease.uids and 65535 not in lease.uids
+        assert lease.base == 65538
+    finally:
+        lease.release()

@@ -28,7 +28,10 @@ from grader.grading.sandbox.errors import SandboxUnavailable
 from grader.grading.sandbox.slots import kill_uid, private_dir, try_slot_lock
 
 LEASE_DIR = Path("/run/grader/leases")
-MAX_UID = 65000  # below nobody (65534) and the uids of ordinary accounts' subordinate ranges
+# Below the subordinate id ranges that /etc/subuid usually hands out (from 100000 on).
+MAX_UID = 100000
+# Never a sandbox's: nobody, and the 16-bit "no uid".
+RESERVED_UIDS = frozenset({65534, 65535})
 _CGROUP_NAME = re.compile(r"^uid(\d+)$")
 
 
@@ -62,6 +65,9 @@ def lease_uids(
     step = step or count
     base = first
     while base + count <= MAX_UID:
+        if RESERVED_UIDS & set(range(base, base + count)):
+            base += step
+            continue
         fds = _lock_all(lock_dir, range(base, base + count))
         if fds is not None:
             lease = Lease(base, fds)
