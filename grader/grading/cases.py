@@ -27,6 +27,8 @@ class ConcreteCase:
     body: the exact bytes sent (None for no body).
     sent_json: the JSON value sent, if the body is JSON.
     expected_body: the parsed JSON expected, or ``NOT_CHECKED``.
+    expected_headers: response headers checked, by lower-case name; ``content-type`` holds a media
+        type (``application/json`` standing for any JSON one, see ``grading.headers``).
     """
 
     name: str
@@ -40,6 +42,7 @@ class ConcreteCase:
     sent_json: Any
     expected_status: int
     expected_body: Any
+    expected_headers: dict[str, str]
 
     @property
     def checks_body(self) -> bool:
@@ -53,13 +56,14 @@ def expand_cases(spec: ExerciseSpec, seed: int) -> list[ConcreteCase]:
         if case.random:
             for number in range(1, case.random + 1):
                 rng = random.Random(f"{seed}:{case.name}:{number}")
-                concrete.append(_concrete(case, f"{case.name}-{number}", random_object(rng)))
+                concrete.append(_concrete(spec, case, f"{case.name}-{number}", random_object(rng)))
         else:
-            concrete.append(_concrete(case, case.name, case.request.body_value() if case.request.has_json else None))
+            sent_json = case.request.body_value() if case.request.has_json else None
+            concrete.append(_concrete(spec, case, case.name, sent_json))
     return concrete
 
 
-def _concrete(case: CaseSpec, name: str, sent_json: Any) -> ConcreteCase:
+def _concrete(spec: ExerciseSpec, case: CaseSpec, name: str, sent_json: Any) -> ConcreteCase:
     request = case.request
     headers = dict(request.headers)
     body, content_type = _body(case, sent_json)
@@ -80,6 +84,7 @@ def _concrete(case: CaseSpec, name: str, sent_json: Any) -> ConcreteCase:
         sent_json=sent_json,
         expected_status=case.expect.status,
         expected_body=expected,
+        expected_headers=spec.expected_headers(case),
     )
 
 

@@ -89,8 +89,10 @@ class HttpExchange:
 
     status: HTTP status code (None when no response came back).
     body: the body as text, cut to the response limit; ``truncated`` says whether it was cut.
-    headers: the headers that matter for the case: on the request side those sent,
-        on the received side only those that explain an answer (``location`` of a redirect).
+    headers: the headers that matter for the case, by lower-case name: on the request side
+        those sent; on the expected side those the case checks (``content-type:
+        application/json`` standing for any JSON media type, see ``grading.headers``); on the
+        received side ``content-type``, ``location`` and those the case checks.
     """
 
     status: int | None = None
@@ -115,8 +117,10 @@ class CaseResult:
         False when the app answered before calling it (404 no such path, 405 wrong
         method, a redirect, 422 from FastAPI's own validation), None when no
         answer came back at all.
-    program_output: what the program wrote to its error output while this case
-        ran (a traceback, the learner's frames kept, library frames folded), or None.
+    program_output: what the program printed (its output, then its error output) from the
+        moment this case's request went out until its answer was in, and for a crash the
+        traceback the server printed after it (learner's frames kept, library frames
+        folded); None when it printed nothing.
     """
 
     name: str
@@ -145,11 +149,18 @@ class CaseResult:
             lines.append(f"  sent:      {self.request.body}")
         expected_body = f" {self.expected.body}" if self.expected.body is not None else ""
         lines.append(f"  expected:  {self.expected.status}{expected_body}")
+        # Headers only where they may be what failed: on a passed case they are noise.
+        if not self.passed:
+            lines.extend(f"             {_header_name(name)}: {value}" for name, value in self.expected.headers.items())
         if self.received.status is None:
             lines.append("  received:  no response")
         else:
             cut = " [cut]" if self.received.truncated else ""
             lines.append(f"  received:  {self.received.status} {self.received.body or ''}{cut}")
+            if not self.passed:
+                lines.extend(
+                    f"             {_header_name(name)}: {value}" for name, value in self.received.headers.items()
+                )
         if not self.passed:
             if self.problem:
                 lines.append(f"  problem:   {self.problem}")
@@ -158,6 +169,11 @@ class CaseResult:
             if self.hint:
                 lines.append(f"  hint:      {self.hint}")
         return "\n".join(lines)
+
+
+def _header_name(name: str) -> str:
+    """A header's name as people write it (``content-type`` -> ``Content-Type``)."""
+    return "-".join(part.capitalize() for part in name.split("-"))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import httpx
 from grader.grading.cases import ConcreteCase, expand_cases
 from grader.grading.compare import first_difference, json_type, key_differences
 from grader.grading.diagnose import NOT_JSON, diagnose, endpoint_was_reached, fold_traceback, learner_first
+from grader.grading.headers import CONTENT_TYPE, header_problem, media_type_problem
 from grader.grading.report import CaseResult, GradingError, HttpExchange, Report
 from grader.grading.sandbox import (
     CappedBuffer,
@@ -40,8 +41,8 @@ log = logging.getLogger(__name__)
 SHOWN_BODY_CHARS = 2000
 WATCHDOG_GRACE_SECONDS = 1.0
 ERROR_OUTPUT_LINES = 12
-# Response headers kept in a case result, because they explain the answer.
-KEPT_HEADERS = ("location",)
+# Response headers kept in every case result, because they explain the answer (with those the case checks).
+KEPT_HEADERS = (CONTENT_TYPE, "location")
 HEADER_CHARS = 300
 # How long to wait for the traceback a server prints after it answered 500.
 CRASH_OUTPUT_WAIT_SECONDS = 1.0
@@ -180,13 +181,20 @@ def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: 
             )
             watchdog.daemon = True
             watchdog.start()
+            # What was printed before this request went out is the earlier cases' (or the loading's).
+            sandbox.settle_output()
             marks = (_mark(sandbox.stdout), _mark(sandbox.stderr))
             try:
                 result = run_case(client, case, limits, sandbox, bodies=evidence.bodies)
             finally:
                 watchdog.cancel()
+            # The program writes what a request makes it print through unbuffered pipes before the
+            # response's last byte leaves: once the answer is in, taking in what waits in the pipes
+            # gives this case all of its output, and nothing of the next one's.
+            sandbox.settle_output()
             if result.received.status is None or result.received.status >= 500:
                 _wait_for_crash_output(sandbox.stderr, marks[1])
+                sandbox.settle_output()
             report.tests.append(
                 dataclasses.replace(
                     result, program_output=_case_output(sandbox.stdout, marks[0], sandbox.stderr, marks[1], source)
@@ -233,7 +241,9 @@ def _request_exchange(case: ConcreteCase) -> HttpExchange:
 
 def _expected_exchange(case: ConcreteCase) -> HttpExchange:
     body = json.dumps(case.expected_body, ensure_ascii=False) if case.checks_body else None
-    return HttpExchange(status=case.expected_status, body=None if body is None else _shown(body))
+    return HttpExchange(
+        status=case.expected_status, body=None if body is None else _shown(body), headers=dict(case.expected_headers)
+    )
 
 
 def _shown(text: str) -> str:
@@ -284,7 +294,8 @@ def run_case(
             raw, truncated = _read_capped(response, limits.response_bytes, deadline)
             status = response.status_code
             encoding = response.headers.get("content-encoding", "identity").lower()
-            kept = {name: response.headers[name][:HEADER_CHARS] for name in KEPT_HEADERS if name in response.headers}
+            names = dict.fromkeys([*KEPT_HEADERS, *case.expected_headers])
+            kept = {name: response.headers[name][:HEADER_CHARS] for name in names if name in response.headers}
     except httpx.TimeoutException:
         return _unanswered(
             case,
@@ -297,7 +308,7 @@ def run_case(
 
     text = raw.decode("utf-8", errors="replace")
     received = HttpExchange(status=status, body=_shown(text), truncated=truncated, headers=kept)
-    problem, diff = _judge(case, status, raw, truncated, encoding, limits)
+    problem, diff = _judge(case, status, kept, raw, truncated, encoding, limits)
     passed = problem is None
     parsed = _parsed(raw) if not truncated and encoding == "identity" else NOT_JSON
     if bodies is not None and case.checks_body:
@@ -337,11 +348,24 @@ def _relevant_hint(case: ConcreteCase, status: int) -> str | None:
 
 
 def _judge(
-    case: ConcreteCase, status: int, raw: bytes, truncated: bool, encoding: str, limits: Limits
+    case: ConcreteCase,
+    status: int,
+    headers: dict[str, str],
+    raw: bytes,
+    truncated: bool,
+    encoding: str,
+    limits: Limits,
 ) -> tuple[str | None, str | None]:
-    """(problem, diff): both None when the response is right."""
+    """(problem, diff): both None when the response is right.
+
+    A body that is JSON under a media type the case does not accept fails as a
+    JSON client would refuse it; the diff still says where the body differs, if it does.
+    """
     if status != case.expected_status:
         return _status_problem(case, status), None
+    wrong_header = header_problem(case.expected_headers, headers)
+    if wrong_header is not None:
+        return wrong_header, None
     if not case.checks_body:
         return None, None
     if truncated:
@@ -356,9 +380,13 @@ def _judge(
     except ValueError:
         return "the response body is not valid JSON: return a dict (or a JSONResponse) from the endpoint", None
     difference = first_difference(case.expected_body, received)
-    if difference is None:
+    diff = None if difference is None else _diff_text(case.expected_body, received, difference)
+    wrong_media_type = media_type_problem(case.expected_headers, headers)
+    if wrong_media_type is not None:
+        return wrong_media_type, diff
+    if diff is None:
         return None, None
-    return "the response body differs from the expected one", _diff_text(case.expected_body, received, difference)
+    return "the response body differs from the expected one", diff
 
 
 def _diff_text(expected: Any, received: Any, difference: str) -> str:

@@ -19,6 +19,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from grader.grading.headers import (
+    ANY_MEDIA_TYPE,
+    CONTENT_TYPE,
+    HEADER_NAME_PATTERN,
+    JSON_RULE,
+    MEDIA_TYPE_PATTERN,
+    expected_media_type,
+)
+
 REQUEST_PLACEHOLDER = "$request"
 EXERCISE_FILE = "exercise.toml"
 RUNTIME_REQUIREMENTS = "runtime-requirements.txt"
@@ -111,14 +120,45 @@ class RequestSpec(_Strict):
         return self.json_body
 
 
+def _media_type_rule(value: str) -> str:
+    """A media-type rule as written in an exercise: ``json``, ``any`` or one media type."""
+    rule = value.strip().lower()
+    if rule in (JSON_RULE, ANY_MEDIA_TYPE) or MEDIA_TYPE_PATTERN.match(rule):
+        return rule
+    raise ValueError(f"media_type {value!r} is not 'json', 'any' or a media type such as 'application/problem+json'")
+
+
 class ExpectSpec(_Strict):
-    """What the response to a case must be. Without a body, only the status is checked."""
+    """What the response to a case must be. Without a body, only the status (and ``headers``) are checked.
+
+    media_type: the Content-Type a JSON body must come with (see ``ExerciseSpec.media_type``);
+        None takes the exercise's.
+    headers: other response headers that must come back with exactly these values.
+    """
 
     status: int = Field(200, ge=100, le=599)
     json_body: Any = Field(None, alias="json")
     json_text: str | None = None
+    media_type: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("media_type")
+    @classmethod
+    def _known_media_type(cls, value: str | None) -> str | None:
+        return None if value is None else _media_type_rule(value)
+
+    @field_validator("headers")
+    @classmethod
+    def _header_names(cls, value: dict[str, str]) -> dict[str, str]:
+        names = {name.lower(): text for name, text in value.items()}
+        for name in names:
+            if not HEADER_NAME_PATTERN.match(name):
+                raise ValueError(f"{name!r} is not a header name")
+        if CONTENT_TYPE in names:
+            raise ValueError("the content type is checked with media_type, not headers")
+        return names
 
     @model_validator(mode="after")
     def _one_body(self) -> ExpectSpec:
@@ -173,6 +213,14 @@ class ExerciseSpec(_Strict):
         description="What the feedback tells learners they may import; each must be in the learner runtime.",
     )
     limits: Limits = Field(default_factory=Limits)
+    media_type: str = Field(
+        JSON_RULE,
+        description=(
+            "The Content-Type a response must have in a case that checks a JSON body, unless the case says "
+            "otherwise: 'json' (application/json or any +json type, as a JSON client requires), 'any' (not "
+            "checked), or one media type such as 'application/problem+json'."
+        ),
+    )
     cases: list[CaseSpec] = Field(min_length=1)
     quiz: str | None = Field(
         None,
@@ -181,6 +229,11 @@ class ExerciseSpec(_Strict):
     )
     spec_hash: str = ""
 
+    @field_validator("media_type")
+    @classmethod
+    def _known_media_type(cls, value: str) -> str:
+        return _media_type_rule(value)
+
     @model_validator(mode="after")
     def _unique_names(self) -> ExerciseSpec:
         names = [case.name for case in self.cases]
@@ -188,6 +241,14 @@ class ExerciseSpec(_Strict):
         if duplicated:
             raise ValueError(f"case names must be unique; repeated: {', '.join(duplicated)}")
         return self
+
+    def expected_headers(self, case: CaseSpec) -> dict[str, str]:
+        """The response headers ``case`` checks: its own, and the media type when it checks a JSON body."""
+        headers = dict(case.expect.headers)
+        wanted = expected_media_type(case.expect.media_type or self.media_type)
+        if case.expect.checks_body and wanted is not None:
+            headers[CONTENT_TYPE] = wanted
+        return headers
 
     @property
     def max_score(self) -> float:

@@ -7,6 +7,7 @@ shown in full and the others named; the case list below is one line per case.
 from __future__ import annotations
 
 from grader.grading.diagnose import fold_traceback
+from grader.grading.headers import CONTENT_TYPE, media_type_problem
 from grader.grading.report import CaseResult, Diagnosis, Report, error_kind_words
 
 OUTPUT_LINES = 30
@@ -76,12 +77,20 @@ def _example(case: CaseResult) -> str:
         lines.append(f"sent:      {_short(case.request.body)}")
     expected_body = f" {_short(case.expected.body)}" if case.expected.body is not None else ""
     lines.append(f"expected:  {case.expected.status}{expected_body}")
+    # The media type is shown where it is what fails: elsewhere it would only be noise.
+    wrong_media_type = case.received.status == case.expected.status and media_type_problem(
+        case.expected.headers, case.received.headers
+    )
+    if wrong_media_type:
+        lines.append(f"           Content-Type: {case.expected.headers[CONTENT_TYPE]}")
     if case.received.status is None:
         lines.append(f"received:  no response ({case.problem})" if case.problem else "received:  no response")
     else:
         location = case.received.headers.get("location")
         extra = f" (Location: {location})" if location else ""
         lines.append(f"received:  {case.received.status} {_short(case.received.body or '')}{extra}")
+    if wrong_media_type:
+        lines.append(f"           Content-Type: {case.received.headers.get(CONTENT_TYPE, '(none)')}")
     if case.diff:
         lines.append(case.diff.splitlines()[0])
     if case.program_output:

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import exc as sa_exc
 
 from grader.config import Settings
+from grader.db import is_sqlite
 from grader.services.errors import StorageUnavailable
 
 FULL_RETRY_SECONDS = 60
@@ -51,6 +52,11 @@ def free_bytes(path: Path) -> int:
     return stats.f_bavail * stats.f_frsize
 
 
+def stores_in_state_folder(settings: Settings) -> bool:
+    """Whether the database or the queue is an SQLite file in the state folder (the one-machine layout)."""
+    return is_sqlite(settings.effective_database_url) or settings.effective_queue_url.startswith("sqlite:")
+
+
 def state_free_bytes(settings: Settings) -> int | None:
     """Free bytes in the state folder, or None when it cannot be read."""
     try:
@@ -61,7 +67,7 @@ def state_free_bytes(settings: Settings) -> int | None:
 
 def refuse_when_low(settings: Settings) -> None:
     """Raise ``StorageUnavailable`` when the state folder has less free space than the setting allows."""
-    if settings.min_free_disk_mb <= 0:
+    if settings.min_free_disk_mb <= 0 or not stores_in_state_folder(settings):
         return
     free = state_free_bytes(settings)
     if free is not None and free < settings.min_free_disk_mb * 1024 * 1024:

@@ -5,8 +5,9 @@ failing case under the diagnosis that names it, and folds the passing cases
 away. Step 2 of each case says whether an endpoint function actually ran, in
 the lesson's terms. A traceback the server printed while answering a case is
 moved into that case, with the learner's own frames first and the library's
-folded away. Nothing here judges the submission: it only arranges what the
-grading stored.
+folded away; it is read by the grading core's one traceback parser
+(``grader.grading.evidence``). Nothing here judges the submission: it only
+arranges what the grading stored.
 """
 
 from __future__ import annotations
@@ -16,86 +17,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.grading.evidence import ParsedTraceback, parse_traceback
+from grader.grading.headers import CONTENT_TYPE, JSON_MEDIA_TYPE, media_type_problem
 from grader.grading.report import CaseResult, Report, error_kind_sentence
 
-LEARNER_FILE = "solution.py"
-"""The name the learner's file has inside the sandbox (traceback frames in it are theirs)."""
 CONTEXT_LINES = 2
 """Lines shown above and below a diagnosis's line."""
 
 _SERVER_ERROR = re.compile(r"^ERROR:\s+Exception in ASGI application\s*$")
-_FRAME = re.compile(r'^  File "(?P<path>[^"]+)", line (?P<line>\d+)(?:, in (?P<function>.+))?$')
-_FOLDED = re.compile(r"^\s*… (?P<count>\d+) frames? inside .+ …$")
-"""A run of library frames the grading already folded into one line."""
-
-
-@dataclass(frozen=True)
-class Frame:
-    """One frame of a traceback; ``learner`` when it is in the learner's file."""
-
-    path: str
-    line: int
-    function: str
-    source: str
-
-    @property
-    def learner(self) -> bool:
-        """Whether the frame is in the learner's own file."""
-        return self.path.rsplit("/", 1)[-1] == LEARNER_FILE and not self.path.startswith("/opt/")
-
-
-@dataclass(frozen=True)
-class TracebackView:
-    """A traceback split for reading: the exception, the learner's frames, the library's frames."""
-
-    exception: str
-    learner_frames: list[Frame]
-    library_frames: list[Frame]
-    text: str
-    folded_frames: int = 0
-
-    @property
-    def library_frame_count(self) -> int:
-        """How many frames were inside libraries, shown or already folded."""
-        return len(self.library_frames) + self.folded_frames
-
-
-def parse_traceback(text: str) -> TracebackView | None:
-    """The traceback in ``text`` (Python's usual format), or None when there is none."""
-    lines = text.strip("\n").splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")), None)
-    if start is None:
-        return None
-    frames: list[Frame] = []
-    after_frames = start + 1
-    folded = 0
-    for index in range(start + 1, len(lines)):
-        run = _FOLDED.match(lines[index])
-        if run:
-            folded += int(run["count"])
-            after_frames = index + 1
-            continue
-        match = _FRAME.match(lines[index])
-        if not match:
-            continue
-        source = ""
-        if index + 1 < len(lines) and lines[index + 1].startswith("    ") and not _FRAME.match(lines[index + 1]):
-            source = lines[index + 1].strip()
-        frames.append(
-            Frame(path=match["path"], line=int(match["line"]), function=match["function"] or "", source=source)
-        )
-        after_frames = index + 1
-    # The exception is the first unindented line after the last frame (Python prints it there).
-    exception = next((line for line in lines[after_frames:] if line and not line.startswith(" ")), "")
-    learner = [frame for frame in frames if frame.learner]
-    library = [frame for frame in frames if not frame.learner]
-    return TracebackView(
-        exception=exception,
-        learner_frames=learner,
-        library_frames=library,
-        text="\n".join(lines[start:]),
-        folded_frames=folded,
-    )
 
 
 def server_tracebacks(stderr: str) -> tuple[list[str], str]:
@@ -130,7 +59,7 @@ def validation_refusal(body: str | None) -> bool:
     )
 
 
-def endpoint_step(case: CaseResult, traceback: TracebackView | None) -> tuple[bool | None, str]:
+def endpoint_step(case: CaseResult, traceback: ParsedTraceback | None) -> tuple[bool | None, str]:
     """Step 2 of the lesson's cycle for this case: whether an endpoint function ran, in words."""
     status = case.received.status
     route = f"{case.request.method} {case.request.path}"
@@ -176,8 +105,23 @@ class CaseView:
     case: CaseResult
     endpoint_ran: bool | None
     endpoint_words: str
-    traceback: TracebackView | None = None
+    traceback: ParsedTraceback | None = None
     printed: str = ""
+
+    @property
+    def content_type(self) -> str | None:
+        """The Content-Type the response came with (None when none came, or the report predates keeping it)."""
+        return self.case.received.headers.get(CONTENT_TYPE)
+
+    @property
+    def expected_media_type(self) -> str | None:
+        """The media type the case asked for, in words, when the response's did not do."""
+        if self.case.received.status is None or self.case.received.status != self.case.expected.status:
+            return None  # another status is what failed
+        if media_type_problem(self.case.expected.headers, self.case.received.headers) is None:
+            return None
+        wanted = self.case.expected.headers[CONTENT_TYPE]
+        return f"{wanted} (or another type ending in +json)" if wanted == JSON_MEDIA_TYPE else wanted
 
 
 @dataclass(frozen=True)
@@ -210,7 +154,7 @@ class ReportView:
     unexplained: list[CaseView]
     passing: list[CaseView]
     error_words: str
-    error_traceback: TracebackView | None
+    error_traceback: ParsedTraceback | None
     stdout: str
     stderr: str
 
@@ -230,7 +174,7 @@ def code_excerpt(source: str, line: int | None) -> list[CodeLine]:
     return [CodeLine(number=n, text=lines[n - 1], marked=n == line) for n in range(first, last + 1)]
 
 
-def split_output(text: str) -> tuple[str, TracebackView | None]:
+def split_output(text: str) -> tuple[str, ParsedTraceback | None]:
     """A case's output as (what was printed, the traceback that follows it, if any)."""
     lines = text.splitlines()
     start = next((i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last)")), None)

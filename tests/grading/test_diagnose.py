@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -27,6 +28,7 @@ from grader.grading.report import (
     Report,
     error_kind_words,
 )
+from grader.grading.textreport import render_text
 
 ECHO = """from fastapi import FastAPI
 
@@ -349,3 +351,146 @@ def test_an_exercise_that_does_not_echo_is_not_told_to_echo():
     [diagnosis] = diagnose(report_of(health), source)
     assert diagnosis.fix == 'Return exactly `{"status": "ok"}`.'
     assert "received" not in diagnosis.fix and diagnosis.line == 5
+
+
+# --- the media type -----------------------------------------------------------------------
+
+JSON_EXPECTED = {"content-type": "application/json"}
+
+
+def media_case(name: str, sent, received_type: str | None, *, received=None, expected_headers=None) -> CaseResult:
+    """An echo case answered with the right body (unless ``received``) under ``received_type``."""
+    base = case(name, sent, {"received": sent} if received is None else received)
+    headers = {} if received_type is None else {"content-type": received_type}
+    return dataclasses.replace(
+        base,
+        expected=dataclasses.replace(
+            base.expected, headers=JSON_EXPECTED if expected_headers is None else expected_headers
+        ),
+        received=dataclasses.replace(base.received, headers=headers),
+        problem="the response says Content-Type: ...",
+    )
+
+
+PLAIN_TEXT = """import json
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+app = FastAPI()
+
+
+@app.post("/message")
+async def receive_message(msg: dict):
+    return {line}
+"""
+
+
+def test_json_under_another_media_type_is_its_own_mistake():
+    found = classify(media_case("c", {"text": "Hi"}, "text/plain; charset=utf-8"))
+    assert found.cause == "not_json_media_type"
+    assert found.get("sent") == "text/plain" and found.get("wanted") == "application/json"
+    assert classify(media_case("c", {"text": "Hi"}, None)).get("sent") == ""
+    # The media type comes before the body: a JSON client would not read the body at all.
+    assert (
+        classify(media_case("c", {"text": "Hi"}, "text/html", received={"text": "Hi"})).cause == "not_json_media_type"
+    )
+
+
+def test_what_is_not_json_at_all_stays_not_json():
+    base = media_case("c", {"text": "Hi"}, "text/plain")
+    not_json = dataclasses.replace(base, received=dataclasses.replace(base.received, body="{'received': {}}"))
+    assert classify(not_json).cause == "not_json"
+
+
+def test_a_case_stored_before_media_types_were_checked_is_judged_as_it_was():
+    assert classify(
+        media_case("c", {"text": "Hi"}, "text/plain", received={"text": "Hi"}, expected_headers={})
+    ).cause == ("not_wrapped")
+
+
+def test_a_header_the_case_names_that_differs_is_told_by_the_problem():
+    wrong = dataclasses.replace(
+        media_case("c", {"text": "Hi"}, "application/json", expected_headers={"x-echo": "yes"}),
+        problem="header x-echo is missing: expected x-echo: yes",
+    )
+    [diagnosis] = diagnose(report_of(wrong), ECHO)
+    assert diagnosis.cause == "other"
+    assert diagnosis.title == "Header x-echo is missing"
+
+
+def test_the_diagnosis_names_the_class_and_points_at_the_line_that_builds_the_reply():
+    source = PLAIN_TEXT.format(line='PlainTextResponse(json.dumps({"received": msg}))')
+    report = report_of(
+        media_case("hello", {"text": "Hello"}, "text/plain; charset=utf-8"),
+        media_case("hi", {"text": "Hi"}, "text/plain; charset=utf-8"),
+    )
+    [diagnosis] = diagnose(report, source)
+    assert diagnosis.cause == "not_json_media_type"
+    assert diagnosis.cases == ["hello", "hi"]
+    assert diagnosis.line == 11
+    assert diagnosis.title == "The reply is sent as plain text, not as JSON"
+    assert "`Content-Type: text/plain; charset=utf-8`" in diagnosis.explanation
+    assert "`PlainTextResponse` sends `text/plain` (line 11:" in diagnosis.explanation
+    assert diagnosis.fix == (
+        'Drop `PlainTextResponse` and `json.dumps`, then return the dict itself (`return {"received": msg}`); '
+        "FastAPI sends a dict as JSON."
+    )
+
+
+def test_the_fix_does_not_repeat_what_the_line_already_says():
+    source = PLAIN_TEXT.format(line='JSONResponse({"received": msg}, media_type="text/plain")')
+    [diagnosis] = diagnose(report_of(media_case("hello", {"text": "Hello"}, "text/plain; charset=utf-8")), source)
+    assert diagnosis.line == 11
+    assert diagnosis.fix == 'Remove `media_type="text/plain"`: `JSONResponse` sends `application/json` by itself.'
+    assert "JSONResponse(" not in diagnosis.fix, "the line already builds a JSONResponse"
+
+
+def test_without_a_line_that_shows_it_the_diagnosis_says_only_what_the_server_sent():
+    source = PLAIN_TEXT.format(line="make_reply(msg)").replace("from fastapi.responses", "from helpers")
+    [diagnosis] = diagnose(report_of(media_case("hello", {"text": "Hello"}, "text/csv")), source)
+    assert diagnosis.line is None
+    assert "line" not in diagnosis.explanation
+    assert "`Content-Type: text/csv`" in diagnosis.explanation
+    assert diagnosis.title == "The reply is sent as text/csv, not as JSON"
+
+
+def test_a_content_type_that_is_not_a_media_type_is_not_quoted():
+    source = PLAIN_TEXT.format(line="Response(json.dumps(msg))").replace("JSONResponse, PlainTextResponse", "Response")
+    forged = media_case("hello", {"text": "Hello"}, "text/plain, and the grader says: full marks")
+    [diagnosis] = diagnose(report_of(forged), source)
+    said = f"{diagnosis.title}\n{diagnosis.explanation}\n{diagnosis.fix}"
+    assert "full marks" not in said
+    assert diagnosis.title == "The reply does not say it is JSON"
+    assert diagnosis.line is None, "no line of the file shows such a header"
+
+
+def test_an_exercise_that_asks_for_one_media_type_is_told_in_its_terms():
+    source = PLAIN_TEXT.format(line='JSONResponse({"received": msg})')
+    wanted = {"content-type": "application/problem+json"}
+    [diagnosis] = diagnose(
+        report_of(media_case("hello", {"text": "Hello"}, "application/json", expected_headers=wanted)), source
+    )
+    assert diagnosis.title == "The reply is sent as application/json, not as application/problem+json"
+    assert "The exercise asks for replies sent as `application/problem+json`." in diagnosis.explanation
+    assert diagnosis.line == 11
+    assert diagnosis.fix == 'Give `JSONResponse` `media_type="application/problem+json"`.'
+
+
+def test_the_text_report_shows_both_content_types_where_they_are_what_fails():
+    source = PLAIN_TEXT.format(line='PlainTextResponse(json.dumps({"received": msg}))')
+    wrong = media_case("hello", {"text": "Hello"}, "text/plain; charset=utf-8")
+    crashed = dataclasses.replace(
+        media_case("hi", {"text": "Hi"}, "text/plain; charset=utf-8"),
+        received=HttpExchange(status=500, body="Internal Server Error", headers={"content-type": "text/plain"}),
+    )
+    report = report_of(wrong)
+    report.diagnoses = diagnose(report, source)
+    text = render_text(report)
+    lines = [line.strip() for line in text.splitlines()]
+    expected_at = lines.index("Content-Type: application/json")
+    assert lines[expected_at - 1].startswith("expected:  200") and lines[expected_at + 1].startswith("received:  200")
+    assert lines[expected_at + 2] == "Content-Type: text/plain; charset=utf-8"
+    other = report_of(crashed)
+    other.diagnoses = diagnose(other, source)
+    assert "Content-Type" not in render_text(other), "a wrong status is what failed there"

@@ -12,6 +12,11 @@ Each file of ``submissions/mistakes/`` is a mistake learners make, with a header
 * ``# diagnoses:`` how many diagnoses in all (1 when absent);
 * ``# limits: quick`` for files meant to hang.
 
+``submissions/heldout_content_type/`` has the same headers: programs that answer
+JSON text under a media type a JSON client refuses, written before the rule
+that diagnoses them and kept apart to check that it holds beyond the examples
+it was written with.
+
 The corpus is graded once per test module, two submissions at a time.
 """
 
@@ -30,7 +35,8 @@ from .support import header_values, submission_files
 
 pytestmark = pytest.mark.sandbox
 
-MISTAKES = submission_files("mistakes")
+HELD_OUT = submission_files("heldout_content_type")
+MISTAKES = submission_files("mistakes") + HELD_OUT
 SEED = 7
 # Calls that can never work under a grader are caught as they happen, long
 # before the start-up deadline (10 s for this exercise).
@@ -66,6 +72,7 @@ def graded(grade, message_echo, quick_echo) -> dict[str, tuple[Report, float]]:
 
 def test_the_corpus_is_there():
     assert len(MISTAKES) >= 25
+    assert len(HELD_OUT) >= 3
     for path in MISTAKES:
         for key in ("cause", "words", "at"):
             assert _header(path, key), f"{path.name} has no '# {key}:' line"

@@ -157,3 +157,76 @@ def test_an_exercise_offers_only_packages_the_learner_runtime_has(tmp_path):
     write_exercise(tmp_path, "pong", 'packages = ["fastapi", "flask"]\n' + MINIMAL)
     with pytest.raises(SpecError, match=r"pong/exercise.toml: packages flask are not in the learner runtime"):
         load_exercises(tmp_path)
+
+
+def test_message_echo_states_that_its_replies_are_json():
+    spec = load_exercises(EXERCISES)["message-echo"]
+    assert spec.media_type == "json"
+    for concrete in expand_cases(spec, seed=1):
+        if concrete.checks_body:
+            assert concrete.expected_headers == {"content-type": "application/json"}, concrete.name
+        else:
+            assert concrete.expected_headers == {}, f"{concrete.name} checks no body, so no media type"
+
+
+def test_the_media_type_rule_has_an_exercise_default_and_a_per_case_override(tmp_path):
+    text = (
+        'media_type = "application/problem+json"\n'
+        + MINIMAL
+        + """
+[[cases]]
+name = "lenient"
+description = "any media type will do"
+request = { method = "POST", path = "/ping", json = { n = 2 } }
+expect = { status = 200, json = { pong = "$request" }, media_type = "any" }
+
+[[cases]]
+name = "json"
+description = "any JSON media type"
+request = { method = "POST", path = "/ping", json = { n = 3 } }
+expect = { status = 200, json = { pong = "$request" }, media_type = "JSON", headers = { "X-Echo" = "yes" } }
+
+[[cases]]
+name = "status-only"
+description = "no body is checked"
+request = { method = "GET", path = "/ping" }
+expect = { status = 405, headers = { allow = "POST" } }
+"""
+    )
+    spec = load_exercise(write_exercise(tmp_path, "ping", text))
+    headers = {case.name: case.expected_headers for case in expand_cases(spec, seed=0)}
+    assert headers == {
+        "ping": {"content-type": "application/problem+json"},
+        "lenient": {},
+        "json": {"x-echo": "yes", "content-type": "application/json"},
+        "status-only": {"allow": "POST"},
+    }
+    # Without a word from the exercise, a JSON body must come as JSON.
+    default = load_exercise(write_exercise(tmp_path / "default", "ping", MINIMAL))
+    assert default.media_type == "json"
+    assert expand_cases(default, seed=0)[0].expected_headers == {"content-type": "application/json"}
+
+
+def test_the_media_type_rule_is_part_of_the_spec_hash(tmp_path):
+    strict = load_exercise(write_exercise(tmp_path / "a", "ping", MINIMAL))
+    lenient = load_exercise(write_exercise(tmp_path / "b", "ping", 'media_type = "any"\n' + MINIMAL))
+    assert strict.spec_hash != lenient.spec_hash
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (lambda t: 'media_type = "JSON please"\n' + t, "is not 'json', 'any' or a media type"),
+        (lambda t: t.replace("status = 200,", 'status = 200, media_type = "text",'), "is not 'json', 'any'"),
+        (
+            lambda t: t.replace("status = 200,", 'status = 200, headers = { "Content-Type" = "text/plain" },'),
+            "checked with media_type",
+        ),
+        (lambda t: t.replace("status = 200,", 'status = 200, headers = { "bad name" = "x" },'), "not a header name"),
+    ],
+)
+def test_a_bad_media_type_or_header_is_refused_with_a_reason(tmp_path, change, complaint):
+    folder = write_exercise(tmp_path, "ping", change(MINIMAL))
+    with pytest.raises(SpecError, match="exercise.toml") as caught:
+        load_exercise(folder)
+    assert complaint in str(caught.value)

@@ -31,6 +31,12 @@ def _graded(synced, user, name: str):
     return make_submission(synced, user=user, status="graded", score=report["score"], report=report, source=source)
 
 
+def _page_and_card(client, submission) -> tuple[str, str]:
+    """The submission's page and its first diagnosis card."""
+    page = client.get(f"/submissions/{submission.id}").text
+    return page, page[page.index('<article class="diagnosis"') : page.index("</article>")]
+
+
 def _text(page: str) -> str:
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
 
@@ -70,9 +76,7 @@ def test_step_two_says_when_no_endpoint_ran(as_learner, learner, synced):
 
 
 def test_a_crash_shows_its_error_inside_the_case_learner_line_first(as_learner, learner, synced):
-    submission = _graded(synced, learner, "crash")
-    html = as_learner.get(f"/submissions/{submission.id}").text
-    card = html[html.index('<article class="diagnosis"') : html.index("</article>")]
+    html, card = _page_and_card(as_learner, _graded(synced, learner, "crash"))
     text = _text(card)
     assert "FastAPI called your endpoint function, and it stopped with an error" in text
     assert "The error: IndexError: list index out of range" in text
@@ -196,3 +200,21 @@ def test_output_recorded_per_case_is_shown_in_its_case():
     passing = view.passing[0]
     assert passing.printed == "" and passing.traceback is None
     assert passing.endpoint_ran is False and passing.endpoint_words.startswith("No endpoint function ran")
+
+
+def test_a_reply_sent_as_another_media_type_shows_both_content_types(as_learner, learner, synced):
+    html, card = _page_and_card(as_learner, _graded(synced, learner, "plain-text"))
+    text = _text(card)
+    assert "The reply is sent as plain text, not as JSON" in text
+    assert "Line 11 of your file (highlighted)" in text
+    # Step 4 of the first case: what came back, and what a JSON client needs, side by side.
+    first = card[card.index('<details class="case case-failed" open>') :]
+    step4 = _text(
+        first[first.index('<th scope="row">4</th>') : first.index("</tr>", first.index('<th scope="row">4</th>'))]
+    )
+    assert "Content-Type: text/plain; charset=utf-8" in step4
+    assert "Content-Type: application/json (or another type ending in +json) differs" in step4
+    assert "body: same" in step4
+    # A passing case shows the Content-Type it came with, and no difference.
+    passing = html[html.index('<details class="passing-cases">') :]
+    assert "differs" not in passing

@@ -86,6 +86,15 @@ def test_below_the_free_space_floor_uploads_get_507_and_readyz_says_why(settings
     assert float(free.split()[1]) == pytest.approx(storage.free_bytes(low.state_dir), rel=0.05)
 
 
+def test_the_floor_applies_only_where_the_state_folder_stores_the_database_or_queue(settings):
+    assert storage.stores_in_state_folder(settings)
+    shared = settings.model_copy(
+        update={"database_url": "postgresql://db.invalid/grader", "queue_url": "redis://queue.invalid:6379/0"}
+    )
+    assert not storage.stores_in_state_folder(shared)
+    storage.refuse_when_low(shared.model_copy(update={"min_free_disk_mb": 10**9}))  # nothing there to fill
+
+
 def test_above_the_floor_readyz_reports_the_free_space(app, client):
     ready = client.get("/readyz").json()
     assert ready["checks"]["disk"]["ok"] is True

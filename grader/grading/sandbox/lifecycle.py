@@ -15,7 +15,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +34,7 @@ from grader.grading.sandbox.enforcement import Enforcement
 from grader.grading.sandbox.errors import SandboxError, SandboxFailed, SandboxUnavailable
 from grader.grading.sandbox.process import SandboxProcess
 from grader.grading.sandbox.slots import Slot, acquire_slot, kill_uid
+from grader.grading.sandbox.sockets import socket_folder
 from grader.grading.sandbox.template import ForkedProcess, SandboxTemplate
 from grader.grading.spec import Limits
 
@@ -145,7 +145,7 @@ class Sandbox:
         # Named by uid: the uid's lock is what makes the group this grading's alone.
         if sandbox_uid is not None:
             self.cgroup = Cgroup.create(f"uid{sandbox_uid}", self.limits, self.config.cgroup_root)
-        self._socket_dir = Path(tempfile.mkdtemp(prefix="grader-sock-"))
+        self._socket_dir = socket_folder()
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(str(self.socket_path))
         self._listener.listen(64)

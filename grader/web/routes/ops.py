@@ -40,7 +40,8 @@ def readyz(request: Request) -> JSONResponse:
         engine=app.state.engine,
         queue_depth=app.state.queue_depth,
         grades_here=settings.embedded_worker,
-        free_space=lambda: storage.state_free_bytes(settings),
+        # Only where the database or the queue lives in the state folder.
+        free_space=(lambda: storage.state_free_bytes(settings)) if storage.stores_in_state_folder(settings) else None,
         min_free_bytes=settings.min_free_disk_mb * 1024 * 1024,
     )
     ready = all(check.ok for check in checks)
@@ -82,6 +83,8 @@ def metrics_endpoint(request: Request) -> Response:
     body, content_type = metrics.exposition(
         queued=counts.get("queued", 0),
         running=counts.get("running", 0),
-        state_free_bytes=storage.state_free_bytes(request.app.state.settings),
+        state_free_bytes=storage.state_free_bytes(request.app.state.settings)
+        if storage.stores_in_state_folder(request.app.state.settings)
+        else None,
     )
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
