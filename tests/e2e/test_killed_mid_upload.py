@@ -76,6 +76,7 @@ def test_a_web_process_killed_mid_upload_leaves_nothing_half_stored(tmp_path: Pa
             "GRADER_STATE_DIR": str(state),
             "GRADER_SANDBOX_SLOTS": str(SLOTS),
             "GRADER_SANDBOX_UID_BASE": str(uids.start),
+            "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
             "GRADER_SUBMISSION_INTERVAL_SECONDS": "0",
             "GRADER_MAX_UPLOAD_BYTES": "65536",
             "GRADER_LOG_FORMAT": "json",
@@ -157,6 +158,7 @@ def test_sigterm_to_serve_lets_its_grading_finish_and_tears_its_sandboxes_down(t
             "GRADER_STATE_DIR": str(state),
             "GRADER_SANDBOX_SLOTS": str(SLOTS),
             "GRADER_SANDBOX_UID_BASE": str(uids.start),
+            "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
             "GRADER_WORKER_SHUTDOWN_SECONDS": "60",
             "GRADER_LOG_FORMAT": "json",
             "TMPDIR": str(temporary),
