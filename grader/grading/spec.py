@@ -15,7 +15,7 @@ import json
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -31,6 +31,8 @@ from grader.grading.headers import (
 REQUEST_PLACEHOLDER = "$request"
 EXERCISE_FILE = "exercise.toml"
 RUNTIME_REQUIREMENTS = "runtime-requirements.txt"
+# Keys of exercise.toml that change what learners are shown, not how they are graded.
+NOT_GRADED = {"quiz", "feedback"}
 
 
 class SpecError(ValueError):
@@ -227,6 +229,14 @@ class ExerciseSpec(_Strict):
         pattern=r"^[a-z0-9][a-z0-9-]*$",
         description="Slug of the quiz on this exercise's lesson; not part of grading, so not in spec_hash.",
     )
+    feedback: Literal["fix", "hint"] = Field(
+        "fix",
+        description=(
+            "How much a diagnosis shows: 'fix' names the cause, the line and the change to make (as code when it "
+            "is a concrete edit); 'hint' names the cause and the line only, never code. Not part of grading, so "
+            "not in spec_hash."
+        ),
+    )
     spec_hash: str = ""
 
     @field_validator("media_type")
@@ -280,7 +290,7 @@ def load_exercise(folder: Path) -> ExerciseSpec:
         raise SpecError(f"{path}: slug {data['slug']!r} differs from folder name {folder.name!r}")
     data["slug"] = folder.name
     # What the grading depends on: the quiz link only decides what the pages show.
-    spec_hash = content_hash({key: value for key, value in data.items() if key != "quiz"})
+    spec_hash = content_hash({key: value for key, value in data.items() if key not in NOT_GRADED})
     try:
         return ExerciseSpec.model_validate({**data, "spec_hash": spec_hash})
     except ValueError as exc:

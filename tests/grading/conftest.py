@@ -20,6 +20,7 @@ from grader.grading.sandbox import SandboxConfig
 from grader.grading.sandbox.pool import SandboxPool
 from grader.grading.spec import ExerciseSpec, load_exercises
 
+from .corpus import CorpusFile, Graded, corpus_files, grade_all, quick_limits
 from .support import HostSnapshot, UidBlock, claim_uid_block, session_sandbox_config
 
 # --- exercises and the sandbox ------------------------------------------------------
@@ -39,15 +40,8 @@ def message_echo(exercises) -> ExerciseSpec:
 
 @pytest.fixture(scope="session")
 def quick_echo(message_echo) -> ExerciseSpec:
-    """The /message exercise with short time limits, for submissions meant to hang.
-
-    The limits are what is under test, not their values; shorter ones keep the
-    suite fast on a 2-core machine.
-    """
-    limits = message_echo.limits.model_copy(
-        update={"startup_seconds": 4.0, "request_seconds": 2.0, "total_seconds": 30.0}
-    )
-    return message_echo.model_copy(update={"limits": limits})
+    """The /message exercise with short time limits, for submissions meant to hang (see ``quick_limits``)."""
+    return quick_limits(message_echo)
 
 
 @pytest.fixture(scope="session")
@@ -134,3 +128,32 @@ def bwrap_pooled_grade(sandbox_config, bwrap_pool) -> Grade:
 def host_snapshot(sandbox_config) -> Callable[[], HostSnapshot]:
     """``host_snapshot()`` records the host's state now (see ``HostSnapshot``)."""
     return lambda: HostSnapshot.take(sandbox_config)
+
+
+# --- the mistake corpus ------------------------------------------------------------------
+
+
+class CorpusReports:
+    """``corpus_reports.group("mistakes")``: every file of a corpus group graded once per session, two at a time."""
+
+    def __init__(self, grade: Grade, message_echo: ExerciseSpec, quick_echo: ExerciseSpec) -> None:
+        self._grade = grade
+        self._specs = {False: message_echo, True: quick_echo}
+        self._groups: dict[str, dict[str, Graded]] = {}
+
+    def spec_for(self, file: CorpusFile) -> ExerciseSpec:
+        """The exercise a corpus file is graded against (short limits for files meant to hang)."""
+        return self._specs[file.quick]
+
+    def group(self, group: str) -> dict[str, Graded]:
+        """The reports of one group's files, by file name."""
+        if group not in self._groups:
+            jobs = [(file.name, self.spec_for(file), file.source) for file in corpus_files(group)]
+            self._groups[group] = grade_all(self._grade, jobs)
+        return self._groups[group]
+
+
+@pytest.fixture(scope="session")
+def corpus_reports(grade, message_echo, quick_echo) -> CorpusReports:
+    """The corpus's reports, graded at most once per test session (see ``CorpusReports``)."""
+    return CorpusReports(grade, message_echo, quick_echo)

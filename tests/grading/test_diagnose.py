@@ -9,7 +9,7 @@ import pytest
 
 from grader.grading.diagnose import (
     Source,
-    _checked_facts,
+    checked_facts,
     classify,
     diagnose,
     edit_distance,
@@ -30,50 +30,7 @@ from grader.grading.report import (
 )
 from grader.grading.textreport import render_text
 
-ECHO = """from fastapi import FastAPI
-
-app = FastAPI()
-
-
-@app.post("/message")
-async def receive_message(msg: dict):
-    return {"recieved": msg}
-"""
-
-
-def case(
-    name: str,
-    sent,
-    received,
-    *,
-    status: int = 200,
-    expected_status: int = 200,
-    method: str = "POST",
-    passed: bool = False,
-    headers: dict | None = None,
-    output: str | None = None,
-) -> CaseResult:
-    """A case of the echo exercise: ``sent`` is echoed under "received" when 200 is expected."""
-    expected = json.dumps({"received": sent}) if expected_status == 200 else None
-    return CaseResult(
-        name=name,
-        description="",
-        score=1.0 if passed else 0.0,
-        max_score=1.0,
-        status="passed" if passed else "failed",
-        request=HttpExchange(method=method, path="/message", body=None if sent is None else json.dumps(sent)),
-        expected=HttpExchange(status=expected_status, body=expected),
-        received=HttpExchange(status=status, body=json.dumps(received), headers=headers or {}),
-        problem=None if passed else "the response body differs from the expected one",
-        program_output=output,
-    )
-
-
-def report_of(*cases: CaseResult, error: GradingError | None = None) -> Report:
-    report = Report(exercise="message-echo", spec_hash="x", seed=1, max_score=float(len(cases)) or 1.0)
-    report.tests = list(cases)
-    report.error = error
-    return report.finish()
+from .diagnose.support import ECHO, case, report_of
 
 
 def test_one_misspelt_key_is_one_diagnosis_naming_every_case():
@@ -231,7 +188,7 @@ def test_printed_tracebacks_cannot_point_outside_the_file():
 
 def test_facts_from_inside_the_sandbox_are_checked():
     text = Source(ECHO)
-    checked = _checked_facts(
+    checked = checked_facts(
         {
             "cause": "you_win",
             "line": 10_000,
@@ -246,8 +203,8 @@ def test_facts_from_inside_the_sandbox_are_checked():
     assert "cause" not in checked and "line" not in checked and "exception" not in checked and "what" not in checked
     assert checked["module"] == "flask" and checked["names"] == ["application"]
     assert "\n" not in checked["detail"] and "`" not in checked["detail"]
-    assert _checked_facts({"line": True}, text) == {}
-    assert _checked_facts({"line": 3, "cause": "input"}, text) == {"line": 3, "cause": "input"}
+    assert checked_facts({"line": True}, text) == {}
+    assert checked_facts({"line": 3, "cause": "input"}, text) == {"line": 3, "cause": "input"}
 
 
 def test_a_forged_cause_only_ever_yields_our_own_words():
@@ -269,11 +226,14 @@ def test_import_error_summary_never_opens_with_a_traceback():
     report = report_of(error=GradingError("import", "Traceback (most recent call last):\n..."))
     report.diagnoses = diagnose(
         report,
-        ECHO,
+        ECHO.replace("app = FastAPI()", "app = FastApi()"),
         facts={"cause": "exception", "exception": "NameError", "detail": "name 'FastApi' is not defined", "line": 3},
     )
     assert not report.summary().startswith("Traceback")
-    assert "NameError" in report.summary() and report.diagnoses[0].line == 3
+    first = report.diagnoses[0]
+    assert "NameError" in first.explanation and first.line == 3
+    # The name it was meant to be, found in what the file can use.
+    assert "`FastAPI`" in report.summary() and first.cause == "misspelt_name"
 
 
 def test_a_missing_package_names_itself_and_what_is_offered():
@@ -316,7 +276,16 @@ def test_diagnoses_survive_storage():
     report = report_of(case("hello", {"text": "Hello"}, {"recieved": {"text": "Hello"}}))
     report.diagnoses = diagnose(report, ECHO)
     data = json.loads(json.dumps(report.to_dict()))
-    assert set(data["diagnoses"][0]) == {"title", "explanation", "fix", "cases", "line", "cause", "fix_patch"}
+    assert set(data["diagnoses"][0]) == {
+        "title",
+        "explanation",
+        "fix",
+        "cases",
+        "line",
+        "cause",
+        "fix_patch",
+        "fix_check",
+    }
     again = Report.from_dict(data)
     assert again.diagnoses == report.diagnoses
     assert data["output"].startswith(report.diagnoses[0].title)

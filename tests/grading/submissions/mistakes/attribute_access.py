@@ -1,6 +1,6 @@
 # Reads the message's field as an attribute, as if it were an object.
 # cause: crash
-# words: AttributeError | `msg["text"]`, not `msg.text`
+# words: AttributeError | `["text"]`, not `.text`
 # at: return {"received": {"text": msg.text}}
 from fastapi import FastAPI
 

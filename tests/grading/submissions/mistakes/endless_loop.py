@@ -1,4 +1,5 @@
 # Loops for ever while loading.
+# uncorrectable: the file defines no endpoint; it is written only to hang while loading
 # error: timeout
 # limits: quick
 # cause: timeout

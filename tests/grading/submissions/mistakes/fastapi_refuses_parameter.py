@@ -1,7 +1,7 @@
 # FastAPI refuses a parameter type deep inside the decorator; the learner's line must stay.
 # error: import
 # cause: import_error
-# words: FastAPIError | FastAPI refused the endpoint
+# words: FastAPIError | FastAPI refused the route
 # at: @app.post("/message")
 from fastapi import FastAPI
 

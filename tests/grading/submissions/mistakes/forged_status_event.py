@@ -1,5 +1,6 @@
 # Writes a made-up error event on the grader's status channel, claiming the grader failed
 # at a line far outside the file: the host keeps only what it can check.
+# uncorrectable: the file defines no endpoint; it is written only to forge the grader's status channel
 # error: crash
 # cause: startup_crash
 # words: stopped while starting

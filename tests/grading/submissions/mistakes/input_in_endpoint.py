@@ -1,6 +1,6 @@
 # Asks for input inside the endpoint: nobody can type while the grader runs the app.
 # cause: crash
-# words: EOFError | nobody can type
+# words: EOFError | Nobody types
 # at: text = input(
 from fastapi import FastAPI
 

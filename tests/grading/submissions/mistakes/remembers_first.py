@@ -1,6 +1,6 @@
 # Remembers the first message and answers it forever after.
-# cause: same_answer
-# words: does not follow the request
+# cause: kept_state
+# words: does not follow the request | `_first`
 # at: return {"received": _first["msg"]}
 from fastapi import FastAPI
 

@@ -1,0 +1,211 @@
+"""Return values: what the endpoint returns is not the object the exercise asks for."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from grader.grading.diagnose.wording import Context, Rule, Words, line_patch, unwrapped_call
+from grader.grading.report import FixPatch
+
+
+def _null_body(c: Context) -> Words:
+    reply = c.reply()
+    text, path = c.text, c.path
+    printed = text.in_endpoint(path, r"\bprint\s*\(")
+    route = c.route
+    looped = _return_in_loop(c)
+    if looped is not None:
+        return looped
+    bare = next((r for r in route.function.returns if r.kind == "nothing"), None) if route is not None else None
+    if bare is not None:
+        built = _built_reply(c)
+        value = built or reply
+        return Words(
+            "Your endpoint returns nothing",
+            f"Line {bare.line} is a bare `return`: it ends the function with nothing, and FastAPI sends a function's "
+            "None as the JSON value null. What follows `return` is what travels back to the client"
+            + (f"; your reply is built in `{built}` and never returned." if built else "."),
+            f"Return the reply: `return {value}`.",
+            bare.line,
+            line_patch(text, bare.line, f"return {value}"),
+        )
+    if printed:
+        return Words(
+            "Your endpoint prints the reply instead of returning it",
+            "`print(...)` writes to the server's own log, which the client never sees. Your function returned "
+            "nothing, and FastAPI sent that None as the JSON value null.",
+            f"Replace the print with `return {reply}`.",
+            printed,
+            _print_to_return(c, printed),
+        )
+    return Words(
+        "Your endpoint returns nothing",
+        "The reply was the JSON value null: your function ended without a `return`, and FastAPI sends a function's "
+        "None as null. What the function returns is what travels back to the client.",
+        f"End the function with `return {reply}`.",
+        text.endpoint(path),
+    )
+
+
+def _not_json(c: Context) -> Words:
+    text, path = c.text, c.path
+    if any("nested far too deeply" in (case.problem or "") for case in c.cases):
+        return Words(
+            "The reply is nested too deeply to be read",
+            "Your endpoint sent back brackets inside brackets thousands of levels deep; no JSON reader takes that.",
+            f"Return only `{c.reply()}`.",
+            text.returned(path),
+        )
+    returned = text.returned(path)
+    code = text.code(returned)
+    if "str(" in code or "repr(" in code:
+        return Words(
+            "The reply is not JSON: `str(` makes Python's text of the dict",
+            f"Line {returned} sends `str(...)` of a dict: that is how Python prints it (single quotes, `True`, "
+            "`None`), not JSON, so a JSON client cannot read it.",
+            f"Return a dict and let FastAPI write the JSON: `return {c.reply()}`.",
+            returned,
+            line_patch(text, returned, f"return {c.reply()}"),
+        )
+    return Words(
+        "The reply is not JSON",
+        "The body your endpoint sent back is not JSON, so a client cannot read it as an object.",
+        "Return a dict from the endpoint (FastAPI turns it into JSON), not a string or a plain-text response.",
+        text.returned(path),
+    )
+
+
+def _json_string(c: Context) -> Words:
+    reply = c.reply()
+    text, path = c.text, c.path
+    line = text.find(r"json\.dumps\s*\(") or text.returned(path)
+    return Words(
+        "The reply is a JSON string, not a JSON object",
+        "Your endpoint turned the reply into text itself (with `json.dumps`), then FastAPI encoded that text "
+        'once more, so the client received one long string such as "{\\"received\\": ...}" instead of an object.',
+        f"Return the dict itself and let FastAPI encode it: `return {reply}`, without `json.dumps`.",
+        line,
+        _without_call(c, line, ("json.dumps",)),
+    )
+
+
+def _not_wrapped(c: Context) -> Words:
+    found, text, path = c.found, c.text, c.path
+    key = found.get("key") or "received"
+    return Words(
+        f'The message is not wrapped in "{key}"',
+        f"Your endpoint sent the message back as it came, but the exercise asks for it inside an object under the "
+        f'key "{key}": {{"{key}": message}}.',
+        f'Return `{{"{key}": {c.parameter}}}` instead of `{c.parameter}`.',
+        text.returned(path),
+        _wrapped_return(c, text.returned(path), key),
+    )
+
+
+def _double_wrapped(c: Context) -> Words:
+    found, text, path = c.found, c.text, c.path
+    key = found.get("key") or "received"
+    return Words(
+        f'The message is wrapped twice in "{key}"',
+        f'Your reply holds the right answer inside one more "{key}" object: {{"{key}": {{"{key}": message}}}}. '
+        "The exercise wraps the message once.",
+        f'Return `{{"{key}": msg}}` with `msg` being the body your endpoint received, not an already wrapped reply.',
+        text.returned(path),
+    )
+
+
+def _wrong_type(c: Context) -> Words:
+    reply = c.reply()
+    found, text, path = c.found, c.text, c.path
+    wanted, got = found.get("wanted"), found.get("got")
+    return Words(
+        f"The reply is a JSON {got}, not a JSON {wanted}",
+        f"The exercise expects the reply to be a JSON {wanted}; your endpoint returned a JSON {got}.",
+        f"Return a dict: `return {reply}`.",
+        text.returned(path),
+    )
+
+
+def _too_large(c: Context) -> Words:
+    reply = c.reply()
+    text, path = c.text, c.path
+    return Words(
+        "The reply is far larger than the message",
+        "The grader stopped reading the reply at its size limit: the endpoint sends much more than the message it got.",
+        f"Return only `{reply}`.",
+        text.returned(path),
+    )
+
+
+def _return_in_loop(c: Context) -> Words | None:
+    """The only return sits inside a ``for`` loop: a message with nothing to loop over never reaches it."""
+    route = c.route
+    if route is None or len(route.function.returns) != 1:
+        return None
+    returned = route.function.returns[0]
+    indent = _indent(c.text.lines[returned.line - 1])
+    for number in range(returned.line - 1, route.function.line, -1):
+        code = c.text.lines[number - 1]
+        if code.strip() and _indent(code) < indent:
+            if re.match(r"\s*(async\s+)?for\b", code):
+                return Words(
+                    "Your endpoint returns only from inside a loop",
+                    f"The `return` on line {returned.line} is inside the `for` loop of line {number}: it runs only "
+                    "if the loop runs, so a message with nothing to loop over (the empty object) ends the function "
+                    "without a reply, and FastAPI sends None as the JSON value null.",
+                    f"Take the `return` out of the loop: indent it like the `for` of line {number}, so it runs "
+                    "once, after the loop.",
+                    number,
+                )
+            return None
+    return None
+
+
+def _indent(code: str) -> int:
+    return len(code) - len(code.lstrip())
+
+
+def _built_reply(c: Context) -> str | None:
+    """The name of a dict the endpoint builds (``reply = {...}``) and does not return."""
+    route = c.route
+    if route is None:
+        return None
+    for assignment in route.function.assignments:
+        if re.match(rf"^{re.escape(assignment.name)}\s*=\s*\{{", c.text.code(assignment.line)):
+            return assignment.name
+    return None
+
+
+def _print_to_return(c: Context, line: int | None) -> FixPatch | None:
+    """``print(reply)`` becomes ``return reply`` when the print holds one expression."""
+    code = c.text.code(line)
+    unwrapped = unwrapped_call(code, ("print",))
+    if unwrapped is None or not code.startswith("print"):
+        return None
+    return line_patch(c.text, line, "return " + unwrapped[0])
+
+
+def _without_call(c: Context, line: int | None, names: tuple[str, ...]) -> FixPatch | None:
+    """The line with the call to one of ``names`` replaced by its argument."""
+    unwrapped = unwrapped_call(c.text.code(line), names)
+    return line_patch(c.text, line, unwrapped[0]) if unwrapped else None
+
+
+def _wrapped_return(c: Context, line: int | None, key: str) -> FixPatch | None:
+    """``return value`` becomes ``return {"key": value}``."""
+    match = re.match(r"^return\s+(?P<value>[A-Za-z_][\w.]*(?:\[[^\]]*\])*)\s*(?:#.*)?$", c.text.code(line))
+    if match is None:
+        return None
+    return line_patch(c.text, line, f"return {{{json.dumps(key)}: {match.group('value')}}}")
+
+
+RULES: dict[str, Rule] = {
+    "null_body": _null_body,
+    "not_json": _not_json,
+    "json_string": _json_string,
+    "not_wrapped": _not_wrapped,
+    "double_wrapped": _double_wrapped,
+    "wrong_type": _wrong_type,
+    "too_large": _too_large,
+}

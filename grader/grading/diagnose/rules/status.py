@@ -1,0 +1,80 @@
+"""Statuses and missing answers, and the words for what no other rule explains."""
+
+from __future__ import annotations
+
+import re
+
+from grader.grading.diagnose.source import Source
+from grader.grading.diagnose.wording import Context, Rule, Words, capitalised, quote_code
+from grader.grading.report import FixPatch
+
+
+def _wrong_status(c: Context) -> Words:
+    found, text = c.found, c.text
+    got, wanted = found.get("got"), found.get("wanted")
+    setting = re.compile(rf"(?P<code>(\w+\.)?status_code\s*=\s*(status\.HTTP_{got}\w*|{got}))\b")
+    line = text.find(setting)
+    match = setting.search(text.lines[line - 1]) if line else None
+    told = (
+        f"The grader expected {wanted} and received {got}. Which status a reply carries is part of the answer: "
+        "a client reads it before the body."
+    )
+    if line is None or match is None:
+        # Nothing in the file sets that status: say what came back, and offer no code.
+        return Words(
+            f"Your endpoint answers with status {got} instead of {wanted}",
+            told + " No line of your file sets that status, so look at what your endpoint raises or returns.",
+            f"Make the endpoint answer {wanted}, FastAPI's default for a successful request.",
+            c.route.line if c.route is not None else None,
+        )
+    code = match.group("code")
+    if re.match(r"raise\b", text.code(line)):
+        return _raised_status(c, line, code, told)
+    return Words(
+        f"Your endpoint answers with status {got} instead of {wanted}",
+        f"{told} Line {line} sets it: `{quote_code(code)}`.",
+        f"Remove `{quote_code(code)}`: without it FastAPI answers {wanted}.",
+        line,
+        _without_status(text, line, code),
+    )
+
+
+def _raised_status(c: Context, line: int, code: str, told: str) -> Words:
+    """``raise HTTPException(status_code=400)`` for messages the exercise accepts: the condition is the mistake."""
+    condition = c.text.code(line - 1) if line > 1 and c.text.code(line - 1).startswith("if ") else ""
+    empty = any((case.request.body or "").strip() == "{}" for case in c.cases)
+    when = f" when `{quote_code(condition.rstrip(':'))}` holds" if condition else ""
+    return Words(
+        f"Your endpoint answers with status {c.found.get('got')} instead of {c.found.get('wanted')}",
+        f"{told} Line {line} raises `{quote_code(code)}`{when}, and that holds for the messages of the cases below"
+        + (", the empty object among them" if empty else "")
+        + ". The exercise sends every JSON object back, whatever fields it has.",
+        "Remove the check and its `raise`: every JSON object is a message to send back.",
+        line,
+    )
+
+
+def _without_status(text: Source, line: int, code: str) -> FixPatch | None:
+    """The line with the status setting taken out: an argument of the decorator, or a line of its own."""
+    before = text.lines[line - 1]
+    if before.strip().rstrip(",;") == code:
+        return FixPatch(line, before, "")
+    after = re.sub(rf"\s*,\s*{re.escape(code)}|{re.escape(code)}\s*,\s*", "", before, count=1)
+    return FixPatch(line, before, after) if after != before else None
+
+
+def other(c: Context) -> Words:
+    cases = c.cases
+    first = cases[0]
+    problem = first.problem or "the reply differs from the expected one"
+    return Words(
+        f"{capitalised(problem.split(':')[0])}",
+        f"{capitalised(problem)}.",
+        first.hint or "Compare what was expected with what your app sent back in the cases below.",
+        None,
+    )
+
+
+RULES: dict[str, Rule] = {
+    "wrong_status": _wrong_status,
+}

@@ -1,0 +1,50 @@
+"""Conversions: the call that changes the message is named on the learner's line (no sandbox)."""
+
+from __future__ import annotations
+
+from grader.grading.report import FixPatch
+
+from .support import HELLO, case, first_diagnosis, program
+
+
+def test_json_dumps_of_the_message_is_named_at_its_line():
+    """The headline case: not "no str(), int(), round()", but the learner's own json.dumps."""
+    source = program(
+        '@app.post("/message")',
+        "def echo(msg: dict):",
+        '    return {"received": json.dumps(msg)}',
+        imports="import json\nfrom fastapi import FastAPI",
+    )
+    first, _ = first_diagnosis(source, case("hello", HELLO, {"received": '{"text": "Hello"}'}))
+    assert first.cause == "json_dumps_value" and first.line == 9
+    assert "`json.dumps(msg)`" in first.title and "round()" not in first.fix
+    assert first.fix_patch == FixPatch(9, '    return {"received": json.dumps(msg)}', '    return {"received": msg}')
+
+
+def test_converted_values_name_the_call():
+    source = program(
+        '@app.post("/message")',
+        "def echo(msg: dict):",
+        '    return {"received": {key: str(value) for key, value in msg.items()}}',
+    )
+    first, _ = first_diagnosis(source, case("numbers", {"n": 3}, {"received": {"n": "3"}}))
+    assert first.cause == "coerced" and first.line == 8
+    assert "`str(value)`" in first.explanation
+
+
+def test_a_change_no_code_explains_is_described_without_code():
+    source = program('@app.post("/message")', "def echo(msg: dict):", '    return {"received": msg}')
+    first, _ = first_diagnosis(source, case("numbers", {"n": 3}, {"received": {"n": "3"}}))
+    assert first.cause == "coerced" and first.line == 8
+    assert first.fix_patch is None and "`" not in first.fix
+
+
+def test_a_slice_is_named_as_the_change():
+    source = program(
+        '@app.post("/message")',
+        "def echo(msg: dict):",
+        '    msg["text"] = msg["text"][:3]',
+        '    return {"received": msg}',
+    )
+    first, _ = first_diagnosis(source, case("hello", HELLO, {"received": {"text": "Hel"}}))
+    assert first.cause == "changed" and first.line == 8 and "`[:3]`" in first.fix

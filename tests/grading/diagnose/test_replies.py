@@ -1,0 +1,79 @@
+"""Return values, statuses and blocking calls: told from the return statement and the handler (no sandbox)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from grader.grading.report import FixPatch, HttpExchange
+
+from .support import HELLO, HI, case, first_diagnosis, program
+
+
+def test_a_tuple_is_one_card_with_its_fix():
+    source = program('@app.post("/message")', "def echo(msg: dict):", '    return {"received": msg}, 200')
+    first, diagnoses = first_diagnosis(
+        source,
+        case("hello", HELLO, [{"received": HELLO}, 200]),
+        case("hi", HI, [{"received": HI}, 200]),
+    )
+    assert len(diagnoses) == 1 and first.cause == "tuple_reply" and first.line == 8
+    assert first.fix_patch == FixPatch(8, '    return {"received": msg}, 200', '    return {"received": msg}')
+
+
+def test_a_misspelt_key_is_patched_where_it_is_written():
+    source = program('@app.post("/message")', "def echo(msg: dict):", '    return {"recieved": msg}')
+    first, _ = first_diagnosis(source, case("hello", HELLO, {"recieved": HELLO}))
+    assert first.fix_patch == FixPatch(8, '    return {"recieved": msg}', '    return {"received": msg}')
+
+
+def test_the_unwrapped_message_is_wrapped_in_the_learners_own_name():
+    source = program('@app.post("/message")', "def echo(payload: dict):", "    return payload")
+    first, _ = first_diagnosis(source, case("hello", HELLO, HELLO))
+    assert first.cause == "not_wrapped" and '`{"received": payload}`' in first.fix
+    assert first.fix_patch == FixPatch(8, "    return payload", '    return {"received": payload}')
+
+
+def test_a_raised_status_names_its_condition():
+    source = program(
+        '@app.post("/message")',
+        "def echo(msg: dict):",
+        "    if not msg:",
+        '        raise HTTPException(status_code=400, detail="empty")',
+        '    return {"received": msg}',
+    )
+    first, _ = first_diagnosis(source, case("empty", {}, {"detail": "empty"}, status=400))
+    assert first.cause == "wrong_status" and first.line == 9
+    assert "`if not msg` holds" in first.explanation and first.fix_patch is None
+
+
+def test_a_sleep_in_async_def_names_its_line():
+    source = program(
+        '@app.post("/message")',
+        "async def echo(msg: dict):",
+        "    time.sleep(30)",
+        '    return {"received": msg}',
+        imports="import time\nfrom fastapi import FastAPI",
+    )
+    timed_out = replace(case("hello", HELLO, None), received=HttpExchange(), problem="no complete answer within 5 s")
+    first, _ = first_diagnosis(source, timed_out)
+    assert first.cause == "blocking_call" and first.line == 9
+    assert "`time.sleep(30)`" in first.title and "async def" in first.explanation
+
+
+def test_a_method_named_without_brackets():
+    source = program('@app.post("/message")', "async def echo(msg: dict):", '    return {"received": msg.copy}')
+    crashed = case("hello", HELLO, {"detail": "Internal Server Error"}, status=500)
+    first, _ = first_diagnosis(source, crashed)
+    assert first.cause == "method_not_called" and first.line == 8
+    assert first.fix_patch is not None and first.fix_patch.after == '    return {"received": msg.copy()}'
+
+
+def test_a_return_inside_a_loop():
+    source = program(
+        '@app.post("/message")',
+        "async def echo(msg: dict):",
+        "    for key in msg:",
+        '        return {"received": msg}',
+    )
+    first, _ = first_diagnosis(source, case("empty", {}, None))
+    assert first.cause == "null_body" and first.line == 8 and "`for`" in first.explanation

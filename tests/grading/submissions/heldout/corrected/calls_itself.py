@@ -1,0 +1,12 @@
+def reply(msg):
+    return {"received": msg}
+
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/message")
+def receive_message(msg: dict):
+    return reply(msg)

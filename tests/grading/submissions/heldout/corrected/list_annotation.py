@@ -1,0 +1,8 @@
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/message")
+async def message(data: dict):
+    return {"received": data}

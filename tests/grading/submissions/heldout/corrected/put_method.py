@@ -1,0 +1,6 @@
+from fastapi import FastAPI
+app = FastAPI()
+
+@app.post('/message')
+def receive(msg: dict):
+    return {'received': msg}

@@ -1,0 +1,8 @@
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/message")
+def reply(body: dict):
+    return {"received": body}

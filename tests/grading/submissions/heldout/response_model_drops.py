@@ -1,0 +1,22 @@
+# A response_model whose inner model only knows `text`: every other field is dropped on the way out.
+# cause: response_model
+# words: response_model | text
+# at: @app.post("/message", response_model=Reply)
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+
+class Message(BaseModel):
+    text: str = ""
+
+
+class Reply(BaseModel):
+    received: Message
+
+
+app = FastAPI()
+
+
+@app.post("/message", response_model=Reply)
+async def receive_message(msg: dict):
+    return {"received": msg}

@@ -1,0 +1,9 @@
+from fastapi import FastAPI
+
+app = FastAPI()
+cache = {}
+
+
+@app.post("/message")
+async def receive_message(msg: dict):
+    return {"received": msg}

@@ -1,0 +1,13 @@
+import json
+
+from fastapi import FastAPI, Response
+
+app = FastAPI()
+
+
+@app.post("/message")
+async def receive_message(msg: dict):
+    return Response(
+        content=json.dumps({"received": msg}),
+        headers={"Content-Type": "application/json"},
+    )

@@ -1,0 +1,12 @@
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+class Message:
+    pass
+
+
+@app.post("/message")
+async def receive_message(msg: dict):
+    return {"received": msg}

@@ -1,0 +1,9 @@
+import json
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/message")
+def receive_message(msg: dict):
+    return {"received": msg}

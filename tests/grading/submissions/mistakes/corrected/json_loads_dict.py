@@ -1,0 +1,11 @@
+import json
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/message")
+async def receive_message(msg: dict):
+    data = msg
+    return {"received": data}

@@ -1,0 +1,9 @@
+from fastapi import FastAPI
+
+app = FastAPI()
+latest = {}
+
+
+@app.post("/message")
+async def receive_message(msg: dict):
+    return {"received": msg}

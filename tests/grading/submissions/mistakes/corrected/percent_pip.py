@@ -1,0 +1,8 @@
+import fastapi
+
+app = fastapi.FastAPI()
+
+
+@app.post("/message")
+async def receive_message(msg: dict):
+    return {"received": msg}

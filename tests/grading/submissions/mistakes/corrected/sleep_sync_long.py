@@ -1,0 +1,10 @@
+from time import sleep
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/message")
+def receive_message(msg: dict):
+    return {"received": msg}

@@ -1,0 +1,7 @@
+from fastapi import FastAPI
+
+app = FastAPI()
+
+@app.post("/message")
+def echo(data: dict):
+    return {"received": data}
