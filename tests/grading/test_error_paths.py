@@ -21,7 +21,20 @@ from grader.grading.sandbox import Sandbox, SandboxFailed, bubblewrap, template
 from grader.grading.sandbox.command import rlimits
 from grader.grading.sandbox.confinement import forked_steps
 from grader.grading.sandbox.errors import TemplateFailed
+from grader.grading.sandbox.pool import open_pools
 from grader.grading.sandbox.template import SandboxTemplate
+
+
+@pytest.fixture(autouse=True)
+def quiet_pools() -> None:
+    """The session's pools neither start nor tear down a sandbox while a test counts descriptors."""
+    deadline = time.monotonic() + 60
+    for pool in open_pools():
+        while time.monotonic() < deadline:
+            status = pool.status()
+            if not status.starting and not status.closing and (status.ready >= status.kinds * status.size):
+                break
+            time.sleep(0.1)
 
 
 def _open_fds() -> set[int]:
