@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -356,12 +357,27 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         print(f"grading worker: {settings.worker_threads} thread(s) in this process", file=sys.stderr)
     # With JSON logs, uvicorn's own loggers go through ours instead of its text format.
     log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
+    # uvicorn stops serving on SIGTERM, then raises the signal again once it is done;
+    # with the default action that would end the process before the worker below
+    # finishes or hands back its gradings and the sandbox pool is torn down.
+    previous = signal.signal(signal.SIGTERM, _stop_requested)
     try:
         uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config)
+    except StopRequested:
+        pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if consumer is not None:
             consumer.stop(graceful=True)
     return EXIT_OK
+
+
+class StopRequested(Exception):
+    """SIGTERM reached ``autograder serve`` after the server stopped: finish the rest, then exit 0."""
+
+
+def _stop_requested(_signum: int, _frame: object) -> None:
+    raise StopRequested
 
 
 def _confinement_refusal(settings: Settings) -> int | None:

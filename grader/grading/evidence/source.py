@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 MAX_SOURCE_CHARS = 256 * 1024
-"""Longer files are not read: four times the default upload limit, and about a second of reading
+"""Longer files are not read: four times the default upload limit, and a few seconds of reading at most
 (benchmarks/evidence.py); the model then says it could not read them."""
 MAX_SEGMENT_CHARS = 300
 """The longest piece of source text kept in a fact."""
@@ -342,7 +342,8 @@ class Function:
     line: the ``def`` line; first_line: its first decorator's line; end_line: its last line.
     assignments: local names bound in it (``x = ...``, ``x += ...``), in order.
     globals_declared: names it declares ``global``.
-    endless_loops: the lines of ``while True:`` loops with no ``break``, ``return`` or ``raise`` inside.
+    endless_loops: the lines of ``while`` loops that never end: ``while True:`` with no ``break``,
+        ``return`` or ``raise`` inside, or ``while not ready:`` with nothing inside that could change ``ready``.
     body_line: the line of its first statement.
     return_annotation: its ``-> type`` as written (FastAPI checks the reply against it), or None.
     ends_without_return: whether running off its end returns None (the last statement
@@ -406,6 +407,12 @@ class Route:
     called: bool = True
     owner_line: int | None = None
     text: str = ""
+    """The decorator's expression on one line (without its ``@``)."""
+
+    @property
+    def written(self) -> str:
+        """The decorator as the learner wrote it, ``@`` included (or the ``add_api_route`` call)."""
+        return self.text if self.method == "add_api_route" else "@" + self.text
 
     @property
     def path_parameters(self) -> tuple[str, ...]:
@@ -822,13 +829,28 @@ def _syntax_kind(error: SyntaxError, message: str) -> SyntaxKind:
 def shell_lines(lines: Iterable[str]) -> tuple[ShellLine, ...]:
     """The lines that belong to a terminal or a notebook rather than to Python."""
     found = []
+    inside: str | None = None  # the triple quote of a string the line is in, if any
     for number, raw in enumerate(lines, start=1):
         stripped = raw.strip()
+        starts_inside = inside is not None
+        inside = _triple_quote_after(raw, inside)
+        if starts_inside or stripped.startswith("#"):
+            continue
         for kind, pattern in SHELL_PATTERNS:
             if pattern.match(stripped):
                 found.append(ShellLine(number, stripped[:MAX_SEGMENT_CHARS], kind))
                 break
     return tuple(found)
+
+
+def _triple_quote_after(line: str, inside: str | None) -> str | None:
+    """Whether a triple-quoted string is still open after ``line`` (and with which quotes), given ``inside``."""
+    for match in re.finditer(r'"""|\'\'\'', line):
+        if inside is None:
+            inside = match.group(0)
+        elif match.group(0) == inside:
+            inside = None
+    return inside
 
 
 def without_shell_lines(lines: tuple[str, ...], shell: tuple[ShellLine, ...]) -> tuple[str, tuple[int, ...]]:
@@ -1407,13 +1429,20 @@ class _Reader:
 
 
 def _endless(loop: ast.While) -> bool:
-    """Whether a ``while`` loop runs forever: a constant true test and no way out inside."""
-    if not (isinstance(loop.test, ast.Constant) and loop.test.value):
+    """Whether a ``while`` loop runs forever: no way out inside, and a test that stays true
+    (a constant, or names nothing inside the loop can change: no call, no await, no assignment)."""
+    constant = isinstance(loop.test, ast.Constant) and bool(loop.test.value)
+    tested = {node.id for node in ast.walk(loop.test) if isinstance(node, ast.Name)}
+    if not constant and (not tested or any(isinstance(node, (ast.Call, ast.Await)) for node in ast.walk(loop.test))):
         return False
     stack: list[ast.AST] = list(loop.body)
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.Break, ast.Return, ast.Raise)):
+            return False
+        if not constant and isinstance(node, (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.Global)):
+            return False
+        if not constant and isinstance(node, ast.Name) and node.id in tested and not isinstance(node.ctx, ast.Load):
             return False
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             stack.extend(ast.iter_child_nodes(node))

@@ -15,7 +15,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +39,7 @@ from grader.grading.sandbox.command import (
 from grader.grading.sandbox.config import SandboxConfig
 from grader.grading.sandbox.errors import SandboxError, SandboxFailed, SandboxUnavailable
 from grader.grading.sandbox.slots import Slot, acquire_slot, kill_uid
+from grader.grading.sandbox.sockets import socket_folder
 from grader.grading.sandbox.template import ForkedProcess, SandboxTemplate
 from grader.grading.spec import Limits
 
@@ -162,7 +162,7 @@ class Sandbox:
         if self.config.unsafe_no_sandbox:
             self.limits_not_applied.insert(0, "NO SANDBOX: the submission ran directly on the host")
 
-        self._socket_dir = Path(tempfile.mkdtemp(prefix="grader-sock-"))
+        self._socket_dir = socket_folder()
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(str(self.socket_path))
         self._listener.listen(64)

@@ -323,7 +323,14 @@ class SandboxPool:
             self._forget_locked(key)
 
     def _discard_locked(self, sandbox: Sandbox) -> None:
-        future = self._closer.submit(sandbox.close)
+        try:
+            future = self._closer.submit(sandbox.close)
+        except RuntimeError:
+            # The interpreter is exiting (the pools are closed at exit): thread pools take no new
+            # work then, so the sandbox is torn down here, or its processes and files would outlive us.
+            with suppress(Exception):
+                sandbox.close()
+            return
         self._closing.add(future)
         future.add_done_callback(self._closed_one)
 

@@ -597,6 +597,10 @@ def test_asyncio_run_inside_an_endpoint():
     source = "import asyncio\n" + HEAD + "def echo(msg: dict):\n    return asyncio.run(reply(msg))\n"
     found = explain(source, "RuntimeError", "asyncio.run() cannot be called from a running event loop", 9)
     assert found is not None and found.cause == "event_loop_in_handler" and found.line == 9
+    assert found.fix_patch is None  # a plain def cannot await
+    source = source.replace("def echo", "async def echo")
+    found = explain(source, "RuntimeError", "asyncio.run() cannot be called from a running event loop", 9)
+    assert found is not None and "    return await reply(msg)\n" in patched(source, found)
 
 
 def test_edits_keep_a_files_tabs_and_crlf_line_ends():
@@ -647,3 +651,41 @@ def test_any_exception_on_any_file_at_any_line_is_explained_or_not_but_never_rai
                 if found is not None and found.fix_patch is not None:
                     assert found.fix_patch.after != found.fix_patch.before
                     assert found.fix_patch.apply(source) is not None
+
+
+def test_the_class_given_for_the_app_without_brackets():
+    source = (
+        "from fastapi import FastAPI\n\napp = FastAPI\n\n@app.post('/message')\ndef echo(msg: dict):\n    return msg\n"
+    )
+    found = explain(source, "TypeError", "FastAPI.post() missing 1 required positional argument: 'path'", 5)
+    assert found is not None and found.cause == "class_not_called" and found.line == 3
+    assert "\napp = FastAPI()\n" in patched(source, found)
+
+
+def test_a_framework_error_quotes_the_decorator_as_written():
+    found = explain(RESPONSE_MODEL, "ValueError", "odd", None, path="/message")
+    assert found is not None and "(line 6: `@app.post('/message', response_model=Reply)`)" in found.explanation
+
+
+def test_the_files_own_async_helper_called_without_await():
+    source = HEAD.replace("@app", "async def make_reply(msg):\n    return {'received': msg}\n\n@app") + (
+        "async def echo(msg: dict):\n    return make_reply(msg)\n"
+    )
+    message = (
+        "[TypeError(\"'coroutine' object is not iterable\"), TypeError('vars() argument must have __dict__ attribute')]"
+    )
+    found = explain(source, "ValueError", message, None, path="/message")
+    assert found is not None and found.cause == "coroutine_not_awaited" and found.line == 11
+    assert "    return await make_reply(msg)\n" in patched(source, found)
+
+
+def test_a_global_statement_at_the_top_of_the_file_is_named():
+    source = "global counter\ncounter = 0\n" + HEAD + "def echo(msg: dict):\n    counter += 1\n    return msg\n"
+    found = explain(
+        source,
+        "UnboundLocalError",
+        "cannot access local variable 'counter' where it is not associated with a value",
+        10,
+    )
+    assert found is not None and found.cause == "missing_global"
+    assert found.fix.startswith("`global counter` at the top of the file (line 1) does nothing")

@@ -483,3 +483,26 @@ def test_a_route_added_without_a_decorator():
     )
     [route] = model.routes
     assert (route.line, route.path, route.methods, route.function.name) == (5, "/message", ("POST",), "echo")
+
+
+def test_terminal_lines_inside_a_docstring_are_not_counted_when_another_line_is_wrong():
+    source = '"""Run it:\n$ uvicorn main:app --reload\n"""\ndef echo(msg)\n    return msg\n'
+    model = build_source_model(source)
+    assert model.syntax_error is not None and model.syntax_error.kind == "missing_colon"
+    assert model.shell_lines == ()
+
+
+def test_a_loop_waiting_for_a_flag_nothing_inside_it_can_change():
+    model = build_source_model(
+        "ready = False\n"
+        "async def wait(msg):\n"
+        "    while not ready:\n"
+        "        pass\n"
+        "    while not ready:\n"
+        "        ready = check()\n"
+        "    while not ready:\n"
+        "        await asyncio.sleep(0.1)\n"
+        "    while msg:\n"
+        "        msg = msg[1:]\n"
+    )
+    assert model.functions[0].endless_loops == (3,)

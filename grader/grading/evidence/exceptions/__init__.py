@@ -22,16 +22,17 @@ the file still parses with it; the grader checks it in the sandbox before it is
 shown as code.
 
 Cause codes (a test checks the list): ``attribute_on_dict``, ``attribute_typo``, ``bad_conversion``,
-``brackets_for_call``, ``called_not_callable``, ``complex_parameter_from_url``, ``dict_as_key``,
-``empty_sequence``, ``endless_recursion``, ``event_loop_in_handler``, ``extra_argument``,
-``form_not_json``, ``framework_raised``, ``input_in_handler``, ``invalid_field_type``,
-``json_decode``, ``json_literal``, ``json_loads_on_dict``, ``method_on_message``,
-``missing_argument``, ``missing_await``, ``missing_global``, ``missing_import``, ``missing_key``,
-``misspelt_import``, ``misspelt_module``, ``mixed_types``, ``name_typo``, ``none_value``,
-``not_serializable``, ``parameter_named_otherwise``, ``request_not_a_parameter``,
-``response_model_refused``, ``returns_request``, ``route_refused``, ``set_instead_of_dict``,
-``string_indexed``, ``string_method_on_value``, ``text_where_dict``, ``unencodable_reply``,
-``unexpected_keyword``, ``used_before_assignment``, ``value_type_assumed``.
+``brackets_for_call``, ``called_not_callable``, ``class_not_called``,
+``complex_parameter_from_url``, ``coroutine_not_awaited``, ``dict_as_key``, ``empty_sequence``,
+``endless_recursion``, ``event_loop_in_handler``, ``extra_argument``, ``form_not_json``,
+``framework_raised``, ``input_in_handler``, ``invalid_field_type``, ``json_decode``,
+``json_literal``, ``json_loads_on_dict``, ``method_on_message``, ``missing_argument``,
+``missing_await``, ``missing_global``, ``missing_import``, ``missing_key``, ``misspelt_import``,
+``misspelt_module``, ``mixed_types``, ``name_typo``, ``none_value``, ``not_serializable``,
+``parameter_named_otherwise``, ``request_not_a_parameter``, ``response_model_refused``,
+``returns_request``, ``route_refused``, ``set_instead_of_dict``, ``string_indexed``,
+``string_method_on_value``, ``text_where_dict``, ``unencodable_reply``, ``unexpected_keyword``,
+``used_before_assignment``, ``value_type_assumed``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from grader.grading.evidence.exceptions.anywhere import (
     form_without_parser,
     input_in_handler,
     missing_await,
+    own_coroutine_not_awaited,
 )
 from grader.grading.evidence.exceptions.attributes import (
     attribute_error,
@@ -63,6 +65,7 @@ from grader.grading.evidence.exceptions.type_errors import (
     argument_count,
     brackets_for_call,
     called_not_callable,
+    class_not_called,
     dict_as_key,
     json_loads_on_dict,
     mixed_types,
@@ -141,12 +144,19 @@ def _route_of(model: SourceModel, line: int | None, path: str | None, method: st
     return model.routes[0] if len(model.routes) == 1 else None
 
 
-ANY_EXCEPTION: tuple[Rule, ...] = (missing_await, input_in_handler, form_without_parser, event_loop_in_handler)
+ANY_EXCEPTION: tuple[Rule, ...] = (
+    missing_await,
+    own_coroutine_not_awaited,
+    input_in_handler,
+    form_without_parser,
+    event_loop_in_handler,
+)
 """Rules tried whatever the exception."""
 
 
 RULES: dict[str, tuple[Rule, ...]] = {
     "TypeError": (
+        class_not_called,
         value_type_assumed,
         set_instead_of_dict,
         brackets_for_call,

@@ -3,6 +3,7 @@ in a handler, a form read without the package forms need."""
 
 from __future__ import annotations
 
+import ast
 import re
 
 from grader.grading.evidence.exceptions.common import (
@@ -11,6 +12,7 @@ from grader.grading.evidence.exceptions.common import (
     replace_in_line,
     route_at,
     shown,
+    statement,
 )
 
 UNAWAITED = re.compile(r"(?<!await )(?<!await\()\b(?P<call>[A-Za-z_]\w*\.(?:json|body|form)\(\))")
@@ -46,6 +48,36 @@ def missing_await(evidence: Evidence) -> Explanation | None:
         line=line,
         fix_patch=patch,
     )
+
+
+def own_coroutine_not_awaited(evidence: Evidence) -> Explanation | None:
+    """A coroutine used as data: the file's own ``async def`` helper called without ``await``."""
+    if "coroutine" not in evidence.message:
+        return None
+    function = evidence.function
+    if function is None:
+        return None
+    helpers = {f.name for f in evidence.model.functions if f.is_async and f.line != function.line}
+    for number in range(function.body_line or function.line, function.end_line + 1):
+        for name in helpers:
+            call = re.search(rf"(?<!await )(?<![\w.]){re.escape(name)}\(", evidence.model.line_text(number))
+            if call is None or evidence.model.line_text(number).lstrip().startswith(("def ", "async def ")):
+                continue
+            patch = replace_in_line(evidence.model, number, f"{name}(", f"await {name}(") if function.is_async else None
+            return Explanation(
+                cause="coroutine_not_awaited",
+                title=f"`{name}(...)` is not awaited",
+                explanation=(
+                    f"`{name}` is an `async def` function, so calling it on line {number} does not run it: it gives a "
+                    "coroutine, a promise of its result that only `await` fulfils. The coroutine itself went on as "
+                    f"if it were the result, and Python stopped with `{evidence.exception}: {shown(evidence.message)}`."
+                ),
+                fix=f"Write `await {name}(...)` on line {number}"
+                + ("." if function.is_async else f", and make `{function.name}` an `async def`."),
+                line=number,
+                fix_patch=patch,
+            )
+    return None
 
 
 def input_in_handler(evidence: Evidence) -> Explanation | None:
@@ -96,6 +128,23 @@ def event_loop_in_handler(evidence: Evidence) -> Explanation | None:
     call = re.search(r"[\w.]*(asyncio\.run|run_until_complete)\(", evidence.code)
     if call is None:
         return None
+    patch = None
+    function = evidence.function
+    tree = statement(evidence.code.strip())
+    runs = [
+        node
+        for node in (ast.walk(tree) if tree else ())
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("run", "run_until_complete")
+        and len(node.args) == 1
+    ]
+    if runs and function is not None and function.is_async:
+        # In an async endpoint the coroutine is simply awaited.
+        written = ast.get_source_segment(evidence.code.strip(), runs[0]) or ""
+        inner = ast.get_source_segment(evidence.code.strip(), runs[0].args[0]) or ""
+        if written and inner:
+            patch = replace_in_line(evidence.model, evidence.line, written, f"await {inner}")
     return Explanation(
         cause="event_loop_in_handler",
         title="`asyncio.run` inside an endpoint: the server's loop is already running",
@@ -103,6 +152,9 @@ def event_loop_in_handler(evidence: Evidence) -> Explanation | None:
             f"Line {evidence.line} starts an event loop with `{call.group(1)}(...)`, inside a request the server "
             "is already handling on its own running loop, and Python allows one running loop per thread."
         ),
-        fix="Make the endpoint `async def` and `await` the coroutine instead of running it with asyncio.run.",
+        fix="Make the endpoint `async def` and `await` the coroutine instead of running it with asyncio.run."
+        if patch is None
+        else f"`await` the coroutine instead: `{patch.after.strip()}`.",
         line=evidence.line,
+        fix_patch=patch,
     )

@@ -175,7 +175,7 @@ def route_refused(evidence: Evidence) -> Explanation | None:
         cause="route_refused",
         title=f"FastAPI refused the route declared on line {route.line}",
         explanation=(
-            f"While your file was loading, FastAPI checked the route `{shown(route.text)}` and the parameters of "
+            f"While your file was loading, FastAPI checked the route `{shown(route.written)}` and the parameters of "
             f"`{route.function.name}` (line {route.function.line}), and refused them{said}. The error comes from FastAPI, "
             "not from a line of yours that ran."
         ),
@@ -279,7 +279,7 @@ def framework_raised(evidence: Evidence) -> Explanation | None:
         explanation=(
             f"No line of yours was running when `{evidence.exception}: {shown(evidence.message)}` was raised: FastAPI "
             f"raised it itself, before calling `{route.function.name}` or after it returned, while following what "
-            f"your route declares (line {route.line}: `{shown(route.text)}`)."
+            f"your route declares (line {route.line}: `{shown(route.written)}`)."
         ),
         fix="Check what the decorator and the parameters declare against what the function receives and returns.",
         line=route.line,

@@ -28,6 +28,8 @@ COMMON_MODULES = ("json", "time", "random", "typing", "datetime", "os", "sys", "
 IMPORTED_FROM = {
     **dict.fromkeys(FASTAPI_STAR_NAMES, "fastapi"),
     "JSONResponse": "fastapi.responses",
+    "StreamingResponse": "fastapi.responses",
+    "jsonable_encoder": "fastapi.encoders",
     "PlainTextResponse": "fastapi.responses",
     "HTMLResponse": "fastapi.responses",
     "RedirectResponse": "fastapi.responses",
@@ -72,6 +74,12 @@ def missing_global(evidence: Evidence) -> Explanation | None:
             fix=f"Give `{name}` a value before line {evidence.line}.",
             line=evidence.line,
         )
+    written_on_top = evidence.model.find(rf"^global\s+.*\b{re.escape(name)}\b")
+    top_level_global = (
+        f"`global {name}` at the top of the file (line {written_on_top}) does nothing: it belongs inside the function. "
+        if written_on_top
+        else ""
+    )
     body = function.body_line
     first = evidence.model.line_text(body)
     indent = first[: len(first) - len(first.lstrip())]
@@ -88,7 +96,8 @@ def missing_global(evidence: Evidence) -> Explanation | None:
             "UnboundLocalError."
         ),
         fix=(
-            f"Add `global {name}` as the first line of `{function.name}`. Keep in mind that a value kept between "
+            top_level_global
+            + f"Add `global {name}` as the first line of `{function.name}`. Keep in mind that a value kept between "
             "requests is shared by every client and lost when the server restarts."
         ),
         line=evidence.line,

@@ -137,6 +137,33 @@ ARGUMENT_COUNT = re.compile(
 )
 
 
+def class_not_called(evidence: Evidence) -> Explanation | None:
+    """``app = FastAPI`` (no brackets): ``@app.post(...)`` then calls the class's method without an app."""
+    match = re.match(
+        r"(?P<cls>FastAPI|APIRouter)\.(?P<method>\w+)\(\) missing 1 required positional argument", evidence.message
+    )
+    if match is None:
+        return None
+    cls = match["cls"]
+    binding = evidence.model.find(rf"^\s*(?P<name>[A-Za-z_]\w*)\s*=\s*(?:fastapi\.)?{cls}\s*(#.*)?$")
+    if binding is None:
+        return None
+    written = evidence.model.line_text(binding)
+    name = written.split("=", 1)[0].strip()
+    return Explanation(
+        cause="class_not_called",
+        title=f"`{name} = {cls}` names the class: an app is made with `{cls}()`",
+        explanation=(
+            f"Line {binding} (`{shown(written)}`) gives `{name}` the class `{cls}` itself, not an application made "
+            f"from it, so `@{name}.{match['method']}(...)` on line {evidence.line} calls the class's method with "
+            "nothing to put the route on, and Python stopped while loading your file."
+        ),
+        fix=f"Add the brackets on line {binding}: `{name} = {cls}()`.",
+        line=binding,
+        fix_patch=replace_in_line(evidence.model, binding, cls, f"{cls}()", word=True),
+    )
+
+
 def argument_count(evidence: Evidence) -> Explanation | None:
     match = ARGUMENT_COUNT.match(evidence.message)
     if not match or evidence.line is None:
