@@ -1,7 +1,8 @@
 # Reads a field with round brackets, calling the dict.
 # cause: crash
-# words: TypeError | `msg["text"]`
+# words: TypeError | dict
 # at: print(msg("text"))
+# fix: print(msg.get("text"))
 from fastapi import FastAPI
 
 app = FastAPI()
