@@ -120,6 +120,7 @@ def _pick_exercise(exercises: dict[str, ExerciseSpec], slug: str | None) -> Exer
 
 def _cmd_grade(args: argparse.Namespace) -> int:
     from grader.config import get_settings
+    from grader.grading.fixcheck import check_fixes
     from grader.grading.runner import grade_source
     from grader.grading.sandbox import SandboxUnavailable
     from grader.grading.submission import read_submission
@@ -136,6 +137,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         print("autograder: WARNING: running the submission WITHOUT a sandbox", file=sys.stderr)
     try:
         report = grade_source(exercise, source, seed=args.seed, config=config)
+        # Not under a service's load: every proposed edit is graded before it is printed as code.
+        report = check_fixes(
+            source, report, lambda changed: grade_source(exercise, changed, seed=report.seed, config=config)
+        )
     except SandboxUnavailable as exc:
         print(f"autograder: the sandbox cannot be set up here: {exc}", file=sys.stderr)
         return EXIT_NO_SANDBOX
@@ -143,7 +148,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         json.dump(report.to_dict(), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(render_text(report))
+        sys.stdout.write(render_text(report, source))
     return EXIT_OK
 
 
@@ -453,7 +458,7 @@ def _cmd_sync_content(_args: argparse.Namespace) -> int:
 def _cmd_create_user(args: argparse.Namespace) -> int:
     from grader.db import session_scope
     from grader.services import users
-    from grader.services.errors import InvalidInput
+    from grader.services.errors import BadLines, InvalidInput
 
     try:
         with session_scope() as session:
@@ -477,6 +482,8 @@ def _cmd_create_user(args: argparse.Namespace) -> int:
             )
             shown = "" if args.password else f"  password: {password}"
             print(f"{user.email}  ({user.role}){shown}")
+    except BadLines as exc:
+        raise UsageError("\n".join([exc.message, *exc.problems])) from exc
     except InvalidInput as exc:
         raise UsageError(exc.message) from exc
     return EXIT_OK

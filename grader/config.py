@@ -98,10 +98,23 @@ class Settings(BaseSettings):
     )
     api_token_seconds: int = Field(12 * 3600, description="Lifetime of an API bearer token.")
     sign_in_free_failures: int = Field(
-        5, description="Failed sign-ins per account before each further try must wait (delays then double)."
+        5,
+        description=(
+            "Failed sign-ins at one e-mail from one client address before each further try there must wait "
+            "(delays then double); tries from elsewhere are not held back."
+        ),
     )
     sign_in_free_failures_per_address: int = Field(
-        30, description="Failed sign-ins from one client address before delays start (a classroom shares one)."
+        30,
+        description=(
+            "Failed sign-ins from one client address, at any e-mail, before delays start for e-mails "
+            "that have not signed in from there lately."
+        ),
+    )
+    sign_in_known_days: int = Field(
+        30,
+        ge=0,
+        description="Days an e-mail that signed in from an address is not held back by that address's failures.",
     )
     join_code_free_failures: int = Field(
         5, description="Wrong join codes per client address before each further sign-up must wait (delays then double)."
@@ -110,6 +123,14 @@ class Settings(BaseSettings):
     password_hash_slots: int = Field(0, description="Password hashes one web process runs at once; 0: one per core.")
     password_hash_wait_seconds: float = Field(
         5.0, description="How long a sign-in waits for a hashing slot before it is answered 503."
+    )
+    account_import_max_rows: int = Field(
+        500,
+        ge=1,
+        description=(
+            "Accounts one CSV import may list; their passwords are hashed in the background "
+            "(argon2id at full cost each), one import at a time per web process."
+        ),
     )
     quiz_max_attempts: int = Field(3, description="Quiz attempts a learner may make (0 for unlimited).")
     quiz_scoring: Literal["best", "last"] = Field("best", description="Which quiz attempt counts.")
@@ -140,6 +161,21 @@ class Settings(BaseSettings):
     )
     max_queued: int = Field(
         200, ge=0, description="Uploads that may wait for a grader; beyond it uploads get 503 (0: no limit)."
+    )
+    fix_checks: bool = Field(
+        True,
+        description=(
+            "Grade each proposed fix on the learner's code (below learners' gradings in priority) "
+            "before showing it as code."
+        ),
+    )
+    fix_check_max_queue_depth: int = Field(
+        20,
+        ge=0,
+        description="Tasks waiting in the queue beyond which fixes are not checked (said so on the card).",
+    )
+    fix_checks_per_submission: int = Field(
+        3, ge=1, description="Fixes checked for one submission at most (one grading each)."
     )
     log_format: Literal["text", "json"] = Field("text", description="Log lines as text or as one JSON object each.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Least severe level logged.")

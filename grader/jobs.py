@@ -47,19 +47,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from huey import Huey, RedisHuey
+from huey import Huey, PriorityRedisHuey
 from huey.consumer import Consumer
-from huey.storage import SqliteStorage
+from huey.storage import PriorityRedisStorage, SqliteStorage
 from sqlalchemy import Engine, and_, or_, update
 from sqlmodel import Session, col, select
 
 from grader import metrics
 from grader.config import Settings, get_settings
-from grader.grading.report import GradingError, Report
+from grader.grading.fixcheck import check_fix
+from grader.grading.report import FixCheck, GradingError, Report
 from grader.grading.spec import ExerciseSpec
 from grader.logs import grading_submission
 from grader.models import Exercise, Submission, utcnow
-from grader.services import gradebook
+from grader.services import fixchecks, gradebook
 from grader.services.updates import Announcer, broadcast_for, submission_changed
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,9 @@ RESEND_AFTER_LEASES = 5
 """A task sent this many leases ago and still not picked up is taken for lost and sent again."""
 
 Outcome = Literal["graded", "retry", "not-claimed", "lease-lost", "missing"]
+
+CHECK_PRIORITY = -10
+"""Checks of proposed fixes wait behind every learner's grading (priority 0) on every queue storage."""
 
 
 def sandbox_grader(settings: Settings) -> GradeFunction:
@@ -115,6 +119,13 @@ class GradingWorker:
     """How often a running grading renews its lease; a third of the lease when None."""
     announce: Callable[[int], None] = submission_changed
     """Called after a submission's change is committed (claimed, graded, requeued): wakes whoever follows it."""
+    check_fixes: bool = False
+    """Whether a stored result's proposed fixes are checked (``request_checks`` then queues the job)."""
+    fixes_per_submission: int = 3
+    busy: Callable[[], bool] = field(default=lambda: False)
+    """Whether the graders are too busy for checks now (the queue is deep): fixes are then not checked."""
+    request_checks: Callable[[int], None] | None = None
+    """Queues the check job of a submission whose fixes wait (``Queue`` sets it to its low-priority task)."""
     _in_flight: dict[int, str] = field(default_factory=dict, init=False, repr=False)
     _in_flight_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -129,6 +140,8 @@ class GradingWorker:
             lease_seconds=settings.grading_lease_seconds,
             max_infra_retries=settings.grading_infra_retries,
             announce=Announcer(broadcast_for(settings)),
+            check_fixes=settings.fix_checks,
+            fixes_per_submission=settings.fix_checks_per_submission,
         )
 
     def claim(self, submission_id: int) -> str | None:
@@ -306,16 +319,88 @@ class GradingWorker:
             .where(col(Submission.id) == submission_id, col(Submission.lease_token) == token)
             .values(**values)
         )
+        checks: list[int] = []
         with Session(self.engine) as session:
             stored = session.exec(statement).rowcount == 1
             if stored:
                 gradebook.record_result(session, submission_id=submission_id, report=values.get("report"))
+                if values.get("status") == "graded":
+                    checks = fixchecks.record_for_result(
+                        session,
+                        submission_id=submission_id,
+                        report=values.get("report"),
+                        skipped=self._why_not_check(values.get("report")),
+                        limit=self.fixes_per_submission,
+                    )
             session.commit()
         if stored:
             self.announce(submission_id)
+            if checks and self.request_checks is not None:
+                self._request_checks(submission_id)
         elif not quiet:
             log.warning("lease lost before the result was stored; discarded", extra={"event": "result-discarded"})
         return stored
+
+    # -- checking proposed fixes, after the result is stored
+
+    def _why_not_check(self, report: dict[str, Any] | None) -> str | None:
+        """Why the report's fixes are not checked now, or None when a check job is to be queued."""
+        if not self.check_fixes or self.request_checks is None:
+            return fixchecks.TURNED_OFF
+        if not fixchecks.proposed_fixes(report):
+            return None  # nothing to check: no row is written
+        return fixchecks.BUSY if self._busy_now() else None
+
+    def _request_checks(self, submission_id: int) -> None:
+        assert self.request_checks is not None
+        try:
+            self.request_checks(submission_id)
+        except Exception:  # noqa: BLE001 - the result is stored; its fixes read as not checked once stale
+            log.exception("could not queue the check of submission %s's fixes", submission_id)
+
+    def check(self, submission_id: int) -> int:
+        """Grade the submission's changed files for the fixes that wait; how many outcomes were stored.
+
+        Runs below every learner's grading in priority. When the graders became busy since the
+        result was stored, the fixes are recorded as not checked instead of graded.
+        """
+        with grading_submission(submission_id), Session(self.engine) as session:
+            submission = session.get(Submission, submission_id)
+            waiting = fixchecks.pending(session, submission_id=submission_id)
+            if submission is None or submission.report is None or not waiting:
+                return 0
+            exercise = session.get_one(Exercise, submission.exercise_id)
+            spec = ExerciseSpec.model_validate(exercise.spec)
+            stored_report, source = Report.from_dict(submission.report), submission.source
+        busy = self._busy_now()
+        stored = 0
+        for row_id, place in waiting:
+            if busy:
+                outcome = FixCheck("not_checked", reason=fixchecks.BUSY)
+            elif place >= len(stored_report.diagnoses):
+                outcome = FixCheck("not_checked", reason="the mistake is no longer in the report")
+            else:
+                outcome = check_fix(
+                    source,
+                    stored_report,
+                    stored_report.diagnoses[place],
+                    lambda changed: self.grade(spec, changed, stored_report.seed),
+                )
+            with Session(self.engine) as session:
+                written = fixchecks.store_outcome(session, row_id=row_id, outcome=outcome)
+                session.commit()
+            if written:
+                stored += 1
+                log.info("fix checked: %s", outcome.status, extra={"event": f"fix-{outcome.status}"})
+                self.announce(submission_id)
+        return stored
+
+    def _busy_now(self) -> bool:
+        try:
+            return self.busy()
+        except Exception:  # noqa: BLE001 - when in doubt, learners' gradings come first
+            log.warning("could not read the queue's depth; fixes not checked", exc_info=True)
+            return True
 
     def sweep(self) -> list[int]:
         """Ids to send to the queue again: expired leases, and queued rows whose task went missing."""
@@ -400,6 +485,25 @@ class WakeableSqliteHuey(Huey):
     storage_class = WakeableSqliteStorage
 
 
+class PriorityRedisQueueStorage(PriorityRedisStorage):
+    """Huey's Redis storage with task priority, its queue under a key of its own.
+
+    The plain Redis storage keeps a list at ``huey.redis.<name>``, where this one keeps a sorted
+    set: a new key, so tasks a previous version left in the list never meet a command of the
+    wrong type. The submissions they named are queued rows, which the sweep sends again.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue_key = f"huey.priority.{self.name}"
+
+
+class GraderRedisHuey(PriorityRedisHuey):
+    """A Huey on ``PriorityRedisQueueStorage``."""
+
+    storage_class = PriorityRedisQueueStorage
+
+
 def build_huey(url: str, *, name: str = "grader") -> Huey:
     """A Huey instance for ``url``: ``sqlite:///path``, ``redis://…`` or ``postgresql://…``.
 
@@ -412,8 +516,9 @@ def build_huey(url: str, *, name: str = "grader") -> Huey:
         path.parent.mkdir(parents=True, exist_ok=True)
         return WakeableSqliteHuey(name, filename=str(path), results=False)
     if url.startswith(("redis://", "rediss://", "unix://")):
-        # Blocking pops (BRPOP): a waiting worker gets a new task as soon as it is pushed.
-        return RedisHuey(name, url=url, results=False, blocking=True)
+        # Blocking pops (BZPOPMIN on a sorted set, Redis 5 or later): a waiting worker gets a new
+        # task as soon as it is pushed, learners' gradings before checks of fixes.
+        return GraderRedisHuey(name, url=url, results=False, blocking=True)
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         from huey import PostgresHuey
 
@@ -432,12 +537,13 @@ class Queue:
     settings: Settings
     make_worker: Callable[[Settings], GradingWorker] = GradingWorker.from_settings
     grade: Callable[..., Any] = field(init=False)
+    check: Callable[..., Any] = field(init=False)
     sweep: Callable[..., Any] = field(init=False)
     _worker: GradingWorker | None = field(default=None, init=False)
     _worker_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.grade, self.sweep = _register(self)
+        self.grade, self.check, self.sweep = _register(self)
 
     @property
     def worker(self) -> GradingWorker:
@@ -445,8 +551,16 @@ class Queue:
         # Tasks start in several threads at once; they must share one worker (its in-flight list).
         with self._worker_lock:
             if self._worker is None:
-                self._worker = self.make_worker(self.settings)
+                worker = self.make_worker(self.settings)
+                if worker.request_checks is None:
+                    worker.request_checks = self.check
+                    worker.busy = self.busy
+                self._worker = worker
             return self._worker
+
+    def busy(self) -> bool:
+        """Whether so many tasks wait that proposed fixes are not checked now."""
+        return self.depth() > self.settings.fix_check_max_queue_depth
 
     def depth(self) -> int:
         """Tasks waiting in the queue's storage (not the database's count of queued submissions)."""
@@ -469,7 +583,7 @@ def _always(_now: datetime) -> bool:
     return True
 
 
-def _register(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any]]:
+def _register(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
     huey = queue.huey
 
     @huey.task(name="grade_submission")
@@ -478,6 +592,10 @@ def _register(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any]]:
         if result.retry_in is not None:
             grade_task.schedule(args=(submission_id,), delay=result.retry_in)
         return result.outcome
+
+    @huey.task(name="check_fixes", priority=CHECK_PRIORITY)
+    def check_task(submission_id: int) -> int:
+        return queue.worker.check(submission_id)
 
     # Runs every time the consumer's scheduler checks periodic tasks: every
     # ``sweep_seconds`` (see ``GradingConsumer``), not Huey's once a minute.
@@ -490,7 +608,7 @@ def _register(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any]]:
             log.info("sweep re-sent %d submission(s): %s", len(ids), ids)
         return len(ids)
 
-    return grade_task, sweep_task
+    return grade_task, check_task, sweep_task
 
 
 _queues: dict[tuple[str, str], Queue] = {}

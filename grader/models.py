@@ -133,6 +133,32 @@ class User(UserBase, table=True):
     created_at: datetime = _timestamp(default_factory=utcnow)
 
 
+AccountImportStatus = Literal["running", "done", "failed"]
+
+
+class AccountImport(SQLModel, table=True):
+    """A CSV import of accounts, whose passwords are hashed in the background; the accounts are stored at the end.
+
+    total: accounts the file lists. hashed: passwords hashed so far.
+    emails: the e-mails of those accounts, one a line (another import may not list them while this one runs).
+    status: ``running`` until every account is stored (``done``) or none is (``failed``, with ``message``).
+    updated_at: the latest progress; a running import that stops moving was interrupted.
+    """
+
+    __tablename__ = "account_imports"
+    __table_args__ = (CheckConstraint(_one_of("status", get_args(AccountImportStatus)), name="status"),)
+
+    id: int = Field(default=None, primary_key=True)
+    requested_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    total: int
+    hashed: int = 0
+    emails: str = Field(default="", sa_type=Text)
+    status: AccountImportStatus = Field(default="running", sa_type=Text)
+    message: str = Field(default="", sa_type=Text)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    updated_at: datetime = _timestamp(default_factory=utcnow)
+
+
 class ApiToken(SQLModel, table=True):
     """A bearer token of the JSON API, checked against this table on every request.
 
@@ -155,10 +181,10 @@ class ApiToken(SQLModel, table=True):
 
 
 class Throttle(SQLModel, table=True):
-    """Failed attempts counted under one key (an account's digest, a client address), for growing delays.
+    """Failed attempts counted under one key (an e-mail and address pair's digest, an address), for growing delays.
 
     Kept in the database so that every web process sees the same counts.
-    key: what is counted, e.g. ``sign-in:account:<digest>`` or ``join-code:address:<ip>``.
+    key: what is counted, e.g. ``sign-in:pair:<digest>`` or ``sign-up:address:<ip>``.
     failures: failures since the count was last forgotten (after a quiet hour, or a success).
     blocked_until: no attempt under this key is looked at before then.
     """
@@ -169,6 +195,21 @@ class Throttle(SQLModel, table=True):
     failures: int = 0
     last_failure_at: datetime = _timestamp(default_factory=utcnow)
     blocked_until: datetime | None = _timestamp(default=None)
+
+
+class KnownSignIn(SQLModel, table=True):
+    """An e-mail that signed in with its right password from a client address (stored as one digest).
+
+    While it is remembered, the address's ceiling on failed sign-ins does not apply to that
+    e-mail there: a neighbour's failures do not lock out someone who signs in from that network.
+    key: a digest of the e-mail and the address's network.
+    last_success_at: the latest sign-in; the pair is forgotten a while after it.
+    """
+
+    __tablename__ = "known_sign_ins"
+
+    key: str = Field(primary_key=True, max_length=64)
+    last_success_at: datetime = _timestamp(default_factory=utcnow, index=True)
 
 
 # --- exercises and submissions -------------------------------------------------------
@@ -213,7 +254,11 @@ class SubmissionPublic(SQLModel):
     score: float | None
     max_score: float
     report: dict[str, Any] | None = Field(
-        description="The grading report (cases, diffs, hints, output); null until graded."
+        description=(
+            "The grading report (cases, diffs, hints, output); null until graded. A diagnosis whose fix is an "
+            "edit has `fix_patch` (line, before, after) and `fix_check` (status pending, passed, failed or "
+            "not_checked; cases; reason): show the edit as code only when its check passed."
+        )
     )
     created_at: datetime
     started_at: datetime | None
@@ -263,6 +308,38 @@ class Submission(SQLModel, table=True):
     regrade_batch_id: int | None = Field(
         default=None, foreign_key="regrade_batches.id", ondelete="SET NULL", index=True
     )
+
+
+FixCheckStatus = Literal["pending", "passed", "failed", "not_checked"]
+
+
+class FixCheckRow(SQLModel, table=True):
+    """Whether the fix a diagnosis proposes was graded on the learner's code, and what that showed.
+
+    One row per diagnosis with a fix, written with the report it belongs to (``pending``, or
+    ``not_checked`` when the graders are busy) and updated by the low-priority check job.
+    diagnosis: the diagnosis's place in the stored report's list.
+    cases: how many of the cases it explains pass with the change.
+    reason: why it failed or was not checked, in the learner's words.
+    """
+
+    __tablename__ = "fix_checks"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", get_args(FixCheckStatus)), name="status"),
+        UniqueConstraint("submission_id", "diagnosis"),
+        # A regrade deletes a submission's rows and writes new ones: an id is never used twice, so a
+        # check job of the earlier grading (it writes by row id) can never land on the new rows.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int = Field(default=None, primary_key=True)
+    submission_id: int = Field(foreign_key="submissions.id", ondelete="CASCADE")
+    diagnosis: int
+    status: FixCheckStatus = Field(default="pending", sa_type=String(16))
+    cases: int = 0
+    reason: str = Field(default="", max_length=300)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    checked_at: datetime | None = _timestamp(default=None)
 
 
 class RegradeBatch(SQLModel, table=True):

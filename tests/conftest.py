@@ -35,6 +35,17 @@ from grader.services import users
 users.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 
+@pytest.fixture
+def real_hashing() -> Iterator[None]:
+    """argon2id with the service's real parameters (the suite otherwise uses the cheapest)."""
+    from grader.services import passwords
+
+    cheap = passwords.current_hasher()
+    passwords.use_hasher(PasswordHasher())
+    yield
+    passwords.use_hasher(cheap)
+
+
 # Exercises that exist only for the tests (a second exercise beside the course's).
 TEST_EXERCISES = PROJECT_ROOT / "tests" / "exercises"
 

@@ -230,3 +230,34 @@ def test_upgrade_backfills_the_derived_tables_on_postgresql():
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_fix_checks_upgrade_from_the_previous_revision_and_back(tmp_path: Path):
+    """0013 adds ``fix_checks`` to a database in use: its rows go with their submission, ids are never reused."""
+    from grader.models import FixCheckRow
+    from tests.factories import make_submission, make_user
+
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'checks.sqlite3'}")
+    migrate(engine, revision="0012")
+    assert "fix_checks" not in inspect(engine).get_table_names()
+    migrate(engine)
+    assert _differences(engine) == []
+    with Session(engine) as session:
+        sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
+        submission = make_submission(session, user=make_user(session))
+        first = FixCheckRow(submission_id=submission.id, diagnosis=0)
+        session.add(first)
+        session.commit()
+        first_id = first.id
+        session.delete(first)
+        session.commit()
+        again = FixCheckRow(submission_id=submission.id, diagnosis=0, status="passed", cases=3)
+        session.add(again)
+        session.commit()
+        assert again.id != first_id
+        session.delete(submission)
+        session.commit()
+        assert session.exec(text("SELECT count(*) FROM fix_checks")).scalar_one() == 0
+    downgrade(engine, revision="0012")
+    assert "fix_checks" not in inspect(engine).get_table_names()
+    engine.dispose()

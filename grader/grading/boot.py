@@ -17,6 +17,13 @@ under a grader (starting a server, asking for keyboard input, ending the program
 are caught at once and reported as such, instead of hanging until the start-up
 deadline.
 
+While the server runs, a watchdog thread looks at the request being handled:
+once one has run for ``STALL_SECONDS``, it sends a ``stall`` event now and then
+with the submission's innermost line that the request is running or waiting on
+(from the request's task and every thread's stack), so that a case the host
+gives up on can name the learner's line it was blocked on. The host checks that
+line and function name against the source before it uses them.
+
 Only the standard library and the learner runtime's packages are available.
 """
 
@@ -33,9 +40,10 @@ import os
 import socket
 import sys
 import threading
+import time
 import traceback
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, NoReturn, cast
 
 if TYPE_CHECKING:
@@ -46,6 +54,14 @@ FILE_NAME = "solution.py"
 MAX_SOURCE_BYTES = 1024 * 1024
 MAX_LEARNER_FRAMES = 8
 DETAIL_CHARS = 300
+STALL_SECONDS = 0.8
+"""A request running this long is sampled: the line it is blocked on goes to the host."""
+STALL_SAMPLE_SECONDS = 0.5
+"""How often a stalled request is sampled again (its latest line is the one that counts)."""
+MAX_STALL_EVENTS = 200
+"""Stall events one server sends at most (the status channel stays small)."""
+MAX_AWAIT_DEPTH = 400
+"""Awaited coroutines followed at most from a request's task down to where it waits."""
 
 
 class StoppedAtImport(BaseException):
@@ -361,6 +377,125 @@ def _load(source: str, entry: str, status: Status) -> ASGIApplication | None:
     return cast("ASGIApplication", app)
 
 
+class RequestWatch:
+    """The HTTP request being handled now (the grader sends one at a time) and a thread that samples it.
+
+    The ASGI wrapper of ``watched`` marks a request's start and end; the watchdog
+    thread finds, for a request running past ``STALL_SECONDS``, the innermost line
+    of the submission on its task's stack (an async endpoint, running or awaiting)
+    or else on any other thread's (a plain endpoint runs in a worker thread), and
+    sends it as a ``stall`` event.
+    """
+
+    def __init__(self, status: Status) -> None:
+        self._status = status
+        self._lock = threading.Lock()
+        self._number = 0
+        self._current: tuple[int, float, asyncio.Task[object] | None] | None = None
+        self._loop_thread: int | None = None
+        self._sent = 0
+
+    def watched(self, app: ASGIApplication) -> ASGIApplication:
+        """``app`` with every HTTP request marked while it runs."""
+        inner = cast("Callable[[dict[str, object], object, object], Awaitable[None]]", app)
+
+        async def asgi(scope: dict[str, object], receive: object, send: object) -> None:
+            if scope.get("type") != "http":
+                await inner(scope, receive, send)
+                return
+            number = self._begin()
+            try:
+                await inner(scope, receive, send)
+            finally:
+                self._end(number)
+
+        return cast("ASGIApplication", asgi)
+
+    def _begin(self) -> int:
+        with self._lock:
+            self._number += 1
+            self._current = (self._number, time.monotonic(), asyncio.current_task())
+            self._loop_thread = threading.get_ident()
+            return self._number
+
+    def _end(self, number: int) -> None:
+        with self._lock:
+            if self._current is not None and self._current[0] == number:
+                self._current = None
+
+    def start(self) -> None:
+        """Start the watchdog thread (a daemon: it ends with the server)."""
+        threading.Thread(target=self._run, name="request-watchdog", daemon=True).start()
+
+    def _run(self) -> None:
+        while self._sent < MAX_STALL_EVENTS:
+            time.sleep(STALL_SAMPLE_SECONDS / 2)
+            with self._lock:
+                current = self._current
+            if current is None:
+                continue
+            number, began, task = current
+            elapsed = time.monotonic() - began
+            if elapsed < STALL_SECONDS:
+                continue
+            # The loop's own thread first (an async endpoint that blocks it), then the request's
+            # task (an async endpoint awaiting), then the others (a plain endpoint's worker thread).
+            frame = (
+                _thread_learner_frame(only=self._loop_thread) or _task_learner_frame(task) or _thread_learner_frame()
+            )
+            if frame is not None:
+                line, function = frame
+                self._status.send("stall", request=number, seconds=round(elapsed, 2), line=line, function=function)
+                self._sent += 1
+            time.sleep(STALL_SAMPLE_SECONDS / 2)
+
+
+def _task_learner_frame(task: asyncio.Task[object] | None) -> tuple[int, str] | None:
+    """The innermost frame of the submission among the coroutines the task awaits through.
+
+    ``Task.get_stack`` gives a suspended task's outermost frame only, so the chain of
+    awaited coroutines is followed here, each one's frame kept.
+    """
+    if task is None:
+        return None
+    frames: list[types.FrameType] = []
+    awaited: object = task.get_coro()
+    for _ in range(MAX_AWAIT_DEPTH):
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        if isinstance(frame, types.FrameType):
+            frames.append(frame)
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+        if awaited is None:
+            break
+    return _innermost(frames)
+
+
+def _thread_learner_frame(only: int | None = None) -> tuple[int, str] | None:
+    """The innermost frame of the submission on a thread's stack: thread ``only``, else any but this one."""
+    me = threading.get_ident()
+    for ident, top in sys._current_frames().items():
+        if ident == me or (only is not None and ident != only):
+            continue
+        stack = []
+        frame: types.FrameType | None = top
+        while frame is not None:
+            stack.append(frame)
+            frame = frame.f_back
+        found = _innermost(list(reversed(stack)))
+        if found is not None:
+            return found
+    return None
+
+
+def _innermost(frames: list[types.FrameType]) -> tuple[int, str] | None:
+    """(line, function) of the last frame in ``frames`` (outermost first) that is in the submission."""
+    found = None
+    for frame in frames:
+        if frame.f_code.co_filename == FILE_NAME:
+            found = (frame.f_lineno, frame.f_code.co_name)
+    return found
+
+
 def _serve(app: ASGIApplication, listen_fd: int, status: Status) -> int:
     import uvicorn
 
@@ -380,8 +515,9 @@ def _serve(app: ASGIApplication, listen_fd: int, status: Status) -> int:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(host_gone.wait(), timeout=0.1)
 
+    watch = RequestWatch(status)
     config = uvicorn.Config(
-        app,
+        watch.watched(app),
         fd=listen_fd,
         lifespan="auto",
         log_level="warning",
@@ -396,6 +532,7 @@ def _serve(app: ASGIApplication, listen_fd: int, status: Status) -> int:
         timeout_graceful_shutdown=1,
     )
     server = Server(config)
+    watch.start()
     server.run()
     if not server.started:
         status.send(

@@ -121,6 +121,11 @@ class CaseResult:
         moment this case's request went out until its answer was in, and for a crash the
         traceback the server printed after it (learner's frames kept, library frames
         folded); None when it printed nothing.
+    sent: False when the grader never sent the request (the grading ran out of time, the
+        server was gone, or the cases before it were blocked on the same line): ``problem``
+        says why; such a case is "not run", not "no reply".
+    blocked_line: for a request that got no answer in time, the learner's line it was still
+        running or waiting on when the grader gave up (sampled in the sandbox, checked on the host).
     """
 
     name: str
@@ -136,6 +141,8 @@ class CaseResult:
     hint: str | None = None
     reached_endpoint: bool | None = None
     program_output: str | None = None
+    sent: bool = True
+    blocked_line: int | None = None
 
     @property
     def passed(self) -> bool:
@@ -152,7 +159,9 @@ class CaseResult:
         # Headers only where they may be what failed: on a passed case they are noise.
         if not self.passed:
             lines.extend(f"             {_header_name(name)}: {value}" for name, value in self.expected.headers.items())
-        if self.received.status is None:
+        if not self.sent:
+            lines.append("  received:  not run")
+        elif self.received.status is None:
             lines.append("  received:  no response")
         else:
             cut = " [cut]" if self.received.truncated else ""
@@ -202,6 +211,30 @@ class FixPatch:
         return "".join(lines[:start]) + replacement + "".join(lines[start + count :])
 
 
+FixCheckStatus = Literal["pending", "passed", "failed", "not_checked"]
+
+
+@dataclass(frozen=True)
+class FixCheck:
+    """Whether grading the file with a diagnosis's ``fix_patch`` made the cases it explains pass.
+
+    status: ``pending`` (queued behind learners' gradings), ``passed`` (the fix may be shown
+        as code), ``failed`` (it may not: the card keeps its words) or ``not_checked`` (the
+        grader did not run it, see ``reason``; not shown as code either).
+    cases: how many of the cases the diagnosis explains pass with the change.
+    reason: why a fix failed or was not checked, in words a learner can read.
+    """
+
+    status: FixCheckStatus
+    cases: int = 0
+    reason: str = ""
+
+    @property
+    def shows_code(self) -> bool:
+        """Whether the fix may be shown as code: only once grading the changed file proved it."""
+        return self.status == "passed"
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     """One mistake, explained once for every case it breaks.
@@ -214,6 +247,7 @@ class Diagnosis:
     cause: a stable code for the kind of mistake, for grouping across learners (never shown).
     fix_patch: the fix as an edit of the learner's file, when it is one; shown as code
         only once grading the patched file has made its cases pass.
+    fix_check: what grading the patched file showed (None until it is asked for).
     """
 
     title: str
@@ -223,6 +257,7 @@ class Diagnosis:
     line: int | None = None
     cause: str = "other"
     fix_patch: FixPatch | None = None
+    fix_check: FixCheck | None = None
 
 
 @dataclass
@@ -313,6 +348,8 @@ class Report:
                     "hint": case.hint,
                     "reached_endpoint": case.reached_endpoint,
                     "program_output": case.program_output,
+                    "sent": case.sent,
+                    "blocked_line": case.blocked_line,
                 }
                 for index, case in enumerate(self.tests, start=1)
             ],
@@ -337,6 +374,8 @@ class Report:
                 hint=t.get("hint"),
                 reached_endpoint=t.get("reached_endpoint"),
                 program_output=t.get("program_output"),
+                sent=t.get("sent", True),
+                blocked_line=t.get("blocked_line"),
             )
             for t in data.get("tests", [])
         ]
@@ -358,8 +397,10 @@ class Report:
 
 
 def _diagnosis_from_dict(data: dict[str, Any]) -> Diagnosis:
-    patch = data.get("fix_patch")
-    return Diagnosis(**{**data, "fix_patch": FixPatch(**patch) if patch else None})
+    patch, check = data.get("fix_patch"), data.get("fix_check")
+    return Diagnosis(
+        **{**data, "fix_patch": FixPatch(**patch) if patch else None, "fix_check": FixCheck(**check) if check else None}
+    )
 
 
 def format_points(value: float | None, *, missing: str = "—") -> str:

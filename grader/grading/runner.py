@@ -35,6 +35,7 @@ from grader.grading.sandbox import (
 )
 from grader.grading.sandbox.pool import SandboxPool
 from grader.grading.spec import ExerciseSpec, Limits
+from grader.grading.stalls import BlockedLine, blocked_line
 
 log = logging.getLogger(__name__)
 
@@ -160,15 +161,23 @@ def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: 
     transport = httpx.HTTPTransport(
         uds=str(sandbox.socket_path), retries=0, verify=False, limits=httpx.Limits(max_keepalive_connections=0)
     )
+    blocked = BlockedCount()
     with httpx.Client(transport=transport, base_url="http://submission") as client:
         for case in expand_cases(spec, report.seed):
+            if blocked.stopped is not None:
+                report.tests.append(_not_run(case, blocked.stopped))
+                continue
             if time.monotonic() > deadline:
                 report.tests.append(
-                    _unanswered(case, f"not sent: the grading ran past its {limits.total_seconds:g} s limit")
+                    _not_run(
+                        case, f"the grading's {limits.total_seconds:g} s were used up before this case could be sent"
+                    )
                 )
                 continue
             if not sandbox.alive():
-                report.tests.append(_unanswered(case, f"not sent: {sandbox.describe_exit()}"))
+                report.tests.append(
+                    _not_run(case, f"the server was gone before this case could be sent: {sandbox.describe_exit()}")
+                )
                 continue
             # Read timeouts restart with every byte, so a response that trickles in
             # could last for ever: past the case's deadline the sandbox is stopped.
@@ -185,6 +194,7 @@ def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: 
             # What was printed before this request went out is the earlier cases' (or the loading's).
             sandbox.settle_output()
             marks = (_mark(sandbox.stdout), _mark(sandbox.stderr))
+            stalls = sandbox.stall_mark()
             try:
                 result = run_case(client, case, limits, sandbox, bodies=evidence.bodies)
             finally:
@@ -193,6 +203,8 @@ def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: 
             # response's last byte leaves: once the answer is in, taking in what waits in the pipes
             # gives this case all of its output, and nothing of the next one's.
             sandbox.settle_output()
+            if result.received.status is None:
+                result = blocked.explain(result, blocked_line(sandbox.stalls_since(stalls), source), limits)
             if result.received.status is None or result.received.status >= 500:
                 _wait_for_crash_output(sandbox.stderr, marks[1])
                 sandbox.settle_output()
@@ -202,6 +214,38 @@ def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: 
                 )
             )
     return evidence
+
+
+class BlockedCount:
+    """Requests that got no answer, by the learner's line they were blocked on.
+
+    Once two were blocked on the same line the cause is clear: ``stopped`` then says why
+    the remaining cases are not run, instead of waiting out each one's time limit.
+    """
+
+    def __init__(self) -> None:
+        self.by_line: dict[int, int] = {}
+        self.stopped: str | None = None
+
+    def explain(self, result: CaseResult, blocked: BlockedLine | None, limits: Limits) -> CaseResult:
+        """The unanswered ``result`` naming the line it was blocked on, when that is known."""
+        if blocked is None:
+            return result
+        self.by_line[blocked.line] = self.by_line.get(blocked.line, 0) + 1
+        if self.by_line[blocked.line] >= 2:
+            self.stopped = (
+                f"two requests before this one were stuck on {blocked.words()}, so the grader stopped sending requests"
+            )
+        problem = (
+            f"no complete answer within {limits.request_seconds:g} s: "
+            f"your app was still running {blocked.words()} when the grader gave up"
+        )
+        return dataclasses.replace(result, problem=problem, blocked_line=blocked.line)
+
+
+def _not_run(case: ConcreteCase, why: str) -> CaseResult:
+    """A case the grader never sent, and why: not run, which is not the same as no reply."""
+    return dataclasses.replace(_unanswered(case, f"not run: {why}"), sent=False)
 
 
 def _mark(buffer: CappedBuffer) -> int:

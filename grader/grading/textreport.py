@@ -7,6 +7,7 @@ shown in full and the others named; the case list below is one line per case.
 from __future__ import annotations
 
 from grader.grading.diagnose import fold_traceback
+from grader.grading.fixcheck import check_words, diff_text
 from grader.grading.headers import CONTENT_TYPE, media_type_problem
 from grader.grading.report import CaseResult, Diagnosis, Report, error_kind_words
 
@@ -15,15 +16,18 @@ EXAMPLE_BODY_CHARS = 120
 OUTPUT_IN_CASE = 12
 
 
-def render_text(report: Report) -> str:
-    """A readable report: the score, the mistakes and how to fix them, the cases, the output."""
+def render_text(report: Report, source: str | None = None) -> str:
+    """A readable report: the score, the mistakes and how to fix them, the cases, the output.
+
+    With the learner's ``source``, a fix that grading the changed file proved is shown as a diff of it.
+    """
     out = [f"Exercise {report.exercise} (seed {report.seed})", report.score_line(), ""]
     by_name = {case.name: case for case in report.tests}
     explained: dict[str, int] = {}
     if report.diagnoses:
         out.append("What to fix" if len(report.diagnoses) > 1 else "What to fix first")
         for number, diagnosis in enumerate(report.diagnoses, start=1):
-            out += _diagnosis(number, diagnosis, by_name)
+            out += _diagnosis(number, diagnosis, by_name, source, after_error=report.error is not None)
             for name in diagnosis.cases:
                 explained.setdefault(name, number)
     if report.error is not None:
@@ -47,9 +51,12 @@ def render_text(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
-def _diagnosis(number: int, diagnosis: Diagnosis, by_name: dict[str, CaseResult]) -> list[str]:
+def _diagnosis(
+    number: int, diagnosis: Diagnosis, by_name: dict[str, CaseResult], source: str | None, *, after_error: bool
+) -> list[str]:
     where = f" (line {diagnosis.line})" if diagnosis.line else ""
     lines = [f"{number}. {diagnosis.title}{where}", _indent(diagnosis.explanation), _indent(f"Fix: {diagnosis.fix}")]
+    lines += _checked_fix(diagnosis, source, after_error=after_error)
     cases = [by_name[name] for name in diagnosis.cases if name in by_name]
     if cases:
         example = _example_case(cases)
@@ -59,6 +66,18 @@ def _diagnosis(number: int, diagnosis: Diagnosis, by_name: dict[str, CaseResult]
         lines.append(_indent(f"For example, {example.name}" + (" (the others fail the same way):" if others else ":")))
         lines.append(_indent(_example(example), 6))
     lines.append("")
+    return lines
+
+
+def _checked_fix(diagnosis: Diagnosis, source: str | None, *, after_error: bool) -> list[str]:
+    """The fix's check in words and, once it passed, the edit as a diff of the learner's file."""
+    check, patch = diagnosis.fix_check, diagnosis.fix_patch
+    if check is None or patch is None:
+        return []
+    lines = [_indent(check_words(check, after_error=after_error))]
+    diff = diff_text(source, patch) if source is not None and check.shows_code else ""
+    if diff:
+        lines.append(_indent(diff, 6))
     return lines
 
 
@@ -83,7 +102,9 @@ def _example(case: CaseResult) -> str:
     )
     if wrong_media_type:
         lines.append(f"           Content-Type: {case.expected.headers[CONTENT_TYPE]}")
-    if case.received.status is None:
+    if not case.sent:
+        lines.append(f"received:  nothing, the case was {case.problem}" if case.problem else "received:  not run")
+    elif case.received.status is None:
         lines.append(f"received:  no response ({case.problem})" if case.problem else "received:  no response")
     else:
         location = case.received.headers.get("location")

@@ -6,7 +6,8 @@
     ├── AuthenticationFailed     wrong e-mail or password, or a bad/expired token
     ├── InvalidInput             a value is wrong; ``field`` names it when one is to blame
     │   ├── AlreadyExists        a unique value (an e-mail) is taken
-    │   └── TooLarge             an upload is over the size limit; ``limit`` is that size in bytes
+    │   ├── TooLarge             an upload is over the size limit; ``limit`` is that size in bytes
+    │   └── BadLines             lines of an uploaded file are wrong; ``problems`` names each one
     ├── RateLimited              too soon; ``retry_after`` seconds until allowed
     │   └── StillGrading         the learner's previous upload is still queued or running
     ├── Overloaded               the service is full (the grading queue); ``retry_after`` seconds
@@ -56,6 +57,14 @@ class TooLarge(InvalidInput):
     def __init__(self, message: str, limit: int, field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.limit = limit
+
+
+class BadLines(InvalidInput):
+    """Lines of an uploaded file (a CSV of accounts) are wrong; ``problems`` says what, one line each, in order."""
+
+    def __init__(self, message: str, problems: list[str], field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.problems = problems
 
 
 class RateLimited(ServiceError):

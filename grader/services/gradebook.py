@@ -45,6 +45,7 @@ from grader.models import (
     utcnow,
 )
 from grader.services.errors import NotFound
+from grader.services.numbers import plain_number
 from grader.services.stats import common_mistakes
 
 # --- recording results --------------------------------------------------------------------
@@ -394,17 +395,13 @@ def table_query(
     slugs = [item.slug for item in cols.exercises]
     if exercise not in slugs:
         exercise = busiest_exercise(session=session, cols=cols)
-    try:
-        number = max(1, int(page))
-    except (TypeError, ValueError):
-        number = 1
     return TableQuery(
         exercise=exercise,
         q=q.strip()[:MAX_SEARCH],
         show=show if show in SHOWS else "all",
         sort=sort if sort in SORTS else "name",
         order=order if order in ("asc", "desc") else "asc",
-        page=number,
+        page=page_number(page),
     )
 
 
@@ -581,6 +578,12 @@ def table(
 MAX_CURSOR = 2**63 - 1
 
 
+def page_number(page: str | int) -> int:
+    """A page number from a query string: 1 for anything but a positive number of at most 19 digits."""
+    number = page if isinstance(page, int) else plain_number(page)
+    return max(1, number or 1)
+
+
 def current_cursor(*, session: Session) -> str:
     """A cursor for ``changes``: the number of the latest change (every change up to it is committed)."""
     value = session.exec(select(col(ChangeSequence.value)).where(col(ChangeSequence.id) == 1)).first()
@@ -590,9 +593,8 @@ def current_cursor(*, session: Session) -> str:
 def _cursor_number(cursor: str | None) -> int:
     # Anything but a number the sequence could have reached (a page from before the
     # sequence, whose cursor was a time; a made-up value) counts as the start: all is sent once.
-    if cursor and cursor.isascii() and cursor.isdigit() and int(cursor) <= MAX_CURSOR:
-        return int(cursor)
-    return 0
+    number = plain_number(cursor or "")
+    return number if number is not None and number <= MAX_CURSOR else 0
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ unbounded number of sign-in or token requests at once would exhaust the
 server's memory and CPU. Every hash and verification passes ``HashGate``: at
 most ``slots`` run at once (one per core by default), a few more may wait a
 little, and the rest are refused at once with ``Overloaded`` (503 and Retry-After)
-instead of piling up in the web server's threads.
+instead of piling up in the web server's threads. Background work (the hashing of a
+CSV import's passwords) goes through the same gate but takes a slot only while no
+request is waiting for one.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ _hasher = PasswordHasher()
 
 # How many callers may wait for a slot, per slot, before the next is refused at once.
 WAITERS_PER_SLOT = 4
+# How often background hashing looks for a free slot that no request is waiting for.
+PATIENT_POLL_SECONDS = 0.05
 
 
 class HashGate:
@@ -49,8 +53,40 @@ class HashGate:
         self.total = 0  # hashes run through this gate
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        """Hold one hashing slot, or raise ``Overloaded`` when none frees up in time."""
+    def slot(self, *, patient: threading.Event | None = None) -> Iterator[None]:
+        """Hold one hashing slot, or raise ``Overloaded`` when none frees up in time.
+
+        A ``patient`` caller (background work, never a request) waits until its event is
+        set (then ``Overloaded``), and lets every waiting request go first: it takes a slot
+        only while none waits.
+        """
+        if patient is not None:
+            self._take_slot_when_no_request_waits(patient)
+        else:
+            self._wait_for_slot()
+        with self._lock:
+            self.running += 1
+            self.total += 1
+            self.peak = max(self.peak, self.running)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.running -= 1
+            self._slots.release()
+
+    def _take_slot_when_no_request_waits(self, give_up: threading.Event) -> None:
+        # A semaphore lets a thread that just released a slot take it again before a woken
+        # waiter runs, so a loop of background hashes would starve sign-ins; checking the
+        # waiters first gives requests priority (a request waits for one hash at most).
+        while True:
+            with self._lock:
+                if self.waiting == 0 and self._slots.acquire(blocking=False):
+                    return
+            if give_up.wait(PATIENT_POLL_SECONDS):
+                raise Overloaded("Hashing stopped: the service is stopping.", retry_after=60)
+
+    def _wait_for_slot(self) -> None:
         with self._lock:
             if self.waiting >= self.max_waiting:
                 raise _busy()
@@ -62,16 +98,6 @@ class HashGate:
                 self.waiting -= 1
         if not acquired:
             raise _busy()
-        with self._lock:
-            self.running += 1
-            self.total += 1
-            self.peak = max(self.peak, self.running)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self.running -= 1
-            self._slots.release()
 
 
 def _busy() -> Overloaded:
@@ -141,9 +167,9 @@ def current_hasher() -> PasswordHasher:
     return _hasher
 
 
-def hash_password(password: str) -> str:
-    """An argon2id hash of ``password`` (waits for a hashing slot)."""
-    with _gate.slot():
+def hash_password(password: str, *, patient: threading.Event | None = None) -> str:
+    """An argon2id hash of ``password`` (waits for a hashing slot; ``patient``: until that event is set)."""
+    with _gate.slot(patient=patient):
         return _hasher.hash(password)
 
 

@@ -22,6 +22,7 @@ from grader.db import lock_for_update
 from grader.models import MAX_ROW_ID, AttemptAnswer, Choice, Question, Quiz, QuizAttempt, User, utcnow
 from grader.services import gradebook
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
+from grader.services.numbers import plain_number, shortened
 
 
 @dataclass(frozen=True)
@@ -197,15 +198,13 @@ def get_for_user(*, session: Session, slug: str, user: User, settings: Settings 
 
 
 def _as_id(value: Any, what: str) -> int:
-    if isinstance(value, bool):
-        raise InvalidInput(f"{what} {value!r} is not an id.", field="answers")
-    if isinstance(value, str) and not (value.isascii() and value.strip().lstrip("+-").isdigit()):
-        # int() reads "١٢" or " 12_0 " too; an id in a form is plain ASCII digits.
-        raise InvalidInput(f"{what} {value!r} is not an id.", field="answers")
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"{what} {value!r} is not an id.", field="answers") from exc
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = plain_number(value.strip()) if isinstance(value, str) else None
+    if number is None:
+        # int() reads "١٢", " 12_0 " or 5,000 digits too (the last with ValueError); an id is plain ASCII digits.
+        raise InvalidInput(f"{what} {shortened(repr(value))} is not an id.", field="answers")
+    return number
 
 
 def _pairs(answers: Mapping[Any, Any] | Iterable[tuple[Any, Any]]) -> list[tuple[int, int]]:

@@ -8,19 +8,21 @@ import hmac
 import io
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, func, select, update
 
 from grader.config import Settings, get_settings
-from grader.models import ROLES, User, UserCreate
-from grader.services import passwords, throttle, tokens
+from grader.models import ROLES, Role, User, UserCreate
+from grader.services import passwords, storage, throttle, tokens
 from grader.services.errors import (
     AlreadyExists,
     AuthenticationFailed,
+    BadLines,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -29,6 +31,10 @@ from grader.services.errors import (
 MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 PASSWORD_POLICY = passwords.POLICY
 SIGN_IN_THROTTLED = "Too many failed sign-ins. Wait {wait} before trying again."
+SIGN_IN_THROTTLED_HERE = (
+    "Too many failed sign-ins from this network. Wait {wait} before trying again; "
+    "if this keeps happening, tell your instructor."
+)
 SIGN_UP_THROTTLED = "Too many wrong join codes from here. Wait {wait} before trying again."
 
 
@@ -148,21 +154,33 @@ def authenticate(*, session: Session, email: str, password: str) -> User:
 def sign_in(
     *, session: Session, email: str, password: str, client_address: str | None, settings: Settings | None = None
 ) -> User:
-    """``authenticate`` behind growing delays: per e-mail (known or not) and per client address.
+    """``authenticate`` behind growing delays, counted per (e-mail, client address) pair and per address.
 
-    A blocked attempt is refused with ``RateLimited`` before any hashing; a failure
-    counts against both keys; a success forgets the e-mail's failures.
+    A blocked attempt is refused with ``RateLimited`` before any hashing. The address's
+    ceiling is not applied to an e-mail that signed in from that address lately, so
+    neither a stranger elsewhere nor a neighbour failing at other e-mails keeps its
+    owner out. A failure counts against both keys; a success forgets the pair's failures.
     """
     settings = settings or get_settings()
-    account = throttle.account_key(email, settings.sign_in_free_failures)
-    keys = [account, throttle.address_key(client_address, settings.sign_in_free_failures_per_address)]
-    throttle.check(session=session, keys=keys, message=SIGN_IN_THROTTLED)
+    known_for = timedelta(days=settings.sign_in_known_days)
+    pair = throttle.pair_key(email, client_address, settings.sign_in_free_failures)
+    address = throttle.address_key(client_address, settings.sign_in_free_failures_per_address)
+    throttle.check(session=session, keys=[pair], message=SIGN_IN_THROTTLED)
+    if not throttle.is_known(session=session, email=email, address=client_address, known_for=known_for):
+        throttle.check(session=session, keys=[address], message=SIGN_IN_THROTTLED_HERE)
     try:
         user = authenticate(session=session, email=email, password=password)
     except AuthenticationFailed:
-        throttle.record_failure(session=session, keys=keys, max_delay=settings.throttle_max_delay_seconds)
+        throttle.record_failure(session=session, keys=[pair, address], max_delay=settings.throttle_max_delay_seconds)
         raise
-    throttle.forget(session=session, key=account)
+    try:
+        # Bookkeeping that a full disk or a busy database may skip: the password was right.
+        throttle.forget(session=session, key=pair)
+        throttle.remember(session=session, email=email, address=client_address, known_for=known_for)
+    except (OSError, SQLAlchemyError) as exc:
+        if storage.trouble(exc) is None:
+            raise
+        session.rollback()
     return user
 
 
@@ -291,6 +309,32 @@ def ensure_first_instructor(*, session: Session, settings: Settings | None = Non
 
 
 @dataclass(frozen=True)
+class NewAccount:
+    """An account as its creator is shown it, once: ``password`` is set only when it was generated."""
+
+    email: str
+    display_name: str
+    role: str
+    password: str | None
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    """One account of a CSV import, checked but not stored yet; ``line`` is its line in the file."""
+
+    line: int
+    email: str
+    display_name: str
+    role: Role
+    password: str
+    generated: bool
+
+    def shown(self) -> NewAccount:
+        """What the instructor is shown of it (the password only when it was generated)."""
+        return NewAccount(self.email, self.display_name, self.role, self.password if self.generated else None)
+
+
+@dataclass(frozen=True)
 class ImportedUser:
     """One account made by a CSV import; ``password`` is set when it was generated."""
 
@@ -301,10 +345,21 @@ class ImportedUser:
 CSV_COLUMNS = ("email", "display_name", "role", "password")
 
 
-def import_csv(*, session: Session, text: str) -> list[ImportedUser]:
-    """Create every account listed in CSV ``text`` (header: email, display_name[, role, password]); all or none."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+def check_import(
+    *, session: Session, text: str, max_rows: int | None = None, busy: set[str] | None = None
+) -> list[ImportLine]:
+    """Every account of CSV ``text`` (header: email, display_name[, role, password]), checked; nothing is hashed.
+
+    ``BadLines`` lists every wrong line at once (``busy``: e-mails another import is
+    creating); ``InvalidInput`` for a wrong header or more than ``max_rows`` accounts.
+    Generated passwords are made here.
+    """
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")), restkey=_EXTRA)
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise InvalidInput(f"Line 1: the header row cannot be read as CSV ({exc}).", field="file") from exc
+    header = [name.strip().lower() for name in fieldnames or []]
     missing = [name for name in ("email", "display_name") if name not in header]
     if missing:
         raise InvalidInput(f"The CSV needs a header row with: {', '.join(missing)}.", field="file")
@@ -313,41 +368,141 @@ def import_csv(*, session: Session, text: str) -> list[ImportedUser]:
         raise InvalidInput(f"Unknown CSV columns: {', '.join(unknown)}.", field="file")
     reader.fieldnames = header
 
-    pending: list[tuple[UserCreate, str | None]] = []
-    seen: set[str] = set()
-    for line, row in enumerate(reader, start=2):
-        values = {key: (value or "").strip() for key, value in row.items() if key is not None}
-        if not any(values.values()):
+    rows, problems = _read_rows(reader)
+    if max_rows is not None and len(rows) > max_rows:
+        raise InvalidInput(
+            f"The CSV lists {len(rows)} accounts; at most {max_rows} are imported at once. "
+            "Split it into smaller files and import each. Nothing was imported.",
+            field="file",
+        )
+    lines: list[ImportLine] = []
+    first_line: dict[str, int] = {}
+    for line, values in rows:
+        try:
+            checked = _import_line(line, values)
+        except InvalidInput as exc:
+            problems.append((line, f"Line {line}: {exc.message}"))
             continue
-        generated = None if values.get("password") else generate_password()
-        fields = {
+        if checked.email in first_line:
+            problems.append((line, f"Line {line}: {checked.email} is also on line {first_line[checked.email]}."))
+            continue
+        first_line[checked.email] = line
+        lines.append(checked)
+    taken = _existing_emails(session, [item.email for item in lines])
+    for item in lines:
+        if item.email in taken:
+            problems.append((item.line, f"Line {item.line}: an account with {item.email} already exists."))
+        elif busy and item.email in busy:
+            problems.append(
+                (item.line, f"Line {item.line}: {item.email} is being created by another import under way.")
+            )
+    if problems:
+        listed = [message for _line, message in sorted(problems)]
+        count = "1 line of the CSV needs" if len(listed) == 1 else f"{len(listed)} lines of the CSV need"
+        raise BadLines(f"Nothing was imported: {count} fixing.", problems=listed, field="file")
+    if not lines:
+        raise InvalidInput("The CSV lists no accounts (only its header row).", field="file")
+    return lines
+
+
+# Where csv.DictReader puts the fields of a line past the header's columns.
+_EXTRA = "\x00extra"
+
+
+def _read_rows(reader: csv.DictReader[str]) -> tuple[list[tuple[int, dict[str, str]]], list[tuple[int, str]]]:
+    """The non-blank rows by line number, and the lines that are not CSV at all."""
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[tuple[int, str]] = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows, problems
+        except csv.Error as exc:
+            # The reader cannot go on past a line it cannot read (an overlong field, say). The
+            # DictReader's own count is only updated after a row was read: the inner reader's is not.
+            line = reader.reader.line_num
+            problems.append((line, f"Line {line}: this line cannot be read as CSV ({exc})."))
+            return rows, problems
+        line = reader.line_num
+        if row.get(_EXTRA):
+            problems.append(
+                (line, f"Line {line}: it has more fields than the header row's {len(reader.fieldnames or [])}.")
+            )
+            continue
+        values = {key: (value or "").strip() for key, value in row.items() if key != _EXTRA}
+        if any(values.values()):
+            rows.append((line, values))
+
+
+def _import_line(line: int, values: dict[str, str]) -> ImportLine:
+    password = values.get("password") or generate_password()
+    valid = _validated(
+        {
             "email": values.get("email", ""),
             "display_name": values.get("display_name", ""),
             "role": values.get("role") or "learner",
-            "password": values.get("password") or generated,
+            "password": password,
         }
-        try:
-            valid = _validated(fields)
-            passwords.check_policy(valid.password, user_inputs=[valid.email, valid.display_name])
-        except InvalidInput as exc:
-            raise InvalidInput(f"Line {line}: {exc.message}", field="file") from exc
-        email = normalize_email(valid.email)
-        if email in seen or get_by_email(session=session, email=email) is not None:
-            raise AlreadyExists(f"Line {line}: an account with {email} already exists.", field="file")
-        seen.add(email)
-        pending.append((valid, generated))
+    )
+    if values.get("password"):
+        # zxcvbn costs 2 ms for a short password and up to 0.1 s for a long one: only people's choices need it.
+        passwords.check_policy(valid.password, user_inputs=[valid.email, valid.display_name])
+    return ImportLine(
+        line=line,
+        email=normalize_email(valid.email),
+        display_name=valid.display_name.strip(),
+        role=valid.role,
+        password=valid.password,
+        generated=not values.get("password"),
+    )
 
-    created: list[ImportedUser] = []
-    for valid, generated in pending:
-        user = User(
-            email=normalize_email(valid.email),
-            display_name=valid.display_name.strip(),
-            role=valid.role,
-            password_hash=hash_password(valid.password),
+
+def _existing_emails(session: Session, emails: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(emails), 500):  # bounded IN lists
+        chunk = emails[start : start + 500]
+        found.update(session.exec(select(User.email).where(col(User.email).in_(chunk))))
+    return found
+
+
+def add_imported(*, session: Session, lines: list[ImportLine], hashes: list[str]) -> list[User]:
+    """Add the checked accounts with their password hashes to ``session`` (the caller commits, all or none).
+
+    ``AlreadyExists`` naming the line when an e-mail was taken after the check; the session is rolled back.
+    """
+    accounts = [
+        User(email=item.email, display_name=item.display_name, role=item.role, password_hash=password_hash)
+        for item, password_hash in zip(lines, hashes, strict=True)
+    ]
+    session.add_all(accounts)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        taken = _existing_emails(session, [item.email for item in lines])
+        first = next((item for item in lines if item.email in taken), None)
+        where = (
+            f"Line {first.line}: an account with {first.email} was created meanwhile"
+            if first
+            else "An e-mail was taken meanwhile"
         )
-        session.add(user)
-        created.append(ImportedUser(user=user, password=generated))
+        raise AlreadyExists(f"{where}. Nothing was imported.", field="file") from exc
+    return accounts
+
+
+def import_csv(*, session: Session, text: str, max_rows: int | None = None) -> list[ImportedUser]:
+    """Check CSV ``text``, hash every password on this thread and store every account; all or none.
+
+    For the command line: the web service hashes off its request threads (``account_imports``).
+    """
+    lines = check_import(session=session, text=text, max_rows=max_rows)
+    hashes = [hash_password(item.password) for item in lines]
+    accounts = add_imported(session=session, lines=lines, hashes=hashes)
     session.commit()
-    for item in created:
-        session.refresh(item.user)
-    return created
+    for account in accounts:
+        session.refresh(account)
+    return [
+        ImportedUser(user=account, password=item.shown().password)
+        for account, item in zip(accounts, lines, strict=True)
+    ]

@@ -18,6 +18,7 @@ from grader.config import Settings, get_settings
 from grader.db import get_engine
 from grader.jobs import enqueue_grading, get_queue
 from grader.services import passwords
+from grader.services.account_imports import ImportRunner
 from grader.services.submissions import Enqueue
 from grader.services.updates import Relay, broadcast_for
 from grader.web.errors import install_error_handlers, too_large_response
@@ -63,6 +64,7 @@ def create_app(
             app.state.relay = None
             if relay is not None:
                 await anyio.to_thread.run_sync(relay.stop)
+            await anyio.to_thread.run_sync(app.state.account_imports.shutdown)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -83,6 +85,7 @@ def create_app(
     app.state.engine = engine or get_engine(settings)
     app.state.enqueue = enqueue or partial(enqueue_grading, settings=settings)
     app.state.queue_depth = lambda: get_queue(settings).depth()
+    app.state.account_imports = ImportRunner(app.state.engine)
 
     # Added innermost first: the security headers wrap everything, even a refused body.
     # The latency timer is innermost: the router names the matched route in the scope

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.grading.evidence import ParsedTraceback, parse_traceback
+from grader.grading.fixcheck import DiffLine, check_words, fix_diff
 from grader.grading.headers import CONTENT_TYPE, JSON_MEDIA_TYPE, media_type_problem
-from grader.grading.report import CaseResult, Report, error_kind_sentence
+from grader.grading.report import CaseResult, FixCheck, Report, error_kind_sentence
 
 CONTEXT_LINES = 2
 """Lines shown above and below a diagnosis's line."""
@@ -63,6 +64,13 @@ def endpoint_step(case: CaseResult, traceback: ParsedTraceback | None) -> tuple[
     """Step 2 of the lesson's cycle for this case: whether an endpoint function ran, in words."""
     status = case.received.status
     route = f"{case.request.method} {case.request.path}"
+    if not case.sent:
+        return False, "Not run: the grader never sent this request."
+    if status is None and case.blocked_line is not None:
+        return True, (
+            f"FastAPI called your endpoint function, and it was still running line {case.blocked_line} "
+            "when the grader gave up waiting."
+        )
     if status is None:
         return None, "No response came back: your app did not answer this request."
     if status == 404:
@@ -135,7 +143,11 @@ class CodeLine:
 
 @dataclass
 class DiagnosisView:
-    """One mistake: what it is, what to change, where, and the failing cases it explains."""
+    """One mistake: what it is, what to change, where, and the failing cases it explains.
+
+    fix_check: whether its proposed edit was graded on the learner's code (None: it proposes none);
+    check_words: that check in a sentence; diff: the edit on the learner's lines, only once it passed.
+    """
 
     title: str
     explanation: str
@@ -143,6 +155,9 @@ class DiagnosisView:
     line: int | None
     excerpt: list[CodeLine] = field(default_factory=list)
     cases: list[CaseView] = field(default_factory=list)
+    fix_check: FixCheck | None = None
+    check_words: str = ""
+    diff: list[DiffLine] = field(default_factory=list)
 
 
 @dataclass
@@ -162,6 +177,11 @@ class ReportView:
     def failing_count(self) -> int:
         """How many cases failed."""
         return sum(1 for case in self.report.tests if not case.passed)
+
+    @property
+    def fixes_pending(self) -> bool:
+        """Whether a proposed fix is still being checked (the page then listens for its outcome)."""
+        return any(d.fix_check is not None and d.fix_check.status == "pending" for d in self.diagnoses)
 
 
 def code_excerpt(source: str, line: int | None) -> list[CodeLine]:
@@ -246,20 +266,25 @@ def build(data: dict[str, Any], source: str) -> ReportView:
     by_name = {view.case.name: view for view in failing}
     diagnoses: list[DiagnosisView] = []
     claimed: set[str] = set()
-    for item in stored:
+    for index, item in enumerate(stored):
         line = item.get("line") if isinstance(item.get("line"), int) else None
         names = [name for name in item.get("cases") or [] if name in by_name and name not in claimed]
         claimed.update(names)
-        diagnoses.append(
-            DiagnosisView(
-                title=str(item.get("title") or ""),
-                explanation=str(item.get("explanation") or ""),
-                fix=str(item.get("fix") or ""),
-                line=line,
-                excerpt=code_excerpt(source, line),
-                cases=[by_name[name] for name in names],
-            )
+        view = DiagnosisView(
+            title=str(item.get("title") or ""),
+            explanation=str(item.get("explanation") or ""),
+            fix=str(item.get("fix") or ""),
+            line=line,
+            excerpt=code_excerpt(source, line),
+            cases=[by_name[name] for name in names],
         )
+        diagnosis = report.diagnoses[index] if index < len(report.diagnoses) else None
+        if diagnosis is not None and diagnosis.fix_patch is not None and diagnosis.fix_check is not None:
+            view.fix_check = diagnosis.fix_check
+            view.check_words = check_words(diagnosis.fix_check, after_error=report.error is not None)
+            if diagnosis.fix_check.shows_code:
+                view.diff = fix_diff(source, diagnosis.fix_patch)
+        diagnoses.append(view)
     _, rest = server_tracebacks(report.stderr)
     attributed = any(view.traceback for view in cases) and not any(
         "program_output" in t for t in data.get("tests") or []

@@ -102,7 +102,7 @@ def test_a_typo_gets_one_card_and_a_page_of_about_two_screens(service, browser, 
     # The mistake in the learner's words, with their own line highlighted.
     expect(card.locator("h3")).to_contain_text("you wrote recieved; the key is received")
     expect(card.locator(".fix")).to_contain_text('What to change: Write "received" instead of "recieved".')
-    expect(card.locator("figcaption")).to_have_text("Line 8 of your file (highlighted)")
+    expect(card.locator(".code-excerpt figcaption")).to_have_text("Line 8 of your file (highlighted)")
     expect(card.locator(".code-line.marked")).to_contain_text('return {"recieved": msg}')
     expect(card.locator("details.case")).to_have_count(10)
     expect(card.locator("details.case[open]")).to_have_count(1)

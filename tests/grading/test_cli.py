@@ -173,3 +173,19 @@ def test_help_is_plain_text(command):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"usage: autograder {' '.join(command)}".rstrip())
     assert "`" not in done.stdout
+
+
+@pytest.mark.sandbox
+def test_grade_checks_a_fix_before_printing_it_as_a_diff():
+    path = SUBMISSIONS / "mistakes" / "api_prefix.py"
+    lines = path.read_text().splitlines()
+    line = next(n for n, text in enumerate(lines, start=1) if text.startswith('@app.post("/api/message")'))
+    done = autograder("grade", str(path), "--seed", "42")
+    assert done.returncode == 0, done.stderr
+    assert "Checked: with this change the" in done.stdout
+    assert f'- {line:>4} | @app.post("/api/message")' in done.stdout
+    assert f'+ {line:>4} | @app.post("/message")' in done.stdout
+    report = one_json_object(autograder("grade", str(path), "--json", "--seed", "42").stdout)
+    first = report["diagnoses"][0]
+    assert first["fix_patch"]["after"] == '@app.post("/message")'
+    assert first["fix_check"]["status"] == "passed" and first["fix_check"]["cases"] > 0

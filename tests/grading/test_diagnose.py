@@ -276,7 +276,16 @@ def test_diagnoses_survive_storage():
     report = report_of(case("hello", {"text": "Hello"}, {"recieved": {"text": "Hello"}}))
     report.diagnoses = diagnose(report, ECHO)
     data = json.loads(json.dumps(report.to_dict()))
-    assert set(data["diagnoses"][0]) == {"title", "explanation", "fix", "cases", "line", "cause", "fix_patch"}
+    assert set(data["diagnoses"][0]) == {
+        "title",
+        "explanation",
+        "fix",
+        "cases",
+        "line",
+        "cause",
+        "fix_patch",
+        "fix_check",
+    }
     again = Report.from_dict(data)
     assert again.diagnoses == report.diagnoses
     assert data["output"].startswith(report.diagnoses[0].title)

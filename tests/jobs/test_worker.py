@@ -228,7 +228,7 @@ def test_queue_urls_pick_the_matching_huey_storage(tmp_path):
     sqlite.storage.enqueue(b"task")
     assert sqlite.storage.dequeue() == b"task"
     redis = build_huey("redis://127.0.0.1:6379/0")
-    assert type(redis).__name__ == "RedisHuey" and redis.storage.blocking
+    assert type(redis).__name__ == "GraderRedisHuey" and redis.storage.blocking and redis.storage.priority
     with pytest.raises(ValueError, match="unsupported queue URL"):
         build_huey("amqp://elsewhere")
 

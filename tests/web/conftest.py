@@ -8,6 +8,7 @@ itself is tested in tests/grading and, for real, in tests/browser).
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
@@ -129,3 +130,14 @@ def api_token(client: TestClient, user: User, password: str = DEFAULT_PASSWORD) 
     response = client.post("/api/v1/token", data={"username": user.email, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def wait_until_finished(browser: Browser, status_url: str, seconds: float = 30) -> dict:
+    """The JSON of a background job's status URL (a regrade, an import) once it says it is finished."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status = browser.get(status_url).json()
+        if status["finished"]:
+            return status
+        time.sleep(0.02)
+    raise AssertionError(f"{status_url} did not finish in {seconds} s")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.factories import make_submission
+
+from .conftest import wait_until_finished
 
 
 def _entries(page: str) -> list[str]:
@@ -28,7 +32,10 @@ def test_regrades_accounts_and_exports_are_recorded_and_shown(as_instructor, syn
         {"csv_text": "email,display_name\neve@example.org,Eve\n"},
         page="/instructor/users",
     )
-    assert imported.status_code == 200
+    assert imported.status_code == 202
+    # The import is recorded when its accounts are stored, in the background.
+    status_url = re.search(r'data-progress-url="([^"]+)"', imported.text).group(1)
+    assert wait_until_finished(as_instructor, status_url)["status"] == "done"
     assert as_instructor.get("/instructor/gradebook.csv").status_code == 200
 
     page = as_instructor.get("/instructor/audit")

@@ -6,7 +6,6 @@ import threading
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -42,9 +41,16 @@ def _unblock(session) -> None:
 
 def _account_wait(session) -> float:
     session.expire_all()
-    rows = [row for row in session.exec(select(Throttle)) if ":account:" in row.key]
+    rows = [row for row in session.exec(select(Throttle)) if ":pair:" in row.key]
     assert len(rows) == 1
     return (rows[0].blocked_until - utcnow()).total_seconds()
+
+
+def _address_wait(session, address: str) -> float:
+    session.expire_all()
+    row = session.get(Throttle, f"sign-in:address:{address}")
+    assert row is not None and row.blocked_until is not None
+    return (row.blocked_until - utcnow()).total_seconds()
 
 
 def test_wrong_passwords_on_the_form_meet_growing_delays(anonymous, learner, synced):
@@ -69,7 +75,52 @@ def test_wrong_passwords_on_the_form_meet_growing_delays(anonymous, learner, syn
     _unblock(synced)
     assert _form_sign_in(anonymous, learner.email, DEFAULT_PASSWORD).status_code == 303
     synced.expire_all()
-    assert not [row for row in synced.exec(select(Throttle)) if ":account:" in row.key]
+    assert not [row for row in synced.exec(select(Throttle)) if ":pair:" in row.key]
+
+
+def _client_at(app, address: str) -> TestClient:
+    """A client whose requests come from ``address``."""
+    return TestClient(app, client=(address, 50000))
+
+
+def test_a_stranger_cannot_lock_the_instructor_out(app, instructor, synced):
+    stranger = _client_at(app, "203.0.113.66")
+    for _ in range(FREE + 3):
+        assert _token(stranger, instructor.email, "guess").status_code in (401, 429)
+    refused = _token(stranger, instructor.email, DEFAULT_PASSWORD)
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
+    # The instructor, from an address that has not been failing, signs in on the page and gets a token.
+    owner = Browser(_client_at(app, "192.0.2.10"))
+    assert _form_sign_in(owner, instructor.email, DEFAULT_PASSWORD).status_code == 303
+    assert _token(owner.client, instructor.email, DEFAULT_PASSWORD).status_code == 200
+    assert _token(stranger, instructor.email, DEFAULT_PASSWORD).status_code == 429
+
+
+def test_a_classroom_is_not_locked_out_by_a_neighbour(app, settings, learner, other_learner, synced):
+    classroom = "198.51.100.20"
+    ada = Browser(_client_at(app, classroom))
+    assert _form_sign_in(ada, learner.email, DEFAULT_PASSWORD).status_code == 303
+    # A neighbour fails far past the address's ceiling, at accounts of others and at made-up ones.
+    # (Each time the address is made to wait, the wait is skipped, so the delays keep growing.)
+    neighbour = _client_at(app, classroom)
+    failures = 0
+    while failures < settings.sign_in_free_failures_per_address + 5:
+        target = other_learner.email if failures % 2 else f"someone{failures}@example.org"
+        status = _token(neighbour, target, "guess").status_code
+        failures += status == 401
+        if status == 429:
+            _unblock(synced)
+    assert _address_wait(synced, classroom) >= 8
+    # Ada signed in from this classroom before: she still signs in, on the page and for a token.
+    again = Browser(_client_at(app, classroom))
+    assert _form_sign_in(again, learner.email, DEFAULT_PASSWORD).status_code == 303
+    assert _token(again.client, learner.email, DEFAULT_PASSWORD).status_code == 200
+    # Someone new to this address waits, and is told it is the network's failures.
+    newcomer = _form_sign_in(Browser(_client_at(app, classroom)), "new@example.org", "whatever it is")
+    assert newcomer.status_code == 429
+    assert "Too many failed sign-ins from this network." in newcomer.text
+    assert int(newcomer.headers["retry-after"]) >= 1
 
 
 def test_the_token_endpoint_shares_the_count_with_the_form(client, anonymous, learner):
@@ -126,15 +177,6 @@ def test_join_code_guesses_meet_growing_delays(anonymous, synced):
     assert synced.exec(select(User).where(User.email == "new@example.org")).first() is None
     _unblock(synced)
     assert _sign_up(anonymous).status_code == 303
-
-
-@pytest.fixture
-def real_hashing():
-    """argon2id with the service's real parameters (the suite otherwise uses the cheapest)."""
-    cheap = passwords.current_hasher()
-    passwords.use_hasher(PasswordHasher())
-    yield
-    passwords.use_hasher(cheap)
 
 
 def test_a_flood_of_token_requests_is_bounded_by_the_hashing_slots(settings, engine, synced, real_hashing):

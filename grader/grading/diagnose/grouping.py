@@ -29,6 +29,7 @@ PRIORITY = {
     "json_not_awaited": 1,
     "crash": 1,
     "no_answer": 1,
+    "blocking_call": 1,
     "wrong_status": 1,
     "null_body": 2,
     "not_json": 2,
@@ -54,6 +55,7 @@ PRIORITY = {
     "accepts_non_objects": 4,
     "method_allowed": 4,
     "other": 5,
+    "not_run": 6,
 }
 
 
@@ -255,7 +257,15 @@ def _crash_on_broken_input_is_the_same_crash(groups: Groups, text: Source, _mode
         del groups[refusing]
 
 
+def _stuck_line_stopped_the_rest(groups: Groups, _text: Source, _model: SourceModel) -> None:
+    """Cases never sent because requests were stuck on a line are that line's mistake: one card."""
+    stuck = [found for found in groups if found.cause == "no_answer" and found.get("line") is not None]
+    if stuck:
+        _fold(groups, max(stuck, key=lambda found: len(groups[found].cases)), {"not_run"})
+
+
 FOLDS: tuple[Callable[[Groups, Source, SourceModel], None], ...] = (
+    _stuck_line_stopped_the_rest,
     _duplicate_route_answers,
     _shape_explains_the_replies,
     _state_explains_the_replies,

@@ -82,6 +82,7 @@ HINTS: dict[str, str] = {
     "blocking_call": "what does this call do to the other requests while it waits?",
     "crash": "what does this line do with the message the grader sent, and when does that raise?",
     "no_answer": "what keeps this request from getting its answer?",
+    "not_run": "which mistake above kept the grader from sending these requests?",
     "other": "compare what was expected with what your app sent back in the cases below.",
     # load time
     "indentation": "how is this line indented, compared with the rest of its block?",

@@ -103,8 +103,10 @@ def classify(case: CaseResult, expected: Any = None, received: Any = None) -> Fi
     if received is None:
         received = parse_body(case.received.body)
     got, wanted = case.received.status, case.expected.status
+    if not case.sent:
+        return finding("not_run")
     if got is None or wanted is None:
-        return finding("no_answer")
+        return finding("no_answer", line=case.blocked_line)
     if got != wanted:
         return _status_finding(case, got, wanted)
     if header_problem(case.expected.headers, case.received.headers):

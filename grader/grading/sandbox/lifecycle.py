@@ -46,6 +46,8 @@ from grader.grading.spec import Limits
 STATUS_CAP = 256 * 1024
 STATUS_EVENTS = frozenset({"waiting", "loaded", "ready", "error"})
 MAX_STATUS_EVENTS = 16
+MAX_STALL_EVENTS = 256
+"""Samples of stalled requests kept (the boot script sends a few per stalled request)."""
 # Facts an error event may carry; grading.diagnose checks what they say before using them.
 ERROR_FACTS = ("cause", "line", "exception", "detail", "module", "names", "what")
 EXIT_GRACE_SECONDS = 1.0
@@ -93,6 +95,7 @@ class Sandbox:
         self._socket_dir: Path | None = None
         self._listener: socket.socket | None = None
         self._events: list[dict[str, Any]] = []
+        self._stalls: list[dict[str, Any]] = []
         self._event_seen = threading.Condition()
         self._threads: list[threading.Thread] = []
         self._closed = False
@@ -310,6 +313,11 @@ class Sandbox:
             return
         # The submission can write here too: keep only the few events the host
         # acts on, so a flood of lines costs it nothing but the reading.
+        if isinstance(event, dict) and event.get("event") == "stall":
+            with self._event_seen:
+                if len(self._stalls) < MAX_STALL_EVENTS:
+                    self._stalls.append(event)
+            return
         if not isinstance(event, dict) or event.get("event") not in STATUS_EVENTS:
             return
         with self._event_seen:
@@ -380,6 +388,16 @@ class Sandbox:
         return LoadResult(ready=False, kind=self.exit_kind(), message=self.describe_exit(), from_host=True)
 
     # -- state
+
+    def stall_mark(self) -> int:
+        """A mark for ``stalls_since``: how many stall samples arrived until now."""
+        with self._event_seen:
+            return len(self._stalls)
+
+    def stalls_since(self, mark: int) -> list[dict[str, Any]]:
+        """The stall samples the boot script sent since ``mark``, oldest first, unchecked (the sandbox wrote them)."""
+        with self._event_seen:
+            return list(self._stalls[mark:])
 
     def waiting(self) -> bool:
         """Whether this sandbox is started, has been handed no submission yet and still runs."""

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, StrictInt
 from sqlmodel import Session
 
 from grader.models import MAX_ROW_ID, ExercisePublic, Submission, SubmissionPublic
-from grader.services import audit, gradebook, quizzes, submissions, tokens, users
+from grader.services import audit, fixchecks, gradebook, quizzes, submissions, tokens, users
 from grader.services.errors import InvalidInput
 from grader.services.updates import submission_changes
 from grader.web import events
@@ -284,7 +284,7 @@ def _submission_out(session: Session, submission: Submission) -> SubmissionOut:
         created_at=submission.created_at,
         started_at=submission.started_at,
         finished_at=submission.finished_at,
-        report=submission.report if submission.status == "graded" else None,
+        report=fixchecks.checked_report(session, submission) if submission.status == "graded" else None,
     )
 
 

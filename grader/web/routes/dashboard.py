@@ -12,8 +12,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlmodel import Session
 
 from grader.config import Settings
-from grader.services import audit, gradebook, quizzes, regrade, stats, submissions, users
-from grader.services.errors import InvalidInput
+from grader.services import account_imports, audit, fixchecks, gradebook, quizzes, regrade, stats, submissions, users
+from grader.services.errors import BadLines, InvalidInput, Overloaded
 from grader.services.updates import ANY_SUBMISSION, submission_changes
 from grader.web import charts, events
 from grader.web.deps import Instructor, RowId, SessionDep, SettingsDep, optional_user, require_instructor
@@ -28,8 +28,15 @@ CSV_SIZE_FACTOR = 4
 router = APIRouter(prefix="/instructor", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
 
+# A live-update cursor or a page number in a query string. Bounded in length before anything
+# reads it (a cursor is a number of at most 19 digits; a page from before the sequence sent a time).
+Cursor = Annotated[str, Query(max_length=64, description="Where live updates start from.")]
+PageText = Annotated[str, Query(max_length=32, description="Page number, from 1.")]
+PageNumber = Annotated[int, Query(ge=1, le=gradebook.MAX_CURSOR, description="Page number, from 1.")]
+
+
 def table_params(
-    exercise: str = "", q: str = "", show: str = "all", sort: str = "name", order: str = "asc", page: str = "1"
+    exercise: str = "", q: str = "", show: str = "all", sort: str = "name", order: str = "asc", page: PageText = "1"
 ) -> dict[str, str]:
     """The learners' table's query-string parameters, as given (the service fills in defaults)."""
     return {"exercise": exercise, "q": q, "show": show, "sort": sort, "order": order, "page": page}
@@ -135,7 +142,7 @@ def dashboard(
 
 @router.get("/overview", response_class=HTMLResponse)
 def dashboard_overview(
-    request: Request, user: Instructor, session: SessionDep, params: TableParams, since: str = ""
+    request: Request, user: Instructor, session: SessionDep, params: TableParams, since: Cursor = ""
 ) -> Response:
     """The overview figures alone, for live updates: 204 when nothing changed after ``since``."""
     if since and not gradebook.has_changed(session=session, since=since):
@@ -174,7 +181,7 @@ def _changes_json(session: Session, settings: Settings, params: dict[str, str], 
 
 @router.get("/changes")
 def dashboard_changes(
-    user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams, since: str = ""
+    user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams, since: Cursor = ""
 ) -> JSONResponse:
     """The rows of learners whose results changed after ``since`` (the page replaces them in place)."""
     return JSONResponse(_changes_json(session, settings, params, since))
@@ -248,7 +255,7 @@ def case_learners(
     settings: SettingsDep,
     exercise: str,
     case: Annotated[str, Query(max_length=200)],
-    page: int = 1,
+    page: PageNumber = 1,
 ) -> Response:
     """The learners whose latest graded submission fails one case."""
     found = gradebook.failing_case(
@@ -269,7 +276,7 @@ def mistake_learners(
     settings: SettingsDep,
     exercise: str,
     cause: Annotated[str, Query(max_length=64)],
-    page: int = 1,
+    page: PageNumber = 1,
 ) -> Response:
     """The learners whose latest graded submission makes one kind of mistake."""
     found = gradebook.with_mistake(
@@ -297,6 +304,7 @@ def learner_page(
         {
             "detail": detail,
             "report": stored_report(detail.shown) if detail.shown is not None else None,
+            "checked_report": fixchecks.checked_report(session, detail.shown) if detail.shown is not None else None,
             "attempts": attempts,
         },
     )
@@ -324,10 +332,13 @@ def _users_page(
     request: Request,
     session: Session,
     *,
-    created: list[users.ImportedUser] | None = None,
+    created: list[users.NewAccount] | None = None,
+    started: account_imports.Progress | None = None,
     error: str | None = None,
+    problems: list[str] | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     return render(
         request,
@@ -335,11 +346,15 @@ def _users_page(
         {
             "accounts": users.list_users(session=session),
             "created": created or [],
+            "started": started,
             "error": error,
+            "problems": problems or [],
             "form": form or {"email": "", "display_name": "", "role": "learner"},
             "csv_columns": users.CSV_COLUMNS,
+            "max_rows": request.app.state.settings.account_import_max_rows,
         },
         status_code=status_code,
+        headers=headers,
     )
 
 
@@ -371,7 +386,8 @@ def create_user(
         session=session, actor=user, action="account.create", target=account.email, details={"role": account.role}
     )
     session.commit()
-    return _users_page(request, session, created=[users.ImportedUser(user=account, password=generated)])
+    shown = users.NewAccount(account.email, account.display_name, account.role, generated)
+    return _users_page(request, session, created=[shown])
 
 
 @router.post("/users/import", response_class=HTMLResponse)
@@ -383,7 +399,7 @@ def import_users(
     file: Annotated[UploadFile | None, File()] = None,
     csv_text: Annotated[str, Form()] = "",
 ) -> Response:
-    """Create every account of a CSV file (all or none)."""
+    """Check every line of a CSV of accounts, then create them all in the background (or none)."""
     if file is not None and file.filename:
         limit = settings.max_upload_bytes * CSV_SIZE_FACTOR
         data = file.file.read(limit + 1)
@@ -399,18 +415,39 @@ def import_users(
     if not text.strip():
         return _users_page(request, session, error="Choose a CSV file or paste its text.", status_code=422)
     try:
-        created = users.import_csv(session=session, text=text)
+        lines = account_imports.check(session=session, text=text, max_rows=settings.account_import_max_rows)
+        row = request.app.state.account_imports.start(session=session, lines=lines, requested_by=user)
+    except BadLines as exc:
+        return _users_page(request, session, error=exc.message, problems=exc.problems, status_code=422)
     except InvalidInput as exc:
         return _users_page(request, session, error=exc.message, status_code=422)
-    audit.record(
-        session=session,
-        actor=user,
-        action="account.import",
-        target=f"{len(created)} account(s)",
-        details={"emails": ", ".join(item.user.email for item in created)[:1000]},
-    )
-    session.commit()
-    return _users_page(request, session, created=created)
+    except Overloaded as exc:
+        return _users_page(
+            request, session, error=exc.message, status_code=503, headers={"Retry-After": str(exc.retry_after)}
+        )
+    started = account_imports.progress(session=session, import_id=row.id)
+    return _users_page(request, session, created=[item.shown() for item in lines], started=started, status_code=202)
+
+
+@router.get("/users/imports/{import_id}", response_class=HTMLResponse)
+def import_page(request: Request, import_id: RowId, user: Instructor, session: SessionDep) -> Response:
+    """An import's progress, updated live (the generated passwords were shown only when it started)."""
+    found = account_imports.progress(session=session, import_id=import_id)
+    return render(request, "account_import.html", {"progress": found})
+
+
+@router.get("/users/imports/{import_id}/status")
+def import_status(import_id: RowId, user: Instructor, session: SessionDep) -> dict[str, Any]:
+    """An import's progress as JSON, polled by the page's script."""
+    found = account_imports.progress(session=session, import_id=import_id)
+    return {
+        "import_id": found.import_id,
+        "total": found.total,
+        "done": found.hashed,
+        "status": found.status,
+        "finished": found.finished,
+        "message": found.message,
+    }
 
 
 # --- the audit log -------------------------------------------------------------------------

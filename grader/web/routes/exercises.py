@@ -12,11 +12,11 @@ from sqlmodel import Session
 from grader.config import Settings
 from grader.grading.report import Report
 from grader.models import Exercise, Quiz, Submission, User
-from grader.services import quizzes, submissions
+from grader.services import fixchecks, quizzes, submissions
 from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
 from grader.services.updates import submission_changes
 from grader.web import events
-from grader.web.deps import CurrentUser, SessionDep, SettingsDep, ValidExercise, ValidSubmission, optional_user
+from grader.web.deps import CurrentUser, RowId, SessionDep, SettingsDep, ValidExercise, ValidSubmission, optional_user
 from grader.web.errors import LoginRequired
 from grader.web.security import verify_csrf
 from grader.web.templating import render, render_fragment
@@ -199,6 +199,7 @@ def _submission_context(session: Session, submission: Submission) -> dict[str, A
         "submission": submission,
         "exercise": exercise,
         "report": stored_report(submission),
+        "checked_report": fixchecks.checked_report(session, submission),
         "progress_message": progress_message(submission.status, position),
         "quiz_url": f"/quizzes/{quiz.slug}" if quiz else None,
     }
@@ -230,9 +231,16 @@ def submission_result(request: Request, submission: ValidSubmission, session: Se
     return render(request, "_result.html", _submission_context(session, submission))
 
 
+def _event_name(state: dict[str, Any]) -> str:
+    """``progress`` until graded, ``graded`` with the result, ``fixes-checked`` once its fixes' checks are all in."""
+    if state["status"] != "graded":
+        return "progress"
+    return "fixes-checked" if state["fixes"] == "checked" else "graded"
+
+
 @router.get("/submissions/{submission_id}/events")
-async def submission_events(request: Request, submission_id: int) -> Response:
-    """Progress pushed as Server-Sent Events (``progress``, then ``graded`` with the result's HTML)."""
+async def submission_events(request: Request, submission_id: RowId) -> Response:
+    """Progress pushed as Server-Sent Events (``progress``, ``graded`` with the result's HTML, ``fixes-checked``)."""
     engine = request.app.state.engine
 
     def check_access() -> None:
@@ -252,17 +260,21 @@ async def submission_events(request: Request, submission_id: int) -> Response:
                 "status": progress.status,
                 "queue_position": progress.queue_position,
                 "message": progress_message(progress.status, progress.queue_position),
+                "fixes": "none",
             }
             if progress.status == "graded":
                 submission = submissions.get(session=session, submission_id=submission_id)
+                checks = fixchecks.for_submission(session, submission_id=submission_id)
+                if checks:
+                    state["fixes"] = "pending" if fixchecks.any_pending(checks) else "checked"
                 state["html"] = render_fragment(request, "_result.html", _submission_context(session, submission))
             return state
 
     return events.stream(
         events.watch(
             check=check,
-            render=lambda state: ("graded" if state["status"] == "graded" else "progress", state),
-            finished=lambda state: state["status"] == "graded",
+            render=lambda state: (_event_name(state), state),
+            finished=lambda state: state["status"] == "graded" and state["fixes"] != "pending",
             changes=submission_changes,
             key=submission_id,
             poll_seconds=lambda: events.poll_seconds(request.app),

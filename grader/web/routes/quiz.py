@@ -12,6 +12,7 @@ from grader.config import Settings
 from grader.models import User
 from grader.services import quizzes
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
+from grader.services.numbers import plain_number
 from grader.web.deps import CurrentUser, RowId, SessionDep, SettingsDep
 from grader.web.security import verify_csrf
 from grader.web.templating import render
@@ -76,11 +77,6 @@ async def answer_pairs(request: Request) -> list[tuple[str, str]]:
     ]
 
 
-def _is_number(text: str) -> bool:
-    # str.isdigit() also accepts digits such as "²" that int() refuses.
-    return text.isascii() and text.isdigit()
-
-
 @router.post("/quizzes/{slug}/attempts", response_class=HTMLResponse)
 def submit_quiz(
     request: Request,
@@ -94,7 +90,8 @@ def submit_quiz(
     try:
         result = quizzes.submit_attempt(session=session, user=user, slug=slug, answers=pairs, settings=settings)
     except (InvalidInput, AttemptLimitReached) as exc:
-        chosen = {int(q): int(c) for q, c in pairs if _is_number(q) and _is_number(c)}
+        numbers = [(plain_number(q), plain_number(c)) for q, c in pairs]
+        chosen = {q: c for q, c in numbers if q is not None and c is not None}
         status_code = 409 if isinstance(exc, AttemptLimitReached) else 422
         return quiz_page(
             request,

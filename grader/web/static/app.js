@@ -1,5 +1,5 @@
 // Grader's own script. Every page works without it; it only saves reloads:
-// live submission progress, live dashboard rows, regrade progress, the
+// live submission progress, live dashboard rows, regrade and import progress, the
 // countdown to the next allowed submission, and times in the viewer's time zone. It inserts only HTML our server
 // rendered (and escaped) for the purpose, and text through textContent.
 "use strict";
@@ -70,6 +70,7 @@
       box.hidden = true;
       var heading = target.querySelector("h2");
       if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+      target.querySelectorAll("[data-fix-checks-url]").forEach(watchFixChecks);
     }
 
     function pollStatus() {
@@ -88,12 +89,14 @@
     var opened = false;
     source.addEventListener("open", function () { opened = true; });
     source.addEventListener("progress", function (event) { showProgress(JSON.parse(event.data)); });
-    source.addEventListener("graded", function (event) {
+    function graded(event) {
       source.close();
       var data = JSON.parse(event.data);
       showProgress(data);
       showResult(data.html);
-    });
+    }
+    source.addEventListener("graded", graded);
+    source.addEventListener("fixes-checked", graded);
     source.addEventListener("error", function () {
       // A stream that ends at its time limit reconnects by itself; one that never
       // opened, or that the browser gave up on, is replaced by polling.
@@ -102,6 +105,31 @@
         if (!shown) { pollStatus(); }
       }
       opened = false;
+    });
+  }
+
+  // Checked fixes arrive after the result: each mistake's card is replaced by the one the server
+  // rendered once the grader has tried the fix on the learner's code; nothing else on the page
+  // moves (open cases stay open), and the live line says it happened.
+  function watchFixChecks(note) {
+    var url = note.getAttribute("data-fix-checks-url");
+    if (!url || typeof window.EventSource !== "function") { return; }
+    var source = new window.EventSource(url);
+    source.addEventListener("fixes-checked", function (event) {
+      source.close();
+      var fresh = document.createElement("div");
+      fresh.innerHTML = JSON.parse(event.data).html;
+      var passed = fresh.querySelectorAll(".fix-diff").length;
+      fresh.querySelectorAll("article.diagnosis[id]").forEach(function (card) {
+        var old = document.getElementById(card.id);
+        if (old) { old.replaceWith(card); }
+      });
+      note.textContent = passed
+        ? "The grader tried the fix on your code and it works: the change is shown below."
+        : "The grader tried the fix on your code: see the note on each mistake below.";
+    });
+    source.addEventListener("error", function () {
+      if (source.readyState === window.EventSource.CLOSED) { source.close(); }
     });
   }
 
@@ -205,16 +233,20 @@
     });
   }
 
-  // Regrade: "done of total" until every submission of the batch is graded again.
-  function watchRegrade(box) {
-    var url = box.getAttribute("data-regrade-url");
+  // Background work (a regrade, an import of accounts): "done of total" and its message until it is finished.
+  // What stops being true when the work fails (an import's generated passwords) is hidden then.
+  function watchProgress(box) {
+    var url = box.getAttribute("data-progress-url");
     var bar = box.querySelector("progress");
-    var text = box.querySelector("[data-regrade-text]");
+    var text = box.querySelector("[data-progress-text]");
     poll(1000, function () {
       return getJSON(url).then(function (data) {
         if (bar) { bar.max = data.total || 1; bar.value = data.done; }
         if (text) { text.textContent = data.message; }
-        return data.done >= data.total;
+        if (data.status === "failed") {
+          document.querySelectorAll("[data-hidden-if-failed]").forEach(function (part) { part.hidden = true; });
+        }
+        return data.finished;
       });
     });
   }
@@ -266,12 +298,13 @@
     var formError = document.querySelector(".notice-error[role=alert]");
     if (formError) { focusFormError(formError); }
     document.querySelectorAll("[data-status-url]").forEach(watchSubmission);
+    document.querySelectorAll("[data-fix-checks-url]").forEach(watchFixChecks);
     showLocalTimes(document);
     document.querySelectorAll("[data-live-changes]").forEach(watchTable);
     document.querySelectorAll("[data-live-html]").forEach(function (part) {
       watchOverview(part, parseInt(part.getAttribute("data-live-seconds"), 10) || 15);
     });
-    document.querySelectorAll("[data-regrade-url]").forEach(watchRegrade);
+    document.querySelectorAll("[data-progress-url]").forEach(watchProgress);
     document.querySelectorAll("[data-countdown]").forEach(countDown);
     document.querySelectorAll("button[data-copy]").forEach(copyButton);
   });

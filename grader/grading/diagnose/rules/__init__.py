@@ -21,6 +21,7 @@ from grader.grading.diagnose.rules import (
     state,
     status,
     structure,
+    timeouts,
 )
 from grader.grading.diagnose.rules.status import other
 from grader.grading.diagnose.wording import Rule
@@ -29,6 +30,7 @@ CASE_RULES: dict[str, Rule] = {
     **routing.RULES,
     **status.RULES,
     **blocking.RULES,
+    **timeouts.RULES,
     **crashes.RULES,
     **parameters.RULES,
     **returns.RULES,

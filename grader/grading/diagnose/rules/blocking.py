@@ -1,9 +1,12 @@
 """Blocking: requests that got no answer, told by the call or the loop the handler waits in.
 
-The host cannot see inside the sandbox while a case times out; the learner's
-code shows the call that waits (``time.sleep``, ``input()``, an HTTP client) or a
-loop nothing inside it can end. Without either, the diagnosis says what happened
-and names no line.
+The boot script samples a request that runs too long, and the host keeps the
+learner's line it was stuck on once it has checked it (``CaseResult.blocked_line``,
+see ``grader.grading.stalls``): the call or loop on that line is named. Without a
+sample, the learner's code shows the call that waits (``time.sleep``, ``input()``,
+an HTTP client) or a loop nothing inside it can end. Without either, the diagnosis
+says what happened and names no line. Cases never sent because requests were stuck
+on one line are folded into this diagnosis, which says they were not run.
 """
 
 from __future__ import annotations
@@ -18,6 +21,56 @@ LOOP = re.compile(r"^\s*while\s+(?P<condition>.+?)\s*:\s*(#.*)?$")
 
 
 def _no_answer(c: Context) -> Words:
+    words = _from_sample(c) or _from_code(c)
+    stopped = _not_run_words(c)
+    return words._replace(explanation=f"{words.explanation} {stopped}") if stopped else words
+
+
+def _from_sample(c: Context) -> Words | None:
+    """Words from the line the request was stuck on, sampled in the sandbox and checked on the host."""
+    line = c.text.valid_line(c.found.get("line"))
+    function = c.model.function_at(line)
+    if line is None or function is None:
+        return None
+    call = next((b for b in c.model.blocking_calls if b.line == line), None)
+    if call is not None:
+        return _blocking_call(c, function, call)
+    loop = _endless_loop(c, function)
+    if loop is not None and loop.line is not None and loop.line <= line <= c.text.endpoint_end(loop.line):
+        return loop
+    code = c.text.code(line)
+    holds_up = (
+        f"`{function.name}` is `async def`, so it runs on the server's only thread: while it is stuck, "
+        "no other request gets an answer either."
+        if function.is_async
+        else "While it runs, the request gets no answer."
+    )
+    return Words(
+        "Your endpoint got stuck before it could answer",
+        f"When the grader gave up waiting, your app was still running line {line} (`{quote_code(code)}`) "
+        f"in `{function.name}`. {holds_up}",
+        f"Make line {line} finish at once: no loop that waits, no long computation, no waiting for "
+        "something that never comes.",
+        line,
+        None,
+        "blocking_call",
+    )
+
+
+def _not_run_words(c: Context) -> str:
+    """What to say of the cases never sent because requests were stuck (folded into this diagnosis)."""
+    not_run = [case for case in c.cases if not case.sent]
+    if not not_run:
+        return ""
+    one = len(not_run) == 1
+    return (
+        f"After two requests were stuck on the same line the grader stopped sending requests: the other "
+        f"{count_cases(not_run)} {'was' if one else 'were'} not run."
+    )
+
+
+def _from_code(c: Context) -> Words:
+    """Words from the learner's code alone: the endpoint's blocking call or endless loop, if it shows one."""
     route = c.route
     function = route.function if route is not None else None
     if function is not None:
@@ -30,10 +83,11 @@ def _no_answer(c: Context) -> Words:
         loop = _endless_loop(c, function)
         if loop is not None:
             return loop
-    problem = (c.cases[0].problem or "no answer came back").rstrip("?.")
+    answered = [case for case in c.cases if case.sent] or c.cases
+    problem = (answered[0].problem or "no answer came back").rstrip("?.")
     return Words(
         "Some requests got no answer",
-        f"For {count_cases(c.cases)} the grader got no reply: {problem}. Nothing in your endpoint's code shows what "
+        f"For {count_cases(answered)} the grader got no reply: {problem}. Nothing in your endpoint's code shows what "
         "it waited for.",
         "Make the endpoint answer straight away: no loop that waits, no sleep, no waiting for input.",
         None,
