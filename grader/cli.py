@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from grader.config import Settings
@@ -323,6 +323,26 @@ def _prepare_database(settings: Settings) -> None:
     print(f"content: {summary}", file=sys.stderr)
 
 
+SHUTDOWN_GRACE_SECONDS = 5
+"""How long a stopping web process lets requests in flight finish before it cuts them."""
+
+
+def uvicorn_options(settings: Settings, *, host: str, port: int) -> dict[str, Any]:
+    """How ``serve`` runs uvicorn: where it listens, and how many connections it serves at once.
+
+    Past ``max_connections`` uvicorn answers 503 at once instead of letting connections pile up;
+    the streams' own budget (``max_streams``) is below it, so they are refused first. On shutdown,
+    requests get ``SHUTDOWN_GRACE_SECONDS`` to finish; open event streams are then cut (browsers
+    reconnect by themselves) instead of holding the stop for minutes.
+    """
+    return {
+        "host": host,
+        "port": port,
+        "limit_concurrency": settings.max_connections,
+        "timeout_graceful_shutdown": SHUTDOWN_GRACE_SECONDS,
+    }
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -367,7 +387,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     # finishes or hands back its gradings and the sandbox pool is torn down.
     previous = signal.signal(signal.SIGTERM, _stop_requested)
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=log_config)
+        uvicorn.run(create_app(settings), **uvicorn_options(settings, host=host, port=port), log_config=log_config)
     except StopRequested:
         pass
     finally:

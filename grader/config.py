@@ -124,6 +124,30 @@ class Settings(BaseSettings):
     password_hash_wait_seconds: float = Field(
         5.0, description="How long a sign-in waits for a hashing slot before it is answered 503."
     )
+    max_connections: int = Field(
+        1000,
+        ge=2,
+        description=(
+            "Connections one web process serves at once (uvicorn's limit_concurrency); past it, new requests get 503."
+        ),
+    )
+    max_streams: int = Field(
+        500,
+        ge=1,
+        description=(
+            "Live streams and long polls one web process holds at once, kept below max_connections so that "
+            "sign-ins, uploads and /healthz always find room; past it, new ones get 503 (pages then poll)."
+        ),
+    )
+    max_streams_per_account: int = Field(
+        6, ge=1, description="Live streams and long polls one account holds in one web process; past it, 429."
+    )
+    stream_recheck_seconds: float = Field(
+        3.0,
+        gt=0,
+        le=60,
+        description="How often an open stream or long poll checks that its session or API token still holds.",
+    )
     account_import_max_rows: int = Field(
         500,
         ge=1,
@@ -205,7 +229,20 @@ class Settings(BaseSettings):
     )
     embedded_worker: bool = Field(True, description="Run the grading worker inside 'autograder serve'.")
     sandbox_slots: int = Field(8, description="Concurrent sandboxes on this machine (one host uid each).")
-    sandbox_uid_base: int = Field(61000, description="Slot N runs as host uid/gid sandbox_uid_base + N.")
+    sandbox_uid_base: int = Field(
+        61000,
+        description=(
+            "Slot N runs as host uid/gid sandbox_uid_base + N; a grader whose block another grader on the "
+            "machine holds takes the next free one."
+        ),
+    )
+    sandbox_uid_lease: bool = Field(
+        True,
+        description=(
+            "Lease this process's own block of sandbox uids; false only where a parent process (a test "
+            "session) holds the lease for it."
+        ),
+    )
     sandbox_pool_size: int = Field(
         2, ge=0, description="Sandboxes kept started ahead per kind of exercise; each serves one grading (0: none)."
     )
@@ -245,6 +282,15 @@ class Settings(BaseSettings):
                 )
         elif not self.secret_key:
             self.secret_key = _local_secret(self.state_dir / "secret_key")
+        return self
+
+    @model_validator(mode="after")
+    def _check_stream_budget(self) -> Settings:
+        if self.max_streams >= self.max_connections:
+            raise ValueError(
+                "GRADER_MAX_STREAMS must be below GRADER_MAX_CONNECTIONS: the difference is the room kept for "
+                "sign-ins, uploads and health checks"
+            )
         return self
 
     @model_validator(mode="after")
@@ -288,18 +334,24 @@ class Settings(BaseSettings):
         """The packages of the learner runtime, declared beside the exercises."""
         return self.exercises_dir / "runtime-requirements.txt"
 
-    def sandbox_config(self, *, unsafe_no_sandbox: bool | None = None) -> SandboxConfig:
-        """The grading core's sandbox configuration built from these settings."""
+    def sandbox_config(self, *, unsafe_no_sandbox: bool | None = None, lease: bool = True) -> SandboxConfig:
+        """The grading core's sandbox configuration built from these settings.
+
+        With ``lease``, on this process's own block of sandbox uids (from
+        ``sandbox_uid_base`` upward, see ``grading.sandbox.lease``).
+        """
         from grader.grading import runtime
         from grader.grading.sandbox import SandboxConfig
+        from grader.grading.sandbox.lease import leased
 
-        return SandboxConfig(
+        config = SandboxConfig(
             runtime=runtime.locate(self.runtime_requirements, self.learner_runtime_parent),
             state_dir=self.sandbox_state_dir,
             uid_base=self.sandbox_uid_base,
             slots=self.sandbox_slots,
             unsafe_no_sandbox=self.unsafe_no_sandbox if unsafe_no_sandbox is None else unsafe_no_sandbox,
         )
+        return leased(config) if lease and self.sandbox_uid_lease else config
 
     def sandbox_pool(self) -> SandboxPool | None:
         """This process's pool of pre-started sandboxes for these settings, or None when its size is 0."""

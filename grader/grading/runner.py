@@ -1,7 +1,7 @@
 """Grading a submission: load it in a sandbox, send every case, score the answers.
 
 Two steps, kept apart so that sandboxes can be started ahead of time:
-``Sandbox.start`` (in ``sandbox.py``) and ``grade_in_sandbox`` here.
+``Sandbox.start`` (in the ``sandbox`` package, ``lifecycle.py``) and ``grade_in_sandbox`` here.
 ``grade_source`` does both and always returns a report: a failure of the grader
 itself becomes an ``infra`` error instead of an exception or a lost result.
 """

@@ -4,7 +4,8 @@ Bubblewrap installs it (``--seccomp FD``) just before it runs the submission. It
 is a deny list in the spirit of Flatpak's and isolate's: system calls that reach
 kernel surface a web app never needs (namespaces, mounts, tracing, keyrings,
 BPF, io_uring, perf, modules, …) fail with EPERM; sockets other than AF_UNIX
-fail with EAFNOSUPPORT; the TIOCSTI and TIOCLINUX terminal ioctls fail; calls of
+fail with EAFNOSUPPORT; the TIOCSTI and TIOCLINUX terminal ioctls fail; file
+locks (``flock``, ``fcntl`` locking commands) fail with ENOLCK; calls of
 any other architecture or ABI (x32, 32-bit) kill the process. ``clone3`` fails
 with ENOSYS so that the C library falls back to ``clone``, which fails with
 EPERM when asked for a new namespace of any kind: bubblewrap's sandboxes could
@@ -68,6 +69,10 @@ X86_64_DENIED = {
     "move_pages": 279,
     "perf_event_open": 298,
     "fanotify_init": 300,
+    # Watches on the runtime's and /usr's files (the same in every sandbox) would see a
+    # neighbour open or read them: a channel between concurrent sandboxes.
+    "inotify_init": 253,
+    "inotify_init1": 294,
     "name_to_handle_at": 303,
     "open_by_handle_at": 304,
     "setns": 308,
@@ -96,6 +101,19 @@ X86_64_CLONE = 56
 CLONE_NAMESPACE_FLAGS = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
 X86_64_SOCKET = 41
 X86_64_IOCTL = 16
+# File locks: the runtime and /usr are the same files in every sandbox, so a lock taken on one
+# of them in a sandbox is seen by every other running at the same time (a channel between
+# them). flock and the locking commands of fcntl fail with ENOLCK, on every file.
+X86_64_FLOCK = 73
+X86_64_FCNTL = 72
+FCNTL_LOCK_COMMANDS = {
+    "F_GETLK": 5,
+    "F_SETLK": 6,
+    "F_SETLKW": 7,
+    "F_OFD_GETLK": 36,
+    "F_OFD_SETLK": 37,
+    "F_OFD_SETLKW": 38,
+}
 
 
 def _op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
@@ -114,6 +132,12 @@ def _x86_64_program() -> bytes:
     for number in sorted(X86_64_DENIED.values()):
         program += [_op(_JEQ_K, number, jt=0, jf=1), _op(_RET_K, _RET_ERRNO | errno.EPERM)]
     program += [_op(_JEQ_K, X86_64_CLONE3, jt=0, jf=1), _op(_RET_K, _RET_ERRNO | errno.ENOSYS)]
+    program += [_op(_JEQ_K, X86_64_FLOCK, jt=0, jf=1), _op(_RET_K, _RET_ERRNO | errno.ENOLCK)]
+    # fcntl(fd, command, ...): no file locks. The block ends in a return either way.
+    commands = sorted(FCNTL_LOCK_COMMANDS.values())
+    program += [_op(_JEQ_K, X86_64_FCNTL, jt=0, jf=len(commands) + 3), _op(_LD_ABS_W, _OFFSET_ARG1)]
+    program += [_op(_JEQ_K, command, jt=len(commands) - n, jf=0) for n, command in enumerate(commands)]
+    program += [_op(_RET_K, _RET_ALLOW), _op(_RET_K, _RET_ERRNO | errno.ENOLCK)]
     # socket(family, ...): only AF_UNIX. The block ends in a return either way.
     program += [
         _op(_JEQ_K, X86_64_SOCKET, jt=0, jf=4),

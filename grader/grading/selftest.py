@@ -29,6 +29,7 @@ from typing import Any
 from grader.grading.report import Report
 from grader.grading.runner import grade_source
 from grader.grading.sandbox import SandboxConfig, SandboxUnavailable, procfs
+from grader.grading.sandbox.enforcement import PROCESS_COUNT, process_limit_expected
 from grader.grading.sandbox.pool import SandboxPool
 from grader.grading.sandbox.template import available as template_available
 from grader.grading.spec import CaseSpec, ExerciseSpec, ExpectSpec, Limits, RequestSpec
@@ -287,13 +288,33 @@ def _check_fork_bomb(spec: ExerciseSpec, config: SandboxConfig, pool: SandboxPoo
         )
     if probe is None:
         return _did_not_run(name, report)
-    if any("process count" in item for item in report.limits_not_applied):
-        return SelftestResult(name, True, f"forked {probe['forked']} (no process limit here); all swept after grading")
-    if probe["forked"] >= spec.limits.processes:
-        return SelftestResult(name, False, f"forked {probe['forked']} processes; the limit is {spec.limits.processes}")
-    return SelftestResult(
-        name, True, f"stopped after {probe['forked']} forks ({probe['error']}); all swept after grading"
+    in_force = process_limit_expected(as_root=os.geteuid() == 0, sandboxed=not config.unsafe_no_sandbox)
+    contained, detail = judge_fork_bomb(
+        forked=int(probe["forked"]),
+        error=probe.get("error"),
+        limit=spec.limits.processes,
+        in_force=in_force,
+        reported_missing=PROCESS_COUNT in report.limits_not_applied,
     )
+    return SelftestResult(name, contained, detail)
+
+
+def judge_fork_bomb(
+    *, forked: int, error: object, limit: int, in_force: bool, reported_missing: bool
+) -> tuple[bool, str]:
+    """Whether a fork bomb that forked ``forked`` times was contained, and why.
+
+    Where this host must bound the process count (``in_force``), the bomb must
+    stop below ``limit`` and the report must not claim the limit was missing;
+    elsewhere it is only swept at the end.
+    """
+    if not in_force:
+        return True, f"forked {forked} (no process limit here); all swept after grading"
+    if reported_missing:
+        return False, "the process limit must be in force here, yet the report says it was not applied"
+    if forked >= limit:
+        return False, f"forked {forked} processes; the limit is {limit}"
+    return True, f"stopped after {forked} forks ({error}); all swept after grading"
 
 
 def _check_environ(spec: ExerciseSpec, config: SandboxConfig, pool: SandboxPool | None) -> SelftestResult:

@@ -291,6 +291,13 @@ def get_for_user(*, session: Session, submission_id: int, user: User) -> Submiss
     return submission
 
 
+def check_visible(*, session: Session, submission_id: int, user: User) -> None:
+    """``NotFound`` unless ``user`` wrote the submission or is an instructor (reads its author only)."""
+    author = session.exec(select(Submission.user_id).where(Submission.id == submission_id)).first()
+    if author is None or (user.role != "instructor" and author != user.id):
+        raise NotFound("No such submission.")
+
+
 def queue_position(*, session: Session, submission: Submission) -> int | None:
     """1 for the next to be graded; None when the submission is not waiting."""
     if submission.status != "queued":

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from grader.config import Settings, get_settings
 from grader.models import ApiToken, User, utcnow
-from grader.services import storage
+from grader.services import storage, updates
 from grader.services.errors import AuthenticationFailed, InvalidInput, NotFound
 
 # A token's last use is written at most this often, not on every request.
@@ -38,6 +38,11 @@ class IssuedToken:
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def digest(secret: str) -> str:
+    """What is stored of a token: its SHA-256 digest (also what names it without revealing it)."""
+    return _digest(secret)
 
 
 def issue(*, session: Session, user: User, label: str = "", settings: Settings | None = None) -> IssuedToken:
@@ -86,6 +91,14 @@ def authenticate(*, session: Session, token: str, now: datetime | None = None) -
     return user, row
 
 
+def user_of(*, session: Session, token_id: int, now: datetime | None = None) -> User | None:
+    """The user of token ``token_id`` while it is in force (not revoked, not expired); None otherwise."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.expires_at <= (now or utcnow()):
+        return None
+    return session.get(User, row.user_id)
+
+
 def _mark_used(session: Session, row: ApiToken, now: datetime) -> None:
     """Note when the token was last used; bookkeeping that a full disk or a busy database may skip."""
     row.last_used_at = now
@@ -116,10 +129,12 @@ def revoke(*, session: Session, user: User, token_id: int) -> None:
         raise NotFound("No such token.")
     session.delete(row)
     session.commit()
+    updates.account_changed(user.id)
 
 
 def revoke_all(*, session: Session, user: User) -> int:
     """End every token of the user; how many there were."""
     result = session.execute(delete(ApiToken).where(col(ApiToken.user_id) == user.id))
     session.commit()
+    updates.account_changed(user.id)
     return int(getattr(result, "rowcount", 0) or 0)

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, func, select, update
 
 from grader.config import Settings, get_settings
 from grader.models import ROLES, Role, User, UserCreate
-from grader.services import passwords, storage, throttle, tokens
+from grader.services import passwords, storage, throttle, tokens, updates
 from grader.services.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -279,6 +279,7 @@ def end_sessions(*, session: Session, user: User) -> None:
     session.exec(update(User).where(col(User.id) == user.id).values(session_generation=User.session_generation + 1))
     session.commit()
     session.refresh(user)
+    updates.account_changed(user.id)
 
 
 @dataclass(frozen=True)
@@ -306,6 +307,7 @@ def ensure_first_instructor(*, session: Session, settings: Settings | None = Non
         session.add(existing)
         session.commit()
         session.refresh(existing)
+        updates.account_changed(existing.id)
         return FirstInstructor(user=existing, password=generated)
     user = create(
         session=session,

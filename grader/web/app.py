@@ -20,8 +20,9 @@ from grader.jobs import enqueue_grading, get_queue
 from grader.services import passwords
 from grader.services.account_imports import ImportRunner
 from grader.services.submissions import Enqueue
-from grader.services.updates import Relay, broadcast_for
+from grader.services.updates import DatabaseWatch, Relay, broadcast_for, publishing
 from grader.web.errors import install_error_handlers, too_large_response
+from grader.web.events import StreamGate
 from grader.web.observability import HttpMetricsMiddleware
 from grader.web.routes import account, api, auth, dashboard, docs, exercises, ops, quiz
 from grader.web.security import BodySizeLimitMiddleware, PublicUrlMiddleware, SecurityHeadersMiddleware
@@ -39,6 +40,18 @@ Get a token with `POST /api/v1/token` (form fields `username` = your e-mail and
 """
 
 
+def wakeups_arrive(app: FastAPI) -> bool:
+    """Whether every change reaches this process's waiters as a wake-up.
+
+    With a relay, while its subscription is up; without one, when the gradings run in this
+    process (the embedded worker; SQLite has no way to carry wake-ups between processes).
+    """
+    relay = app.state.relay
+    if relay is not None:
+        return bool(relay.listening)
+    return bool(app.state.settings.embedded_worker)
+
+
 def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, enqueue: Enqueue | None = None
 ) -> FastAPI:
@@ -52,14 +65,24 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Gradings stored by other processes wake this one's waiters (see grader.services.updates).
+        # Gradings stored by other processes wake this one's waiters (see grader.services.updates),
+        # and this one's account and course changes wake theirs.
         broadcast = broadcast_for(settings)
         relay = Relay(broadcast) if broadcast is not None else None
         if relay is not None:
             relay.start()
         app.state.relay = relay
+        # Where those wake-ups may not arrive, one reader stands in for them.
+        watch = DatabaseWatch(app.state.engine, covered=lambda: wakeups_arrive(app))
+        app.state.database_watch = watch
         try:
-            yield
+            with publishing(broadcast):
+                async with anyio.create_task_group() as group:
+                    group.start_soon(watch.run)
+                    try:
+                        yield
+                    finally:
+                        group.cancel_scope.cancel()
         finally:
             app.state.relay = None
             if relay is not None:
@@ -106,6 +129,13 @@ def create_app(
     # must see the header as sent, so it wraps the rewrite.
     app.add_middleware(PublicUrlMiddleware, public_url=settings.effective_public_url)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.effective_allowed_hosts, www_redirect=False)
+    # Streams an account or token cannot have are refused before any other work (see events.StreamGate).
+    app.add_middleware(
+        StreamGate,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age_seconds,
+    )
     app.add_middleware(SecurityHeadersMiddleware)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

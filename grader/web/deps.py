@@ -8,9 +8,10 @@ learner's submission is simply "not found".
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
@@ -18,8 +19,9 @@ from sqlmodel import Session
 from grader.config import Settings
 from grader.models import MAX_ROW_ID, Exercise, Submission, User
 from grader.services import submissions, tokens, users
-from grader.services.errors import NotFound, PermissionDenied
+from grader.services.errors import NotFound, PermissionDenied, ServiceError
 from grader.web.errors import LoginRequired
+from grader.web.events import Access, StreamSlots
 from grader.web.security import SESSION_STAMP_KEY, SESSION_USER_KEY
 
 
@@ -135,6 +137,65 @@ def valid_submission(submission_id: RowId, user: CurrentUser, session: SessionDe
 def valid_api_submission(submission_id: RowId, user: ApiUser, session: SessionDep) -> Submission:
     """The submission in the path if the token's user wrote it or teaches; 404 otherwise."""
     return submissions.get_for_user(session=session, submission_id=submission_id, user=user)
+
+
+# --- streams: who they serve, asked again while they run -----------------------------------
+
+Grant = Callable[[Session, User], object]
+"""Raises the domain error (``NotFound``, ``PermissionDenied``) when ``user`` may not see what a stream shows."""
+
+
+async def page_stream_access(request: Request, grant: Grant, slots: StreamSlots) -> Access:
+    """The signed-in user of a page's stream if ``grant`` lets them (else its error, or ``LoginRequired``).
+
+    The ``Access`` returned asks the same again, on a session of its own each time: the cookie's
+    account still exists, its session generation and password are those it was signed in with, and
+    ``grant`` still holds (a role change or a removed account counts). An account that already holds
+    its share of ``slots`` (the cookie is signed, so its user id is known before any read) is refused
+    at once; the reads run on the streams' own threads.
+    """
+    engine = request.app.state.engine
+    claimed = request.session.get(SESSION_USER_KEY)
+    if isinstance(claimed, int):
+        slots.check(user_id=claimed)
+
+    def user_id() -> int:
+        # A session of its own, closed before the stream starts: nothing stays open while it waits.
+        with Session(engine) as session:
+            user = optional_user(request, session)
+            if user is None:
+                raise LoginRequired()
+            grant(session, user)
+            return user.id
+
+    def allowed() -> bool:
+        try:
+            user_id()
+        except (LoginRequired, ServiceError):
+            return False
+        return True
+
+    found = await anyio.to_thread.run_sync(user_id, limiter=slots.reads)
+    return Access(user_id=found, allowed=allowed, every=request.app.state.settings.stream_recheck_seconds)
+
+
+def api_stream_access(request: Request, user: User, grant: Grant) -> Access:
+    """Who an API long poll serves: ``user``, while the bearer token it came with is in force and ``grant`` holds."""
+    engine = request.app.state.engine
+    token_id: int = request.state.api_token_id
+
+    def allowed() -> bool:
+        with Session(engine) as session:
+            holder = tokens.user_of(session=session, token_id=token_id)
+            if holder is None or holder.id != user.id:
+                return False
+            try:
+                grant(session, holder)
+            except ServiceError:
+                return False
+            return True
+
+    return Access(user_id=user.id, allowed=allowed, every=request.app.state.settings.stream_recheck_seconds)
 
 
 ValidExercise = Annotated[Exercise, Depends(valid_exercise)]

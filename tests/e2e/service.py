@@ -15,12 +15,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from grader.config import PROJECT_ROOT
+from grader.grading.sandbox.lease import lease_uids
 
 SUBMISSIONS = PROJECT_ROOT / "tests" / "grading" / "submissions"
 
@@ -30,6 +33,23 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@contextmanager
+def leased_uids(first: int, count: int) -> Iterator[range]:
+    """A block of sandbox uids leased for the service a test starts (``GRADER_SANDBOX_UID_LEASE=false`` there).
+
+    Leased here, no other grader on the machine (another test session, a running
+    service) runs a sandbox on them, so the test may count what is left on them.
+    """
+    if os.geteuid() != 0:
+        yield range(first, first + count)
+        return
+    lease = lease_uids(first, count)
+    try:
+        yield lease.uids
+    finally:
+        lease.release()
 
 
 def processes_of_uids(uids: range) -> list[str]:

@@ -54,6 +54,7 @@ def one_machine(folder: Path, state: Path, uids: range) -> Service:
             "GRADER_SWEEP_SECONDS": "1",
             "GRADER_SANDBOX_SLOTS": str(SLOTS),
             "GRADER_SANDBOX_UID_BASE": str(uids.start),
+            "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
             "GRADER_LOG_FORMAT": "json",
         },
     )

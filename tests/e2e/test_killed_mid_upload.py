@@ -10,9 +10,11 @@ service started again on the same machine, which serves and grades as before.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,10 +67,19 @@ def half_sent_upload(port: int, token: str) -> socket.socket:
     return connection
 
 
-def test_a_web_process_killed_mid_upload_leaves_nothing_half_stored(tmp_path: Path, uids: range):
+@pytest.fixture
+def short_temporary_folder() -> Iterator[Path]:
+    """The service's TMPDIR: a folder of this test's own, short enough for the sandboxes' socket paths."""
+    folder = Path(tempfile.mkdtemp(prefix="grader-test-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_web_process_killed_mid_upload_leaves_nothing_half_stored(
+    tmp_path: Path, uids: range, short_temporary_folder: Path
+):
     state = tmp_path / "state"
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
+    temporary = short_temporary_folder
     service = Service(
         folder=tmp_path,
         environment={
@@ -76,6 +87,7 @@ def test_a_web_process_killed_mid_upload_leaves_nothing_half_stored(tmp_path: Pa
             "GRADER_STATE_DIR": str(state),
             "GRADER_SANDBOX_SLOTS": str(SLOTS),
             "GRADER_SANDBOX_UID_BASE": str(uids.start),
+            "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
             "GRADER_SUBMISSION_INTERVAL_SECONDS": "0",
             "GRADER_MAX_UPLOAD_BYTES": "65536",
             "GRADER_LOG_FORMAT": "json",
@@ -146,10 +158,11 @@ def test_a_web_process_killed_mid_upload_leaves_nothing_half_stored(tmp_path: Pa
     assert os.listdir(temporary) == []
 
 
-def test_sigterm_to_serve_lets_its_grading_finish_and_tears_its_sandboxes_down(tmp_path: Path, uids: range):
+def test_sigterm_to_serve_lets_its_grading_finish_and_tears_its_sandboxes_down(
+    tmp_path: Path, uids: range, short_temporary_folder: Path
+):
     state = tmp_path / "state"
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
+    temporary = short_temporary_folder
     service = Service(
         folder=tmp_path,
         environment={
@@ -157,6 +170,7 @@ def test_sigterm_to_serve_lets_its_grading_finish_and_tears_its_sandboxes_down(t
             "GRADER_STATE_DIR": str(state),
             "GRADER_SANDBOX_SLOTS": str(SLOTS),
             "GRADER_SANDBOX_UID_BASE": str(uids.start),
+            "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
             "GRADER_WORKER_SHUTDOWN_SECONDS": "60",
             "GRADER_LOG_FORMAT": "json",
             "TMPDIR": str(temporary),

@@ -23,7 +23,7 @@ from grader.services import tokens, updates
 from grader.services.updates import Changes, Relay
 from tests.factories import make_user
 
-from .service import SUBMISSIONS, Service
+from .service import SUBMISSIONS, Service, leased_uids
 
 pytestmark = [pytest.mark.postgres, pytest.mark.sandbox, pytest.mark.timeout(300)]
 
@@ -42,24 +42,27 @@ def layout(request, postgres_template, postgres_database) -> dict[str, str]:
 
 @pytest.fixture
 def service(tmp_path, layout):
-    base = 62000 + random.randrange(400, 800) * 8
-    service = Service(
-        folder=tmp_path,
-        environment={
-            "GRADER_ENVIRONMENT": "test",
-            "GRADER_STATE_DIR": str(tmp_path / "state"),
-            **layout,
-            "GRADER_SECRET_KEY": "end-to-end-secret-key-long-enough",
-            "GRADER_FIRST_INSTRUCTOR_EMAIL": "teacher@example.org",
-            "GRADER_FIRST_INSTRUCTOR_PASSWORD": "a long instructor password",
-            "GRADER_WORKER_THREADS": "1",
-            "GRADER_SANDBOX_SLOTS": str(SLOTS),
-            "GRADER_SANDBOX_UID_BASE": str(base),
-            "GRADER_LOG_FORMAT": "json",
-        },
-    )
-    yield service
-    service.stop_all()
+    # The test leases the uids for the service's processes, which share them.
+    with leased_uids(62000 + random.randrange(400, 800) * 8, SLOTS) as uids:
+        base = uids.start
+        service = Service(
+            folder=tmp_path,
+            environment={
+                "GRADER_ENVIRONMENT": "test",
+                "GRADER_STATE_DIR": str(tmp_path / "state"),
+                **layout,
+                "GRADER_SECRET_KEY": "end-to-end-secret-key-long-enough",
+                "GRADER_FIRST_INSTRUCTOR_EMAIL": "teacher@example.org",
+                "GRADER_FIRST_INSTRUCTOR_PASSWORD": "a long instructor password",
+                "GRADER_WORKER_THREADS": "1",
+                "GRADER_SANDBOX_SLOTS": str(SLOTS),
+                "GRADER_SANDBOX_UID_BASE": str(base),
+                "GRADER_SANDBOX_UID_LEASE": "false",
+                "GRADER_LOG_FORMAT": "json",
+            },
+        )
+        yield service
+        service.stop_all()
 
 
 class RecordingChanges(Changes):

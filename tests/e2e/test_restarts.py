@@ -85,6 +85,7 @@ def make_service(folder: Path, database_url: str, queue: dict[str, str], uids: r
             "GRADER_SUBMISSION_INTERVAL_SECONDS": "0",
             "GRADER_SANDBOX_SLOTS": str(SLOTS),
             "GRADER_SANDBOX_UID_BASE": str(uids.start),
+            "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
             "GRADER_LOG_FORMAT": "json",
         },
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import signal
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -23,7 +24,7 @@ from grader.models import Submission
 from grader.services import tokens
 from tests.factories import make_user
 
-from .service import SUBMISSIONS, Service, free_port, processes_of_uids
+from .service import SUBMISSIONS, Service, free_port, leased_uids, processes_of_uids
 
 pytestmark = [pytest.mark.postgres, pytest.mark.sandbox, pytest.mark.timeout(600)]
 
@@ -47,10 +48,13 @@ def queue_settings(request, redis_queue, postgres_database) -> dict[str, str]:
 
 
 @pytest.fixture
-def uid_range() -> range:
-    """Sandbox uids no other grader on this machine uses, so leftovers can be counted."""
-    base = 62000 + random.randrange(0, 400) * 8
-    return range(base, base + SLOTS)
+def uid_range() -> Iterator[range]:
+    """Sandbox uids no other grader on this machine uses, so leftovers can be counted.
+
+    Leased by the test for the service's processes, which share it (they are told not to lease their own).
+    """
+    with leased_uids(62000 + random.randrange(0, 400) * 8, SLOTS) as uids:
+        yield uids
 
 
 @pytest.fixture
@@ -70,6 +74,7 @@ def service(tmp_path, postgres_template, postgres_database, queue_settings, uid_
             "GRADER_WORKER_THREADS": "2",
             "GRADER_SANDBOX_SLOTS": str(SLOTS),
             "GRADER_SANDBOX_UID_BASE": str(uid_range.start),
+            "GRADER_SANDBOX_UID_LEASE": "false",
             "GRADER_LOG_FORMAT": "json",
         },
     )

@@ -19,7 +19,8 @@ from typing import Any
 from grader.config import PROJECT_ROOT, get_settings
 from grader.grading.report import Report
 from grader.grading.runtime import READY_MARK
-from grader.grading.sandbox import CGROUP_ROOT, SandboxConfig, procfs
+from grader.grading.sandbox import CGROUP_ROOT, SandboxConfig, SandboxUnavailable, procfs
+from grader.grading.sandbox.lease import MAX_UID, Lease, lease_uids
 from grader.grading.sandbox.pool import SandboxPool, open_pools
 from grader.grading.sandbox.procfs import ProcessInfo
 
@@ -93,15 +94,14 @@ def fill(source: str, **values: object) -> str:
 # sandboxes while other graders and other test runs work on the same machine.
 TEST_UID_BLOCKS = range(62000, 65000, 32)
 TEST_UID_BLOCK_SIZE = 32
-UID_BLOCK_LOCK_DIR = Path("/run/grader/test-uid-blocks")
 
 
 @dataclass
 class UidBlock:
-    """A block of host uids claimed by this test session (held by a lock file)."""
+    """A block of host uids claimed by this test session (held by a lease, or a lock file when not root)."""
 
     base: int
-    _lock_fd: int = field(repr=False)
+    _release: Callable[[], None] = field(repr=False)
 
     @property
     def spare_uid(self) -> int:
@@ -109,12 +109,20 @@ class UidBlock:
         return self.base + TEST_UID_BLOCK_SIZE - 1
 
     def release(self) -> None:
-        os.close(self._lock_fd)
+        self._release()
 
 
 def claim_uid_block() -> UidBlock:
-    """Claim a free block of test uids for this session, machine-wide."""
-    lock_dir = UID_BLOCK_LOCK_DIR if os.geteuid() == 0 else Path(tempfile.gettempdir()) / "grader-test-uid-blocks"
+    """Claim a free block of test uids for this session, machine-wide.
+
+    As root it is also the graders' own lease (``grading.sandbox.lease``), so no
+    grader on the machine (a service, a service a test starts, another test
+    session) ever runs a sandbox on these uids.
+    """
+    as_root = os.geteuid() == 0
+    lock_dir = (
+        Path("/run/grader/test-uid-blocks") if as_root else Path(tempfile.gettempdir()) / "grader-test-uid-blocks"
+    )
     lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     for base in TEST_UID_BLOCKS:
         fd = os.open(lock_dir / f"{base}.lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -123,13 +131,25 @@ def claim_uid_block() -> UidBlock:
         except BlockingIOError:
             os.close(fd)
             continue
-        return UidBlock(base, fd)
+        if not as_root:
+            return UidBlock(base, lambda fd=fd: os.close(fd))
+        try:
+            lease = lease_uids(base, TEST_UID_BLOCK_SIZE, step=MAX_UID)  # this block or none
+        except SandboxUnavailable:
+            os.close(fd)  # a grader runs sandboxes here: try the next block
+            continue
+
+        def release(fd: int = fd, lease: Lease = lease) -> None:
+            lease.release()
+            os.close(fd)
+
+        return UidBlock(base, release)
     raise AssertionError("every block of test uids is claimed by another test session")
 
 
 def session_sandbox_config(block: UidBlock, state_dir: Path, **changes: Any) -> SandboxConfig:
     """The service's sandbox configuration, moved to this session's uids and state folder."""
-    config = get_settings().sandbox_config()
+    config = get_settings().sandbox_config(lease=False)  # the session's block is its lease
     assert config.slots < TEST_UID_BLOCK_SIZE
     return dataclasses.replace(config, uid_base=block.base, state_dir=state_dir, **changes)
 
@@ -141,6 +161,7 @@ def session_environment(config: SandboxConfig) -> dict[str, str]:
         "GRADER_SANDBOX_UID_BASE": str(config.uid_base),
         "GRADER_SANDBOX_SLOTS": str(config.slots),
         "GRADER_SANDBOX_RUN_DIR": str(config.state_dir),
+        "GRADER_SANDBOX_UID_LEASE": "false",  # the session's lease covers its own processes
     }
 
 

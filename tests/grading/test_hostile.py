@@ -26,6 +26,7 @@ import pytest
 
 from grader.config import PROJECT_ROOT
 from grader.grading.sandbox import procfs
+from grader.grading.sandbox.confinement import PTYS_PER_SANDBOX
 from grader.grading.sandbox.pool import open_pools
 
 from .support import ProcessWatcher, descendants, fill, find_probe, submission_text, unused_pool_uids
@@ -387,6 +388,25 @@ def test_proc_shows_nothing_secret(grade, message_echo, monkeypatch):
     assert environ_names <= {"PATH", "LANG", "HOME", "LC_ALL", "TERM", "PWD"}, probe["pid1_environ"]
     assert probe["hostname"] != socket.gethostname()
     assert str(PROJECT_ROOT) not in probe["pid1_cmdline"]
+
+
+def test_nothing_on_the_shared_files_links_concurrent_sandboxes(grade, message_echo, host_snapshot):
+    """The runtime and /usr are the same files in every sandbox: no lock can be taken on them (nor on
+    any file), no inotify watch can see a neighbour open them, and each sandbox has a /dev/pts of
+    its own, showing only its own terminals."""
+    before = host_snapshot()
+    report, _, _ = graded(grade, message_echo, hostile("shared_files"))
+    probe = find_probe(report)
+    assert probe is not None, (report.error, report.stderr[-800:])
+    for path, attempts in probe["locks"].items():
+        assert set(attempts.values()) == {"ENOLCK"}, (path, attempts)
+    assert probe["inotify"] == "EPERM", probe
+    assert probe["ptys"] >= 1, "a sandbox may still open a terminal of its own"
+    assert probe["dev_pts"] == sorted(["ptmx", *(str(n) for n in range(probe["ptys"]))]), probe
+    if grade.pool is not None and grade.pool._use_template:
+        assert probe["ptys"] == PTYS_PER_SANDBOX and probe["pty_error"] == "ENOSPC", probe
+    assert report.status == "passed"
+    assert_host_clean(before, host_snapshot)
 
 
 # --- network and sockets ----------------------------------------------------------------

@@ -8,16 +8,18 @@ its neighbours, a tear-down that leaks.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
 import signal
+import threading
 import time
 
 import pytest
 
-from grader.grading.sandbox import Sandbox, SandboxError, procfs
-from grader.grading.sandbox.pool import SandboxPool, open_pools, pool_status
+from grader.grading.sandbox import Sandbox, SandboxError, SandboxFailed, procfs
+from grader.grading.sandbox.pool import SandboxPool, TemplateBackoff, open_pools, pool_status
 
 from .support import ProcessWatcher, fill, find_probe, submission_text
 
@@ -250,3 +252,62 @@ def test_a_grading_under_way_outlives_the_template_it_was_forked_from(template_p
     assert pool.wait_closed()
     template.process.wait(timeout=30)  # its last sandbox gone, it ends by itself
     assert pool.wait_template(timeout=60) and pool._template is not template
+
+
+def test_a_cgroup_error_does_not_retire_the_template(sandbox_config, message_echo, tmp_path, host_snapshot):
+    """Only a template's own failures take it out of service; a grading whose cgroup cannot be made fails alone."""
+    if os.geteuid() != 0:
+        pytest.skip("a sandbox template needs a grader running as root")
+    broken = tmp_path / "cgroups"
+    for controller in ("memory", "pids"):
+        (broken / controller).mkdir(parents=True)
+        (broken / controller / "cgroup.procs").write_text("")
+        (broken / controller / "grader").write_text("a file where the grader's cgroup folder should be")
+    config = dataclasses.replace(sandbox_config, cgroup_root=broken)
+    before = host_snapshot()
+    with SandboxPool(config, size=1, max_kinds=1, template=True) as pool:
+        assert pool.wait_template(timeout=60)
+        template = pool._template
+        with pytest.raises(SandboxFailed, match="grader"):
+            pool.take(message_echo.limits, message_echo.entry_point)
+        time.sleep(1.5)  # the refill thread meets the same error meanwhile
+        assert pool._template is template and template.alive()
+        assert pool.status().template
+    assert host_snapshot().problems_since(before) == []
+
+
+def test_template_back_off_doubles_until_a_template_proves_stable():
+    backoff = TemplateBackoff(first=1.0, maximum=30.0, stable_seconds=300.0)
+    assert [backoff.failed(ran_for=5.0) for _ in range(7)] == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    assert backoff.failed(ran_for=None) == 30.0, "a template that never started proves nothing"
+    assert backoff.failed(ran_for=600.0) == 1.0, "one that served for a long while starts the count afresh"
+    assert backoff.failed(ran_for=5.0) == 2.0
+
+
+def test_pool_status_never_holds_the_lock_that_gradings_need(template_pool, message_echo):
+    """Reading memory (cgroup files, /proc) happens after the lock is let go, so /readyz never delays a take."""
+    pool = template_pool
+    template = pool._template
+    reading = threading.Event()
+    release = threading.Event()
+    real_memory = template.memory_bytes
+
+    def slow_memory() -> int:
+        reading.set()
+        release.wait(10)
+        return real_memory()
+
+    template.memory_bytes = slow_memory  # type: ignore[method-assign]
+    status = threading.Thread(target=pool.status)
+    status.start()
+    try:
+        assert reading.wait(10)
+        began = time.monotonic()
+        sandbox = pool.take(message_echo.limits, message_echo.entry_point)
+        took = time.monotonic() - began
+        pool.discard(sandbox)
+        assert status.is_alive() and took < 5, "take waited for the status read"
+    finally:
+        release.set()
+        status.join(10)
+        del template.memory_bytes

@@ -32,6 +32,8 @@ SOCK_STREAM, SOCK_DGRAM, SOCK_RAW = 1, 2, 3
 FIONREAD = 0x541B  # between TIOCSTI and TIOCLINUX: an allowed ioctl amid the denied ones
 GETPID, GETUID = 39, 102  # getuid lies between ptrace (101) and syslog (103), both denied
 BAD = -1
+LOCK_EX, LOCK_NB = 2, 4
+F_GETFD, F_GETFL = 1, 3
 CLONE_SIGHAND = 0x800
 CLONE_NAMESPACES = {
     "CLONE_NEWNS": 0x00020000,
@@ -115,6 +117,7 @@ def test_without_the_filter_the_same_calls_fail_otherwise():
 
 def test_sockets_ioctls_clone_and_clone3_get_their_own_answers_and_allowed_calls_still_work():
     value = ctypes.c_int(0)
+    lock = ctypes.create_string_buffer(64)  # a struct flock of zeros: a read lock on the whole file
     read_end, write_end = os.pipe()
     calls = {
         "socket AF_INET": (seccomp.X86_64_SOCKET, AF_INET, SOCK_STREAM, 0),
@@ -133,6 +136,13 @@ def test_sockets_ioctls_clone_and_clone3_get_their_own_answers_and_allowed_calls
         "clone CLONE_SIGHAND without CLONE_VM": (seccomp.X86_64_CLONE, CLONE_SIGHAND | signal.SIGCHLD, 0, 0, 0, 0),
         "getpid": (GETPID,),
         "getuid": (GETUID,),
+        "flock LOCK_EX": (seccomp.X86_64_FLOCK, read_end, LOCK_EX | LOCK_NB),
+        **{
+            f"fcntl {name}": (seccomp.X86_64_FCNTL, read_end, command, ctypes.addressof(lock))
+            for name, command in seccomp.FCNTL_LOCK_COMMANDS.items()
+        },
+        "fcntl F_GETFD": (seccomp.X86_64_FCNTL, read_end, F_GETFD),
+        "fcntl F_GETFL": (seccomp.X86_64_FCNTL, read_end, F_GETFL),
     }
     try:
         errnos, status = _run_in_child(list(calls.values()), filtered=True)
@@ -154,6 +164,10 @@ def test_sockets_ioctls_clone_and_clone3_get_their_own_answers_and_allowed_calls
         "clone CLONE_SIGHAND without CLONE_VM": "EINVAL",
         "getpid": 0,
         "getuid": 0,
+        "flock LOCK_EX": "ENOLCK",
+        **{f"fcntl {name}": "ENOLCK" for name in seccomp.FCNTL_LOCK_COMMANDS},
+        "fcntl F_GETFD": 0,
+        "fcntl F_GETFL": 0,
     }
 
 

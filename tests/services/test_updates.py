@@ -139,3 +139,38 @@ def test_which_broadcast_a_deployment_uses(tmp_path):
     postgres = make_settings(tmp_path, database_url="postgresql+psycopg://postgres@127.0.0.1:5432/course")
     broadcast = updates.broadcast_for(postgres)
     assert isinstance(broadcast, PostgresBroadcast) and broadcast.url.startswith("postgresql://")
+
+
+def test_an_account_change_made_in_one_process_wakes_the_streams_of_another(make_broadcast):
+    # The web process where the learner signs out publishes; the relay of another web process
+    # hands the change to the waiters of that account only.
+    changes = Changes()
+    relay = Relay(make_broadcast(), changes)
+    relay.start()
+    try:
+        assert relay.wait_listening(10), "the relay never subscribed"
+
+        async def scenario() -> tuple[frozenset, frozenset, bool]:
+            with (
+                changes.listen(updates.account_key(3)) as signed_out,
+                changes.listen(updates.account_key(4)) as other,
+                changes.listen(updates.COURSE) as course,
+            ):
+                with updates.publishing(make_broadcast()):
+                    await asyncio.to_thread(updates.account_changed, 3)
+                    await asyncio.to_thread(updates.course_changed)
+                return await signed_out.wait_keys(10), await course.wait_keys(10), await other.wait(0.3)
+
+        account_keys, course_keys, other_woken = asyncio.run(scenario())
+        assert account_keys == {updates.account_key(3)}
+        assert course_keys == {updates.COURSE}
+        assert other_woken is False
+    finally:
+        relay.stop()
+
+
+def test_keys_travel_as_text_and_nothing_else_is_taken_for_one():
+    for key in (17, updates.account_key(5), updates.COURSE):
+        assert updates.decode_key(updates.encode_key(key)) == key
+    for text in ("", "account:", "account:-1", "user:5", "٣", "1" * 40, "course:1", "account:1:2"):
+        assert updates.decode_key(text) is None, text

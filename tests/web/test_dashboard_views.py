@@ -152,7 +152,6 @@ def test_the_dashboard_stream_pushes_a_graded_result_when_the_worker_wakes_it(
     from grader.web.routes import dashboard
 
     # The database is read only when woken here; the stream ends after a few seconds.
-    monkeypatch.setattr(dashboard, "EVENTS_POLL_SECONDS", 60.0)
     monkeypatch.setattr(dashboard, "EVENTS_MAX_SECONDS", 3.0)
     submission = make_submission(synced, user=learner)
     page = as_instructor.get("/instructor").text

@@ -5,16 +5,16 @@ from __future__ import annotations
 import json
 import threading
 
+from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import Session
 
 from grader.jobs import GradingWorker
 from grader.models import Submission
 from grader.services.updates import submission_changes
-from grader.web import events as sse
 from grader.web.routes import exercises
 from tests.factories import make_report, make_submission
-from tests.web.conftest import api_token
+from tests.web.conftest import Browser, api_token
 
 
 def _events(text: str) -> list[tuple[str, str]]:
@@ -50,8 +50,6 @@ def _wait_for_listener(submission_id: int, thread: threading.Thread) -> None:
 
 
 def test_the_worker_wakes_the_stream_which_ends_with_the_result(as_learner, learner, synced, engine, monkeypatch):
-    # The database is read only every minute here: an update arriving sooner came from the wake-up.
-    monkeypatch.setattr(sse, "SAFETY_POLL_SECONDS", 60.0)
     submission = make_submission(synced, user=learner)
     thread, result = _stream_in_thread(as_learner, f"/submissions/{submission.id}/events")
     _wait_for_listener(submission.id, thread)
@@ -85,24 +83,37 @@ def test_a_graded_submission_gets_its_result_at_once(as_learner, learner, synced
 
 
 def test_without_the_worker_in_process_the_stream_reads_the_database(
-    as_learner, learner, synced, engine, settings, monkeypatch
+    app, learner, synced, engine, settings, monkeypatch
 ):
     monkeypatch.setattr(settings, "embedded_worker", False)
     submission = make_submission(synced, user=learner)
-    thread, result = _stream_in_thread(as_learner, f"/submissions/{submission.id}/events")
-    _wait_for_listener(submission.id, thread)
+    # The client runs the application's lifespan, which starts the process's database watch.
+    with TestClient(app) as client:
+        browser = Browser(client).sign_in(learner)
+        thread, result = _stream_in_thread(browser, f"/submissions/{submission.id}/events")
+        _wait_for_listener(submission.id, thread)
+        # The process's watch reads only while someone listens (tests/web/test_streams.py shows
+        # that it, not the stream, is what reads while nothing changes).
+        for _ in range(400):
+            if app.state.database_watch.reads >= 2:
+                break
+            thread.join(0.025)
+        _store_result_elsewhere(engine, submission.id)
+        thread.join(20)
+        assert not thread.is_alive()
+        assert _events(result["response"].text)[-1][0] == "graded"
+
+
+def _store_result_elsewhere(engine, submission_id: int) -> None:
     report = make_report(cases={"hello": True})
     # Another process stores the result: no wake-up reaches this one.
     with Session(engine) as other:
         other.exec(
             update(Submission)
-            .where(Submission.id == submission.id)
+            .where(Submission.id == submission_id)
             .values(status="graded", score=1, report=report.to_dict())
         )
         other.commit()
-    thread.join(20)
-    assert not thread.is_alive()
-    assert _events(result["response"].text)[-1][0] == "graded"
 
 
 def test_a_stream_ends_at_its_time_limit(as_learner, learner, synced, monkeypatch):
@@ -134,8 +145,6 @@ def test_the_page_names_the_stream_and_keeps_the_fallbacks(as_learner, learner, 
 
 
 def test_a_long_poll_answers_when_the_worker_stores_the_result(client, learner, synced, engine, monkeypatch):
-    # The database is read only every minute here: an answer arriving sooner came from the wake-up.
-    monkeypatch.setattr(sse, "SAFETY_POLL_SECONDS", 60.0)
 
     headers = api_token(client, learner)
     submission = make_submission(synced, user=learner)

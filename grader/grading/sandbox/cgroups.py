@@ -8,14 +8,15 @@ every member until the group is empty, then removes it.
 from __future__ import annotations
 
 import errno
+import functools
 import logging
 import os
-import signal
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import suppress
 from pathlib import Path
 
+from grader.grading.sandbox.process import ProcessHandle
 from grader.grading.spec import Limits
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ class Cgroup:
             pids = self.pids()
             if not pids:
                 return
-            _kill(pids)
+            _kill(pids, self.pids)
             time.sleep(0.005)
 
     def out_of_memory(self) -> bool:
@@ -138,7 +139,7 @@ class Cgroup:
                     if exc.errno != errno.EBUSY:
                         log.warning("cannot remove cgroup %s: %s", path, exc)
                         break
-                    _kill(_members(path))
+                    _kill(_members(path), functools.partial(_member_set, path))
                     time.sleep(0.01)
 
     def exists(self) -> bool:
@@ -153,7 +154,19 @@ def _members(path: Path) -> list[int]:
         return []
 
 
-def _kill(pids: Iterable[int]) -> None:
+def _member_set(path: Path) -> set[int]:
+    return set(_members(path))
+
+
+def _kill(pids: Iterable[int], members: Callable[[], set[int]]) -> None:
+    """Kill each of ``pids`` through a pidfd, once it is open and the pid is still a member.
+
+    A pid read from ``cgroup.procs`` may have ended and been given to a process
+    outside the group since: a pidfd opened while the pid is still a member
+    holds the member itself, so the signal can never reach another process.
+    """
     for pid in pids:
-        with suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+        handle = ProcessHandle.open(pid, lambda pid: pid in members())
+        if handle is not None:
+            handle.kill()
+            handle.close()

@@ -1,8 +1,6 @@
-"""What the sandbox is made of: bubblewrap's arguments, the rlimits, and the launcher's last steps.
+"""The launcher's part of the sandbox: the rlimits, its last steps before exec, the boot command.
 
-Bubblewrap's protection is entirely what its arguments say; they apply in
-order, so the private ``/tmp`` and ``/dev/shm`` are mounted before ``/dev`` and
-``/`` are made read-only.
+Bubblewrap's arguments come from the declared confinement steps (``confinement.py``).
 """
 
 from __future__ import annotations
@@ -10,12 +8,9 @@ from __future__ import annotations
 import os
 import resource
 from collections.abc import Callable
-from pathlib import Path
 
 from grader.grading.spec import Limits
 
-SANDBOX_RUNTIME = "/opt/runtime"
-SHM_BYTES = 1024 * 1024
 # Headroom over the memory limit for address space a process maps but never uses.
 ADDRESS_SPACE_SLACK = 1024 * 1024 * 1024
 # The environment bubblewrap itself runs with; the sandbox can read it in /proc/1/environ.
@@ -59,92 +54,6 @@ def preexec(cgroup_fds: list[int], limits: Rlimits, uid: int | None) -> Callable
             os.setresuid(uid, uid, uid)
 
     return run
-
-
-def bwrap_arguments(runtime_root: Path, limits: Limits) -> list[str]:
-    """The bubblewrap options: what the sandbox sees and which namespaces it gets."""
-    return [
-        "--unshare-all",
-        "--unshare-user",
-        "--disable-userns",
-        "--die-with-parent",
-        "--new-session",
-        "--uid",
-        "1000",
-        "--gid",
-        "1000",
-        "--hostname",
-        "sandbox",
-        "--clearenv",
-        "--setenv",
-        "PATH",
-        f"{SANDBOX_RUNTIME}/bin:/usr/bin:/bin",
-        "--setenv",
-        "HOME",
-        "/tmp",
-        "--setenv",
-        "LANG",
-        "C.UTF-8",
-        *_file_view(runtime_root, limits.tmpfs_bytes),
-        "--chdir",
-        "/tmp",
-    ]
-
-
-def template_bwrap_arguments(runtime_root: Path) -> list[str]:
-    """The bubblewrap options of the sandbox template: the sandbox's view of the files, as root.
-
-    Only a mount namespace: each sandbox forked from the template makes its
-    other namespaces, its ``/proc``, ``/tmp`` and ``/dev/shm`` itself, and
-    drops root, before any submission reaches it (``template_boot.py``).
-    """
-    return [
-        "--die-with-parent",
-        "--new-session",
-        *_file_view(runtime_root, SHM_BYTES),
-        "--chdir",
-        "/",
-    ]
-
-
-def _file_view(runtime_root: Path, tmpfs_bytes: int) -> list[str]:
-    """An empty read-only root holding ``/usr``, the runtime, ``/proc``, a minimal ``/dev`` and small tmpfs mounts."""
-    return [
-        "--ro-bind",
-        "/usr",
-        "/usr",
-        "--symlink",
-        "usr/lib",
-        "/lib",
-        "--symlink",
-        "usr/lib64",
-        "/lib64",
-        "--symlink",
-        "usr/bin",
-        "/bin",
-        # Made explicitly: as root, bubblewrap would create the runtime's parent folder 0700.
-        "--dir",
-        str(Path(SANDBOX_RUNTIME).parent),
-        "--ro-bind",
-        str(runtime_root),
-        SANDBOX_RUNTIME,
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--size",
-        str(tmpfs_bytes),
-        "--tmpfs",
-        "/tmp",
-        "--size",
-        str(SHM_BYTES),
-        "--tmpfs",
-        "/dev/shm",
-        "--remount-ro",
-        "/dev",
-        "--remount-ro",
-        "/",
-    ]
 
 
 def server_command(python: str, boot: str, *, listen_fd: int, status_fd: int, entry_point: str) -> list[str]:

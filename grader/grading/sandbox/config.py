@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.grading.runtime import LearnerRuntime
+from grader.grading.sandbox.cgroups import CGROUP_ROOT
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class SandboxConfig:
     uid_base/slots: slot N runs as host uid and gid uid_base + N (root only).
     slot_wait_seconds: how long a grading waits for a free slot before it fails.
     unsafe_no_sandbox: run learner code directly on the host. Trusted local use only.
+    cgroup_root: where the cgroup hierarchies are mounted; whole-sandbox limits need them writable.
     """
 
     runtime: LearnerRuntime
@@ -25,6 +27,7 @@ class SandboxConfig:
     slots: int = 8
     slot_wait_seconds: float = 120.0
     unsafe_no_sandbox: bool = False
+    cgroup_root: Path = CGROUP_ROOT
 
     @property
     def slot_uids(self) -> range:

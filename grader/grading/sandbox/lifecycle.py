@@ -18,26 +18,21 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.grading import seccomp
 from grader.grading.report import LEARNER_ERROR_KINDS
-from grader.grading.sandbox import procfs
+from grader.grading.sandbox import bubblewrap, procfs
 from grader.grading.sandbox.capture import CappedBuffer, OutputPipe
 from grader.grading.sandbox.cgroups import Cgroup
-from grader.grading.sandbox.command import (
-    LAUNCHER_ENV,
-    SANDBOX_RUNTIME,
-    bwrap_arguments,
-    preexec,
-    rlimits,
-    server_command,
-)
+from grader.grading.sandbox.command import rlimits
 from grader.grading.sandbox.config import SandboxConfig
+from grader.grading.sandbox.confinement import forked_steps
+from grader.grading.sandbox.enforcement import Enforcement
 from grader.grading.sandbox.errors import SandboxError, SandboxFailed, SandboxUnavailable
+from grader.grading.sandbox.process import SandboxProcess
 from grader.grading.sandbox.slots import Slot, acquire_slot, kill_uid
 from grader.grading.sandbox.sockets import socket_folder
 from grader.grading.sandbox.template import ForkedProcess, SandboxTemplate
@@ -88,10 +83,10 @@ class Sandbox:
         self.template = template
         self.slot: Slot | None = None
         self.cgroup: Cgroup | None = None
-        self.process: subprocess.Popen[bytes] | ForkedProcess | None = None
+        self.process: SandboxProcess | None = None
         self.stdout = CappedBuffer(limits.output_bytes)
         self.stderr = CappedBuffer(limits.output_bytes)
-        self.limits_not_applied: list[str] = []
+        self.enforcement: Enforcement | None = None
         self._socket_dir: Path | None = None
         self._listener: socket.socket | None = None
         self._events: list[dict[str, Any]] = []
@@ -103,9 +98,7 @@ class Sandbox:
         self._loaded = False
         self._fed = False
         self._pipes: list[OutputPipe] = []
-        self._init_pid: int | None = None
         self._aborted: str | None = None
-        self._init_started: str | None = None
 
     # -- start-up
 
@@ -150,107 +143,55 @@ class Sandbox:
     def _launch(self) -> None:
         self.slot = acquire_slot(self.config)
         sandbox_uid = None if self.config.unsafe_no_sandbox else self.slot.uid
-        own_uid = sandbox_uid is not None
         if sandbox_uid is not None and not self.slot.clean:
             kill_uid(sandbox_uid)  # whatever a crashed grader may have left behind
-        else:
-            self.limits_not_applied.append("separate host user per sandbox (the grader is not root)")
-            self.limits_not_applied.append("process count (needs a separate host user or cgroups)")
         # Named by uid: the uid's lock is what makes the group this grading's alone.
-        self.cgroup = Cgroup.create(f"uid{self.slot.uid}", self.limits) if own_uid else None
-        if self.cgroup is None:
-            self.limits_not_applied.append(
-                "memory limit for the whole sandbox (no writable cgroups; only per-process address space is bounded)"
-            )
-        if self.config.unsafe_no_sandbox:
-            self.limits_not_applied.insert(0, "NO SANDBOX: the submission ran directly on the host")
-
+        if sandbox_uid is not None:
+            self.cgroup = Cgroup.create(f"uid{sandbox_uid}", self.limits, self.config.cgroup_root)
         self._socket_dir = socket_folder()
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._listener.bind(str(self.socket_path))
         self._listener.listen(64)
-        status_read, status_write = os.pipe()
-        if self.template is not None and sandbox_uid is not None:
-            self._fork_from_template(self.template, sandbox_uid, status_read, status_write)
-            return
-        listen_fd = self._listener.fileno()
-        os.set_inheritable(listen_fd, True)
-        os.set_inheritable(status_write, True)
-
-        runtime = self.config.runtime
-        passed_fds = [listen_fd, status_write]
-        our_ends = [status_read]
-        if self.config.unsafe_no_sandbox:
-            python, boot, prefix = str(runtime.python), str(runtime.boot), []
-        else:
-            python, boot = f"{SANDBOX_RUNTIME}/bin/python3", f"{SANDBOX_RUNTIME}/boot.py"
-            prefix = ["bwrap", *bwrap_arguments(runtime.root, self.limits)]
-            seccomp_fd = seccomp.filter_fd()
-            if seccomp_fd is None:
-                self.limits_not_applied.append("system-call filter (seccomp is described for x86-64 only)")
-            else:
-                os.set_inheritable(seccomp_fd, True)
-                passed_fds.append(seccomp_fd)
-                prefix += ["--seccomp", str(seccomp_fd)]
-            bwrap_status_read, bwrap_status_write = os.pipe()
-            our_ends.append(bwrap_status_read)
-            os.set_inheritable(bwrap_status_write, True)
-            passed_fds.append(bwrap_status_write)
-            prefix += ["--json-status-fd", str(bwrap_status_write), "--"]
-        command = [
-            *prefix,
-            *server_command(python, boot, listen_fd=listen_fd, status_fd=status_write, entry_point=self.entry_point),
-        ]
-        cgroup_fds = self.cgroup.procs_fds() if self.cgroup else []
-        try:
-            self.process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=tuple(passed_fds),
-                close_fds=True,
-                start_new_session=True,
-                env=dict(LAUNCHER_ENV),
-                cwd="/",
-                preexec_fn=preexec(cgroup_fds, rlimits(self.limits, own_uid), self.slot.uid if own_uid else None),
-            )
-        except BaseException:
-            for fd in our_ends:
-                os.close(fd)
-            raise
-        finally:
+        # ``passed``: what the sandbox gets, closed here once it has them; ``ours``: closed only on failure.
+        with ExitStack() as passed, ExitStack() as ours:
+            status_read, status_write = os.pipe()
+            ours.callback(os.close, status_read)
+            passed.callback(os.close, status_write)
+            cgroup_fds = self.cgroup.procs_fds() if self.cgroup else []
             for fd in cgroup_fds:
-                os.close(fd)
-            for fd in passed_fds[1:]:
-                os.close(fd)
-        self._read_outputs(status_read)
-        if not self.config.unsafe_no_sandbox:
-            self._spawn(self._read_bwrap_status, bwrap_status_read)
-
-    def _fork_from_template(self, template: SandboxTemplate, uid: int, status_read: int, status_write: int) -> None:
-        if template.seccomp is None:
-            self.limits_not_applied.append("system-call filter (seccomp is described for x86-64 only)")
-        assert self._listener is not None
-        cgroup_fds = self.cgroup.procs_fds() if self.cgroup else []
-        try:
-            self.process = template.spawn(
-                uid=uid,
-                limits=rlimits(self.limits, own_uid=True),
-                tmpfs_bytes=self.limits.tmpfs_bytes,
-                entry_point=self.entry_point,
-                listen_fd=self._listener.fileno(),
-                status_fd=status_write,
-                cgroup_fds=cgroup_fds,
-            )
-        except BaseException:
-            os.close(status_read)
-            raise
-        finally:
-            for fd in [*cgroup_fds, status_write]:
-                os.close(fd)
-        # The keeper named it before the sandbox ran anything: PID 1 of the sandbox's namespace.
-        self._init_pid, self._init_started = self.process.pid, self.process.started
+                passed.callback(os.close, fd)
+            if self.template is not None and sandbox_uid is not None:
+                self.process = self.template.spawn(
+                    uid=sandbox_uid,
+                    limits=rlimits(self.limits, own_uid=True),
+                    steps=forked_steps(self.config.runtime.root, self.limits),
+                    entry_point=self.entry_point,
+                    listen_fd=self._listener.fileno(),
+                    status_fd=status_write,
+                    cgroup_fds=cgroup_fds,
+                )
+                filtered = self.template.seccomp is not None
+            else:
+                runtime = self.config.runtime
+                self.process, filtered = bubblewrap.launch(
+                    runtime_root=runtime.root,
+                    python=str(runtime.python),
+                    boot=str(runtime.boot),
+                    limits=self.limits,
+                    entry_point=self.entry_point,
+                    uid=sandbox_uid,
+                    listen_fd=self._listener.fileno(),
+                    status_fd=status_write,
+                    cgroup_fds=cgroup_fds,
+                    sandboxed=not self.config.unsafe_no_sandbox,
+                )
+            ours.pop_all()
+        self.enforcement = Enforcement(
+            sandboxed=not self.config.unsafe_no_sandbox,
+            own_uid=sandbox_uid is not None,
+            cgroup=self.cgroup is not None,
+            seccomp=filtered,
+        )
         self._read_outputs(status_read)
 
     def _read_outputs(self, status_read: int) -> None:
@@ -288,23 +229,6 @@ class Sandbox:
         with self._event_seen:
             self._events.append({"event": "closed"})
             self._event_seen.notify_all()
-
-    def _read_bwrap_status(self, fd: int) -> None:
-        """Learn the host pid of the sandbox's PID 1 from bubblewrap's first status line.
-
-        Bubblewrap writes it before anything of the submission runs, so it can be
-        trusted; its start time is kept too, so that a recycled pid is never killed.
-        """
-        with os.fdopen(fd, "rb", buffering=0) as stream:
-            first = stream.readline(4096)
-            try:
-                pid = int(json.loads(first)["child-pid"])
-            except (ValueError, KeyError, TypeError):
-                pid = 0
-            if pid > 1:
-                self._init_pid, self._init_started = pid, procfs.start_time(pid)
-            while stream.read(4096):
-                pass
 
     def _record(self, line: bytes) -> None:
         try:
@@ -389,6 +313,11 @@ class Sandbox:
 
     # -- state
 
+    @property
+    def limits_not_applied(self) -> list[str]:
+        """The limits this sandbox went without, in words for the report (empty when all are in force)."""
+        return self.enforcement.not_applied() if self.enforcement is not None else []
+
     def stall_mark(self) -> int:
         """A mark for ``stalls_since``: how many stall samples arrived until now."""
         with self._event_seen:
@@ -435,10 +364,8 @@ class Sandbox:
         self._aborted = reason
         if self.cgroup is not None:
             self.cgroup.kill_all()
-        self._kill_pid_namespace()
-        if self.config.unsafe_no_sandbox and self.process is not None:
-            with suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process is not None:
+            self.process.kill()
 
     def describe_exit(self) -> str:
         """Why the server is gone, in words."""
@@ -482,32 +409,17 @@ class Sandbox:
     def _kill_everything(self) -> None:
         if self.cgroup is not None:
             self.cgroup.kill_all()
-        self._kill_pid_namespace()
         if self.process is not None:
-            if self.process.poll() is None:
-                with suppress(ProcessLookupError, PermissionError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                with suppress(ProcessLookupError):
-                    self.process.kill()
+            self.process.kill()  # each launcher kills what it started, through pidfds, never a bare pid
             with suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=5)
+            self.process.release()
         if self.slot is not None and self.slot.uid is not None and not self.config.unsafe_no_sandbox:
             self._swept = kill_uid(self.slot.uid)
         if self.cgroup is not None:
             self.cgroup.remove()
         for thread in self._threads:
             thread.join(timeout=2)
-
-    def _kill_pid_namespace(self) -> None:
-        """Kill the sandbox's PID 1, which takes every process inside with it, and wait for that."""
-        pid, started = self._init_pid, self._init_started
-        if pid is None or started is None:
-            return
-        deadline = time.monotonic() + SHUTDOWN_SECONDS
-        while procfs.start_time(pid) == started and time.monotonic() < deadline:
-            with suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-            time.sleep(0.005)
 
     def _shut_down_gracefully(self) -> None:
         """Let a loaded server run its shutdown (lifespan) as a real server would, briefly."""

@@ -37,7 +37,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 
 from grader.grading.sandbox.config import SandboxConfig
-from grader.grading.sandbox.errors import SandboxError, SandboxFailed, SlotsBusy
+from grader.grading.sandbox.errors import SandboxError, SandboxFailed, SlotsBusy, TemplateFailed
 from grader.grading.sandbox.lifecycle import Sandbox
 from grader.grading.sandbox.template import SandboxTemplate, available
 from grader.grading.spec import Limits
@@ -53,7 +53,34 @@ CLOSER_THREADS = 2
 # gradings it forked have ended (each bounded by its own limits); past this, it is killed.
 FAILED_TEMPLATE_GRACE_SECONDS = 900.0
 
+# A template that ran this long before it failed had proven itself: the pause before the next starts afresh.
+TEMPLATE_STABLE_SECONDS = 300.0
+
 PoolKey = tuple[str, str]
+
+
+@dataclass
+class TemplateBackoff:
+    """The pause before a new template after one failed: it doubles with each failure in a row.
+
+    Only a template's own failures count, and only its lifetime resets the
+    pause: one that ran ``stable_seconds`` before failing starts the count
+    afresh. Successful gradings in between say nothing about an intermittent
+    fault, so they leave it as it is.
+    """
+
+    first: float = RETRY_FIRST_SECONDS
+    maximum: float = RETRY_MAX_SECONDS
+    stable_seconds: float = TEMPLATE_STABLE_SECONDS
+    delay: float = RETRY_FIRST_SECONDS
+
+    def failed(self, ran_for: float | None) -> float:
+        """The pause after a failure of a template that ran ``ran_for`` seconds (None: it never started)."""
+        if ran_for is not None and ran_for >= self.stable_seconds:
+            self.delay = self.first
+        pause = self.delay
+        self.delay = min(self.delay * 2, self.maximum)
+        return pause
 
 
 def _key(limits: Limits, entry_point: str) -> PoolKey:
@@ -134,7 +161,8 @@ class SandboxPool:
         self._use_template = template and available(config)
         self._template: SandboxTemplate | None = None
         self._template_retry_at = 0.0
-        self._template_delay = RETRY_FIRST_SECONDS
+        self._template_started_at: float | None = None
+        self._template_backoff = TemplateBackoff()
         self._closer = ThreadPoolExecutor(max_workers=CLOSER_THREADS, thread_name_prefix="sandbox-close")
         # Long-lived on purpose: a sandbox dies with the thread that launched it.
         self._refillers = [
@@ -173,8 +201,10 @@ class SandboxPool:
             try:
                 sandbox.start()
                 return sandbox
-            except SandboxFailed as exc:
+            except TemplateFailed as exc:
                 self._template_failed(template, exc)
+            except SandboxFailed as exc:  # a slot, cgroup or set-up error: not the template's
+                log.warning("a forked sandbox did not start, starting one through bubblewrap: %s", exc)
         sandbox = Sandbox(self.config, limits, entry_point)
         sandbox.start()
         return sandbox
@@ -220,24 +250,32 @@ class SandboxPool:
             return True
 
     def status(self) -> PoolStatus:
-        """Sizes and counts now."""
+        """Sizes and counts now.
+
+        The lock is held only to copy counts: memory is read from cgroup files
+        and ``/proc`` after it is let go, so a health check never delays ``take``.
+        """
         with self._lock:
             ready = [sandbox for _, _, queue in self._kinds.values() for sandbox in queue]
             self._closing = {future for future in self._closing if not future.done()}
-            return PoolStatus(
-                size=self.size,
-                kinds=len(self._kinds),
-                ready=len(ready),
-                starting=self._starting,
-                closing=len(self._closing),
-                memory_bytes=sum(sandbox.memory_bytes() for sandbox in ready),
-                max_memory_bytes=self.max_memory_bytes,
-                served=self._served,
-                cold=self._cold,
-                last_error=self._last_error,
-                template=self._live_template() is not None,
-                template_memory_bytes=self._template_memory(),
-            )
+            counts = {
+                "kinds": len(self._kinds),
+                "starting": self._starting,
+                "closing": len(self._closing),
+                "served": self._served,
+                "cold": self._cold,
+            }
+            last_error, template = self._last_error, self._template
+        return PoolStatus(
+            size=self.size,
+            ready=len(ready),
+            memory_bytes=sum(sandbox.memory_bytes() for sandbox in ready),
+            max_memory_bytes=self.max_memory_bytes,
+            last_error=last_error,
+            template=template is not None and template.alive(),
+            template_memory_bytes=template.memory_bytes() if template is not None else 0,
+            **counts,
+        )
 
     def unused(self) -> list[Sandbox]:
         """The sandboxes the pool holds that no grading has had yet: ready ones and ones being started."""
@@ -341,14 +379,14 @@ class SandboxPool:
             self._closing.discard(future)
             self._lock.notify_all()
 
-    def _next_to_fill(self) -> tuple[Limits, str] | None:
-        """The kind most in need of a sandbox, if the pool should start one now."""
+    def _next_to_fill(self, ready_memory: int) -> tuple[Limits, str] | None:
+        """The kind most in need of a sandbox, if the pool should start one now (``ready_memory``: read unlocked)."""
         if time.monotonic() < self._retry_at:
             return None
         held = sum(len(queue) for _, _, queue in self._kinds.values()) + self._starting
         if held >= self.size * max(len(self._kinds), 1):
             return None
-        if self.max_memory_bytes and self._ready_memory() >= self.max_memory_bytes:
+        if self.max_memory_bytes and ready_memory >= self.max_memory_bytes:
             return None
         for limits, entry_point, queue in reversed(self._kinds.values()):
             if len(queue) + self._starting < self.size:
@@ -356,11 +394,10 @@ class SandboxPool:
         return None
 
     def _ready_memory(self) -> int:
-        return sum(sandbox.memory_bytes() for _, _, queue in self._kinds.values() for sandbox in queue)
-
-    def _template_memory(self) -> int:
-        template = self._template
-        return template.memory_bytes() if template is not None else 0
+        """Memory of the ready sandboxes; call WITHOUT the lock (it reads cgroup files)."""
+        with self._lock:
+            ready = [sandbox for _, _, queue in self._kinds.values() for sandbox in queue]
+        return sum(sandbox.memory_bytes() for sandbox in ready)
 
     def _live_template(self) -> SandboxTemplate | None:
         template = self._template
@@ -373,7 +410,8 @@ class SandboxPool:
             if self._template is template:
                 self._template = None
                 self._last_error = f"{type(exc).__name__}: {exc}"
-                self._template_backoff_locked()
+                self._template_backoff_locked(ran=True)
+            self._discard_forked_from_locked(template)
         threading.Thread(
             target=template.close,
             kwargs={"grace": FAILED_TEMPLATE_GRACE_SECONDS},
@@ -381,16 +419,26 @@ class SandboxPool:
             daemon=True,
         ).start()
 
+    def _discard_forked_from_locked(self, template: SandboxTemplate) -> None:
+        """Destroy the waiting sandboxes forked from ``template``: while they live, so does it."""
+        for _, _, queue in self._kinds.values():
+            for sandbox in [sandbox for sandbox in queue if sandbox.template is template]:
+                queue.remove(sandbox)
+                self._discard_locked(sandbox)
+
     def _template_due_locked(self) -> bool:
         """Whether the pool should use a template but none runs, and the pause after a failure is over."""
         if not self._use_template or self._live_template() is not None:
             return False
         return self._template is not None or time.monotonic() >= self._template_retry_at
 
-    def _template_backoff_locked(self) -> None:
-        """No new template for a while; each failure in a row doubles the pause."""
-        self._template_retry_at = time.monotonic() + self._template_delay
-        self._template_delay = min(self._template_delay * 2, RETRY_MAX_SECONDS)
+    def _template_backoff_locked(self, *, ran: bool) -> None:
+        """No new template for a while (see ``TemplateBackoff``); ``ran``: the failed one had started."""
+        now = time.monotonic()
+        started = self._template_started_at
+        ran_for = now - started if ran and started is not None else None
+        self._template_retry_at = now + self._template_backoff.failed(ran_for)
+        self._template_started_at = None
 
     def _ensure_template(self) -> SandboxTemplate | None:
         """The running template, started here if the pool uses one and none runs (refill threads only).
@@ -407,7 +455,7 @@ class SandboxPool:
             stale, self._template = self._template, None
             if stale is not None:
                 self._last_error = "the sandbox template ended unexpectedly"
-                self._template_backoff_locked()
+                self._template_backoff_locked(ran=True)
             starting = time.monotonic() >= self._template_retry_at
             if starting:
                 self._template_retry_at = time.monotonic() + RETRY_MAX_SECONDS  # one thread starts it
@@ -423,7 +471,7 @@ class SandboxPool:
             log.error("the sandbox template did not start, starting sandboxes one by one: %s", exc)
             with self._lock:
                 self._last_error = f"{type(exc).__name__}: {exc}"
-                self._template_backoff_locked()
+                self._template_backoff_locked(ran=False)
             return None
         with self._lock:
             if self._closed:
@@ -431,6 +479,7 @@ class SandboxPool:
                 return None
             self._template = template
             self._template_retry_at = 0.0
+            self._template_started_at = time.monotonic()
             return template
 
     # -- the refill thread
@@ -438,15 +487,15 @@ class SandboxPool:
     def _refill(self) -> None:
         self._ensure_template()  # at once: the first grading should find it running
         while True:
+            ready_memory = self._ready_memory()
             with self._lock:
-                self._expire_idle_locked()
-                wanted = self._next_to_fill()
-                while not self._closed and wanted is None and not self._template_due_locked():
-                    self._lock.wait(0.5)
-                    self._expire_idle_locked()
-                    wanted = self._next_to_fill()
                 if self._closed:
                     return
+                self._expire_idle_locked()
+                wanted = self._next_to_fill(ready_memory)
+                if wanted is None and not self._template_due_locked():
+                    self._lock.wait(0.5)
+                    continue
                 if wanted is not None:
                     self._starting += 1
             if wanted is None:
@@ -460,7 +509,7 @@ class SandboxPool:
             try:
                 sandbox.start()
             except SandboxError as exc:
-                if template is not None and not isinstance(exc, SlotsBusy):
+                if template is not None and isinstance(exc, TemplateFailed):
                     self._template_failed(template, exc)
                 self._start_failed(sandbox, exc)
                 continue
@@ -472,10 +521,9 @@ class SandboxPool:
                 self._launching.discard(sandbox)
                 self._starting -= 1
                 self._retry_delay = RETRY_FIRST_SECONDS
-                if template is not None:
-                    self._template_delay = RETRY_FIRST_SECONDS  # it forks: its restarts start afresh
                 kind = self._kinds.get(_key(limits, entry_point))
-                if self._closed or kind is None:
+                retired = template is not None and template is not self._template
+                if self._closed or kind is None or retired:
                     self._discard_locked(sandbox)
                 else:
                     kind[2].append(sandbox)

@@ -42,19 +42,26 @@ def pids() -> Iterator[int]:
             yield int(name)
 
 
-def start_time(pid: int) -> str | None:
+def start_time(pid: int, *, zombie: bool = False) -> str | None:
     """A running process's start time (clock ticks since boot); None once it has exited.
 
     A sandbox's PID 1 turns zombie only after the kernel has killed and reaped
-    everything else in its PID namespace, so a zombie counts as gone. With the pid,
-    the start time names a process for good: a recycled pid has another.
+    everything else in its PID namespace, so a zombie counts as gone (unless
+    ``zombie``: a zombie's pid is not yet free, so it still names that process).
+    With the pid, the start time names a process for good: a recycled pid has another.
     """
     try:
         stat = (PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
     fields = stat.rsplit(")", 1)[1].split()
-    return None if fields[0] in GONE_STATES else fields[19]
+    return None if fields[0] in GONE_STATES and not zombie else fields[19]
+
+
+def parent_of(pid: int) -> int | None:
+    """The parent pid of ``pid``, or None once it is gone."""
+    found = _status(pid)
+    return found[1] if found is not None else None
 
 
 def read_process(pid: int) -> ProcessInfo | None:

@@ -91,6 +91,17 @@ def acquire_slot(config: SandboxConfig) -> Slot:
         time.sleep(SLOT_POLL_SECONDS)
 
 
+def try_slot_lock(uid: int) -> int | None:
+    """The machine-wide slot lock of ``uid`` if nobody holds it now (the caller closes it), else None."""
+    fd = os.open(private_dir(MACHINE_LOCK_DIR) / f"uid{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
 def kill_uid(uid: int) -> bool:
     """Kill every process of a slot's host uid (run as that uid, so nothing else is hit).
 

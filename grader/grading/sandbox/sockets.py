@@ -1,8 +1,8 @@
 """Host-only folders for the sandboxes' listening sockets, and the sweep of those a dead grader left.
 
 Each sandbox's socket is bound in a folder the sandbox never sees (see
-docs/sandbox.md), in the system's temporary folder (a Unix socket's path must
-stay under 108 bytes). Each folder is named after the grader process that made
+docs/sandbox.md), in the system's temporary folder, or in ``/tmp`` when that
+folder's path is too long for a Unix socket (108 bytes in all). Each folder is named after the grader process that made
 it (its pid and start time), so folders left by a grader killed without warning
 (SIGKILL, a crash) are recognised as a dead process's by the next grader on the
 machine and removed the first time it starts a sandbox; a live grader's are
@@ -20,6 +20,8 @@ from pathlib import Path
 from grader.grading.sandbox import procfs
 
 PREFIX = "grader-sock-"
+# The longest temporary folder that leaves room for "/grader-sock-<pid>-<start>-<8>/app.sock".
+LONGEST_PARENT = 40
 
 _swept: set[Path] = set()
 _sweep_lock = threading.Lock()
@@ -33,6 +35,8 @@ def _owner_tag(pid: int) -> str | None:
 def socket_folder() -> Path:
     """A new 0700 folder for one sandbox's socket, named after this process; dead graders' folders swept first."""
     parent = Path(tempfile.gettempdir())
+    if len(os.fsencode(parent)) > LONGEST_PARENT:
+        parent = Path("/tmp")
     with _sweep_lock:
         if parent not in _swept:
             sweep(parent)

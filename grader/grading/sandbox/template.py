@@ -20,19 +20,23 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
 import threading
-from contextlib import suppress
+import time
+from contextlib import ExitStack, suppress
 from typing import IO, Any
 
 from grader.grading import seccomp
 from grader.grading.sandbox import procfs
 from grader.grading.sandbox.capture import CappedBuffer, OutputPipe
-from grader.grading.sandbox.command import LAUNCHER_ENV, SANDBOX_RUNTIME, SHM_BYTES, Rlimits, template_bwrap_arguments
+from grader.grading.sandbox.command import LAUNCHER_ENV, Rlimits
 from grader.grading.sandbox.config import SandboxConfig
-from grader.grading.sandbox.errors import SandboxFailed, SandboxUnavailable
+from grader.grading.sandbox.confinement import SANDBOX_RUNTIME, template_bwrap_arguments
+from grader.grading.sandbox.errors import SandboxFailed, SandboxUnavailable, TemplateFailed
+from grader.grading.sandbox.process import ProcessHandle
 
 START_SECONDS = 30.0
 SPAWN_SECONDS = 10.0
@@ -40,6 +44,7 @@ REPORT_CAP = 4096
 STDERR_CAP = 64 * 1024
 # What the keeper reports when the sandbox could not be completed (template_boot.SETUP_FAILED).
 SETUP_FAILED_CODE = 125
+KILL_WAIT_SECONDS = 2.0
 
 
 def available(config: SandboxConfig) -> bool:
@@ -48,42 +53,71 @@ def available(config: SandboxConfig) -> bool:
 
 
 class ForkedProcess:
-    """The host's handle on one forked sandbox, shaped like the ``subprocess.Popen`` it replaces.
+    """The host's handle on one forked sandbox (a ``SandboxProcess``).
 
     ``pid`` is the sandbox's PID 1 as the host sees it; killing it ends every
-    process of the sandbox. The exit status comes from the keeper process, which
-    waits for that PID 1 outside the sandbox's reach.
+    process of the sandbox. The keeper names it with its start time, read before
+    the keeper could reap it; the host opens a pidfd on it and keeps it only if
+    the start time still matches, so a kill can never reach a recycled pid. The
+    exit status comes from the keeper, which waits for that PID 1 outside the
+    sandbox's reach.
     """
 
-    def __init__(self, report: IO[bytes], stdin: IO[bytes], stdout: IO[bytes], stderr: IO[bytes]) -> None:
-        self.stdin = stdin
-        self.stdout = stdout
-        self.stderr = stderr
+    def __init__(self, report: int, stdin: IO[bytes], stdout: IO[bytes], stderr: IO[bytes]) -> None:
+        self.stdin: IO[bytes] | None = stdin
+        self.stdout: IO[bytes] | None = stdout
+        self.stderr: IO[bytes] | None = stderr
         self.pid = 0
-        self.started: str | None = None
         self.returncode: int | None = None
         self.setup_error: str | None = None
+        self.handle: ProcessHandle | None = None
         self._report = report
+        self._pending = b""
         self._ended = threading.Event()
 
     def read_start(self, timeout: float) -> None:
-        """Wait for the keeper to name the sandbox's pid; raise if the sandbox could not be made."""
-        line = _read_line(self._report, timeout)
+        """Wait for the keeper to name the sandbox's pid; raise if the sandbox could not be made.
+
+        On any failure the report descriptor is closed before raising.
+        """
         try:
-            message = json.loads(line) if line else {}
-        except ValueError:
-            message = {}
-        if not isinstance(message, dict) or not isinstance(message.get("pid"), int):
-            error = message.get("setup_error") if isinstance(message, dict) else None
-            raise SandboxFailed(f"the sandbox template could not make a sandbox: {error or 'no answer'}")
+            line = self._read_line(timeout)
+            try:
+                message = json.loads(line) if line else {}
+            except ValueError:
+                message = {}
+            if not isinstance(message, dict) or not isinstance(message.get("pid"), int):
+                error = message.get("setup_error") if isinstance(message, dict) else None
+                raise TemplateFailed(f"the sandbox template could not make a sandbox: {error or 'no answer'}")
+        except BaseException:
+            os.close(self._report)
+            raise
         self.pid = message["pid"]
-        self.started = procfs.start_time(self.pid)
+        started = str(message.get("started"))
+        self.handle = ProcessHandle.open(self.pid, lambda pid: procfs.start_time(pid, zombie=True) == started)
         threading.Thread(target=self._wait_for_end, name="sandbox-keeper", daemon=True).start()
+
+    def _read_line(self, timeout: float) -> bytes:
+        """One line from the keeper, or b"" if none came within ``timeout`` (no thread is left waiting)."""
+        deadline = time.monotonic() + timeout
+        poller = select.poll()
+        poller.register(self._report, select.POLLIN)
+        while b"\n" not in self._pending and len(self._pending) < REPORT_CAP:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not poller.poll(int(remaining * 1000) + 1):
+                return b""
+            chunk = os.read(self._report, REPORT_CAP)
+            if not chunk:
+                break
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line
 
     def _wait_for_end(self) -> None:
         code = -signal.SIGKILL  # a keeper that vanished without a word: its sandbox was killed
-        with self._report:
-            for line in iter(lambda: self._report.readline(REPORT_CAP), b""):
+        with os.fdopen(self._report, "rb") as report:
+            lines = [self._pending, *iter(lambda: report.readline(REPORT_CAP), b"")]
+            for line in lines:
                 with suppress(ValueError, TypeError, AttributeError):
                     message = json.loads(line)
                     if "setup_error" in message:
@@ -104,19 +138,15 @@ class ForkedProcess:
         return self.returncode
 
     def kill(self) -> None:
-        """Kill the sandbox's PID 1 (and so all of it), unless its pid now names another process."""
-        if self.pid > 1 and self.started is not None and procfs.start_time(self.pid) == self.started:
-            with suppress(ProcessLookupError, PermissionError):
-                os.kill(self.pid, signal.SIGKILL)
+        """Kill the sandbox's PID 1 (and so all of it) through its pidfd, and wait until it is gone."""
+        if self.handle is not None:
+            self.handle.kill()
+            self.handle.wait_gone(KILL_WAIT_SECONDS)
 
-
-def _read_line(stream: IO[bytes], timeout: float) -> bytes:
-    """One line from a blocking pipe, or b"" if none came within ``timeout``."""
-    result: list[bytes] = []
-    reader = threading.Thread(target=lambda: result.append(stream.readline(REPORT_CAP)), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    return result[0] if result else b""
+    def release(self) -> None:
+        """Close the pidfd (after ``kill``)."""
+        if self.handle is not None:
+            self.handle.close()
 
 
 class SandboxTemplate:
@@ -210,7 +240,7 @@ class SandboxTemplate:
         *,
         uid: int,
         limits: Rlimits,
-        tmpfs_bytes: int,
+        steps: list[dict[str, Any]],
         entry_point: str,
         listen_fd: int,
         status_fd: int,
@@ -220,42 +250,42 @@ class SandboxTemplate:
         request: dict[str, Any] = {
             "uid": uid,
             "rlimits": limits,
-            "tmpfs_bytes": tmpfs_bytes,
-            "shm_bytes": SHM_BYTES,
+            "steps": steps,
             "entry": entry_point,
             "seccomp": self.seccomp.hex() if self.seccomp is not None else None,
         }
-        stdin_read, stdin_write = os.pipe()
-        stdout_read, stdout_write = os.pipe()
-        stderr_read, stderr_write = os.pipe()
-        report_read, report_write = os.pipe()
-        theirs = [stdin_read, stdout_write, stderr_write, status_fd, listen_fd, report_write, *cgroup_fds]
-        try:
+        with ExitStack() as passed, ExitStack() as kept:
+            # ``passed``: the template's ends, closed here once sent (it holds copies) or on failure;
+            # ``kept``: ours, closed only if the spawn fails before they have an owner.
+            ends: dict[str, int] = {}
+            for name, ours_is_read in (("stdin", False), ("stdout", True), ("stderr", True), ("report", True)):
+                read, write = os.pipe()
+                ours, theirs = (read, write) if ours_is_read else (write, read)
+                kept.callback(os.close, ours)
+                passed.callback(os.close, theirs)
+                ends[name], ends[f"{name}-theirs"] = ours, theirs
+            sent = [ends[f"{name}-theirs"] for name in ("stdin", "stdout", "stderr")]
+            sent += [status_fd, listen_fd, ends["report-theirs"], *cgroup_fds]
             with self._lock:
                 if self._control is None:
-                    raise SandboxFailed("the sandbox template is closed")
+                    raise TemplateFailed("the sandbox template is closed")
                 try:
-                    socket.send_fds(self._control, [json.dumps(request).encode()], theirs)
+                    socket.send_fds(self._control, [json.dumps(request).encode()], sent)
                 except OSError as exc:
-                    raise SandboxFailed(f"the sandbox template does not answer: {exc}") from exc
-        except BaseException:
-            for fd in (stdin_write, stdout_read, stderr_read, report_read):
-                os.close(fd)
-            raise
-        finally:
-            for fd in (stdin_read, stdout_write, stderr_write, report_write):
-                os.close(fd)
+                    raise TemplateFailed(f"the sandbox template does not answer: {exc}") from exc
+            kept.pop_all()
         process = ForkedProcess(
-            report=os.fdopen(report_read, "rb"),
-            stdin=os.fdopen(stdin_write, "wb"),
-            stdout=os.fdopen(stdout_read, "rb"),
-            stderr=os.fdopen(stderr_read, "rb"),
+            report=ends["report"],
+            stdin=os.fdopen(ends["stdin"], "wb"),
+            stdout=os.fdopen(ends["stdout"], "rb"),
+            stderr=os.fdopen(ends["stderr"], "rb"),
         )
         try:
-            process.read_start(SPAWN_SECONDS)
+            process.read_start(SPAWN_SECONDS)  # closes the report descriptor if it raises
         except BaseException:
             for stream in (process.stdin, process.stdout, process.stderr):
-                stream.close()
+                if stream is not None:
+                    stream.close()
             raise
         return process
 

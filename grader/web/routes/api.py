@@ -15,12 +15,21 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, StrictInt
 from sqlmodel import Session
 
-from grader.models import MAX_ROW_ID, ExercisePublic, Submission, SubmissionPublic
+from grader.models import MAX_ROW_ID, ExercisePublic, Submission, SubmissionPublic, User
 from grader.services import audit, fixchecks, gradebook, quizzes, submissions, tokens, users
-from grader.services.errors import InvalidInput
+from grader.services.errors import AuthenticationFailed, InvalidInput, Overloaded, RateLimited
 from grader.services.updates import submission_changes
 from grader.web import events
-from grader.web.deps import ApiInstructor, ApiUser, RowId, SessionDep, SettingsDep, ValidApiSubmission, ValidExercise
+from grader.web.deps import (
+    ApiInstructor,
+    ApiUser,
+    RowId,
+    SessionDep,
+    SettingsDep,
+    ValidApiSubmission,
+    ValidExercise,
+    api_stream_access,
+)
 from grader.web.security import client_address
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -294,9 +303,19 @@ WAIT_MAX_SECONDS = 60.0
 """The longest a request may wait for a grading to end (``?wait=``)."""
 
 
-@router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="Follow a submission")
+@router.get(
+    "/submissions/{submission_id}",
+    response_model=SubmissionOut,
+    summary="Follow a submission",
+    responses={
+        401: {"description": "The token was revoked, or the account signed out everywhere, while waiting."},
+        429: {"description": "This account already holds as many long polls and live pages as allowed."},
+        503: {"description": "This server holds as many long polls and live pages as it can."},
+    },
+)
 async def get_submission(
     request: Request,
+    user: ApiUser,
     submission: ValidApiSubmission,
     session: SessionDep,
     wait: Annotated[
@@ -307,7 +326,7 @@ async def get_submission(
             description="Seconds to wait for the grading to end before answering (a long poll); 0 answers at once.",
         ),
     ] = 0,
-) -> SubmissionOut:
+) -> SubmissionOut | Response:
     """Status (queued, running, graded), score, and the report once graded. Only your own."""
     if wait and submission.status != "graded":
         submission_id = submission.id
@@ -315,18 +334,41 @@ async def get_submission(
         await anyio.to_thread.run_sync(session.close)
         engine = request.app.state.engine
 
-        def status() -> str:
+        def read_status() -> str:
             with Session(engine) as reading:
                 return submissions.get_progress(session=reading, submission_id=submission_id).status
 
-        await events.wait_for(
-            check=status,
-            done=lambda state: state == "graded",
-            timeout=wait,
-            poll_seconds=lambda: events.poll_seconds(request.app),
-            changes=submission_changes,
-            key=submission_id,
-        )
+        def visible(reading: Session, holder: User) -> None:
+            submissions.check_visible(session=reading, submission_id=submission_id, user=holder)
+
+        slots = events.slots_of(request.app)
+        try:
+            slot = slots.take(user.id, token=events.bearer_digest(request.headers.get("authorization")))
+        except (RateLimited, Overloaded) as exc:
+            return events.refused(request, exc)
+        with slot:
+            try:
+                await events.while_connected(
+                    request,
+                    partial(
+                        events.wait_for,
+                        check=read_status,
+                        done=lambda state: state == "graded",
+                        timeout=wait,
+                        keys=(submission_id,),
+                        access=api_stream_access(request, user, visible),
+                        slots=slots,
+                        changes=submission_changes,
+                    ),
+                )
+            except events.ClientGone:
+                # Nobody reads the answer; the slot is free again.
+                return Response(status_code=status.HTTP_204_NO_CONTENT)
+            except events.AccessEnded:
+                raise AuthenticationFailed(
+                    "This token stopped working while waiting (revoked, signed out everywhere, or the password "
+                    "changed); request a new one."
+                ) from None
         submission = await anyio.to_thread.run_sync(
             partial(submissions.get, session=session, submission_id=submission_id)
         )

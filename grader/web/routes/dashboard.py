@@ -6,18 +6,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from sqlmodel import Session
 
 from grader.config import Settings
 from grader.services import account_imports, audit, fixchecks, gradebook, quizzes, regrade, stats, submissions, users
-from grader.services.errors import BadLines, InvalidInput, Overloaded
-from grader.services.updates import ANY_SUBMISSION, submission_changes
+from grader.services.errors import BadLines, InvalidInput, Overloaded, RateLimited
+from grader.services.updates import ANY_SUBMISSION, COURSE, submission_changes
 from grader.web import charts, events
-from grader.web.deps import Instructor, RowId, SessionDep, SettingsDep, optional_user, require_instructor
-from grader.web.errors import LoginRequired
+from grader.web.deps import Instructor, RowId, SessionDep, SettingsDep, page_stream_access, require_instructor
 from grader.web.routes.exercises import stored_report
 from grader.web.security import verify_csrf
 from grader.web.templating import render, templates
@@ -189,9 +187,6 @@ def dashboard_changes(
 
 EVENTS_MAX_SECONDS = 300
 """A dashboard's event stream ends after this long; the browser reconnects by itself."""
-EVENTS_POLL_SECONDS = 2.0
-"""How often the stream looks for changes the in-process wake-ups do not announce (other
-processes' gradings, quiz attempts): two indexed max() lookups each time."""
 
 
 @router.get("/events")
@@ -199,16 +194,11 @@ async def dashboard_events(request: Request, params: TableParams, since: str = "
     """The table's changes pushed as Server-Sent Events (``changes``, the same data as ``/changes``)."""
     engine = request.app.state.engine
     settings = request.app.state.settings
-
-    def check_access() -> None:
-        # A session of its own, closed before the stream starts: nothing stays open while it waits.
-        with Session(engine) as session:
-            user = optional_user(request, session)
-            if user is None:
-                raise LoginRequired()
-            require_instructor(user)
-
-    await anyio.to_thread.run_sync(check_access)
+    slots = events.slots_of(request.app)
+    try:
+        access = await page_stream_access(request, lambda _session, user: require_instructor(user), slots)
+    except (RateLimited, Overloaded) as exc:
+        return events.refused(request, exc)
     cursor = {"since": since}
 
     def check() -> dict[str, Any]:
@@ -218,15 +208,19 @@ async def dashboard_events(request: Request, params: TableParams, since: str = "
         return data
 
     return events.stream(
+        request,
         events.watch(
             check=check,
             render=lambda data: ("changes", data),
             finished=lambda data: False,
+            keys=(ANY_SUBMISSION, COURSE),
+            access=access,
+            slots=slots,
             changes=submission_changes,
-            key=ANY_SUBMISSION,
-            poll_seconds=EVENTS_POLL_SECONDS,
             max_seconds=EVENTS_MAX_SECONDS,
-        )
+        ),
+        slots=slots,
+        user_id=access.user_id,
     )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
@@ -14,10 +14,17 @@ from grader.grading.report import Report
 from grader.models import Exercise, Quiz, Submission, User
 from grader.services import fixchecks, quizzes, submissions
 from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
-from grader.services.updates import submission_changes
+from grader.services.updates import ANY_SUBMISSION, submission_changes
 from grader.web import events
-from grader.web.deps import CurrentUser, RowId, SessionDep, SettingsDep, ValidExercise, ValidSubmission, optional_user
-from grader.web.errors import LoginRequired
+from grader.web.deps import (
+    CurrentUser,
+    RowId,
+    SessionDep,
+    SettingsDep,
+    ValidExercise,
+    ValidSubmission,
+    page_stream_access,
+)
 from grader.web.security import verify_csrf
 from grader.web.templating import render, render_fragment
 
@@ -243,15 +250,14 @@ async def submission_events(request: Request, submission_id: RowId) -> Response:
     """Progress pushed as Server-Sent Events (``progress``, ``graded`` with the result's HTML, ``fixes-checked``)."""
     engine = request.app.state.engine
 
-    def check_access() -> None:
-        # A session of its own, closed before the stream starts: nothing stays open while it waits.
-        with Session(engine) as session:
-            user = optional_user(request, session)
-            if user is None:
-                raise LoginRequired()
-            submissions.get_for_user(session=session, submission_id=submission_id, user=user)
+    def visible(session: Session, user: User) -> None:
+        submissions.check_visible(session=session, submission_id=submission_id, user=user)
 
-    await anyio.to_thread.run_sync(check_access)
+    slots = events.slots_of(request.app)
+    try:
+        access = await page_stream_access(request, visible, slots)
+    except (RateLimited, Overloaded) as exc:
+        return events.refused(request, exc)
 
     def check() -> dict[str, Any]:
         with Session(engine) as session:
@@ -270,14 +276,23 @@ async def submission_events(request: Request, submission_id: RowId) -> Response:
                 state["html"] = render_fragment(request, "_result.html", _submission_context(session, submission))
             return state
 
+    def reads_on(state: dict[str, Any]) -> tuple[Hashable, ...]:
+        # While it waits, any other submission's claim may move it up the queue.
+        return (submission_id, ANY_SUBMISSION) if state["status"] == "queued" else (submission_id,)
+
     return events.stream(
+        request,
         events.watch(
             check=check,
             render=lambda state: (_event_name(state), state),
             finished=lambda state: state["status"] == "graded" and state["fixes"] != "pending",
+            keys=(submission_id, ANY_SUBMISSION),
+            reads_on=reads_on,
+            access=access,
+            slots=slots,
             changes=submission_changes,
-            key=submission_id,
-            poll_seconds=lambda: events.poll_seconds(request.app),
             max_seconds=EVENTS_MAX_SECONDS,
-        )
+        ),
+        slots=slots,
+        user_id=access.user_id,
     )

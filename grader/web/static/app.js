@@ -97,6 +97,7 @@
     }
     source.addEventListener("graded", graded);
     source.addEventListener("fixes-checked", graded);
+    source.addEventListener("signed-out", signedOut(source));
     source.addEventListener("error", function () {
       // A stream that ends at its time limit reconnects by itself; one that never
       // opened, or that the browser gave up on, is replaced by polling.
@@ -106,6 +107,16 @@
       }
       opened = false;
     });
+  }
+
+  // The session ended while the page followed updates (signed out, password changed): say so and
+  // open the page again, which asks to sign in.
+  function signedOut(source) {
+    return function (event) {
+      source.close();
+      setStatus(JSON.parse(event.data).message);
+      window.setTimeout(function () { window.location.reload(); }, 1500);
+    };
   }
 
   // Checked fixes arrive after the result: each mistake's card is replaced by the one the server
@@ -128,6 +139,7 @@
         ? "The grader tried the fix on your code and it works: the change is shown below."
         : "The grader tried the fix on your code: see the note on each mistake below.";
     });
+    source.addEventListener("signed-out", signedOut(source));
     source.addEventListener("error", function () {
       if (source.readyState === window.EventSource.CLOSED) { source.close(); }
     });
@@ -189,6 +201,7 @@
       var opened = false;
       source.addEventListener("open", function () { opened = true; });
       source.addEventListener("changes", function (event) { apply(JSON.parse(event.data)); });
+      source.addEventListener("signed-out", signedOut(source));
       source.addEventListener("error", function () {
         source.close();
         // A stream that ends at its time limit is opened again from the latest cursor;
