@@ -97,6 +97,17 @@ def wait_until_all_graded(engine: Engine, timeout: float = 240) -> list[Submissi
         time.sleep(0.3)
 
 
+def wait_until_fixes_checked(engine: Engine, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        with engine.connect() as connection:
+            pending = connection.exec_driver_sql("SELECT count(*) FROM fix_checks WHERE status = 'pending'").scalar()
+        if pending == 0:
+            return
+        assert time.monotonic() < deadline, f"{pending} fix checks still pending"
+        time.sleep(0.3)
+
+
 def instructor_cookies(service: Service) -> httpx.Cookies:
     with httpx.Client(base_url=service.url, timeout=30) as client:
         page = client.get("/login")
@@ -143,6 +154,7 @@ def test_a_backup_under_uploads_restores_and_serves(tmp_path: Path, uids: range,
 
     rows = wait_until_all_graded(engine)
     assert {row.id for row in rows if row.status == "graded"} == set(accepted)
+    wait_until_fixes_checked(engine)  # the last writes a grading leads to
     settled = original.run("backup", str(tmp_path / "settled"))
     assert settled.returncode == 0, settled.stderr
     original.stop_all()
