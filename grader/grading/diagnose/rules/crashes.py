@@ -43,7 +43,9 @@ def _crash(c: Context) -> Words:
     if parsed is not None:
         explained = explain_traceback(parsed, c.model, path=c.path, method=c.method)
         if explained is not None:
-            printed = f" Python's message: `{quote_code(parsed.exception)}`." if parsed.exception else ""
+            # Quoted once: an explanation that already names the exception's text is not followed by it again.
+            quoted = parsed.exception and parsed.exception in explained.explanation
+            printed = f" Python's message: `{quote_code(parsed.exception)}`." if parsed.exception and not quoted else ""
             fix, patch = explained.fix, explained.fix_patch
             if explained.cause in PICKED_FIELDS and echoes(c.cases):
                 fix, patch = _echo_whole(c, explained.line)
