@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from grader.db import create_db_engine
 from grader.models import Submission
 from grader.services import tokens
 from tests.factories import make_user
-from tests.grading.support import claim_uid_block
 from tests.test_backup import table_contents
 
 from .service import SUBMISSIONS, Service, processes_of_uids
@@ -34,7 +32,6 @@ from .service import SUBMISSIONS, Service, processes_of_uids
 pytestmark = [pytest.mark.sandbox, pytest.mark.timeout(600)]
 
 LEARNERS = 24
-SLOTS = 4
 SOURCES = [
     (SUBMISSIONS / "correct" / "fastapi_sync.py").read_bytes(),
     (SUBMISSIONS / "wrong" / "status_201.py").read_bytes(),
@@ -52,20 +49,12 @@ def one_machine(folder: Path, state: Path, uids: range) -> Service:
             "GRADER_FIRST_INSTRUCTOR_EMAIL": INSTRUCTOR[0],
             "GRADER_FIRST_INSTRUCTOR_PASSWORD": INSTRUCTOR[1],
             "GRADER_SWEEP_SECONDS": "1",
-            "GRADER_SANDBOX_SLOTS": str(SLOTS),
+            "GRADER_SANDBOX_SLOTS": str(len(uids)),
             "GRADER_SANDBOX_UID_BASE": str(uids.start),
             "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
             "GRADER_LOG_FORMAT": "json",
         },
     )
-
-
-@pytest.fixture
-def uids() -> Iterator[range]:
-    """Sandbox uids of a block claimed machine-wide for this test, so no other grader's sandboxes wait on them."""
-    block = claim_uid_block()
-    yield range(block.base, block.base + SLOTS)
-    block.release()
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from grader.db import create_db_engine
 from grader.models import Submission
 from grader.services import tokens
 from tests.factories import make_user
-from tests.grading.support import claim_uid_block
 
 from .service import SUBMISSIONS, Service, processes_of_uids
 
@@ -36,7 +35,6 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root"),
 ]
 
-SLOTS = 4
 CORRECT = (SUBMISSIONS / "correct" / "fastapi_sync.py").read_bytes()
 DISK_MB = 24
 FLOOR_MB = 2
@@ -50,13 +48,6 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={DISK_MB}m,mode=0700", "tmpfs", str(mount_point)], check=True)
     yield mount_point
     subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
-@pytest.fixture
-def uids() -> Iterator[range]:
-    block = claim_uid_block()
-    yield range(block.base, block.base + SLOTS)
-    block.release()
 
 
 def fill(folder: Path) -> Path:
@@ -95,7 +86,7 @@ def test_a_full_disk_is_answered_and_the_service_resumes(tmp_path: Path, small_d
             "GRADER_FIRST_INSTRUCTOR_PASSWORD": "a long instructor password",
             "GRADER_SWEEP_SECONDS": "1",
             "GRADER_GRADING_LEASE_SECONDS": "4",
-            "GRADER_SANDBOX_SLOTS": str(SLOTS),
+            "GRADER_SANDBOX_SLOTS": str(len(uids)),
             "GRADER_SANDBOX_UID_BASE": str(uids.start),
             "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
             "GRADER_MIN_FREE_DISK_MB": str(FLOOR_MB),

@@ -27,22 +27,13 @@ from grader.db import create_db_engine
 from grader.models import Submission
 from grader.services import tokens
 from tests.factories import make_user
-from tests.grading.support import claim_uid_block
 
 from .service import SUBMISSIONS, Service, processes_of_uids
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.timeout(300)]
 
-SLOTS = 4
 CORRECT = (SUBMISSIONS / "correct" / "fastapi_sync.py").read_bytes()
 BOUNDARY = "grader-test-boundary"
-
-
-@pytest.fixture
-def uids() -> Iterator[range]:
-    block = claim_uid_block()
-    yield range(block.base, block.base + SLOTS)
-    block.release()
 
 
 def half_sent_upload(port: int, token: str) -> socket.socket:
@@ -85,7 +76,7 @@ def test_a_web_process_killed_mid_upload_leaves_nothing_half_stored(
         environment={
             "GRADER_ENVIRONMENT": "test",
             "GRADER_STATE_DIR": str(state),
-            "GRADER_SANDBOX_SLOTS": str(SLOTS),
+            "GRADER_SANDBOX_SLOTS": str(len(uids)),
             "GRADER_SANDBOX_UID_BASE": str(uids.start),
             "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
             "GRADER_SUBMISSION_INTERVAL_SECONDS": "0",
@@ -168,7 +159,7 @@ def test_sigterm_to_serve_lets_its_grading_finish_and_tears_its_sandboxes_down(
         environment={
             "GRADER_ENVIRONMENT": "test",
             "GRADER_STATE_DIR": str(state),
-            "GRADER_SANDBOX_SLOTS": str(SLOTS),
+            "GRADER_SANDBOX_SLOTS": str(len(uids)),
             "GRADER_SANDBOX_UID_BASE": str(uids.start),
             "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
             "GRADER_WORKER_SHUTDOWN_SECONDS": "60",

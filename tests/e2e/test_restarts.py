@@ -27,7 +27,6 @@ from grader.db import create_db_engine
 from grader.models import Submission
 from grader.services import tokens
 from tests.factories import make_user
-from tests.grading.support import claim_uid_block
 
 from .servers import OwnPostgres, OwnRedis, postgres_binaries, wait_ready
 from .service import SUBMISSIONS, Service, free_port, processes_of_uids
@@ -40,15 +39,7 @@ pytestmark = [
 ]
 
 LEARNERS = 16
-SLOTS = 4
 CORRECT = (SUBMISSIONS / "correct" / "fastapi_sync.py").read_bytes()
-
-
-@pytest.fixture
-def uids() -> Iterator[range]:
-    block = claim_uid_block()
-    yield range(block.base, block.base + SLOTS)
-    block.release()
 
 
 @pytest.fixture
@@ -83,7 +74,7 @@ def make_service(folder: Path, database_url: str, queue: dict[str, str], uids: r
             "GRADER_SWEEP_SECONDS": "1",
             "GRADER_WORKER_THREADS": "2",
             "GRADER_SUBMISSION_INTERVAL_SECONDS": "0",
-            "GRADER_SANDBOX_SLOTS": str(SLOTS),
+            "GRADER_SANDBOX_SLOTS": str(len(uids)),
             "GRADER_SANDBOX_UID_BASE": str(uids.start),
             "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
             "GRADER_LOG_FORMAT": "json",

@@ -38,7 +38,6 @@ from grader.grading.diagnose.responses import (
     NOT_JSON,
     Finding,
     classify,
-    edit_distance,
     endpoint_was_reached,
     finding,
     parse_body,
@@ -50,6 +49,7 @@ from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import fold_traceback, learner_first, traceback_facts
 from grader.grading.diagnose.wording import Context
 from grader.grading.evidence import SourceModel, build_source_model
+from grader.grading.evidence.exceptions.common import edit_distance
 from grader.grading.report import CaseResult, Diagnosis, Report
 
 __all__ = [

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.grading.compare import json_equal, json_type
+from grader.grading.evidence.exceptions.common import edit_distance
 from grader.grading.headers import CONTENT_TYPE, header_problem, media_type, media_type_problem
 from grader.grading.report import CaseResult
 
@@ -215,22 +216,6 @@ def _last_key(path: list[str]) -> str:
 
 def _dotted(path: list[str]) -> str:
     return ".".join(path)
-
-
-def edit_distance(left: str, right: str) -> int:
-    """Levenshtein distance, counting a swap of two neighbours as one edit."""
-    if len(left) > 100 or len(right) > 100:
-        return max(len(left), len(right))
-    previous_previous: list[int] = []
-    previous = list(range(len(right) + 1))
-    for i, a in enumerate(left, start=1):
-        current = [i] + [0] * len(right)
-        for j, b in enumerate(right, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b))
-            if i > 1 and j > 1 and a == right[j - 2] and left[i - 2] == b:
-                current[j] = min(current[j], previous_previous[j - 2] + 1)
-        previous_previous, previous = previous, current
-    return previous[-1]
 
 
 def _pair_misspellings(missing: list[str], extra: list[str]) -> list[tuple[str, str]]:

@@ -162,9 +162,16 @@ def closest_name(name: str, candidates: set[str] | tuple[str, ...]) -> str | Non
 
 
 def distance(left: str, right: str) -> int:
-    """Edits between two short words, a swap of neighbours counting as one."""
+    """Edits between two short words, a swap of neighbours counting as one (99 when they differ a lot)."""
     if abs(len(left) - len(right)) > 2 or len(left) > 60:
         return 99
+    return edit_distance(left, right)
+
+
+def edit_distance(left: str, right: str) -> int:
+    """Levenshtein distance, counting a swap of two neighbours as one edit (long words: the longer length)."""
+    if len(left) > 100 or len(right) > 100:
+        return max(len(left), len(right))
     before: list[int] = []
     previous = list(range(len(right) + 1))
     for i, a in enumerate(left, start=1):
