@@ -172,6 +172,15 @@ class Service:
             timeout=120,
         )
 
+    def upload(self, token: str, source: bytes) -> httpx.Response:
+        """A learner's upload of ``source`` to message-echo through the API, as ``curl -F file=@…`` sends it."""
+        return httpx.post(
+            f"{self.url}/api/v1/exercises/message-echo/submissions",
+            headers={"Authorization": f"Bearer {token}"},
+            files={"file": ("solution.py", source, "text/x-python")},
+            timeout=60,
+        )
+
     def start_worker(self, **overrides: str) -> Process:
         """``autograder worker`` (the self-test is the sandbox tests' business, not this one's)."""
         return self._start("worker", "worker", "--skip-selftest", **overrides)

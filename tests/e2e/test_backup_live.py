@@ -66,12 +66,7 @@ def services() -> list[Service]:
 
 
 def upload(service: Service, token: str, source: bytes) -> int:
-    response = httpx.post(
-        f"{service.url}/api/v1/exercises/message-echo/submissions",
-        headers={"Authorization": f"Bearer {token}"},
-        files={"file": ("solution.py", source, "text/x-python")},
-        timeout=60,
-    )
+    response = service.upload(token, source)
     assert response.status_code == 202, response.text
     return int(response.json()["id"])
 

@@ -68,12 +68,7 @@ def fill(folder: Path) -> Path:
 
 
 def upload(service: Service, token: str) -> httpx.Response:
-    return httpx.post(
-        f"{service.url}/api/v1/exercises/message-echo/submissions",
-        headers={"Authorization": f"Bearer {token}"},
-        files={"file": ("solution.py", CORRECT, "text/x-python")},
-        timeout=60,
-    )
+    return service.upload(token, CORRECT)
 
 
 def test_a_full_disk_is_answered_and_the_service_resumes(tmp_path: Path, small_disk: Path, uids: range):

@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlmodel import Session, select
 
@@ -58,6 +57,23 @@ def half_sent_upload(port: int, token: str) -> socket.socket:
     return connection
 
 
+def one_machine(folder: Path, uids: range, temporary: Path, **settings: str) -> Service:
+    """``autograder serve`` with its embedded worker, its state in ``folder`` and ``temporary`` as its TMPDIR."""
+    return Service(
+        folder=folder,
+        environment={
+            "GRADER_ENVIRONMENT": "test",
+            "GRADER_STATE_DIR": str(folder / "state"),
+            "GRADER_SANDBOX_SLOTS": str(len(uids)),
+            "GRADER_SANDBOX_UID_BASE": str(uids.start),
+            "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
+            "GRADER_LOG_FORMAT": "json",
+            "TMPDIR": str(temporary),
+            **settings,
+        },
+    )
+
+
 @pytest.fixture
 def short_temporary_folder() -> Iterator[Path]:
     """The service's TMPDIR: a folder of this test's own, short enough for the sandboxes' socket paths."""
@@ -71,31 +87,15 @@ def test_a_web_process_killed_mid_upload_leaves_nothing_half_stored(
 ):
     state = tmp_path / "state"
     temporary = short_temporary_folder
-    service = Service(
-        folder=tmp_path,
-        environment={
-            "GRADER_ENVIRONMENT": "test",
-            "GRADER_STATE_DIR": str(state),
-            "GRADER_SANDBOX_SLOTS": str(len(uids)),
-            "GRADER_SANDBOX_UID_BASE": str(uids.start),
-            "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
-            "GRADER_SUBMISSION_INTERVAL_SECONDS": "0",
-            "GRADER_MAX_UPLOAD_BYTES": "65536",
-            "GRADER_LOG_FORMAT": "json",
-            "TMPDIR": str(temporary),
-        },
+    service = one_machine(
+        tmp_path, uids, temporary, GRADER_SUBMISSION_INTERVAL_SECONDS="0", GRADER_MAX_UPLOAD_BYTES="65536"
     )
     try:
         web = service.start_embedded()
         engine = create_db_engine(f"sqlite:///{state / 'grader.sqlite3'}")
         with Session(engine) as session:
             secrets = [tokens.issue(session=session, user=make_user(session)).secret for _ in range(4)]
-        whole = httpx.post(
-            f"{service.url}/api/v1/exercises/message-echo/submissions",
-            headers={"Authorization": f"Bearer {secrets[0]}"},
-            files={"file": ("solution.py", CORRECT, "text/x-python")},
-            timeout=30,
-        )
+        whole = service.upload(secrets[0], CORRECT)
         assert whole.status_code == 202, whole.text
         open_uploads = [half_sent_upload(service.port, secret) for secret in secrets[1:]]
         time.sleep(0.5)  # the bodies are part-way in when the process dies
@@ -115,12 +115,7 @@ def test_a_web_process_killed_mid_upload_leaves_nothing_half_stored(
 
         service.start_embedded()
         engine = create_db_engine(f"sqlite:///{state / 'grader.sqlite3'}")
-        again = httpx.post(
-            f"{service.url}/api/v1/exercises/message-echo/submissions",
-            headers={"Authorization": f"Bearer {secrets[1]}"},
-            files={"file": ("solution.py", CORRECT, "text/x-python")},
-            timeout=30,
-        )
+        again = service.upload(secrets[1], CORRECT)
         assert again.status_code == 202, again.text
         deadline = time.monotonic() + 120
         while True:
@@ -154,31 +149,14 @@ def test_sigterm_to_serve_lets_its_grading_finish_and_tears_its_sandboxes_down(
 ):
     state = tmp_path / "state"
     temporary = short_temporary_folder
-    service = Service(
-        folder=tmp_path,
-        environment={
-            "GRADER_ENVIRONMENT": "test",
-            "GRADER_STATE_DIR": str(state),
-            "GRADER_SANDBOX_SLOTS": str(len(uids)),
-            "GRADER_SANDBOX_UID_BASE": str(uids.start),
-            "GRADER_SANDBOX_UID_LEASE": "false",  # the test's block is leased for the service
-            "GRADER_WORKER_SHUTDOWN_SECONDS": "60",
-            "GRADER_LOG_FORMAT": "json",
-            "TMPDIR": str(temporary),
-        },
-    )
+    service = one_machine(tmp_path, uids, temporary, GRADER_WORKER_SHUTDOWN_SECONDS="60")
     try:
         web = service.start_embedded()
         engine = create_db_engine(f"sqlite:///{state / 'grader.sqlite3'}")
         with Session(engine) as session:
             secret = tokens.issue(session=session, user=make_user(session)).secret
         slow = b"import time\ntime.sleep(3)\n" + CORRECT
-        response = httpx.post(
-            f"{service.url}/api/v1/exercises/message-echo/submissions",
-            headers={"Authorization": f"Bearer {secret}"},
-            files={"file": ("solution.py", slow, "text/x-python")},
-            timeout=30,
-        )
+        response = service.upload(secret, slow)
         assert response.status_code == 202, response.text
         deadline = time.monotonic() + 60
         while True:

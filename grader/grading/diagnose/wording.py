@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from grader.grading.compare import json_equal
@@ -169,38 +169,28 @@ def unwrapped_call(code: str, names: tuple[str, ...]) -> tuple[str, str] | None:
     return None
 
 
-def _closing_bracket(code: str, opening: int) -> int | None:
+def _code_chars(code: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, character, bracket depth after it) of each character outside string literals, from ``start``."""
     depth = 0
     quote = ""
-    for index in range(opening, len(code)):
+    for index in range(start, len(code)):
         char = code[index]
         if quote:
             if char == quote and code[index - 1] != "\\":
                 quote = ""
         elif char in "\"'":
             quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-            if depth == 0:
-                return index
-    return None
+        else:
+            if char in "([{":
+                depth += 1
+            elif char in ")]}":
+                depth -= 1
+            yield index, char, depth
+
+
+def _closing_bracket(code: str, opening: int) -> int | None:
+    return next((index for index, char, depth in _code_chars(code, opening) if char in ")]}" and depth == 0), None)
 
 
 def _has_top_level_comma(code: str) -> bool:
-    depth = 0
-    quote = ""
-    for index, char in enumerate(code):
-        if quote:
-            if char == quote and code[index - 1] != "\\":
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            return True
-    return False
+    return any(char == "," and depth == 0 for _, char, depth in _code_chars(code))
