@@ -60,7 +60,7 @@ from grader.grading.report import FixCheck, GradingError, Report
 from grader.grading.spec import ExerciseSpec
 from grader.logs import grading_submission
 from grader.models import Exercise, Submission, utcnow
-from grader.services import fixchecks, gradebook
+from grader.services import fixchecks, standings
 from grader.services.updates import Announcer, broadcast_for, submission_changed
 
 log = logging.getLogger(__name__)
@@ -323,7 +323,7 @@ class GradingWorker:
         with Session(self.engine) as session:
             stored = session.exec(statement).rowcount == 1
             if stored:
-                gradebook.record_result(session, submission_id=submission_id, report=values.get("report"))
+                standings.record_result(session, submission_id=submission_id, report=values.get("report"))
                 if values.get("status") == "graded":
                     checks = fixchecks.record_for_result(
                         session,

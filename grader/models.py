@@ -645,7 +645,7 @@ class ChangeSequence(SQLModel, table=True):
     """The course's changes, numbered: one row whose ``value`` is the number of the latest change.
 
     A transaction that changes what the live views show takes the next number as
-    its last step (``gradebook.next_change``). Taking it locks the row until the
+    its last step (``standings.next_change``). Taking it locks the row until the
     commit, so numbers become visible in order: once a reader sees number N,
     every change numbered below N is committed or gone. No clock is involved.
     """

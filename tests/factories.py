@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from grader.grading.report import CaseResult, GradingError, HttpExchange, Report
 from grader.models import DEFAULT_COURSE_ID, CourseMember, Exercise, Submission, User, utcnow
-from grader.services import gradebook
+from grader.services import standings
 from grader.services.users import hash_password
 
 _numbers = itertools.count(1)
@@ -72,7 +72,7 @@ def make_submission(
     session.add(submission)
     session.flush()
     # As the service and the worker do: what the instructor's views need, in the same transaction.
-    gradebook.record_result(session, submission_id=submission.id, report=report if status == "graded" else None)
+    standings.record_result(session, submission_id=submission.id, report=report if status == "graded" else None)
     session.commit()
     session.refresh(submission)
     return submission

@@ -25,6 +25,7 @@ from typing import Any, cast
 
 from sqlalchemy import select as sa_select
 from sqlalchemy import update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from grader.config import Settings, get_settings
@@ -43,7 +44,7 @@ from grader.models import (
     User,
     utcnow,
 )
-from grader.services import gradebook, updates
+from grader.services import standings, updates
 from grader.services.errors import InvalidInput, NotFound, NotOpen, PermissionDenied
 
 JOIN_CODE_BYTES = 6
@@ -173,6 +174,39 @@ def require_role(*, session: Session, user: User, course_id: int, roles: Sequenc
 def is_staff(*, session: Session, user: User, course_id: int) -> bool:
     """Whether the account teaches the course (TA or instructor)."""
     return role_in(session=session, user=user, course_id=course_id) in STAFF_ROLES
+
+
+def first_taught(*, session: Session, user: User) -> Course:
+    """The oldest course the account teaches (TA or instructor); ``NotFound`` when it teaches none."""
+    found = session.exec(
+        select(Course)
+        .join(CourseMember, col(CourseMember.course_id) == col(Course.id))
+        .where(col(CourseMember.user_id) == user.id, col(CourseMember.role).in_(STAFF_ROLES))
+        .order_by(col(Course.id))
+    ).first()
+    if found is None:
+        raise NotFound("You teach no course yet: ask an instructor of one to add you to it.")
+    return found
+
+
+def course_teaching(*, session: Session, staff: User, learner_id: int) -> Course:
+    """The oldest course ``staff`` teaches that has this learner; ``NotFound`` when there is none."""
+    taught = aliased(CourseMember)
+    found = session.exec(
+        select(Course)
+        .join(CourseMember, col(CourseMember.course_id) == col(Course.id))
+        .join(taught, col(taught.course_id) == col(Course.id))
+        .where(
+            col(CourseMember.user_id) == learner_id,
+            col(CourseMember.role) == "learner",
+            col(taught.user_id) == staff.id,
+            col(taught.role).in_(STAFF_ROLES),
+        )
+        .order_by(col(Course.id))
+    ).first()
+    if found is None:
+        raise NotFound("No course you teach has this learner.")
+    return found
 
 
 def for_user(*, session: Session, user: User) -> list[tuple[Course, CourseRole]]:
@@ -451,5 +485,5 @@ def recompute_late_factors(*, session: Session, assignment: Assignment, user_ids
     for submission_id, factor in changed:
         session.execute(update(Submission).where(col(Submission.id) == submission_id).values(late_factor=factor))
     for user_id, exercise_id in sorted(touched):
-        gradebook.refresh_standing(session, user_id=user_id, exercise_id=exercise_id)
+        standings.refresh_standing(session, user_id=user_id, exercise_id=exercise_id)
     return len(changed)

@@ -1,14 +1,11 @@
-"""The instructor's gradebook: what each learner achieved, kept up to date as results arrive.
+"""The instructor's gradebook: what each learner of a course achieved, read from small indexed rows.
 
-Views never read reports. When a submission is made or graded, the same
-transaction records what the views need (``record_submission``,
-``record_result``): per-case outcomes, the report's diagnoses, what the grading
-came to, and the learner's standing on the exercise (best, latest, count, last
-activity). The learners' table, its CSV and the API read those small indexed
-rows; filtering, sorting and paging happen in SQL.
-
-A standing counts every submission with a score: a submission being regraded
-keeps its old score until the new one replaces it.
+Views never read reports: they read what ``standings.py`` records with every
+submission and result (per-case outcomes, diagnoses, what a grading came to, each
+learner's standing on each exercise). The learners' table, its CSV, the API and the
+learner and cohort pages cover one course (a ``CourseScope``): its learners, on the
+exercises and quizzes its assignments place. Filtering, sorting and paging happen in
+SQL. Links to these views are built by the web layer.
 """
 
 from __future__ import annotations
@@ -20,20 +17,20 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from sqlalchemy import ColumnElement, and_, case, delete, false, or_, update
+from sqlalchemy import ColumnElement, and_, case, false, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from grader.config import Settings, get_settings
-from grader.db import lock_for_update
 from grader.grading.report import format_points
 from grader.models import (
+    Assignment,
     CaseOutcome,
     ChangeSequence,
+    CourseMember,
     DiagnosisRow,
     Exercise,
     ExerciseStanding,
@@ -42,145 +39,11 @@ from grader.models import (
     Submission,
     SubmissionResult,
     User,
-    utcnow,
 )
 from grader.services.errors import NotFound
 from grader.services.numbers import plain_number
+from grader.services.scope import CourseScope
 from grader.services.stats import common_mistakes
-
-# --- recording results --------------------------------------------------------------------
-
-
-def record_result(session: Session, *, submission_id: int, report: dict[str, Any] | None) -> None:
-    """Record what the views need from a result just stored, in the caller's transaction.
-
-    ``report`` is the stored report (None when only the status changed, e.g. a
-    grading sent back to the queue). Per-case outcomes and diagnoses replace any
-    from an earlier grading of the same submission; the learner's standing is
-    recomputed. The caller commits.
-    """
-    submission = session.exec(select(Submission).where(col(Submission.id) == submission_id)).one()
-    if report is not None:
-        _replace_outcomes(session, submission_id, report)
-    refresh_standing(session, user_id=submission.user_id, exercise_id=submission.exercise_id)
-
-
-def record_submission(session: Session, *, submission: Submission) -> None:
-    """Count a new submission in its learner's standing (the caller commits)."""
-    session.flush()
-    refresh_standing(session, user_id=submission.user_id, exercise_id=submission.exercise_id)
-
-
-def _replace_outcomes(session: Session, submission_id: int, report: dict[str, Any]) -> None:
-    for model in (CaseOutcome, DiagnosisRow, SubmissionResult):
-        session.exec(delete(model).where(col(model.submission_id) == submission_id))
-    cases = [case for case in report.get("tests") or [] if isinstance(case, dict)]
-    passed = [case.get("status") == "passed" for case in cases]
-    error = report.get("error") or {}
-    session.add(
-        SubmissionResult(
-            submission_id=submission_id,
-            error_kind=str(error.get("kind"))[:32] if error else None,
-            cases_passed=sum(passed),
-            cases_total=len(cases),
-        )
-    )
-    session.add_all(
-        CaseOutcome(submission_id=submission_id, name=str(case.get("name", ""))[:200], passed=ok)
-        for case, ok in zip(cases, passed, strict=True)
-    )
-    for position, diagnosis in enumerate(report.get("diagnoses") or []):
-        if not isinstance(diagnosis, dict) or not diagnosis.get("title"):
-            continue
-        line = diagnosis.get("line")
-        session.add(
-            DiagnosisRow(
-                submission_id=submission_id,
-                position=position,
-                title=str(diagnosis["title"]),
-                explanation=str(diagnosis.get("explanation") or ""),
-                fix=str(diagnosis.get("fix") or ""),
-                cases=[str(name) for name in diagnosis.get("cases") or []],
-                line=line if isinstance(line, int) and not isinstance(line, bool) else None,
-                cause=str(diagnosis.get("cause") or "other")[:64],
-            )
-        )
-
-
-def refresh_standing(session: Session, *, user_id: int, exercise_id: int) -> None:
-    """Recompute one learner's standing on one exercise from their submissions."""
-    # Two results for one learner stored at once take turns here, so neither
-    # computes from rows the other is about to change.
-    lock_for_update(session, User, user_id)
-    rows = session.execute(
-        sa_select(
-            col(Submission.id),
-            (col(Submission.score) * col(Submission.late_factor)).label("score"),
-            col(Submission.created_at),
-        ).where(col(Submission.user_id) == user_id, col(Submission.exercise_id) == exercise_id)
-    ).all()
-    standing = session.get(ExerciseStanding, (user_id, exercise_id))
-    if not rows:  # the last submission went with its learner or exercise
-        if standing is not None:
-            session.delete(standing)
-        return
-    scored = sorted((row for row in rows if row.score is not None), key=lambda row: (row.created_at, row.id))
-    best: Any = None
-    for row in scored:
-        if best is None or row.score > best.score:
-            best = row
-    latest = scored[-1] if scored else None
-    values = {
-        "submissions": len(rows),
-        "last_activity": max(row.created_at for row in rows),
-        "best_score": best.score if best else None,
-        "best_submission_id": best.id if best else None,
-        "latest_score": latest.score if latest else None,
-        "latest_submission_id": latest.id if latest else None,
-        "latest_error_kind": _error_kind(session, latest.id) if latest else None,
-        "updated_at": utcnow(),
-        # Last: the number holds every other writer back until this transaction ends.
-        "change": next_change(session),
-    }
-    if standing is None:
-        session.add(ExerciseStanding(user_id=user_id, exercise_id=exercise_id, **values))
-    else:
-        for key, value in values.items():
-            setattr(standing, key, value)
-        session.add(standing)
-    session.flush()
-
-
-def next_change(session: Session) -> int:
-    """The next number in the course's sequence of changes, for a row this transaction changes.
-
-    Take it as late as possible: the sequence's row stays locked until the commit
-    (see ``ChangeSequence``).
-    """
-    taken = session.execute(
-        update(ChangeSequence)
-        .where(col(ChangeSequence.id) == 1)
-        .values(value=col(ChangeSequence.value) + 1)
-        .returning(col(ChangeSequence.value))
-    ).scalar_one_or_none()
-    if taken is None:  # a database created by hand, without the migration's row
-        session.add(ChangeSequence(id=1, value=1))
-        session.flush()
-        return 1
-    return int(taken)
-
-
-def record_attempt(session: Session, *, attempt: QuizAttempt) -> None:
-    """Number a new quiz attempt in the sequence of changes, as its transaction's last step (the caller commits)."""
-    attempt.change = next_change(session)
-    session.add(attempt)
-    session.flush()
-
-
-def _error_kind(session: Session, submission_id: int) -> str | None:
-    result = session.get(SubmissionResult, submission_id)
-    return result.error_kind if result else None
-
 
 # --- rows ---------------------------------------------------------------------------------
 
@@ -222,23 +85,35 @@ class GradebookRow:
 
 @dataclass(frozen=True)
 class Columns:
-    """The active exercises and quizzes, in title order: the gradebook's columns."""
+    """The scope's active exercises and quizzes, in title order: the gradebook's columns."""
 
+    scope: CourseScope
     exercises: list[Exercise]
     quizzes: list[Quiz]
 
 
-def columns(*, session: Session) -> Columns:
-    """The gradebook's columns."""
+def columns(*, session: Session, scope: CourseScope) -> Columns:
+    """The gradebook's columns: what the course's assignments (or the one assignment) place."""
     return Columns(
+        scope=scope,
         exercises=list(
-            session.exec(select(Exercise).where(col(Exercise.active)).order_by(col(Exercise.title), col(Exercise.id)))
+            session.exec(
+                select(Exercise)
+                .where(col(Exercise.active), col(Exercise.id).in_(scope.exercise_ids()))
+                .order_by(col(Exercise.title), col(Exercise.id))
+            )
         ),
-        quizzes=list(session.exec(select(Quiz).where(col(Quiz.active)).order_by(col(Quiz.title), col(Quiz.id)))),
+        quizzes=list(
+            session.exec(
+                select(Quiz)
+                .where(col(Quiz.active), col(Quiz.id).in_(scope.quiz_ids()))
+                .order_by(col(Quiz.title), col(Quiz.id))
+            )
+        ),
     )
 
 
-def _counted_attempts(*, user_ids: Sequence[int] | None, quiz_ids: Sequence[int], scoring: str) -> Any:
+def _counted_attempts(*, user_ids: Sequence[int] | SelectOfScalar[int], quiz_ids: Sequence[int], scoring: str) -> Any:
     """A subquery: per learner and quiz, the attempt that counts (``rank`` 1) and the attempt count."""
     order: tuple[Any, ...]
     if scoring == "last":
@@ -253,16 +128,14 @@ def _counted_attempts(*, user_ids: Sequence[int] | None, quiz_ids: Sequence[int]
         col(QuizAttempt.max_score),
         func.row_number().over(partition_by=partition, order_by=order).label("rank"),
         func.count().over(partition_by=partition).label("attempts"),
-    ).where(col(QuizAttempt.quiz_id).in_(quiz_ids))
-    if user_ids is not None:
-        query = query.where(col(QuizAttempt.user_id).in_(user_ids))
+    ).where(col(QuizAttempt.quiz_id).in_(quiz_ids), col(QuizAttempt.user_id).in_(user_ids))
     return query.subquery()
 
 
 def rows_for(
     *, session: Session, user_ids: Sequence[int], cols: Columns, settings: Settings | None = None
 ) -> list[GradebookRow]:
-    """The gradebook rows of these learners, in the order given."""
+    """The gradebook rows of these learners, in the order given, over the columns' scope."""
     settings = settings or get_settings()
     if not user_ids:
         return []
@@ -273,7 +146,12 @@ def rows_for(
         )
     }
     standings: dict[int, list[ExerciseStanding]] = {}
-    for standing in session.exec(select(ExerciseStanding).where(col(ExerciseStanding.user_id).in_(user_ids))):
+    scope = cols.scope
+    for standing in session.exec(
+        select(ExerciseStanding).where(
+            col(ExerciseStanding.user_id).in_(user_ids), col(ExerciseStanding.exercise_id).in_(scope.exercise_ids())
+        )
+    ):
         standings.setdefault(standing.user_id, []).append(standing)
     counted: dict[tuple[int, int], Any] = {}
     if cols.quizzes:
@@ -288,7 +166,7 @@ def rows_for(
     last_attempt = dict(
         session.exec(
             select(col(QuizAttempt.user_id), func.max(col(QuizAttempt.created_at)))
-            .where(col(QuizAttempt.user_id).in_(user_ids))
+            .where(col(QuizAttempt.user_id).in_(user_ids), col(QuizAttempt.quiz_id).in_(scope.quiz_ids()))
             .group_by(col(QuizAttempt.user_id))
         ).all()
     )
@@ -364,22 +242,18 @@ class TableQuery:
     sort: str = "name"
     order: str = "asc"
     page: int = 1
+    assignment: int | None = None
 
-    def with_sort(self, key: str) -> str:
-        """Query string that sorts by ``key`` (flipping the order when already sorted by it), from page 1."""
+    def sorted_by(self, key: str) -> TableQuery:
+        """The query sorted by ``key`` (flipping the order when already sorted by it), from page 1."""
         order = "desc" if self.sort == key and self.order == "asc" else "asc"
-        return self.query_string(sort=key, order=order, page=1)
+        return replace(self, sort=key, order=order, page=1)
 
-    def with_page(self, page: int) -> str:
-        """Query string of another page of the same table."""
-        return self.query_string(page=page)
-
-    def query_string(self, **changes: Any) -> str:
-        """The query as a URL query string, with ``changes`` applied; defaults left out."""
-        values = {**vars(self), **changes}
+    def differences(self) -> dict[str, str | int]:
+        """What differs from the defaults (the exercise always), for a link to the same table."""
         defaults = vars(TableQuery())
-        kept = {key: value for key, value in values.items() if key == "exercise" or value != defaults[key]}
-        return urlencode({key: value for key, value in kept.items() if value not in ("", None)})
+        kept = {key: value for key, value in vars(self).items() if key == "exercise" or value != defaults[key]}
+        return {key: value for key, value in kept.items() if value not in ("", None)}
 
 
 def table_query(
@@ -393,7 +267,10 @@ def table_query(
     order: str = "asc",
     page: str | int = 1,
 ) -> TableQuery:
-    """The query with unknown values replaced by defaults (a bad link still shows the table)."""
+    """The query with unknown values replaced by defaults (a bad link still shows the table).
+
+    The assignment filter is the columns' scope's: it was checked when the scope was made.
+    """
     slugs = [item.slug for item in cols.exercises]
     if exercise not in slugs:
         exercise = busiest_exercise(session=session, cols=cols)
@@ -404,18 +281,22 @@ def table_query(
         sort=sort if sort in SORTS else "name",
         order=order if order in ("asc", "desc") else "asc",
         page=page_number(page),
+        assignment=cols.scope.assignment_id,
     )
 
 
 def busiest_exercise(*, session: Session, cols: Columns) -> str:
-    """The active exercise with the most submissions (the first by title when none has any)."""
+    """The column exercise with the most submissions from the scope's learners (the first by title when none)."""
     if not cols.exercises:
         return ""
     counts = dict(
         session.exec(
-            select(col(ExerciseStanding.exercise_id), func.sum(col(ExerciseStanding.submissions))).group_by(
-                col(ExerciseStanding.exercise_id)
+            select(col(ExerciseStanding.exercise_id), func.sum(col(ExerciseStanding.submissions)))
+            .where(
+                col(ExerciseStanding.exercise_id).in_([item.id for item in cols.exercises]),
+                col(ExerciseStanding.user_id).in_(cols.scope.learner_ids()),
             )
+            .group_by(col(ExerciseStanding.exercise_id))
         ).all()
     )
     return max(cols.exercises, key=lambda item: (counts.get(item.id) or 0, -cols.exercises.index(item))).slug
@@ -425,7 +306,7 @@ def busiest_exercise(*, session: Session, cols: Columns) -> str:
 class TablePage:
     """One page of the learners' table.
 
-    learners: every learner; matching: those the filter keeps; rows: this page's.
+    learners: every learner of the course; matching: those the filter keeps; rows: this page's.
     cursor: where live updates start from (see ``changes``).
     """
 
@@ -451,21 +332,27 @@ class TablePage:
         return self.first_number + len(self.rows) - 1 if self.rows else 0
 
 
-def _with_last_activity(statement: Any) -> tuple[Any, Any]:
+def _with_last_activity(statement: Any, scope: CourseScope) -> tuple[Any, Any]:
     """``statement`` (over users) joined with what gives each learner's last activity, and that activity.
 
-    The latest of their standings' last activity (every exercise, active or not) and their latest quiz attempt.
+    The latest of their standings' last activity (every exercise of the scope, active or not) and their
+    latest attempt at a quiz of the scope.
     """
     active = (
         select(
             col(ExerciseStanding.user_id).label("user_id"),
             func.max(col(ExerciseStanding.last_activity)).label("moment"),
         )
+        .where(
+            col(ExerciseStanding.exercise_id).in_(scope.exercise_ids()),
+            col(ExerciseStanding.user_id).in_(scope.learner_ids()),
+        )
         .group_by(col(ExerciseStanding.user_id))
         .subquery()
     )
     attempted = (
         select(col(QuizAttempt.user_id).label("user_id"), func.max(col(QuizAttempt.created_at)).label("moment"))
+        .where(col(QuizAttempt.quiz_id).in_(scope.quiz_ids()), col(QuizAttempt.user_id).in_(scope.learner_ids()))
         .group_by(col(QuizAttempt.user_id))
         .subquery()
     )
@@ -482,14 +369,16 @@ def _with_last_activity(statement: Any) -> tuple[Any, Any]:
 
 
 def _filtered(
-    query: TableQuery, exercise: Exercise | None, quiz: Quiz | None, scoring: str
+    query: TableQuery, exercise: Exercise | None, quiz: Quiz | None, scoring: str, scope: CourseScope
 ) -> tuple[SelectOfScalar[int], Any]:
-    """The learners the filter keeps, with the key the table sorts by."""
+    """The scope's learners the filter keeps, with the key the table sorts by."""
     standing_on = and_(
         col(ExerciseStanding.user_id) == col(User.id),
         col(ExerciseStanding.exercise_id) == (exercise.id if exercise else -1),
     )
-    statement = select(col(User.id)).outerjoin(ExerciseStanding, standing_on).where(col(User.role) == "learner")
+    statement = (
+        select(col(User.id)).outerjoin(ExerciseStanding, standing_on).where(col(User.id).in_(scope.learner_ids()))
+    )
     needle = query.q.lower()
     if needle:
         statement = statement.where(
@@ -518,7 +407,7 @@ def _filtered(
     elif query.sort == "submissions":
         key = func.coalesce(col(ExerciseStanding.submissions), 0)
     elif query.sort == "activity":
-        statement, key = _with_last_activity(statement)
+        statement, key = _with_last_activity(statement, scope)
     elif query.sort == "quiz" and quiz is not None:
         # The counted attempt's score, one index lookup per learner (a window over every
         # attempt, joined, would be evaluated again for each learner by SQLite).
@@ -539,17 +428,14 @@ def _filtered(
     return statement, key
 
 
-def table(
-    *, session: Session, query: TableQuery, settings: Settings | None = None, cols: Columns | None = None
-) -> TablePage:
+def table(*, session: Session, query: TableQuery, cols: Columns, settings: Settings | None = None) -> TablePage:
     """One page of the learners' table: filtered, sorted and paged in the database."""
     settings = settings or get_settings()
-    cols = cols or columns(session=session)
     exercise = next((item for item in cols.exercises if item.slug == query.exercise), None)
     quiz = cols.quizzes[0] if cols.quizzes else None
-    statement, key = _filtered(query, exercise, quiz, settings.quiz_scoring)
+    statement, key = _filtered(query, exercise, quiz, settings.quiz_scoring, cols.scope)
     matching = session.exec(select(func.count()).select_from(statement.subquery())).one()
-    learners = session.exec(select(func.count()).select_from(User).where(col(User.role) == "learner")).one()
+    learners = count_learners(session=session, scope=cols.scope)
     pages = max(1, math.ceil(matching / PAGE_SIZE))
     page = min(query.page, pages)
     direction = key.desc() if query.order == "desc" else key.asc()
@@ -572,6 +458,51 @@ def table(
         pages=pages,
         cursor=current_cursor(session=session),
     )
+
+
+def count_learners(*, session: Session, scope: CourseScope) -> int:
+    """How many learners the course has."""
+    return session.exec(select(func.count()).select_from(scope.learner_ids().subquery())).one()
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Where the course's learners stand on one exercise, in four numbers.
+
+    submitted: learners with a submission to it; full_marks: those whose best score is its full marks;
+    late: those with a submission counted late (at a reduced share) for one of the course's assignments.
+    """
+
+    learners: int
+    submitted: int
+    full_marks: int
+    late: int
+
+
+def summary(*, session: Session, scope: CourseScope, exercise: Exercise | None) -> Summary:
+    """The dashboard's summary line for one exercise of the scope (only the learner count without one)."""
+    learners = count_learners(session=session, scope=scope)
+    if exercise is None:
+        return Summary(learners=learners, submitted=0, full_marks=0, late=0)
+    full = case((col(ExerciseStanding.best_score) >= exercise.max_score, 1), else_=0)
+    submitted, full_marks = session.execute(
+        sa_select(func.count(), func.coalesce(func.sum(full), 0)).where(
+            col(ExerciseStanding.exercise_id) == exercise.id,
+            col(ExerciseStanding.submissions) > 0,
+            col(ExerciseStanding.user_id).in_(scope.learner_ids()),
+        )
+    ).one()
+    late = session.exec(
+        select(func.count(func.distinct(col(Submission.user_id)))).where(
+            col(Submission.exercise_id) == exercise.id,
+            col(Submission.late_factor) < 1,
+            col(Submission.assignment_id).in_(
+                select(col(Assignment.id)).where(col(Assignment.course_id) == scope.course_id)
+            ),
+            col(Submission.user_id).in_(scope.learner_ids()),
+        )
+    ).one()
+    return Summary(learners=learners, submitted=int(submitted), full_marks=int(full_marks), late=int(late))
 
 
 # --- live updates ---------------------------------------------------------------------------
@@ -626,10 +557,10 @@ def changes(
     session: Session,
     since: str | None,
     query: TableQuery,
+    cols: Columns,
     settings: Settings | None = None,
-    cols: Columns | None = None,
 ) -> Changes:
-    """Rows of the learners whose results changed after ``since``; cheap when nothing did."""
+    """Rows of the scope's learners whose results changed after ``since``; cheap when nothing did."""
     settings = settings or get_settings()
     cursor = current_cursor(session=session)
     if since and not has_changed(session=session, since=since):
@@ -637,13 +568,24 @@ def changes(
     after = _cursor_number(since)
     if after > int(cursor):  # not a cursor of this database's sequence: start again
         after = 0
+    # A change in another course takes a number too: only this course's learners count.
+    learners = cols.scope.learner_ids()
     changed_ids = set(
-        session.exec(select(col(ExerciseStanding.user_id)).where(col(ExerciseStanding.change) > after)).all()
-    ) | set(session.exec(select(col(QuizAttempt.user_id)).where(col(QuizAttempt.change) > after)).all())
-    cols = cols or columns(session=session)
+        session.exec(
+            select(col(ExerciseStanding.user_id)).where(
+                col(ExerciseStanding.change) > after, col(ExerciseStanding.user_id).in_(learners)
+            )
+        ).all()
+    ) | set(
+        session.exec(
+            select(col(QuizAttempt.user_id)).where(
+                col(QuizAttempt.change) > after, col(QuizAttempt.user_id).in_(learners)
+            )
+        ).all()
+    )
     exercise = next((item for item in cols.exercises if item.slug == query.exercise), None)
     quiz = cols.quizzes[0] if cols.quizzes else None
-    statement, _key = _filtered(query, exercise, quiz, settings.quiz_scoring)
+    statement, _key = _filtered(query, exercise, quiz, settings.quiz_scoring, cols.scope)
     kept = (
         sorted(set(session.exec(statement.where(col(User.id).in_(changed_ids)))))[:MAX_CHANGED_ROWS]
         if changed_ids
@@ -673,7 +615,7 @@ def csv_header(cols: Columns) -> list[str]:
 
 
 def _export_statement(cols: Columns, scoring: str) -> Any:
-    """Every learner with what the CSV shows, in name order: one row per learner, in one query.
+    """Every learner of the columns' scope with what the CSV shows, in name order: one row per learner, in one query.
 
     Per active exercise the stored standing; per active quiz the counted attempt;
     then the submissions to every exercise and the latest activity (standings of
@@ -687,7 +629,9 @@ def _export_statement(cols: Columns, scoring: str) -> Any:
         fields += [col(standing.best_score), col(standing.latest_score), col(standing.submissions)]
         joins.append((standing, and_(col(standing.user_id) == col(User.id), col(standing.exercise_id) == exercise.id)))
     if cols.quizzes:
-        ranked = _counted_attempts(user_ids=None, quiz_ids=[quiz.id for quiz in cols.quizzes], scoring=scoring)
+        ranked = _counted_attempts(
+            user_ids=cols.scope.learner_ids(), quiz_ids=[quiz.id for quiz in cols.quizzes], scoring=scoring
+        )
         # Grouped although each group holds just the counted attempt: SQLite then indexes
         # the subquery for the join, where it would scan it again for each learner.
         counted = (
@@ -706,18 +650,21 @@ def _export_statement(cols: Columns, scoring: str) -> Any:
             attempt = counted.alias(f"counted_{quiz.id}")
             fields += [attempt.c.score, attempt.c.max_score, attempt.c.attempts]
             joins.append((attempt, and_(attempt.c.user_id == col(User.id), attempt.c.quiz_id == quiz.id)))
+    scope = cols.scope
     submissions = (
         sa_select(func.coalesce(func.sum(col(ExerciseStanding.submissions)), 0))
-        .where(col(ExerciseStanding.user_id) == col(User.id))
+        .where(
+            col(ExerciseStanding.user_id) == col(User.id), col(ExerciseStanding.exercise_id).in_(scope.exercise_ids())
+        )
         .scalar_subquery()
     )
     statement = sa_select(*fields).select_from(User)
     for joined, on in joins:
         statement = statement.outerjoin(joined, on)
-    statement, moment = _with_last_activity(statement)
+    statement, moment = _with_last_activity(statement, scope)
     return (
         statement.add_columns(submissions, moment)
-        .where(col(User.role) == "learner")
+        .where(col(User.id).in_(scope.learner_ids()))
         .order_by(col(User.display_name), col(User.id))
     )
 
@@ -736,10 +683,10 @@ def _export_line(row: Sequence[Any], maxima: list[str], quizzes: int) -> list[ob
     return [*line, submissions, _aware(moment).isoformat(timespec="seconds") if moment is not None else ""]
 
 
-def iter_csv(*, session: Session, settings: Settings | None = None) -> Iterator[str]:
-    """The gradebook as CSV text, ``EXPORT_CHUNK`` lines at a time (header first), from one streamed query."""
+def iter_csv(*, session: Session, scope: CourseScope, settings: Settings | None = None) -> Iterator[str]:
+    """The course's gradebook as CSV text, ``EXPORT_CHUNK`` lines at a time (header first), from one streamed query."""
     settings = settings or get_settings()
-    cols = columns(session=session)
+    cols = columns(session=session, scope=scope)
     maxima = [format_points(exercise.max_score) for exercise in cols.exercises]
     out = io.StringIO()
     writer = csv.writer(out)
@@ -756,9 +703,9 @@ def iter_csv(*, session: Session, settings: Settings | None = None) -> Iterator[
     yield out.getvalue()
 
 
-def to_csv(*, session: Session, settings: Settings | None = None) -> str:
-    """The whole gradebook as CSV text."""
-    return "".join(iter_csv(session=session, settings=settings))
+def to_csv(*, session: Session, scope: CourseScope, settings: Settings | None = None) -> str:
+    """The course's whole gradebook as CSV text."""
+    return "".join(iter_csv(session=session, scope=scope, settings=settings))
 
 
 def _safe(text: str) -> str:
@@ -774,19 +721,25 @@ class ApiPage:
     next_after: int | None
 
 
-def api_page(*, session: Session, after: int, limit: int, settings: Settings | None = None) -> ApiPage:
-    """Up to ``limit`` learners whose id is above ``after``, by id; ``next_after`` is None on the last page."""
+def api_page(
+    *, session: Session, scope: CourseScope, after: int, limit: int, settings: Settings | None = None
+) -> ApiPage:
+    """Up to ``limit`` of the course's learners whose id is above ``after``, by id; ``next_after`` None on the last."""
     ids = list(
         session.exec(
-            select(col(User.id))
-            .where(col(User.role) == "learner", col(User.id) > after)
-            .order_by(col(User.id))
+            select(col(CourseMember.user_id))
+            .where(
+                col(CourseMember.course_id) == scope.course_id,
+                col(CourseMember.role) == "learner",
+                col(CourseMember.user_id) > after,
+            )
+            .order_by(col(CourseMember.user_id))
             .limit(limit + 1)
         )
     )
     more = len(ids) > limit
     ids = ids[:limit]
-    rows = rows_for(session=session, user_ids=ids, cols=columns(session=session), settings=settings)
+    rows = rows_for(session=session, user_ids=ids, cols=columns(session=session, scope=scope), settings=settings)
     return ApiPage(rows=rows, next_after=ids[-1] if more and ids else None)
 
 
@@ -828,17 +781,22 @@ SUBMISSION_FIELDS = (
 """What the learner page's list shows of a submission: never its source or report."""
 
 
-def learner_detail(*, session: Session, user_id: int, shown_id: int | None = None) -> LearnerDetail:
-    """One learner's submissions and attempts; the report of only one submission is read."""
-    user = session.get(User, user_id)
+def learner_detail(*, session: Session, scope: CourseScope, user_id: int, shown_id: int | None = None) -> LearnerDetail:
+    """One learner's submissions and attempts in the course; the report of only one submission is read.
+
+    Someone who is not a learner of the course is ``NotFound``; work on another course's exercises is left out.
+    """
+    scope = scope.whole_course()
+    member = session.get(CourseMember, (scope.course_id, user_id))
+    user = session.get(User, user_id) if member is not None and member.role == "learner" else None
     if user is None:
-        raise NotFound("No such learner.")
+        raise NotFound("This course has no such learner.")
     fields: list[Any] = [getattr(Submission, name) for name in SUBMISSION_FIELDS]
     lines = session.execute(
         sa_select(*fields, col(Exercise.title), SubmissionResult)
         .join(Exercise, col(Exercise.id) == col(Submission.exercise_id))
         .outerjoin(SubmissionResult, col(SubmissionResult.submission_id) == col(Submission.id))
-        .where(col(Submission.user_id) == user_id)
+        .where(col(Submission.user_id) == user_id, col(Submission.exercise_id).in_(scope.exercise_ids()))
         .order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
     ).all()
     ids = [line.id for line in lines]
@@ -872,7 +830,7 @@ def learner_detail(*, session: Session, user_id: int, shown_id: int | None = Non
     attempt_ids = list(
         session.exec(
             select(col(QuizAttempt.id))
-            .where(col(QuizAttempt.user_id) == user_id)
+            .where(col(QuizAttempt.user_id) == user_id, col(QuizAttempt.quiz_id).in_(scope.quiz_ids()))
             .order_by(col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
         )
     )
@@ -898,6 +856,7 @@ class Cohort:
 def _cohort(
     session: Session,
     *,
+    scope: CourseScope,
     exercise: Exercise,
     condition: ColumnElement[bool],
     joined: Any,
@@ -912,7 +871,7 @@ def _cohort(
             and_(col(ExerciseStanding.user_id) == col(User.id), col(ExerciseStanding.exercise_id) == exercise.id),
         )
         .join(joined, on)
-        .where(col(User.role) == "learner", condition)
+        .where(col(User.id).in_(scope.learner_ids()), condition)
         .distinct()
     )
     total = session.exec(select(func.count()).select_from(statement.subquery())).one()
@@ -926,15 +885,24 @@ def _cohort(
         .offset((page - 1) * PAGE_SIZE)
     )
     ids = list(session.exec(ordered))
-    return rows_for(session=session, user_ids=ids, cols=columns(session=session), settings=settings), total, page, pages
+    cols = columns(session=session, scope=scope)
+    return rows_for(session=session, user_ids=ids, cols=cols, settings=settings), total, page, pages
 
 
 def failing_case(
-    *, session: Session, exercise: Exercise, case_name: str, page: int = 1, settings: Settings | None = None
+    *,
+    session: Session,
+    scope: CourseScope,
+    exercise_slug: str,
+    case_name: str,
+    page: int = 1,
+    settings: Settings | None = None,
 ) -> Cohort:
-    """The learners whose latest result fails ``case_name``."""
+    """The course's learners whose latest result fails ``case_name``."""
+    exercise = scoped_exercise(session=session, scope=scope, slug=exercise_slug)
     rows, total, page, pages = _cohort(
         session,
+        scope=scope,
         exercise=exercise,
         joined=CaseOutcome,
         on=col(CaseOutcome.submission_id) == col(ExerciseStanding.latest_submission_id),
@@ -954,11 +922,19 @@ def failing_case(
 
 
 def with_mistake(
-    *, session: Session, exercise: Exercise, cause: str, page: int = 1, settings: Settings | None = None
+    *,
+    session: Session,
+    scope: CourseScope,
+    exercise_slug: str,
+    cause: str,
+    page: int = 1,
+    settings: Settings | None = None,
 ) -> Cohort:
-    """The learners whose latest result carries a diagnosis of this ``cause``, under its most common title."""
+    """The course's learners whose latest result carries a diagnosis of this ``cause``, under its most common title."""
+    exercise = scoped_exercise(session=session, scope=scope, slug=exercise_slug)
     rows, total, page, pages = _cohort(
         session,
+        scope=scope,
         exercise=exercise,
         joined=DiagnosisRow,
         on=col(DiagnosisRow.submission_id) == col(ExerciseStanding.latest_submission_id),
@@ -966,7 +942,7 @@ def with_mistake(
         page=page,
         settings=settings,
     )
-    found = common_mistakes(session=session, exercise=exercise, cause=cause)
+    found = common_mistakes(session=session, exercise=exercise, scope=scope, cause=cause)
     return Cohort(
         title=f"Learners with “{found[0].title if found else cause}”",
         description="Their latest graded submission got this diagnosis.",
@@ -976,3 +952,13 @@ def with_mistake(
         page=page,
         pages=pages,
     )
+
+
+def scoped_exercise(*, session: Session, scope: CourseScope, slug: str) -> Exercise:
+    """The exercise with this slug if the course places it; ``NotFound`` otherwise."""
+    exercise = session.exec(
+        select(Exercise).where(col(Exercise.slug) == slug, col(Exercise.id).in_(scope.exercise_ids()))
+    ).first()
+    if exercise is None:
+        raise NotFound("This course has no such exercise.")
+    return exercise

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, func, select
 from grader.config import Settings, get_settings
 from grader.db import lock_for_update
 from grader.models import MAX_ROW_ID, AttemptAnswer, Choice, Question, Quiz, QuizAttempt, User, utcnow
-from grader.services import courses, gradebook, updates
+from grader.services import courses, standings, updates
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound, NotOpen
 from grader.services.numbers import plain_number, shortened
 
@@ -286,7 +286,7 @@ def submit_attempt(
                 attempt_id=attempt.id, question_id=question.id, choice_id=choice.id, correct=choice.is_correct
             )
         )
-    gradebook.record_attempt(session, attempt=attempt)
+    standings.record_attempt(session, attempt=attempt)
     session.commit()
     updates.course_changed()
     return get_attempt(session=session, attempt_id=attempt.id, user=user)

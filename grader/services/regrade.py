@@ -10,13 +10,15 @@ rate limit (that counts uploads, not gradings).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from grader.models import RegradeBatch, Submission, User, utcnow
-from grader.services import audit
+from grader.services import audit, courses
 from grader.services.errors import InvalidInput, NotFound, PermissionDenied
+from grader.services.scope import CourseScope
 from grader.services.submissions import Enqueue, get_exercise, send_to_queue
 
 
@@ -42,6 +44,23 @@ class RegradeProgress:
 def _require_instructor(user: User) -> None:
     if user.role != "instructor":
         raise PermissionDenied("Only instructors can regrade.")
+
+
+def _require_staff(session: Session, user: User, scope: CourseScope | None) -> None:
+    """An account instructor may regrade anything; within a course, its instructors and TAs may."""
+    if scope is None:
+        _require_instructor(user)
+    else:
+        courses.require_role(session=session, user=user, course_id=scope.course_id, roles=("ta", "instructor"))
+
+
+def _in_scope(statement: Any, scope: CourseScope | None) -> Any:
+    """``statement`` over submissions, narrowed to the course's learners' work on its exercises."""
+    if scope is None:
+        return statement
+    return statement.where(
+        col(Submission.user_id).in_(scope.learner_ids()), col(Submission.exercise_id).in_(scope.exercise_ids())
+    )
 
 
 def _start(
@@ -86,11 +105,16 @@ def _start(
 
 
 def regrade_submission(
-    *, session: Session, submission_id: int, requested_by: User, enqueue: Enqueue | None = None
+    *,
+    session: Session,
+    submission_id: int,
+    requested_by: User,
+    enqueue: Enqueue | None = None,
+    scope: CourseScope | None = None,
 ) -> RegradeBatch:
-    """Queue one submission for grading again; a batch of one."""
-    _require_instructor(requested_by)
-    submission = session.get(Submission, submission_id)
+    """Queue one submission for grading again; a batch of one (within ``scope``'s course when given)."""
+    _require_staff(session, requested_by, scope)
+    submission = session.exec(_in_scope(select(Submission).where(col(Submission.id) == submission_id), scope)).first()
     if submission is None:
         raise NotFound("No such submission.")
     return _start(
@@ -113,12 +137,19 @@ class ExerciseRegradePlan:
     learners: int
 
 
-def plan_exercise(*, session: Session, exercise_slug: str, requested_by: User) -> ExerciseRegradePlan:
-    """What a regrade of every submission of an exercise would touch, before anything is queued."""
-    _require_instructor(requested_by)
+def plan_exercise(
+    *, session: Session, exercise_slug: str, requested_by: User, scope: CourseScope | None = None
+) -> ExerciseRegradePlan:
+    """What a regrade of every submission of an exercise (the course's, with ``scope``) would touch."""
+    _require_staff(session, requested_by, scope)
     exercise = get_exercise(session=session, slug=exercise_slug)
     submissions, learners = session.exec(
-        select(func.count(), func.count(func.distinct(Submission.user_id))).where(Submission.exercise_id == exercise.id)
+        _in_scope(
+            select(func.count(), func.count(func.distinct(Submission.user_id))).where(
+                Submission.exercise_id == exercise.id
+            ),
+            scope,
+        )
     ).one()
     return ExerciseRegradePlan(
         exercise_slug=exercise.slug, exercise_title=exercise.title, submissions=submissions, learners=learners
@@ -126,13 +157,22 @@ def plan_exercise(*, session: Session, exercise_slug: str, requested_by: User) -
 
 
 def regrade_exercise(
-    *, session: Session, exercise_slug: str, requested_by: User, enqueue: Enqueue | None = None
+    *,
+    session: Session,
+    exercise_slug: str,
+    requested_by: User,
+    enqueue: Enqueue | None = None,
+    scope: CourseScope | None = None,
 ) -> RegradeBatch:
-    """Queue every submission of an exercise for grading again."""
-    _require_instructor(requested_by)
+    """Queue every submission of an exercise for grading again (only the course's learners', with ``scope``)."""
+    _require_staff(session, requested_by, scope)
     exercise = get_exercise(session=session, slug=exercise_slug)
     ids = list(
-        session.exec(select(Submission.id).where(Submission.exercise_id == exercise.id).order_by(col(Submission.id)))
+        session.exec(
+            _in_scope(select(Submission.id).where(Submission.exercise_id == exercise.id), scope).order_by(
+                col(Submission.id)
+            )
+        )
     )
     if not ids:
         raise InvalidInput("This exercise has no submissions to regrade.", field="exercise")

@@ -1,10 +1,11 @@
 """Figures for the instructor's dashboard, from SQL aggregates over small indexed rows.
 
 Nothing here reads a report: the per-case outcomes, diagnoses and standings
-that ``gradebook.record_result`` stores with every result are enough. Case
+that ``standings.record_result`` stores with every result are enough. Case
 failures, error kinds and common mistakes describe each learner's latest
 graded submission (where the class stands now); submissions per day count
-every submission. Only learners count, never instructors trying things out.
+every submission. Every figure covers one course (a ``CourseScope``): its
+learners only, never its staff trying things out, on the work it places.
 
 Quiz item statistics follow classical test theory, as Moodle's quiz report
 does, over every learner attempt at the quiz:
@@ -46,8 +47,8 @@ from grader.models import (
     Quiz,
     QuizAttempt,
     Submission,
-    User,
 )
+from grader.services.scope import CourseScope
 
 SCORE_BUCKETS = 10
 DAYS_SHOWN = 30
@@ -164,8 +165,10 @@ class Dashboard:
     question_breakdowns: list[QuestionBreakdown]
 
 
-def dashboard(*, session: Session, exercise_slug: str | None = None, concurrent: bool = False) -> Dashboard:
-    """Overview figures for one exercise (the first active one by title when none is named).
+def dashboard(
+    *, session: Session, scope: CourseScope, exercise_slug: str | None = None, concurrent: bool = False
+) -> Dashboard:
+    """Overview figures for one exercise of the scope (its first active one by title when none is named).
 
     ``concurrent``: on a database server, each figure is read on a connection of
     its own at the same time (the server works on them side by side; on
@@ -173,14 +176,15 @@ def dashboard(*, session: Session, exercise_slug: str | None = None, concurrent:
     that has written nothing: the other connections see committed rows only,
     each as of its own moment. SQLite reads them one after the other.
     """
-    query = select(Exercise).where(col(Exercise.active)).order_by(col(Exercise.title), col(Exercise.id))
+    query = select(Exercise).where(col(Exercise.id).in_(scope.exercise_ids()))
     if exercise_slug is not None:
-        query = select(Exercise).where(col(Exercise.slug) == exercise_slug)
+        query = query.where(col(Exercise.slug) == exercise_slug)
+    else:
+        query = query.where(col(Exercise.active)).order_by(col(Exercise.title), col(Exercise.id))
     exercise = session.exec(query).first()
     if exercise is None:
-        return Dashboard(
-            exercise_slug, [], score_distribution_empty(), [], {}, [], question_breakdowns(session=session)
-        )
+        breakdowns = question_breakdowns(session=session, scope=scope)
+        return Dashboard(exercise_slug, [], score_distribution_empty(), [], {}, [], breakdowns)
 
     def figure(read: Callable[[Session], T], *, here: bool = False) -> Callable[[], T]:
         if here or not concurrent:
@@ -189,12 +193,12 @@ def dashboard(*, session: Session, exercise_slug: str | None = None, concurrent:
         return read_aside(session, read)
 
     # The slowest first, elsewhere; the quick ones on this session meanwhile.
-    failures = figure(lambda s: case_failures(session=s, exercise=exercise))
-    per_day = figure(lambda s: submissions_per_day(session=s, exercise=exercise))
-    mistakes = figure(lambda s: common_mistakes(session=s, exercise=exercise))
-    questions = figure(lambda s: question_breakdowns(session=s), here=True)
-    distribution = figure(lambda s: score_distribution(session=s, exercise=exercise), here=True)
-    kinds = figure(lambda s: error_kinds(session=s, exercise=exercise), here=True)
+    failures = figure(lambda s: case_failures(session=s, exercise=exercise, scope=scope))
+    per_day = figure(lambda s: submissions_per_day(session=s, exercise=exercise, scope=scope))
+    mistakes = figure(lambda s: common_mistakes(session=s, exercise=exercise, scope=scope))
+    questions = figure(lambda s: question_breakdowns(session=s, scope=scope), here=True)
+    distribution = figure(lambda s: score_distribution(session=s, exercise=exercise, scope=scope), here=True)
+    kinds = figure(lambda s: error_kinds(session=s, exercise=exercise, scope=scope), here=True)
     return Dashboard(
         exercise_slug=exercise.slug,
         submissions_per_day=per_day(),
@@ -238,17 +242,19 @@ def _figure_readers() -> ThreadPoolExecutor:
         return _readers
 
 
-def _learners_standings(exercise: Exercise, *columns: Any) -> Select[Any]:
-    """``columns`` over the exercise's standings of learners (not instructors)."""
+def _learners_standings(exercise: Exercise, scope: CourseScope, *columns: Any) -> Select[Any]:
+    """``columns`` over the exercise's standings of the scope's learners (not its staff)."""
     return (
         sa_select(*columns)
         .select_from(ExerciseStanding)
-        .join(User, col(User.id) == col(ExerciseStanding.user_id))
-        .where(col(ExerciseStanding.exercise_id) == exercise.id, col(User.role) == "learner")
+        .where(
+            col(ExerciseStanding.exercise_id) == exercise.id,
+            col(ExerciseStanding.user_id).in_(scope.learner_ids()),
+        )
     )
 
 
-def submissions_per_day(*, session: Session, exercise: Exercise) -> list[DayCount]:
+def submissions_per_day(*, session: Session, exercise: Exercise, scope: CourseScope) -> list[DayCount]:
     """Submissions per UTC day over the last ``DAYS_SHOWN`` days with any, empty days included."""
     newest = session.exec(
         select(func.max(col(Submission.created_at))).where(col(Submission.exercise_id) == exercise.id)
@@ -269,10 +275,7 @@ def submissions_per_day(*, session: Session, exercise: Exercise) -> list[DayCoun
             .where(
                 col(Submission.exercise_id) == exercise.id,
                 col(Submission.created_at) >= _day_start(since),
-                # Instructors are few: their ids form a small set checked against each index entry,
-                # whatever the planner's statistics say (a join to every learner can turn into a
-                # loop over learners that scans the index once per learner).
-                col(Submission.user_id).not_in(select(col(User.id)).where(col(User.role) != "learner")),
+                col(Submission.user_id).in_(scope.learner_ids()),
             )
             .group_by(day)
         )
@@ -305,7 +308,7 @@ def score_distribution_empty() -> list[ScoreBucket]:
     return [ScoreBucket(low=i * width, high=(i + 1) * width, count=0) for i in range(SCORE_BUCKETS)]
 
 
-def score_distribution(*, session: Session, exercise: Exercise) -> list[ScoreBucket]:
+def score_distribution(*, session: Session, exercise: Exercise, scope: CourseScope) -> list[ScoreBucket]:
     """Learners by best score on the exercise, as a share of its full marks, in ten bands."""
     best = col(ExerciseStanding.best_score)
     # Band k holds scores with k/10 <= score/max < (k+1)/10; full marks go in the top band.
@@ -314,18 +317,20 @@ def score_distribution(*, session: Session, exercise: Exercise) -> list[ScoreBuc
         else_=0,
     )
     rows = session.execute(
-        _learners_standings(exercise, band.label("band"), func.count()).where(col(best).is_not(None)).group_by(band)
+        _learners_standings(exercise, scope, band.label("band"), func.count())
+        .where(col(best).is_not(None))
+        .group_by(band)
     ).all()
     counts = {int(band_number): count for band_number, count in rows}
     width = 100 // SCORE_BUCKETS
     return [ScoreBucket(low=i * width, high=(i + 1) * width, count=counts.get(i, 0)) for i in range(SCORE_BUCKETS)]
 
 
-def case_failures(*, session: Session, exercise: Exercise) -> list[CaseFailure]:
+def case_failures(*, session: Session, exercise: Exercise, scope: CourseScope) -> list[CaseFailure]:
     """Per case, how many learners' latest graded submission fails it; the most failed first."""
     failed = func.sum(case((col(CaseOutcome.passed), 0), else_=1))
     rows = session.execute(
-        _learners_standings(exercise, col(CaseOutcome.name), failed, func.count())
+        _learners_standings(exercise, scope, col(CaseOutcome.name), failed, func.count())
         .join(CaseOutcome, col(CaseOutcome.submission_id) == col(ExerciseStanding.latest_submission_id))
         .group_by(col(CaseOutcome.name))
     ).all()
@@ -337,17 +342,22 @@ def case_failures(*, session: Session, exercise: Exercise) -> list[CaseFailure]:
     return sorted(failures, key=lambda row: (-row.rate, -row.failed, row.name))
 
 
-def error_kinds(*, session: Session, exercise: Exercise) -> dict[str, int]:
+def error_kinds(*, session: Session, exercise: Exercise, scope: CourseScope) -> dict[str, int]:
     """How many learners' latest graded submission could not be graded case by case, per error kind."""
     kind = col(ExerciseStanding.latest_error_kind)
     rows = session.execute(
-        _learners_standings(exercise, kind, func.count()).where(col(kind).is_not(None)).group_by(kind)
+        _learners_standings(exercise, scope, kind, func.count()).where(col(kind).is_not(None)).group_by(kind)
     ).all()
     return dict(sorted(rows, key=lambda row: (-row[1], row[0])))
 
 
 def common_mistakes(
-    *, session: Session, exercise: Exercise, limit: int = COMMON_MISTAKES_SHOWN, cause: str | None = None
+    *,
+    session: Session,
+    exercise: Exercise,
+    scope: CourseScope,
+    limit: int = COMMON_MISTAKES_SHOWN,
+    cause: str | None = None,
 ) -> list[CommonMistake]:
     """The causes of the diagnoses most learners' latest graded submission carries, most learners first.
 
@@ -358,6 +368,7 @@ def common_mistakes(
     statement = (
         _learners_standings(
             exercise,
+            scope,
             col(DiagnosisRow.cause),
             col(DiagnosisRow.title),
             col(ExerciseStanding.user_id),
@@ -399,8 +410,8 @@ class _ItemSums:
     rest_squared: int
 
 
-def _item_sums(session: Session) -> dict[int, _ItemSums]:
-    """Per question, the sums the item statistics need, over learners' attempts."""
+def _item_sums(session: Session, scope: CourseScope) -> dict[int, _ItemSums]:
+    """Per question, the sums the item statistics need, over the scope's learners' attempts."""
     right = cast(case((col(AttemptAnswer.correct), 1), else_=0), Integer)
     rest = col(QuizAttempt.score) - right
     rows = session.execute(
@@ -413,8 +424,7 @@ def _item_sums(session: Session) -> dict[int, _ItemSums]:
             func.sum(rest * rest),
         )
         .join(QuizAttempt, col(QuizAttempt.id) == col(AttemptAnswer.attempt_id))
-        .join(User, col(User.id) == col(QuizAttempt.user_id))
-        .where(col(User.role) == "learner")
+        .where(_learners_attempts(scope))
         .group_by(col(AttemptAnswer.question_id))
     ).all()
     return {
@@ -462,23 +472,32 @@ def _notes(
     return notes
 
 
-def question_breakdowns(*, session: Session, quiz_slug: str | None = None) -> list[QuestionBreakdown]:
-    """For each active question: answers per option, facility, discrimination and notes."""
+def _learners_attempts(scope: CourseScope) -> Any:
+    """Attempts by the scope's learners at the scope's quizzes."""
+    return and_(
+        col(QuizAttempt.user_id).in_(scope.learner_ids()),
+        col(QuizAttempt.quiz_id).in_(scope.quiz_ids()),
+    )
+
+
+def question_breakdowns(
+    *, session: Session, scope: CourseScope, quiz_slug: str | None = None
+) -> list[QuestionBreakdown]:
+    """For each active question of the scope's quizzes: answers per option, facility, discrimination and notes."""
     counts = dict(
         session.exec(
             select(col(AttemptAnswer.choice_id), func.count())
             .join(QuizAttempt, col(QuizAttempt.id) == col(AttemptAnswer.attempt_id))
-            .join(User, col(User.id) == col(QuizAttempt.user_id))
-            .where(col(User.role) == "learner")
+            .where(_learners_attempts(scope))
             .group_by(col(AttemptAnswer.choice_id))
         ).all()
     )
-    sums = _item_sums(session)
+    sums = _item_sums(session, scope)
     query = (
         select(Quiz, Question, Choice)
         .join(Question, and_(col(Question.quiz_id) == col(Quiz.id)))
         .join(Choice, col(Choice.question_id) == col(Question.id))
-        .where(col(Quiz.active), col(Question.active))
+        .where(col(Quiz.active), col(Question.active), col(Quiz.id).in_(scope.quiz_ids()))
         .order_by(col(Quiz.title), col(Question.position), col(Choice.position))
     )
     if quiz_slug is not None:

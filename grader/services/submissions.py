@@ -33,7 +33,7 @@ from grader.db import lock_for_update, lock_named
 from grader.grading.spec import ExerciseSpec
 from grader.grading.submission import SubmissionRejected, decode_submission
 from grader.models import Exercise, Submission, User, utcnow
-from grader.services import courses, gradebook, storage
+from grader.services import courses, standings, storage
 from grader.services.errors import InvalidInput, NotFound, NotOpen, Overloaded, RateLimited, StillGrading, TooLarge
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ def create(
         enqueued_at=now,
     )
     session.add(submission)
-    gradebook.record_submission(session, submission=submission)
+    standings.record_submission(session, submission=submission)
     session.commit()
     session.refresh(submission)
     send_to_queue(submission.id, enqueue)

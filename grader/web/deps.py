@@ -3,22 +3,25 @@
 Pages know the user from the signed session cookie; the API from a bearer token.
 Existence and ownership checks live here (``valid_exercise``, ``valid_submission``
 ...) so that a route receives only things the caller may see, and another
-learner's submission is simply "not found".
+learner's submission is simply "not found". A course's pages take the course from
+the path and the caller's role in it (``CourseStaff``, ``CourseInstructor``): a
+course the caller is not a member of is "not found", whatever their account's role.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 import anyio.to_thread
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
 from grader.config import Settings
-from grader.models import MAX_ROW_ID, Exercise, Submission, User
-from grader.services import submissions, tokens, users
+from grader.models import MAX_ROW_ID, STAFF_ROLES, Course, CourseRole, Exercise, Submission, User
+from grader.services import courses, submissions, tokens, users
 from grader.services.errors import NotFound, PermissionDenied, ServiceError
 from grader.web.errors import LoginRequired
 from grader.web.events import Access, StreamSlots
@@ -43,6 +46,7 @@ SessionDep = Annotated[Session, Depends(get_db)]
 # unknown id (see ``errors.install_error_handlers``), never passed to the database.
 RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+RowIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="A course's id.")]
 
 
 # --- pages: the session cookie ---------------------------------------------------------
@@ -92,6 +96,54 @@ def require_instructor(user: CurrentUser) -> User:
 Instructor = Annotated[User, Depends(require_instructor)]
 
 
+# --- a course in the path, and the caller's role there ------------------------------------
+
+
+@dataclass(frozen=True)
+class CourseAccess:
+    """The course a page is about, who asks, and their role in it."""
+
+    course: Course
+    user: User
+    role: CourseRole
+
+    @property
+    def is_instructor(self) -> bool:
+        """Whether the caller may change the course's settings and manage its learners' accounts."""
+        return self.role == "instructor"
+
+
+def _course_access(session: Session, user: User, course_id: int, roles: tuple[CourseRole, ...]) -> CourseAccess:
+    role = courses.require_role(session=session, user=user, course_id=course_id, roles=roles)
+    return CourseAccess(course=courses.get(session=session, course_id=course_id), user=user, role=role)
+
+
+STAFF: tuple[CourseRole, ...] = tuple(sorted(STAFF_ROLES))
+
+
+def course_staff(course_id: RowId, user: CurrentUser, session: SessionDep) -> CourseAccess:
+    """The course in the path if the signed-in user teaches it (TA or instructor); 404 for others, 403 for learners."""
+    return _course_access(session, user, course_id, STAFF)
+
+
+def course_instructor(course_id: RowId, user: CurrentUser, session: SessionDep) -> CourseAccess:
+    """The course in the path if the signed-in user is its instructor; 404 for non-members, 403 for TAs and learners."""
+    return _course_access(session, user, course_id, ("instructor",))
+
+
+CourseStaff = Annotated[CourseAccess, Depends(course_staff)]
+CourseInstructor = Annotated[CourseAccess, Depends(course_instructor)]
+
+
+def course_staff_grant(course_id: int) -> Grant:
+    """A stream's grant: the user still teaches the course."""
+
+    def grant(session: Session, user: User) -> object:
+        return courses.require_role(session=session, user=user, course_id=course_id, roles=STAFF)
+
+    return grant
+
+
 # --- API: bearer tokens ---------------------------------------------------------------
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/token", auto_error=False)
@@ -119,6 +171,19 @@ def api_instructor(user: ApiUser) -> User:
 
 
 ApiInstructor = Annotated[User, Depends(api_instructor)]
+
+
+def api_course_staff(user: ApiUser, session: SessionDep, course_id: RowIdQuery = None) -> CourseAccess:
+    """The course of the query's ``course_id`` (the first the user teaches without one) if the token's user teaches it.
+
+    404 for a course they are not a member of, 403 for a learner.
+    """
+    if course_id is None:
+        course_id = courses.first_taught(session=session, user=user).id
+    return _course_access(session, user, course_id, STAFF)
+
+
+ApiCourseStaff = Annotated[CourseAccess, Depends(api_course_staff)]
 
 
 # --- things the caller may see ----------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from grader.content import sync_content
 from grader.models import DEFAULT_COURSE_ID, Assignment, CourseMember, ExerciseStanding, Submission, utcnow
-from grader.services import courses, gradebook, quizzes, submissions, users
+from grader.services import courses, quizzes, standings, submissions, users
 from grader.services.errors import InvalidInput, NotFound, NotOpen, PermissionDenied
 from tests.factories import exercise, make_user
 
@@ -41,7 +41,7 @@ def _grade(session, submission: Submission, score: float) -> None:
     """Store a score as a worker would, with what the views derive from it."""
     submission.status, submission.score = "graded", score
     session.add(submission)
-    gradebook.record_result(session, submission_id=submission.id, report={"tests": []})
+    standings.record_result(session, submission_id=submission.id, report={"tests": []})
     session.commit()
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from grader.models import Choice
+from grader.models import DEFAULT_COURSE_ID, Choice
 from grader.services import quizzes, stats
+from grader.services.scope import CourseScope
 from tests.factories import make_user
+
+SCOPE = CourseScope(course_id=DEFAULT_COURSE_ID)
+"""The default course: where the lesson's exercise and quiz and every factory-made account are."""
 
 QUIZ = "message-cycle"
 
@@ -36,7 +40,7 @@ def test_facility_and_discrimination_match_the_hand_worked_figures(synced, setti
         _answer(synced, settings, pattern)
     _answer(synced, settings, "WWR", role="instructor")  # instructors trying the quiz never count
 
-    first, second, third = stats.question_breakdowns(session=synced, quiz_slug=QUIZ)
+    first, second, third = stats.question_breakdowns(session=synced, scope=SCOPE, quiz_slug=QUIZ)
     assert [question.answers for question in (first, second, third)] == [5, 5, 5]
     assert (first.facility, second.facility, third.facility) == (0.6, 0.6, 0.2)
     assert first.discrimination == pytest.approx(0.3273, abs=1e-4)
@@ -55,7 +59,7 @@ def test_a_question_the_weaker_learners_get_right_is_flagged_and_so_is_a_distrac
     for _ in range(5):
         _answer(synced, settings, "WWR")
 
-    first, _second, third = stats.question_breakdowns(session=synced, quiz_slug=QUIZ)
+    first, _second, third = stats.question_breakdowns(session=synced, scope=SCOPE, quiz_slug=QUIZ)
     assert third.facility == 0.5 and third.discrimination == pytest.approx(-1.0)
     assert first.discrimination is None
     assert any("got this one wrong more often" in note for note in third.notes)

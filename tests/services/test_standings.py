@@ -21,10 +21,14 @@ from grader.config import Settings
 from grader.content import sync_content
 from grader.grading.report import Report
 from grader.jobs import GradingWorker
-from grader.models import Exercise, User, utcnow
+from grader.models import DEFAULT_COURSE_ID, Exercise, User, utcnow
 from grader.services import gradebook, regrade, stats, submissions
+from grader.services.scope import CourseScope
 from tests import oracle
 from tests.factories import make_report, make_user
+
+SCOPE = CourseScope(course_id=DEFAULT_COURSE_ID)
+"""The default course: where the lesson's exercise and quiz and every factory-made account are."""
 
 SOURCE = b"from fastapi import FastAPI\napp = FastAPI()\n"
 
@@ -181,24 +185,27 @@ def test_summaries_match_the_raw_rows_through_grading_retries_regrades_deletion_
 
         # The views read the same figures: the gradebook row and the case failures.
         (row,) = gradebook.rows_for(
-            session=session, user_ids=[ada_id], cols=gradebook.columns(session=session), settings=settings
+            session=session, user_ids=[ada_id], cols=gradebook.columns(session=session, scope=SCOPE), settings=settings
         )
         assert (row.exercises["message-echo"].best, row.exercises["message-echo"].latest, row.submission_count) == (
             2.0,
             2.0,
             2,
         )
-        figures = stats.dashboard(session=session, exercise_slug="message-echo")
+        figures = stats.dashboard(session=session, scope=SCOPE, exercise_slug="message-echo")
         assert {case.name: (case.failed, case.total) for case in figures.case_failures} == {
             "hello": (0, 1),
             "hi": (0, 1),
         }
         # The page reads its figures side by side, on connections of their own where the
         # database is a server: the same figures.
-        assert stats.dashboard(session=session, exercise_slug="message-echo", concurrent=True) == figures
-        query = gradebook.table_query(session=session, cols=gradebook.columns(session=session))
-        here = gradebook.table(session=session, query=query, settings=settings)
-        aside = stats.read_aside(session, lambda own: gradebook.table(session=own, query=query, settings=settings))()
+        assert stats.dashboard(session=session, scope=SCOPE, exercise_slug="message-echo", concurrent=True) == figures
+        cols = gradebook.columns(session=session, scope=SCOPE)
+        query = gradebook.table_query(session=session, cols=cols)
+        here = gradebook.table(session=session, query=query, cols=cols, settings=settings)
+        aside = stats.read_aside(
+            session, lambda own: gradebook.table(session=own, query=query, cols=cols, settings=settings)
+        )()
         assert (aside.rows, aside.matching, aside.learners, aside.cursor) == (
             here.rows,
             here.matching,

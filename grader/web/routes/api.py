@@ -18,10 +18,11 @@ from sqlmodel import Session
 from grader.models import MAX_ROW_ID, ExercisePublic, Submission, SubmissionPublic, User
 from grader.services import audit, fixchecks, gradebook, quizzes, submissions, tokens, users
 from grader.services.errors import AuthenticationFailed, InvalidInput, Overloaded, RateLimited
+from grader.services.scope import course_scope
 from grader.services.updates import submission_changes
 from grader.web import events
 from grader.web.deps import (
-    ApiInstructor,
+    ApiCourseStaff,
     ApiUser,
     RowId,
     SessionDep,
@@ -504,12 +505,15 @@ GRADEBOOK_PAGE_MAX = 1000
 @router.get(
     "/gradebook",
     response_model=GradebookPage,
-    summary="The gradebook (instructors), a page at a time",
-    responses={403: {"description": "Only instructors may read the gradebook."}},
+    summary="A course's gradebook (its instructors and TAs), a page at a time",
+    responses={
+        403: {"description": "Only a course's instructors and TAs may read its gradebook."},
+        404: {"description": "No course of yours has this id (or this assignment)."},
+    },
 )
 def get_gradebook(
     request: Request,
-    user: ApiInstructor,
+    course: ApiCourseStaff,
     session: SessionDep,
     settings: SettingsDep,
     after: Annotated[
@@ -523,15 +527,22 @@ def get_gradebook(
     limit: Annotated[
         int, Query(ge=1, le=GRADEBOOK_PAGE_MAX, description="Learners per page.")
     ] = GRADEBOOK_PAGE_DEFAULT,
+    assignment: Annotated[
+        int | None, Query(ge=1, le=MAX_ROW_ID, description="Only this assignment's exercise and quiz.")
+    ] = None,
 ) -> StreamingResponse:
-    """One row per learner, in id order: best and latest score per exercise, the counted quiz score, activity.
+    """One row per learner of the course, in id order: best and latest score per exercise, the counted quiz score.
 
-    Follow `next` until it is null to read every learner; the body is sent as it is read.
+    `course_id` names the course (without it, the oldest course you teach); its learners are its members
+    with the role learner, its columns the exercises and quizzes its assignments place. Follow `next` until
+    it is null to read every learner; the body is sent as it is read.
     """
+    scope = course_scope(session=session, course_id=course.course.id, assignment_id=assignment)
     if after == 0:  # the first page starts an export; its follow-ups are the same one
-        audit.record(session=session, actor=user, action="gradebook.export", target="gradebook (API)")
+        target = f"gradebook of course {scope.course_id} (API)"
+        audit.record(session=session, actor=course.user, action="gradebook.export", target=target)
         session.commit()
-    page = gradebook.api_page(session=session, after=after, limit=limit, settings=settings)
+    page = gradebook.api_page(session=session, scope=scope, after=after, limit=limit, settings=settings)
     next_url = str(request.url.include_query_params(after=page.next_after, limit=limit)) if page.next_after else None
     return StreamingResponse(_gradebook_json(page.rows, next_url), media_type="application/json")
 

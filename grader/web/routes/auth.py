@@ -9,8 +9,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from grader.config import Settings
-from grader.services import users
-from grader.services.errors import AlreadyExists, AuthenticationFailed, InvalidInput, Overloaded, RateLimited
+from grader.models import User
+from grader.services import courses, users
+from grader.services.errors import (
+    AlreadyExists,
+    AuthenticationFailed,
+    InvalidInput,
+    NotFound,
+    Overloaded,
+    RateLimited,
+)
 from grader.web.deps import OptionalUser, SessionDep, SettingsDep
 from grader.web.security import client_address, end_session, start_session, verify_csrf
 from grader.web.templating import render
@@ -52,7 +60,17 @@ def login(
         status_code, headers = refusal_status(exc)
         return render(request, "login.html", context, status_code=status_code, headers=headers)
     start_session(request, user.id, users.session_stamp(user))
-    return RedirectResponse(safe_next(next), status_code=303)
+    return RedirectResponse(landing(session, user, safe_next(next)), status_code=303)
+
+
+def landing(session: Session, user: User, target: str) -> str:
+    """Where a sign-in leads: ``target``, or for the staff of a course sent to the home page, its dashboard."""
+    if target != "/":
+        return target
+    try:
+        return f"/courses/{courses.first_taught(session=session, user=user).id}/dashboard"
+    except NotFound:
+        return target
 
 
 @router.get("/signup", response_class=HTMLResponse)

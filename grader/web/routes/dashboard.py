@@ -1,24 +1,23 @@
-"""Instructor pages: the results dashboard, a learner's detail, CSV export, regrading, accounts."""
+"""Instructor pages across courses: accounts, the audit log, regrade progress; and the dashboard's former paths.
+
+A course's own pages (dashboard, learners, CSV, regrades) are in ``courses.py``; the paths they had
+here before courses send the user to the oldest course they teach.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from grader.config import Settings
-from grader.services import account_imports, audit, fixchecks, gradebook, quizzes, regrade, stats, submissions, users
-from grader.services.errors import BadLines, InvalidInput, Overloaded, RateLimited
-from grader.services.updates import ANY_SUBMISSION, COURSE, submission_changes
-from grader.web import charts, events
-from grader.web.deps import Instructor, RowId, SessionDep, SettingsDep, page_stream_access, require_instructor
-from grader.web.routes.exercises import stored_report
+from grader.models import User
+from grader.services import account_imports, audit, courses, regrade, users
+from grader.services.errors import BadLines, InvalidInput, NotFound, Overloaded, PermissionDenied
+from grader.web.deps import CurrentUser, Instructor, RowId, SessionDep, SettingsDep
 from grader.web.security import verify_csrf
-from grader.web.templating import render, templates
+from grader.web.templating import render
 
 # A CSV of accounts may be this many times the size of a solution file.
 CSV_SIZE_FACTOR = 4
@@ -26,282 +25,53 @@ CSV_SIZE_FACTOR = 4
 router = APIRouter(prefix="/instructor", dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
 
-# A live-update cursor or a page number in a query string. Bounded in length before anything
-# reads it (a cursor is a number of at most 19 digits; a page from before the sequence sent a time).
-Cursor = Annotated[str, Query(max_length=64, description="Where live updates start from.")]
-PageText = Annotated[str, Query(max_length=32, description="Page number, from 1.")]
-PageNumber = Annotated[int, Query(ge=1, le=gradebook.MAX_CURSOR, description="Page number, from 1.")]
-
-
-def table_params(
-    exercise: str = "", q: str = "", show: str = "all", sort: str = "name", order: str = "asc", page: PageText = "1"
-) -> dict[str, str]:
-    """The learners' table's query-string parameters, as given (the service fills in defaults)."""
-    return {"exercise": exercise, "q": q, "show": show, "sort": sort, "order": order, "page": page}
-
-
-TableParams = Annotated[dict[str, str], Depends(table_params)]
-
-
-def _table(session: Session, settings: Settings, params: dict[str, str]) -> gradebook.TablePage:
-    cols = gradebook.columns(session=session)
-    query = gradebook.table_query(session=session, cols=cols, **params)
-    return gradebook.table(session=session, query=query, settings=settings, cols=cols)
-
-
-def overview_charts(figures: stats.Dashboard, exercise_slug: str) -> list[charts.Chart]:
-    """The dashboard's figures as charts (the quiz one is one chart per question)."""
-    drawn = [
-        charts.column_chart(
-            "chart-days",
-            "Submissions per day",
-            "How many submissions learners sent on each day (UTC), over the last 30 days with any.",
-            [(day.day.strftime("%b %d"), day.count) for day in figures.submissions_per_day],
-            value_heading="Submissions",
-        ),
-        charts.column_chart(
-            "chart-scores",
-            "Best score per learner",
-            "How many learners have their best score in each band, as a share of full marks.",
-            [(bucket.label, bucket.count) for bucket in figures.score_distribution],
-            value_heading="Learners",
-            column_width=40,
-        ),
-        charts.row_chart(
-            "chart-cases",
-            "Failure rate per case",
-            "Share of learners whose latest graded submission fails each case, the most failed first. "
-            "The list under the chart opens the learners who fail each case.",
-            [(case.label, round(100 * case.rate, 1)) for case in figures.case_failures],
-            maximum=100,
-            unit="%",
-            value_heading="Failed",
-            links=[
-                "/instructor/cases?" + urlencode({"exercise": exercise_slug, "case": case.name})
-                for case in figures.case_failures
-            ],
-        ),
-    ]
-    for question in figures.question_breakdowns:
-        # Options are drawn by letter; their texts are too long for the chart and go in its legend.
-        drawn.append(
-            charts.row_chart(
-                f"chart-question-{question.question_id}",
-                f"Quiz question {question.position}: answers per option",
-                question.prompt,
-                [(_option_label(option), option.count) for option in question.options],
-                value_heading="Answers",
-                emphasized=[index for index, option in enumerate(question.options) if option.is_correct],
-                emphasis_note=f"{question.answers} answer{'s' if question.answers != 1 else ''}; "
-                "the right option is drawn in green and labelled “right”.",
-                legend=[(option.label, option.text) for option in question.options],
-                statistics=_item_statistics(question),
-                notes=question.notes,
-            )
-        )
-    return drawn
-
-
-def _item_statistics(question: stats.QuestionBreakdown) -> list[tuple[str, str]]:
-    facility = "—" if question.facility is None else f"{100 * question.facility:.0f}% right"
-    discrimination = "—" if question.discrimination is None else f"{question.discrimination:+.2f}"
-    return [("Facility", facility), ("Discrimination", discrimination)]
-
-
-def _option_label(option: stats.OptionCount) -> str:
-    return f"{option.label} (right)" if option.is_correct else option.label
-
-
-def _overview_context(session: Session, exercise_slug: str) -> dict[str, Any]:
-    figures = stats.dashboard(session=session, exercise_slug=exercise_slug or None, concurrent=True)
-    return {
-        "charts": overview_charts(figures, exercise_slug),
-        "error_kinds": figures.error_kinds,
-        "mistakes": figures.common_mistakes,
-        "exercise_slug": exercise_slug,
-        "mistake_link": lambda cause: "/instructor/mistakes?" + urlencode({"exercise": exercise_slug, "cause": cause}),
-    }
-
-
-@router.get("", response_class=HTMLResponse)
-def dashboard(
-    request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams
-) -> Response:
-    """Learners in a paged table, the overview figures and common mistakes, and live updates."""
-    cols = gradebook.columns(session=session)
-    query = gradebook.table_query(session=session, cols=cols, **params)
-    # Where the database is a server, the table is read beside the figures.
-    table = stats.read_aside(session, lambda own: gradebook.table(session=own, query=query, settings=settings))
-    context: dict[str, Any] = {"shows": gradebook.SHOWS}
-    context.update(_overview_context(session, query.exercise))
-    context["table"] = table()
-    return render(request, "dashboard.html", context)
-
-
-@router.get("/overview", response_class=HTMLResponse)
-def dashboard_overview(
-    request: Request, user: Instructor, session: SessionDep, params: TableParams, since: Cursor = ""
-) -> Response:
-    """The overview figures alone, for live updates: 204 when nothing changed after ``since``."""
-    if since and not gradebook.has_changed(session=session, since=since):
-        return Response(status_code=204)
-    cols = gradebook.columns(session=session)
-    query = gradebook.table_query(session=session, cols=cols, **params)
-    cursor = gradebook.current_cursor(session=session)
-    return render(
-        request, "_overview.html", _overview_context(session, query.exercise), headers={"X-Live-Cursor": cursor}
-    )
-
-
-@router.get("/rows", response_class=HTMLResponse)
-def dashboard_rows(
-    request: Request, user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams
-) -> Response:
-    """One page of the table's rows alone."""
-    return render(request, "_gradebook_rows.html", {"table": _table(session, settings, params)})
-
-
-def _changes_json(session: Session, settings: Settings, params: dict[str, str], since: str) -> dict[str, Any]:
-    if since and not gradebook.has_changed(session=session, since=since):
-        # The common case, and the cheap one: two indexed max() lookups.
-        return {"cursor": since, "changed": 0, "rows": []}
-    cols = gradebook.columns(session=session)
-    query = gradebook.table_query(session=session, cols=cols, **params)
-    found = gradebook.changes(session=session, since=since, query=query, settings=settings, cols=cols)
-    row_template = templates.get_template("_gradebook_row.html")
-    context = {"exercise_slug": query.exercise, "quiz": cols.quizzes[0] if cols.quizzes else None}
-    return {
-        "cursor": found.cursor,
-        "changed": found.changed,
-        "rows": [{"user_id": row.user_id, "html": row_template.render(row=row, **context)} for row in found.rows],
-    }
-
-
-@router.get("/changes")
-def dashboard_changes(
-    user: Instructor, session: SessionDep, settings: SettingsDep, params: TableParams, since: Cursor = ""
-) -> JSONResponse:
-    """The rows of learners whose results changed after ``since`` (the page replaces them in place)."""
-    return JSONResponse(_changes_json(session, settings, params, since))
-
-
-EVENTS_MAX_SECONDS = 300
-"""A dashboard's event stream ends after this long; the browser reconnects by itself."""
-
-
-@router.get("/events")
-async def dashboard_events(request: Request, params: TableParams, since: str = "") -> Response:
-    """The table's changes pushed as Server-Sent Events (``changes``, the same data as ``/changes``)."""
-    engine = request.app.state.engine
-    settings = request.app.state.settings
-    slots = events.slots_of(request.app)
+def _taught_course(session: Session, user: User) -> int:
+    """The id of the oldest course the user teaches; 403 for someone who teaches none and is no instructor."""
     try:
-        access = await page_stream_access(request, lambda _session, user: require_instructor(user), slots)
-    except (RateLimited, Overloaded) as exc:
-        return events.refused(request, exc)
-    cursor = {"since": since}
-
-    def check() -> dict[str, Any]:
-        with Session(engine) as session:
-            data = _changes_json(session, settings, params, cursor["since"])
-        cursor["since"] = data["cursor"]
-        return data
-
-    return events.stream(
-        request,
-        events.watch(
-            check=check,
-            render=lambda data: ("changes", data),
-            finished=lambda data: False,
-            keys=(ANY_SUBMISSION, COURSE),
-            access=access,
-            slots=slots,
-            changes=submission_changes,
-            max_seconds=EVENTS_MAX_SECONDS,
-        ),
-        slots=slots,
-        user_id=access.user_id,
-    )
+        return courses.first_taught(session=session, user=user).id
+    except NotFound:
+        if user.role != "instructor":
+            raise PermissionDenied("Only a course's instructors and TAs can open this page.") from None
+        raise
 
 
-@router.get("/gradebook.csv")
-def gradebook_csv(user: Instructor, session: SessionDep, settings: SettingsDep) -> Response:
-    """The gradebook as CSV, one row per learner, sent as it is read."""
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    audit.record(session=session, actor=user, action="gradebook.export", target="gradebook (CSV)")
-    session.commit()
-    return StreamingResponse(
-        gradebook.iter_csv(session=session, settings=settings),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="gradebook-{stamp}.csv"'},
-    )
+def _to_course(request: Request, course_id: int, page: str, *, status_code: int = 307) -> Response:
+    """The same request, sent to the course's page (query string kept)."""
+    query = request.url.query
+    return RedirectResponse(f"/courses/{course_id}/{page}" + (f"?{query}" if query else ""), status_code=status_code)
 
 
-def _cohort_page(request: Request, cohort: gradebook.Cohort, link: str) -> Response:
-    return render(request, "cohort.html", {"cohort": cohort, "page_link": link})
+# The course-wide pages moved under /courses/{id}/; these paths keep earlier links and bookmarks working
+# by sending them to the oldest course the user teaches.
+COURSE_PAGES = {
+    "": "dashboard",
+    "/overview": "dashboard/overview",
+    "/rows": "dashboard/rows",
+    "/changes": "dashboard/changes",
+    "/events": "dashboard/events",
+    "/gradebook.csv": "gradebook.csv",
+    "/cases": "cases",
+    "/mistakes": "mistakes",
+}
 
 
-@router.get("/cases", response_class=HTMLResponse)
-def case_learners(
-    request: Request,
-    user: Instructor,
-    session: SessionDep,
-    settings: SettingsDep,
-    exercise: str,
-    case: Annotated[str, Query(max_length=200)],
-    page: PageNumber = 1,
-) -> Response:
-    """The learners whose latest graded submission fails one case."""
-    found = gradebook.failing_case(
-        session=session,
-        exercise=submissions.get_exercise(session=session, slug=exercise),
-        case_name=case,
-        page=page,
-        settings=settings,
-    )
-    return _cohort_page(request, found, "/instructor/cases?" + urlencode({"exercise": exercise, "case": case}))
+def _course_page_redirect(page: str) -> Any:
+    def redirect(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+        return _to_course(request, _taught_course(session, user), page)
+
+    redirect.__doc__ = f"The oldest course's {page.replace('/', ' ')} (the page moved there)."
+    return redirect
 
 
-@router.get("/mistakes", response_class=HTMLResponse)
-def mistake_learners(
-    request: Request,
-    user: Instructor,
-    session: SessionDep,
-    settings: SettingsDep,
-    exercise: str,
-    cause: Annotated[str, Query(max_length=64)],
-    page: PageNumber = 1,
-) -> Response:
-    """The learners whose latest graded submission makes one kind of mistake."""
-    found = gradebook.with_mistake(
-        session=session,
-        exercise=submissions.get_exercise(session=session, slug=exercise),
-        cause=cause,
-        page=page,
-        settings=settings,
-    )
-    return _cohort_page(request, found, "/instructor/mistakes?" + urlencode({"exercise": exercise, "cause": cause}))
+for _old, _new in COURSE_PAGES.items():
+    router.add_api_route(_old, _course_page_redirect(_new), methods=["GET"], response_class=RedirectResponse)
 
 
-@router.get("/learners/{user_id}", response_class=HTMLResponse)
-def learner_page(
-    request: Request, user_id: RowId, user: Instructor, session: SessionDep, submission: int | None = None
-) -> Response:
-    """One learner: their submissions (one shown in full: source, report, output) and quiz attempts."""
-    detail = gradebook.learner_detail(session=session, user_id=user_id, shown_id=submission)
-    attempts = [
-        quizzes.get_attempt(session=session, attempt_id=attempt_id, user=user) for attempt_id in detail.attempt_ids
-    ]
-    return render(
-        request,
-        "learner.html",
-        {
-            "detail": detail,
-            "report": stored_report(detail.shown) if detail.shown is not None else None,
-            "checked_report": fixchecks.checked_report(session, detail.shown) if detail.shown is not None else None,
-            "attempts": attempts,
-        },
-    )
+@router.get("/learners/{user_id}")
+def learner_page(request: Request, user_id: RowId, user: CurrentUser, session: SessionDep) -> Response:
+    """The learner's page in the oldest course the user teaches them in."""
+    course_id = courses.course_teaching(session=session, staff=user, learner_id=user_id).id
+    return _to_course(request, course_id, f"learners/{user_id}")
 
 
 # --- accounts ---------------------------------------------------------------------------
@@ -498,53 +268,15 @@ def audit_page(request: Request, user: Instructor, session: SessionDep) -> Respo
 
 
 @router.post("/submissions/{submission_id}/regrade")
-def regrade_submission(request: Request, submission_id: RowId, user: Instructor, session: SessionDep) -> Response:
-    """Grade one submission again, then follow its progress."""
-    batch = regrade.regrade_submission(
-        session=session, submission_id=submission_id, requested_by=user, enqueue=request.app.state.enqueue
-    )
-    return RedirectResponse(f"/instructor/regrades/{batch.id}", status_code=303)
+def regrade_submission(request: Request, submission_id: RowId, user: CurrentUser, session: SessionDep) -> Response:
+    """Regrade one submission in the oldest course the user teaches (the form moved there)."""
+    return _to_course(request, _taught_course(session, user), f"submissions/{submission_id}/regrade")
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
-@router.get("/exercises/{slug}/regrade", response_class=HTMLResponse)
-def confirm_regrade_exercise(request: Request, slug: str, user: Instructor, session: SessionDep) -> Response:
-    """Ask before grading every submission of an exercise again, with how many there are."""
-    plan = regrade.plan_exercise(session=session, exercise_slug=slug, requested_by=user)
-    dashboard = "/instructor?" + urlencode({"exercise": plan.exercise_slug})
-    if not plan.submissions:
-        raise InvalidInput("This exercise has no submissions to regrade.", field="exercise")
-    count = _plural(plan.submissions, "submission")
-    return _confirm_page(
-        request,
-        title=f"Regrade every submission of {plan.exercise_title}?",
-        lines=[
-            f"{count} from {_plural(plan.learners, 'learner')} go back in the grading queue "
-            "and are graded again with the exercise as it is now.",
-            "Each keeps its result on show until its new one replaces it; a new score may be higher or lower. "
-            "Learners' new uploads are graded meanwhile, and you can follow the progress.",
-        ],
-        action=f"/instructor/exercises/{plan.exercise_slug}/regrade",
-        button=f"Regrade all {count}",
-        cancel=(dashboard, "Keep the current results and go back to the dashboard"),
-    )
-
-
-@router.post("/exercises/{slug}/regrade")
-def regrade_exercise(
-    request: Request, slug: str, user: Instructor, session: SessionDep, confirm: Confirmation = ""
-) -> Response:
-    """Grade every submission of an exercise again, then follow the progress."""
-    if confirm != CONFIRMED:
-        plan = regrade.plan_exercise(session=session, exercise_slug=slug, requested_by=user)
-        return RedirectResponse(f"/instructor/exercises/{plan.exercise_slug}/regrade", status_code=303)
-    batch = regrade.regrade_exercise(
-        session=session, exercise_slug=slug, requested_by=user, enqueue=request.app.state.enqueue
-    )
-    return RedirectResponse(f"/instructor/regrades/{batch.id}", status_code=303)
+@router.api_route("/exercises/{slug}/regrade", methods=["GET", "POST"])
+def regrade_exercise(request: Request, slug: str, user: CurrentUser, session: SessionDep) -> Response:
+    """Regrade an exercise in the oldest course the user teaches (the question moved there)."""
+    return _to_course(request, _taught_course(session, user), f"exercises/{slug}/regrade")
 
 
 def _progress_message(progress: regrade.RegradeProgress) -> str:
