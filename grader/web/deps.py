@@ -121,6 +121,16 @@ def _course_access(session: Session, user: User, course_id: int, roles: tuple[Co
 STAFF: tuple[CourseRole, ...] = tuple(sorted(STAFF_ROLES))
 
 
+def taught_course_id(session: Session, user: User) -> int:
+    """The oldest course the user teaches; 403 for someone who teaches none and is no instructor, else 404."""
+    try:
+        return courses.first_taught(session=session, user=user).id
+    except NotFound:
+        if user.role != "instructor":
+            raise PermissionDenied("Only a course's instructors and TAs can open this.") from None
+        raise
+
+
 def course_staff(course_id: RowId, user: CurrentUser, session: SessionDep) -> CourseAccess:
     """The course in the path if the signed-in user teaches it (TA or instructor); 404 for others, 403 for learners."""
     return _course_access(session, user, course_id, STAFF)
@@ -179,7 +189,7 @@ def api_course_staff(user: ApiUser, session: SessionDep, course_id: RowIdQuery =
     404 for a course they are not a member of, 403 for a learner.
     """
     if course_id is None:
-        course_id = courses.first_taught(session=session, user=user).id
+        course_id = taught_course_id(session, user)
     return _course_access(session, user, course_id, STAFF)
 
 

@@ -46,7 +46,7 @@ def learner_id(service, browser) -> int:
     page.goto("/instructor/users")
     href = page.get_by_role("link", name=LEARNER["name"]).get_attribute("href")
     context.close()
-    return int(re.search(r"/instructor/learners/(\d+)", href).group(1))
+    return int(re.search(r"/courses/1/learners/(\d+)", href).group(1))
 
 
 @pytest.mark.parametrize("script", [True, False], ids=["script", "no-script"])
@@ -55,7 +55,7 @@ def test_a_password_reset_asks_first_then_acts(service, browser, artifacts, lear
 
     for viewport in (DESKTOP, PHONE):
         context, page = _instructor(browser, service, viewport, script=script)
-        page.goto(f"/instructor/learners/{learner_id}")
+        page.goto(f"/courses/1/learners/{learner_id}")
         page.get_by_role("link", name="Reset this learner's password…").click()
         expect(page.get_by_role("heading", name=f"Reset the password of {LEARNER['name']}?")).to_be_visible()
         expect(page.get_by_text("signed out of every browser")).to_be_visible()
@@ -84,7 +84,7 @@ def test_on_a_phone_wide_tables_scroll_in_their_own_region_and_the_menu_folds(
     page.get_by_label("Name", exact=True).fill("a token with a long name to make the table wide")
     page.get_by_role("button", name="Create a token").click()
     for url, region in [
-        ("/instructor", "Table of learners"),
+        ("/courses/1/dashboard", "Table of learners"),
         ("/instructor/audit", "Instructor actions, newest first"),
         ("/account", "Your API tokens"),
         ("/instructor/users", "Table of every account"),
@@ -127,7 +127,7 @@ def test_on_a_desktop_the_menu_is_a_row_of_links(service, browser, artifacts, le
     from playwright.sync_api import expect
 
     context, page = _instructor(browser, service, DESKTOP)
-    for url in ["/instructor", "/instructor/audit", "/account", "/instructor/users"]:
+    for url in ["/courses/1/dashboard", "/instructor/audit", "/account", "/instructor/users"]:
         page.goto(url)
         expect(page.get_by_role("link", name="Audit log")).to_be_visible()
         expect(page.get_by_text("Menu", exact=True)).to_be_hidden()
@@ -150,7 +150,12 @@ def test_a_dark_browser_gets_the_dark_theme_with_its_contrast_kept(service, brow
     page.get_by_role("button", name="Create a token").click()
     assert_accessible(page, "the account page with a new token, dark")
     page.screenshot(path=artifacts / f"dark-account-{viewport['width']}.png", full_page=True)
-    for url in ["/instructor", "/instructor/audit", "/instructor/users", f"/instructor/learners/{learner_id}/password"]:
+    for url in [
+        "/courses/1/dashboard",
+        "/instructor/audit",
+        "/instructor/users",
+        f"/instructor/learners/{learner_id}/password",
+    ]:
         page.goto(url)
         page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
         background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")

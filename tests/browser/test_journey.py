@@ -108,7 +108,7 @@ def test_learner_and_instructor_journey(service, browser, artifacts):
     )
     page = teacher.new_page()
     _expect_no_console_errors(page, errors)
-    page.goto("/instructor")
+    page.goto("/courses/1/dashboard")
     page.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
     page.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -145,7 +145,7 @@ def test_pages_work_without_javascript_and_the_dashboard_updates_live(service, b
     teacher = browser.new_context(base_url=service.base_url)
     dashboard = teacher.new_page()
     _sign_in(dashboard, INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD)
-    dashboard.goto("/instructor")
+    dashboard.goto("/courses/1/dashboard")
     dashboard.evaluate("window.__sameDocument = true")
 
     # A learner whose browser runs no script at all.

@@ -236,21 +236,21 @@ def test_axe_finds_nothing_on_any_page(service, browser, artifacts, learner_page
         page.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         for url in [
-            "/instructor",
+            "/courses/1/dashboard",
             "/instructor/users",
             "/instructor/audit",
-            "/instructor?q=Tess",
-            "/instructor/cases?exercise=message-echo&case=hi",
-            "/instructor/mistakes?exercise=message-echo&cause=x",
-            "/instructor/exercises/message-echo/regrade",
+            "/courses/1/dashboard?q=Tess",
+            "/courses/1/cases?exercise=message-echo&case=hi",
+            "/courses/1/mistakes?exercise=message-echo&cause=x",
+            "/courses/1/exercises/message-echo/regrade",
         ]:
             page.goto(url)
             assert_accessible(page, f"{url} at {viewport['width']} px")
-        page.goto("/instructor")
+        page.goto("/courses/1/dashboard")
         page.screenshot(path=artifacts / f"dashboard-{viewport['width']}.png", full_page=True)
         if viewport is PHONE:
             context.close()
-    page.goto("/instructor")
+    page.goto("/courses/1/dashboard")
     page.get_by_role("link", name=LEARNER["name"]).first.click()
     page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
     assert_accessible(page, "a learner's page")

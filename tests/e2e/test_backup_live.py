@@ -178,7 +178,7 @@ def test_a_backup_under_uploads_restores_and_serves(tmp_path: Path, uids: range,
     )
     assert followed.status_code == 200, followed.text
     assert followed.json()["status"] == "graded"
-    dashboard = httpx.get(f"{mid.url}/instructor", cookies=cookies, timeout=30, follow_redirects=False)
+    dashboard = httpx.get(f"{mid.url}/courses/1/dashboard", cookies=cookies, timeout=30, follow_redirects=False)
     assert dashboard.status_code == 200, dashboard.status_code
     new_id = upload(mid, learners[-1], SOURCES[0])
     assert new_id not in accepted

@@ -50,12 +50,12 @@ GET_ROUTES = [
     ("own-page", "/submissions/{submission}/status"),
     ("own-page", "/submissions/{submission}/result"),
     ("own-page", "/quizzes/message-cycle/attempts/{attempt}"),
-    ("instructor-page", "/instructor"),
-    ("instructor-page", "/instructor/rows"),
-    ("instructor-page", "/instructor/overview"),
-    ("instructor-page", "/instructor/gradebook.csv"),
+    ("instructor-page", "/courses/1/dashboard"),
+    ("instructor-page", "/courses/1/dashboard/rows"),
+    ("instructor-page", "/courses/1/dashboard/overview"),
+    ("instructor-page", "/courses/1/gradebook.csv"),
     ("instructor-page", "/instructor/users"),
-    ("instructor-page", "/instructor/learners/{learner}"),
+    ("instructor-page", "/courses/1/learners/{learner}"),
     ("api", "/api/v1/exercises"),
     ("api", "/api/v1/quizzes"),
     ("api", "/api/v1/quizzes/message-cycle"),
@@ -99,8 +99,8 @@ def test_get_routes(request, app, owned, role, kind, template, learner, other_le
     [
         "/instructor/users",
         "/instructor/users/import",
-        "/instructor/exercises/message-echo/regrade",
-        "/instructor/submissions/{submission}/regrade",
+        "/courses/1/exercises/message-echo/regrade",
+        "/courses/1/submissions/{submission}/regrade",
     ],
 )
 def test_learners_cannot_use_instructor_forms(as_learner, owned, synced, url):
@@ -133,7 +133,9 @@ def test_an_attempt_is_only_found_under_its_own_quiz(as_learner, owned):
 
 
 def test_instructor_regrade_pages(as_instructor, owned, queued):
-    response = as_instructor.post_form(f"/instructor/submissions/{owned['submission']}/regrade", page="/instructor")
+    response = as_instructor.post_form(
+        f"/courses/1/submissions/{owned['submission']}/regrade", page="/courses/1/dashboard"
+    )
     assert response.status_code == 303
     page = response.headers["location"]
     assert queued == [owned["submission"]]
@@ -149,7 +151,9 @@ def test_instructor_regrade_pages(as_instructor, owned, queued):
 
 
 def test_learners_cannot_follow_a_regrade(as_learner, as_instructor, owned):
-    response = as_instructor.post_form("/instructor/exercises/message-echo/regrade", CONFIRM, page="/instructor")
+    response = as_instructor.post_form(
+        "/courses/1/exercises/message-echo/regrade", CONFIRM, page="/courses/1/dashboard"
+    )
     page = response.headers["location"]
     assert as_learner.get(page).status_code == 403
     assert as_learner.get(page + "/status").status_code == 403

@@ -204,7 +204,7 @@ def test_sign_out_everywhere_through_the_api_needs_a_token(app, client, learner)
 def test_an_instructor_resets_a_learners_password_shown_once(app, as_instructor, client, learner, synced):
     learner_browser = Browser(TestClient(app)).sign_in(learner)
     headers = api_token(client, learner)
-    page = f"/instructor/learners/{learner.id}"
+    page = f"/courses/1/learners/{learner.id}"
     question = f"/instructor/learners/{learner.id}/password"
     assert f'href="{question}"' in as_instructor.get(page).text
 
@@ -225,7 +225,7 @@ def test_an_instructor_resets_a_learners_password_shown_once(app, as_instructor,
 
 def test_a_password_reset_asks_first_and_changes_nothing_until_confirmed(app, as_instructor, client, learner):
     learner_browser = Browser(TestClient(app)).sign_in(learner)
-    page = f"/instructor/learners/{learner.id}"
+    page = f"/courses/1/learners/{learner.id}"
     assert f'href="/instructor/learners/{learner.id}/password"' in as_instructor.get(page).text
 
     question = as_instructor.get(f"/instructor/learners/{learner.id}/password")
@@ -249,7 +249,7 @@ def test_the_reset_question_is_only_for_a_learner_and_only_asked_by_an_instructo
 ):
     assert as_learner.get(f"/instructor/learners/{learner.id}/password").status_code == 403
     assert as_instructor.get(f"/instructor/learners/{instructor.id}/password").status_code == 403
-    assert as_instructor.get("/instructor/learners/99999/password").status_code == 404
+    assert as_instructor.get("/courses/1/learners/99999/password").status_code == 404
 
 
 def test_learners_cannot_reset_passwords_and_instructors_are_not_reset_here(

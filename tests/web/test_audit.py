@@ -17,11 +17,15 @@ def _entries(page: str) -> list[str]:
 def test_regrades_accounts_and_exports_are_recorded_and_shown(as_instructor, synced, learner, instructor):
     submission = make_submission(synced, user=learner, status="graded", score=1)
     assert (
-        as_instructor.post_form(f"/instructor/submissions/{submission.id}/regrade", page="/instructor").status_code
+        as_instructor.post_form(
+            f"/courses/1/submissions/{submission.id}/regrade", page="/courses/1/dashboard"
+        ).status_code
         == 303
     )
     assert (
-        as_instructor.post_form("/instructor/exercises/message-echo/regrade", CONFIRM, page="/instructor").status_code
+        as_instructor.post_form(
+            "/courses/1/exercises/message-echo/regrade", CONFIRM, page="/courses/1/dashboard"
+        ).status_code
         == 303
     )
     created = as_instructor.post_form(
@@ -39,7 +43,7 @@ def test_regrades_accounts_and_exports_are_recorded_and_shown(as_instructor, syn
     # The import is recorded when its accounts are stored, in the background.
     status_url = re.search(r'data-progress-url="([^"]+)"', imported.text).group(1)
     assert wait_until_finished(as_instructor, status_url)["status"] == "done"
-    assert as_instructor.get("/instructor/gradebook.csv").status_code == 200
+    assert as_instructor.get("/courses/1/gradebook.csv").status_code == 200
 
     page = as_instructor.get("/instructor/audit")
     assert page.status_code == 200
@@ -72,7 +76,7 @@ def test_an_api_export_is_recorded_once_however_many_pages(client, instructor, s
 
 
 def test_a_password_reset_is_recorded_without_the_password(as_instructor, learner, instructor):
-    page = f"/instructor/learners/{learner.id}"
+    page = f"/courses/1/learners/{learner.id}"
     response = as_instructor.post_form(f"/instructor/learners/{learner.id}/password", CONFIRM, page=page)
     assert response.status_code == 200
     rows = _entries(as_instructor.get("/instructor/audit").text)

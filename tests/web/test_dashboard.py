@@ -24,14 +24,14 @@ def _graded(session, user, score, cases=None, **kwargs):
 
 def _learner_names(html: str) -> list[str]:
     body = html.split("<tbody data-live-changes=")[1].split("</tbody>")[0]
-    return re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', body)
+    return re.findall(r'<a href="/courses/1/learners/\d+">([^<]+)</a>', body)
 
 
 def test_table_lists_every_learner_with_scores(as_instructor, synced, learner, other_learner):
     _graded(synced, learner, 4)
     _graded(synced, learner, 10)
     _graded(synced, learner, 6)
-    html = as_instructor.get("/instructor").text
+    html = as_instructor.get("/courses/1/dashboard").text
     assert _learner_names(html) == ["Ada", "Bob"]
     ada_row = html.split(">Ada</a>")[1].split("</tr>")[0]
     assert "10 / 16" in ada_row and "6 / 16" in ada_row and ">3<" in ada_row
@@ -43,23 +43,23 @@ def test_sorting_and_filtering_happen_on_the_server(as_instructor, synced, learn
     carol = make_user(synced, email="carol@example.org", name="Carol")
     _graded(synced, learner, 4)
     _graded(synced, carol, 16)
-    by_best = as_instructor.get("/instructor?sort=best&order=desc").text
+    by_best = as_instructor.get("/courses/1/dashboard?sort=best&order=desc").text
     assert _learner_names(by_best) == ["Carol", "Ada", "Bob"]
     assert 'aria-sort="descending"' in by_best
-    by_best_up = as_instructor.get("/instructor?sort=best&order=asc").text
+    by_best_up = as_instructor.get("/courses/1/dashboard?sort=best&order=asc").text
     assert _learner_names(by_best_up) == ["Ada", "Carol", "Bob"]  # no score sorts last either way
-    assert _learner_names(as_instructor.get("/instructor?q=CAROL").text) == ["Carol"]
-    assert _learner_names(as_instructor.get("/instructor?show=not-submitted").text) == ["Bob"]
-    assert _learner_names(as_instructor.get("/instructor?show=full").text) == ["Carol"]
+    assert _learner_names(as_instructor.get("/courses/1/dashboard?q=CAROL").text) == ["Carol"]
+    assert _learner_names(as_instructor.get("/courses/1/dashboard?show=not-submitted").text) == ["Bob"]
+    assert _learner_names(as_instructor.get("/courses/1/dashboard?show=full").text) == ["Carol"]
     # Nonsense parameters fall back to the defaults instead of failing.
-    assert as_instructor.get("/instructor?sort=drop+table&order=sideways&show=x").status_code == 200
+    assert as_instructor.get("/courses/1/dashboard?sort=drop+table&order=sideways&show=x").status_code == 200
 
 
 def test_rows_fragment_for_live_updates(as_instructor, synced, learner):
-    before = as_instructor.get("/instructor/rows").text
+    before = as_instructor.get("/courses/1/dashboard/rows").text
     assert "<html" not in before and "Ada" in before
     _graded(synced, learner, 16)
-    after = as_instructor.get("/instructor/rows").text
+    after = as_instructor.get("/courses/1/dashboard/rows").text
     assert "16 / 16" in after and "16 / 16" not in before
 
 
@@ -71,7 +71,7 @@ def test_figures_are_inline_svg(as_instructor, synced, learner):
     quizzes.submit_attempt(
         session=synced, user=learner, slug="message-cycle", answers={q.id: q.choices[1].id for q in quiz.questions}
     )
-    html = as_instructor.get("/instructor").text
+    html = as_instructor.get("/courses/1/dashboard").text
     assert html.count('<svg class="chart"') == 6  # per day, scores, cases, three quiz questions
     for title in [
         "Submissions per day",
@@ -89,14 +89,14 @@ def test_figures_are_inline_svg(as_instructor, synced, learner):
 
 def test_charts_hold_no_links_and_list_them_beside(as_instructor, synced, learner):
     _graded(synced, learner, 8, cases={"hello": True, "hi": False, "random-2": False})
-    html = as_instructor.get("/instructor").text
+    html = as_instructor.get("/courses/1/dashboard").text
     drawings = re.findall(r'<svg class="chart".*?</svg>', html, flags=re.S)
     assert len(drawings) >= 3 and all("<a " not in drawing for drawing in drawings)
     cases = html.split('id="chart-cases-title"')[1].split("</figure>")[0]
     assert '<details class="chart-data" open>' in cases
-    link = '<a href="/instructor/cases?exercise=message-echo&amp;case=random-2">'
+    link = '<a href="/courses/1/cases?exercise=message-echo&amp;case=random-2">'
     assert link + "Objects made up for this grading from its seed (2 of 3)</a>" in cases
-    assert f'<a href="/instructor/cases?exercise=message-echo&amp;case=hello">{escape(HELLO)}</a>' in cases
+    assert f'<a href="/courses/1/cases?exercise=message-echo&amp;case=hello">{escape(HELLO)}</a>' in cases
     # A chart that leads nowhere keeps its numbers folded.
     days = html.split('id="chart-days-title"')[1].split("</figure>")[0]
     assert '<details class="chart-data">' in days and "<a " not in days
@@ -104,7 +104,7 @@ def test_charts_hold_no_links_and_list_them_beside(as_instructor, synced, learne
 
 def test_csv_export(as_instructor, synced, learner, other_learner):
     _graded(synced, learner, 12)
-    response = as_instructor.get("/instructor/gradebook.csv")
+    response = as_instructor.get("/courses/1/gradebook.csv")
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
@@ -116,7 +116,7 @@ def test_learner_page_shows_source_report_and_output_escaped(as_instructor, sync
     report = make_report(cases={"hello": False}).to_dict()
     report["stdout"] = "<script>document.title='pwned'</script>"
     make_submission(synced, user=learner, status="graded", score=0, report=report, source="print('<script>x</script>')")
-    html = as_instructor.get(f"/instructor/learners/{learner.id}").text
+    html = as_instructor.get(f"/courses/1/learners/{learner.id}").text
     assert "<script>document" not in html and "<script>x" not in html
     assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" in html
     assert "print(&#39;&lt;script&gt;x&lt;/script&gt;&#39;)" in html
@@ -130,18 +130,20 @@ def test_learner_page_lists_quiz_attempts(as_instructor, synced, learner):
     quizzes.submit_attempt(
         session=synced, user=learner, slug="message-cycle", answers={q.id: q.choices[0].id for q in quiz.questions}
     )
-    html = as_instructor.get(f"/instructor/learners/{learner.id}").text
+    html = as_instructor.get(f"/courses/1/learners/{learner.id}").text
     assert "1/3" in html and html.count(">Wrong<") == 2 and html.count(">Right<") == 1
 
 
 def test_unknown_learner_is_404(as_instructor):
-    assert as_instructor.get("/instructor/learners/99999").status_code == 404
+    assert as_instructor.get("/courses/1/learners/99999").status_code == 404
 
 
 def test_regrade_an_exercise_queues_every_submission(as_instructor, synced, learner, other_learner, queued):
     first = _graded(synced, learner, 4)
     second = _graded(synced, other_learner, 8)
-    response = as_instructor.post_form("/instructor/exercises/message-echo/regrade", CONFIRM, page="/instructor")
+    response = as_instructor.post_form(
+        "/courses/1/exercises/message-echo/regrade", CONFIRM, page="/courses/1/dashboard"
+    )
     assert response.status_code == 303
     assert sorted(queued) == [first.id, second.id]
     page = as_instructor.get(response.headers["location"]).text
@@ -154,39 +156,44 @@ def test_a_bulk_regrade_asks_first_and_says_how_many(as_instructor, synced, lear
     _graded(synced, learner, 4)
     _graded(synced, learner, 6)
     _graded(synced, other_learner, 8)
-    dashboard = as_instructor.get("/instructor?exercise=message-echo").text
-    assert 'href="/instructor/exercises/message-echo/regrade"' in dashboard
-    assert 'action="/instructor/exercises/message-echo/regrade"' not in dashboard
+    dashboard = as_instructor.get("/courses/1/dashboard?exercise=message-echo").text
+    assert 'href="/courses/1/exercises/message-echo/regrade"' in dashboard
+    assert 'action="/courses/1/exercises/message-echo/regrade"' not in dashboard
 
-    question = as_instructor.get("/instructor/exercises/message-echo/regrade")
+    question = as_instructor.get("/courses/1/exercises/message-echo/regrade")
     assert question.status_code == 200
-    assert "3 submissions from 2 learners go back in the grading queue" in question.text
+    assert "3 submissions from 2 learners of this course go back in the grading queue" in question.text
     assert "Regrade all 3 submissions</button>" in question.text
-    assert 'name="confirm" value="yes"' in question.text and 'href="/instructor?exercise=message-echo"' in question.text
+    assert (
+        'name="confirm" value="yes"' in question.text
+        and 'href="/courses/1/dashboard?exercise=message-echo"' in question.text
+    )
 
     # A POST without the confirmation (an old page, a second tab) only leads back to the question.
-    unconfirmed = as_instructor.post_form("/instructor/exercises/message-echo/regrade", page="/instructor")
+    unconfirmed = as_instructor.post_form("/courses/1/exercises/message-echo/regrade", page="/courses/1/dashboard")
     assert unconfirmed.status_code == 303
-    assert unconfirmed.headers["location"] == "/instructor/exercises/message-echo/regrade"
+    assert unconfirmed.headers["location"] == "/courses/1/exercises/message-echo/regrade"
     assert queued == [] and synced.exec(select(RegradeBatch)).all() == []
 
     confirmed = as_instructor.post_form(
-        "/instructor/exercises/message-echo/regrade", CONFIRM, page="/instructor/exercises/message-echo/regrade"
+        "/courses/1/exercises/message-echo/regrade", CONFIRM, page="/courses/1/exercises/message-echo/regrade"
     )
     assert confirmed.status_code == 303 and confirmed.headers["location"].startswith("/instructor/regrades/")
     assert len(queued) == 3
 
 
 def test_the_regrade_question_is_for_instructors_and_known_exercises(as_instructor, as_learner, queued):
-    assert as_learner.get("/instructor/exercises/message-echo/regrade").status_code == 403
-    assert as_instructor.get("/instructor/exercises/no-such-exercise/regrade").status_code == 404
-    empty = as_instructor.get("/instructor/exercises/health-check/regrade")
+    assert as_learner.get("/courses/1/exercises/message-echo/regrade").status_code == 403
+    assert as_instructor.get("/courses/1/exercises/no-such-exercise/regrade").status_code == 404
+    empty = as_instructor.get("/courses/1/exercises/health-check/regrade")
     assert empty.status_code == 422 and "no submissions" in empty.text
     assert queued == []
 
 
 def test_regrade_without_submissions_is_refused(as_instructor, queued):
-    response = as_instructor.post_form("/instructor/exercises/health-check/regrade", CONFIRM, page="/instructor")
+    response = as_instructor.post_form(
+        "/courses/1/exercises/health-check/regrade", CONFIRM, page="/courses/1/dashboard"
+    )
     assert response.status_code == 422
     assert "no submissions" in response.text and queued == []
 
@@ -216,20 +223,20 @@ def test_create_account_refusal_keeps_the_form(as_instructor, learner):
 
 
 def test_overview_fragment_for_live_updates(as_instructor, synced, learner):
-    before = as_instructor.get("/instructor/overview").text
+    before = as_instructor.get("/courses/1/dashboard/overview").text
     assert "<html" not in before and "Failure rate per case" in before
     _graded(synced, learner, 8, cases={"hello": True, "hi": False})
-    after = as_instructor.get("/instructor/overview").text
+    after = as_instructor.get("/courses/1/dashboard/overview").text
     failed = "the answer must follow the input: 100%</title>"
     assert failed in after and failed not in before
 
 
-def test_the_live_line_tells_the_truth_with_and_without_script(as_instructor):
-    html = as_instructor.get("/instructor").text
+def test_the_live_line_tells_the_truth_with_and_without_script(as_instructor, learner):
+    html = as_instructor.get("/courses/1/dashboard").text
     status = html.split("data-live-status")[1].split("</p>")[0]
     # Without script the page cannot update itself, so only then is a reload asked for.
     assert "<noscript>Reload the page to see new results.</noscript>" in status
-    assert 'data-live-html="/instructor/overview?' in html
+    assert 'data-live-html="/courses/1/dashboard/overview?' in html
 
 
 def test_quiz_charts_draw_options_by_letter_with_their_text_in_a_legend(as_instructor, synced, learner):
@@ -239,7 +246,7 @@ def test_quiz_charts_draw_options_by_letter_with_their_text_in_a_legend(as_instr
     quizzes.submit_attempt(
         session=synced, user=learner, slug="message-cycle", answers={q.id: q.choices[0].id for q in quiz.questions}
     )
-    html = as_instructor.get("/instructor/overview").text
+    html = as_instructor.get("/courses/1/dashboard/overview").text
     figure = html.split(f'id="chart-question-{quiz.questions[2].id}-title"')[1].split("</figure>")[0]
     drawn = [label.split(">")[-1] for label in figure.split("</text>") if 'class="label-rows"' in label]
     assert drawn == ["A", "B (right)", "C", "D"]
@@ -273,8 +280,8 @@ def test_error_kinds_are_shown_to_instructors_in_words(as_instructor, synced, le
     report["error"] = {"kind": "no_app", "message": "no app"}
     report["status"] = "error"
     submission = make_submission(synced, user=learner, status="graded", score=0, report=report)
-    overview = as_instructor.get("/instructor/overview").text
-    page = as_instructor.get(f"/instructor/learners/{learner.id}").text
+    overview = as_instructor.get("/courses/1/dashboard/overview").text
+    page = as_instructor.get(f"/courses/1/learners/{learner.id}").text
     for html in (overview, page):
         assert "no application named as the exercise asks" in html
         assert "no_app" not in html.replace(f"/submissions/{submission.id}", "")

@@ -20,7 +20,7 @@ def _graded(session, user, score, cases, diagnoses=None, **kwargs):
 
 def _names(html: str) -> list[str]:
     body = html.split("<tbody data-live-changes=")[1].split("</tbody>")[0]
-    return re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', body)
+    return re.findall(r'<a href="/courses/1/learners/\d+">([^<]+)</a>', body)
 
 
 TYPO = {
@@ -36,23 +36,23 @@ TYPO = {
 def test_the_table_is_paged_fifty_at_a_time_with_counts(as_instructor, synced):
     for number in range(53):
         make_user(synced, name=f"Learner {number:02d}")
-    first = as_instructor.get("/instructor").text
+    first = as_instructor.get("/courses/1/dashboard").text
     assert len(_names(first)) == 50 and _names(first)[0] == "Learner 00"
     assert "Showing 1–50 of 53 matching learners" in first and "(53 learners in all)" in first
-    assert re.search(r'rel="next" href="/instructor\?exercise=[a-z-]+&amp;page=2"', first)
-    second = as_instructor.get("/instructor?page=2").text
+    assert re.search(r'rel="next" href="/courses/1/dashboard\?exercise=[a-z-]+&amp;page=2"', first)
+    second = as_instructor.get("/courses/1/dashboard?page=2").text
     assert _names(second) == ["Learner 50", "Learner 51", "Learner 52"]
     assert "Showing 51–53 of 53" in second and "Page 2 of 2" in second
     # A page past the end shows the last one; a filter counts what it keeps.
-    assert _names(as_instructor.get("/instructor?page=99").text) == _names(second)
-    filtered = as_instructor.get("/instructor?q=ARNER 0").text
+    assert _names(as_instructor.get("/courses/1/dashboard?page=99").text) == _names(second)
+    filtered = as_instructor.get("/courses/1/dashboard?q=ARNER 0").text
     assert _names(filtered) == [f"Learner 0{digit}" for digit in range(10)]
     assert "Showing 1–10 of 10 matching learners" in filtered
 
 
 def test_live_changes_send_only_the_learners_that_changed(as_instructor, synced, learner, other_learner):
     _graded(synced, other_learner, 1, {"hello": True, "hi": False})
-    page = as_instructor.get("/instructor").text
+    page = as_instructor.get("/courses/1/dashboard").text
     url = re.search(r'data-live-changes="([^"]+)"', page).group(1).replace("&amp;", "&")
     cursor = re.search(r'data-cursor="([^"]+)"', page).group(1)
 
@@ -87,22 +87,22 @@ def test_common_mistakes_and_failing_cases_open_the_learners_behind_them(as_inst
     status = {**TYPO, "title": "Wrong status code", "fix": "Return 201.", "cause": "wrong_status"}
     _graded(synced, eve, 1, {"hello": True, "hi": False}, diagnoses=[status])
 
-    html = as_instructor.get("/instructor").text
+    html = as_instructor.get("/courses/1/dashboard").text
     panel = html.split('id="mistakes-heading"')[1].split("</section>")[0]
     assert "<strong>3 learners</strong>: Misspelt key <code>received</code>" in panel
     assert "<strong>1 learner</strong>: Wrong status code" in panel and "recieved" not in panel
-    link = re.search(r'<a href="(/instructor/mistakes\?[^"]+)"', panel).group(1).replace("&amp;", "&")
+    link = re.search(r'<a href="(/courses/1/mistakes\?[^"]+)"', panel).group(1).replace("&amp;", "&")
     assert "cause=misspelt_key" in link
     cohort = as_instructor.get(link).text
-    assert re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', cohort) == ["Ada", "Bob", "Dan"]
+    assert re.findall(r'<a href="/courses/1/learners/\d+">([^<]+)</a>', cohort) == ["Ada", "Bob", "Dan"]
     assert "3 learners." in cohort and "Misspelt key <code>received</code>" in cohort
 
-    case_link = re.search(r'<a href="(/instructor/cases\?exercise=message-echo&amp;case=hi)"', html).group(1)
+    case_link = re.search(r'<a href="(/courses/1/cases\?exercise=message-echo&amp;case=hi)"', html).group(1)
     failing = as_instructor.get(case_link.replace("&amp;", "&")).text
-    assert re.findall(r'<a href="/instructor/learners/\d+">([^<]+)</a>', failing) == ["Ada", "Bob", "Dan", "Eve"]
+    assert re.findall(r'<a href="/courses/1/learners/\d+">([^<]+)</a>', failing) == ["Ada", "Bob", "Dan", "Eve"]
     # Four of the five learners' latest results fail it.
     assert "the answer must follow the input: 80%</title>" in html
-    assert as_instructor.get("/instructor/cases?exercise=nope&case=hi").status_code == 404
+    assert as_instructor.get("/courses/1/cases?exercise=nope&case=hi").status_code == 404
 
 
 def test_quiz_questions_show_facility_discrimination_and_notes(as_instructor, synced, settings):
@@ -114,12 +114,14 @@ def test_quiz_questions_show_facility_discrimination_and_notes(as_instructor, sy
             choices = synced.exec(select(Choice).where(Choice.question_id == question.id)).all()
             answers[question.id] = next(c.id for c in choices if c.is_correct == (mark == "R"))
         quizzes.submit_attempt(session=synced, user=user, slug="message-cycle", answers=answers, settings=settings)
-    html = as_instructor.get("/instructor/overview").text
+    html = as_instructor.get("/courses/1/dashboard/overview").text
     third = html.split(f'id="chart-question-{view.questions[2].id}-title"')[1].split("</figure>")[0]
-    assert "<dt>Facility</dt><dd>50% right</dd>" in third and "<dt>Discrimination</dt><dd>-1.00</dd>" in third
+    assert "<dt>Facility</dt><dd>50% right <span" in third and "<dt>Discrimination</dt><dd>-1.00 <span" in third
+    # Each statistic says what it means beside its value, not only in a tooltip.
+    assert "the share of answers that were right" in third and "does not tell them apart" in third
     assert "Check this question:" in third and "wrong more often" in third
     first = html.split(f'id="chart-question-{view.questions[0].id}-title"')[1].split("</figure>")[0]
-    assert "<dt>Discrimination</dt><dd>—</dd>" in first
+    assert "<dt>Discrimination</dt><dd>— <span" in first
 
 
 def test_learner_page_reads_one_report_and_lists_the_rest(as_instructor, synced, learner):
@@ -130,14 +132,14 @@ def test_learner_page_reads_one_report_and_lists_the_rest(as_instructor, synced,
     synced.add(old)
     synced.commit()
     new = _graded(synced, learner, 2, {"hello": True, "hi": True}, diagnoses=[])
-    page = as_instructor.get(f"/instructor/learners/{learner.id}").text
+    page = as_instructor.get(f"/courses/1/learners/{learner.id}").text
     assert f'id="shown-heading">Submission #{new.id}' in page
     assert "printed by the old one" not in page  # only the shown submission's report is read
     assert "1 of 2 passed" in page and "2 of 2 passed" in page
     assert "Misspelt key <code>received</code>" in page
-    chosen = as_instructor.get(f"/instructor/learners/{learner.id}?submission={old.id}").text
+    chosen = as_instructor.get(f"/courses/1/learners/{learner.id}?submission={old.id}").text
     assert f'id="shown-heading">Submission #{old.id}' in chosen and "printed by the old one" in chosen
-    assert as_instructor.get(f"/instructor/learners/{learner.id}?submission=999999").status_code == 404
+    assert as_instructor.get(f"/courses/1/learners/{learner.id}?submission=999999").status_code == 404
     # Times carry their moment for the page's script, which shows them in the viewer's time zone.
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[^"]+\+00:00">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>', page)
 
@@ -149,12 +151,12 @@ def test_the_dashboard_stream_pushes_a_graded_result_when_the_worker_wakes_it(
 
     from grader.jobs import GradingWorker
     from grader.services.updates import ANY_SUBMISSION, submission_changes
-    from grader.web.routes import dashboard
+    from grader.web.routes import courses as course_pages
 
     # The database is read only when woken here; the stream ends after a few seconds.
-    monkeypatch.setattr(dashboard, "EVENTS_MAX_SECONDS", 3.0)
+    monkeypatch.setattr(course_pages, "EVENTS_MAX_SECONDS", 3.0)
     submission = make_submission(synced, user=learner)
-    page = as_instructor.get("/instructor").text
+    page = as_instructor.get("/courses/1/dashboard").text
     url = re.search(r'data-live-events="([^"]+)"', page).group(1).replace("&amp;", "&")
     cursor = re.search(r'data-cursor="([^"]+)"', page).group(1)
     result: dict = {}

@@ -47,7 +47,7 @@ def test_learner_pages_answer_404_to_an_id_no_row_can_have(as_learner, path, hug
 @pytest.mark.parametrize("huge", HUGE_IDS)
 @pytest.mark.parametrize(
     "path",
-    ["/instructor/learners/{}", "/instructor/regrades/{}", "/instructor/regrades/{}/status"],
+    ["/courses/1/learners/{}", "/instructor/regrades/{}", "/instructor/regrades/{}/status"],
 )
 def test_instructor_pages_answer_404_to_an_id_no_row_can_have(as_instructor, path, huge):
     assert as_instructor.get(path.format(huge)).status_code == 404
@@ -55,7 +55,7 @@ def test_instructor_pages_answer_404_to_an_id_no_row_can_have(as_instructor, pat
 
 @pytest.mark.parametrize("huge", HUGE_IDS)
 def test_regrading_an_id_no_row_can_have_is_404(as_instructor, huge, synced):
-    response = as_instructor.post_form(f"/instructor/submissions/{huge}/regrade", {}, page="/instructor/users")
+    response = as_instructor.post_form(f"/courses/1/submissions/{huge}/regrade", {}, page="/instructor/users")
     assert response.status_code == 404
     assert _count(synced, Submission) == 0
 

@@ -19,13 +19,13 @@ LONG = "9" * 5000
 HUGE = [str(2**63), str(10**30), "-1", LONG, "٣"]
 
 INSTRUCTOR_PATHS = [
-    "/instructor?page={}",
-    "/instructor/rows?page={}",
-    "/instructor/learners/{{learner}}?submission={}",
-    "/instructor/cases?exercise=message-echo&case=hello&page={}",
-    "/instructor/mistakes?exercise=message-echo&cause=x&page={}",
-    "/instructor/changes?since={}",
-    "/instructor/overview?since={}",
+    "/courses/1/dashboard?page={}",
+    "/courses/1/dashboard/rows?page={}",
+    "/courses/1/learners/{{learner}}?submission={}",
+    "/courses/1/cases?exercise=message-echo&case=hello&page={}",
+    "/courses/1/mistakes?exercise=message-echo&cause=x&page={}",
+    "/courses/1/dashboard/changes?since={}",
+    "/courses/1/dashboard/overview?since={}",
 ]
 
 
@@ -45,11 +45,11 @@ def test_a_number_too_long_to_be_one_is_refused_before_it_is_read(as_instructor,
 
 def test_a_cursor_that_is_not_a_plain_number_starts_again(as_instructor, synced, learner):
     make_submission(synced, user=learner, status="graded", score=1.0)
-    start = as_instructor.get("/instructor/changes", params={"since": "0"}).json()
+    start = as_instructor.get("/courses/1/dashboard/changes", params={"since": "0"}).json()
     assert start["changed"] == 1 and start["cursor"] != "0"
     # A made-up cursor counts as the start: every changed row is sent once, with the real cursor.
     for odd in ["٣", "+3", " 3", "3_0", "1" * 20, "2026-12-01T10:00:00+00:00"]:
-        assert as_instructor.get("/instructor/changes", params={"since": odd}).json() == start, odd
+        assert as_instructor.get("/courses/1/dashboard/changes", params={"since": odd}).json() == start, odd
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ def test_every_response_carries_the_security_headers(anonymous, path):
 
 
 def test_signed_in_pages_carry_the_headers_and_are_not_cached(as_learner, as_instructor):
-    for browser, path in [(as_learner, "/exercises/message-echo"), (as_instructor, "/instructor")]:
+    for browser, path in [(as_learner, "/exercises/message-echo"), (as_instructor, "/courses/1/dashboard")]:
         response = browser.get(path)
         assert response.status_code == 200
         _assert_security_headers(response)
@@ -56,7 +56,7 @@ def test_pages_use_no_inline_script_or_style(as_learner, as_instructor):
     pages = [
         as_learner.get("/exercises/message-echo"),
         as_learner.get("/quizzes/message-cycle"),
-        as_instructor.get("/instructor"),
+        as_instructor.get("/courses/1/dashboard"),
     ]
     for page in pages:
         html = page.text
@@ -96,8 +96,8 @@ FORMS = [
     ("learner", "/logout", {}),
     ("instructor", "/instructor/users", {"email": "x@example.org", "display_name": "X", "role": "learner"}),
     ("instructor", "/instructor/users/import", {"csv_text": "email,display_name\ny@example.org,Y\n"}),
-    ("instructor", "/instructor/exercises/message-echo/regrade", {}),
-    ("instructor", "/instructor/submissions/1/regrade", {}),
+    ("instructor", "/courses/1/exercises/message-echo/regrade", {}),
+    ("instructor", "/courses/1/submissions/1/regrade", {}),
 ]
 
 

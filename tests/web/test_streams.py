@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from grader.cli import uvicorn_options
 from grader.config import Settings
-from grader.models import Submission, User
+from grader.models import CourseMember, Submission, User
 from grader.services.updates import submission_changes
 from tests.factories import DEFAULT_PASSWORD, make_submission, make_user
 
@@ -178,8 +178,10 @@ def wait_until(condition, timeout: float = 10, message: str = "") -> None:
         time.sleep(0.02)
 
 
-def dashboard_url(client: httpx.Client) -> str:
-    page = client.get("/instructor").text
+def dashboard_url(client: httpx.Client, synced) -> str:
+    """The live stream of the default course's dashboard (which lists its table once it has a learner)."""
+    make_user(synced, email=f"learner-{time.monotonic_ns()}@example.org")
+    page = client.get("/courses/1/dashboard").text
     url = re.search(r'data-live-events="([^"]+)"', page).group(1).replace("&amp;", "&")
     cursor = re.search(r'data-cursor="([^"]+)"', page).group(1)
     return f"{url}&since={cursor}"
@@ -198,7 +200,7 @@ def assert_signed_out_soon(held: HeldStream, since: float, within: float) -> Non
 def test_sign_out_everywhere_closes_an_open_dashboard_stream_at_once(server, app, synced):
     teacher = make_user(synced, role="instructor", email="t@example.org")
     watching, other_browser = signed_in(server, teacher), signed_in(server, teacher)
-    held = hold(watching, dashboard_url(watching))
+    held = hold(watching, dashboard_url(watching, synced))
     assert held.status == 200 and held.header("content-type").startswith("text/event-stream")
     wait_until(lambda: held.names() == ["changes"], message="the stream never sent its first changes")
 
@@ -209,19 +211,20 @@ def test_sign_out_everywhere_closes_an_open_dashboard_stream_at_once(server, app
     assert_signed_out_soon(held, signed_out, within=1.0)
     wait_until(lambda: app.state.stream_slots.held(teacher.id) == 0, timeout=5, message="the slot was kept")
     # Opening it again is refused: the session is gone.
-    assert watching.get("/instructor/events").status_code in (303, 401)
+    assert watching.get("/courses/1/dashboard/events").status_code in (303, 401)
 
 
 def test_a_role_change_made_in_the_database_closes_the_dashboard_stream_within_seconds(server, synced, engine):
     teacher = make_user(synced, role="instructor", email="t@example.org")
     watching = signed_in(server, teacher)
-    held = hold(watching, dashboard_url(watching))
+    held = hold(watching, dashboard_url(watching, synced))
     wait_until(lambda: held.names() == ["changes"])
 
-    # An operator demotes the account with SQL: nothing announces it, only the periodic check sees it.
+    # An operator makes the teacher a learner of the course with SQL: nothing announces it, only the
+    # periodic check sees it (the stream serves the course's staff, whatever the account's role).
     changed = time.monotonic()
     with Session(engine) as other:
-        other.exec(update(User).where(User.id == teacher.id).values(role="learner"))
+        other.exec(update(CourseMember).where(CourseMember.user_id == teacher.id).values(role="learner"))
         other.commit()
     assert_signed_out_soon(held, changed, within=CLOSED_WITHIN)
 

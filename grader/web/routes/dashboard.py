@@ -12,10 +12,9 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from grader.models import User
 from grader.services import account_imports, audit, courses, regrade, users
-from grader.services.errors import BadLines, InvalidInput, NotFound, Overloaded, PermissionDenied
-from grader.web.deps import CurrentUser, Instructor, RowId, SessionDep, SettingsDep
+from grader.services.errors import BadLines, InvalidInput, Overloaded
+from grader.web.deps import CurrentUser, Instructor, RowId, SessionDep, SettingsDep, taught_course_id
 from grader.web.security import verify_csrf
 from grader.web.templating import render
 
@@ -23,16 +22,6 @@ from grader.web.templating import render
 CSV_SIZE_FACTOR = 4
 
 router = APIRouter(prefix="/instructor", dependencies=[Depends(verify_csrf)], include_in_schema=False)
-
-
-def _taught_course(session: Session, user: User) -> int:
-    """The id of the oldest course the user teaches; 403 for someone who teaches none and is no instructor."""
-    try:
-        return courses.first_taught(session=session, user=user).id
-    except NotFound:
-        if user.role != "instructor":
-            raise PermissionDenied("Only a course's instructors and TAs can open this page.") from None
-        raise
 
 
 def _to_course(request: Request, course_id: int, page: str, *, status_code: int = 307) -> Response:
@@ -57,7 +46,7 @@ COURSE_PAGES = {
 
 def _course_page_redirect(page: str) -> Any:
     def redirect(request: Request, user: CurrentUser, session: SessionDep) -> Response:
-        return _to_course(request, _taught_course(session, user), page)
+        return _to_course(request, taught_course_id(session, user), page)
 
     redirect.__doc__ = f"The oldest course's {page.replace('/', ' ')} (the page moved there)."
     return redirect
@@ -270,13 +259,13 @@ def audit_page(request: Request, user: Instructor, session: SessionDep) -> Respo
 @router.post("/submissions/{submission_id}/regrade")
 def regrade_submission(request: Request, submission_id: RowId, user: CurrentUser, session: SessionDep) -> Response:
     """Regrade one submission in the oldest course the user teaches (the form moved there)."""
-    return _to_course(request, _taught_course(session, user), f"submissions/{submission_id}/regrade")
+    return _to_course(request, taught_course_id(session, user), f"submissions/{submission_id}/regrade")
 
 
 @router.api_route("/exercises/{slug}/regrade", methods=["GET", "POST"])
 def regrade_exercise(request: Request, slug: str, user: CurrentUser, session: SessionDep) -> Response:
     """Regrade an exercise in the oldest course the user teaches (the question moved there)."""
-    return _to_course(request, _taught_course(session, user), f"exercises/{slug}/regrade")
+    return _to_course(request, taught_course_id(session, user), f"exercises/{slug}/regrade")
 
 
 def _progress_message(progress: regrade.RegradeProgress) -> str:
