@@ -55,6 +55,10 @@ from sqlalchemy import create_engine, insert, inspect, text  # noqa: E402
 from grader.config import Settings  # noqa: E402
 from grader.db import create_db_engine, downgrade, migrate, normalize_url  # noqa: E402
 
+COURSE_ID = 1
+"""The course the seeded learners belong to (the migration puts every account in the default course)."""
+COURSE = f"/courses/{COURSE_ID}"
+
 SEED_REVISION = "0002"
 """The last migration before the views' derived tables: raw rows are seeded here."""
 
@@ -469,7 +473,7 @@ def timed(client: httpx.Client, url: str, runs: int, **kwargs) -> tuple[list[flo
 
 def walk_api(client: httpx.Client, headers: dict[str, str]) -> int:
     """Every row of the gradebook API, following ``next`` cursors when the API pages."""
-    url, rows = "/api/v1/gradebook", 0
+    url, rows = f"/api/v1/gradebook?course_id={COURSE_ID}", 0
     while url:
         data = client.get(url, headers=headers).json()
         if isinstance(data, list):
@@ -525,14 +529,14 @@ def measure(server: Server, learner_ids: list[int], runs: int, views: frozenset[
     simple("static", "baseline: a static file", "/static/app.css")
     if views & {"dashboard", "live", "mistakes", "cases"}:
         # The page gives the live parts' URLs and the drill-down links; timed only when asked for.
-        times, page = timed(client, "/instructor", runs if "dashboard" in views else 1)
+        times, page = timed(client, f"{COURSE}/dashboard", runs if "dashboard" in views else 1)
         if "dashboard" in views:
-            record("dashboard page", "/instructor", times, page)
+            record("dashboard page", f"{COURSE}/dashboard", times, page)
     # Each live part as the page's script asks for it: with its cursor when the page gives one
     # (nothing changed since), and once from the beginning (everything changed: the worst case).
     if "live" in views:
-        for tag in re.findall(r"<[a-z]+ [^>]*data-live-[a-z-]+=\"/instructor/[^>]*>", page.text):
-            url = html_unescape(re.search(r'data-live-[a-z-]+="(/instructor/[^"]+)"', tag).group(1))
+        for tag in re.findall(r"<[a-z]+ [^>]*data-live-[a-z-]+=\"/courses/[^>]*>", page.text):
+            url = html_unescape(re.search(r'data-live-[a-z-]+="(/courses/[^"]+)"', tag).group(1))
             cursor = re.search(r'data-cursor="([^"]*)"', tag)
             name = url.split("?")[0]
             if cursor is None:
@@ -546,29 +550,29 @@ def measure(server: Server, learner_ids: list[int], runs: int, views: frozenset[
             everything = f"{url}{separator}since=0"
             times, response = timed(client, everything, runs)
             record(f"live {name}, all changed", everything, times, response)
-    simple("charts", "charts (overview)", "/instructor/overview")
-    simple("page", "table rows, page 2", "/instructor/rows?page=2")
+    simple("charts", "charts (overview)", f"{COURSE}/dashboard/overview")
+    simple("page", "table rows, page 2", f"{COURSE}/dashboard/rows?page=2")
     for kind in ("mistakes", "cases"):
-        link = re.search(rf'href="(/instructor/{kind}\?[^"]+)"', page.text) if kind in views else None
+        link = re.search(rf'href="({COURSE}/{kind}\?[^"]+)"', page.text) if kind in views else None
         if link:
             url = html_unescape(link.group(1))
             times, response = timed(client, url, runs)
             record(f"drill-down: {kind}", url, times, response)
-    simple("sorted", "table sorted and filtered", "/instructor?sort=best&order=desc&q=an")
-    simple("api", "gradebook API (first answer)", "/api/v1/gradebook", headers=bearer)
+    simple("sorted", "table sorted and filtered", f"{COURSE}/dashboard?sort=best&order=desc&q=an")
+    simple("api", "gradebook API (first answer)", f"/api/v1/gradebook?course_id={COURSE_ID}", headers=bearer)
     if "api-all" in views:
         started = time.perf_counter()
         rows = walk_api(client, bearer)
         print(f"  gradebook API, every row ({rows}): {1000 * (time.perf_counter() - started):.0f} ms")
-    simple("csv", "CSV export", "/instructor/gradebook.csv")
+    simple("csv", "CSV export", f"{COURSE}/gradebook.csv")
     if "learner" in views:
         sample = random.Random(7).sample(learner_ids, runs)
         times, response = [], None
         for user_id in sample:
             started = time.perf_counter()
-            response = client.get(f"/instructor/learners/{user_id}")
+            response = client.get(f"{COURSE}/learners/{user_id}")
             times.append(time.perf_counter() - started)
-        record("learner page", "/instructor/learners/{id}", times, response)
+        record("learner page", f"{COURSE}/learners/{{id}}", times, response)
     return results
 
 

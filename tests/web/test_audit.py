@@ -50,7 +50,7 @@ def test_regrades_accounts_and_exports_are_recorded_and_shown(as_instructor, syn
     rows = _entries(page.text)
     assert len(rows) == 5
     # Newest first, each naming who did it.
-    assert "Exported the gradebook" in rows[0] and "gradebook (CSV)" in rows[0]
+    assert "Exported the gradebook" in rows[0] and "gradebook of course 1 (CSV)" in rows[0]
     assert "Imported accounts" in rows[1] and "eve@example.org" in rows[1]
     assert "Created an account" in rows[2] and "dan@example.org" in rows[2]
     assert "Regraded" in rows[3] and "exercise message-echo" in rows[3]
@@ -72,7 +72,7 @@ def test_an_api_export_is_recorded_once_however_many_pages(client, instructor, s
     if first.json()["next"]:
         assert client.get(first.json()["next"], headers=headers).status_code == 200
     rows = _entries(as_instructor.get("/instructor/audit").text)
-    assert len(rows) == 1 and "gradebook (API)" in rows[0]
+    assert len(rows) == 1 and "gradebook of course 1 (API)" in rows[0]
 
 
 def test_a_password_reset_is_recorded_without_the_password(as_instructor, learner, instructor):

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from grader.services import account_imports, audit, courses, regrade, users
 from grader.services.errors import BadLines, InvalidInput, Overloaded
-from grader.web.deps import CurrentUser, Instructor, RowId, SessionDep, SettingsDep, taught_course_id
+from grader.web.deps import CurrentUser, Instructor, RowId, SessionDep, SettingsDep, ValidExercise, taught_course_id
 from grader.web.security import verify_csrf
 from grader.web.templating import render
 
@@ -263,9 +263,9 @@ def regrade_submission(request: Request, submission_id: RowId, user: CurrentUser
 
 
 @router.api_route("/exercises/{slug}/regrade", methods=["GET", "POST"])
-def regrade_exercise(request: Request, slug: str, user: CurrentUser, session: SessionDep) -> Response:
+def regrade_exercise(request: Request, exercise: ValidExercise, user: CurrentUser, session: SessionDep) -> Response:
     """Regrade an exercise in the oldest course the user teaches (the question moved there)."""
-    return _to_course(request, taught_course_id(session, user), f"exercises/{slug}/regrade")
+    return _to_course(request, taught_course_id(session, user), f"exercises/{exercise.slug}/regrade")
 
 
 def _progress_message(progress: regrade.RegradeProgress) -> str:

@@ -1,0 +1,34 @@
+"""An index for the course dashboard's count of learners with late work.
+
+The summary line counts, per exercise, the course's learners with a submission counted
+late (``late_factor`` below 1). Without this index the count reads every submission row
+of the exercise, report and all; with it, only the few late entries of the index.
+
+Revision ID: 0019
+Revises: 0014
+Create Date: 2026-12-07 01:20:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0019"
+down_revision: str | None = "0014"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_index(
+        "ix_submissions_exercise_id_late_factor_user_id",
+        "submissions",
+        ["exercise_id", "late_factor", "user_id"],
+        unique=False,
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_submissions_exercise_id_late_factor_user_id", table_name="submissions")
