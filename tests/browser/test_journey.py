@@ -112,7 +112,7 @@ def test_learner_and_instructor_journey(service, browser, artifacts):
     page.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
     page.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Results dashboard")).to_be_visible()
+    expect(page.get_by_role("heading", name="Course: results")).to_be_visible()
     row = page.locator("#gradebook tbody tr").filter(has_text=LEARNER["name"])
     expect(row).to_contain_text("16 / 16")  # best
     expect(row).to_contain_text("2 / 3")  # quiz

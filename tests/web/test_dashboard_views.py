@@ -121,7 +121,7 @@ def test_quiz_questions_show_facility_discrimination_and_notes(as_instructor, sy
     assert "the share of answers that were right" in third and "does not tell them apart" in third
     assert "Check this question:" in third and "wrong more often" in third
     first = html.split(f'id="chart-question-{view.questions[0].id}-title"')[1].split("</figure>")[0]
-    assert "<dt>Discrimination</dt><dd>— <span" in first
+    assert "<dt>Discrimination</dt><dd>not measurable yet <span" in first
 
 
 def test_learner_page_reads_one_report_and_lists_the_rest(as_instructor, synced, learner):

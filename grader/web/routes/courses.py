@@ -78,6 +78,11 @@ class TableLinks:
         query = replace(self.query, page=1) if part == "overview" else self.query
         return self.to(f"dashboard/{part}", query)
 
+    def export(self) -> str:
+        """The CSV of the course (of the one assignment when the table is filtered to it)."""
+        narrowed = {"assignment": self.query.assignment} if self.query.assignment is not None else {}
+        return with_query(course_path(self.course_id, "gradebook.csv"), narrowed)
+
     def to(self, page: str, query: gradebook.TableQuery) -> str:
         """A page of the course with ``query``'s filters."""
         return with_query(course_path(self.course_id, page), query.differences())
@@ -171,8 +176,8 @@ def overview_charts(figures: stats.Dashboard, links: TableLinks) -> list[charts.
 
 
 def _item_statistics(question: stats.QuestionBreakdown) -> list[tuple[str, str]]:
-    facility = "—" if question.facility is None else f"{100 * question.facility:.0f}% right"
-    discrimination = "—" if question.discrimination is None else f"{question.discrimination:+.2f}"
+    facility = "no answers yet" if question.facility is None else f"{100 * question.facility:.0f}% right"
+    discrimination = "not measurable yet" if question.discrimination is None else f"{question.discrimination:+.2f}"
     return [("Facility", facility), ("Discrimination", discrimination)]
 
 
