@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import func, select
 
@@ -226,6 +228,10 @@ def test_home_lists_exercises_quizzes_and_best(as_learner, synced, learner):
     html = as_learner.get("/").text
     assert 'href="/exercises/message-echo"' in html and 'href="/quizzes/message-cycle"' in html
     assert "your best: 7/16" in html
+    # The summary and the score read as two parts of one line, a space between them.
+    item = html.split('href="/exercises/message-echo"')[1].split("</li>")[0]
+    line = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).replace("&#34;", '"')
+    assert '"received". · your best: 7/16' in line
 
 
 def test_an_empty_file_input_with_pasted_code_uses_the_code(as_learner, synced):
