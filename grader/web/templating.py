@@ -62,7 +62,7 @@ def _build_templates() -> Jinja2Templates:
     env.filters["pretty_body"] = pretty_body
     env.filters["error_words"] = error_kind_words
     env.globals["percent"] = percent
-    env.globals["moment"] = times.moment
+    env.globals["when"] = times.when
     env.globals["arrange_report"] = report_view.build
     return Jinja2Templates(env=env, context_processors=[_page_context])
 

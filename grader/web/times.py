@@ -3,7 +3,7 @@
 The server writes every moment in UTC with the zone named ("Mon 7 Dec 2026, 14:05 UTC"), in English
 whatever the server's locale, so a page read without script is still exact. ``static/times.js`` then
 rewrites each such element into the viewer's own zone, again naming it ("Mon 7 Dec 2026, 15:05 CET"),
-in the page's language. Templates call ``moment(value)``; deadlines and anything else shown as a time
+in the page's language. Templates call ``when(value)``; deadlines and anything else shown as a time
 use it too. Only aware datetimes are accepted: a naive one has no moment to show.
 """
 
@@ -45,7 +45,7 @@ def file_stamp(value: datetime) -> str:
     return f"{_in_utc(value):%Y%m%d-%H%M}"
 
 
-def moment(value: datetime | None, missing: str = "—") -> Markup:
+def when(value: datetime | None, missing: str = "—") -> Markup:
     """A ``<time>`` element for ``value`` (``missing`` when there is none), rewritten by times.js."""
     if value is None:
         return Markup(escape(missing))

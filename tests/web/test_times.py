@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.models import utcnow
 from grader.web import times
 from tests.factories import make_submission
 
@@ -34,16 +35,16 @@ def test_the_attribute_is_iso_8601_with_its_offset():
 
 def test_only_aware_datetimes_are_accepted():
     naive = datetime(2026, 12, 7, 14, 5)
-    for format_ in (times.utc_text, times.iso_text, times.moment, times.file_stamp):
+    for format_ in (times.utc_text, times.iso_text, times.when, times.file_stamp):
         with pytest.raises(ValueError, match="naive"):
             format_(naive)
 
 
 def test_the_element_carries_both_and_what_is_missing_is_said():
-    html = times.moment(datetime(2026, 12, 7, 14, 5, tzinfo=UTC))
+    html = times.when(datetime(2026, 12, 7, 14, 5, tzinfo=UTC))
     assert html == '<time datetime="2026-12-07T14:05:00+00:00">Mon 7 Dec 2026, 14:05 UTC</time>'
-    assert times.moment(None) == "—"
-    assert times.moment(None, "never <yet>") == "never &lt;yet&gt;"
+    assert times.when(None) == "—"
+    assert times.when(None, "never <yet>") == "never &lt;yet&gt;"
 
 
 def test_names_are_english_whatever_the_server_locale():
@@ -84,6 +85,15 @@ def test_every_page_with_times_uses_the_one_formatter(as_instructor, as_learner,
     assert len(_moments(audit)) == 1
 
 
+def test_the_chart_labels_its_days_in_english_and_says_they_run_in_utc(as_instructor, synced, learner):
+    sent = utcnow()
+    make_submission(synced, user=learner, status="graded", score=3, created_at=sent)
+    html = as_instructor.get("/instructor").text
+    days = html.split('id="chart-days-title"')[1].split("</figure>")[0]
+    assert "days run midnight to midnight UTC" in days
+    assert f"<td>{times.day_text(sent.date())}</td>" in days
+
+
 def test_the_csv_keeps_iso_8601_with_its_offset(as_instructor, synced, learner, other_learner):
     make_submission(
         synced, user=learner, status="graded", score=3, created_at=datetime(2026, 12, 7, 14, 5, 30, tzinfo=UTC)
@@ -99,6 +109,10 @@ FORBIDDEN_IN_TEMPLATES = [
     (re.compile(r"<time\b"), "a <time> element written by hand"),
     (re.compile(r"\|\s*(time|iso)\b"), "the old time filters"),
     (re.compile(r"\(UTC\)"), "a heading naming a zone its cells may not be in"),
+    (
+        re.compile(r"\{\{(?![^}]*(when\(|utc_text))[^}]*(_at|_activity|deadline|_until)\b[^}]*\}\}"),
+        "a stored time printed as it is",
+    ),
 ]
 FORBIDDEN_IN_CODE = re.compile(r"\.strftime\(|\.isoformat\(|Markup\([^)]*<time")
 FORBIDDEN_IN_SCRIPTS = re.compile(r"toLocale\w*String|Intl\.DateTimeFormat")
@@ -134,5 +148,8 @@ def test_the_search_would_catch_a_time_formatted_by_hand():
         "a time formatted by hand",
         "a <time> element written by hand",
     ]
+    for raw in ["{{ token.expires_at }}", "{{ row.last_activity or 'never' }}", "{{ exercise.deadline | string }}"]:
+        assert [why for rule, why in FORBIDDEN_IN_TEMPLATES if rule.search(raw)] == ["a stored time printed as it is"]
+    assert not [why for rule, why in FORBIDDEN_IN_TEMPLATES if rule.search("{{ when(exercise.deadline) }}")]
     assert FORBIDDEN_IN_CODE.search('label = day.strftime("%b %d")')
     assert FORBIDDEN_IN_SCRIPTS.search("new Date().toLocaleTimeString()")
