@@ -175,8 +175,9 @@
         if (!row) { missing = true; return; }
         var holder = document.createElement("tbody");
         holder.innerHTML = item.html;
+        window.graderTimes.show(holder);  // as the row on the page shows its times, so an unchanged row stays
         var fresh = holder.firstElementChild;
-        if (fresh && row.outerHTML !== fresh.outerHTML) { row.replaceWith(fresh); window.graderTimes.show(fresh); }
+        if (fresh && row.outerHTML !== fresh.outerHTML) { row.replaceWith(fresh); }
       });
       var done = missing && rowsUrl ? getHTML(rowsUrl).then(function (html) {
         tbody.innerHTML = html;
