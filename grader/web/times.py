@@ -24,9 +24,14 @@ def _in_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+def short_day_text(value: date) -> str:
+    """A calendar day as ``7 Dec`` (where room is short, such as under a chart's column)."""
+    return f"{value.day} {MONTHS[value.month - 1]}"
+
+
 def day_text(value: date) -> str:
-    """A calendar day as ``Mon 7 Dec`` (as the charts label their days)."""
-    return f"{DAYS[value.weekday()]} {value.day} {MONTHS[value.month - 1]}"
+    """A calendar day as ``Mon 7 Dec``."""
+    return f"{DAYS[value.weekday()]} {short_day_text(value)}"
 
 
 def utc_text(value: datetime) -> str:

@@ -52,6 +52,7 @@ def test_names_are_english_whatever_the_server_locale():
     every_month = [times.day_text(date(2026, month, 1)) for month in range(1, 13)]
     assert [text.split()[2] for text in every_month] == list(times.MONTHS)
     assert times.day_text(date(2026, 12, 7)) == "Mon 7 Dec"
+    assert times.short_day_text(date(2026, 12, 7)) == "7 Dec"
     assert times.file_stamp(datetime(2026, 12, 7, 15, 5, tzinfo=BERLIN_WINTER)) == "20261207-1405"
 
 
@@ -91,7 +92,10 @@ def test_the_chart_labels_its_days_in_english_and_says_they_run_in_utc(as_instru
     html = as_instructor.get("/instructor").text
     days = html.split('id="chart-days-title"')[1].split("</figure>")[0]
     assert "days run midnight to midnight UTC" in days
-    assert f"<td>{times.day_text(sent.date())}</td>" in days
+    assert f"<td>{times.day_text(sent.date())}</td>" in days  # in the table of numbers
+    # Under the column, where room is short, without the weekday; the tooltip has it all.
+    assert f">{times.short_day_text(sent.date())}</text>" in days
+    assert f"<title>{times.day_text(sent.date())}: 1</title>" in days
 
 
 def test_the_csv_keeps_iso_8601_with_its_offset(as_instructor, synced, learner, other_learner):

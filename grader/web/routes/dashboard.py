@@ -59,6 +59,7 @@ def overview_charts(figures: stats.Dashboard, exercise_slug: str) -> list[charts
             "over the last 30 days with any.",
             [(times.day_text(day.day), day.count) for day in figures.submissions_per_day],
             value_heading="Submissions",
+            drawn_labels=[times.short_day_text(day.day) for day in figures.submissions_per_day],
         ),
         charts.column_chart(
             "chart-scores",
