@@ -13,6 +13,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
+from grader.grading.report import Visibility
 from grader.grading.spec import REQUEST_PLACEHOLDER, CaseSpec, ExerciseSpec
 
 NOT_CHECKED = object()
@@ -43,6 +44,7 @@ class ConcreteCase:
     expected_status: int
     expected_body: Any
     expected_headers: dict[str, str]
+    visibility: Visibility = "visible"
 
     @property
     def checks_body(self) -> bool:
@@ -97,6 +99,7 @@ def _concrete(spec: ExerciseSpec, case: CaseSpec, name: str, sent_json: Any) -> 
         expected_status=case.expect.status,
         expected_body=expected,
         expected_headers=spec.expected_headers(case),
+        visibility=case.visibility,
     )
 
 
