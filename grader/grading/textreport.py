@@ -55,7 +55,9 @@ def _diagnosis(
     number: int, diagnosis: Diagnosis, by_name: dict[str, CaseResult], source: str | None, *, after_error: bool
 ) -> list[str]:
     where = f" (line {diagnosis.line})" if diagnosis.line else ""
-    lines = [f"{number}. {diagnosis.title}{where}", _indent(diagnosis.explanation), _indent(f"Fix: {diagnosis.fix}")]
+    lines = [f"{number}. {diagnosis.title}{where}", _indent(diagnosis.explanation)]
+    if diagnosis.fix:
+        lines.append(_indent(f"Fix: {diagnosis.fix}"))
     lines += _checked_fix(diagnosis, source, after_error=after_error)
     cases = [by_name[name] for name in diagnosis.cases if name in by_name]
     if cases:
@@ -91,6 +93,8 @@ def _example_case(cases: list[CaseResult]) -> CaseResult:
 
 def _example(case: CaseResult) -> str:
     """One case in a few lines: what was sent, expected and received, and its own output."""
+    if case.withheld is not None and case.request.method is None:
+        return case.withheld
     lines = [f"{case.request.method} {case.request.path}"]
     if case.request.body is not None:
         lines.append(f"sent:      {_short(case.request.body)}")

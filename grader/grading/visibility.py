@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,8 @@ OUTPUT_CUT = "[… what your program printed from the first hidden check on is n
 HIDDEN_CAUSE = "hidden"
 SECRET_MIN_CHARS = 3
 """Shorter values of a withheld case (``1``, ``"a"``) say nothing about it and are everywhere in words."""
+SECRET_WORD_CHARS = 4
+"""Words of a withheld case's text this long or longer count as its values too ("the" does not)."""
 
 
 def released(visibility: Visibility, release: Release) -> bool:
@@ -101,13 +104,12 @@ def for_learner(report: Report, release: Release) -> Report:
     if not withheld:
         return report
     secrets = _secrets(withheld, shown=[case for case in tests if case.withheld is None])
-    cut = report.stdout_before_hidden is not None and after_withheld
     return dataclasses.replace(
         report,
         tests=tests,
         diagnoses=[_for_learner(diagnosis, names, secrets) for diagnosis in report.diagnoses],
-        stdout=_cut(report.stdout_before_hidden) if cut else report.stdout,
-        stderr=_cut(report.stderr_before_hidden) if cut else report.stderr,
+        stdout=_cut(report.stdout, report.stdout_before_hidden) if after_withheld else report.stdout,
+        stderr=_cut(report.stderr, report.stderr_before_hidden) if after_withheld else report.stderr,
         stdout_before_hidden=None,
         stderr_before_hidden=None,
     )
@@ -232,8 +234,16 @@ def _leaves(value: Any) -> Iterator[str]:
     elif value is not None and not isinstance(value, bool):
         yield str(value)
         yield json.dumps(value, ensure_ascii=False)
+        # A diagnosis may quote a word of a longer text: each word long enough to say something.
+        yield from (word for word in re.split(r"[^\w-]+", str(value)) if len(word) >= SECRET_WORD_CHARS)
 
 
-def _cut(text: str | None) -> str:
-    kept = (text or "").rstrip("\n")
+def _cut(text: str, before_hidden: str | None) -> str:
+    """The output as it stood before the first withheld case, saying so when more came after."""
+    if before_hidden is None:
+        # A withheld case was sent, but the report does not say where its output began: none is shown.
+        return OUTPUT_CUT if text else ""
+    if text == before_hidden:
+        return text
+    kept = before_hidden.rstrip("\n")
     return f"{kept}\n{OUTPUT_CUT}" if kept else OUTPUT_CUT
