@@ -209,3 +209,10 @@ def test_stored_data_is_redacted_the_same_way():
     text = json.dumps(learner_data(data, Release()))
     assert not any(secret in text for secret in SECRETS)
     assert SECRET_RECEIVED in json.dumps(learner_data(data, Release(due_passed=True)))
+
+
+def test_the_full_text_report_marks_the_cases_learners_do_not_see():
+    text = render_text(_report("after_published"))
+    line = next(line for line in text.splitlines() if "FAIL  secret-case  0/1" in line)
+    assert line.endswith("  [shown to learners once grades are published]")
+    assert SECRET_SENT in text
