@@ -141,3 +141,11 @@ def sign_up(page, *, email: str, name: str, password: str) -> None:
     page.get_by_label("Join code").fill(JOIN_CODE)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name=f"Hello, {name}")).to_be_visible()
+
+
+def sign_in(page, *, email: str, password: str) -> None:
+    """Sign in through the sign-in page."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

@@ -15,7 +15,7 @@ from grader.config import PROJECT_ROOT
 from tests.web.test_visibility import AFTER_DUE_MARKS, EXERCISE, HIDDEN_MARKS, SLUG, WRONG
 
 from .axe import assert_accessible
-from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD, sign_up
+from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD, sign_in, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.sandbox]
 
@@ -56,10 +56,7 @@ def result_url(service, browser) -> str:
 def _signed_in(browser, service, email: str, password: str, viewport: dict[str, int]):
     context = browser.new_context(base_url=service.base_url, viewport=viewport)
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, email=email, password=password)
     return context, page
 
 
