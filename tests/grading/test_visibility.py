@@ -55,7 +55,7 @@ def _case(name: str, *, visibility: Visibility = "visible", passed: bool = False
     )
 
 
-def _report(visibility: Visibility) -> Report:
+def restricted_report(visibility: Visibility) -> Report:
     """Two visible cases, then a restricted one that fails with its own data; a diagnosis of each kind."""
     tests = [
         _case("hello"),
@@ -115,7 +115,7 @@ def _everything_a_learner_reads(report: Report) -> str:
 )
 def test_each_visibility_is_released_by_its_own_event(visibility, release, shown):
     assert released(visibility, release) is shown
-    redacted = for_learner(_report(visibility), release)
+    redacted = for_learner(restricted_report(visibility), release)
     text = _everything_a_learner_reads(redacted)
     for secret in SECRETS:
         assert (secret in text) is shown, secret
@@ -126,7 +126,7 @@ def test_every_visibility_has_a_release_rule():
 
 
 def test_a_withheld_case_keeps_its_verdict_and_points_but_not_its_data():
-    report = _report("hidden")
+    report = restricted_report("hidden")
     redacted = for_learner(report, Release())
     hidden = redacted.tests[2]
     assert (hidden.name, hidden.description, hidden.status, hidden.max_score) == (
@@ -146,24 +146,24 @@ def test_a_withheld_case_keeps_its_verdict_and_points_but_not_its_data():
 
 
 def test_the_output_is_cut_where_the_first_withheld_case_was_sent():
-    redacted = for_learner(_report("hidden"), Release())
+    redacted = for_learner(restricted_report("hidden"), Release())
     assert redacted.stdout == f"started\nprinted in hello\n{OUTPUT_CUT}"
     assert redacted.stderr == OUTPUT_CUT
 
 
 def test_a_diagnosis_shared_with_shown_cases_lists_only_those():
-    first = for_learner(_report("hidden"), Release()).diagnoses[0]
+    first = for_learner(restricted_report("hidden"), Release()).diagnoses[0]
     assert first.cases == ["hello"]
     assert (first.title, first.line, first.fix_patch) == (
         "The reply is built by hand",
         4,
-        _report("hidden").diagnoses[0].fix_patch,
+        restricted_report("hidden").diagnoses[0].fix_patch,
     )
     assert first.fix_check == FixCheck("passed", cases=1)
 
 
 def test_a_diagnosis_of_withheld_cases_only_says_a_hidden_check_failed():
-    second = for_learner(_report("hidden"), Release()).diagnoses[1]
+    second = for_learner(restricted_report("hidden"), Release()).diagnoses[1]
     assert second.title == "A hidden check failed"
     assert (second.cases, second.line, second.fix_patch, second.fix_check, second.fix) == (
         ["hidden-1"],
@@ -175,7 +175,7 @@ def test_a_diagnosis_of_withheld_cases_only_says_a_hidden_check_failed():
 
 
 def test_a_shared_diagnosis_that_quotes_a_withheld_case_is_reworded():
-    report = _report("hidden")
+    report = restricted_report("hidden")
     report.diagnoses[0] = Diagnosis(
         title="Wrong value", explanation=f"You answered {SECRET_RECEIVED}.", fix="Echo.", cases=["hello", "secret-case"]
     )
@@ -186,7 +186,7 @@ def test_a_shared_diagnosis_that_quotes_a_withheld_case_is_reworded():
 
 
 def test_a_case_sent_after_a_withheld_one_keeps_its_verdict_but_not_the_answer():
-    report = _report("hidden")
+    report = restricted_report("hidden")
     later = _case("published-later", visibility="after_published", passed=False)
     report.tests.append(later)
     redacted = for_learner(report, Release(published=True))
@@ -198,21 +198,21 @@ def test_a_case_sent_after_a_withheld_one_keeps_its_verdict_but_not_the_answer()
 
 
 def test_a_report_without_restricted_cases_is_untouched():
-    report = _report("visible")
+    report = restricted_report("visible")
     assert for_learner(report, Release()) is report
     data = report.to_dict()
     assert learner_data(data, Release()) is data
 
 
 def test_stored_data_is_redacted_the_same_way():
-    data = _report("after_due_date").to_dict()
+    data = restricted_report("after_due_date").to_dict()
     text = json.dumps(learner_data(data, Release()))
     assert not any(secret in text for secret in SECRETS)
     assert SECRET_RECEIVED in json.dumps(learner_data(data, Release(due_passed=True)))
 
 
 def test_the_full_text_report_marks_the_cases_learners_do_not_see():
-    text = render_text(_report("after_published"))
+    text = render_text(restricted_report("after_published"))
     line = next(line for line in text.splitlines() if "FAIL  secret-case  0/1" in line)
     assert line.endswith("  [shown to learners once grades are published]")
     assert SECRET_SENT in text

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from grader.grading.report import Report
 from grader.grading.runner import grade_source
 from grader.grading.textreport import render_text
 from grader.jobs import GradingWorker
+from grader.models import Assignment, Submission, utcnow
+from grader.services import courses
 from tests.web.conftest import api_token
 
 pytestmark = pytest.mark.sandbox
@@ -152,3 +155,37 @@ def test_a_learner_never_reads_a_hidden_cases_data_where_an_instructor_does(
     assert "hidden from learners" in staff_page and "shown to learners after their due date" in staff_page
     exercise_page = as_instructor.get(f"/exercises/{SLUG}").text
     assert "A message learners never see" in exercise_page and "hidden from learners" in exercise_page
+
+
+def test_the_after_due_date_case_is_shown_once_the_learners_due_date_has_passed(
+    graded, as_learner, client, learner, instructor, synced
+):
+    submission = synced.get(Submission, graded)
+    assignment = synced.get(Assignment, submission.assignment_id)
+    assignment.due_at = utcnow() - timedelta(hours=1)
+    synced.add(assignment)
+    synced.commit()
+    read = _learner_reads(as_learner, client, learner, graded)
+    for route in ("result page", "result fragment", "events", "api", "text report"):
+        assert "OSTRICH-sent-41" in read[route], route
+        for mark in HIDDEN_MARKS:
+            assert mark not in read[route], f"{mark!r} leaks through the {route} once the due date passed"
+    assert "A message shown once the due date has passed" in read["exercise page and history"]
+
+    # An extension moves the learner's due date: until it passes, the case is hidden again.
+    courses.grant_extension(
+        session=synced,
+        assignment_id=assignment.id,
+        user_id=learner.id,
+        due_at=utcnow() + timedelta(days=1),
+        by=instructor,
+    )
+    synced.commit()
+    assert "OSTRICH-sent-41" not in as_learner.get(f"/submissions/{graded}").text
+
+    # Publishing the grades releases after_published cases only: a hidden case stays hidden.
+    assignment.published = True
+    synced.add(assignment)
+    synced.commit()
+    page = as_learner.get(f"/submissions/{graded}").text
+    assert not any(mark in page for mark in HIDDEN_MARKS + AFTER_DUE_MARKS)
