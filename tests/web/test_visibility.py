@@ -22,7 +22,6 @@ from grader.grading.runner import grade_source
 from grader.grading.textreport import render_text
 from grader.jobs import GradingWorker
 from grader.models import Assignment, Submission, utcnow
-from grader.services import courses
 from tests.web.conftest import api_token
 
 pytestmark = pytest.mark.sandbox
@@ -158,7 +157,7 @@ def test_a_learner_never_reads_a_hidden_cases_data_where_an_instructor_does(
 
 
 def test_the_after_due_date_case_is_shown_once_the_learners_due_date_has_passed(
-    graded, as_learner, client, learner, instructor, synced
+    graded, as_learner, client, learner, synced
 ):
     submission = synced.get(Submission, graded)
     assignment = synced.get(Assignment, submission.assignment_id)
@@ -171,17 +170,6 @@ def test_the_after_due_date_case_is_shown_once_the_learners_due_date_has_passed(
         for mark in HIDDEN_MARKS:
             assert mark not in read[route], f"{mark!r} leaks through the {route} once the due date passed"
     assert "A message shown once the due date has passed" in read["exercise page and history"]
-
-    # An extension moves the learner's due date: until it passes, the case is hidden again.
-    courses.grant_extension(
-        session=synced,
-        assignment_id=assignment.id,
-        user_id=learner.id,
-        due_at=utcnow() + timedelta(days=1),
-        by=instructor,
-    )
-    synced.commit()
-    assert "OSTRICH-sent-41" not in as_learner.get(f"/submissions/{graded}").text
 
     # Publishing the grades releases after_published cases only: a hidden case stays hidden.
     assignment.published = True
