@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +113,28 @@ def for_learner(report: Report, release: Release) -> Report:
         stdout_before_hidden=None,
         stderr_before_hidden=None,
     )
+
+
+def as_now(data: dict[str, Any], visibilities: Mapping[str, Visibility]) -> dict[str, Any]:
+    """A stored report with each case's visibility as the exercise says now (unchanged when none differs).
+
+    Visibility is not part of the spec hash, so an instructor may hide a case after reports were
+    stored: what the exercise says now decides. The output of such a report was not kept as it stood
+    before the newly hidden case, so a learner then sees none of it (see ``_cut``).
+    """
+    tests = data.get("tests") or []
+    changed = [
+        {**t, "visibility": visibilities[t["name"]]}
+        if isinstance(t, dict) and visibilities.get(t.get("name", "")) not in (None, t.get("visibility", "visible"))
+        else t
+        for t in tests
+    ]
+    if all(new is old for new, old in zip(changed, tests, strict=True)):
+        return data
+    if any(new is not old and new["visibility"] != "visible" for new, old in zip(changed, tests, strict=True)):
+        # The output was kept as it stood before another case: that point no longer says what is safe.
+        return {**data, "tests": changed, "stdout_before_hidden": None, "stderr_before_hidden": None}
+    return {**data, "tests": changed}
 
 
 def learner_data(data: dict[str, Any], release: Release) -> dict[str, Any]:

@@ -16,11 +16,12 @@ from typing import Any
 
 from sqlmodel import Session
 
+from grader.grading.cases import case_visibilities
 from grader.grading.report import Visibility
 from grader.grading.spec import CaseSpec
-from grader.grading.visibility import HIDDEN_DESCRIPTION, STAFF_WORDS, Release, learner_data, released
+from grader.grading.visibility import HIDDEN_DESCRIPTION, STAFF_WORDS, Release, as_now, learner_data, released
 from grader.models import Assignment, Exercise, Submission, User
-from grader.services import courses, fixchecks
+from grader.services import courses, fixchecks, submissions
 
 
 def is_staff(session: Session, *, user: User, assignment: Assignment | None) -> bool:
@@ -45,6 +46,8 @@ def report_for(session: Session, *, submission: Submission, viewer: User) -> dic
     data = fixchecks.checked_report(session, submission)
     if data is None:
         return None
+    exercise = submissions.get_exercise_by_id(session=session, exercise_id=submission.exercise_id)
+    data = as_now(data, case_visibilities(submissions.exercise_spec(exercise)))
     assignment = _assignment_of(session, submission)
     if is_staff(session, user=viewer, assignment=assignment):
         return data

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from grader.grading.cases import case_visibilities
 from grader.grading.report import (
     VISIBILITIES,
     CaseResult,
@@ -16,11 +17,13 @@ from grader.grading.report import (
     Report,
     Visibility,
 )
+from grader.grading.spec import ExerciseSpec
 from grader.grading.textreport import render_text
 from grader.grading.visibility import (
     HIDDEN_DESCRIPTION,
     OUTPUT_CUT,
     Release,
+    as_now,
     for_learner,
     learner_data,
     released,
@@ -216,3 +219,37 @@ def test_the_full_text_report_marks_the_cases_learners_do_not_see():
     line = next(line for line in text.splitlines() if "FAIL  secret-case  0/1" in line)
     assert line.endswith("  [shown to learners once grades are published]")
     assert SECRET_SENT in text
+
+
+def test_what_the_exercise_says_now_decides_and_hiding_a_case_later_hides_all_output():
+    data = restricted_report("visible").to_dict()
+    assert as_now(data, {"secret-case": "visible"}) is data
+    now = as_now(data, {"secret-case": "hidden", "gone": "hidden"})
+    assert [t["visibility"] for t in now["tests"]] == ["visible", "visible", "hidden"]
+    assert now["stdout_before_hidden"] is None
+    redacted = learner_data(now, Release())
+    text = json.dumps(redacted)
+    assert not any(secret in text for secret in SECRETS)
+    assert (redacted["stdout"], redacted["stderr"]) == (OUTPUT_CUT, OUTPUT_CUT)
+    # Shown again later: the case's data is the learner's to see.
+    shown = as_now(restricted_report("hidden").to_dict(), {"secret-case": "visible"})
+    assert SECRET_SENT in json.dumps(learner_data(shown, Release()))
+
+
+def test_a_random_familys_members_take_its_visibility():
+    spec = ExerciseSpec.model_validate(
+        {
+            "slug": "ping",
+            "title": "Ping",
+            "instructions": "Answer.",
+            "cases": [
+                {"name": "ping", "description": "one", "request": {"json": {"n": 1}}},
+                {"name": "made-up", "description": "some", "random": 2, "visibility": "after_published"},
+            ],
+        }
+    )
+    assert case_visibilities(spec) == {
+        "ping": "visible",
+        "made-up-1": "after_published",
+        "made-up-2": "after_published",
+    }

@@ -75,3 +75,22 @@ def test_the_authors_due_date_and_the_published_grades_release_cases(synced):
     assert visibility.release_for(synced, assignment=assignment, user_id=learner.id) == Release(published=True)
     assert _shows_secret(synced, _submission(synced, learner, "after_published"), learner)
     assert not _shows_secret(synced, _submission(synced, learner, "hidden"), learner)
+
+
+def test_a_case_hidden_after_the_grading_is_hidden_in_its_report(synced):
+    learner = make_user(synced)
+    # The report's restricted case, under the name of the exercise's last case (the one to be hidden).
+    report = json.loads(
+        json.dumps(restricted_report("visible").to_dict()).replace('"secret-case"', '"get-not-allowed"')
+    )
+    submission = make_submission(synced, user=learner, status="graded", score=1, report=report)
+    assert _shows_secret(synced, submission, learner)
+    row = exercise(synced)
+    spec = dict(row.spec)
+    spec["cases"] = [*spec["cases"][:-1], {**spec["cases"][-1], "visibility": "hidden"}]
+    row.spec = spec
+    synced.add(row)
+    synced.commit()
+    assert not _shows_secret(synced, submission, learner)
+    shown = visibility.report_for(synced, submission=submission, viewer=make_user(synced, role="instructor"))
+    assert shown is not None and shown["tests"][2]["visibility"] == "hidden"
