@@ -20,6 +20,7 @@ from grader.grading import runtime
 from grader.grading.report import Report
 from grader.grading.runner import grade_source
 from grader.grading.textreport import render_text
+from grader.grading.visibility import OUTPUT_CUT
 from grader.jobs import GradingWorker
 from grader.models import Assignment, Submission, utcnow
 from tests.web.conftest import api_token
@@ -139,6 +140,8 @@ def test_a_learner_never_reads_a_hidden_cases_data_where_an_instructor_does(
         ("hidden-2", "failed", 1.0),
     ]
     assert all(case["request"]["body"] is None and case["received"]["body"] is None for case in hidden)
+    # The program's output as it stood when the first hidden case was sent.
+    assert report["stdout"] == f"echoing {{'text': 'Hello'}}\n{OUTPUT_CUT}"
     page = read["result page"]
     assert "A hidden check" in page and "shown to you once your due date has passed" in page
     assert "echoing {&#39;text&#39;: &#39;Hello&#39;}" in page  # the output of the visible case stays
