@@ -160,9 +160,14 @@ class CaseResult:
         """Whether the case earned its points."""
         return self.status == "passed"
 
+    @property
+    def neutral(self) -> bool:
+        """Whether this is a learner's view of a withheld case: its verdict and points, nothing of its data."""
+        return self.withheld is not None and self.request.method is None
+
     def output(self) -> str:
         """The case rendered as text, for terminals and Gradescope."""
-        if self.withheld is not None and self.request.method is None:
+        if self.neutral:
             return f"{self.description}: {self.status}\n  {self.withheld}"
         lines = [f"{self.request.method} {self.request.path}"]
         if self.request.body is not None:

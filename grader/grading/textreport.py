@@ -97,7 +97,7 @@ def _example_case(cases: list[CaseResult]) -> CaseResult:
 
 def _example(case: CaseResult) -> str:
     """One case in a few lines: what was sent, expected and received, and its own output."""
-    if case.withheld is not None and case.request.method is None:
+    if case.neutral and case.withheld is not None:
         return case.withheld
     lines = [f"{case.request.method} {case.request.path}"]
     if case.request.body is not None:

@@ -91,7 +91,7 @@ def for_learner(report: Report, release: Release) -> Report:
     after_withheld = False
     for case in report.tests:
         if not released(case.visibility, release):
-            hidden = _neutral_case(case, HIDDEN_NAME.format(number=len(withheld) + 1))
+            hidden = _neutral_case(case, HIDDEN_NAME.format(number=sum(1 for shown in tests if shown.neutral) + 1))
             after_withheld = after_withheld or case.sent
         elif after_withheld and case.sent:
             hidden = _without_answer(case)

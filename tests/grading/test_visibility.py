@@ -198,6 +198,14 @@ def test_a_case_sent_after_a_withheld_one_keeps_its_verdict_but_not_the_answer()
     assert shown_later.received == HttpExchange()
     assert shown_later.program_output is None
     assert shown_later.withheld and "after a hidden check" in shown_later.withheld
+    assert not shown_later.neutral and redacted.tests[2].neutral
+    report.tests.append(_case("last", visibility="hidden"))
+    assert [case.name for case in for_learner(report, Release()).tests[2:]] == ["hidden-1", "hidden-2", "hidden-3"]
+    assert [case.name for case in for_learner(report, Release(published=True)).tests[2:]] == [
+        "hidden-1",
+        "published-later",
+        "hidden-2",
+    ]
 
 
 def test_a_report_without_restricted_cases_is_untouched():
