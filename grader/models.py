@@ -264,7 +264,9 @@ class SubmissionPublic(SQLModel):
         description=(
             "The grading report (cases, diffs, hints, output); null until graded. A diagnosis whose fix is an "
             "edit has `fix_patch` (line, before, after) and `fix_check` (status pending, passed, failed or "
-            "not_checked; cases; reason): show the edit as code only when its check passed."
+            "not_checked; cases; reason): show the edit as code only when its check passed. Each case has its "
+            "`visibility`; to a learner, a case whose data is not released yet reads `hidden-N`, 'A hidden "
+            "check', with its status and points and `withheld` saying why, and the output is cut where it was sent."
         )
     )
     created_at: datetime
