@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from grader.grading.report import error_kind_words, format_points
+from grader.grading.visibility import STAFF_WORDS
 from grader.web import report_view, times
 from grader.web.markup import plain_text, render_inline, render_markdown
 from grader.web.security import CSRF_FIELD, csrf_token
@@ -61,6 +62,7 @@ def _build_templates() -> Jinja2Templates:
     env.filters["utc_text"] = times.utc_text
     env.filters["pretty_body"] = pretty_body
     env.filters["error_words"] = error_kind_words
+    env.filters["visibility_words"] = STAFF_WORDS.__getitem__
     env.globals["percent"] = percent
     env.globals["when"] = times.when
     env.globals["arrange_report"] = report_view.build
