@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD
+from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -35,10 +35,7 @@ def _signed_in(browser, service, *, viewport, timezone_id, locale, script):
         java_script_enabled=script,
     )
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
-    page.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, email=INSTRUCTOR_EMAIL, password=INSTRUCTOR_PASSWORD)
     return context, page
 
 
