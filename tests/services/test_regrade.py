@@ -10,7 +10,7 @@ from grader.grading.report import Report
 from grader.grading.spec import ExerciseSpec
 from grader.jobs import GradingWorker
 from grader.models import RegradeItem
-from grader.services import regrade
+from grader.services import regrade, submissions
 from grader.services.errors import NotFound
 from tests.factories import make_report, make_submission, make_user
 
@@ -108,3 +108,27 @@ def test_a_later_regrade_takes_over_and_leaves_the_earlier_summary_alone(synced,
 def test_a_summary_of_an_unknown_regrade_is_not_found(synced):
     with pytest.raises(NotFound):
         regrade.summary(session=synced, batch_id=424242)
+
+
+def test_waiting_regrades_are_not_counted_ahead_of_a_learners_upload(synced, settings):
+    teacher = make_user(synced, role="instructor")
+    regraded = [_graded(synced, make_user(synced), score=1, now_passes=1) for _ in range(3)]
+    regrade.regrade_exercise(session=synced, exercise_slug="message-echo", requested_by=teacher, enqueue=lambda _: None)
+    earlier_upload = make_submission(synced, user=make_user(synced))
+    fresh = submissions.create(
+        session=synced,
+        user=make_user(synced),
+        exercise_slug="message-echo",
+        filename="solution.py",
+        data=b"app = None\n",
+        settings=settings,
+        enqueue=lambda _: None,
+    )
+    # The upload waits only for the earlier upload; the regrades (older ids) go after it.
+    assert submissions.get_progress(session=synced, submission_id=fresh.id).queue_position == 2
+    assert submissions.queue_position(session=synced, submission=fresh) == 2
+    # A regrade waits for every upload and for the regrades queued before it.
+    synced.refresh(regraded[2])
+    assert submissions.get_progress(session=synced, submission_id=regraded[2].id).queue_position == 2 + 2 + 1
+    assert submissions.queue_position(session=synced, submission=regraded[2]) == 5
+    assert submissions.get_progress(session=synced, submission_id=earlier_upload.id).queue_position == 1
