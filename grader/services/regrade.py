@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from grader.models import RegradeBatch, RegradeItem, Submission, User, utcnow
+from grader.models import Exercise, RegradeBatch, RegradeItem, Submission, User, utcnow
 from grader.services import audit
 from grader.services.errors import InvalidInput, NotFound, PermissionDenied
 from grader.services.submissions import Enqueue, get_exercise, send_to_queue
@@ -36,11 +36,12 @@ def _default_enqueue(submission_id: int) -> None:
 
 @dataclass(frozen=True)
 class RegradeProgress:
-    """How far a batch has come: ``done`` of ``total`` graded again."""
+    """How far a batch has come: ``done`` of ``total`` graded again, of the exercise ``exercise_title``."""
 
     batch_id: int
     total: int
     done: int
+    exercise_title: str | None = None
 
     @property
     def pending(self) -> int:
@@ -183,7 +184,13 @@ def progress(*, session: Session, batch_id: int) -> RegradeProgress:
         .select_from(Submission)
         .where(Submission.regrade_batch_id == batch.id, col(Submission.status).in_(("queued", "running")))
     ).one()
-    return RegradeProgress(batch_id=batch.id, total=batch.total, done=batch.total - pending)
+    exercise = session.get(Exercise, batch.exercise_id) if batch.exercise_id is not None else None
+    return RegradeProgress(
+        batch_id=batch.id,
+        total=batch.total,
+        done=batch.total - pending,
+        exercise_title=exercise.title if exercise is not None else None,
+    )
 
 
 def latest_batch(*, session: Session, exercise_slug: str) -> RegradeBatch | None:

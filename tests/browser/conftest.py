@@ -44,6 +44,19 @@ class Service:
     base_url: str
     state_dir: Path
     log: Path
+    environment: dict[str, str]
+    """The service's environment: an ``autograder`` command run with it acts on the same state."""
+
+    def run(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        """One ``autograder`` command on the service's state (``sync-content`` after an edit, say)."""
+        return subprocess.run(
+            [sys.executable, "-m", "grader.cli", *arguments],
+            cwd=self.state_dir,
+            env=self.environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
 def _free_port() -> int:
@@ -53,7 +66,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def service_environment() -> dict[str, str]:
+    """Settings a test module adds to its service's environment (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, service_environment: dict[str, str]) -> Iterator[Service]:
     """``autograder serve`` with the embedded worker, stopped at the end of the module."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (scripts/test does)")
@@ -68,6 +87,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         "GRADER_FIRST_INSTRUCTOR_EMAIL": INSTRUCTOR_EMAIL,
         "GRADER_FIRST_INSTRUCTOR_PASSWORD": INSTRUCTOR_PASSWORD,
         "GRADER_SUBMISSION_INTERVAL_SECONDS": "2",
+        **service_environment,
     }
     log = state / "serve.log"
     with log.open("w") as output:
@@ -81,7 +101,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, process, log)
-        yield Service(base_url=base_url, state_dir=state, log=log)
+        yield Service(base_url=base_url, state_dir=state, log=log, environment=env)
     finally:
         process.terminate()
         try:

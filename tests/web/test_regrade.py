@@ -97,7 +97,8 @@ def test_a_finished_regrade_says_what_went_up_down_and_stayed(
         assert sentence in page, sentence
     table = page.split('id="regrade-changes-caption"')[1].split("</table>")[0]
     changed = re.findall(
-        r'<td>(\w+)</td>\s*<td><a href="/submissions/(\d+)">.*?</a></td>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>\s*<td>(\w+)</td>',
+        r'<th scope="row">(\w+)</th>\s*<td data-label="Submission"><a href="/submissions/(\d+)">.*?</a></td>\s*'
+        r'<td data-label="Before">([^<]+)</td>\s*<td data-label="After">([^<]+)</td>\s*<td data-label="Change">(\w+)</td>',
         table,
     )
 

@@ -538,7 +538,8 @@ def confirm_regrade_exercise(request: Request, slug: str, user: Instructor, sess
             f"{count} from {_plural(plan.learners, 'learner')} go back in the grading queue "
             "and are graded again with the exercise as it is now.",
             "Each keeps its result on show until its new one replaces it; a new score may be higher or lower. "
-            "Learners' new uploads are graded meanwhile, and you can follow the progress.",
+            "Learners' new uploads are graded before these. You can follow the progress, and at the end "
+            "see which scores went up or down.",
         ],
         action=f"/instructor/exercises/{plan.exercise_slug}/regrade",
         button=f"Regrade all {count}",
