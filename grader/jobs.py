@@ -54,7 +54,7 @@ from huey import Huey, PriorityRedisHuey
 from huey.consumer import Consumer
 from huey.storage import PriorityRedisStorage, SqliteStorage
 from sqlalchemy import Engine, and_, or_, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from grader import metrics
 from grader.config import Settings, get_settings
@@ -415,6 +415,15 @@ class GradingWorker:
             log.warning("could not read the queue's depth; fixes not checked", exc_info=True)
             return True
 
+    def queued_regrades(self) -> int:
+        """Submissions waiting for a regrade (their tasks are behind learners' gradings and checks)."""
+        with Session(self.engine) as session:
+            return session.exec(
+                select(func.count())
+                .select_from(Submission)
+                .where(col(Submission.status) == "queued", col(Submission.regrade_batch_id).is_not(None))
+            ).one()
+
     def regrades_among(self, ids: list[int]) -> set[int]:
         """Those of ``ids`` waiting for a regrade (not a learner's first grading)."""
         with Session(self.engine) as session:
@@ -584,8 +593,13 @@ class Queue:
             return self._worker
 
     def busy(self) -> bool:
-        """Whether so many tasks wait that proposed fixes are not checked now."""
-        return self.depth() > self.settings.fix_check_max_queue_depth
+        """Whether so many tasks wait ahead of checks that proposed fixes are not checked now."""
+        limit = self.settings.fix_check_max_queue_depth
+        waiting = self.depth()
+        if waiting > limit and self._worker is not None:
+            # Regrades wait behind checks: a bulk regrade alone does not make the graders busy for them.
+            waiting -= self._worker.queued_regrades()
+        return waiting > limit
 
     def depth(self) -> int:
         """Tasks waiting in the queue's storage (not the database's count of queued submissions)."""

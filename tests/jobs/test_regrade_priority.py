@@ -196,3 +196,19 @@ def test_a_learners_upload_is_graded_before_the_remaining_regrades(huey, setting
         sorted(row.started_at for row in rest),
     )
     assert all(row.report["status"] == "passed" for row in rows.values())
+
+
+def test_waiting_regrades_do_not_make_the_graders_too_busy_to_check_fixes(huey, settings, engine, synced, monkeypatch):
+    teacher = make_user(synced, role="instructor")
+    report = make_report(cases={"hello": True}).to_dict()
+    for _ in range(3):
+        make_submission(synced, user=make_user(synced), status="graded", score=1, report=report)
+    queue = Queue(huey=huey, settings=settings, make_worker=lambda _: GradingWorker(engine=engine, grade=Fails()))
+    assert queue.worker is not None
+    monkeypatch.setattr(settings, "fix_check_max_queue_depth", 1)
+    regrade.regrade_exercise(session=synced, exercise_slug="message-echo", requested_by=teacher, enqueue=queue.regrade)
+    assert queue.depth() == 3 and not queue.busy()  # the checks would go before all three
+    queue.grade(make_submission(synced, user=make_user(synced)).id)
+    assert not queue.busy()
+    queue.grade(make_submission(synced, user=make_user(synced)).id)
+    assert queue.busy()  # two learners' gradings ahead of any check
