@@ -63,7 +63,7 @@ from grader.grading.report import FixCheck, GradingError, Report
 from grader.grading.spec import ExerciseSpec
 from grader.logs import grading_submission
 from grader.models import Exercise, Submission, utcnow
-from grader.services import fixchecks, gradebook, regrade
+from grader.services import fixchecks, gradebook, regrade_scores
 from grader.services.updates import Announcer, broadcast_for, submission_changed
 
 log = logging.getLogger(__name__)
@@ -337,7 +337,7 @@ class GradingWorker:
             if stored:
                 gradebook.record_result(session, submission_id=submission_id, report=values.get("report"))
                 if values.get("status") == "graded":
-                    regrade.record_result(session, submission_id=submission_id, report=values.get("report"))
+                    regrade_scores.record_result(session, submission_id=submission_id, report=values.get("report"))
                     checks = fixchecks.record_for_result(
                         session,
                         submission_id=submission_id,

@@ -11,7 +11,18 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlmodel import Session
 
 from grader.config import Settings
-from grader.services import account_imports, audit, fixchecks, gradebook, quizzes, regrade, stats, submissions, users
+from grader.services import (
+    account_imports,
+    audit,
+    fixchecks,
+    gradebook,
+    quizzes,
+    regrade,
+    regrade_scores,
+    stats,
+    submissions,
+    users,
+)
 from grader.services.errors import BadLines, InvalidInput, Overloaded, RateLimited
 from grader.services.updates import ANY_SUBMISSION, COURSE, submission_changes
 from grader.web import charts, events
@@ -575,7 +586,7 @@ def _progress_message(progress: regrade.RegradeProgress) -> str:
 def regrade_page(request: Request, batch_id: RowId, user: Instructor, session: SessionDep) -> Response:
     """A regrade's progress, updated live, and once done what it changed."""
     progress = regrade.progress(session=session, batch_id=batch_id)
-    summary = regrade.summary(session=session, batch_id=batch_id) if progress.finished else None
+    summary = regrade_scores.summary(session=session, batch_id=batch_id) if progress.finished else None
     context = {"progress": progress, "message": _progress_message(progress), "summary": summary}
     return render(request, "regrade.html", context)
 
@@ -583,7 +594,7 @@ def regrade_page(request: Request, batch_id: RowId, user: Instructor, session: S
 @router.get("/regrades/{batch_id}/summary", response_class=HTMLResponse)
 def regrade_summary(request: Request, batch_id: RowId, user: Instructor, session: SessionDep) -> Response:
     """What a regrade changed (scores up, down, unchanged, not graded), as a fragment for the live page."""
-    summary = regrade.summary(session=session, batch_id=batch_id)
+    summary = regrade_scores.summary(session=session, batch_id=batch_id)
     return render(request, "_regrade_summary.html", {"summary": summary})
 
 

@@ -10,7 +10,7 @@ from grader.grading.report import Report
 from grader.grading.spec import ExerciseSpec
 from grader.jobs import GradingWorker
 from grader.models import RegradeItem
-from grader.services import regrade, submissions
+from grader.services import regrade, regrade_scores
 from grader.services.errors import NotFound
 from tests.factories import make_report, make_submission, make_user
 
@@ -64,7 +64,7 @@ def test_the_summary_counts_each_kind_of_change_with_old_and_new_scores(synced, 
     for submission_id in ids:
         assert worker.run(submission_id).outcome == "graded"
 
-    summary = regrade.summary(session=synced, batch_id=batch.id)
+    summary = regrade_scores.summary(session=synced, batch_id=batch.id)
     assert (summary.up, summary.down, summary.unchanged, len(summary.not_graded), summary.superseded) == (2, 1, 1, 1, 0)
     changes = [(c.learner, c.old_score, c.new_score, c.went_up) for c in summary.changes]
     assert changes == [("Ada", 2, 4, True), ("Bob", 4, 1, False), ("Dee", None, 2, True)]
@@ -96,39 +96,15 @@ def test_a_later_regrade_takes_over_and_leaves_the_earlier_summary_alone(synced,
     )
     assert worker.run(kept.id).outcome == "graded"
 
-    earlier = regrade.summary(session=synced, batch_id=first.id)
+    earlier = regrade_scores.summary(session=synced, batch_id=first.id)
     assert (earlier.up, earlier.down, earlier.unchanged, earlier.superseded) == (1, 0, 0, 1)
     assert [(c.learner, c.old_score, c.new_score) for c in earlier.changes] == [("Bob", 1, 2)]
-    later = regrade.summary(session=synced, batch_id=second.id)
+    later = regrade_scores.summary(session=synced, batch_id=second.id)
     assert [(c.learner, c.old_score, c.new_score) for c in later.changes] == [("Ada", 1, 3)]
-    again = regrade.summary(session=synced, batch_id=third.id)
+    again = regrade_scores.summary(session=synced, batch_id=third.id)
     assert (again.up, again.down, again.unchanged) == (0, 0, 1)
 
 
 def test_a_summary_of_an_unknown_regrade_is_not_found(synced):
     with pytest.raises(NotFound):
-        regrade.summary(session=synced, batch_id=424242)
-
-
-def test_waiting_regrades_are_not_counted_ahead_of_a_learners_upload(synced, settings):
-    teacher = make_user(synced, role="instructor")
-    regraded = [_graded(synced, make_user(synced), score=1, now_passes=1) for _ in range(3)]
-    regrade.regrade_exercise(session=synced, exercise_slug="message-echo", requested_by=teacher, enqueue=lambda _: None)
-    earlier_upload = make_submission(synced, user=make_user(synced))
-    fresh = submissions.create(
-        session=synced,
-        user=make_user(synced),
-        exercise_slug="message-echo",
-        filename="solution.py",
-        data=b"app = None\n",
-        settings=settings,
-        enqueue=lambda _: None,
-    )
-    # The upload waits only for the earlier upload; the regrades (older ids) go after it.
-    assert submissions.get_progress(session=synced, submission_id=fresh.id).queue_position == 2
-    assert submissions.queue_position(session=synced, submission=fresh) == 2
-    # A regrade waits for every upload and for the regrades queued before it.
-    synced.refresh(regraded[2])
-    assert submissions.get_progress(session=synced, submission_id=regraded[2].id).queue_position == 2 + 2 + 1
-    assert submissions.queue_position(session=synced, submission=regraded[2]) == 5
-    assert submissions.get_progress(session=synced, submission_id=earlier_upload.id).queue_position == 1
+        regrade_scores.summary(session=synced, batch_id=424242)
