@@ -153,11 +153,14 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_exercises(_args: argparse.Namespace) -> int:
+    from grader.grading.visibility import STAFF_WORDS
+
     for exercise in _load_exercises().values():
         print(f"{exercise.slug}  ({exercise.max_score:g} points)  {exercise.title}")
         for case in exercise.cases:
             count = f" ×{case.random}" if case.random else ""
-            print(f"  - {case.name}{count}: {case.description} [{case.points:g}]")
+            shown_when = f" ({STAFF_WORDS[case.visibility]})" if case.visibility != "visible" else ""
+            print(f"  - {case.name}{count}: {case.description} [{case.points:g}]{shown_when}")
     return EXIT_OK
 
 

@@ -39,6 +39,7 @@ run it without Huey and without a sandbox.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 import threading
@@ -731,12 +732,29 @@ class GradingConsumer(Consumer):
             log.warning("handed back %d unfinished grading(s): %s", len(handed), handed)
 
 
+QUEUE_RETRY_SECONDS = (1.0, 2.0, 4.0, 8.0, 15.0)
+"""Pauses between tries to reach the queue's server when a worker starts; the last one repeats."""
+
+
+def _reach_queue(settings: Settings) -> Queue:
+    """The queue, once its server answers: a worker started while it restarts waits instead of dying."""
+    for attempt in itertools.count():
+        try:
+            return get_queue(settings)
+        except Exception as exc:  # noqa: BLE001 - every storage raises its own connection errors
+            pause = QUEUE_RETRY_SECONDS[min(attempt, len(QUEUE_RETRY_SECONDS) - 1)]
+            log.warning("the queue cannot be reached (%s); trying again in %.0f s", type(exc).__name__, pause)
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
 def start_consumer(
     settings: Settings | None = None, *, workers: int | None = None, embedded: bool = False
 ) -> GradingConsumer:
     """A grading consumer (threads); ``embedded`` starts it now and leaves signals to the host process."""
     settings = settings or get_settings()
-    consumer = GradingConsumer(get_queue(settings), workers=workers or settings.worker_threads, embedded=embedded)
+    queue = get_queue(settings) if embedded else _reach_queue(settings)
+    consumer = GradingConsumer(queue, workers=workers or settings.worker_threads, embedded=embedded)
     if embedded:
         consumer.start()
     return consumer

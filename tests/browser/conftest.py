@@ -66,13 +66,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def service_environment() -> dict[str, str]:
-    """Settings a test module adds to its service's environment (a module overrides this fixture)."""
+def service_env() -> dict[str, str]:
+    """Settings of the service a module needs besides the usual ones (a module overrides this)."""
     return {}
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, service_environment: dict[str, str]) -> Iterator[Service]:
+def service(tmp_path_factory: pytest.TempPathFactory, service_env: dict[str, str]) -> Iterator[Service]:
     """``autograder serve`` with the embedded worker, stopped at the end of the module."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (scripts/test does)")
@@ -87,7 +87,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, service_environment: dict[
         "GRADER_FIRST_INSTRUCTOR_EMAIL": INSTRUCTOR_EMAIL,
         "GRADER_FIRST_INSTRUCTOR_PASSWORD": INSTRUCTOR_PASSWORD,
         "GRADER_SUBMISSION_INTERVAL_SECONDS": "2",
-        **service_environment,
+        **service_env,
     }
     log = state / "serve.log"
     with log.open("w") as output:
@@ -154,3 +154,11 @@ def sign_up(page, *, email: str, name: str, password: str) -> None:
     page.get_by_label("Join code").fill(JOIN_CODE)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name=f"Hello, {name}")).to_be_visible()
+
+
+def sign_in(page, *, email: str, password: str) -> None:
+    """Sign in through the sign-in page."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

@@ -49,7 +49,7 @@ def exercises(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def service_environment(exercises: Path) -> Iterator[dict[str, str]]:
+def service_env(exercises: Path) -> Iterator[dict[str, str]]:
     yield {"GRADER_EXERCISES_DIR": str(exercises)}
 
 

@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlmodel import Session
 
 from grader.config import Settings
+from grader.grading.report import Report
 from grader.services import (
     account_imports,
     audit,
-    fixchecks,
     gradebook,
     quizzes,
     regrade,
@@ -22,12 +22,12 @@ from grader.services import (
     stats,
     submissions,
     users,
+    visibility,
 )
 from grader.services.errors import BadLines, InvalidInput, Overloaded, RateLimited
 from grader.services.updates import ANY_SUBMISSION, COURSE, submission_changes
 from grader.web import charts, events
 from grader.web.deps import Instructor, RowId, SessionDep, SettingsDep, page_stream_access, require_instructor
-from grader.web.routes.exercises import stored_report
 from grader.web.security import verify_csrf
 from grader.web.templating import render, templates
 
@@ -303,13 +303,14 @@ def learner_page(
     attempts = [
         quizzes.get_attempt(session=session, attempt_id=attempt_id, user=user) for attempt_id in detail.attempt_ids
     ]
+    shown = visibility.report_for(session, submission=detail.shown, viewer=user) if detail.shown is not None else None
     return render(
         request,
         "learner.html",
         {
             "detail": detail,
-            "report": stored_report(detail.shown) if detail.shown is not None else None,
-            "checked_report": fixchecks.checked_report(session, detail.shown) if detail.shown is not None else None,
+            "report": Report.from_dict(shown) if shown else None,
+            "checked_report": shown,
             "attempts": attempts,
         },
     )
