@@ -374,6 +374,31 @@ class RegradeBatch(SQLModel, table=True):
     created_at: datetime = _timestamp(default_factory=utcnow)
 
 
+RegradeOutcome = Literal["pending", "graded", "not_graded", "superseded"]
+
+
+class RegradeItem(SQLModel, table=True):
+    """One submission of a regrade: its score before, and after once graded again.
+
+    old_score/old_max_score: the stored result when the regrade started (None: it had none yet).
+    new_score/new_max_score: the result the regrade stored.
+    outcome: ``pending`` until the new result is stored; ``graded``; ``not_graded`` when the grader
+    itself failed (its score says nothing of the learner); ``superseded`` when a later regrade took
+    the submission over before this one stored a result.
+    """
+
+    __tablename__ = "regrade_items"
+    __table_args__ = (CheckConstraint(_one_of("outcome", get_args(RegradeOutcome)), name="outcome"),)
+
+    batch_id: int = Field(foreign_key="regrade_batches.id", ondelete="CASCADE", primary_key=True)
+    submission_id: int = Field(foreign_key="submissions.id", ondelete="CASCADE", primary_key=True, index=True)
+    old_score: float | None = None
+    old_max_score: float
+    new_score: float | None = None
+    new_max_score: float | None = None
+    outcome: RegradeOutcome = Field(default="pending", sa_type=String(16))
+
+
 # --- courses and assignments ----------------------------------------------------------
 
 

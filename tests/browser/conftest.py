@@ -44,6 +44,19 @@ class Service:
     base_url: str
     state_dir: Path
     log: Path
+    environment: dict[str, str]
+    """The service's environment: an ``autograder`` command run with it acts on the same state."""
+
+    def run(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        """One ``autograder`` command on the service's state (``sync-content`` after an edit, say)."""
+        return subprocess.run(
+            [sys.executable, "-m", "grader.cli", *arguments],
+            cwd=self.state_dir,
+            env=self.environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
 def _free_port() -> int:
@@ -88,7 +101,7 @@ def service(tmp_path_factory: pytest.TempPathFactory, service_env: dict[str, str
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, process, log)
-        yield Service(base_url=base_url, state_dir=state, log=log)
+        yield Service(base_url=base_url, state_dir=state, log=log, environment=env)
     finally:
         process.terminate()
         try:
