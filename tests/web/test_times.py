@@ -56,6 +56,12 @@ def test_names_are_english_whatever_the_server_locale():
     assert times.file_stamp(datetime(2026, 12, 7, 15, 5, tzinfo=BERLIN_WINTER)) == "20261207-1405"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """The pages' times read back from both databases (the last activity is an aggregate, typed differently)."""
+    return request.param
+
+
 def _moments(html: str) -> list[tuple[str, str]]:
     found = MOMENT.findall(html)
     assert html.count("<time") == len(found), "every <time> is the formatter's"
