@@ -17,11 +17,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlmodel import Session
 
 from grader.config import Settings
-from grader.services import audit, courses, fixchecks, gradebook, quizzes, regrade, stats
-from grader.services.errors import InvalidInput, Overloaded, RateLimited
+from grader.grading.report import Report
+from grader.services import audit, courses, gradebook, quizzes, regrade, stats, visibility
+from grader.services.errors import Overloaded, RateLimited
 from grader.services.scope import CourseScope, course_scope
 from grader.services.updates import ANY_SUBMISSION, COURSE, submission_changes
-from grader.web import charts, events
+from grader.web import charts, events, times
 from grader.web.deps import (
     CourseInstructor,
     CourseStaff,
@@ -31,7 +32,6 @@ from grader.web.deps import (
     course_staff_grant,
     page_stream_access,
 )
-from grader.web.routes.exercises import stored_report
 from grader.web.security import verify_csrf
 from grader.web.templating import render, templates
 
@@ -126,9 +126,11 @@ def overview_charts(figures: stats.Dashboard, links: TableLinks) -> list[charts.
         charts.column_chart(
             "chart-days",
             "Submissions per day",
-            "How many submissions learners sent on each day (UTC), over the last 30 days with any.",
-            [(day.day.strftime("%b %d"), day.count) for day in figures.submissions_per_day],
+            "How many submissions learners sent on each day (days run midnight to midnight UTC), "
+            "over the last 30 days with any.",
+            [(times.day_text(day.day), day.count) for day in figures.submissions_per_day],
             value_heading="Submissions",
+            drawn_labels=[times.short_day_text(day.day) for day in figures.submissions_per_day],
         ),
         charts.column_chart(
             "chart-scores",
@@ -342,7 +344,7 @@ async def dashboard_events(
 @router.get("/gradebook.csv")
 def gradebook_csv(course: CourseStaff, scope: Scope, session: SessionDep, settings: SettingsDep) -> Response:
     """The course's gradebook as CSV, one row per learner, sent as it is read."""
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    stamp = times.file_stamp(datetime.now(UTC))
     audit.record(
         session=session,
         actor=course.user,
@@ -416,6 +418,11 @@ def learner_page(
         quizzes.get_attempt(session=session, attempt_id=attempt_id, user=course.user)
         for attempt_id in detail.attempt_ids
     ]
+    shown = (
+        visibility.report_for(session, submission=detail.shown, viewer=course.user)
+        if detail.shown is not None
+        else None
+    )
     return render(
         request,
         "learner.html",
@@ -423,8 +430,8 @@ def learner_page(
             "detail": detail,
             "course_id": scope.course_id,
             "access": course,
-            "report": stored_report(detail.shown) if detail.shown is not None else None,
-            "checked_report": fixchecks.checked_report(session, detail.shown) if detail.shown is not None else None,
+            "report": Report.from_dict(shown) if shown else None,
+            "checked_report": shown,
             "attempts": attempts,
         },
     )
@@ -442,13 +449,13 @@ def regrade_submission(
         session=session,
         submission_id=submission_id,
         requested_by=course.user,
-        enqueue=request.app.state.enqueue,
+        enqueue=request.app.state.enqueue_regrade,
         scope=scope,
     )
     return RedirectResponse(f"/instructor/regrades/{batch.id}", status_code=303)
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
@@ -461,15 +468,27 @@ def confirm_regrade_exercise(
     plan = regrade.plan_exercise(session=session, exercise_slug=slug, requested_by=course.user, scope=scope)
     dashboard = with_query(course_path(scope.course_id), {"exercise": plan.exercise_slug})
     if not plan.submissions:
-        raise InvalidInput("This exercise has no submissions in this course to regrade.", field="exercise")
-    count = _plural(plan.submissions, "submission")
+        context = {
+            "title": "Nothing to regrade: no submissions yet",
+            "lines": [
+                f"No learner of this course has handed in {plan.exercise_title} yet, so there is nothing to "
+                "grade again.",
+                "Once submissions arrive, this page offers to regrade them.",
+            ],
+            "action": "",
+            "button": None,
+            "cancel": (dashboard, "Back to the dashboard"),
+        }
+        return render(request, "confirm.html", context)
+    count = plural(plan.submissions, "submission")
     context = {
         "title": f"Regrade every submission of {plan.exercise_title} in {course.course.title}?",
         "lines": [
-            f"{count} from {_plural(plan.learners, 'learner')} of this course go back in the grading queue "
+            f"{count} from {plural(plan.learners, 'learner')} of this course go back in the grading queue "
             "and are graded again with the exercise as it is now.",
             "Each keeps its result on show until its new one replaces it; a new score may be higher or lower. "
-            "Learners' new uploads are graded meanwhile, and you can follow the progress.",
+            "Learners' new uploads are graded before these. You can follow the progress, and at the end "
+            "see which scores went up or down.",
         ],
         "action": course_path(scope.course_id, f"exercises/{plan.exercise_slug}/regrade"),
         "button": f"Regrade all {count}",
@@ -489,10 +508,18 @@ def regrade_exercise(
 ) -> Response:
     """Grade every submission the course's learners made to an exercise again, then follow the progress."""
     gradebook.scoped_exercise(session=session, scope=scope, slug=slug)
-    if confirm != CONFIRMED:
-        return RedirectResponse(course_path(scope.course_id, f"exercises/{slug}/regrade"), status_code=303)
+    plan = regrade.plan_exercise(session=session, exercise_slug=slug, requested_by=course.user, scope=scope)
+    if confirm != CONFIRMED or not plan.submissions:
+        # Unconfirmed, or nothing to regrade: the question page says which.
+        return RedirectResponse(
+            course_path(scope.course_id, f"exercises/{plan.exercise_slug}/regrade"), status_code=303
+        )
     batch = regrade.regrade_exercise(
-        session=session, exercise_slug=slug, requested_by=course.user, enqueue=request.app.state.enqueue, scope=scope
+        session=session,
+        exercise_slug=slug,
+        requested_by=course.user,
+        enqueue=request.app.state.enqueue_regrade,
+        scope=scope,
     )
     return RedirectResponse(f"/instructor/regrades/{batch.id}", status_code=303)
 

@@ -12,9 +12,10 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from grader.services import account_imports, audit, courses, regrade, users
+from grader.services import account_imports, audit, courses, regrade, regrade_scores, users
 from grader.services.errors import BadLines, InvalidInput, Overloaded
 from grader.web.deps import CurrentUser, Instructor, RowId, SessionDep, SettingsDep, ValidExercise, taught_course_id
+from grader.web.routes.courses import plural
 from grader.web.security import verify_csrf
 from grader.web.templating import render
 
@@ -72,9 +73,12 @@ Confirmation = Annotated[str, Form()]
 
 
 def _confirm_page(
-    request: Request, *, title: str, lines: list[str], action: str, button: str, cancel: tuple[str, str]
+    request: Request, *, title: str, lines: list[str], action: str, button: str | None, cancel: tuple[str, str]
 ) -> Response:
-    """A question before an action that cannot be undone: what will happen, then one button to do it."""
+    """A question before an action that cannot be undone: what will happen, then one button to do it.
+
+    Without a ``button`` the page only explains why there is nothing to do, and leads back.
+    """
     context = {"title": title, "lines": lines, "action": action, "button": button, "cancel": cancel}
     return render(request, "confirm.html", context)
 
@@ -270,15 +274,27 @@ def regrade_exercise(request: Request, exercise: ValidExercise, user: CurrentUse
 
 def _progress_message(progress: regrade.RegradeProgress) -> str:
     if progress.finished:
-        return f"Done: all {progress.total} submission{'s' if progress.total != 1 else ''} graded again."
-    return f"{progress.done} of {progress.total} graded again; {progress.pending} waiting or running."
+        return f"Done: all {plural(progress.total, 'submission')} graded again."
+    return (
+        f"{progress.done} of {progress.total} graded again; {progress.pending} waiting or running. "
+        "Learners' new uploads are graded first."
+    )
 
 
 @router.get("/regrades/{batch_id}", response_class=HTMLResponse)
 def regrade_page(request: Request, batch_id: RowId, user: Instructor, session: SessionDep) -> Response:
-    """A regrade's progress, updated live."""
+    """A regrade's progress, updated live, and once done what it changed."""
     progress = regrade.progress(session=session, batch_id=batch_id)
-    return render(request, "regrade.html", {"progress": progress, "message": _progress_message(progress)})
+    summary = regrade_scores.summary(session=session, batch_id=batch_id) if progress.finished else None
+    context = {"progress": progress, "message": _progress_message(progress), "summary": summary}
+    return render(request, "regrade.html", context)
+
+
+@router.get("/regrades/{batch_id}/summary", response_class=HTMLResponse)
+def regrade_summary(request: Request, batch_id: RowId, user: Instructor, session: SessionDep) -> Response:
+    """What a regrade changed (scores up, down, unchanged, not graded), as a fragment for the live page."""
+    summary = regrade_scores.summary(session=session, batch_id=batch_id)
+    return render(request, "_regrade_summary.html", {"summary": summary})
 
 
 @router.get("/regrades/{batch_id}/status")
