@@ -5,7 +5,7 @@ late (``late_factor`` below 1). Without this index the count reads every submiss
 of the exercise, report and all; with it, only the few late entries of the index.
 
 Revision ID: 0019
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-07 01:20:00
 """
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0014"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
