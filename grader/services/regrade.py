@@ -196,6 +196,15 @@ def regrade_exercise(
     )
 
 
+def check_follower(*, session: Session, batch_id: int, user: User) -> None:
+    """Whether ``user`` may follow this regrade: an account instructor, or whoever asked for it (a course's TA)."""
+    batch = session.get(RegradeBatch, batch_id)
+    if batch is None:
+        raise NotFound("No such regrade.")
+    if user.role != "instructor" and batch.requested_by != user.id:
+        raise PermissionDenied("Only instructors and whoever asked for this regrade can follow it.")
+
+
 def progress(*, session: Session, batch_id: int) -> RegradeProgress:
     """The batch's progress; submissions moved to a later batch count as done here."""
     batch = session.get(RegradeBatch, batch_id)

@@ -144,3 +144,14 @@ def test_a_learner_signs_in_to_their_home(app, synced, course):
         follow_redirects=False,
     )
     assert response.headers["location"] == "/"
+
+
+def test_a_ta_follows_the_regrade_they_started(app, synced, course, queued):
+    ta = Browser(TestClient(app)).sign_in(course["members"]["ta"])
+    started = ta.post_form(f"/courses/{course['id']}/exercises/message-echo/regrade", CONFIRM, page="/account")
+    progress = started.headers["location"]
+    assert progress.startswith("/instructor/regrades/") and ta.get(progress).status_code == 200
+    assert ta.get(f"{progress}/status").json()["total"] == 1
+    # Another course's learner may not follow it.
+    learner = Browser(TestClient(app)).sign_in(course["members"]["learner"])
+    assert learner.get(progress).status_code == 403

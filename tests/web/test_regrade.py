@@ -70,7 +70,7 @@ def test_a_finished_regrade_says_what_went_up_down_and_stayed(
 
     _move_points(settings, synced, tmp_path)
     question = as_instructor.get("/courses/1/exercises/message-echo/regrade").text
-    assert "3 submissions from 3 learners go back in the grading queue" in question
+    assert "3 submissions from 3 learners of this course go back in the grading queue" in question
     started = as_instructor.post_form("/courses/1/exercises/message-echo/regrade", CONFIRM, page="/courses/1/dashboard")
     page_url = started.headers["location"]
     waiting = as_instructor.get(page_url).text

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
+from grader.models import User
 from grader.services import account_imports, audit, courses, regrade, regrade_scores, users
 from grader.services.errors import BadLines, InvalidInput, Overloaded
 from grader.web.deps import CurrentUser, Instructor, RowId, SessionDep, SettingsDep, ValidExercise, taught_course_id
@@ -272,6 +273,15 @@ def regrade_exercise(request: Request, exercise: ValidExercise, user: CurrentUse
     return _to_course(request, taught_course_id(session, user), f"exercises/{exercise.slug}/regrade")
 
 
+def regrade_follower(batch_id: RowId, user: CurrentUser, session: SessionDep) -> User:
+    """The signed-in user if they may follow the regrade in the path (403 otherwise)."""
+    regrade.check_follower(session=session, batch_id=batch_id, user=user)
+    return user
+
+
+RegradeFollower = Annotated[User, Depends(regrade_follower)]
+
+
 def _progress_message(progress: regrade.RegradeProgress) -> str:
     if progress.finished:
         return f"Done: all {plural(progress.total, 'submission')} graded again."
@@ -282,7 +292,7 @@ def _progress_message(progress: regrade.RegradeProgress) -> str:
 
 
 @router.get("/regrades/{batch_id}", response_class=HTMLResponse)
-def regrade_page(request: Request, batch_id: RowId, user: Instructor, session: SessionDep) -> Response:
+def regrade_page(request: Request, batch_id: RowId, user: RegradeFollower, session: SessionDep) -> Response:
     """A regrade's progress, updated live, and once done what it changed."""
     progress = regrade.progress(session=session, batch_id=batch_id)
     summary = regrade_scores.summary(session=session, batch_id=batch_id) if progress.finished else None
@@ -291,14 +301,14 @@ def regrade_page(request: Request, batch_id: RowId, user: Instructor, session: S
 
 
 @router.get("/regrades/{batch_id}/summary", response_class=HTMLResponse)
-def regrade_summary(request: Request, batch_id: RowId, user: Instructor, session: SessionDep) -> Response:
+def regrade_summary(request: Request, batch_id: RowId, user: RegradeFollower, session: SessionDep) -> Response:
     """What a regrade changed (scores up, down, unchanged, not graded), as a fragment for the live page."""
     summary = regrade_scores.summary(session=session, batch_id=batch_id)
     return render(request, "_regrade_summary.html", {"summary": summary})
 
 
 @router.get("/regrades/{batch_id}/status")
-def regrade_status(batch_id: RowId, user: Instructor, session: SessionDep) -> dict[str, Any]:
+def regrade_status(batch_id: RowId, user: RegradeFollower, session: SessionDep) -> dict[str, Any]:
     """A regrade's progress as JSON, polled by the page's script."""
     progress = regrade.progress(session=session, batch_id=batch_id)
     return {
