@@ -104,7 +104,9 @@ def test_confirm_then_live_progress_then_what_changed(service, browser, artifact
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto("/courses/1/exercises/message-echo/regrade")
-    expect(page.locator("main")).to_contain_text("3 submissions from 3 learners go back in the grading queue")
+    expect(page.locator("main")).to_contain_text(
+        "3 submissions from 3 learners of this course go back in the grading queue"
+    )
     assert_accessible(page, "the regrade question at 1280 px")
     page.screenshot(path=artifacts / "regrade-confirm-1280.png", full_page=True)
     page.get_by_role("button", name="Regrade all 3 submissions").click()
