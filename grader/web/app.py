@@ -11,7 +11,6 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from grader.config import Settings, get_settings
@@ -24,8 +23,8 @@ from grader.services.updates import DatabaseWatch, Relay, broadcast_for, publish
 from grader.web.errors import install_error_handlers, too_large_response
 from grader.web.events import StreamGate
 from grader.web.observability import HttpMetricsMiddleware
-from grader.web.routes import account, api, auth, dashboard, docs, exercises, ops, quiz
-from grader.web.security import BodySizeLimitMiddleware, PublicUrlMiddleware, SecurityHeadersMiddleware
+from grader.web.routes import account, api, auth, dashboard, docs, exercises, lti, ops, quiz
+from grader.web.security import BodySizeLimitMiddleware, PublicUrlMiddleware, SecurityHeadersMiddleware, SessionCookies
 
 STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "grader_session"
@@ -115,11 +114,10 @@ def create_app(
     # it is given, and the middlewares above it pass copies of the scope down.
     app.add_middleware(HttpMetricsMiddleware)
     app.add_middleware(
-        SessionMiddleware,
+        SessionCookies,
         secret_key=settings.secret_key,
         session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age_seconds,
-        same_site="lax",
         https_only=settings.environment == "production",
     )
     app.add_middleware(
@@ -146,6 +144,7 @@ def create_app(
         quiz.router,
         dashboard.router,
         docs.router,
+        lti.router,
         api.router,
         ops.router,
     ):

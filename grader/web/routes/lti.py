@@ -1,0 +1,131 @@
+"""LTI 1.3: the OIDC login, the launch, its continuation in a new window, the tool's public keys.
+
+The LMS posts to these paths from another site, so they carry no CSRF token of ours: the
+launch is proven by the state and nonce stored at its login and by the LMS's signature.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from grader.models import Assignment, Exercise, Quiz
+from grader.services import users
+from grader.services.errors import LaunchRefused
+from grader.services.lti import keys, launches, platforms, store
+from grader.web import lti as adapter
+from grader.web.deps import SessionDep, SettingsDep
+from grader.web.security import SESSION_FRAME_ORIGINS_KEY, framed_policy, start_session
+from grader.web.templating import render
+
+router = APIRouter(prefix="/lti", include_in_schema=False)
+
+LAUNCH_PATH = "/lti/launch"
+
+
+def launch_url(request: Request) -> str:
+    """The launch URL the LMS must send its answer to (the public URL's, never the Host header's)."""
+    return str(request.url.replace(path=LAUNCH_PATH, query="", fragment=""))
+
+
+async def _params(request: Request) -> dict[str, str]:
+    if request.method == "POST":
+        form = await request.form()
+        return {name: value for name, value in form.items() if isinstance(value, str)}
+    return dict(request.query_params)
+
+
+@router.get("/login")
+@router.post("/login")
+async def login(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Start a launch: check the LMS is registered, store state and nonce, redirect to its authorization endpoint."""
+    params = await _params(request)
+    return adapter.login_redirect(
+        session=session,
+        secret=settings.secret_key,
+        params=params,
+        cookies=request.cookies,
+        secure=request.url.scheme == "https",
+        launch_url=launch_url(request),
+    )
+
+
+@router.post("/launch")
+async def launch(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """Check the LMS's launch, link its user, course and link here, sign the user in and open the assignment."""
+    params = await _params(request)
+    origins = platforms.origins(session=session)
+    try:
+        valid = adapter.validate_launch(
+            session=session,
+            secret=settings.secret_key,
+            params=params,
+            cookies=request.cookies,
+            secure=request.url.scheme == "https",
+        )
+        launched = launches.apply(session=session, body=valid.body)
+    except LaunchRefused as exc:
+        session.rollback()
+        # Shown inside the LMS's frame, so the LMS may frame it.
+        message = f"Your course's launch was refused: {exc.message} Open the link from your course again; if this keeps happening, tell your instructor."
+        return render(
+            request,
+            "error.html",
+            {"status_code": 400, "title": "Launch refused", "message": message},
+            status_code=400,
+            headers={"Content-Security-Policy": framed_policy(origins)},
+        )
+    target = _landing(session, launched, valid.launch_id)
+    if valid.cookie_missing:
+        code = store.issue_code(session=session, value={"user_id": launched.user_id, "target": target})
+        session.commit()
+        return render(
+            request,
+            "lti_new_window.html",
+            {"continue_url": f"/lti/continue?code={code}"},
+            headers={"Content-Security-Policy": framed_policy(origins)},
+        )
+    session.commit()
+    _sign_in(request, session, launched.user_id, origins)
+    return RedirectResponse(target, status_code=303, headers={"Content-Security-Policy": framed_policy(origins)})
+
+
+@router.get("/continue")
+def continue_launch(request: Request, session: SessionDep, code: str = "") -> Response:
+    """Finish, in a window of its own, a launch whose frame could keep no cookie (one-time code)."""
+    value = store.take_code(session=session, code=code) if code else None
+    if value is None:
+        raise LaunchRefused("This link was already used or has expired. Open the assignment from your course again.")
+    session.commit()
+    _sign_in(request, session, int(value["user_id"]), platforms.origins(session=session))
+    return RedirectResponse(str(value["target"]), status_code=303)
+
+
+def _landing(session: Session, launched: launches.Launched, launch_id: str) -> str:
+    """Where a launch lands: the picker of a deep-linking request, the assignment, or the course."""
+    if launched.deep_linking:
+        return f"/lti/deep-link/{launch_id}"
+    assignment = session.get(Assignment, launched.assignment_id) if launched.assignment_id else None
+    if assignment is not None and assignment.exercise_id is not None:
+        exercise = session.get(Exercise, assignment.exercise_id)
+        if exercise is not None:
+            return f"/exercises/{exercise.slug}"
+    if assignment is not None and assignment.quiz_id is not None:
+        quiz = session.get(Quiz, assignment.quiz_id)
+        if quiz is not None:
+            return f"/quizzes/{quiz.slug}"
+    return "/instructor" if launched.role != "learner" else "/"
+
+
+def _sign_in(request: Request, session: SessionDep, user_id: int, origins: list[str]) -> None:
+    user = users.get(session=session, user_id=user_id)
+    start_session(request, user.id, users.session_stamp(user))
+    request.session[SESSION_FRAME_ORIGINS_KEY] = origins
+
+
+@router.get("/jwks")
+def jwks(session: SessionDep, settings: SettingsDep) -> JSONResponse:
+    """The tool's public keys (JWKS): the LMS checks the tool's signed messages with them."""
+    keys.signing_key(session=session, secret=settings.secret_key)
+    return JSONResponse(keys.published(session=session), headers={"Cache-Control": "public, max-age=300"})
