@@ -6,17 +6,20 @@ launch is proven by the state and nonce stored at its login and by the LMS's sig
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from grader.models import Assignment, Exercise, Quiz
 from grader.services import users
 from grader.services.errors import LaunchRefused
-from grader.services.lti import keys, launches, platforms, store
+from grader.services.lti import deep_linking, keys, launches, platforms, store
 from grader.web import lti as adapter
-from grader.web.deps import SessionDep, SettingsDep
-from grader.web.security import SESSION_FRAME_ORIGINS_KEY, framed_policy, start_session
+from grader.web.deps import CurrentUser, SessionDep, SettingsDep
+from grader.web.security import SESSION_FRAME_ORIGINS_KEY, framed_policy, start_session, verify_csrf
 from grader.web.templating import render
 
 router = APIRouter(prefix="/lti", include_in_schema=False)
@@ -122,6 +125,46 @@ def _sign_in(request: Request, session: SessionDep, user_id: int, origins: list[
     user = users.get(session=session, user_id=user_id)
     start_session(request, user.id, users.session_stamp(user))
     request.session[SESSION_FRAME_ORIGINS_KEY] = origins
+
+
+@router.get("/deep-link/{launch_id}")
+def deep_link_page(launch_id: str, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    """The instructor's choice of the assignment to place in the LMS course."""
+    pending = deep_linking.pending(session=session, launch_id=launch_id, user=user)
+    choices = deep_linking.choices(session=session, request=pending)
+    return render(
+        request,
+        "lti_deep_link.html",
+        {
+            "launch_id": launch_id,
+            "choices": choices,
+            "course_id": pending.context.course_id,
+            "course_title": pending.context.title,
+        },
+    )
+
+
+@router.post("/deep-link/{launch_id}", dependencies=[Depends(verify_csrf)])
+def deep_link_answer(
+    launch_id: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    assignment_id: Annotated[int, Form()],
+) -> Response:
+    """The signed answer to the LMS placing the chosen assignment, posted back by the instructor's browser."""
+    pending = deep_linking.pending(session=session, launch_id=launch_id, user=user)
+    answer = deep_linking.answer(
+        session=session,
+        request=pending,
+        assignment_id=assignment_id,
+        launch_url=launch_url(request),
+        secret=settings.secret_key,
+    )
+    target = urlsplit(answer.return_url)
+    policy = framed_policy(platforms.origins(session=session), form_targets=[f"{target.scheme}://{target.netloc}"])
+    return render(request, "lti_deep_link_answer.html", {"answer": answer}, headers={"Content-Security-Policy": policy})
 
 
 @router.get("/jwks")
