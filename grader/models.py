@@ -738,36 +738,3 @@ class LtiScoreSend(SQLModel, table=True):
     next_try_at: datetime | None = _timestamp(default=None)
     last_error: str = Field(default="", max_length=500)
     updated_at: datetime = _timestamp(default_factory=utcnow)
-
-
-# STUB-BEGIN (courses contract, replaced by main's)
-CourseRole = Literal["learner", "ta", "instructor"]
-
-
-class Course(SQLModel, table=True):
-    __tablename__ = "courses"
-    id: int = Field(default=None, primary_key=True)
-    title: str = Field(max_length=200)
-    join_code: str = Field(default="", max_length=100)
-    created_at: datetime = _timestamp(default_factory=utcnow)
-
-
-class CourseMember(SQLModel, table=True):
-    __tablename__ = "course_members"
-    course_id: int = Field(foreign_key="courses.id", ondelete="CASCADE", primary_key=True)
-    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
-    role: str = Field(default="learner", max_length=16)
-
-
-class Assignment(SQLModel, table=True):
-    __tablename__ = "assignments"
-    id: int = Field(default=None, primary_key=True)
-    course_id: int = Field(foreign_key="courses.id", ondelete="CASCADE")
-    title: str = Field(max_length=200)
-    exercise_id: int | None = Field(default=None, foreign_key="exercises.id", ondelete="CASCADE")
-    quiz_id: int | None = Field(default=None, foreign_key="quizzes.id", ondelete="CASCADE")
-    position: int = 0
-    created_at: datetime = _timestamp(default_factory=utcnow)
-
-
-# STUB-END
