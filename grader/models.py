@@ -764,7 +764,7 @@ class LtiContext(SQLModel, table=True):
     issuer: str = Field(max_length=500)
     deployment_id: str = Field(max_length=255)
     context_id: str = Field(max_length=255)
-    course_id: int = Field(index=True)
+    course_id: int = Field(foreign_key="courses.id", ondelete="CASCADE", index=True)
     title: str = Field(default="", max_length=500)
     memberships_url: str = Field(default="", max_length=1000)
     lineitems_url: str = Field(default="", max_length=1000)
@@ -784,7 +784,7 @@ class LtiResourceLink(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)
     context_id: int = Field(foreign_key="lti_contexts.id", ondelete="CASCADE")
     resource_link_id: str = Field(max_length=255)
-    assignment_id: int = Field(index=True)
+    assignment_id: int = Field(foreign_key="assignments.id", ondelete="CASCADE", index=True)
     lineitem_url: str = Field(default="", max_length=1000)
 
 
@@ -794,7 +794,7 @@ class LtiLineItem(SQLModel, table=True):
     __tablename__ = "lti_line_items"
 
     context_id: int = Field(foreign_key="lti_contexts.id", ondelete="CASCADE", primary_key=True)
-    assignment_id: int = Field(primary_key=True)
+    assignment_id: int = Field(foreign_key="assignments.id", ondelete="CASCADE", primary_key=True)
     url: str = Field(max_length=1000)
 
 
@@ -836,7 +836,7 @@ class LtiScoreSend(SQLModel, table=True):
     __tablename__ = "lti_score_sends"
     __table_args__ = (CheckConstraint(_one_of("status", get_args(LtiScoreStatus)), name="status"),)
 
-    assignment_id: int = Field(primary_key=True)
+    assignment_id: int = Field(foreign_key="assignments.id", ondelete="CASCADE", primary_key=True)
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
     score: float
     max_score: float

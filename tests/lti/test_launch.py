@@ -23,6 +23,7 @@ from grader.models import (
     LtiUsedNonce,
     User,
 )
+from grader.services import courses
 from tests.factories import exercise
 
 from .conftest import Tool, path_of, post_launch, start_launch
@@ -31,18 +32,11 @@ from .platform import INSTRUCTOR, LEARNER, TA, LaunchPlan, Lms
 
 def default_assignment(session: Session, slug: str = "message-echo") -> Assignment:
     """The default course's assignment of an exercise (what a deep link or a custom parameter names)."""
+    course = courses.default_course(session=session)
     row = exercise(session, slug)
-    found = session.exec(select(Assignment).where(Assignment.exercise_id == row.id)).first()
-    if found is not None:
-        return found
-    course = Course(title="the default course")
-    session.add(course)
-    session.flush()
-    found = Assignment(course_id=course.id, title=row.title, exercise_id=row.id)
-    session.add(found)
-    session.commit()
-    session.refresh(found)
-    return found
+    return session.exec(
+        select(Assignment).where(Assignment.course_id == course.id, Assignment.exercise_id == row.id)
+    ).one()
 
 
 def signed_in_user(response: httpx.Response) -> int | None:
@@ -118,8 +112,8 @@ def test_roles_map_to_course_roles_and_a_second_launch_reuses_the_account(
     assert path_of(second.headers["location"]) == ("/" if expected == "learner" else "/instructor")
     session.expire_all()
     assert session.exec(select(func.count()).select_from(LtiIdentity)).one() == 1
-    assert session.exec(select(func.count()).select_from(Course)).one() == 1
-    member = session.exec(select(CourseMember)).one()
+    context = session.exec(select(LtiContext)).one()
+    member = session.exec(select(CourseMember).where(CourseMember.course_id == context.course_id)).one()
     assert member.role == expected
 
 

@@ -19,14 +19,16 @@ from sqlmodel import Session, col, select
 from grader.models import (
     Assignment,
     Course,
-    CourseMember,
     CourseRole,
+    Exercise,
     LtiContext,
     LtiIdentity,
     LtiPlatform,
     LtiResourceLink,
+    Quiz,
     User,
 )
+from grader.services import courses
 from grader.services.errors import LaunchRefused
 from grader.services.lti import platforms
 
@@ -96,7 +98,7 @@ def apply(*, session: Session, body: dict[str, Any]) -> Launched:
     context = _context(
         session, platform=platform, deployment_id=str(body[DEPLOYMENT_CLAIM]), claim=context_claim, body=body
     )
-    set_membership(session=session, course_id=context.course_id, user_id=user.id, role=role)
+    courses.add_member(session=session, course_id=context.course_id, user_id=user.id, role=role)
     deep_linking = body.get(MESSAGE_TYPE_CLAIM) == "LtiDeepLinkingRequest"
     assignment_id = None if deep_linking else _assignment(session, context=context, body=body)
     session.flush()
@@ -176,6 +178,7 @@ def _context(
     ).first()
     title = str(claim.get("title") or claim.get("label") or f"Course {claim['id']}")[:500]
     if context is None:
+        # An LMS course's members come from the LMS: the course has no join code of its own.
         course = Course(title=title[:200], join_code="")
         session.add(course)
         session.flush()
@@ -200,17 +203,6 @@ def _context(
     session.add(context)
     session.flush()
     return context
-
-
-def set_membership(*, session: Session, course_id: int, user_id: int, role: CourseRole) -> None:
-    """Make the user a member of the course with ``role`` (the LMS's role wins over an earlier one)."""
-    member = session.get(CourseMember, (course_id, user_id))
-    if member is None:
-        session.add(CourseMember(course_id=course_id, user_id=user_id, role=role))
-    elif member.role != role:
-        # The LMS decides who teaches its course: a role changed there changes here.
-        member.role = role
-        session.add(member)
 
 
 def requested_assignment(body: dict[str, Any]) -> int | None:
@@ -272,16 +264,9 @@ def assignment_in_course(session: Session, *, assignment_id: int, course_id: int
         )
     ).first()
     if copy is None:
-        position = len(session.exec(select(Assignment.id).where(Assignment.course_id == course_id)).all())
-        copy = Assignment(
-            course_id=course_id,
-            title=source.title,
-            exercise_id=source.exercise_id,
-            quiz_id=source.quiz_id,
-            position=position,
-        )
-        session.add(copy)
-        session.flush()
+        exercise = session.get(Exercise, source.exercise_id) if source.exercise_id is not None else None
+        quiz = session.get(Quiz, source.quiz_id) if source.quiz_id is not None else None
+        copy = courses.place(session=session, course_id=course_id, title=source.title, exercise=exercise, quiz=quiz)
     return copy
 
 

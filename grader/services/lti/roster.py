@@ -10,6 +10,7 @@ from pylti1p3.names_roles import NamesRolesProvisioningService
 from sqlmodel import Session
 
 from grader.models import LtiContext
+from grader.services import courses
 from grader.services.errors import InvalidInput, NotFound
 from grader.services.lti import keys, launches, platforms
 from grader.services.lti.connector import CachingServiceConnector
@@ -55,6 +56,6 @@ def sync(*, session: Session, context_id: int, secret: str, http: requests.Sessi
         user = launches.link_account(session=session, issuer=platform.issuer, claims=claims)
         created += 0 if known else 1
         role = launches.course_role(list(member.get("roles") or []))
-        launches.set_membership(session=session, course_id=context.course_id, user_id=user.id, role=role)
+        courses.add_member(session=session, course_id=context.course_id, user_id=user.id, role=role)
     session.commit()
     return RosterSync(members=len(members), created=created, skipped=skipped)
