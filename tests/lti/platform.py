@@ -322,8 +322,14 @@ class Lms:
         async def lineitems(context_id: str, request: Request) -> Any:
             body = await request.json() if request.method == "POST" else None
             grades = Grades(StarletteRequest(request, body=body), lms.platform(), lms, context_id)
-            handler = grades.handle_get_lineitems if request.method == "GET" else grades.handle_create_lineitem
-            return _answer(grades.handle_resp(handler))
+            if request.method == "POST":
+                return _answer(grades.handle_resp(grades.handle_create_lineitem))
+            result = grades.handle_resp(grades.handle_get_lineitems)
+            if result.code == 200:
+                # lti1p3platform answers with its page object ({"content", "has_next", "next"}); AGS 2.0
+                # (and Canvas, Moodle) answer with the container: a JSON array, the next page in a Link header.
+                result.result = result.result["content"]
+            return _answer(result)
 
         @app.post("/contexts/{context_id}/lineitems/{number}/scores")
         async def scores(context_id: str, number: str, request: Request) -> Any:

@@ -1,0 +1,149 @@
+"""Assignment and Grade Services: a graded upload's counted score arrives at the LMS (lti1p3platform's AGS)."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from sqlmodel import Session, select
+
+from grader.jobs import GradingWorker
+from grader.models import Assignment, LtiContext, LtiIdentity, LtiLineItem, LtiPlatform, LtiScoreSend, Submission, User
+from grader.services.lti import grades
+from tests.factories import make_submission
+
+from .conftest import Tool, post_launch, start_launch
+from .platform import LEARNER, LaunchPlan, Lms
+from .test_launch import default_assignment
+
+SOLUTION = (
+    "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+    "@app.post('/message')\nasync def receive_message(msg: dict):\n    return {'received': msg}\n"
+)
+HALF_RIGHT = (
+    "from fastapi import FastAPI\n\napp = FastAPI()\n\n\n"
+    "@app.post('/message')\nasync def receive_message(msg: dict):\n    return {'received': msg, 'extra': 1}\n"
+)
+
+
+def _learner_session(tool: Tool, lms: Lms, session: Session) -> tuple[str, int]:
+    """A learner's launch into the exercise; their session cookie and account id."""
+    plan = LaunchPlan(
+        user_id="learner-42",
+        roles=[LEARNER],
+        name="Lin Learner",
+        custom={"assignment_id": str(default_assignment(session).id)},
+    )
+    with httpx.Client(timeout=30) as client:
+        launched = post_launch(client, start_launch(client, lms.plan("grade", plan)))
+    assert launched.status_code == 303
+    cookie = next(h for h in launched.headers.get_list("set-cookie") if h.startswith("grader_lti_session="))
+    session.expire_all()
+    identity = session.get(LtiIdentity, (lms.base_url, "learner-42"))
+    return cookie.split(";", 1)[0], identity.user_id
+
+
+def _upload(tool: Tool, cookie: str, source: str) -> int:
+    headers = {"Cookie": cookie}
+    page = httpx.get(f"{tool.url}/exercises/message-echo", headers=headers)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    sent = httpx.post(
+        f"{tool.url}/exercises/message-echo/submissions",
+        data={"csrf_token": token, "code": source},
+        headers=headers,
+    )
+    assert sent.status_code in (200, 303), sent.text
+    return tool.enqueued[-1]
+
+
+@pytest.mark.sandbox
+def test_a_graded_upload_sends_the_counted_score_to_the_lms(tool: Tool, lms: Lms, session: Session):
+    cookie, user_id = _learner_session(tool, lms, session)
+    submission_id = _upload(tool, cookie, SOLUTION)
+    due: list[tuple[int, int]] = []
+    worker = GradingWorker.from_settings(tool.settings, engine=tool.engine)
+    worker.request_score_send = lambda assignment_id, user: due.append((assignment_id, user))
+
+    assert worker.run(submission_id).outcome == "graded"
+    session.expire_all()
+    submission = session.get(Submission, submission_id)
+    assert submission.score == submission.max_score > 0
+    assert due == [(submission.assignment_id, user_id)]
+
+    # The job's body, as the queue runs it.
+    row = grades.send(session=session, assignment_id=due[0][0], user_id=user_id, secret=tool.settings.secret_key)
+    assert row.status == "sent", row.last_error
+
+    (lineitem,) = lms.state.lineitems.values()
+    assert lineitem["resourceId"] == str(submission.assignment_id)
+    assert lineitem["scoreMaximum"] == submission.max_score
+    (score,) = lms.state.scores
+    assert score["userId"] == "learner-42"
+    assert score["scoreGiven"] == submission.max_score and score["scoreMaximum"] == submission.max_score
+    assert (score["activityProgress"], score["gradingProgress"]) == ("Completed", "FullyGraded")
+    assert score["timestamp"] and score["lineitem"] == lineitem["id"]
+
+
+def test_the_best_counted_score_is_sent_and_the_line_item_found_before_one_is_created(
+    tool: Tool, lms: Lms, session: Session
+):
+    _cookie, user_id = _learner_session(tool, lms, session)
+    context = session.exec(select(LtiContext)).one()
+    # The learner's work on the course's copy of the assignment: a full score made late (counts 60 %)
+    # and a lower one on time (counts 3 of 4). The counted best is 3.
+    copy = session.exec(select(Assignment).where(Assignment.course_id == context.course_id)).one()
+    learner = session.get(User, user_id)
+    late = make_submission(session, user=learner, status="graded", score=4.0)
+    on_time = make_submission(session, user=learner, status="graded", score=3.0)
+    for row, factor in ((late, 0.6), (on_time, 1.0)):
+        row.assignment_id, row.late_factor = copy.id, factor
+        session.add(row)
+    session.commit()
+
+    assert grades.record(session=session, submission_id=on_time.id) == (copy.id, user_id)
+    session.commit()
+    first = grades.send(session=session, assignment_id=copy.id, user_id=user_id, secret=tool.settings.secret_key)
+    assert first.status == "sent", first.last_error
+    assert lms.state.scores[-1]["scoreGiven"] == 3.0
+    # The same score again: nothing to send.
+    assert grades.record(session=session, submission_id=on_time.id) is None
+
+    # The column is found by its resourceId when the grader forgot it (a lost answer, a restored backup).
+    session.delete(session.exec(select(LtiLineItem)).one())
+    late.late_factor = 1.0
+    session.add(late)
+    session.commit()
+    assert grades.record(session=session, submission_id=late.id) == (copy.id, user_id)
+    session.commit()
+    second = grades.send(session=session, assignment_id=copy.id, user_id=user_id, secret=tool.settings.secret_key)
+    assert second.status == "sent", second.last_error
+    assert len(lms.state.lineitems) == 1
+    assert [score["scoreGiven"] for score in lms.state.scores] == [3.0, 4.0]
+
+
+def test_an_lms_that_does_not_answer_leaves_the_score_pending_with_growing_waits(
+    tool: Tool, lms: Lms, session: Session
+):
+    _cookie, user_id = _learner_session(tool, lms, session)
+    context = session.exec(select(LtiContext)).one()
+    copy = session.exec(select(Assignment).where(Assignment.course_id == context.course_id)).one()
+    submission = make_submission(session, user=session.get(User, user_id), status="graded", score=2.0)
+    submission.assignment_id = copy.id
+    session.add(submission)
+    platform = session.exec(select(LtiPlatform)).one()
+    platform.auth_token_url = "http://127.0.0.1:9/token"  # nothing listens there
+    session.add(platform)
+    session.commit()
+    assert grades.record(session=session, submission_id=submission.id) is not None
+    session.commit()
+
+    waits = []
+    for _ in range(3):
+        row = grades.send(session=session, assignment_id=copy.id, user_id=user_id, secret=tool.settings.secret_key)
+        waits.append((row.next_try_at - row.updated_at).total_seconds())
+        assert row.status == "pending" and "port=9" in row.last_error
+    assert waits == [30.0, 60.0, 120.0]
+    assert lms.state.scores == []
+    row = session.get(LtiScoreSend, (copy.id, user_id))
+    assert row.attempts == 3
