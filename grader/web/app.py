@@ -107,6 +107,8 @@ def create_app(
     app.state.engine = engine or get_engine(settings)
     app.state.enqueue = enqueue or partial(enqueue_grading, settings=settings)
     app.state.queue_depth = lambda: get_queue(settings).depth()
+    # An LMS course's roster is read by a job (grader/jobs.py); tests put a recorder here.
+    app.state.enqueue_roster_sync = lambda context_id: get_queue(settings).sync_roster(context_id)
     app.state.account_imports = ImportRunner(app.state.engine)
 
     # Added innermost first: the security headers wrap everything, even a refused body.

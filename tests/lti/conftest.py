@@ -29,6 +29,7 @@ class Tool:
     settings: Settings
     engine: Engine
     enqueued: list[int] = field(default_factory=list)
+    roster_syncs: list[int] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -43,6 +44,7 @@ def tool(settings: Settings, engine: Engine, synced: Session, tool_port: int) ->
     settings = settings.model_copy(update={"public_url": url})
     served = Tool(url=url, settings=settings, engine=engine)
     app = create_app(settings, engine=engine, enqueue=served.enqueued.append)
+    app.state.enqueue_roster_sync = served.roster_syncs.append
     with ThreadedServer(app, port=tool_port):
         yield served
 

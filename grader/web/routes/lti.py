@@ -13,18 +13,19 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from grader.models import Assignment, Exercise, Quiz
-from grader.services import users
+from grader.models import STAFF_ROLES, Assignment, Exercise, Quiz
+from grader.services import courses, users
 from grader.services.errors import LaunchRefused
-from grader.services.lti import deep_linking, keys, launches, platforms, store
+from grader.services.lti import deep_linking, keys, launches, overview, platforms, store, tool_urls
 from grader.web import lti as adapter
-from grader.web.deps import CurrentUser, SessionDep, SettingsDep
+from grader.web.deps import CurrentUser, Instructor, RowId, SessionDep, SettingsDep
 from grader.web.security import SESSION_FRAME_ORIGINS_KEY, framed_policy, start_session, verify_csrf
 from grader.web.templating import render
 
 router = APIRouter(prefix="/lti", include_in_schema=False)
 
 LAUNCH_PATH = "/lti/launch"
+STAFF = tuple(sorted(STAFF_ROLES))
 
 
 def launch_url(request: Request) -> str:
@@ -118,7 +119,8 @@ def _landing(session: Session, launched: launches.Launched, launch_id: str) -> s
         quiz = session.get(Quiz, assignment.quiz_id)
         if quiz is not None:
             return f"/quizzes/{quiz.slug}"
-    return "/instructor" if launched.role != "learner" else "/"
+    # Staff land on the course's LMS page (roster, grade sends); learners on their start page.
+    return f"/lti/courses/{launched.course_id}" if launched.role != "learner" else "/"
 
 
 def _sign_in(request: Request, session: SessionDep, user_id: int, origins: list[str]) -> None:
@@ -165,6 +167,43 @@ def deep_link_answer(
     target = urlsplit(answer.return_url)
     policy = framed_policy(platforms.origins(session=session), form_targets=[f"{target.scheme}://{target.netloc}"])
     return render(request, "lti_deep_link_answer.html", {"answer": answer}, headers={"Content-Security-Policy": policy})
+
+
+@router.get("/courses/{course_id}")
+def linked_course(
+    course_id: RowId, request: Request, session: SessionDep, user: CurrentUser, synced: int = 0
+) -> Response:
+    """An LMS-linked course for its staff: the LMS courses it maps, its roster, the scores sent to the LMS."""
+    courses.require_role(session=session, user=user, course_id=course_id, roles=STAFF)
+    context = {
+        "course": courses.get(session=session, course_id=course_id),
+        "linked": overview.linked_course(session=session, course_id=course_id),
+        "synced": synced,
+    }
+    return render(request, "lti_course.html", context)
+
+
+@router.post("/courses/{course_id}/roster", dependencies=[Depends(verify_csrf)])
+def sync_roster(course_id: RowId, request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    """Read the roster of every LMS course mapped to this course (a job), then come back to the course page."""
+    courses.require_role(session=session, user=user, course_id=course_id, roles=STAFF)
+    linked = overview.linked_course(session=session, course_id=course_id)
+    started = 0
+    for context, _platform in linked.contexts:
+        if context.memberships_url:
+            request.app.state.enqueue_roster_sync(context.id)
+            started += 1
+    return RedirectResponse(f"/lti/courses/{course_id}?synced={started}", status_code=303)
+
+
+@router.get("/registrations")
+def registrations(request: Request, session: SessionDep, settings: SettingsDep, user: Instructor) -> Response:
+    """The registered LMSs and the tool's URLs to paste into an LMS."""
+    context = {
+        "registrations": platforms.list_all(session=session),
+        "tool_urls": tool_urls(settings.effective_public_url),
+    }
+    return render(request, "lti_registrations.html", context)
 
 
 @router.get("/jwks")
