@@ -50,12 +50,18 @@ def tool(settings: Settings, engine: Engine, synced: Session, tool_port: int) ->
 
 
 @pytest.fixture
-def lms(tool: Tool, session: Session) -> Iterator[Lms]:
+def lms_host() -> str:
+    """The loopback address the LMS listens on (another one makes it another site than the tool)."""
+    return "127.0.0.1"
+
+
+@pytest.fixture
+def lms(tool: Tool, session: Session, lms_host: str) -> Iterator[Lms]:
     """The test LMS on its own port, registered with the grader as an administrator would."""
     port = free_port()
-    lms = Lms(base_url=f"http://127.0.0.1:{port}", tool_url=tool.url)
+    lms = Lms(base_url=f"http://{lms_host}:{port}", tool_url=tool.url)
     platforms.register(session=session, **lms.tool_registration())
-    with ThreadedServer(lms.app, port=port):
+    with ThreadedServer(lms.app, host=lms_host, port=port):
         yield lms
 
 
