@@ -327,6 +327,11 @@ def _add_lti_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     register.add_argument("--title", default="", help="a name for the LMS in the instructor's list")
     register.set_defaults(handler=_cmd_lti_register)
 
+    deployment = lti_commands.add_parser("add-deployment", help="allow launches from one more deployment of an LMS")
+    deployment.add_argument("registration", type=int, help="the registration's number (see 'autograder lti list')")
+    deployment.add_argument("deployment_id", help="the deployment id the LMS shows")
+    deployment.set_defaults(handler=_cmd_lti_add_deployment)
+
     listing = lti_commands.add_parser("list", help="list the registered LMSs and the tool's URLs")
     listing.set_defaults(handler=_cmd_lti_list)
 
@@ -569,6 +574,20 @@ def _print_tool_urls() -> None:
 
     for name, url in tool_urls(get_settings().effective_public_url).items():
         print(f"{name}: {url}")
+
+
+def _cmd_lti_add_deployment(args: argparse.Namespace) -> int:
+    from grader.db import session_scope
+    from grader.services.errors import NotFound
+    from grader.services.lti import platforms
+
+    try:
+        with session_scope() as session:
+            platforms.add_deployment(session=session, platform_id=args.registration, deployment_id=args.deployment_id)
+    except NotFound as exc:
+        raise UsageError(f"{exc.message} ('autograder lti list' shows the registrations)") from exc
+    print(f"deployment {args.deployment_id} may launch through registration {args.registration}")
+    return EXIT_OK
 
 
 def _cmd_lti_list(_args: argparse.Namespace) -> int:

@@ -50,14 +50,18 @@ def test_register_list_and_rotate(tmp_path, database_url, engine):
     again = _run_cli(*REGISTRATION, env_extra=env)
     assert again.returncode == 2 and "already registered" in again.stderr
 
+    added = _run_cli("lti", "add-deployment", "1", "43:def", env_extra=env)
+    assert added.returncode == 0, added.stderr
+    unknown = _run_cli("lti", "add-deployment", "99", "x", env_extra=env)
+    assert unknown.returncode == 2 and "No such LTI registration" in unknown.stderr
     listed = _run_cli("lti", "list", env_extra=env)
-    assert "https://canvas.example.edu  client id 10000000000042  deployments 42:abc" in listed.stdout
+    assert "https://canvas.example.edu  client id 10000000000042  deployments 42:abc, 43:def" in listed.stdout
 
     first = _run_cli("lti", "keys", "rotate", env_extra=env)
     second = _run_cli("lti", "keys", "rotate", env_extra=env)
     assert first.returncode == second.returncode == 0, first.stderr + second.stderr
     with Session(engine) as session:
-        assert session.exec(select(LtiDeployment.deployment_id)).all() == ["42:abc"]
+        assert sorted(session.exec(select(LtiDeployment.deployment_id)).all()) == ["42:abc", "43:def"]
         rows = session.exec(select(LtiKey).order_by(LtiKey.id)).all()
         assert [row.retired_at is None for row in rows] == [False, True]
         published = [key["kid"] for key in keys.published(session=session)["keys"]]
