@@ -30,6 +30,12 @@ from .conftest import Tool, path_of, post_launch, start_launch
 from .platform import INSTRUCTOR, LEARNER, TA, LaunchPlan, Lms
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """Launches run on both engines: their state, nonce and rows are one transaction on each."""
+    return request.param
+
+
 def default_assignment(session: Session, slug: str = "message-echo") -> Assignment:
     """The default course's assignment of an exercise (what a deep link or a custom parameter names)."""
     course = courses.default_course(session=session)
@@ -218,3 +224,19 @@ def test_the_jwks_publishes_the_signing_key(tool: Tool):
     assert len(keys) == 1
     assert keys[0]["kty"] == "RSA" and keys[0]["alg"] == "RS256" and keys[0]["kid"]
     assert "d" not in keys[0]
+
+
+def test_expired_states_and_nonces_are_cleared_at_the_next_login(tool: Tool, lms: Lms, session: Session):
+    from datetime import timedelta
+
+    from grader.models import utcnow
+
+    session.add(LtiLaunchData(key="state-old", value={"nonce": "n"}, expires_at=utcnow() - timedelta(seconds=1)))
+    session.add(LtiUsedNonce(issuer=lms.base_url, nonce="old", expires_at=utcnow() - timedelta(seconds=1)))
+    session.commit()
+    with httpx.Client(timeout=30) as client:
+        start_launch(client, lms.plan("fresh", LaunchPlan(user_id="u-9", roles=[LEARNER])))
+    session.expire_all()
+    assert session.get(LtiLaunchData, "state-old") is None
+    assert session.get(LtiUsedNonce, (lms.base_url, "old")) is None
+    assert session.exec(select(func.count()).select_from(LtiLaunchData)).one() == 1
