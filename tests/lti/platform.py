@@ -305,9 +305,10 @@ class Lms:
         def course_page(hint: str) -> Any:
             # The LMS's course page: the tool opens in a frame, as Canvas and Moodle embed it.
             return HTMLResponse(
-                "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>LMS course</title></head>"
-                f"<body><h1>Web Programming 101</h1><iframe id='tool' title='Assignment' src='/start/{hint}'"
-                " width='1200' height='800'></iframe></body></html>"
+                "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+                "<meta name='viewport' content='width=device-width, initial-scale=1'><title>LMS course</title></head>"
+                "<body style='margin:0'><h1>Web Programming 101</h1><iframe id='tool' title='Assignment'"
+                f" src='/start/{hint}' style='width:100%;height:800px;border:0'></iframe></body></html>"
             )
 
         @app.get("/auth")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import Session, select
 
@@ -17,8 +18,8 @@ from grader.models import CourseMember, LtiIdentity
 from tests.browser.axe import assert_accessible
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 
-from .conftest import Tool
-from .platform import LEARNER, LaunchPlan, Lms
+from .conftest import Tool, post_launch, start_launch
+from .platform import INSTRUCTOR, LEARNER, LaunchPlan, Lms
 from .test_launch import default_assignment
 
 pytestmark = pytest.mark.browser
@@ -83,3 +84,75 @@ def test_another_site_may_not_frame_the_grader(tool: Tool, lms: Lms, chromium):
     # Chromium refuses to render it: the frame stays empty (an error page), the sign-in form never appears.
     assert framed is None or framed.query_selector("form") is None
     page.close()
+
+
+@pytest.mark.parametrize("viewport", [(1280, 900), (390, 844)])
+def test_the_staff_pages_in_the_frame_are_accessible(
+    tool: Tool, lms: Lms, session: Session, chromium, viewport: tuple[int, int]
+):
+    lms.plan("teacher", LaunchPlan(user_id="t-1", roles=[INSTRUCTOR], name="Tia Teacher"))
+    lms.plan("picker", LaunchPlan(user_id="t-1", roles=[INSTRUCTOR], resource_link_id=None, deep_linking=True))
+    context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = context.new_page()
+
+    page.goto(f"{lms.base_url}/course/teacher")
+    page.frame_locator("#tool").get_by_role("button", name="Sync the roster from the LMS").wait_for(timeout=30_000)
+    course_frame = next(f for f in page.frames if f.url.startswith(tool.url))
+    assert "/lti/courses/" in course_frame.url
+    page.screenshot(path=str(ARTIFACTS / f"lti-course-page-{viewport[0]}.png"), full_page=True)
+    assert_accessible(course_frame, f"the course's LMS page at {viewport[0]}x{viewport[1]}")
+
+    page.goto(f"{lms.base_url}/course/picker")
+    frame = page.frame_locator("#tool")
+    frame.get_by_role("heading", name="Add an assignment to Web Programming 101").wait_for(timeout=30_000)
+    picker = next(f for f in page.frames if f.url.startswith(tool.url))
+    assert_accessible(picker, f"the deep-linking picker at {viewport[0]}x{viewport[1]}")
+    title = default_assignment(session).title
+    frame.get_by_role("button", name=f"Add {title}").click()
+    frame.get_by_role("button", name="Add to the course").wait_for()
+    answer = next(f for f in page.frames if f.url.startswith(tool.url))
+    assert_accessible(answer, f"the deep-linking answer at {viewport[0]}x{viewport[1]}")
+    page.screenshot(path=str(ARTIFACTS / f"lti-deep-link-answer-{viewport[0]}.png"), full_page=True)
+    frame.get_by_role("button", name="Add to the course").click()
+    frame.get_by_text("Added to the course.").wait_for()
+    assert lms.state.deep_linked[0]["title"] == title
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", [(1280, 900), (390, 844)])
+def test_the_new_window_page_and_the_registrations_page_are_accessible(
+    tool: Tool, lms: Lms, session: Session, chromium, viewport: tuple[int, int]
+):
+    from tests.factories import DEFAULT_PASSWORD, make_user
+
+    context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = context.new_page()
+    # The launch's state cookie is refused (the browser dropped it): the page offers a new window.
+    lms.plan("nocookie", LaunchPlan(user_id="n-1", roles=[LEARNER]))
+    with httpx.Client(timeout=30) as client:
+        form = start_launch(client, f"{lms.base_url}/start/nocookie")
+        html = post_launch(client, form, with_cookies=False).text
+    page.route(f"{tool.url}/blocked", lambda route: route.fulfill(body=html, content_type="text/html"))
+    page.goto(f"{tool.url}/blocked")
+    link = page.get_by_role("link", name="Open the assignment in a new window")
+    assert link.get_attribute("target") == "_blank"
+    assert_accessible(page, f"the new-window page at {viewport[0]}x{viewport[1]}")
+    with context.expect_page() as opened:
+        link.click()
+    opened.value.get_by_role("heading", name="Hello, LMS user n-1").wait_for()
+    context.close()
+
+    # An administrator of the grader (a first-party session) reads the registrations.
+    context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = context.new_page()
+    teacher = make_user(session, role="instructor", email="admin@example.edu")
+    page.goto(f"{tool.url}/login")
+    page.get_by_label("Email").fill(teacher.email)
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{tool.url}/lti/registrations")
+    page.get_by_role("heading", name="LMS connections (LTI 1.3)").wait_for()
+    assert lms.base_url in page.content() and f"{tool.url}/lti/jwks" in page.content()
+    page.screenshot(path=str(ARTIFACTS / f"lti-registrations-{viewport[0]}.png"), full_page=True)
+    assert_accessible(page, f"the LMS registrations page at {viewport[0]}x{viewport[1]}")
+    context.close()
