@@ -109,6 +109,8 @@ def create_app(
     app.state.queue_depth = lambda: get_queue(settings).depth()
     # An LMS course's roster is read by a job (grader/jobs.py); tests put a recorder here.
     app.state.enqueue_roster_sync = lambda context_id: get_queue(settings).sync_roster(context_id)
+    # A quiz attempt's counted score goes to the LMS by a job too (a graded submission's is sent by the worker).
+    app.state.enqueue_score_send = lambda assignment_id, user_id: get_queue(settings).send_score(assignment_id, user_id)
     app.state.account_imports = ImportRunner(app.state.engine)
 
     # Added innermost first: the security headers wrap everything, even a refused body.

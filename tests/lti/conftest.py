@@ -30,6 +30,7 @@ class Tool:
     engine: Engine
     enqueued: list[int] = field(default_factory=list)
     roster_syncs: list[int] = field(default_factory=list)
+    score_sends: list[tuple[int, int]] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -45,6 +46,7 @@ def tool(settings: Settings, engine: Engine, synced: Session, tool_port: int) ->
     served = Tool(url=url, settings=settings, engine=engine)
     app = create_app(settings, engine=engine, enqueue=served.enqueued.append)
     app.state.enqueue_roster_sync = served.roster_syncs.append
+    app.state.enqueue_score_send = lambda assignment_id, user_id: served.score_sends.append((assignment_id, user_id))
     with ThreadedServer(app, port=tool_port):
         yield served
 

@@ -9,7 +9,19 @@ import pytest
 from sqlmodel import Session, select
 
 from grader.jobs import GradingWorker
-from grader.models import Assignment, LtiContext, LtiIdentity, LtiLineItem, LtiPlatform, LtiScoreSend, Submission, User
+from grader.models import (
+    Assignment,
+    Choice,
+    LtiContext,
+    LtiIdentity,
+    LtiLineItem,
+    LtiPlatform,
+    LtiScoreSend,
+    Question,
+    Quiz,
+    Submission,
+    User,
+)
 from grader.services.lti import grades
 from tests.factories import make_submission
 
@@ -75,12 +87,17 @@ def test_a_graded_upload_sends_the_counted_score_to_the_lms(tool: Tool, lms: Lms
     row = grades.send(session=session, assignment_id=due[0][0], user_id=user_id, secret=tool.settings.secret_key)
     assert row.status == "sent", row.last_error
 
+    # The assignment holds the exercise and the lesson's quiz: the column counts both, the quiz not yet taken.
+    assignment = session.get(Assignment, submission.assignment_id)
+    assert assignment.quiz_id is not None
+    total = grades.maximum(session=session, assignment=assignment)
+    assert total > submission.max_score
     (lineitem,) = lms.state.lineitems.values()
     assert lineitem["resourceId"] == str(submission.assignment_id)
-    assert lineitem["scoreMaximum"] == submission.max_score
+    assert lineitem["scoreMaximum"] == total
     (score,) = lms.state.scores
     assert score["userId"] == "learner-42"
-    assert score["scoreGiven"] == submission.max_score and score["scoreMaximum"] == submission.max_score
+    assert score["scoreGiven"] == submission.max_score and score["scoreMaximum"] == total
     assert (score["activityProgress"], score["gradingProgress"]) == ("Completed", "FullyGraded")
     assert score["timestamp"] and score["lineitem"] == lineitem["id"]
 
@@ -147,3 +164,29 @@ def test_an_lms_that_does_not_answer_leaves_the_score_pending_with_growing_waits
     assert lms.state.scores == []
     row = session.get(LtiScoreSend, (copy.id, user_id))
     assert row.attempts == 3
+
+
+def test_a_quiz_attempt_on_the_assignment_sends_the_exercise_and_quiz_total(tool: Tool, lms: Lms, session: Session):
+    cookie, user_id = _learner_session(tool, lms, session)
+    context = session.exec(select(LtiContext)).one()
+    copy = session.exec(select(Assignment).where(Assignment.course_id == context.course_id)).one()
+    quiz = session.get(Quiz, copy.quiz_id)
+    page = httpx.get(f"{tool.url}/quizzes/{quiz.slug}", headers={"Cookie": cookie})
+    assert page.status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    answers = {}
+    for question in session.exec(select(Question).where(Question.quiz_id == quiz.id, Question.active)):
+        right = session.exec(select(Choice).where(Choice.question_id == question.id, Choice.is_correct)).first()
+        answers[f"answer-{question.id}"] = str(right.id)
+    sent = httpx.post(
+        f"{tool.url}/quizzes/{quiz.slug}/attempts", data={"csrf_token": token, **answers}, headers={"Cookie": cookie}
+    )
+    assert sent.status_code == 303, sent.text
+    assert tool.score_sends == [(copy.id, user_id)]
+
+    row = grades.send(session=session, assignment_id=copy.id, user_id=user_id, secret=tool.settings.secret_key)
+    assert row.status == "sent", row.last_error
+    (score,) = lms.state.scores
+    questions = len(answers)
+    assert score["scoreGiven"] == questions
+    assert score["scoreMaximum"] == grades.maximum(session=session, assignment=copy) > questions

@@ -1,9 +1,9 @@
 """Deep Linking: an instructor launching from the LMS's "add content" picks an assignment, and the tool
 answers with a signed LtiDeepLinkingResponse holding one LtiResourceLink to it.
 
-The link carries the assignment id as a custom parameter (its launches open that assignment) and,
-for an exercise, a line item whose ``resourceId`` is the assignment id (the one the grade service
-looks for before it creates a column).
+The link carries the assignment id as a custom parameter (its launches open that assignment) and
+a line item whose ``resourceId`` is the assignment id (the one the grade service looks for before
+it creates a column), out of the assignment's maximum (its exercise's and its quiz's).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 from sqlmodel import Session, col, select
 
-from grader.models import Assignment, CourseMember, Exercise, LtiContext, User
+from grader.models import Assignment, CourseMember, LtiContext, User
 from grader.services.errors import NotFound, PermissionDenied
-from grader.services.lti import keys, launches, platforms, store
+from grader.services.lti import grades, keys, launches, platforms, store
 
 SETTINGS_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 
@@ -88,14 +88,12 @@ def answer(*, session: Session, request: Request, assignment_id: int, launch_url
         .set_title(assignment.title)
         .set_custom_params({"assignment_id": str(assignment.id)})
     )
-    exercise = session.get(Exercise, assignment.exercise_id) if assignment.exercise_id is not None else None
-    if exercise is not None:
-        resource.set_lineitem(
-            LineItem()
-            .set_label(assignment.title)
-            .set_score_maximum(exercise.max_score)
-            .set_resource_id(str(assignment.id))
-        )
+    resource.set_lineitem(
+        LineItem()
+        .set_label(assignment.title)
+        .set_score_maximum(grades.maximum(session=session, assignment=assignment))
+        .set_resource_id(str(assignment.id))
+    )
     link = DeepLink(registration, str(request.body[launches.DEPLOYMENT_CLAIM]), settings)
     return Answer(
         return_url=settings["deep_link_return_url"], jwt=link.get_response_jwt([resource]), title=assignment.title

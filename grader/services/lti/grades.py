@@ -24,6 +24,7 @@ from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 from sqlmodel import Session, col, select
 
+from grader.config import Settings, get_settings
 from grader.models import (
     Assignment,
     Exercise,
@@ -32,9 +33,11 @@ from grader.models import (
     LtiLineItem,
     LtiResourceLink,
     LtiScoreSend,
+    QuizAttempt,
     Submission,
     utcnow,
 )
+from grader.services import quizzes
 from grader.services.lti import keys, platforms
 from grader.services.lti.connector import CachingServiceConnector
 
@@ -63,28 +66,70 @@ def linked_contexts(*, session: Session, assignment: Assignment) -> list[LtiCont
     )
 
 
-def counted_score(*, session: Session, assignment: Assignment, user_id: int) -> Counted | None:
-    """The learner's best graded score on the assignment after the late policy, or None before any."""
-    if assignment.exercise_id is None:
-        return None
-    exercise = session.get(Exercise, assignment.exercise_id)
-    if exercise is None:
-        return None
-    rows = session.exec(
-        select(Submission.score, Submission.late_factor).where(
-            Submission.assignment_id == assignment.id,
-            Submission.user_id == user_id,
-            Submission.status == "graded",
-            col(Submission.score).is_not(None),
+def counted_score(
+    *, session: Session, assignment: Assignment, user_id: int, settings: Settings | None = None
+) -> Counted | None:
+    """The learner's counted score on the assignment, or None before any work on it.
+
+    The exercise part is the best graded submission after the late policy; the quiz part is the
+    counted attempt (``settings.quiz_scoring``: best or last). An assignment holding both sends
+    their sum out of the sum of their maximums; a part not yet tried counts 0.
+    """
+    settings = settings or get_settings()
+    score = maximum = 0.0
+    tried = False
+    if assignment.exercise_id is not None and (exercise := session.get(Exercise, assignment.exercise_id)) is not None:
+        maximum += float(exercise.max_score)
+        rows = session.exec(
+            select(Submission.score, Submission.late_factor).where(
+                Submission.assignment_id == assignment.id,
+                Submission.user_id == user_id,
+                Submission.status == "graded",
+                col(Submission.score).is_not(None),
+            )
+        ).all()
+        if rows:
+            tried = True
+            score += max(float(given or 0.0) * float(factor) for given, factor in rows)
+    if assignment.quiz_id is not None:
+        attempts = list(
+            session.exec(
+                select(QuizAttempt).where(QuizAttempt.assignment_id == assignment.id, QuizAttempt.user_id == user_id)
+            )
         )
-    ).all()
-    if not rows:
+        counted = quizzes.counted_attempt(attempts, scoring=settings.quiz_scoring)
+        if counted is not None:
+            tried = True
+            score += counted.score
+            maximum += counted.max_score
+        else:
+            maximum += quizzes.question_count(session=session, quiz_id=assignment.quiz_id)
+    if not tried:
         return None
-    best = max(float(score or 0.0) * float(factor) for score, factor in rows)
-    return Counted(score=round(best, 4), max_score=float(exercise.max_score))
+    return Counted(score=round(score, 4), max_score=maximum)
 
 
-def record(*, session: Session, submission_id: int) -> tuple[int, int] | None:
+def maximum(*, session: Session, assignment: Assignment) -> float:
+    """The most the assignment's counted score can be: its exercise's maximum plus its quiz's questions."""
+    total = 0.0
+    if assignment.exercise_id is not None and (exercise := session.get(Exercise, assignment.exercise_id)) is not None:
+        total += float(exercise.max_score)
+    if assignment.quiz_id is not None:
+        total += quizzes.question_count(session=session, quiz_id=assignment.quiz_id)
+    return total
+
+
+def record_attempt(*, session: Session, attempt_id: int, settings: Settings | None = None) -> tuple[int, int] | None:
+    """After a quiz attempt is stored: as ``record``, committed; ``(assignment, user)`` to enqueue, or None."""
+    attempt = session.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.assignment_id is None:
+        return None
+    due = _note(session, assignment_id=attempt.assignment_id, user_id=attempt.user_id, settings=settings)
+    session.commit()
+    return due
+
+
+def record(*, session: Session, submission_id: int, settings: Settings | None = None) -> tuple[int, int] | None:
     """After a result is stored: note the learner's counted score to send; ``(assignment, user)`` to enqueue, or None.
 
     None when the submission belongs to no assignment linked to an LMS course, or the
@@ -94,26 +139,30 @@ def record(*, session: Session, submission_id: int) -> tuple[int, int] | None:
     submission = session.get(Submission, submission_id)
     if submission is None or submission.assignment_id is None:
         return None
-    assignment = session.get(Assignment, submission.assignment_id)
+    return _note(session, assignment_id=submission.assignment_id, user_id=submission.user_id, settings=settings)
+
+
+def _note(session: Session, *, assignment_id: int, user_id: int, settings: Settings | None) -> tuple[int, int] | None:
+    assignment = session.get(Assignment, assignment_id)
     if assignment is None:
         return None
     contexts = linked_contexts(session=session, assignment=assignment)
     issuers = {context.issuer for context in contexts}
-    if not issuers or not _subject(session, user_id=submission.user_id, issuers=issuers):
+    if not issuers or not _subject(session, user_id=user_id, issuers=issuers):
         return None
-    counted = counted_score(session=session, assignment=assignment, user_id=submission.user_id)
+    counted = counted_score(session=session, assignment=assignment, user_id=user_id, settings=settings)
     if counted is None:
         return None
-    row = session.get(LtiScoreSend, (assignment.id, submission.user_id))
+    row = session.get(LtiScoreSend, (assignment.id, user_id))
     if row is None:
-        row = LtiScoreSend(assignment_id=assignment.id, user_id=submission.user_id, score=0, max_score=0)
+        row = LtiScoreSend(assignment_id=assignment.id, user_id=user_id, score=0, max_score=0)
     elif row.status == "sent" and (row.score, row.max_score) == (counted.score, counted.max_score):
         return None
     row.score, row.max_score = counted.score, counted.max_score
     row.status, row.attempts, row.next_try_at, row.last_error = "pending", 0, utcnow(), ""
     row.updated_at = utcnow()
     session.add(row)
-    return assignment.id, submission.user_id
+    return assignment.id, user_id
 
 
 def _subject(session: Session, *, user_id: int, issuers: set[str]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from grader.config import Settings
 from grader.models import User
 from grader.services import quizzes
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
+from grader.services.lti import grades as lti_grades
 from grader.services.numbers import plain_number
 from grader.web.deps import CurrentUser, RowId, SessionDep, SettingsDep
 from grader.web.security import verify_csrf
@@ -103,6 +104,9 @@ def submit_quiz(
             chosen=chosen,
             status_code=status_code,
         )
+    due = lti_grades.record_attempt(session=session, attempt_id=result.id, settings=settings)
+    if due is not None:
+        request.app.state.enqueue_score_send(*due)
     return RedirectResponse(f"/quizzes/{slug}/attempts/{result.id}", status_code=303)
 
 
