@@ -190,3 +190,39 @@ def test_a_quiz_attempt_on_the_assignment_sends_the_exercise_and_quiz_total(tool
     questions = len(answers)
     assert score["scoreGiven"] == questions
     assert score["scoreMaximum"] == grades.maximum(session=session, assignment=copy) > questions
+
+
+def test_the_send_job_schedules_itself_again_after_a_failure_and_sends_once(tool: Tool, lms: Lms, session: Session):
+    from huey import MemoryHuey
+
+    from grader.jobs import Queue
+
+    _cookie, user_id = _learner_session(tool, lms, session)
+    context = session.exec(select(LtiContext)).one()
+    copy = session.exec(select(Assignment).where(Assignment.course_id == context.course_id)).one()
+    submission = make_submission(session, user=session.get(User, user_id), status="graded", score=5.0)
+    submission.assignment_id = copy.id
+    session.add(submission)
+    platform = session.exec(select(LtiPlatform)).one()
+    token_url, platform.auth_token_url = platform.auth_token_url, "http://127.0.0.1:9/token"
+    session.add(platform)
+    session.commit()
+    assert grades.record(session=session, submission_id=submission.id) == (copy.id, user_id)
+    session.commit()
+    huey = MemoryHuey("lti-test", immediate=True)
+    queue = Queue(huey=huey, settings=tool.settings)
+
+    queue.send_score(copy.id, user_id)
+    (again,) = huey.scheduled()
+    assert again.args == (copy.id, user_id) and again.name == "lti_send_score"
+    assert lms.state.scores == []
+
+    platform = session.exec(select(LtiPlatform)).one()
+    platform.auth_token_url = token_url
+    session.add(platform)
+    session.commit()
+    queue.send_score(copy.id, user_id)
+    queue.send_score(copy.id, user_id)  # a second run of the same job sends nothing more
+    assert [score["scoreGiven"] for score in lms.state.scores] == [5.0]
+    session.expire_all()
+    assert session.get(LtiScoreSend, (copy.id, user_id)).status == "sent"

@@ -11,9 +11,8 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlmodel import Session
 
-from grader.models import STAFF_ROLES, Assignment, Exercise, Quiz
+from grader.models import STAFF_ROLES
 from grader.services import courses, users
 from grader.services.errors import LaunchRefused
 from grader.services.lti import deep_linking, keys, launches, overview, platforms, store, tool_urls
@@ -33,18 +32,23 @@ def launch_url(request: Request) -> str:
     return str(request.url.replace(path=LAUNCH_PATH, query="", fragment=""))
 
 
-async def _params(request: Request) -> dict[str, str]:
+async def lti_params(request: Request) -> dict[str, str]:
+    """The LTI message's parameters: the form of a POST, the query of a GET."""
     if request.method == "POST":
         form = await request.form()
         return {name: value for name, value in form.items() if isinstance(value, str)}
     return dict(request.query_params)
 
 
+# Read here, on the event loop; the routes are plain functions, so their database work and
+# the LMS key fetches run on the thread pool, never blocking other requests.
+LtiParams = Annotated[dict[str, str], Depends(lti_params)]
+
+
 @router.get("/login")
 @router.post("/login")
-async def login(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+def login(request: Request, session: SessionDep, settings: SettingsDep, params: LtiParams) -> Response:
     """Start a launch: check the LMS is registered, store state and nonce, redirect to its authorization endpoint."""
-    params = await _params(request)
     return adapter.login_redirect(
         session=session,
         secret=settings.secret_key,
@@ -56,9 +60,8 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep) ->
 
 
 @router.post("/launch")
-async def launch(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+def launch(request: Request, session: SessionDep, settings: SettingsDep, params: LtiParams) -> Response:
     """Check the LMS's launch, link its user, course and link here, sign the user in and open the assignment."""
-    params = await _params(request)
     origins = platforms.origins(session=session)
     try:
         valid = adapter.validate_launch(
@@ -80,7 +83,7 @@ async def launch(request: Request, session: SessionDep, settings: SettingsDep) -
             status_code=400,
             headers={"Content-Security-Policy": framed_policy(origins)},
         )
-    target = _landing(session, launched, valid.launch_id)
+    target = launches.landing_path(session=session, launched=launched, launch_id=valid.launch_id)
     if valid.cookie_missing:
         code = store.issue_code(session=session, value={"user_id": launched.user_id, "target": target})
         session.commit()
@@ -104,23 +107,6 @@ def continue_launch(request: Request, session: SessionDep, code: str = "") -> Re
     session.commit()
     _sign_in(request, session, int(value["user_id"]), platforms.origins(session=session))
     return RedirectResponse(str(value["target"]), status_code=303)
-
-
-def _landing(session: Session, launched: launches.Launched, launch_id: str) -> str:
-    """Where a launch lands: the picker of a deep-linking request, the assignment, or the course."""
-    if launched.deep_linking:
-        return f"/lti/deep-link/{launch_id}"
-    assignment = session.get(Assignment, launched.assignment_id) if launched.assignment_id else None
-    if assignment is not None and assignment.exercise_id is not None:
-        exercise = session.get(Exercise, assignment.exercise_id)
-        if exercise is not None:
-            return f"/exercises/{exercise.slug}"
-    if assignment is not None and assignment.quiz_id is not None:
-        quiz = session.get(Quiz, assignment.quiz_id)
-        if quiz is not None:
-            return f"/quizzes/{quiz.slug}"
-    # Staff land on the course's LMS page (roster, grade sends); learners on their start page.
-    return f"/lti/courses/{launched.course_id}" if launched.role != "learner" else "/"
 
 
 def _sign_in(request: Request, session: SessionDep, user_id: int, origins: list[str]) -> None:
