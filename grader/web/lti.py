@@ -11,15 +11,18 @@ with a one-time code instead of a session cookie the frame could not keep.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pylti1p3.cookie import CookieService
-from pylti1p3.exception import LtiException, OIDCException
+from pylti1p3.exception import LtiException, LtiKeyException, OIDCException
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.oidc_login import OIDCLogin
 from pylti1p3.redirect import Redirect
+from pylti1p3.registration import TKeySet
 from pylti1p3.request import Request
 from pylti1p3.session import SessionService, TJwtBody, TStateParams
 from sqlmodel import Session
@@ -150,6 +153,12 @@ class StarletteOidcLogin(
         return StarletteRedirect(url, self._cookie_service)
 
 
+# The LMSs' key sets, by URL, until they are this old: a launch then costs no request to the LMS.
+KEY_SET_KEPT_SECONDS = 300
+_key_sets: dict[str, tuple[float, TKeySet]] = {}
+_key_sets_lock = threading.Lock()
+
+
 class StarletteMessageLaunch(
     MessageLaunch[StarletteLtiRequest, DatabaseToolConfig, DatabaseSessionService, StarletteCookieService]
 ):
@@ -160,6 +169,27 @@ class StarletteMessageLaunch(
 
     def _get_request_param(self, key: str) -> str:
         return self._request.get_param(key)
+
+    def fetch_public_key(self, key_set_url: str) -> TKeySet:
+        with _key_sets_lock:
+            kept = _key_sets.get(key_set_url)
+        if kept is not None and kept[0] > time.monotonic():
+            return kept[1]
+        key_set = super().fetch_public_key(key_set_url)
+        with _key_sets_lock:
+            _key_sets[key_set_url] = (time.monotonic() + KEY_SET_KEPT_SECONDS, key_set)
+        return key_set
+
+    def get_public_key(self) -> tuple[str, str]:
+        try:
+            return super().get_public_key()
+        except LtiKeyException:
+            # A key id not in the kept set: the LMS may have rotated its keys. Ask it once more.
+            assert self._registration is not None
+            with _key_sets_lock:
+                _key_sets.pop(self._registration.get_key_set_url() or "", None)
+            self._registration.set_key_set(None)
+            return super().get_public_key()
 
     def validate_state(self) -> StarletteMessageLaunch:
         state = self._get_request_param("state")

@@ -240,3 +240,13 @@ def test_expired_states_and_nonces_are_cleared_at_the_next_login(tool: Tool, lms
     assert session.get(LtiLaunchData, "state-old") is None
     assert session.get(LtiUsedNonce, (lms.base_url, "old")) is None
     assert session.exec(select(func.count()).select_from(LtiLaunchData)).one() == 1
+
+
+def test_a_launch_signed_with_the_lms_new_key_is_accepted_after_a_rotation(tool: Tool, lms: Lms, session: Session):
+    from .platform import new_private_key, public_pem
+
+    plan = LaunchPlan(user_id="u-rot", roles=[LEARNER])
+    assert launch(lms, plan, "before").status_code == 303
+    fresh = new_private_key()
+    lms.registration.set_platform_private_key(fresh).set_platform_public_key(public_pem(fresh))
+    assert launch(lms, plan, "after").status_code == 303

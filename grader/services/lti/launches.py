@@ -54,6 +54,11 @@ ROLE_RULES: tuple[tuple[str, CourseRole], ...] = (
     (LIS + "membership#Learner", "learner"),
     (LIS + "institution/person#Administrator", "instructor"),
     (LIS + "system/person#Administrator", "instructor"),
+    # The simple names LTI 1.3 still allows (deprecated) for context roles.
+    ("Administrator", "instructor"),
+    ("TeachingAssistant", "ta"),
+    ("Instructor", "instructor"),
+    ("Learner", "learner"),
 )
 # An account made by a launch has no password: it signs in through its LMS only.
 NO_PASSWORD = "!lti"
