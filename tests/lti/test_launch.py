@@ -250,3 +250,18 @@ def test_a_launch_signed_with_the_lms_new_key_is_accepted_after_a_rotation(tool:
     fresh = new_private_key()
     lms.registration.set_platform_private_key(fresh).set_platform_public_key(public_pem(fresh))
     assert launch(lms, plan, "after").status_code == 303
+
+
+def test_staff_following_an_assignment_link_land_on_the_course_page_that_lists_it(
+    tool: Tool, lms: Lms, session: Session
+):
+    assignment = default_assignment(session)
+    plan = LaunchPlan(user_id="ta-7", roles=[INSTRUCTOR, TA], custom={"assignment_id": str(assignment.id)})
+    response = launch(lms, plan, "ta")
+    session.expire_all()
+    context = session.exec(select(LtiContext)).one()
+    assert path_of(response.headers["location"]) == f"/lti/courses/{context.course_id}"
+    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("grader_lti_session="))
+    page = httpx.get(tool.url + response.headers["location"], headers={"Cookie": cookie.split(";", 1)[0]})
+    assert page.status_code == 200
+    assert f'<a href="/exercises/message-echo">{assignment.title}</a>' in page.text

@@ -118,12 +118,13 @@ def apply(*, session: Session, body: dict[str, Any]) -> Launched:
 
 
 def landing_path(*, session: Session, launched: Launched, launch_id: str) -> str:
-    """Where a launch lands: the picker of a deep-linking request, the assignment, or the course.
-
-    Learners without an assignment land on their start page; staff on the course's LMS page.
+    """Where a launch lands: the picker of a deep-linking request; for staff, the course's page;
+    for learners, the assignment (its exercise, else its quiz), or their start page without one.
     """
     if launched.deep_linking:
         return f"/lti/deep-link/{launch_id}"
+    if launched.role != "learner":
+        return f"/lti/courses/{launched.course_id}"
     assignment = session.get(Assignment, launched.assignment_id) if launched.assignment_id else None
     if assignment is not None and assignment.exercise_id is not None:
         exercise = session.get(Exercise, assignment.exercise_id)
@@ -133,7 +134,7 @@ def landing_path(*, session: Session, launched: Launched, launch_id: str) -> str
         quiz = session.get(Quiz, assignment.quiz_id)
         if quiz is not None:
             return f"/quizzes/{quiz.slug}"
-    return f"/lti/courses/{launched.course_id}" if launched.role != "learner" else "/"
+    return "/"
 
 
 def _client_id(body: dict[str, Any]) -> str:

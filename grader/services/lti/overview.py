@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
-from grader.models import Assignment, CourseMember, LtiContext, LtiPlatform, LtiScoreSend
+from grader.models import Assignment, CourseMember, Exercise, LtiContext, LtiPlatform, LtiScoreSend, Quiz
+from grader.services import courses
 
 
 @dataclass(frozen=True)
@@ -18,12 +19,14 @@ class LinkedCourse:
     roles: how many members the course has in each role.
     sends: how many score sends are in each status (pending, sent, failed).
     failures: the latest failed sends' errors, for the instructor to act on.
+    assignments: the course's assignments, each with the page that opens it.
     """
 
     contexts: list[tuple[LtiContext, LtiPlatform]]
     roles: dict[str, int]
     sends: dict[str, int]
     failures: list[str]
+    assignments: list[tuple[Assignment, str]]
 
 
 def linked_course(*, session: Session, course_id: int) -> LinkedCourse:
@@ -61,4 +64,10 @@ def linked_course(*, session: Session, course_id: int) -> LinkedCourse:
             .limit(5)
         )
     )
-    return LinkedCourse(contexts=contexts, roles=dict(roles), sends=sends, failures=failures)
+    listed = []
+    for assignment in courses.assignments(session=session, course_id=course_id):
+        exercise = session.get(Exercise, assignment.exercise_id) if assignment.exercise_id is not None else None
+        quiz = session.get(Quiz, assignment.quiz_id) if assignment.quiz_id is not None else None
+        page = f"/exercises/{exercise.slug}" if exercise is not None else f"/quizzes/{quiz.slug}" if quiz else ""
+        listed.append((assignment, page))
+    return LinkedCourse(contexts=contexts, roles=dict(roles), sends=sends, failures=failures, assignments=listed)
