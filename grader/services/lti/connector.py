@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 
 from pylti1p3.service_connector import ServiceConnector
 
@@ -17,6 +18,11 @@ class CachingServiceConnector(ServiceConnector):
 
     _tokens: dict[str, tuple[str, float]] = {}
     _lock = threading.Lock()
+
+    def _scope_key(self, scopes: Iterable[str]) -> str:
+        # The library keys tokens by issuer and scopes; two registrations of one issuer (two client
+        # ids) must not share a token, so the client id is part of the key too.
+        return f"{self._registration.get_client_id()}|{super()._scope_key(scopes)}"
 
     def _get_cached_access_token(self, scope_key: str) -> str | None:
         with self._lock:

@@ -174,14 +174,9 @@ class DatabaseToolConfig(ToolConfAbstract[Request]):
         self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
     ) -> Deployment | None:
         platform = find(session=self.session, issuer=iss, client_id=client_id)
-        if platform is None or session_has_no(self.session, platform.id, deployment_id):
+        if platform is None or self.session.get(LtiDeployment, (platform.id, deployment_id)) is None:
             return None
         return Deployment().set_deployment_id(deployment_id)
-
-
-def session_has_no(session: Session, platform_id: int, deployment_id: str) -> bool:
-    """Whether ``deployment_id`` is not one of the registration's deployments."""
-    return session.get(LtiDeployment, (platform_id, deployment_id)) is None
 
 
 class _ManyClientsPerIssuer(dict[str, str]):
