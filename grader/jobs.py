@@ -711,6 +711,17 @@ def _register_lti(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any]]
         with Session(get_engine(queue.settings)) as session:
             return lti_roster.sync(session=session, context_id=context_id, secret=queue.settings.secret_key).created
 
+    # Beside the grading sweep: a score whose send was lost (the queue refused it, a worker died) goes again.
+    @huey.periodic_task(_always, name="lti_resend_lost_scores")
+    def resend_task() -> int:
+        from grader.db import get_engine
+
+        with Session(get_engine(queue.settings)) as session:
+            lost = lti_grades.lost_sends(session=session)
+        for assignment_id, user_id in lost:
+            send_score_task(assignment_id, user_id)
+        return len(lost)
+
     return send_score_task, sync_roster_task
 
 

@@ -226,3 +226,24 @@ def test_the_send_job_schedules_itself_again_after_a_failure_and_sends_once(tool
     assert [score["scoreGiven"] for score in lms.state.scores] == [5.0]
     session.expire_all()
     assert session.get(LtiScoreSend, (copy.id, user_id)).status == "sent"
+
+
+def test_a_lost_send_is_found_by_the_sweep(tool: Tool, lms: Lms, session: Session):
+    from datetime import timedelta
+
+    from grader.models import utcnow
+
+    _cookie, user_id = _learner_session(tool, lms, session)
+    context = session.exec(select(LtiContext)).one()
+    copy = session.exec(select(Assignment).where(Assignment.course_id == context.course_id)).one()
+    submission = make_submission(session, user=session.get(User, user_id), status="graded", score=1.0)
+    submission.assignment_id = copy.id
+    session.add(submission)
+    session.commit()
+    grades.record(session=session, submission_id=submission.id)
+    session.commit()
+    assert grades.lost_sends(session=session) == []  # just queued: not lost
+    later = utcnow() + grades.LOST_AFTER + timedelta(seconds=1)
+    assert grades.lost_sends(session=session, now=later) == [(copy.id, user_id)]
+    grades.send(session=session, assignment_id=copy.id, user_id=user_id, secret=tool.settings.secret_key)
+    assert grades.lost_sends(session=session, now=later) == []

@@ -172,6 +172,21 @@ def _subject(session: Session, *, user_id: int, issuers: set[str]) -> dict[str, 
     return {identity.issuer: identity.subject for identity in identities}
 
 
+# A pending send whose time came this long ago was lost (its enqueue failed, its worker died).
+LOST_AFTER = timedelta(minutes=2)
+
+
+def lost_sends(*, session: Session, now: datetime | None = None) -> list[tuple[int, int]]:
+    """``(assignment, user)`` of pending sends whose try is overdue by ``LOST_AFTER``: the sweep sends them again."""
+    now = now or utcnow()
+    rows = session.exec(
+        select(LtiScoreSend.assignment_id, LtiScoreSend.user_id).where(
+            LtiScoreSend.status == "pending", col(LtiScoreSend.next_try_at) <= now - LOST_AFTER
+        )
+    )
+    return [(assignment_id, user_id) for assignment_id, user_id in rows]
+
+
 def backoff(attempts: int) -> timedelta:
     """How long to wait before the next try after ``attempts`` failed ones."""
     wait: timedelta = FIRST_RETRY * 2 ** max(0, attempts - 1)
