@@ -150,6 +150,7 @@ def test_the_new_window_page_and_the_registrations_page_are_accessible(
     page.get_by_label("Email").fill(teacher.email)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{tool.url}/")
     page.goto(f"{tool.url}/lti/registrations")
     page.get_by_role("heading", name="LMS connections (LTI 1.3)").wait_for()
     assert lms.base_url in page.content() and f"{tool.url}/lti/jwks" in page.content()
