@@ -278,3 +278,25 @@ def test_the_exercise_page_shows_the_trace_but_not_the_solution(as_learner):
 def test_an_exercise_without_a_quiz_draws_no_trace(as_learner):
     html = as_learner.get("/exercises/health-check").text
     assert "<caption>Execution table</caption>" not in html and "/quizzes/" not in html
+
+
+def test_a_learner_sees_attempt_numbers_not_submission_ids(as_learner, learner, other_learner, synced):
+    # Another learner's submissions and this learner's on another exercise come first,
+    # so the ids run ahead of this learner's count on the exercise.
+    for _ in range(3):
+        make_submission(synced, user=other_learner)
+    make_submission(synced, user=learner, slug="health-check")
+    report = make_report(cases={"hello": True, "hi": False}).to_dict()
+    first = make_submission(synced, user=learner, status="graded", score=2, report=report)
+    second = make_submission(synced, user=learner, status="graded", score=2, report=report)
+    assert second.id > 2
+
+    page = as_learner.get(f"/submissions/{second.id}").text
+    assert "<title>Attempt 2 · Send and receive a message · Grader</title>" in page
+    assert '<h1>Attempt 2 <span class="muted">at Send and receive a message</span></h1>' in page
+    assert f"Submission {second.id}" not in page and f"submission {second.id}" not in page
+
+    history = as_learner.get(EXERCISE).text
+    assert f'<a href="/submissions/{second.id}">Attempt 2</a>' in history
+    assert f'<a href="/submissions/{first.id}">Attempt 1</a>' in history
+    assert '<th scope="col">Attempt</th>' in history

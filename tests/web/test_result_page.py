@@ -88,7 +88,7 @@ def test_a_crash_shows_its_error_inside_the_case_learner_line_first(as_learner, 
     rest = html[html.index("</article>") :]
     hello = rest[rest.index("<strong>hello</strong>") :]
     hello = hello[: hello.index("</details>")]
-    assert 'aria-label="Printed during case hello, submission' in hello and "first key: text" in hello
+    assert 'aria-label="Printed during case hello, attempt 1"' in hello and "first key: text" in hello
     assert '<details class="program-output">' in rest and "first key: text" in rest
 
 

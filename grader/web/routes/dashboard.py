@@ -299,6 +299,7 @@ def learner_page(
             "detail": detail,
             "report": stored_report(detail.shown) if detail.shown is not None else None,
             "checked_report": fixchecks.checked_report(session, detail.shown) if detail.shown is not None else None,
+            "attempt": submissions.attempt_number(session=session, submission=detail.shown) if detail.shown else None,
             "attempts": attempts,
         },
     )

@@ -105,7 +105,6 @@ def exercise_page(
 ) -> Response:
     """The exercise page; after a refused upload it shows why and keeps the pasted code."""
     history = submissions.list_for_user(session=session, user=user, exercise_slug=exercise.slug)
-    best_id = next((item.submission.id for item in history if item.is_best), None)
     spec = submissions.exercise_spec(exercise)
     lesson_quiz = lesson_quiz_of(session, exercise)
     context: dict[str, Any] = {
@@ -113,8 +112,7 @@ def exercise_page(
         "cases": spec.cases,
         "visuals": lesson_quiz.visuals if lesson_quiz else None,
         "lesson_quiz": lesson_quiz,
-        "history": [item.submission for item in history],
-        "best_id": best_id,
+        "history": history,
         "wait_seconds": submissions.seconds_until_next(session=session, user=user, settings=settings),
         "interval_seconds": settings.submission_interval_seconds,
         "max_upload_bytes": settings.max_upload_bytes,
@@ -204,6 +202,7 @@ def _submission_context(session: Session, submission: Submission) -> dict[str, A
     quiz = lesson_quiz_of(session, exercise)
     return {
         "submission": submission,
+        "attempt": submissions.attempt_number(session=session, submission=submission),
         "exercise": exercise,
         "report": stored_report(submission),
         "checked_report": fixchecks.checked_report(session, submission),
