@@ -25,6 +25,7 @@ from grader.web.deps import (
     ValidSubmission,
     page_stream_access,
 )
+from grader.web.report_view import diagnosed_lines
 from grader.web.security import verify_csrf
 from grader.web.templating import render, render_fragment
 
@@ -99,12 +100,13 @@ def exercise_page(
     exercise: Exercise,
     error: str | None = None,
     error_link: tuple[str, str] | None = None,
-    code: str = "",
+    code: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """The exercise page; after a refused upload it shows why and keeps the pasted code."""
+    """The exercise page; its editor holds the learner's last code, or after a refused upload the code they sent."""
     history = submissions.list_for_user(session=session, user=user, exercise_slug=exercise.slug)
+    latest = history[0] if history and code is None else None
     spec = submissions.exercise_spec(exercise)
     lesson_quiz = lesson_quiz_of(session, exercise)
     context: dict[str, Any] = {
@@ -121,7 +123,9 @@ def exercise_page(
         "curl_command": curl_command(str(request.base_url), exercise.slug),
         "error": error,
         "error_link": error_link,
-        "code": code,
+        "latest": latest,
+        "code": latest.submission.source if latest else (code or ""),
+        "marked_lines": diagnosed_lines(latest.submission.report) if latest else [],
     }
     return render(request, "exercise.html", context, status_code=status_code, headers=headers)
 
@@ -196,7 +200,7 @@ def submit(
     return RedirectResponse(f"/submissions/{submission.id}", status_code=303)
 
 
-def _submission_context(session: Session, submission: Submission) -> dict[str, Any]:
+def _submission_context(session: Session, submission: Submission, viewer_id: int) -> dict[str, Any]:
     exercise = submissions.get_exercise_by_id(session=session, exercise_id=submission.exercise_id)
     position = submissions.queue_position(session=session, submission=submission)
     quiz = lesson_quiz_of(session, exercise)
@@ -208,13 +212,27 @@ def _submission_context(session: Session, submission: Submission) -> dict[str, A
         "checked_report": fixchecks.checked_report(session, submission),
         "progress_message": progress_message(submission.status, position),
         "quiz_url": f"/quizzes/{quiz.slug}" if quiz else None,
+        # Its author edits the code in place and sends it again; an instructor only reads it.
+        "resubmit": submission.user_id == viewer_id,
     }
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
-def show_submission(request: Request, submission: ValidSubmission, session: SessionDep) -> Response:
-    """A submission: live progress until graded, then every case."""
-    return render(request, "submission.html", _submission_context(session, submission))
+def show_submission(
+    request: Request, submission: ValidSubmission, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """A submission: live progress until graded, then every case, and its code to edit and send again."""
+    context = _submission_context(session, submission, user.id)
+    if context["resubmit"]:
+        context |= {
+            "code": submission.source,
+            "marked_lines": diagnosed_lines(submission.report),
+            "wait_seconds": submissions.seconds_until_next(session=session, user=user, settings=settings),
+            "interval_seconds": settings.submission_interval_seconds,
+            "max_upload_bytes": settings.max_upload_bytes,
+            "error": None,
+        }
+    return render(request, "submission.html", context)
 
 
 @router.get("/submissions/{submission_id}/status")
@@ -232,9 +250,11 @@ def submission_status(submission: ValidSubmission, session: SessionDep) -> dict[
 
 
 @router.get("/submissions/{submission_id}/result", response_class=HTMLResponse)
-def submission_result(request: Request, submission: ValidSubmission, session: SessionDep) -> Response:
+def submission_result(
+    request: Request, submission: ValidSubmission, user: CurrentUser, session: SessionDep
+) -> Response:
     """The graded part of the submission page alone, for the script to insert."""
-    return render(request, "_result.html", _submission_context(session, submission))
+    return render(request, "_result.html", _submission_context(session, submission, user.id))
 
 
 def _event_name(state: dict[str, Any]) -> str:
@@ -272,7 +292,8 @@ async def submission_events(request: Request, submission_id: RowId) -> Response:
                 checks = fixchecks.for_submission(session, submission_id=submission_id)
                 if checks:
                     state["fixes"] = "pending" if fixchecks.any_pending(checks) else "checked"
-                state["html"] = render_fragment(request, "_result.html", _submission_context(session, submission))
+                context = _submission_context(session, submission, access.user_id)
+                state["html"] = render_fragment(request, "_result.html", context)
             return state
 
     def reads_on(state: dict[str, Any]) -> tuple[Hashable, ...]:

@@ -1,0 +1,160 @@
+// The code editor of the exercise and result pages, bundled by build.mjs into
+// grader/web/static/editor.js. It enhances a plain <textarea> that stays in the form:
+// the page works without script, and the textarea is always what the form submits
+// (every change in the editor is copied into it).
+//
+// window.GraderEditor.attach(textarea, { markedLines: [3], maxBytes, say(message) }) returns
+// the editor's handle: { view, setText(text), setMarkedLines(numbers), openFile(file) }.
+import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
+import { python } from "@codemirror/lang-python";
+import { bracketMatching, indentOnInput, indentUnit, syntaxHighlighting } from "@codemirror/language";
+import { EditorState, RangeSetBuilder, StateEffect, StateField } from "@codemirror/state";
+import {
+  Decoration,
+  EditorView,
+  GutterMarker,
+  gutterLineClass,
+  highlightActiveLineGutter,
+  keymap,
+  lineNumbers,
+} from "@codemirror/view";
+import { classHighlighter } from "@lezer/highlight";
+
+// Lines a diagnosis points at: a background on the line and on its number. The marks move
+// with the text while the learner edits, so they stay on the line they were put on; a
+// result that arrives while the page is open puts new ones (setMarkedLines).
+const markLines = StateEffect.define();
+
+const diagnosedGutter = new (class extends GutterMarker {
+  constructor() {
+    super();
+    this.elementClass = "cm-diagnosed-gutter";
+  }
+})();
+
+function lineMarks(doc, numbers) {
+  const lines = new RangeSetBuilder();
+  const gutter = new RangeSetBuilder();
+  [...new Set(numbers)]
+    .filter((n) => Number.isInteger(n) && n >= 1 && n <= doc.lines)
+    .sort((a, b) => a - b)
+    .forEach((n) => {
+      const line = doc.line(n);
+      lines.add(line.from, line.from, Decoration.line({ class: "cm-diagnosed-line" }));
+      gutter.add(line.from, line.from, diagnosedGutter);
+    });
+  return { lines: lines.finish(), gutter: gutter.finish() };
+}
+
+function diagnosedLines(numbers) {
+  return StateField.define({
+    create: (state) => lineMarks(state.doc, numbers),
+    update(marks, tr) {
+      for (const effect of tr.effects) {
+        if (effect.is(markLines)) { return lineMarks(tr.state.doc, effect.value); }
+      }
+      return tr.docChanged ? { lines: marks.lines.map(tr.changes), gutter: marks.gutter.map(tr.changes) } : marks;
+    },
+    provide: (field) => [
+      EditorView.decorations.from(field, (marks) => marks.lines),
+      gutterLineClass.from(field, (marks) => marks.gutter),
+    ],
+  });
+}
+
+// A file opened from the file field or dropped on the editor replaces the editor's text, when
+// it is a Python file the grader would take; otherwise `say` tells why it was not opened.
+function readPythonFile(file, maxBytes, say) {
+  if (!/\.py$/i.test(file.name)) {
+    say(file.name + " is not a Python file: choose a file whose name ends in .py.");
+    return Promise.resolve(null);
+  }
+  if (maxBytes && file.size > maxBytes) {
+    say(file.name + " is larger than the " + Math.round(maxBytes / 1024) + " KB limit.");
+    return Promise.resolve(null);
+  }
+  return file.text().then((text) => {
+    if (text.includes("\u0000") || text.includes("\ufffd")) {
+      say(file.name + " is not UTF-8 text, so it cannot be a Python file the grader reads.");
+      return null;
+    }
+    say("Opened " + file.name + " in the editor. Check it, then submit.");
+    return text;
+  });
+}
+
+function attach(textarea, options = {}) {
+  const label = textarea.id ? document.querySelector('label[for="' + textarea.id + '"]') : null;
+  const describedBy = textarea.getAttribute("data-editor-describedby") || textarea.getAttribute("aria-describedby") || "";
+  const contentAttributes = {
+    "aria-multiline": "true",
+    spellcheck: "false",
+    autocapitalize: "off",
+    autocorrect: "off",
+    translate: "no",
+  };
+  if (label) {
+    if (!label.id) { label.id = textarea.id + "-label"; }
+    contentAttributes["aria-labelledby"] = label.id;
+  }
+  if (describedBy) { contentAttributes["aria-describedby"] = describedBy; }
+
+  const view = new EditorView({
+    state: EditorState.create({
+      doc: textarea.value,
+      extensions: [
+        lineNumbers(),
+        highlightActiveLineGutter(),
+        history(),
+        indentOnInput(),
+        bracketMatching(),
+        indentUnit.of("    "),
+        EditorState.tabSize.of(4),
+        python(),
+        syntaxHighlighting(classHighlighter),
+        diagnosedLines(options.markedLines || []),
+        // Tab indents; Escape then Tab leaves the editor (CodeMirror's own way out for keyboards).
+        keymap.of([...defaultKeymap, ...historyKeymap, indentWithTab]),
+        EditorView.contentAttributes.of(contentAttributes),
+        EditorView.updateListener.of((update) => {
+          if (update.docChanged) { textarea.value = update.state.doc.toString(); }
+        }),
+        EditorView.domEventHandlers({
+          drop(event) {
+            const file = event.dataTransfer && event.dataTransfer.files[0];
+            if (!file) { return false; }  // dropped text: CodeMirror inserts it
+            event.preventDefault();
+            openFile(file);
+            return true;
+          },
+        }),
+      ],
+    }),
+  });
+  textarea.parentNode.insertBefore(view.dom, textarea);
+  textarea.hidden = true;
+  // The label now names the editor: clicking it puts the cursor there, as it did for the textarea.
+  if (label) {
+    label.removeAttribute("for");
+    label.addEventListener("click", () => view.focus());
+  }
+
+  function setText(text) {
+    view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text }, effects: markLines.of([]) });
+    textarea.value = text;
+  }
+  function setMarkedLines(numbers) {
+    view.dispatch({ effects: markLines.of(numbers) });
+  }
+  function openFile(file) {
+    return readPythonFile(file, options.maxBytes, options.say || (() => {})).then((text) => {
+      if (text === null) { return false; }
+      setText(text);
+      view.focus();
+      return true;
+    });
+  }
+  return { view, setText, setMarkedLines, openFile };
+}
+
+window.GraderEditor = { attach };
