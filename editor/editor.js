@@ -133,6 +133,8 @@ function attach(textarea, options = {}) {
   });
   textarea.parentNode.insertBefore(view.dom, textarea);
   textarea.hidden = true;
+  // Made apart from the page, the editor guessed its line heights; now in the page, it measures them.
+  view.requestMeasure();
   // The label now names the editor: clicking it puts the cursor there, as it did for the textarea.
   if (label) {
     label.removeAttribute("for");

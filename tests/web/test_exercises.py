@@ -311,13 +311,13 @@ def _with_diagnosis(line: int) -> dict:
 
 
 def test_the_exercise_page_opens_on_the_last_code_with_its_diagnosed_line(as_learner, learner, synced):
-    assert "The editor holds the code" not in as_learner.get(EXERCISE).text
+    assert "from your <a" not in as_learner.get(EXERCISE).text
     make_submission(synced, user=learner, status="graded", score=0, source="first = 1\n")
     last = make_submission(
         synced, user=learner, status="graded", score=0, report=_with_diagnosis(2), source="\nx = <1>\n"
     )
     html = as_learner.get(EXERCISE).text
-    assert f'holds the code of your <a href="/submissions/{last.id}">attempt 2</a>, with the line its result' in html
+    assert f'from your <a href="/submissions/{last.id}">attempt 2</a>, the line its result points at marked' in html
     # The line break after <textarea> is dropped by HTML; the code's own first one is kept.
     assert 'data-marked-lines="2"' in html and ">\n\nx = &lt;1&gt;\n</textarea>" in html
 
