@@ -83,6 +83,23 @@ function readPythonFile(file, maxBytes, say) {
   });
 }
 
+// The part of the text an input event is about to replace, or null when it replaces nothing.
+// Read from the page, not from the editor's state, whose selection may not have caught up with
+// the page's yet: the event's target range, or the page's selection when the event has none.
+function replacedRange(event, view) {
+  const targets = event.getTargetRanges();
+  let range = targets.length === 1 ? targets[0] : null;
+  if (targets.length === 0) {
+    const selection = view.root.getSelection();
+    range = selection && selection.rangeCount === 1 ? selection.getRangeAt(0) : null;
+  }
+  if (!range || range.collapsed) { return null; }
+  if (!view.contentDOM.contains(range.startContainer) || !view.contentDOM.contains(range.endContainer)) { return null; }
+  const from = view.posAtDOM(range.startContainer, range.startOffset);
+  const to = view.posAtDOM(range.endContainer, range.endOffset);
+  return from < to ? { from, to } : null;
+}
+
 function attach(textarea, options = {}) {
   const label = textarea.id ? document.querySelector('label[for="' + textarea.id + '"]') : null;
   const describedBy = textarea.getAttribute("data-editor-describedby") || textarea.getAttribute("aria-describedby") || "";
@@ -120,6 +137,22 @@ function attach(textarea, options = {}) {
           if (update.docChanged) { textarea.value = update.state.doc.toString(); }
         }),
         EditorView.domEventHandlers({
+          // Typing over a selection: left to the browser, Chrome merges the selected lines with
+          // inline styles, which the Content-Security-Policy refuses (and reports). The editor
+          // makes the change itself instead. Compositions (input methods) are left alone.
+          beforeinput(event, view) {
+            if (event.inputType !== "insertText" || event.data === null || view.composing) { return false; }
+            const replaced = replacedRange(event, view);
+            if (replaced === null) { return false; }
+            event.preventDefault();
+            view.dispatch({
+              changes: { from: replaced.from, to: replaced.to, insert: event.data },
+              selection: { anchor: replaced.from + event.data.length },
+              scrollIntoView: true,
+              userEvent: "input.type",
+            });
+            return true;
+          },
           drop(event) {
             const file = event.dataTransfer && event.dataTransfer.files[0];
             if (!file) { return false; }  // dropped text: CodeMirror inserts it

@@ -15,7 +15,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 EDITOR_BUNDLE = STATIC_DIR / "editor.js"
 EDITOR_VERSION = "@codemirror/view 6.44.2, @codemirror/lang-python 6.2.1"
-EDITOR_SHA256 = "3321fdb8f2325b7c7eb3c8ba62eb1c7b7783e13950ba97b13b8d02a7628f9658"
+EDITOR_SHA256 = "4d313175eead885a0a24805a2754b173d773431cad2280eda3611358f2e1f698"
 
 
 def integrity(sha256_hex: str) -> str:

@@ -145,6 +145,12 @@ def test_type_submit_edit_in_place_and_submit_again(service, browser, artifacts,
     history = page.locator("#history")
     expect(history.get_by_role("link", name="Attempt 2")).to_be_visible()
     expect(history.get_by_role("link", name="Attempt 1")).to_be_visible()
+    # Typing over the whole code replaces it (and the browser's own editing, refused by the
+    # policy, is not what does it).
+    page.get_by_role("textbox", name="Your code").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("# again")
+    assert _editor_text(page) == "# again"
     assert refused == [], refused
     context.close()
 
