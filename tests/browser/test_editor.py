@@ -119,6 +119,11 @@ def test_type_submit_edit_in_place_and_submit_again(service, browser, artifacts,
     )
     page.screenshot(path=artifacts / f"result-editor-{suffix}.png", full_page=True)
     resubmit.screenshot(path=artifacts / f"result-editor-{suffix}-edit.png")
+    # The dark theme colours the editor too, with the same contrast.
+    page.emulate_media(color_scheme="dark")
+    resubmit.screenshot(path=artifacts / f"result-editor-{suffix}-edit-dark.png")
+    assert_accessible(page, f"the result page with its editor, dark ({suffix})")
+    page.emulate_media(color_scheme="light")
     assert_accessible(page, f"the result page with its editor ({suffix})")
 
     # Fix the marked line in place: select the misspelt word and type over it.
