@@ -249,3 +249,18 @@ def test_the_seed_limits_and_timing_are_folded_under_details(as_learner, learner
     assert "<summary>Details</summary>" in fold and "Seed 7" in fold and "graded in" in fold
     outside = page.replace(fold, "")
     assert "Seed" not in outside and "graded in" not in outside
+
+
+@pytest.mark.parametrize(
+    ("report", "lines"),
+    [
+        (None, []),
+        ({}, []),
+        ({"diagnoses": []}, []),
+        ({"diagnoses": [{"line": 8}, {"line": 3}, {"line": 8}]}, [3, 8]),
+        # Lines that are not line numbers (missing, not a number, a boolean, zero) mark nothing.
+        ({"diagnoses": [{"line": None}, {"line": "8"}, {"line": True}, {"line": 0}, "odd", {}]}, []),
+    ],
+)
+def test_the_editor_marks_the_lines_the_diagnoses_point_at(report, lines):
+    assert report_view.diagnosed_lines(report) == lines
