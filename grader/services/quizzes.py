@@ -20,8 +20,8 @@ from sqlmodel import Session, col, func, select
 from grader.config import Settings, get_settings
 from grader.db import lock_for_update
 from grader.models import MAX_ROW_ID, AttemptAnswer, Choice, Question, Quiz, QuizAttempt, User, utcnow
-from grader.services import gradebook, updates
-from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
+from grader.services import courses, gradebook, updates
+from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound, NotOpen
 from grader.services.numbers import plain_number, shortened
 
 
@@ -219,6 +219,7 @@ def submit_attempt(
     slug: str,
     answers: Mapping[Any, Any] | Iterable[tuple[Any, Any]],
     settings: Settings | None = None,
+    assignment_id: int | None = None,
 ) -> AttemptResult:
     """Score and store an attempt: ``answers`` maps question id → choice id, one per question.
 
@@ -259,12 +260,22 @@ def submit_attempt(
         session.rollback()  # nothing was written; let go of the lock at once
         raise AttemptLimitReached(f"You have used all {settings.quiz_max_attempts} attempts at this quiz.")
 
+    now = utcnow()
+    assignment = courses.assignment_for(session=session, user=user, quiz_id=quiz.id, assignment_id=assignment_id)
+    if assignment is not None:
+        try:
+            # A quiz takes no penalty: it is refused before it opens and, under "none", past due.
+            courses.check_open(session=session, assignment=assignment, user_id=user.id, now=now)
+        except NotOpen:
+            session.rollback()
+            raise
     attempt = QuizAttempt(
+        assignment_id=assignment.id if assignment is not None else None,
         user_id=user.id,
         quiz_id=quiz.id,
         score=sum(1 for choice in chosen.values() if choice.is_correct),
         max_score=len(questions),
-        created_at=utcnow(),
+        created_at=now,
     )
     session.add(attempt)
     session.flush()

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath, PureWindowsPath
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, func, select
 
 from grader.config import Settings, get_settings
@@ -33,8 +34,8 @@ from grader.db import lock_for_update, lock_named
 from grader.grading.spec import ExerciseSpec
 from grader.grading.submission import SubmissionRejected, decode_submission
 from grader.models import Exercise, Submission, User, utcnow
-from grader.services import gradebook, storage
-from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
+from grader.services import courses, gradebook, storage
+from grader.services.errors import InvalidInput, NotFound, NotOpen, Overloaded, RateLimited, StillGrading, TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +139,14 @@ def create(
     settings: Settings | None = None,
     now: datetime | None = None,
     enqueue: Enqueue | None = None,
+    assignment_id: int | None = None,
 ) -> Submission:
     """Store an uploaded solution and queue its grading; on any error nothing is stored.
 
     ``data`` may be cut off one byte past ``settings.max_upload_bytes``; anything
-    longer than the limit is refused with ``TooLarge``.
+    longer than the limit is refused with ``TooLarge``. The submission counts for
+    ``assignment_id`` (or the assignment of the exercise in the learner's courses), whose
+    dates may refuse it (``NotOpen``) or count it at a late share.
     """
     settings = settings or get_settings()
     # Before anything is read or written: a disk about to fill refuses the upload whole.
@@ -167,11 +171,19 @@ def create(
     # by the time it was let in, after the submission it waited for.
     now = now or utcnow()
     try:
+        assignment = courses.assignment_for(
+            session=session, user=user, exercise_id=exercise.id, assignment_id=assignment_id
+        )
+        factor = 1.0
+        if assignment is not None:
+            factor = courses.check_open(session=session, assignment=assignment, user_id=user.id, now=now)
         _check_limits(session, user=user, settings=settings, now=now)
-    except (RateLimited, Overloaded):
+    except (RateLimited, Overloaded, NotOpen, NotFound):
         session.rollback()  # nothing was written; let go of the locks at once
         raise
     submission = Submission(
+        assignment_id=assignment.id if assignment is not None else None,
+        late_factor=factor,
         user_id=user.id,
         exercise_id=exercise.id,
         filename=name,
@@ -298,16 +310,27 @@ def check_visible(*, session: Session, submission_id: int, user: User) -> None:
         raise NotFound("No such submission.")
 
 
+def _place_in_queue(session: Session, *, submission_id: int, regrading: bool) -> int:
+    """1 for the next to be graded: counts only the queued gradings a worker takes before this one.
+
+    Learners' first gradings go before every regrade (see ``grader.jobs``), so a learner's upload
+    waits only for earlier uploads, while a regrade waits for every upload and the earlier regrades.
+    """
+    first_grading = col(Submission.regrade_batch_id).is_(None)
+    earlier = col(Submission.id) < submission_id
+    goes_before = or_(first_grading, earlier) if regrading else and_(first_grading, earlier)
+    ahead = session.exec(
+        select(func.count()).select_from(Submission).where(Submission.status == "queued", goes_before)
+    ).one()
+    return ahead + 1
+
+
 def queue_position(*, session: Session, submission: Submission) -> int | None:
     """1 for the next to be graded; None when the submission is not waiting."""
     if submission.status != "queued":
         return None
-    ahead = session.exec(
-        select(func.count())
-        .select_from(Submission)
-        .where(Submission.status == "queued", col(Submission.id) < submission.id)
-    ).one()
-    return ahead + 1
+    regrading = submission.regrade_batch_id is not None
+    return _place_in_queue(session, submission_id=submission.id, regrading=regrading)
 
 
 @dataclass(frozen=True)
@@ -320,17 +343,16 @@ class Progress:
 
 def get_progress(*, session: Session, submission_id: int) -> Progress:
     """A submission's progress, read without loading its code or report (cheap enough to ask often)."""
-    status = session.exec(select(Submission.status).where(Submission.id == submission_id)).first()
-    if status is None:
+    found = session.exec(
+        select(Submission.status, Submission.regrade_batch_id).where(Submission.id == submission_id)
+    ).first()
+    if found is None:
         raise NotFound("No such submission.")
+    status, batch_id = found
     if status != "queued":
         return Progress(status=status, queue_position=None)
-    ahead = session.exec(
-        select(func.count())
-        .select_from(Submission)
-        .where(Submission.status == "queued", col(Submission.id) < submission_id)
-    ).one()
-    return Progress(status=status, queue_position=ahead + 1)
+    place = _place_in_queue(session, submission_id=submission_id, regrading=batch_id is not None)
+    return Progress(status=status, queue_position=place)
 
 
 def attempt_number(*, session: Session, submission: Submission) -> int:

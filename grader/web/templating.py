@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from grader.grading.report import error_kind_words, format_points
+from grader.grading.visibility import STAFF_WORDS
 from grader.web import report_view
 from grader.web.assets import EDITOR_SHA256, integrity
 from grader.web.markup import plain_text, render_inline, render_markdown
@@ -82,6 +83,7 @@ def _build_templates() -> Jinja2Templates:
     env.filters["iso"] = iso_time
     env.filters["pretty_body"] = pretty_body
     env.filters["error_words"] = error_kind_words
+    env.filters["visibility_words"] = STAFF_WORDS.__getitem__
     env.globals["percent"] = percent
     env.globals["arrange_report"] = report_view.build
     env.globals["diagnosed_lines"] = report_view.diagnosed_lines

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from grader.config import Settings
 from grader.grading.report import Report
 from grader.models import Exercise, Quiz, Submission, User
-from grader.services import fixchecks, quizzes, submissions
+from grader.services import fixchecks, quizzes, submissions, users, visibility
 from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
 from grader.services.updates import ANY_SUBMISSION, submission_changes
 from grader.web import events
@@ -33,13 +33,6 @@ router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
 EVENTS_MAX_SECONDS = 300
 """A submission's event stream ends after this long; the browser then reconnects if it still waits."""
-
-
-def stored_report(submission: Submission) -> Report | None:
-    """The submission's latest report as data (a regraded one keeps its old report until replaced)."""
-    if not submission.report:
-        return None
-    return Report.from_dict(submission.report)
 
 
 def progress_message(status: str, position: int | None) -> str:
@@ -107,11 +100,13 @@ def exercise_page(
     """The exercise page; its editor holds the learner's last code, or after a refused upload the code they sent."""
     history = submissions.list_for_user(session=session, user=user, exercise_slug=exercise.slug)
     latest = history[0] if history and code is None else None
+    # Its lines are marked as its result page marks them: from the report as this learner may see it.
+    latest_report = visibility.report_for(session, submission=latest.submission, viewer=user) if latest else None
     spec = submissions.exercise_spec(exercise)
     lesson_quiz = lesson_quiz_of(session, exercise)
     context: dict[str, Any] = {
         "exercise": exercise,
-        "cases": spec.cases,
+        "cases": visibility.listed_cases(session, exercise=exercise, cases=spec.cases, viewer=user),
         "visuals": lesson_quiz.visuals if lesson_quiz else None,
         "lesson_quiz": lesson_quiz,
         "history": history,
@@ -125,7 +120,7 @@ def exercise_page(
         "error_link": error_link,
         "latest": latest,
         "code": latest.submission.source if latest else (code or ""),
-        "marked_lines": diagnosed_lines(latest.submission.report) if latest else [],
+        "marked_lines": diagnosed_lines(latest_report) if latest else [],
     }
     return render(request, "exercise.html", context, status_code=status_code, headers=headers)
 
@@ -200,20 +195,21 @@ def submit(
     return RedirectResponse(f"/submissions/{submission.id}", status_code=303)
 
 
-def _submission_context(session: Session, submission: Submission, viewer_id: int) -> dict[str, Any]:
+def _submission_context(session: Session, submission: Submission, viewer: User) -> dict[str, Any]:
     exercise = submissions.get_exercise_by_id(session=session, exercise_id=submission.exercise_id)
     position = submissions.queue_position(session=session, submission=submission)
     quiz = lesson_quiz_of(session, exercise)
+    shown = visibility.report_for(session, submission=submission, viewer=viewer)
     return {
         "submission": submission,
         "attempt": submissions.attempt_number(session=session, submission=submission),
         "exercise": exercise,
-        "report": stored_report(submission),
-        "checked_report": fixchecks.checked_report(session, submission),
+        "report": Report.from_dict(shown) if shown else None,
+        "checked_report": shown,
         "progress_message": progress_message(submission.status, position),
         "quiz_url": f"/quizzes/{quiz.slug}" if quiz else None,
         # Its author edits the code in place and sends it again; an instructor only reads it.
-        "resubmit": submission.user_id == viewer_id,
+        "resubmit": submission.user_id == viewer.id,
     }
 
 
@@ -222,11 +218,11 @@ def show_submission(
     request: Request, submission: ValidSubmission, user: CurrentUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     """A submission: live progress until graded, then every case, and its code to edit and send again."""
-    context = _submission_context(session, submission, user.id)
+    context = _submission_context(session, submission, user)
     if context["resubmit"]:
         context |= {
             "code": submission.source,
-            "marked_lines": diagnosed_lines(submission.report),
+            "marked_lines": diagnosed_lines(context["checked_report"]),
             "wait_seconds": submissions.seconds_until_next(session=session, user=user, settings=settings),
             "interval_seconds": settings.submission_interval_seconds,
             "max_upload_bytes": settings.max_upload_bytes,
@@ -254,7 +250,7 @@ def submission_result(
     request: Request, submission: ValidSubmission, user: CurrentUser, session: SessionDep
 ) -> Response:
     """The graded part of the submission page alone, for the script to insert."""
-    return render(request, "_result.html", _submission_context(session, submission, user.id))
+    return render(request, "_result.html", _submission_context(session, submission, user))
 
 
 def _event_name(state: dict[str, Any]) -> str:
@@ -292,8 +288,10 @@ async def submission_events(request: Request, submission_id: RowId) -> Response:
                 checks = fixchecks.for_submission(session, submission_id=submission_id)
                 if checks:
                     state["fixes"] = "pending" if fixchecks.any_pending(checks) else "checked"
-                context = _submission_context(session, submission, access.user_id)
-                state["html"] = render_fragment(request, "_result.html", context)
+                viewer = users.get(session=session, user_id=access.user_id)
+                state["html"] = render_fragment(
+                    request, "_result.html", _submission_context(session, submission, viewer)
+                )
             return state
 
     def reads_on(state: dict[str, Any]) -> tuple[Hashable, ...]:
