@@ -105,6 +105,9 @@ function attach(textarea, options = {}) {
   const describedBy = textarea.getAttribute("data-editor-describedby") || textarea.getAttribute("aria-describedby") || "";
   const contentAttributes = {
     "aria-multiline": "true",
+    // Focusable already (it is contenteditable); said outright so checkers see that the
+    // scrolling box around it holds something a keyboard reaches.
+    tabindex: "0",
     spellcheck: "false",
     autocapitalize: "off",
     autocorrect: "off",
@@ -128,6 +131,8 @@ function attach(textarea, options = {}) {
         indentUnit.of("    "),
         EditorState.tabSize.of(4),
         python(),
+        // Long lines wrap, as code does everywhere on the site, instead of scrolling sideways.
+        EditorView.lineWrapping,
         syntaxHighlighting(classHighlighter),
         diagnosedLines(options.markedLines || []),
         // Tab indents; Escape then Tab leaves the editor (CodeMirror's own way out for keyboards).

@@ -15,7 +15,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 EDITOR_BUNDLE = STATIC_DIR / "editor.js"
 EDITOR_VERSION = "@codemirror/view 6.44.2, @codemirror/lang-python 6.2.1"
-EDITOR_SHA256 = "4d313175eead885a0a24805a2754b173d773431cad2280eda3611358f2e1f698"
+EDITOR_SHA256 = "32d7a838b3636f277cbaed5176eb68512588f276adb81104b1a585c7a22ca8bd"
 
 
 def integrity(sha256_hex: str) -> str:

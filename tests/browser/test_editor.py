@@ -29,7 +29,8 @@ HEAD = (
 BODY = 'return {"recieved": msg}'
 TYPO = HEAD + "    " + BODY
 FIXED = TYPO.replace("recieved", "received")
-DROPPED = "from fastapi import FastAPI\n\napp = FastAPI()  # from a file\n"
+# Longer and wider than the editor: it wraps its lines and scrolls down, still clean for axe.
+DROPPED = "from fastapi import FastAPI\n\napp = FastAPI()  # from a file" + " and a long comment" * 12 + "\n" * 40
 
 
 def _watch_policy(page) -> list[str]:
@@ -188,6 +189,9 @@ def test_a_dropped_or_chosen_file_opens_in_the_editor(service, browser, artifact
     expect(page.get_by_text("Opened solution.py in the editor.")).to_be_visible()
     expect(page.locator("#submit .cm-content")).to_contain_text("app = FastAPI()  # from a file")
     assert _editor_text(page) == DROPPED
+    scroller = page.locator("#submit .cm-scroller")
+    assert scroller.evaluate("(box) => box.scrollWidth <= box.clientWidth && box.scrollHeight > box.clientHeight")
+    assert_accessible(page, "the exercise page with a long file in its editor")
 
     # The file field opens a chosen file in the editor too, and is emptied: only the code is sent.
     chosen = tmp_path / "mine.py"
