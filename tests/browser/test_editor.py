@@ -80,6 +80,9 @@ def test_type_submit_edit_in_place_and_submit_again(service, browser, artifacts,
     page.get_by_text("Your code", exact=True).click()
     content = page.get_by_role("textbox", name="Your code")
     expect(content).to_be_focused()
+    # The focus is seen: the page's focus ring goes round the whole editor.
+    ring = editor.evaluate("(box) => getComputedStyle(box).outlineStyle + ' ' + getComputedStyle(box).outlineWidth")
+    assert ring == "solid 3px", ring
     page.keyboard.insert_text(HEAD)
     page.keyboard.press("Tab")
     expect(content).to_be_focused()
