@@ -124,7 +124,8 @@ def test_a_typo_gets_one_card_and_a_page_of_about_two_screens(service, browser, 
     expect(first.locator("tr.differs")).to_have_count(1)
     # The passing cases are folded away in one closed block.
     expect(page.locator("details.passing-cases")).not_to_have_attribute("open", "")
-    height = page.evaluate("document.documentElement.scrollHeight")
+    # The result is about two screens; the code to edit and send again follows it.
+    height = page.evaluate("document.querySelector('#resubmit').getBoundingClientRect().top + window.scrollY")
     page.screenshot(path=artifacts / "result-typo-desktop.png", full_page=True)
     assert height <= 2.2 * DESKTOP["height"], f"the typo's result is {height} px tall"
     assert_accessible(page, "the typo's result")
@@ -190,7 +191,11 @@ def test_a_refused_upload_scrolls_to_and_focuses_its_error(service, browser, lea
     context, page = _page(browser, service, learner_pages["state"], viewport=PHONE)
     page.goto("/exercises/message-echo")
     expect(page.get_by_role("button", name="Submit for grading")).to_be_enabled(timeout=10_000)
-    page.get_by_role("button", name="Submit for grading").click()  # nothing pasted, no file
+    # The editor opens on the last attempt's code: empty it, then send nothing.
+    page.get_by_role("textbox", name="Your code").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.get_by_role("button", name="Submit for grading").click()  # nothing in the editor, no file
     error = page.get_by_role("alert")
     expect(error).to_be_focused()
     expect(error).to_be_in_viewport()

@@ -62,6 +62,16 @@ def test_submit_then_follow(client, learner, synced, queued):
     assert follow["id"] == created["id"] and follow["user_id"] == learner.id and follow["exercise"] == "message-echo"
     assert {"exercise_id", "filename", "score", "max_score", "created_at", "started_at", "finished_at"} <= set(follow)
     assert follow["exercise"] == "message-echo" and follow["max_score"] == 16
+    assert follow["attempt"] == 1
+
+
+def test_the_api_numbers_attempts_per_learner_and_exercise(client, learner, other_learner, synced):
+    make_submission(synced, user=other_learner)
+    make_submission(synced, user=learner)
+    make_submission(synced, user=learner, slug="health-check")
+    third = make_submission(synced, user=learner)
+    body = client.get(f"/api/v1/submissions/{third.id}", headers=api_token(client, learner)).json()
+    assert body["id"] == third.id and body["attempt"] == 2
 
 
 def test_graded_submission_carries_the_report(client, learner, synced):

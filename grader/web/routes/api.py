@@ -61,6 +61,7 @@ class SubmissionOut(SubmissionPublic):
     """A submission and, once graded, the grader's full report."""
 
     exercise: str = Field(description="The exercise's slug.")
+    attempt: int = Field(description="Which of its author's submissions to this exercise it is: 1 for the first.")
     queue_position: int | None = Field(description="1 when it is next; null unless queued.")
 
 
@@ -287,6 +288,7 @@ def _submission_out(session: Session, submission: Submission, viewer: User) -> S
         user_id=submission.user_id,
         exercise_id=submission.exercise_id,
         exercise=submissions.get_exercise_by_id(session=session, exercise_id=submission.exercise_id).slug,
+        attempt=submissions.attempt_number(session=session, submission=submission),
         filename=submission.filename,
         status=submission.status,
         queue_position=submissions.queue_position(session=session, submission=submission),
