@@ -56,6 +56,23 @@ def _learner_session(tool: Tool, lms: Lms, session: Session) -> tuple[str, int]:
     return cookie.split(";", 1)[0], identity.user_id
 
 
+def _course_copy(session: Session) -> Assignment:
+    """The LMS course's own assignment of the exercise (made by the learner's launch)."""
+    context = session.exec(select(LtiContext)).one()
+    return session.exec(select(Assignment).where(Assignment.course_id == context.course_id)).one()
+
+
+def _graded(
+    session: Session, user_id: int, assignment: Assignment, score: float, late_factor: float = 1.0
+) -> Submission:
+    """A graded submission of the learner to ``assignment``."""
+    submission = make_submission(session, user=session.get(User, user_id), status="graded", score=score)
+    submission.assignment_id, submission.late_factor = assignment.id, late_factor
+    session.add(submission)
+    session.commit()
+    return submission
+
+
 def _upload(tool: Tool, cookie: str, source: str) -> int:
     headers = {"Cookie": cookie}
     page = httpx.get(f"{tool.url}/exercises/message-echo", headers=headers)
@@ -106,17 +123,11 @@ def test_the_best_counted_score_is_sent_and_the_line_item_found_before_one_is_cr
     tool: Tool, lms: Lms, session: Session
 ):
     _cookie, user_id = _learner_session(tool, lms, session)
-    context = session.exec(select(LtiContext)).one()
     # The learner's work on the course's copy of the assignment: a full score made late (counts 60 %)
     # and a lower one on time (counts 3 of 4). The counted best is 3.
-    copy = session.exec(select(Assignment).where(Assignment.course_id == context.course_id)).one()
-    learner = session.get(User, user_id)
-    late = make_submission(session, user=learner, status="graded", score=4.0)
-    on_time = make_submission(session, user=learner, status="graded", score=3.0)
-    for row, factor in ((late, 0.6), (on_time, 1.0)):
-        row.assignment_id, row.late_factor = copy.id, factor
-        session.add(row)
-    session.commit()
+    copy = _course_copy(session)
+    late = _graded(session, user_id, copy, 4.0, late_factor=0.6)
+    on_time = _graded(session, user_id, copy, 3.0)
 
     assert grades.record(session=session, submission_id=on_time.id) == (copy.id, user_id)
     session.commit()
@@ -143,11 +154,8 @@ def test_an_lms_that_does_not_answer_leaves_the_score_pending_with_growing_waits
     tool: Tool, lms: Lms, session: Session
 ):
     _cookie, user_id = _learner_session(tool, lms, session)
-    context = session.exec(select(LtiContext)).one()
-    copy = session.exec(select(Assignment).where(Assignment.course_id == context.course_id)).one()
-    submission = make_submission(session, user=session.get(User, user_id), status="graded", score=2.0)
-    submission.assignment_id = copy.id
-    session.add(submission)
+    copy = _course_copy(session)
+    submission = _graded(session, user_id, copy, 2.0)
     platform = session.exec(select(LtiPlatform)).one()
     platform.auth_token_url = "http://127.0.0.1:9/token"  # nothing listens there
     session.add(platform)
@@ -168,8 +176,7 @@ def test_an_lms_that_does_not_answer_leaves_the_score_pending_with_growing_waits
 
 def test_a_quiz_attempt_on_the_assignment_sends_the_exercise_and_quiz_total(tool: Tool, lms: Lms, session: Session):
     cookie, user_id = _learner_session(tool, lms, session)
-    context = session.exec(select(LtiContext)).one()
-    copy = session.exec(select(Assignment).where(Assignment.course_id == context.course_id)).one()
+    copy = _course_copy(session)
     quiz = session.get(Quiz, copy.quiz_id)
     page = httpx.get(f"{tool.url}/quizzes/{quiz.slug}", headers={"Cookie": cookie})
     assert page.status_code == 200
@@ -198,11 +205,8 @@ def test_the_send_job_schedules_itself_again_after_a_failure_and_sends_once(tool
     from grader.jobs import Queue
 
     _cookie, user_id = _learner_session(tool, lms, session)
-    context = session.exec(select(LtiContext)).one()
-    copy = session.exec(select(Assignment).where(Assignment.course_id == context.course_id)).one()
-    submission = make_submission(session, user=session.get(User, user_id), status="graded", score=5.0)
-    submission.assignment_id = copy.id
-    session.add(submission)
+    copy = _course_copy(session)
+    submission = _graded(session, user_id, copy, 5.0)
     platform = session.exec(select(LtiPlatform)).one()
     token_url, platform.auth_token_url = platform.auth_token_url, "http://127.0.0.1:9/token"
     session.add(platform)
@@ -234,11 +238,8 @@ def test_a_lost_send_is_found_by_the_sweep(tool: Tool, lms: Lms, session: Sessio
     from grader.models import utcnow
 
     _cookie, user_id = _learner_session(tool, lms, session)
-    context = session.exec(select(LtiContext)).one()
-    copy = session.exec(select(Assignment).where(Assignment.course_id == context.course_id)).one()
-    submission = make_submission(session, user=session.get(User, user_id), status="graded", score=1.0)
-    submission.assignment_id = copy.id
-    session.add(submission)
+    copy = _course_copy(session)
+    submission = _graded(session, user_id, copy, 1.0)
     session.commit()
     grades.record(session=session, submission_id=submission.id)
     session.commit()
