@@ -12,7 +12,7 @@ from sqlmodel import func, select
 from grader.models import Choice, Question, QuizAttempt, QuizStart
 from grader.services import quizzes, stats
 from grader.services.errors import InvalidInput
-from tests.factories import make_user
+from tests.factories import make_user, seeds_with_different_orders
 
 SLUG = "message-cycle"
 
@@ -34,16 +34,7 @@ def _right(session) -> dict[int, int]:
 
 
 def _seeds_with_different_orders(session) -> tuple[int, int]:
-    """Two seeds whose orders differ for every question (found, not assumed)."""
-    questions = session.exec(select(Question).where(Question.active)).all()
-    options = [list(range(4)) for _ in questions]
-
-    def order(seed: int) -> list[list[int]]:
-        return [quizzes.shuffled(o, seed=seed, question_id=q.id) for o, q in zip(options, questions, strict=True)]
-
-    first = 1
-    second = next(seed for seed in range(2, 500) if all(a != b for a, b in zip(order(first), order(seed), strict=True)))
-    return first, second
+    return seeds_with_different_orders(list(session.exec(select(Question.id).where(Question.active)).all()))
 
 
 def _starts(session) -> int:
