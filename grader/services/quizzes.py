@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import random
 import secrets
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, func, select
 
 from grader.config import Settings, get_settings
@@ -42,7 +44,7 @@ from grader.models import (
     User,
     utcnow,
 )
-from grader.services import gradebook, updates
+from grader.services import gradebook, storage, updates
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
 from grader.services.numbers import plain_number, shortened
 
@@ -321,6 +323,20 @@ def start(*, session: Session, user: User, quiz: Quiz, seed: int | None = None) 
     return current
 
 
+def _start_if_storable(session: Session, user: User, quiz: Quiz) -> QuizStart | None:
+    """``start``, or None when a full disk or a busy database cannot keep one.
+
+    The page still opens then, in the file's order; the attempt draws its order when it is stored.
+    """
+    try:
+        return start(session=session, user=user, quiz=quiz)
+    except (OSError, SQLAlchemyError, sqlite3.Error) as exc:  # SQLite's write lock is taken outside SQLAlchemy
+        if storage.trouble(exc) is None:
+            raise
+        session.rollback()
+        return None
+
+
 def reveal_for(
     *,
     session: Session,
@@ -383,7 +399,7 @@ def get_for_user(
     quiz = get_quiz(session=session, slug=slug)
     left = attempts_left(session=session, user=user, quiz=quiz, settings=settings)
     if opening and left != 0:
-        current: QuizStart | None = start(session=session, user=user, quiz=quiz)
+        current = _start_if_storable(session, user, quiz)
     else:
         current = open_start(session=session, user=user, quiz=quiz) if left != 0 else None
     attempts = list_attempts(session=session, user=user, quiz_slug=slug)

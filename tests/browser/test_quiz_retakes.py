@@ -14,7 +14,7 @@ from grader.services import quizzes
 from tests.factories import seeds_with_different_orders
 
 from .axe import assert_accessible
-from .conftest import sign_up
+from .conftest import choose, option_texts, sign_up
 
 pytestmark = [pytest.mark.browser]
 
@@ -35,12 +35,7 @@ def database(service) -> Iterator[Session]:
 
 def _shown(page) -> list[list[str]]:
     """Per question, the options' texts in the order the page shows them (without their letters)."""
-    orders = []
-    for group in page.locator("fieldset").all():
-        labels = group.locator("label.choice").all_inner_texts()
-        assert [label[:2] for label in labels] == ["A.", "B.", "C.", "D."][: len(labels)]
-        orders.append([label[3:].strip() for label in labels])
-    return orders
+    return [option_texts(group) for group in page.locator("fieldset").all()]
 
 
 def _listed(page) -> list[list[str]]:
@@ -73,9 +68,8 @@ def _expected(session: Session, seed: int) -> list[list[str]]:
 
 def _answer(page, texts: list[str]) -> None:
     """Choose the option with each text, wherever it is shown, and send the answers."""
-    for index, (group, text) in enumerate(zip(page.locator("fieldset").all(), texts, strict=True)):
-        position = _shown(page)[index].index(text)
-        group.locator("label.choice").nth(position).locator("input").check()
+    for group, text in zip(page.locator("fieldset").all(), texts, strict=True):
+        choose(group, text)
     page.get_by_role("button", name="Submit answers").click()
 
 
