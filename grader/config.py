@@ -68,7 +68,9 @@ class Settings(BaseSettings):
             "one is generated once and kept in state_dir/secret_key."
         ),
     )
-    join_code: str = Field("", description="Code learners need to sign up; empty disables self sign-up.")
+    join_code: str = Field(
+        "", description="Code that signs learners up into the default course until one is rotated in the app."
+    )
     first_instructor_email: str = Field("", description="Created at start-up when no instructor exists.")
     first_instructor_password: str = Field(
         "", description="Password of the first instructor; generated and printed when empty."

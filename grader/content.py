@@ -19,10 +19,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from grader.grading.spec import ExerciseSpec, SpecError, content_hash, load_exercises, read_toml
-from grader.models import AttemptAnswer, Choice, Exercise, Question, Quiz, utcnow
+from grader.models import (
+    DEFAULT_COURSE_ID,
+    Assignment,
+    AttemptAnswer,
+    Choice,
+    Course,
+    Exercise,
+    Question,
+    Quiz,
+    utcnow,
+)
 
 QUIZ_FILE = "quiz.toml"
 
@@ -259,11 +269,48 @@ def sync_content(session: Session, exercises_dir: Path, quizzes_dir: Path) -> Sy
     try:
         _sync_exercises(session, exercises, summary)
         _sync_quizzes(session, quizzes, summary)
+        _assign_new_work(session, summary, exercises)
         session.commit()
     except BaseException:
         session.rollback()
         raise
     return summary
+
+
+def _assign_new_work(session: Session, summary: SyncSummary, specs: dict[str, ExerciseSpec]) -> None:
+    """Place exercises and quizzes this sync created in the default course, each exercise with its lesson quiz.
+
+    Only new rows are placed: an assignment an instructor removed stays removed.
+    """
+    created = set(summary.created)
+    if not created:
+        return
+    session.flush()
+    if session.get(Course, DEFAULT_COURSE_ID) is None:
+        session.add(Course(id=DEFAULT_COURSE_ID, title="Course"))
+        session.flush()
+    placed = list(session.exec(select(Assignment).where(Assignment.course_id == DEFAULT_COURSE_ID)))
+    position = max((row.position for row in placed), default=-1) + 1
+    quizzes = {row.slug: row for row in session.exec(select(Quiz))}
+    taken = {row.quiz_id for row in placed if row.quiz_id is not None}
+    for row in session.exec(select(Exercise).order_by(col(Exercise.id))):
+        if f"exercise {row.slug}" not in created:
+            continue
+        spec = specs[row.slug]
+        quiz = quizzes.get(spec.quiz) if spec.quiz else None
+        quiz_id = quiz.id if quiz is not None and quiz.id not in taken else None
+        session.add(
+            Assignment(
+                course_id=DEFAULT_COURSE_ID, title=row.title, exercise_id=row.id, quiz_id=quiz_id, position=position
+            )
+        )
+        if quiz_id is not None:
+            taken.add(quiz_id)
+        position += 1
+    for slug, quiz in quizzes.items():
+        if f"quiz {slug}" in created and quiz.id not in taken:
+            session.add(Assignment(course_id=DEFAULT_COURSE_ID, title=quiz.title, quiz_id=quiz.id, position=position))
+            position += 1
 
 
 def exercise_fields(spec: ExerciseSpec) -> dict[str, Any]:

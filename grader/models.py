@@ -43,6 +43,12 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 
 Role = Literal["learner", "instructor"]
 ROLES: tuple[Role, ...] = get_args(Role)
+# A role in one course: a TA sees and regrades the course's work but manages no accounts.
+CourseRole = Literal["learner", "ta", "instructor"]
+COURSE_ROLES: tuple[CourseRole, ...] = get_args(CourseRole)
+STAFF_ROLES: frozenset[CourseRole] = frozenset({"ta", "instructor"})
+# The course the first migration's data and every account made outside a course belong to.
+DEFAULT_COURSE_ID = 1
 # Every id column is a 64-bit signed integer (SQLite's INTEGER, PostgreSQL's BIGINT or
 # smaller): a larger number names no row, and SQLite refuses to even compare with it.
 MAX_ROW_ID = 2**63 - 1
@@ -309,6 +315,17 @@ class Submission(SQLModel, table=True):
     regrade_batch_id: int | None = Field(
         default=None, foreign_key="regrade_batches.id", ondelete="SET NULL", index=True
     )
+    assignment_id: int | None = Field(default=None, foreign_key="assignments.id", ondelete="SET NULL", index=True)
+    late_factor: float = Field(
+        default=1.0,
+        sa_column_kwargs={"server_default": "1.0"},
+        description="The share of the graded score that counts: below 1 for late work under a penalty.",
+    )
+
+    @property
+    def counted_score(self) -> float | None:
+        """The score after the late policy, or None until graded."""
+        return None if self.score is None else self.score * self.late_factor
 
 
 FixCheckStatus = Literal["pending", "passed", "failed", "not_checked"]
@@ -352,6 +369,95 @@ class RegradeBatch(SQLModel, table=True):
     exercise_id: int | None = Field(default=None, foreign_key="exercises.id", ondelete="CASCADE")
     requested_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     total: int
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+# --- courses and assignments ----------------------------------------------------------
+
+
+class Course(SQLModel, table=True):
+    """A course: its members, and the assignments that place exercises and quizzes in it.
+
+    join_code: what lets someone sign up into it ("" = no self sign-up). The default course's
+    empty code falls back to the ``join_code`` setting.
+    """
+
+    __tablename__ = "courses"
+
+    id: int = Field(default=None, primary_key=True)
+    title: str = Field(min_length=1, max_length=200)
+    join_code: str = Field(default="", max_length=64, index=True)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class CourseMember(SQLModel, table=True):
+    """An account's place in a course, with its role there."""
+
+    __tablename__ = "course_members"
+    __table_args__ = (
+        CheckConstraint(_one_of("role", COURSE_ROLES), name="role"),
+        # The course's learners, read by every course view.
+        Index("ix_course_members_course_id_role_user_id", "course_id", "role", "user_id"),
+    )
+
+    course_id: int = Field(foreign_key="courses.id", ondelete="CASCADE", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True, index=True)
+    role: CourseRole = Field(default="learner", sa_type=String(16))
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+LatePolicy = Literal["none", "penalty"]
+PenaltyUnit = Literal["hour", "day"]
+RevealAnswers = Literal["after_last_attempt", "after_due"]
+
+
+class Assignment(SQLModel, table=True):
+    """An exercise and/or a quiz placed in a course, with its dates and late policy.
+
+    opens_at / due_at: UTC; None = always open / no due date.
+    late_policy: ``none`` refuses work after the due date; ``penalty`` takes ``penalty_percent``
+    of the score per started ``penalty_unit`` late, never below ``penalty_floor_percent``.
+    reveal_answers: when a quiz's right answers are shown to a learner.
+    published: grades published (releases ``after_published`` cases).
+    """
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint("exercise_id IS NOT NULL OR quiz_id IS NOT NULL", name="has_work"),
+        CheckConstraint(_one_of("late_policy", get_args(LatePolicy)), name="late_policy"),
+        CheckConstraint(_one_of("penalty_unit", get_args(PenaltyUnit)), name="penalty_unit"),
+        CheckConstraint(_one_of("reveal_answers", get_args(RevealAnswers)), name="reveal_answers"),
+        CheckConstraint("penalty_percent >= 0 AND penalty_percent <= 100", name="penalty_percent"),
+        CheckConstraint("penalty_floor_percent >= 0 AND penalty_floor_percent <= 100", name="penalty_floor"),
+        Index("ix_assignments_course_id_position", "course_id", "position"),
+    )
+
+    id: int = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="courses.id", ondelete="CASCADE")
+    title: str = Field(min_length=1, max_length=200)
+    exercise_id: int | None = Field(default=None, foreign_key="exercises.id", ondelete="CASCADE", index=True)
+    quiz_id: int | None = Field(default=None, foreign_key="quizzes.id", ondelete="CASCADE", index=True)
+    opens_at: datetime | None = _timestamp(default=None)
+    due_at: datetime | None = _timestamp(default=None)
+    late_policy: LatePolicy = Field(default="none", sa_type=String(16))
+    penalty_percent: float = 0.0
+    penalty_unit: PenaltyUnit = Field(default="day", sa_type=String(8))
+    penalty_floor_percent: float = 0.0
+    reveal_answers: RevealAnswers = Field(default="after_last_attempt", sa_type=String(32))
+    published: bool = False
+    position: int = 0
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class Extension(SQLModel, table=True):
+    """A later due date for one learner on one assignment."""
+
+    __tablename__ = "extensions"
+
+    assignment_id: int = Field(foreign_key="assignments.id", ondelete="CASCADE", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
+    due_at: datetime = _timestamp()
+    granted_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     created_at: datetime = _timestamp(default_factory=utcnow)
 
 
@@ -454,6 +560,7 @@ class QuizAttempt(SQLModel, table=True):
     change: int = Field(default=0, sa_type=BigInteger)
     start_id: int | None = Field(default=None, foreign_key="quiz_starts.id", ondelete="SET NULL", index=True)
     choice_order: dict[str, list[int]] | None = _json(default=None)
+    assignment_id: int | None = Field(default=None, foreign_key="assignments.id", ondelete="SET NULL", index=True)
 
 
 class AttemptAnswer(SQLModel, table=True):

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from grader.grading.report import CaseResult, GradingError, HttpExchange, Report
-from grader.models import Exercise, Submission, User, utcnow
+from grader.models import DEFAULT_COURSE_ID, CourseMember, Exercise, Submission, User, utcnow
 from grader.services import gradebook
 from grader.services.users import hash_password
 
@@ -29,6 +29,9 @@ def make_user(session: Session, *, role: str = "learner", email: str | None = No
         password_hash=_DEFAULT_HASH,
     )
     session.add(user)
+    session.flush()
+    # As every account made outside a course: a member of the default course with its role.
+    session.add(CourseMember(course_id=DEFAULT_COURSE_ID, user_id=user.id, role=role))
     session.commit()
     session.refresh(user)
     return user

@@ -276,7 +276,7 @@ def test_quiz_starts_upgrade_from_the_previous_revision_and_back(
         url = request.getfixturevalue("postgres_database")()
     engine = create_db_engine(url)
     try:
-        migrate(engine, revision="0013")
+        migrate(engine, revision="0014")
         with Session(engine) as session:
             sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
             session.commit()
@@ -307,7 +307,7 @@ def test_quiz_starts_upgrade_from_the_previous_revision_and_back(
                 {"s": start_id, "o": json.dumps({"1": [3, 1, 4, 2]})},
             )
             assert connection.execute(text("SELECT seed FROM quiz_starts")).scalar_one() == 2**47
-        downgrade(engine, revision="0013")
+        downgrade(engine, revision="0014")
         assert "quiz_starts" not in inspect(engine).get_table_names()
         assert {c["name"] for c in inspect(engine).get_columns("quiz_attempts")}.isdisjoint(
             {"start_id", "choice_order"}
@@ -316,5 +316,100 @@ def test_quiz_starts_upgrade_from_the_previous_revision_and_back(
             assert connection.execute(text("SELECT score FROM quiz_attempts")).scalar_one() == 2
         migrate(engine)
         assert _differences(engine) == []
+    finally:
+        engine.dispose()
+
+
+def _fill_before_courses(engine: Engine) -> dict[str, int]:
+    """Rows as revision 0013 stored them: two accounts, the lesson's exercise and quiz, work on both."""
+    from grader.content import exercise_fields
+    from grader.grading.spec import load_exercises
+    from grader.models import Exercise, Quiz
+
+    # The current models of these two tables match 0013's; the content sync would write courses too.
+    with Session(engine) as session:
+        for slug, spec in load_exercises(PROJECT_ROOT / "exercises").items():
+            session.add(Exercise(slug=slug, **exercise_fields(spec)))
+        session.add(Quiz(slug="message-cycle", title="The message cycle", visuals={}, content_hash="0" * 64))
+        session.commit()
+    with engine.begin() as connection:
+        ids = {
+            "exercise": connection.execute(text("SELECT id FROM exercises WHERE slug = 'message-echo'")).scalar_one(),
+            "quiz": connection.execute(text("SELECT id FROM quizzes WHERE slug = 'message-cycle'")).scalar_one(),
+        }
+        for number, role in ((1, "learner"), (2, "instructor")):
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, email, display_name, role, password_hash, created_at, session_generation)"
+                    " VALUES (:id, :email, :name, :role, 'x', '2026-12-01 10:00:00', 0)"
+                ),
+                {"id": number, "email": f"u{number}@example.org", "name": f"U{number}", "role": role},
+            )
+        connection.execute(
+            text(
+                "INSERT INTO submissions (user_id, exercise_id, filename, source, status, score, max_score,"
+                " seed, created_at, infra_retries, counts_toward_limit)"
+                " VALUES (1, :exercise, 's.py', 'x', 'graded', 2.0, 16, 1, '2026-12-01 10:05:00', 0, :counts)"
+            ),
+            {"exercise": ids["exercise"], "counts": True},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO quiz_attempts (user_id, quiz_id, score, max_score, created_at, change)"
+                " VALUES (1, :quiz, 2, 3, '2026-12-01 10:06:00', 1)"
+            ),
+            {"quiz": ids["quiz"]},
+        )
+    return ids
+
+
+def _check_default_course(engine: Engine, ids: dict[str, int]) -> None:
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT id, join_code FROM courses")).all() == [(1, "")]
+        members = connection.execute(text("SELECT user_id, role FROM course_members ORDER BY user_id")).all()
+        assert members == [(1, "learner"), (2, "instructor")]
+        placed = connection.execute(text("SELECT id, exercise_id, quiz_id, course_id FROM assignments")).all()
+        # The exercise is placed with its lesson's quiz: one assignment, not two.
+        assert [(row.exercise_id, row.quiz_id, row.course_id) for row in placed] == [(ids["exercise"], ids["quiz"], 1)]
+        assignment = placed[0].id
+        assert connection.execute(text("SELECT assignment_id, late_factor FROM submissions")).all() == [
+            (assignment, 1.0)
+        ]
+        assert connection.execute(text("SELECT assignment_id FROM quiz_attempts")).scalars().all() == [assignment]
+
+
+def _courses_round_trip(engine: Engine) -> None:
+    migrate(engine, revision="0013")
+    ids = _fill_before_courses(engine)
+    migrate(engine, revision="0014")
+    _check_default_course(engine, ids)
+    downgrade(engine, revision="0013")
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM submissions")).scalar() == 1
+        assert connection.execute(text("SELECT count(*) FROM quiz_attempts")).scalar() == 1
+        assert "courses" not in inspect(connection).get_table_names()
+    migrate(engine, revision="0014")
+    _check_default_course(engine, ids)
+
+
+def test_courses_upgrade_moves_a_filled_database_into_the_default_course_on_sqlite(tmp_path: Path):
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'courses.sqlite3'}")
+    try:
+        _courses_round_trip(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_courses_upgrade_moves_a_filled_database_into_the_default_course_on_postgresql(postgres_database):
+    engine = create_db_engine(postgres_database())
+    try:
+        _courses_round_trip(engine)
+        # The default course took id 1 explicitly; the next course still gets a fresh id.
+        with engine.begin() as connection:
+            new = connection.execute(
+                text("INSERT INTO courses (title, join_code, created_at) VALUES ('B', 'b', now()) RETURNING id")
+            ).scalar_one()
+        assert new == 2
     finally:
         engine.dispose()

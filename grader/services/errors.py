@@ -11,7 +11,8 @@
     ├── RateLimited              too soon; ``retry_after`` seconds until allowed
     │   └── StillGrading         the learner's previous upload is still queued or running
     ├── Overloaded               the service is full (the grading queue); ``retry_after`` seconds
-    └── AttemptLimitReached      no quiz attempts left
+    ├── AttemptLimitReached      no quiz attempts left
+    └── NotOpen                  an assignment not open yet, or closed to late work
 
 Every service that raises one of these has stored nothing.
 """
@@ -105,3 +106,7 @@ class StorageUnavailable(ServiceError):
 
 class AttemptLimitReached(ServiceError):
     """Every allowed attempt has been used."""
+
+
+class NotOpen(ServiceError):
+    """The assignment does not take work now: it has not opened, or it is past due and takes no late work."""

@@ -113,9 +113,11 @@ def refresh_standing(session: Session, *, user_id: int, exercise_id: int) -> Non
     # computes from rows the other is about to change.
     lock_for_update(session, User, user_id)
     rows = session.execute(
-        sa_select(col(Submission.id), col(Submission.score), col(Submission.created_at)).where(
-            col(Submission.user_id) == user_id, col(Submission.exercise_id) == exercise_id
-        )
+        sa_select(
+            col(Submission.id),
+            (col(Submission.score) * col(Submission.late_factor)).label("score"),
+            col(Submission.created_at),
+        ).where(col(Submission.user_id) == user_id, col(Submission.exercise_id) == exercise_id)
     ).all()
     standing = session.get(ExerciseStanding, (user_id, exercise_id))
     if not rows:  # the last submission went with its learner or exercise

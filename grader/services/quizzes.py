@@ -35,21 +35,22 @@ from grader.config import Settings, get_settings
 from grader.db import lock_for_update
 from grader.models import (
     MAX_ROW_ID,
+    Assignment,
     AttemptAnswer,
     Choice,
     Question,
     Quiz,
     QuizAttempt,
     QuizStart,
+    RevealAnswers,
     User,
     utcnow,
 )
-from grader.services import gradebook, storage, updates
-from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
+from grader.services import courses, gradebook, storage, updates
+from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound, NotOpen
 from grader.services.numbers import plain_number, shortened
 
-RevealRule = Literal["after_last_attempt", "after_due"]
-DEFAULT_REVEAL: RevealRule = "after_last_attempt"
+DEFAULT_REVEAL: RevealAnswers = "after_last_attempt"  # a quiz no course of the learner's assigns
 SHOWN_LABELS = "ABCDEFGH"
 
 _Option = TypeVar("_Option")
@@ -72,15 +73,26 @@ def draw_seed() -> int:
 class Reveal:
     """When the right options of a quiz are marked for one learner, and whether they are now.
 
-    shown: marked now; waits_for: what marks them (``"last_attempt"``, ``"due"``, or
-    ``"never"`` when attempts are unlimited and there is no due date); due_at: the learner's due
-    date (an extension applied), None without one; staff: the viewer teaches, so they are always marked.
+    released: the rule marks them now (attempts used up, or the due date passed); waits_for:
+    what marks them (``"last_attempt"``, ``"due"``, or ``"never"`` when attempts are unlimited
+    and there is no due date); due_at: the learner's due date (an extension applied), None
+    without one; staff: the one looking teaches, so they are always marked for them.
     """
 
-    shown: bool
+    released: bool
     waits_for: Literal["last_attempt", "due", "never"]
     due_at: datetime | None = None
     staff: bool = False
+
+    @property
+    def shown(self) -> bool:
+        """Whether the right options are marked for the one looking."""
+        return self.released or self.staff
+
+    @property
+    def closes_attempts(self) -> bool:
+        """The due date has shown the learner the right answers, so an attempt now would mean nothing."""
+        return self.released and self.waits_for == "due"
 
     @property
     def note(self) -> str:
@@ -93,11 +105,11 @@ class Reveal:
                 "and you can try again until every one is right."
             )
         if self.waits_for == "due":
-            due = f"{_due_text(self.due_at)}" if self.due_at else "the due date"
-            if self.shown:
+            due = _due_text(self.due_at) if self.due_at else "the due date"
+            if self.released:
                 return f"The due date ({due}) has passed, so the right answers are marked."
             return f"The right answers appear after the due date, {due}."
-        if self.shown:
+        if self.released:
             return "You have used every attempt, so the right answers are marked."
         return "The right answers appear after your last attempt."
 
@@ -110,7 +122,7 @@ def _due_text(moment: datetime | None) -> str:
 
 
 def reveal_rule(
-    *, rule: RevealRule, attempts_left: int | None, due_at: datetime | None, now: datetime, staff: bool = False
+    *, rule: RevealAnswers, attempts_left: int | None, due_at: datetime | None, now: datetime, staff: bool = False
 ) -> Reveal:
     """Whether the right options are marked, by the assignment's ``rule``.
 
@@ -126,11 +138,11 @@ def reveal_rule(
         waits_for = "due"
     else:
         waits_for = "never"
-    shown = staff or (
-        (waits_for == "due" and due_at is not None and now >= due_at)
-        or (waits_for == "last_attempt" and attempts_left == 0)
+    # Past the due date as the late policy counts it: work made at the due date itself is on time.
+    released = (waits_for == "due" and due_at is not None and now > due_at) or (
+        waits_for == "last_attempt" and attempts_left == 0
     )
-    return Reveal(shown=shown, waits_for=waits_for, due_at=due_at, staff=staff)
+    return Reveal(released=released, waits_for=waits_for, due_at=due_at, staff=staff)
 
 
 @dataclass(frozen=True)
@@ -342,16 +354,30 @@ def reveal_for(
     session: Session,
     user: User,
     quiz: Quiz,
-    staff: bool = False,
+    viewer: User | None = None,
+    assignment_id: int | None = None,
     settings: Settings | None = None,
     now: datetime | None = None,
 ) -> Reveal:
     """Whether ``quiz``'s right options are marked for ``user``'s attempts now, and when they will be.
 
-    staff: the one looking teaches (they always see the right options).
+    The rule and the due date (``user``'s extension applied) are the assignment's: the one
+    named, else the one that assigns the quiz to ``user``. viewer: who looks, when not ``user``
+    (an instructor account or the course's staff always sees the right options).
     """
+    now = now or utcnow()
     left = attempts_left(session=session, user=user, quiz=quiz, settings=settings)
-    return reveal_rule(rule=DEFAULT_REVEAL, attempts_left=left, due_at=None, now=now or utcnow(), staff=staff)
+    assignment = session.get(Assignment, assignment_id) if assignment_id is not None else None
+    if assignment is None:
+        assignment = courses.assignment_for(session=session, user=user, quiz_id=quiz.id)
+    viewer = viewer or user
+    staff = viewer.role == "instructor" or (
+        assignment is not None and courses.is_staff(session=session, user=viewer, course_id=assignment.course_id)
+    )
+    if assignment is None:
+        return reveal_rule(rule=DEFAULT_REVEAL, attempts_left=left, due_at=None, now=now, staff=staff)
+    due = courses.deadline_state(session=session, assignment=assignment, user_id=user.id, now=now).due_at
+    return reveal_rule(rule=assignment.reveal_answers, attempts_left=left, due_at=due, now=now, staff=staff)
 
 
 def attempts_used(*, session: Session, user: User, quiz: Quiz) -> int:
@@ -377,7 +403,8 @@ class QuizForLearner:
 
     attempts: the learner's attempts, newest first; counted: the one that counts
     (per the quiz-scoring setting); attempts_left: None when attempts are unlimited;
-    reveal: when the right answers are marked.
+    reveal: when the right answers are marked; taking: another attempt would be accepted
+    (attempts left, and the right answers not yet shown by the due date).
     """
 
     quiz: QuizView
@@ -385,6 +412,7 @@ class QuizForLearner:
     counted: QuizAttempt | None
     attempts_left: int | None
     reveal: Reveal
+    taking: bool = True
 
 
 def get_for_user(
@@ -393,22 +421,25 @@ def get_for_user(
     """``user``'s standing on the quiz, its options in the order of their open start (else the file's).
 
     opening: the learner is opening the quiz to answer it, so a start is made if none is open
-    (unless no attempts are left).
+    (unless no attempt would be accepted).
     """
     settings = settings or get_settings()
     quiz = get_quiz(session=session, slug=slug)
     left = attempts_left(session=session, user=user, quiz=quiz, settings=settings)
-    if opening and left != 0:
+    reveal = reveal_for(session=session, user=user, quiz=quiz, settings=settings)
+    taking = left != 0 and not reveal.closes_attempts
+    if opening and taking:
         current = _start_if_storable(session, user, quiz)
     else:
-        current = open_start(session=session, user=user, quiz=quiz) if left != 0 else None
+        current = open_start(session=session, user=user, quiz=quiz) if taking else None
     attempts = list_attempts(session=session, user=user, quiz_slug=slug)
     return QuizForLearner(
         quiz=get_for_learner(session=session, slug=slug, start=current),
         attempts=attempts,
         counted=counted_attempt(attempts, scoring=settings.quiz_scoring),
         attempts_left=left,
-        reveal=reveal_for(session=session, user=user, quiz=quiz, staff=user.role == "instructor", settings=settings),
+        reveal=reveal,
+        taking=taking,
     )
 
 
@@ -435,6 +466,8 @@ def submit_attempt(
     answers: Mapping[Any, Any] | Iterable[tuple[Any, Any]],
     start_id: Any = None,
     settings: Settings | None = None,
+    assignment_id: int | None = None,
+    now: datetime | None = None,
 ) -> AttemptResult:
     """Score and store an attempt: ``answers`` maps question id → choice id, one per question.
 
@@ -478,17 +511,40 @@ def submit_attempt(
         session.rollback()  # nothing was written; let go of the lock at once
         raise AttemptLimitReached(f"You have used all {settings.quiz_max_attempts} attempts at this quiz.")
 
+    now = now or utcnow()
+    assignment = courses.assignment_for(session=session, user=user, quiz_id=quiz.id, assignment_id=assignment_id)
+    if assignment is not None:
+        try:
+            # A quiz takes no penalty: it is refused before it opens and, under "none", past due.
+            courses.check_open(session=session, assignment=assignment, user_id=user.id, now=now)
+        except NotOpen:
+            session.rollback()
+            raise
+    reveal = reveal_for(
+        session=session,
+        user=user,
+        quiz=quiz,
+        assignment_id=assignment.id if assignment is not None else None,
+        settings=settings,
+        now=now,
+    )
+    if reveal.closes_attempts:  # by the rule alone, whoever the learner is
+        session.rollback()
+        raise AttemptLimitReached(
+            "The due date has passed and the right answers are shown, so this quiz takes no more attempts."
+        )
     shown_with = given_start or open_start(session=session, user=user, quiz=quiz)
     if shown_with is None:  # answered without opening the quiz (the API allows it): an order is drawn all the same
         shown_with = QuizStart(user_id=user.id, quiz_id=quiz.id, seed=draw_seed())
         session.add(shown_with)
         session.flush()
     attempt = QuizAttempt(
+        assignment_id=assignment.id if assignment is not None else None,
         user_id=user.id,
         quiz_id=quiz.id,
         score=sum(1 for choice in chosen.values() if choice.is_correct),
         max_score=len(questions),
-        created_at=utcnow(),
+        created_at=now,
         start_id=shown_with.id,
         choice_order={
             str(question.id): [
@@ -562,7 +618,13 @@ def get_attempt(
     ).all()
     owner = user if attempt.user_id == user.id else session.get_one(User, attempt.user_id)
     reveal = reveal_for(
-        session=session, user=owner, quiz=quiz, staff=user.role == "instructor", settings=settings, now=now
+        session=session,
+        user=owner,
+        quiz=quiz,
+        viewer=user,
+        assignment_id=attempt.assignment_id,
+        settings=settings,
+        now=now,
     )
     shown = _options_shown(session, attempt, [question for _, question, _ in rows])
     # The right options, read only for an attempt whose learner may now see them.

@@ -33,8 +33,8 @@ from grader.db import lock_for_update, lock_named
 from grader.grading.spec import ExerciseSpec
 from grader.grading.submission import SubmissionRejected, decode_submission
 from grader.models import Exercise, Submission, User, utcnow
-from grader.services import gradebook, storage
-from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
+from grader.services import courses, gradebook, storage
+from grader.services.errors import InvalidInput, NotFound, NotOpen, Overloaded, RateLimited, StillGrading, TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +138,14 @@ def create(
     settings: Settings | None = None,
     now: datetime | None = None,
     enqueue: Enqueue | None = None,
+    assignment_id: int | None = None,
 ) -> Submission:
     """Store an uploaded solution and queue its grading; on any error nothing is stored.
 
     ``data`` may be cut off one byte past ``settings.max_upload_bytes``; anything
-    longer than the limit is refused with ``TooLarge``.
+    longer than the limit is refused with ``TooLarge``. The submission counts for
+    ``assignment_id`` (or the assignment of the exercise in the learner's courses), whose
+    dates may refuse it (``NotOpen``) or count it at a late share.
     """
     settings = settings or get_settings()
     # Before anything is read or written: a disk about to fill refuses the upload whole.
@@ -167,11 +170,19 @@ def create(
     # by the time it was let in, after the submission it waited for.
     now = now or utcnow()
     try:
+        assignment = courses.assignment_for(
+            session=session, user=user, exercise_id=exercise.id, assignment_id=assignment_id
+        )
+        factor = 1.0
+        if assignment is not None:
+            factor = courses.check_open(session=session, assignment=assignment, user_id=user.id, now=now)
         _check_limits(session, user=user, settings=settings, now=now)
-    except (RateLimited, Overloaded):
+    except (RateLimited, Overloaded, NotOpen, NotFound):
         session.rollback()  # nothing was written; let go of the locks at once
         raise
     submission = Submission(
+        assignment_id=assignment.id if assignment is not None else None,
+        late_factor=factor,
         user_id=user.id,
         exercise_id=exercise.id,
         filename=name,

@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, func, select, update
 
 from grader.config import Settings, get_settings
-from grader.models import ROLES, Role, User, UserCreate
-from grader.services import passwords, storage, throttle, tokens, updates
+from grader.models import DEFAULT_COURSE_ID, ROLES, Course, CourseMember, Role, User, UserCreate
+from grader.services import courses, passwords, storage, throttle, tokens, updates
 from grader.services.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -81,8 +81,8 @@ def _explain(field: str | None, message: str) -> str:
     return message
 
 
-def create(*, session: Session, data: UserCreate | dict[str, Any]) -> User:
-    """Create an account; ``AlreadyExists`` if the e-mail is taken."""
+def create(*, session: Session, data: UserCreate | dict[str, Any], course_id: int | None = DEFAULT_COURSE_ID) -> User:
+    """Create an account, a member of ``course_id`` with its role (None: of no course); ``AlreadyExists`` if the e-mail is taken."""
     valid = _validated(data)
     email = normalize_email(valid.email)
     passwords.check_policy(valid.password, user_inputs=[email, valid.display_name])
@@ -96,6 +96,11 @@ def create(*, session: Session, data: UserCreate | dict[str, Any]) -> User:
     )
     session.add(user)
     try:
+        session.flush()
+        if course_id is not None:
+            if course_id == DEFAULT_COURSE_ID:
+                courses.default_course(session=session)
+            courses.add_member(session=session, course_id=course_id, user_id=user.id, role=user.role)
         session.commit()
     except IntegrityError as exc:
         # Someone took the e-mail between the check above and now: the unique index decides.
@@ -119,19 +124,27 @@ def sign_up(
     ``settings.join_code_free_failures`` each further try must wait longer.
     """
     settings = settings or get_settings()
-    if not settings.join_code:
+    if not sign_up_open(session=session, settings=settings):
         raise PermissionDenied("Sign-up is closed; ask your instructor for an account.")
     keys = [throttle.address_key(client_address, settings.join_code_free_failures, action="sign-up")]
     throttle.check(session=session, keys=keys, message=SIGN_UP_THROTTLED)
     try:
-        if not hmac.compare_digest(join_code.strip().encode(), settings.join_code.encode()):
-            raise InvalidInput("That join code is not this course's.", field="join_code")
+        course = courses.by_join_code(session=session, code=join_code, settings=settings)
+        if course is None:
+            raise InvalidInput("That join code opens no course here; check it with your instructor.", field="join_code")
         fields = data if isinstance(data, dict) else data.model_dump()
-        return create(session=session, data={**fields, "role": "learner"})
+        return create(session=session, data={**fields, "role": "learner"}, course_id=course.id)
     except InvalidInput as exc:
         if exc.field == "join_code":
             throttle.record_failure(session=session, keys=keys, max_delay=settings.throttle_max_delay_seconds)
         raise
+
+
+def sign_up_open(*, session: Session, settings: Settings | None = None) -> bool:
+    """Whether any course can be joined with a code (the sign-up page is offered then)."""
+    if courses.join_code_of(courses.default_course(session=session), settings):
+        return True
+    return session.exec(select(Course.id).where(col(Course.join_code) != "").limit(1)).first() is not None
 
 
 def authenticate(*, session: Session, email: str, password: str) -> User:
@@ -485,6 +498,11 @@ def add_imported(*, session: Session, lines: list[ImportLine], hashes: list[str]
     ]
     session.add_all(accounts)
     try:
+        session.flush()
+        courses.default_course(session=session)
+        session.add_all(
+            CourseMember(course_id=DEFAULT_COURSE_ID, user_id=account.id, role=account.role) for account in accounts
+        )
         session.flush()
     except IntegrityError as exc:
         session.rollback()

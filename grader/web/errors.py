@@ -210,5 +210,6 @@ def domain_error_statuses() -> dict[type[Exception], int]:
         errors.RateLimited: 429,
         errors.Overloaded: 503,
         errors.AttemptLimitReached: 409,
+        errors.NotOpen: 409,
         errors.ServiceError: 400,
     }

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from grader.models import Choice
-from grader.services import quizzes
+from grader.models import Assignment, Choice, utcnow
+from grader.services import courses, quizzes
+from grader.services.errors import AttemptLimitReached
 from tests.factories import make_user
 
 SLUG = "message-cycle"
@@ -37,7 +38,8 @@ def _wrong(session) -> dict[int, int]:
         ("after_last_attempt", 1, DUE, DUE + timedelta(hours=1), False, "last_attempt", "after your last attempt"),
         # ... but with unlimited attempts it is the only moment there is.
         ("after_last_attempt", None, DUE, NOW, False, "due", "after the due date, Sat 12 Dec 17:00 UTC"),
-        ("after_last_attempt", None, DUE, DUE, True, "due", "has passed"),
+        ("after_last_attempt", None, DUE, DUE, False, "due", "after the due date"),  # the due moment is on time
+        ("after_last_attempt", None, DUE, DUE + timedelta(seconds=1), True, "due", "has passed"),
         ("after_last_attempt", None, None, NOW, False, "never", "as often as you like"),
         ("after_due", 0, DUE, NOW, False, "due", "after the due date, Sat 12 Dec 17:00 UTC"),
         ("after_due", 2, DUE, DUE + timedelta(seconds=1), True, "due", "has passed"),
@@ -117,3 +119,55 @@ def test_an_instructor_sees_the_right_option_of_a_learners_attempt(synced, setti
     # The learner's own view is unchanged by it.
     again = quizzes.get_attempt(session=synced, attempt_id=result.id, user=learner, settings=settings)
     assert all(f.right_choice_id is None for f in again.questions)
+
+
+def _quiz_assignment(session) -> Assignment:
+    """The default course's assignment holding the lesson's quiz (placed by the content sync)."""
+    quiz = quizzes.get_quiz(session=session, slug=SLUG)
+    return session.exec(select(Assignment).where(Assignment.quiz_id == quiz.id)).one()
+
+
+def test_after_due_waits_for_the_learners_due_date_and_then_takes_no_more_attempts(synced, settings):
+    teacher, learner, other = make_user(synced, role="instructor"), make_user(synced), make_user(synced)
+    assignment = _quiz_assignment(synced)
+    due = utcnow() + timedelta(days=2)
+    courses.update_assignment(
+        session=synced,
+        assignment_id=assignment.id,
+        by=teacher,
+        due_at=due,
+        reveal_answers="after_due",
+        late_policy="penalty",  # late work is taken, so only the reveal closes the quiz
+    )
+    for _ in range(settings.quiz_max_attempts):
+        result = quizzes.submit_attempt(
+            session=synced, user=learner, slug=SLUG, answers=_wrong(synced), settings=settings
+        )
+    # Every attempt used, but the due date has not passed: still nothing named.
+    assert not result.reveal.shown and result.reveal.waits_for == "due"
+    assert result.reveal.note == f"The right answers appear after the due date, {quizzes._due_text(due)}."
+    assert all(f.right_choice_id is None for f in result.questions)
+
+    later = due + timedelta(minutes=1)
+    seen = quizzes.get_attempt(session=synced, attempt_id=result.id, user=learner, settings=settings, now=later)
+    assert seen.reveal.shown and "has passed" in seen.reveal.note
+    assert {f.question_id: f.right_choice_id for f in seen.questions} == _right(synced)
+
+    # Another learner's extension moves their moment; past the due date no attempt is taken.
+    courses.grant_extension(
+        session=synced, assignment_id=assignment.id, user_id=other.id, due_at=due + timedelta(days=1), by=teacher
+    )
+    quiz = quizzes.get_quiz(session=synced, slug=SLUG)
+    theirs = quizzes.reveal_for(session=synced, user=other, quiz=quiz, settings=settings, now=later)
+    assert not theirs.shown and theirs.due_at == due + timedelta(days=1)
+    mine = quizzes.reveal_for(session=synced, user=learner, quiz=quiz, settings=settings, now=later)
+    assert mine.closes_attempts
+    with pytest.raises(AttemptLimitReached, match="takes no more attempts"):
+        quizzes.submit_attempt(
+            session=synced,
+            user=make_user(synced),
+            slug=SLUG,
+            answers=_right(synced),
+            settings=settings,
+            now=later,
+        )

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from grader.config import Settings
 from grader.services import users
@@ -55,11 +56,12 @@ def login(
 
 
 @router.get("/signup", response_class=HTMLResponse)
-def signup_page(request: Request, user: OptionalUser, settings: SettingsDep) -> Response:
-    """The sign-up form (closed when the course has no join code)."""
+def signup_page(request: Request, user: OptionalUser, session: SessionDep, settings: SettingsDep) -> Response:
+    """The sign-up form (closed when no course has a join code); ``?code=`` fills the code in."""
     if user is not None:
         return RedirectResponse("/", status_code=303)
-    return render(request, "signup.html", _signup_context(settings))
+    code = request.query_params.get("code", "")[:64]
+    return render(request, "signup.html", _signup_context(session, settings, join_code=code))
 
 
 @router.post("/signup", response_class=HTMLResponse)
@@ -79,7 +81,7 @@ def signup(
             session=session, data=data, join_code=join_code, settings=settings, client_address=client_address(request)
         )
     except (InvalidInput, RateLimited, Overloaded) as exc:
-        context = _signup_context(settings, email=email, display_name=display_name, join_code=join_code)
+        context = _signup_context(session, settings, email=email, display_name=display_name, join_code=join_code)
         status_code, headers = refusal_status(exc)
         return render(
             request, "signup.html", {**context, "error": exc.message}, status_code=status_code, headers=headers
@@ -98,10 +100,10 @@ def refusal_status(exc: Exception) -> tuple[int, dict[str, str] | None]:
 
 
 def _signup_context(
-    settings: Settings, *, email: str = "", display_name: str = "", join_code: str = ""
+    session: Session, settings: Settings, *, email: str = "", display_name: str = "", join_code: str = ""
 ) -> dict[str, Any]:
     return {
-        "signup_open": bool(settings.join_code),
+        "signup_open": users.sign_up_open(session=session, settings=settings),
         "email": email,
         "display_name": display_name,
         "join_code": join_code,

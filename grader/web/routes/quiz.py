@@ -54,6 +54,7 @@ def quiz_page(
         "counted": standing.counted,
         "attempts_left": standing.attempts_left,
         "reveal": standing.reveal,
+        "taking": standing.taking,
         "scoring": settings.quiz_scoring,
         "error": error,
         "chosen": chosen or {},
@@ -127,5 +128,10 @@ def show_attempt(
     return render(
         request,
         "quiz_result.html",
-        {"quiz": standing.quiz, "attempt": attempt, "attempts_left": standing.attempts_left},
+        {
+            "quiz": standing.quiz,
+            "attempt": attempt,
+            "attempts_left": standing.attempts_left,
+            "taking": standing.taking,
+        },
     )

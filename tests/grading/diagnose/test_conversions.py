@@ -48,3 +48,43 @@ def test_a_slice_is_named_as_the_change():
     )
     first, _ = first_diagnosis(source, case("hello", HELLO, {"received": {"text": "Hel"}}))
     assert first.cause == "changed" and first.line == 8 and "`[:3]`" in first.fix
+
+
+def test_a_loop_that_only_converts_values_is_deleted_not_kept_as_self_assignment():
+    """Without ``str``, ``msg[key] = msg[key]`` would do nothing: the edit deletes the loop."""
+    source = program(
+        '@app.post("/message")',
+        "def echo(msg: dict):",
+        "    for key in msg:",
+        "        msg[key] = str(msg[key])",
+        '    return {"received": msg}',
+    )
+    first, _ = first_diagnosis(source, case("numbers", {"n": 3}, {"received": {"n": "3"}}))
+    assert first.cause == "coerced" and first.line == 9
+    assert first.fix_patch == FixPatch(8, "    for key in msg:\n        msg[key] = str(msg[key])", "")
+    assert "delete the loop" in first.fix and "lines 8–9" in first.fix
+    patched = first.fix_patch.apply(source)
+    assert patched is not None and "for key" not in patched and 'return {"received": msg}' in patched
+
+
+def test_a_conversion_line_beside_others_is_deleted_alone():
+    source = program(
+        '@app.post("/message")',
+        "def echo(msg: dict):",
+        '    msg["n"] = str(msg["n"])',
+        '    return {"received": msg}',
+    )
+    first, _ = first_diagnosis(source, case("numbers", {"n": 3}, {"received": {"n": "3"}}))
+    assert first.fix_patch == FixPatch(8, '    msg["n"] = str(msg["n"])', "")
+    assert "delete the line" in first.fix
+
+
+def test_a_conversion_into_another_name_keeps_the_line():
+    source = program(
+        '@app.post("/message")',
+        "def echo(msg: dict):",
+        '    text = str(msg["n"])',
+        '    return {"received": {"n": text}}',
+    )
+    first, _ = first_diagnosis(source, case("numbers", {"n": 3}, {"received": {"n": "3"}}))
+    assert first.fix_patch == FixPatch(8, '    text = str(msg["n"])', '    text = msg["n"]')

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 from grader.grading.diagnose.responses import classify
+from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.wording import (
     Context,
     Rule,
@@ -16,6 +18,7 @@ from grader.grading.diagnose.wording import (
     reply_expression,
     unwrapped_call,
 )
+from grader.grading.report import FixPatch
 
 # The calls that change a value's type, most telling first: (call, cause, what it does).
 CONVERSIONS: tuple[tuple[str, str, str], ...] = (
@@ -51,6 +54,20 @@ def _coerced(c: Context) -> Words:
         # Text made of the whole message is its own mistake; of single values, the habit of converting.
         whole = any(change.startswith(("object becomes", "array becomes")) for change in changes)
         cause = cause if whole else "coerced"
+        removal = _needless_lines(c.text, line, unwrapped[0]) if unwrapped else None
+        if removal is not None:
+            first, last = removal
+            what = "the loop" if last > first else "the line"
+            lines = f"lines {first}–{last}" if last > first else f"line {line}"
+            return Words(
+                title,
+                f"On line {line}, `{quote_code(shown)}` calls `{call}`, which {effect}. {told}",
+                f"Send the values as they arrived: delete {what} that converts them ({lines}); without "
+                f"`{call}` it would only assign each value to itself.",
+                line,
+                FixPatch(first, "\n".join(c.text.lines[first - 1 : last]), ""),
+                cause,
+            )
         return Words(
             f"`{quote_code(shown)}` turns the message into text before it is sent back" if whole else title,
             f"On line {line}, `{quote_code(shown)}` calls `{call}`, which {effect}. {told}",
@@ -68,6 +85,39 @@ def _coerced(c: Context) -> Words:
         "Compare the types in the cases below with what your return statement builds.",
         c.text.returned(c.path),
     )
+
+
+def _needless_lines(text: Source, line: int, unwrapped: str) -> tuple[int, int] | None:
+    """The lines to delete when removing the conversion leaves ``x = x``: the line, or the loop it is alone in.
+
+    ``for key in msg: msg[key] = str(msg[key])`` without ``str`` assigns each value to itself, so
+    the tutor's edit is to delete the loop, not to keep a line that does nothing.
+    """
+    try:
+        statement = ast.parse(unwrapped.strip()).body
+        tree = ast.parse(text.text)
+    except SyntaxError:
+        return None
+    if len(statement) != 1 or not isinstance(statement[0], ast.Assign) or len(statement[0].targets) != 1:
+        return None
+    if ast.unparse(statement[0].targets[0]) != ast.unparse(statement[0].value):
+        return None
+    for node in ast.walk(tree):
+        for body in (getattr(node, name, None) for name in ("body", "orelse", "finalbody")):
+            if not isinstance(body, list):
+                continue
+            for child in body:
+                if not (isinstance(child, ast.stmt) and child.lineno == line and child.end_lineno == line):
+                    continue
+                if not isinstance(child, ast.Assign):
+                    return None
+                if len(body) > 1:
+                    return line, line
+                # Alone in its block: the block goes too when it is a plain loop; otherwise leave it.
+                if isinstance(node, ast.For | ast.AsyncFor) and not node.orelse and node.end_lineno == line:
+                    return node.lineno, line
+                return None
+    return None
 
 
 CHANGING = re.compile(

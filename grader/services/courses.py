@@ -1,0 +1,455 @@
+"""Courses, their members, and assignments with due dates, late policies and extensions.
+
+One installation serves many courses. Every account made outside a course (the first
+instructor, the users page, the CLI) joins the default course, so a one-course
+installation works without ever naming a course. An assignment places an exercise
+and/or a quiz in a course; work made for it is judged against its dates:
+
+- before ``opens_at``: refused (``NotOpen``);
+- after the learner's due date (``due_at``, or their extension): refused under the ``none``
+  late policy, or counted at a reduced share (``Submission.late_factor``) under ``penalty``.
+
+Changing a due date, a policy or an extension recomputes the share of every submission
+it touches, and the standings of the learners whose share changed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import select as sa_select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from grader.config import Settings, get_settings
+from grader.models import (
+    COURSE_ROLES,
+    DEFAULT_COURSE_ID,
+    STAFF_ROLES,
+    Assignment,
+    Course,
+    CourseMember,
+    CourseRole,
+    Exercise,
+    Extension,
+    Quiz,
+    Submission,
+    User,
+    utcnow,
+)
+from grader.services import gradebook, updates
+from grader.services.errors import InvalidInput, NotFound, NotOpen, PermissionDenied
+
+JOIN_CODE_BYTES = 6
+PENALTY_UNITS: dict[str, timedelta] = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+ASSIGNMENT_FIELDS = (
+    "title",
+    "opens_at",
+    "due_at",
+    "late_policy",
+    "penalty_percent",
+    "penalty_unit",
+    "penalty_floor_percent",
+    "reveal_answers",
+    "published",
+)
+
+
+# --- courses and members ---------------------------------------------------------------
+
+
+def default_course(*, session: Session) -> Course:
+    """The default course (made by the migration; made again here if a database lacks it)."""
+    course = session.get(Course, DEFAULT_COURSE_ID)
+    if course is None:
+        course = Course(id=DEFAULT_COURSE_ID, title="Course")
+        session.add(course)
+        session.flush()
+    return course
+
+
+def get(*, session: Session, course_id: int) -> Course:
+    """The course with this id, or ``NotFound``."""
+    course = session.get(Course, course_id)
+    if course is None:
+        raise NotFound("There is no such course.")
+    return course
+
+
+def create(*, session: Session, title: str, created_by: User) -> Course:
+    """A new course with its own join code; its creator is its instructor."""
+    if created_by.role != "instructor":
+        raise PermissionDenied("Only instructors can create courses.")
+    title = title.strip()
+    if not 1 <= len(title) <= 200:
+        raise InvalidInput("Give the course a title (up to 200 characters).", field="title")
+    course = Course(title=title, join_code=new_join_code())
+    session.add(course)
+    session.flush()
+    session.add(CourseMember(course_id=course.id, user_id=created_by.id, role="instructor"))
+    session.commit()
+    session.refresh(course)
+    return course
+
+
+def new_join_code() -> str:
+    """A fresh join code: short enough to read aloud, long enough not to guess."""
+    return secrets.token_hex(JOIN_CODE_BYTES)
+
+
+def join_code_of(course: Course, settings: Settings | None = None) -> str:
+    """The code that lets someone sign up into ``course`` ("" when none does).
+
+    The default course's empty code falls back to the ``join_code`` setting, so an operator
+    can open sign-up from the environment; a code rotated in the app replaces it.
+    """
+    if course.join_code or course.id != DEFAULT_COURSE_ID:
+        return course.join_code
+    return (settings or get_settings()).join_code
+
+
+def rotate_join_code(*, session: Session, course_id: int, by: User) -> Course:
+    """Give the course a new join code; the old one stops working at once."""
+    course = get(session=session, course_id=course_id)
+    require_role(session=session, user=by, course_id=course_id, roles=("instructor",))
+    course.join_code = new_join_code()
+    session.add(course)
+    session.commit()
+    session.refresh(course)
+    return course
+
+
+def by_join_code(*, session: Session, code: str, settings: Settings | None = None) -> Course | None:
+    """The course this join code opens, or None (compared in constant time per candidate)."""
+    code = code.strip()
+    if not code:
+        return None
+    found = None
+    for course in session.exec(select(Course).where(col(Course.join_code) == code)):
+        found = course
+    default = default_course(session=session)
+    configured = join_code_of(default, settings)
+    if found is None and configured and hmac.compare_digest(code.encode(), configured.encode()):
+        found = default
+    return found
+
+
+def add_member(*, session: Session, course_id: int, user_id: int, role: CourseRole) -> CourseMember:
+    """Put an account in a course with ``role``, or change its role there (the caller commits)."""
+    if role not in COURSE_ROLES:
+        raise InvalidInput(f"The role must be one of: {', '.join(COURSE_ROLES)}.", field="role")
+    member = session.get(CourseMember, (course_id, user_id))
+    if member is None:
+        member = CourseMember(course_id=course_id, user_id=user_id, role=role)
+    else:
+        member.role = role
+    session.add(member)
+    session.flush()
+    return member
+
+
+def role_in(*, session: Session, user: User, course_id: int) -> CourseRole | None:
+    """The account's role in the course, or None when it is not a member."""
+    member = session.get(CourseMember, (course_id, user.id))
+    return member.role if member is not None else None
+
+
+def require_role(*, session: Session, user: User, course_id: int, roles: Sequence[CourseRole]) -> CourseRole:
+    """The account's role in the course when it is one of ``roles``; ``NotFound``/``PermissionDenied`` otherwise."""
+    role = role_in(session=session, user=user, course_id=course_id)
+    if role is None:
+        raise NotFound("There is no such course.")
+    if role not in roles:
+        raise PermissionDenied("Your role in this course does not allow this.")
+    return role
+
+
+def is_staff(*, session: Session, user: User, course_id: int) -> bool:
+    """Whether the account teaches the course (TA or instructor)."""
+    return role_in(session=session, user=user, course_id=course_id) in STAFF_ROLES
+
+
+def for_user(*, session: Session, user: User) -> list[tuple[Course, CourseRole]]:
+    """The courses the account belongs to, with its role in each, oldest first."""
+    rows = session.exec(
+        select(Course, CourseMember.role)
+        .join(CourseMember, col(CourseMember.course_id) == col(Course.id))
+        .where(col(CourseMember.user_id) == user.id)
+        .order_by(col(Course.id))
+    ).all()
+    return [(course, cast(CourseRole, role)) for course, role in rows]
+
+
+# --- assignments -----------------------------------------------------------------------
+
+
+def assignments(*, session: Session, course_id: int) -> list[Assignment]:
+    """The course's assignments in their order."""
+    return list(
+        session.exec(
+            select(Assignment)
+            .where(col(Assignment.course_id) == course_id)
+            .order_by(col(Assignment.position), col(Assignment.id))
+        )
+    )
+
+
+def get_assignment(*, session: Session, assignment_id: int) -> Assignment:
+    """The assignment with this id, or ``NotFound``."""
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound("There is no such assignment.")
+    return assignment
+
+
+def assignment_for(
+    *,
+    session: Session,
+    user: User,
+    exercise_id: int | None = None,
+    quiz_id: int | None = None,
+    assignment_id: int | None = None,
+) -> Assignment | None:
+    """The assignment work by ``user`` on this exercise or quiz is made for.
+
+    An explicit ``assignment_id`` must be one of the user's courses' and hold that work
+    (``NotFound`` otherwise). Without one: the assignment holding it in the oldest of the
+    user's courses, or None when no course of theirs assigns it.
+    """
+    statement = select(Assignment).join(
+        CourseMember,
+        (col(CourseMember.course_id) == col(Assignment.course_id)) & (col(CourseMember.user_id) == user.id),
+    )
+    if exercise_id is not None:
+        statement = statement.where(col(Assignment.exercise_id) == exercise_id)
+    if quiz_id is not None:
+        statement = statement.where(col(Assignment.quiz_id) == quiz_id)
+    if assignment_id is not None:
+        found = session.exec(statement.where(col(Assignment.id) == assignment_id)).first()
+        if found is None:
+            raise NotFound("There is no such assignment.")
+        return found
+    return session.exec(statement.order_by(col(Assignment.course_id), col(Assignment.position))).first()
+
+
+def place(
+    *,
+    session: Session,
+    course_id: int,
+    title: str | None = None,
+    exercise: Exercise | None = None,
+    quiz: Quiz | None = None,
+    **fields: Any,
+) -> Assignment:
+    """Add an assignment of ``exercise`` and/or ``quiz`` at the end of the course (the caller commits)."""
+    if exercise is None and quiz is None:
+        raise InvalidInput("An assignment needs an exercise or a quiz.", field="exercise")
+    last = session.exec(
+        select(Assignment.position)
+        .where(col(Assignment.course_id) == course_id)
+        .order_by(col(Assignment.position).desc())
+    ).first()
+    name = title or (exercise.title if exercise is not None else quiz.title if quiz is not None else "")
+    assignment = Assignment(
+        course_id=course_id,
+        title=name,
+        exercise_id=exercise.id if exercise is not None else None,
+        quiz_id=quiz.id if quiz is not None else None,
+        position=(last + 1) if last is not None else 0,
+    )
+    _apply(assignment, fields)
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def update_assignment(*, session: Session, assignment_id: int, by: User, **fields: Any) -> Assignment:
+    """Change an assignment's title, dates or policies; scores it touches are recomputed. Commits."""
+    assignment = get_assignment(session=session, assignment_id=assignment_id)
+    require_role(session=session, user=by, course_id=assignment.course_id, roles=("instructor",))
+    _apply(assignment, fields)
+    session.add(assignment)
+    session.flush()
+    if recompute_late_factors(session=session, assignment=assignment):
+        session.commit()
+        updates.course_changed()
+    else:
+        session.commit()
+    session.refresh(assignment)
+    return assignment
+
+
+def _apply(assignment: Assignment, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(ASSIGNMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"not assignment fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(assignment, name, value)
+    _check(assignment)
+
+
+def _check(assignment: Assignment) -> None:
+    if not 1 <= len(assignment.title.strip()) <= 200:
+        raise InvalidInput("Give the assignment a title (up to 200 characters).", field="title")
+    for name in ("opens_at", "due_at"):
+        moment = getattr(assignment, name)
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput("A date needs its time zone.", field=name)
+    if assignment.opens_at and assignment.due_at and assignment.due_at <= assignment.opens_at:
+        raise InvalidInput("The due date must come after the opening date.", field="due_at")
+    if assignment.late_policy not in ("none", "penalty"):
+        raise InvalidInput("The late policy is either none or penalty.", field="late_policy")
+    if assignment.penalty_unit not in PENALTY_UNITS:
+        raise InvalidInput("The penalty is counted per hour or per day.", field="penalty_unit")
+    for name in ("penalty_percent", "penalty_floor_percent"):
+        value = getattr(assignment, name)
+        if not (isinstance(value, int | float) and math.isfinite(value) and 0 <= value <= 100):
+            raise InvalidInput("A percentage is a number from 0 to 100.", field=name)
+    if assignment.reveal_answers not in ("after_last_attempt", "after_due"):
+        raise InvalidInput("Answers are shown after the last attempt or after the due date.", field="reveal_answers")
+
+
+# --- deadlines ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeadlineState:
+    """An assignment's dates as they apply to one learner at one moment.
+
+    due_at: their due date (the extension's, when they have one); extended: whether it is one.
+    is_open: work is taken now (opened, and not past a due date that takes no late work).
+    due_passed: their due date has passed. late_factor: the share a submission made now counts,
+    or None when it would be refused.
+    """
+
+    opens_at: datetime | None
+    due_at: datetime | None
+    extended: bool
+    is_open: bool
+    due_passed: bool
+    late_factor: float | None
+
+
+def extension_for(*, session: Session, assignment_id: int, user_id: int) -> Extension | None:
+    """The learner's extension on the assignment, if any."""
+    return session.get(Extension, (assignment_id, user_id))
+
+
+def deadline_state(
+    *, session: Session, assignment: Assignment, user_id: int, now: datetime | None = None
+) -> DeadlineState:
+    """Where the learner stands against the assignment's dates at ``now``."""
+    now = now or utcnow()
+    extension = extension_for(session=session, assignment_id=assignment.id, user_id=user_id)
+    due = extension.due_at if extension is not None else assignment.due_at
+    factor = late_factor(assignment, due_at=due, made_at=now)
+    opened = assignment.opens_at is None or now >= assignment.opens_at
+    return DeadlineState(
+        opens_at=assignment.opens_at,
+        due_at=due,
+        extended=extension is not None,
+        is_open=opened and factor is not None,
+        due_passed=due is not None and now > due,
+        late_factor=factor,
+    )
+
+
+def late_factor(assignment: Assignment, *, due_at: datetime | None, made_at: datetime) -> float | None:
+    """The share of the score that counts for work made at ``made_at``; None when late work is refused.
+
+    Each started hour or day past the due date takes ``penalty_percent``, down to
+    ``penalty_floor_percent``.
+    """
+    if due_at is None or made_at <= due_at:
+        return 1.0
+    if assignment.late_policy == "none":
+        return None
+    units = math.ceil((made_at - due_at) / PENALTY_UNITS[assignment.penalty_unit])
+    share = 1.0 - units * assignment.penalty_percent / 100
+    return max(assignment.penalty_floor_percent / 100, min(1.0, share))
+
+
+def check_open(*, session: Session, assignment: Assignment, user_id: int, now: datetime) -> float:
+    """The late factor for work made now, or ``NotOpen`` saying why it is refused."""
+    state = deadline_state(session=session, assignment=assignment, user_id=user_id, now=now)
+    if state.opens_at is not None and now < state.opens_at:
+        raise NotOpen(f"“{assignment.title}” opens on {_when(state.opens_at)}; nothing was stored. Come back then.")
+    if state.late_factor is None:
+        raise NotOpen(
+            f"“{assignment.title}” was due on {_when(state.due_at)} and takes no late work; nothing was "
+            "stored. Ask your instructor if you need an extension."
+        )
+    return state.late_factor
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%a %-d %b %Y, %H:%M UTC") if moment is not None else "an unknown date"
+
+
+def grant_extension(
+    *, session: Session, assignment_id: int, user_id: int, due_at: datetime | None, by: User
+) -> Extension | None:
+    """Give one learner a later due date (None takes it back); their scores are recomputed. Commits."""
+    assignment = get_assignment(session=session, assignment_id=assignment_id)
+    require_role(session=session, user=by, course_id=assignment.course_id, roles=("instructor",))
+    if session.get(CourseMember, (assignment.course_id, user_id)) is None:
+        raise NotFound("That learner is not in this course.")
+    extension = extension_for(session=session, assignment_id=assignment_id, user_id=user_id)
+    if due_at is None:
+        if extension is not None:
+            session.delete(extension)
+        extension = None
+    else:
+        if due_at.tzinfo is None:
+            raise InvalidInput("A date needs its time zone.", field="due_at")
+        if extension is None:
+            extension = Extension(assignment_id=assignment_id, user_id=user_id, due_at=due_at, granted_by=by.id)
+        extension.due_at = due_at
+        extension.granted_by = by.id
+        session.add(extension)
+    session.flush()
+    changed = recompute_late_factors(session=session, assignment=assignment, user_ids=[user_id])
+    session.commit()
+    if changed:
+        updates.course_changed()
+    return extension
+
+
+def recompute_late_factors(*, session: Session, assignment: Assignment, user_ids: Sequence[int] | None = None) -> int:
+    """Set the late factor of the assignment's submissions from its current dates (the caller commits).
+
+    Returns how many submissions changed; the standings of their learners are refreshed.
+    Late work taken under an earlier policy counts nothing once the policy takes no late work.
+    """
+    statement = sa_select(
+        col(Submission.id),
+        col(Submission.user_id),
+        col(Submission.exercise_id),
+        col(Submission.created_at),
+        col(Submission.late_factor),
+    ).where(col(Submission.assignment_id) == assignment.id)
+    if user_ids is not None:
+        statement = statement.where(col(Submission.user_id).in_(user_ids))
+    extensions = {
+        row.user_id: row.due_at
+        for row in session.exec(select(Extension).where(col(Extension.assignment_id) == assignment.id))
+    }
+    changed: list[tuple[int, float]] = []
+    touched: set[tuple[int, int]] = set()
+    for submission_id, user_id, exercise_id, created_at, current in session.execute(statement).all():
+        due = extensions.get(user_id, assignment.due_at)
+        factor = late_factor(assignment, due_at=due, made_at=created_at) or 0.0
+        if not math.isclose(factor, current):
+            changed.append((submission_id, factor))
+            touched.add((user_id, exercise_id))
+    for submission_id, factor in changed:
+        session.execute(update(Submission).where(col(Submission.id) == submission_id).values(late_factor=factor))
+    for user_id, exercise_id in sorted(touched):
+        gradebook.refresh_standing(session, user_id=user_id, exercise_id=exercise_id)
+    return len(changed)
