@@ -233,3 +233,50 @@ def test_answers_on_another_learners_start_are_refused(as_learner, questions, sy
     assert "out of date: open the quiz again" in response.text
     assert "checked" in _radio(response.text, questions[0]["right"])  # the choices made are kept
     assert _attempts(synced) == 0
+
+
+def _quiz_assignment(session):
+    from grader.models import Assignment
+
+    quiz = quizzes.get_quiz(session=session, slug="message-cycle")
+    return session.exec(select(Assignment).where(Assignment.quiz_id == quiz.id)).one()
+
+
+def test_the_page_names_the_due_date_the_answers_wait_for_and_closes_after_it(
+    as_learner, as_other, questions, synced, instructor, settings
+):
+    from datetime import timedelta
+
+    from grader.models import utcnow
+    from grader.services import courses
+
+    due = (utcnow() + timedelta(days=3)).replace(microsecond=0)
+    assignment = _quiz_assignment(synced)
+    courses.update_assignment(
+        session=synced,
+        assignment_id=assignment.id,
+        by=instructor,
+        due_at=due,
+        reveal_answers="after_due",
+        late_policy="penalty",
+    )
+    when = f"{due:%a} {due.day} {due:%b %H:%M} UTC"
+    assert f"The right answers appear after the due date, {when}." in as_learner.get(QUIZ).text
+    data = {f"answer-{q['id']}": str(q["wrong"]) for q in questions}
+    for _ in range(settings.quiz_max_attempts):
+        location = as_learner.post_form(f"{QUIZ}/attempts", data, page=QUIZ).headers["location"]
+    # Every attempt used, but the due date has not come: nothing is marked yet.
+    html = as_learner.get(location).text
+    assert f"after the due date, {when}" in html and "option-right" not in html
+
+    # Once it has passed (moved into the past here), the answers are marked and no attempt is taken.
+    courses.update_assignment(
+        session=synced, assignment_id=assignment.id, by=instructor, due_at=utcnow() - timedelta(minutes=1)
+    )
+    html = as_learner.get(location).text
+    assert "has passed, so the right answers are marked" in html and html.count("option-right") == 3
+    # A learner with attempts left may not answer after reading them.
+    page = as_other.get(QUIZ).text
+    assert "this quiz takes no more attempts" in page and "Submit answers" not in page
+    refused = as_other.post_form(f"{QUIZ}/attempts", data, page=QUIZ)
+    assert refused.status_code == 409 and "takes no more attempts" in refused.text
