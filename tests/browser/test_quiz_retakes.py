@@ -158,5 +158,14 @@ def test_each_attempt_shows_its_own_order_and_the_right_answers_come_after_the_l
     _look(tab, artifacts, "quiz-retake-revealed-phone", "an earlier result on a phone once the right answers are shown")
     tab.goto(QUIZ)
     expect(tab.get_by_text("You have used every attempt at this quiz.")).to_be_visible()
+    # The marks keep their contrast in a browser that prefers the dark theme.
+    for viewport, suffix in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        dark = browser.new_context(
+            base_url=service.base_url, viewport=viewport, color_scheme="dark", storage_state=desktop.storage_state()
+        )
+        night = dark.new_page()
+        night.goto(first_result)
+        _look(night, artifacts, f"quiz-retake-revealed-dark-{suffix}", f"a result in the dark theme ({suffix})")
+        dark.close()
     phone.close()
     desktop.close()
