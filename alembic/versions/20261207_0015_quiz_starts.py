@@ -1,7 +1,7 @@
 """Quiz starts: the seed each opening's order of options is drawn from, and the order an attempt was shown.
 
 Revision ID: 0015
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-07 00:45:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0014"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

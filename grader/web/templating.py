@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from grader.grading.report import error_kind_words, format_points
+from grader.grading.visibility import STAFF_WORDS
 from grader.web import report_view
 from grader.web.markup import plain_text, render_inline, render_markdown
 from grader.web.security import CSRF_FIELD, csrf_token
@@ -81,6 +82,7 @@ def _build_templates() -> Jinja2Templates:
     env.filters["iso"] = iso_time
     env.filters["pretty_body"] = pretty_body
     env.filters["error_words"] = error_kind_words
+    env.filters["visibility_words"] = STAFF_WORDS.__getitem__
     env.globals["percent"] = percent
     env.globals["arrange_report"] = report_view.build
     return Jinja2Templates(env=env, context_processors=[_page_context])

@@ -248,8 +248,11 @@
 
   // Background work (a regrade, an import of accounts): "done of total" and its message until it is finished.
   // What stops being true when the work fails (an import's generated passwords) is hidden then.
+  // Once finished, the result the server rendered (a regrade's summary) is shown, unless already there.
   function watchProgress(box) {
     var url = box.getAttribute("data-progress-url");
+    var resultUrl = box.getAttribute("data-progress-result-url");
+    var result = document.querySelector("[data-progress-result]");
     var bar = box.querySelector("progress");
     var text = box.querySelector("[data-progress-text]");
     poll(1000, function () {
@@ -259,7 +262,8 @@
         if (data.status === "failed") {
           document.querySelectorAll("[data-hidden-if-failed]").forEach(function (part) { part.hidden = true; });
         }
-        return data.finished;
+        if (!data.finished || !resultUrl || !result || result.children.length) { return data.finished; }
+        return getHTML(resultUrl).then(function (html) { result.innerHTML = html; return true; });
       });
     });
   }
