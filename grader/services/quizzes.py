@@ -95,30 +95,35 @@ class Reveal:
         return self.released and self.waits_for == "due"
 
     @property
-    def note(self) -> str:
-        """One sentence for the learner: when the right answers are marked, or what they get instead."""
+    def note_parts(self) -> tuple[str, datetime | None, str]:
+        """The note as (words before the due date, the due date or None, words after), for a page to draw the date."""
         if self.staff:
-            return "You teach this quiz, so the right answers are always marked."
+            return ("You teach this quiz, so the right answers are always marked.", None, "")
         if self.waits_for == "never":
             return (
                 "You may try as often as you like, so the right answers are never marked: each answer says why, "
-                "and you can try again until every one is right."
+                "and you can try again until every one is right.",
+                None,
+                "",
             )
         if self.waits_for == "due":
-            due = _due_text(self.due_at) if self.due_at else "the due date"
             if self.released:
-                return f"The due date ({due}) has passed, so the right answers are marked."
-            return f"The right answers appear after the due date, {due}."
+                return ("The due date (", self.due_at, ") has passed, so the right answers are marked.")
+            return ("The right answers appear after the due date, ", self.due_at, ".")
         if self.released:
-            return "You have used every attempt, so the right answers are marked."
-        return "The right answers appear after your last attempt."
+            return ("You have used every attempt, so the right answers are marked.", None, "")
+        return ("The right answers appear after your last attempt.", None, "")
+
+    @property
+    def note(self) -> str:
+        """One sentence for the learner: when the right answers are marked, or what they get instead."""
+        before, moment, after = self.note_parts
+        return before + (_utc_text(moment) if moment is not None else "") + after
 
 
-def _due_text(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    moment = moment.astimezone(UTC)
-    return f"{moment:%a} {moment.day} {moment:%b %H:%M} UTC"
+def _utc_text(moment: datetime) -> str:
+    """A moment in UTC with the zone named, as the pages write it: ``Fri 12 Dec 2026, 17:00 UTC``."""
+    return moment.astimezone(UTC).strftime("%a %-d %b %Y, %H:%M UTC")
 
 
 def reveal_rule(

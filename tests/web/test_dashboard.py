@@ -95,7 +95,7 @@ def test_charts_hold_no_links_and_list_them_beside(as_instructor, synced, learne
     cases = html.split('id="chart-cases-title"')[1].split("</figure>")[0]
     assert '<details class="chart-data" open>' in cases
     link = '<a href="/instructor/cases?exercise=message-echo&amp;case=random-2">'
-    assert link + "Objects made up for this grading from its seed (2 of 3)</a>" in cases
+    assert link + "Objects the grader makes up for each submission (2 of 3)</a>" in cases
     assert f'<a href="/instructor/cases?exercise=message-echo&amp;case=hello">{escape(HELLO)}</a>' in cases
     # A chart that leads nowhere keeps its numbers folded.
     days = html.split('id="chart-days-title"')[1].split("</figure>")[0]

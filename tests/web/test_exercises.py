@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import func, select
 
@@ -132,6 +134,8 @@ def test_history_lists_submissions_and_marks_the_best(as_learner, synced, learne
     best_row = html.split(f'href="/submissions/{high.id}"')[1].split("</tr>")[0]
     other_row = html.split(f'href="/submissions/{low.id}"')[1].split("</tr>")[0]
     assert "★ Best" in best_row and "★ Best" not in other_row
+    # The table says what it holds and how to use it, not the heading above it again.
+    assert "<caption>2 submissions, newest first: choose a number to see its result.</caption>" in html
 
 
 # --- the submission page -----------------------------------------------------------------
@@ -226,6 +230,10 @@ def test_home_lists_exercises_quizzes_and_best(as_learner, synced, learner):
     html = as_learner.get("/").text
     assert 'href="/exercises/message-echo"' in html and 'href="/quizzes/message-cycle"' in html
     assert "your best: 7/16" in html
+    # The summary and the score read as two parts of one line, a space between them.
+    item = html.split('href="/exercises/message-echo"')[1].split("</li>")[0]
+    line = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).replace("&#34;", '"')
+    assert '"received". · your best: 7/16' in line
 
 
 def test_an_empty_file_input_with_pasted_code_uses_the_code(as_learner, synced):

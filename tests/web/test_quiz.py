@@ -260,7 +260,8 @@ def test_the_page_names_the_due_date_the_answers_wait_for_and_closes_after_it(
         reveal_answers="after_due",
         late_policy="penalty",
     )
-    when = f"{due:%a} {due.day} {due:%b %H:%M} UTC"
+    # The date as every time on a page: a <time> element with its moment, in UTC until the script rewrites it.
+    when = f'<time datetime="{due.isoformat(timespec="seconds")}">{due:%a %-d %b %Y, %H:%M} UTC</time>'
     assert f"The right answers appear after the due date, {when}." in as_learner.get(QUIZ).text
     data = {f"answer-{q['id']}": str(q["wrong"]) for q in questions}
     for _ in range(settings.quiz_max_attempts):

@@ -26,7 +26,7 @@ from grader.services import (
 )
 from grader.services.errors import BadLines, InvalidInput, Overloaded, RateLimited
 from grader.services.updates import ANY_SUBMISSION, COURSE, submission_changes
-from grader.web import charts, events
+from grader.web import charts, events, times
 from grader.web.deps import Instructor, RowId, SessionDep, SettingsDep, page_stream_access, require_instructor
 from grader.web.security import verify_csrf
 from grader.web.templating import render, templates
@@ -66,9 +66,11 @@ def overview_charts(figures: stats.Dashboard, exercise_slug: str) -> list[charts
         charts.column_chart(
             "chart-days",
             "Submissions per day",
-            "How many submissions learners sent on each day (UTC), over the last 30 days with any.",
-            [(day.day.strftime("%b %d"), day.count) for day in figures.submissions_per_day],
+            "How many submissions learners sent on each day (days run midnight to midnight UTC), "
+            "over the last 30 days with any.",
+            [(times.day_text(day.day), day.count) for day in figures.submissions_per_day],
             value_heading="Submissions",
+            drawn_labels=[times.short_day_text(day.day) for day in figures.submissions_per_day],
         ),
         charts.column_chart(
             "chart-scores",
@@ -238,7 +240,7 @@ async def dashboard_events(request: Request, params: TableParams, since: str = "
 @router.get("/gradebook.csv")
 def gradebook_csv(user: Instructor, session: SessionDep, settings: SettingsDep) -> Response:
     """The gradebook as CSV, one row per learner, sent as it is read."""
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    stamp = times.file_stamp(datetime.now(UTC))
     audit.record(session=session, actor=user, action="gradebook.export", target="gradebook (CSV)")
     session.commit()
     return StreamingResponse(
