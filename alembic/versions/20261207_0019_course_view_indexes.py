@@ -10,7 +10,7 @@ a course for one learner and loops over learners: the CSV export of 5,000 learne
 not finish in minutes, and took 0.4 s once analyzed (as 0008 does for the derived tables).
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 Create Date: 2026-12-07 01:20:00
 """
 
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0016"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

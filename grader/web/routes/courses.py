@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from grader.config import Settings
 from grader.grading.report import Report
-from grader.services import audit, courses, gradebook, quizzes, regrade, stats, visibility
+from grader.services import audit, courses, gradebook, quizzes, regrade, stats, submissions, visibility
 from grader.services.errors import Overloaded, RateLimited
 from grader.services.scope import CourseScope, course_scope
 from grader.services.updates import ANY_SUBMISSION, COURSE, submission_changes
@@ -432,6 +432,7 @@ def learner_page(
             "access": course,
             "report": Report.from_dict(shown) if shown else None,
             "checked_report": shown,
+            "attempt": submissions.attempt_number(session=session, submission=detail.shown) if detail.shown else None,
             "attempts": attempts,
         },
     )

@@ -12,6 +12,7 @@ from grader.config import Settings
 from grader.models import User
 from grader.services import quizzes
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
+from grader.services.lti import grades as lti_grades
 from grader.services.numbers import plain_number
 from grader.web.deps import CurrentUser, RowId, SessionDep, SettingsDep
 from grader.web.security import verify_csrf
@@ -22,9 +23,11 @@ router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 ANSWER_PREFIX = "answer-"
 
 
-def valid_attempt(slug: str, attempt_id: RowId, user: CurrentUser, session: SessionDep) -> quizzes.AttemptResult:
+def valid_attempt(
+    slug: str, attempt_id: RowId, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> quizzes.AttemptResult:
     """The attempt in the path if it is at this quiz and the user made it (or teaches); 404 otherwise."""
-    attempt = quizzes.get_attempt(session=session, attempt_id=attempt_id, user=user)
+    attempt = quizzes.get_attempt(session=session, attempt_id=attempt_id, user=user, settings=settings)
     if attempt.quiz_slug != slug:
         raise NotFound("No such attempt.")
     return attempt
@@ -45,12 +48,14 @@ def quiz_page(
     status_code: int = 200,
 ) -> Response:
     """The quiz form; after a refused attempt it says why and keeps the choices made."""
-    standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings)
+    standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings, opening=True)
     context: dict[str, Any] = {
         "quiz": standing.quiz,
         "attempts": standing.attempts,
         "counted": standing.counted,
         "attempts_left": standing.attempts_left,
+        "reveal": standing.reveal,
+        "taking": standing.taking,
         "scoring": settings.quiz_scoring,
         "error": error,
         "chosen": chosen or {},
@@ -77,6 +82,12 @@ async def answer_pairs(request: Request) -> list[tuple[str, str]]:
     ]
 
 
+async def start_field(request: Request) -> str | None:
+    """The form's ``start``: which opening of the quiz (and so which order of options) was answered."""
+    value = (await request.form()).get("start")
+    return value if isinstance(value, str) else None
+
+
 @router.post("/quizzes/{slug}/attempts", response_class=HTMLResponse)
 def submit_quiz(
     request: Request,
@@ -85,10 +96,13 @@ def submit_quiz(
     session: SessionDep,
     settings: SettingsDep,
     pairs: Annotated[list[tuple[str, str]], Depends(answer_pairs)],
+    start: Annotated[str | None, Depends(start_field)],
 ) -> Response:
     """Score an attempt and show its result; a refused attempt keeps the choices made."""
     try:
-        result = quizzes.submit_attempt(session=session, user=user, slug=slug, answers=pairs, settings=settings)
+        result = quizzes.submit_attempt(
+            session=session, user=user, slug=slug, answers=pairs, start_id=start, settings=settings
+        )
     except (InvalidInput, AttemptLimitReached) as exc:
         numbers = [(plain_number(q), plain_number(c)) for q, c in pairs]
         chosen = {q: c for q, c in numbers if q is not None and c is not None}
@@ -103,6 +117,9 @@ def submit_quiz(
             chosen=chosen,
             status_code=status_code,
         )
+    due = lti_grades.record_attempt(session=session, attempt_id=result.id, settings=settings)
+    if due is not None:
+        request.app.state.enqueue_score_send(*due)
     return RedirectResponse(f"/quizzes/{slug}/attempts/{result.id}", status_code=303)
 
 
@@ -110,10 +127,15 @@ def submit_quiz(
 def show_attempt(
     request: Request, slug: str, attempt: ValidAttempt, session: SessionDep, settings: SettingsDep, user: CurrentUser
 ) -> Response:
-    """Score x/N with, per question, right or wrong and the hint."""
+    """Score x/N with, per question, right or wrong, the options as the learner saw them, and why."""
     standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings)
     return render(
         request,
         "quiz_result.html",
-        {"quiz": standing.quiz, "attempt": attempt, "attempts_left": standing.attempts_left},
+        {
+            "quiz": standing.quiz,
+            "attempt": attempt,
+            "attempts_left": standing.attempts_left,
+            "taking": standing.taking,
+        },
     )
