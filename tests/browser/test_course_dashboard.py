@@ -9,7 +9,7 @@ import re
 import pytest
 
 from .axe import assert_accessible
-from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD, JOIN_CODE, sign_up
+from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD, JOIN_CODE, choose, sign_in, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -20,10 +20,7 @@ LEARNER = {"email": "nadia@example.org", "name": "Nadia New", "password": "nadia
 def _sign_in(browser, service, viewport):
     context = browser.new_context(base_url=service.base_url, viewport=viewport)
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
-    page.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, email=INSTRUCTOR_EMAIL, password=INSTRUCTOR_PASSWORD)
     return context, page
 
 
@@ -33,9 +30,9 @@ def _take_the_quiz(browser, service) -> None:
     sign_up(page, **LEARNER)
     page.goto("/quizzes/message-cycle")
     questions = page.locator(".question")
-    questions.nth(0).get_by_label("C. {'text': 'Hello'}").check()
-    questions.nth(1).get_by_label("A. Step 3").check()
-    questions.nth(2).get_by_label("D. Nothing is different").check()
+    choose(questions.nth(0), "{'text': 'Hello'}")
+    choose(questions.nth(1), "Step 3")
+    choose(questions.nth(2), "Nothing is different")
     page.get_by_role("button", name="Submit answers").click()
     page.get_by_role("heading", name=re.compile("Your score")).wait_for()
     context.close()
