@@ -18,9 +18,10 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
+import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import select as sa_select
@@ -43,7 +44,7 @@ from grader.models import (
     User,
     utcnow,
 )
-from grader.services import gradebook, updates
+from grader.services import audit, gradebook, updates, users
 from grader.services.errors import InvalidInput, NotFound, NotOpen, PermissionDenied
 
 JOIN_CODE_BYTES = 6
@@ -93,6 +94,29 @@ def create(*, session: Session, title: str, created_by: User) -> Course:
     session.add(course)
     session.flush()
     session.add(CourseMember(course_id=course.id, user_id=created_by.id, role="instructor"))
+    audit.record(session=session, actor=created_by, action="course.create", target=_course_target(course))
+    session.commit()
+    session.refresh(course)
+    return course
+
+
+def _course_target(course: Course) -> str:
+    return f"course {course.id} ({course.title})"
+
+
+def rename(*, session: Session, course_id: int, title: str, by: User) -> Course:
+    """Give the course a new title. Commits."""
+    course = get(session=session, course_id=course_id)
+    require_role(session=session, user=by, course_id=course_id, roles=("instructor",))
+    title = title.strip()
+    if not 1 <= len(title) <= 200:
+        raise InvalidInput("Give the course a title (up to 200 characters).", field="title")
+    before = course.title
+    course.title = title
+    session.add(course)
+    audit.record(
+        session=session, actor=by, action="course.change", target=_course_target(course), details={"was": before}
+    )
     session.commit()
     session.refresh(course)
     return course
@@ -120,6 +144,13 @@ def rotate_join_code(*, session: Session, course_id: int, by: User) -> Course:
     require_role(session=session, user=by, course_id=course_id, roles=("instructor",))
     course.join_code = new_join_code()
     session.add(course)
+    audit.record(
+        session=session,
+        actor=by,
+        action="course.change",
+        target=_course_target(course),
+        details={"change": "new join code"},
+    )
     session.commit()
     session.refresh(course)
     return course
@@ -152,6 +183,64 @@ def add_member(*, session: Session, course_id: int, user_id: int, role: CourseRo
     session.add(member)
     session.flush()
     return member
+
+
+def members(*, session: Session, course_id: int) -> list[tuple[User, CourseRole]]:
+    """The course's members with their roles: instructors, then TAs, then learners, by name."""
+    rows = session.exec(
+        select(User, CourseMember.role)
+        .join(CourseMember, col(CourseMember.user_id) == col(User.id))
+        .where(col(CourseMember.course_id) == course_id)
+        .order_by(col(User.display_name), col(User.id))
+    ).all()
+    order = {role: place for place, role in enumerate(reversed(COURSE_ROLES))}
+    return sorted(((user, cast(CourseRole, role)) for user, role in rows), key=lambda row: order[row[1]])
+
+
+def set_member(*, session: Session, course_id: int, email: str, role: str, by: User) -> CourseMember:
+    """Put the account with this e-mail in the course with ``role``, or change its role there. Commits.
+
+    The course keeps at least one instructor: the last one cannot be made a TA or learner.
+    """
+    course = get(session=session, course_id=course_id)
+    require_role(session=session, user=by, course_id=course_id, roles=("instructor",))
+    if role not in COURSE_ROLES:
+        raise InvalidInput(f"The role must be one of: {', '.join(COURSE_ROLES)}.", field="role")
+    address = email.strip()
+    if not address:
+        raise InvalidInput("Give the e-mail address of the account to add.", field="email")
+    account = users.get_by_email(session=session, email=address)
+    if account is None:
+        raise InvalidInput(
+            f"No account uses the e-mail {address!r}; create the account first (Users page), then add it.",
+            field="email",
+        )
+    before = role_in(session=session, user=account, course_id=course_id)
+    if before == "instructor" and role != "instructor" and _instructor_count(session, course_id) == 1:
+        raise InvalidInput(
+            f"{account.display_name} is the course's only instructor; make someone else an instructor first.",
+            field="role",
+        )
+    member = add_member(session=session, course_id=course_id, user_id=account.id, role=role)
+    audit.record(
+        session=session,
+        actor=by,
+        action="course.member",
+        target=f"{account.email} in {_course_target(course)}",
+        details={"role": role, "was": before or "not a member"},
+    )
+    session.commit()
+    return member
+
+
+def _instructor_count(session: Session, course_id: int) -> int:
+    return len(
+        session.exec(
+            select(CourseMember.user_id).where(
+                col(CourseMember.course_id) == course_id, col(CourseMember.role) == "instructor"
+            )
+        ).all()
+    )
 
 
 def role_in(*, session: Session, user: User, course_id: int) -> CourseRole | None:
@@ -269,20 +358,120 @@ def place(
     return assignment
 
 
-def update_assignment(*, session: Session, assignment_id: int, by: User, **fields: Any) -> Assignment:
+@dataclass(frozen=True)
+class Saved:
+    """What a change to an assignment or an extension came to.
+
+    assignment: the assignment as stored now; recomputed: how many submissions' counted share changed.
+    """
+
+    assignment: Assignment
+    recomputed: int
+
+
+def place_assignment(
+    *,
+    session: Session,
+    course_id: int,
+    by: User,
+    exercise_id: int | None = None,
+    quiz_id: int | None = None,
+    title: str | None = None,
+    **fields: Any,
+) -> Assignment:
+    """Place an exercise and/or a quiz in the course as a new last assignment. Commits."""
+    course = get(session=session, course_id=course_id)
+    require_role(session=session, user=by, course_id=course_id, roles=("instructor",))
+    exercise = session.get(Exercise, exercise_id) if exercise_id is not None else None
+    if exercise_id is not None and (exercise is None or not exercise.active):
+        raise InvalidInput("There is no such exercise.", field="exercise")
+    quiz = session.get(Quiz, quiz_id) if quiz_id is not None else None
+    if quiz_id is not None and (quiz is None or not quiz.active):
+        raise InvalidInput("There is no such quiz.", field="quiz")
+    assignment = place(session=session, course_id=course_id, title=title, exercise=exercise, quiz=quiz, **fields)
+    audit.record(
+        session=session,
+        actor=by,
+        action="assignment.place",
+        target=f"{_assignment_target(assignment)} in {_course_target(course)}",
+    )
+    session.commit()
+    session.refresh(assignment)
+    return assignment
+
+
+def _assignment_target(assignment: Assignment) -> str:
+    return f"assignment {assignment.id} ({assignment.title})"
+
+
+def update_assignment(*, session: Session, assignment_id: int, by: User, **fields: Any) -> Saved:
     """Change an assignment's title, dates or policies; scores it touches are recomputed. Commits."""
     assignment = get_assignment(session=session, assignment_id=assignment_id)
     require_role(session=session, user=by, course_id=assignment.course_id, roles=("instructor",))
+    before = {name: getattr(assignment, name) for name in fields}
     _apply(assignment, fields)
     session.add(assignment)
     session.flush()
-    if recompute_late_factors(session=session, assignment=assignment):
-        session.commit()
+    changed = recompute_late_factors(session=session, assignment=assignment)
+    differences = {
+        name: _audit_value(getattr(assignment, name)) for name in fields if before[name] != getattr(assignment, name)
+    }
+    if differences:
+        if changed:
+            differences["scores recomputed"] = changed
+        audit.record(
+            session=session,
+            actor=by,
+            action="assignment.change",
+            target=_assignment_target(assignment),
+            details=differences,
+        )
+    session.commit()
+    if changed:
         updates.course_changed()
-    else:
-        session.commit()
     session.refresh(assignment)
+    return Saved(assignment=assignment, recomputed=changed)
+
+
+def _audit_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def remove_assignment(*, session: Session, assignment_id: int, by: User) -> Assignment:
+    """Take an assignment out of its course; work made for it stays, no longer counted for it. Commits."""
+    assignment = get_assignment(session=session, assignment_id=assignment_id)
+    require_role(session=session, user=by, course_id=assignment.course_id, roles=("instructor",))
+    audit.record(session=session, actor=by, action="assignment.remove", target=_assignment_target(assignment))
+    session.delete(assignment)
+    session.commit()
+    updates.course_changed()
     return assignment
+
+
+def move_assignment(*, session: Session, assignment_id: int, by: User, step: int) -> list[Assignment]:
+    """Move an assignment ``step`` places (-1 up, +1 down) in its course's order; returns the new order. Commits."""
+    assignment = get_assignment(session=session, assignment_id=assignment_id)
+    require_role(session=session, user=by, course_id=assignment.course_id, roles=("instructor",))
+    if step not in (-1, 1):
+        raise InvalidInput("An assignment moves one place up or down.", field="step")
+    order = assignments(session=session, course_id=assignment.course_id)
+    index = next(number for number, row in enumerate(order) if row.id == assignment.id)
+    target = index + step
+    if not 0 <= target < len(order):
+        raise InvalidInput(f"“{assignment.title}” is already {'first' if step < 0 else 'last'}.", field="step")
+    order[index], order[target] = order[target], order[index]
+    for position, row in enumerate(order):
+        row.position = position
+        session.add(row)
+    audit.record(
+        session=session,
+        actor=by,
+        action="assignment.change",
+        target=_assignment_target(assignment),
+        details={"position": target + 1},
+    )
+    session.commit()
+    return assignments(session=session, course_id=assignment.course_id)
 
 
 def _apply(assignment: Assignment, fields: dict[str, Any]) -> None:
@@ -388,13 +577,37 @@ def check_open(*, session: Session, assignment: Assignment, user_id: int, now: d
     return state.late_factor
 
 
+def moment_in_zone(text: str, zone: str, *, field: str) -> datetime | None:
+    """A date and time typed in ``zone`` (``2026-12-11T18:00``, as a datetime-local field sends it) in UTC.
+
+    Empty text is no date (None); a wrong date or an unknown zone is ``InvalidInput`` naming ``field``.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        where = zoneinfo.ZoneInfo(zone.strip() or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"{zone!r} is not a time zone this server knows (for example Europe/Berlin).", field=field
+        ) from None
+    try:
+        typed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a date and time like 2026-12-11T18:00.", field=field) from None
+    if typed.tzinfo is not None:
+        raise InvalidInput("Give the date and time without a zone; the zone is chosen separately.", field=field)
+    try:
+        return typed.replace(tzinfo=where).astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{text!r} is too far in the future or the past.", field=field) from None
+
+
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%a %-d %b %Y, %H:%M UTC") if moment is not None else "an unknown date"
 
 
-def grant_extension(
-    *, session: Session, assignment_id: int, user_id: int, due_at: datetime | None, by: User
-) -> Extension | None:
+def grant_extension(*, session: Session, assignment_id: int, user_id: int, due_at: datetime | None, by: User) -> Saved:
     """Give one learner a later due date (None takes it back); their scores are recomputed. Commits."""
     assignment = get_assignment(session=session, assignment_id=assignment_id)
     require_role(session=session, user=by, course_id=assignment.course_id, roles=("instructor",))
@@ -404,7 +617,6 @@ def grant_extension(
     if due_at is None:
         if extension is not None:
             session.delete(extension)
-        extension = None
     else:
         if due_at.tzinfo is None:
             raise InvalidInput("A date needs its time zone.", field="due_at")
@@ -415,10 +627,28 @@ def grant_extension(
         session.add(extension)
     session.flush()
     changed = recompute_late_factors(session=session, assignment=assignment, user_ids=[user_id])
+    learner = session.get_one(User, user_id)
+    details: dict[str, Any] = {"learner": learner.email, "due": due_at.isoformat() if due_at else "removed"}
+    if changed:
+        details["scores recomputed"] = changed
+    audit.record(
+        session=session, actor=by, action="extension.change", target=_assignment_target(assignment), details=details
+    )
     session.commit()
     if changed:
         updates.course_changed()
-    return extension
+    return Saved(assignment=assignment, recomputed=changed)
+
+
+def extensions(*, session: Session, assignment_id: int) -> list[tuple[Extension, User]]:
+    """The assignment's extensions with their learners, earliest due first."""
+    rows = session.exec(
+        select(Extension, User)
+        .join(User, col(User.id) == col(Extension.user_id))
+        .where(col(Extension.assignment_id) == assignment_id)
+        .order_by(col(Extension.due_at), col(User.display_name))
+    ).all()
+    return [(extension, user) for extension, user in rows]
 
 
 def recompute_late_factors(*, session: Session, assignment: Assignment, user_ids: Sequence[int] | None = None) -> int:

@@ -24,7 +24,7 @@ from grader.services.updates import DatabaseWatch, Relay, broadcast_for, publish
 from grader.web.errors import install_error_handlers, too_large_response
 from grader.web.events import StreamGate
 from grader.web.observability import HttpMetricsMiddleware
-from grader.web.routes import account, api, auth, dashboard, docs, exercises, ops, quiz
+from grader.web.routes import account, api, auth, courses, dashboard, docs, exercises, ops, quiz
 from grader.web.security import BodySizeLimitMiddleware, PublicUrlMiddleware, SecurityHeadersMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -144,6 +144,7 @@ def create_app(
         account.router,
         exercises.router,
         quiz.router,
+        courses.router,
         dashboard.router,
         docs.router,
         api.router,

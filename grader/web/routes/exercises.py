@@ -5,15 +5,24 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from grader.config import Settings
 from grader.grading.report import Report
-from grader.models import Exercise, Quiz, Submission, User
-from grader.services import fixchecks, quizzes, submissions
-from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
+from grader.models import MAX_ROW_ID, Exercise, Quiz, Submission, User
+from grader.services import courses, coursework, fixchecks, quizzes, submissions
+from grader.services.errors import (
+    InvalidInput,
+    NotFound,
+    NotOpen,
+    Overloaded,
+    RateLimited,
+    StillGrading,
+    TooLarge,
+)
+from grader.services.numbers import plain_number
 from grader.services.updates import ANY_SUBMISSION, submission_changes
 from grader.web import events
 from grader.web.deps import (
@@ -64,17 +73,18 @@ def curl_command(base_url: str, slug: str) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
-    """Exercises and quizzes, with the learner's best result for each."""
-    history = submissions.list_for_user(session=session, user=user)
-    best = {item.exercise_slug: item.submission for item in history if item.is_best}
+def home(request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> Response:
+    """The user's assignments, course by course: dates in their zone, status and best counted scores."""
+    rows = coursework.for_learner(session=session, user=user, settings=settings)
+    by_course: dict[int, list[coursework.LearnerAssignment]] = {}
+    for row in rows:
+        by_course.setdefault(row.course.id, []).append(row)
     return render(
         request,
         "home.html",
         {
-            "exercises": submissions.list_exercises(session=session),
-            "best": best,
-            "quizzes": quizzes.list_quizzes(session=session),
+            "memberships": courses.for_user(session=session, user=user),
+            "by_course": by_course,
         },
     )
 
@@ -102,9 +112,11 @@ def exercise_page(
     code: str = "",
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    assignment_id: int | None = None,
 ) -> Response:
     """The exercise page; after a refused upload it shows why and keeps the pasted code."""
     history = submissions.list_for_user(session=session, user=user, exercise_slug=exercise.slug)
+    work = assignment_view(session, user, settings, exercise_id=exercise.id, assignment_id=assignment_id)
     best_id = next((item.submission.id for item in history if item.is_best), None)
     spec = submissions.exercise_spec(exercise)
     lesson_quiz = lesson_quiz_of(session, exercise)
@@ -124,16 +136,56 @@ def exercise_page(
         "error": error,
         "error_link": error_link,
         "code": code,
+        "work": work,
+        "policy_sentence": coursework.late_policy_sentence(work.assignment) if work else "",
     }
     return render(request, "exercise.html", context, status_code=status_code, headers=headers)
 
 
+def assignment_view(
+    session: Session,
+    user: User,
+    settings: Settings,
+    *,
+    exercise_id: int | None = None,
+    quiz_id: int | None = None,
+    assignment_id: int | None = None,
+) -> coursework.LearnerAssignment | None:
+    """The assignment the page's work counts for (the one asked for, else the user's first), as they see it."""
+    assignment = courses.assignment_for(
+        session=session, user=user, exercise_id=exercise_id, quiz_id=quiz_id, assignment_id=assignment_id
+    )
+    if assignment is None:
+        return None
+    return coursework.one_for_learner(session=session, user=user, assignment=assignment, settings=settings)
+
+
+AssignmentQuery = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="The assignment the work counts for.")]
+
+
+def chosen_assignment(text: str) -> int | None:
+    """The form's ``assignment`` field as an id, or None when it is empty; anything else is ``NotFound``."""
+    if not text.strip():
+        return None
+    number = plain_number(text.strip())
+    if number is None or not 0 < number <= MAX_ROW_ID:
+        raise NotFound("There is no such assignment.")
+    return number
+
+
 @router.get("/exercises/{slug}", response_class=HTMLResponse)
 def show_exercise(
-    request: Request, exercise: ValidExercise, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    request: Request,
+    exercise: ValidExercise,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    assignment: AssignmentQuery = None,
 ) -> Response:
-    """Instructions, the lesson's visuals, the upload form and the learner's history."""
-    return exercise_page(request, session=session, settings=settings, user=user, exercise=exercise)
+    """Instructions, the lesson's visuals, the assignment's dates, the upload form and the learner's history."""
+    return exercise_page(
+        request, session=session, settings=settings, user=user, exercise=exercise, assignment_id=assignment
+    )
 
 
 @router.post("/exercises/{slug}/submissions", response_class=HTMLResponse)
@@ -145,8 +197,10 @@ def submit(
     settings: SettingsDep,
     file: Annotated[UploadFile | None, File()] = None,
     code: Annotated[str, Form()] = "",
+    assignment: Annotated[str, Form()] = "",
 ) -> Response:
-    """Store an upload (or pasted code) and queue it; then show its progress."""
+    """Store an upload (or pasted code) for the assignment chosen and queue it; then show its progress."""
+    assignment_id = chosen_assignment(assignment)
 
     def refused(
         error: str, status_code: int, *, link: tuple[str, str] | None = None, retry_after: int | None = None
@@ -162,6 +216,7 @@ def submit(
             code=code,
             status_code=status_code,
             headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
+            assignment_id=assignment_id,
         )
 
     upload = file if file is not None and file.filename else None
@@ -183,7 +238,10 @@ def submit(
             data=data,
             settings=settings,
             enqueue=request.app.state.enqueue,
+            assignment_id=assignment_id,
         )
+    except NotOpen as exc:
+        return refused(exc.message, 409)
     except TooLarge as exc:
         return refused(exc.message, 413)
     except InvalidInput as exc:
