@@ -411,7 +411,7 @@ def grant_extension(
         else:
             moment = courses.moment_in_zone(due_at, zone, field="extension_due_at")
             if moment is None:
-                raise InvalidInput("Give the extension's due date.", field="extension_due_at")
+                raise InvalidInput("Give the learner's new due date.", field="extension_due_at")
         saved = courses.grant_extension(
             session=session, assignment_id=assignment.id, user_id=learner_id, due_at=moment, by=user
         )
