@@ -8,7 +8,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from grader.models import DEFAULT_COURSE_ID, Assignment, AuditEvent, Course, CourseMember, Extension, utcnow
+from grader.models import (
+    DEFAULT_COURSE_ID,
+    Assignment,
+    AuditEvent,
+    Course,
+    CourseMember,
+    Extension,
+    QuizAttempt,
+    Submission,
+    utcnow,
+)
 from grader.services import courses
 from tests.factories import exercise, make_report, make_submission, make_user
 from tests.web.conftest import CONFIRM, Browser
@@ -349,3 +359,102 @@ def test_an_assignment_of_another_course_is_not_found_under_this_one(as_instruct
     other = as_instructor.post_form("/courses", {"title": "Other"}, page="/courses")
     course_id = int(other.headers["location"].split("/")[2])
     assert as_instructor.get(f"/courses/{course_id}/assignments/{_lesson(synced).id}").status_code == 404
+
+
+# --- the learner's side: the start page, the exercise and quiz pages ---------------------------------------
+
+
+def _date(session, assignment_id: int, **fields) -> None:
+    teacher = make_user(session, role="instructor")
+    courses.update_assignment(session=session, assignment_id=assignment_id, by=teacher, **fields)
+
+
+def test_a_learner_in_no_course_is_told_what_to_do(as_learner, synced, learner):
+    synced.delete(synced.get(CourseMember, (DEFAULT_COURSE_ID, learner.id)))
+    synced.commit()
+    html = as_learner.get("/").text
+    assert "You are in no course yet" in html and "Ask your instructor to add your e-mail" in html
+
+
+def test_a_course_with_no_assignments_says_so(as_learner, synced, learner):
+    for row in synced.exec(select(Assignment)).all():
+        synced.delete(row)
+    synced.commit()
+    assert "Nothing is assigned in this course yet" in as_learner.get("/").text
+
+
+def test_the_start_page_shows_due_dates_extensions_status_and_the_late_share(as_learner, synced, learner):
+    lesson = _lesson(synced)
+    due = (utcnow() - timedelta(hours=2)).replace(microsecond=0)
+    _date(synced, lesson.id, due_at=due, late_policy="penalty", penalty_percent=25, penalty_unit="day")
+    late = make_submission(
+        synced, user=learner, status="graded", score=16, report=make_report(cases={"a": True}).to_dict()
+    )
+    late.assignment_id, late.late_factor = lesson.id, 0.75
+    synced.add(late)
+    synced.commit()
+    html = as_learner.get("/").text
+    assert f'<time datetime="{due.isoformat()}">' in html
+    assert "submitted late" in html and "12/16" in html and "(late: 75% counts)" in html
+    teacher = make_user(synced, role="instructor")
+    courses.grant_extension(
+        session=synced, assignment_id=lesson.id, user_id=learner.id, due_at=due + timedelta(days=3), by=teacher
+    )
+    html = as_learner.get("/").text
+    assert "extended to <time" in html and "16/16" in html and "late:" not in html
+
+
+def test_the_exercise_page_states_the_due_date_and_policy_and_carries_the_assignment(as_learner, synced):
+    lesson = _lesson(synced)
+    due = utcnow() + timedelta(days=2)
+    _date(synced, lesson.id, due_at=due, late_policy="penalty", penalty_percent=10, penalty_floor_percent=50)
+    html = as_learner.get(f"/exercises/message-echo?assignment={lesson.id}").text
+    assert "Due <time" in html and "each started day late takes 10% off what it counts, down to 50%" in html
+    assert f'name="assignment" value="{lesson.id}"' in html
+    response = as_learner.post_form(
+        "/exercises/message-echo/submissions",
+        {"code": SOLUTION.decode(), "assignment": str(lesson.id)},
+        page=f"/exercises/message-echo?assignment={lesson.id}",
+    )
+    assert response.status_code == 303
+    synced.expire_all()
+    made = synced.exec(select(Submission)).one()
+    assert (made.assignment_id, made.late_factor) == (lesson.id, 1.0)
+
+
+def test_past_due_without_late_work_the_pages_refuse_clearly_and_store_nothing(as_learner, synced, learner):
+    lesson = _lesson(synced)
+    _date(synced, lesson.id, due_at=utcnow() - timedelta(minutes=5), late_policy="none")
+    page = f"/exercises/message-echo?assignment={lesson.id}"
+    html = as_learner.get(page).text
+    assert "takes no late work, so nothing more can be sent" in html and 'id="submit-form"' not in html
+    response = as_learner.post_form(
+        "/exercises/message-echo/submissions", {"code": SOLUTION.decode(), "assignment": str(lesson.id)}, page=page
+    )
+    assert response.status_code == 409 and "takes no late work; nothing was stored" in response.text
+    quiz_page = f"/quizzes/message-cycle?assignment={lesson.id}"
+    html = as_learner.get(quiz_page).text
+    assert "Submit answers" not in html and "nothing more can be sent" in html
+    response = as_learner.post_form(
+        "/quizzes/message-cycle/attempts", {"answer-1": "1", "assignment": str(lesson.id)}, page=quiz_page
+    )
+    assert response.status_code in (409, 422)
+    synced.expire_all()
+    assert synced.exec(select(Submission)).all() == []
+    assert synced.exec(select(QuizAttempt)).all() == []
+
+
+def test_an_assignment_of_a_course_the_learner_is_not_in_is_not_found(as_learner, synced):
+    teacher = make_user(synced, role="instructor")
+    course = courses.create(session=synced, title="Private", created_by=teacher)
+    placed = courses.place_assignment(session=synced, course_id=course.id, by=teacher, exercise_id=exercise(synced).id)
+    assert as_learner.get(f"/exercises/message-echo?assignment={placed.id}").status_code == 404
+    assert as_learner.get("/exercises/message-echo?assignment=abc").status_code == 422
+    response = as_learner.post_form(
+        "/exercises/message-echo/submissions",
+        {"code": SOLUTION.decode(), "assignment": str(placed.id)},
+        page="/exercises/message-echo",
+    )
+    assert response.status_code == 404
+    synced.expire_all()
+    assert synced.exec(select(Submission)).all() == []

@@ -242,6 +242,10 @@ def submit(
         )
     except NotOpen as exc:
         return refused(exc.message, 409)
+    except NotFound as exc:
+        # Only the assignment can be unknown here (the exercise was found above); show the page without it.
+        assignment_id = None
+        return refused(exc.message, 404)
     except TooLarge as exc:
         return refused(exc.message, 413)
     except InvalidInput as exc:
