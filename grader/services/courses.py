@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from sqlalchemy import select as sa_select
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from grader.config import Settings, get_settings
 from grader.models import (
@@ -262,6 +262,21 @@ def require_role(*, session: Session, user: User, course_id: int, roles: Sequenc
 def is_staff(*, session: Session, user: User, course_id: int) -> bool:
     """Whether the account teaches the course (TA or instructor)."""
     return role_in(session=session, user=user, course_id=course_id) in STAFF_ROLES
+
+
+def overview(*, session: Session) -> list[tuple[Course, dict[str, int]]]:
+    """Every course, oldest first, with how many members it has in each role (instructors first)."""
+    counts: dict[int, dict[str, int]] = {}
+    grouped = select(CourseMember.course_id, CourseMember.role, func.count()).group_by(
+        col(CourseMember.course_id), col(CourseMember.role)
+    )
+    for course_id, role, number in session.exec(grouped).all():
+        counts.setdefault(course_id, {})[role] = number
+    rows: list[tuple[Course, dict[str, int]]] = []
+    for course in session.exec(select(Course).order_by(col(Course.id))):
+        found = counts.get(course.id, {})
+        rows.append((course, {role: found[role] for role in reversed(COURSE_ROLES) if role in found}))
+    return rows
 
 
 def for_user(*, session: Session, user: User) -> list[tuple[Course, CourseRole]]:
