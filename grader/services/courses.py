@@ -44,7 +44,7 @@ from grader.models import (
     User,
     utcnow,
 )
-from grader.services import audit, gradebook, updates, users
+from grader.services import audit, gradebook, updates
 from grader.services.errors import InvalidInput, NotFound, NotOpen, PermissionDenied
 
 JOIN_CODE_BYTES = 6
@@ -94,13 +94,14 @@ def create(*, session: Session, title: str, created_by: User) -> Course:
     session.add(course)
     session.flush()
     session.add(CourseMember(course_id=course.id, user_id=created_by.id, role="instructor"))
-    audit.record(session=session, actor=created_by, action="course.create", target=_course_target(course))
+    audit.record(session=session, actor=created_by, action="course.create", target=course_target(course))
     session.commit()
     session.refresh(course)
     return course
 
 
-def _course_target(course: Course) -> str:
+def course_target(course: Course) -> str:
+    """How the audit log names a course."""
     return f"course {course.id} ({course.title})"
 
 
@@ -115,7 +116,7 @@ def rename(*, session: Session, course_id: int, title: str, by: User) -> Course:
     course.title = title
     session.add(course)
     audit.record(
-        session=session, actor=by, action="course.change", target=_course_target(course), details={"was": before}
+        session=session, actor=by, action="course.change", target=course_target(course), details={"was": before}
     )
     session.commit()
     session.refresh(course)
@@ -148,7 +149,7 @@ def rotate_join_code(*, session: Session, course_id: int, by: User) -> Course:
         session=session,
         actor=by,
         action="course.change",
-        target=_course_target(course),
+        target=course_target(course),
         details={"change": "new join code"},
     )
     session.commit()
@@ -183,64 +184,6 @@ def add_member(*, session: Session, course_id: int, user_id: int, role: CourseRo
     session.add(member)
     session.flush()
     return member
-
-
-def members(*, session: Session, course_id: int) -> list[tuple[User, CourseRole]]:
-    """The course's members with their roles: instructors, then TAs, then learners, by name."""
-    rows = session.exec(
-        select(User, CourseMember.role)
-        .join(CourseMember, col(CourseMember.user_id) == col(User.id))
-        .where(col(CourseMember.course_id) == course_id)
-        .order_by(col(User.display_name), col(User.id))
-    ).all()
-    order = {role: place for place, role in enumerate(reversed(COURSE_ROLES))}
-    return sorted(((user, cast(CourseRole, role)) for user, role in rows), key=lambda row: order[row[1]])
-
-
-def set_member(*, session: Session, course_id: int, email: str, role: str, by: User) -> CourseMember:
-    """Put the account with this e-mail in the course with ``role``, or change its role there. Commits.
-
-    The course keeps at least one instructor: the last one cannot be made a TA or learner.
-    """
-    course = get(session=session, course_id=course_id)
-    require_role(session=session, user=by, course_id=course_id, roles=("instructor",))
-    if role not in COURSE_ROLES:
-        raise InvalidInput(f"The role must be one of: {', '.join(COURSE_ROLES)}.", field="role")
-    address = email.strip()
-    if not address:
-        raise InvalidInput("Give the e-mail address of the account to add.", field="email")
-    account = users.get_by_email(session=session, email=address)
-    if account is None:
-        raise InvalidInput(
-            f"No account uses the e-mail {address!r}; create the account first (Users page), then add it.",
-            field="email",
-        )
-    before = role_in(session=session, user=account, course_id=course_id)
-    if before == "instructor" and role != "instructor" and _instructor_count(session, course_id) == 1:
-        raise InvalidInput(
-            f"{account.display_name} is the course's only instructor; make someone else an instructor first.",
-            field="role",
-        )
-    member = add_member(session=session, course_id=course_id, user_id=account.id, role=role)
-    audit.record(
-        session=session,
-        actor=by,
-        action="course.member",
-        target=f"{account.email} in {_course_target(course)}",
-        details={"role": role, "was": before or "not a member"},
-    )
-    session.commit()
-    return member
-
-
-def _instructor_count(session: Session, course_id: int) -> int:
-    return len(
-        session.exec(
-            select(CourseMember.user_id).where(
-                col(CourseMember.course_id) == course_id, col(CourseMember.role) == "instructor"
-            )
-        ).all()
-    )
 
 
 def role_in(*, session: Session, user: User, course_id: int) -> CourseRole | None:
@@ -408,7 +351,7 @@ def place_assignment(
         session=session,
         actor=by,
         action="assignment.place",
-        target=f"{_assignment_target(assignment)} in {_course_target(course)}",
+        target=f"{_assignment_target(assignment)} in {course_target(course)}",
     )
     session.commit()
     session.refresh(assignment)

@@ -261,30 +261,6 @@ def _audit_actions(session) -> list[str]:
     return [event.action for event in audit.recent(session=session)]
 
 
-def test_members_are_added_by_email_and_the_last_instructor_stays(synced):
-    teacher = make_user(synced, role="instructor")
-    course = courses.create(session=synced, title="Evening class", created_by=teacher)
-    learner = make_user(synced, email="kim@example.org")
-    courses.set_member(session=synced, course_id=course.id, email=" KIM@example.org ", role="ta", by=teacher)
-    assert courses.role_in(session=synced, user=learner, course_id=course.id) == "ta"
-    with pytest.raises(InvalidInput) as raised:
-        courses.set_member(session=synced, course_id=course.id, email="nobody@example.org", role="ta", by=teacher)
-    assert raised.value.field == "email" and "No account uses" in raised.value.message
-    with pytest.raises(InvalidInput) as raised:
-        courses.set_member(session=synced, course_id=course.id, email=learner.email, role="owner", by=teacher)
-    assert raised.value.field == "role"
-    with pytest.raises(InvalidInput, match="only instructor"):
-        courses.set_member(session=synced, course_id=course.id, email=teacher.email, role="learner", by=teacher)
-    # A TA manages no members.
-    with pytest.raises(PermissionDenied):
-        courses.set_member(session=synced, course_id=course.id, email=learner.email, role="instructor", by=learner)
-    assert [(user.email, role) for user, role in courses.members(session=synced, course_id=course.id)] == [
-        (teacher.email, "instructor"),
-        ("kim@example.org", "ta"),
-    ]
-    assert _audit_actions(synced) == ["course.member", "course.create"]
-
-
 def test_placing_moving_and_removing_assignments(synced, settings):
     teacher = make_user(synced, role="instructor")
     course = courses.create(session=synced, title="Evening class", created_by=teacher)

@@ -8,10 +8,9 @@ import pytest
 from sqlmodel import select
 
 from grader.models import DEFAULT_COURSE_ID, Assignment, utcnow
-from grader.services import courses, coursework, gradebook, submissions
+from grader.services import courses, coursework
 from tests.factories import exercise, make_user
-
-SOURCE = b"from fastapi import FastAPI\napp = FastAPI()\n"
+from tests.services.test_courses import _grade, _upload
 
 
 def _lesson(session) -> Assignment:
@@ -26,20 +25,8 @@ def _row(session, user, settings) -> coursework.LearnerAssignment:
 
 
 def _upload_and_grade(session, settings, user, *, now, score):
-    made = submissions.create(
-        session=session,
-        user=user,
-        exercise_slug="message-echo",
-        filename="solution.py",
-        data=SOURCE,
-        settings=settings.model_copy(update={"submission_interval_seconds": 0}),
-        now=now,
-        enqueue=[].append,
-    )
-    made.status, made.score = "graded", score
-    session.add(made)
-    gradebook.record_result(session, submission_id=made.id, report={"tests": []})
-    session.commit()
+    made = _upload(session, settings, user, now=now)
+    _grade(session, made, score)
     return made
 
 

@@ -126,4 +126,3 @@ def test_the_new_endpoints_are_documented(client):
     assert "assignment_id" in schema["components"]["schemas"]["AttemptIn"]["properties"]
     upload = schema["paths"]["/api/v1/exercises/{slug}/submissions"]["post"]
     assert "409" in upload["responses"]
-

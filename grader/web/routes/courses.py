@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from grader.models import COURSE_ROLES, Assignment, Course, User
-from grader.services import courses, coursework, quizzes, submissions
+from grader.services import courses, coursework, members, quizzes, submissions
 from grader.services.errors import InvalidInput, NotFound
 from grader.services.numbers import plain_number
 from grader.web.deps import CurrentUser, RowId, SessionDep
@@ -96,7 +96,7 @@ def _settings_page(
     context = {
         "course": course,
         "join_code": courses.join_code_of(course, request.app.state.settings),
-        "members": courses.members(session=session, course_id=course.id),
+        "members": members.members(session=session, course_id=course.id),
         "roles": COURSE_ROLES,
         "role_words": ROLE_WORDS,
         "error": error,
@@ -147,7 +147,7 @@ def set_member(
 ) -> Response:
     """Add an account to the course by its e-mail, or change a member's role."""
     try:
-        member = courses.set_member(session=session, course_id=course.id, email=email, role=role, by=user)
+        member = members.set_member(session=session, course_id=course.id, email=email, role=role, by=user)
     except InvalidInput as exc:
         form = {"title": course.title, "email": email, "role": role}
         return _settings_page(
@@ -293,13 +293,13 @@ def _assignment_page(
     form: dict[str, Any] | None = None,
     status_code: int = 200,
 ) -> Response:
-    members = courses.members(session=session, course_id=course.id)
+    people = members.members(session=session, course_id=course.id)
     context = {
         "course": course,
         "assignment": assignment,
         "policy_sentence": coursework.late_policy_sentence(assignment),
         "extensions": courses.extensions(session=session, assignment_id=assignment.id),
-        "learners": [member for member, role in members if role == "learner"],
+        "learners": [member for member, role in people if role == "learner"],
         "error": error,
         "error_field": error_field,
         "notice": notice,
