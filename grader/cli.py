@@ -153,11 +153,14 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_exercises(_args: argparse.Namespace) -> int:
+    from grader.grading.visibility import STAFF_WORDS
+
     for exercise in _load_exercises().values():
         print(f"{exercise.slug}  ({exercise.max_score:g} points)  {exercise.title}")
         for case in exercise.cases:
             count = f" ×{case.random}" if case.random else ""
-            print(f"  - {case.name}{count}: {case.description} [{case.points:g}]")
+            shown_when = f" ({STAFF_WORDS[case.visibility]})" if case.visibility != "visible" else ""
+            print(f"  - {case.name}{count}: {case.description} [{case.points:g}]{shown_when}")
     return EXIT_OK
 
 
@@ -370,6 +373,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     # The application builds its URLs from the settings: give it the address really served.
     settings = settings.model_copy(update={"host": host, "port": port})
+    if settings.embedded_worker:
+        refusal = _slots_refusal(settings, threads=settings.worker_threads)
+        if refusal is not None:
+            return refusal
     if settings.embedded_worker and not args.skip_selftest:
         refusal = _confinement_refusal(settings)
         if refusal is not None:
@@ -416,6 +423,27 @@ def _stop_requested(_signum: int, _frame: object) -> None:
     raise StopRequested
 
 
+def _slots_refusal(settings: Settings, *, threads: int) -> int | None:
+    """An exit status when this process could hold more sandboxes than the machine has slots for, else None.
+
+    Each grading thread and each sandbox the pool starts ahead holds a slot: with fewer slots,
+    gradings wait for one to come free (2 slots, 2 threads and a pool of 2 waited 120 s).
+    """
+    if settings.unsafe_no_sandbox:
+        return None
+    needed = threads + settings.sandbox_pool_size
+    if settings.sandbox_slots >= needed:
+        return None
+    print(
+        f"autograder: refusing to grade: GRADER_SANDBOX_SLOTS is {settings.sandbox_slots}, but this process can hold "
+        f"{needed} sandboxes at once ({threads} worker thread(s) + a pool of {settings.sandbox_pool_size}), "
+        "so gradings would stall waiting for a free slot. Raise GRADER_SANDBOX_SLOTS to at least "
+        f"{needed}, or lower GRADER_WORKER_THREADS or GRADER_SANDBOX_POOL_SIZE.",
+        file=sys.stderr,
+    )
+    return EXIT_USAGE
+
+
 def _confinement_refusal(settings: Settings) -> int | None:
     """Run the sandbox self-test; an exit status if grading must not start, else None."""
     from grader.grading.sandbox import SandboxUnavailable
@@ -448,6 +476,9 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     configure_logging(format=settings.log_format, level=settings.log_level)
+    refusal = _slots_refusal(settings, threads=args.threads or settings.worker_threads)
+    if refusal is not None:
+        return refusal
     if not args.skip_selftest:
         refusal = _confinement_refusal(settings)
         if refusal is not None:

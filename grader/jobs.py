@@ -25,6 +25,9 @@ The database is the source of truth; the queue only says "look at submission N".
   gradings in progress get ``worker_shutdown_seconds`` to finish, and those
   still running are handed back (queued again and re-sent) before the process
   exits, taking its sandboxes with it.
+* Priority: a learner's upload is graded before checks of proposed fixes
+  (``CHECK_PRIORITY``), which go before regrades (``REGRADE_PRIORITY``), on
+  every storage; a resent or retried task keeps its priority.
 * Dispatch: Redis (``BRPOP``) and PostgreSQL (``LISTEN``/``NOTIFY``) storages
   block until a task arrives. The SQLite storage cannot, so the embedded queue
   wakes its waiting worker threads from ``enqueue`` in the same process, and
@@ -36,6 +39,7 @@ run it without Huey and without a sandbox.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sqlite3
 import threading
@@ -51,7 +55,7 @@ from huey import Huey, PriorityRedisHuey
 from huey.consumer import Consumer
 from huey.storage import PriorityRedisStorage, SqliteStorage
 from sqlalchemy import Engine, and_, or_, update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from grader import metrics
 from grader.config import Settings, get_settings
@@ -60,7 +64,7 @@ from grader.grading.report import FixCheck, GradingError, Report
 from grader.grading.spec import ExerciseSpec
 from grader.logs import grading_submission
 from grader.models import Exercise, Submission, utcnow
-from grader.services import fixchecks, gradebook
+from grader.services import fixchecks, gradebook, regrade_scores
 from grader.services.updates import Announcer, broadcast_for, submission_changed
 
 log = logging.getLogger(__name__)
@@ -74,8 +78,17 @@ RESEND_AFTER_LEASES = 5
 
 Outcome = Literal["graded", "retry", "not-claimed", "lease-lost", "missing"]
 
+GRADING_PRIORITY = 0
+"""A learner's upload: its first grading goes before every other task."""
 CHECK_PRIORITY = -10
-"""Checks of proposed fixes wait behind every learner's grading (priority 0) on every queue storage."""
+"""Checks of proposed fixes wait behind every learner's grading on every queue storage."""
+REGRADE_PRIORITY = -20
+"""Regrades wait behind learners' gradings and behind checks of fixes.
+
+A check finishes feedback a learner is reading now, and there are at most a few per upload
+(none when the queue is deep); a regrade replaces a result the learner already has, and one
+instructor's click can queue every submission of a class.
+"""
 
 
 def sandbox_grader(settings: Settings) -> GradeFunction:
@@ -325,6 +338,7 @@ class GradingWorker:
             if stored:
                 gradebook.record_result(session, submission_id=submission_id, report=values.get("report"))
                 if values.get("status") == "graded":
+                    regrade_scores.record_result(session, submission_id=submission_id, report=values.get("report"))
                     checks = fixchecks.record_for_result(
                         session,
                         submission_id=submission_id,
@@ -401,6 +415,26 @@ class GradingWorker:
         except Exception:  # noqa: BLE001 - when in doubt, learners' gradings come first
             log.warning("could not read the queue's depth; fixes not checked", exc_info=True)
             return True
+
+    def queued_regrades(self) -> int:
+        """Submissions waiting for a regrade (their tasks are behind learners' gradings and checks)."""
+        with Session(self.engine) as session:
+            return session.exec(
+                select(func.count())
+                .select_from(Submission)
+                .where(col(Submission.status) == "queued", col(Submission.regrade_batch_id).is_not(None))
+            ).one()
+
+    def regrades_among(self, ids: list[int]) -> set[int]:
+        """Those of ``ids`` waiting for a regrade (not a learner's first grading)."""
+        with Session(self.engine) as session:
+            return set(
+                session.exec(
+                    select(Submission.id).where(
+                        col(Submission.id).in_(ids), col(Submission.regrade_batch_id).is_not(None)
+                    )
+                )
+            )
 
     def sweep(self) -> list[int]:
         """Ids to send to the queue again: expired leases, and queued rows whose task went missing."""
@@ -537,13 +571,14 @@ class Queue:
     settings: Settings
     make_worker: Callable[[Settings], GradingWorker] = GradingWorker.from_settings
     grade: Callable[..., Any] = field(init=False)
+    regrade: Callable[..., Any] = field(init=False)
     check: Callable[..., Any] = field(init=False)
     sweep: Callable[..., Any] = field(init=False)
     _worker: GradingWorker | None = field(default=None, init=False)
     _worker_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.grade, self.check, self.sweep = _register(self)
+        self.grade, self.regrade, self.check, self.sweep = _register(self)
 
     @property
     def worker(self) -> GradingWorker:
@@ -559,8 +594,13 @@ class Queue:
             return self._worker
 
     def busy(self) -> bool:
-        """Whether so many tasks wait that proposed fixes are not checked now."""
-        return self.depth() > self.settings.fix_check_max_queue_depth
+        """Whether so many tasks wait ahead of checks that proposed fixes are not checked now."""
+        limit = self.settings.fix_check_max_queue_depth
+        waiting = self.depth()
+        if waiting > limit and self._worker is not None:
+            # Regrades wait behind checks: a bulk regrade alone does not make the graders busy for them.
+            waiting -= self._worker.queued_regrades()
+        return waiting > limit
 
     def depth(self) -> int:
         """Tasks waiting in the queue's storage (not the database's count of queued submissions)."""
@@ -571,27 +611,47 @@ class Queue:
         if self._worker is None:
             return []
         ids = self._worker.hand_back()
+        self.resend(ids)
+        return ids
+
+    def resend(self, ids: list[int]) -> None:
+        """Send submissions to the queue again, each at its priority (a regrade stays a regrade)."""
+        if not ids:
+            return
+        try:
+            regrades = self.worker.regrades_among(ids)
+        except Exception:  # noqa: BLE001 - sent as first gradings: late regrades beat lost ones
+            log.exception("could not tell regrades apart; re-sending at the gradings' priority")
+            regrades = set()
         for submission_id in ids:
             try:
-                self.grade(submission_id)
+                (self.regrade if submission_id in regrades else self.grade)(submission_id)
             except Exception:  # noqa: BLE001 - the row is queued; the sweep sends it again
                 log.exception("could not re-send submission %s; the sweep will", submission_id)
-        return ids
 
 
 def _always(_now: datetime) -> bool:
     return True
 
 
-def _register(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+def _register(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
     huey = queue.huey
 
-    @huey.task(name="grade_submission")
-    def grade_task(submission_id: int) -> str:
+    def run(task: Any, submission_id: int) -> str:
         result = queue.worker.run(submission_id)
         if result.retry_in is not None:
-            grade_task.schedule(args=(submission_id,), delay=result.retry_in)
+            # A retry stays at its task's priority: a regrade's never overtakes learners' uploads.
+            task.schedule(args=(submission_id,), delay=result.retry_in)
         return result.outcome
+
+    @huey.task(name="grade_submission", priority=GRADING_PRIORITY)
+    def grade_task(submission_id: int) -> str:
+        return run(grade_task, submission_id)
+
+    # The same work as a learner's grading, below it and below checks of fixes in every storage.
+    @huey.task(name="regrade_submission", priority=REGRADE_PRIORITY)
+    def regrade_task(submission_id: int) -> str:
+        return run(regrade_task, submission_id)
 
     @huey.task(name="check_fixes", priority=CHECK_PRIORITY)
     def check_task(submission_id: int) -> int:
@@ -602,13 +662,12 @@ def _register(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any], Cal
     @huey.periodic_task(_always, name="sweep_submissions")
     def sweep_task() -> int:
         ids = queue.worker.sweep()
-        for submission_id in ids:
-            grade_task(submission_id)
+        queue.resend(ids)
         if ids:
             log.info("sweep re-sent %d submission(s): %s", len(ids), ids)
         return len(ids)
 
-    return grade_task, check_task, sweep_task
+    return grade_task, regrade_task, check_task, sweep_task
 
 
 _queues: dict[tuple[str, str], Queue] = {}
@@ -626,8 +685,13 @@ def get_queue(settings: Settings | None = None) -> Queue:
 
 
 def enqueue_grading(submission_id: int, *, settings: Settings | None = None) -> None:
-    """Ask a worker to grade ``submission_id``."""
+    """Ask a worker to grade ``submission_id`` (a learner's upload: before everything else)."""
     get_queue(settings).grade(submission_id)
+
+
+def enqueue_regrade(submission_id: int, *, settings: Settings | None = None) -> None:
+    """Ask a worker to grade ``submission_id`` again, behind learners' gradings and checks of fixes."""
+    get_queue(settings).regrade(submission_id)
 
 
 class GradingConsumer(Consumer):
@@ -668,12 +732,29 @@ class GradingConsumer(Consumer):
             log.warning("handed back %d unfinished grading(s): %s", len(handed), handed)
 
 
+QUEUE_RETRY_SECONDS = (1.0, 2.0, 4.0, 8.0, 15.0)
+"""Pauses between tries to reach the queue's server when a worker starts; the last one repeats."""
+
+
+def _reach_queue(settings: Settings) -> Queue:
+    """The queue, once its server answers: a worker started while it restarts waits instead of dying."""
+    for attempt in itertools.count():
+        try:
+            return get_queue(settings)
+        except Exception as exc:  # noqa: BLE001 - every storage raises its own connection errors
+            pause = QUEUE_RETRY_SECONDS[min(attempt, len(QUEUE_RETRY_SECONDS) - 1)]
+            log.warning("the queue cannot be reached (%s); trying again in %.0f s", type(exc).__name__, pause)
+            time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
 def start_consumer(
     settings: Settings | None = None, *, workers: int | None = None, embedded: bool = False
 ) -> GradingConsumer:
     """A grading consumer (threads); ``embedded`` starts it now and leaves signals to the host process."""
     settings = settings or get_settings()
-    consumer = GradingConsumer(get_queue(settings), workers=workers or settings.worker_threads, embedded=embedded)
+    queue = get_queue(settings) if embedded else _reach_queue(settings)
+    consumer = GradingConsumer(queue, workers=workers or settings.worker_threads, embedded=embedded)
     if embedded:
         consumer.start()
     return consumer

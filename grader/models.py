@@ -264,7 +264,9 @@ class SubmissionPublic(SQLModel):
         description=(
             "The grading report (cases, diffs, hints, output); null until graded. A diagnosis whose fix is an "
             "edit has `fix_patch` (line, before, after) and `fix_check` (status pending, passed, failed or "
-            "not_checked; cases; reason): show the edit as code only when its check passed."
+            "not_checked; cases; reason): show the edit as code only when its check passed. Each case has its "
+            "`visibility`; to a learner, a case whose data is not released yet reads `hidden-N`, 'A hidden "
+            "check', with its status and points and `withheld` saying why, and the output is cut where it was sent."
         )
     )
     created_at: datetime
@@ -370,6 +372,31 @@ class RegradeBatch(SQLModel, table=True):
     requested_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
     total: int
     created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+RegradeOutcome = Literal["pending", "graded", "not_graded", "superseded"]
+
+
+class RegradeItem(SQLModel, table=True):
+    """One submission of a regrade: its score before, and after once graded again.
+
+    old_score/old_max_score: the stored result when the regrade started (None: it had none yet).
+    new_score/new_max_score: the result the regrade stored.
+    outcome: ``pending`` until the new result is stored; ``graded``; ``not_graded`` when the grader
+    itself failed (its score says nothing of the learner); ``superseded`` when a later regrade took
+    the submission over before this one stored a result.
+    """
+
+    __tablename__ = "regrade_items"
+    __table_args__ = (CheckConstraint(_one_of("outcome", get_args(RegradeOutcome)), name="outcome"),)
+
+    batch_id: int = Field(foreign_key="regrade_batches.id", ondelete="CASCADE", primary_key=True)
+    submission_id: int = Field(foreign_key="submissions.id", ondelete="CASCADE", primary_key=True, index=True)
+    old_score: float | None = None
+    old_max_score: float
+    new_score: float | None = None
+    new_max_score: float | None = None
+    outcome: RegradeOutcome = Field(default="pending", sa_type=String(16))
 
 
 # --- courses and assignments ----------------------------------------------------------

@@ -13,6 +13,7 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
+from grader.grading.report import Visibility
 from grader.grading.spec import REQUEST_PLACEHOLDER, CaseSpec, ExerciseSpec
 
 NOT_CHECKED = object()
@@ -43,6 +44,7 @@ class ConcreteCase:
     expected_status: int
     expected_body: Any
     expected_headers: dict[str, str]
+    visibility: Visibility = "visible"
 
     @property
     def checks_body(self) -> bool:
@@ -65,14 +67,26 @@ def expand_cases(spec: ExerciseSpec, seed: int) -> list[ConcreteCase]:
 
 def case_descriptions(spec: ExerciseSpec) -> dict[str, str]:
     """What each concrete case checks, by its name; a random family's members are numbered."""
-    described: dict[str, str] = {}
+    return {
+        name: f"{case.description} ({number} of {case.random})" if case.random else case.description
+        for name, case, number in _concrete_names(spec)
+    }
+
+
+def case_visibilities(spec: ExerciseSpec) -> dict[str, Visibility]:
+    """When learners see each concrete case's data, by its name, as the exercise says now."""
+    return {name: case.visibility for name, case, _ in _concrete_names(spec)}
+
+
+def _concrete_names(spec: ExerciseSpec) -> list[tuple[str, CaseSpec, int]]:
+    """Each concrete case's name, the case it comes from and its number in a random family (0 outside one)."""
+    named: list[tuple[str, CaseSpec, int]] = []
     for case in spec.cases:
         if case.random:
-            for number in range(1, case.random + 1):
-                described[f"{case.name}-{number}"] = f"{case.description} ({number} of {case.random})"
+            named += [(f"{case.name}-{number}", case, number) for number in range(1, case.random + 1)]
         else:
-            described[case.name] = case.description
-    return described
+            named.append((case.name, case, 0))
+    return named
 
 
 def _concrete(spec: ExerciseSpec, case: CaseSpec, name: str, sent_json: Any) -> ConcreteCase:
@@ -97,6 +111,7 @@ def _concrete(spec: ExerciseSpec, case: CaseSpec, name: str, sent_json: Any) -> 
         expected_status=case.expect.status,
         expected_body=expected,
         expected_headers=spec.expected_headers(case),
+        visibility=case.visibility,
     )
 
 

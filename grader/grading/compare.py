@@ -39,22 +39,24 @@ def _show(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def first_difference(expected: Any, received: Any, path: str = "$") -> str | None:
-    """Where ``received`` first departs from ``expected``, in words; None when they are equal."""
+def first_difference(expected: Any, received: Any, path: str = "") -> str | None:
+    """Where ``received`` first departs from ``expected``, in words; None when they are equal.
+
+    Places are written as Python reads them, ``body["received"]["n"]``: a beginner knows that.
+    """
+    where = f"in {'body' + path}" if path else "in the body"
     expected_type, received_type = json_type(expected), json_type(received)
     if expected_type != received_type:
-        return f"at {path}: expected {expected_type} {_show(expected)}, received {received_type} {_show(received)}"
+        return f"{where}: expected {expected_type} {_show(expected)}, received {received_type} {_show(received)}"
     if isinstance(expected, dict):
         missing = [key for key in expected if key not in received]
         if missing:
-            return f"at {path}: key {_show(missing[0])} is missing"
+            return f"{where}: key {_show(missing[0])} is missing"
         extra = [key for key in received if key not in expected]
         if extra:
-            return f"at {path}: unexpected key {_show(extra[0])}"
+            return f"{where}: unexpected key {_show(extra[0])}"
         for key in expected:
-            found = first_difference(
-                expected[key], received[key], f"{path}.{key}" if key.isidentifier() else f"{path}[{_show(key)}]"
-            )
+            found = first_difference(expected[key], received[key], f"{path}[{_show(key)}]")
             if found:
                 return found
         return None
@@ -64,10 +66,10 @@ def first_difference(expected: Any, received: Any, path: str = "$") -> str | Non
             if found:
                 return found
         if len(expected) != len(received):
-            return f"at {path}: expected {len(expected)} items, received {len(received)}"
+            return f"{where}: expected {len(expected)} items, received {len(received)}"
         return None
     if expected != received:
-        return f"at {path}: expected {_show(expected)}, received {_show(received)}"
+        return f"{where}: expected {_show(expected)}, received {_show(received)}"
     return None
 
 

@@ -16,6 +16,11 @@ from typing import Any, Literal, get_args
 ErrorKind = Literal["syntax", "import", "exit", "timeout", "no_app", "not_asgi", "crash", "infra"]
 LEARNER_ERROR_KINDS: tuple[ErrorKind, ...] = tuple(kind for kind in get_args(ErrorKind) if kind != "infra")
 
+Visibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+"""When learners may see a case's data: always, never (staff only), once their due date has passed,
+once the assignment's grades are published. A case counts in the score whatever it is."""
+VISIBILITIES: tuple[Visibility, ...] = get_args(Visibility)
+
 
 @dataclass(frozen=True)
 class ErrorKindWording:
@@ -126,6 +131,10 @@ class CaseResult:
         says why; such a case is "not run", not "no reply".
     blocked_line: for a request that got no answer in time, the learner's line it was still
         running or waiting on when the grader gave up (sampled in the sandbox, checked on the host).
+    visibility: when learners may see this case's data (see ``grading.visibility``); it counts
+        in the score whatever it is.
+    withheld: in a learner's view of a case whose data is not shown, why, in their words
+        (None in a stored report, and whenever the data is shown).
     """
 
     name: str
@@ -143,14 +152,23 @@ class CaseResult:
     program_output: str | None = None
     sent: bool = True
     blocked_line: int | None = None
+    visibility: Visibility = "visible"
+    withheld: str | None = None
 
     @property
     def passed(self) -> bool:
         """Whether the case earned its points."""
         return self.status == "passed"
 
+    @property
+    def neutral(self) -> bool:
+        """Whether this is a learner's view of a withheld case: its verdict and points, nothing of its data."""
+        return self.withheld is not None and self.request.method is None
+
     def output(self) -> str:
         """The case rendered as text, for terminals and Gradescope."""
+        if self.neutral:
+            return f"{self.description}: {self.status}\n  {self.withheld}"
         lines = [f"{self.request.method} {self.request.path}"]
         if self.request.body is not None:
             lines.append(f"  sent:      {self.request.body}")
@@ -269,6 +287,9 @@ class Report:
     stdout/stderr: the submission's own output, capped; never read for the score.
     limits_not_applied: limits this host could not enforce (e.g. cgroups when not root).
     diagnoses: the mistakes found, most important first (empty at full marks).
+    stdout_before_hidden/stderr_before_hidden: the program's output as it stood when the first case
+        whose data learners may not see was sent (None when no such case was sent): what a learner is
+        shown while that case is withheld, since anything printed during or after it may quote its data.
     """
 
     exercise: str
@@ -284,6 +305,8 @@ class Report:
     stderr: str = ""
     limits_not_applied: list[str] = field(default_factory=list)
     diagnoses: list[Diagnosis] = field(default_factory=list)
+    stdout_before_hidden: str | None = None
+    stderr_before_hidden: str | None = None
 
     @property
     def is_infra_error(self) -> bool:
@@ -330,6 +353,8 @@ class Report:
             "stderr": self.stderr,
             "stdout_visibility": "visible",
             "limits_not_applied": list(self.limits_not_applied),
+            "stdout_before_hidden": self.stdout_before_hidden,
+            "stderr_before_hidden": self.stderr_before_hidden,
             "diagnoses": [asdict(diagnosis) for diagnosis in self.diagnoses],
             "tests": [
                 {
@@ -350,6 +375,8 @@ class Report:
                     "program_output": case.program_output,
                     "sent": case.sent,
                     "blocked_line": case.blocked_line,
+                    "visibility": case.visibility,
+                    "withheld": case.withheld,
                 }
                 for index, case in enumerate(self.tests, start=1)
             ],
@@ -376,6 +403,8 @@ class Report:
                 program_output=t.get("program_output"),
                 sent=t.get("sent", True),
                 blocked_line=t.get("blocked_line"),
+                visibility=t.get("visibility", "visible"),
+                withheld=t.get("withheld"),
             )
             for t in data.get("tests", [])
         ]
@@ -393,6 +422,8 @@ class Report:
             stderr=data.get("stderr", ""),
             limits_not_applied=list(data.get("limits_not_applied", [])),
             diagnoses=[_diagnosis_from_dict(d) for d in data.get("diagnoses", [])],
+            stdout_before_hidden=data.get("stdout_before_hidden"),
+            stderr_before_hidden=data.get("stderr_before_hidden"),
         )
 
 

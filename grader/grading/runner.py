@@ -194,6 +194,10 @@ def grade_in_sandbox(sandbox: Sandbox, spec: ExerciseSpec, source: str, report: 
             # What was printed before this request went out is the earlier cases' (or the loading's).
             sandbox.settle_output()
             marks = (_mark(sandbox.stdout), _mark(sandbox.stderr))
+            if case.visibility != "visible" and report.stdout_before_hidden is None:
+                # From here on the program may print this case's data, even later, from a thread of its own.
+                report.stdout_before_hidden = sandbox.stdout.text()
+                report.stderr_before_hidden = sandbox.stderr.text()
             stalls = sandbox.stall_mark()
             try:
                 result = run_case(client, case, limits, sandbox, bodies=evidence.bodies)
@@ -307,6 +311,7 @@ def _unanswered(case: ConcreteCase, problem: str) -> CaseResult:
         received=HttpExchange(),
         problem=problem,
         hint=case.hint or None,
+        visibility=case.visibility,
     )
 
 
@@ -371,6 +376,7 @@ def run_case(
         problem=problem,
         hint=None if passed else _relevant_hint(case, status),
         reached_endpoint=endpoint_was_reached(status, parsed),
+        visibility=case.visibility,
     )
 
 

@@ -27,6 +27,7 @@ from grader.grading.headers import (
     MEDIA_TYPE_PATTERN,
     expected_media_type,
 )
+from grader.grading.report import VISIBILITIES, Visibility
 
 REQUEST_PLACEHOLDER = "$request"
 EXERCISE_FILE = "exercise.toml"
@@ -192,6 +193,24 @@ class CaseSpec(_Strict):
     request: RequestSpec = Field(default_factory=RequestSpec)
     expect: ExpectSpec = Field(default_factory=ExpectSpec)
     random: int = Field(0, ge=0, le=50, description="How many random JSON objects to generate.")
+    visibility: Visibility = Field(
+        "visible",
+        description=(
+            "When learners see this case's data (request, expected and received bodies, output): 'visible', "
+            "'hidden' (never), 'after_due_date' or 'after_published'. It counts in the score either way."
+        ),
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_visibility(cls, data: Any) -> Any:
+        # Checked here rather than by the Literal so that the error names the case, not its index.
+        if isinstance(data, dict) and "visibility" in data and data["visibility"] not in VISIBILITIES:
+            allowed = ", ".join(repr(value) for value in VISIBILITIES)
+            raise ValueError(
+                f"case {data.get('name', '?')!r}: visibility {data['visibility']!r} is not one of {allowed}"
+            )
+        return data
 
     @model_validator(mode="after")
     def _random_needs_template(self) -> CaseSpec:
@@ -252,6 +271,19 @@ class ExerciseSpec(_Strict):
             raise ValueError(f"case names must be unique; repeated: {', '.join(duplicated)}")
         return self
 
+    @model_validator(mode="after")
+    def _hidden_cases_last(self) -> ExerciseSpec:
+        # What a program answers after a hidden case may carry that case's data, so learners are not
+        # shown it (grading.visibility): with hidden cases last, no visible case ever loses its answer.
+        first = next((index for index, case in enumerate(self.cases) if case.visibility != "visible"), None)
+        later = [] if first is None else [case.name for case in self.cases[first:] if case.visibility == "visible"]
+        if first is not None and later:
+            raise ValueError(
+                f"case {later[0]!r} is visible but comes after case {self.cases[first].name!r}, which is not: "
+                "put the cases whose visibility is not 'visible' after every visible case"
+            )
+        return self
+
     def expected_headers(self, case: CaseSpec) -> dict[str, str]:
         """The response headers ``case`` checks: its own, and the media type when it checks a JSON body."""
         headers = dict(case.expect.headers)
@@ -289,12 +321,25 @@ def load_exercise(folder: Path) -> ExerciseSpec:
     if "slug" in data and data["slug"] != folder.name:
         raise SpecError(f"{path}: slug {data['slug']!r} differs from folder name {folder.name!r}")
     data["slug"] = folder.name
-    # What the grading depends on: the quiz link only decides what the pages show.
-    spec_hash = content_hash({key: value for key, value in data.items() if key not in NOT_GRADED})
+    # What the grading depends on: the quiz link and who sees a case only decide what the pages show.
+    spec_hash = content_hash({key: value for key, value in data.items() if key not in NOT_GRADED} | _graded_cases(data))
     try:
         return ExerciseSpec.model_validate({**data, "spec_hash": spec_hash})
     except ValueError as exc:
         raise SpecError(f"{path}: {exc}") from exc
+
+
+def _graded_cases(data: dict[str, Any]) -> dict[str, Any]:
+    """The cases as far as grading depends on them: a case's visibility changes what learners see, not its score."""
+    cases = data.get("cases")
+    if not isinstance(cases, list):
+        return {}
+    return {
+        "cases": [
+            {key: value for key, value in case.items() if key != "visibility"} if isinstance(case, dict) else case
+            for case in cases
+        ]
+    }
 
 
 def load_exercises(root: Path) -> dict[str, ExerciseSpec]:

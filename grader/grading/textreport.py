@@ -10,6 +10,7 @@ from grader.grading.diagnose import fold_traceback
 from grader.grading.fixcheck import check_words, diff_text
 from grader.grading.headers import CONTENT_TYPE, media_type_problem
 from grader.grading.report import CaseResult, Diagnosis, Report, error_kind_words
+from grader.grading.visibility import STAFF_WORDS
 
 OUTPUT_LINES = 30
 EXAMPLE_BODY_CHARS = 120
@@ -40,7 +41,10 @@ def render_text(report: Report, source: str | None = None) -> str:
         for case in report.tests:
             mark = "PASS" if case.passed else "FAIL"
             see = f"  (see {explained[case.name]})" if case.name in explained and len(report.diagnoses) > 1 else ""
-            out.append(f"  {mark}  {case.name}  {case.score:g}/{case.max_score:g}{see}")
+            shown_when = (
+                f"  [{STAFF_WORDS[case.visibility]}]" if case.visibility != "visible" and not case.withheld else ""
+            )
+            out.append(f"  {mark}  {case.name}  {case.score:g}/{case.max_score:g}{see}{shown_when}")
         out.append("")
     for label, text in (("output", report.stdout), ("error output", fold_traceback(report.stderr))):
         if text.strip():
@@ -55,7 +59,9 @@ def _diagnosis(
     number: int, diagnosis: Diagnosis, by_name: dict[str, CaseResult], source: str | None, *, after_error: bool
 ) -> list[str]:
     where = f" (line {diagnosis.line})" if diagnosis.line else ""
-    lines = [f"{number}. {diagnosis.title}{where}", _indent(diagnosis.explanation), _indent(f"Fix: {diagnosis.fix}")]
+    lines = [f"{number}. {diagnosis.title}{where}", _indent(diagnosis.explanation)]
+    if diagnosis.fix:
+        lines.append(_indent(f"Fix: {diagnosis.fix}"))
     lines += _checked_fix(diagnosis, source, after_error=after_error)
     cases = [by_name[name] for name in diagnosis.cases if name in by_name]
     if cases:
@@ -91,6 +97,8 @@ def _example_case(cases: list[CaseResult]) -> CaseResult:
 
 def _example(case: CaseResult) -> str:
     """One case in a few lines: what was sent, expected and received, and its own output."""
+    if case.neutral and case.withheld is not None:
+        return case.withheld
     lines = [f"{case.request.method} {case.request.path}"]
     if case.request.body is not None:
         lines.append(f"sent:      {_short(case.request.body)}")

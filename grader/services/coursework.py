@@ -61,6 +61,12 @@ class LearnerAssignment:
         """The status as the page says it."""
         return STATUS_WORDS[self.status]
 
+    @property
+    def counts_percent(self) -> str | None:
+        """The percent of its score work sent now counts ("75"), or None when it would be refused."""
+        factor = self.deadline.late_factor
+        return None if factor is None else f"{factor * 100:g}"
+
 
 @dataclass(frozen=True)
 class _Facts:

@@ -1,10 +1,15 @@
 """Grading submissions again, e.g. after an exercise's definition changed.
 
-A regrade puts submissions back in the queue as one batch. Each keeps its seed,
-so random cases are replayed exactly, and keeps its old result on show until
-the new one replaces it. Progress is read from the batch's submissions: those
-still queued or running are pending. A regrade never touches the learner's
-rate limit (that counts uploads, not gradings).
+A regrade puts submissions back in the queue as one batch, at a priority below
+learners' uploads: a learner's new submission is graded before the regrade's
+remaining ones. Each keeps its seed, so random cases are replayed exactly, and
+keeps its old result on show until the new one replaces it. Progress is read
+from the batch's submissions: those still queued or running are pending. A
+regrade never touches the learner's rate limit (that counts uploads, not
+gradings).
+
+Each submission's score before the regrade is kept when it starts, and what it
+changed is read from there (``grader.services.regrade_scores``).
 """
 
 from __future__ import annotations
@@ -14,19 +19,20 @@ from dataclasses import dataclass
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
-from grader.models import RegradeBatch, Submission, User, utcnow
-from grader.services import audit
+from grader.models import Exercise, RegradeBatch, Submission, User, utcnow
+from grader.services import audit, regrade_scores
 from grader.services.errors import InvalidInput, NotFound, PermissionDenied
 from grader.services.submissions import Enqueue, get_exercise, send_to_queue
 
 
 @dataclass(frozen=True)
 class RegradeProgress:
-    """How far a batch has come: ``done`` of ``total`` graded again."""
+    """How far a batch has come: ``done`` of ``total`` graded again, of the exercise ``exercise_title``."""
 
     batch_id: int
     total: int
     done: int
+    exercise_title: str | None = None
 
     @property
     def pending(self) -> int:
@@ -50,7 +56,7 @@ def _start(
     ids: list[int],
     exercise_id: int | None,
     requested_by: User,
-    enqueue: Enqueue | None,
+    enqueue: Enqueue,
     target: str,
 ) -> RegradeBatch:
     now = utcnow()
@@ -58,6 +64,7 @@ def _start(
     session.add(batch)
     session.flush()
     if ids:
+        regrade_scores.record_before(session, batch_id=batch.id, submission_ids=ids)
         # Clearing the lease also voids any grading in progress: its result will not be stored.
         session.exec(
             update(Submission)
@@ -85,10 +92,11 @@ def _start(
     return batch
 
 
-def regrade_submission(
-    *, session: Session, submission_id: int, requested_by: User, enqueue: Enqueue | None = None
-) -> RegradeBatch:
-    """Queue one submission for grading again; a batch of one."""
+def regrade_submission(*, session: Session, submission_id: int, requested_by: User, enqueue: Enqueue) -> RegradeBatch:
+    """Queue one submission for grading again; a batch of one.
+
+    ``enqueue`` sends it below learners' gradings (``grader.jobs.enqueue_regrade`` in the service).
+    """
     _require_instructor(requested_by)
     submission = session.get(Submission, submission_id)
     if submission is None:
@@ -125,9 +133,7 @@ def plan_exercise(*, session: Session, exercise_slug: str, requested_by: User) -
     )
 
 
-def regrade_exercise(
-    *, session: Session, exercise_slug: str, requested_by: User, enqueue: Enqueue | None = None
-) -> RegradeBatch:
+def regrade_exercise(*, session: Session, exercise_slug: str, requested_by: User, enqueue: Enqueue) -> RegradeBatch:
     """Queue every submission of an exercise for grading again."""
     _require_instructor(requested_by)
     exercise = get_exercise(session=session, slug=exercise_slug)
@@ -156,7 +162,13 @@ def progress(*, session: Session, batch_id: int) -> RegradeProgress:
         .select_from(Submission)
         .where(Submission.regrade_batch_id == batch.id, col(Submission.status).in_(("queued", "running")))
     ).one()
-    return RegradeProgress(batch_id=batch.id, total=batch.total, done=batch.total - pending)
+    exercise = session.get(Exercise, batch.exercise_id) if batch.exercise_id is not None else None
+    return RegradeProgress(
+        batch_id=batch.id,
+        total=batch.total,
+        done=batch.total - pending,
+        exercise_title=exercise.title if exercise is not None else None,
+    )
 
 
 def latest_batch(*, session: Session, exercise_slug: str) -> RegradeBatch | None:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath, PureWindowsPath
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, func, select
 
 from grader.config import Settings, get_settings
@@ -309,16 +310,27 @@ def check_visible(*, session: Session, submission_id: int, user: User) -> None:
         raise NotFound("No such submission.")
 
 
+def _place_in_queue(session: Session, *, submission_id: int, regrading: bool) -> int:
+    """1 for the next to be graded: counts only the queued gradings a worker takes before this one.
+
+    Learners' first gradings go before every regrade (see ``grader.jobs``), so a learner's upload
+    waits only for earlier uploads, while a regrade waits for every upload and the earlier regrades.
+    """
+    first_grading = col(Submission.regrade_batch_id).is_(None)
+    earlier = col(Submission.id) < submission_id
+    goes_before = or_(first_grading, earlier) if regrading else and_(first_grading, earlier)
+    ahead = session.exec(
+        select(func.count()).select_from(Submission).where(Submission.status == "queued", goes_before)
+    ).one()
+    return ahead + 1
+
+
 def queue_position(*, session: Session, submission: Submission) -> int | None:
     """1 for the next to be graded; None when the submission is not waiting."""
     if submission.status != "queued":
         return None
-    ahead = session.exec(
-        select(func.count())
-        .select_from(Submission)
-        .where(Submission.status == "queued", col(Submission.id) < submission.id)
-    ).one()
-    return ahead + 1
+    regrading = submission.regrade_batch_id is not None
+    return _place_in_queue(session, submission_id=submission.id, regrading=regrading)
 
 
 @dataclass(frozen=True)
@@ -331,17 +343,16 @@ class Progress:
 
 def get_progress(*, session: Session, submission_id: int) -> Progress:
     """A submission's progress, read without loading its code or report (cheap enough to ask often)."""
-    status = session.exec(select(Submission.status).where(Submission.id == submission_id)).first()
-    if status is None:
+    found = session.exec(
+        select(Submission.status, Submission.regrade_batch_id).where(Submission.id == submission_id)
+    ).first()
+    if found is None:
         raise NotFound("No such submission.")
+    status, batch_id = found
     if status != "queued":
         return Progress(status=status, queue_position=None)
-    ahead = session.exec(
-        select(func.count())
-        .select_from(Submission)
-        .where(Submission.status == "queued", col(Submission.id) < submission_id)
-    ).one()
-    return Progress(status=status, queue_position=ahead + 1)
+    place = _place_in_queue(session, submission_id=submission_id, regrading=batch_id is not None)
+    return Progress(status=status, queue_position=place)
 
 
 @dataclass(frozen=True)

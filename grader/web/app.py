@@ -16,7 +16,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from grader.config import Settings, get_settings
 from grader.db import get_engine
-from grader.jobs import enqueue_grading, get_queue
+from grader.jobs import enqueue_grading, enqueue_regrade, get_queue
 from grader.services import passwords
 from grader.services.account_imports import ImportRunner
 from grader.services.submissions import Enqueue
@@ -53,13 +53,19 @@ def wakeups_arrive(app: FastAPI) -> bool:
 
 
 def create_app(
-    settings: Settings | None = None, *, engine: Engine | None = None, enqueue: Enqueue | None = None
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    enqueue: Enqueue | None = None,
+    regrade_enqueue: Enqueue | None = None,
 ) -> FastAPI:
     """A new application for ``settings`` (the process settings when omitted).
 
     ``engine`` defaults to the process-wide one for the settings' database;
-    ``enqueue`` sends a submission id to the graders (tests pass a recorder
-    instead of the Huey queue).
+    ``enqueue`` sends a submission id to the graders and ``regrade_enqueue``
+    sends one to be graded again, behind learners' uploads (tests pass a
+    recorder instead of the Huey queue; regrades go to ``enqueue`` unless
+    given their own).
     """
     settings = settings or get_settings()
 
@@ -107,6 +113,7 @@ def create_app(
     passwords.configure(slots=settings.password_hash_slots, wait_seconds=settings.password_hash_wait_seconds)
     app.state.engine = engine or get_engine(settings)
     app.state.enqueue = enqueue or partial(enqueue_grading, settings=settings)
+    app.state.enqueue_regrade = regrade_enqueue or enqueue or partial(enqueue_regrade, settings=settings)
     app.state.queue_depth = lambda: get_queue(settings).depth()
     app.state.account_imports = ImportRunner(app.state.engine)
 

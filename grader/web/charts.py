@@ -93,8 +93,13 @@ def column_chart(
     value_heading: str = "Value",
     column_width: float = 34,
     gap: float = 8,
+    drawn_labels: Sequence[str] = (),
 ) -> Chart:
-    """Vertical bars, one per (label, value), in the order given (time, score bands...)."""
+    """Vertical bars, one per (label, value), in the order given (time, score bands...).
+
+    ``drawn_labels``, when given, are what is written under the columns (a shorter form that fits);
+    the full labels stay in the tooltips and the table of numbers.
+    """
     largest = max((value for _, value in points), default=0) or 1
     width = max(len(points) * (column_width + gap) + gap, 200)
     height = TOP_MARGIN + COLUMN_AREA_HEIGHT + COLUMN_LABEL_HEIGHT
@@ -116,6 +121,7 @@ def column_chart(
                 label_y=baseline + 14,
                 value_x=x + column_width / 2,
                 value_y=baseline - bar_height - 4,
+                drawn_label=drawn_labels[index] if drawn_labels else "",
             )
         )
     return Chart(chart_id, title, description, "columns", width, height, bars, value_heading)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shlex
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,29 +13,12 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from grader.grading.report import error_kind_words, format_points
-from grader.web import report_view
+from grader.grading.visibility import STAFF_WORDS
+from grader.web import report_view, times
 from grader.web.markup import plain_text, render_inline, render_markdown
 from grader.web.security import CSRF_FIELD, csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-
-
-def format_time(value: datetime | None) -> str:
-    """A timestamp as ``2026-11-25 14:03 UTC``."""
-    if value is None:
-        return "—"
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def iso_time(value: datetime | None) -> str:
-    """A timestamp for ``<time datetime=...>``."""
-    if value is None:
-        return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.isoformat()
 
 
 def pretty_body(body: str | None) -> str:
@@ -77,11 +59,13 @@ def _build_templates() -> Jinja2Templates:
     env.filters["plain_text"] = plain_text
     env.filters["shell_quote"] = shlex.quote
     env.filters["points"] = format_points
-    env.filters["time"] = format_time
-    env.filters["iso"] = iso_time
+    env.filters["utc_text"] = times.utc_text
     env.filters["pretty_body"] = pretty_body
     env.filters["error_words"] = error_kind_words
+    env.filters["visibility_words"] = STAFF_WORDS.__getitem__
     env.globals["percent"] = percent
+    env.globals["when"] = times.when
+    env.globals["date_field"] = times.date_field
     env.globals["arrange_report"] = report_view.build
     return Jinja2Templates(env=env, context_processors=[_page_context])
 

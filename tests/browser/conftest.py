@@ -44,6 +44,19 @@ class Service:
     base_url: str
     state_dir: Path
     log: Path
+    environment: dict[str, str]
+    """The service's environment: an ``autograder`` command run with it acts on the same state."""
+
+    def run(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        """One ``autograder`` command on the service's state (``sync-content`` after an edit, say)."""
+        return subprocess.run(
+            [sys.executable, "-m", "grader.cli", *arguments],
+            cwd=self.state_dir,
+            env=self.environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
 def _free_port() -> int:
@@ -53,7 +66,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+def service_env() -> dict[str, str]:
+    """Settings of the service a module needs besides the usual ones (a module overrides this)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory, service_env: dict[str, str]) -> Iterator[Service]:
     """``autograder serve`` with the embedded worker, stopped at the end of the module."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (scripts/test does)")
@@ -68,6 +87,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         "GRADER_FIRST_INSTRUCTOR_EMAIL": INSTRUCTOR_EMAIL,
         "GRADER_FIRST_INSTRUCTOR_PASSWORD": INSTRUCTOR_PASSWORD,
         "GRADER_SUBMISSION_INTERVAL_SECONDS": "2",
+        **service_env,
     }
     log = state / "serve.log"
     with log.open("w") as output:
@@ -81,7 +101,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base_url, process, log)
-        yield Service(base_url=base_url, state_dir=state, log=log)
+        yield Service(base_url=base_url, state_dir=state, log=log, environment=env)
     finally:
         process.terminate()
         try:
@@ -134,3 +154,11 @@ def sign_up(page, *, email: str, name: str, password: str) -> None:
     page.get_by_label("Join code").fill(JOIN_CODE)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name=f"Hello, {name}")).to_be_visible()
+
+
+def sign_in(page, *, email: str, password: str) -> None:
+    """Sign in through the sign-in page."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from .axe import assert_accessible
-from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD, sign_up
+from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD, sign_in, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -24,10 +24,7 @@ def _instructor(browser, service, viewport, *, script: bool = True, color_scheme
         base_url=service.base_url, viewport=viewport, java_script_enabled=script, color_scheme=color_scheme
     )
     page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
-    page.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, email=INSTRUCTOR_EMAIL, password=INSTRUCTOR_PASSWORD)
     return context, page
 
 

@@ -142,7 +142,7 @@ def _sign_in(page, email: str, password: str) -> None:
 def test_pages_work_without_javascript_and_the_dashboard_updates_live(service, browser, artifacts):
     from playwright.sync_api import expect
 
-    teacher = browser.new_context(base_url=service.base_url)
+    teacher = browser.new_context(base_url=service.base_url, timezone_id="America/New_York")
     dashboard = teacher.new_page()
     _sign_in(dashboard, INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD)
     dashboard.goto("/instructor")
@@ -164,4 +164,7 @@ def test_pages_work_without_javascript_and_the_dashboard_updates_live(service, b
     expect(row).to_contain_text("16 / 16", timeout=30_000)
     assert dashboard.evaluate("window.__sameDocument === true"), "the dashboard should update without a reload"
     expect(dashboard.locator("[data-live-status]")).to_contain_text("Updated automatically")
+    # A row that arrives live shows its time as the page's other times do: in the viewer's zone, named.
+    expect(row.locator("time")).to_have_text(re.compile(r"^\w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d E[SD]T$"))
+    expect(dashboard.locator("[data-live-status]")).to_have_text(re.compile(r"last checked \d\d:\d\d:\d\d E[SD]T\.$"))
     teacher.close()

@@ -85,6 +85,18 @@ def _page(browser, service, state, viewport=DESKTOP):
     return context, context.new_page()
 
 
+def _answer_the_quiz_with_one_wrong(page) -> None:
+    """Answer the quiz on the page: the first answer wrong, the other two right; wait for the score."""
+    from playwright.sync_api import expect
+
+    questions = page.locator(".question")
+    questions.nth(0).get_by_label("A. {'received': {'text': 'Hello'}}").check()
+    questions.nth(1).get_by_label("A. Step 3").check()
+    questions.nth(2).get_by_label("B. At step 2, msg is {'text': 'Hi'}").check()
+    page.get_by_role("button", name="Submit answers").click()
+    expect(page.get_by_role("heading", name="Your score: 2/3")).to_be_visible()
+
+
 def test_a_typo_gets_one_card_and_a_page_of_about_two_screens(service, browser, artifacts, learner_pages):
     from playwright.sync_api import expect
 
@@ -155,12 +167,7 @@ def test_the_quiz_explains_each_wrong_answer(service, browser, artifacts, learne
     for viewport, suffix in [(DESKTOP, "desktop"), (PHONE, "phone")]:
         context, page = _page(browser, service, learner_pages["state"], viewport=viewport)
         page.goto("/quizzes/message-cycle")
-        questions = page.locator(".question")
-        questions.nth(0).get_by_label("A. {'received': {'text': 'Hello'}}").check()
-        questions.nth(1).get_by_label("A. Step 3").check()
-        questions.nth(2).get_by_label("B. At step 2, msg is {'text': 'Hi'}").check()
-        page.get_by_role("button", name="Submit answers").click()
-        expect(page.get_by_role("heading", name="Your score: 2/3")).to_be_visible()
+        _answer_the_quiz_with_one_wrong(page)
         wrong = page.locator(".question-wrong")
         expect(wrong).to_have_count(1)
         expect(wrong.locator(".right-answer")).to_contain_text("The right answer: C. {'text': 'Hello'}")
@@ -255,4 +262,42 @@ def test_axe_finds_nothing_on_any_page(service, browser, artifacts, learner_page
     page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
     assert_accessible(page, "a learner's page")
     page.screenshot(path=artifacts / "instructor-learner.png", full_page=True)
+    context.close()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_dark_browser_gets_the_learner_pages_dark_with_their_contrast_kept(
+    service, browser, artifacts, learner_pages, viewport
+):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(
+        base_url=service.base_url, viewport=viewport, storage_state=learner_pages["state"], color_scheme="dark"
+    )
+    page = context.new_page()
+
+    def check(name: str) -> None:
+        page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+        background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+        assert background == "rgb(18, 22, 29)", f"{name} is not dark: {background}"
+        assert_accessible(page, f"{name}, dark, at {viewport['width']} px")
+        page.screenshot(path=artifacts / f"dark-learner-{name}-{viewport['width']}.png", full_page=True)
+
+    for name, url in [("home", "/"), ("exercise", "/exercises/message-echo"), ("quiz", "/quizzes/message-cycle")]:
+        page.goto(url)
+        check(name)
+    # A result with its diagnosis card and the fix the grader checked, drawn as a diff.
+    page.goto(learner_pages["typo"])
+    expect(page.locator("article.diagnosis figure.fix-diff")).to_be_visible(timeout=GRADING_TIMEOUT_MS)
+    check("result-typo")
+    page.goto(learner_pages["correct"])
+    check("result-passed")
+    # The quiz's result: a new attempt while any are left (the quiz allows three in all), else the latest.
+    page.goto("/quizzes/message-cycle")
+    if page.get_by_role("button", name="Submit answers").count():
+        _answer_the_quiz_with_one_wrong(page)
+    else:
+        page.get_by_role("region", name="Your attempts").get_by_role("link").first.click()
+        expect(page.get_by_role("heading", name=re.compile("^Your score: "))).to_be_visible()
+    check("quiz-result")
     context.close()

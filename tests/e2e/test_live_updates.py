@@ -55,6 +55,8 @@ def service(tmp_path, layout):
                 "GRADER_FIRST_INSTRUCTOR_EMAIL": "teacher@example.org",
                 "GRADER_FIRST_INSTRUCTOR_PASSWORD": "a long instructor password",
                 "GRADER_WORKER_THREADS": "1",
+                # One grading and one sandbox started ahead: a slot each, as the worker's start checks.
+                "GRADER_SANDBOX_POOL_SIZE": "1",
                 "GRADER_SANDBOX_SLOTS": str(SLOTS),
                 "GRADER_SANDBOX_UID_BASE": str(base),
                 "GRADER_SANDBOX_UID_LEASE": "false",

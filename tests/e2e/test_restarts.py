@@ -214,3 +214,55 @@ def test_a_queue_that_goes_away_mid_burst_loses_nothing(
     finally:
         service.stop_all()
     assert processes_of_uids(uids) == []
+
+
+def test_a_postgresql_queue_that_restarts_mid_burst_loses_nothing(
+    tmp_path, own_postgres, postgres_template, postgres_database, uids
+):
+    """The queue on a PostgreSQL server of its own, restarted mid-burst: the tasks it held may be gone."""
+    database_url = postgres_database(template=postgres_template)
+    queue = {"GRADER_QUEUE_URL": own_postgres.url, "GRADER_QUEUE_NAME": "grader"}
+    service = make_service(tmp_path, database_url, queue, uids)
+    try:
+        service.start_web()
+        service.start_worker()
+        wait_ready(service.url)
+        engine = create_db_engine(database_url)
+        learners = Learners(service, learner_tokens(engine, LEARNERS))
+
+        def restart() -> None:
+            own_postgres.stop("fast")
+            time.sleep(2)
+            own_postgres.start()
+
+        learners.burst(restart, after=4)
+        rows = wait_until_graded(engine, learners.accepted)
+        assert_each_graded_once(service, rows, learners.accepted)
+        # The submissions table is the record: uploads are accepted while the queue is away.
+        assert set(learners.statuses) == {202}, learners.statuses
+        engine.dispose()
+    finally:
+        service.stop_all()
+    assert processes_of_uids(uids) == []
+
+
+def test_a_worker_started_while_its_postgresql_queue_is_down_waits_for_it(tmp_path, own_postgres, monkeypatch, caplog):
+    """The worker reaches the queue once the server answers, instead of dying at start."""
+    from grader import jobs
+    from tests.conftest import make_settings
+
+    settings = make_settings(tmp_path, queue_url=own_postgres.url, queue_name=f"wait{os.getpid()}")
+    monkeypatch.setattr(jobs, "QUEUE_RETRY_SECONDS", (0.2,))
+    own_postgres.stop("fast")
+    reached: list[jobs.Queue] = []
+    waiting = threading.Thread(target=lambda: reached.append(jobs._reach_queue(settings)), daemon=True)
+    waiting.start()
+    time.sleep(2)
+    assert waiting.is_alive() and not reached  # still trying, not dead
+    assert "the queue cannot be reached" in caplog.text
+    own_postgres.start()
+    waiting.join(timeout=60)
+    assert reached and reached[0].huey.storage.queue_size() == 0
+    for key in [key for key, queue in jobs._queues.items() if queue is reached[0]]:
+        del jobs._queues[key]
+    reached[0].huey.storage.conn.close()

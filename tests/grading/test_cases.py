@@ -79,4 +79,4 @@ def test_every_concrete_case_has_its_description_by_name(message_echo):
     described = case_descriptions(message_echo)
     assert list(described) == [case.name for case in expand_cases(message_echo, 7)]
     assert described["hello"] == 'The lesson\'s message: {"text": "Hello"}'
-    assert described["random-3"] == "Objects made up for this grading from its seed (3 of 3)"
+    assert described["random-3"] == "Objects the grader makes up for each submission (3 of 3)"

@@ -189,3 +189,19 @@ def test_grade_checks_a_fix_before_printing_it_as_a_diff():
     first = report["diagnoses"][0]
     assert first["fix_patch"]["after"] == '@app.post("/message")'
     assert first["fix_check"]["status"] == "passed" and first["fix_check"]["cases"] > 0
+
+
+def test_exercises_says_which_cases_learners_do_not_see(tmp_path):
+    from tests.web.test_visibility import EXERCISE, SLUG
+
+    folder = tmp_path / "exercises"
+    (folder / SLUG).mkdir(parents=True)
+    (folder / SLUG / "exercise.toml").write_text(EXERCISE, encoding="utf-8")
+    done = autograder("exercises", exercises_dir=folder)
+    assert done.returncode == 0, done.stderr
+    assert "  - pelican-never: A message learners never see [1] (hidden from learners)" in done.stdout
+    assert (
+        "  - ostrich-after-due: A message shown once the due date has passed [1] (shown to learners after"
+        in done.stdout
+    )
+    assert "  - hello: The lesson's message [1]\n" in done.stdout

@@ -69,8 +69,14 @@ def test_parsed_json_keeps_the_float_integer_distinction():
 
 def test_difference_points_at_the_first_departure():
     where = first_difference({"received": {"a": [1, 2, 3]}}, {"received": {"a": [1, 2, "3"]}})
-    assert "$.received.a[2]" in where
+    assert 'in body["received"]["a"][2]:' in where
     assert "integer" in where and "string" in where
+    # The place is written as Python reads it, never in a notation a beginner has not met.
+    assert "$" not in where
+
+
+def test_a_difference_at_the_top_names_the_body():
+    assert first_difference({"received": 1}, {}) == 'in the body: key "received" is missing'
 
 
 def test_missing_and_unexpected_keys_are_named():
@@ -80,7 +86,7 @@ def test_missing_and_unexpected_keys_are_named():
 
 def test_odd_keys_are_quoted_in_the_path():
     where = first_difference({"clé à": 1}, {"clé à": 2})
-    assert '"clé à"' in where
+    assert 'body["clé à"]' in where
 
 
 @pytest.mark.parametrize(

@@ -230,3 +230,41 @@ def test_a_bad_media_type_or_header_is_refused_with_a_reason(tmp_path, change, c
     with pytest.raises(SpecError, match="exercise.toml") as caught:
         load_exercise(folder)
     assert complaint in str(caught.value)
+
+
+HIDDEN_CASE = """
+[[cases]]
+name = "secret-ping"
+description = "a ping learners do not see"
+visibility = "{visibility}"
+request = {{ method = "POST", path = "/ping", json = {{ n = 2 }} }}
+expect = {{ status = 200, json = {{ pong = "$request" }} }}
+"""
+
+
+@pytest.mark.parametrize("visibility", ["visible", "hidden", "after_due_date", "after_published"])
+def test_a_case_says_when_learners_see_it(tmp_path, visibility):
+    spec = load_exercise(write_exercise(tmp_path, "ping", MINIMAL + HIDDEN_CASE.format(visibility=visibility)))
+    assert [case.visibility for case in spec.cases] == ["visible", visibility]
+    assert [case.visibility for case in expand_cases(spec, 1)] == ["visible", visibility]
+
+
+def test_an_unknown_visibility_is_refused_naming_the_case(tmp_path):
+    folder = write_exercise(tmp_path, "ping", MINIMAL + HIDDEN_CASE.format(visibility="secret"))
+    with pytest.raises(SpecError) as caught:
+        load_exercise(folder)
+    message = str(caught.value)
+    assert "case 'secret-ping': visibility 'secret' is not one of 'visible', 'hidden'" in message
+    assert str(folder / "exercise.toml") in message
+
+
+def test_hidden_cases_come_after_the_visible_ones(tmp_path):
+    hidden_first = MINIMAL.replace("[[cases]]", HIDDEN_CASE.format(visibility="hidden") + "\n[[cases]]")
+    with pytest.raises(SpecError, match="case 'ping' is visible but comes after case 'secret-ping'"):
+        load_exercise(write_exercise(tmp_path, "ping", hidden_first))
+
+
+def test_who_sees_a_case_is_not_part_of_the_spec_hash(tmp_path):
+    hidden = load_exercise(write_exercise(tmp_path / "a", "ping", MINIMAL + HIDDEN_CASE.format(visibility="hidden")))
+    shown = load_exercise(write_exercise(tmp_path / "b", "ping", MINIMAL + HIDDEN_CASE.format(visibility="visible")))
+    assert hidden.spec_hash == shown.spec_hash

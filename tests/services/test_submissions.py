@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import func, select
 
 from grader.models import Submission, utcnow
-from grader.services import submissions
+from grader.services import regrade, submissions
 from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
-from tests.factories import make_submission, make_user
+from tests.factories import make_report, make_submission, make_user
 
 SOURCE = b"from fastapi import FastAPI\napp = FastAPI()\n"
 
@@ -250,3 +250,22 @@ def test_a_full_queue_refuses_uploads_with_an_estimate_of_the_wait(synced, setti
     assert (_count(synced), sent) == (22, [])
     unlimited = settings.model_copy(update={"max_queued": 0})
     _upload(synced, unlimited, make_user(synced), now=now)
+
+
+def test_waiting_regrades_are_not_counted_ahead_of_a_learners_upload(synced, settings):
+    teacher = make_user(synced, role="instructor")
+    report = make_report(cases={"hello": True}).to_dict()
+    regraded = [
+        make_submission(synced, user=make_user(synced), status="graded", score=1, report=report) for _ in range(3)
+    ]
+    regrade.regrade_exercise(session=synced, exercise_slug="message-echo", requested_by=teacher, enqueue=lambda _: None)
+    earlier_upload = make_submission(synced, user=make_user(synced))
+    fresh = _upload(synced, settings, make_user(synced))
+    # The upload waits only for the earlier upload; the regrades (older ids) go after it.
+    assert submissions.get_progress(session=synced, submission_id=fresh.id).queue_position == 2
+    assert submissions.queue_position(session=synced, submission=fresh) == 2
+    # A regrade waits for every upload and for the regrades queued before it.
+    synced.refresh(regraded[2])
+    assert submissions.get_progress(session=synced, submission_id=regraded[2].id).queue_position == 2 + 2 + 1
+    assert submissions.queue_position(session=synced, submission=regraded[2]) == 5
+    assert submissions.get_progress(session=synced, submission_id=earlier_upload.id).queue_position == 1

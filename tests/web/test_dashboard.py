@@ -95,7 +95,7 @@ def test_charts_hold_no_links_and_list_them_beside(as_instructor, synced, learne
     cases = html.split('id="chart-cases-title"')[1].split("</figure>")[0]
     assert '<details class="chart-data" open>' in cases
     link = '<a href="/instructor/cases?exercise=message-echo&amp;case=random-2">'
-    assert link + "Objects made up for this grading from its seed (2 of 3)</a>" in cases
+    assert link + "Objects the grader makes up for each submission (2 of 3)</a>" in cases
     assert f'<a href="/instructor/cases?exercise=message-echo&amp;case=hello">{escape(HELLO)}</a>' in cases
     # A chart that leads nowhere keeps its numbers folded.
     days = html.split('id="chart-days-title"')[1].split("</figure>")[0]
@@ -180,15 +180,21 @@ def test_a_bulk_regrade_asks_first_and_says_how_many(as_instructor, synced, lear
 def test_the_regrade_question_is_for_instructors_and_known_exercises(as_instructor, as_learner, queued):
     assert as_learner.get("/instructor/exercises/message-echo/regrade").status_code == 403
     assert as_instructor.get("/instructor/exercises/no-such-exercise/regrade").status_code == 404
-    empty = as_instructor.get("/instructor/exercises/health-check/regrade")
-    assert empty.status_code == 422 and "no submissions" in empty.text
     assert queued == []
 
 
-def test_regrade_without_submissions_is_refused(as_instructor, queued):
+def test_an_exercise_without_submissions_has_nothing_to_regrade(as_instructor, synced, queued):
+    from grader.models import RegradeBatch
+
+    empty = as_instructor.get("/instructor/exercises/health-check/regrade")
+    assert empty.status_code == 200
+    assert "Nothing to regrade: no submissions yet" in empty.text
+    assert 'name="confirm"' not in empty.text and 'href="/instructor?exercise=health-check"' in empty.text
+    # A confirmation posted anyway (an old page) leads to that answer, and nothing is queued or recorded.
     response = as_instructor.post_form("/instructor/exercises/health-check/regrade", CONFIRM, page="/instructor")
-    assert response.status_code == 422
-    assert "no submissions" in response.text and queued == []
+    assert response.status_code == 303
+    assert response.headers["location"] == "/instructor/exercises/health-check/regrade"
+    assert queued == [] and synced.exec(select(RegradeBatch)).all() == []
 
 
 def test_create_one_account_with_a_generated_password(as_instructor, synced):

@@ -139,7 +139,9 @@ def test_learner_page_reads_one_report_and_lists_the_rest(as_instructor, synced,
     assert f'id="shown-heading">Submission #{old.id}' in chosen and "printed by the old one" in chosen
     assert as_instructor.get(f"/instructor/learners/{learner.id}?submission=999999").status_code == 404
     # Times carry their moment for the page's script, which shows them in the viewer's time zone.
-    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT[^"]+\+00:00">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>', page)
+    assert re.search(
+        r'<time datetime="\d{4}-\d\d-\d\dT[^"]+\+00:00">\w{3} \d{1,2} \w{3} \d{4}, \d\d:\d\d UTC</time>', page
+    )
 
 
 def test_the_dashboard_stream_pushes_a_graded_result_when_the_worker_wakes_it(

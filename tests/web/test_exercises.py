@@ -132,6 +132,8 @@ def test_history_lists_submissions_and_marks_the_best(as_learner, synced, learne
     best_row = html.split(f'href="/submissions/{high.id}"')[1].split("</tr>")[0]
     other_row = html.split(f'href="/submissions/{low.id}"')[1].split("</tr>")[0]
     assert "★ Best" in best_row and "★ Best" not in other_row
+    # The table says what it holds and how to use it, not the heading above it again.
+    assert "<caption>2 submissions, newest first: choose a number to see its result.</caption>" in html
 
 
 # --- the submission page -----------------------------------------------------------------

@@ -249,3 +249,25 @@ def test_the_seed_limits_and_timing_are_folded_under_details(as_learner, learner
     assert "<summary>Details</summary>" in fold and "Seed 7" in fold and "graded in" in fold
     outside = page.replace(fold, "")
     assert "Seed" not in outside and "graded in" not in outside
+
+
+OPERATOR_WORDS = re.compile(
+    r"\b(seed|graded in|limits? not enforced|host|sandbox|worker|spec|exit (code|status)|signal|"
+    r"execution time|\d+(\.\d+)? ?(ms|s)\b|MB|cgroup|bwrap|uid|pid|queue)",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("name", ["typo", "crash", "import-error", "plain-text", "wrong-path"])
+def test_a_learner_reads_no_operator_details_outside_the_fold(as_learner, learner, synced, name):
+    submission = _graded(synced, learner, name)
+    for url in [f"/submissions/{submission.id}", "/exercises/message-echo", "/"]:
+        page = as_learner.get(url).text
+        main = page[page.index("<main") : page.index("</main>")]
+        if '<details class="run-details">' in main:
+            fold = main[main.index('<details class="run-details">') :]
+            main = main.replace(fold[: fold.index("</details>")], "")
+        # The learner's own code and what their program printed are theirs, not the grader's.
+        main = re.sub(r"<pre\b.*?</pre>|<code\b.*?</code>|<textarea\b.*?</textarea>", " ", main, flags=re.DOTALL)
+        found = sorted({match.group(0) for match in OPERATOR_WORDS.finditer(_text(main))})
+        assert found == [], f"{url} ({name}) shows {found}"

@@ -16,7 +16,17 @@ from pydantic import BaseModel, Field, StrictInt
 from sqlmodel import Session
 
 from grader.models import COURSE_ROLES, MAX_ROW_ID, ExercisePublic, Submission, SubmissionPublic, User
-from grader.services import audit, courses, coursework, fixchecks, gradebook, quizzes, submissions, tokens, users
+from grader.services import (
+    audit,
+    courses,
+    coursework,
+    gradebook,
+    quizzes,
+    submissions,
+    tokens,
+    users,
+    visibility,
+)
 from grader.services.errors import AuthenticationFailed, InvalidInput, Overloaded, RateLimited
 from grader.services.updates import submission_changes
 from grader.web import events
@@ -337,7 +347,7 @@ def create_submission(
     )
 
 
-def _submission_out(session: Session, submission: Submission) -> SubmissionOut:
+def _submission_out(session: Session, submission: Submission, viewer: User) -> SubmissionOut:
     return SubmissionOut(
         id=submission.id,
         user_id=submission.user_id,
@@ -351,7 +361,11 @@ def _submission_out(session: Session, submission: Submission) -> SubmissionOut:
         created_at=submission.created_at,
         started_at=submission.started_at,
         finished_at=submission.finished_at,
-        report=fixchecks.checked_report(session, submission) if submission.status == "graded" else None,
+        report=(
+            visibility.report_for(session, submission=submission, viewer=viewer)
+            if submission.status == "graded"
+            else None
+        ),
     )
 
 
@@ -428,7 +442,7 @@ async def get_submission(
         submission = await anyio.to_thread.run_sync(
             partial(submissions.get, session=session, submission_id=submission_id)
         )
-    return await anyio.to_thread.run_sync(_submission_out, session, submission)
+    return await anyio.to_thread.run_sync(_submission_out, session, submission, user)
 
 
 @router.get("/quizzes", response_model=list[QuizSummary], summary="List quizzes")

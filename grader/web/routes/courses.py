@@ -1,7 +1,7 @@
 """Instructors' course pages: create a course; its settings and members; its assignments, dates and extensions.
 
 Dates are typed in a ``datetime-local`` field together with a ``zone`` the form sends (the
-browser's, set by ``static/courses.js``; UTC without script, as the page then says) and are
+browser's, set by ``static/times.js``; UTC without script, as the page then says) and are
 stored in UTC.
 """
 

@@ -11,12 +11,23 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlmodel import Session
 
 from grader.config import Settings
-from grader.services import account_imports, audit, fixchecks, gradebook, quizzes, regrade, stats, submissions, users
+from grader.grading.report import Report
+from grader.services import (
+    account_imports,
+    audit,
+    gradebook,
+    quizzes,
+    regrade,
+    regrade_scores,
+    stats,
+    submissions,
+    users,
+    visibility,
+)
 from grader.services.errors import BadLines, InvalidInput, Overloaded, RateLimited
 from grader.services.updates import ANY_SUBMISSION, COURSE, submission_changes
-from grader.web import charts, events
+from grader.web import charts, events, times
 from grader.web.deps import Instructor, RowId, SessionDep, SettingsDep, page_stream_access, require_instructor
-from grader.web.routes.exercises import stored_report
 from grader.web.security import verify_csrf
 from grader.web.templating import render, templates
 
@@ -55,9 +66,11 @@ def overview_charts(figures: stats.Dashboard, exercise_slug: str) -> list[charts
         charts.column_chart(
             "chart-days",
             "Submissions per day",
-            "How many submissions learners sent on each day (UTC), over the last 30 days with any.",
-            [(day.day.strftime("%b %d"), day.count) for day in figures.submissions_per_day],
+            "How many submissions learners sent on each day (days run midnight to midnight UTC), "
+            "over the last 30 days with any.",
+            [(times.day_text(day.day), day.count) for day in figures.submissions_per_day],
             value_heading="Submissions",
+            drawn_labels=[times.short_day_text(day.day) for day in figures.submissions_per_day],
         ),
         charts.column_chart(
             "chart-scores",
@@ -227,7 +240,7 @@ async def dashboard_events(request: Request, params: TableParams, since: str = "
 @router.get("/gradebook.csv")
 def gradebook_csv(user: Instructor, session: SessionDep, settings: SettingsDep) -> Response:
     """The gradebook as CSV, one row per learner, sent as it is read."""
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    stamp = times.file_stamp(datetime.now(UTC))
     audit.record(session=session, actor=user, action="gradebook.export", target="gradebook (CSV)")
     session.commit()
     return StreamingResponse(
@@ -292,13 +305,14 @@ def learner_page(
     attempts = [
         quizzes.get_attempt(session=session, attempt_id=attempt_id, user=user) for attempt_id in detail.attempt_ids
     ]
+    shown = visibility.report_for(session, submission=detail.shown, viewer=user) if detail.shown is not None else None
     return render(
         request,
         "learner.html",
         {
             "detail": detail,
-            "report": stored_report(detail.shown) if detail.shown is not None else None,
-            "checked_report": fixchecks.checked_report(session, detail.shown) if detail.shown is not None else None,
+            "report": Report.from_dict(shown) if shown else None,
+            "checked_report": shown,
             "attempts": attempts,
         },
     )
@@ -313,9 +327,12 @@ Confirmation = Annotated[str, Form()]
 
 
 def _confirm_page(
-    request: Request, *, title: str, lines: list[str], action: str, button: str, cancel: tuple[str, str]
+    request: Request, *, title: str, lines: list[str], action: str, button: str | None, cancel: tuple[str, str]
 ) -> Response:
-    """A question before an action that cannot be undone: what will happen, then one button to do it."""
+    """A question before an action that cannot be undone: what will happen, then one button to do it.
+
+    Without a ``button`` the page only explains why there is nothing to do, and leads back.
+    """
     context = {"title": title, "lines": lines, "action": action, "button": button, "cancel": cancel}
     return render(request, "confirm.html", context)
 
@@ -501,7 +518,7 @@ def audit_page(request: Request, user: Instructor, session: SessionDep) -> Respo
 def regrade_submission(request: Request, submission_id: RowId, user: Instructor, session: SessionDep) -> Response:
     """Grade one submission again, then follow its progress."""
     batch = regrade.regrade_submission(
-        session=session, submission_id=submission_id, requested_by=user, enqueue=request.app.state.enqueue
+        session=session, submission_id=submission_id, requested_by=user, enqueue=request.app.state.enqueue_regrade
     )
     return RedirectResponse(f"/instructor/regrades/{batch.id}", status_code=303)
 
@@ -516,7 +533,17 @@ def confirm_regrade_exercise(request: Request, slug: str, user: Instructor, sess
     plan = regrade.plan_exercise(session=session, exercise_slug=slug, requested_by=user)
     dashboard = "/instructor?" + urlencode({"exercise": plan.exercise_slug})
     if not plan.submissions:
-        raise InvalidInput("This exercise has no submissions to regrade.", field="exercise")
+        return _confirm_page(
+            request,
+            title="Nothing to regrade: no submissions yet",
+            lines=[
+                f"No learner has handed in {plan.exercise_title} yet, so there is nothing to grade again.",
+                "Once submissions arrive, this page offers to regrade them.",
+            ],
+            action="",
+            button=None,
+            cancel=(dashboard, "Back to the dashboard"),
+        )
     count = _plural(plan.submissions, "submission")
     return _confirm_page(
         request,
@@ -525,7 +552,8 @@ def confirm_regrade_exercise(request: Request, slug: str, user: Instructor, sess
             f"{count} from {_plural(plan.learners, 'learner')} go back in the grading queue "
             "and are graded again with the exercise as it is now.",
             "Each keeps its result on show until its new one replaces it; a new score may be higher or lower. "
-            "Learners' new uploads are graded meanwhile, and you can follow the progress.",
+            "Learners' new uploads are graded before these. You can follow the progress, and at the end "
+            "see which scores went up or down.",
         ],
         action=f"/instructor/exercises/{plan.exercise_slug}/regrade",
         button=f"Regrade all {count}",
@@ -538,26 +566,39 @@ def regrade_exercise(
     request: Request, slug: str, user: Instructor, session: SessionDep, confirm: Confirmation = ""
 ) -> Response:
     """Grade every submission of an exercise again, then follow the progress."""
-    if confirm != CONFIRMED:
-        plan = regrade.plan_exercise(session=session, exercise_slug=slug, requested_by=user)
+    plan = regrade.plan_exercise(session=session, exercise_slug=slug, requested_by=user)
+    if confirm != CONFIRMED or not plan.submissions:
+        # Unconfirmed, or nothing to regrade: the question page says which.
         return RedirectResponse(f"/instructor/exercises/{plan.exercise_slug}/regrade", status_code=303)
     batch = regrade.regrade_exercise(
-        session=session, exercise_slug=slug, requested_by=user, enqueue=request.app.state.enqueue
+        session=session, exercise_slug=slug, requested_by=user, enqueue=request.app.state.enqueue_regrade
     )
     return RedirectResponse(f"/instructor/regrades/{batch.id}", status_code=303)
 
 
 def _progress_message(progress: regrade.RegradeProgress) -> str:
     if progress.finished:
-        return f"Done: all {progress.total} submission{'s' if progress.total != 1 else ''} graded again."
-    return f"{progress.done} of {progress.total} graded again; {progress.pending} waiting or running."
+        return f"Done: all {_plural(progress.total, 'submission')} graded again."
+    return (
+        f"{progress.done} of {progress.total} graded again; {progress.pending} waiting or running. "
+        "Learners' new uploads are graded first."
+    )
 
 
 @router.get("/regrades/{batch_id}", response_class=HTMLResponse)
 def regrade_page(request: Request, batch_id: RowId, user: Instructor, session: SessionDep) -> Response:
-    """A regrade's progress, updated live."""
+    """A regrade's progress, updated live, and once done what it changed."""
     progress = regrade.progress(session=session, batch_id=batch_id)
-    return render(request, "regrade.html", {"progress": progress, "message": _progress_message(progress)})
+    summary = regrade_scores.summary(session=session, batch_id=batch_id) if progress.finished else None
+    context = {"progress": progress, "message": _progress_message(progress), "summary": summary}
+    return render(request, "regrade.html", context)
+
+
+@router.get("/regrades/{batch_id}/summary", response_class=HTMLResponse)
+def regrade_summary(request: Request, batch_id: RowId, user: Instructor, session: SessionDep) -> Response:
+    """What a regrade changed (scores up, down, unchanged, not graded), as a fragment for the live page."""
+    summary = regrade_scores.summary(session=session, batch_id=batch_id)
+    return render(request, "_regrade_summary.html", {"summary": summary})
 
 
 @router.get("/regrades/{batch_id}/status")

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from grader.config import Settings
 from grader.grading.report import Report
 from grader.models import MAX_ROW_ID, Exercise, Quiz, Submission, User
-from grader.services import courses, coursework, fixchecks, quizzes, submissions
+from grader.services import courses, coursework, fixchecks, quizzes, submissions, users, visibility
 from grader.services.errors import (
     InvalidInput,
     NotFound,
@@ -41,13 +41,6 @@ router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 
 EVENTS_MAX_SECONDS = 300
 """A submission's event stream ends after this long; the browser then reconnects if it still waits."""
-
-
-def stored_report(submission: Submission) -> Report | None:
-    """The submission's latest report as data (a regraded one keeps its old report until replaced)."""
-    if not submission.report:
-        return None
-    return Report.from_dict(submission.report)
 
 
 def progress_message(status: str, position: int | None) -> str:
@@ -122,7 +115,7 @@ def exercise_page(
     lesson_quiz = lesson_quiz_of(session, exercise)
     context: dict[str, Any] = {
         "exercise": exercise,
-        "cases": spec.cases,
+        "cases": visibility.listed_cases(session, exercise=exercise, cases=spec.cases, viewer=user),
         "visuals": lesson_quiz.visuals if lesson_quiz else None,
         "lesson_quiz": lesson_quiz,
         "history": [item.submission for item in history],
@@ -260,24 +253,25 @@ def submit(
     return RedirectResponse(f"/submissions/{submission.id}", status_code=303)
 
 
-def _submission_context(session: Session, submission: Submission) -> dict[str, Any]:
+def _submission_context(session: Session, submission: Submission, viewer: User) -> dict[str, Any]:
     exercise = submissions.get_exercise_by_id(session=session, exercise_id=submission.exercise_id)
     position = submissions.queue_position(session=session, submission=submission)
     quiz = lesson_quiz_of(session, exercise)
+    shown = visibility.report_for(session, submission=submission, viewer=viewer)
     return {
         "submission": submission,
         "exercise": exercise,
-        "report": stored_report(submission),
-        "checked_report": fixchecks.checked_report(session, submission),
+        "report": Report.from_dict(shown) if shown else None,
+        "checked_report": shown,
         "progress_message": progress_message(submission.status, position),
         "quiz_url": f"/quizzes/{quiz.slug}" if quiz else None,
     }
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
-def show_submission(request: Request, submission: ValidSubmission, session: SessionDep) -> Response:
+def show_submission(request: Request, submission: ValidSubmission, user: CurrentUser, session: SessionDep) -> Response:
     """A submission: live progress until graded, then every case."""
-    return render(request, "submission.html", _submission_context(session, submission))
+    return render(request, "submission.html", _submission_context(session, submission, user))
 
 
 @router.get("/submissions/{submission_id}/status")
@@ -295,9 +289,11 @@ def submission_status(submission: ValidSubmission, session: SessionDep) -> dict[
 
 
 @router.get("/submissions/{submission_id}/result", response_class=HTMLResponse)
-def submission_result(request: Request, submission: ValidSubmission, session: SessionDep) -> Response:
+def submission_result(
+    request: Request, submission: ValidSubmission, user: CurrentUser, session: SessionDep
+) -> Response:
     """The graded part of the submission page alone, for the script to insert."""
-    return render(request, "_result.html", _submission_context(session, submission))
+    return render(request, "_result.html", _submission_context(session, submission, user))
 
 
 def _event_name(state: dict[str, Any]) -> str:
@@ -335,7 +331,10 @@ async def submission_events(request: Request, submission_id: RowId) -> Response:
                 checks = fixchecks.for_submission(session, submission_id=submission_id)
                 if checks:
                     state["fixes"] = "pending" if fixchecks.any_pending(checks) else "checked"
-                state["html"] = render_fragment(request, "_result.html", _submission_context(session, submission))
+                viewer = users.get(session=session, user_id=access.user_id)
+                state["html"] = render_fragment(
+                    request, "_result.html", _submission_context(session, submission, viewer)
+                )
             return state
 
     def reads_on(state: dict[str, Any]) -> tuple[Hashable, ...]:

@@ -1,7 +1,7 @@
 // Grader's own script. Every page works without it; it only saves reloads:
-// live submission progress, live dashboard rows, regrade and import progress, the
-// countdown to the next allowed submission, and times in the viewer's time zone. It inserts only HTML our server
-// rendered (and escaped) for the purpose, and text through textContent.
+// live submission progress, live dashboard rows, regrade and import progress, and the
+// countdown to the next allowed submission (times.js shows times in the viewer's zone).
+// It inserts only HTML our server rendered (and escaped) for the purpose, and text through textContent.
 "use strict";
 
 (function () {
@@ -151,7 +151,7 @@
   }
 
   function checkedAt() {
-    return "last checked " + new Date().toLocaleTimeString() + ".";
+    return "last checked " + window.graderTimes.clock(new Date()) + ".";
   }
 
   // Dashboard table: only what changed since the cursor comes (pushed by Server-Sent Events,
@@ -175,12 +175,13 @@
         if (!row) { missing = true; return; }
         var holder = document.createElement("tbody");
         holder.innerHTML = item.html;
+        window.graderTimes.show(holder);  // as the row on the page shows its times, so an unchanged row stays
         var fresh = holder.firstElementChild;
-        if (fresh && row.outerHTML !== fresh.outerHTML) { row.replaceWith(fresh); showLocalTimes(fresh); }
+        if (fresh && row.outerHTML !== fresh.outerHTML) { row.replaceWith(fresh); }
       });
       var done = missing && rowsUrl ? getHTML(rowsUrl).then(function (html) {
         tbody.innerHTML = html;
-        showLocalTimes(tbody);
+        window.graderTimes.show(tbody);
       }) : Promise.resolve();
       return done.then(function () {
         cursor = data.cursor;
@@ -227,29 +228,20 @@
         if (response.status === 204) { return false; }
         cursor = response.headers.get("X-Live-Cursor") || cursor;
         return response.text().then(function (html) {
-          if (html !== element.innerHTML) { element.innerHTML = html; showLocalTimes(element); }
+          if (html !== element.innerHTML) { element.innerHTML = html; window.graderTimes.show(element); }
           return false;
         });
       });
     });
   }
 
-  // Times are rendered in UTC by the server; shown in the viewer's own time zone here.
-  function showLocalTimes(root) {
-    root.querySelectorAll("time[datetime]").forEach(function (element) {
-      var moment = new Date(element.getAttribute("datetime"));
-      if (isNaN(moment.getTime())) { return; }
-      if (!element.hasAttribute("title")) { element.setAttribute("title", element.textContent.trim()); }
-      element.textContent = moment.toLocaleString(undefined, {
-        year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
-      });
-    });
-  }
-
   // Background work (a regrade, an import of accounts): "done of total" and its message until it is finished.
   // What stops being true when the work fails (an import's generated passwords) is hidden then.
+  // Once finished, the result the server rendered (a regrade's summary) is shown, unless already there.
   function watchProgress(box) {
     var url = box.getAttribute("data-progress-url");
+    var resultUrl = box.getAttribute("data-progress-result-url");
+    var result = document.querySelector("[data-progress-result]");
     var bar = box.querySelector("progress");
     var text = box.querySelector("[data-progress-text]");
     poll(1000, function () {
@@ -259,7 +251,8 @@
         if (data.status === "failed") {
           document.querySelectorAll("[data-hidden-if-failed]").forEach(function (part) { part.hidden = true; });
         }
-        return data.finished;
+        if (!data.finished || !resultUrl || !result || result.children.length) { return data.finished; }
+        return getHTML(resultUrl).then(function (html) { result.innerHTML = html; return true; });
       });
     });
   }
@@ -312,7 +305,6 @@
     if (formError) { focusFormError(formError); }
     document.querySelectorAll("[data-status-url]").forEach(watchSubmission);
     document.querySelectorAll("[data-fix-checks-url]").forEach(watchFixChecks);
-    showLocalTimes(document);
     document.querySelectorAll("[data-live-changes]").forEach(watchTable);
     document.querySelectorAll("[data-live-html]").forEach(function (part) {
       watchOverview(part, parseInt(part.getAttribute("data-live-seconds"), 10) || 15);
