@@ -106,6 +106,7 @@ def test_a_course_from_creation_to_an_extension_across_time_zones(service, brows
 
     # The instructor grants Nora two more days; her start page says so.
     teacher.get_by_role("link", name="Assignments").click()
+    _check(teacher, artifacts, "assignments")
     teacher.get_by_role("link", name="Send and receive a message", exact=True).click()
     teacher.get_by_label("Learner", exact=True).select_option(label=f"{LEARNER['name']} ({LEARNER['email']})")
     later = due_local + timedelta(days=2)
