@@ -411,6 +411,7 @@ def test_the_exercise_page_states_the_due_date_and_policy_and_carries_the_assign
     html = as_learner.get(f"/exercises/message-echo?assignment={lesson.id}").text
     assert "Due <time" in html and "each started day late takes 10% off what it counts, down to 50%" in html
     assert f'name="assignment" value="{lesson.id}"' in html
+    assert f"-F file=@solution.py -F assignment_id={lesson.id} http://" in html
     response = as_learner.post_form(
         "/exercises/message-echo/submissions",
         {"code": SOLUTION.decode(), "assignment": str(lesson.id)},

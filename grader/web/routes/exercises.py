@@ -57,10 +57,11 @@ def progress_message(status: str, position: int | None) -> str:
     return "Graded."
 
 
-def curl_command(base_url: str, slug: str) -> str:
-    """The one line that submits ``solution.py`` to exercise ``slug`` from a terminal."""
+def curl_command(base_url: str, slug: str, assignment_id: int | None = None) -> str:
+    """The one line that submits ``solution.py`` to exercise ``slug`` (for the assignment, if one) from a terminal."""
+    assignment = f"-F assignment_id={assignment_id} " if assignment_id is not None else ""
     return (
-        f'curl -H "Authorization: Bearer $GRADER_TOKEN" -F file=@solution.py '
+        f'curl -H "Authorization: Bearer $GRADER_TOKEN" -F file=@solution.py {assignment}'
         f"{base_url}api/v1/exercises/{slug}/submissions"
     )
 
@@ -125,7 +126,9 @@ def exercise_page(
         "max_upload_bytes": settings.max_upload_bytes,
         "token_hours": settings.api_token_seconds // 3600,
         "base_url": str(request.base_url),
-        "curl_command": curl_command(str(request.base_url), exercise.slug),
+        "curl_command": curl_command(
+            str(request.base_url), exercise.slug, work.assignment.id if assignment_id is not None and work else None
+        ),
         "error": error,
         "error_link": error_link,
         "code": code,
