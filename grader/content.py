@@ -71,7 +71,8 @@ class QuestionFile(_Strict):
     """A question with up to four options, the label of the right one, and what is shown after answering.
 
     hint: where to look (shown with every answer); explanation: why the right answer is right
-    (shown after a wrong one); evidence: the cell of the trace it comes from, highlighted then.
+    (shown after every answer, before the right option is marked); evidence: the cell of the
+    trace it comes from, highlighted after a wrong answer.
     """
 
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Stable name; keep it when editing the text.")

@@ -544,10 +544,31 @@ class Choice(SQLModel, table=True):
     active: bool = True
 
 
+class QuizStart(SQLModel, table=True):
+    """A quiz opened by a learner: the seed the order of its options is drawn from.
+
+    The learner's latest start stays open until an attempt is made from it, so a
+    reload or a second tab shows the same order; the next opening draws a new seed.
+    The seed is drawn by the server, never taken from the learner.
+    """
+
+    __tablename__ = "quiz_starts"
+    __table_args__ = (Index("ix_quiz_starts_user_id_quiz_id", "user_id", "quiz_id"),)
+
+    id: int = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    quiz_id: int = Field(foreign_key="quizzes.id", ondelete="CASCADE", index=True)
+    seed: int = Field(sa_type=BigInteger)
+    started_at: datetime = _timestamp(default_factory=utcnow)
+
+
 class QuizAttempt(SQLModel, table=True):
     """One submitted attempt at a quiz.
 
     change: its number in the course's sequence of changes (see ``ChangeSequence``).
+    start_id: the opening it was answered on (None for attempts stored before options were
+    shuffled); choice_order: per question id (as a string), the choice ids in the order
+    the learner saw them (None: the file's order).
     """
 
     __tablename__ = "quiz_attempts"
@@ -564,6 +585,8 @@ class QuizAttempt(SQLModel, table=True):
     max_score: int
     created_at: datetime = _timestamp(default_factory=utcnow)
     change: int = Field(default=0, sa_type=BigInteger)
+    start_id: int | None = Field(default=None, foreign_key="quiz_starts.id", ondelete="SET NULL", index=True)
+    choice_order: dict[str, list[int]] | None = _json(default=None)
     assignment_id: int | None = Field(default=None, foreign_key="assignments.id", ondelete="SET NULL", index=True)
 
 

@@ -100,3 +100,17 @@ def make_report(
             )
         )
     return report.finish()
+
+
+def seeds_with_different_orders(question_ids: list[int], options: int = 4) -> tuple[int, int]:
+    """Two quiz-start seeds whose orders of ``options`` options differ for every question (found, not assumed)."""
+    from grader.services.quizzes import shuffled
+
+    def order(seed: int) -> list[list[int]]:
+        return [shuffled(list(range(options)), seed=seed, question_id=question) for question in question_ids]
+
+    first = 1
+    second = next(
+        seed for seed in range(2, 1000) if all(a != b for a, b in zip(order(first), order(seed), strict=True))
+    )
+    return first, second

@@ -263,6 +263,67 @@ def test_fix_checks_upgrade_from_the_previous_revision_and_back(tmp_path: Path):
     engine.dispose()
 
 
+@pytest.mark.parametrize("engine_name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_quiz_starts_upgrade_from_the_previous_revision_and_back(
+    tmp_path: Path, request: pytest.FixtureRequest, engine_name: str
+):
+    """0017 adds ``quiz_starts`` and the order an attempt showed; attempts stored before keep the file's order."""
+    from tests.factories import make_user
+
+    # The revision before it, whichever that is once the branches are chained.
+    previous = ScriptDirectory.from_config(alembic_config()).get_revision("0017").down_revision
+    assert isinstance(previous, str)
+
+    if engine_name == "sqlite":
+        url = f"sqlite:///{tmp_path / 'starts.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_database")()
+    engine = create_db_engine(url)
+    try:
+        migrate(engine, revision=previous)
+        with Session(engine) as session:
+            sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
+            session.commit()
+            user_id = make_user(session).id
+        with engine.begin() as connection:
+            quiz_id = connection.execute(text("SELECT id FROM quizzes")).scalar_one()
+            connection.execute(
+                text(
+                    "INSERT INTO quiz_attempts (user_id, quiz_id, score, max_score, created_at, change)"
+                    " VALUES (:user, :quiz, 2, 3, CURRENT_TIMESTAMP, 0)"
+                ),
+                {"user": user_id, "quiz": quiz_id},
+            )
+        migrate(engine)
+        assert _differences(engine) == []
+        with engine.begin() as connection:
+            row = connection.execute(text("SELECT start_id, choice_order, score FROM quiz_attempts")).one()
+            assert tuple(row) == (None, None, 2)
+            connection.execute(
+                text(
+                    "INSERT INTO quiz_starts (user_id, quiz_id, seed, started_at) VALUES (:u, :q, :s, CURRENT_TIMESTAMP)"
+                ),
+                {"u": user_id, "q": quiz_id, "s": 2**47},
+            )
+            start_id = connection.execute(text("SELECT id FROM quiz_starts")).scalar_one()
+            connection.execute(
+                text("UPDATE quiz_attempts SET start_id = :s, choice_order = :o"),
+                {"s": start_id, "o": json.dumps({"1": [3, 1, 4, 2]})},
+            )
+            assert connection.execute(text("SELECT seed FROM quiz_starts")).scalar_one() == 2**47
+        downgrade(engine, revision=previous)
+        assert "quiz_starts" not in inspect(engine).get_table_names()
+        assert {c["name"] for c in inspect(engine).get_columns("quiz_attempts")}.isdisjoint(
+            {"start_id", "choice_order"}
+        )
+        with engine.connect() as connection:  # the attempt itself stays
+            assert connection.execute(text("SELECT score FROM quiz_attempts")).scalar_one() == 2
+        migrate(engine)
+        assert _differences(engine) == []
+    finally:
+        engine.dispose()
+
+
 def _fill_before_courses(engine: Engine) -> dict[str, int]:
     """Rows as revision 0013 stored them: two accounts, the lesson's exercise and quiz, work on both."""
     from grader.content import exercise_fields

@@ -1,33 +1,158 @@
 """Quizzes for learners and their attempts.
 
 A learner's view of a quiz carries no answers and no hints: which choice is
-right is only ever read inside ``submit_attempt``. An attempt is checked in
-full (every question answered once, with one of its own choices) before it is
-stored, so a refused attempt leaves nothing behind. The attempt limit is
-checked under a lock on the learner's row, so simultaneous attempts cannot
-overshoot it.
+right is only ever read inside ``submit_attempt`` and ``get_attempt``. An
+attempt is checked in full (every question answered once, with one of its own
+choices) before it is stored, so a refused attempt leaves nothing behind. The
+attempt limit is checked under a lock on the learner's row, so simultaneous
+attempts cannot overshoot it.
+
+Each opening of the quiz (a ``QuizStart``) draws a seed on the server, and
+each question's options are shown in the order that seed gives, labelled A–D
+in that order. The start stays open until an attempt is made from it, so a
+reload or a second tab shows the same order; the attempt stores the order it
+was shown. Grading goes by choice id, so the order never changes a score, and
+the instructor's views keep the labels of the quiz file.
+
+The right option is marked only once the learner's ``Reveal`` allows it:
+after their last attempt or after the due date, as the quiz's assignment says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import random
+import secrets
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, func, select
 
 from grader.config import Settings, get_settings
 from grader.db import lock_for_update
-from grader.models import MAX_ROW_ID, AttemptAnswer, Choice, Question, Quiz, QuizAttempt, User, utcnow
-from grader.services import courses, gradebook, updates
+from grader.models import (
+    MAX_ROW_ID,
+    Assignment,
+    AttemptAnswer,
+    Choice,
+    Question,
+    Quiz,
+    QuizAttempt,
+    QuizStart,
+    RevealAnswers,
+    User,
+    utcnow,
+)
+from grader.services import courses, gradebook, storage, updates
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound, NotOpen
 from grader.services.numbers import plain_number, shortened
+
+DEFAULT_REVEAL: RevealAnswers = "after_last_attempt"  # a quiz no course of the learner's assigns
+SHOWN_LABELS = "ABCDEFGH"
+
+_Option = TypeVar("_Option")
+
+
+def shuffled(options: Sequence[_Option], *, seed: int, question_id: int) -> list[_Option]:
+    """``options`` in the order ``seed`` draws for one question: the same seed always gives the same order."""
+    order = list(options)
+    # Not for secrecy: the seed is drawn with ``secrets``; this only turns it into an order, the same in every process.
+    random.Random(f"{seed}:{question_id}").shuffle(order)
+    return order
+
+
+def draw_seed() -> int:
+    """A new seed for a quiz start, drawn on the server."""
+    return secrets.randbits(48)
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """When the right options of a quiz are marked for one learner, and whether they are now.
+
+    released: the rule marks them now (attempts used up, or the due date passed); waits_for:
+    what marks them (``"last_attempt"``, ``"due"``, or ``"never"`` when attempts are unlimited
+    and there is no due date); due_at: the learner's due date (an extension applied), None
+    without one; staff: the one looking teaches, so they are always marked for them.
+    """
+
+    released: bool
+    waits_for: Literal["last_attempt", "due", "never"]
+    due_at: datetime | None = None
+    staff: bool = False
+
+    @property
+    def shown(self) -> bool:
+        """Whether the right options are marked for the one looking."""
+        return self.released or self.staff
+
+    @property
+    def closes_attempts(self) -> bool:
+        """The due date has shown the learner the right answers, so an attempt now would mean nothing."""
+        return self.released and self.waits_for == "due"
+
+    @property
+    def note_parts(self) -> tuple[str, datetime | None, str]:
+        """The note as (words before the due date, the due date or None, words after), for a page to draw the date."""
+        if self.staff:
+            return ("You teach this quiz, so the right answers are always marked.", None, "")
+        if self.waits_for == "never":
+            return (
+                "You may try as often as you like, so the right answers are never marked: each answer says why, "
+                "and you can try again until every one is right.",
+                None,
+                "",
+            )
+        if self.waits_for == "due":
+            if self.released:
+                return ("The due date (", self.due_at, ") has passed, so the right answers are marked.")
+            return ("The right answers appear after the due date, ", self.due_at, ".")
+        if self.released:
+            return ("You have used every attempt, so the right answers are marked.", None, "")
+        return ("The right answers appear after your last attempt.", None, "")
+
+    @property
+    def note(self) -> str:
+        """One sentence for the learner: when the right answers are marked, or what they get instead."""
+        before, moment, after = self.note_parts
+        return before + (_utc_text(moment) if moment is not None else "") + after
+
+
+def _utc_text(moment: datetime) -> str:
+    """A moment in UTC with the zone named, as the pages write it: ``Fri 12 Dec 2026, 17:00 UTC``."""
+    return moment.astimezone(UTC).strftime("%a %-d %b %Y, %H:%M UTC")
+
+
+def reveal_rule(
+    *, rule: RevealAnswers, attempts_left: int | None, due_at: datetime | None, now: datetime, staff: bool = False
+) -> Reveal:
+    """Whether the right options are marked, by the assignment's ``rule``.
+
+    ``after_due`` with no due date falls back to the last attempt; ``after_last_attempt`` with
+    unlimited attempts falls back to the due date; with neither, they are never marked.
+    """
+    waits_for: Literal["last_attempt", "due", "never"]
+    if rule == "after_due" and due_at is not None:
+        waits_for = "due"
+    elif attempts_left is not None:
+        waits_for = "last_attempt"
+    elif due_at is not None:
+        waits_for = "due"
+    else:
+        waits_for = "never"
+    # Past the due date as the late policy counts it: work made at the due date itself is on time.
+    released = (waits_for == "due" and due_at is not None and now > due_at) or (
+        waits_for == "last_attempt" and attempts_left == 0
+    )
+    return Reveal(released=released, waits_for=waits_for, due_at=due_at, staff=staff)
 
 
 @dataclass(frozen=True)
 class ChoiceView:
-    """An option as a learner sees it: no hint of whether it is right."""
+    """An option as a learner sees it: no hint of whether it is right; ``label`` follows the shown order."""
 
     id: int
     label: str
@@ -55,16 +180,36 @@ class QuizView:
     intro: str
     visuals: dict[str, Any]
     questions: list[QuestionView]
+    start_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OptionFeedback:
+    """One option of an answered question, where the learner saw it.
+
+    label: A–D in the order shown; key: its label in the quiz file (what the instructor's
+    views use); chosen: the learner picked it; right: whether it is the right one, None
+    until the right answers may be shown.
+    """
+
+    id: int
+    label: str
+    key: str
+    text: str
+    chosen: bool
+    right: bool | None
 
 
 @dataclass(frozen=True)
 class QuestionFeedback:
     """How one question went in an attempt.
 
-    hint: where in the trace to look; right_choice_id/right_label/right_text: the right
-    option (None/empty when the question has no active right option); explanation: why it
-    is right; evidence: the trace's cell that shows it (``{"table", "row", "column"}``, or
-    None for content synced before it existed).
+    choice_label: the chosen option's label as shown to the learner; choice_key: its label in
+    the quiz file; options: every option in the order shown; hint: where in the trace to look;
+    right_choice_id/right_label/right_key/right_text: the right option, only once it may be
+    shown (None/empty before, or when the question has no active right option); explanation:
+    why it is right; evidence: the trace's cell that shows it (``{"table", "row", "column"}``,
+    or None for content synced before it existed).
     """
 
     question_id: int
@@ -72,11 +217,14 @@ class QuestionFeedback:
     prompt: str
     choice_id: int
     choice_label: str
+    choice_key: str
     choice_text: str
     correct: bool
     hint: str
+    options: list[OptionFeedback]
     right_choice_id: int | None = None
     right_label: str = ""
+    right_key: str = ""
     right_text: str = ""
     explanation: str = ""
     evidence: dict[str, Any] | None = None
@@ -84,7 +232,7 @@ class QuestionFeedback:
 
 @dataclass(frozen=True)
 class AttemptResult:
-    """A stored attempt: score out of ``max_score`` and feedback per question."""
+    """A stored attempt: score out of ``max_score``, feedback per question, and whether right answers are marked."""
 
     id: int
     quiz_slug: str
@@ -93,6 +241,7 @@ class AttemptResult:
     max_score: int
     created_at: datetime
     questions: list[QuestionFeedback]
+    reveal: Reveal
 
 
 def list_quizzes(*, session: Session) -> list[Quiz]:
@@ -129,11 +278,16 @@ def _active_choices(session: Session, questions: list[Question]) -> dict[int, li
     return by_question
 
 
-def get_for_learner(*, session: Session, slug: str) -> QuizView:
-    """The quiz ready to be taken: questions and options, without answers or hints."""
+def get_for_learner(*, session: Session, slug: str, start: QuizStart | None = None) -> QuizView:
+    """The quiz ready to be taken, without answers or hints: options in ``start``'s order, or the file's."""
     quiz = get_quiz(session=session, slug=slug)
     questions = _active_questions(session, quiz)
     choices = _active_choices(session, questions)
+
+    def shown(question: Question) -> list[Choice]:
+        options = choices[question.id]
+        return shuffled(options, seed=start.seed, question_id=question.id) if start else options
+
     return QuizView(
         id=quiz.id,
         slug=quiz.slug,
@@ -146,11 +300,89 @@ def get_for_learner(*, session: Session, slug: str) -> QuizView:
                 key=question.key,
                 position=question.position,
                 prompt=question.prompt,
-                choices=[ChoiceView(id=c.id, label=c.label, text=c.text) for c in choices[question.id]],
+                choices=[
+                    ChoiceView(id=choice.id, label=SHOWN_LABELS[index], text=choice.text)
+                    for index, choice in enumerate(shown(question))
+                ],
             )
             for question in questions
         ],
+        start_id=start.id if start else None,
     )
+
+
+def open_start(*, session: Session, user: User, quiz: Quiz) -> QuizStart | None:
+    """``user``'s latest start at ``quiz`` if no attempt has been made from it yet."""
+    latest = session.exec(
+        select(QuizStart)
+        .where(QuizStart.user_id == user.id, QuizStart.quiz_id == quiz.id)
+        .order_by(col(QuizStart.id).desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return None
+    used = session.exec(select(QuizAttempt.id).where(QuizAttempt.start_id == latest.id).limit(1)).first()
+    return None if used is not None else latest
+
+
+def start(*, session: Session, user: User, quiz: Quiz, seed: int | None = None) -> QuizStart:
+    """``user``'s open start at ``quiz``, or a new one with a seed drawn now (``seed`` only from tests and tools)."""
+    current = open_start(session=session, user=user, quiz=quiz)
+    if current is not None:
+        return current
+    # Two tabs opening at once take turns here, so they share one start (and one order).
+    lock_for_update(session, User, user.id)
+    current = open_start(session=session, user=user, quiz=quiz)
+    if current is None:
+        current = QuizStart(user_id=user.id, quiz_id=quiz.id, seed=draw_seed() if seed is None else seed)
+        session.add(current)
+    session.commit()
+    return current
+
+
+def _start_if_storable(session: Session, user: User, quiz: Quiz) -> QuizStart | None:
+    """``start``, or None when a full disk or a busy database cannot keep one.
+
+    The page still opens then, in the file's order; the attempt draws its order when it is stored.
+    """
+    try:
+        return start(session=session, user=user, quiz=quiz)
+    except (OSError, SQLAlchemyError, sqlite3.Error) as exc:  # SQLite's write lock is taken outside SQLAlchemy
+        if storage.trouble(exc) is None:
+            raise
+        session.rollback()
+        return None
+
+
+def reveal_for(
+    *,
+    session: Session,
+    user: User,
+    quiz: Quiz,
+    viewer: User | None = None,
+    assignment_id: int | None = None,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> Reveal:
+    """Whether ``quiz``'s right options are marked for ``user``'s attempts now, and when they will be.
+
+    The rule and the due date (``user``'s extension applied) are the assignment's: the one
+    named, else the one that assigns the quiz to ``user``. viewer: who looks, when not ``user``
+    (an instructor account or the course's staff always sees the right options).
+    """
+    now = now or utcnow()
+    left = attempts_left(session=session, user=user, quiz=quiz, settings=settings)
+    assignment = session.get(Assignment, assignment_id) if assignment_id is not None else None
+    if assignment is None:
+        assignment = courses.assignment_for(session=session, user=user, quiz_id=quiz.id)
+    viewer = viewer or user
+    staff = viewer.role == "instructor" or (
+        assignment is not None and courses.is_staff(session=session, user=viewer, course_id=assignment.course_id)
+    )
+    if assignment is None:
+        return reveal_rule(rule=DEFAULT_REVEAL, attempts_left=left, due_at=None, now=now, staff=staff)
+    due = courses.deadline_state(session=session, assignment=assignment, user_id=user.id, now=now).due_at
+    return reveal_rule(rule=assignment.reveal_answers, attempts_left=left, due_at=due, now=now, staff=staff)
 
 
 def attempts_used(*, session: Session, user: User, quiz: Quiz) -> int:
@@ -175,25 +407,44 @@ class QuizForLearner:
     """A quiz to take and where ``user`` stands on it.
 
     attempts: the learner's attempts, newest first; counted: the one that counts
-    (per the quiz-scoring setting); attempts_left: None when attempts are unlimited.
+    (per the quiz-scoring setting); attempts_left: None when attempts are unlimited;
+    reveal: when the right answers are marked; taking: another attempt would be accepted
+    (attempts left, and the right answers not yet shown by the due date).
     """
 
     quiz: QuizView
     attempts: list[QuizAttempt]
     counted: QuizAttempt | None
     attempts_left: int | None
+    reveal: Reveal
+    taking: bool = True
 
 
-def get_for_user(*, session: Session, slug: str, user: User, settings: Settings | None = None) -> QuizForLearner:
-    """The quiz ready to be taken by ``user``, with their attempts and how many are left."""
+def get_for_user(
+    *, session: Session, slug: str, user: User, settings: Settings | None = None, opening: bool = False
+) -> QuizForLearner:
+    """``user``'s standing on the quiz, its options in the order of their open start (else the file's).
+
+    opening: the learner is opening the quiz to answer it, so a start is made if none is open
+    (unless no attempt would be accepted).
+    """
     settings = settings or get_settings()
     quiz = get_quiz(session=session, slug=slug)
+    left = attempts_left(session=session, user=user, quiz=quiz, settings=settings)
+    reveal = reveal_for(session=session, user=user, quiz=quiz, settings=settings)
+    taking = left != 0 and not reveal.closes_attempts
+    if opening and taking:
+        current = _start_if_storable(session, user, quiz)
+    else:
+        current = open_start(session=session, user=user, quiz=quiz) if taking else None
     attempts = list_attempts(session=session, user=user, quiz_slug=slug)
     return QuizForLearner(
-        quiz=get_for_learner(session=session, slug=slug),
+        quiz=get_for_learner(session=session, slug=slug, start=current),
         attempts=attempts,
         counted=counted_attempt(attempts, scoring=settings.quiz_scoring),
-        attempts_left=attempts_left(session=session, user=user, quiz=quiz, settings=settings),
+        attempts_left=left,
+        reveal=reveal,
+        taking=taking,
     )
 
 
@@ -218,18 +469,23 @@ def submit_attempt(
     user: User,
     slug: str,
     answers: Mapping[Any, Any] | Iterable[tuple[Any, Any]],
+    start_id: Any = None,
     settings: Settings | None = None,
     assignment_id: int | None = None,
+    now: datetime | None = None,
 ) -> AttemptResult:
     """Score and store an attempt: ``answers`` maps question id → choice id, one per question.
 
     Pairs (rather than a mapping) may be given so that a question answered twice is caught.
+    start_id: the start the page was opened with (another tab may have answered it already:
+    the order shown is still that start's); without it, the learner's open start, or a new one.
     """
     settings = settings or get_settings()
     quiz = get_quiz(session=session, slug=slug)
     questions = _active_questions(session, quiz)
     choices = _active_choices(session, questions)
     pairs = _pairs(answers)
+    given_start = _given_start(session, user, quiz, start_id)
 
     by_id = {question.id: question for question in questions}
     chosen: dict[int, Choice] = {}
@@ -260,7 +516,7 @@ def submit_attempt(
         session.rollback()  # nothing was written; let go of the lock at once
         raise AttemptLimitReached(f"You have used all {settings.quiz_max_attempts} attempts at this quiz.")
 
-    now = utcnow()
+    now = now or utcnow()
     assignment = courses.assignment_for(session=session, user=user, quiz_id=quiz.id, assignment_id=assignment_id)
     if assignment is not None:
         try:
@@ -269,6 +525,24 @@ def submit_attempt(
         except NotOpen:
             session.rollback()
             raise
+    reveal = reveal_for(
+        session=session,
+        user=user,
+        quiz=quiz,
+        assignment_id=assignment.id if assignment is not None else None,
+        settings=settings,
+        now=now,
+    )
+    if reveal.closes_attempts:  # by the rule alone, whoever the learner is
+        session.rollback()
+        raise AttemptLimitReached(
+            "The due date has passed and the right answers are shown, so this quiz takes no more attempts."
+        )
+    shown_with = given_start or open_start(session=session, user=user, quiz=quiz)
+    if shown_with is None:  # answered without opening the quiz (the API allows it): an order is drawn all the same
+        shown_with = QuizStart(user_id=user.id, quiz_id=quiz.id, seed=draw_seed())
+        session.add(shown_with)
+        session.flush()
     attempt = QuizAttempt(
         assignment_id=assignment.id if assignment is not None else None,
         user_id=user.id,
@@ -276,6 +550,13 @@ def submit_attempt(
         score=sum(1 for choice in chosen.values() if choice.is_correct),
         max_score=len(questions),
         created_at=now,
+        start_id=shown_with.id,
+        choice_order={
+            str(question.id): [
+                choice.id for choice in shuffled(choices[question.id], seed=shown_with.seed, question_id=question.id)
+            ]
+            for question in questions
+        },
     )
     session.add(attempt)
     session.flush()
@@ -289,11 +570,46 @@ def submit_attempt(
     gradebook.record_attempt(session, attempt=attempt)
     session.commit()
     updates.course_changed()
-    return get_attempt(session=session, attempt_id=attempt.id, user=user)
+    return get_attempt(session=session, attempt_id=attempt.id, user=user, settings=settings)
 
 
-def get_attempt(*, session: Session, attempt_id: int, user: User) -> AttemptResult:
-    """An attempt with its feedback, if ``user`` made it or is an instructor; ``NotFound`` otherwise."""
+def _given_start(session: Session, user: User, quiz: Quiz, start_id: Any) -> QuizStart | None:
+    """The start an answer names, if it is ``user``'s at ``quiz``; a stale or foreign one is refused."""
+    if start_id is None or start_id == "":
+        return None
+    number = _as_id(start_id, "Start")
+    given = session.get(QuizStart, number) if 0 < number <= MAX_ROW_ID else None
+    if given is None or given.user_id != user.id or given.quiz_id != quiz.id:
+        raise InvalidInput("This copy of the quiz is out of date: open the quiz again and answer there.", field="start")
+    return given
+
+
+def _options_shown(session: Session, attempt: QuizAttempt, questions: list[Question]) -> dict[int, list[Choice]]:
+    """Per question, its options in the order the attempt showed them (the file's for older attempts)."""
+    order = attempt.choice_order or {}
+    ids = [choice_id for question in questions for choice_id in order.get(str(question.id), [])]
+    stored = (
+        {choice.id: choice for choice in session.exec(select(Choice).where(col(Choice.id).in_(ids)))} if ids else {}
+    )
+    in_file_order = _active_choices(session, [q for q in questions if str(q.id) not in order])
+    shown: dict[int, list[Choice]] = {}
+    for question in questions:
+        if str(question.id) in order:
+            # An option the quiz file has dropped since may be gone; the rest keep their places.
+            shown[question.id] = [stored[i] for i in order[str(question.id)] if i in stored]
+        else:
+            shown[question.id] = in_file_order[question.id]
+    return shown
+
+
+def get_attempt(
+    *, session: Session, attempt_id: int, user: User, settings: Settings | None = None, now: datetime | None = None
+) -> AttemptResult:
+    """An attempt with its feedback, if ``user`` made it or is an instructor; ``NotFound`` otherwise.
+
+    The options come in the order the learner saw them; the right one is named only once the
+    learner's ``Reveal`` allows it (an instructor always sees it).
+    """
     attempt = session.get(QuizAttempt, attempt_id)
     if attempt is None or (user.role != "instructor" and attempt.user_id != user.id):
         raise NotFound("No such attempt.")
@@ -305,15 +621,28 @@ def get_attempt(*, session: Session, attempt_id: int, user: User) -> AttemptResu
         .where(AttemptAnswer.attempt_id == attempt.id)
         .order_by(col(Question.position))
     ).all()
-    # The right options, read only now that the attempt is stored (a learner's quiz never carries them).
-    right = {
-        choice.question_id: choice
-        for choice in session.exec(
-            select(Choice).where(
-                col(Choice.question_id).in_([q.id for _, q, _ in rows]), Choice.is_correct, Choice.active
+    owner = user if attempt.user_id == user.id else session.get_one(User, attempt.user_id)
+    reveal = reveal_for(
+        session=session,
+        user=owner,
+        quiz=quiz,
+        viewer=user,
+        assignment_id=attempt.assignment_id,
+        settings=settings,
+        now=now,
+    )
+    shown = _options_shown(session, attempt, [question for _, question, _ in rows])
+    # The right options, read only for an attempt whose learner may now see them.
+    right: dict[int, Choice] = {}
+    if reveal.shown:
+        right = {
+            choice.question_id: choice
+            for choice in session.exec(
+                select(Choice).where(
+                    col(Choice.question_id).in_([q.id for _, q, _ in rows]), Choice.is_correct, Choice.active
+                )
             )
-        )
-    }
+        }
     return AttemptResult(
         id=attempt.id,
         quiz_slug=quiz.slug,
@@ -322,23 +651,51 @@ def get_attempt(*, session: Session, attempt_id: int, user: User) -> AttemptResu
         max_score=attempt.max_score,
         created_at=attempt.created_at,
         questions=[
-            QuestionFeedback(
-                question_id=question.id,
-                position=question.position,
-                prompt=question.prompt,
-                choice_id=choice.id,
-                choice_label=choice.label,
-                choice_text=choice.text,
-                correct=answer.correct,
-                hint=question.hint,
-                right_choice_id=right[question.id].id if question.id in right else None,
-                right_label=right[question.id].label if question.id in right else "",
-                right_text=right[question.id].text if question.id in right else "",
-                explanation=question.explanation,
-                evidence=question.evidence,
-            )
+            _feedback(question, answer, choice, shown[question.id], right.get(question.id), reveal)
             for answer, question, choice in rows
         ],
+        reveal=reveal,
+    )
+
+
+def _feedback(
+    question: Question,
+    answer: AttemptAnswer,
+    chosen: Choice,
+    shown: list[Choice],
+    right: Choice | None,
+    reveal: Reveal,
+) -> QuestionFeedback:
+    if chosen.id not in {choice.id for choice in shown}:
+        shown = [*shown, chosen]  # an attempt from before its order was stored, at an option since retired
+    labels = {choice.id: SHOWN_LABELS[index] for index, choice in enumerate(shown)}
+    return QuestionFeedback(
+        question_id=question.id,
+        position=question.position,
+        prompt=question.prompt,
+        choice_id=chosen.id,
+        choice_label=labels[chosen.id],
+        choice_key=chosen.label,
+        choice_text=chosen.text,
+        correct=answer.correct,
+        hint=question.hint,
+        options=[
+            OptionFeedback(
+                id=choice.id,
+                label=labels[choice.id],
+                key=choice.label,
+                text=choice.text,
+                chosen=choice.id == chosen.id,
+                right=(right is not None and choice.id == right.id) if reveal.shown else None,
+            )
+            for choice in shown
+        ],
+        right_choice_id=right.id if right else None,
+        right_label=labels.get(right.id, "") if right else "",
+        right_key=right.label if right else "",
+        right_text=right.text if right else "",
+        explanation=question.explanation,
+        evidence=question.evidence,
     )
 
 

@@ -355,13 +355,31 @@ def get_progress(*, session: Session, submission_id: int) -> Progress:
     return Progress(status=status, queue_position=place)
 
 
+def attempt_number(*, session: Session, submission: Submission) -> int:
+    """Which of its author's submissions to the exercise this is: 1 for the first."""
+    return session.exec(
+        select(func.count())
+        .select_from(Submission)
+        .where(
+            Submission.user_id == submission.user_id,
+            Submission.exercise_id == submission.exercise_id,
+            col(Submission.id) <= submission.id,
+        )
+    ).one()
+
+
 @dataclass(frozen=True)
 class SubmissionListItem:
-    """A submission in a learner's history; ``is_best`` marks the best graded one per exercise."""
+    """A submission in a learner's history.
+
+    attempt: which of the learner's submissions to that exercise it is (1 for the first).
+    is_best: marks the best graded one per exercise.
+    """
 
     submission: Submission
     exercise_slug: str
     exercise_title: str
+    attempt: int
     is_best: bool
 
 
@@ -377,15 +395,28 @@ def list_for_user(*, session: Session, user: User, exercise_slug: str | None = N
         query = query.where(Exercise.slug == exercise_slug)
     rows = list(session.exec(query))
     best = best_ids([submission for submission, _ in rows])
+    attempts = attempt_numbers([submission for submission, _ in rows])
     return [
         SubmissionListItem(
             submission=submission,
             exercise_slug=exercise.slug,
             exercise_title=exercise.title,
+            attempt=attempts[submission.id],
             is_best=submission.id in best,
         )
         for submission, exercise in rows
     ]
+
+
+def attempt_numbers(submissions: list[Submission]) -> dict[int, int]:
+    """Each submission's attempt number, by id, counted per author and exercise among ``submissions``."""
+    seen: dict[tuple[int, int], int] = {}
+    numbers: dict[int, int] = {}
+    for submission in sorted(submissions, key=lambda item: item.id):
+        key = (submission.user_id, submission.exercise_id)
+        seen[key] = seen.get(key, 0) + 1
+        numbers[submission.id] = seen[key]
+    return numbers
 
 
 def best_ids(submissions: list[Submission]) -> set[int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from pathlib import Path
 
 import anyio.to_thread
 from fastapi import FastAPI
@@ -21,13 +20,13 @@ from grader.services import passwords
 from grader.services.account_imports import ImportRunner
 from grader.services.submissions import Enqueue
 from grader.services.updates import DatabaseWatch, Relay, broadcast_for, publishing
+from grader.web.assets import STATIC_DIR
 from grader.web.errors import install_error_handlers, too_large_response
 from grader.web.events import StreamGate
 from grader.web.observability import HttpMetricsMiddleware
 from grader.web.routes import account, api, auth, courses, dashboard, docs, exercises, ops, quiz
 from grader.web.security import BodySizeLimitMiddleware, PublicUrlMiddleware, SecurityHeadersMiddleware
 
-STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "grader_session"
 # Room for the form fields around an upload (and for a CSV of users) on top of the file limit.
 FORM_OVERHEAD_BYTES = 256 * 1024

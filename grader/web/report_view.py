@@ -184,6 +184,12 @@ class ReportView:
         return any(d.fix_check is not None and d.fix_check.status == "pending" for d in self.diagnoses)
 
 
+def diagnosed_lines(report: dict[str, Any] | None) -> list[int]:
+    """The lines of the learner's code that a stored report's diagnoses point at, in order."""
+    lines = [item.get("line") for item in (report or {}).get("diagnoses") or [] if isinstance(item, dict)]
+    return sorted({line for line in lines if isinstance(line, int) and not isinstance(line, bool) and line > 0})
+
+
 def code_excerpt(source: str, line: int | None) -> list[CodeLine]:
     """The lines around ``line`` of ``source`` (empty when the line is not in the file)."""
     lines = source.splitlines()

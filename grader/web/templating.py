@@ -15,6 +15,7 @@ from starlette.responses import Response
 from grader.grading.report import error_kind_words, format_points
 from grader.grading.visibility import STAFF_WORDS
 from grader.web import report_view, times
+from grader.web.assets import EDITOR_SHA256, integrity
 from grader.web.markup import plain_text, render_inline, render_markdown
 from grader.web.security import CSRF_FIELD, csrf_token
 
@@ -67,6 +68,8 @@ def _build_templates() -> Jinja2Templates:
     env.globals["when"] = times.when
     env.globals["date_field"] = times.date_field
     env.globals["arrange_report"] = report_view.build
+    env.globals["diagnosed_lines"] = report_view.diagnosed_lines
+    env.globals["editor_integrity"] = integrity(EDITOR_SHA256)
     return Jinja2Templates(env=env, context_processors=[_page_context])
 
 

@@ -156,6 +156,19 @@ def sign_up(page, *, email: str, name: str, password: str) -> None:
     expect(page.get_by_role("heading", name=f"Hello, {name}")).to_be_visible()
 
 
+def option_texts(question) -> list[str]:
+    """A quiz question's options as shown, in order, without their letters (which follow the order shown)."""
+    labels = question.locator("label.choice").all_inner_texts()
+    assert [label[:2] for label in labels] == ["A.", "B.", "C.", "D."][: len(labels)], labels
+    return [label[3:].strip() for label in labels]
+
+
+def choose(question, text: str) -> None:
+    """Choose the option of a quiz question whose text is ``text``, wherever this attempt shows it."""
+    position = option_texts(question).index(text)
+    question.locator("label.choice").nth(position).locator("input").check()
+
+
 def sign_in(page, *, email: str, password: str) -> None:
     """Sign in through the sign-in page."""
     page.goto("/login")

@@ -14,7 +14,7 @@ import pytest
 
 from grader.config import PROJECT_ROOT
 
-from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD, sign_up
+from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD, choose, sign_up
 
 pytestmark = [pytest.mark.browser, pytest.mark.sandbox]
 
@@ -93,12 +93,13 @@ def test_learner_and_instructor_journey(service, browser, artifacts):
     expect(page.get_by_role("caption").filter(has_text="Variable tracker")).to_be_visible()
     page.screenshot(path=artifacts / "quiz.png", full_page=True)
     questions = page.locator(".question")
-    questions.nth(0).get_by_label("C. {'text': 'Hello'}").check()
-    questions.nth(1).get_by_label("A. Step 3").check()
-    questions.nth(2).get_by_label("D. Nothing is different").check()
+    choose(questions.nth(0), "{'text': 'Hello'}")
+    choose(questions.nth(1), "Step 3")
+    choose(questions.nth(2), "Nothing is different")
     page.get_by_role("button", name="Submit answers").click()
     expect(page.get_by_role("heading", name="Your score: 2/3")).to_be_visible()
-    expect(page.locator(".question-wrong")).to_contain_text("The right answer: B.")
+    expect(page.locator(".question-wrong .option-chosen")).to_contain_text("Nothing is different")
+    expect(page.locator(".question-wrong .explanation")).to_contain_text("Why:")
     page.screenshot(path=artifacts / "quiz-result.png", full_page=True)
     learner.close()
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import sign_up
+from .conftest import option_texts, sign_up
 
 pytestmark = pytest.mark.browser
 
 LEARNER = {"email": "kim@example.org", "name": "Kim Keys", "password": "kim-password-1"}
 MOST_TABS = 60  # more stops than the page has before its first question
+RIGHT = ["{'text': 'Hello'}", "Step 3", "At step 2, msg is {'text': 'Hi'}"]  # the right options, as shown
 
 FOCUSED = """() => {
   const element = document.activeElement;
@@ -73,23 +74,33 @@ def test_the_quiz_can_be_taken_with_the_keyboard_alone(service, browser, artifac
         pytest.fail(f"{MOST_TABS} presses of Tab did not reach the first question")
     assert focused["type"] == "radio" and not focused["checked"], focused
 
-    # Question 1: the arrow keys move to C and choose it.
-    page.keyboard.press("ArrowDown")
-    page.keyboard.press("ArrowDown")
-    assert _focused(page)["checked"]
-    assert _checked(page, 0).startswith("C.")
+    # The options come in a new order each attempt: where the right ones are this time.
+    questions = page.locator(".question")
+    right = [option_texts(questions.nth(i)).index(text) for i, text in enumerate(RIGHT)]
 
-    # Question 2: Tab leaves the group for the next one; down and back up chooses A.
+    # Question 1: Space chooses the focused option, the arrow keys move to the right one and choose it.
+    page.keyboard.press("Space")
+    for _ in range(right[0]):
+        page.keyboard.press("ArrowDown")
+    assert _focused(page)["checked"]
+    assert _checked(page, 0) == f"{'ABCD'[right[0]]}. {RIGHT[0]}"
+
+    # Question 2: Tab leaves the group for the next one; down and back up comes back to the first option.
     focused = _tab(page)
     assert focused["type"] == "radio" and focused["name"] != first_group, focused
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowUp")
     assert _checked(page, 1).startswith("A.")
+    for _ in range(right[1]):
+        page.keyboard.press("ArrowDown")
+    assert _checked(page, 1) == f"{'ABCD'[right[1]]}. {RIGHT[1]}"
 
-    # Question 3: B.
+    # Question 3.
     _tab(page)
-    page.keyboard.press("ArrowDown")
-    assert _checked(page, 2).startswith("B.")
+    page.keyboard.press("Space")
+    for _ in range(right[2]):
+        page.keyboard.press("ArrowDown")
+    assert _checked(page, 2) == f"{'ABCD'[right[2]]}. {RIGHT[2]}"
 
     # Tab onward to the submit button, and Enter sends the answers.
     focused = _tab(page)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
 from grader.config import Settings
-from grader.models import AttemptAnswer, Choice, QuizAttempt, Submission, User
+from grader.models import AttemptAnswer, Choice, QuizAttempt, QuizStart, Submission, User
 from grader.services import quizzes, submissions, users
 from grader.services.errors import AlreadyExists, AttemptLimitReached, Overloaded, RateLimited, StillGrading
 from tests.factories import make_user
@@ -184,3 +184,18 @@ def test_simultaneous_sign_ups_with_one_email_make_one_account(engine, synced):
 
 def test_simultaneous_uploads_of_many_learners_stop_at_the_queue_limit(engine, synced, settings):
     check_queue_race(engine, settings)
+
+
+def test_simultaneous_openings_of_the_quiz_share_one_start(engine, synced, settings):
+    """Tabs opened at the same moment show one order: one start is made, and every tab gets it."""
+    learner = make_user(synced)
+
+    def open_quiz(session: Session, user: User) -> int | None:
+        return quizzes.get_for_user(
+            session=session, slug=QUIZ, user=user, settings=settings, opening=True
+        ).quiz.start_id
+
+    outcomes = race(engine, learner.id, open_quiz)
+    assert all(isinstance(outcome, int) for outcome in outcomes), outcomes
+    assert len(set(outcomes)) == 1
+    assert _count(engine, QuizStart, learner.id) == 1

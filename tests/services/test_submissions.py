@@ -174,6 +174,24 @@ def test_history_is_newest_first_with_the_best_marked(synced):
     assert other.id not in [item.submission.id for item in only_echo]
 
 
+def test_attempts_are_numbered_per_learner_and_exercise(synced):
+    learner, other = make_user(synced), make_user(synced)
+    first = make_submission(synced, user=learner)
+    make_submission(synced, user=other)
+    elsewhere = make_submission(synced, user=learner, slug="health-check")
+    second = make_submission(synced, user=learner)
+
+    assert [submissions.attempt_number(session=synced, submission=row) for row in (first, elsewhere, second)] == [
+        1,
+        1,
+        2,
+    ]
+    listed = {item.submission.id: item.attempt for item in submissions.list_for_user(session=synced, user=learner)}
+    assert listed == {first.id: 1, elsewhere.id: 1, second.id: 2}
+    only_echo = submissions.list_for_user(session=synced, user=learner, exercise_slug="message-echo")
+    assert [item.attempt for item in only_echo] == [2, 1]
+
+
 def test_an_exercise_is_found_by_id_even_once_retired(synced):
     from grader.models import Exercise
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlmodel import func, select
 
@@ -62,6 +64,16 @@ def test_submit_then_follow(client, learner, synced, queued):
     assert follow["id"] == created["id"] and follow["user_id"] == learner.id and follow["exercise"] == "message-echo"
     assert {"exercise_id", "filename", "score", "max_score", "created_at", "started_at", "finished_at"} <= set(follow)
     assert follow["exercise"] == "message-echo" and follow["max_score"] == 16
+    assert follow["attempt"] == 1
+
+
+def test_the_api_numbers_attempts_per_learner_and_exercise(client, learner, other_learner, synced):
+    make_submission(synced, user=other_learner)
+    make_submission(synced, user=learner)
+    make_submission(synced, user=learner, slug="health-check")
+    third = make_submission(synced, user=learner)
+    body = client.get(f"/api/v1/submissions/{third.id}", headers=api_token(client, learner)).json()
+    assert body["id"] == third.id and body["attempt"] == 2
 
 
 def test_graded_submission_carries_the_report(client, learner, synced):
@@ -137,36 +149,68 @@ def _answers(client, headers, pick) -> dict[str, int]:
     return {str(q["id"]): pick(q) for q in quiz["questions"]}
 
 
+def _file_option(session, label: str) -> Callable[[dict], int]:
+    """Picks, in a quiz from the API, the option the quiz file labels ``label`` (wherever it is shown)."""
+    ids = {c.question_id: c.id for c in session.exec(select(Choice).where(Choice.label == label))}
+    return lambda question: ids[question["id"]]
+
+
 def test_attempt_scores_and_gives_feedback(client, learner, synced):
     headers = api_token(client, learner)
-    answers = _answers(client, headers, lambda q: q["choices"][0]["id"])
+    answers = _answers(client, headers, _file_option(synced, "A"))
     response = client.post("/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": answers})
     assert response.status_code == 201
     body = response.json()
-    # Option A is right only for question 2 ("Step 3").
+    # The file's option A is right only for question 2 ("Step 3").
     assert body["score"] == 1 and body["max_score"] == 3
     assert [q["correct"] for q in body["questions"]] == [False, True, False]
     assert all(q["hint"] for q in body["questions"])
 
 
-def test_attempt_feedback_gives_the_right_answer_why_and_its_trace_cell(client, learner, synced):
+def _right_choice(session, question_id: int) -> Choice:
+    return session.exec(select(Choice).where(Choice.question_id == question_id, Choice.is_correct)).one()
+
+
+def test_the_right_answer_is_sent_only_after_the_last_attempt(client, learner, synced, settings):
+    headers = api_token(client, learner)
+    wrong = {c.question_id: c.id for c in synced.exec(select(Choice).where(~Choice.is_correct))}
+    bodies = []
+    for attempt in range(settings.quiz_max_attempts):
+        quiz = client.get("/api/v1/quizzes/message-cycle", headers=headers).json()
+        if attempt < settings.quiz_max_attempts - 1:
+            assert quiz["right_answers"] == "The right answers appear after your last attempt."
+        answers = {str(q["id"]): wrong[q["id"]] for q in quiz["questions"]}
+        body = client.post(
+            "/api/v1/quizzes/message-cycle/attempts",
+            headers=headers,
+            json={"answers": answers, "start_id": quiz["start_id"]},
+        ).json()
+        # The options come back as the quiz offered them, letters included.
+        assert [q["choices"] for q in body["questions"]] == [q["choices"] for q in quiz["questions"]]
+        bodies.append((quiz, body))
+    for _, body in bodies[:-1]:
+        assert body["right_answers_shown"] is False
+        assert all(q["right_answer"] is None for q in body["questions"])
+    quiz, last = bodies[-1]
+    assert last["right_answers_shown"] is True
+    assert last["right_answers"] == "You have used every attempt, so the right answers are marked."
+    offered = {q["id"]: {c["id"]: c for c in q["choices"]} for q in quiz["questions"]}
+    for feedback in last["questions"]:
+        right = _right_choice(synced, feedback["question_id"])
+        # The right option as this attempt offered it: its letter is the one shown, not the file's.
+        assert feedback["right_answer"] == offered[feedback["question_id"]][right.id]
+        assert feedback["right_answer"]["text"] == right.text
+
+
+def test_attempt_feedback_gives_why_and_its_trace_cell(client, learner, synced):
     headers = api_token(client, learner)
     quiz = client.get("/api/v1/quizzes/message-cycle", headers=headers).json()
     answers = {str(q["id"]): q["choices"][0]["id"] for q in quiz["questions"]}
     body = client.post("/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": answers}).json()
     stored = {question.id: question for question in synced.exec(select(Question))}
-    offered = {q["id"]: {c["id"]: c for c in q["choices"]} for q in quiz["questions"]}
     for feedback in body["questions"]:
         question = stored[feedback["question_id"]]
-        right = next(
-            choice for choice in synced.exec(select(Choice).where(Choice.question_id == question.id, Choice.is_correct))
-        )
-        # The right option as the quiz offered it, whether or not it was chosen.
-        assert (
-            feedback["right_answer"]
-            == offered[question.id][right.id]
-            == {"id": right.id, "label": right.label, "text": right.text}
-        )
+        right = _right_choice(synced, question.id)
         assert feedback["correct"] == (feedback["choice_id"] == right.id)
         assert feedback["explanation"] == question.explanation and feedback["explanation"]
         assert feedback["evidence"] == question.evidence

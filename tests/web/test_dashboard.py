@@ -284,3 +284,25 @@ def test_error_kinds_are_shown_to_instructors_in_words(as_instructor, synced, le
     for html in (overview, page):
         assert "no application named as the exercise asks" in html
         assert "no_app" not in html.replace(f"/submissions/{submission.id}", "")
+
+
+def test_a_learners_attempt_reads_in_the_quiz_files_labels_with_the_letter_they_were_shown(
+    as_instructor, synced, learner
+):
+    from grader.services import quizzes
+
+    quiz = quizzes.get_quiz(session=synced, slug="message-cycle")
+    file_order = quizzes.get_for_learner(session=synced, slug="message-cycle")
+    ids = [q.id for q in file_order.questions]
+    # A seed that moves the file's option A of the first question elsewhere.
+    seed = next(s for s in range(1, 100) if quizzes.shuffled([0, 1, 2, 3], seed=s, question_id=ids[0])[0] != 0)
+    quizzes.start(session=synced, user=learner, quiz=quiz, seed=seed)
+    shown = quizzes.get_for_user(session=synced, slug="message-cycle", user=learner, opening=True).quiz
+    answers = {q.id: q.choices[0].id for q in file_order.questions}  # the file's A, wherever it was shown
+    quizzes.submit_attempt(session=synced, user=learner, slug="message-cycle", answers=answers)
+    letter = next(c.label for c in shown.questions[0].choices if c.id == answers[ids[0]])
+    assert letter != "A"
+    html = as_instructor.get(f"/instructor/learners/{learner.id}").text
+    row = html[html.index("1. Going by the execution table") :]
+    row = row[: row.index("</tr>")]
+    assert "<strong>A.</strong>" in row and f"(shown to them as {letter})" in row

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import func, select
 
-from grader.models import Assignment, Submission
+from grader.models import Assignment, Submission, utcnow
 from tests.factories import make_report, make_submission, make_user
 
 SOLUTION = b"from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.post('/message')\nasync def receive(msg: dict):\n    return {'received': msg}\n"
@@ -127,13 +129,13 @@ def test_history_lists_submissions_and_marks_the_best(as_learner, synced, learne
     high = make_submission(
         synced, user=learner, status="graded", score=9, report=make_report(cases={"a": True}).to_dict()
     )
-    html = as_learner.get(EXERCISE).text
+    html = as_learner.get(EXERCISE).text.split('id="history"')[1]
     assert f'href="/submissions/{low.id}"' in html and f'href="/submissions/{high.id}"' in html
     best_row = html.split(f'href="/submissions/{high.id}"')[1].split("</tr>")[0]
     other_row = html.split(f'href="/submissions/{low.id}"')[1].split("</tr>")[0]
     assert "★ Best" in best_row and "★ Best" not in other_row
     # The table says what it holds and how to use it, not the heading above it again.
-    assert "<caption>2 submissions, newest first: choose a number to see its result.</caption>" in html
+    assert "<caption>2 submissions, newest first: choose an attempt to see its result.</caption>" in html
 
 
 # --- the submission page -----------------------------------------------------------------
@@ -287,3 +289,76 @@ def test_the_exercise_page_shows_the_trace_but_not_the_solution(as_learner):
 def test_an_exercise_without_a_quiz_draws_no_trace(as_learner):
     html = as_learner.get("/exercises/health-check").text
     assert "<caption>Execution table</caption>" not in html and "/quizzes/" not in html
+
+
+def test_a_learner_sees_attempt_numbers_not_submission_ids(as_learner, learner, other_learner, synced):
+    # Another learner's submissions and this learner's on another exercise come first,
+    # so the ids run ahead of this learner's count on the exercise.
+    for _ in range(3):
+        make_submission(synced, user=other_learner)
+    make_submission(synced, user=learner, slug="health-check")
+    report = make_report(cases={"hello": True, "hi": False}).to_dict()
+    first = make_submission(synced, user=learner, status="graded", score=2, report=report)
+    second = make_submission(synced, user=learner, status="graded", score=2, report=report)
+    assert second.id > 2
+
+    page = as_learner.get(f"/submissions/{second.id}").text
+    assert "<title>Attempt 2 · Send and receive a message · Grader</title>" in page
+    assert '<h1>Attempt 2 <span class="muted">at Send and receive a message</span></h1>' in page
+    assert f"Submission {second.id}" not in page and f"submission {second.id}" not in page
+
+    history = as_learner.get(EXERCISE).text
+    assert f'<a href="/submissions/{second.id}">Attempt 2</a>' in history
+    assert f'<a href="/submissions/{first.id}">Attempt 1</a>' in history
+    assert '<th scope="col">Attempt</th>' in history
+
+
+def _with_diagnosis(line: int) -> dict:
+    report = make_report(cases={"hello": False}).to_dict()
+    report["diagnoses"] = [{"title": "A typo", "explanation": "", "fix": "", "cases": ["hello"], "line": line}]
+    return report
+
+
+def test_the_exercise_page_opens_on_the_last_code_with_its_diagnosed_line(as_learner, learner, synced):
+    assert "from your <a" not in as_learner.get(EXERCISE).text
+    make_submission(synced, user=learner, status="graded", score=0, source="first = 1\n")
+    last = make_submission(
+        synced, user=learner, status="graded", score=0, report=_with_diagnosis(2), source="\nx = <1>\n"
+    )
+    html = as_learner.get(EXERCISE).text
+    assert f'from your <a href="/submissions/{last.id}">attempt 2</a>, the line its result points at marked' in html
+    # The line break after <textarea> is dropped by HTML; the code's own first one is kept.
+    assert 'data-marked-lines="2"' in html and ">\n\nx = &lt;1&gt;\n</textarea>" in html
+
+
+def test_the_result_page_lets_its_author_edit_the_code_and_send_it_again(as_learner, learner, synced):
+    an_hour_ago = utcnow() - timedelta(hours=1)
+    submission = make_submission(
+        synced,
+        user=learner,
+        status="graded",
+        score=0,
+        report=_with_diagnosis(1),
+        source="print('hi')\n",
+        created_at=an_hour_ago,
+    )
+    html = as_learner.get(f"/submissions/{submission.id}").text
+    form = html[html.index('<section id="resubmit"') :]
+    assert '<h2 id="resubmit-heading">Edit your code and submit again</h2>' in form
+    assert 'action="/exercises/message-echo/submissions"' in form and 'data-marked-lines="1"' in form
+    assert ">\nprint(&#39;hi&#39;)\n</textarea>" in form
+    assert '<a href="#resubmit" data-marks-lines="1">Edit your code and submit again</a>' in html
+    assert '<script src="/static/editor.js"' in html
+    # The form sends a new attempt, as the exercise page's does.
+    response = as_learner.post_form(
+        "/exercises/message-echo/submissions", {"code": "print('hi again')\n"}, page=f"/submissions/{submission.id}"
+    )
+    assert response.status_code == 303
+    assert as_learner.get(response.headers["location"]).text.count("<h1>Attempt 2 ") == 1
+
+
+def test_an_instructor_reads_a_learners_code_without_a_form_to_send_it(as_instructor, learner, synced):
+    submission = make_submission(synced, user=learner, status="graded", score=0, report=_with_diagnosis(1))
+    html = as_instructor.get(f"/submissions/{submission.id}").text
+    assert "<h1>Attempt 1 " in html and 'id="resubmit"' not in html and "editor.js" not in html
+    assert "The code that was sent" in html

@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import func, select
 
 from grader.models import Choice, Question, QuizAttempt
+from grader.services import quizzes
 
 QUIZ = "/quizzes/message-cycle"
 
@@ -71,24 +72,76 @@ def test_all_right_scores_three(as_learner, questions, synced):
     assert _attempts(synced) == 1
 
 
-def test_a_wrong_answer_shows_the_right_one_why_and_the_cell_it_comes_from(as_learner, questions):
+def _shown(html: str, question_id: int) -> list[int]:
+    """The choice ids of one question's radio buttons, in the order the page shows them."""
+    return [int(i) for i in re.findall(rf'name="answer-{question_id}" value="(\d+)"', html)]
+
+
+def _section(html: str, question_id: int) -> str:
+    """One question's part of the result page."""
+    part = html[html.index(f'aria-labelledby="q-{question_id}"') :]
+    return part[: part.index("</section>")]
+
+
+def _option(section: str, choice_text: str) -> str:
+    """The <li> of the option whose text is ``choice_text``."""
+    for item in re.findall(r'<li class="option[^"]*">.*?</li>', section, flags=re.S):
+        if re.search(rf"</strong> {re.escape(choice_text)}(?: <span|</li>)", item):
+            return item
+    raise AssertionError(f"no option {choice_text!r}")
+
+
+HELLO = "{&#39;text&#39;: &#39;Hello&#39;}"
+
+
+def test_a_wrong_answer_shows_why_and_the_cell_but_not_yet_which_option_is_right(as_learner, questions):
+    page = as_learner.get(QUIZ).text
+    assert "The right answers appear after your last attempt." in page
+    first = questions[0]
     data = {f"answer-{q['id']}": str(q["wrong"] if index == 0 else q["right"]) for index, q in enumerate(questions)}
     response = as_learner.post_form(f"{QUIZ}/attempts", data, page=QUIZ)
     html = as_learner.get(response.headers["location"]).text
     assert "Your score: 2/3" in html
-    assert "Wrong" in html and "Right" in html
-    wrong = html[html.index('class="question question-wrong"') :]
-    wrong = wrong[: wrong.index("</section>")]
-    assert "The right answer: <strong>C.</strong> {&#39;text&#39;: &#39;Hello&#39;}" in wrong
+    assert "The right answers appear after your last attempt." in html
+    wrong = _section(html, first["id"])
+    assert "verdict-failed" in wrong
+    # Every option, where the learner saw it, with the letter they saw; theirs marked, the right one not.
+    order = _shown(page, first["id"])
+    letters = re.findall(r'<li class="option[^"]*"><strong>([A-D])\.</strong>', wrong)
+    assert letters == ["A", "B", "C", "D"]
+    chosen = "ABCD"[order.index(first["wrong"])]
+    assert re.search(rf'<li class="option option-chosen"><strong>{chosen}\.</strong>[^<]*.*?Your answer', wrong, re.S)
+    assert "option-right" not in html and ">The right answer<" not in html
     assert "<strong>Why:</strong>" in wrong and "hands it the body it parsed" in wrong
     # The tracker cell the answer comes from: row msg, column "After step 2", marked in words too.
     cell = re.search(r'<td data-label="([^"]+)" class="evidence"><mark><code>([^<]+)</code></mark>', wrong)
-    assert cell and cell.groups() == ("After step 2", "{&#39;text&#39;: &#39;Hello&#39;}")
+    assert cell and cell.groups() == ("After step 2", HELLO)
     assert wrong.count('class="evidence"') == 1 and "the answer is here" in wrong
-    # Right answers carry no warning-styled hint, and nothing repeats the answer they already chose.
-    for right in html.split('class="question question-correct"')[1:]:
-        right = right[: right.index("</section>")]
-        assert 'class="hint"' not in right and "The right answer" not in right and "evidence" not in right
+    # Right answers say why too, with no warning-styled hint and no trace cell.
+    for question in questions[1:]:
+        right = _section(html, question["id"])
+        assert "<strong>Why:</strong>" in right
+        assert 'class="hint"' not in right and ">The right answer<" not in right and "evidence" not in right
+
+
+def test_after_the_last_attempt_every_result_marks_the_right_option(as_learner, questions, settings):
+    first = questions[0]
+    data = {f"answer-{q['id']}": str(q["wrong"]) for q in questions}
+    locations = []
+    for _ in range(settings.quiz_max_attempts):
+        page = as_learner.get(QUIZ).text
+        order = _shown(page, first["id"])
+        response = as_learner.post_form(f"{QUIZ}/attempts", data, page=QUIZ)
+        locations.append((response.headers["location"], order))
+    for location, order in locations:
+        html = as_learner.get(location).text
+        assert "You have used every attempt, so the right answers are marked." in html
+        wrong = _section(html, first["id"])
+        marked = _option(wrong, HELLO)
+        assert "option-right" in marked and ">The right answer<" in marked
+        # Under the letter this attempt showed it with.
+        assert f"<strong>{'ABCD'[order.index(first['right'])]}.</strong>" in marked
+        assert wrong.count("option-right") == 1
 
 
 def test_missing_answer_is_refused_and_choices_are_kept(as_learner, questions, synced):
@@ -145,3 +198,86 @@ def test_the_quiz_page_draws_the_lessons_views_and_the_traced_code(as_learner):
     assert "In short" in html and "The dict the function returns goes back to the client as JSON." in html
     # Lesson text is not an answer: the page still carries no explanation of the questions.
     assert "hands it the body it parsed" not in html
+
+
+def _start(html: str) -> int:
+    match = re.search(r'<input type="hidden" name="start" value="(\d+)">', html)
+    assert match, "the form names no start"
+    return int(match.group(1))
+
+
+def test_a_reload_shows_the_same_order_and_an_attempt_closes_it(as_learner, questions, synced, learner):
+    quiz = quizzes.get_quiz(session=synced, slug="message-cycle")
+    quizzes.start(session=synced, user=learner, quiz=quiz, seed=1)
+    first = as_learner.get(QUIZ).text
+    orders = [_shown(first, q["id"]) for q in questions]
+    assert all(sorted(order) == sorted(q["choices"]) for order, q in zip(orders, questions, strict=True))
+    expected = [
+        quizzes.shuffled(q["choices"], seed=1, question_id=q["id"]) for q in questions
+    ]  # the stored seed's order, not one the page picked
+    assert orders == expected
+    again = as_learner.get(QUIZ).text
+    assert _start(again) == _start(first) and [_shown(again, q["id"]) for q in questions] == orders
+    data = {f"answer-{q['id']}": str(q["right"]) for q in questions} | {"start": str(_start(first))}
+    assert as_learner.post_form(f"{QUIZ}/attempts", data, page=QUIZ).status_code == 303
+    after = as_learner.get(QUIZ).text
+    assert _start(after) != _start(first)
+
+
+def test_answers_on_another_learners_start_are_refused(as_learner, questions, synced, other_learner):
+    quiz = quizzes.get_quiz(session=synced, slug="message-cycle")
+    theirs = quizzes.start(session=synced, user=other_learner, quiz=quiz)
+    data = {f"answer-{q['id']}": str(q["right"]) for q in questions} | {"start": str(theirs.id)}
+    response = as_learner.post_form(f"{QUIZ}/attempts", data, page=QUIZ)
+    assert response.status_code == 422
+    assert "out of date: open the quiz again" in response.text
+    assert "checked" in _radio(response.text, questions[0]["right"])  # the choices made are kept
+    assert _attempts(synced) == 0
+
+
+def _quiz_assignment(session):
+    from grader.models import Assignment
+
+    quiz = quizzes.get_quiz(session=session, slug="message-cycle")
+    return session.exec(select(Assignment).where(Assignment.quiz_id == quiz.id)).one()
+
+
+def test_the_page_names_the_due_date_the_answers_wait_for_and_closes_after_it(
+    as_learner, as_other, questions, synced, instructor, settings
+):
+    from datetime import timedelta
+
+    from grader.models import utcnow
+    from grader.services import courses
+
+    due = (utcnow() + timedelta(days=3)).replace(microsecond=0)
+    assignment = _quiz_assignment(synced)
+    courses.update_assignment(
+        session=synced,
+        assignment_id=assignment.id,
+        by=instructor,
+        due_at=due,
+        reveal_answers="after_due",
+        late_policy="penalty",
+    )
+    # The date as every time on a page: a <time> element with its moment, in UTC until the script rewrites it.
+    when = f'<time datetime="{due.isoformat(timespec="seconds")}">{due:%a %-d %b %Y, %H:%M} UTC</time>'
+    assert f"The right answers appear after the due date, {when}." in as_learner.get(QUIZ).text
+    data = {f"answer-{q['id']}": str(q["wrong"]) for q in questions}
+    for _ in range(settings.quiz_max_attempts):
+        location = as_learner.post_form(f"{QUIZ}/attempts", data, page=QUIZ).headers["location"]
+    # Every attempt used, but the due date has not come: nothing is marked yet.
+    html = as_learner.get(location).text
+    assert f"after the due date, {when}" in html and "option-right" not in html
+
+    # Once it has passed (moved into the past here), the answers are marked and no attempt is taken.
+    courses.update_assignment(
+        session=synced, assignment_id=assignment.id, by=instructor, due_at=utcnow() - timedelta(minutes=1)
+    )
+    html = as_learner.get(location).text
+    assert "has passed, so the right answers are marked" in html and html.count("option-right") == 3
+    # A learner with attempts left may not answer after reading them.
+    page = as_other.get(QUIZ).text
+    assert "this quiz takes no more attempts" in page and "Submit answers" not in page
+    refused = as_other.post_form(f"{QUIZ}/attempts", data, page=QUIZ)
+    assert refused.status_code == 409 and "takes no more attempts" in refused.text

@@ -88,7 +88,7 @@ def test_a_crash_shows_its_error_inside_the_case_learner_line_first(as_learner, 
     rest = html[html.index("</article>") :]
     hello = rest[rest.index("<strong>hello</strong>") :]
     hello = hello[: hello.index("</details>")]
-    assert 'aria-label="Printed during case hello, submission' in hello and "first key: text" in hello
+    assert 'aria-label="Printed during case hello, attempt 1"' in hello and "first key: text" in hello
     assert '<details class="program-output">' in rest and "first key: text" in rest
 
 
@@ -271,3 +271,18 @@ def test_a_learner_reads_no_operator_details_outside_the_fold(as_learner, learne
         main = re.sub(r"<pre\b.*?</pre>|<code\b.*?</code>|<textarea\b.*?</textarea>", " ", main, flags=re.DOTALL)
         found = sorted({match.group(0) for match in OPERATOR_WORDS.finditer(_text(main))})
         assert found == [], f"{url} ({name}) shows {found}"
+
+
+@pytest.mark.parametrize(
+    ("report", "lines"),
+    [
+        (None, []),
+        ({}, []),
+        ({"diagnoses": []}, []),
+        ({"diagnoses": [{"line": 8}, {"line": 3}, {"line": 8}]}, [3, 8]),
+        # Lines that are not line numbers (missing, not a number, a boolean, zero) mark nothing.
+        ({"diagnoses": [{"line": None}, {"line": "8"}, {"line": True}, {"line": 0}, "odd", {}]}, []),
+    ],
+)
+def test_the_editor_marks_the_lines_the_diagnoses_point_at(report, lines):
+    assert report_view.diagnosed_lines(report) == lines

@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -19,8 +21,8 @@ from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from grader.db import create_db_engine
-from grader.models import Submission, User
-from grader.services import storage
+from grader.models import QuizStart, Submission, User
+from grader.services import quizzes, storage
 from grader.web.app import create_app
 from tests.factories import make_user
 from tests.web.conftest import Browser, api_token
@@ -106,6 +108,20 @@ def db_backend(request) -> str:
     return request.param
 
 
+@contextmanager
+def lock_held(settings, db_backend: str, user_id: int) -> Iterator[None]:
+    """Another connection's open transaction holding the lock a write for ``user_id`` needs (SQLite: the database's)."""
+    holder = create_db_engine(settings.effective_database_url)
+    with holder.connect() as held:
+        if db_backend == "sqlite":
+            held.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            held.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": user_id})
+        yield
+        held.rollback()
+    holder.dispose()
+
+
 def test_a_write_that_meets_another_writers_lock_gets_503_in_bounded_time(settings, synced, queued, db_backend):
     quick = settings.model_copy(update={"database_write_wait_seconds": 0.5, "submission_interval_seconds": 0})
     engine = create_db_engine(settings.effective_database_url, write_wait_seconds=0.5)
@@ -115,13 +131,8 @@ def test_a_write_that_meets_another_writers_lock_gets_503_in_bounded_time(settin
     headers = api_token(client, learner)
     upload = {"file": ("solution.py", SOLUTION, "text/x-python")}
 
-    holder = create_db_engine(settings.effective_database_url)
-    with holder.connect() as held:
-        # Another process's transaction, as an operator's shell left open, holds the lock the upload needs.
-        if db_backend == "sqlite":
-            held.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            held.execute(text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": learner.id})
+    # Another process's transaction, as an operator's shell left open, holds the lock the upload needs.
+    with lock_held(settings, db_backend, learner.id):
         began = time.monotonic()
         refused = client.post(API_UPLOAD, headers=headers, files=upload)
         waited = time.monotonic() - began
@@ -130,8 +141,6 @@ def test_a_write_that_meets_another_writers_lock_gets_503_in_bounded_time(settin
         assert "database is busy" in refused.json()["detail"]
         # Bounded by the setting, not by SQLite's 30 s or a row lock held for ever.
         assert waited < 10
-        held.rollback()
-    holder.dispose()
 
     assert submissions_stored(engine) == 0 and queued == []
     accepted = client.post(API_UPLOAD, headers=headers, files=upload)
@@ -139,4 +148,32 @@ def test_a_write_that_meets_another_writers_lock_gets_503_in_bounded_time(settin
     assert submissions_stored(engine) == 1
     with Session(engine) as session:
         assert session.get(User, learner.id) is not None
+    engine.dispose()
+
+
+def test_the_quiz_opens_while_another_writer_holds_the_lock_in_the_files_order(settings, synced, db_backend):
+    quick = settings.model_copy(update={"database_write_wait_seconds": 0.5})
+    engine = create_db_engine(settings.effective_database_url, write_wait_seconds=0.5)
+    client = TestClient(create_app(quick, engine=engine))
+    learner = make_user(synced)
+    headers = api_token(client, learner)
+    in_file_order = [
+        [choice.id for choice in question.choices]
+        for question in quizzes.get_for_learner(session=synced, slug="message-cycle").questions
+    ]
+
+    with lock_held(settings, db_backend, learner.id):
+        began = time.monotonic()
+        opened = client.get("/api/v1/quizzes/message-cycle", headers=headers)
+        assert time.monotonic() - began < 10
+        # The quiz still opens, in the file's order, with no start it could not keep.
+        assert opened.status_code == 200, opened.text
+        body = opened.json()
+        assert body["start_id"] is None
+        assert [[c["id"] for c in q["choices"]] for q in body["questions"]] == in_file_order
+
+    with Session(engine) as session:
+        assert session.exec(select(func.count()).select_from(QuizStart)).one() == 0
+    again = client.get("/api/v1/quizzes/message-cycle", headers=headers).json()
+    assert again["start_id"] is not None
     engine.dispose()

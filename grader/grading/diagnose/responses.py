@@ -173,6 +173,9 @@ def _walk(expected: Any, received: Any, path: list[str]) -> Finding:
     if isinstance(expected, dict) and isinstance(received, dict):
         missing = [key for key in expected if key not in received]
         extra = [key for key in received if key not in expected]
+        # The message one level too deep, further down than the top: {"received": {"wrapped": msg}}.
+        if path and extra and len(received) == 1 and json_equal(next(iter(received.values())), expected):
+            return finding("double_wrapped", key=next(iter(received)), where=_dotted(path))
         if missing or extra:
             return _key_finding(missing, extra, path)
         for key in expected:

@@ -138,7 +138,7 @@ def first_difference(cases: list[CaseResult]) -> str:
     for case in cases:
         if case.diff:
             first = case.diff.splitlines()[0]
-            if first.startswith("at "):
+            if first.startswith("in "):
                 return first.split(": ", 1)[-1] + ". "
     return ""
 

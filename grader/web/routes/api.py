@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
@@ -71,6 +71,7 @@ class SubmissionOut(SubmissionPublic):
     """A submission and, once graded, the grader's full report."""
 
     exercise: str = Field(description="The exercise's slug.")
+    attempt: int = Field(description="Which of its author's submissions to this exercise it is: 1 for the first.")
     queue_position: int | None = Field(description="1 when it is next; null unless queued.")
 
 
@@ -86,7 +87,7 @@ class ChoiceOut(BaseModel):
     """An option; whether it is right is not part of it."""
 
     id: int
-    label: str
+    label: str = Field(description="A, B, C or D in the order the options are shown (each opening shuffles them).")
     text: str
 
 
@@ -108,19 +109,35 @@ class QuizOut(BaseModel):
     visuals: dict[str, Any]
     questions: list[QuestionOut]
     attempts_left: int | None = Field(description="null when attempts are unlimited.")
+    start_id: int | None = Field(
+        description="This opening of the quiz (its order of options); send it back with the answers."
+        " The same until an attempt is made from it. null when no attempts are left."
+    )
+    right_answers: str = Field(description="When the right answers are marked in the results.")
 
 
 class AttemptIn(BaseModel):
-    """One choice per question: `{"answers": {"<question id>": <choice id>, ...}}`, and optionally the assignment."""
+    """One choice per question: `{"answers": {"<question id>": <choice id>, ...}, "start_id": <id>}`, optionally the assignment."""
 
     # Strict: JSON true or "3" is not a choice id (lax parsing would read true as 1).
     answers: dict[str, StrictInt]
+    start_id: StrictInt | None = Field(
+        None, description="The quiz's `start_id` the answers were given on; if left out, the open one."
+    )
     assignment_id: StrictInt | None = Field(
         default=None,
         ge=1,
         le=MAX_ROW_ID,
         description="The assignment the attempt counts for; without it, the quiz's assignment in your first course.",
     )
+
+
+class Answers(NamedTuple):
+    """An attempt's answers as (question id, choice id) pairs, the start they were given on, and the assignment."""
+
+    pairs: list[tuple[str, int]]
+    start_id: int | None
+    assignment_id: int | None
 
 
 class CourseOut(BaseModel):
@@ -182,8 +199,12 @@ class QuestionFeedbackOut(BaseModel):
     question_id: int
     choice_id: int = Field(description="The option chosen.")
     correct: bool = Field(description="Whether the option chosen is the right one.")
+    choices: list[ChoiceOut] = Field(description="The options, labelled in the order they were shown.")
     hint: str = Field(description="Where in the trace to look.")
-    right_answer: ChoiceOut | None = Field(description="The right option; null if the question no longer has one.")
+    right_answer: ChoiceOut | None = Field(
+        description="The right option; null until the right answers are marked (see `right_answers_shown`),"
+        " or if the question no longer has one."
+    )
     explanation: str = Field(description="Why the right option is right (Markdown).")
     evidence: EvidenceOut | None = Field(
         description="The trace's cell the right answer comes from; null for questions written before it was recorded."
@@ -199,6 +220,8 @@ class AttemptOut(BaseModel):
     max_score: int
     created_at: datetime
     questions: list[QuestionFeedbackOut]
+    right_answers_shown: bool = Field(description="Whether `right_answer` is filled in.")
+    right_answers: str = Field(description="When the right answers are marked, or why they are now.")
 
 
 @router.post(
@@ -353,6 +376,7 @@ def _submission_out(session: Session, submission: Submission, viewer: User) -> S
         user_id=submission.user_id,
         exercise_id=submission.exercise_id,
         exercise=submissions.get_exercise_by_id(session=session, exercise_id=submission.exercise_id).slug,
+        attempt=submissions.attempt_number(session=session, submission=submission),
         filename=submission.filename,
         status=submission.status,
         queue_position=submissions.queue_position(session=session, submission=submission),
@@ -457,13 +481,14 @@ def list_quizzes(request: Request, user: ApiUser, session: SessionDep) -> list[Q
 @router.get("/quizzes/{slug}", response_model=QuizOut, summary="Get a quiz (no answers)")
 def get_quiz(slug: str, user: ApiUser, session: SessionDep, settings: SettingsDep) -> QuizOut:
     """Questions and options to answer; which option is right is not sent."""
-    standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings)
+    standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings, opening=True)
     return QuizOut.model_validate(
-        {**vars(standing.quiz), "attempts_left": standing.attempts_left}, from_attributes=True
+        {**vars(standing.quiz), "attempts_left": standing.attempts_left, "right_answers": standing.reveal.note},
+        from_attributes=True,
     )
 
 
-async def answer_pairs(request: Request, attempt: AttemptIn) -> list[tuple[str, int]]:
+async def answer_pairs(request: Request, attempt: AttemptIn) -> Answers:
     """The answers as pairs, refusing a question id given twice (JSON parsers keep only the last)."""
     body = json.loads(await request.body(), object_pairs_hook=_keep_pairs)
     answers = body.get("answers") if isinstance(body, dict) else None
@@ -472,7 +497,7 @@ async def answer_pairs(request: Request, attempt: AttemptIn) -> list[tuple[str, 
         repeated = sorted({key for key in keys if keys.count(key) > 1})
         if repeated:
             raise InvalidInput(f"Question {', '.join(repeated)} was answered more than once.", field="answers")
-    return list(attempt.answers.items())
+    return Answers(pairs=list(attempt.answers.items()), start_id=attempt.start_id, assignment_id=attempt.assignment_id)
 
 
 class _Pairs(dict[str, Any]):
@@ -500,20 +525,20 @@ def _keep_pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
 )
 def submit_attempt(
     slug: str,
-    attempt: AttemptIn,
-    pairs: Annotated[list[tuple[str, int]], Depends(answer_pairs)],
+    answers: Annotated[Answers, Depends(answer_pairs)],
     user: ApiUser,
     session: SessionDep,
     settings: SettingsDep,
 ) -> AttemptOut:
-    """Score an attempt: the score and, per question, whether it was right, the right option, why, and its trace cell."""
+    """Score an attempt: per question right or wrong, why, its trace cell, and the right option once it may be shown."""
     result = quizzes.submit_attempt(
         session=session,
         user=user,
         slug=slug,
-        answers=pairs,
+        answers=answers.pairs,
+        start_id=answers.start_id,
         settings=settings,
-        assignment_id=attempt.assignment_id,
+        assignment_id=answers.assignment_id,
     )
     return AttemptOut(
         id=result.id,
@@ -522,6 +547,8 @@ def submit_attempt(
         max_score=result.max_score,
         created_at=result.created_at,
         questions=[_feedback_out(question) for question in result.questions],
+        right_answers_shown=result.reveal.shown,
+        right_answers=result.reveal.note,
     )
 
 
@@ -593,6 +620,7 @@ def _feedback_out(question: quizzes.QuestionFeedback) -> QuestionFeedbackOut:
         question_id=question.question_id,
         choice_id=question.choice_id,
         correct=question.correct,
+        choices=[ChoiceOut(id=option.id, label=option.label, text=option.text) for option in question.options],
         hint=question.hint,
         right_answer=right,
         explanation=question.explanation,

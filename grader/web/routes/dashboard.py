@@ -313,6 +313,7 @@ def learner_page(
             "detail": detail,
             "report": Report.from_dict(shown) if shown else None,
             "checked_report": shown,
+            "attempt": submissions.attempt_number(session=session, submission=detail.shown) if detail.shown else None,
             "attempts": attempts,
         },
     )

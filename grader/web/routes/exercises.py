@@ -34,6 +34,7 @@ from grader.web.deps import (
     ValidSubmission,
     page_stream_access,
 )
+from grader.web.report_view import diagnosed_lines
 from grader.web.security import verify_csrf
 from grader.web.templating import render, render_fragment
 
@@ -103,15 +104,17 @@ def exercise_page(
     exercise: Exercise,
     error: str | None = None,
     error_link: tuple[str, str] | None = None,
-    code: str = "",
+    code: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
     assignment_id: int | None = None,
 ) -> Response:
-    """The exercise page; after a refused upload it shows why and keeps the pasted code."""
+    """The exercise page; its editor holds the learner's last code, or after a refused upload the code they sent."""
     history = submissions.list_for_user(session=session, user=user, exercise_slug=exercise.slug)
+    latest = history[0] if history and code is None else None
+    # Its lines are marked as its result page marks them: from the report as this learner may see it.
+    latest_report = visibility.report_for(session, submission=latest.submission, viewer=user) if latest else None
     work = assignment_view(session, user, settings, exercise_id=exercise.id, assignment_id=assignment_id)
-    best_id = next((item.submission.id for item in history if item.is_best), None)
     spec = submissions.exercise_spec(exercise)
     lesson_quiz = lesson_quiz_of(session, exercise)
     context: dict[str, Any] = {
@@ -119,8 +122,7 @@ def exercise_page(
         "cases": visibility.listed_cases(session, exercise=exercise, cases=spec.cases, viewer=user),
         "visuals": lesson_quiz.visuals if lesson_quiz else None,
         "lesson_quiz": lesson_quiz,
-        "history": [item.submission for item in history],
-        "best_id": best_id,
+        "history": history,
         "wait_seconds": submissions.seconds_until_next(session=session, user=user, settings=settings),
         "interval_seconds": settings.submission_interval_seconds,
         "max_upload_bytes": settings.max_upload_bytes,
@@ -131,7 +133,9 @@ def exercise_page(
         ),
         "error": error,
         "error_link": error_link,
-        "code": code,
+        "latest": latest,
+        "code": latest.submission.source if latest else (code or ""),
+        "marked_lines": diagnosed_lines(latest_report) if latest else [],
         "work": work,
         "policy_sentence": coursework.late_policy_sentence(work.assignment) if work else "",
     }
@@ -263,18 +267,33 @@ def _submission_context(session: Session, submission: Submission, viewer: User) 
     shown = visibility.report_for(session, submission=submission, viewer=viewer)
     return {
         "submission": submission,
+        "attempt": submissions.attempt_number(session=session, submission=submission),
         "exercise": exercise,
         "report": Report.from_dict(shown) if shown else None,
         "checked_report": shown,
         "progress_message": progress_message(submission.status, position),
         "quiz_url": f"/quizzes/{quiz.slug}" if quiz else None,
+        # Its author edits the code in place and sends it again; an instructor only reads it.
+        "resubmit": submission.user_id == viewer.id,
     }
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
-def show_submission(request: Request, submission: ValidSubmission, user: CurrentUser, session: SessionDep) -> Response:
-    """A submission: live progress until graded, then every case."""
-    return render(request, "submission.html", _submission_context(session, submission, user))
+def show_submission(
+    request: Request, submission: ValidSubmission, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    """A submission: live progress until graded, then every case, and its code to edit and send again."""
+    context = _submission_context(session, submission, user)
+    if context["resubmit"]:
+        context |= {
+            "code": submission.source,
+            "marked_lines": diagnosed_lines(context["checked_report"]),
+            "wait_seconds": submissions.seconds_until_next(session=session, user=user, settings=settings),
+            "interval_seconds": settings.submission_interval_seconds,
+            "max_upload_bytes": settings.max_upload_bytes,
+            "error": None,
+        }
+    return render(request, "submission.html", context)
 
 
 @router.get("/submissions/{submission_id}/status")

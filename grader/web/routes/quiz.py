@@ -23,9 +23,11 @@ router = APIRouter(dependencies=[Depends(verify_csrf)], include_in_schema=False)
 ANSWER_PREFIX = "answer-"
 
 
-def valid_attempt(slug: str, attempt_id: RowId, user: CurrentUser, session: SessionDep) -> quizzes.AttemptResult:
+def valid_attempt(
+    slug: str, attempt_id: RowId, user: CurrentUser, session: SessionDep, settings: SettingsDep
+) -> quizzes.AttemptResult:
     """The attempt in the path if it is at this quiz and the user made it (or teaches); 404 otherwise."""
-    attempt = quizzes.get_attempt(session=session, attempt_id=attempt_id, user=user)
+    attempt = quizzes.get_attempt(session=session, attempt_id=attempt_id, user=user, settings=settings)
     if attempt.quiz_slug != slug:
         raise NotFound("No such attempt.")
     return attempt
@@ -47,7 +49,7 @@ def quiz_page(
     assignment_id: int | None = None,
 ) -> Response:
     """The quiz form; after a refused attempt it says why and keeps the choices made."""
-    standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings)
+    standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings, opening=True)
     quiz_row = quizzes.get_quiz(session=session, slug=slug)
     work = assignment_view(session, user, settings, quiz_id=quiz_row.id, assignment_id=assignment_id)
     context: dict[str, Any] = {
@@ -55,6 +57,8 @@ def quiz_page(
         "attempts": standing.attempts,
         "counted": standing.counted,
         "attempts_left": standing.attempts_left,
+        "reveal": standing.reveal,
+        "taking": standing.taking,
         "scoring": settings.quiz_scoring,
         "error": error,
         "chosen": chosen or {},
@@ -90,6 +94,12 @@ async def answer_pairs(request: Request) -> list[tuple[str, str]]:
     ]
 
 
+async def start_field(request: Request) -> str | None:
+    """The form's ``start``: which opening of the quiz (and so which order of options) was answered."""
+    value = (await request.form()).get("start")
+    return value if isinstance(value, str) else None
+
+
 @router.post("/quizzes/{slug}/attempts", response_class=HTMLResponse)
 def submit_quiz(
     request: Request,
@@ -98,13 +108,20 @@ def submit_quiz(
     session: SessionDep,
     settings: SettingsDep,
     pairs: Annotated[list[tuple[str, str]], Depends(answer_pairs)],
+    start: Annotated[str | None, Depends(start_field)],
     assignment: Annotated[str, Form()] = "",
 ) -> Response:
     """Score an attempt for the assignment chosen and show its result; a refused attempt keeps the choices made."""
     assignment_id = chosen_assignment(assignment)
     try:
         result = quizzes.submit_attempt(
-            session=session, user=user, slug=slug, answers=pairs, settings=settings, assignment_id=assignment_id
+            session=session,
+            user=user,
+            slug=slug,
+            answers=pairs,
+            start_id=start,
+            settings=settings,
+            assignment_id=assignment_id,
         )
     except (InvalidInput, AttemptLimitReached, NotOpen) as exc:
         numbers = [(plain_number(q), plain_number(c)) for q, c in pairs]
@@ -128,10 +145,15 @@ def submit_quiz(
 def show_attempt(
     request: Request, slug: str, attempt: ValidAttempt, session: SessionDep, settings: SettingsDep, user: CurrentUser
 ) -> Response:
-    """Score x/N with, per question, right or wrong and the hint."""
+    """Score x/N with, per question, right or wrong, the options as the learner saw them, and why."""
     standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings)
     return render(
         request,
         "quiz_result.html",
-        {"quiz": standing.quiz, "attempt": attempt, "attempts_left": standing.attempts_left},
+        {
+            "quiz": standing.quiz,
+            "attempt": attempt,
+            "attempts_left": standing.attempts_left,
+            "taking": standing.taking,
+        },
     )

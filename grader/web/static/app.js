@@ -1,7 +1,9 @@
 // Grader's own script. Every page works without it; it only saves reloads:
-// live submission progress, live dashboard rows, regrade and import progress, and the
-// countdown to the next allowed submission (times.js shows times in the viewer's zone).
-// It inserts only HTML our server rendered (and escaped) for the purpose, and text through textContent.
+// live submission progress, live dashboard rows, regrade and import progress, the
+// countdown to the next allowed submission (times.js shows times in the viewer's zone), and
+// the code editor (editor.js, loaded before this file where a page has one) in place of the
+// solution's textarea. It inserts only HTML our server rendered (and escaped) for the purpose,
+// and text through textContent.
 "use strict";
 
 (function () {
@@ -71,6 +73,10 @@
       var heading = target.querySelector("h2");
       if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
       target.querySelectorAll("[data-fix-checks-url]").forEach(watchFixChecks);
+      target.querySelectorAll("[data-marks-lines]").forEach(function (link) {
+        var editor = editors[link.getAttribute("href").slice(1)];
+        if (editor) { editor.setMarkedLines(lineNumbers(link.getAttribute("data-marks-lines"))); }
+      });
     }
 
     function pollStatus() {
@@ -292,6 +298,38 @@
     });
   }
 
+  // The solution form's editor. Its textarea stays what the form sends (the editor copies every
+  // change into it); a file chosen in the form's file field opens in the editor instead of being
+  // sent beside it, so the learner sees what goes. Editors are kept by the id of their section,
+  // where a result arriving live marks its diagnosed lines.
+  var editors = {};
+
+  function lineNumbers(text) {
+    return (text || "").split(" ").map(function (word) { return parseInt(word, 10); }).filter(function (n) { return n > 0; });
+  }
+
+  function startEditor(textarea) {
+    if (!window.GraderEditor) { return; }
+    var form = textarea.form;
+    var fileInput = form.querySelector("[data-editor-file]");
+    var status = form.querySelector("[data-file-status]");
+    var editor = window.GraderEditor.attach(textarea, {
+      markedLines: lineNumbers(textarea.getAttribute("data-marked-lines")),
+      maxBytes: parseInt(fileInput && fileInput.getAttribute("data-max-bytes"), 10) || 0,
+      say: function (message) { if (status) { status.textContent = message; } }
+    });
+    form.querySelectorAll("[data-editor-only]").forEach(function (part) { part.hidden = false; });
+    if (fileInput) {
+      fileInput.addEventListener("change", function () {
+        var file = fileInput.files[0];
+        if (!file) { return; }
+        editor.openFile(file).then(function (opened) { if (opened) { fileInput.value = ""; } });
+      });
+    }
+    var section = form.closest("section[id]");
+    if (section) { editors[section.id] = editor; }
+  }
+
   // After a refused form the page opens on its error: scrolled into view and focused,
   // so the reason is the first thing seen and read out.
   function focusFormError(notice) {
@@ -301,6 +339,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("textarea[data-code-editor]").forEach(startEditor);
     var formError = document.querySelector(".notice-error[role=alert]");
     if (formError) { focusFormError(formError); }
     document.querySelectorAll("[data-status-url]").forEach(watchSubmission);

@@ -77,3 +77,25 @@ def test_a_return_inside_a_loop():
     )
     first, _ = first_diagnosis(source, case("empty", {}, None))
     assert first.cause == "null_body" and first.line == 8 and "`for`" in first.explanation
+
+
+def test_a_message_wrapped_one_level_too_deep_names_the_extra_key_at_its_line():
+    """Not "fields are missing" and not the first return: the branch that builds the extra object."""
+    message = {"text": "Hi there", "n": 2}
+    source = program(
+        '@app.post("/message")',
+        "def echo(msg: dict):",
+        '    if msg.get("text") == "Hello":',
+        '        return {"received": msg}',
+        '    return {"received": {"wrapped": msg}}',
+    )
+    first, diagnoses = first_diagnosis(source, case("two", message, {"received": {"wrapped": message}}))
+    assert first.cause == "double_wrapped" and first.line == 10
+    assert '"wrapped"' in first.title and "twice" not in first.title
+    assert "missing" not in first.title and 'return `{"received": msg}`' in first.fix
+
+
+def test_the_same_key_twice_is_still_wrapped_twice():
+    source = program('@app.post("/message")', "def echo(msg: dict):", '    return {"received": {"received": msg}}')
+    first, _ = first_diagnosis(source, case("hello", HELLO, {"received": {"received": HELLO}}))
+    assert first.cause == "double_wrapped" and 'wrapped twice in "received"' in first.title

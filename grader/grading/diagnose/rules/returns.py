@@ -106,12 +106,27 @@ def _not_wrapped(c: Context) -> Words:
 def _double_wrapped(c: Context) -> Words:
     found, text, path = c.found, c.text, c.path
     key = found.get("key") or "received"
+    where = found.get("where") or ""
+    reply = c.reply()
+    inside = f' under "{where}"' if where else ""
+    if key in reply and not where:
+        line = text.returned(path)
+        return Words(
+            f'The message is wrapped twice in "{key}"',
+            f'Your reply holds the right answer inside one more "{key}" object: {{"{key}": {{"{key}": message}}}}. '
+            "The exercise wraps the message once.",
+            f"Return `{reply}` with `{c.parameter}` being the body your endpoint received, not an already "
+            "wrapped reply.",
+            line,
+        )
+    # The line that builds the extra object names its key; else the return statement.
+    line = text.in_endpoint(path, r"""["']""" + re.escape(key) + r"""["']""") or text.returned(path)
     return Words(
-        f'The message is wrapped twice in "{key}"',
-        f'Your reply holds the right answer inside one more "{key}" object: {{"{key}": {{"{key}": message}}}}. '
-        "The exercise wraps the message once.",
-        f'Return `{{"{key}": msg}}` with `msg` being the body your endpoint received, not an already wrapped reply.',
-        text.returned(path),
+        f'The message sits one level too deep, inside an extra "{key}" object',
+        f'Your reply puts the message{inside} inside {{"{key}": ...}}; the exercise expects the message itself '
+        f"there, so every field it checks is one level further down than it looks.",
+        f'Leave out the "{key}" object: return `{reply}`.',
+        line,
     )
 
 
