@@ -321,6 +321,40 @@ def _add_service_commands(commands: argparse._SubParsersAction[argparse.Argument
     restore.add_argument("path", type=Path, help="a folder written by 'autograder backup'")
     restore.set_defaults(handler=_cmd_restore)
 
+    _add_lti_commands(commands)
+
+
+def _add_lti_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """LTI 1.3: register an LMS, list the registrations, rotate the tool's signing key (docs/lti.md)."""
+    lti = commands.add_parser("lti", help="connect learning management systems over LTI 1.3 (docs/lti.md)")
+    lti_commands = lti.add_subparsers(metavar="ACTION")
+    register = lti_commands.add_parser("register", help="register an LMS that launches the grader")
+    register.add_argument("--issuer", required=True, help="the LMS's issuer (iss), e.g. https://canvas.instructure.com")
+    register.add_argument("--client-id", required=True, help="the client id the LMS gave the tool")
+    register.add_argument("--auth-login-url", required=True, help="the LMS's OIDC authorization endpoint")
+    register.add_argument("--auth-token-url", required=True, help="the LMS's OAuth2 token endpoint (grades, rosters)")
+    register.add_argument("--keyset-url", required=True, help="the LMS's public keys (JWKS URL)")
+    register.add_argument(
+        "--deployment-id", action="append", required=True, help="a deployment id allowed to launch (repeatable)"
+    )
+    register.add_argument("--audience", default="", help="the token endpoint's audience, if not its URL")
+    register.add_argument("--title", default="", help="a name for the LMS in the instructor's list")
+    register.set_defaults(handler=_cmd_lti_register)
+
+    deployment = lti_commands.add_parser("add-deployment", help="allow launches from one more deployment of an LMS")
+    deployment.add_argument("registration", type=int, help="the registration's number (see 'autograder lti list')")
+    deployment.add_argument("deployment_id", help="the deployment id the LMS shows")
+    deployment.set_defaults(handler=_cmd_lti_add_deployment)
+
+    listing = lti_commands.add_parser("list", help="list the registered LMSs and the tool's URLs")
+    listing.set_defaults(handler=_cmd_lti_list)
+
+    key_commands = lti_commands.add_parser("keys", help="the tool's signing keys").add_subparsers(metavar="ACTION")
+    rotate = key_commands.add_parser(
+        "rotate", help="sign with a new key from now on (the old one stays published for a week)"
+    )
+    rotate.set_defaults(handler=_cmd_lti_rotate)
+
 
 def _prepare_database(settings: Settings) -> None:
     """Migrate and sync content, printing what changed; a content error is a usage error."""
@@ -580,6 +614,79 @@ def _cmd_course_list(_args: argparse.Namespace) -> int:
             print(f"{course.id}\t{course.title}\tjoin code: {code}\t{people}")
         if not rows:
             print("no courses", file=sys.stderr)
+    return EXIT_OK
+
+
+def _cmd_lti_register(args: argparse.Namespace) -> int:
+    from grader.db import session_scope
+    from grader.services.errors import InvalidInput
+    from grader.services.lti import platforms
+
+    try:
+        with session_scope() as session:
+            platform = platforms.register(
+                session=session,
+                issuer=args.issuer,
+                client_id=args.client_id,
+                auth_login_url=args.auth_login_url,
+                auth_token_url=args.auth_token_url,
+                keyset_url=args.keyset_url,
+                deployment_ids=args.deployment_id,
+                auth_audience=args.audience,
+                title=args.title,
+            )
+            print(f"registered {platform.issuer} (client id {platform.client_id}) as registration {platform.id}")
+    except InvalidInput as exc:
+        raise UsageError(exc.message) from exc
+    _print_tool_urls()
+    return EXIT_OK
+
+
+def _print_tool_urls() -> None:
+    from grader.config import get_settings
+    from grader.services.lti import tool_urls
+
+    for name, url in tool_urls(get_settings().effective_public_url).items():
+        print(f"{name}: {url}")
+
+
+def _cmd_lti_add_deployment(args: argparse.Namespace) -> int:
+    from grader.db import session_scope
+    from grader.services.errors import NotFound
+    from grader.services.lti import platforms
+
+    try:
+        with session_scope() as session:
+            platforms.add_deployment(session=session, platform_id=args.registration, deployment_id=args.deployment_id)
+    except NotFound as exc:
+        raise UsageError(f"{exc.message} ('autograder lti list' shows the registrations)") from exc
+    print(f"deployment {args.deployment_id} may launch through registration {args.registration}")
+    return EXIT_OK
+
+
+def _cmd_lti_list(_args: argparse.Namespace) -> int:
+    from grader.db import session_scope
+    from grader.services.lti import platforms
+
+    with session_scope() as session:
+        for platform, deployments in platforms.list_all(session=session):
+            print(
+                f"{platform.id}  {platform.issuer}  client id {platform.client_id}  deployments {', '.join(deployments)}"
+            )
+    _print_tool_urls()
+    return EXIT_OK
+
+
+def _cmd_lti_rotate(_args: argparse.Namespace) -> int:
+    from grader.config import get_settings
+    from grader.db import session_scope
+    from grader.services.lti import keys
+
+    with session_scope() as session:
+        key = keys.rotate(session=session, secret=get_settings().secret_key)
+        print(
+            f"signing with key {key.kid} from now on; the previous key stays published for {keys.RETIRED_KEY_PUBLISHED_FOR.days} days"
+        )
     return EXIT_OK
 
 

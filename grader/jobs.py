@@ -65,6 +65,8 @@ from grader.grading.spec import ExerciseSpec
 from grader.logs import grading_submission
 from grader.models import Exercise, Submission, utcnow
 from grader.services import fixchecks, gradebook, regrade_scores
+from grader.services.lti import grades as lti_grades
+from grader.services.lti import roster as lti_roster
 from grader.services.updates import Announcer, broadcast_for, submission_changed
 
 log = logging.getLogger(__name__)
@@ -139,6 +141,8 @@ class GradingWorker:
     """Whether the graders are too busy for checks now (the queue is deep): fixes are then not checked."""
     request_checks: Callable[[int], None] | None = None
     """Queues the check job of a submission whose fixes wait (``Queue`` sets it to its low-priority task)."""
+    request_score_send: Callable[[int, int], None] | None = None
+    """Queues the job that posts a learner's counted score (assignment id, user id) to the LMS (``Queue`` sets it)."""
     _in_flight: dict[int, str] = field(default_factory=dict, init=False, repr=False)
     _in_flight_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -333,12 +337,15 @@ class GradingWorker:
             .values(**values)
         )
         checks: list[int] = []
+        score_due: tuple[int, int] | None = None
         with Session(self.engine) as session:
             stored = session.exec(statement).rowcount == 1
             if stored:
                 gradebook.record_result(session, submission_id=submission_id, report=values.get("report"))
                 if values.get("status") == "graded":
                     regrade_scores.record_result(session, submission_id=submission_id, report=values.get("report"))
+                    # An LTI-linked assignment's counted score goes to the LMS once this commits.
+                    score_due = lti_grades.record(session=session, submission_id=submission_id)
                     checks = fixchecks.record_for_result(
                         session,
                         submission_id=submission_id,
@@ -351,6 +358,8 @@ class GradingWorker:
             self.announce(submission_id)
             if checks and self.request_checks is not None:
                 self._request_checks(submission_id)
+            if score_due is not None and self.request_score_send is not None:
+                self.request_score_send(*score_due)
         elif not quiet:
             log.warning("lease lost before the result was stored; discarded", extra={"event": "result-discarded"})
         return stored
@@ -574,11 +583,14 @@ class Queue:
     regrade: Callable[..., Any] = field(init=False)
     check: Callable[..., Any] = field(init=False)
     sweep: Callable[..., Any] = field(init=False)
+    send_score: Callable[..., Any] = field(init=False)
+    sync_roster: Callable[..., Any] = field(init=False)
     _worker: GradingWorker | None = field(default=None, init=False)
     _worker_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.grade, self.regrade, self.check, self.sweep = _register(self)
+        self.send_score, self.sync_roster = _register_lti(self)
 
     @property
     def worker(self) -> GradingWorker:
@@ -590,6 +602,8 @@ class Queue:
                 if worker.request_checks is None:
                     worker.request_checks = self.check
                     worker.busy = self.busy
+                if worker.request_score_send is None:
+                    worker.request_score_send = self.send_score
                 self._worker = worker
             return self._worker
 
@@ -668,6 +682,47 @@ def _register(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any], Cal
         return len(ids)
 
     return grade_task, regrade_task, check_task, sweep_task
+
+
+def _register_lti(queue: Queue) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """The LTI jobs: a learner's score to the LMS (retried with growing waits), an LMS course's roster."""
+    huey = queue.huey
+
+    @huey.task(name="lti_send_score")
+    def send_score_task(assignment_id: int, user_id: int) -> str:
+        from grader.db import get_engine
+
+        with Session(get_engine(queue.settings)) as session:
+            row = lti_grades.send(
+                session=session, assignment_id=assignment_id, user_id=user_id, secret=queue.settings.secret_key
+            )
+            if row is None:
+                return "gone"
+            if row.status == "pending" and row.next_try_at is not None:
+                delay = max(1, int((row.next_try_at - utcnow()).total_seconds()))
+                log.warning("LMS refused the score; trying again in %d s: %s", delay, row.last_error)
+                send_score_task.schedule(args=(assignment_id, user_id), delay=delay)
+            return row.status
+
+    @huey.task(name="lti_sync_roster")
+    def sync_roster_task(context_id: int) -> int:
+        from grader.db import get_engine
+
+        with Session(get_engine(queue.settings)) as session:
+            return lti_roster.sync(session=session, context_id=context_id, secret=queue.settings.secret_key).created
+
+    # Beside the grading sweep: a score whose send was lost (the queue refused it, a worker died) goes again.
+    @huey.periodic_task(_always, name="lti_resend_lost_scores")
+    def resend_task() -> int:
+        from grader.db import get_engine
+
+        with Session(get_engine(queue.settings)) as session:
+            lost = lti_grades.lost_sends(session=session)
+        for assignment_id, user_id in lost:
+            send_score_task(assignment_id, user_id)
+        return len(lost)
+
+    return send_score_task, sync_roster_task
 
 
 _queues: dict[tuple[str, str], Queue] = {}

@@ -726,3 +726,172 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=64)
     target: str = Field("", max_length=200)
     details: dict[str, Any] | None = _json(default=None)
+
+
+# --- LTI 1.3: platforms (LMSs) that launch the grader as a tool --------------------------------
+#
+# See grader/services/lti/ and docs/lti.md. The course and assignment ids link LTI's contexts
+# and resource links to the grader's own courses and assignments.
+
+
+class LtiPlatform(SQLModel, table=True):
+    """A registration of the grader with one LMS: what the LMS told us when the tool was added.
+
+    issuer: the LMS's ``iss`` (e.g. ``https://canvas.instructure.com``); client_id: the id it gave the tool.
+    auth_login_url: where the OIDC login redirects (the LMS's authorization endpoint).
+    auth_token_url: where the tool gets service access tokens (AGS, NRPS).
+    keyset_url: the LMS's public keys (JWKS), which verify its launches.
+    auth_audience: the ``aud`` of the tool's token requests when the LMS wants other than the token URL.
+    """
+
+    __tablename__ = "lti_platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: int = Field(default=None, primary_key=True)
+    title: str = Field(default="", max_length=200)
+    issuer: str = Field(max_length=500)
+    client_id: str = Field(max_length=255)
+    auth_login_url: str = Field(max_length=1000)
+    auth_token_url: str = Field(max_length=1000)
+    keyset_url: str = Field(max_length=1000)
+    auth_audience: str = Field(default="", max_length=1000)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class LtiDeployment(SQLModel, table=True):
+    """A deployment of the tool inside a registered LMS; launches from any other deployment are refused."""
+
+    __tablename__ = "lti_deployments"
+
+    platform_id: int = Field(foreign_key="lti_platforms.id", ondelete="CASCADE", primary_key=True)
+    deployment_id: str = Field(max_length=255, primary_key=True)
+
+
+class LtiKey(SQLModel, table=True):
+    """One of the tool's RSA signing keys; its public half is published at ``/lti/jwks``.
+
+    private_key: the PEM, encrypted with a key derived from the service's secret (``services/lti/keys.py``),
+        so a copy of the database alone signs nothing.
+    retired_at: None while the key signs; a retired key stays published for a while so that
+        platforms holding a message it signed can still check it.
+    """
+
+    __tablename__ = "lti_keys"
+
+    id: int = Field(default=None, primary_key=True)
+    kid: str = Field(max_length=64, unique=True)
+    private_key: str = Field(sa_type=Text)
+    public_jwk: dict[str, Any] = _json()
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    retired_at: datetime | None = _timestamp(default=None)
+
+
+class LtiIdentity(SQLModel, table=True):
+    """An LMS user (issuer + subject) and the grader account they launch as."""
+
+    __tablename__ = "lti_identities"
+
+    issuer: str = Field(max_length=500, primary_key=True)
+    subject: str = Field(max_length=255, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class LtiContext(SQLModel, table=True):
+    """An LMS course (issuer + deployment + context id) and the grader course it maps to.
+
+    platform_id: the registration its latest launch came through (its token URL serves the services).
+    memberships_url: the Names and Role Provisioning Service's roster URL, from the latest launch.
+    lineitems_url: the Assignment and Grade Services' line items URL, from the latest launch.
+    ags_scopes: the AGS scopes the LMS granted in that launch (the tool asks for no others).
+    """
+
+    __tablename__ = "lti_contexts"
+    __table_args__ = (UniqueConstraint("issuer", "deployment_id", "context_id"),)
+
+    id: int = Field(default=None, primary_key=True)
+    platform_id: int = Field(foreign_key="lti_platforms.id", ondelete="CASCADE", index=True)
+    issuer: str = Field(max_length=500)
+    deployment_id: str = Field(max_length=255)
+    context_id: str = Field(max_length=255)
+    course_id: int = Field(foreign_key="courses.id", ondelete="CASCADE", index=True)
+    title: str = Field(default="", max_length=500)
+    memberships_url: str = Field(default="", max_length=1000)
+    lineitems_url: str = Field(default="", max_length=1000)
+    ags_scopes: list[str] = _json(default_factory=list)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class LtiResourceLink(SQLModel, table=True):
+    """A link placed in an LMS course and the grader assignment it opens.
+
+    lineitem_url: the one line item the LMS gave this link, when it gave one (AGS ``lineitem``).
+    """
+
+    __tablename__ = "lti_resource_links"
+    __table_args__ = (UniqueConstraint("context_id", "resource_link_id"),)
+
+    id: int = Field(default=None, primary_key=True)
+    context_id: int = Field(foreign_key="lti_contexts.id", ondelete="CASCADE")
+    resource_link_id: str = Field(max_length=255)
+    assignment_id: int = Field(foreign_key="assignments.id", ondelete="CASCADE", index=True)
+    lineitem_url: str = Field(default="", max_length=1000)
+
+
+class LtiLineItem(SQLModel, table=True):
+    """The LMS gradebook column an assignment's scores go to, in one LMS course."""
+
+    __tablename__ = "lti_line_items"
+
+    context_id: int = Field(foreign_key="lti_contexts.id", ondelete="CASCADE", primary_key=True)
+    assignment_id: int = Field(foreign_key="assignments.id", ondelete="CASCADE", primary_key=True)
+    url: str = Field(max_length=1000)
+
+
+class LtiLaunchData(SQLModel, table=True):
+    """What an LTI launch keeps on the server between its requests, until ``expires_at``.
+
+    key: ``state-…`` (issued at the OIDC login, with its nonce), ``launch-…`` (a validated launch,
+    read again by deep linking) or ``code-…`` (the one-time code of a launch continued in a new window).
+    """
+
+    __tablename__ = "lti_launch_data"
+
+    key: str = Field(max_length=200, primary_key=True)
+    value: dict[str, Any] = _json()
+    expires_at: datetime = _timestamp(index=True)
+
+
+class LtiUsedNonce(SQLModel, table=True):
+    """A launch's nonce, kept until its token would have expired anyway: a second launch with it is a replay."""
+
+    __tablename__ = "lti_used_nonces"
+
+    issuer: str = Field(max_length=500, primary_key=True)
+    nonce: str = Field(max_length=255, primary_key=True)
+    expires_at: datetime = _timestamp(index=True)
+
+
+LtiScoreStatus = Literal["pending", "sent", "failed"]
+
+
+class LtiScoreSend(SQLModel, table=True):
+    """A learner's counted score on an LTI-linked assignment, to be posted to the LMS (AGS).
+
+    One row per assignment and learner: a newer result replaces ``score`` and makes it pending again.
+    status: ``pending`` until the LMS accepted it (``sent``) or every try failed (``failed``, with ``last_error``).
+    attempts: posts tried for the current score; next_try_at: when the next one may run.
+    """
+
+    __tablename__ = "lti_score_sends"
+    __table_args__ = (CheckConstraint(_one_of("status", get_args(LtiScoreStatus)), name="status"),)
+
+    assignment_id: int = Field(foreign_key="assignments.id", ondelete="CASCADE", primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
+    score: float
+    max_score: float
+    status: LtiScoreStatus = Field(default="pending", sa_type=String(16))
+    attempts: int = 0
+    next_try_at: datetime | None = _timestamp(default=None)
+    last_error: str = Field(default="", max_length=500)
+    updated_at: datetime = _timestamp(default_factory=utcnow)

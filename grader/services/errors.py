@@ -4,6 +4,7 @@
     ├── NotFound                 no such thing, or not one the caller may see
     ├── PermissionDenied         the caller is known but may not do this
     ├── AuthenticationFailed     wrong e-mail or password, or a bad/expired token
+    ├── LaunchRefused            an LTI launch that does not check out (signature, issuer, nonce, deployment ...)
     ├── InvalidInput             a value is wrong; ``field`` names it when one is to blame
     │   ├── AlreadyExists        a unique value (an e-mail) is taken
     │   ├── TooLarge             an upload is over the size limit; ``limit`` is that size in bytes
@@ -38,6 +39,10 @@ class PermissionDenied(ServiceError):
 
 class AuthenticationFailed(ServiceError):
     """Credentials or token did not identify anyone."""
+
+
+class LaunchRefused(ServiceError):
+    """An LTI launch (or its continuation) was refused; ``message`` says why in words a learner can act on."""
 
 
 class InvalidInput(ServiceError):

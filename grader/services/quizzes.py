@@ -711,6 +711,11 @@ def list_attempts(*, session: Session, user: User, quiz_slug: str | None = None)
     return list(session.exec(query))
 
 
+def question_count(*, session: Session, quiz_id: int) -> int:
+    """How many active questions the quiz has (its maximum score)."""
+    return len(session.exec(select(Question.id).where(Question.quiz_id == quiz_id, col(Question.active))).all())
+
+
 def counted_attempt(attempts: list[QuizAttempt], *, scoring: str) -> QuizAttempt | None:
     """The attempt that counts: the best (earliest of equals) or the last, per ``scoring``."""
     if not attempts:

@@ -10,7 +10,6 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from grader.config import Settings, get_settings
@@ -24,8 +23,8 @@ from grader.web.assets import STATIC_DIR
 from grader.web.errors import install_error_handlers, too_large_response
 from grader.web.events import StreamGate
 from grader.web.observability import HttpMetricsMiddleware
-from grader.web.routes import account, api, auth, courses, dashboard, docs, exercises, ops, quiz
-from grader.web.security import BodySizeLimitMiddleware, PublicUrlMiddleware, SecurityHeadersMiddleware
+from grader.web.routes import account, api, auth, courses, dashboard, docs, exercises, lti, ops, quiz
+from grader.web.security import BodySizeLimitMiddleware, PublicUrlMiddleware, SecurityHeadersMiddleware, SessionCookies
 
 SESSION_COOKIE = "grader_session"
 # Room for the form fields around an upload (and for a CSV of users) on top of the file limit.
@@ -114,6 +113,10 @@ def create_app(
     app.state.enqueue = enqueue or partial(enqueue_grading, settings=settings)
     app.state.enqueue_regrade = regrade_enqueue or enqueue or partial(enqueue_regrade, settings=settings)
     app.state.queue_depth = lambda: get_queue(settings).depth()
+    # An LMS course's roster is read by a job (grader/jobs.py); tests put a recorder here.
+    app.state.enqueue_roster_sync = lambda context_id: get_queue(settings).sync_roster(context_id)
+    # A quiz attempt's counted score goes to the LMS by a job too (a graded submission's is sent by the worker).
+    app.state.enqueue_score_send = lambda assignment_id, user_id: get_queue(settings).send_score(assignment_id, user_id)
     app.state.account_imports = ImportRunner(app.state.engine)
 
     # Added innermost first: the security headers wrap everything, even a refused body.
@@ -121,11 +124,10 @@ def create_app(
     # it is given, and the middlewares above it pass copies of the scope down.
     app.add_middleware(HttpMetricsMiddleware)
     app.add_middleware(
-        SessionMiddleware,
+        SessionCookies,
         secret_key=settings.secret_key,
         session_cookie=SESSION_COOKIE,
         max_age=settings.session_max_age_seconds,
-        same_site="lax",
         https_only=settings.environment == "production",
     )
     app.add_middleware(
@@ -153,6 +155,7 @@ def create_app(
         courses.router,
         dashboard.router,
         docs.router,
+        lti.router,
         api.router,
         ops.router,
     ):

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -70,8 +71,28 @@ class RequestTooLarge(HTTPException):
         self.limit = limit
 
 
+def framed_policy(origins: list[str], *, form_targets: list[str] | None = None) -> str:
+    """The Content-Security-Policy of a page an LMS frames: ``frame-ancestors`` names its origins only.
+
+    ``form_targets`` are origins a form of the page may post to besides this site (a deep-linking answer).
+    """
+    ancestors = " ".join(origins) or "'none'"
+    directives = []
+    for directive in CONTENT_SECURITY_POLICY.split("; "):
+        if directive.startswith("frame-ancestors"):
+            directive = f"frame-ancestors {ancestors}"
+        elif directive.startswith("form-action") and form_targets:
+            directive = f"form-action 'self' {' '.join(form_targets)}"
+        directives.append(directive)
+    return "; ".join(directives)
+
+
 class SecurityHeadersMiddleware:
-    """Adds ``SECURITY_HEADERS`` to every response, and keeps signed-in pages out of caches."""
+    """Adds ``SECURITY_HEADERS`` to every response, and keeps signed-in pages out of caches.
+
+    A response that set its own Content-Security-Policy naming ``frame-ancestors`` (a page an
+    LMS frames) gets no ``X-Frame-Options``, which would forbid what the policy allows.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -85,13 +106,75 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                framed = "frame-ancestors 'none'" not in headers.get(
+                    "Content-Security-Policy", "frame-ancestors 'none'"
+                )
                 for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
+                    if not (framed and name == "X-Frame-Options"):
+                        headers.setdefault(name, value)
                 if not is_static:
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+LTI_SESSION_COOKIE = "grader_lti_session"
+# Requests that start or continue an LMS launch: their session is the framed one.
+LTI_SESSION_PATHS = frozenset({"/lti/launch", "/lti/continue"})
+SESSION_FRAME_ORIGINS_KEY = "lti_origins"
+
+
+class SessionCookies:
+    """Starlette's signed session in one of two cookies: the site's own, or the one of a page an LMS frames.
+
+    The site's cookie is ``SameSite=Lax``, which a browser does not send from inside another
+    site's frame. A launch from an LMS (``LTI_SESSION_PATHS``), and every request that carries
+    its cookie afterwards, uses the LTI cookie instead: ``SameSite=None; Secure; Partitioned``,
+    kept by the browser per LMS site. Its responses may be framed by the LMS origins the launch
+    stored in the session (``frame-ancestors``), and by no one else.
+    """
+
+    def __init__(self, app: ASGIApp, *, secret_key: str, session_cookie: str, max_age: int, https_only: bool) -> None:
+        self.first_party = SessionMiddleware(
+            app,
+            secret_key=secret_key,
+            session_cookie=session_cookie,
+            max_age=max_age,
+            same_site="lax",
+            https_only=https_only,
+        )
+        self.framed = SessionMiddleware(
+            app,
+            secret_key=secret_key,
+            session_cookie=LTI_SESSION_COOKIE,
+            max_age=max_age,
+            same_site="none",
+            https_only=True,
+            partitioned=True,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or not self._is_framed(scope):
+            await self.first_party(scope, receive, send)
+            return
+
+        async def send_with_framing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                origins = scope.get("session", {}).get(SESSION_FRAME_ORIGINS_KEY)
+                if isinstance(origins, list):
+                    headers = MutableHeaders(scope=message)
+                    headers.setdefault("Content-Security-Policy", framed_policy([str(o) for o in origins]))
+            await send(message)
+
+        await self.framed(scope, receive, send_with_framing)
+
+    @staticmethod
+    def _is_framed(scope: Scope) -> bool:
+        if scope["path"] in LTI_SESSION_PATHS:
+            return True
+        cookie = dict(scope["headers"]).get(b"cookie", b"")
+        return f"{LTI_SESSION_COOKIE}=".encode() in cookie
 
 
 class PublicUrlMiddleware:

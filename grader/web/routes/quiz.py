@@ -12,6 +12,7 @@ from grader.config import Settings
 from grader.models import User
 from grader.services import coursework, quizzes
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound, NotOpen
+from grader.services.lti import grades as lti_grades
 from grader.services.numbers import plain_number
 from grader.web.deps import CurrentUser, RowId, SessionDep, SettingsDep
 from grader.web.routes.exercises import AssignmentQuery, assignment_view, chosen_assignment
@@ -138,6 +139,9 @@ def submit_quiz(
             status_code=status_code,
             assignment_id=assignment_id,
         )
+    due = lti_grades.record_attempt(session=session, attempt_id=result.id, settings=settings)
+    if due is not None:
+        request.app.state.enqueue_score_send(*due)
     return RedirectResponse(f"/quizzes/{slug}/attempts/{result.id}", status_code=303)
 
 
