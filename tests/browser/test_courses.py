@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from .axe import assert_accessible
-from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD
+from .conftest import INSTRUCTOR_EMAIL, INSTRUCTOR_PASSWORD, sign_in, sign_up
 
 pytestmark = [pytest.mark.browser]
 
@@ -40,10 +40,7 @@ def test_a_course_from_creation_to_an_extension_across_time_zones(service, brows
     teaching = browser.new_context(base_url=service.base_url, viewport=DESKTOP, timezone_id="Europe/Berlin")
     teacher = teaching.new_page()
     teacher.on("pageerror", lambda error: errors.append(str(error)))
-    teacher.goto("/login")
-    teacher.get_by_label("Email").fill(INSTRUCTOR_EMAIL)
-    teacher.get_by_label("Password").fill(INSTRUCTOR_PASSWORD)
-    teacher.get_by_role("button", name="Sign in").click()
+    sign_in(teacher, email=INSTRUCTOR_EMAIL, password=INSTRUCTOR_PASSWORD)
 
     # Create a course and place the lesson's exercise in it.
     teacher.goto("/courses")
@@ -78,12 +75,7 @@ def test_a_course_from_creation_to_an_extension_across_time_zones(service, brows
     learning = browser.new_context(base_url=service.base_url, viewport=DESKTOP, timezone_id="America/New_York")
     learner = learning.new_page()
     learner.on("pageerror", lambda error: errors.append(str(error)))
-    learner.goto("/signup")
-    learner.get_by_label("Email").fill(LEARNER["email"])
-    learner.get_by_label("Name").fill(LEARNER["name"])
-    learner.get_by_label("Password").fill(LEARNER["password"])
-    learner.get_by_label("Join code").fill(code)
-    learner.get_by_role("button", name="Create account").click()
+    sign_up(learner, **LEARNER, join_code=code)
     expect(learner.get_by_role("heading", name="Evening web apps")).to_be_visible()
     row = learner.get_by_role("row").filter(has_text="Send and receive a message")
     due_here = due_local.astimezone(ZoneInfo("America/New_York"))
