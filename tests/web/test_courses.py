@@ -421,6 +421,8 @@ def test_the_exercise_page_states_the_due_date_and_policy_and_carries_the_assign
     synced.expire_all()
     made = synced.exec(select(Submission)).one()
     assert (made.assignment_id, made.late_factor) == (lesson.id, 1.0)
+    # Its result page sends the edited code again for the same assignment.
+    assert f'name="assignment" value="{lesson.id}"' in as_learner.get(f"/submissions/{made.id}").text
 
 
 def test_past_due_without_late_work_the_pages_refuse_clearly_and_store_nothing(as_learner, synced, learner):

@@ -292,8 +292,23 @@ def show_submission(
             "interval_seconds": settings.submission_interval_seconds,
             "max_upload_bytes": settings.max_upload_bytes,
             "error": None,
+            # Sent again, it counts for the same assignment (while the learner is still in its course).
+            "work": _resubmitted_for(session, user, settings, submission),
         }
     return render(request, "submission.html", context)
+
+
+def _resubmitted_for(
+    session: Session, user: User, settings: Settings, submission: Submission
+) -> coursework.LearnerAssignment | None:
+    if submission.assignment_id is None:
+        return None
+    try:
+        return assignment_view(
+            session, user, settings, exercise_id=submission.exercise_id, assignment_id=submission.assignment_id
+        )
+    except NotFound:
+        return None
 
 
 @router.get("/submissions/{submission_id}/status")
