@@ -320,11 +320,13 @@ def place(
 class Saved:
     """What a change to an assignment or an extension came to.
 
-    assignment: the assignment as stored now; recomputed: how many submissions' counted share changed.
+    assignment: the assignment as stored now; recomputed: how many submissions' counted share changed;
+    learners: whose counted scores those are (an LMS may have to hear of them).
     """
 
     assignment: Assignment
     recomputed: int
+    learners: tuple[int, ...] = ()
 
 
 def place_assignment(
@@ -370,7 +372,7 @@ def update_assignment(*, session: Session, assignment_id: int, by: User, **field
     _apply(assignment, fields)
     session.add(assignment)
     session.flush()
-    changed = recompute_late_factors(session=session, assignment=assignment)
+    changed, learners = recompute_late_factors(session=session, assignment=assignment)
     differences = {
         name: _audit_value(getattr(assignment, name)) for name in fields if before[name] != getattr(assignment, name)
     }
@@ -388,7 +390,7 @@ def update_assignment(*, session: Session, assignment_id: int, by: User, **field
     if changed:
         updates.course_changed()
     session.refresh(assignment)
-    return Saved(assignment=assignment, recomputed=changed)
+    return Saved(assignment=assignment, recomputed=changed, learners=learners)
 
 
 def _audit_value(value: Any) -> Any:
@@ -584,7 +586,7 @@ def grant_extension(*, session: Session, assignment_id: int, user_id: int, due_a
         extension.granted_by = by.id
         session.add(extension)
     session.flush()
-    changed = recompute_late_factors(session=session, assignment=assignment, user_ids=[user_id])
+    changed, learners = recompute_late_factors(session=session, assignment=assignment, user_ids=[user_id])
     learner = session.get_one(User, user_id)
     details: dict[str, Any] = {"learner": learner.email, "due": due_at.isoformat() if due_at else "removed"}
     if changed:
@@ -595,7 +597,7 @@ def grant_extension(*, session: Session, assignment_id: int, user_id: int, due_a
     session.commit()
     if changed:
         updates.course_changed()
-    return Saved(assignment=assignment, recomputed=changed)
+    return Saved(assignment=assignment, recomputed=changed, learners=learners)
 
 
 def extensions(*, session: Session, assignment_id: int) -> list[tuple[Extension, User]]:
@@ -609,10 +611,12 @@ def extensions(*, session: Session, assignment_id: int) -> list[tuple[Extension,
     return [(extension, user) for extension, user in rows]
 
 
-def recompute_late_factors(*, session: Session, assignment: Assignment, user_ids: Sequence[int] | None = None) -> int:
+def recompute_late_factors(
+    *, session: Session, assignment: Assignment, user_ids: Sequence[int] | None = None
+) -> tuple[int, tuple[int, ...]]:
     """Set the late factor of the assignment's submissions from its current dates (the caller commits).
 
-    Returns how many submissions changed; the standings of their learners are refreshed.
+    Returns how many submissions changed and whose they are; the standings of those learners are refreshed.
     Late work taken under an earlier policy counts nothing once the policy takes no late work.
     """
     statement = sa_select(
@@ -640,4 +644,4 @@ def recompute_late_factors(*, session: Session, assignment: Assignment, user_ids
         session.execute(update(Submission).where(col(Submission.id) == submission_id).values(late_factor=factor))
     for user_id, exercise_id in sorted(touched):
         gradebook.refresh_standing(session, user_id=user_id, exercise_id=exercise_id)
-    return len(changed)
+    return len(changed), tuple(sorted({user_id for user_id, _ in touched}))

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from grader.models import COURSE_ROLES, Assignment, Course, User
 from grader.services import courses, coursework, members, quizzes, submissions
 from grader.services.errors import InvalidInput, NotFound
+from grader.services.lti import grades as lti_grades
 from grader.services.numbers import plain_number
 from grader.web.deps import CurrentUser, RowId, SessionDep
 from grader.web.security import verify_csrf
@@ -380,7 +381,17 @@ def save_assignment(
         return _assignment_page(
             request, session, course, assignment, error=exc.message, error_field=exc.field, form=form, status_code=422
         )
+    _tell_the_lms(request, session, saved)
     return _assignment_page(request, session, course, saved.assignment, notice=_saved_words(saved.recomputed))
+
+
+def _tell_the_lms(request: Request, session: Session, saved: courses.Saved) -> None:
+    """Send the LMS the counted scores a change of dates or policy recomputed (LTI-linked assignments only)."""
+    if not saved.learners:
+        return
+    due = lti_grades.record_recomputed(session=session, assignment_id=saved.assignment.id, user_ids=saved.learners)
+    for assignment_id, user_id in due:
+        request.app.state.enqueue_score_send(assignment_id, user_id)
 
 
 def _saved_words(recomputed: int) -> str:
@@ -429,6 +440,7 @@ def grant_extension(
             form=form,
             status_code=422,
         )
+    _tell_the_lms(request, session, saved)
     words = "Extension removed." if remove else "Extension saved."
     changed = _saved_words(saved.recomputed).removeprefix("Saved. ")
     return _assignment_page(request, session, course, saved.assignment, notice=f"{words} {changed}")
