@@ -300,6 +300,17 @@ def _add_service_commands(commands: argparse._SubParsersAction[argparse.Argument
     )
     create_user.set_defaults(handler=_cmd_create_user)
 
+    course = commands.add_parser("course", help="create and list courses")
+    course_commands = course.add_subparsers(metavar="ACTION")
+    course_create = course_commands.add_parser("create", help="create a course with its own join code")
+    course_create.add_argument("title")
+    course_create.add_argument(
+        "--instructor", required=True, metavar="EMAIL", help="the instructor account that teaches it"
+    )
+    course_create.set_defaults(handler=_cmd_course_create)
+    course_list = course_commands.add_parser("list", help="list the courses with their join codes")
+    course_list.set_defaults(handler=_cmd_course_list)
+
     backup = commands.add_parser(
         "backup", help="write a consistent copy of the embedded database, queue and secret while the service runs"
     )
@@ -571,6 +582,38 @@ def _cmd_create_user(args: argparse.Namespace) -> int:
         raise UsageError("\n".join([exc.message, *exc.problems])) from exc
     except InvalidInput as exc:
         raise UsageError(exc.message) from exc
+    return EXIT_OK
+
+
+def _cmd_course_create(args: argparse.Namespace) -> int:
+    from grader.db import session_scope
+    from grader.services import courses, users
+    from grader.services.errors import InvalidInput, PermissionDenied
+
+    with session_scope() as session:
+        instructor = users.get_by_email(session=session, email=args.instructor)
+        if instructor is None:
+            raise UsageError(f"no account uses the e-mail {args.instructor!r}; create it first (create-user)")
+        try:
+            course = courses.create(session=session, title=args.title, created_by=instructor)
+        except (InvalidInput, PermissionDenied) as exc:
+            raise UsageError(exc.message) from exc
+        print(f"course {course.id}: {course.title}  join code: {course.join_code}  instructor: {instructor.email}")
+    return EXIT_OK
+
+
+def _cmd_course_list(_args: argparse.Namespace) -> int:
+    from grader.db import session_scope
+    from grader.services import courses
+
+    with session_scope() as session:
+        rows = courses.overview(session=session)
+        for course, counts in rows:
+            code = courses.join_code_of(course) or "(none: no self sign-up)"
+            people = ", ".join(f"{number} {role}" for role, number in counts.items()) or "no members"
+            print(f"{course.id}\t{course.title}\tjoin code: {code}\t{people}")
+        if not rows:
+            print("no courses", file=sys.stderr)
     return EXIT_OK
 
 

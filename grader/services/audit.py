@@ -1,8 +1,9 @@
 """The audit log: who did what to whose work, for the instructor actions that change or reveal it.
 
 Recorded: regrades (a submission, a whole exercise), accounts created (one, or a
-CSV import), gradebook exports, and the account changes made by instructors
-(password resets and the like call ``record`` too). An entry keeps the actor's
+CSV import), gradebook exports, the account changes made by instructors
+(password resets and the like call ``record`` too), and every change to a course:
+its title and join code, its members, its assignments and their extensions. An entry keeps the actor's
 e-mail as it was, so it still reads right once the account is gone.
 """
 
@@ -20,6 +21,13 @@ ACTIONS = {
     "account.import": "Imported accounts",
     "account.change": "Changed an account",
     "gradebook.export": "Exported the gradebook",
+    "course.create": "Created a course",
+    "course.change": "Changed a course",
+    "course.member": "Changed a course member",
+    "assignment.place": "Placed an assignment",
+    "assignment.change": "Changed an assignment",
+    "assignment.remove": "Removed an assignment",
+    "extension.change": "Changed an extension",
 }
 """Each action's name in the log, and how the page says it."""
 

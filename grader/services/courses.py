@@ -18,15 +18,16 @@ from __future__ import annotations
 import hmac
 import math
 import secrets
+import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from grader.config import Settings, get_settings
 from grader.models import (
@@ -44,7 +45,7 @@ from grader.models import (
     User,
     utcnow,
 )
-from grader.services import standings, updates
+from grader.services import audit, standings, updates
 from grader.services.errors import InvalidInput, NotFound, NotOpen, PermissionDenied
 
 JOIN_CODE_BYTES = 6
@@ -94,6 +95,30 @@ def create(*, session: Session, title: str, created_by: User) -> Course:
     session.add(course)
     session.flush()
     session.add(CourseMember(course_id=course.id, user_id=created_by.id, role="instructor"))
+    audit.record(session=session, actor=created_by, action="course.create", target=course_target(course))
+    session.commit()
+    session.refresh(course)
+    return course
+
+
+def course_target(course: Course) -> str:
+    """How the audit log names a course."""
+    return f"course {course.id} ({course.title})"
+
+
+def rename(*, session: Session, course_id: int, title: str, by: User) -> Course:
+    """Give the course a new title. Commits."""
+    course = get(session=session, course_id=course_id)
+    require_role(session=session, user=by, course_id=course_id, roles=("instructor",))
+    title = title.strip()
+    if not 1 <= len(title) <= 200:
+        raise InvalidInput("Give the course a title (up to 200 characters).", field="title")
+    before = course.title
+    course.title = title
+    session.add(course)
+    audit.record(
+        session=session, actor=by, action="course.change", target=course_target(course), details={"was": before}
+    )
     session.commit()
     session.refresh(course)
     return course
@@ -121,6 +146,13 @@ def rotate_join_code(*, session: Session, course_id: int, by: User) -> Course:
     require_role(session=session, user=by, course_id=course_id, roles=("instructor",))
     course.join_code = new_join_code()
     session.add(course)
+    audit.record(
+        session=session,
+        actor=by,
+        action="course.change",
+        target=course_target(course),
+        details={"change": "new join code"},
+    )
     session.commit()
     session.refresh(course)
     return course
@@ -207,6 +239,21 @@ def course_teaching(*, session: Session, staff: User, learner_id: int) -> Course
     if found is None:
         raise NotFound("No course you teach has this learner.")
     return found
+
+
+def overview(*, session: Session) -> list[tuple[Course, dict[str, int]]]:
+    """Every course, oldest first, with how many members it has in each role (instructors first)."""
+    counts: dict[int, dict[str, int]] = {}
+    grouped = select(CourseMember.course_id, CourseMember.role, func.count()).group_by(
+        col(CourseMember.course_id), col(CourseMember.role)
+    )
+    for course_id, role, number in session.exec(grouped).all():
+        counts.setdefault(course_id, {})[role] = number
+    rows: list[tuple[Course, dict[str, int]]] = []
+    for course in session.exec(select(Course).order_by(col(Course.id))):
+        found = counts.get(course.id, {})
+        rows.append((course, {role: found[role] for role in reversed(COURSE_ROLES) if role in found}))
+    return rows
 
 
 def for_user(*, session: Session, user: User) -> list[tuple[Course, CourseRole]]:
@@ -303,20 +350,122 @@ def place(
     return assignment
 
 
-def update_assignment(*, session: Session, assignment_id: int, by: User, **fields: Any) -> Assignment:
+@dataclass(frozen=True)
+class Saved:
+    """What a change to an assignment or an extension came to.
+
+    assignment: the assignment as stored now; recomputed: how many submissions' counted share changed;
+    learners: whose counted scores those are (an LMS may have to hear of them).
+    """
+
+    assignment: Assignment
+    recomputed: int
+    learners: tuple[int, ...] = ()
+
+
+def place_assignment(
+    *,
+    session: Session,
+    course_id: int,
+    by: User,
+    exercise_id: int | None = None,
+    quiz_id: int | None = None,
+    title: str | None = None,
+    **fields: Any,
+) -> Assignment:
+    """Place an exercise and/or a quiz in the course as a new last assignment. Commits."""
+    course = get(session=session, course_id=course_id)
+    require_role(session=session, user=by, course_id=course_id, roles=("instructor",))
+    exercise = session.get(Exercise, exercise_id) if exercise_id is not None else None
+    if exercise_id is not None and (exercise is None or not exercise.active):
+        raise InvalidInput("There is no such exercise.", field="exercise")
+    quiz = session.get(Quiz, quiz_id) if quiz_id is not None else None
+    if quiz_id is not None and (quiz is None or not quiz.active):
+        raise InvalidInput("There is no such quiz.", field="quiz")
+    assignment = place(session=session, course_id=course_id, title=title, exercise=exercise, quiz=quiz, **fields)
+    audit.record(
+        session=session,
+        actor=by,
+        action="assignment.place",
+        target=f"{_assignment_target(assignment)} in {course_target(course)}",
+    )
+    session.commit()
+    session.refresh(assignment)
+    return assignment
+
+
+def _assignment_target(assignment: Assignment) -> str:
+    return f"assignment {assignment.id} ({assignment.title})"
+
+
+def update_assignment(*, session: Session, assignment_id: int, by: User, **fields: Any) -> Saved:
     """Change an assignment's title, dates or policies; scores it touches are recomputed. Commits."""
     assignment = get_assignment(session=session, assignment_id=assignment_id)
     require_role(session=session, user=by, course_id=assignment.course_id, roles=("instructor",))
+    before = {name: getattr(assignment, name) for name in fields}
     _apply(assignment, fields)
     session.add(assignment)
     session.flush()
-    if recompute_late_factors(session=session, assignment=assignment):
-        session.commit()
+    changed, learners = recompute_late_factors(session=session, assignment=assignment)
+    differences = {
+        name: _audit_value(getattr(assignment, name)) for name in fields if before[name] != getattr(assignment, name)
+    }
+    if differences:
+        if changed:
+            differences["scores recomputed"] = changed
+        audit.record(
+            session=session,
+            actor=by,
+            action="assignment.change",
+            target=_assignment_target(assignment),
+            details=differences,
+        )
+    session.commit()
+    if changed:
         updates.course_changed()
-    else:
-        session.commit()
     session.refresh(assignment)
+    return Saved(assignment=assignment, recomputed=changed, learners=learners)
+
+
+def _audit_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def remove_assignment(*, session: Session, assignment_id: int, by: User) -> Assignment:
+    """Take an assignment out of its course; work made for it stays, no longer counted for it. Commits."""
+    assignment = get_assignment(session=session, assignment_id=assignment_id)
+    require_role(session=session, user=by, course_id=assignment.course_id, roles=("instructor",))
+    audit.record(session=session, actor=by, action="assignment.remove", target=_assignment_target(assignment))
+    session.delete(assignment)
+    session.commit()
+    updates.course_changed()
     return assignment
+
+
+def move_assignment(*, session: Session, assignment_id: int, by: User, step: int) -> list[Assignment]:
+    """Move an assignment ``step`` places (-1 up, +1 down) in its course's order; returns the new order. Commits."""
+    assignment = get_assignment(session=session, assignment_id=assignment_id)
+    require_role(session=session, user=by, course_id=assignment.course_id, roles=("instructor",))
+    if step not in (-1, 1):
+        raise InvalidInput("An assignment moves one place up or down.", field="step")
+    order = assignments(session=session, course_id=assignment.course_id)
+    index = next(number for number, row in enumerate(order) if row.id == assignment.id)
+    target = index + step
+    if not 0 <= target < len(order):
+        raise InvalidInput(f"“{assignment.title}” is already {'first' if step < 0 else 'last'}.", field="step")
+    order[index], order[target] = order[target], order[index]
+    for position, row in enumerate(order):
+        row.position = position
+        session.add(row)
+    audit.record(
+        session=session,
+        actor=by,
+        action="assignment.change",
+        target=_assignment_target(assignment),
+        details={"position": target + 1},
+    )
+    session.commit()
+    return assignments(session=session, course_id=assignment.course_id)
 
 
 def _apply(assignment: Assignment, fields: dict[str, Any]) -> None:
@@ -422,13 +571,37 @@ def check_open(*, session: Session, assignment: Assignment, user_id: int, now: d
     return state.late_factor
 
 
+def moment_in_zone(text: str, zone: str, *, field: str) -> datetime | None:
+    """A date and time typed in ``zone`` (``2026-12-11T18:00``, as a datetime-local field sends it) in UTC.
+
+    Empty text is no date (None); a wrong date or an unknown zone is ``InvalidInput`` naming ``field``.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        where = zoneinfo.ZoneInfo(zone.strip() or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"{zone!r} is not a time zone this server knows (for example Europe/Berlin).", field=field
+        ) from None
+    try:
+        typed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a date and time like 2026-12-11T18:00.", field=field) from None
+    if typed.tzinfo is not None:
+        raise InvalidInput("Give the date and time without a zone; the zone is chosen separately.", field=field)
+    try:
+        return typed.replace(tzinfo=where).astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(f"{text!r} is too far in the future or the past.", field=field) from None
+
+
 def _when(moment: datetime | None) -> str:
     return moment.strftime("%a %-d %b %Y, %H:%M UTC") if moment is not None else "an unknown date"
 
 
-def grant_extension(
-    *, session: Session, assignment_id: int, user_id: int, due_at: datetime | None, by: User
-) -> Extension | None:
+def grant_extension(*, session: Session, assignment_id: int, user_id: int, due_at: datetime | None, by: User) -> Saved:
     """Give one learner a later due date (None takes it back); their scores are recomputed. Commits."""
     assignment = get_assignment(session=session, assignment_id=assignment_id)
     require_role(session=session, user=by, course_id=assignment.course_id, roles=("instructor",))
@@ -438,7 +611,6 @@ def grant_extension(
     if due_at is None:
         if extension is not None:
             session.delete(extension)
-        extension = None
     else:
         if due_at.tzinfo is None:
             raise InvalidInput("A date needs its time zone.", field="due_at")
@@ -448,17 +620,37 @@ def grant_extension(
         extension.granted_by = by.id
         session.add(extension)
     session.flush()
-    changed = recompute_late_factors(session=session, assignment=assignment, user_ids=[user_id])
+    changed, learners = recompute_late_factors(session=session, assignment=assignment, user_ids=[user_id])
+    learner = session.get_one(User, user_id)
+    details: dict[str, Any] = {"learner": learner.email, "due": due_at.isoformat() if due_at else "removed"}
+    if changed:
+        details["scores recomputed"] = changed
+    audit.record(
+        session=session, actor=by, action="extension.change", target=_assignment_target(assignment), details=details
+    )
     session.commit()
     if changed:
         updates.course_changed()
-    return extension
+    return Saved(assignment=assignment, recomputed=changed, learners=learners)
 
 
-def recompute_late_factors(*, session: Session, assignment: Assignment, user_ids: Sequence[int] | None = None) -> int:
+def extensions(*, session: Session, assignment_id: int) -> list[tuple[Extension, User]]:
+    """The assignment's extensions with their learners, earliest due first."""
+    rows = session.exec(
+        select(Extension, User)
+        .join(User, col(User.id) == col(Extension.user_id))
+        .where(col(Extension.assignment_id) == assignment_id)
+        .order_by(col(Extension.due_at), col(User.display_name))
+    ).all()
+    return [(extension, user) for extension, user in rows]
+
+
+def recompute_late_factors(
+    *, session: Session, assignment: Assignment, user_ids: Sequence[int] | None = None
+) -> tuple[int, tuple[int, ...]]:
     """Set the late factor of the assignment's submissions from its current dates (the caller commits).
 
-    Returns how many submissions changed; the standings of their learners are refreshed.
+    Returns how many submissions changed and whose they are; the standings of those learners are refreshed.
     Late work taken under an earlier policy counts nothing once the policy takes no late work.
     """
     statement = sa_select(
@@ -486,4 +678,4 @@ def recompute_late_factors(*, session: Session, assignment: Assignment, user_ids
         session.execute(update(Submission).where(col(Submission.id) == submission_id).values(late_factor=factor))
     for user_id, exercise_id in sorted(touched):
         standings.refresh_standing(session, user_id=user_id, exercise_id=exercise_id)
-    return len(changed)
+    return len(changed), tuple(sorted({user_id for user_id, _ in touched}))

@@ -23,7 +23,7 @@ from grader.web.assets import STATIC_DIR
 from grader.web.errors import install_error_handlers, too_large_response
 from grader.web.events import StreamGate
 from grader.web.observability import HttpMetricsMiddleware
-from grader.web.routes import account, api, auth, courses, dashboard, docs, exercises, lti, ops, quiz
+from grader.web.routes import account, api, auth, course_views, courses, dashboard, docs, exercises, lti, ops, quiz
 from grader.web.security import BodySizeLimitMiddleware, PublicUrlMiddleware, SecurityHeadersMiddleware, SessionCookies
 
 SESSION_COOKIE = "grader_session"
@@ -152,8 +152,9 @@ def create_app(
         account.router,
         exercises.router,
         quiz.router,
-        dashboard.router,
         courses.router,
+        dashboard.router,
+        course_views.router,
         docs.router,
         lti.router,
         api.router,

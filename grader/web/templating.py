@@ -66,6 +66,7 @@ def _build_templates() -> Jinja2Templates:
     env.filters["visibility_words"] = STAFF_WORDS.__getitem__
     env.globals["percent"] = percent
     env.globals["when"] = times.when
+    env.globals["date_field"] = times.date_field
     env.globals["arrange_report"] = report_view.build
     env.globals["diagnosed_lines"] = report_view.diagnosed_lines
     env.globals["editor_integrity"] = integrity(EDITOR_SHA256)

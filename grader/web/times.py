@@ -4,7 +4,9 @@ The server writes every moment in UTC with the zone named ("Mon 7 Dec 2026, 14:0
 whatever the server's locale, so a page read without script is still exact. ``static/times.js`` then
 rewrites each such element into the viewer's own zone, again naming it ("Mon 7 Dec 2026, 15:05 CET"),
 in the page's language. Templates call ``when(value)``; deadlines and anything else shown as a time
-use it too. Only aware datetimes are accepted: a naive one has no moment to show.
+use it too. A date to edit goes in a ``datetime-local`` field through ``date_field(value)``: its value
+in UTC and the moment beside it, which times.js turns into the browser's zone (and names that zone
+in the form). Only aware datetimes are accepted: a naive one has no moment to show.
 """
 
 from __future__ import annotations
@@ -55,3 +57,16 @@ def when(value: datetime | None, missing: str = "—") -> Markup:
     if value is None:
         return Markup(escape(missing))
     return Markup('<time datetime="{}">{}</time>').format(iso_text(value), utc_text(value))
+
+
+def date_field(value: datetime | None, typed: str | None = None) -> Markup:
+    """A ``datetime-local`` field's attributes: ``value`` in UTC with the moment for times.js, or the text ``typed``.
+
+    ``typed`` is what a refused form sent back (in the zone it was typed in), shown as it was.
+    """
+    if typed is not None:
+        return Markup('value="{}"').format(typed)
+    if value is None:
+        return Markup('value=""')
+    moment = _in_utc(value)
+    return Markup('value="{}" data-utc="{}"').format(f"{moment:%Y-%m-%dT%H:%M}", iso_text(moment))

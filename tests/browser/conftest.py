@@ -143,15 +143,15 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def sign_up(page, *, email: str, name: str, password: str) -> None:
-    """Create a learner account through the sign-up page with the course's join code."""
+def sign_up(page, *, email: str, name: str, password: str, join_code: str = JOIN_CODE) -> None:
+    """Create a learner account through the sign-up page with a course's join code (the default course's)."""
     from playwright.sync_api import expect
 
     page.goto("/signup")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Name").fill(name)
     page.get_by_label("Password").fill(password)
-    page.get_by_label("Join code").fill(JOIN_CODE)
+    page.get_by_label("Join code").fill(join_code)
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name=f"Hello, {name}")).to_be_visible()
 

@@ -248,3 +248,38 @@ def test_a_lost_send_is_found_by_the_sweep(tool: Tool, lms: Lms, session: Sessio
     assert grades.lost_sends(session=session, now=later) == [(copy.id, user_id)]
     grades.send(session=session, assignment_id=copy.id, user_id=user_id, secret=tool.settings.secret_key)
     assert grades.lost_sends(session=session, now=later) == []
+
+
+def test_an_extension_that_lifts_a_late_penalty_sends_the_new_counted_score(tool: Tool, lms: Lms, session: Session):
+    from datetime import timedelta
+
+    from grader.services import courses
+    from tests.factories import make_user
+
+    _cookie, user_id = _learner_session(tool, lms, session)
+    copy = _course_copy(session)
+    teacher = make_user(session, role="instructor")
+    courses.add_member(session=session, course_id=copy.course_id, user_id=teacher.id, role="instructor")
+    session.commit()
+    late = _graded(session, user_id, copy, 4.0)
+    due = late.created_at - timedelta(hours=1)
+    saved = courses.update_assignment(
+        session=session, assignment_id=copy.id, by=teacher, due_at=due, late_policy="penalty", penalty_percent=50
+    )
+    assert saved.learners == (user_id,)  # the late share changed: 4 points now count 2
+    assert grades.record_recomputed(session=session, assignment_id=copy.id, user_ids=saved.learners) == [
+        (copy.id, user_id)
+    ]
+    sent = grades.send(session=session, assignment_id=copy.id, user_id=user_id, secret=tool.settings.secret_key)
+    assert sent.status == "sent", sent.last_error
+    assert lms.state.scores[-1]["scoreGiven"] == 2.0
+
+    granted = courses.grant_extension(
+        session=session, assignment_id=copy.id, user_id=user_id, due_at=due + timedelta(days=1), by=teacher
+    )
+    assert grades.record_recomputed(session=session, assignment_id=copy.id, user_ids=granted.learners) == [
+        (copy.id, user_id)
+    ]
+    sent = grades.send(session=session, assignment_id=copy.id, user_id=user_id, secret=tool.settings.secret_key)
+    assert sent.status == "sent", sent.last_error
+    assert [score["scoreGiven"] for score in lms.state.scores] == [2.0, 4.0]

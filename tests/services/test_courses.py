@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from grader.content import sync_content
 from grader.models import DEFAULT_COURSE_ID, Assignment, CourseMember, ExerciseStanding, Submission, utcnow
-from grader.services import courses, quizzes, standings, submissions, users
+from grader.services import audit, courses, quizzes, standings, submissions, users
 from grader.services.errors import InvalidInput, NotFound, NotOpen, PermissionDenied
 from tests.factories import exercise, make_user
 
@@ -252,3 +252,102 @@ def test_an_explicit_assignment_must_be_one_of_the_learners_courses(synced, sett
     synced.commit()
     made = _upload(synced, settings, learner, now=DUE, assignment_id=placed.id)
     assert made.assignment_id == placed.id
+
+
+# --- managing a course: members, placing, ordering, removing, the audit log ----------------
+
+
+def _audit_actions(session) -> list[str]:
+    return [event.action for event in audit.recent(session=session)]
+
+
+def test_placing_moving_and_removing_assignments(synced, settings):
+    teacher = make_user(synced, role="instructor")
+    course = courses.create(session=synced, title="Evening class", created_by=teacher)
+    lesson = exercise(synced)
+    quiz = quizzes.list_quizzes(session=synced)[0]
+    first = courses.place_assignment(session=synced, course_id=course.id, by=teacher, exercise_id=lesson.id)
+    second = courses.place_assignment(
+        session=synced, course_id=course.id, by=teacher, quiz_id=quiz.id, title="Check yourself"
+    )
+    assert [row.title for row in courses.assignments(session=synced, course_id=course.id)] == [
+        lesson.title,
+        "Check yourself",
+    ]
+    order = courses.move_assignment(session=synced, assignment_id=second.id, by=teacher, step=-1)
+    assert [row.id for row in order] == [second.id, first.id]
+    with pytest.raises(InvalidInput, match="already first"):
+        courses.move_assignment(session=synced, assignment_id=second.id, by=teacher, step=-1)
+    with pytest.raises(InvalidInput) as raised:
+        courses.place_assignment(session=synced, course_id=course.id, by=teacher, exercise_id=987654)
+    assert raised.value.field == "exercise"
+    synced.rollback()
+    with pytest.raises(InvalidInput, match="needs an exercise or a quiz"):
+        courses.place_assignment(session=synced, course_id=course.id, by=teacher)
+    synced.rollback()
+    learner = make_user(synced)
+    courses.add_member(session=synced, course_id=course.id, user_id=learner.id, role="learner")
+    synced.commit()
+    made = _upload(synced, settings, learner, now=DUE, assignment_id=first.id)
+    courses.remove_assignment(session=synced, assignment_id=first.id, by=teacher)
+    synced.expire_all()
+    assert [row.id for row in courses.assignments(session=synced, course_id=course.id)] == [second.id]
+    assert synced.get(Submission, made.id).assignment_id is None  # the work stays
+    assert _audit_actions(synced)[:4] == [
+        "assignment.remove",
+        "assignment.change",
+        "assignment.place",
+        "assignment.place",
+    ]
+
+
+def test_a_change_reports_how_many_scores_it_recomputed_and_is_audited(synced, settings):
+    teacher = make_user(synced, role="instructor")
+    learner = make_user(synced)
+    assignment_id = _assignment(synced).id
+    _grade(synced, _upload(synced, settings, learner, now=DUE + timedelta(hours=1)), 10.0)
+    saved = courses.update_assignment(
+        session=synced, assignment_id=assignment_id, by=teacher, due_at=DUE, late_policy="penalty", penalty_percent=20
+    )
+    assert saved.recomputed == 1
+    assert (
+        courses.update_assignment(session=synced, assignment_id=assignment_id, by=teacher, due_at=DUE).recomputed == 0
+    )
+    granted = courses.grant_extension(
+        session=synced, assignment_id=assignment_id, user_id=learner.id, due_at=DUE + timedelta(days=1), by=teacher
+    )
+    assert granted.recomputed == 1
+    events = audit.recent(session=synced)
+    assert [event.action for event in events[:2]] == ["extension.change", "assignment.change"]
+    assert events[0].details["learner"] == learner.email and events[0].details["scores recomputed"] == 1
+    assert events[1].details["late_policy"] == "penalty" and events[1].details["scores recomputed"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "expected"),
+    [
+        ("2026-12-11T18:00", "Europe/Berlin", datetime(2026, 12, 11, 17, 0, tzinfo=UTC)),
+        ("2026-07-11T18:00", "Europe/Berlin", datetime(2026, 7, 11, 16, 0, tzinfo=UTC)),
+        ("2026-12-11T18:00", "", datetime(2026, 12, 11, 18, 0, tzinfo=UTC)),
+        ("  ", "UTC", None),
+    ],
+)
+def test_a_date_typed_in_a_zone_is_stored_in_utc(text, zone, expected):
+    assert courses.moment_in_zone(text, zone, field="due_at") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "zone", "words"),
+    [
+        ("tomorrow", "UTC", "not a date and time"),
+        ("2026-12-11T18:00", "Mars/Olympus", "not a time zone"),
+        ("2026-12-11T18:00", "../../etc/passwd", "not a time zone"),
+        ("2026-12-11T18:00+01:00", "UTC", "without a zone"),
+        ("9999-12-31T23:59", "America/Los_Angeles", "too far"),
+        ("0001-01-01T00:01", "Asia/Tokyo", "too far"),
+    ],
+)
+def test_a_wrong_date_or_zone_is_refused_naming_the_field(text, zone, words):
+    with pytest.raises(InvalidInput) as raised:
+        courses.moment_in_zone(text, zone, field="due_at")
+    assert raised.value.field == "due_at" and words in raised.value.message

@@ -153,7 +153,7 @@ def test_the_dashboard_stream_pushes_a_graded_result_when_the_worker_wakes_it(
 
     from grader.jobs import GradingWorker
     from grader.services.updates import ANY_SUBMISSION, submission_changes
-    from grader.web.routes import courses as course_pages
+    from grader.web.routes import course_views as course_pages
 
     # The database is read only when woken here; the stream ends after a few seconds.
     monkeypatch.setattr(course_pages, "EVENTS_MAX_SECONDS", 3.0)

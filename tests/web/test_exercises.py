@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 from sqlmodel import func, select
 
-from grader.models import Submission, utcnow
+from grader.models import Assignment, Submission, utcnow
 from tests.factories import make_report, make_submission, make_user
 
 SOLUTION = b"from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.post('/message')\nasync def receive(msg: dict):\n    return {'received': msg}\n"
@@ -226,15 +225,18 @@ def test_infra_error_says_it_does_not_count(as_learner, synced, learner):
     assert "does not count against you" in html
 
 
-def test_home_lists_exercises_quizzes_and_best(as_learner, synced, learner):
-    make_submission(synced, user=learner, status="graded", score=7, report=make_report(cases={"a": True}).to_dict())
+def test_home_lists_the_assignments_with_links_and_best(as_learner, synced, learner):
+    made = make_submission(
+        synced, user=learner, status="graded", score=7, report=make_report(cases={"a": True}).to_dict()
+    )
+    lesson = synced.exec(select(Assignment).where(Assignment.exercise_id == made.exercise_id)).one()
+    made.assignment_id = lesson.id
+    synced.add(made)
+    synced.commit()
     html = as_learner.get("/").text
-    assert 'href="/exercises/message-echo"' in html and 'href="/quizzes/message-cycle"' in html
-    assert "your best: 7/16" in html
-    # The summary and the score read as two parts of one line, a space between them.
-    item = html.split('href="/exercises/message-echo"')[1].split("</li>")[0]
-    line = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", item)).replace("&#34;", '"')
-    assert '"received". · your best: 7/16' in line
+    assert f'href="/exercises/message-echo?assignment={lesson.id}"' in html
+    assert f'href="/quizzes/message-cycle?assignment={lesson.id}"' in html
+    assert "7/16" in html and "submitted" in html
 
 
 def test_an_empty_file_input_with_pasted_code_uses_the_code(as_learner, synced):

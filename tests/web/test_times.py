@@ -120,7 +120,10 @@ FORBIDDEN_IN_TEMPLATES = [
     (re.compile(r"\|\s*(time|iso)\b"), "the old time filters"),
     (re.compile(r"\(UTC\)"), "a heading naming a zone its cells may not be in"),
     (
-        re.compile(r"\{\{(?![^}]*(when\(|utc_text))[^}]*(_at|_activity|deadline|_until)\b[^}]*\}\}"),
+        # A name in quotes is a form field's name (field_error("due_at")), not a stored time.
+        re.compile(
+            r"\{\{(?![^}]*(when\(|utc_text|date_field\())[^}]*(_at|_activity|deadline|_until)\b(?![\"'])[^}]*\}\}"
+        ),
         "a stored time printed as it is",
     ),
 ]
@@ -130,10 +133,10 @@ FORBIDDEN_IN_SCRIPTS = re.compile(r"toLocale\w*String|Intl\.DateTimeFormat")
 
 def test_no_time_is_rendered_outside_the_formatter():
     found = []
-    for path in sorted((WEB / "templates").glob("*.html")):
+    for path in sorted((WEB / "templates").rglob("*.html")):
         for number, line in enumerate(path.read_text().splitlines(), 1):
             found += [
-                f"{path.name}:{number}: {why}: {line.strip()}"
+                f"{path.relative_to(WEB / 'templates')}:{number}: {why}: {line.strip()}"
                 for rule, why in FORBIDDEN_IN_TEMPLATES
                 if rule.search(line)
             ]
@@ -150,6 +153,11 @@ def test_no_time_is_rendered_outside_the_formatter():
             if FORBIDDEN_IN_SCRIPTS.search(line):
                 found.append(f"static/{path.name}:{number}: {line.strip()}")
     assert found == [], "times shown outside grader/web/times.py and static/times.js:\n" + "\n".join(found)
+
+
+def test_the_search_tells_a_stored_time_from_a_field_named_after_one():
+    stored = [rule for rule, _ in FORBIDDEN_IN_TEMPLATES if rule.search("<td>{{ row.due_at }}</td>")]
+    assert stored and not [rule for rule, _ in FORBIDDEN_IN_TEMPLATES if rule.search('{{ field_error("due_at") }}')]
 
 
 def test_the_search_would_catch_a_time_formatted_by_hand():

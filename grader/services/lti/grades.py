@@ -13,6 +13,7 @@ when there is none is one created (so a retry after a lost answer creates no sec
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -140,6 +141,15 @@ def record(*, session: Session, submission_id: int, settings: Settings | None = 
     if submission is None or submission.assignment_id is None:
         return None
     return _note(session, assignment_id=submission.assignment_id, user_id=submission.user_id, settings=settings)
+
+
+def record_recomputed(
+    *, session: Session, assignment_id: int, user_ids: Sequence[int], settings: Settings | None = None
+) -> list[tuple[int, int]]:
+    """After a due date, policy or extension changed learners' counted scores: the sends due, committed."""
+    due = [_note(session, assignment_id=assignment_id, user_id=user_id, settings=settings) for user_id in user_ids]
+    session.commit()
+    return [pair for pair in due if pair is not None]
 
 
 def _note(session: Session, *, assignment_id: int, user_id: int, settings: Settings | None) -> tuple[int, int] | None:

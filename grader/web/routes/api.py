@@ -1,4 +1,4 @@
-"""The JSON API under `/api/v1`: bearer tokens (OAuth2 password flow), exercises, submissions, quizzes."""
+"""The JSON API under `/api/v1`: bearer tokens (OAuth2 password flow), exercises, submissions, quizzes, courses."""
 
 from __future__ import annotations
 
@@ -9,14 +9,24 @@ from functools import partial
 from typing import Annotated, Any, Literal, NamedTuple
 
 import anyio.to_thread
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field, StrictInt
 from sqlmodel import Session
 
-from grader.models import MAX_ROW_ID, ExercisePublic, Submission, SubmissionPublic, User
-from grader.services import audit, gradebook, quizzes, submissions, tokens, users, visibility
+from grader.models import COURSE_ROLES, MAX_ROW_ID, ExercisePublic, Submission, SubmissionPublic, User
+from grader.services import (
+    audit,
+    courses,
+    coursework,
+    gradebook,
+    quizzes,
+    submissions,
+    tokens,
+    users,
+    visibility,
+)
 from grader.services.errors import AuthenticationFailed, InvalidInput, Overloaded, RateLimited
 from grader.services.scope import course_scope
 from grader.services.updates import submission_changes
@@ -108,20 +118,66 @@ class QuizOut(BaseModel):
 
 
 class AttemptIn(BaseModel):
-    """One choice per question: `{"answers": {"<question id>": <choice id>, ...}, "start_id": <id>}`."""
+    """One choice per question: `{"answers": {"<question id>": <choice id>, ...}, "start_id": <id>}`, optionally the assignment."""
 
     # Strict: JSON true or "3" is not a choice id (lax parsing would read true as 1).
     answers: dict[str, StrictInt]
     start_id: StrictInt | None = Field(
         None, description="The quiz's `start_id` the answers were given on; if left out, the open one."
     )
+    assignment_id: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ROW_ID,
+        description="The assignment the attempt counts for; without it, the quiz's assignment in your first course.",
+    )
 
 
 class Answers(NamedTuple):
-    """An attempt's answers as (question id, choice id) pairs, and the start they were given on."""
+    """An attempt's answers as (question id, choice id) pairs, the start they were given on, and the assignment."""
 
     pairs: list[tuple[str, int]]
     start_id: int | None
+    assignment_id: int | None
+
+
+class CourseOut(BaseModel):
+    """A course you belong to, with your role in it."""
+
+    id: int
+    title: str
+    role: Literal["learner", "ta", "instructor"]
+    assignments_url: str
+
+
+class LatePolicyOut(BaseModel):
+    """What happens to work sent after the due date."""
+
+    policy: Literal["none", "penalty"] = Field(description="none: refused; penalty: graded, counted at a share.")
+    penalty_percent: float = Field(description="Percent taken off per started unit late.")
+    penalty_unit: Literal["hour", "day"]
+    penalty_floor_percent: float = Field(description="Late work never counts less than this percent.")
+    sentence: str = Field(description="The policy in one plain sentence.")
+
+
+class AssignmentOut(BaseModel):
+    """An assignment as you see it: your own dates, and (for a learner) where you stand."""
+
+    id: int
+    course_id: int
+    title: str
+    exercise: str | None = Field(description="The exercise's slug, or null.")
+    quiz: str | None = Field(description="The quiz's slug, or null.")
+    opens_at: datetime | None = Field(description="UTC; null when always open.")
+    due_at: datetime | None = Field(description="Your due date in UTC (your extension's, when you have one).")
+    extended: bool = Field(description="Whether `due_at` is an extension given to you.")
+    late_policy: LatePolicyOut
+    status: str | None = Field(
+        description="For a learner: not_open, open, submitted, submitted_late, late, extended or closed; "
+        "null for course staff."
+    )
+    best_score: float | None = Field(description="Your best counted score (after any late share), or null.")
+    max_score: float | None = Field(description="The exercise's maximum, or null.")
 
 
 class EvidenceOut(BaseModel):
@@ -272,6 +328,8 @@ def list_exercises(request: Request, user: ApiUser, session: SessionDep) -> list
     status_code=status.HTTP_202_ACCEPTED,
     summary="Submit a solution file",
     responses={
+        404: {"description": "No such exercise, or no such assignment of yours."},
+        409: {"description": "The assignment is not open yet, or past due and takes no late work."},
         413: {"description": "The file is over the size limit."},
         429: {"description": "Too soon after the last submission, or the previous one is still being graded."},
         503: {"description": "The grading queue is full; try again after Retry-After seconds."},
@@ -284,6 +342,14 @@ def create_submission(
     session: SessionDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="The solution, a UTF-8 .py file.")],
+    assignment_id: Annotated[
+        int | None,
+        Form(
+            ge=1,
+            le=MAX_ROW_ID,
+            description="The assignment it counts for; without it, the exercise's assignment in your first course.",
+        ),
+    ] = None,
 ) -> SubmissionCreated:
     """Store the file and queue its grading; follow it at the returned `url`."""
     # One byte past the limit is enough for the service to refuse it (413), never more.
@@ -296,6 +362,7 @@ def create_submission(
         data=data,
         settings=settings,
         enqueue=request.app.state.enqueue,
+        assignment_id=assignment_id,
     )
     return SubmissionCreated(
         id=submission.id,
@@ -431,7 +498,7 @@ async def answer_pairs(request: Request, attempt: AttemptIn) -> Answers:
         repeated = sorted({key for key in keys if keys.count(key) > 1})
         if repeated:
             raise InvalidInput(f"Question {', '.join(repeated)} was answered more than once.", field="answers")
-    return Answers(pairs=list(attempt.answers.items()), start_id=attempt.start_id)
+    return Answers(pairs=list(attempt.answers.items()), start_id=attempt.start_id, assignment_id=attempt.assignment_id)
 
 
 class _Pairs(dict[str, Any]):
@@ -452,7 +519,8 @@ def _keep_pairs(pairs: list[tuple[str, Any]]) -> _Pairs:
     status_code=status.HTTP_201_CREATED,
     summary="Answer a quiz",
     responses={
-        409: {"description": "No attempts left."},
+        404: {"description": "No such quiz, or no such assignment of yours."},
+        409: {"description": "No attempts left, or the assignment is not open (not yet, or past due)."},
         422: {"description": "Unknown, repeated or missing answers."},
     },
 )
@@ -465,7 +533,13 @@ def submit_attempt(
 ) -> AttemptOut:
     """Score an attempt: per question right or wrong, why, its trace cell, and the right option once it may be shown."""
     result = quizzes.submit_attempt(
-        session=session, user=user, slug=slug, answers=answers.pairs, start_id=answers.start_id, settings=settings
+        session=session,
+        user=user,
+        slug=slug,
+        answers=answers.pairs,
+        start_id=answers.start_id,
+        settings=settings,
+        assignment_id=answers.assignment_id,
     )
     return AttemptOut(
         id=result.id,
@@ -476,6 +550,66 @@ def submit_attempt(
         questions=[_feedback_out(question) for question in result.questions],
         right_answers_shown=result.reveal.shown,
         right_answers=result.reveal.note,
+    )
+
+
+@router.get("/courses", response_model=list[CourseOut], summary="List your courses")
+def list_courses(request: Request, user: ApiUser, session: SessionDep) -> list[CourseOut]:
+    """The courses you belong to, oldest first, with your role in each."""
+    return [
+        CourseOut(
+            id=course.id,
+            title=course.title,
+            role=role,
+            assignments_url=str(request.url_for("list_course_assignments", course_id=course.id)),
+        )
+        for course, role in courses.for_user(session=session, user=user)
+    ]
+
+
+@router.get(
+    "/courses/{course_id}/assignments",
+    response_model=list[AssignmentOut],
+    summary="List a course's assignments",
+    responses={404: {"description": "No such course of yours."}},
+)
+def list_course_assignments(
+    course_id: RowId, user: ApiUser, session: SessionDep, settings: SettingsDep
+) -> list[AssignmentOut]:
+    """The course's assignments in order, with your own due date and (for a learner) your status."""
+    courses.require_role(session=session, user=user, course_id=course_id, roles=COURSE_ROLES)
+    rows = coursework.for_learner(session=session, user=user, course_id=course_id, settings=settings)
+    return [_assignment_out(row) for row in rows]
+
+
+@router.get("/assignments", response_model=list[AssignmentOut], summary="List your assignments")
+def list_assignments(user: ApiUser, session: SessionDep, settings: SettingsDep) -> list[AssignmentOut]:
+    """Your assignments across your courses, course by course, with your own due dates."""
+    return [_assignment_out(row) for row in coursework.for_learner(session=session, user=user, settings=settings)]
+
+
+def _assignment_out(row: coursework.LearnerAssignment) -> AssignmentOut:
+    assignment = row.assignment
+    learner = row.role == "learner"
+    return AssignmentOut(
+        id=assignment.id,
+        course_id=assignment.course_id,
+        title=assignment.title,
+        exercise=row.exercise.slug if row.exercise else None,
+        quiz=row.quiz.slug if row.quiz else None,
+        opens_at=row.deadline.opens_at,
+        due_at=row.deadline.due_at,
+        extended=row.deadline.extended,
+        late_policy=LatePolicyOut(
+            policy=assignment.late_policy,
+            penalty_percent=assignment.penalty_percent,
+            penalty_unit=assignment.penalty_unit,
+            penalty_floor_percent=assignment.penalty_floor_percent,
+            sentence=coursework.late_policy_sentence(assignment),
+        ),
+        status=row.status if learner else None,
+        best_score=row.best.counted_score if learner and row.best else None,
+        max_score=row.exercise.max_score if row.exercise else None,
     )
 
 

@@ -16,7 +16,7 @@ from grader.models import User
 from grader.services import account_imports, audit, courses, regrade, regrade_scores, users
 from grader.services.errors import BadLines, InvalidInput, Overloaded
 from grader.web.deps import CurrentUser, Instructor, RowId, SessionDep, SettingsDep, ValidExercise, taught_course_id
-from grader.web.routes.courses import plural
+from grader.web.routes.course_views import plural
 from grader.web.security import verify_csrf
 from grader.web.templating import render
 

@@ -5,15 +5,24 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from grader.config import Settings
 from grader.grading.report import Report
-from grader.models import Exercise, Quiz, Submission, User
-from grader.services import fixchecks, quizzes, submissions, users, visibility
-from grader.services.errors import InvalidInput, NotFound, Overloaded, RateLimited, StillGrading, TooLarge
+from grader.models import MAX_ROW_ID, Exercise, Quiz, Submission, User
+from grader.services import courses, coursework, fixchecks, quizzes, submissions, users, visibility
+from grader.services.errors import (
+    InvalidInput,
+    NotFound,
+    NotOpen,
+    Overloaded,
+    RateLimited,
+    StillGrading,
+    TooLarge,
+)
+from grader.services.numbers import plain_number
 from grader.services.updates import ANY_SUBMISSION, submission_changes
 from grader.web import events
 from grader.web.deps import (
@@ -49,26 +58,28 @@ def progress_message(status: str, position: int | None) -> str:
     return "Graded."
 
 
-def curl_command(base_url: str, slug: str) -> str:
-    """The one line that submits ``solution.py`` to exercise ``slug`` from a terminal."""
+def curl_command(base_url: str, slug: str, assignment_id: int | None = None) -> str:
+    """The one line that submits ``solution.py`` to exercise ``slug`` (for the assignment, if one) from a terminal."""
+    assignment = f"-F assignment_id={assignment_id} " if assignment_id is not None else ""
     return (
-        f'curl -H "Authorization: Bearer $GRADER_TOKEN" -F file=@solution.py '
+        f'curl -H "Authorization: Bearer $GRADER_TOKEN" -F file=@solution.py {assignment}'
         f"{base_url}api/v1/exercises/{slug}/submissions"
     )
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, user: CurrentUser, session: SessionDep) -> Response:
-    """Exercises and quizzes, with the learner's best result for each."""
-    history = submissions.list_for_user(session=session, user=user)
-    best = {item.exercise_slug: item.submission for item in history if item.is_best}
+def home(request: Request, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> Response:
+    """The user's assignments, course by course: dates in their zone, status and best counted scores."""
+    rows = coursework.for_learner(session=session, user=user, settings=settings)
+    by_course: dict[int, list[coursework.LearnerAssignment]] = {}
+    for row in rows:
+        by_course.setdefault(row.course.id, []).append(row)
     return render(
         request,
         "home.html",
         {
-            "exercises": submissions.list_exercises(session=session),
-            "best": best,
-            "quizzes": quizzes.list_quizzes(session=session),
+            "memberships": courses.for_user(session=session, user=user),
+            "by_course": by_course,
         },
     )
 
@@ -96,12 +107,14 @@ def exercise_page(
     code: str | None = None,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    assignment_id: int | None = None,
 ) -> Response:
     """The exercise page; its editor holds the learner's last code, or after a refused upload the code they sent."""
     history = submissions.list_for_user(session=session, user=user, exercise_slug=exercise.slug)
     latest = history[0] if history and code is None else None
     # Its lines are marked as its result page marks them: from the report as this learner may see it.
     latest_report = visibility.report_for(session, submission=latest.submission, viewer=user) if latest else None
+    work = assignment_view(session, user, settings, exercise_id=exercise.id, assignment_id=assignment_id)
     spec = submissions.exercise_spec(exercise)
     lesson_quiz = lesson_quiz_of(session, exercise)
     context: dict[str, Any] = {
@@ -115,22 +128,64 @@ def exercise_page(
         "max_upload_bytes": settings.max_upload_bytes,
         "token_hours": settings.api_token_seconds // 3600,
         "base_url": str(request.base_url),
-        "curl_command": curl_command(str(request.base_url), exercise.slug),
+        "curl_command": curl_command(
+            str(request.base_url), exercise.slug, work.assignment.id if assignment_id is not None and work else None
+        ),
         "error": error,
         "error_link": error_link,
         "latest": latest,
         "code": latest.submission.source if latest else (code or ""),
         "marked_lines": diagnosed_lines(latest_report) if latest else [],
+        "work": work,
+        "policy_sentence": coursework.late_policy_sentence(work.assignment) if work else "",
     }
     return render(request, "exercise.html", context, status_code=status_code, headers=headers)
 
 
+def assignment_view(
+    session: Session,
+    user: User,
+    settings: Settings,
+    *,
+    exercise_id: int | None = None,
+    quiz_id: int | None = None,
+    assignment_id: int | None = None,
+) -> coursework.LearnerAssignment | None:
+    """The assignment the page's work counts for (the one asked for, else the user's first), as they see it."""
+    assignment = courses.assignment_for(
+        session=session, user=user, exercise_id=exercise_id, quiz_id=quiz_id, assignment_id=assignment_id
+    )
+    if assignment is None:
+        return None
+    return coursework.one_for_learner(session=session, user=user, assignment=assignment, settings=settings)
+
+
+AssignmentQuery = Annotated[int | None, Query(ge=1, le=MAX_ROW_ID, description="The assignment the work counts for.")]
+
+
+def chosen_assignment(text: str) -> int | None:
+    """The form's ``assignment`` field as an id, or None when it is empty; anything else is ``NotFound``."""
+    if not text.strip():
+        return None
+    number = plain_number(text.strip())
+    if number is None or not 0 < number <= MAX_ROW_ID:
+        raise NotFound("There is no such assignment.")
+    return number
+
+
 @router.get("/exercises/{slug}", response_class=HTMLResponse)
 def show_exercise(
-    request: Request, exercise: ValidExercise, user: CurrentUser, session: SessionDep, settings: SettingsDep
+    request: Request,
+    exercise: ValidExercise,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    assignment: AssignmentQuery = None,
 ) -> Response:
-    """Instructions, the lesson's visuals, the upload form and the learner's history."""
-    return exercise_page(request, session=session, settings=settings, user=user, exercise=exercise)
+    """Instructions, the lesson's visuals, the assignment's dates, the upload form and the learner's history."""
+    return exercise_page(
+        request, session=session, settings=settings, user=user, exercise=exercise, assignment_id=assignment
+    )
 
 
 @router.post("/exercises/{slug}/submissions", response_class=HTMLResponse)
@@ -142,8 +197,10 @@ def submit(
     settings: SettingsDep,
     file: Annotated[UploadFile | None, File()] = None,
     code: Annotated[str, Form()] = "",
+    assignment: Annotated[str, Form()] = "",
 ) -> Response:
-    """Store an upload (or pasted code) and queue it; then show its progress."""
+    """Store an upload (or pasted code) for the assignment chosen and queue it; then show its progress."""
+    assignment_id = chosen_assignment(assignment)
 
     def refused(
         error: str, status_code: int, *, link: tuple[str, str] | None = None, retry_after: int | None = None
@@ -159,6 +216,7 @@ def submit(
             code=code,
             status_code=status_code,
             headers={"Retry-After": str(retry_after)} if retry_after is not None else None,
+            assignment_id=assignment_id,
         )
 
     upload = file if file is not None and file.filename else None
@@ -180,7 +238,14 @@ def submit(
             data=data,
             settings=settings,
             enqueue=request.app.state.enqueue,
+            assignment_id=assignment_id,
         )
+    except NotOpen as exc:
+        return refused(exc.message, 409)
+    except NotFound as exc:
+        # Only the assignment can be unknown here (the exercise was found above); show the page without it.
+        assignment_id = None
+        return refused(exc.message, 404)
     except TooLarge as exc:
         return refused(exc.message, 413)
     except InvalidInput as exc:
@@ -227,8 +292,23 @@ def show_submission(
             "interval_seconds": settings.submission_interval_seconds,
             "max_upload_bytes": settings.max_upload_bytes,
             "error": None,
+            # Sent again, it counts for the same assignment (while the learner is still in its course).
+            "work": _resubmitted_for(session, user, settings, submission),
         }
     return render(request, "submission.html", context)
+
+
+def _resubmitted_for(
+    session: Session, user: User, settings: Settings, submission: Submission
+) -> coursework.LearnerAssignment | None:
+    if submission.assignment_id is None:
+        return None
+    try:
+        return assignment_view(
+            session, user, settings, exercise_id=submission.exercise_id, assignment_id=submission.assignment_id
+        )
+    except NotFound:
+        return None
 
 
 @router.get("/submissions/{submission_id}/status")

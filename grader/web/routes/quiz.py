@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from grader.config import Settings
 from grader.models import User
-from grader.services import quizzes
-from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound
+from grader.services import coursework, quizzes
+from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound, NotOpen
 from grader.services.lti import grades as lti_grades
 from grader.services.numbers import plain_number
 from grader.web.deps import CurrentUser, RowId, SessionDep, SettingsDep
+from grader.web.routes.exercises import AssignmentQuery, assignment_view, chosen_assignment
 from grader.web.security import verify_csrf
 from grader.web.templating import render
 
@@ -46,9 +47,12 @@ def quiz_page(
     error: str | None = None,
     chosen: dict[int, int] | None = None,
     status_code: int = 200,
+    assignment_id: int | None = None,
 ) -> Response:
     """The quiz form; after a refused attempt it says why and keeps the choices made."""
     standing = quizzes.get_for_user(session=session, slug=slug, user=user, settings=settings, opening=True)
+    quiz_row = quizzes.get_quiz(session=session, slug=slug)
+    work = assignment_view(session, user, settings, quiz_id=quiz_row.id, assignment_id=assignment_id)
     context: dict[str, Any] = {
         "quiz": standing.quiz,
         "attempts": standing.attempts,
@@ -59,14 +63,23 @@ def quiz_page(
         "scoring": settings.quiz_scoring,
         "error": error,
         "chosen": chosen or {},
+        "work": work,
+        "policy_sentence": coursework.late_policy_sentence(work.assignment) if work else "",
     }
     return render(request, "quiz.html", context, status_code=status_code)
 
 
 @router.get("/quizzes/{slug}", response_class=HTMLResponse)
-def show_quiz(request: Request, slug: str, user: CurrentUser, session: SessionDep, settings: SettingsDep) -> Response:
-    """The questions with the lesson's visuals; one choice each."""
-    return quiz_page(request, session=session, settings=settings, user=user, slug=slug)
+def show_quiz(
+    request: Request,
+    slug: str,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    assignment: AssignmentQuery = None,
+) -> Response:
+    """The questions with the lesson's visuals and the assignment's dates; one choice each."""
+    return quiz_page(request, session=session, settings=settings, user=user, slug=slug, assignment_id=assignment)
 
 
 async def answer_pairs(request: Request) -> list[tuple[str, str]]:
@@ -97,16 +110,24 @@ def submit_quiz(
     settings: SettingsDep,
     pairs: Annotated[list[tuple[str, str]], Depends(answer_pairs)],
     start: Annotated[str | None, Depends(start_field)],
+    assignment: Annotated[str, Form()] = "",
 ) -> Response:
-    """Score an attempt and show its result; a refused attempt keeps the choices made."""
+    """Score an attempt for the assignment chosen and show its result; a refused attempt keeps the choices made."""
+    assignment_id = chosen_assignment(assignment)
     try:
         result = quizzes.submit_attempt(
-            session=session, user=user, slug=slug, answers=pairs, start_id=start, settings=settings
+            session=session,
+            user=user,
+            slug=slug,
+            answers=pairs,
+            start_id=start,
+            settings=settings,
+            assignment_id=assignment_id,
         )
-    except (InvalidInput, AttemptLimitReached) as exc:
+    except (InvalidInput, AttemptLimitReached, NotOpen) as exc:
         numbers = [(plain_number(q), plain_number(c)) for q, c in pairs]
         chosen = {q: c for q, c in numbers if q is not None and c is not None}
-        status_code = 409 if isinstance(exc, AttemptLimitReached) else 422
+        status_code = 422 if isinstance(exc, InvalidInput) else 409
         return quiz_page(
             request,
             session=session,
@@ -116,6 +137,7 @@ def submit_quiz(
             error=exc.message,
             chosen=chosen,
             status_code=status_code,
+            assignment_id=assignment_id,
         )
     due = lti_grades.record_attempt(session=session, attempt_id=result.id, settings=settings)
     if due is not None:

@@ -3,6 +3,9 @@
 // the viewer's zone, again named ("Mon 7 Dec 2026, 15:05 GMT+1"), with the names of the PAGE's
 // language (<html lang>), not the browser's, so an English page never reads "7. Dez." The UTC text
 // stays as the element's tooltip. app.js calls graderTimes.show again on parts it replaces.
+// A form marked data-browser-zone takes its dates in the browser's zone: its datetime-local fields
+// (written in UTC, data-utc holding the moment) are rewritten in that zone, its hidden "zone" field
+// sends the zone's name and its [data-zone-name] says it. Without script the page says UTC, and is.
 "use strict";
 
 window.graderTimes = (function () {
@@ -43,6 +46,23 @@ window.graderTimes = (function () {
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { show(document); });
+  function pad(number) { return String(number).padStart(2, "0"); }
+
+  function fields(root) {
+    var zone = new Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (!zone) { return; }
+    root.querySelectorAll("form[data-browser-zone]").forEach(function (form) {
+      form.querySelectorAll("input[data-utc]").forEach(function (input) {
+        var moment = new Date(input.getAttribute("data-utc"));
+        if (isNaN(moment.getTime())) { return; }
+        input.value = moment.getFullYear() + "-" + pad(moment.getMonth() + 1) + "-" + pad(moment.getDate()) +
+          "T" + pad(moment.getHours()) + ":" + pad(moment.getMinutes());
+      });
+      form.querySelectorAll("input[name=zone]").forEach(function (input) { input.value = zone; });
+      form.querySelectorAll("[data-zone-name]").forEach(function (element) { element.textContent = zone; });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { show(document); fields(document); });
   return { show: show, text: text, clock: clock };
 })();
