@@ -107,7 +107,9 @@ def for_learner(report: Report, release: Release) -> Report:
     return dataclasses.replace(
         report,
         tests=tests,
-        diagnoses=[_for_learner(diagnosis, names, secrets) for diagnosis in report.diagnoses],
+        diagnoses=_one_hidden_card(
+            [_for_learner(diagnosis, names, secrets) for diagnosis in report.diagnoses], set(names.values())
+        ),
         stdout=_cut(report.stdout, report.stdout_before_hidden) if after_withheld else report.stdout,
         stderr=_cut(report.stderr, report.stderr_before_hidden) if after_withheld else report.stderr,
         stdout_before_hidden=None,
@@ -206,6 +208,28 @@ def _for_learner(diagnosis: Diagnosis, names: dict[str, str], secrets: set[str])
         cases=[*shown, *hidden],
         cause=HIDDEN_CAUSE,
     )
+
+
+def _one_hidden_card(diagnoses: list[Diagnosis], withheld_names: set[str]) -> list[Diagnosis]:
+    """The diagnoses with every "hidden check failed" card folded into the first one.
+
+    Two cards would tell the learner that the hidden checks fail for two different reasons.
+    """
+    hidden = [diagnosis for diagnosis in diagnoses if diagnosis.cause == HIDDEN_CAUSE]
+    if len(hidden) < 2:
+        return diagnoses
+    cases = list(dict.fromkeys(name for diagnosis in hidden for name in diagnosis.cases))
+    count = sum(1 for name in cases if name in withheld_names)
+    merged = dataclasses.replace(
+        hidden[0], cases=cases, title="A hidden check failed" if count == 1 else f"{count} hidden checks failed"
+    )
+    folded: list[Diagnosis] = []
+    for diagnosis in diagnoses:
+        if diagnosis.cause != HIDDEN_CAUSE:
+            folded.append(diagnosis)
+        elif diagnosis is hidden[0]:
+            folded.append(merged)
+    return folded
 
 
 def _quotes(diagnosis: Diagnosis, secrets: set[str]) -> bool:

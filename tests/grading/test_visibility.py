@@ -261,3 +261,15 @@ def test_a_random_familys_members_take_its_visibility():
         "made-up-1": "after_published",
         "made-up-2": "after_published",
     }
+
+
+def test_withheld_cases_failing_for_different_reasons_make_one_card():
+    """Two cards would tell the learner the hidden checks fail for two different reasons."""
+    report = restricted_report("hidden")
+    report.tests.append(_case("second-secret", visibility="hidden", marker="ALBATROSS"))
+    report.diagnoses.append(Diagnosis(title="Another mistake", explanation="x", fix="y", cases=["second-secret"]))
+    redacted = for_learner(report, Release())
+    hidden = [diagnosis for diagnosis in redacted.diagnoses if "hidden check" in diagnosis.title]
+    assert len(hidden) == 1 and hidden[0].title == "2 hidden checks failed"
+    assert hidden[0].cases == ["hidden-1", "hidden-2"]
+    assert len(redacted.diagnoses) == len(report.diagnoses) - 1
