@@ -7,6 +7,7 @@ are over https in production.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,6 +97,8 @@ def test_the_staff_pages_in_the_frame_are_accessible(
     page = context.new_page()
 
     page.goto(f"{lms.base_url}/course/teacher")
+    # Staff land on the course's results, which link the LMS page.
+    page.frame_locator("#tool").get_by_role("link", name="LMS: roster and grades").click(timeout=30_000)
     page.frame_locator("#tool").get_by_role("button", name="Sync the roster from the LMS").wait_for(timeout=30_000)
     course_frame = next(f for f in page.frames if f.url.startswith(tool.url))
     assert "/lti/courses/" in course_frame.url
@@ -150,7 +153,8 @@ def test_the_new_window_page_and_the_registrations_page_are_accessible(
     page.get_by_label("Email").fill(teacher.email)
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{tool.url}/")
+    # Staff land on their course's results once signed in.
+    page.wait_for_url(re.compile(r"/courses/\d+/dashboard$"))
     page.goto(f"{tool.url}/lti/registrations")
     page.get_by_role("heading", name="LMS connections (LTI 1.3)").wait_for()
     assert lms.base_url in page.content() and f"{tool.url}/lti/jwks" in page.content()

@@ -119,7 +119,7 @@ def test_roles_map_to_course_roles_and_a_second_launch_reuses_the_account(
     assert session.exec(select(func.count()).select_from(LtiIdentity)).one() == 1
     context = session.exec(select(LtiContext)).one()
     assert path_of(second.headers["location"]) == (
-        "/" if expected == "learner" else f"/lti/courses/{context.course_id}"
+        "/" if expected == "learner" else f"/courses/{context.course_id}/dashboard"
     )
     member = session.exec(select(CourseMember).where(CourseMember.course_id == context.course_id)).one()
     assert member.role == expected
@@ -252,7 +252,7 @@ def test_a_launch_signed_with_the_lms_new_key_is_accepted_after_a_rotation(tool:
     assert launch(lms, plan, "after").status_code == 303
 
 
-def test_staff_following_an_assignment_link_land_on_the_course_page_that_lists_it(
+def test_staff_following_an_assignment_link_land_on_the_course_results_that_link_the_lms_page(
     tool: Tool, lms: Lms, session: Session
 ):
     assignment = default_assignment(session)
@@ -260,8 +260,11 @@ def test_staff_following_an_assignment_link_land_on_the_course_page_that_lists_i
     response = launch(lms, plan, "ta")
     session.expire_all()
     context = session.exec(select(LtiContext)).one()
-    assert path_of(response.headers["location"]) == f"/lti/courses/{context.course_id}"
+    assert path_of(response.headers["location"]) == f"/courses/{context.course_id}/dashboard"
     cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("grader_lti_session="))
-    page = httpx.get(tool.url + response.headers["location"], headers={"Cookie": cookie.split(";", 1)[0]})
+    results = httpx.get(tool.url + response.headers["location"], headers={"Cookie": cookie.split(";", 1)[0]})
+    assert results.status_code == 200
+    assert f'href="/lti/courses/{context.course_id}"' in results.text
+    page = httpx.get(f"{tool.url}/lti/courses/{context.course_id}", headers={"Cookie": cookie.split(";", 1)[0]})
     assert page.status_code == 200
     assert f'<a href="/exercises/message-echo">{assignment.title}</a>' in page.text

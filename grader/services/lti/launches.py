@@ -118,13 +118,13 @@ def apply(*, session: Session, body: dict[str, Any]) -> Launched:
 
 
 def landing_path(*, session: Session, launched: Launched, launch_id: str) -> str:
-    """Where a launch lands: the picker of a deep-linking request; for staff, the course's page;
+    """Where a launch lands: the picker of a deep-linking request; for staff, the course's results;
     for learners, the assignment (its exercise, else its quiz), or their start page without one.
     """
     if launched.deep_linking:
         return f"/lti/deep-link/{launch_id}"
     if launched.role != "learner":
-        return f"/lti/courses/{launched.course_id}"
+        return f"/courses/{launched.course_id}/dashboard"
     assignment = session.get(Assignment, launched.assignment_id) if launched.assignment_id else None
     if assignment is not None and assignment.exercise_id is not None:
         exercise = session.get(Exercise, assignment.exercise_id)

@@ -29,6 +29,11 @@ class LinkedCourse:
     assignments: list[tuple[Assignment, str]]
 
 
+def is_linked(*, session: Session, course_id: int) -> bool:
+    """Whether an LMS course is linked to this course (its page then has roster and grade tools)."""
+    return session.exec(select(LtiContext.id).where(LtiContext.course_id == course_id).limit(1)).first() is not None
+
+
 def linked_course(*, session: Session, course_id: int) -> LinkedCourse:
     """The LMS side of a course."""
     contexts = list(

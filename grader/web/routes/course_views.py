@@ -22,6 +22,7 @@ from grader.config import Settings
 from grader.grading.report import Report
 from grader.services import audit, courses, gradebook, quizzes, regrade, stats, submissions, visibility
 from grader.services.errors import Overloaded, RateLimited
+from grader.services.lti import overview as lti_overview
 from grader.services.scope import CourseScope, course_scope
 from grader.services.updates import ANY_SUBMISSION, COURSE, submission_changes
 from grader.web import charts, events, times
@@ -234,6 +235,7 @@ def dashboard(
         "assignments": courses.assignments(session=session, course_id=scope.course_id),
         "summary": gradebook.summary(session=session, scope=scope, exercise=exercise),
         "join_code": courses.join_code_of(course.course, settings),
+        "lms_linked": lti_overview.is_linked(session=session, course_id=scope.course_id),
     }
     context.update(_overview_context(session, scope, links))
     context["table"] = table()

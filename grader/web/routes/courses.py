@@ -18,7 +18,7 @@ from grader.services import courses, coursework, members, quizzes, submissions
 from grader.services.errors import InvalidInput, NotFound
 from grader.services.lti import grades as lti_grades
 from grader.services.numbers import plain_number
-from grader.web.deps import CurrentUser, RowId, SessionDep
+from grader.web.deps import CourseInstructor, CurrentUser, RowId, SessionDep
 from grader.web.security import verify_csrf
 from grader.web.templating import render
 
@@ -29,16 +29,15 @@ ROLE_WORDS = {"learner": "Learner", "ta": "TA", "instructor": "Instructor"}
 TextField = Annotated[str, Form()]
 
 
-def course_as_instructor(course_id: RowId, user: CurrentUser, session: SessionDep) -> Course:
-    """The course in the path if the signed-in user is its instructor; 404 for outsiders, 403 for its others."""
-    courses.require_role(session=session, user=user, course_id=course_id, roles=("instructor",))
-    return courses.get(session=session, course_id=course_id)
+def managed_course(access: CourseInstructor) -> Course:
+    """The course in the path, for its instructor (``deps.course_instructor`` decides who that is)."""
+    return access.course
 
 
-CourseInstructor = Annotated[Course, Depends(course_as_instructor)]
+ManagedCourse = Annotated[Course, Depends(managed_course)]
 
 
-def course_assignment(assignment_id: RowId, course: CourseInstructor, session: SessionDep) -> Assignment:
+def course_assignment(assignment_id: RowId, course: ManagedCourse, session: SessionDep) -> Assignment:
     """The assignment in the path if it belongs to the course in the path; 404 otherwise."""
     assignment = courses.get_assignment(session=session, assignment_id=assignment_id)
     if assignment.course_id != course.id:
@@ -110,14 +109,14 @@ def _settings_page(
 
 
 @router.get("/{course_id}/settings", response_class=HTMLResponse)
-def show_settings(request: Request, course: CourseInstructor, session: SessionDep) -> Response:
+def show_settings(request: Request, course: ManagedCourse, session: SessionDep) -> Response:
     """The course's title, join code and members."""
     return _settings_page(request, session, course)
 
 
 @router.post("/{course_id}/settings", response_class=HTMLResponse)
 def save_title(
-    request: Request, course: CourseInstructor, user: CurrentUser, session: SessionDep, title: TextField = ""
+    request: Request, course: ManagedCourse, user: CurrentUser, session: SessionDep, title: TextField = ""
 ) -> Response:
     """Rename the course."""
     try:
@@ -131,7 +130,7 @@ def save_title(
 
 
 @router.post("/{course_id}/join-code", response_class=HTMLResponse)
-def rotate_join_code(request: Request, course: CourseInstructor, user: CurrentUser, session: SessionDep) -> Response:
+def rotate_join_code(request: Request, course: ManagedCourse, user: CurrentUser, session: SessionDep) -> Response:
     """Give the course a new join code; the old one stops working."""
     course = courses.rotate_join_code(session=session, course_id=course.id, by=user)
     return _settings_page(request, session, course, notice="A new join code is in force; the old one no longer works.")
@@ -140,7 +139,7 @@ def rotate_join_code(request: Request, course: CourseInstructor, user: CurrentUs
 @router.post("/{course_id}/members", response_class=HTMLResponse)
 def set_member(
     request: Request,
-    course: CourseInstructor,
+    course: ManagedCourse,
     user: CurrentUser,
     session: SessionDep,
     email: TextField = "",
@@ -184,7 +183,7 @@ def _assignments_page(
 
 
 @router.get("/{course_id}/assignments", response_class=HTMLResponse)
-def show_assignments(request: Request, course: CourseInstructor, session: SessionDep) -> Response:
+def show_assignments(request: Request, course: ManagedCourse, session: SessionDep) -> Response:
     """The course's assignments in order, and a form to place an exercise or quiz."""
     return _assignments_page(request, session, course)
 
@@ -202,7 +201,7 @@ def _chosen_id(value: str, what: str) -> int | None:
 @router.post("/{course_id}/assignments", response_class=HTMLResponse)
 def place_assignment(
     request: Request,
-    course: CourseInstructor,
+    course: ManagedCourse,
     user: CurrentUser,
     session: SessionDep,
     exercise: TextField = "",
@@ -228,7 +227,7 @@ def place_assignment(
 @router.post("/{course_id}/assignments/{assignment_id}/move", response_class=HTMLResponse)
 def move_assignment(
     request: Request,
-    course: CourseInstructor,
+    course: ManagedCourse,
     assignment: CourseAssignment,
     user: CurrentUser,
     session: SessionDep,
@@ -246,7 +245,7 @@ def move_assignment(
 
 
 @router.get("/{course_id}/assignments/{assignment_id}/remove", response_class=HTMLResponse)
-def confirm_remove(request: Request, course: CourseInstructor, assignment: CourseAssignment) -> Response:
+def confirm_remove(request: Request, course: ManagedCourse, assignment: CourseAssignment) -> Response:
     """Ask before removing an assignment."""
     page = f"/courses/{course.id}/assignments"
     context = {
@@ -265,7 +264,7 @@ def confirm_remove(request: Request, course: CourseInstructor, assignment: Cours
 @router.post("/{course_id}/assignments/{assignment_id}/remove", response_class=HTMLResponse)
 def remove(
     request: Request,
-    course: CourseInstructor,
+    course: ManagedCourse,
     assignment: CourseAssignment,
     user: CurrentUser,
     session: SessionDep,
@@ -312,7 +311,7 @@ def _assignment_page(
 
 @router.get("/{course_id}/assignments/{assignment_id}", response_class=HTMLResponse)
 def show_assignment(
-    request: Request, course: CourseInstructor, assignment: CourseAssignment, session: SessionDep
+    request: Request, course: ManagedCourse, assignment: CourseAssignment, session: SessionDep
 ) -> Response:
     """An assignment's title, dates, late policy and extensions, to change."""
     return _assignment_page(request, session, course, assignment)
@@ -332,7 +331,7 @@ def _percent(text: str, field: str) -> float:
 @router.post("/{course_id}/assignments/{assignment_id}", response_class=HTMLResponse)
 def save_assignment(
     request: Request,
-    course: CourseInstructor,
+    course: ManagedCourse,
     assignment: CourseAssignment,
     user: CurrentUser,
     session: SessionDep,
@@ -403,7 +402,7 @@ def _saved_words(recomputed: int) -> str:
 @router.post("/{course_id}/assignments/{assignment_id}/extensions", response_class=HTMLResponse)
 def grant_extension(
     request: Request,
-    course: CourseInstructor,
+    course: ManagedCourse,
     assignment: CourseAssignment,
     user: CurrentUser,
     session: SessionDep,
