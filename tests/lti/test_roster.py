@@ -63,7 +63,10 @@ def test_the_course_page_starts_a_roster_sync_for_staff_only(tool: Tool, lms: Lm
         cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith("grader_lti_session="))
         return response.headers["location"], cookie.split(";", 1)[0]
 
-    landing, teacher = launch_as("teacher-2", [INSTRUCTOR])
+    results, teacher = launch_as("teacher-2", [INSTRUCTOR])
+    # Staff land on the course's results; its LMS page holds the roster tools.
+    landing = re.sub(r"^/courses/(\d+)/dashboard$", r"/lti/courses/\1", results)
+    assert landing != results
     page = httpx.get(tool.url + landing, headers={"Cookie": teacher})
     assert page.status_code == 200
     assert "Web Programming 101" in page.text and "Sync the roster from the LMS" in page.text

@@ -9,9 +9,10 @@ import sys
 import pytest
 from sqlmodel import func, select
 
-from grader.models import Choice, Question, QuizAttempt, QuizStart
+from grader.models import DEFAULT_COURSE_ID, Choice, Question, QuizAttempt, QuizStart
 from grader.services import quizzes, stats
 from grader.services.errors import InvalidInput
+from grader.services.scope import CourseScope
 from tests.factories import make_user, seeds_with_different_orders
 
 SLUG = "message-cycle"
@@ -214,7 +215,7 @@ def test_item_statistics_count_by_the_files_label_whatever_the_order_shown(synce
         result = quizzes.submit_attempt(session=synced, user=learner, slug=SLUG, answers=picked, settings=settings)
         seen_as.append([f.choice_label for f in result.questions])
     assert seen_as[0] == ["A", "A", "A"] and seen_as[1] != seen_as[0]
-    for breakdown in stats.question_breakdowns(session=synced, quiz_slug=SLUG):
+    for breakdown in stats.question_breakdowns(session=synced, scope=CourseScope(DEFAULT_COURSE_ID), quiz_slug=SLUG):
         counts = {option.label: option.count for option in breakdown.options}
         chosen = synced.get(Choice, picked[breakdown.question_id])
         assert counts[chosen.label] == 2 and sum(counts.values()) == 2
