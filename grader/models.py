@@ -662,8 +662,11 @@ class DiagnosisRow(SQLModel, table=True):
 
 
 class ExerciseStanding(SQLModel, table=True):
-    """A learner on one exercise, kept up to date whenever a submission is made or graded.
+    """A learner on one exercise in one course, kept up to date whenever a submission is made or graded.
 
+    It counts only the submissions made for an assignment of that course: a learner who takes
+    the same exercise in two courses (a repeated term) has one standing in each, and a
+    submission made for no assignment has none.
     submissions: every submission, graded or not; last_activity: when the latest was made.
     best_*: the highest score (the earliest of equals); latest_*: the most recent scored one.
     A submission being regraded keeps its old score until the new one replaces it.
@@ -675,12 +678,13 @@ class ExerciseStanding(SQLModel, table=True):
 
     __tablename__ = "exercise_standings"
     __table_args__ = (
-        Index("ix_exercise_standings_exercise_id_best_score", "exercise_id", "best_score"),
+        Index("ix_exercise_standings_course_id_exercise_id_best_score", "course_id", "exercise_id", "best_score"),
         Index("ix_exercise_standings_updated_at", "updated_at"),
         Index("ix_exercise_standings_change", "change"),
     )
 
     user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", primary_key=True)
+    course_id: int = Field(foreign_key="courses.id", ondelete="CASCADE", primary_key=True)
     exercise_id: int = Field(foreign_key="exercises.id", ondelete="CASCADE", primary_key=True)
     submissions: int = 0
     last_activity: datetime | None = _timestamp(default=None)

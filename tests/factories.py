@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from grader.grading.report import CaseResult, GradingError, HttpExchange, Report
 from grader.models import DEFAULT_COURSE_ID, CourseMember, Exercise, Submission, User, utcnow
-from grader.services import standings
+from grader.services import courses, standings
 from grader.services.users import hash_password
 
 _numbers = itertools.count(1)
@@ -52,10 +52,19 @@ def make_submission(
     report: dict | None = None,
     created_at: datetime | None = None,
     source: str = "app = None\n",
+    assignment_id: int | None = None,
+    late_factor: float = 1.0,
 ) -> Submission:
-    """A submission row, graded with ``score`` when ``status`` is 'graded'."""
+    """A submission row, graded with ``score`` when ``status`` is 'graded'.
+
+    It is made for ``assignment_id``, or the assignment the service would choose
+    (``courses.assignment_for``; none when no course of the learner's places the exercise).
+    """
     row = exercise(session, slug)
+    assignment = courses.assignment_for(session=session, user=user, exercise_id=row.id, assignment_id=assignment_id)
     submission = Submission(
+        assignment_id=assignment.id if assignment is not None else None,
+        late_factor=late_factor,
         user_id=user.id,
         exercise_id=row.id,
         filename="solution.py",

@@ -32,13 +32,21 @@ def _report(value):
 
 
 def expected(connection: Connection) -> dict:
-    """Standings, case outcomes, diagnoses and results as the raw rows imply them."""
+    """Standings, case outcomes, diagnoses and results as the raw rows imply them.
+
+    A standing is per learner, course and exercise: the submissions made for that course's
+    assignments, scored at their late share; a submission made for no assignment has none.
+    """
     rows = connection.execute(
-        text("SELECT id, user_id, exercise_id, score, created_at, report FROM submissions ORDER BY id")
+        text(
+            "SELECT s.id, s.user_id, s.exercise_id, s.score * s.late_factor AS score, s.created_at, s.report,"
+            " a.course_id FROM submissions s LEFT JOIN assignments a ON a.id = s.assignment_id ORDER BY s.id"
+        )
     ).all()
-    groups: dict[tuple[int, int], list] = {}
+    groups: dict[tuple[int, int, int], list] = {}
     for row in rows:
-        groups.setdefault((row.user_id, row.exercise_id), []).append(row)
+        if row.course_id is not None:
+            groups.setdefault((row.user_id, row.course_id, row.exercise_id), []).append(row)
     standings = {}
     for key, mine in groups.items():
         scored = [row for row in mine if row.score is not None]
@@ -77,7 +85,7 @@ def expected(connection: Connection) -> dict:
 def stored(connection: Connection) -> dict:
     """The same, as the derived tables hold it."""
     standings = {
-        (row.user_id, row.exercise_id): {
+        (row.user_id, row.course_id, row.exercise_id): {
             "submissions": row.submissions,
             "last_activity": _utc_key(row.last_activity),
             "best_score": row.best_score,

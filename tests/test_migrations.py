@@ -417,3 +417,96 @@ def test_courses_upgrade_moves_a_filled_database_into_the_default_course_on_post
         assert new == 2
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_standings_per_course_upgrade_splits_a_repeater_and_back(
+    tmp_path: Path, request: pytest.FixtureRequest, engine_name: str
+):
+    """0020 keys standings by course: a learner in two courses gets one standing in each, from that course's work."""
+    from tests import oracle
+
+    url = (
+        f"sqlite:///{tmp_path / 'split.sqlite3'}"
+        if engine_name == "sqlite"
+        else request.getfixturevalue("postgres_database")()
+    )
+    engine = create_db_engine(url)
+    try:
+        migrate(engine, revision="0019")
+        with Session(engine) as session:
+            sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
+            session.commit()
+        with engine.begin() as connection:
+            echo = connection.execute(text("SELECT id FROM exercises WHERE slug = 'message-echo'")).scalar_one()
+            fall = connection.execute(
+                text("SELECT id FROM assignments WHERE course_id = 1 AND exercise_id = :e"), {"e": echo}
+            ).scalar_one()
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, email, display_name, role, password_hash, created_at, session_generation)"
+                    " VALUES (1, 'r@example.org', 'Ray', 'learner', 'x', '2026-12-01 10:00:00', 0)"
+                )
+            )
+            connection.execute(
+                text("INSERT INTO courses (id, title, join_code, created_at) VALUES (2, 'Spring', 's', :at)"),
+                {"at": "2026-12-02 10:00:00"},
+            )
+            for course in (1, 2):
+                connection.execute(
+                    text(
+                        "INSERT INTO course_members (course_id, user_id, role, created_at)"
+                        " VALUES (:c, 1, 'learner', '2026-12-02 10:00:00')"
+                    ),
+                    {"c": course},
+                )
+            spring = connection.execute(
+                text(
+                    "INSERT INTO assignments (course_id, title, exercise_id, late_policy, penalty_percent,"
+                    " penalty_unit, penalty_floor_percent, reveal_answers, published, position, created_at)"
+                    " VALUES (2, 'Echo', :e, 'none', 0, 'day', 0, 'after_last_attempt', :no, 0, :at) RETURNING id"
+                ),
+                {"e": echo, "no": False, "at": "2026-12-02 10:00:00"},
+            ).scalar_one()
+            made = [  # (assignment, score, late share, when)
+                (fall, 16.0, 1.0, "2026-12-01 11:00:00"),
+                (fall, 4.0, 1.0, "2026-12-01 12:00:00"),
+                (spring, 8.0, 0.5, "2026-12-03 11:00:00"),
+                (None, 12.0, 1.0, "2026-12-04 11:00:00"),  # made for no assignment: no course's
+            ]
+            for assignment, score, share, when in made:
+                connection.execute(
+                    text(
+                        "INSERT INTO submissions (user_id, exercise_id, filename, source, status, score, max_score,"
+                        " seed, created_at, infra_retries, counts_toward_limit, assignment_id, late_factor)"
+                        " VALUES (1, :e, 's.py', 'x', 'graded', :score, 16, 1, :at, 0, :yes, :a, :share)"
+                    ),
+                    {"e": echo, "score": score, "at": when, "yes": True, "a": assignment, "share": share},
+                )
+
+        def standings() -> dict:
+            with engine.connect() as connection:
+                found, wanted = oracle.stored(connection), oracle.expected(connection)
+                assert found == wanted
+                newest = connection.execute(text("SELECT value FROM change_sequence")).scalar_one()
+                changes = set(connection.execute(text("SELECT change FROM exercise_standings")).scalars())
+                assert changes == {newest}  # pages open before the upgrade are sent every row again
+            return {
+                key: (row["best_score"], row["latest_score"], row["submissions"])
+                for key, row in found["standings"].items()
+            }
+
+        migrate(engine)
+        assert _differences(engine) == []
+        split = {(1, 1, echo): (16.0, 4.0, 2), (1, 2, echo): (4.0, 4.0, 1)}
+        assert standings() == split
+        downgrade(engine, revision="0019")
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT user_id, exercise_id, best_score, latest_score, submissions FROM exercise_standings")
+            ).all()
+        assert [tuple(row) for row in rows] == [(1, echo, 16.0, 12.0, 4)]  # every submission, as before 0020
+        migrate(engine)
+        assert standings() == split
+    finally:
+        engine.dispose()

@@ -432,11 +432,22 @@ def _audit_value(value: Any) -> Any:
 
 
 def remove_assignment(*, session: Session, assignment_id: int, by: User) -> Assignment:
-    """Take an assignment out of its course; work made for it stays, no longer counted for it. Commits."""
+    """Take an assignment out of its course; work made for it stays, no longer counted for it. Commits.
+
+    The course's standings on its exercise are recomputed without that work (gone when nothing else counts).
+    """
     assignment = get_assignment(session=session, assignment_id=assignment_id)
     require_role(session=session, user=by, course_id=assignment.course_id, roles=("instructor",))
     audit.record(session=session, actor=by, action="assignment.remove", target=_assignment_target(assignment))
+    course_id, exercise_id = assignment.course_id, assignment.exercise_id
+    learners = session.exec(
+        select(col(Submission.user_id)).where(col(Submission.assignment_id) == assignment.id).distinct()
+    ).all()
     session.delete(assignment)
+    session.flush()
+    if exercise_id is not None:
+        for user_id in sorted(learners):
+            standings.refresh_standing(session, user_id=user_id, course_id=course_id, exercise_id=exercise_id)
     session.commit()
     updates.course_changed()
     return assignment
@@ -650,7 +661,8 @@ def recompute_late_factors(
 ) -> tuple[int, tuple[int, ...]]:
     """Set the late factor of the assignment's submissions from its current dates (the caller commits).
 
-    Returns how many submissions changed and whose they are; the standings of those learners are refreshed.
+    Returns how many submissions changed and whose they are; the standings of those learners in the
+    assignment's course are refreshed (another course's standings never count these submissions).
     Late work taken under an earlier policy counts nothing once the policy takes no late work.
     """
     statement = sa_select(
@@ -677,5 +689,5 @@ def recompute_late_factors(
     for submission_id, factor in changed:
         session.execute(update(Submission).where(col(Submission.id) == submission_id).values(late_factor=factor))
     for user_id, exercise_id in sorted(touched):
-        standings.refresh_standing(session, user_id=user_id, exercise_id=exercise_id)
+        standings.refresh_standing(session, user_id=user_id, course_id=assignment.course_id, exercise_id=exercise_id)
     return len(changed), tuple(sorted({user_id for user_id, _ in touched}))

@@ -27,7 +27,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 from grader.config import Settings, get_settings
 from grader.grading.report import format_points
 from grader.models import (
-    Assignment,
     CaseOutcome,
     ChangeSequence,
     CourseMember,
@@ -88,7 +87,8 @@ class Columns:
     """The scope's active exercises and quizzes, in title order: the gradebook's columns.
 
     exercise_ids, quiz_ids: every exercise and quiz the scope places, active or not (what its
-    submission counts and last activity cover), read once: the views' queries name them as plain
+    submission counts and last activity cover); assignment_ids: the scope's assignments (only
+    attempts made for them are the course's). Read once: the views' queries name them as plain
     lists, which a planner weighs better than a subquery inside a grouped or windowed one.
     """
 
@@ -97,6 +97,7 @@ class Columns:
     quizzes: list[Quiz]
     exercise_ids: list[int]
     quiz_ids: list[int]
+    assignment_ids: list[int]
 
 
 def columns(*, session: Session, scope: CourseScope) -> Columns:
@@ -119,11 +120,17 @@ def columns(*, session: Session, scope: CourseScope) -> Columns:
         ),
         exercise_ids=sorted({item for item in session.exec(scope.exercise_ids()) if item is not None}),
         quiz_ids=sorted({item for item in session.exec(scope.quiz_ids()) if item is not None}),
+        assignment_ids=sorted(session.exec(scope.assignment_ids())),
     )
 
 
-def _counted_attempts(*, user_ids: Sequence[int] | None, quiz_ids: Sequence[int], scoring: str) -> Any:
-    """A subquery: per learner and quiz, the attempt that counts (``rank`` 1) and the attempt count."""
+def _counted_attempts(
+    *, user_ids: Sequence[int] | None, quiz_ids: Sequence[int], assignment_ids: Sequence[int], scoring: str
+) -> Any:
+    """A subquery: per learner and quiz, the attempt that counts (``rank`` 1) and the attempt count.
+
+    Only attempts made for ``assignment_ids`` (the scope's) count: another course's are not this one's.
+    """
     order: tuple[Any, ...]
     if scoring == "last":
         order = (col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
@@ -137,7 +144,7 @@ def _counted_attempts(*, user_ids: Sequence[int] | None, quiz_ids: Sequence[int]
         col(QuizAttempt.max_score),
         func.row_number().over(partition_by=partition, order_by=order).label("rank"),
         func.count().over(partition_by=partition).label("attempts"),
-    ).where(col(QuizAttempt.quiz_id).in_(quiz_ids))
+    ).where(col(QuizAttempt.quiz_id).in_(quiz_ids), col(QuizAttempt.assignment_id).in_(assignment_ids))
     if user_ids is not None:
         query = query.where(col(QuizAttempt.user_id).in_(user_ids))
     return query.subquery()
@@ -159,14 +166,19 @@ def rows_for(
     standings: dict[int, list[ExerciseStanding]] = {}
     for standing in session.exec(
         select(ExerciseStanding).where(
-            col(ExerciseStanding.user_id).in_(user_ids), col(ExerciseStanding.exercise_id).in_(cols.exercise_ids)
+            col(ExerciseStanding.user_id).in_(user_ids),
+            col(ExerciseStanding.course_id) == cols.scope.course_id,
+            col(ExerciseStanding.exercise_id).in_(cols.exercise_ids),
         )
     ):
         standings.setdefault(standing.user_id, []).append(standing)
     counted: dict[tuple[int, int], Any] = {}
     if cols.quizzes:
         ranked = _counted_attempts(
-            user_ids=user_ids, quiz_ids=[quiz.id for quiz in cols.quizzes], scoring=settings.quiz_scoring
+            user_ids=user_ids,
+            quiz_ids=[quiz.id for quiz in cols.quizzes],
+            assignment_ids=cols.assignment_ids,
+            scoring=settings.quiz_scoring,
         )
         counted_rows = sa_select(
             ranked.c.user_id, ranked.c.quiz_id, ranked.c.score, ranked.c.max_score, ranked.c.attempts
@@ -176,7 +188,11 @@ def rows_for(
     last_attempt = dict(
         session.exec(
             select(col(QuizAttempt.user_id), func.max(col(QuizAttempt.created_at)))
-            .where(col(QuizAttempt.user_id).in_(user_ids), col(QuizAttempt.quiz_id).in_(cols.quiz_ids))
+            .where(
+                col(QuizAttempt.user_id).in_(user_ids),
+                col(QuizAttempt.quiz_id).in_(cols.quiz_ids),
+                col(QuizAttempt.assignment_id).in_(cols.assignment_ids),
+            )
             .group_by(col(QuizAttempt.user_id))
         ).all()
     )
@@ -303,6 +319,7 @@ def busiest_exercise(*, session: Session, cols: Columns) -> str:
         session.exec(
             select(col(ExerciseStanding.exercise_id), func.sum(col(ExerciseStanding.submissions)))
             .where(
+                col(ExerciseStanding.course_id) == cols.scope.course_id,
                 col(ExerciseStanding.exercise_id).in_([item.id for item in cols.exercises]),
                 col(ExerciseStanding.user_id).in_(cols.scope.learner_ids()),
             )
@@ -353,13 +370,16 @@ def _with_last_activity(statement: Any, cols: Columns) -> tuple[Any, Any]:
             col(ExerciseStanding.user_id).label("user_id"),
             func.max(col(ExerciseStanding.last_activity)).label("moment"),
         )
-        .where(col(ExerciseStanding.exercise_id).in_(cols.exercise_ids))
+        .where(
+            col(ExerciseStanding.course_id) == cols.scope.course_id,
+            col(ExerciseStanding.exercise_id).in_(cols.exercise_ids),
+        )
         .group_by(col(ExerciseStanding.user_id))
         .subquery()
     )
     attempted = (
         select(col(QuizAttempt.user_id).label("user_id"), func.max(col(QuizAttempt.created_at)).label("moment"))
-        .where(col(QuizAttempt.quiz_id).in_(cols.quiz_ids))
+        .where(col(QuizAttempt.quiz_id).in_(cols.quiz_ids), col(QuizAttempt.assignment_id).in_(cols.assignment_ids))
         .group_by(col(QuizAttempt.user_id))
         .subquery()
     )
@@ -382,6 +402,7 @@ def _filtered(
     scope = cols.scope
     standing_on = and_(
         col(ExerciseStanding.user_id) == col(User.id),
+        col(ExerciseStanding.course_id) == scope.course_id,
         col(ExerciseStanding.exercise_id) == (exercise.id if exercise else -1),
     )
     statement = (
@@ -426,7 +447,11 @@ def _filtered(
         )
         key = (
             select(col(QuizAttempt.score))
-            .where(col(QuizAttempt.user_id) == col(User.id), col(QuizAttempt.quiz_id) == quiz.id)
+            .where(
+                col(QuizAttempt.user_id) == col(User.id),
+                col(QuizAttempt.quiz_id) == quiz.id,
+                col(QuizAttempt.assignment_id).in_(cols.assignment_ids),
+            )
             .order_by(*order)
             .limit(1)
             .scalar_subquery()
@@ -495,6 +520,7 @@ def summary(*, session: Session, scope: CourseScope, exercise: Exercise | None) 
     full = case((col(ExerciseStanding.best_score) >= exercise.max_score, 1), else_=0)
     submitted, full_marks = session.execute(
         sa_select(func.count(), func.coalesce(func.sum(full), 0)).where(
+            col(ExerciseStanding.course_id) == scope.course_id,
             col(ExerciseStanding.exercise_id) == exercise.id,
             col(ExerciseStanding.submissions) > 0,
             col(ExerciseStanding.user_id).in_(scope.learner_ids()),
@@ -504,9 +530,7 @@ def summary(*, session: Session, scope: CourseScope, exercise: Exercise | None) 
         select(func.count(func.distinct(col(Submission.user_id)))).where(
             col(Submission.exercise_id) == exercise.id,
             col(Submission.late_factor) < 1,
-            col(Submission.assignment_id).in_(
-                select(col(Assignment.id)).where(col(Assignment.course_id) == scope.course_id)
-            ),
+            col(Submission.assignment_id).in_(scope.assignment_ids()),
             col(Submission.user_id).in_(scope.learner_ids()),
         )
     ).one()
@@ -581,13 +605,17 @@ def changes(
     changed_ids = set(
         session.exec(
             select(col(ExerciseStanding.user_id)).where(
-                col(ExerciseStanding.change) > after, col(ExerciseStanding.user_id).in_(learners)
+                col(ExerciseStanding.change) > after,
+                col(ExerciseStanding.course_id) == cols.scope.course_id,
+                col(ExerciseStanding.user_id).in_(learners),
             )
         ).all()
     ) | set(
         session.exec(
             select(col(QuizAttempt.user_id)).where(
-                col(QuizAttempt.change) > after, col(QuizAttempt.user_id).in_(learners)
+                col(QuizAttempt.change) > after,
+                col(QuizAttempt.assignment_id).in_(cols.assignment_ids),
+                col(QuizAttempt.user_id).in_(learners),
             )
         ).all()
     )
@@ -635,9 +663,19 @@ def _export_statement(cols: Columns, scoring: str) -> Any:
     for exercise in cols.exercises:
         standing = aliased(ExerciseStanding, name=f"standing_{exercise.id}")
         fields += [col(standing.best_score), col(standing.latest_score), col(standing.submissions)]
-        joins.append((standing, and_(col(standing.user_id) == col(User.id), col(standing.exercise_id) == exercise.id)))
+        on = and_(
+            col(standing.user_id) == col(User.id),
+            col(standing.course_id) == cols.scope.course_id,
+            col(standing.exercise_id) == exercise.id,
+        )
+        joins.append((standing, on))
     if cols.quizzes:
-        ranked = _counted_attempts(user_ids=None, quiz_ids=[quiz.id for quiz in cols.quizzes], scoring=scoring)
+        ranked = _counted_attempts(
+            user_ids=None,
+            quiz_ids=[quiz.id for quiz in cols.quizzes],
+            assignment_ids=cols.assignment_ids,
+            scoring=scoring,
+        )
         # Grouped although each group holds just the counted attempt: SQLite then indexes
         # the subquery for the join, where it would scan it again for each learner.
         counted = (
@@ -659,7 +697,11 @@ def _export_statement(cols: Columns, scoring: str) -> Any:
     scope = cols.scope
     submissions = (
         sa_select(func.coalesce(func.sum(col(ExerciseStanding.submissions)), 0))
-        .where(col(ExerciseStanding.user_id) == col(User.id), col(ExerciseStanding.exercise_id).in_(cols.exercise_ids))
+        .where(
+            col(ExerciseStanding.user_id) == col(User.id),
+            col(ExerciseStanding.course_id) == scope.course_id,
+            col(ExerciseStanding.exercise_id).in_(cols.exercise_ids),
+        )
         .scalar_subquery()
     )
     statement = sa_select(*fields).select_from(User)
@@ -788,7 +830,7 @@ SUBMISSION_FIELDS = (
 def learner_detail(*, session: Session, scope: CourseScope, user_id: int, shown_id: int | None = None) -> LearnerDetail:
     """One learner's submissions and attempts in the course; the report of only one submission is read.
 
-    Someone who is not a learner of the course is ``NotFound``; work on another course's exercises is left out.
+    Someone who is not a learner of the course is ``NotFound``; work made for another course is left out.
     """
     scope = scope.whole_course()
     member = session.get(CourseMember, (scope.course_id, user_id))
@@ -800,7 +842,7 @@ def learner_detail(*, session: Session, scope: CourseScope, user_id: int, shown_
         sa_select(*fields, col(Exercise.title), SubmissionResult)
         .join(Exercise, col(Exercise.id) == col(Submission.exercise_id))
         .outerjoin(SubmissionResult, col(SubmissionResult.submission_id) == col(Submission.id))
-        .where(col(Submission.user_id) == user_id, col(Submission.exercise_id).in_(scope.exercise_ids()))
+        .where(col(Submission.user_id) == user_id, col(Submission.assignment_id).in_(scope.assignment_ids()))
         .order_by(col(Submission.created_at).desc(), col(Submission.id).desc())
     ).all()
     ids = [line.id for line in lines]
@@ -814,7 +856,9 @@ def learner_detail(*, session: Session, scope: CourseScope, user_id: int, shown_
             titles.setdefault(submission_id, []).append(title)
     best = set(
         session.exec(
-            select(col(ExerciseStanding.best_submission_id)).where(col(ExerciseStanding.user_id) == user_id)
+            select(col(ExerciseStanding.best_submission_id)).where(
+                col(ExerciseStanding.user_id) == user_id, col(ExerciseStanding.course_id) == scope.course_id
+            )
         ).all()
     )
     submissions = [
@@ -834,7 +878,7 @@ def learner_detail(*, session: Session, scope: CourseScope, user_id: int, shown_
     attempt_ids = list(
         session.exec(
             select(col(QuizAttempt.id))
-            .where(col(QuizAttempt.user_id) == user_id, col(QuizAttempt.quiz_id).in_(scope.quiz_ids()))
+            .where(col(QuizAttempt.user_id) == user_id, col(QuizAttempt.assignment_id).in_(scope.assignment_ids()))
             .order_by(col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
         )
     )
@@ -872,7 +916,11 @@ def _cohort(
         select(col(User.id))
         .join(
             ExerciseStanding,
-            and_(col(ExerciseStanding.user_id) == col(User.id), col(ExerciseStanding.exercise_id) == exercise.id),
+            and_(
+                col(ExerciseStanding.user_id) == col(User.id),
+                col(ExerciseStanding.course_id) == scope.course_id,
+                col(ExerciseStanding.exercise_id) == exercise.id,
+            ),
         )
         .join(joined, on)
         .where(col(User.id).in_(scope.learner_ids()), condition)

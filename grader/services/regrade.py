@@ -61,11 +61,11 @@ def _require_staff(session: Session, user: User, scope: CourseScope | None) -> N
 
 
 def _in_scope(statement: Any, scope: CourseScope | None) -> Any:
-    """``statement`` over submissions, narrowed to the course's learners' work on its exercises."""
+    """``statement`` over submissions, narrowed to the course's learners' work made for its assignments."""
     if scope is None:
         return statement
     return statement.where(
-        col(Submission.user_id).in_(scope.learner_ids()), col(Submission.exercise_id).in_(scope.exercise_ids())
+        col(Submission.user_id).in_(scope.learner_ids()), col(Submission.assignment_id).in_(scope.assignment_ids())
     )
 
 

@@ -3,8 +3,11 @@
 Every read model of the instructor's views (``gradebook``, ``stats``) and the regrade of an
 exercise takes a ``CourseScope``. Its learners are the course's members with the role
 ``learner`` (never its staff); its exercises and quizzes are those its assignments place,
-or only one assignment's when the view is filtered to it. The three are subqueries, so a
-view narrows its rows in SQL (``course_members`` and ``assignments`` are indexed by course).
+or only one assignment's when the view is filtered to it. The work it covers is what was
+made for those assignments (``assignment_ids``): a learner's work on the same exercise for
+another course (a term they repeat) is not this course's. Standings carry their course
+(``ExerciseStanding.course_id``). These are subqueries, so a view narrows its rows in SQL
+(``course_members`` and ``assignments`` are indexed by course).
 """
 
 from __future__ import annotations
@@ -40,6 +43,13 @@ class CourseScope:
         """The ids of the quizzes the course's assignments (or the one assignment) place."""
         placed = select(col(Assignment.quiz_id)).where(col(Assignment.quiz_id).is_not(None))
         return self._narrowed(placed)
+
+    def assignment_ids(self) -> SelectOfScalar[int]:
+        """The ids of the course's assignments (or the one assignment): the work made for them is the scope's."""
+        placed = select(col(Assignment.id)).where(col(Assignment.course_id) == self.course_id)
+        if self.assignment_id is not None:
+            placed = placed.where(col(Assignment.id) == self.assignment_id)
+        return placed
 
     def whole_course(self) -> CourseScope:
         """The same course without the assignment filter."""

@@ -7,6 +7,11 @@ diagnoses, what the grading came to, and the learner's standing on the exercise
 the sequence of changes (``next_change``), which the live views follow. The read
 models over these rows are in ``gradebook.py``.
 
+A standing belongs to one course: it counts the learner's submissions made for
+that course's assignments only, so a learner who repeats a course keeps last
+term's work out of this term's views. A submission made for no assignment counts
+in no course's standing.
+
 A standing counts every submission with a score: a submission being regraded
 keeps its old score until the new one replaces it.
 """
@@ -21,6 +26,7 @@ from sqlmodel import Session, col, select
 
 from grader.db import lock_for_update
 from grader.models import (
+    Assignment,
     CaseOutcome,
     ChangeSequence,
     DiagnosisRow,
@@ -44,13 +50,25 @@ def record_result(session: Session, *, submission_id: int, report: dict[str, Any
     submission = session.exec(select(Submission).where(col(Submission.id) == submission_id)).one()
     if report is not None:
         _replace_outcomes(session, submission_id, report)
-    refresh_standing(session, user_id=submission.user_id, exercise_id=submission.exercise_id)
+    _refresh_for(session, submission)
 
 
 def record_submission(session: Session, *, submission: Submission) -> None:
-    """Count a new submission in its learner's standing (the caller commits)."""
+    """Count a new submission in its learner's standing in its assignment's course (the caller commits)."""
     session.flush()
-    refresh_standing(session, user_id=submission.user_id, exercise_id=submission.exercise_id)
+    _refresh_for(session, submission)
+
+
+def _refresh_for(session: Session, submission: Submission) -> None:
+    """Refresh the standing the submission counts in: its assignment's course's (none without an assignment)."""
+    if submission.assignment_id is None:
+        return
+    assignment = session.get(Assignment, submission.assignment_id)
+    if assignment is None:
+        return
+    refresh_standing(
+        session, user_id=submission.user_id, course_id=assignment.course_id, exercise_id=submission.exercise_id
+    )
 
 
 def _replace_outcomes(session: Session, submission_id: int, report: dict[str, Any]) -> None:
@@ -89,8 +107,8 @@ def _replace_outcomes(session: Session, submission_id: int, report: dict[str, An
         )
 
 
-def refresh_standing(session: Session, *, user_id: int, exercise_id: int) -> None:
-    """Recompute one learner's standing on one exercise from their submissions."""
+def refresh_standing(session: Session, *, user_id: int, course_id: int, exercise_id: int) -> None:
+    """Recompute one learner's standing on one exercise in one course from their submissions for its assignments."""
     # Two results for one learner stored at once take turns here, so neither
     # computes from rows the other is about to change.
     lock_for_update(session, User, user_id)
@@ -99,10 +117,16 @@ def refresh_standing(session: Session, *, user_id: int, exercise_id: int) -> Non
             col(Submission.id),
             (col(Submission.score) * col(Submission.late_factor)).label("score"),
             col(Submission.created_at),
-        ).where(col(Submission.user_id) == user_id, col(Submission.exercise_id) == exercise_id)
+        )
+        .join(Assignment, col(Assignment.id) == col(Submission.assignment_id))
+        .where(
+            col(Submission.user_id) == user_id,
+            col(Submission.exercise_id) == exercise_id,
+            col(Assignment.course_id) == course_id,
+        )
     ).all()
-    standing = session.get(ExerciseStanding, (user_id, exercise_id))
-    if not rows:  # the last submission went with its learner or exercise
+    standing = session.get(ExerciseStanding, (user_id, course_id, exercise_id))
+    if not rows:  # the last submission went with its learner, exercise or assignment
         if standing is not None:
             session.delete(standing)
         return
@@ -125,7 +149,7 @@ def refresh_standing(session: Session, *, user_id: int, exercise_id: int) -> Non
         "change": next_change(session),
     }
     if standing is None:
-        session.add(ExerciseStanding(user_id=user_id, exercise_id=exercise_id, **values))
+        session.add(ExerciseStanding(user_id=user_id, course_id=course_id, exercise_id=exercise_id, **values))
     else:
         for key, value in values.items():
             setattr(standing, key, value)

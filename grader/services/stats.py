@@ -5,7 +5,8 @@ that ``standings.record_result`` stores with every result are enough. Case
 failures, error kinds and common mistakes describe each learner's latest
 graded submission (where the class stands now); submissions per day count
 every submission. Every figure covers one course (a ``CourseScope``): its
-learners only, never its staff trying things out, on the work it places.
+learners only, never its staff trying things out, on the work made for its
+assignments (the standings of that course; never a repeated term's work).
 
 Quiz item statistics follow classical test theory, as Moodle's quiz report
 does, over every learner attempt at the quiz:
@@ -243,11 +244,12 @@ def _figure_readers() -> ThreadPoolExecutor:
 
 
 def _learners_standings(exercise: Exercise, scope: CourseScope, *columns: Any) -> Select[Any]:
-    """``columns`` over the exercise's standings of the scope's learners (not its staff)."""
+    """``columns`` over the exercise's standings in the scope's course, of its learners (not its staff)."""
     return (
         sa_select(*columns)
         .select_from(ExerciseStanding)
         .where(
+            col(ExerciseStanding.course_id) == scope.course_id,
             col(ExerciseStanding.exercise_id) == exercise.id,
             col(ExerciseStanding.user_id).in_(scope.learner_ids()),
         )
@@ -255,9 +257,13 @@ def _learners_standings(exercise: Exercise, scope: CourseScope, *columns: Any) -
 
 
 def submissions_per_day(*, session: Session, exercise: Exercise, scope: CourseScope) -> list[DayCount]:
-    """Submissions per UTC day over the last ``DAYS_SHOWN`` days with any, empty days included."""
+    """Submissions per UTC day over the last ``DAYS_SHOWN`` days with any, empty days included.
+
+    Only submissions made for the scope's assignments count, the last day with any included.
+    """
+    made_for_scope = col(Submission.assignment_id).in_(scope.assignment_ids())
     newest = session.exec(
-        select(func.max(col(Submission.created_at))).where(col(Submission.exercise_id) == exercise.id)
+        select(func.max(col(Submission.created_at))).where(col(Submission.exercise_id) == exercise.id, made_for_scope)
     ).one()
     if newest is None:
         return []
@@ -275,6 +281,7 @@ def submissions_per_day(*, session: Session, exercise: Exercise, scope: CourseSc
             .where(
                 col(Submission.exercise_id) == exercise.id,
                 col(Submission.created_at) >= _day_start(since),
+                made_for_scope,
                 col(Submission.user_id).in_(scope.learner_ids()),
             )
             .group_by(day)
@@ -473,10 +480,11 @@ def _notes(
 
 
 def _learners_attempts(scope: CourseScope) -> Any:
-    """Attempts by the scope's learners at the scope's quizzes."""
+    """Attempts by the scope's learners at the scope's quizzes, made for its assignments."""
     return and_(
         col(QuizAttempt.user_id).in_(scope.learner_ids()),
         col(QuizAttempt.quiz_id).in_(scope.quiz_ids()),
+        col(QuizAttempt.assignment_id).in_(scope.assignment_ids()),
     )
 
 

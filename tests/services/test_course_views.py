@@ -7,9 +7,21 @@ import io
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import select
 
-from grader.models import DEFAULT_COURSE_ID, Choice, CourseMember, Exercise, Quiz, utcnow
+from grader.grading.report import format_points
+from grader.models import (
+    DEFAULT_COURSE_ID,
+    Assignment,
+    Choice,
+    CourseMember,
+    Exercise,
+    ExerciseStanding,
+    Quiz,
+    QuizAttempt,
+    utcnow,
+)
 from grader.services import courses, gradebook, quizzes, regrade, stats
 from grader.services.errors import NotFound, PermissionDenied
 from grader.services.scope import CourseScope, course_scope
@@ -26,13 +38,13 @@ def _only_in(session, user, course_id: int, role: str = "learner") -> None:
     session.commit()
 
 
-def _attempt(session, user, *, correct: int):
+def _attempt(session, user, *, correct: int, assignment_id: int | None = None):
     view = quizzes.get_for_learner(session=session, slug=QUIZ)
     answers = {}
     for index, question in enumerate(view.questions):
         choices = session.exec(select(Choice).where(Choice.question_id == question.id)).all()
         answers[question.id] = next(c.id for c in choices if c.is_correct == (index < correct))
-    return quizzes.submit_attempt(session=session, user=user, slug=QUIZ, answers=answers)
+    return quizzes.submit_attempt(session=session, user=user, slug=QUIZ, answers=answers, assignment_id=assignment_id)
 
 
 @pytest.fixture
@@ -162,3 +174,205 @@ def test_a_course_regrade_takes_only_its_learners_submissions_and_its_staff(sync
     _only_in(synced, outsider, DEFAULT_COURSE_ID, role="instructor")
     with pytest.raises(NotFound):
         regrade.plan_exercise(session=synced, exercise_slug="message-echo", requested_by=outsider, scope=b)
+
+
+# --- a learner who repeats the course: the same exercise and quiz in course A and course B -------
+
+TYPO = {
+    "title": "Misspelt key `received`",
+    "explanation": "The key is spelt differently.",
+    "fix": "Write `received`.",
+    "cases": ["hi"],
+    "line": 4,
+    "cause": "misspelt_key",
+}
+
+
+def _placed_in(session, course_id: int, exercise_id: int) -> Assignment:
+    return session.exec(
+        select(Assignment).where(Assignment.course_id == course_id, Assignment.exercise_id == exercise_id)
+    ).one()
+
+
+@pytest.fixture
+def repeater(synced, two_courses):
+    """Ray took course A three days ago and repeats it in course B: other scores, counts, shares and attempts in each.
+
+    In A: two submissions (1 point failing "hi", then full marks), every quiz answer right.
+    In B: one submission of 8 points counted at half (late), failing "hi" with a misspelt key; no quiz answer right.
+    """
+    b = two_courses["b"]
+    ray = make_user(synced, name="Ray", email="ray@example.org")
+    courses.add_member(session=synced, course_id=b.course_id, user_id=ray.id, role="learner")
+    synced.commit()
+    echo = synced.exec(select(Exercise).where(Exercise.slug == "message-echo")).one()
+    in_a, in_b = _placed_in(synced, DEFAULT_COURSE_ID, echo.id), _placed_in(synced, b.course_id, echo.id)
+    earlier = utcnow() - timedelta(days=3)
+    failing = make_report(cases={"hello": True, "hi": False}).to_dict()
+    full = make_report(cases={"hello": True, "hi": True}).to_dict()
+    with_typo = {**failing, "diagnoses": [TYPO]}
+    a_first = make_submission(
+        synced, user=ray, status="graded", score=1, report=failing, created_at=earlier, assignment_id=in_a.id
+    )
+    a_best = make_submission(
+        synced,
+        user=ray,
+        status="graded",
+        score=echo.max_score,
+        report=full,
+        created_at=earlier + timedelta(hours=1),
+        assignment_id=in_a.id,
+    )
+    b_only = make_submission(
+        synced, user=ray, status="graded", score=8, report=with_typo, assignment_id=in_b.id, late_factor=0.5
+    )
+    questions = len(quizzes.get_for_learner(session=synced, slug=QUIZ).questions)
+    _attempt(synced, ray, correct=questions, assignment_id=in_a.id)
+    synced.exec(
+        update(QuizAttempt)
+        .where(QuizAttempt.user_id == ray.id, QuizAttempt.assignment_id == in_a.id)
+        .values(created_at=earlier)
+    )
+    synced.commit()
+    _attempt(synced, ray, correct=0, assignment_id=in_b.id)
+    return {
+        **two_courses,
+        "ray": ray,
+        "echo": echo,
+        "in_a": in_a,
+        "in_b": in_b,
+        "earlier": earlier,
+        "questions": questions,
+        "a_submissions": [a_best.id, a_first.id],
+        "b_submissions": [b_only.id],
+    }
+
+
+def _ray_row(session, settings, scope, ray):
+    cols = gradebook.columns(session=session, scope=scope)
+    query = gradebook.table_query(session=session, cols=cols, exercise="message-echo", q="ray")
+    (row,) = gradebook.table(session=session, query=query, cols=cols, settings=settings).rows
+    return row
+
+
+def test_a_repeater_counts_in_each_course_with_that_course_work_alone(synced, settings, repeater):
+    b, ray, echo = repeater["b"], repeater["ray"], repeater["echo"]
+    in_a = _ray_row(synced, settings, A, ray)
+    in_b = _ray_row(synced, settings, b, ray)
+    a_echo, b_echo = in_a.exercises["message-echo"], in_b.exercises["message-echo"]
+    assert (a_echo.best, a_echo.latest, a_echo.submissions) == (echo.max_score, echo.max_score, 2)
+    assert (b_echo.best, b_echo.latest, b_echo.submissions) == (4.0, 4.0, 1)
+    assert (in_a.quizzes[QUIZ].score, in_a.quizzes[QUIZ].attempts) == (repeater["questions"], 1)
+    assert (in_b.quizzes[QUIZ].score, in_b.quizzes[QUIZ].attempts) == (0, 1)
+    assert (in_a.submission_count, in_b.submission_count) == (2, 1)
+    assert in_a.last_activity < repeater["earlier"] + timedelta(hours=2) < in_b.last_activity
+    # The API pages hold the same rows.
+    for scope, wanted in ((A, 2), (b, 1)):
+        rows = gradebook.api_page(session=synced, scope=scope, after=0, limit=10, settings=settings).rows
+        (mine,) = [row for row in rows if row.user_id == ray.id]
+        assert mine.exercises["message-echo"].submissions == wanted
+    # Sorting by best and by activity reads this course's standing only.
+    cols = gradebook.columns(session=synced, scope=b)
+    query = gradebook.table_query(session=synced, cols=cols, exercise="message-echo", sort="best", order="desc")
+    assert _names(gradebook.table(session=synced, query=query, cols=cols, settings=settings).rows) == ["Bea", "Ray"]
+    full = gradebook.table_query(session=synced, cols=cols, exercise="message-echo", show="full")
+    assert _names(gradebook.table(session=synced, query=full, cols=cols, settings=settings).rows) == ["Bea"]
+
+
+def test_a_repeater_csv_lines_differ_by_course(synced, settings, repeater):
+    b = repeater["b"]
+    lines = {}
+    for name, scope in (("a", A), ("b", b)):
+        text = gradebook.to_csv(session=synced, scope=scope, settings=settings)
+        (lines[name],) = [row for row in csv.DictReader(io.StringIO(text)) if row["email"] == "ray@example.org"]
+    full_marks = format_points(repeater["echo"].max_score)
+    assert (lines["a"]["message-echo best"], lines["a"]["message-echo submissions"]) == (full_marks, "2")
+    assert (lines["b"]["message-echo best"], lines["b"]["message-echo submissions"]) == ("4", "1")
+    assert lines["a"][f"{QUIZ} score"] == str(repeater["questions"]) and lines["b"][f"{QUIZ} score"] == "0"
+    assert (lines["a"]["submissions"], lines["b"]["submissions"]) == ("2", "1")
+    assert lines["a"]["last activity"] < lines["b"]["last activity"]
+
+
+def test_a_repeater_learner_page_summary_and_figures_stay_in_their_course(synced, settings, repeater):
+    b, ray, echo = repeater["b"], repeater["ray"], repeater["echo"]
+    for scope, wanted in ((A, repeater["a_submissions"]), (b, repeater["b_submissions"])):
+        detail = gradebook.learner_detail(session=synced, scope=scope, user_id=ray.id)
+        assert [line.submission.id for line in detail.submissions] == wanted
+        assert [line.submission.id for line in detail.submissions if line.is_best] == wanted[:1]
+        assert len(detail.attempt_ids) == 1
+    # Course A: Ada (1 point) and Ray (full marks); course B: Bea (full marks) and Ray (late: 4 points counted).
+    a_line = gradebook.summary(session=synced, scope=A, exercise=echo)
+    b_line = gradebook.summary(session=synced, scope=b, exercise=echo)
+    assert (a_line.learners, a_line.submitted, a_line.full_marks, a_line.late) == (2, 2, 1, 0)
+    assert (b_line.learners, b_line.submitted, b_line.full_marks, b_line.late) == (2, 2, 1, 1)
+    a_figures = stats.dashboard(session=synced, scope=A, exercise_slug="message-echo")
+    b_figures = stats.dashboard(session=synced, scope=b, exercise_slug="message-echo")
+    assert sum(day.count for day in a_figures.submissions_per_day) == 3  # Ada's one, Ray's two in A
+    assert sum(day.count for day in b_figures.submissions_per_day) == 3  # Bea's two, Ray's one in B
+    # Of 16 points: Ada's 1 and Ray's 16 in A; Bea's 16 and Ray's 4 (25 %) in B.
+    assert [bucket.count for bucket in a_figures.score_distribution] == [1, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+    assert [bucket.count for bucket in b_figures.score_distribution] == [0, 0, 1, 0, 0, 0, 0, 0, 0, 1]
+    # Ray's latest in A passes "hi" and has no diagnosis; in B it fails "hi" with a misspelt key.
+    assert _names(
+        gradebook.failing_case(session=synced, scope=A, exercise_slug="message-echo", case_name="hi").rows
+    ) == ["Ada"]
+    assert _names(
+        gradebook.failing_case(session=synced, scope=b, exercise_slug="message-echo", case_name="hi").rows
+    ) == [
+        "Bea",
+        "Ray",
+    ]
+    assert a_figures.common_mistakes == []
+    assert [(mistake.cause, mistake.learners) for mistake in b_figures.common_mistakes] == [("misspelt_key", 1)]
+    mistaken = {
+        name: _names(
+            gradebook.with_mistake(session=synced, scope=scope, exercise_slug="message-echo", cause="misspelt_key").rows
+        )
+        for name, scope in (("a", A), ("b", b))
+    }
+    assert mistaken == {"a": [], "b": ["Ray"]}
+
+
+def test_a_repeater_quiz_answers_count_in_their_course_item_statistics(synced, repeater):
+    b = repeater["b"]
+    a_items = stats.question_breakdowns(session=synced, scope=A)
+    b_items = stats.question_breakdowns(session=synced, scope=b)
+    # Course A: only Ray's attempt for A, every answer right. Course B: Bea's and Ray's attempts for B.
+    assert [item.answers for item in a_items] == [1] * repeater["questions"]
+    assert all(item.facility == 1.0 for item in a_items)
+    assert [item.answers for item in b_items] == [2] * repeater["questions"]
+    assert b_items[0].facility == 0.5 and all(item.facility == 0.0 for item in b_items[1:])
+
+
+def test_a_late_share_recomputed_in_one_course_leaves_the_other_course_standing(synced, repeater):
+    b, ray, echo, teacher = repeater["b"], repeater["ray"], repeater["echo"], repeater["teacher"]
+
+    def standing(course_id: int) -> tuple:
+        synced.expire_all()
+        row = synced.get(ExerciseStanding, (ray.id, course_id, echo.id))
+        return (row.best_score, row.latest_score, row.submissions, row.change)
+
+    a_before, b_before = standing(DEFAULT_COURSE_ID), standing(b.course_id)
+    assert b_before[:3] == (4.0, 4.0, 1)
+    # B's due date moves to tomorrow under a penalty policy: Ray's B work was on time after all.
+    saved = courses.update_assignment(
+        session=synced,
+        assignment_id=repeater["in_b"].id,
+        by=teacher,
+        due_at=utcnow() + timedelta(days=1),
+        late_policy="penalty",
+        penalty_percent=10,
+    )
+    assert saved.recomputed == 1 and saved.learners == (ray.id,)
+    b_after = standing(b.course_id)
+    assert b_after[:3] == (8.0, 8.0, 1) and b_after[3] > b_before[3]
+    assert standing(DEFAULT_COURSE_ID) == a_before
+
+
+def test_removing_an_assignment_takes_its_work_out_of_the_course_standings(synced, repeater):
+    b, ray, echo = repeater["b"], repeater["ray"], repeater["echo"]
+    courses.remove_assignment(session=synced, assignment_id=repeater["in_b"].id, by=repeater["teacher"])
+    synced.expire_all()
+    assert synced.get(ExerciseStanding, (ray.id, b.course_id, echo.id)) is None
+    assert synced.get(ExerciseStanding, (repeater["bea"].id, b.course_id, echo.id)) is None
+    assert synced.get(ExerciseStanding, (ray.id, DEFAULT_COURSE_ID, echo.id)).submissions == 2

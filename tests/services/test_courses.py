@@ -20,7 +20,9 @@ DUE = datetime(2026, 12, 11, 17, 0, tzinfo=UTC)
 def _assignment(session) -> Assignment:
     """The default course's assignment of the lesson's exercise (placed by the content sync)."""
     row = exercise(session)
-    return session.exec(select(Assignment).where(Assignment.exercise_id == row.id)).one()
+    return session.exec(
+        select(Assignment).where(Assignment.course_id == DEFAULT_COURSE_ID, Assignment.exercise_id == row.id)
+    ).one()
 
 
 def _upload(session, settings, user, *, now, assignment_id=None) -> Submission:
@@ -46,8 +48,12 @@ def _grade(session, submission: Submission, score: float) -> None:
 
 
 def _standing(session, user) -> ExerciseStanding:
+    return _standing_in(session, user, DEFAULT_COURSE_ID)
+
+
+def _standing_in(session, user, course_id: int) -> ExerciseStanding:
     session.expire_all()
-    return session.get(ExerciseStanding, (user.id, exercise(session).id))
+    return session.get(ExerciseStanding, (user.id, course_id, exercise(session).id))
 
 
 def test_the_sync_places_the_exercise_with_its_lesson_quiz_in_the_default_course(synced, settings):
@@ -289,8 +295,10 @@ def test_placing_moving_and_removing_assignments(synced, settings):
     courses.add_member(session=synced, course_id=course.id, user_id=learner.id, role="learner")
     synced.commit()
     made = _upload(synced, settings, learner, now=DUE, assignment_id=first.id)
+    assert _standing_in(synced, learner, course.id).submissions == 1
     courses.remove_assignment(session=synced, assignment_id=first.id, by=teacher)
     synced.expire_all()
+    assert synced.get(ExerciseStanding, (learner.id, course.id, lesson.id)) is None  # counted for no assignment
     assert [row.id for row in courses.assignments(session=synced, course_id=course.id)] == [second.id]
     assert synced.get(Submission, made.id).assignment_id is None  # the work stays
     assert _audit_actions(synced)[:4] == [

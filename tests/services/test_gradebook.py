@@ -285,7 +285,7 @@ def test_live_changes_follow_the_sequence_of_changes_whatever_the_writers_clocks
     # the number is taken last and held until the commit, so the cursor read stays below it.
     echo = synced.exec(select(Exercise).where(Exercise.slug == "message-echo")).one()
     with Session(engine) as writer, Session(engine) as reader:
-        standings.refresh_standing(writer, user_id=bob.id, exercise_id=echo.id)
+        standings.refresh_standing(writer, user_id=bob.id, course_id=DEFAULT_COURSE_ID, exercise_id=echo.id)
         read_meanwhile = gradebook.current_cursor(session=reader)
         assert read_meanwhile == after_quiz.cursor
         reader.rollback()

@@ -121,7 +121,7 @@ def test_summaries_match_the_raw_rows_through_grading_retries_regrades_deletion_
         second = upload(session, settings, ada, start + timedelta(minutes=1), sent)
         third = upload(session, settings, bob, start + timedelta(minutes=2), sent)
         assert_consistent(engine)
-        standing = session.get(gradebook.ExerciseStanding, (ada_id, _exercise_id(session)))
+        standing = session.get(gradebook.ExerciseStanding, (ada_id, DEFAULT_COURSE_ID, _exercise_id(session)))
         assert standing.submissions == 2 and standing.best_score is None
 
         # Gradings, one after an infrastructure failure that is retried.
@@ -135,7 +135,7 @@ def test_summaries_match_the_raw_rows_through_grading_retries_regrades_deletion_
         assert grades.run(third) == "graded"
         assert_consistent(engine)
         session.expire_all()
-        standing = session.get(gradebook.ExerciseStanding, (ada_id, _exercise_id(session)))
+        standing = session.get(gradebook.ExerciseStanding, (ada_id, DEFAULT_COURSE_ID, _exercise_id(session)))
         assert (standing.best_score, standing.latest_score, standing.latest_submission_id) == (2.0, 2.0, second)
 
         # An infrastructure failure that outlasts the retries is stored; it is what the rows say.
@@ -161,7 +161,7 @@ def test_summaries_match_the_raw_rows_through_grading_retries_regrades_deletion_
         assert regrade.progress(session=session, batch_id=batch.id).finished
         assert_consistent(engine)
         session.expire_all()
-        bob_standing = session.get(gradebook.ExerciseStanding, (bob_id, _exercise_id(session)))
+        bob_standing = session.get(gradebook.ExerciseStanding, (bob_id, DEFAULT_COURSE_ID, _exercise_id(session)))
         assert (bob_standing.best_score, bob_standing.latest_score) == (2.0, 1.0)
 
         # A content edit: the exercise file changes and is synced; a regrade then reports other case names.
@@ -181,7 +181,7 @@ def test_summaries_match_the_raw_rows_through_grading_retries_regrades_deletion_
         session.commit()
         assert_consistent(engine)
         session.expire_all()
-        assert session.get(gradebook.ExerciseStanding, (bob_id, _exercise_id(session))) is None
+        assert session.get(gradebook.ExerciseStanding, (bob_id, DEFAULT_COURSE_ID, _exercise_id(session))) is None
 
         # The views read the same figures: the gradebook row and the case failures.
         (row,) = gradebook.rows_for(

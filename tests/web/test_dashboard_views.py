@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from datetime import timedelta
 
 from sqlmodel import select
 
-from grader.models import Choice
-from grader.services import quizzes
+from grader.grading.report import format_points
+from grader.models import Assignment, Choice, Exercise, utcnow
+from grader.services import courses, quizzes
 from tests.factories import make_report, make_submission, make_user
+
+from .conftest import api_token
 
 
 def _graded(session, user, score, cases, diagnoses=None, **kwargs):
@@ -189,3 +195,47 @@ def test_the_dashboard_stream_pushes_a_graded_result_when_the_worker_wakes_it(
 
     # Only instructors may listen.
     assert as_learner.get(url, follow_redirects=False).status_code in (303, 403)
+
+
+def test_a_repeater_shows_each_course_work_on_its_pages_csv_and_api(as_instructor, synced, instructor, learner, client):
+    """Ada took course A (the default) and repeats it in course B: each course's pages show that course's work."""
+    echo = synced.exec(select(Exercise).where(Exercise.slug == "message-echo")).one()
+    course_b = courses.create(session=synced, title="Spring", created_by=instructor)
+    in_b = courses.place(session=synced, course_id=course_b.id, exercise=echo)
+    courses.add_member(session=synced, course_id=course_b.id, user_id=learner.id, role="learner")
+    synced.commit()
+    in_a = synced.exec(select(Assignment).where(Assignment.course_id == 1, Assignment.exercise_id == echo.id)).one()
+    earlier = utcnow() - timedelta(days=3)
+    a_ids = [
+        _graded(synced, learner, 1, {"hello": True, "hi": False}, created_at=earlier, assignment_id=in_a.id).id,
+        _graded(synced, learner, echo.max_score, {"hello": True, "hi": True}, assignment_id=in_a.id).id,
+    ]
+    b_id = _graded(synced, learner, 8, {"hello": True, "hi": False}, [TYPO], assignment_id=in_b.id, late_factor=0.5).id
+
+    def ada_line(course_id: int) -> dict:
+        text = as_instructor.get(f"/courses/{course_id}/gradebook.csv").text
+        (line,) = [row for row in csv.DictReader(io.StringIO(text)) if row["email"] == learner.email]
+        return line
+
+    assert (ada_line(1)["message-echo best"], ada_line(1)["message-echo submissions"]) == (
+        format_points(echo.max_score),
+        "2",
+    )
+    assert (ada_line(course_b.id)["message-echo best"], ada_line(course_b.id)["message-echo submissions"]) == ("4", "1")
+    # The learner page lists that course's submissions only.
+    shown = {
+        course_id: set(map(int, re.findall(rf"/courses/{course_id}/learners/{learner.id}\?submission=(\d+)", page)))
+        for course_id in (1, course_b.id)
+        for page in [as_instructor.get(f"/courses/{course_id}/learners/{learner.id}").text]
+    }
+    assert shown == {1: set(a_ids), course_b.id: {b_id}}
+    # The summary line and the common mistakes: Ada's late work and her misspelt key are course B's.
+    b_page = as_instructor.get(f"/courses/{course_b.id}/dashboard?exercise=message-echo").text
+    a_page = as_instructor.get("/courses/1/dashboard?exercise=message-echo").text
+    assert "Misspelt key" in b_page and "Misspelt key" not in a_page
+    # The gradebook API, page by course.
+    headers = api_token(client, instructor)
+    for course_id, best in ((1, echo.max_score), (course_b.id, 4.0)):
+        rows = client.get(f"/api/v1/gradebook?course_id={course_id}", headers=headers).json()["rows"]
+        (mine,) = [row for row in rows if row["email"] == learner.email]
+        assert mine["exercises"]["message-echo"]["best"] == best
