@@ -296,12 +296,17 @@ def assignment_for(
     exercise_id: int | None = None,
     quiz_id: int | None = None,
     assignment_id: int | None = None,
+    now: datetime | None = None,
 ) -> Assignment | None:
     """The assignment work by ``user`` on this exercise or quiz is made for.
 
     An explicit ``assignment_id`` must be one of the user's courses' and hold that work
-    (``NotFound`` otherwise). Without one: the assignment holding it in the oldest of the
-    user's courses, or None when no course of theirs assigns it.
+    (``NotFound`` otherwise). Without one, of the assignments holding it in the user's courses:
+    the one open to them at ``now`` (opened, and not past their due date, an extension counted,
+    unless its policy takes late work), in the newest course when several are; when none is
+    open, the one in the newest course (whose dates then refuse the work, saying why). None
+    when no course of theirs assigns it. So a learner repeating a course hands in for this
+    term's assignment, never for last term's.
     """
     statement = select(Assignment).join(
         CourseMember,
@@ -316,7 +321,14 @@ def assignment_for(
         if found is None:
             raise NotFound("There is no such assignment.")
         return found
-    return session.exec(statement.order_by(col(Assignment.course_id), col(Assignment.position))).first()
+    candidates = list(
+        session.exec(statement.order_by(col(Assignment.course_id).desc(), col(Assignment.position), col(Assignment.id)))
+    )
+    moment = now or utcnow()
+    for candidate in candidates:
+        if deadline_state(session=session, assignment=candidate, user_id=user.id, now=moment).is_open:
+            return candidate
+    return candidates[0] if candidates else None
 
 
 def place(
@@ -328,9 +340,16 @@ def place(
     quiz: Quiz | None = None,
     **fields: Any,
 ) -> Assignment:
-    """Add an assignment of ``exercise`` and/or ``quiz`` at the end of the course (the caller commits)."""
+    """Add an assignment of ``exercise`` and/or ``quiz`` at the end of the course (the caller commits).
+
+    A course places an exercise (and a quiz) at most once: the gradebook has one column for
+    each, and a learner's standing on it is one per course. Placing it again is ``InvalidInput``.
+    """
     if exercise is None and quiz is None:
         raise InvalidInput("An assignment needs an exercise or a quiz.", field="exercise")
+    for field, work in (("exercise", exercise), ("quiz", quiz)):
+        if work is not None:
+            _refuse_placed_twice(session, course_id=course_id, field=field, work_id=work.id, title=work.title)
     last = session.exec(
         select(Assignment.position)
         .where(col(Assignment.course_id) == course_id)
@@ -348,6 +367,18 @@ def place(
     session.add(assignment)
     session.flush()
     return assignment
+
+
+def _refuse_placed_twice(session: Session, *, course_id: int, field: str, work_id: int, title: str) -> None:
+    """``InvalidInput`` naming ``field`` when an assignment of the course already holds this exercise or quiz."""
+    held_by = col(Assignment.exercise_id) if field == "exercise" else col(Assignment.quiz_id)
+    taken = session.exec(select(Assignment).where(col(Assignment.course_id) == course_id, held_by == work_id)).first()
+    if taken is not None:
+        raise InvalidInput(
+            f"“{title}” is already in this course, in the assignment “{taken.title}”: a course places "
+            f"each {field} once. Change that assignment's dates instead.",
+            field=field,
+        )
 
 
 @dataclass(frozen=True)

@@ -517,7 +517,9 @@ def submit_attempt(
         raise AttemptLimitReached(f"You have used all {settings.quiz_max_attempts} attempts at this quiz.")
 
     now = now or utcnow()
-    assignment = courses.assignment_for(session=session, user=user, quiz_id=quiz.id, assignment_id=assignment_id)
+    assignment = courses.assignment_for(
+        session=session, user=user, quiz_id=quiz.id, assignment_id=assignment_id, now=now
+    )
     if assignment is not None:
         try:
             # A quiz takes no penalty: it is refused before it opens and, under "none", past due.

@@ -172,7 +172,7 @@ def create(
     now = now or utcnow()
     try:
         assignment = courses.assignment_for(
-            session=session, user=user, exercise_id=exercise.id, assignment_id=assignment_id
+            session=session, user=user, exercise_id=exercise.id, assignment_id=assignment_id, now=now
         )
         factor = 1.0
         if assignment is not None:

@@ -359,3 +359,72 @@ def test_a_wrong_date_or_zone_is_refused_naming_the_field(text, zone, words):
     with pytest.raises(InvalidInput) as raised:
         courses.moment_in_zone(text, zone, field="due_at")
     assert raised.value.field == "due_at" and words in raised.value.message
+
+
+def test_a_course_places_an_exercise_or_a_quiz_once(synced):
+    teacher = make_user(synced, role="instructor")
+    course = courses.create(session=synced, title="Evening class", created_by=teacher)
+    lesson = exercise(synced)
+    quiz = quizzes.list_quizzes(session=synced)[0]
+    first = courses.place_assignment(session=synced, course_id=course.id, by=teacher, exercise_id=lesson.id)
+    courses.place_assignment(session=synced, course_id=course.id, by=teacher, quiz_id=quiz.id, title="Check")
+    for work, field in (({"exercise_id": lesson.id}, "exercise"), ({"quiz_id": quiz.id}, "quiz")):
+        with pytest.raises(InvalidInput, match="already in this course") as raised:
+            courses.place_assignment(session=synced, course_id=course.id, by=teacher, title="Again", **work)
+        assert raised.value.field == field
+        synced.rollback()
+    assert [row.title for row in courses.assignments(session=synced, course_id=course.id)] == [lesson.title, "Check"]
+    # The sync placed the lesson in the default course: placing it there again is refused too.
+    with pytest.raises(InvalidInput, match=f"in the assignment “{_assignment(synced).title}”"):
+        courses.place(session=synced, course_id=DEFAULT_COURSE_ID, exercise=lesson)
+    synced.rollback()
+    # Once removed, it may be placed again.
+    courses.remove_assignment(session=synced, assignment_id=first.id, by=teacher)
+    again = courses.place_assignment(session=synced, course_id=course.id, by=teacher, exercise_id=lesson.id)
+    assert again.exercise_id == lesson.id
+
+
+def test_work_sent_without_an_assignment_counts_for_the_open_one_then_the_newest_course(synced, settings):
+    """A learner repeating a course: last term's assignment (course A, the oldest) and this term's (course B)."""
+    teacher = make_user(synced, role="instructor")
+    learner = make_user(synced)
+    spring = courses.create(session=synced, title="Spring", created_by=teacher)
+    fall = _assignment(synced)  # the default course's: the older course
+    this_term = courses.place(session=synced, course_id=spring.id, exercise=exercise(synced))
+    courses.add_member(session=synced, course_id=spring.id, user_id=learner.id, role="learner")
+    synced.commit()
+    lesson = exercise(synced).id
+
+    def chosen(now: datetime) -> int | None:
+        found = courses.assignment_for(session=synced, user=learner, exercise_id=lesson, now=now)
+        return found.id if found is not None else None
+
+    # Both open: the newest course's.
+    assert chosen(DUE) == this_term.id
+    # Last term's closed (no late work): this term's, open.
+    courses.update_assignment(session=synced, assignment_id=fall.id, by=teacher, due_at=DUE - timedelta(days=90))
+    assert chosen(DUE) == this_term.id
+    # This term's not open yet, last term's open again (late work at a penalty): last term's.
+    courses.update_assignment(
+        session=synced, assignment_id=fall.id, by=teacher, late_policy="penalty", penalty_percent=10
+    )
+    courses.update_assignment(session=synced, assignment_id=this_term.id, by=teacher, opens_at=DUE + timedelta(days=1))
+    assert chosen(DUE) == fall.id
+    # An extension on a closed assignment opens it for that learner alone.
+    courses.update_assignment(session=synced, assignment_id=fall.id, by=teacher, late_policy="none")
+    assert chosen(DUE) == this_term.id  # none open: the newest course's, whose dates refuse the work
+    courses.grant_extension(
+        session=synced, assignment_id=fall.id, user_id=learner.id, due_at=DUE + timedelta(hours=1), by=teacher
+    )
+    assert chosen(DUE) == fall.id
+    # The upload follows the same choice at its own moment; none open is refused with this term's dates.
+    on_time = _upload(synced, settings, learner, now=DUE)
+    assert on_time.assignment_id == fall.id
+    _grade(synced, on_time, 1.0)
+    with pytest.raises(NotOpen, match="opens on"):
+        _upload(synced, settings, learner, now=DUE + timedelta(hours=2))
+    made = _upload(synced, settings, learner, now=DUE + timedelta(days=2))
+    assert made.assignment_id == this_term.id
+    # An explicit assignment is taken as it is.
+    explicit = courses.assignment_for(session=synced, user=learner, exercise_id=lesson, assignment_id=fall.id, now=DUE)
+    assert explicit is not None and explicit.id == fall.id

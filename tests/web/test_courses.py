@@ -291,10 +291,24 @@ def test_a_wrong_extension_says_why_and_nothing_is_stored(as_instructor, synced,
     assert synced.exec(select(Extension)).all() == []
 
 
-def test_assignments_are_reordered_and_removed_after_a_confirmation(as_instructor, synced):
+def test_a_course_places_a_quiz_once_and_the_form_says_where_it_is(as_instructor, synced):
+    lesson = _lesson(synced)
+    listing = f"/courses/{DEFAULT_COURSE_ID}/assignments"
+    before = len(synced.exec(select(Assignment)).all())
+    for form in ({"quiz": str(lesson.quiz_id)}, {"exercise": str(lesson.exercise_id), "title": "Twice"}):
+        response = as_instructor.post_form(listing, form, page=listing)
+        assert response.status_code == 422
+        assert f"already in this course, in the assignment “{lesson.title}”" in response.text
+    synced.expire_all()
+    assert len(synced.exec(select(Assignment)).all()) == before
+
+
+def test_assignments_are_reordered_and_removed_after_a_confirmation(as_instructor, synced, instructor):
     lesson = _lesson(synced)
     quiz_id = lesson.quiz_id
     listing = f"/courses/{DEFAULT_COURSE_ID}/assignments"
+    # A course places a quiz once: the lesson's assignment goes first, its quiz then has one of its own.
+    courses.remove_assignment(session=synced, assignment_id=lesson.id, by=instructor)
     placed = as_instructor.post_form(listing, {"quiz": str(quiz_id), "title": "Quiz again"}, page=listing)
     assert placed.status_code == 303
     again = synced.exec(select(Assignment).where(Assignment.title == "Quiz again")).one()

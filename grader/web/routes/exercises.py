@@ -151,7 +151,7 @@ def assignment_view(
     quiz_id: int | None = None,
     assignment_id: int | None = None,
 ) -> coursework.LearnerAssignment | None:
-    """The assignment the page's work counts for (the one asked for, else the user's first), as they see it."""
+    """The assignment the page's work counts for (the one asked for, else the one open to them now), as they see it."""
     assignment = courses.assignment_for(
         session=session, user=user, exercise_id=exercise_id, quiz_id=quiz_id, assignment_id=assignment_id
     )
