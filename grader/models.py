@@ -607,7 +607,7 @@ class AttemptAnswer(SQLModel, table=True):
 
 # --- what the instructor's views derive from results -----------------------------------
 #
-# Written in the same transaction that stores a result (services/gradebook.py
+# Written in the same transaction that stores a result (services/standings.py
 # ``record_result``), so the views read small indexed rows and never a report.
 
 

@@ -5,7 +5,7 @@ need (``record_submission``, ``record_result``): per-case outcomes, the report's
 diagnoses, what the grading came to, and the learner's standing on the exercise
 (best, latest, count, last activity). Every such write takes the next number in
 the sequence of changes (``next_change``), which the live views follow. The read
-models over these rows are in ``gradebook.py``.
+models over these rows are in the ``gradebook`` package.
 
 A standing belongs to one course: it counts the learner's submissions made for
 that course's assignments only, so a learner who repeats a course keeps last

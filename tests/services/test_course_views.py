@@ -22,8 +22,9 @@ from grader.models import (
     QuizAttempt,
     utcnow,
 )
-from grader.services import courses, gradebook, quizzes, regrade, stats
+from grader.services import courses, quizzes, regrade, stats
 from grader.services.errors import NotFound, PermissionDenied
+from grader.services.gradebook import changes, columns, cursor, export, learners, table
 from grader.services.scope import CourseScope, course_scope
 from tests.factories import make_report, make_submission, make_user
 
@@ -59,7 +60,7 @@ def two_courses(synced):
     ada = make_user(synced, name="Ada", email="ada@example.org")
     bea = make_user(synced, name="Bea", email="bea@example.org")
     _only_in(synced, bea, course_b.id)
-    cursor = gradebook.current_cursor(session=synced)
+    start = cursor.current_cursor(session=synced)
     failing = make_report(cases={"hello": True, "hi": False}).to_dict()
     make_submission(synced, user=ada, status="graded", score=1, report=failing)
     full = make_report(cases={"hello": True, "hi": True}).to_dict()
@@ -68,7 +69,7 @@ def two_courses(synced):
     )
     make_submission(synced, user=bea, status="graded", score=0, report=failing)
     _attempt(synced, bea, correct=1)
-    return {"b": CourseScope(course_id=course_b.id), "ada": ada, "bea": bea, "teacher": teacher, "cursor": cursor}
+    return {"b": CourseScope(course_id=course_b.id), "ada": ada, "bea": bea, "teacher": teacher, "cursor": start}
 
 
 def _names(rows) -> list[str]:
@@ -78,15 +79,15 @@ def _names(rows) -> list[str]:
 def test_each_course_table_lists_only_its_learners_with_only_their_work(synced, settings, two_courses):
     b = two_courses["b"]
     for scope, names in ((A, ["Ada"]), (b, ["Bea"])):
-        cols = gradebook.columns(session=synced, scope=scope)
-        query = gradebook.table_query(session=synced, cols=cols, exercise="message-echo")
-        page = gradebook.table(session=synced, query=query, cols=cols, settings=settings)
+        cols = columns.columns(session=synced, scope=scope)
+        query = table.table_query(session=synced, cols=cols, exercise="message-echo")
+        page = table.table(session=synced, query=query, cols=cols, settings=settings)
         assert _names(page.rows) == names and page.learners == 1
     # The teacher created course B: its instructor, never one of its learners.
-    cols = gradebook.columns(session=synced, scope=b)
-    (bea,) = gradebook.rows_for(session=synced, user_ids=[two_courses["bea"].id], cols=cols, settings=settings)
+    cols = columns.columns(session=synced, scope=b)
+    (bea,) = columns.rows_for(session=synced, user_ids=[two_courses["bea"].id], cols=cols, settings=settings)
     assert bea.exercises["message-echo"].best == cols.exercises[0].max_score and bea.quizzes[QUIZ].attempts == 1
-    summary = gradebook.summary(session=synced, scope=b, exercise=cols.exercises[0])
+    summary = table.summary(session=synced, scope=b, exercise=cols.exercises[0])
     assert (summary.learners, summary.submitted, summary.full_marks, summary.late) == (1, 1, 1, 0)
 
 
@@ -111,45 +112,45 @@ def test_figures_count_each_course_learners_only(synced, two_courses):
 
 def test_csv_and_api_pages_hold_each_course_learners_only(synced, settings, two_courses):
     b = two_courses["b"]
-    a_rows = list(csv.reader(io.StringIO(gradebook.to_csv(session=synced, scope=A, settings=settings))))
-    b_rows = list(csv.reader(io.StringIO(gradebook.to_csv(session=synced, scope=b, settings=settings))))
+    a_rows = list(csv.reader(io.StringIO(export.to_csv(session=synced, scope=A, settings=settings))))
+    b_rows = list(csv.reader(io.StringIO(export.to_csv(session=synced, scope=b, settings=settings))))
     assert [row[0] for row in a_rows[1:]] == ["ada@example.org"]
     assert [row[0] for row in b_rows[1:]] == ["bea@example.org"]
     # Course B places one exercise and one quiz: its columns are theirs alone.
-    assert b_rows[0] == gradebook.csv_header(gradebook.columns(session=synced, scope=b))
+    assert b_rows[0] == export.csv_header(columns.columns(session=synced, scope=b))
     assert sum(1 for name in b_rows[0] if name.endswith(" best")) == 1
-    assert _names(gradebook.api_page(session=synced, scope=A, after=0, limit=10, settings=settings).rows) == ["Ada"]
-    assert _names(gradebook.api_page(session=synced, scope=b, after=0, limit=10, settings=settings).rows) == ["Bea"]
+    assert _names(export.api_page(session=synced, scope=A, after=0, limit=10, settings=settings).rows) == ["Ada"]
+    assert _names(export.api_page(session=synced, scope=b, after=0, limit=10, settings=settings).rows) == ["Bea"]
 
 
 def test_live_changes_of_a_course_hold_only_its_learners(synced, settings, two_courses):
     b, since = two_courses["b"], two_courses["cursor"]
     for scope, names in ((A, ["Ada"]), (b, ["Bea"])):
-        cols = gradebook.columns(session=synced, scope=scope)
-        query = gradebook.table_query(session=synced, cols=cols, exercise="message-echo")
-        found = gradebook.changes(session=synced, since=since, query=query, cols=cols, settings=settings)
+        cols = columns.columns(session=synced, scope=scope)
+        query = table.table_query(session=synced, cols=cols, exercise="message-echo")
+        found = changes.changes(session=synced, since=since, query=query, cols=cols, settings=settings)
         assert _names(found.rows) == names and found.changed == 1
 
 
 def test_learner_page_and_cohorts_stay_in_their_course(synced, settings, two_courses):
     b, bea = two_courses["b"], two_courses["bea"]
     with pytest.raises(NotFound):
-        gradebook.learner_detail(session=synced, scope=A, user_id=bea.id)
-    detail = gradebook.learner_detail(session=synced, scope=b, user_id=bea.id)
+        learners.learner_detail(session=synced, scope=A, user_id=bea.id)
+    detail = learners.learner_detail(session=synced, scope=b, user_id=bea.id)
     assert len(detail.submissions) == 2 and len(detail.attempt_ids) == 1
-    failing_a = gradebook.failing_case(session=synced, scope=A, exercise_slug="message-echo", case_name="hi")
-    failing_b = gradebook.failing_case(session=synced, scope=b, exercise_slug="message-echo", case_name="hi")
+    failing_a = learners.failing_case(session=synced, scope=A, exercise_slug="message-echo", case_name="hi")
+    failing_b = learners.failing_case(session=synced, scope=b, exercise_slug="message-echo", case_name="hi")
     assert _names(failing_a.rows) == ["Ada"] and _names(failing_b.rows) == ["Bea"]
     # An exercise course B does not place is no exercise of B's.
     with pytest.raises(NotFound):
-        gradebook.failing_case(session=synced, scope=b, exercise_slug="health-check", case_name="hi")
+        learners.failing_case(session=synced, scope=b, exercise_slug="health-check", case_name="hi")
 
 
 def test_an_assignment_filter_narrows_the_columns_and_belongs_to_its_course(synced, two_courses):
     b = two_courses["b"]
     (placed,) = courses.assignments(session=synced, course_id=b.course_id)
     narrowed = course_scope(session=synced, course_id=b.course_id, assignment_id=placed.id)
-    cols = gradebook.columns(session=synced, scope=narrowed)
+    cols = columns.columns(session=synced, scope=narrowed)
     assert [item.slug for item in cols.exercises] == ["message-echo"] and [q.slug for q in cols.quizzes] == [QUIZ]
     # Another course's assignment is not found through this one.
     with pytest.raises(NotFound):
@@ -249,9 +250,9 @@ def repeater(synced, two_courses):
 
 
 def _ray_row(session, settings, scope, ray):
-    cols = gradebook.columns(session=session, scope=scope)
-    query = gradebook.table_query(session=session, cols=cols, exercise="message-echo", q="ray")
-    (row,) = gradebook.table(session=session, query=query, cols=cols, settings=settings).rows
+    cols = columns.columns(session=session, scope=scope)
+    query = table.table_query(session=session, cols=cols, exercise="message-echo", q="ray")
+    (row,) = table.table(session=session, query=query, cols=cols, settings=settings).rows
     return row
 
 
@@ -268,22 +269,22 @@ def test_a_repeater_counts_in_each_course_with_that_course_work_alone(synced, se
     assert in_a.last_activity < repeater["earlier"] + timedelta(hours=2) < in_b.last_activity
     # The API pages hold the same rows.
     for scope, wanted in ((A, 2), (b, 1)):
-        rows = gradebook.api_page(session=synced, scope=scope, after=0, limit=10, settings=settings).rows
+        rows = export.api_page(session=synced, scope=scope, after=0, limit=10, settings=settings).rows
         (mine,) = [row for row in rows if row.user_id == ray.id]
         assert mine.exercises["message-echo"].submissions == wanted
     # Sorting by best and by activity reads this course's standing only.
-    cols = gradebook.columns(session=synced, scope=b)
-    query = gradebook.table_query(session=synced, cols=cols, exercise="message-echo", sort="best", order="desc")
-    assert _names(gradebook.table(session=synced, query=query, cols=cols, settings=settings).rows) == ["Bea", "Ray"]
-    full = gradebook.table_query(session=synced, cols=cols, exercise="message-echo", show="full")
-    assert _names(gradebook.table(session=synced, query=full, cols=cols, settings=settings).rows) == ["Bea"]
+    cols = columns.columns(session=synced, scope=b)
+    query = table.table_query(session=synced, cols=cols, exercise="message-echo", sort="best", order="desc")
+    assert _names(table.table(session=synced, query=query, cols=cols, settings=settings).rows) == ["Bea", "Ray"]
+    full = table.table_query(session=synced, cols=cols, exercise="message-echo", show="full")
+    assert _names(table.table(session=synced, query=full, cols=cols, settings=settings).rows) == ["Bea"]
 
 
 def test_a_repeater_csv_lines_differ_by_course(synced, settings, repeater):
     b = repeater["b"]
     lines = {}
     for name, scope in (("a", A), ("b", b)):
-        text = gradebook.to_csv(session=synced, scope=scope, settings=settings)
+        text = export.to_csv(session=synced, scope=scope, settings=settings)
         (lines[name],) = [row for row in csv.DictReader(io.StringIO(text)) if row["email"] == "ray@example.org"]
     full_marks = format_points(repeater["echo"].max_score)
     assert (lines["a"]["message-echo best"], lines["a"]["message-echo submissions"]) == (full_marks, "2")
@@ -296,13 +297,13 @@ def test_a_repeater_csv_lines_differ_by_course(synced, settings, repeater):
 def test_a_repeater_learner_page_summary_and_figures_stay_in_their_course(synced, settings, repeater):
     b, ray, echo = repeater["b"], repeater["ray"], repeater["echo"]
     for scope, wanted in ((A, repeater["a_submissions"]), (b, repeater["b_submissions"])):
-        detail = gradebook.learner_detail(session=synced, scope=scope, user_id=ray.id)
+        detail = learners.learner_detail(session=synced, scope=scope, user_id=ray.id)
         assert [line.submission.id for line in detail.submissions] == wanted
         assert [line.submission.id for line in detail.submissions if line.is_best] == wanted[:1]
         assert len(detail.attempt_ids) == 1
     # Course A: Ada (1 point) and Ray (full marks); course B: Bea (full marks) and Ray (late: 4 points counted).
-    a_line = gradebook.summary(session=synced, scope=A, exercise=echo)
-    b_line = gradebook.summary(session=synced, scope=b, exercise=echo)
+    a_line = table.summary(session=synced, scope=A, exercise=echo)
+    b_line = table.summary(session=synced, scope=b, exercise=echo)
     assert (a_line.learners, a_line.submitted, a_line.full_marks, a_line.late) == (2, 2, 1, 0)
     assert (b_line.learners, b_line.submitted, b_line.full_marks, b_line.late) == (2, 2, 1, 1)
     a_figures = stats.dashboard(session=synced, scope=A, exercise_slug="message-echo")
@@ -314,10 +315,10 @@ def test_a_repeater_learner_page_summary_and_figures_stay_in_their_course(synced
     assert [bucket.count for bucket in b_figures.score_distribution] == [0, 0, 1, 0, 0, 0, 0, 0, 0, 1]
     # Ray's latest in A passes "hi" and has no diagnosis; in B it fails "hi" with a misspelt key.
     assert _names(
-        gradebook.failing_case(session=synced, scope=A, exercise_slug="message-echo", case_name="hi").rows
+        learners.failing_case(session=synced, scope=A, exercise_slug="message-echo", case_name="hi").rows
     ) == ["Ada"]
     assert _names(
-        gradebook.failing_case(session=synced, scope=b, exercise_slug="message-echo", case_name="hi").rows
+        learners.failing_case(session=synced, scope=b, exercise_slug="message-echo", case_name="hi").rows
     ) == [
         "Bea",
         "Ray",
@@ -326,7 +327,7 @@ def test_a_repeater_learner_page_summary_and_figures_stay_in_their_course(synced
     assert [(mistake.cause, mistake.learners) for mistake in b_figures.common_mistakes] == [("misspelt_key", 1)]
     mistaken = {
         name: _names(
-            gradebook.with_mistake(session=synced, scope=scope, exercise_slug="message-echo", cause="misspelt_key").rows
+            learners.with_mistake(session=synced, scope=scope, exercise_slug="message-echo", cause="misspelt_key").rows
         )
         for name, scope in (("a", A), ("b", b))
     }

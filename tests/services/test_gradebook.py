@@ -11,8 +11,9 @@ from sqlmodel import select
 
 from grader.jobs import GradingWorker
 from grader.models import DEFAULT_COURSE_ID, Choice, Exercise, Quiz, QuizAttempt, Submission, User, utcnow
-from grader.services import gradebook, quizzes, regrade, standings, stats
+from grader.services import quizzes, regrade, standings, stats
 from grader.services.errors import InvalidInput, PermissionDenied
+from grader.services.gradebook import changes, columns, cursor, export, learners, table
 from grader.services.scope import CourseScope
 from tests.factories import make_report, make_submission, make_user
 
@@ -42,8 +43,8 @@ def test_gradebook_rows_hold_best_latest_counts_activity_and_quiz(synced, settin
     _attempt(synced, settings, ada, correct=2)
     _attempt(synced, settings, ada, correct=1)
 
-    cols = gradebook.columns(session=synced, scope=SCOPE)
-    rows = gradebook.rows_for(session=synced, user_ids=[ada.id, bob.id], cols=cols, settings=settings)
+    cols = columns.columns(session=synced, scope=SCOPE)
+    rows = columns.rows_for(session=synced, user_ids=[ada.id, bob.id], cols=cols, settings=settings)
     assert [row.display_name for row in rows] == ["Ada", "Bob"]
     ada_row, bob_row = rows
     echo = ada_row.exercises["message-echo"]
@@ -54,7 +55,7 @@ def test_gradebook_rows_hold_best_latest_counts_activity_and_quiz(synced, settin
     assert bob_row.exercises["message-echo"].best is None and bob_row.last_activity is None
 
     last_counts = settings.model_copy(update={"quiz_scoring": "last"})
-    again = gradebook.rows_for(session=synced, user_ids=[ada.id], cols=cols, settings=last_counts)
+    again = columns.rows_for(session=synced, user_ids=[ada.id], cols=cols, settings=last_counts)
     assert again[0].quizzes[SLUG].score == 1
 
 
@@ -62,7 +63,7 @@ def test_gradebook_csv_has_one_row_per_learner_and_defuses_formulas(synced, sett
     make_user(synced, name='=HYPERLINK("http://x")')
     learner = make_user(synced, name="Zed")
     make_submission(synced, user=learner, status="graded", score=7.5)
-    rows = list(csv.reader(io.StringIO(gradebook.to_csv(session=synced, scope=SCOPE, settings=settings))))
+    rows = list(csv.reader(io.StringIO(export.to_csv(session=synced, scope=SCOPE, settings=settings))))
     header, body = rows[0], rows[1:]
     assert header[:2] == ["email", "name"] and "message-echo best" in header and f"{SLUG} score" in header
     assert len(body) == 2
@@ -132,11 +133,11 @@ def test_gradebook_csv_matches_a_recomputation_from_the_raw_rows(synced, setting
     _attempt(synced, settings, quinn, correct=3)
 
     def exported() -> list[list[str]]:
-        rows = list(csv.reader(io.StringIO(gradebook.to_csv(session=synced, scope=SCOPE, settings=settings))))
-        assert rows[0] == gradebook.csv_header(gradebook.columns(session=synced, scope=SCOPE))
+        rows = list(csv.reader(io.StringIO(export.to_csv(session=synced, scope=SCOPE, settings=settings))))
+        assert rows[0] == export.csv_header(columns.columns(session=synced, scope=SCOPE))
         return rows[1:]
 
-    assert len(gradebook.columns(session=synced, scope=SCOPE).exercises) == 2
+    assert len(columns.columns(session=synced, scope=SCOPE).exercises) == 2
     assert exported() == _recomputed_csv(synced, settings)
     # An exercise taken out of the course loses its columns; its submissions still count.
     retired = synced.exec(select(Exercise).where(Exercise.slug == "health-check")).one()
@@ -251,10 +252,10 @@ def test_common_mistakes_group_by_cause_under_the_most_common_wording(synced):
         ("misspelt_key", "Misspelt key `received`", "fix Misspelt key `received`", 3),
         ("wrong_status", "Wrong status", "fix Wrong status", 2),  # Di counted once for her two wordings
     ]
-    cohort = gradebook.with_mistake(session=synced, scope=SCOPE, exercise_slug=echo.slug, cause="wrong_status")
+    cohort = learners.with_mistake(session=synced, scope=SCOPE, exercise_slug=echo.slug, cause="wrong_status")
     assert [row.display_name for row in cohort.rows] == ["Cy", "Di"] and cohort.total == 2
     assert cohort.title == "Learners with “Wrong status”"
-    nobody = gradebook.with_mistake(session=synced, scope=SCOPE, exercise_slug=echo.slug, cause="timeout")
+    nobody = learners.with_mistake(session=synced, scope=SCOPE, exercise_slug=echo.slug, cause="timeout")
     assert nobody.rows == [] and nobody.total == 0
 
 
@@ -262,23 +263,23 @@ def test_live_changes_follow_the_sequence_of_changes_whatever_the_writers_clocks
     from sqlmodel import Session
 
     ada, bob = make_user(synced, name="Ada"), make_user(synced, name="Bob")
-    query = gradebook.TableQuery(exercise="message-echo")
-    cols = gradebook.columns(session=synced, scope=SCOPE)
+    query = table.TableQuery(exercise="message-echo")
+    cols = columns.columns(session=synced, scope=SCOPE)
     make_submission(synced, user=ada, status="graded", score=1)
-    cursor = gradebook.current_cursor(session=synced)
-    assert not gradebook.has_changed(session=synced, since=cursor)
-    quiet = gradebook.changes(session=synced, since=cursor, query=query, cols=cols, settings=settings)
-    assert quiet.nothing and quiet.cursor == cursor
+    start = cursor.current_cursor(session=synced)
+    assert not cursor.has_changed(session=synced, since=start)
+    quiet = changes.changes(session=synced, since=start, query=query, cols=cols, settings=settings)
+    assert quiet.nothing and quiet.cursor == start
 
     # A writer whose clock is a day slow: its change is still after the cursor.
     monkeypatch.setattr(standings, "utcnow", lambda: utcnow() - timedelta(days=1))
     make_submission(synced, user=bob, status="graded", score=2)
-    assert gradebook.has_changed(session=synced, since=cursor)
-    found = gradebook.changes(session=synced, since=cursor, query=query, cols=cols, settings=settings)
-    assert [row.display_name for row in found.rows] == ["Bob"] and int(found.cursor) > int(cursor)
+    assert cursor.has_changed(session=synced, since=start)
+    found = changes.changes(session=synced, since=start, query=query, cols=cols, settings=settings)
+    assert [row.display_name for row in found.rows] == ["Bob"] and int(found.cursor) > int(start)
 
     _attempt(synced, settings, ada, correct=1)
-    after_quiz = gradebook.changes(session=synced, since=found.cursor, query=query, cols=cols, settings=settings)
+    after_quiz = changes.changes(session=synced, since=found.cursor, query=query, cols=cols, settings=settings)
     assert [row.display_name for row in after_quiz.rows] == ["Ada"]
 
     # A change numbered before a cursor but committed after it was read is not missed:
@@ -286,13 +287,13 @@ def test_live_changes_follow_the_sequence_of_changes_whatever_the_writers_clocks
     echo = synced.exec(select(Exercise).where(Exercise.slug == "message-echo")).one()
     with Session(engine) as writer, Session(engine) as reader:
         standings.refresh_standing(writer, user_id=bob.id, course_id=DEFAULT_COURSE_ID, exercise_id=echo.id)
-        read_meanwhile = gradebook.current_cursor(session=reader)
+        read_meanwhile = cursor.current_cursor(session=reader)
         assert read_meanwhile == after_quiz.cursor
         reader.rollback()
         writer.commit()
-        late = gradebook.changes(session=reader, since=read_meanwhile, query=query, cols=cols, settings=settings)
+        late = changes.changes(session=reader, since=read_meanwhile, query=query, cols=cols, settings=settings)
         assert [row.display_name for row in late.rows] == ["Bob"]
 
     # A cursor this sequence never gave (a page from before it, whose cursor was a time): everything, once.
-    stale = gradebook.changes(session=synced, since="1764590400000000", query=query, cols=cols, settings=settings)
+    stale = changes.changes(session=synced, since="1764590400000000", query=query, cols=cols, settings=settings)
     assert [row.display_name for row in stale.rows] == ["Ada", "Bob"] and stale.cursor == late.cursor

@@ -21,8 +21,9 @@ from grader.config import Settings
 from grader.content import sync_content
 from grader.grading.report import Report
 from grader.jobs import GradingWorker
-from grader.models import DEFAULT_COURSE_ID, Exercise, User, utcnow
-from grader.services import gradebook, regrade, stats, submissions
+from grader.models import DEFAULT_COURSE_ID, Exercise, ExerciseStanding, User, utcnow
+from grader.services import regrade, stats, submissions
+from grader.services.gradebook import columns, table
 from grader.services.scope import CourseScope
 from tests import oracle
 from tests.factories import make_report, make_user
@@ -121,7 +122,7 @@ def test_summaries_match_the_raw_rows_through_grading_retries_regrades_deletion_
         second = upload(session, settings, ada, start + timedelta(minutes=1), sent)
         third = upload(session, settings, bob, start + timedelta(minutes=2), sent)
         assert_consistent(engine)
-        standing = session.get(gradebook.ExerciseStanding, (ada_id, DEFAULT_COURSE_ID, _exercise_id(session)))
+        standing = session.get(ExerciseStanding, (ada_id, DEFAULT_COURSE_ID, _exercise_id(session)))
         assert standing.submissions == 2 and standing.best_score is None
 
         # Gradings, one after an infrastructure failure that is retried.
@@ -135,7 +136,7 @@ def test_summaries_match_the_raw_rows_through_grading_retries_regrades_deletion_
         assert grades.run(third) == "graded"
         assert_consistent(engine)
         session.expire_all()
-        standing = session.get(gradebook.ExerciseStanding, (ada_id, DEFAULT_COURSE_ID, _exercise_id(session)))
+        standing = session.get(ExerciseStanding, (ada_id, DEFAULT_COURSE_ID, _exercise_id(session)))
         assert (standing.best_score, standing.latest_score, standing.latest_submission_id) == (2.0, 2.0, second)
 
         # An infrastructure failure that outlasts the retries is stored; it is what the rows say.
@@ -161,7 +162,7 @@ def test_summaries_match_the_raw_rows_through_grading_retries_regrades_deletion_
         assert regrade.progress(session=session, batch_id=batch.id).finished
         assert_consistent(engine)
         session.expire_all()
-        bob_standing = session.get(gradebook.ExerciseStanding, (bob_id, DEFAULT_COURSE_ID, _exercise_id(session)))
+        bob_standing = session.get(ExerciseStanding, (bob_id, DEFAULT_COURSE_ID, _exercise_id(session)))
         assert (bob_standing.best_score, bob_standing.latest_score) == (2.0, 1.0)
 
         # A content edit: the exercise file changes and is synced; a regrade then reports other case names.
@@ -181,11 +182,11 @@ def test_summaries_match_the_raw_rows_through_grading_retries_regrades_deletion_
         session.commit()
         assert_consistent(engine)
         session.expire_all()
-        assert session.get(gradebook.ExerciseStanding, (bob_id, DEFAULT_COURSE_ID, _exercise_id(session))) is None
+        assert session.get(ExerciseStanding, (bob_id, DEFAULT_COURSE_ID, _exercise_id(session))) is None
 
         # The views read the same figures: the gradebook row and the case failures.
-        (row,) = gradebook.rows_for(
-            session=session, user_ids=[ada_id], cols=gradebook.columns(session=session, scope=SCOPE), settings=settings
+        (row,) = columns.rows_for(
+            session=session, user_ids=[ada_id], cols=columns.columns(session=session, scope=SCOPE), settings=settings
         )
         assert (row.exercises["message-echo"].best, row.exercises["message-echo"].latest, row.submission_count) == (
             2.0,
@@ -200,11 +201,11 @@ def test_summaries_match_the_raw_rows_through_grading_retries_regrades_deletion_
         # The page reads its figures side by side, on connections of their own where the
         # database is a server: the same figures.
         assert stats.dashboard(session=session, scope=SCOPE, exercise_slug="message-echo", concurrent=True) == figures
-        cols = gradebook.columns(session=session, scope=SCOPE)
-        query = gradebook.table_query(session=session, cols=cols)
-        here = gradebook.table(session=session, query=query, cols=cols, settings=settings)
+        cols = columns.columns(session=session, scope=SCOPE)
+        query = table.table_query(session=session, cols=cols)
+        here = table.table(session=session, query=query, cols=cols, settings=settings)
         aside = stats.read_aside(
-            session, lambda own: gradebook.table(session=own, query=query, cols=cols, settings=settings)
+            session, lambda own: table.table(session=own, query=query, cols=cols, settings=settings)
         )()
         assert (aside.rows, aside.matching, aside.learners, aside.cursor) == (
             here.rows,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.services import gradebook
+from grader.services.gradebook import cursor, table
 from tests.factories import make_submission
 
 from .conftest import api_token
@@ -57,7 +57,7 @@ def test_a_cursor_that_is_not_a_plain_number_starts_again(as_instructor, synced,
     [("1", 1), ("7", 7), ("0", 1), ("-3", 1), ("٣", 1), ("+3", 1), (" 3", 1), ("3_0", 1), ("", 1), (LONG, 1)],
 )
 def test_a_page_number_is_read_only_from_plain_digits(text, number):
-    assert gradebook.page_number(text) == number
+    assert table.page_number(text) == number
 
 
 @pytest.mark.parametrize("huge", HUGE)
@@ -87,7 +87,7 @@ def test_the_cursor_of_every_live_update_is_measured_before_it_is_read(synced, l
     # The dashboard's event stream reads its cursor through the same function as the JSON route:
     # a cursor that is not a plain number counts as the start, so after a change it is behind.
     make_submission(synced, user=learner, status="graded", score=1.0)
-    current = gradebook.current_cursor(session=synced)
-    assert current != "0" and not gradebook.has_changed(session=synced, since=current)
+    current = cursor.current_cursor(session=synced)
+    assert current != "0" and not cursor.has_changed(session=synced, since=current)
     for odd in [LONG, "٣", "-1", str(2**63), "0" * 30]:
-        assert gradebook.has_changed(session=synced, since=odd), odd
+        assert cursor.has_changed(session=synced, since=odd), odd

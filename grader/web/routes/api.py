@@ -20,7 +20,6 @@ from grader.services import (
     audit,
     courses,
     coursework,
-    gradebook,
     quizzes,
     submissions,
     tokens,
@@ -28,6 +27,7 @@ from grader.services import (
     visibility,
 )
 from grader.services.errors import AuthenticationFailed, InvalidInput, Overloaded, RateLimited
+from grader.services.gradebook import columns, export
 from grader.services.scope import course_scope
 from grader.services.updates import submission_changes
 from grader.web import events
@@ -709,12 +709,12 @@ def get_gradebook(
         target = f"gradebook of course {scope.course_id} (API)"
         audit.record(session=session, actor=course.user, action="gradebook.export", target=target)
         session.commit()
-    page = gradebook.api_page(session=session, scope=scope, after=after, limit=limit, settings=settings)
+    page = export.api_page(session=session, scope=scope, after=after, limit=limit, settings=settings)
     next_url = str(request.url.include_query_params(after=page.next_after, limit=limit)) if page.next_after else None
     return StreamingResponse(_gradebook_json(page.rows, next_url), media_type="application/json")
 
 
-def _gradebook_json(rows: list[gradebook.GradebookRow], next_url: str | None) -> Iterator[str]:
+def _gradebook_json(rows: list[columns.GradebookRow], next_url: str | None) -> Iterator[str]:
     yield '{"rows":['
     for index, row in enumerate(rows):
         text = GradebookRowOut.model_validate(row, from_attributes=True).model_dump_json()

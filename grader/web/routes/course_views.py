@@ -20,8 +20,9 @@ from sqlmodel import Session
 
 from grader.config import Settings
 from grader.grading.report import Report
-from grader.services import audit, courses, gradebook, quizzes, regrade, stats, submissions, visibility
+from grader.services import audit, courses, quizzes, regrade, stats, submissions, visibility
 from grader.services.errors import Overloaded, RateLimited
+from grader.services.gradebook import changes, columns, cursor, export, learners, table
 from grader.services.lti import overview as lti_overview
 from grader.services.scope import CourseScope, course_scope
 from grader.services.updates import ANY_SUBMISSION, COURSE, submission_changes
@@ -43,8 +44,8 @@ router = APIRouter(prefix="/courses/{course_id}", dependencies=[Depends(verify_c
 # reads it (a cursor is a number of at most 19 digits; a page from before the sequence sent a time).
 Cursor = Annotated[str, Query(max_length=64, description="Where live updates start from.")]
 PageText = Annotated[str, Query(max_length=32, description="Page number, from 1.")]
-PageNumber = Annotated[int, Query(ge=1, le=gradebook.MAX_CURSOR, description="Page number, from 1.")]
-AssignmentId = Annotated[int | None, Query(ge=1, le=gradebook.MAX_CURSOR, description="One assignment only.")]
+PageNumber = Annotated[int, Query(ge=1, le=cursor.MAX_CURSOR, description="Page number, from 1.")]
+AssignmentId = Annotated[int | None, Query(ge=1, le=cursor.MAX_CURSOR, description="One assignment only.")]
 
 # The confirmation pages' forms send this; a POST without it only leads back to the question.
 CONFIRMED = "yes"
@@ -65,7 +66,7 @@ class TableLinks:
     """The links of one course's dashboard table: the same table sorted, paged, or read live."""
 
     course_id: int
-    query: gradebook.TableQuery
+    query: table.TableQuery
 
     def page(self, number: int) -> str:
         """Another page of the same table."""
@@ -85,7 +86,7 @@ class TableLinks:
         narrowed = {"assignment": self.query.assignment} if self.query.assignment is not None else {}
         return with_query(course_path(self.course_id, "gradebook.csv"), narrowed)
 
-    def to(self, page: str, query: gradebook.TableQuery) -> str:
+    def to(self, page: str, query: table.TableQuery) -> str:
         """A page of the course with ``query``'s filters."""
         return with_query(course_path(self.course_id, page), query.differences())
 
@@ -108,9 +109,9 @@ def table_params(
 TableParams = Annotated[dict[str, str], Depends(table_params)]
 
 
-def _query(session: Session, scope: CourseScope, params: dict[str, str]) -> tuple[gradebook.Columns, Any]:
-    cols = gradebook.columns(session=session, scope=scope)
-    return cols, gradebook.table_query(session=session, cols=cols, **params)
+def _query(session: Session, scope: CourseScope, params: dict[str, str]) -> tuple[columns.Columns, Any]:
+    cols = columns.columns(session=session, scope=scope)
+    return cols, table.table_query(session=session, cols=cols, **params)
 
 
 # Each statistic's meaning, shown beside it: an instructor should not need a tooltip or a manual.
@@ -222,23 +223,23 @@ def dashboard(
     """A summary line, common mistakes and the figures, then the learners in a paged table, with live updates."""
     cols, query = _query(session, scope, params)
     # Where the database is a server, the table is read beside the figures.
-    table = stats.read_aside(
-        session, lambda own: gradebook.table(session=own, query=query, cols=cols, settings=settings)
+    read_table = stats.read_aside(
+        session, lambda own: table.table(session=own, query=query, cols=cols, settings=settings)
     )
     links = TableLinks(course_id=scope.course_id, query=query)
     exercise = next((item for item in cols.exercises if item.slug == query.exercise), None)
     context: dict[str, Any] = {
-        "shows": gradebook.SHOWS,
+        "shows": table.SHOWS,
         "course": course.course,
         "access": course,
         "links": links,
         "assignments": courses.assignments(session=session, course_id=scope.course_id),
-        "summary": gradebook.summary(session=session, scope=scope, exercise=exercise),
+        "summary": table.summary(session=session, scope=scope, exercise=exercise),
         "join_code": courses.join_code_of(course.course, settings),
         "lms_linked": lti_overview.is_linked(session=session, course_id=scope.course_id),
     }
     context.update(_overview_context(session, scope, links))
-    context["table"] = table()
+    context["table"] = read_table()
     return render(request, "dashboard.html", context)
 
 
@@ -247,13 +248,13 @@ def dashboard_overview(
     request: Request, course: CourseStaff, scope: Scope, session: SessionDep, params: TableParams, since: Cursor = ""
 ) -> Response:
     """The overview figures alone, for live updates: 204 when nothing changed after ``since``."""
-    if since and not gradebook.has_changed(session=session, since=since):
+    if since and not cursor.has_changed(session=session, since=since):
         return Response(status_code=204)
     _cols, query = _query(session, scope, params)
-    cursor = gradebook.current_cursor(session=session)
+    latest = cursor.current_cursor(session=session)
     links = TableLinks(course_id=scope.course_id, query=query)
     return render(
-        request, "_overview.html", _overview_context(session, scope, links), headers={"X-Live-Cursor": cursor}
+        request, "_overview.html", _overview_context(session, scope, links), headers={"X-Live-Cursor": latest}
     )
 
 
@@ -263,18 +264,18 @@ def dashboard_rows(
 ) -> Response:
     """One page of the table's rows alone."""
     cols, query = _query(session, scope, params)
-    table = gradebook.table(session=session, query=query, cols=cols, settings=settings)
-    return render(request, "_gradebook_rows.html", {"table": table, "course_id": scope.course_id})
+    page = table.table(session=session, query=query, cols=cols, settings=settings)
+    return render(request, "_gradebook_rows.html", {"table": page, "course_id": scope.course_id})
 
 
 def _changes_json(
     session: Session, settings: Settings, scope: CourseScope, params: dict[str, str], since: str
 ) -> dict[str, Any]:
-    if since and not gradebook.has_changed(session=session, since=since):
+    if since and not cursor.has_changed(session=session, since=since):
         # The common case, and the cheap one: one row read by its key.
         return {"cursor": since, "changed": 0, "rows": []}
     cols, query = _query(session, scope, params)
-    found = gradebook.changes(session=session, since=since, query=query, cols=cols, settings=settings)
+    found = changes.changes(session=session, since=since, query=query, cols=cols, settings=settings)
     row_template = templates.get_template("_gradebook_row.html")
     context = {
         "exercise_slug": query.exercise,
@@ -356,13 +357,13 @@ def gradebook_csv(course: CourseStaff, scope: Scope, session: SessionDep, settin
     )
     session.commit()
     return StreamingResponse(
-        gradebook.iter_csv(session=session, scope=scope, settings=settings),
+        export.iter_csv(session=session, scope=scope, settings=settings),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="gradebook-{scope.course_id}-{stamp}.csv"'},
     )
 
 
-def _cohort_page(request: Request, cohort: gradebook.Cohort, scope: CourseScope, link: str) -> Response:
+def _cohort_page(request: Request, cohort: learners.Cohort, scope: CourseScope, link: str) -> Response:
     back = _cohort_link(scope.course_id, "dashboard", {"exercise": cohort.exercise.slug}, scope.assignment_id)
     context = {"cohort": cohort, "page_link": link, "course_id": scope.course_id, "dashboard_link": back}
     return render(request, "cohort.html", context)
@@ -380,7 +381,7 @@ def case_learners(
     page: PageNumber = 1,
 ) -> Response:
     """The course's learners whose latest graded submission fails one case."""
-    found = gradebook.failing_case(
+    found = learners.failing_case(
         session=session, scope=scope, exercise_slug=exercise, case_name=case, page=page, settings=settings
     )
     link = _cohort_link(scope.course_id, "cases", {"exercise": exercise, "case": case}, scope.assignment_id)
@@ -399,7 +400,7 @@ def mistake_learners(
     page: PageNumber = 1,
 ) -> Response:
     """The course's learners whose latest graded submission makes one kind of mistake."""
-    found = gradebook.with_mistake(
+    found = learners.with_mistake(
         session=session, scope=scope, exercise_slug=exercise, cause=cause, page=page, settings=settings
     )
     link = _cohort_link(scope.course_id, "mistakes", {"exercise": exercise, "cause": cause}, scope.assignment_id)
@@ -416,7 +417,7 @@ def learner_page(
     submission: int | None = None,
 ) -> Response:
     """One learner of the course: their submissions (one shown in full: source, report, output) and quiz attempts."""
-    detail = gradebook.learner_detail(session=session, scope=scope, user_id=user_id, shown_id=submission)
+    detail = learners.learner_detail(session=session, scope=scope, user_id=user_id, shown_id=submission)
     attempts = [
         quizzes.get_attempt(session=session, attempt_id=attempt_id, user=course.user)
         for attempt_id in detail.attempt_ids
@@ -468,7 +469,7 @@ def confirm_regrade_exercise(
     request: Request, slug: str, course: CourseStaff, scope: Scope, session: SessionDep
 ) -> Response:
     """Ask before grading every submission the course's learners made to an exercise again, with how many."""
-    gradebook.scoped_exercise(session=session, scope=scope, slug=slug)
+    learners.scoped_exercise(session=session, scope=scope, slug=slug)
     plan = regrade.plan_exercise(session=session, exercise_slug=slug, requested_by=course.user, scope=scope)
     dashboard = with_query(course_path(scope.course_id), {"exercise": plan.exercise_slug})
     if not plan.submissions:
@@ -511,7 +512,7 @@ def regrade_exercise(
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
     """Grade every submission the course's learners made to an exercise again, then follow the progress."""
-    gradebook.scoped_exercise(session=session, scope=scope, slug=slug)
+    learners.scoped_exercise(session=session, scope=scope, slug=slug)
     plan = regrade.plan_exercise(session=session, exercise_slug=slug, requested_by=course.user, scope=scope)
     if confirm != CONFIRMED or not plan.submissions:
         # Unconfirmed, or nothing to regrade: the question page says which.
