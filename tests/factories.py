@@ -14,6 +14,16 @@ from grader.services.users import hash_password
 
 _numbers = itertools.count(1)
 
+MISSPELT_KEY = {
+    "title": "Misspelt key `received`",
+    "explanation": "The key is spelt differently.",
+    "fix": "Write `received`.",
+    "cases": ["hi"],
+    "line": 4,
+    "cause": "misspelt_key",
+}
+"""A report's diagnosis of a misspelt key on the case "hi", to add to a ``make_report`` report's ``diagnoses``."""
+
 # Hashing with argon2 is deliberately slow; one hash serves every factory-made account.
 DEFAULT_PASSWORD = "correct horse battery"
 _DEFAULT_HASH = hash_password(DEFAULT_PASSWORD)

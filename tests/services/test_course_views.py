@@ -26,7 +26,7 @@ from grader.services import courses, quizzes, regrade, stats
 from grader.services.errors import NotFound, PermissionDenied
 from grader.services.gradebook import changes, columns, cursor, export, learners, table
 from grader.services.scope import CourseScope, course_scope
-from tests.factories import make_report, make_submission, make_user
+from tests.factories import MISSPELT_KEY, make_report, make_submission, make_user
 
 A = CourseScope(course_id=DEFAULT_COURSE_ID)
 QUIZ = "message-cycle"
@@ -179,15 +179,6 @@ def test_a_course_regrade_takes_only_its_learners_submissions_and_its_staff(sync
 
 # --- a learner who repeats the course: the same exercise and quiz in course A and course B -------
 
-TYPO = {
-    "title": "Misspelt key `received`",
-    "explanation": "The key is spelt differently.",
-    "fix": "Write `received`.",
-    "cases": ["hi"],
-    "line": 4,
-    "cause": "misspelt_key",
-}
-
 
 def _placed_in(session, course_id: int, exercise_id: int) -> Assignment:
     return session.exec(
@@ -211,7 +202,7 @@ def repeater(synced, two_courses):
     earlier = utcnow() - timedelta(days=3)
     failing = make_report(cases={"hello": True, "hi": False}).to_dict()
     full = make_report(cases={"hello": True, "hi": True}).to_dict()
-    with_typo = {**failing, "diagnoses": [TYPO]}
+    with_typo = {**failing, "diagnoses": [MISSPELT_KEY]}
     a_first = make_submission(
         synced, user=ray, status="graded", score=1, report=failing, created_at=earlier, assignment_id=in_a.id
     )

@@ -12,7 +12,7 @@ from sqlmodel import select
 from grader.grading.report import format_points
 from grader.models import Assignment, Choice, Exercise, utcnow
 from grader.services import courses, quizzes
-from tests.factories import make_report, make_submission, make_user
+from tests.factories import MISSPELT_KEY, make_report, make_submission, make_user
 
 from .conftest import api_token
 
@@ -27,16 +27,6 @@ def _graded(session, user, score, cases, diagnoses=None, **kwargs):
 def _names(html: str) -> list[str]:
     body = html.split("<tbody data-live-changes=")[1].split("</tbody>")[0]
     return re.findall(r'<a href="/courses/1/learners/\d+">([^<]+)</a>', body)
-
-
-TYPO = {
-    "title": "Misspelt key `received`",
-    "explanation": "The key is spelt differently.",
-    "fix": "Write `received`.",
-    "cases": ["hi"],
-    "line": 4,
-    "cause": "misspelt_key",
-}
 
 
 def test_the_table_is_paged_fifty_at_a_time_with_counts(as_instructor, synced):
@@ -81,16 +71,18 @@ def test_live_changes_send_only_the_learners_that_changed(as_instructor, synced,
 
 def test_common_mistakes_and_failing_cases_open_the_learners_behind_them(as_instructor, synced, learner, other_learner):
     carol = make_user(synced, email="carol@example.org", name="Carol")
-    _graded(synced, learner, 1, {"hello": True, "hi": False}, diagnoses=[TYPO])
-    _graded(synced, other_learner, 1, {"hello": True, "hi": False}, diagnoses=[TYPO])
+    _graded(synced, learner, 1, {"hello": True, "hi": False}, diagnoses=[MISSPELT_KEY])
+    _graded(synced, other_learner, 1, {"hello": True, "hi": False}, diagnoses=[MISSPELT_KEY])
     # Carol made the mistake once and fixed it: her latest result counts, not her history.
-    _graded(synced, carol, 1, {"hello": True, "hi": False}, diagnoses=[TYPO])
+    _graded(synced, carol, 1, {"hello": True, "hi": False}, diagnoses=[MISSPELT_KEY])
     _graded(synced, carol, 2, {"hello": True, "hi": True}, diagnoses=[])
     # The same kind of mistake worded after Dan's own key: one mistake, under the most common wording.
     dan = make_user(synced, email="dan@example.org", name="Dan")
-    _graded(synced, dan, 1, {"hello": True, "hi": False}, diagnoses=[{**TYPO, "title": "Misspelt key `recieved`"}])
+    _graded(
+        synced, dan, 1, {"hello": True, "hi": False}, diagnoses=[{**MISSPELT_KEY, "title": "Misspelt key `recieved`"}]
+    )
     eve = make_user(synced, email="eve@example.org", name="Eve")
-    status = {**TYPO, "title": "Wrong status code", "fix": "Return 201.", "cause": "wrong_status"}
+    status = {**MISSPELT_KEY, "title": "Wrong status code", "fix": "Return 201.", "cause": "wrong_status"}
     _graded(synced, eve, 1, {"hello": True, "hi": False}, diagnoses=[status])
 
     html = as_instructor.get("/courses/1/dashboard").text
@@ -131,10 +123,10 @@ def test_quiz_questions_show_facility_discrimination_and_notes(as_instructor, sy
 
 
 def test_learner_page_reads_one_report_and_lists_the_rest(as_instructor, synced, learner):
-    old = _graded(synced, learner, 1, {"hello": True, "hi": False}, diagnoses=[TYPO])
+    old = _graded(synced, learner, 1, {"hello": True, "hi": False}, diagnoses=[MISSPELT_KEY])
     old_report = make_report(cases={"hello": True, "hi": False}).to_dict()
     old_report["stdout"] = "printed by the old one"
-    old.report = {**old_report, "diagnoses": [TYPO]}
+    old.report = {**old_report, "diagnoses": [MISSPELT_KEY]}
     synced.add(old)
     synced.commit()
     new = _graded(synced, learner, 2, {"hello": True, "hi": True}, diagnoses=[])
@@ -210,7 +202,9 @@ def test_a_repeater_shows_each_course_work_on_its_pages_csv_and_api(as_instructo
         _graded(synced, learner, 1, {"hello": True, "hi": False}, created_at=earlier, assignment_id=in_a.id).id,
         _graded(synced, learner, echo.max_score, {"hello": True, "hi": True}, assignment_id=in_a.id).id,
     ]
-    b_id = _graded(synced, learner, 8, {"hello": True, "hi": False}, [TYPO], assignment_id=in_b.id, late_factor=0.5).id
+    b_id = _graded(
+        synced, learner, 8, {"hello": True, "hi": False}, [MISSPELT_KEY], assignment_id=in_b.id, late_factor=0.5
+    ).id
 
     def ada_line(course_id: int) -> dict:
         text = as_instructor.get(f"/courses/{course_id}/gradebook.csv").text
