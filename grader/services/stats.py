@@ -176,6 +176,17 @@ def dashboard(
     that has written nothing: the other connections see committed rows only,
     each as of its own moment. SQLite reads them one after the other.
     """
+    return begin_dashboard(session=session, scope=scope, exercise_slug=exercise_slug, concurrent=concurrent)()
+
+
+def begin_dashboard(
+    *, session: Session, scope: CourseScope, exercise_slug: str | None = None, concurrent: bool = False
+) -> Callable[[], Dashboard]:
+    """``dashboard``'s figures, started: the slow ones are read aside at once; call the result for the rest.
+
+    Until it is called, ``session`` is free for the caller's own reads, which then
+    run beside the slow figures instead of before them.
+    """
     query = select(Exercise).where(col(Exercise.id).in_(scope.exercise_ids()))
     if exercise_slug is not None:
         query = query.where(col(Exercise.slug) == exercise_slug)
@@ -183,31 +194,36 @@ def dashboard(
         query = query.where(col(Exercise.active)).order_by(col(Exercise.title), col(Exercise.id))
     exercise = session.exec(query).first()
     if exercise is None:
-        breakdowns = question_breakdowns(session=session, scope=scope)
-        return Dashboard(exercise_slug, [], score_distribution_empty(), [], {}, [], breakdowns)
+        return lambda: Dashboard(
+            exercise_slug, [], score_distribution_empty(), [], {}, [], question_breakdowns(session=session, scope=scope)
+        )
 
-    def figure(read: Callable[[Session], T], *, here: bool = False) -> Callable[[], T]:
-        if here or not concurrent:
-            result = read(session)
-            return lambda: result
-        return read_aside(session, read)
+    def aside(read: Callable[[Session], T]) -> Callable[[], T]:
+        if concurrent:
+            return read_aside(session, read)
+        result = read(session)
+        return lambda: result
 
-    # The slowest first, elsewhere; the quick ones on this session meanwhile.
-    failures = figure(lambda s: case_failures(session=s, exercise=exercise, scope=scope))
-    per_day = figure(lambda s: submissions_per_day(session=s, exercise=exercise, scope=scope))
-    mistakes = figure(lambda s: common_mistakes(session=s, exercise=exercise, scope=scope))
-    questions = figure(lambda s: question_breakdowns(session=s, scope=scope), here=True)
-    distribution = figure(lambda s: score_distribution(session=s, exercise=exercise, scope=scope), here=True)
-    kinds = figure(lambda s: error_kinds(session=s, exercise=exercise, scope=scope), here=True)
-    return Dashboard(
-        exercise_slug=exercise.slug,
-        submissions_per_day=per_day(),
-        score_distribution=distribution(),
-        case_failures=failures(),
-        error_kinds=kinds(),
-        common_mistakes=mistakes(),
-        question_breakdowns=questions(),
-    )
+    # The slowest, elsewhere; the quick ones on this session when the result is called.
+    failures = aside(lambda s: case_failures(session=s, exercise=exercise, scope=scope))
+    per_day = aside(lambda s: submissions_per_day(session=s, exercise=exercise, scope=scope))
+    mistakes = aside(lambda s: common_mistakes(session=s, exercise=exercise, scope=scope))
+
+    def collect() -> Dashboard:
+        questions = question_breakdowns(session=session, scope=scope)
+        distribution = score_distribution(session=session, exercise=exercise, scope=scope)
+        kinds = error_kinds(session=session, exercise=exercise, scope=scope)
+        return Dashboard(
+            exercise_slug=exercise.slug,
+            submissions_per_day=per_day(),
+            score_distribution=distribution,
+            case_failures=failures(),
+            error_kinds=kinds,
+            common_mistakes=mistakes(),
+            question_breakdowns=questions,
+        )
+
+    return collect
 
 
 def read_aside(session: Session, read: Callable[[Session], T]) -> Callable[[], T]:
@@ -410,13 +426,17 @@ class _ItemSums:
     rest_squared: int
 
 
-def _item_sums(session: Session, scope: CourseScope) -> dict[int, _ItemSums]:
-    """Per question, the sums the item statistics need, over the scope's learners' attempts."""
+def _answer_sums(session: Session, scope: CourseScope) -> tuple[dict[int, int], dict[int, _ItemSums]]:
+    """Answers per choice, and per question the sums the item statistics need, over the scope's learners' attempts.
+
+    One pass over the answers, grouped by question and choice: every sum adds up across a question's choices.
+    """
     right = cast(case((col(AttemptAnswer.correct), 1), else_=0), Integer)
     rest = col(QuizAttempt.score) - right
     rows = session.execute(
         sa_select(
             col(AttemptAnswer.question_id),
+            col(AttemptAnswer.choice_id),
             func.count(),
             func.sum(right),
             func.sum(rest),
@@ -425,12 +445,16 @@ def _item_sums(session: Session, scope: CourseScope) -> dict[int, _ItemSums]:
         )
         .join(QuizAttempt, col(QuizAttempt.id) == col(AttemptAnswer.attempt_id))
         .where(_learners_attempts(scope))
-        .group_by(col(AttemptAnswer.question_id))
+        .group_by(col(AttemptAnswer.question_id), col(AttemptAnswer.choice_id))
     ).all()
-    return {
-        question_id: _ItemSums(int(n), int(sx or 0), int(sy or 0), int(sxy or 0), int(syy or 0))
-        for question_id, n, sx, sy, sxy, syy in rows
-    }
+    counts: dict[int, int] = {}
+    totals: dict[int, list[int]] = {}
+    for question_id, choice_id, n, sx, sy, sxy, syy in rows:
+        counts[choice_id] = int(n)
+        added = totals.setdefault(question_id, [0, 0, 0, 0, 0])
+        for index, value in enumerate((n, sx, sy, sxy, syy)):
+            added[index] += int(value or 0)
+    return counts, {question_id: _ItemSums(*values) for question_id, values in totals.items()}
 
 
 def facility(sums: _ItemSums) -> float | None:
@@ -484,15 +508,7 @@ def question_breakdowns(
     *, session: Session, scope: CourseScope, quiz_slug: str | None = None
 ) -> list[QuestionBreakdown]:
     """For each active question of the scope's quizzes: answers per option, facility, discrimination and notes."""
-    counts = dict(
-        session.exec(
-            select(col(AttemptAnswer.choice_id), func.count())
-            .join(QuizAttempt, col(QuizAttempt.id) == col(AttemptAnswer.attempt_id))
-            .where(_learners_attempts(scope))
-            .group_by(col(AttemptAnswer.choice_id))
-        ).all()
-    )
-    sums = _item_sums(session, scope)
+    counts, sums = _answer_sums(session, scope)
     query = (
         select(Quiz, Question, Choice)
         .join(Question, and_(col(Question.quiz_id) == col(Quiz.id)))

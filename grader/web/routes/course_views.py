@@ -9,6 +9,7 @@ assignments place. Links between these pages are built here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -195,9 +196,15 @@ def _cohort_link(course_id: int, page: str, values: dict[str, Any], assignment: 
     return with_query(course_path(course_id, page), values)
 
 
-def _overview_context(session: Session, scope: CourseScope, links: TableLinks) -> dict[str, Any]:
+def _begin_figures(session: Session, scope: CourseScope, links: TableLinks) -> Callable[[], stats.Dashboard]:
+    """The overview figures of the table's exercise, started on connections of their own (see ``stats.begin_dashboard``)."""
+    return stats.begin_dashboard(
+        session=session, scope=scope, exercise_slug=links.query.exercise or None, concurrent=True
+    )
+
+
+def _overview_context(figures: stats.Dashboard, scope: CourseScope, links: TableLinks) -> dict[str, Any]:
     exercise_slug = links.query.exercise
-    figures = stats.dashboard(session=session, scope=scope, exercise_slug=exercise_slug or None, concurrent=True)
     return {
         "charts": overview_charts(figures, links),
         "error_kinds": figures.error_kinds,
@@ -221,24 +228,29 @@ def dashboard(
 ) -> Response:
     """A summary line, common mistakes and the figures, then the learners in a paged table, with live updates."""
     cols, query = _query(session, scope, params)
-    # Where the database is a server, the table is read beside the figures.
-    table = stats.read_aside(
-        session, lambda own: gradebook.table(session=own, query=query, cols=cols, settings=settings)
-    )
     links = TableLinks(course_id=scope.course_id, query=query)
     exercise = next((item for item in cols.exercises if item.slug == query.exercise), None)
+    # Where the database is a server, the table with the summary line and the slowest figures are
+    # started first, each on a connection of its own; this session reads the rest meanwhile.
+    table_and_summary = stats.read_aside(
+        session,
+        lambda own: (
+            gradebook.table(session=own, query=query, cols=cols, settings=settings),
+            gradebook.summary(session=own, scope=scope, exercise=exercise),
+        ),
+    )
+    figures = _begin_figures(session, scope, links)
     context: dict[str, Any] = {
         "shows": gradebook.SHOWS,
         "course": course.course,
         "access": course,
         "links": links,
         "assignments": courses.assignments(session=session, course_id=scope.course_id),
-        "summary": gradebook.summary(session=session, scope=scope, exercise=exercise),
         "join_code": courses.join_code_of(course.course, settings),
         "lms_linked": lti_overview.is_linked(session=session, course_id=scope.course_id),
     }
-    context.update(_overview_context(session, scope, links))
-    context["table"] = table()
+    context.update(_overview_context(figures(), scope, links))
+    context["table"], context["summary"] = table_and_summary()
     return render(request, "dashboard.html", context)
 
 
@@ -252,8 +264,9 @@ def dashboard_overview(
     _cols, query = _query(session, scope, params)
     cursor = gradebook.current_cursor(session=session)
     links = TableLinks(course_id=scope.course_id, query=query)
+    figures = _begin_figures(session, scope, links)()
     return render(
-        request, "_overview.html", _overview_context(session, scope, links), headers={"X-Live-Cursor": cursor}
+        request, "_overview.html", _overview_context(figures, scope, links), headers={"X-Live-Cursor": cursor}
     )
 
 
