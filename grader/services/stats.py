@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Integer, Select, and_, case, cast, func
+from sqlalchemy import ColumnElement, Engine, Integer, Select, and_, case, cast, func, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -344,11 +344,22 @@ def score_distribution(*, session: Session, exercise: Exercise, scope: CourseSco
 
 def case_failures(*, session: Session, exercise: Exercise, scope: CourseScope) -> list[CaseFailure]:
     """Per case, how many learners' latest graded submission fails it; the most failed first."""
-    failed = func.sum(case((col(CaseOutcome.passed), 0), else_=1))
+    on_latest = col(CaseOutcome.submission_id) == col(ExerciseStanding.latest_submission_id)
+    case_name: Any = col(CaseOutcome.name)
+    case_passed: Any = col(CaseOutcome.passed)
+    joined: Any = CaseOutcome
+    joined_on: ColumnElement[bool] = on_latest
+    if session.get_bind().dialect.name != "sqlite":
+        # Each learner's latest outcomes through the index on (submission, name, passed): from a plain
+        # join PostgreSQL hashes every outcome of every submission ever stored, where only the latest
+        # count (OFFSET 0 keeps the planner from turning the lateral subquery back into that join).
+        joined = sa_select(case_name, case_passed).where(on_latest).offset(0).lateral("latest_outcomes")
+        case_name, case_passed, joined_on = joined.c.name, joined.c.passed, true()
+    failed = func.sum(case((case_passed, 0), else_=1))
     rows = session.execute(
-        _learners_standings(exercise, scope, col(CaseOutcome.name), failed, func.count())
-        .join(CaseOutcome, col(CaseOutcome.submission_id) == col(ExerciseStanding.latest_submission_id))
-        .group_by(col(CaseOutcome.name))
+        _learners_standings(exercise, scope, case_name, failed, func.count())
+        .join(joined, joined_on)
+        .group_by(case_name)
     ).all()
     described = case_descriptions(ExerciseSpec.model_validate(exercise.spec))
     failures = [
@@ -379,38 +390,46 @@ def common_mistakes(
 
     ``cause``: only that one (an empty list when no learner's latest submission makes it).
     """
-    # One row per learner and wording: a learner whose latest result words one cause
-    # twice counts once for the cause, and once for each wording.
-    statement = (
-        _learners_standings(
-            exercise,
-            scope,
-            col(DiagnosisRow.cause),
-            col(DiagnosisRow.title),
-            col(ExerciseStanding.user_id),
-            func.min(col(DiagnosisRow.fix)),
-        )
-        .join(DiagnosisRow, col(DiagnosisRow.submission_id) == col(ExerciseStanding.latest_submission_id))
-        .group_by(col(DiagnosisRow.cause), col(DiagnosisRow.title), col(ExerciseStanding.user_id))
-    )
+    # Counted in SQL, so a few rows per cause come back however many learners make it: learners
+    # per cause and per wording, distinct (a learner whose latest result words one cause twice
+    # counts once for the cause, and once for each wording).
+    found = _learners_standings(
+        exercise,
+        scope,
+        col(DiagnosisRow.cause).label("cause"),
+        col(DiagnosisRow.title).label("title"),
+        col(DiagnosisRow.fix).label("fix"),
+        col(ExerciseStanding.user_id).label("user_id"),
+    ).join(DiagnosisRow, col(DiagnosisRow.submission_id) == col(ExerciseStanding.latest_submission_id))
     if cause is not None:
-        statement = statement.where(col(DiagnosisRow.cause) == cause)
-    learners: dict[str, set[int]] = {}
-    wordings: dict[tuple[str, str], list[Any]] = {}  # (cause, title) -> [learners, fix]
-    for code, title, user_id, fix in session.execute(statement):
-        learners.setdefault(code, set()).add(user_id)
-        wording = wordings.setdefault((code, title), [0, fix or ""])
-        wording[0] += 1
-        wording[1] = min(wording[1], fix or "")
-    label: dict[str, tuple[str, str, int]] = {}
-    for (code, title), (count, fix) in wordings.items():
+        found = found.where(col(DiagnosisRow.cause) == cause)
+    rows = found.cte("found")
+    per_cause = (
+        sa_select(rows.c.cause, func.count(func.distinct(rows.c.user_id)).label("learners"))
+        .group_by(rows.c.cause)
+        .subquery("per_cause")
+    )
+    statement = (
+        sa_select(
+            rows.c.cause,
+            rows.c.title,
+            func.min(rows.c.fix),
+            func.count(func.distinct(rows.c.user_id)),
+            func.min(per_cause.c.learners),
+        )
+        .join(per_cause, per_cause.c.cause == rows.c.cause)
+        .group_by(rows.c.cause, rows.c.title)
+    )
+    learners: dict[str, int] = {}
+    label: dict[str, tuple[str, str, int]] = {}  # cause -> (title, fix, learners with that title)
+    for code, title, fix, count, of_cause in session.execute(statement):
+        learners[code] = of_cause
         kept = label.get(code)
         if kept is None or (count, kept[0]) > (kept[2], title):  # most learners, then the first title
             label[code] = (title, fix, count)
-    ranked = sorted(learners, key=lambda code: (-len(learners[code]), code))[:limit]
+    ranked = sorted(learners, key=lambda code: (-learners[code], code))[:limit]
     return [
-        CommonMistake(cause=code, title=label[code][0], fix=label[code][1], learners=len(learners[code]))
-        for code in ranked
+        CommonMistake(cause=code, title=label[code][0], fix=label[code][1], learners=learners[code]) for code in ranked
     ]
 
 
