@@ -211,3 +211,18 @@ def test_an_extension_makes_a_late_attempt_on_time_and_taking_it_back_late_again
     )
     assert (taken_back.recomputed, taken_back.learners) == (1, (learner.id,))
     assert _stored(synced, late.id).late_factor == pytest.approx(0.75)
+
+
+def test_a_late_counted_attempt_makes_the_status_submitted_late(synced, settings, teacher):
+    learner = make_user(synced)
+    lesson = _lesson(synced)
+    _policy(synced, teacher, due_at=DUE, late_policy="penalty", penalty_percent=25, penalty_unit="day")
+    _answer(synced, settings, learner, right=3, now=DUE + timedelta(hours=2))
+    row = coursework.one_for_learner(session=synced, user=learner, assignment=lesson, settings=settings)
+    assert row.status == "submitted_late"
+    courses.grant_extension(
+        session=synced, assignment_id=lesson.id, user_id=learner.id, due_at=DUE + timedelta(days=1), by=teacher
+    )
+    synced.expire_all()
+    row = coursework.one_for_learner(session=synced, user=learner, assignment=_lesson(synced), settings=settings)
+    assert row.status == "submitted"
