@@ -4,7 +4,7 @@ Until now a late quiz attempt under a ``penalty`` policy counted in full. Every 
 keeps counting in full (``late_factor`` 1.0); attempts from now on store the share, and a
 change of dates, policy or extension recomputes it.
 
-Revision ID: 0022
+Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-07 02:20:00
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0022"
+revision: str = "0020"
 down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
