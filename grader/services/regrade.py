@@ -118,8 +118,8 @@ def regrade_submission(
     """Queue one submission for grading again; a batch of one.
 
     Its staff may (``authority``: the TAs and instructors of a course it belongs to; of
-    ``scope``'s course, when given); anyone else is told it does not exist. ``enqueue`` sends it
-    below learners' gradings (``grader.jobs.enqueue_regrade`` in the service).
+    ``scope``'s course, when given); its author is refused, anyone else told it does not exist.
+    ``enqueue`` sends it below learners' gradings (``grader.jobs.enqueue_regrade`` in the service).
     """
     course_id = None
     if scope is not None:
@@ -128,6 +128,10 @@ def regrade_submission(
     if not authority.teaches_submission(
         session=session, submission_id=submission_id, user=requested_by, course_id=course_id
     ):
+        if scope is None and authority.may_see_submission(
+            session=session, submission_id=submission_id, user=requested_by
+        ):
+            raise PermissionDenied("Only the TAs and instructors of its course can regrade a submission.")
         raise NotFound("No such submission.")
     submission = session.get_one(Submission, submission_id)
     return _start(

@@ -261,14 +261,6 @@ def create_in_course(*, session: Session, data: dict[str, Any], course_id: int, 
     return account
 
 
-def list_users(*, session: Session, role: str | None = None) -> list[User]:
-    """Accounts in name order, optionally only those with ``role``."""
-    query = select(User).order_by(func.lower(User.display_name), col(User.id))
-    if role is not None:
-        query = query.where(User.role == role)
-    return list(session.exec(query))
-
-
 def set_password(*, session: Session, user: User, password: str) -> None:
     """Replace the account's password (it must meet the policy); every session and API token of the account ends."""
     passwords.check_policy(password, user_inputs=[user.email, user.display_name])

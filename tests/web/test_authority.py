@@ -7,6 +7,8 @@ work does not exist and B's learners' accounts are not hers to manage.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import func, select
@@ -220,3 +222,24 @@ def test_an_instructor_account_that_instructs_no_course_is_told_to_create_one(ap
         "/instructor/users", {"email": "x@example.org", "display_name": "X"}, page="/instructor/users"
     )
     assert response.status_code == 403
+
+
+def test_an_imports_progress_is_shown_to_its_courses_instructors_only(app, synced, course_b):
+    values = course_b["values"]
+    tess = Browser(TestClient(app)).sign_in(course_b["people"]["instructor"])
+    response = tess.post_form("/instructor/users/import", _fill(CSV, values), page="/instructor/users")
+    assert response.status_code == 202, response.text
+    match = re.search(r"/instructor/users/imports/(\d+)", response.text)
+    assert match
+    page = f"/instructor/users/imports/{match.group(1)}"
+    assert tess.get(page).status_code == 200
+    # Another instructor of course B follows it too; course A's does not learn it exists; a TA manages no accounts.
+    colleague = make_user(synced, role="instructor", email="colleague@example.org")
+    courses.add_member(session=synced, course_id=values["c"], user_id=colleague.id, role="instructor")
+    synced.commit()
+    expected = {"instructor": 200, "other_instructor": 404, "ta": 403}
+    for role, status in expected.items():
+        user = colleague if role == "instructor" else course_b["people"][role]
+        browser = Browser(TestClient(app)).sign_in(user)
+        assert browser.get(page).status_code == status, role
+        assert browser.get(page + "/status").status_code == status, role

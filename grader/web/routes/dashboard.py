@@ -256,8 +256,8 @@ def import_users(
     )
 
 
-def import_follower(import_id: RowId, user: CurrentUser, session: SessionDep) -> User:
-    """The signed-in user if they started the import in the path or instruct its course (404 otherwise)."""
+def import_follower(import_id: RowId, user: AccountManager, session: SessionDep) -> User:
+    """The signed-in user if they started the import in the path or instruct its course (404 for other managers)."""
     account_imports.check_follower(session=session, import_id=import_id, user=user)
     return user
 
