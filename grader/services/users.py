@@ -241,8 +241,8 @@ def list_managed(*, session: Session, by: User) -> list[ManagedAccount]:
     return list(found.values())
 
 
-def create_in_course(*, session: Session, data: dict[str, Any], course_id: int, by: User) -> User:
-    """An instructor creates an account in a course they instruct, with its role there. Commits.
+def create_in_course(*, session: Session, data: dict[str, Any], course_id: int | None, by: User) -> User:
+    """An instructor creates an account in a course they instruct (``managing_course``), with its role there. Commits.
 
     Only an instructor account may make another (the account role lets one create courses).
     """

@@ -184,13 +184,13 @@ def create_user(
     generated = None if password else users.generate_password()
     data = {"email": email, "display_name": display_name, "role": role, "password": password or generated}
     try:
-        course = users.managing_course(session=session, by=user, course_id=course_id)
-        account = users.create_in_course(session=session, data=data, course_id=course.id, by=user)
+        account = users.create_in_course(session=session, data=data, course_id=course_id, by=user)
     except InvalidInput as exc:
         form = {"email": email, "display_name": display_name, "role": role, "course_id": str(course_id or "")}
         return _users_page(request, session, user, error=exc.message, form=form, status_code=422)
     shown = users.NewAccount(account.email, account.display_name, account.role, generated)
-    return _users_page(request, session, user, created=[shown], form={"course_id": str(course.id)})
+    chosen = {"course_id": str(course_id)} if course_id is not None else None
+    return _users_page(request, session, user, created=[shown], form=chosen)
 
 
 @router.post("/users/import", response_class=HTMLResponse)
