@@ -592,6 +592,16 @@ class QuizAttempt(SQLModel, table=True):
     start_id: int | None = Field(default=None, foreign_key="quiz_starts.id", ondelete="SET NULL", index=True)
     choice_order: dict[str, list[int]] | None = _json(default=None)
     assignment_id: int | None = Field(default=None, foreign_key="assignments.id", ondelete="SET NULL", index=True)
+    late_factor: float = Field(
+        default=1.0,
+        sa_column_kwargs={"server_default": "1.0"},
+        description="The share of the score that counts: below 1 for a late attempt under a penalty.",
+    )
+
+    @property
+    def counted_score(self) -> float:
+        """The score after the late policy."""
+        return self.score * self.late_factor
 
 
 class AttemptAnswer(SQLModel, table=True):

@@ -60,9 +60,9 @@ class ExerciseScores:
 
 @dataclass(frozen=True)
 class QuizScores:
-    """A learner on one quiz: the attempt that counts (per the quiz-scoring setting)."""
+    """A learner on one quiz: the counted score (after the late policy) of the attempt that counts."""
 
-    score: int | None
+    score: float | None
     max_score: int | None
     attempts: int
 
@@ -122,18 +122,26 @@ def columns(*, session: Session, scope: CourseScope) -> Columns:
     )
 
 
-def _counted_attempts(*, user_ids: Sequence[int] | None, quiz_ids: Sequence[int], scoring: str) -> Any:
-    """A subquery: per learner and quiz, the attempt that counts (``rank`` 1) and the attempt count."""
-    order: tuple[Any, ...]
+def _attempt_counted_score() -> Any:
+    """An attempt's counted score in SQL: its score times its late share (``QuizAttempt.counted_score``)."""
+    return col(QuizAttempt.score) * col(QuizAttempt.late_factor)
+
+
+def _attempt_order(scoring: str) -> tuple[Any, ...]:
+    """The order that puts a learner's counted attempt first, as ``quizzes.counted_attempt`` chooses it."""
     if scoring == "last":
-        order = (col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
-    else:
-        order = (col(QuizAttempt.score).desc(), col(QuizAttempt.created_at), col(QuizAttempt.id))
+        return (col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
+    return (_attempt_counted_score().desc(), col(QuizAttempt.created_at), col(QuizAttempt.id))
+
+
+def _counted_attempts(*, user_ids: Sequence[int] | None, quiz_ids: Sequence[int], scoring: str) -> Any:
+    """A subquery: per learner and quiz, the attempt that counts (``rank`` 1), its counted ``score``, and the count."""
+    order = _attempt_order(scoring)
     partition = (col(QuizAttempt.user_id), col(QuizAttempt.quiz_id))
     query = sa_select(
         col(QuizAttempt.user_id),
         col(QuizAttempt.quiz_id),
-        col(QuizAttempt.score),
+        _attempt_counted_score().label("score"),
         col(QuizAttempt.max_score),
         func.row_number().over(partition_by=partition, order_by=order).label("rank"),
         func.count().over(partition_by=partition).label("attempts"),
@@ -417,17 +425,12 @@ def _filtered(
     elif query.sort == "activity":
         statement, key = _with_last_activity(statement, cols)
     elif query.sort == "quiz" and quiz is not None:
-        # The counted attempt's score, one index lookup per learner (a window over every
-        # attempt, joined, would be evaluated again for each learner by SQLite).
-        order = (
-            (col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
-            if scoring == "last"
-            else (col(QuizAttempt.score).desc(), col(QuizAttempt.created_at), col(QuizAttempt.id))
-        )
+        # The counted attempt's counted score, one index lookup per learner (a window over
+        # every attempt, joined, would be evaluated again for each learner by SQLite).
         key = (
-            select(col(QuizAttempt.score))
+            select(_attempt_counted_score())
             .where(col(QuizAttempt.user_id) == col(User.id), col(QuizAttempt.quiz_id) == quiz.id)
-            .order_by(*order)
+            .order_by(*_attempt_order(scoring))
             .limit(1)
             .scalar_subquery()
         )

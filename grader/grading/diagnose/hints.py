@@ -60,6 +60,7 @@ HINTS: dict[str, str] = {
     "renamed_key": "compare the key of your reply with the one the exercise names.",
     "dropped_fields": "does your reply send back the whole message, or only some of its fields?",
     "added_fields": "where do the fields the grader never sent come from?",
+    "key_added_to_message": "is your reply a new object holding the message, or the message itself with something added?",
     # conversions
     "coerced": "which call on this line changes a value's type before it is sent back?",
     "changed": "which call on this line changes the value before it is sent back?",

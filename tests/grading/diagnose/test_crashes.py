@@ -120,3 +120,28 @@ def test_a_framework_error_no_rule_explains_is_not_blamed_on_the_function():
     first, _ = first_diagnosis(source, crashed("hello", HELLO, output))
     assert "your endpoint function raised" not in first.explanation.lower()
     assert "No line of yours was running" in first.explanation and first.fix_patch is None
+
+
+def test_an_exception_raised_inside_a_library_the_line_calls_is_not_blamed_on_the_line_s_own_code():
+    # A helper of another module (no rule knows it) is handed the dict and fails on `.encode`:
+    # the line never reads `.encode`, so no "use brackets" advice; the call's arguments are the lead.
+    source = program(
+        "from helpers import pack",
+        "",
+        '@app.post("/message")',
+        "def receive_message(msg: dict):",
+        '    return pack({"received": msg})',
+    )
+    output = (
+        "ERROR:    Exception in ASGI application\n"
+        "Traceback (most recent call last):\n"
+        "  … 9 frames inside uvicorn, starlette, fastapi …\n"
+        '  File "solution.py", line 10, in receive_message\n'
+        '    return pack({"received": msg})\n'
+        "  … 2 frames inside helpers …\n"
+        "AttributeError: 'dict' object has no attribute 'encode'\n"
+    )
+    first, _ = first_diagnosis(source, crashed("hello", HELLO, output), crashed("hi", HI, output))
+    assert first.line == 10
+    assert 'msg["encode"]' not in first.fix and "brackets" not in first.fix
+    assert "given something it cannot take" in first.title and "values your line hands it" in first.explanation

@@ -689,3 +689,60 @@ def test_a_global_statement_at_the_top_of_the_file_is_named():
     )
     assert found is not None and found.cause == "missing_global"
     assert found.fix.startswith("`global counter` at the top of the file (line 1) does nothing")
+
+
+# --- what a line hands to something that cannot take it ----------------------------------------
+
+
+def test_await_before_a_plain_value_is_removed():
+    source = HEAD + "async def echo(msg: dict):\n    reply = {'received': msg}\n    return await reply\n"
+    found = explain(source, "TypeError", "object dict can't be used in 'await' expression", 9)
+    assert found is not None and found.cause == "awaits_plain_value" and found.line == 9
+    assert "`reply`" in found.title and "dict" in found.title
+    assert found.fix == "Remove `await` there: `return reply`."
+    assert "    return reply\n" in patched(source, found)
+
+
+def test_a_line_with_two_awaits_is_not_edited_by_guess():
+    source = HEAD + "async def echo(request):\n    return await request.json(), await build()\n"
+    assert explain(source, "TypeError", "object dict can't be used in 'await' expression", 8) is None
+
+
+def test_a_dict_given_to_a_plain_response_is_returned_as_it_is():
+    source = HEAD.replace("FastAPI\n", "FastAPI, Response\n", 1) + (
+        "async def echo(msg: dict):\n    return Response(content={'received': msg}, media_type='application/json')\n"
+    )
+    found = explain(source, "AttributeError", "'dict' object has no attribute 'encode'", 8, in_library=True)
+    assert found is not None and found.cause == "response_content_not_text"
+    assert "text or bytes" in found.title and "labels" in found.explanation
+    assert "    return {'received': msg}\n" in patched(source, found)
+
+
+def test_encode_raised_by_the_line_itself_is_not_blamed_on_a_response():
+    source = HEAD + "async def echo(msg: dict):\n    return Response(msg.encode())\n"
+    # The line itself read .encode (no library below it): the response rule must not claim it.
+    found = explain(source, "AttributeError", "'dict' object has no attribute 'encode'", 8)
+    assert found is None or found.cause != "response_content_not_text"
+
+
+def test_encode_raised_in_a_library_without_a_response_names_no_response():
+    source = HEAD + "async def echo(msg: dict):\n    return {'received': helper(msg)}\n"
+    found = explain(source, "AttributeError", "'dict' object has no attribute 'encode'", 8, in_library=True)
+    assert found is None or found.cause != "response_content_not_text"
+    assert found is None or 'msg["encode"]' not in found.fix
+
+
+def test_a_status_code_in_quotes_loses_them():
+    source = HEAD.replace("FastAPI\n", "FastAPI\nfrom fastapi.responses import JSONResponse\n", 1) + (
+        "async def echo(msg: dict):\n    return JSONResponse({'received': msg}, status_code=\"200\")\n"
+    )
+    found = explain(source, "TypeError", "'<' not supported between instances of 'str' and 'int'", 9, in_library=True)
+    assert found is not None and found.cause == "status_code_as_text" and found.line == 9
+    assert "status_code=200" in found.fix
+    assert "status_code=200)" in patched(source, found)
+
+
+def test_a_comparison_error_without_a_quoted_status_claims_no_status():
+    source = HEAD + "async def echo(msg: dict):\n    return {'received': sorted(msg.values())}\n"
+    found = explain(source, "TypeError", "'<' not supported between instances of 'str' and 'int'", 8)
+    assert found is None or found.cause != "status_code_as_text"

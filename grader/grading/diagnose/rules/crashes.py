@@ -146,6 +146,17 @@ def _described(c: Context) -> Words:
             c.route.line if c.route is not None else None,
         )
     where = f" at line {line}: `{quote_code(text.code(line))}`" if line and text.code(line) else ""
+    if parsed is not None and parsed.raised_in_library and line is not None and where:
+        # The line called into a library and the library raised: blaming the line's own code would guess.
+        return Words(
+            f"A call on line {line} was given something it cannot take ({exc})",
+            f"{what} was raised inside the library code that line {line} calls{where}. The library is not "
+            "wrong: one of the values your line hands it is not what it expects. FastAPI answered 500 "
+            "Internal Server Error instead of your reply.",
+            f"Check each value line {line} passes against what the function expects (its documentation "
+            "says which types it takes); send the request of a failed case to your app yourself to see it happen.",
+            line,
+        )
     explanation = (
         f"Your endpoint function raised {what}{where}. When an endpoint raises an exception, "
         "FastAPI answers 500 Internal Server Error instead of your reply."

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from grader.grading.diagnose.wording import Context, Rule, Words, line_patch, unwrapped_call
+from grader.grading.diagnose.responses import parse_body
+from grader.grading.diagnose.wording import Context, Rule, Words, line_patch, quote_code, unwrapped_call
 from grader.grading.report import FixPatch
 
 
@@ -39,12 +40,44 @@ def _null_body(c: Context) -> Words:
             printed,
             _print_to_return(c, printed),
         )
+    returns_none = _returns_none(c)
+    if returns_none is not None:
+        return returns_none
     return Words(
         "Your endpoint returns nothing",
         "The reply was the JSON value null: your function ended without a `return`, and FastAPI sends a function's "
         "None as null. What the function returns is what travels back to the client.",
         f"End the function with `return {reply}`.",
         text.endpoint(path),
+    )
+
+
+def _returns_none(c: Context) -> Words | None:
+    """A ``return`` that names None itself (``... if msg else None``, ``return None``): the null came from there."""
+    route = c.route
+    if route is None:
+        return None
+    returned = next((r for r in route.function.returns if re.search(r"\bNone\b", r.text)), None)
+    if returned is None:
+        return None
+    reply, code = c.reply(), c.text.code(returned.line)
+    sent = [parse_body(case.request.body) for case in c.cases]
+    conditional = re.search(r"\bif\b.+\belse\s+None\b", returned.text)
+    if conditional and sent and all(message == {} for message in sent):
+        why = (
+            "An empty dict counts as false in Python, so for the message `{}` the `else None` part runs. An empty "
+            "object is still a message to send back: the exercise expects it inside the reply like any other."
+        )
+        title = "An empty message gets null back"
+    else:
+        why = "For the messages of the cases below, that is the None it names."
+        title = "Your endpoint can return None, sent as null"
+    return Words(
+        title,
+        f"Line {returned.line} reads `{quote_code(code)}`, and FastAPI sends None as the JSON value null. {why}",
+        f"Send the reply for every message: `return {reply}`.",
+        returned.line,
+        line_patch(c.text, returned.line, f"return {reply}"),
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from grader.grading.diagnose.wording import Context, Rule, Words, line_patch, quote_code
 from grader.grading.evidence import Param, Return, Route, SourceModel
+from grader.grading.report import FixPatch
 
 TEXT_RESPONSES = {"PlainTextResponse", "HTMLResponse"}
 METHODS = "copy|items|keys|values|get|json|dict|model_dump|strip|lower|upper"
@@ -42,6 +43,9 @@ def shape_of(model: SourceModel, path: str, method: str) -> Shape | None:
         found = _returned_shape(returned, params)
         if found is not None:
             return found
+    added = _key_added_to_message(model, route)
+    if added is not None:
+        return added
     raw = model.find(r"await\s+\w+\.body\s*\(\s*\)", route.function.line, route.function.end_line)
     if raw is not None:
         return Shape("raw_body", raw, model.code(raw))
@@ -83,6 +87,20 @@ def _returned_shape(returned: Return, params: tuple[Param, ...]) -> Shape | None
         and any(re.search(rf"\b{re.escape(n)}\b", text) for n in names)
     ):
         return Shape("sorted_items", returned.line, listed.group(0).strip("(").strip())
+    return None
+
+
+def _key_added_to_message(model: SourceModel, route: Route) -> Shape | None:
+    """The endpoint puts a key into the message it received, then returns the message itself."""
+    body = {param.name for param in route.function.body_params}
+    for returned in route.function.returns:
+        if returned.kind != "name" or returned.text not in body:
+            continue
+        name = re.escape(returned.text)
+        changed = rf"^\s*{name}\s*\[[^\]]+\]\s*=(?!=)|^\s*{name}\s*\.\s*(update|setdefault)\s*\("
+        line = model.find(changed, route.function.line + 1, returned.line - 1)
+        if line is not None:
+            return Shape("key_added_to_message", line, model.code(line))
     return None
 
 
@@ -196,6 +214,30 @@ def _raw_body(_c: Context, shape: Shape) -> Words:
     )
 
 
+def _key_added(c: Context, shape: Shape) -> Words:
+    reply = c.reply()
+    end = c.route.function.end_line if c.route is not None else None
+    returned = c.text.find(rf"^\s*return\s+{re.escape(c.parameter)}\s*$", shape.line + 1, end)
+    patch = None
+    if returned == shape.line + 1:
+        # Both lines go: the key is no longer added, and the reply is built around the untouched message.
+        before = c.text.lines[shape.line - 1] + "\n" + c.text.lines[returned - 1]
+        indent = before[: len(before) - len(before.lstrip())]
+        patch = FixPatch(shape.line, before, f"{indent}return {reply}")
+    sends = f", and line {returned} sends the message back" if returned else ", then sends the message back"
+    return Words(
+        "The reply is the message itself with a key added, not the message inside a new object",
+        f"Line {shape.line} changes the message your endpoint received (`{quote_code(shape.code)}`){sends}: the "
+        "fields the client sent stay at the top of your reply, beside the added key. The exercise wants a new "
+        f"object whose one key holds the message unchanged: `{reply}`.",
+        f"Leave the message as it arrived and build the reply around it: delete line {shape.line} and return "
+        f"`{reply}`.",
+        shape.line,
+        patch,
+        "key_added_to_message",
+    )
+
+
 def _text_response(c: Context, shape: Shape) -> Words:
     code = c.text.lines[shape.line - 1]
     fixed = re.sub(rf"\s*,?\s*(default_)?response_class\s*=\s*{re.escape(shape.code)}\s*,?", "", code)
@@ -222,6 +264,7 @@ WORDING: dict[str, Callable[[Context, Shape], Words]] = {
     "raw_body": _raw_body,
     "method_not_called": _method_not_called,
     "response_class": _text_response,
+    "key_added_to_message": _key_added,
 }
 
 RULES: dict[str, Rule] = {"reply_shape": _wrong_shape}

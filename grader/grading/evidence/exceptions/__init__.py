@@ -12,7 +12,7 @@ the name is bound at the top level of the file).
 The table ``RULES`` maps an exception family to its rules, tried in order, one
 small function each, kept by family the way friendly-traceback keeps one module
 per exception: ``type_errors``, ``names`` (NameError, UnboundLocalError, imports),
-``attributes``, ``values`` (KeyError, IndexError, JSON, RecursionError) and
+``attributes``, ``calls`` (what a line hands to something that cannot take it), ``values`` (KeyError, IndexError, JSON, RecursionError) and
 ``framework`` (what FastAPI raised itself); the rules of ``anywhere`` hold for
 any exception (a coroutine used as data) and come first. ``common`` holds what
 they share.
@@ -21,7 +21,7 @@ An edit (``FixPatch``) is offered only when it changes the learner's line and
 the file still parses with it; the grader checks it in the sandbox before it is
 shown as code.
 
-Cause codes (a test checks the list): ``attribute_on_dict``, ``attribute_typo``, ``bad_conversion``,
+Cause codes (a test checks the list): ``attribute_on_dict``, ``attribute_typo``, ``awaits_plain_value``, ``bad_conversion``,
 ``brackets_for_call``, ``called_not_callable``, ``class_not_called``,
 ``complex_parameter_from_url``, ``coroutine_not_awaited``, ``dict_as_key``, ``empty_sequence``,
 ``endless_recursion``, ``event_loop_in_handler``, ``extra_argument``, ``form_not_json``,
@@ -30,7 +30,8 @@ Cause codes (a test checks the list): ``attribute_on_dict``, ``attribute_typo``,
 ``missing_await``, ``missing_global``, ``missing_import``, ``missing_key``, ``misspelt_import``,
 ``misspelt_module``, ``mixed_types``, ``name_typo``, ``none_value``, ``not_serializable``,
 ``parameter_named_otherwise``, ``request_not_a_parameter``, ``response_model_refused``,
-``returns_request``, ``route_refused``, ``set_instead_of_dict``, ``string_indexed``,
+``response_content_not_text``, ``returns_request``, ``route_refused``, ``set_instead_of_dict``,
+``status_code_as_text``, ``string_indexed``,
 ``string_method_on_value``, ``text_where_dict``, ``unencodable_reply``, ``unexpected_keyword``,
 ``used_before_assignment``, ``value_type_assumed``.
 """
@@ -50,6 +51,7 @@ from grader.grading.evidence.exceptions.attributes import (
     json_method_on_dict,
     string_method_on_value,
 )
+from grader.grading.evidence.exceptions.calls import awaits_plain_value, response_content_not_text, status_code_as_text
 from grader.grading.evidence.exceptions.common import Evidence, Explanation, Rule, checked, replace_in_line
 from grader.grading.evidence.exceptions.framework import (
     complex_from_url,
@@ -96,17 +98,19 @@ def explain_exception(
     issues: tuple[ValidationIssue, ...] = (),
     path: str | None = None,
     method: str | None = None,
+    in_library: bool = False,
 ) -> Explanation | None:
     """The exception explained from the learner's code, or None when the code supports no cause.
 
     exception: its class (``TypeError``, ``fastapi.exceptions.ResponseValidationError``).
     frame: the learner's innermost frame (None when the framework raised it on its own).
     path/method: the request that raised it, to find the route when no frame of theirs ran.
+    in_library: whether a library called from ``frame``'s line raised it, not the line itself.
     """
     name = exception.rsplit(".", 1)[-1]
     line = model.valid_line(frame.line) if frame is not None else None
     route = _route_of(model, line, path, method)
-    evidence = Evidence(name, message, frame, model, line, model.code(line), route, details, issues)
+    evidence = Evidence(name, message, frame, model, line, model.code(line), route, details, issues, in_library)
     for rule in [*ANY_EXCEPTION, *RULES.get(name, ()), *LAST_RESORT]:
         found = rule(evidence)
         if found is not None:
@@ -131,6 +135,7 @@ def explain_traceback(
         issues=traceback.validation_issues,
         path=path,
         method=method,
+        in_library=traceback.raised_in_library,
     )
 
 
@@ -156,6 +161,8 @@ ANY_EXCEPTION: tuple[Rule, ...] = (
 
 RULES: dict[str, tuple[Rule, ...]] = {
     "TypeError": (
+        awaits_plain_value,
+        status_code_as_text,
         class_not_called,
         value_type_assumed,
         set_instead_of_dict,
@@ -173,7 +180,14 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "UnboundLocalError": (missing_global,),
     "NameError": (name_error,),
     "RecursionError": (endless_recursion,),
-    "AttributeError": (json_method_on_dict, dict_method_on_text, string_method_on_value, attribute_error, none_value),
+    "AttributeError": (
+        response_content_not_text,
+        json_method_on_dict,
+        dict_method_on_text,
+        string_method_on_value,
+        attribute_error,
+        none_value,
+    ),
     "ModuleNotFoundError": (misspelt_module,),
     "ImportError": (misspelt_import_name,),
     "KeyError": (missing_key,),

@@ -46,7 +46,8 @@ class Explanation:
 class Evidence:
     """What a rule may read: the exception's name (without its module) and message, the learner's
     innermost frame, the source model, that frame's line (checked against the file) and its code, the
-    route the request was for, the lines printed under the message and a validation error's items."""
+    route the request was for, the lines printed under the message and a validation error's items;
+    in_library: whether a library the line called raised it (the line's call, not its own code)."""
 
     exception: str
     message: str
@@ -57,6 +58,7 @@ class Evidence:
     route: Route | None
     details: tuple[str, ...]
     issues: tuple[ValidationIssue, ...]
+    in_library: bool = False
 
     @property
     def function(self) -> Function | None:
