@@ -4,8 +4,8 @@ An instructor manages only the accounts of the courses they instruct: an import 
 course its accounts join, and its progress is shown to whoever started it and to that
 course's instructors. Imports made before name none (their accounts joined the default course).
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-12-07 04:20:00
 """
 
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0020"
-down_revision: str | None = "0019"
+revision: str = "0021"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
