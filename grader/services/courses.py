@@ -223,6 +223,28 @@ def first_taught(*, session: Session, user: User) -> Course:
     return found
 
 
+def instructed(*, session: Session, user: User) -> list[Course]:
+    """The courses the account is an instructor of, oldest first (whose learners' accounts it manages)."""
+    return list(
+        session.exec(
+            select(Course)
+            .join(CourseMember, col(CourseMember.course_id) == col(Course.id))
+            .where(col(CourseMember.user_id) == user.id, col(CourseMember.role) == "instructor")
+            .order_by(col(Course.id))
+        )
+    )
+
+
+def is_staff_anywhere(*, session: Session, user_id: int) -> bool:
+    """Whether the account is a TA or instructor of any course."""
+    found = session.exec(
+        select(col(CourseMember.course_id))
+        .where(col(CourseMember.user_id) == user_id, col(CourseMember.role).in_(STAFF_ROLES))
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def course_teaching(*, session: Session, staff: User, learner_id: int) -> Course:
     """The oldest course ``staff`` teaches that has this learner; ``NotFound`` when there is none."""
     taught = aliased(CourseMember)

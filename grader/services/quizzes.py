@@ -52,7 +52,7 @@ from grader.models import (
     User,
     utcnow,
 )
-from grader.services import courses, standings, storage, updates
+from grader.services import authority, courses, standings, storage, updates
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound, NotOpen
 from grader.services.numbers import plain_number, shortened
 
@@ -387,7 +387,7 @@ def reveal_for(
     session: Session,
     user: User,
     quiz: Quiz,
-    viewer: User | None = None,
+    staff: bool | None = None,
     assignment_id: int | None = None,
     settings: Settings | None = None,
     now: datetime | None = None,
@@ -395,18 +395,16 @@ def reveal_for(
     """Whether ``quiz``'s right options are marked for ``user``'s attempts now, and when they will be.
 
     The rule and the due date (``user``'s extension applied) are the assignment's: the one
-    named, else the one that assigns the quiz to ``user``. viewer: who looks, when not ``user``
-    (an instructor account or the course's staff always sees the right options).
+    named, else the one that assigns the quiz to ``user``. staff: whether whoever looks teaches the
+    work (staff always see the right options); left out, whether ``user`` teaches the assignment's course.
     """
     now = now or utcnow()
     left = attempts_left(session=session, user=user, quiz=quiz, settings=settings)
     assignment = session.get(Assignment, assignment_id) if assignment_id is not None else None
     if assignment is None:
         assignment = courses.assignment_for(session=session, user=user, quiz_id=quiz.id)
-    viewer = viewer or user
-    staff = viewer.role == "instructor" or (
-        assignment is not None and courses.is_staff(session=session, user=viewer, course_id=assignment.course_id)
-    )
+    if staff is None:
+        staff = assignment is not None and courses.is_staff(session=session, user=user, course_id=assignment.course_id)
     if assignment is None:
         return reveal_rule(rule=DEFAULT_REVEAL, attempts_left=left, due_at=None, now=now, staff=staff)
     due = courses.deadline_state(session=session, assignment=assignment, user_id=user.id, now=now).due_at
@@ -635,14 +633,12 @@ def _options_shown(session: Session, attempt: QuizAttempt, questions: list[Quest
 def get_attempt(
     *, session: Session, attempt_id: int, user: User, settings: Settings | None = None, now: datetime | None = None
 ) -> AttemptResult:
-    """An attempt with its feedback, if ``user`` made it or is an instructor; ``NotFound`` otherwise.
+    """An attempt with its feedback, if ``user`` made it or teaches a course it belongs to (``authority``).
 
-    The options come in the order the learner saw them; the right one is named only once the
-    learner's ``Reveal`` allows it (an instructor always sees it).
+    ``NotFound`` for anyone else. The options come in the order the learner saw them; the right
+    one is named only once the learner's ``Reveal`` allows it (the course's staff always see it).
     """
-    attempt = session.get(QuizAttempt, attempt_id)
-    if attempt is None or (user.role != "instructor" and attempt.user_id != user.id):
-        raise NotFound("No such attempt.")
+    attempt, staff = authority.visible_attempt(session=session, attempt_id=attempt_id, user=user)
     quiz = session.get_one(Quiz, attempt.quiz_id)
     rows = session.exec(
         select(AttemptAnswer, Question, Choice)
@@ -656,7 +652,7 @@ def get_attempt(
         session=session,
         user=owner,
         quiz=quiz,
-        viewer=user,
+        staff=staff,
         assignment_id=attempt.assignment_id,
         settings=settings,
         now=now,
