@@ -147,6 +147,7 @@ class AccountImport(SQLModel, table=True):
 
     total: accounts the file lists. hashed: passwords hashed so far.
     emails: the e-mails of those accounts, one a line (another import may not list them while this one runs).
+    course_id: the course the accounts join (None for imports made before imports named one, or a removed course).
     status: ``running`` until every account is stored (``done``) or none is (``failed``, with ``message``).
     updated_at: the latest progress; a running import that stops moving was interrupted.
     """
@@ -156,6 +157,7 @@ class AccountImport(SQLModel, table=True):
 
     id: int = Field(default=None, primary_key=True)
     requested_by: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    course_id: int | None = Field(default=None, foreign_key="courses.id", ondelete="SET NULL")
     total: int
     hashed: int = 0
     emails: str = Field(default="", sa_type=Text)
@@ -590,6 +592,16 @@ class QuizAttempt(SQLModel, table=True):
     start_id: int | None = Field(default=None, foreign_key="quiz_starts.id", ondelete="SET NULL", index=True)
     choice_order: dict[str, list[int]] | None = _json(default=None)
     assignment_id: int | None = Field(default=None, foreign_key="assignments.id", ondelete="SET NULL", index=True)
+    late_factor: float = Field(
+        default=1.0,
+        sa_column_kwargs={"server_default": "1.0"},
+        description="The share of the score that counts: below 1 for a late attempt under a penalty.",
+    )
+
+    @property
+    def counted_score(self) -> float:
+        """The score after the late policy."""
+        return self.score * self.late_factor
 
 
 class AttemptAnswer(SQLModel, table=True):

@@ -423,7 +423,9 @@ def test_courses_upgrade_moves_a_filled_database_into_the_default_course_on_post
 def test_standings_per_course_upgrade_splits_a_repeater_and_back(
     tmp_path: Path, request: pytest.FixtureRequest, engine_name: str
 ):
-    """0020 keys standings by course: a learner in two courses gets one standing in each, from that course's work."""
+    """0022 keys standings by course: a learner in two courses gets one standing in each, from that course's work."""
+    previous = ScriptDirectory.from_config(alembic_config()).get_revision("0022").down_revision
+    assert isinstance(previous, str)
     from tests import oracle
 
     url = (
@@ -433,7 +435,7 @@ def test_standings_per_course_upgrade_splits_a_repeater_and_back(
     )
     engine = create_db_engine(url)
     try:
-        migrate(engine, revision="0019")
+        migrate(engine, revision=previous)
         with Session(engine) as session:
             sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
             session.commit()
@@ -500,12 +502,12 @@ def test_standings_per_course_upgrade_splits_a_repeater_and_back(
         assert _differences(engine) == []
         split = {(1, 1, echo): (16.0, 4.0, 2), (1, 2, echo): (4.0, 4.0, 1)}
         assert standings() == split
-        downgrade(engine, revision="0019")
+        downgrade(engine, revision=previous)
         with engine.connect() as connection:
             rows = connection.execute(
                 text("SELECT user_id, exercise_id, best_score, latest_score, submissions FROM exercise_standings")
             ).all()
-        assert [tuple(row) for row in rows] == [(1, echo, 16.0, 12.0, 4)]  # every submission, as before 0020
+        assert [tuple(row) for row in rows] == [(1, echo, 16.0, 12.0, 4)]  # every submission, as before 0022
         migrate(engine)
         assert standings() == split
     finally:

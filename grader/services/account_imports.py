@@ -33,9 +33,9 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from grader.models import AccountImport, AccountImportStatus, User, utcnow
-from grader.services import audit, passwords, storage, users
-from grader.services.errors import NotFound, Overloaded, ServiceError
+from grader.models import AccountImport, AccountImportStatus, Course, User, utcnow
+from grader.services import audit, courses, passwords, storage, users
+from grader.services.errors import InvalidInput, NotFound, Overloaded, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +85,15 @@ def check(*, session: Session, text: str, max_rows: int) -> list[users.ImportLin
     return users.check_import(session=session, text=text, max_rows=max_rows, busy=busy)
 
 
+def check_follower(*, session: Session, import_id: int, user: User) -> None:
+    """``NotFound`` unless the import exists and ``user`` started it or instructs the course it imports into."""
+    row = session.get(AccountImport, import_id)
+    if row is None or not _may_follow(session, row, user):
+        raise NotFound("No such import.")
+
+
 def progress(*, session: Session, import_id: int) -> Progress:
-    """The progress of import ``import_id``, or ``NotFound``."""
+    """The progress of import ``import_id``, or ``NotFound`` (who may see it: ``check_follower``)."""
     row = session.get(AccountImport, import_id)
     if row is None:
         raise NotFound("No such import.")
@@ -100,6 +107,14 @@ def progress(*, session: Session, import_id: int) -> Progress:
     return Progress(import_id=row.id, total=row.total, hashed=row.hashed, status=status, message=message)
 
 
+def _may_follow(session: Session, row: AccountImport, viewer: User) -> bool:
+    if row.requested_by == viewer.id:
+        return True
+    if row.course_id is None:
+        return False
+    return courses.role_in(session=session, user=viewer, course_id=row.course_id) == "instructor"
+
+
 class ImportRunner:
     """The thread of one web process that hashes imports' passwords, one import after another."""
 
@@ -111,8 +126,23 @@ class ImportRunner:
         self._unfinished = 0
         self._stopping = threading.Event()
 
-    def start(self, *, session: Session, lines: list[users.ImportLine], requested_by: User) -> AccountImport:
-        """Store a running import of ``lines`` (checked by ``check``) and start hashing them."""
+    def start(
+        self, *, session: Session, lines: list[users.ImportLine], requested_by: User, course_id: int | None = None
+    ) -> AccountImport:
+        """Store a running import of ``lines`` (checked by ``check``) into ``course_id`` and start hashing them.
+
+        The course must be one ``requested_by`` instructs (the oldest they do when None; see
+        ``users.managing_course``); only an instructor account may import instructor accounts.
+        """
+        course = users.managing_course(session=session, by=requested_by, course_id=course_id)
+        if requested_by.role != "instructor":
+            staff = [item for item in lines if item.role == "instructor"]
+            if staff:
+                raise InvalidInput(
+                    f"Line {staff[0].line}: only an instructor account can create instructor accounts; "
+                    "nothing was imported.",
+                    field="file",
+                )
         if self._stopping.is_set():
             raise _restarting()
         with self._lock:
@@ -121,7 +151,7 @@ class ImportRunner:
             self._unfinished += 1
         try:
             emails = "\n".join(item.email for item in lines)
-            row = AccountImport(requested_by=requested_by.id, total=len(lines), emails=emails)
+            row = AccountImport(requested_by=requested_by.id, course_id=course.id, total=len(lines), emails=emails)
             session.add(row)
             session.commit()
             session.refresh(row)
@@ -176,17 +206,23 @@ class ImportRunner:
             if time.monotonic() - written >= PROGRESS_EVERY_SECONDS:
                 _write_progress(session, import_id, len(hashes))
                 written = time.monotonic()
-        accounts = users.add_imported(session=session, lines=lines, hashes=hashes)
         row = session.get(AccountImport, import_id)
         if row is None:
             raise NotFound("The import was removed before it ended.")
+        course = session.get(Course, row.course_id) if row.course_id is not None else None
+        if course is None:
+            raise NotFound("The course was removed before the import ended; nothing was imported.")
+        accounts = users.add_imported(session=session, lines=lines, hashes=hashes, course_id=course.id)
         requester = session.get(User, row.requested_by) if row.requested_by is not None else None
         audit.record(
             session=session,
             actor=requester,
             action="account.import",
             target=f"{len(accounts)} account(s)",
-            details={"emails": ", ".join(account.email for account in accounts)[:1000]},
+            details={
+                "emails": ", ".join(account.email for account in accounts)[:1000],
+                "course": courses.course_target(course),
+            },
         )
         row.hashed, row.status, row.updated_at = len(hashes), "done", utcnow()
         session.add(row)

@@ -7,10 +7,11 @@ and/or a quiz in a course; work made for it is judged against its dates:
 
 - before ``opens_at``: refused (``NotOpen``);
 - after the learner's due date (``due_at``, or their extension): refused under the ``none``
-  late policy, or counted at a reduced share (``Submission.late_factor``) under ``penalty``.
+  late policy, or counted at a reduced share (``Submission.late_factor``,
+  ``QuizAttempt.late_factor``) under ``penalty``.
 
-Changing a due date, a policy or an extension recomputes the share of every submission
-it touches, and the standings of the learners whose share changed.
+Changing a due date, a policy or an extension recomputes the share of every submission and
+quiz attempt it touches, and the standings of the learners whose share changed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import hmac
 import math
 import secrets
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -41,6 +42,7 @@ from grader.models import (
     Exercise,
     Extension,
     Quiz,
+    QuizAttempt,
     Submission,
     User,
     utcnow,
@@ -221,6 +223,28 @@ def first_taught(*, session: Session, user: User) -> Course:
     return found
 
 
+def instructed(*, session: Session, user: User) -> list[Course]:
+    """The courses the account is an instructor of, oldest first (whose learners' accounts it manages)."""
+    return list(
+        session.exec(
+            select(Course)
+            .join(CourseMember, col(CourseMember.course_id) == col(Course.id))
+            .where(col(CourseMember.user_id) == user.id, col(CourseMember.role) == "instructor")
+            .order_by(col(Course.id))
+        )
+    )
+
+
+def is_staff_anywhere(*, session: Session, user_id: int) -> bool:
+    """Whether the account is a TA or instructor of any course."""
+    found = session.exec(
+        select(col(CourseMember.course_id))
+        .where(col(CourseMember.user_id) == user_id, col(CourseMember.role).in_(STAFF_ROLES))
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def course_teaching(*, session: Session, staff: User, learner_id: int) -> Course:
     """The oldest course ``staff`` teaches that has this learner; ``NotFound`` when there is none."""
     taught = aliased(CourseMember)
@@ -385,8 +409,8 @@ def _refuse_placed_twice(session: Session, *, course_id: int, field: str, work_i
 class Saved:
     """What a change to an assignment or an extension came to.
 
-    assignment: the assignment as stored now; recomputed: how many submissions' counted share changed;
-    learners: whose counted scores those are (an LMS may have to hear of them).
+    assignment: the assignment as stored now; recomputed: how many submissions' and quiz attempts'
+    counted share changed; learners: whose counted scores those are (an LMS may have to hear of them).
     """
 
     assignment: Assignment
@@ -643,6 +667,24 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%a %-d %b %Y, %H:%M UTC") if moment is not None else "an unknown date"
 
 
+def lateness_words(late_by: timedelta) -> str:
+    """How late work was, in words: "40 minutes", "2 hours", "1 day and 3 hours" (rounded down)."""
+    minutes = int(late_by.total_seconds() // 60)
+    if minutes < 1:
+        return "less than a minute"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return _counted(days, "day") + (f" and {_counted(hours, 'hour')}" if hours else "")
+    if hours:
+        return _counted(hours, "hour") + (f" and {_counted(minutes, 'minute')}" if minutes else "")
+    return _counted(minutes, "minute")
+
+
+def _counted(number: int, unit: str) -> str:
+    return f"{number} {unit}{'s' if number != 1 else ''}"
+
+
 def grant_extension(*, session: Session, assignment_id: int, user_id: int, due_at: datetime | None, by: User) -> Saved:
     """Give one learner a later due date (None takes it back); their scores are recomputed. Commits."""
     assignment = get_assignment(session=session, assignment_id=assignment_id)
@@ -690,35 +732,57 @@ def extensions(*, session: Session, assignment_id: int) -> list[tuple[Extension,
 def recompute_late_factors(
     *, session: Session, assignment: Assignment, user_ids: Sequence[int] | None = None
 ) -> tuple[int, tuple[int, ...]]:
-    """Set the late factor of the assignment's submissions from its current dates (the caller commits).
+    """Set the late factor of the assignment's submissions and quiz attempts from its current dates.
 
-    Returns how many submissions changed and whose they are; the standings of those learners in the
-    assignment's course are refreshed (another course's standings never count these submissions).
+    Returns how many of them changed and whose they are; the standings of those learners in the
+    assignment's course are refreshed (another course's standings never count this work) and their
+    changed attempts numbered anew, so the live views show them (the caller commits).
     Late work taken under an earlier policy counts nothing once the policy takes no late work.
     """
-    statement = sa_select(
-        col(Submission.id),
-        col(Submission.user_id),
-        col(Submission.exercise_id),
-        col(Submission.created_at),
-        col(Submission.late_factor),
-    ).where(col(Submission.assignment_id) == assignment.id)
-    if user_ids is not None:
-        statement = statement.where(col(Submission.user_id).in_(user_ids))
-    extensions = {
+    due_dates = {
         row.user_id: row.due_at
         for row in session.exec(select(Extension).where(col(Extension.assignment_id) == assignment.id))
     }
-    changed: list[tuple[int, float]] = []
-    touched: set[tuple[int, int]] = set()
-    for submission_id, user_id, exercise_id, created_at, current in session.execute(statement).all():
-        due = extensions.get(user_id, assignment.due_at)
-        factor = late_factor(assignment, due_at=due, made_at=created_at) or 0.0
-        if not math.isclose(factor, current):
-            changed.append((submission_id, factor))
-            touched.add((user_id, exercise_id))
-    for submission_id, factor in changed:
+
+    def share(user_id: int, made_at: datetime) -> float:
+        return late_factor(assignment, due_at=due_dates.get(user_id, assignment.due_at), made_at=made_at) or 0.0
+
+    submissions = _changed_factors(
+        session, Submission, col(Submission.exercise_id), assignment_id=assignment.id, user_ids=user_ids, share=share
+    )
+    attempts = _changed_factors(
+        session, QuizAttempt, col(QuizAttempt.quiz_id), assignment_id=assignment.id, user_ids=user_ids, share=share
+    )
+    for submission_id, _user_id, _exercise_id, factor in submissions:
         session.execute(update(Submission).where(col(Submission.id) == submission_id).values(late_factor=factor))
-    for user_id, exercise_id in sorted(touched):
+    for user_id, exercise_id in sorted({(user_id, exercise_id) for _, user_id, exercise_id, _ in submissions}):
         standings.refresh_standing(session, user_id=user_id, course_id=assignment.course_id, exercise_id=exercise_id)
-    return len(changed), tuple(sorted({user_id for user_id, _ in touched}))
+    for attempt_id, _user_id, _quiz_id, factor in attempts:
+        attempt = session.get_one(QuizAttempt, attempt_id)
+        attempt.late_factor = factor
+        standings.record_attempt(session, attempt=attempt)  # numbered anew: the live views show it
+    learners = {row[1] for row in submissions} | {row[1] for row in attempts}
+    return len(submissions) + len(attempts), tuple(sorted(learners))
+
+
+def _changed_factors(
+    session: Session,
+    table: type[Submission] | type[QuizAttempt],
+    work: Any,
+    *,
+    assignment_id: int,
+    user_ids: Sequence[int] | None,
+    share: Callable[[int, datetime], float],
+) -> list[tuple[int, int, int, float]]:
+    """(id, learner, ``work`` (the exercise or quiz), new factor) of the assignment's rows whose share changes."""
+    statement = sa_select(col(table.id), col(table.user_id), work, col(table.created_at), col(table.late_factor)).where(
+        col(table.assignment_id) == assignment_id
+    )
+    if user_ids is not None:
+        statement = statement.where(col(table.user_id).in_(user_ids))
+    changed: list[tuple[int, int, int, float]] = []
+    for row_id, user_id, work_id, created_at, current in session.execute(statement).all():
+        factor = share(user_id, created_at)
+        if not math.isclose(factor, current):
+            changed.append((row_id, user_id, work_id, factor))
+    return changed

@@ -39,7 +39,7 @@ class LearnerAssignment:
 
     deadline: their dates (their extension's due date when they have one) at the moment asked.
     best: their graded submission whose counted score (after the late share) is highest, or None.
-    quiz_counted: the quiz attempt that counts (per the quiz-scoring setting), or None.
+    quiz_counted: the quiz attempt that counts (per the quiz-scoring setting, on its counted score), or None.
     attempts_left: quiz attempts they may still make (None: unlimited, or no quiz).
     status: see ``STATUS_RULES``.
     """
@@ -156,7 +156,7 @@ def _one(
     counted = quizzes.counted_attempt(attempts, scoring=settings.quiz_scoring)
     left = quizzes.attempts_left(session=session, user=user, quiz=quiz, settings=settings) if quiz else None
     has_work = bool(made or attempts)
-    best_late = best is not None and best.late_factor < 1.0
+    best_late = any(work is not None and work.late_factor < 1.0 for work in (best, counted))
     return LearnerAssignment(
         course=course,
         role=role,

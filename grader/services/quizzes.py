@@ -16,6 +16,11 @@ the instructor's views keep the labels of the quiz file.
 
 The right option is marked only once the learner's ``Reveal`` allows it:
 after their last attempt or after the due date, as the quiz's assignment says.
+
+An attempt follows its assignment's late policy as a submission does: refused before the
+assignment opens and, under ``none``, past the learner's due date; under ``penalty`` stored
+with the share it counts (``QuizAttempt.late_factor``). What counts is the score times that
+share, and the attempt that counts (best or last) is chosen on it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import secrets
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -33,6 +38,7 @@ from sqlmodel import Session, col, func, select
 
 from grader.config import Settings, get_settings
 from grader.db import lock_for_update
+from grader.grading.report import format_points
 from grader.models import (
     MAX_ROW_ID,
     Assignment,
@@ -46,7 +52,7 @@ from grader.models import (
     User,
     utcnow,
 )
-from grader.services import courses, standings, storage, updates
+from grader.services import authority, courses, standings, storage, updates
 from grader.services.errors import AttemptLimitReached, InvalidInput, NotFound, NotOpen
 from grader.services.numbers import plain_number, shortened
 
@@ -232,7 +238,11 @@ class QuestionFeedback:
 
 @dataclass(frozen=True)
 class AttemptResult:
-    """A stored attempt: score out of ``max_score``, feedback per question, and whether right answers are marked."""
+    """A stored attempt: score out of ``max_score``, feedback per question, and whether right answers are marked.
+
+    late_factor: the share of the score that counts (below 1 for a late attempt under a penalty);
+    late_by: how long after the learner's due date it was made, None when it was on time.
+    """
 
     id: int
     quiz_slug: str
@@ -242,6 +252,24 @@ class AttemptResult:
     created_at: datetime
     questions: list[QuestionFeedback]
     reveal: Reveal
+    late_factor: float = 1.0
+    late_by: timedelta | None = None
+
+    @property
+    def counted_score(self) -> float:
+        """The score after the late policy."""
+        return self.score * self.late_factor
+
+    @property
+    def late_note(self) -> str:
+        """For a late attempt, one sentence on how late it was and what it counts; "" for one on time."""
+        if self.late_factor >= 1.0:
+            return ""
+        when = f"Submitted {courses.lateness_words(self.late_by)} late" if self.late_by else "Submitted late"
+        counted = f"{format_points(self.counted_score)} of {self.max_score}"
+        if self.late_factor <= 0.0:
+            return f"{when}, and the assignment now takes no late work: this attempt counts nothing ({counted})."
+        return f"{when}: this attempt counts {self.late_factor * 100:g}% ({counted})."
 
 
 def list_quizzes(*, session: Session) -> list[Quiz]:
@@ -359,7 +387,7 @@ def reveal_for(
     session: Session,
     user: User,
     quiz: Quiz,
-    viewer: User | None = None,
+    staff: bool | None = None,
     assignment_id: int | None = None,
     settings: Settings | None = None,
     now: datetime | None = None,
@@ -367,18 +395,16 @@ def reveal_for(
     """Whether ``quiz``'s right options are marked for ``user``'s attempts now, and when they will be.
 
     The rule and the due date (``user``'s extension applied) are the assignment's: the one
-    named, else the one that assigns the quiz to ``user``. viewer: who looks, when not ``user``
-    (an instructor account or the course's staff always sees the right options).
+    named, else the one that assigns the quiz to ``user``. staff: whether whoever looks teaches the
+    work (staff always see the right options); left out, whether ``user`` teaches the assignment's course.
     """
     now = now or utcnow()
     left = attempts_left(session=session, user=user, quiz=quiz, settings=settings)
     assignment = session.get(Assignment, assignment_id) if assignment_id is not None else None
     if assignment is None:
         assignment = courses.assignment_for(session=session, user=user, quiz_id=quiz.id)
-    viewer = viewer or user
-    staff = viewer.role == "instructor" or (
-        assignment is not None and courses.is_staff(session=session, user=viewer, course_id=assignment.course_id)
-    )
+    if staff is None:
+        staff = assignment is not None and courses.is_staff(session=session, user=user, course_id=assignment.course_id)
     if assignment is None:
         return reveal_rule(rule=DEFAULT_REVEAL, attempts_left=left, due_at=None, now=now, staff=staff)
     due = courses.deadline_state(session=session, assignment=assignment, user_id=user.id, now=now).due_at
@@ -520,10 +546,11 @@ def submit_attempt(
     assignment = courses.assignment_for(
         session=session, user=user, quiz_id=quiz.id, assignment_id=assignment_id, now=now
     )
+    factor = 1.0
     if assignment is not None:
         try:
-            # A quiz takes no penalty: it is refused before it opens and, under "none", past due.
-            courses.check_open(session=session, assignment=assignment, user_id=user.id, now=now)
+            # As a submission: refused before it opens and, under "none", past due; a share under "penalty".
+            factor = courses.check_open(session=session, assignment=assignment, user_id=user.id, now=now)
         except NotOpen:
             session.rollback()
             raise
@@ -552,6 +579,7 @@ def submit_attempt(
         score=sum(1 for choice in chosen.values() if choice.is_correct),
         max_score=len(questions),
         created_at=now,
+        late_factor=factor,
         start_id=shown_with.id,
         choice_order={
             str(question.id): [
@@ -607,14 +635,12 @@ def _options_shown(session: Session, attempt: QuizAttempt, questions: list[Quest
 def get_attempt(
     *, session: Session, attempt_id: int, user: User, settings: Settings | None = None, now: datetime | None = None
 ) -> AttemptResult:
-    """An attempt with its feedback, if ``user`` made it or is an instructor; ``NotFound`` otherwise.
+    """An attempt with its feedback, if ``user`` made it or teaches a course it belongs to (``authority``).
 
-    The options come in the order the learner saw them; the right one is named only once the
-    learner's ``Reveal`` allows it (an instructor always sees it).
+    ``NotFound`` for anyone else. The options come in the order the learner saw them; the right
+    one is named only once the learner's ``Reveal`` allows it (the course's staff always see it).
     """
-    attempt = session.get(QuizAttempt, attempt_id)
-    if attempt is None or (user.role != "instructor" and attempt.user_id != user.id):
-        raise NotFound("No such attempt.")
+    attempt, staff = authority.visible_attempt(session=session, attempt_id=attempt_id, user=user)
     quiz = session.get_one(Quiz, attempt.quiz_id)
     rows = session.exec(
         select(AttemptAnswer, Question, Choice)
@@ -628,7 +654,7 @@ def get_attempt(
         session=session,
         user=owner,
         quiz=quiz,
-        viewer=user,
+        staff=staff,
         assignment_id=attempt.assignment_id,
         settings=settings,
         now=now,
@@ -657,7 +683,16 @@ def get_attempt(
             for answer, question, choice in rows
         ],
         reveal=reveal,
+        late_factor=attempt.late_factor,
+        late_by=_late_by(attempt, reveal.due_at),
     )
+
+
+def _late_by(attempt: QuizAttempt, due_at: datetime | None) -> timedelta | None:
+    """How long after ``due_at`` (the learner's due date now) the attempt was made; None when it was not late."""
+    if due_at is None or attempt.created_at <= due_at:
+        return None
+    return attempt.created_at - due_at
 
 
 def _feedback(
@@ -719,7 +754,11 @@ def question_count(*, session: Session, quiz_id: int) -> int:
 
 
 def counted_attempt(attempts: list[QuizAttempt], *, scoring: str) -> QuizAttempt | None:
-    """The attempt that counts: the best (earliest of equals) or the last, per ``scoring``."""
+    """The attempt that counts: the best counted score (earliest of equals) or the last, per ``scoring``.
+
+    "Best" is after the late policy, as the gradebook's ``_counted_attempts`` chooses: a late
+    3/3 counted at 50% loses to an on-time 2/3.
+    """
     if not attempts:
         return None
     ordered = sorted(attempts, key=lambda attempt: (attempt.created_at, attempt.id))
@@ -727,6 +766,6 @@ def counted_attempt(attempts: list[QuizAttempt], *, scoring: str) -> QuizAttempt
         return ordered[-1]
     best = ordered[0]
     for attempt in ordered[1:]:
-        if attempt.score > best.score:
+        if attempt.counted_score > best.counted_score:
             best = attempt
     return best

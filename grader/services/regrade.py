@@ -21,7 +21,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from grader.models import Exercise, RegradeBatch, Submission, User, utcnow
-from grader.services import audit, courses, regrade_scores
+from grader.services import audit, authority, courses, regrade_scores
 from grader.services.errors import InvalidInput, NotFound, PermissionDenied
 from grader.services.scope import CourseScope
 from grader.services.submissions import Enqueue, get_exercise, send_to_queue
@@ -47,15 +47,11 @@ class RegradeProgress:
         return self.done >= self.total
 
 
-def _require_instructor(user: User) -> None:
-    if user.role != "instructor":
-        raise PermissionDenied("Only instructors can regrade.")
-
-
 def _require_staff(session: Session, user: User, scope: CourseScope | None) -> None:
-    """An account instructor may regrade anything; within a course, its instructors and TAs may."""
+    """Within a course, its instructors and TAs may regrade; without one, an instructor account may."""
     if scope is None:
-        _require_instructor(user)
+        if user.role != "instructor":
+            raise PermissionDenied("Only instructors can regrade.")
     else:
         courses.require_role(session=session, user=user, course_id=scope.course_id, roles=("ta", "instructor"))
 
@@ -119,14 +115,25 @@ def regrade_submission(
     enqueue: Enqueue,
     scope: CourseScope | None = None,
 ) -> RegradeBatch:
-    """Queue one submission for grading again; a batch of one (within ``scope``'s course when given).
+    """Queue one submission for grading again; a batch of one.
 
+    Its staff may (``authority``: the TAs and instructors of a course it belongs to; of
+    ``scope``'s course, when given); its author is refused, anyone else told it does not exist.
     ``enqueue`` sends it below learners' gradings (``grader.jobs.enqueue_regrade`` in the service).
     """
-    _require_staff(session, requested_by, scope)
-    submission = session.exec(_in_scope(select(Submission).where(col(Submission.id) == submission_id), scope)).first()
-    if submission is None:
+    course_id = None
+    if scope is not None:
+        courses.require_role(session=session, user=requested_by, course_id=scope.course_id, roles=("ta", "instructor"))
+        course_id = scope.course_id
+    if not authority.teaches_submission(
+        session=session, submission_id=submission_id, user=requested_by, course_id=course_id
+    ):
+        if scope is None and authority.may_see_submission(
+            session=session, submission_id=submission_id, user=requested_by
+        ):
+            raise PermissionDenied("Only the TAs and instructors of its course can regrade a submission.")
         raise NotFound("No such submission.")
+    submission = session.get_one(Submission, submission_id)
     return _start(
         session,
         ids=[submission_id],
@@ -197,12 +204,16 @@ def regrade_exercise(
 
 
 def check_follower(*, session: Session, batch_id: int, user: User) -> None:
-    """Whether ``user`` may follow this regrade: an account instructor, or whoever asked for it (a course's TA)."""
+    """Whether ``user`` may follow this regrade: whoever asked for it, or staff of every submission it regrades.
+
+    A batch names no course; its submissions do (``authority``), so a course's TAs and instructors
+    follow a regrade of their course's work, and nobody sees scores of work they do not teach.
+    """
     batch = session.get(RegradeBatch, batch_id)
     if batch is None:
         raise NotFound("No such regrade.")
-    if user.role != "instructor" and batch.requested_by != user.id:
-        raise PermissionDenied("Only instructors and whoever asked for this regrade can follow it.")
+    if batch.requested_by != user.id and not authority.teaches_batch(session=session, batch_id=batch_id, user=user):
+        raise PermissionDenied("Only whoever asked for this regrade and the staff of its course can follow it.")
 
 
 def progress(*, session: Session, batch_id: int) -> RegradeProgress:

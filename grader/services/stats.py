@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Integer, Select, and_, case, cast, func
+from sqlalchemy import ColumnElement, Engine, Integer, Select, and_, case, cast, func, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -177,6 +177,17 @@ def dashboard(
     that has written nothing: the other connections see committed rows only,
     each as of its own moment. SQLite reads them one after the other.
     """
+    return begin_dashboard(session=session, scope=scope, exercise_slug=exercise_slug, concurrent=concurrent)()
+
+
+def begin_dashboard(
+    *, session: Session, scope: CourseScope, exercise_slug: str | None = None, concurrent: bool = False
+) -> Callable[[], Dashboard]:
+    """``dashboard``'s figures, started: the slow ones are read aside at once; call the result for the rest.
+
+    Until it is called, ``session`` is free for the caller's own reads, which then
+    run beside the slow figures instead of before them.
+    """
     query = select(Exercise).where(col(Exercise.id).in_(scope.exercise_ids()))
     if exercise_slug is not None:
         query = query.where(col(Exercise.slug) == exercise_slug)
@@ -184,31 +195,36 @@ def dashboard(
         query = query.where(col(Exercise.active)).order_by(col(Exercise.title), col(Exercise.id))
     exercise = session.exec(query).first()
     if exercise is None:
-        breakdowns = question_breakdowns(session=session, scope=scope)
-        return Dashboard(exercise_slug, [], score_distribution_empty(), [], {}, [], breakdowns)
+        return lambda: Dashboard(
+            exercise_slug, [], score_distribution_empty(), [], {}, [], question_breakdowns(session=session, scope=scope)
+        )
 
-    def figure(read: Callable[[Session], T], *, here: bool = False) -> Callable[[], T]:
-        if here or not concurrent:
-            result = read(session)
-            return lambda: result
-        return read_aside(session, read)
+    def aside(read: Callable[[Session], T]) -> Callable[[], T]:
+        if concurrent:
+            return read_aside(session, read)
+        result = read(session)
+        return lambda: result
 
-    # The slowest first, elsewhere; the quick ones on this session meanwhile.
-    failures = figure(lambda s: case_failures(session=s, exercise=exercise, scope=scope))
-    per_day = figure(lambda s: submissions_per_day(session=s, exercise=exercise, scope=scope))
-    mistakes = figure(lambda s: common_mistakes(session=s, exercise=exercise, scope=scope))
-    questions = figure(lambda s: question_breakdowns(session=s, scope=scope), here=True)
-    distribution = figure(lambda s: score_distribution(session=s, exercise=exercise, scope=scope), here=True)
-    kinds = figure(lambda s: error_kinds(session=s, exercise=exercise, scope=scope), here=True)
-    return Dashboard(
-        exercise_slug=exercise.slug,
-        submissions_per_day=per_day(),
-        score_distribution=distribution(),
-        case_failures=failures(),
-        error_kinds=kinds(),
-        common_mistakes=mistakes(),
-        question_breakdowns=questions(),
-    )
+    # The slowest, elsewhere; the quick ones on this session when the result is called.
+    failures = aside(lambda s: case_failures(session=s, exercise=exercise, scope=scope))
+    per_day = aside(lambda s: submissions_per_day(session=s, exercise=exercise, scope=scope))
+    mistakes = aside(lambda s: common_mistakes(session=s, exercise=exercise, scope=scope))
+
+    def collect() -> Dashboard:
+        questions = question_breakdowns(session=session, scope=scope)
+        distribution = score_distribution(session=session, exercise=exercise, scope=scope)
+        kinds = error_kinds(session=session, exercise=exercise, scope=scope)
+        return Dashboard(
+            exercise_slug=exercise.slug,
+            submissions_per_day=per_day(),
+            score_distribution=distribution,
+            case_failures=failures(),
+            error_kinds=kinds,
+            common_mistakes=mistakes(),
+            question_breakdowns=questions,
+        )
+
+    return collect
 
 
 def read_aside(session: Session, read: Callable[[Session], T]) -> Callable[[], T]:
@@ -335,11 +351,22 @@ def score_distribution(*, session: Session, exercise: Exercise, scope: CourseSco
 
 def case_failures(*, session: Session, exercise: Exercise, scope: CourseScope) -> list[CaseFailure]:
     """Per case, how many learners' latest graded submission fails it; the most failed first."""
-    failed = func.sum(case((col(CaseOutcome.passed), 0), else_=1))
+    on_latest = col(CaseOutcome.submission_id) == col(ExerciseStanding.latest_submission_id)
+    case_name: Any = col(CaseOutcome.name)
+    case_passed: Any = col(CaseOutcome.passed)
+    joined: Any = CaseOutcome
+    joined_on: ColumnElement[bool] = on_latest
+    if session.get_bind().dialect.name != "sqlite":
+        # Each learner's latest outcomes through the index on (submission, name, passed): from a plain
+        # join PostgreSQL hashes every outcome of every submission ever stored, where only the latest
+        # count (OFFSET 0 keeps the planner from turning the lateral subquery back into that join).
+        joined = sa_select(case_name, case_passed).where(on_latest).offset(0).lateral("latest_outcomes")
+        case_name, case_passed, joined_on = joined.c.name, joined.c.passed, true()
+    failed = func.sum(case((case_passed, 0), else_=1))
     rows = session.execute(
-        _learners_standings(exercise, scope, col(CaseOutcome.name), failed, func.count())
-        .join(CaseOutcome, col(CaseOutcome.submission_id) == col(ExerciseStanding.latest_submission_id))
-        .group_by(col(CaseOutcome.name))
+        _learners_standings(exercise, scope, case_name, failed, func.count())
+        .join(joined, joined_on)
+        .group_by(case_name)
     ).all()
     described = case_descriptions(ExerciseSpec.model_validate(exercise.spec))
     failures = [
@@ -370,38 +397,46 @@ def common_mistakes(
 
     ``cause``: only that one (an empty list when no learner's latest submission makes it).
     """
-    # One row per learner and wording: a learner whose latest result words one cause
-    # twice counts once for the cause, and once for each wording.
-    statement = (
-        _learners_standings(
-            exercise,
-            scope,
-            col(DiagnosisRow.cause),
-            col(DiagnosisRow.title),
-            col(ExerciseStanding.user_id),
-            func.min(col(DiagnosisRow.fix)),
-        )
-        .join(DiagnosisRow, col(DiagnosisRow.submission_id) == col(ExerciseStanding.latest_submission_id))
-        .group_by(col(DiagnosisRow.cause), col(DiagnosisRow.title), col(ExerciseStanding.user_id))
-    )
+    # Counted in SQL, so a few rows per cause come back however many learners make it: learners
+    # per cause and per wording, distinct (a learner whose latest result words one cause twice
+    # counts once for the cause, and once for each wording).
+    found = _learners_standings(
+        exercise,
+        scope,
+        col(DiagnosisRow.cause).label("cause"),
+        col(DiagnosisRow.title).label("title"),
+        col(DiagnosisRow.fix).label("fix"),
+        col(ExerciseStanding.user_id).label("user_id"),
+    ).join(DiagnosisRow, col(DiagnosisRow.submission_id) == col(ExerciseStanding.latest_submission_id))
     if cause is not None:
-        statement = statement.where(col(DiagnosisRow.cause) == cause)
-    learners: dict[str, set[int]] = {}
-    wordings: dict[tuple[str, str], list[Any]] = {}  # (cause, title) -> [learners, fix]
-    for code, title, user_id, fix in session.execute(statement):
-        learners.setdefault(code, set()).add(user_id)
-        wording = wordings.setdefault((code, title), [0, fix or ""])
-        wording[0] += 1
-        wording[1] = min(wording[1], fix or "")
-    label: dict[str, tuple[str, str, int]] = {}
-    for (code, title), (count, fix) in wordings.items():
+        found = found.where(col(DiagnosisRow.cause) == cause)
+    rows = found.cte("found")
+    per_cause = (
+        sa_select(rows.c.cause, func.count(func.distinct(rows.c.user_id)).label("learners"))
+        .group_by(rows.c.cause)
+        .subquery("per_cause")
+    )
+    statement = (
+        sa_select(
+            rows.c.cause,
+            rows.c.title,
+            func.min(rows.c.fix),
+            func.count(func.distinct(rows.c.user_id)),
+            func.min(per_cause.c.learners),
+        )
+        .join(per_cause, per_cause.c.cause == rows.c.cause)
+        .group_by(rows.c.cause, rows.c.title)
+    )
+    learners: dict[str, int] = {}
+    label: dict[str, tuple[str, str, int]] = {}  # cause -> (title, fix, learners with that title)
+    for code, title, fix, count, of_cause in session.execute(statement):
+        learners[code] = of_cause
         kept = label.get(code)
         if kept is None or (count, kept[0]) > (kept[2], title):  # most learners, then the first title
             label[code] = (title, fix, count)
-    ranked = sorted(learners, key=lambda code: (-len(learners[code]), code))[:limit]
+    ranked = sorted(learners, key=lambda code: (-learners[code], code))[:limit]
     return [
-        CommonMistake(cause=code, title=label[code][0], fix=label[code][1], learners=len(learners[code]))
-        for code in ranked
+        CommonMistake(cause=code, title=label[code][0], fix=label[code][1], learners=learners[code]) for code in ranked
     ]
 
 
@@ -417,13 +452,17 @@ class _ItemSums:
     rest_squared: int
 
 
-def _item_sums(session: Session, scope: CourseScope) -> dict[int, _ItemSums]:
-    """Per question, the sums the item statistics need, over the scope's learners' attempts."""
+def _answer_sums(session: Session, scope: CourseScope) -> tuple[dict[int, int], dict[int, _ItemSums]]:
+    """Answers per choice, and per question the sums the item statistics need, over the scope's learners' attempts.
+
+    One pass over the answers, grouped by question and choice: every sum adds up across a question's choices.
+    """
     right = cast(case((col(AttemptAnswer.correct), 1), else_=0), Integer)
     rest = col(QuizAttempt.score) - right
     rows = session.execute(
         sa_select(
             col(AttemptAnswer.question_id),
+            col(AttemptAnswer.choice_id),
             func.count(),
             func.sum(right),
             func.sum(rest),
@@ -432,12 +471,16 @@ def _item_sums(session: Session, scope: CourseScope) -> dict[int, _ItemSums]:
         )
         .join(QuizAttempt, col(QuizAttempt.id) == col(AttemptAnswer.attempt_id))
         .where(_learners_attempts(scope))
-        .group_by(col(AttemptAnswer.question_id))
+        .group_by(col(AttemptAnswer.question_id), col(AttemptAnswer.choice_id))
     ).all()
-    return {
-        question_id: _ItemSums(int(n), int(sx or 0), int(sy or 0), int(sxy or 0), int(syy or 0))
-        for question_id, n, sx, sy, sxy, syy in rows
-    }
+    counts: dict[int, int] = {}
+    totals: dict[int, list[int]] = {}
+    for question_id, choice_id, n, sx, sy, sxy, syy in rows:
+        counts[choice_id] = int(n)
+        added = totals.setdefault(question_id, [0, 0, 0, 0, 0])
+        for index, value in enumerate((n, sx, sy, sxy, syy)):
+            added[index] += int(value or 0)
+    return counts, {question_id: _ItemSums(*values) for question_id, values in totals.items()}
 
 
 def facility(sums: _ItemSums) -> float | None:
@@ -492,15 +535,7 @@ def question_breakdowns(
     *, session: Session, scope: CourseScope, quiz_slug: str | None = None
 ) -> list[QuestionBreakdown]:
     """For each active question of the scope's quizzes: answers per option, facility, discrimination and notes."""
-    counts = dict(
-        session.exec(
-            select(col(AttemptAnswer.choice_id), func.count())
-            .join(QuizAttempt, col(QuizAttempt.id) == col(AttemptAnswer.attempt_id))
-            .where(_learners_attempts(scope))
-            .group_by(col(AttemptAnswer.choice_id))
-        ).all()
-    )
-    sums = _item_sums(session, scope)
+    counts, sums = _answer_sums(session, scope)
     query = (
         select(Quiz, Question, Choice)
         .join(Question, and_(col(Question.quiz_id) == col(Quiz.id)))

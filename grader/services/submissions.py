@@ -34,7 +34,7 @@ from grader.db import lock_for_update, lock_named
 from grader.grading.spec import ExerciseSpec
 from grader.grading.submission import SubmissionRejected, decode_submission
 from grader.models import Exercise, Submission, User, utcnow
-from grader.services import courses, standings, storage
+from grader.services import authority, courses, standings, storage
 from grader.services.errors import InvalidInput, NotFound, NotOpen, Overloaded, RateLimited, StillGrading, TooLarge
 
 log = logging.getLogger(__name__)
@@ -295,18 +295,14 @@ def get(*, session: Session, submission_id: int) -> Submission:
 
 
 def get_for_user(*, session: Session, submission_id: int, user: User) -> Submission:
-    """The submission if ``user`` wrote it or is an instructor; ``NotFound`` otherwise."""
-    submission = session.get(Submission, submission_id)
-    if submission is None or (user.role != "instructor" and submission.user_id != user.id):
-        # Someone else's submission is reported as missing, so ids reveal nothing.
-        raise NotFound("No such submission.")
-    return submission
+    """The submission if ``user`` wrote it or teaches a course it belongs to (``authority``); ``NotFound`` otherwise."""
+    # Someone else's submission is reported as missing, so ids reveal nothing.
+    return authority.visible_submission(session=session, submission_id=submission_id, user=user)
 
 
 def check_visible(*, session: Session, submission_id: int, user: User) -> None:
-    """``NotFound`` unless ``user`` wrote the submission or is an instructor (reads its author only)."""
-    author = session.exec(select(Submission.user_id).where(Submission.id == submission_id)).first()
-    if author is None or (user.role != "instructor" and author != user.id):
+    """``NotFound`` unless ``user`` may see the submission (``get_for_user``), read without loading it."""
+    if not authority.may_see_submission(session=session, submission_id=submission_id, user=user):
         raise NotFound("No such submission.")
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, func, select, update
 
 from grader.config import Settings, get_settings
 from grader.models import DEFAULT_COURSE_ID, ROLES, Course, CourseMember, Role, User, UserCreate
-from grader.services import courses, passwords, storage, throttle, tokens, updates
+from grader.services import audit, courses, passwords, storage, throttle, tokens, updates
 from grader.services.errors import (
     AlreadyExists,
     AuthenticationFailed,
@@ -210,12 +210,55 @@ def get_by_email(*, session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == normalize_email(email))).first()
 
 
-def list_users(*, session: Session, role: str | None = None) -> list[User]:
-    """Accounts in name order, optionally only those with ``role``."""
-    query = select(User).order_by(func.lower(User.display_name), col(User.id))
-    if role is not None:
-        query = query.where(User.role == role)
-    return list(session.exec(query))
+@dataclass(frozen=True)
+class ManagedAccount:
+    """An account on the users page: ``courses`` names the viewer's courses it is in, with its role there."""
+
+    user: User
+    courses: list[tuple[str, str]]
+
+    @property
+    def resettable(self) -> bool:
+        """Whether its page offers a password reset: a learner account that teaches none of these courses."""
+        return self.user.role == "learner" and all(role == "learner" for _title, role in self.courses)
+
+
+def list_managed(*, session: Session, by: User) -> list[ManagedAccount]:
+    """The accounts in the courses ``by`` instructs, in name order, with their courses there."""
+    taught = select(col(CourseMember.course_id)).where(
+        col(CourseMember.user_id) == by.id, col(CourseMember.role) == "instructor"
+    )
+    rows = session.exec(
+        select(User, Course.title, CourseMember.role)
+        .join(CourseMember, col(CourseMember.user_id) == col(User.id))
+        .join(Course, col(Course.id) == col(CourseMember.course_id))
+        .where(col(CourseMember.course_id).in_(taught))
+        .order_by(func.lower(User.display_name), col(User.id), col(Course.id))
+    ).all()
+    found: dict[int, ManagedAccount] = {}
+    for user, title, role in rows:
+        found.setdefault(user.id, ManagedAccount(user=user, courses=[])).courses.append((title, role))
+    return list(found.values())
+
+
+def create_in_course(*, session: Session, data: dict[str, Any], course_id: int | None, by: User) -> User:
+    """An instructor creates an account in a course they instruct (``managing_course``), with its role there. Commits.
+
+    Only an instructor account may make another (the account role lets one create courses).
+    """
+    course = managing_course(session=session, by=by, course_id=course_id)
+    if data.get("role") == "instructor" and by.role != "instructor":
+        raise InvalidInput("Only an instructor account can create instructor accounts.", field="role")
+    account = create(session=session, data=data, course_id=course.id)
+    audit.record(
+        session=session,
+        actor=by,
+        action="account.create",
+        target=account.email,
+        details={"role": account.role, "course": courses.course_target(course)},
+    )
+    session.commit()
+    return account
 
 
 def set_password(*, session: Session, user: User, password: str) -> None:
@@ -251,22 +294,64 @@ def change_password(
     session.refresh(user)
 
 
-def resettable(*, session: Session, user_id: int, by: User) -> User:
-    """The learner whose password ``by`` may reset; refused for anyone else."""
-    if by.role != "instructor":
-        raise PermissionDenied("Only instructors can reset passwords.")
+def managing_course(*, session: Session, by: User, course_id: int | None = None) -> Course:
+    """The course whose accounts ``by`` manages here: ``course_id``, or the oldest they instruct.
+
+    Only a course's instructors manage accounts (``PermissionDenied`` for anyone who instructs
+    no course, TAs included); a course they do not instruct is ``NotFound``, or
+    ``PermissionDenied`` when they are its TA or learner.
+    """
+    if course_id is None:
+        taught = courses.instructed(session=session, user=by)
+        if not taught:
+            raise PermissionDenied(NO_COURSE_INSTRUCTED)
+        return taught[0]
+    courses.require_role(session=session, user=by, course_id=course_id, roles=("instructor",))
+    return courses.get(session=session, course_id=course_id)
+
+
+NO_COURSE_INSTRUCTED = (
+    "Only a course's instructors manage accounts, and only of their course's learners: "
+    "create a course (Courses page) or ask to be made an instructor of one."
+)
+
+
+def resettable(*, session: Session, user_id: int, by: User) -> tuple[User, Course]:
+    """The learner whose password ``by`` may reset, and the course ``by`` instructs them in.
+
+    Only an instructor of a course the account is a learner of may (``PermissionDenied`` for
+    someone who instructs no course; ``NotFound`` for an account of no course they instruct,
+    so ids reveal nothing), and never for an instructor account or a course's TA or instructor:
+    those change their own.
+    """
+    taught = courses.instructed(session=session, user=by)
+    if not taught:
+        raise PermissionDenied(NO_COURSE_INSTRUCTED)
     learner = get(session=session, user_id=user_id)
-    if learner.role != "learner":
-        raise PermissionDenied("Only a learner's password can be reset here; instructors change their own.")
-    return learner
+    shared = [course for course in taught if courses.role_in(session=session, user=learner, course_id=course.id)]
+    if not shared:
+        raise NotFound("No course you instruct has this account.")
+    if learner.role != "learner" or courses.is_staff_anywhere(session=session, user_id=learner.id):
+        raise PermissionDenied("Only a learner's password can be reset here; instructors and TAs change their own.")
+    return learner, shared[0]
 
 
 def reset_password(*, session: Session, user_id: int, by: User) -> tuple[User, str]:
-    """An instructor gives a learner a new generated password (shown once); the learner's sessions and tokens end."""
-    learner = resettable(session=session, user_id=user_id, by=by)
+    """An instructor gives their course's learner a new generated password (shown once); the learner's sessions
+    and tokens end. Recorded in the audit log with the course. Commits.
+    """
+    learner, course = resettable(session=session, user_id=user_id, by=by)
     password = generate_password()
     set_password(session=session, user=learner, password=password)
     session.refresh(learner)
+    audit.record(
+        session=session,
+        actor=by,
+        action="account.change",
+        target=learner.email,
+        details={"change": "password reset; signed out everywhere", "course": courses.course_target(course)},
+    )
+    session.commit()
     return learner, password
 
 
@@ -487,8 +572,11 @@ def _existing_emails(session: Session, emails: list[str]) -> set[str]:
     return found
 
 
-def add_imported(*, session: Session, lines: list[ImportLine], hashes: list[str]) -> list[User]:
-    """Add the checked accounts with their password hashes to ``session`` (the caller commits, all or none).
+def add_imported(
+    *, session: Session, lines: list[ImportLine], hashes: list[str], course_id: int = DEFAULT_COURSE_ID
+) -> list[User]:
+    """Add the checked accounts with their password hashes to ``session``, members of ``course_id`` with their
+    roles (the caller commits, all or none).
 
     ``AlreadyExists`` naming the line when an e-mail was taken after the check; the session is rolled back.
     """
@@ -499,9 +587,10 @@ def add_imported(*, session: Session, lines: list[ImportLine], hashes: list[str]
     session.add_all(accounts)
     try:
         session.flush()
-        courses.default_course(session=session)
+        if course_id == DEFAULT_COURSE_ID:
+            courses.default_course(session=session)
         session.add_all(
-            CourseMember(course_id=DEFAULT_COURSE_ID, user_id=account.id, role=account.role) for account in accounts
+            CourseMember(course_id=course_id, user_id=account.id, role=account.role) for account in accounts
         )
         session.flush()
     except IntegrityError as exc:

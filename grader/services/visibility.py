@@ -2,9 +2,9 @@
 
 Every page, fragment, stream and API answer that shows a report to someone reads it here
 (``report_for``), so a hidden case's data is withheld in one place: ``grading.visibility``
-does the withholding, this module says who is staff (an instructor account, or a TA or
-instructor of the course the work was made for) and what has been released to the
-submission's author (their due date on its assignment, extension included, has passed; the
+does the withholding, this module says who is staff (a TA or instructor of a course the work
+belongs to, as ``authority`` decides; the account's role plays no part) and what has been
+released to the submission's author (their due date on its assignment, extension included, has passed; the
 assignment's grades are published).
 """
 
@@ -21,13 +21,11 @@ from grader.grading.report import Visibility
 from grader.grading.spec import CaseSpec
 from grader.grading.visibility import HIDDEN_DESCRIPTION, STAFF_WORDS, Release, as_now, learner_data, released
 from grader.models import Assignment, Exercise, Submission, User
-from grader.services import courses, fixchecks, submissions
+from grader.services import authority, courses, fixchecks, submissions
 
 
 def is_staff(session: Session, *, user: User, assignment: Assignment | None) -> bool:
-    """Whether ``user`` sees every case's data: an instructor account, or staff of the assignment's course."""
-    if user.role == "instructor":
-        return True
+    """Whether ``user`` sees every case of the assignment's exercise listed: they teach its course (TA or instructor)."""
     return assignment is not None and courses.is_staff(session=session, user=user, course_id=assignment.course_id)
 
 
@@ -48,9 +46,9 @@ def report_for(session: Session, *, submission: Submission, viewer: User) -> dic
         return None
     exercise = submissions.get_exercise_by_id(session=session, exercise_id=submission.exercise_id)
     data = as_now(data, case_visibilities(submissions.exercise_spec(exercise)))
-    assignment = _assignment_of(session, submission)
-    if is_staff(session, user=viewer, assignment=assignment):
+    if authority.teaches_submission(session=session, submission_id=submission.id, user=viewer):
         return data
+    assignment = _assignment_of(session, submission)
     return learner_data(data, release_for(session, assignment=assignment, user_id=submission.user_id))
 
 

@@ -96,6 +96,19 @@ def require_instructor(user: CurrentUser) -> User:
 Instructor = Annotated[User, Depends(require_instructor)]
 
 
+def account_manager(user: CurrentUser, session: SessionDep) -> User:
+    """The signed-in user if they instruct a course (whose accounts they manage) or may create one; else 403.
+
+    An instructor account that instructs no course yet gets the users page, which tells them to create one.
+    """
+    if user.role != "instructor" and not courses.instructed(session=session, user=user):
+        raise PermissionDenied("Only a course's instructors manage accounts.")
+    return user
+
+
+AccountManager = Annotated[User, Depends(account_manager)]
+
+
 # --- a course in the path, and the caller's role there ------------------------------------
 
 

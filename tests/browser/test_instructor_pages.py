@@ -84,7 +84,7 @@ def test_on_a_phone_wide_tables_scroll_in_their_own_region_and_the_menu_folds(
         ("/courses/1/dashboard", "Table of learners"),
         ("/instructor/audit", "Instructor actions, newest first"),
         ("/account", "Your API tokens"),
-        ("/instructor/users", "Table of every account"),
+        ("/instructor/users", "Table of the accounts in your courses"),
     ]:
         page.goto(url)
         scroller = page.get_by_role("region", name=region)

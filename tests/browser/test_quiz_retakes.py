@@ -3,6 +3,7 @@ until the last attempt, at both widths, with axe's check on every page."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -169,3 +170,59 @@ def test_each_attempt_shows_its_own_order_and_the_right_answers_come_after_the_l
         dark.close()
     phone.close()
     desktop.close()
+
+
+def test_a_late_attempt_under_a_penalty_says_what_it_counts(service, browser, artifacts, database):
+    from datetime import timedelta
+
+    from playwright.sync_api import expect
+
+    from grader.models import Assignment, utcnow
+    from grader.services import courses
+
+    from .conftest import INSTRUCTOR_EMAIL
+
+    teacher = database.exec(select(User).where(User.email == INSTRUCTOR_EMAIL)).one()
+    quiz = quizzes.get_quiz(session=database, slug="message-cycle")
+    lesson = database.exec(select(Assignment).where(Assignment.quiz_id == quiz.id)).one()
+    # Due 90 minutes ago, 10% off per started hour late: an attempt now counts 80%.
+    courses.update_assignment(
+        session=database,
+        assignment_id=lesson.id,
+        by=teacher,
+        due_at=utcnow() - timedelta(minutes=90),
+        late_policy="penalty",
+        penalty_percent=10,
+        penalty_unit="hour",
+    )
+    try:
+        desktop = browser.new_context(base_url=service.base_url, viewport=DESKTOP)
+        page = desktop.new_page()
+        sign_up(page, email="lena@example.org", name="Lena Late", password="lena-password-1")
+        page.goto(QUIZ)
+        expect(page.locator("#assignment-dates")).to_contain_text("what you send now counts 80% of its score")
+        questions = database.exec(select(Question.id).where(Question.active).order_by(Question.position)).all()
+        right = [
+            _plain(database.exec(select(Choice.text).where(Choice.question_id == q, Choice.is_correct)).one())
+            for q in questions
+        ]
+        _answer(page, right)
+        expect(page.get_by_role("heading", name="Your score: 3/3")).to_be_visible()
+        note = page.locator("#late-share")
+        expect(note).to_have_text(
+            re.compile(r"^Submitted 1 hour and \d+ minutes late: this attempt counts 80% \(2\.4 of 3\)\.$")
+        )
+        _look(page, artifacts, "quiz-late-result-desktop", "a late attempt's result under a penalty")
+        phone = browser.new_context(base_url=service.base_url, viewport=PHONE, storage_state=desktop.storage_state())
+        tab = phone.new_page()
+        tab.goto(page.url)
+        expect(tab.locator("#late-share")).to_be_visible()
+        _look(tab, artifacts, "quiz-late-result-phone", "a late attempt's result on a phone")
+        page.goto("/")
+        expect(page.locator('td[data-label="Quiz"]')).to_contain_text("2.4/3 (late: 80% counts)")
+        phone.close()
+        desktop.close()
+    finally:
+        courses.update_assignment(
+            session=database, assignment_id=lesson.id, by=teacher, due_at=None, late_policy="none", penalty_percent=0
+        )

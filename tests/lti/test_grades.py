@@ -174,10 +174,8 @@ def test_an_lms_that_does_not_answer_leaves_the_score_pending_with_growing_waits
     assert row.attempts == 3
 
 
-def test_a_quiz_attempt_on_the_assignment_sends_the_exercise_and_quiz_total(tool: Tool, lms: Lms, session: Session):
-    cookie, user_id = _learner_session(tool, lms, session)
-    copy = _course_copy(session)
-    quiz = session.get(Quiz, copy.quiz_id)
+def _answer_quiz(tool: Tool, cookie: str, session: Session, quiz: Quiz) -> int:
+    """Answer every question of the quiz right through its page; how many questions there are."""
     page = httpx.get(f"{tool.url}/quizzes/{quiz.slug}", headers={"Cookie": cookie})
     assert page.status_code == 200
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
@@ -189,12 +187,18 @@ def test_a_quiz_attempt_on_the_assignment_sends_the_exercise_and_quiz_total(tool
         f"{tool.url}/quizzes/{quiz.slug}/attempts", data={"csrf_token": token, **answers}, headers={"Cookie": cookie}
     )
     assert sent.status_code == 303, sent.text
+    return len(answers)
+
+
+def test_a_quiz_attempt_on_the_assignment_sends_the_exercise_and_quiz_total(tool: Tool, lms: Lms, session: Session):
+    cookie, user_id = _learner_session(tool, lms, session)
+    copy = _course_copy(session)
+    questions = _answer_quiz(tool, cookie, session, session.get(Quiz, copy.quiz_id))
     assert tool.score_sends == [(copy.id, user_id)]
 
     row = grades.send(session=session, assignment_id=copy.id, user_id=user_id, secret=tool.settings.secret_key)
     assert row.status == "sent", row.last_error
     (score,) = lms.state.scores
-    questions = len(answers)
     assert score["scoreGiven"] == questions
     assert score["scoreMaximum"] == grades.maximum(session=session, assignment=copy) > questions
 
@@ -283,3 +287,43 @@ def test_an_extension_that_lifts_a_late_penalty_sends_the_new_counted_score(tool
     sent = grades.send(session=session, assignment_id=copy.id, user_id=user_id, secret=tool.settings.secret_key)
     assert sent.status == "sent", sent.last_error
     assert [score["scoreGiven"] for score in lms.state.scores] == [2.0, 4.0]
+
+
+def test_a_late_quiz_attempt_sends_its_share_and_an_extension_the_whole(tool: Tool, lms: Lms, session: Session):
+    from datetime import timedelta
+
+    from grader.models import utcnow
+    from grader.services import courses
+    from tests.factories import make_user
+
+    cookie, user_id = _learner_session(tool, lms, session)
+    copy = _course_copy(session)
+    teacher = make_user(session, role="instructor")
+    courses.add_member(session=session, course_id=copy.course_id, user_id=teacher.id, role="instructor")
+    session.commit()
+    due = utcnow() - timedelta(minutes=90)  # two started hours ago: an attempt now counts 80%
+    courses.update_assignment(
+        session=session,
+        assignment_id=copy.id,
+        by=teacher,
+        due_at=due,
+        late_policy="penalty",
+        penalty_percent=10,
+        penalty_unit="hour",
+    )
+    questions = _answer_quiz(tool, cookie, session, session.get(Quiz, copy.quiz_id))
+    assert tool.score_sends == [(copy.id, user_id)]
+    sent = grades.send(session=session, assignment_id=copy.id, user_id=user_id, secret=tool.settings.secret_key)
+    assert sent.status == "sent", sent.last_error
+    assert lms.state.scores[-1]["scoreGiven"] == pytest.approx(questions * 0.8)
+
+    granted = courses.grant_extension(
+        session=session, assignment_id=copy.id, user_id=user_id, due_at=due + timedelta(days=1), by=teacher
+    )
+    assert granted.learners == (user_id,)
+    assert grades.record_recomputed(session=session, assignment_id=copy.id, user_ids=granted.learners) == [
+        (copy.id, user_id)
+    ]
+    sent = grades.send(session=session, assignment_id=copy.id, user_id=user_id, secret=tool.settings.secret_key)
+    assert sent.status == "sent", sent.last_error
+    assert [score["scoreGiven"] for score in lms.state.scores] == pytest.approx([questions * 0.8, questions])

@@ -172,6 +172,30 @@ def test_dashboard_figures(synced, settings):
     assert counts[correct_label] == 1 and sum(counts.values()) == 2 == first_question.answers
 
 
+def test_case_failures_and_mistakes_read_each_learners_latest_result_only(synced):
+    typo = {"title": "Typo", "explanation": "e", "fix": "Fix it.", "cases": ["hi"], "line": 1, "cause": "typo"}
+
+    def graded(user, cases: dict[str, bool], diagnoses: list[dict], hours_ago: int) -> None:
+        report = make_report(cases=cases).to_dict()
+        report["diagnoses"] = diagnoses
+        moment = utcnow() - timedelta(hours=hours_ago)
+        make_submission(synced, user=user, status="graded", score=1, report=report, created_at=moment)
+
+    ada, bob = make_user(synced, name="Ada"), make_user(synced, name="Bob")
+    # Ada failed both cases with a typo, then fixed the typo: only her latest result counts.
+    graded(ada, {"hello": False, "hi": False}, [typo], hours_ago=3)
+    graded(ada, {"hello": True, "hi": False}, [], hours_ago=1)
+    graded(bob, {"hello": True, "hi": False}, [typo], hours_ago=2)
+    # Staff trying the exercise out are no learners of the course.
+    graded(make_user(synced, role="instructor"), {"hello": False, "hi": False}, [typo], hours_ago=1)
+    echo = synced.exec(select(Exercise).where(Exercise.slug == "message-echo")).one()
+
+    failures = stats.case_failures(session=synced, exercise=echo, scope=SCOPE)
+    assert [(f.name, f.failed, f.total) for f in failures] == [("hi", 2, 2), ("hello", 0, 2)]
+    mistakes = stats.common_mistakes(session=synced, exercise=echo, scope=SCOPE)
+    assert [(m.cause, m.title, m.fix, m.learners) for m in mistakes] == [("typo", "Typo", "Fix it.", 1)]
+
+
 def test_regrading_an_exercise_queues_every_submission_and_reports_progress(synced, engine):
     instructor, learner = make_user(synced, role="instructor"), make_user(synced)
     graded = [make_submission(synced, user=learner, status="graded", score=1) for _ in range(3)]

@@ -12,7 +12,7 @@ from sqlmodel import select
 from grader.grading.report import format_points
 from grader.models import Assignment, Choice, Exercise, utcnow
 from grader.services import courses, quizzes
-from tests.factories import MISSPELT_KEY, make_report, make_submission, make_user
+from tests.factories import MISSPELT_KEY, exercise, make_report, make_submission, make_user
 
 from .conftest import api_token
 
@@ -67,6 +67,27 @@ def test_live_changes_send_only_the_learners_that_changed(as_instructor, synced,
     assert as_instructor.get(f"{overview}&since={changed['cursor']}").status_code == 204
     fresh = as_instructor.get(f"{overview}&since={cursor}")
     assert fresh.status_code == 200 and fresh.headers["X-Live-Cursor"] == changed["cursor"]
+
+
+def test_the_summary_line_counts_the_course_learners_on_the_shown_exercise(as_instructor, synced, instructor):
+    ada, bob = make_user(synced, name="Ada"), make_user(synced, name="Bob")
+    make_user(synced, name="Cy")  # has sent nothing
+    full = exercise(synced).max_score
+    _graded(synced, ada, 1, {"hello": True, "hi": False}, created_at=utcnow() - timedelta(hours=1))
+    _graded(synced, ada, full, {"hello": True, "hi": True})  # full marks at the second try
+    late = _graded(synced, bob, 1, {"hello": True, "hi": False})
+    lesson = synced.exec(select(Assignment).where(Assignment.exercise_id == exercise(synced).id)).one()
+    late.assignment_id, late.late_factor = lesson.id, 0.75
+    synced.add(late)
+    synced.commit()
+    # The instructor trying the exercise out is no learner of the course.
+    _graded(synced, instructor, full, {"hello": True, "hi": True})
+
+    html = as_instructor.get("/courses/1/dashboard?exercise=message-echo").text
+    line = " ".join(html.split('class="summary-line" data-summary>')[1].split("</p>")[0].split())
+    assert line.startswith("3 learners · 2 submitted · 1 at full marks · 1 late")
+    # The table beside it counts the same learners.
+    assert "(3 learners in all)" in html
 
 
 def test_common_mistakes_and_failing_cases_open_the_learners_behind_them(as_instructor, synced, learner, other_learner):

@@ -31,9 +31,9 @@ class ExerciseScores:
 
 @dataclass(frozen=True)
 class QuizScores:
-    """A learner on one quiz: the attempt that counts (per the quiz-scoring setting)."""
+    """A learner on one quiz: the counted score (after the late policy) of the attempt that counts."""
 
-    score: int | None
+    score: float | None
     max_score: int | None
     attempts: int
 
@@ -96,23 +96,31 @@ def columns(*, session: Session, scope: CourseScope) -> Columns:
     )
 
 
+def attempt_counted_score() -> Any:
+    """An attempt's counted score in SQL: its score times its late share (``QuizAttempt.counted_score``)."""
+    return col(QuizAttempt.score) * col(QuizAttempt.late_factor)
+
+
+def attempt_order(scoring: str) -> tuple[Any, ...]:
+    """The order that puts a learner's counted attempt first, as ``quizzes.counted_attempt`` chooses it."""
+    if scoring == "last":
+        return (col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
+    return (attempt_counted_score().desc(), col(QuizAttempt.created_at), col(QuizAttempt.id))
+
+
 def counted_attempts(
     *, user_ids: Sequence[int] | None, quiz_ids: Sequence[int], assignment_ids: Sequence[int], scoring: str
 ) -> Any:
-    """A subquery: per learner and quiz, the attempt that counts (``rank`` 1) and the attempt count.
+    """A subquery: per learner and quiz, the attempt that counts (``rank`` 1), its counted ``score``, and the count.
 
     Only attempts made for ``assignment_ids`` (the scope's) count: another course's are not this one's.
     """
-    order: tuple[Any, ...]
-    if scoring == "last":
-        order = (col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
-    else:
-        order = (col(QuizAttempt.score).desc(), col(QuizAttempt.created_at), col(QuizAttempt.id))
+    order = attempt_order(scoring)
     partition = (col(QuizAttempt.user_id), col(QuizAttempt.quiz_id))
     query = sa_select(
         col(QuizAttempt.user_id),
         col(QuizAttempt.quiz_id),
-        col(QuizAttempt.score),
+        attempt_counted_score().label("score"),
         col(QuizAttempt.max_score),
         func.row_number().over(partition_by=partition, order_by=order).label("rank"),
         func.count().over(partition_by=partition).label("attempts"),

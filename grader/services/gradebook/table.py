@@ -16,7 +16,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from grader.config import Settings, get_settings
 from grader.models import Exercise, ExerciseStanding, Quiz, QuizAttempt, Submission, User
-from grader.services.gradebook.columns import Columns, GradebookRow, rows_for
+from grader.services.gradebook.columns import Columns, GradebookRow, attempt_counted_score, attempt_order, rows_for
 from grader.services.gradebook.cursor import current_cursor
 from grader.services.numbers import plain_number
 from grader.services.scope import CourseScope
@@ -225,21 +225,16 @@ def matching_learners(
     elif query.sort == "activity":
         statement, key = with_last_activity(statement, cols)
     elif query.sort == "quiz" and quiz is not None:
-        # The counted attempt's score, one index lookup per learner (a window over every
-        # attempt, joined, would be evaluated again for each learner by SQLite).
-        order = (
-            (col(QuizAttempt.created_at).desc(), col(QuizAttempt.id).desc())
-            if scoring == "last"
-            else (col(QuizAttempt.score).desc(), col(QuizAttempt.created_at), col(QuizAttempt.id))
-        )
+        # The counted attempt's counted score, one index lookup per learner (a window over
+        # every attempt, joined, would be evaluated again for each learner by SQLite).
         key = (
-            select(col(QuizAttempt.score))
+            select(attempt_counted_score())
             .where(
                 col(QuizAttempt.user_id) == col(User.id),
                 col(QuizAttempt.quiz_id) == quiz.id,
                 col(QuizAttempt.assignment_id).in_(cols.assignment_ids),
             )
-            .order_by(*order)
+            .order_by(*attempt_order(scoring))
             .limit(1)
             .scalar_subquery()
         )

@@ -1,7 +1,7 @@
 """Assignment and Grade Services: a learner's counted score on an LTI-linked assignment, posted to the LMS.
 
 When a result is stored, ``record`` notes the learner's counted score (their best, after the
-late policy: ``Submission.late_factor``) in ``LtiScoreSend`` and the caller enqueues the send
+late policy: ``Submission.late_factor``, ``QuizAttempt.late_factor``) in ``LtiScoreSend`` and the caller enqueues the send
 job. ``send`` (the job's body) posts the row's current score to the line item of every LMS
 course linked to the assignment's course; it is idempotent (a score sent twice is the same
 score) and, when the LMS fails, leaves the row pending with a later ``next_try_at``.
@@ -73,8 +73,8 @@ def counted_score(
     """The learner's counted score on the assignment, or None before any work on it.
 
     The exercise part is the best graded submission after the late policy; the quiz part is the
-    counted attempt (``settings.quiz_scoring``: best or last). An assignment holding both sends
-    their sum out of the sum of their maximums; a part not yet tried counts 0.
+    counted attempt after the late policy (``settings.quiz_scoring``: best or last). An assignment
+    holding both sends their sum out of the sum of their maximums; a part not yet tried counts 0.
     """
     settings = settings or get_settings()
     score = maximum = 0.0
@@ -101,7 +101,7 @@ def counted_score(
         counted = quizzes.counted_attempt(attempts, scoring=settings.quiz_scoring)
         if counted is not None:
             tried = True
-            score += counted.score
+            score += counted.counted_score
             maximum += counted.max_score
         else:
             maximum += quizzes.question_count(session=session, quiz_id=assignment.quiz_id)

@@ -217,8 +217,12 @@ class AttemptOut(BaseModel):
 
     id: int
     quiz: str = Field(validation_alias="quiz_slug", description="The quiz's slug.")
-    score: int
+    score: int = Field(description="Right answers.")
     max_score: int
+    late_factor: float = Field(
+        description="The share of `score` that counts: 1 on time, less for a late attempt under a penalty."
+    )
+    counted_score: float = Field(description="`score` × `late_factor`: what the gradebook and the LMS count.")
     created_at: datetime
     questions: list[QuestionFeedbackOut]
     right_answers_shown: bool = Field(description="Whether `right_answer` is filled in.")
@@ -546,6 +550,8 @@ def submit_attempt(
         quiz_slug=result.quiz_slug,
         score=result.score,
         max_score=result.max_score,
+        late_factor=result.late_factor,
+        counted_score=result.counted_score,
         created_at=result.created_at,
         questions=[_feedback_out(question) for question in result.questions],
         right_answers_shown=result.reveal.shown,
@@ -641,7 +647,7 @@ class ExerciseStandingOut(BaseModel):
 class QuizStandingOut(BaseModel):
     """A learner on one quiz: the attempt that counts."""
 
-    score: int | None
+    score: float | None = Field(description="The counted attempt's score after the late policy; null before any.")
     max_score: int | None
     attempts: int
 

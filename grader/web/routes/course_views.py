@@ -9,6 +9,7 @@ assignments place. Links between these pages are built here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -196,9 +197,15 @@ def _cohort_link(course_id: int, page: str, values: dict[str, Any], assignment: 
     return with_query(course_path(course_id, page), values)
 
 
-def _overview_context(session: Session, scope: CourseScope, links: TableLinks) -> dict[str, Any]:
+def _begin_figures(session: Session, scope: CourseScope, links: TableLinks) -> Callable[[], stats.Dashboard]:
+    """The overview figures of the table's exercise, started on connections of their own (see ``stats.begin_dashboard``)."""
+    return stats.begin_dashboard(
+        session=session, scope=scope, exercise_slug=links.query.exercise or None, concurrent=True
+    )
+
+
+def _overview_context(figures: stats.Dashboard, scope: CourseScope, links: TableLinks) -> dict[str, Any]:
     exercise_slug = links.query.exercise
-    figures = stats.dashboard(session=session, scope=scope, exercise_slug=exercise_slug or None, concurrent=True)
     return {
         "charts": overview_charts(figures, links),
         "error_kinds": figures.error_kinds,
@@ -222,24 +229,29 @@ def dashboard(
 ) -> Response:
     """A summary line, common mistakes and the figures, then the learners in a paged table, with live updates."""
     cols, query = _query(session, scope, params)
-    # Where the database is a server, the table is read beside the figures.
-    read_table = stats.read_aside(
-        session, lambda own: table.table(session=own, query=query, cols=cols, settings=settings)
-    )
     links = TableLinks(course_id=scope.course_id, query=query)
     exercise = next((item for item in cols.exercises if item.slug == query.exercise), None)
+    # Where the database is a server, the table with the summary line and the slowest figures are
+    # started first, each on a connection of its own; this session reads the rest meanwhile.
+    table_and_summary = stats.read_aside(
+        session,
+        lambda own: (
+            table.table(session=own, query=query, cols=cols, settings=settings),
+            table.summary(session=own, scope=scope, exercise=exercise),
+        ),
+    )
+    figures = _begin_figures(session, scope, links)
     context: dict[str, Any] = {
         "shows": table.SHOWS,
         "course": course.course,
         "access": course,
         "links": links,
         "assignments": courses.assignments(session=session, course_id=scope.course_id),
-        "summary": table.summary(session=session, scope=scope, exercise=exercise),
         "join_code": courses.join_code_of(course.course, settings),
         "lms_linked": lti_overview.is_linked(session=session, course_id=scope.course_id),
     }
-    context.update(_overview_context(session, scope, links))
-    context["table"] = read_table()
+    context.update(_overview_context(figures(), scope, links))
+    context["table"], context["summary"] = table_and_summary()
     return render(request, "dashboard.html", context)
 
 
@@ -253,8 +265,9 @@ def dashboard_overview(
     _cols, query = _query(session, scope, params)
     latest = cursor.current_cursor(session=session)
     links = TableLinks(course_id=scope.course_id, query=query)
+    figures = _begin_figures(session, scope, links)()
     return render(
-        request, "_overview.html", _overview_context(session, scope, links), headers={"X-Live-Cursor": latest}
+        request, "_overview.html", _overview_context(figures, scope, links), headers={"X-Live-Cursor": latest}
     )
 
 
@@ -320,12 +333,12 @@ async def dashboard_events(
         return events.refused(request, exc)
     with Session(engine) as session:
         scope = course_scope(session=session, course_id=course_id, assignment_id=assignment)
-    cursor = {"since": since}
+    seen = {"since": since}
 
     def check() -> dict[str, Any]:
         with Session(engine) as session:
-            data = _changes_json(session, settings, scope, params, cursor["since"])
-        cursor["since"] = data["cursor"]
+            data = _changes_json(session, settings, scope, params, seen["since"])
+        seen["since"] = data["cursor"]
         return data
 
     return events.stream(

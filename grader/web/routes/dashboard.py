@@ -12,10 +12,19 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from grader.models import User
-from grader.services import account_imports, audit, courses, regrade, regrade_scores, users
+from grader.models import MAX_ROW_ID, User
+from grader.services import account_imports, audit, authority, courses, regrade, regrade_scores, users
 from grader.services.errors import BadLines, InvalidInput, Overloaded
-from grader.web.deps import CurrentUser, Instructor, RowId, SessionDep, SettingsDep, ValidExercise, taught_course_id
+from grader.web.deps import (
+    AccountManager,
+    CurrentUser,
+    Instructor,
+    RowId,
+    SessionDep,
+    SettingsDep,
+    ValidExercise,
+    taught_course_id,
+)
 from grader.web.routes.course_views import plural
 from grader.web.security import verify_csrf
 from grader.web.templating import render
@@ -68,6 +77,9 @@ def learner_page(request: Request, user_id: RowId, user: CurrentUser, session: S
 # --- accounts ---------------------------------------------------------------------------
 
 
+# The users page's course chooser: the course new accounts join (the oldest the user instructs when left out).
+CourseField = Annotated[int | None, Form(ge=1, le=MAX_ROW_ID)]
+
 # The confirmation pages' forms send this; a POST without it only leads back to the question.
 CONFIRMED = "yes"
 Confirmation = Annotated[str, Form()]
@@ -85,9 +97,9 @@ def _confirm_page(
 
 
 @router.get("/learners/{user_id}/password", response_class=HTMLResponse)
-def confirm_reset_password(request: Request, user_id: RowId, user: Instructor, session: SessionDep) -> Response:
-    """Ask before giving a learner a new password."""
-    learner = users.resettable(session=session, user_id=user_id, by=user)
+def confirm_reset_password(request: Request, user_id: RowId, user: CurrentUser, session: SessionDep) -> Response:
+    """Ask before giving a learner of a course the user instructs a new password."""
+    learner, _course = users.resettable(session=session, user_id=user_id, by=user)
     page = f"/instructor/learners/{learner.id}"
     return _confirm_page(
         request,
@@ -106,27 +118,20 @@ def confirm_reset_password(request: Request, user_id: RowId, user: Instructor, s
 
 @router.post("/learners/{user_id}/password", response_class=HTMLResponse)
 def reset_password(
-    request: Request, user_id: RowId, user: Instructor, session: SessionDep, confirm: Confirmation = ""
+    request: Request, user_id: RowId, user: CurrentUser, session: SessionDep, confirm: Confirmation = ""
 ) -> Response:
-    """Give a learner a new generated password, shown once; their sessions and API tokens end."""
+    """Give a learner of a course the user instructs a new generated password, shown once; their sessions end."""
     if confirm != CONFIRMED:
         users.resettable(session=session, user_id=user_id, by=user)
         return RedirectResponse(f"/instructor/learners/{user_id}/password", status_code=303)
     learner, password = users.reset_password(session=session, user_id=user_id, by=user)
-    audit.record(
-        session=session,
-        actor=user,
-        action="account.change",
-        target=learner.email,
-        details={"change": "password reset; signed out everywhere"},
-    )
-    session.commit()
     return render(request, "password_reset.html", {"learner": learner, "password": password})
 
 
 def _users_page(
     request: Request,
     session: Session,
+    user: User,
     *,
     created: list[users.NewAccount] | None = None,
     started: account_imports.Progress | None = None,
@@ -136,16 +141,20 @@ def _users_page(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    taught = courses.instructed(session=session, user=user)
+    fields = {"email": "", "display_name": "", "role": "learner", "course_id": str(taught[0].id) if taught else ""}
     return render(
         request,
         "users.html",
         {
-            "accounts": users.list_users(session=session),
+            "accounts": users.list_managed(session=session, by=user),
+            "courses": taught,
+            "may_make_instructors": user.role == "instructor",
             "created": created or [],
             "started": started,
             "error": error,
             "problems": problems or [],
-            "form": form or {"email": "", "display_name": "", "role": "learner"},
+            "form": fields | (form or {}),
             "csv_columns": users.CSV_COLUMNS,
             "max_rows": request.app.state.settings.account_import_max_rows,
         },
@@ -155,85 +164,116 @@ def _users_page(
 
 
 @router.get("/users", response_class=HTMLResponse)
-def users_page(request: Request, user: Instructor, session: SessionDep) -> Response:
-    """Accounts, with forms to create one or import many from CSV."""
-    return _users_page(request, session)
+def users_page(request: Request, user: AccountManager, session: SessionDep) -> Response:
+    """The accounts of the courses the user instructs, with forms to create one or import many from CSV."""
+    return _users_page(request, session, user)
 
 
 @router.post("/users", response_class=HTMLResponse)
 def create_user(
     request: Request,
-    user: Instructor,
+    user: AccountManager,
     session: SessionDep,
     email: Annotated[str, Form()] = "",
     display_name: Annotated[str, Form()] = "",
     role: Annotated[str, Form()] = "learner",
     password: Annotated[str, Form()] = "",
+    course_id: CourseField = None,
 ) -> Response:
-    """Create one account; a password is generated (and shown once) when none is given."""
+    """Create one account in a course the user instructs; a password is generated (and shown once) when none is given."""
     generated = None if password else users.generate_password()
     data = {"email": email, "display_name": display_name, "role": role, "password": password or generated}
     try:
-        account = users.create(session=session, data=data)
+        account = users.create_in_course(session=session, data=data, course_id=course_id, by=user)
     except InvalidInput as exc:
-        form = {"email": email, "display_name": display_name, "role": role}
-        return _users_page(request, session, error=exc.message, form=form, status_code=422)
-    audit.record(
-        session=session, actor=user, action="account.create", target=account.email, details={"role": account.role}
-    )
-    session.commit()
+        form = {"email": email, "display_name": display_name, "role": role, "course_id": str(course_id or "")}
+        return _users_page(request, session, user, error=exc.message, form=form, status_code=422)
     shown = users.NewAccount(account.email, account.display_name, account.role, generated)
-    return _users_page(request, session, created=[shown])
+    chosen = {"course_id": str(course_id)} if course_id is not None else None
+    return _users_page(request, session, user, created=[shown], form=chosen)
 
 
 @router.post("/users/import", response_class=HTMLResponse)
 def import_users(
     request: Request,
-    user: Instructor,
+    user: AccountManager,
     session: SessionDep,
     settings: SettingsDep,
     file: Annotated[UploadFile | None, File()] = None,
     csv_text: Annotated[str, Form()] = "",
+    course_id: CourseField = None,
 ) -> Response:
-    """Check every line of a CSV of accounts, then create them all in the background (or none)."""
+    """Check every line of a CSV of accounts, then create them all in a course the user instructs (or none)."""
+    form = {"course_id": str(course_id)} if course_id is not None else None
     if file is not None and file.filename:
         limit = settings.max_upload_bytes * CSV_SIZE_FACTOR
         data = file.file.read(limit + 1)
         if len(data) > limit:
             message = f"The CSV file is larger than the {limit:,}-byte limit; nothing was imported. Import it in parts."
-            return _users_page(request, session, error=message, status_code=413)
+            return _users_page(request, session, user, error=message, form=form, status_code=413)
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            return _users_page(request, session, error="The CSV file is not UTF-8 text.", status_code=422)
+            return _users_page(
+                request, session, user, error="The CSV file is not UTF-8 text.", form=form, status_code=422
+            )
     else:
         text = csv_text
     if not text.strip():
-        return _users_page(request, session, error="Choose a CSV file or paste its text.", status_code=422)
+        return _users_page(
+            request, session, user, error="Choose a CSV file or paste its text.", form=form, status_code=422
+        )
     try:
+        # The course first: someone who may not import there learns it before the file is read through.
+        users.managing_course(session=session, by=user, course_id=course_id)
         lines = account_imports.check(session=session, text=text, max_rows=settings.account_import_max_rows)
-        row = request.app.state.account_imports.start(session=session, lines=lines, requested_by=user)
+        row = request.app.state.account_imports.start(
+            session=session, lines=lines, requested_by=user, course_id=course_id
+        )
     except BadLines as exc:
-        return _users_page(request, session, error=exc.message, problems=exc.problems, status_code=422)
+        return _users_page(request, session, user, error=exc.message, problems=exc.problems, form=form, status_code=422)
     except InvalidInput as exc:
-        return _users_page(request, session, error=exc.message, status_code=422)
+        return _users_page(request, session, user, error=exc.message, form=form, status_code=422)
     except Overloaded as exc:
         return _users_page(
-            request, session, error=exc.message, status_code=503, headers={"Retry-After": str(exc.retry_after)}
+            request,
+            session,
+            user,
+            error=exc.message,
+            form=form,
+            status_code=503,
+            headers={"Retry-After": str(exc.retry_after)},
         )
     started = account_imports.progress(session=session, import_id=row.id)
-    return _users_page(request, session, created=[item.shown() for item in lines], started=started, status_code=202)
+    return _users_page(
+        request,
+        session,
+        user,
+        created=[item.shown() for item in lines],
+        started=started,
+        form={"course_id": str(row.course_id)},
+        status_code=202,
+    )
+
+
+def import_follower(import_id: RowId, user: AccountManager, session: SessionDep) -> User:
+    """The signed-in user if they started the import in the path or instruct its course (404 for other managers)."""
+    account_imports.check_follower(session=session, import_id=import_id, user=user)
+    return user
+
+
+ImportFollower = Annotated[User, Depends(import_follower)]
 
 
 @router.get("/users/imports/{import_id}", response_class=HTMLResponse)
-def import_page(request: Request, import_id: RowId, user: Instructor, session: SessionDep) -> Response:
+def import_page(request: Request, import_id: RowId, user: ImportFollower, session: SessionDep) -> Response:
     """An import's progress, updated live (the generated passwords were shown only when it started)."""
     found = account_imports.progress(session=session, import_id=import_id)
     return render(request, "account_import.html", {"progress": found})
 
 
 @router.get("/users/imports/{import_id}/status")
-def import_status(import_id: RowId, user: Instructor, session: SessionDep) -> dict[str, Any]:
+def import_status(import_id: RowId, user: ImportFollower, session: SessionDep) -> dict[str, Any]:
     """An import's progress as JSON, polled by the page's script."""
     found = account_imports.progress(session=session, import_id=import_id)
     return {
@@ -263,8 +303,9 @@ def audit_page(request: Request, user: Instructor, session: SessionDep) -> Respo
 
 @router.post("/submissions/{submission_id}/regrade")
 def regrade_submission(request: Request, submission_id: RowId, user: CurrentUser, session: SessionDep) -> Response:
-    """Regrade one submission in the oldest course the user teaches (the form moved there)."""
-    return _to_course(request, taught_course_id(session, user), f"submissions/{submission_id}/regrade")
+    """Regrade one submission in the oldest course the user teaches that it belongs to (the form moved there)."""
+    course_id = authority.regrading_course(session=session, submission_id=submission_id, user=user)
+    return _to_course(request, course_id, f"submissions/{submission_id}/regrade")
 
 
 @router.api_route("/exercises/{slug}/regrade", methods=["GET", "POST"])

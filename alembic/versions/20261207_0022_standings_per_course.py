@@ -13,8 +13,8 @@ row takes the next number of the sequence of changes, so a page opened before th
 upgrade is sent its rows again. The downgrade rebuilds the old table from every
 submission the same way. PostgreSQL: the new table is analyzed (as 0019 does).
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-07 04:10:00
 """
 
@@ -26,8 +26,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0020"
-down_revision: str | None = "0019"
+revision: str = "0022"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
