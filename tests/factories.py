@@ -64,14 +64,20 @@ def make_submission(
     source: str = "app = None\n",
     assignment_id: int | None = None,
     late_factor: float = 1.0,
+    unassigned: bool = False,
 ) -> Submission:
     """A submission row, graded with ``score`` when ``status`` is 'graded'.
 
     It is made for ``assignment_id``, or the assignment the service would choose
-    (``courses.assignment_for``; none when no course of the learner's places the exercise).
+    (``courses.assignment_for``; none when no course of the learner's places the exercise),
+    or for none with ``unassigned`` (work no course's views count).
     """
     row = exercise(session, slug)
-    assignment = courses.assignment_for(session=session, user=user, exercise_id=row.id, assignment_id=assignment_id)
+    assignment = (
+        None
+        if unassigned
+        else courses.assignment_for(session=session, user=user, exercise_id=row.id, assignment_id=assignment_id)
+    )
     submission = Submission(
         assignment_id=assignment.id if assignment is not None else None,
         late_factor=late_factor,

@@ -61,7 +61,9 @@ def course_b(synced):
     assigned.assignment_id = placed.id
     synced.add(assigned)
     synced.commit()
-    unassigned = make_submission(synced, user=people["author"], status="graded", score=1, report=report)
+    unassigned = make_submission(
+        synced, user=people["author"], status="graded", score=1, report=report, unassigned=True
+    )
     view = quizzes.get_for_learner(session=synced, slug=QUIZ)
     answers = {}
     for question in view.questions:
