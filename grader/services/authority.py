@@ -2,15 +2,17 @@
 
 A submission (or a quiz attempt) belongs to:
 
-1. the course of the assignment it was made for (``assignment_id``), and
-2. every course in which its author is a learner and which places its exercise (quiz):
-   the courses whose views count it (``CourseScope``: gradebook, learner page, regrades).
+1. the course of the assignment it was made for (``assignment_id``): the one course whose
+   views count it (``CourseScope``, standings per course);
+2. when it was made for no assignment (``assignment_id`` NULL: none of its author's courses
+   placed the exercise when it was made, or the assignment was removed since), every course in
+   which its author is a learner and which places its exercise (quiz) now.
 
-Work made for no assignment (``assignment_id`` NULL: none of its author's courses placed the
-exercise when it was made, or the assignment was removed since) belongs by rule 2 alone. Rule 2
-asks that the author be the course's learner, not only that the course places the exercise:
-any account that may create courses could otherwise read everyone's unassigned work on an
-exercise by placing it in a course of its own.
+Work made for one course's assignment never belongs to another course, even one that places
+the same exercise: a learner repeating a course keeps last term's work to last term's staff.
+Rule 2 asks that the author be the course's learner, not only that the course places the
+exercise: any account that may create courses could otherwise read everyone's unassigned work
+on an exercise by placing it in a course of its own.
 
 The TAs and instructors of a course the work belongs to (its staff) see it whole, hidden cases
 included, and may regrade it; its author sees it as released to them; anyone else is told it
@@ -64,10 +66,11 @@ def _belongs_to(work: _Work, courses: Any) -> ColumnElement[bool]:
     )
     enrolled = aliased(CourseMember)
     placing = aliased(Assignment)
-    counted_by = (
+    unassigned_in = (
         select(col(enrolled.course_id))
         .join(placing, col(placing.course_id) == col(enrolled.course_id))
         .where(
+            table.assignment_id.is_(None),
             col(enrolled.user_id) == table.user_id,
             col(enrolled.role) == "learner",
             col(enrolled.course_id).in_(courses),
@@ -75,7 +78,7 @@ def _belongs_to(work: _Work, courses: Any) -> ColumnElement[bool]:
         )
         .exists()
     )
-    return or_(made_for, counted_by)
+    return or_(made_for, unassigned_in)
 
 
 def _staff_of(work: _Work, user: User, course_id: int | None = None) -> ColumnElement[bool]:

@@ -268,3 +268,18 @@ def test_accounts_are_created_in_a_course_the_creator_instructs(synced, course_b
         )
     assert users.get_by_email(session=synced, email="other@example.org") is None
     assert users.managing_course(session=synced, by=people["ta"]).id == course_b["id"]
+
+
+def test_work_made_for_one_course_stays_with_it_when_its_author_repeats_in_another(synced, course_b):
+    """Bea also learns in course A, which places the same exercise: A's instructor reads only work made for no course."""
+    people = course_b["people"]
+    courses.add_member(session=synced, course_id=DEFAULT_COURSE_ID, user_id=people["author"].id, role="learner")
+    synced.commit()
+    olga = people["other_instructor"]
+    assert not authority.may_see_submission(session=synced, submission_id=course_b["assigned"], user=olga)
+    assert not authority.teaches_submission(session=synced, submission_id=course_b["assigned"], user=olga)
+    with pytest.raises(NotFound):
+        quizzes.get_attempt(session=synced, attempt_id=course_b["attempt"], user=olga)
+    # Work made for no assignment belongs to every course of its author that places the exercise.
+    assert authority.may_see_submission(session=synced, submission_id=course_b["unassigned"], user=olga)
+    assert authority.may_see_submission(session=synced, submission_id=course_b["assigned"], user=people["ta"])
