@@ -297,6 +297,14 @@ class Submission(SQLModel, table=True):
         Index("ix_submissions_exercise_id_created_at_user_id", "exercise_id", "created_at", "user_id"),
         # Covers the dashboard's count of learners with late work: only late entries are read.
         Index("ix_submissions_exercise_id_late_factor_user_id", "exercise_id", "late_factor", "user_id"),
+        # Submissions per day of one course's assignment, read from the index alone (the row holds the report).
+        Index(
+            "ix_submissions_exercise_id_assignment_id_created_at_user_id",
+            "exercise_id",
+            "assignment_id",
+            "created_at",
+            "user_id",
+        ),
     )
 
     id: int = Field(default=None, primary_key=True)
