@@ -99,3 +99,24 @@ def test_the_same_key_twice_is_still_wrapped_twice():
     source = program('@app.post("/message")', "def echo(msg: dict):", '    return {"received": {"received": msg}}')
     first, _ = first_diagnosis(source, case("hello", HELLO, {"received": {"received": HELLO}}))
     assert first.cause == "double_wrapped" and 'wrapped twice in "received"' in first.title
+
+
+def test_a_conditional_that_returns_none_for_an_empty_message_is_named_at_its_line():
+    source = program(
+        '@app.post("/message")', "def receive_message(msg: dict):", '    return {"received": msg} if msg else None'
+    )
+    first, _ = first_diagnosis(source, case("empty-object", {}, None))
+    assert first.title == "An empty message gets null back" and first.line == 8
+    assert "without a `return`" not in first.explanation
+    assert first.fix_patch is not None and first.fix_patch.after.strip() == 'return {"received": msg}'
+
+
+def test_the_text_none_inside_a_string_is_not_taken_for_a_returned_none():
+    source = program(
+        '@app.post("/message")',
+        "def receive_message(msg: dict):",
+        "    if msg:",
+        '        return {"received": "None"}',
+    )
+    first, _ = first_diagnosis(source, case("empty-object", {}, None))
+    assert "null back" not in first.title and "can return None" not in first.title

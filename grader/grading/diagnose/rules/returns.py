@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 
@@ -57,12 +58,13 @@ def _returns_none(c: Context) -> Words | None:
     route = c.route
     if route is None:
         return None
-    returned = next((r for r in route.function.returns if re.search(r"\bNone\b", r.text)), None)
+    named = ((r, _expression(r.text)) for r in route.function.returns)
+    returned, tree = next(((r, tree) for r, tree in named if tree is not None and _holds_none(tree)), (None, None))
     if returned is None:
         return None
     reply, code = c.reply(), c.text.code(returned.line)
     sent = [parse_body(case.request.body) for case in c.cases]
-    conditional = re.search(r"\bif\b.+\belse\s+None\b", returned.text)
+    conditional = isinstance(tree, ast.IfExp) and _is_none(tree.orelse)
     if conditional and sent and all(message == {} for message in sent):
         why = (
             "An empty dict counts as false in Python, so for the message `{}` the `else None` part runs. An empty "
@@ -184,6 +186,23 @@ def _too_large(c: Context) -> Words:
         f"Return only `{reply}`.",
         text.returned(path),
     )
+
+
+def _expression(text: str) -> ast.expr | None:
+    """A returned expression parsed (None when it does not parse on its own)."""
+    try:
+        return ast.parse(text, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _holds_none(tree: ast.expr) -> bool:
+    """Whether the expression names None itself (not the text "None" inside a string)."""
+    return any(_is_none(node) for node in ast.walk(tree))
 
 
 def _return_in_loop(c: Context) -> Words | None:
