@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
@@ -450,6 +451,19 @@ PenaltyUnit = Literal["hour", "day"]
 RevealAnswers = Literal["after_last_attempt", "after_due"]
 
 
+def _placed_once(column: str) -> Index:
+    """A unique index on (course_id, ``column``) over the rows where ``column`` is set."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(
+        f"uq_assignments_course_id_{column}",
+        "course_id",
+        column,
+        unique=True,
+        sqlite_where=where,
+        postgresql_where=where,
+    )
+
+
 class Assignment(SQLModel, table=True):
     """An exercise and/or a quiz placed in a course, with its dates and late policy.
 
@@ -469,6 +483,9 @@ class Assignment(SQLModel, table=True):
         CheckConstraint("penalty_percent >= 0 AND penalty_percent <= 100", name="penalty_percent"),
         CheckConstraint("penalty_floor_percent >= 0 AND penalty_floor_percent <= 100", name="penalty_floor"),
         Index("ix_assignments_course_id_position", "course_id", "position"),
+        # A course places each exercise and each quiz once (services/courses.py ``place``): the
+        # gradebook has one column for each. The index decides between two simultaneous placements.
+        *(_placed_once(column) for column in ("exercise_id", "quiz_id")),
     )
 
     id: int = Field(default=None, primary_key=True)

@@ -512,3 +512,99 @@ def test_standings_per_course_upgrade_splits_a_repeater_and_back(
         assert standings() == split
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_placed_once_upgrade_stops_on_a_course_placing_work_twice_and_goes_up_and_down(
+    tmp_path: Path, request: pytest.FixtureRequest, engine_name: str
+):
+    """0024 adds unique (course, exercise) and (course, quiz) indexes; a course already placing work twice stops it."""
+    from sqlalchemy.exc import IntegrityError
+
+    previous = ScriptDirectory.from_config(alembic_config()).get_revision("0024").down_revision
+    assert isinstance(previous, str)
+    url = (
+        f"sqlite:///{tmp_path / 'once.sqlite3'}"
+        if engine_name == "sqlite"
+        else request.getfixturevalue("postgres_database")()
+    )
+    engine = create_db_engine(url)
+
+    def place(connection, title: str, *, exercise: int | None = None, quiz: int | None = None, course: int = 1) -> int:
+        return connection.execute(
+            text(
+                "INSERT INTO assignments (course_id, title, exercise_id, quiz_id, late_policy, penalty_percent,"
+                " penalty_unit, penalty_floor_percent, reveal_answers, published, position, created_at)"
+                " VALUES (:c, :t, :e, :q, 'none', 0, 'day', 0, 'after_last_attempt', :no, 9, :at) RETURNING id"
+            ),
+            {"c": course, "t": title, "e": exercise, "q": quiz, "no": False, "at": "2026-12-07 10:00:00"},
+        ).scalar_one()
+
+    try:
+        migrate(engine, revision=previous)
+        with Session(engine) as session:
+            sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
+            session.commit()
+        with engine.begin() as connection:
+            echo = connection.execute(text("SELECT id FROM exercises WHERE slug = 'message-echo'")).scalar_one()
+            cycle = connection.execute(text("SELECT id FROM quizzes WHERE slug = 'message-cycle'")).scalar_one()
+            lesson = connection.execute(
+                text("SELECT id, title FROM assignments WHERE course_id = 1 AND exercise_id = :e"), {"e": echo}
+            ).one()
+            connection.execute(
+                text("INSERT INTO courses (id, title, join_code, created_at) VALUES (2, 'Spring', 's', :at)"),
+                {"at": "2026-12-02 10:00:00"},
+            )
+            place(connection, "Echo", exercise=echo, course=2)  # once in another course: allowed
+            again = place(connection, "Echo again", exercise=echo)
+            quiz_again = place(connection, "Cycle again", quiz=cycle)
+            submission = connection.execute(
+                text(
+                    "INSERT INTO submissions (user_id, exercise_id, filename, source, status, max_score, seed,"
+                    " created_at, infra_retries, counts_toward_limit, assignment_id)"
+                    " VALUES (:u, :e, 's.py', 'x', 'queued', 16, 1, :at, 0, :yes, :a) RETURNING id"
+                ),
+                {"u": _learner(connection), "e": echo, "at": "2026-12-07 10:00:00", "yes": True, "a": again},
+            ).scalar_one()
+
+        with pytest.raises(Exception, match="Cannot upgrade") as stopped:
+            migrate(engine)
+        message = str(stopped.value)
+        assert f"course 1 “Course” places the exercise message-echo in the assignments {lesson.id} “{lesson.title}”, " \
+            f"{again} “Echo again”" in message
+        assert f"places the quiz message-cycle in the assignments {lesson.id} “{lesson.title}”, " \
+            f"{quiz_again} “Cycle again”" in message
+        assert "Spring" not in message and "Nothing was changed" in message
+        with engine.connect() as connection:  # nothing was changed, nothing deleted
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == previous
+            assert connection.execute(text("SELECT count(*) FROM assignments")).scalar_one() == 4
+            assert connection.execute(
+                text("SELECT assignment_id FROM submissions WHERE id = :s"), {"s": submission}
+            ).scalar_one() == again
+
+        with engine.begin() as connection:  # as an instructor would: take the extra placements out
+            connection.execute(text("DELETE FROM assignments WHERE id IN (:a, :b)"), {"a": again, "b": quiz_again})
+        migrate(engine)
+        assert _differences(engine) == []
+        for work in ({"exercise": echo}, {"quiz": cycle}):
+            with pytest.raises(IntegrityError), engine.begin() as connection:
+                place(connection, "Twice", **work)
+        downgrade(engine, revision=previous)
+        with engine.begin() as connection:  # without the indexes the database takes it again
+            twice = place(connection, "Twice", exercise=echo)
+            connection.execute(text("DELETE FROM assignments WHERE id = :a"), {"a": twice})
+        migrate(engine)
+        assert _differences(engine) == []
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            place(connection, "Twice", exercise=echo)
+    finally:
+        engine.dispose()
+
+
+def _learner(connection) -> int:
+    return connection.execute(
+        text(
+            "INSERT INTO users (email, display_name, role, password_hash, created_at, session_generation)"
+            " VALUES ('l@example.org', 'L', 'learner', 'x', '2026-12-01 10:00:00', 0) RETURNING id"
+        )
+    ).scalar_one()
