@@ -570,17 +570,24 @@ def test_placed_once_upgrade_stops_on_a_course_placing_work_twice_and_goes_up_an
         with pytest.raises(Exception, match="Cannot upgrade") as stopped:
             migrate(engine)
         message = str(stopped.value)
-        assert f"course 1 “Course” places the exercise message-echo in the assignments {lesson.id} “{lesson.title}”, " \
+        assert (
+            f"course 1 “Course” places the exercise message-echo in the assignments {lesson.id} “{lesson.title}”, "
             f"{again} “Echo again”" in message
-        assert f"places the quiz message-cycle in the assignments {lesson.id} “{lesson.title}”, " \
+        )
+        assert (
+            f"places the quiz message-cycle in the assignments {lesson.id} “{lesson.title}”, "
             f"{quiz_again} “Cycle again”" in message
+        )
         assert "Spring" not in message and "Nothing was changed" in message
         with engine.connect() as connection:  # nothing was changed, nothing deleted
             assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == previous
             assert connection.execute(text("SELECT count(*) FROM assignments")).scalar_one() == 4
-            assert connection.execute(
-                text("SELECT assignment_id FROM submissions WHERE id = :s"), {"s": submission}
-            ).scalar_one() == again
+            assert (
+                connection.execute(
+                    text("SELECT assignment_id FROM submissions WHERE id = :s"), {"s": submission}
+                ).scalar_one()
+                == again
+            )
 
         with engine.begin() as connection:  # as an instructor would: take the extra placements out
             connection.execute(text("DELETE FROM assignments WHERE id IN (:a, :b)"), {"a": again, "b": quiz_again})

@@ -62,16 +62,20 @@ def upgrade() -> None:
 
 def _placed_twice(column: str, table: str, word: str) -> list[str]:
     """One line per course and exercise (or quiz) placed in more than one of the course's assignments."""
-    rows = op.get_bind().execute(
-        sa.text(
-            f"SELECT a.course_id, c.title AS course, w.slug, a.id, a.title FROM assignments a"
-            f" JOIN courses c ON c.id = a.course_id JOIN {table} w ON w.id = a.{column}"
-            f" WHERE (a.course_id, a.{column}) IN"
-            f" (SELECT course_id, {column} FROM assignments WHERE {column} IS NOT NULL"
-            f"  GROUP BY course_id, {column} HAVING count(*) > 1)"
-            f" ORDER BY a.course_id, w.slug, a.id"
+    rows = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                f"SELECT a.course_id, c.title AS course, w.slug, a.id, a.title FROM assignments a"
+                f" JOIN courses c ON c.id = a.course_id JOIN {table} w ON w.id = a.{column}"
+                f" WHERE (a.course_id, a.{column}) IN"
+                f" (SELECT course_id, {column} FROM assignments WHERE {column} IS NOT NULL"
+                f"  GROUP BY course_id, {column} HAVING count(*) > 1)"
+                f" ORDER BY a.course_id, w.slug, a.id"
+            )
         )
-    ).all()
+        .all()
+    )
     grouped: dict[tuple[int, str, str], list[str]] = {}
     for course_id, course, slug, assignment_id, title in rows:
         grouped.setdefault((course_id, course, slug), []).append(f"{assignment_id} “{title}”")

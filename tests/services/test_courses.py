@@ -402,10 +402,13 @@ def test_the_database_refuses_a_placement_the_check_missed_in_the_same_words(syn
     courses.place_assignment(session=synced, course_id=course.id, by=teacher, exercise_id=lesson.id, title="Echo")
     courses.place_assignment(session=synced, course_id=course.id, by=teacher, quiz_id=quiz.id, title="Check")
     real_holder = courses._holder
-    for work, field, winner in (({"exercise_id": lesson.id}, "exercise", "Echo"), ({"quiz_id": quiz.id}, "quiz", "Check")):
+    for work, field, winner in (
+        ({"exercise_id": lesson.id}, "exercise", "Echo"),
+        ({"quiz_id": quiz.id}, "quiz", "Check"),
+    ):
         missed = iter([True])  # the first look misses the row; the look after the refusal finds it
 
-        def holder_once_blind(session, **where):
+        def holder_once_blind(session, missed=missed, **where):
             return None if next(missed, False) else real_holder(session, **where)
 
         monkeypatch.setattr(courses, "_holder", holder_once_blind)

@@ -321,3 +321,50 @@ def test_live_changes_follow_the_sequence_of_changes_whatever_the_writers_clocks
     # A cursor this sequence never gave (a page from before it, whose cursor was a time): everything, once.
     stale = changes.changes(session=synced, since="1764590400000000", query=query, cols=cols, settings=settings)
     assert [row.display_name for row in stale.rows] == ["Ada", "Bob"] and stale.cursor == late.cursor
+
+
+def test_the_summary_counts_learners_with_late_work_on_the_exercise_or_the_shown_quiz(synced, settings):
+    """Each learner once, whichever of their work was late; work for another course or no assignment is not."""
+    from grader.models import Assignment
+    from grader.services import courses
+
+    lesson_exercise = synced.exec(select(Exercise).where(Exercise.slug == "message-echo")).one()
+    quiz = synced.exec(select(Quiz).where(Quiz.slug == SLUG)).one()
+    ada, bob, cy, dan, eve = (make_user(synced, name=name) for name in ("Ada", "Bob", "Cy", "Dan", "Eve"))
+    instructor = make_user(synced, role="instructor")
+
+    def late_attempt(user, share: float) -> None:
+        attempt = synced.get(QuizAttempt, _attempt(synced, settings, user, correct=2).id)
+        attempt.late_factor = share
+        synced.add(attempt)
+        synced.commit()
+
+    make_submission(synced, user=ada, late_factor=0.75)
+    late_attempt(bob, 0.8)
+    make_submission(synced, user=cy, late_factor=0.5)
+    late_attempt(cy, 0.5)
+    make_submission(synced, user=dan)  # on time
+    late_attempt(dan, 1.0)
+    # Eve's late work is another course's, or made for no assignment: not this course's.
+    spring = courses.create(session=synced, title="Spring", created_by=instructor)
+    elsewhere = courses.place(session=synced, course_id=spring.id, exercise=lesson_exercise)
+    courses.add_member(session=synced, course_id=spring.id, user_id=eve.id, role="learner")
+    synced.commit()
+    make_submission(synced, user=eve, assignment_id=elsewhere.id, late_factor=0.5)
+    make_submission(synced, user=eve, unassigned=True, late_factor=0.5)
+    # A member of staff trying the quiz out late is no learner.
+    late_attempt(instructor, 0.5)
+
+    shown = table.shown_quiz(columns.columns(session=synced, scope=SCOPE))
+    assert shown is not None and shown.id == quiz.id
+    found = table.summary(session=synced, scope=SCOPE, exercise=lesson_exercise, quiz=shown)
+    assert found.late == 3  # Ada (submission), Bob (quiz attempt), Cy (both, counted once)
+    assert table.summary(session=synced, scope=SCOPE, exercise=lesson_exercise).late == 2  # no quiz shown
+    in_spring = table.summary(session=synced, scope=CourseScope(course_id=spring.id), exercise=lesson_exercise)
+    assert in_spring.late == 1
+    # Filtered to the lesson's assignment (it places both): the same learners.
+    lesson = synced.exec(
+        select(Assignment).where(Assignment.course_id == DEFAULT_COURSE_ID, Assignment.quiz_id == quiz.id)
+    ).one()
+    narrowed = CourseScope(course_id=DEFAULT_COURSE_ID, assignment_id=lesson.id)
+    assert table.summary(session=synced, scope=narrowed, exercise=lesson_exercise, quiz=shown).late == 3

@@ -10,7 +10,7 @@ from grader.config import Settings, get_settings
 from grader.models import ExerciseStanding, QuizAttempt, User
 from grader.services.gradebook.columns import Columns, GradebookRow, rows_for
 from grader.services.gradebook.cursor import current_cursor, cursor_number, has_changed
-from grader.services.gradebook.table import PAGE_SIZE, TableQuery, matching_learners
+from grader.services.gradebook.table import PAGE_SIZE, TableQuery, matching_learners, shown_quiz
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def changes(
         ).all()
     )
     exercise = next((item for item in cols.exercises if item.slug == query.exercise), None)
-    quiz = cols.quizzes[0] if cols.quizzes else None
+    quiz = shown_quiz(cols)
     statement, _key = matching_learners(query, exercise, quiz, settings.quiz_scoring, cols)
     kept = (
         sorted(set(session.exec(statement.where(col(User.id).in_(changed_ids)))))[:MAX_CHANGED_ROWS]

@@ -237,7 +237,7 @@ def dashboard(
         session,
         lambda own: (
             table.table(session=own, query=query, cols=cols, settings=settings),
-            table.summary(session=own, scope=scope, exercise=exercise),
+            table.summary(session=own, scope=scope, exercise=exercise, quiz=table.shown_quiz(cols)),
         ),
     )
     figures = _begin_figures(session, scope, links)
@@ -292,7 +292,7 @@ def _changes_json(
     row_template = templates.get_template("_gradebook_row.html")
     context = {
         "exercise_slug": query.exercise,
-        "quiz": cols.quizzes[0] if cols.quizzes else None,
+        "quiz": table.shown_quiz(cols),
         "course_id": scope.course_id,
     }
     return {
