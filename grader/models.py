@@ -735,17 +735,22 @@ class ExerciseStanding(SQLModel, table=True):
 
 
 class ChangeSequence(SQLModel, table=True):
-    """The course's changes, numbered: one row whose ``value`` is the number of the latest change.
+    """One course's changes, numbered: the row whose ``id`` is the course's, ``value`` the number of its latest change.
 
-    A transaction that changes what the live views show takes the next number as
-    its last step (``standings.next_change``). Taking it locks the row until the
-    commit, so numbers become visible in order: once a reader sees number N,
-    every change numbered below N is committed or gone. No clock is involved.
+    A transaction that changes what a course's live views show takes the course's next
+    number as its last step (``standings.next_change``). Taking it locks the row until the
+    commit, so numbers become visible in order: once a reader sees number N, every change
+    of the course numbered below N is committed or gone. No clock is involved. A change in
+    one course leaves every other course's number alone, so their pages read nothing.
+
+    Row 1 was once the one sequence of every course (it is the default course's now): a
+    course's row starts at the highest number any row has reached, so a cursor a page of
+    the course holds is never ahead of the course's sequence.
     """
 
     __tablename__ = "change_sequence"
 
-    id: int = Field(default=1, primary_key=True)
+    id: int = Field(default=1, primary_key=True, description="The course's id.")
     value: int = Field(default=0, sa_type=BigInteger)
 
 

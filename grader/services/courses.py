@@ -97,6 +97,7 @@ def create(*, session: Session, title: str, created_by: User) -> Course:
     course = Course(title=title, join_code=new_join_code())
     session.add(course)
     session.flush()
+    standings.start_sequence(session, course_id=course.id)
     session.add(CourseMember(course_id=course.id, user_id=created_by.id, role="instructor"))
     audit.record(session=session, actor=created_by, action="course.create", target=course_target(course))
     session.commit()

@@ -40,13 +40,14 @@ def changes(
 ) -> Changes:
     """Rows of the scope's learners whose results changed after ``since``; cheap when nothing did."""
     settings = settings or get_settings()
-    cursor = current_cursor(session=session)
-    if since and not has_changed(session=session, since=since):
+    course_id = cols.scope.course_id
+    cursor = current_cursor(session=session, course_id=course_id)
+    if since and not has_changed(session=session, course_id=course_id, since=since):
         return Changes(cursor=since, rows=[], changed=0)
     after = cursor_number(since)
     if after > int(cursor):  # not a cursor of this database's sequence: start again
         after = 0
-    # A change in another course takes a number too: only this course's learners count.
+    # Another course's rows carry numbers of its own sequence: only this course's rows and learners count.
     learners = cols.scope.learner_ids()
     changed_ids = set(
         session.exec(

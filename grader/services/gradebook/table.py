@@ -271,7 +271,7 @@ def table(*, session: Session, query: TableQuery, cols: Columns, settings: Setti
         matching=matching,
         page=page,
         pages=pages,
-        cursor=current_cursor(session=session),
+        cursor=current_cursor(session=session, course_id=cols.scope.course_id),
     )
 
 
