@@ -60,7 +60,7 @@ def test_entries_come_newest_first_and_outlive_their_actor(engine, synced):
 
 def test_an_instructor_reads_their_courses_entries_and_their_own_never_another_course(synced):
     ada, bo, ta = (make_user(synced, role="instructor") for _ in range(3))
-    ada_course = _course_with(synced, ada, "Ada's class")
+    _course_with(synced, ada, "Ada's class")
     bo_course = _course_with(synced, bo, "Bo's class")
     courses.add_member(session=synced, course_id=bo_course, user_id=ta.id, role="ta")
     synced.commit()
