@@ -39,6 +39,7 @@ PRIORITY = {
     "double_wrapped": 2,
     "wrong_type": 2,
     "misspelt_key": 2,
+    "changed_keys": 2,
     "renamed_key": 2,
     "model_fields": 2,
     "same_answer": 3,
@@ -202,6 +203,31 @@ def _blocked_route_explains_refusals(groups: Groups, _text: Source, _model: Sour
             _fold(groups, found, {"method_allowed", "accepts_non_objects", "other"})
 
 
+MAX_KEY_PAIRS = 5
+"""How many (received, sent) key pairs a changed-keys finding keeps to name and check the change."""
+
+
+def _keys_the_file_never_writes(groups: Groups, _text: Source, model: SourceModel) -> None:
+    """Keys "misspelt" that the file never writes were changed by its code: one mistake, told once.
+
+    "TEXT" for "text", when no string or keyword of the file says "TEXT", is no typing slip:
+    the code changed the key (``k.upper()``), and every key of every message the same way.
+    """
+    if not model.has_facts:
+        return
+    unwritten = [
+        found
+        for found in groups
+        if found.cause in ("misspelt_key", "renamed_key") and found.get("wrong") not in model.written
+    ]
+    if not unwritten:
+        return
+    unwritten.sort(key=lambda found: -len(groups[found].cases))
+    target = finding("changed_keys", pairs=[(found.get("wrong"), found.get("right")) for found in unwritten][:MAX_KEY_PAIRS])
+    cases = [case for found in unwritten for case in groups.pop(found).cases]
+    groups.setdefault(target, Group(target)).cases.extend(cases)
+
+
 def _model_keeps_its_fields(groups: Groups, text: Source, _model: SourceModel) -> None:
     """A pydantic model with only some fields drops the others and refuses objects without them."""
     causes = ("dropped_fields", "refused_valid", "added_fields")
@@ -269,6 +295,7 @@ FOLDS: tuple[Callable[[Groups, Source, SourceModel], None], ...] = (
     _duplicate_route_answers,
     _shape_explains_the_replies,
     _state_explains_the_replies,
+    _keys_the_file_never_writes,
     _blocked_route_explains_refusals,
     _model_keeps_its_fields,
     _one_habit,

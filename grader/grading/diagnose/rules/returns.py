@@ -7,7 +7,15 @@ import json
 import re
 
 from grader.grading.diagnose.responses import parse_body
-from grader.grading.diagnose.wording import Context, Rule, Words, line_patch, quote_code, unwrapped_call
+from grader.grading.diagnose.wording import (
+    Context,
+    Rule,
+    Words,
+    line_patch,
+    quote_code,
+    replaced_in_line,
+    unwrapped_call,
+)
 from grader.grading.report import FixPatch
 
 
@@ -169,12 +177,55 @@ def _wrong_type(c: Context) -> Words:
     reply = c.reply()
     found, text, path = c.found, c.text, c.path
     wanted, got = found.get("wanted"), found.get("got")
+    if (wanted, got) == ("object", "array"):
+        listed = bracketed_message(c)
+        if listed is not None:
+            return listed
     return Words(
         f"The reply is a JSON {got}, not a JSON {wanted}",
         f"The exercise expects the reply to be a JSON {wanted}; your endpoint returned a JSON {got}.",
         f"Return a dict: `return {reply}`.",
         text.returned(path),
     )
+
+
+def bracketed_message(c: Context) -> Words | None:
+    """An array where an object belongs, made by the learner's square brackets around the message (``[msg]``).
+
+    Only a list the reply is built from counts: one in a ``return``, or assigned to a name a ``return`` reads.
+    """
+    route = c.route
+    if route is None:
+        return None
+    function = route.function
+    for listed in function.bracketed:
+        returned = next((r for r in function.returns if r.line <= listed.line <= (r.end_line or r.line)), None)
+        feeds = any(
+            assignment.line == listed.line and any(assignment.name in r.names for r in function.returns)
+            for assignment in function.assignments
+        )
+        if returned is None and not feeds:
+            continue
+        whole = returned is not None and returned.text == listed.code
+        what = "message" if listed.bare else "reply"
+        if whole and listed.bare:
+            fix = f"Put the message in a dict, not in a list: `return {c.reply()}`."
+            patch = line_patch(c.text, listed.line, f"return {c.reply()}")
+        else:
+            fix = f"Leave out the brackets: write `{quote_code(listed.inner)}` instead of `{quote_code(listed.code)}`."
+            patch = replaced_in_line(c.text, listed.line, listed.code, listed.inner)
+        expected = "a JSON object" if whole else "the message itself, a JSON object"
+        return Words(
+            f"`{quote_code(listed.code)}` puts the {what} in a list",
+            f"Line {listed.line} writes `{quote_code(listed.code)}`: square brackets make a Python list, which "
+            f"FastAPI sends as a JSON array, so the client gets an array holding the {what} where the exercise "
+            f"expects {expected}.",
+            fix,
+            listed.line,
+            patch,
+            "wrong_type",
+        )
+    return None
 
 
 def _too_large(c: Context) -> Words:
