@@ -59,7 +59,9 @@ def _key_patch(text: Source, line: int | None, wrong: str, right: str) -> FixPat
     return line_patch(text, line, fixed) if fixed != code else None
 
 
-def key_change_for(model: SourceModel, function_line: int | None, pairs: tuple[tuple[str, str], ...]) -> KeyChange | None:
+def key_change_for(
+    model: SourceModel, function_line: int | None, pairs: tuple[tuple[str, str], ...]
+) -> KeyChange | None:
     """The key change in the file that turns every sent key of ``pairs`` (wrong, right) into the one received.
 
     The endpoint's own changes are tried first (``function_line`` is its ``def`` line), then a helper's.
@@ -130,12 +132,23 @@ def _dropped_fields(c: Context) -> Words:
             f"Send the message itself: `return {reply}`, without the copy.",
             filtered,
         )
+    returned = text.returned(path)
+    if " ".join(text.code(returned).split()) == " ".join(f"return {reply}".split()):
+        # The return line already sends the message whole: the fields were lost before it ran.
+        return Words(
+            "Fields of the message are missing from the reply",
+            f"Some fields the grader sent did not come back, though line {returned} sends the message as your "
+            "endpoint has it: they were lost before that line, in how your endpoint declares or changes the message.",
+            "Look at what happens to the message before line "
+            f"{returned}: its parameter's type and every line that changes it.",
+            returned,
+        )
     return Words(
         "Fields of the message are missing from the reply",
         "Some fields the grader sent did not come back: your endpoint builds a new object from a few fields "
         "instead of sending back the whole message.",
         f"Return the whole message: `return {reply}`, without picking fields out of it.",
-        text.returned(path),
+        returned,
     )
 
 
