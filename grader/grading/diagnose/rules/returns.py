@@ -303,7 +303,7 @@ def loop_return(text: Source, route: Route | None) -> LoopReturn | None:
             for line in text.lines[returned.end_line or returned.line : route.function.end_line]
             if line.strip() and not line.lstrip().startswith("#")
         ]
-        alone = not between and (not after or _indent(after[0]) <= _indent(code))
+        alone = not between and (not after or (_indent(after[0]) <= _indent(code) and not _is_else(after[0])))
         names = frozenset(re.findall(r"[A-Za-z_]\w*", loop.group("names")))
         return LoopReturn(returned, number, names, alone)
     return None
@@ -345,6 +345,11 @@ def _return_in_loop(c: Context) -> Words | None:
         number,
         patch,
     )
+
+
+def _is_else(code: str) -> bool:
+    """Whether a line opens the ``else:`` of a loop (which belongs to the loop, so goes with it)."""
+    return re.match(r"\s*else\s*:", code) is not None
 
 
 def _indent(code: str) -> int:
