@@ -26,26 +26,27 @@ from grader.grading.report import FixPatch
 def _misspelt_key(c: Context) -> Words:
     found, text, path = c.found, c.text, c.path
     wrong, right = found.get("wrong"), found.get("right")
-    line = c.model.written_at(wrong) or text.returned(path)
+    written = c.model.written_at(wrong)
     return Words(
         f"Misspelt key: you wrote `{quote_code(wrong)}`; the key is `{quote_code(right)}`",
         f'Your reply uses the key "{wrong}" where the exercise expects "{right}". To a program these are two '
         "different keys, so every reply that should hold it fails, although the message itself is right.",
         f'Write "{right}" instead of "{wrong}".',
-        line,
-        _key_patch(text, c.model.written_at(wrong), wrong, right),
+        written or text.returned(path),
+        _key_patch(text, written, wrong, right),
     )
 
 
 def _renamed_key(c: Context) -> Words:
     found, text, path = c.found, c.text, c.path
     wrong, right = found.get("wrong"), found.get("right")
+    written = c.model.written_at(wrong)
     return Words(
         f"Wrong key: you wrote `{quote_code(wrong)}`; the key is `{quote_code(right)}`",
         f'Your reply puts the value under "{wrong}"; the exercise expects the key "{right}".',
         f'Use the key "{right}" instead of "{wrong}".',
-        c.model.written_at(wrong) or text.returned(path),
-        _key_patch(text, c.model.written_at(wrong), wrong, right),
+        written or text.returned(path),
+        _key_patch(text, written, wrong, right),
     )
 
 
