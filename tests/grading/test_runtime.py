@@ -26,6 +26,14 @@ def _fake_runtime(parent: Path, name: str, *, used_ago: float) -> Path:
     return root
 
 
+def _wait_until_named(pid: int, folder: Path, seconds: float = 30) -> None:
+    """Until process ``pid`` names ``folder`` on its command line: a child shows its parent's until it execs."""
+    deadline = time.monotonic() + seconds
+    while str(folder).encode() not in Path(f"/proc/{pid}/cmdline").read_bytes():
+        assert time.monotonic() < deadline, "the process never started"
+        time.sleep(0.01)
+
+
 def test_prune_keeps_the_current_one_those_in_use_and_those_used_lately(tmp_path):
     current = runtime.LearnerRuntime(_fake_runtime(tmp_path, "0123456789ab", used_ago=TWO_DAYS))
     old = _fake_runtime(tmp_path, "aaaaaaaaaaaa", used_ago=TWO_DAYS)
@@ -36,6 +44,7 @@ def test_prune_keeps_the_current_one_those_in_use_and_those_used_lately(tmp_path
     # A process naming the folder on its command line, as a sandbox's bubblewrap does.
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "--ro-bind", str(busy), "/x"])
     try:
+        _wait_until_named(holder.pid, busy)
         removed = runtime.prune(tmp_path, keep=current)
     finally:
         holder.kill()
