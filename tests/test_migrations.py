@@ -23,6 +23,29 @@ from grader.models import SQLModel
 POSTGRES_URL = os.environ.get("GRADER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
 
 
+# Columns of the content tables added by later revisions: (table, column, definition).
+LATER_CONTENT_COLUMNS = [("choices", "feedback", "TEXT NOT NULL DEFAULT ''")]  # 0024
+
+
+def _sync_content_on_an_older_schema(engine: Engine) -> None:
+    """Sync today's content into a database left at an older revision.
+
+    The sync writes through today's models, so a column a later revision adds to the content
+    tables is added for the sync and dropped again: the schema stays the older revision's.
+    """
+    present = {table: {c["name"] for c in inspect(engine).get_columns(table)} for table, _, _ in LATER_CONTENT_COLUMNS}
+    missing = [(table, column, kind) for table, column, kind in LATER_CONTENT_COLUMNS if column not in present[table]]
+    with engine.begin() as connection:
+        for table, column, kind in missing:
+            connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+    with Session(engine) as session:
+        sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
+        session.commit()
+    with engine.begin() as connection:
+        for table, column, _ in missing:
+            connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+
+
 def _differences(engine: Engine) -> list:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -281,10 +304,10 @@ def test_quiz_starts_upgrade_from_the_previous_revision_and_back(
     engine = create_db_engine(url)
     try:
         migrate(engine, revision=previous)
+        _sync_content_on_an_older_schema(engine)
         with Session(engine) as session:
-            sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
-            session.commit()
             user_id = make_user(session).id
+            session.commit()
         with engine.begin() as connection:
             quiz_id = connection.execute(text("SELECT id FROM quizzes")).scalar_one()
             connection.execute(
@@ -436,9 +459,7 @@ def test_standings_per_course_upgrade_splits_a_repeater_and_back(
     engine = create_db_engine(url)
     try:
         migrate(engine, revision=previous)
-        with Session(engine) as session:
-            sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
-            session.commit()
+        _sync_content_on_an_older_schema(engine)
         with engine.begin() as connection:
             echo = connection.execute(text("SELECT id FROM exercises WHERE slug = 'message-echo'")).scalar_one()
             fall = connection.execute(
@@ -510,5 +531,41 @@ def test_standings_per_course_upgrade_splits_a_repeater_and_back(
         assert [tuple(row) for row in rows] == [(1, echo, 16.0, 12.0, 4)]  # every submission, as before 0022
         migrate(engine)
         assert standings() == split
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_choice_feedback_upgrade_from_the_previous_revision_and_back(
+    tmp_path: Path, request: pytest.FixtureRequest, engine_name: str
+):
+    """0024 gives every option its feedback: empty for stored options until the content is synced again."""
+    previous = ScriptDirectory.from_config(alembic_config()).get_revision("0024").down_revision
+    assert isinstance(previous, str)
+    url = (
+        f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+        if engine_name == "sqlite"
+        else request.getfixturevalue("postgres_database")()
+    )
+    engine = create_db_engine(url)
+    try:
+        migrate(engine, revision=previous)
+        _sync_content_on_an_older_schema(engine)
+        assert "feedback" not in {c["name"] for c in inspect(engine).get_columns("choices")}
+        migrate(engine)
+        assert _differences(engine) == []
+        with engine.connect() as connection:
+            assert set(connection.execute(text("SELECT feedback FROM choices")).scalars()) == {""}
+        with Session(engine) as session:
+            sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
+            session.commit()
+        with engine.connect() as connection:
+            filled = connection.execute(text("SELECT count(*) FROM choices WHERE feedback <> ''")).scalar_one()
+            total = connection.execute(text("SELECT count(*) FROM choices")).scalar_one()
+        assert filled == total > 0
+        downgrade(engine, revision=previous)
+        assert "feedback" not in {c["name"] for c in inspect(engine).get_columns("choices")}
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM choices")).scalar_one() == total
     finally:
         engine.dispose()
