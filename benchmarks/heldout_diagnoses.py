@@ -1,4 +1,4 @@
-"""How right the diagnoses are on the thirty held-out mistakes, which no rule was written from.
+"""How right the diagnoses are on the held-out mistakes, which no rule was written from.
 
 Run by hand (not part of the test suite), once the rules are done; never to tune them:
 

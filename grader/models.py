@@ -744,15 +744,21 @@ class AuditEvent(SQLModel, table=True):
     """One instructor action kept for the record (see ``services/audit.py``).
 
     actor_email: the actor's e-mail at the time, kept when the account is deleted.
+    course_id: the course the action was taken in (its instructors read the entry); None for an
+        action that belongs to no course (a regrade across courses from the command line).
     target: what the action was about, in words (``submission 12``, ``exercise message-echo``).
     """
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_audit_events_created_at", "created_at"),
+        Index("ix_audit_events_course_id_created_at", "course_id", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: datetime = _timestamp(default_factory=utcnow)
     actor_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    course_id: int | None = Field(default=None, foreign_key="courses.id", ondelete="SET NULL")
     actor_email: str = Field("", max_length=254)
     action: str = Field(max_length=64)
     target: str = Field("", max_length=200)

@@ -24,7 +24,7 @@ POSTGRES_URL = os.environ.get("GRADER_TEST_POSTGRES_URL", "postgresql+psycopg://
 
 
 # Columns of the content tables added by later revisions: (table, column, definition).
-LATER_CONTENT_COLUMNS = [("choices", "feedback", "TEXT NOT NULL DEFAULT ''")]  # 0024
+LATER_CONTENT_COLUMNS = [("choices", "feedback", "TEXT NOT NULL DEFAULT ''")]  # 0026
 
 
 def _sync_content_on_an_older_schema(engine: Engine) -> None:
@@ -447,34 +447,17 @@ def test_standings_per_course_upgrade_splits_a_repeater_and_back(
     tmp_path: Path, request: pytest.FixtureRequest, engine_name: str
 ):
     """0022 keys standings by course: a learner in two courses gets one standing in each, from that course's work."""
-    previous = ScriptDirectory.from_config(alembic_config()).get_revision("0022").down_revision
-    assert isinstance(previous, str)
     from tests import oracle
 
-    url = (
-        f"sqlite:///{tmp_path / 'split.sqlite3'}"
-        if engine_name == "sqlite"
-        else request.getfixturevalue("postgres_database")()
-    )
-    engine = create_db_engine(url)
+    engine, previous = _filled_before("0022", tmp_path, request, engine_name)
     try:
-        migrate(engine, revision=previous)
-        _sync_content_on_an_older_schema(engine)
         with engine.begin() as connection:
             echo = connection.execute(text("SELECT id FROM exercises WHERE slug = 'message-echo'")).scalar_one()
             fall = connection.execute(
                 text("SELECT id FROM assignments WHERE course_id = 1 AND exercise_id = :e"), {"e": echo}
             ).scalar_one()
-            connection.execute(
-                text(
-                    "INSERT INTO users (id, email, display_name, role, password_hash, created_at, session_generation)"
-                    " VALUES (1, 'r@example.org', 'Ray', 'learner', 'x', '2026-12-01 10:00:00', 0)"
-                )
-            )
-            connection.execute(
-                text("INSERT INTO courses (id, title, join_code, created_at) VALUES (2, 'Spring', 's', :at)"),
-                {"at": "2026-12-02 10:00:00"},
-            )
+            _ray(connection)
+            _spring_course(connection)
             for course in (1, 2):
                 connection.execute(
                     text(
@@ -483,14 +466,7 @@ def test_standings_per_course_upgrade_splits_a_repeater_and_back(
                     ),
                     {"c": course},
                 )
-            spring = connection.execute(
-                text(
-                    "INSERT INTO assignments (course_id, title, exercise_id, late_policy, penalty_percent,"
-                    " penalty_unit, penalty_floor_percent, reveal_answers, published, position, created_at)"
-                    " VALUES (2, 'Echo', :e, 'none', 0, 'day', 0, 'after_last_attempt', :no, 0, :at) RETURNING id"
-                ),
-                {"e": echo, "no": False, "at": "2026-12-02 10:00:00"},
-            ).scalar_one()
+            spring = _spring_assignment(connection, echo)
             made = [  # (assignment, score, late share, when)
                 (fall, 16.0, 1.0, "2026-12-01 11:00:00"),
                 (fall, 4.0, 1.0, "2026-12-01 12:00:00"),
@@ -536,21 +512,115 @@ def test_standings_per_course_upgrade_splits_a_repeater_and_back(
 
 
 @pytest.mark.parametrize("engine_name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def test_choice_feedback_upgrade_from_the_previous_revision_and_back(
+def test_audit_course_upgrade_gives_old_entries_the_course_their_words_name_and_back(
     tmp_path: Path, request: pytest.FixtureRequest, engine_name: str
 ):
-    """0024 gives every option its feedback: empty for stored options until the content is synced again."""
-    previous = ScriptDirectory.from_config(alembic_config()).get_revision("0024").down_revision
+    """0025 names each audit entry's course; entries stored before get the one their target or details name."""
+    engine, previous = _filled_before("0025", tmp_path, request, engine_name)
+    try:
+        with engine.begin() as connection:
+            echo = connection.execute(text("SELECT id FROM exercises WHERE slug = 'message-echo'")).scalar_one()
+            _spring_course(connection)
+            spring = _spring_assignment(connection, echo)
+            _ray(connection)
+            submission = connection.execute(
+                text(
+                    "INSERT INTO submissions (user_id, exercise_id, filename, source, status, score, max_score,"
+                    " seed, created_at, infra_retries, counts_toward_limit, assignment_id, late_factor)"
+                    " VALUES (1, :e, 's.py', 'x', 'graded', 16, 16, 1, :at, 0, :yes, :a, 1.0) RETURNING id"
+                ),
+                {"e": echo, "at": "2026-12-03 10:00:00", "yes": True, "a": spring},
+            ).scalar_one()
+            entries = [  # (target, details, the course it must get)
+                ("course 2 (Spring)", None, 2),
+                ("r@example.org in course 1 (Course)", None, 1),
+                (f"assignment {spring} (Echo)", json.dumps({"position": 1}), 2),
+                ("gradebook of course 2 (CSV)", None, 2),
+                (f"submission {submission}", json.dumps({"batch": 1}), 2),
+                ("r@example.org", json.dumps({"change": "password reset", "course": "course 2 (Spring)"}), 2),
+                ("exercise message-echo", json.dumps({"batch": 2}), None),
+                ("course 99 (Gone)", None, None),
+            ]
+            for number, (target, details, _) in enumerate(entries):
+                connection.execute(
+                    text(
+                        "INSERT INTO audit_events (created_at, actor_email, action, target, details)"
+                        " VALUES (:at, 'teacher@example.org', 'course.change', :target, :details)"
+                    ),
+                    {"at": f"2026-12-04 10:00:0{number}", "target": target, "details": details},
+                )
+
+        def courses_named() -> list:
+            with engine.connect() as connection:
+                return list(connection.execute(text("SELECT course_id FROM audit_events ORDER BY id")).scalars())
+
+        migrate(engine)
+        assert _differences(engine) == []
+        assert courses_named() == [course for _, _, course in entries]
+        downgrade(engine, revision=previous)
+        with engine.connect() as connection:
+            assert "course_id" not in {column["name"] for column in inspect(connection).get_columns("audit_events")}
+            assert connection.execute(text("SELECT count(*) FROM audit_events")).scalar_one() == len(entries)
+        migrate(engine)
+        assert courses_named() == [course for _, _, course in entries]
+    finally:
+        engine.dispose()
+
+
+def _ray(connection) -> None:
+    """A learner account, id 1, written as the schema of the revision under test takes it."""
+    connection.execute(
+        text(
+            "INSERT INTO users (id, email, display_name, role, password_hash, created_at, session_generation)"
+            " VALUES (1, 'r@example.org', 'Ray', 'learner', 'x', '2026-12-01 10:00:00', 0)"
+        )
+    )
+
+
+def _spring_course(connection) -> None:
+    """Course 2, "Spring", beside the default course."""
+    connection.execute(
+        text("INSERT INTO courses (id, title, join_code, created_at) VALUES (2, 'Spring', 's', :at)"),
+        {"at": "2026-12-02 10:00:00"},
+    )
+
+
+def _spring_assignment(connection, echo: int) -> int:
+    """Spring's assignment of the exercise ``echo``: its id."""
+    return connection.execute(
+        text(
+            "INSERT INTO assignments (course_id, title, exercise_id, late_policy, penalty_percent,"
+            " penalty_unit, penalty_floor_percent, reveal_answers, published, position, created_at)"
+            " VALUES (2, 'Echo', :e, 'none', 0, 'day', 0, 'after_last_attempt', :no, 0, :at) RETURNING id"
+        ),
+        {"e": echo, "no": False, "at": "2026-12-02 10:00:00"},
+    ).scalar_one()
+
+
+def _filled_before(
+    revision: str, tmp_path: Path, request: pytest.FixtureRequest, engine_name: str
+) -> tuple[Engine, str]:
+    """A database of ``engine_name`` at the revision before ``revision``, with the content loaded, and that revision."""
+    previous = ScriptDirectory.from_config(alembic_config()).get_revision(revision).down_revision
     assert isinstance(previous, str)
     url = (
-        f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+        f"sqlite:///{tmp_path / f'before-{revision}.sqlite3'}"
         if engine_name == "sqlite"
         else request.getfixturevalue("postgres_database")()
     )
     engine = create_db_engine(url)
+    migrate(engine, revision=previous)
+    _sync_content_on_an_older_schema(engine)
+    return engine, previous
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_choice_feedback_upgrade_from_the_previous_revision_and_back(
+    tmp_path: Path, request: pytest.FixtureRequest, engine_name: str
+):
+    """0026 gives every option its feedback: empty for stored options until the content is synced again."""
+    engine, previous = _filled_before("0026", tmp_path, request, engine_name)
     try:
-        migrate(engine, revision=previous)
-        _sync_content_on_an_older_schema(engine)
         assert "feedback" not in {c["name"] for c in inspect(engine).get_columns("choices")}
         migrate(engine)
         assert _differences(engine) == []

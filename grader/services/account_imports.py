@@ -218,6 +218,7 @@ class ImportRunner:
             session=session,
             actor=requester,
             action="account.import",
+            course_id=course.id,
             target=f"{len(accounts)} account(s)",
             details={
                 "emails": ", ".join(account.email for account in accounts)[:1000],

@@ -97,7 +97,9 @@ def create(*, session: Session, title: str, created_by: User) -> Course:
     session.add(course)
     session.flush()
     session.add(CourseMember(course_id=course.id, user_id=created_by.id, role="instructor"))
-    audit.record(session=session, actor=created_by, action="course.create", target=course_target(course))
+    audit.record(
+        session=session, actor=created_by, action="course.create", course_id=course.id, target=course_target(course)
+    )
     session.commit()
     session.refresh(course)
     return course
@@ -119,7 +121,12 @@ def rename(*, session: Session, course_id: int, title: str, by: User) -> Course:
     course.title = title
     session.add(course)
     audit.record(
-        session=session, actor=by, action="course.change", target=course_target(course), details={"was": before}
+        session=session,
+        actor=by,
+        action="course.change",
+        course_id=course.id,
+        target=course_target(course),
+        details={"was": before},
     )
     session.commit()
     session.refresh(course)
@@ -152,6 +159,7 @@ def rotate_join_code(*, session: Session, course_id: int, by: User) -> Course:
         session=session,
         actor=by,
         action="course.change",
+        course_id=course.id,
         target=course_target(course),
         details={"change": "new join code"},
     )
@@ -452,6 +460,7 @@ def place_assignment(
         session=session,
         actor=by,
         action="assignment.place",
+        course_id=course.id,
         target=f"{_assignment_target(assignment)} in {course_target(course)}",
     )
     session.commit()
@@ -482,6 +491,7 @@ def update_assignment(*, session: Session, assignment_id: int, by: User, **field
             session=session,
             actor=by,
             action="assignment.change",
+            course_id=assignment.course_id,
             target=_assignment_target(assignment),
             details=differences,
         )
@@ -503,7 +513,13 @@ def remove_assignment(*, session: Session, assignment_id: int, by: User) -> Assi
     """
     assignment = get_assignment(session=session, assignment_id=assignment_id)
     require_role(session=session, user=by, course_id=assignment.course_id, roles=("instructor",))
-    audit.record(session=session, actor=by, action="assignment.remove", target=_assignment_target(assignment))
+    audit.record(
+        session=session,
+        actor=by,
+        action="assignment.remove",
+        course_id=assignment.course_id,
+        target=_assignment_target(assignment),
+    )
     course_id, exercise_id = assignment.course_id, assignment.exercise_id
     learners = session.exec(
         select(col(Submission.user_id)).where(col(Submission.assignment_id) == assignment.id).distinct()
@@ -537,6 +553,7 @@ def move_assignment(*, session: Session, assignment_id: int, by: User, step: int
         session=session,
         actor=by,
         action="assignment.change",
+        course_id=assignment.course_id,
         target=_assignment_target(assignment),
         details={"position": target + 1},
     )
@@ -720,7 +737,12 @@ def grant_extension(*, session: Session, assignment_id: int, user_id: int, due_a
     if changed:
         details["scores recomputed"] = changed
     audit.record(
-        session=session, actor=by, action="extension.change", target=_assignment_target(assignment), details=details
+        session=session,
+        actor=by,
+        action="extension.change",
+        course_id=assignment.course_id,
+        target=_assignment_target(assignment),
+        details=details,
     )
     session.commit()
     if changed:

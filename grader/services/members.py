@@ -52,6 +52,7 @@ def set_member(*, session: Session, course_id: int, email: str, role: str, by: U
         session=session,
         actor=by,
         action="course.member",
+        course_id=course_id,
         target=f"{account.email} in {courses.course_target(course)}",
         details={"role": role, "was": before or "not a member"},
     )

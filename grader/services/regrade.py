@@ -72,6 +72,7 @@ def _start(
     exercise_id: int | None,
     requested_by: User,
     enqueue: Enqueue,
+    course_id: int | None,
     target: str,
 ) -> RegradeBatch:
     now = utcnow()
@@ -97,6 +98,7 @@ def _start(
         session=session,
         actor=requested_by,
         action="regrade",
+        course_id=course_id,
         target=target,
         details={"batch": batch.id, "submissions": len(ids)},
     )
@@ -134,12 +136,15 @@ def regrade_submission(
             raise PermissionDenied("Only the TAs and instructors of its course can regrade a submission.")
         raise NotFound("No such submission.")
     submission = session.get_one(Submission, submission_id)
+    if course_id is None:
+        course_id = authority.regrading_course(session=session, submission_id=submission_id, user=requested_by)
     return _start(
         session,
         ids=[submission_id],
         exercise_id=submission.exercise_id,
         requested_by=requested_by,
         enqueue=enqueue,
+        course_id=course_id,
         target=f"submission {submission_id}",
     )
 
@@ -199,6 +204,7 @@ def regrade_exercise(
         exercise_id=exercise.id,
         requested_by=requested_by,
         enqueue=enqueue,
+        course_id=scope.course_id if scope is not None else None,
         target=f"exercise {exercise.slug}",
     )
 

@@ -264,6 +264,7 @@ def create_in_course(*, session: Session, data: dict[str, Any], course_id: int |
         session=session,
         actor=by,
         action="account.create",
+        course_id=course.id,
         target=account.email,
         details={"role": account.role, "course": courses.course_target(course)},
     )
@@ -358,6 +359,7 @@ def reset_password(*, session: Session, user_id: int, by: User) -> tuple[User, s
         session=session,
         actor=by,
         action="account.change",
+        course_id=course.id,
         target=learner.email,
         details={"change": "password reset; signed out everywhere", "course": courses.course_target(course)},
     )

@@ -57,7 +57,20 @@ def test_the_first_screen_welcomes_a_new_course_then_summarises_it(service, brow
         page.screenshot(path=artifacts / f"course-dashboard-empty-{viewport['width']}.png", full_page=True)
         context.close()
 
+    # An instructor who keeps the empty dashboard open sees the first learner arrive without reloading.
+    watching, waiting = _sign_in(browser, service, VIEWPORTS[0])
+    expect(waiting.locator("[data-live-status]")).to_contain_text("Waiting for the first result")
+    waiting.evaluate("window.__sameDocument = true")
     _take_the_quiz(browser, service)
+    arrived = waiting.locator("#gradebook tbody tr").filter(has_text=LEARNER["name"])
+    expect(arrived).to_contain_text("2 / 3", timeout=30_000)
+    assert waiting.evaluate("window.__sameDocument === true"), "the first learner should appear without a reload"
+    expect(waiting.get_by_role("heading", name="No learners yet")).to_have_count(0)
+    expect(waiting.locator("[data-summary]")).to_contain_text("1 learner")
+    expect(waiting.locator("[data-live-status]")).to_contain_text("Updated automatically")
+    # The page that arrived is followed live too: its charts and table came with their watchers.
+    expect(waiting.locator("svg.chart").first).to_be_visible()
+    watching.close()
 
     # With a learner: the summary line first, then common mistakes and the figures, then the table.
     for viewport in VIEWPORTS:

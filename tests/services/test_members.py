@@ -30,4 +30,8 @@ def test_members_are_added_by_email_and_the_last_instructor_stays(synced):
         (teacher.email, "instructor"),
         ("kim@example.org", "ta"),
     ]
-    assert [event.action for event in audit.recent(session=synced)] == ["course.member", "course.create"]
+    entries = audit.recent(session=synced, viewer=teacher)
+    assert [(event.action, title) for event, title in entries] == [
+        ("course.member", "Evening class"),
+        ("course.create", "Evening class"),
+    ]

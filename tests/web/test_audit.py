@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from fastapi.testclient import TestClient
+
 from tests.factories import make_submission
 
 from .conftest import CONFIRM, wait_until_finished
@@ -84,3 +86,28 @@ def test_a_password_reset_is_recorded_without_the_password(as_instructor, learne
     assert "Changed an account" in rows[0] and learner.email in rows[0] and "password reset" in rows[0]
     shown = response.text.split('<code id="new-password">')[1].split("</code>")[0]
     assert shown and shown not in rows[0]
+
+
+def test_an_instructor_of_another_course_reads_none_of_this_courses_entries(
+    app, as_instructor, synced, learner, instructor
+):
+    from grader.models import CourseMember
+    from tests.factories import make_user
+    from tests.web.conftest import Browser
+
+    response = as_instructor.post_form(f"/instructor/learners/{learner.id}/password", CONFIRM, page="/instructor")
+    assert response.status_code == 200
+    assert as_instructor.get("/courses/1/gradebook.csv").status_code == 200
+    own = _entries(as_instructor.get("/instructor/audit").text)
+    assert len(own) == 2 and all("<td>Course</td>" in row for row in own)  # the course each was taken in
+
+    # Another instructor account makes a course of its own: its log shows that, and nothing of course 1.
+    other = make_user(synced, role="instructor", email="otto@example.org", name="Other")
+    synced.delete(synced.get_one(CourseMember, (1, other.id)))  # made in no course but its own
+    synced.commit()
+    as_other = Browser(TestClient(app)).sign_in(other)
+    assert as_other.post_form("/courses", {"title": "Other class"}, page="/courses").status_code == 303
+    page = as_other.get("/instructor/audit").text
+    rows = _entries(page)
+    assert len(rows) == 1 and "Created a course" in rows[0] and "Other class" in rows[0]
+    assert learner.email not in page and instructor.email not in page and "gradebook of course 1" not in page

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from grader.grading.compare import json_equal
 from grader.grading.diagnose.responses import NOT_JSON, Finding, finding, parse_body
 from grader.grading.diagnose.rules.parameters import not_awaited
+from grader.grading.diagnose.rules.returns import loop_return
 from grader.grading.diagnose.rules.shapes import shape_of
 from grader.grading.diagnose.rules.state import kept_state
 from grader.grading.diagnose.rules.structure import duplicate_routes, redefined_helper
@@ -39,6 +40,7 @@ PRIORITY = {
     "double_wrapped": 2,
     "wrong_type": 2,
     "misspelt_key": 2,
+    "changed_keys": 2,
     "renamed_key": 2,
     "model_fields": 2,
     "same_answer": 3,
@@ -143,7 +145,7 @@ def _first(groups: Groups, cause: str) -> Finding | None:
     return next((found for found in groups if found.cause == cause), None)
 
 
-def _fold(groups: Groups, into: Finding, causes: set[str] | tuple[str, ...]) -> None:
+def _fold(groups: Groups, into: Finding, causes: Collection[str]) -> None:
     """Move the cases of every other finding with one of ``causes`` into ``into``."""
     for found in list(groups):
         if found != into and found.cause in causes:
@@ -200,6 +202,63 @@ def _blocked_route_explains_refusals(groups: Groups, _text: Source, _model: Sour
         found = _first(groups, blocker)
         if found is not None:
             _fold(groups, found, {"method_allowed", "accepts_non_objects", "other"})
+
+
+ANSWERED_BODY_CAUSES = frozenset(
+    {
+        "dropped_fields",
+        "added_fields",
+        "changed",
+        "coerced",
+        "misspelt_key",
+        "renamed_key",
+        "changed_keys",
+        "same_answer",
+    }
+)
+"""Causes of replies answered with the right status whose body is the message cut, changed or added to."""
+
+MAX_KEY_PAIRS = 5
+"""How many (received, sent) key pairs a changed-keys finding keeps to name and check the change."""
+
+
+def _keys_the_file_never_writes(groups: Groups, _text: Source, model: SourceModel) -> None:
+    """Keys "misspelt" that the file never writes were changed by its code: one mistake, told once.
+
+    "TEXT" for "text", when no string or keyword of the file says "TEXT", is no typing slip:
+    the code changed the key (``k.upper()``), and every key of every message the same way.
+    """
+    if not model.has_facts:
+        return
+    unwritten = [
+        found
+        for found in groups
+        if found.cause in ("misspelt_key", "renamed_key") and found.get("wrong") not in model.written
+    ]
+    if not unwritten:
+        return
+    unwritten.sort(key=lambda found: -len(groups[found].cases))
+    target = finding(
+        "changed_keys", pairs=[(found.get("wrong"), found.get("right")) for found in unwritten][:MAX_KEY_PAIRS]
+    )
+    cases = [case for found in unwritten for case in groups.pop(found).cases]
+    groups.setdefault(target, Group(target)).cases.extend(cases)
+
+
+def _loop_return_explains_the_replies(groups: Groups, text: Source, model: SourceModel) -> None:
+    """A ``return`` on the first pass of a loop explains both the empty message's null and the other replies.
+
+    Only when the reply is built from what the loop binds (``for key in msg: return {key: ...}``):
+    then every reply holds the first pass only, whatever else it shows.
+    """
+    null = _first(groups, "null_body")
+    if null is None:
+        return
+    case = groups[null].cases[0]
+    loop = loop_return(text, model.route_for(case.request.path or "/", case.request.method or "POST"))
+    if loop is None or not loop.first_pass:
+        return
+    _fold(groups, null, ANSWERED_BODY_CAUSES)
 
 
 def _model_keeps_its_fields(groups: Groups, text: Source, _model: SourceModel) -> None:
@@ -269,6 +328,8 @@ FOLDS: tuple[Callable[[Groups, Source, SourceModel], None], ...] = (
     _duplicate_route_answers,
     _shape_explains_the_replies,
     _state_explains_the_replies,
+    _keys_the_file_never_writes,
+    _loop_return_explains_the_replies,
     _blocked_route_explains_refusals,
     _model_keeps_its_fields,
     _one_habit,

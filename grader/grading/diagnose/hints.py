@@ -58,6 +58,7 @@ HINTS: dict[str, str] = {
     # keys
     "misspelt_key": "spell the key of your reply letter by letter against the exercise's.",
     "renamed_key": "compare the key of your reply with the one the exercise names.",
+    "changed_keys": "what does your code do to each key of the message as it copies it?",
     "dropped_fields": "does your reply send back the whole message, or only some of its fields?",
     "added_fields": "where do the fields the grader never sent come from?",
     "key_added_to_message": "is your reply a new object holding the message, or the message itself with something added?",

@@ -4,7 +4,8 @@ Everything here is a pure function of text, safe on hostile input:
 
 * ``build_source_model(text)`` -> ``SourceModel``: what the file declares (apps,
   routers, routes and their parameters, returns, state, blocking calls, imports,
-  lines that are not Python) with 1-based line numbers of the learner's file;
+  lines that are not Python, how the message is copied: see ``copies``) with
+  1-based line numbers of the learner's file;
 * ``checker_facts(text)`` -> ``CheckerFact`` list: pyflakes's messages as facts;
 * ``syntax_fix(model)`` -> ``FixPatch`` or None: the plain edit after which Python
   can read a file it refused (checked by parsing, never by running);
@@ -16,6 +17,7 @@ Everything here is a pure function of text, safe on hostile input:
 """
 
 from grader.grading.evidence.checker import CheckerFact, checker_facts
+from grader.grading.evidence.copies import Bracketed, KeyChange
 from grader.grading.evidence.exceptions import Explanation, explain_exception, explain_traceback
 from grader.grading.evidence.refusals import explain_refusal, validation_issues
 from grader.grading.evidence.source import (
@@ -49,6 +51,7 @@ __all__ = [
     "AppBinding",
     "Assignment",
     "BlockingCall",
+    "Bracketed",
     "Call",
     "CheckerFact",
     "Explanation",
@@ -56,6 +59,7 @@ __all__ = [
     "Function",
     "Import",
     "Inclusion",
+    "KeyChange",
     "ModelClass",
     "Param",
     "ParsedTraceback",

@@ -26,6 +26,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from grader.grading.evidence.copies import Bracketed, KeyChange, bracketed, key_changes, written_keys
+
 MAX_SOURCE_CHARS = 256 * 1024
 """Longer files are not read: four times the default upload limit, and a few seconds of reading at most
 (benchmarks/evidence.py); the model then says it could not read them."""
@@ -348,6 +350,8 @@ class Function:
     return_annotation: its ``-> type`` as written (FastAPI checks the reply against it), or None.
     ends_without_return: whether running off its end returns None (the last statement
         is not a ``return`` or a ``raise``).
+    key_changes: the keys it changes while copying a dict (``{k.upper(): v for k, v in msg.items()}``).
+    bracketed: the one-item lists it builds around a parameter (``[msg]``).
     """
 
     name: str
@@ -366,6 +370,8 @@ class Function:
     body_line: int = 0
     endless_loops: tuple[int, ...] = ()
     return_annotation: str | None = None
+    key_changes: tuple[KeyChange, ...] = ()
+    bracketed: tuple[Bracketed, ...] = ()
 
     def param(self, name: str) -> Param | None:
         """The parameter called ``name``, if any."""
@@ -547,6 +553,8 @@ class SourceModel:
     read_without: when only terminal or notebook lines stop Python, those lines (left out, or a
         ``>>>`` prompt taken off), and the facts are read from the rest.
     module_names: every name bound at the top level of the file, with its first line.
+    written: every text the file writes that can become a key (a string literal, a keyword
+        argument's name), with the lines it is written on.
     packages: the packages the grading runtime offers besides the standard library.
     """
 
@@ -567,6 +575,7 @@ class SourceModel:
     star_imports: tuple[str, ...] = ()
     classes: tuple[ModelClass, ...] = ()
     packages: tuple[str, ...] = DEFAULT_PACKAGES
+    written: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     # --- the file's state ---------------------------------------------------------------
 
@@ -606,6 +615,11 @@ class SourceModel:
             if not text.lstrip().startswith("#") and regex.search(text):
                 return number
         return None
+
+    def written_at(self, text: str, start: int = 1, end: int | None = None) -> int | None:
+        """The first line from ``start`` to ``end`` where the file writes ``text`` as a string or a keyword."""
+        stop = len(self.lines) if end is None else end
+        return next((line for line in self.written.get(text, ()) if start <= line <= stop), None)
 
     # --- apps and routes ----------------------------------------------------------------
 
@@ -780,6 +794,7 @@ def _replace_model(
         module_names=read.module_names,
         star_imports=read.star_imports,
         classes=read.classes,
+        written=read.written,
     )
 
 
@@ -938,6 +953,7 @@ class _Reader:
             module_names=self.module_names,
             star_imports=tuple(self.star_imports),
             classes=self._classes(),
+            written=written_keys(self.tree),
         )
 
     def _classes(self) -> tuple[ModelClass, ...]:
@@ -1179,6 +1195,8 @@ class _Reader:
             body_line=node.body[0].lineno if node.body else node.lineno,
             endless_loops=tuple(loop.lineno for loop in nodes if isinstance(loop, ast.While) and _endless(loop)),
             return_annotation=self.segment(node.returns) if node.returns is not None else None,
+            key_changes=key_changes(nodes, self.segment),
+            bracketed=bracketed(nodes, {param.name for param in params}, self.segment),
         )
 
     def _assignments(self, nodes: list[ast.AST]) -> Iterator[Assignment]:

@@ -731,7 +731,9 @@ def get_gradebook(
     scope = course_scope(session=session, course_id=course.course.id, assignment_id=assignment)
     if after == 0:  # the first page starts an export; its follow-ups are the same one
         target = f"gradebook of course {scope.course_id} (API)"
-        audit.record(session=session, actor=course.user, action="gradebook.export", target=target)
+        audit.record(
+            session=session, actor=course.user, action="gradebook.export", course_id=scope.course_id, target=target
+        )
         session.commit()
     page = export.api_page(session=session, scope=scope, after=after, limit=limit, settings=settings)
     next_url = str(request.url.include_query_params(after=page.next_after, limit=limit)) if page.next_after else None

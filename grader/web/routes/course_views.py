@@ -366,6 +366,7 @@ def gradebook_csv(course: CourseStaff, scope: Scope, session: SessionDep, settin
         session=session,
         actor=course.user,
         action="gradebook.export",
+        course_id=scope.course_id,
         target=f"gradebook of course {scope.course_id} (CSV)",
     )
     session.commit()

@@ -293,8 +293,8 @@ AUDIT_PAGE_SIZE = 200
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(request: Request, user: Instructor, session: SessionDep) -> Response:
-    """Instructor actions (regrades, accounts, exports), newest first."""
-    events = audit.recent(session=session, limit=AUDIT_PAGE_SIZE)
+    """Instructor actions in the courses the user instructs, and their own, newest first."""
+    events = audit.recent(session=session, viewer=user, limit=AUDIT_PAGE_SIZE)
     return render(request, "audit.html", {"events": events, "actions": audit.ACTIONS, "limit": AUDIT_PAGE_SIZE})
 
 

@@ -160,19 +160,54 @@
     return "last checked " + window.graderTimes.clock(new Date()) + ".";
   }
 
-  // Dashboard table: only what changed since the cursor comes (pushed by Server-Sent Events,
-  // or polled without them); those learners' rows are replaced in place. A changed learner who
-  // belongs in the table but is not on this page (a new learner, or one the sort moves) makes
-  // the page's rows come again, in order.
-  function watchTable(tbody) {
-    var changesUrl = tbody.getAttribute("data-live-changes");
-    var eventsUrl = tbody.getAttribute("data-live-events");
-    var rowsUrl = tbody.getAttribute("data-live-rows");
-    var cursor = tbody.getAttribute("data-cursor") || "";
+  // Follows a dashboard's changes after ``cursor``: pushed by Server-Sent Events, or polled
+  // without them. ``apply(data)`` returns a promise of true once nothing more needs following.
+  function followChanges(changesUrl, eventsUrl, cursor, apply) {
+    var stopped = false;
 
     function withCursor(url) {
       return url + (url.indexOf("?") === -1 ? "?" : "&") + "since=" + encodeURIComponent(cursor);
     }
+
+    function take(data) {
+      return apply(data).then(function (done) {
+        cursor = data.cursor;
+        stopped = stopped || done === true;
+        return stopped;
+      });
+    }
+
+    function pollChanges() {
+      poll(5000, function () {
+        return stopped ? Promise.resolve(true) : getJSON(withCursor(changesUrl)).then(take);
+      });
+    }
+
+    function listen() {
+      var source = new window.EventSource(withCursor(eventsUrl));
+      var opened = false;
+      source.addEventListener("open", function () { opened = true; });
+      source.addEventListener("changes", function (event) {
+        take(JSON.parse(event.data)).then(function (done) { if (done) { source.close(); } });
+      });
+      source.addEventListener("signed-out", signedOut(source));
+      source.addEventListener("error", function () {
+        source.close();
+        if (stopped) { return; }
+        // A stream that ends at its time limit is opened again from the latest cursor;
+        // one that never opened is replaced by polling.
+        if (opened) { window.setTimeout(listen, 1000); } else { pollChanges(); }
+      });
+    }
+
+    if (eventsUrl && typeof window.EventSource === "function") { listen(); } else { pollChanges(); }
+  }
+
+  // Dashboard table: only what changed since the cursor comes; those learners' rows are replaced
+  // in place. A changed learner who belongs in the table but is not on this page (a new learner,
+  // or one the sort moves) makes the page's rows come again, in order.
+  function watchTable(tbody) {
+    var rowsUrl = tbody.getAttribute("data-live-rows");
 
     function apply(data) {
       var missing = false;
@@ -190,35 +225,40 @@
         window.graderTimes.show(tbody);
       }) : Promise.resolve();
       return done.then(function () {
-        cursor = data.cursor;
         setStatus("Updated automatically; " + checkedAt());
-      });
-    }
-
-    function pollChanges() {
-      poll(5000, function () {
-        return getJSON(withCursor(changesUrl)).then(function (data) {
-          return apply(data).then(function () { return false; });
-        });
-      });
-    }
-
-    function listen() {
-      var source = new window.EventSource(withCursor(eventsUrl));
-      var opened = false;
-      source.addEventListener("open", function () { opened = true; });
-      source.addEventListener("changes", function (event) { apply(JSON.parse(event.data)); });
-      source.addEventListener("signed-out", signedOut(source));
-      source.addEventListener("error", function () {
-        source.close();
-        // A stream that ends at its time limit is opened again from the latest cursor;
-        // one that never opened is replaced by polling.
-        if (opened) { window.setTimeout(listen, 1000); } else { pollChanges(); }
+        return false;
       });
     }
 
     setStatus("Updated automatically as results arrive.");
-    if (eventsUrl && typeof window.EventSource === "function") { listen(); } else { pollChanges(); }
+    followChanges(
+      tbody.getAttribute("data-live-changes"), tbody.getAttribute("data-live-events"),
+      tbody.getAttribute("data-cursor") || "", apply
+    );
+  }
+
+  // A course dashboard with nobody in it yet: once a learner's first result arrives, the page's
+  // main part is fetched again and put in place (summary, figures and the table), and it is
+  // followed from then on as any dashboard is.
+  function watchFirstLearner(box) {
+    function apply(data) {
+      if (!data.rows.length) { return Promise.resolve(false); }
+      return getHTML(window.location.href).then(function (html) {
+        var fresh = new window.DOMParser().parseFromString(html, "text/html").querySelector("main");
+        var main = document.querySelector("main");
+        if (!fresh || !main) { return false; }
+        main.innerHTML = fresh.innerHTML;
+        window.graderTimes.show(main);
+        start(main);
+        setStatus("Updated automatically; " + checkedAt());
+        return true;
+      });
+    }
+    setStatus("Waiting for the first result: it appears here when it arrives.");
+    followChanges(
+      box.getAttribute("data-live-first-changes"), box.getAttribute("data-live-first-events"),
+      box.getAttribute("data-cursor") || "", apply
+    );
   }
 
   // Dashboard overview: fetched again only when something changed since its cursor (204 otherwise).
@@ -338,18 +378,24 @@
     notice.focus({ preventScroll: true });
   }
 
+  // What follows or enlivens a part of the page, started on the page's parts under ``root``.
+  function start(root) {
+    root.querySelectorAll("[data-status-url]").forEach(watchSubmission);
+    root.querySelectorAll("[data-fix-checks-url]").forEach(watchFixChecks);
+    root.querySelectorAll("[data-live-changes]").forEach(watchTable);
+    root.querySelectorAll("[data-live-first-changes]").forEach(watchFirstLearner);
+    root.querySelectorAll("[data-live-html]").forEach(function (part) {
+      watchOverview(part, parseInt(part.getAttribute("data-live-seconds"), 10) || 15);
+    });
+    root.querySelectorAll("[data-progress-url]").forEach(watchProgress);
+    root.querySelectorAll("[data-countdown]").forEach(countDown);
+    root.querySelectorAll("button[data-copy]").forEach(copyButton);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("textarea[data-code-editor]").forEach(startEditor);
     var formError = document.querySelector(".notice-error[role=alert]");
     if (formError) { focusFormError(formError); }
-    document.querySelectorAll("[data-status-url]").forEach(watchSubmission);
-    document.querySelectorAll("[data-fix-checks-url]").forEach(watchFixChecks);
-    document.querySelectorAll("[data-live-changes]").forEach(watchTable);
-    document.querySelectorAll("[data-live-html]").forEach(function (part) {
-      watchOverview(part, parseInt(part.getAttribute("data-live-seconds"), 10) || 15);
-    });
-    document.querySelectorAll("[data-progress-url]").forEach(watchProgress);
-    document.querySelectorAll("[data-countdown]").forEach(countDown);
-    document.querySelectorAll("button[data-copy]").forEach(copyButton);
+    start(document);
   });
 })();

@@ -120,3 +120,63 @@ def test_the_text_none_inside_a_string_is_not_taken_for_a_returned_none():
     )
     first, _ = first_diagnosis(source, case("empty-object", {}, None))
     assert "null back" not in first.title and "can return None" not in first.title
+
+
+def test_keys_changed_by_a_string_method_are_one_card_naming_it_not_misspellings():
+    source = program(
+        '@app.post("/message")',
+        "def echo(msg: dict):",
+        '    return {"received": {k.upper(): v for k, v in msg.items()}}',
+    )
+    first, diagnoses = first_diagnosis(
+        source,
+        case("hello", HELLO, {"received": {"TEXT": "Hello"}}),
+        case("other", {"s": 1}, {"received": {"S": 1}}),
+    )
+    assert len(diagnoses) == 1 and first.cause == "changed_keys" and first.line == 8
+    assert "`k.upper()`" in first.title and "you wrote" not in first.title
+    assert first.fix_patch == FixPatch(
+        8, '    return {"received": {k.upper(): v for k, v in msg.items()}}', '    return {"received": msg}'
+    )
+
+
+def test_a_key_the_file_never_writes_is_not_called_misspelt_even_without_a_known_change():
+    source = program('@app.post("/message")', "def echo(msg: dict):", '    return {"received": shout(msg)}')
+    first, diagnoses = first_diagnosis(source, case("hello", HELLO, {"received": {"TEXT": "Hello"}}))
+    assert len(diagnoses) == 1 and first.cause == "changed_keys" and first.line == 8
+    assert "never writes" in first.explanation and "you wrote" not in first.title
+    assert first.fix_patch == FixPatch(8, '    return {"received": shout(msg)}', '    return {"received": msg}')
+
+
+def test_a_key_misspelt_as_a_keyword_is_patched_where_it_is_written():
+    source = program('@app.post("/message")', "def echo(msg: dict):", "    return dict(recieved=msg)")
+    first, _ = first_diagnosis(source, case("hello", HELLO, {"recieved": HELLO}))
+    assert first.cause == "misspelt_key" and first.line == 8
+    assert first.fix_patch == FixPatch(8, "    return dict(recieved=msg)", "    return dict(received=msg)")
+
+
+def test_the_message_in_a_list_names_the_brackets_at_their_line():
+    source = program(
+        '@app.post("/message")', "def echo(msg: dict):", "    listed = [msg]", '    return {"received": listed}'
+    )
+    first, _ = first_diagnosis(source, case("hello", HELLO, {"received": [HELLO]}))
+    assert first.cause == "wrong_type" and first.line == 8 and "`[msg]`" in first.title
+    assert first.fix_patch == FixPatch(8, "    listed = [msg]", "    listed = msg")
+
+
+def test_a_return_on_the_first_pass_of_a_loop_over_the_message_is_one_card():
+    source = program(
+        '@app.post("/message")',
+        "def echo(msg: dict):",
+        "    for key in msg:",
+        '        return {"received": {key: msg[key]}}',
+    )
+    first, diagnoses = first_diagnosis(
+        source,
+        case("empty", {}, None),
+        case("two", {"a": 1, "b": 2}, {"received": {"a": 1}}),
+    )
+    assert len(diagnoses) == 1 and first.cause == "null_body" and first.line == 8 and "first pass" in first.title
+    assert first.fix_patch == FixPatch(
+        8, '    for key in msg:\n        return {"received": {key: msg[key]}}', '    return {"received": msg}'
+    )

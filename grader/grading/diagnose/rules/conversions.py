@@ -6,6 +6,7 @@ import ast
 import re
 
 from grader.grading.diagnose.responses import classify
+from grader.grading.diagnose.rules.returns import bracketed_message
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.wording import (
     Context,
@@ -39,6 +40,10 @@ def _coerced(c: Context) -> Words:
         change = f"{found.get('wanted')} becomes {found.get('got')}"
         if found.cause == "coerced" and change not in changes:
             changes.append(change)
+    if changes == ["object becomes array"]:
+        listed = bracketed_message(c)
+        if listed is not None:
+            return listed
     example = first_difference(c.cases)
     title = f"Values change type on the way back ({', '.join(changes[:3]) or 'a value becomes another type'})"
     told = (

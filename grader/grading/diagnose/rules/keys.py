@@ -1,34 +1,117 @@
-"""Keys of the reply: misspelt, renamed, dropped or added."""
+"""Keys of the reply: misspelt, renamed, changed by the code, dropped or added.
+
+"You wrote X" is said only of a key the file writes (a string, or a keyword as in
+``dict(recieved=msg)``); keys the file never writes were changed by its code, which
+``_changed_keys`` names from the syntax tree (``k.upper()``) when it can.
+"""
 
 from __future__ import annotations
 
 import re
 
-from grader.grading.diagnose.wording import Context, Rule, Words, quote_code, replaced_string
+from grader.grading.diagnose.source import Source
+from grader.grading.diagnose.wording import (
+    Context,
+    Rule,
+    Words,
+    line_patch,
+    quote_code,
+    replaced_in_line,
+    replaced_string,
+)
+from grader.grading.evidence import KeyChange, SourceModel
+from grader.grading.report import FixPatch
 
 
 def _misspelt_key(c: Context) -> Words:
     found, text, path = c.found, c.text, c.path
     wrong, right = found.get("wrong"), found.get("right")
+    written = c.model.written_at(wrong)
     return Words(
         f"Misspelt key: you wrote `{quote_code(wrong)}`; the key is `{quote_code(right)}`",
         f'Your reply uses the key "{wrong}" where the exercise expects "{right}". To a program these are two '
         "different keys, so every reply that should hold it fails, although the message itself is right.",
         f'Write "{right}" instead of "{wrong}".',
-        text.quoted(wrong) or text.returned(path),
-        replaced_string(c.text, c.text.quoted(wrong), wrong, right),
+        written or text.returned(path),
+        _key_patch(text, written, wrong, right),
     )
 
 
 def _renamed_key(c: Context) -> Words:
     found, text, path = c.found, c.text, c.path
     wrong, right = found.get("wrong"), found.get("right")
+    written = c.model.written_at(wrong)
     return Words(
         f"Wrong key: you wrote `{quote_code(wrong)}`; the key is `{quote_code(right)}`",
         f'Your reply puts the value under "{wrong}"; the exercise expects the key "{right}".',
         f'Use the key "{right}" instead of "{wrong}".',
-        text.quoted(wrong) or text.returned(path),
-        replaced_string(c.text, c.text.quoted(wrong), wrong, right),
+        written or text.returned(path),
+        _key_patch(text, written, wrong, right),
+    )
+
+
+def _key_patch(text: Source, line: int | None, wrong: str, right: str) -> FixPatch | None:
+    """The key written as a string (``"recieved"``) or as a keyword (``dict(recieved=msg)``), corrected."""
+    patch = replaced_string(text, line, wrong, right)
+    if patch is not None or line is None or not wrong.isidentifier() or not right.isidentifier():
+        return patch
+    code = text.lines[line - 1]
+    fixed = re.sub(rf"(?<![\w.]){re.escape(wrong)}(?=\s*=(?!=))", right, code, count=1)
+    return line_patch(text, line, fixed) if fixed != code else None
+
+
+def key_change_for(
+    model: SourceModel, function_line: int | None, pairs: tuple[tuple[str, str], ...]
+) -> KeyChange | None:
+    """The key change in the file that turns every sent key of ``pairs`` (wrong, right) into the one received.
+
+    The endpoint's own changes are tried first (``function_line`` is its ``def`` line), then a helper's.
+    """
+    functions = sorted(model.functions, key=lambda function: function.line != function_line)
+    for function in functions:
+        for change in function.key_changes:
+            if pairs and all(change.applied(right) == wrong for wrong, right in pairs):
+                return change
+    return None
+
+
+def _changed_keys(c: Context) -> Words:
+    pairs: tuple[tuple[str, str], ...] = c.found.get("pairs", ())
+    wrong, right = pairs[0] if pairs else ("", "")
+    route = c.route
+    change = key_change_for(c.model, route.function.line if route is not None else None, pairs)
+    if change is not None:
+        whole = replaced_in_line(c.text, change.line, change.copy, change.source) if change.copy else None
+        patch = whole or replaced_in_line(c.text, change.line, change.key, change.name)
+        fix = (
+            f"Send the message itself: write `{change.source}` instead of `{quote_code(change.copy)}`."
+            if whole
+            else f"Keep each key as it came: write `{change.name}` instead of `{quote_code(change.key)}`."
+        )
+        return Words(
+            f"`{quote_code(change.key)}` changes every key of the message",
+            f'Line {change.line} copies the message with `{quote_code(change.key)}` as each key, so "{right}" comes '
+            f'back as "{wrong}". The keys are part of the message: the client looks up the keys it sent, exactly '
+            "as it sent them, so each one must come back unchanged.",
+            fix,
+            change.line,
+            patch,
+            "changed_keys",
+        )
+    returned = c.text.returned(c.path)
+    reply = c.reply()
+    patch = line_patch(c.text, returned, f"return {reply}")
+    return Words(
+        "Keys of the message come back changed",
+        f'Your reply has the key "{wrong}" where the message had "{right}", and your file never writes "{wrong}": '
+        "it is not a typing slip, your code changes the keys of the message on the way back. The keys must come "
+        "back exactly as they were sent.",
+        f"Send the message as it arrived: `return {reply}`."
+        if patch is not None
+        else "Find where your code changes the keys of the message, and send them back as they came.",
+        returned,
+        patch,
+        "changed_keys",
     )
 
 
@@ -50,12 +133,23 @@ def _dropped_fields(c: Context) -> Words:
             f"Send the message itself: `return {reply}`, without the copy.",
             filtered,
         )
+    returned = text.returned(path)
+    if " ".join(text.code(returned).split()) == " ".join(f"return {reply}".split()):
+        # The return line already sends the message whole: the fields were lost before it ran.
+        return Words(
+            "Fields of the message are missing from the reply",
+            f"Some fields the grader sent did not come back, though line {returned} sends the message as your "
+            "endpoint has it: they were lost before that line, in how your endpoint declares or changes the message.",
+            "Look at what happens to the message before line "
+            f"{returned}: its parameter's type and every line that changes it.",
+            returned,
+        )
     return Words(
         "Fields of the message are missing from the reply",
         "Some fields the grader sent did not come back: your endpoint builds a new object from a few fields "
         "instead of sending back the whole message.",
         f"Return the whole message: `return {reply}`, without picking fields out of it.",
-        text.returned(path),
+        returned,
     )
 
 
@@ -73,6 +167,7 @@ def _added_fields(c: Context) -> Words:
 RULES: dict[str, Rule] = {
     "misspelt_key": _misspelt_key,
     "renamed_key": _renamed_key,
+    "changed_keys": _changed_keys,
     "dropped_fields": _dropped_fields,
     "added_fields": _added_fields,
 }

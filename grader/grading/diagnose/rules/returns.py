@@ -5,9 +5,20 @@ from __future__ import annotations
 import ast
 import json
 import re
+from dataclasses import dataclass
 
 from grader.grading.diagnose.responses import parse_body
-from grader.grading.diagnose.wording import Context, Rule, Words, line_patch, quote_code, unwrapped_call
+from grader.grading.diagnose.source import Source
+from grader.grading.diagnose.wording import (
+    Context,
+    Rule,
+    Words,
+    line_patch,
+    quote_code,
+    replaced_in_line,
+    unwrapped_call,
+)
+from grader.grading.evidence import Return, Route
 from grader.grading.report import FixPatch
 
 
@@ -154,8 +165,10 @@ def _double_wrapped(c: Context) -> Words:
             "wrapped reply.",
             line,
         )
-    # The line that builds the extra object names its key; else the return statement.
-    line = text.in_endpoint(path, r"""["']""" + re.escape(key) + r"""["']""") or text.returned(path)
+    # The line that builds the extra object writes its key ("msg": or msg=); else the return statement.
+    route = c.route
+    written = c.model.written_at(key, route.function.line, route.function.end_line) if route is not None else None
+    line = written or text.returned(path)
     return Words(
         f'The message sits one level too deep, inside an extra "{key}" object',
         f'Your reply puts the message{inside} inside {{"{key}": ...}}; the exercise expects the message itself '
@@ -169,12 +182,55 @@ def _wrong_type(c: Context) -> Words:
     reply = c.reply()
     found, text, path = c.found, c.text, c.path
     wanted, got = found.get("wanted"), found.get("got")
+    if (wanted, got) == ("object", "array"):
+        listed = bracketed_message(c)
+        if listed is not None:
+            return listed
     return Words(
         f"The reply is a JSON {got}, not a JSON {wanted}",
         f"The exercise expects the reply to be a JSON {wanted}; your endpoint returned a JSON {got}.",
         f"Return a dict: `return {reply}`.",
         text.returned(path),
     )
+
+
+def bracketed_message(c: Context) -> Words | None:
+    """An array where an object belongs, made by the learner's square brackets around the message (``[msg]``).
+
+    Only a list the reply is built from counts: one in a ``return``, or assigned to a name a ``return`` reads.
+    """
+    route = c.route
+    if route is None:
+        return None
+    function = route.function
+    for listed in function.bracketed:
+        returned = next((r for r in function.returns if r.line <= listed.line <= (r.end_line or r.line)), None)
+        feeds = any(
+            assignment.line == listed.line and any(assignment.name in r.names for r in function.returns)
+            for assignment in function.assignments
+        )
+        if returned is None and not feeds:
+            continue
+        whole = returned is not None and returned.text == listed.code
+        what = "message" if listed.bare else "reply"
+        if whole and listed.bare:
+            fix = f"Put the message in a dict, not in a list: `return {c.reply()}`."
+            patch = line_patch(c.text, listed.line, f"return {c.reply()}")
+        else:
+            fix = f"Leave out the brackets: write `{quote_code(listed.inner)}` instead of `{quote_code(listed.code)}`."
+            patch = replaced_in_line(c.text, listed.line, listed.code, listed.inner)
+        expected = "a JSON object" if whole else "the message itself, a JSON object"
+        return Words(
+            f"`{quote_code(listed.code)}` puts the {what} in a list",
+            f"Line {listed.line} writes `{quote_code(listed.code)}`: square brackets make a Python list, which "
+            f"FastAPI sends as a JSON array, so the client gets an array holding the {what} where the exercise "
+            f"expects {expected}.",
+            fix,
+            listed.line,
+            patch,
+            "wrong_type",
+        )
+    return None
 
 
 def _too_large(c: Context) -> Words:
@@ -205,28 +261,95 @@ def _holds_none(tree: ast.expr) -> bool:
     return any(_is_none(node) for node in ast.walk(tree))
 
 
-def _return_in_loop(c: Context) -> Words | None:
-    """The only return sits inside a ``for`` loop: a message with nothing to loop over never reaches it."""
-    route = c.route
+@dataclass(frozen=True)
+class LoopReturn:
+    """The only ``return`` of an endpoint, inside a ``for`` loop.
+
+    loop_line: the ``for`` line; names: the names the loop binds; alone: whether the loop
+    holds nothing but that ``return`` (so the whole loop can be replaced).
+    """
+
+    returned: Return
+    loop_line: int
+    names: frozenset[str]
+    alone: bool
+
+    @property
+    def first_pass(self) -> bool:
+        """Whether the reply is built from what the loop's first pass binds: the function ends there."""
+        return bool(self.names & set(self.returned.names))
+
+
+def loop_return(text: Source, route: Route | None) -> LoopReturn | None:
+    """The endpoint's only ``return``, when it sits inside a ``for`` loop (read from indentation)."""
     if route is None or len(route.function.returns) != 1:
         return None
     returned = route.function.returns[0]
-    indent = _indent(c.text.lines[returned.line - 1])
+    indent = _indent(text.lines[returned.line - 1])
     for number in range(returned.line - 1, route.function.line, -1):
-        code = c.text.lines[number - 1]
-        if code.strip() and _indent(code) < indent:
-            if re.match(r"\s*(async\s+)?for\b", code):
-                return Words(
-                    "Your endpoint returns only from inside a loop",
-                    f"The `return` on line {returned.line} is inside the `for` loop of line {number}: it runs only "
-                    "if the loop runs, so a message with nothing to loop over (the empty object) ends the function "
-                    "without a reply, and FastAPI sends None as the JSON value null.",
-                    f"Take the `return` out of the loop: indent it like the `for` of line {number}, so it runs "
-                    "once, after the loop.",
-                    number,
-                )
+        code = text.lines[number - 1]
+        if not code.strip() or code.lstrip().startswith("#") or _indent(code) >= indent:
+            continue
+        loop = re.match(r"\s*(async\s+)?for\s+(?P<names>.+?)\s+in\b", code)
+        if loop is None:
             return None
+        between = [
+            line
+            for line in text.lines[number : returned.line - 1]
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+        after = [
+            line
+            for line in text.lines[returned.end_line or returned.line : route.function.end_line]
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+        alone = not between and (not after or (_indent(after[0]) <= _indent(code) and not _is_else(after[0])))
+        names = frozenset(re.findall(r"[A-Za-z_]\w*", loop.group("names")))
+        return LoopReturn(returned, number, names, alone)
     return None
+
+
+def _return_in_loop(c: Context) -> Words | None:
+    """The only return sits inside a ``for`` loop: a message with nothing to loop over never reaches it."""
+    loop = loop_return(c.text, c.route)
+    if loop is None:
+        return None
+    line, number = loop.returned.line, loop.loop_line
+    if not loop.first_pass:
+        return Words(
+            "Your endpoint returns only from inside a loop",
+            f"The `return` on line {line} is inside the `for` loop of line {number}: it runs only "
+            "if the loop runs, so a message with nothing to loop over (the empty object) ends the function "
+            "without a reply, and FastAPI sends None as the JSON value null.",
+            f"Take the `return` out of the loop: indent it like the `for` of line {number}, so it runs "
+            "once, after the loop.",
+            number,
+        )
+    reply = c.reply()
+    last = loop.returned.end_line or line
+    patch = None
+    if loop.alone:
+        before = "\n".join(c.text.lines[number - 1 : last])
+        indent = c.text.lines[number - 1][: _indent(c.text.lines[number - 1])]
+        patch = FixPatch(number, before, f"{indent}return {reply}")
+    bound = ", ".join(f"`{name}`" for name in sorted(loop.names & set(loop.returned.names)))
+    return Words(
+        "Your endpoint returns on the first pass of its loop",
+        f"The `return` on line {line} is inside the `for` loop of line {number} and builds the reply from "
+        f"{bound}, which the loop sets: the function ends on the loop's first pass, so the reply holds only what "
+        "that first pass gives, never the whole message. For a message with nothing to loop over (the empty "
+        "object) the `return` never runs, and FastAPI sends None as the JSON value null.",
+        f"Send the whole message, without the loop: replace lines {number}–{last} with `return {reply}`."
+        if loop.alone
+        else f"Send the whole message once, after the loop: `return {reply}`, indented like the `for` of line {number}.",
+        number,
+        patch,
+    )
+
+
+def _is_else(code: str) -> bool:
+    """Whether a line opens the ``else:`` of a loop (which belongs to the loop, so goes with it)."""
+    return re.match(r"\s*else\s*:", code) is not None
 
 
 def _indent(code: str) -> int:

@@ -5,9 +5,9 @@ before the right option was marked. From now on the explanation waits for the re
 it, the learner reads why the option they picked is or is not right (``choices.feedback``,
 from the quiz file). Rows stored before are empty until the content is synced again.
 
-Revision ID: 0024
-Revises: 0023
-Create Date: 2026-12-07 07:40:00
+Revision ID: 0026
+Revises: 0025
+Create Date: 2026-12-07 08:00:00
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 from alembic import op
 
-revision: str = "0024"
-down_revision: str | None = "0023"
+revision: str = "0026"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,19 @@
+# Declares the message as a dataclass with one field: other fields are dropped and messages without "text" refused.
+# cause: model_fields
+# words: `text` | `msg: dict`
+# at: class Message:
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@dataclass
+class Message:
+    text: str
+
+
+@app.post("/message")
+async def receive_message(msg: Message):
+    return {"received": msg}
