@@ -13,6 +13,7 @@ inactive and disappears from learners' pages.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,10 +50,17 @@ class _Strict(BaseModel):
 
 
 class ChoiceFile(_Strict):
-    """One option; its label is its stable key."""
+    """One option; its label is its stable key.
+
+    feedback: what a learner who picked it reads before the right answers are revealed. For a
+    wrong option, why it is not right and how to reason towards the answer, never naming or
+    implying the right option (``QuestionFile`` refuses one that quotes it); for the right one,
+    why it holds.
+    """
 
     label: str = Field(pattern=r"^[A-D]$")
     text: str = Field(min_length=1)
+    feedback: str = Field(min_length=1)
 
 
 class Evidence(_Strict):
@@ -60,19 +68,34 @@ class Evidence(_Strict):
 
     table: ``execution_table`` (row: a step number, column: one of its columns) or
     ``variable_tracker`` (row: a variable's name, column: one of its moments).
+    before_reveal: which line through the cell (its ``row`` or its ``column``) a wrong answer's
+    page marks before the right answers are revealed: the one the question does not turn on, so
+    that marking it says where to read without saying what to read there; ``none`` when either
+    line would point at the right option (say, only that option names the row's variable). The
+    cell itself is marked only with the reveal.
     """
 
     table: Literal["execution_table", "variable_tracker"]
     row: str = Field(min_length=1)
     column: str = Field(min_length=1)
+    before_reveal: Literal["row", "column", "none"]
+
+
+def _quotes(text: str, words: str) -> bool:
+    """Whether ``text`` holds ``words`` (case and code marks aside), as whole words."""
+    plain, quoted = (value.replace("`", "").casefold() for value in (text, words))
+    return re.search(rf"(?<!\w){re.escape(quoted)}(?!\w)", plain) is not None
 
 
 class QuestionFile(_Strict):
     """A question with up to four options, the label of the right one, and what is shown after answering.
 
-    hint: where to look (shown with every answer); explanation: why the right answer is right
-    (shown after every answer, before the right option is marked); evidence: the cell of the
-    trace it comes from, highlighted after a wrong answer.
+    Before the right answers are revealed a learner reads the hint and the feedback of the option
+    they picked, and a wrong answer marks a line of the trace (``Evidence.before_reveal``); none
+    of these may quote the right option. With the reveal come the explanation and the cell.
+
+    hint: where in the trace to look; explanation: why the right answer is right, in full;
+    evidence: the cell of the trace it comes from.
     """
 
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Stable name; keep it when editing the text.")
@@ -90,6 +113,15 @@ class QuestionFile(_Strict):
             raise ValueError(f"question {self.key!r}: choice labels repeat: {labels}")
         if self.answer not in labels:
             raise ValueError(f"question {self.key!r}: answer {self.answer!r} is not one of {labels}")
+        right = next(choice for choice in self.choices if choice.label == self.answer)
+        if _quotes(self.hint, right.text):
+            raise ValueError(f"question {self.key!r}: its hint gives away the right option ({right.text!r})")
+        for choice in self.choices:
+            if choice is not right and _quotes(choice.feedback, right.text):
+                raise ValueError(
+                    f"question {self.key!r}: the feedback of option {choice.label} gives away the right option"
+                    f" ({right.text!r}): it is read before the right answers are revealed"
+                )
         return self
 
 
@@ -430,6 +462,7 @@ def _sync_choices(session: Session, question: Question, spec: QuestionFile) -> b
         values: dict[str, Any] = {
             "position": position,
             "text": choice_spec.text,
+            "feedback": choice_spec.feedback,
             "is_correct": choice_spec.label == spec.answer,
             "active": True,
         }

@@ -539,8 +539,8 @@ class Question(SQLModel, table=True):
     """A question of a quiz; ``key`` is its stable name in the quiz file.
 
     hint: where to look, shown after any answer; explanation: why the right answer is right,
-    shown after a wrong one; evidence: the cell of the lesson's trace that shows it
-    (``{"table", "row", "column"}``, see ``content.Evidence``).
+    shown once the right answers are revealed; evidence: the cell of the lesson's trace that
+    shows it (``{"table", "row", "column", "before_reveal"}``, see ``content.Evidence``).
     active: False when the file no longer has it but earlier answers still refer to it.
     """
 
@@ -559,7 +559,11 @@ class Question(SQLModel, table=True):
 
 
 class Choice(SQLModel, table=True):
-    """One option of a question; its label (A–D) is its stable key."""
+    """One option of a question; its label (A–D) is its stable key.
+
+    feedback: what a learner who picked it reads before the right answers are revealed
+    (``content.ChoiceFile``); empty for content synced before it existed.
+    """
 
     __tablename__ = "choices"
     __table_args__ = (UniqueConstraint("question_id", "label"),)
@@ -569,6 +573,7 @@ class Choice(SQLModel, table=True):
     position: int
     label: str = Field(max_length=4)
     text: str = Field(sa_type=Text)
+    feedback: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
     is_correct: bool = False
     active: bool = True
 

@@ -23,6 +23,29 @@ from grader.models import SQLModel
 POSTGRES_URL = os.environ.get("GRADER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1/test")
 
 
+# Columns of the content tables added by later revisions: (table, column, definition).
+LATER_CONTENT_COLUMNS = [("choices", "feedback", "TEXT NOT NULL DEFAULT ''")]  # 0026
+
+
+def _sync_content_on_an_older_schema(engine: Engine) -> None:
+    """Sync today's content into a database left at an older revision.
+
+    The sync writes through today's models, so a column a later revision adds to the content
+    tables is added for the sync and dropped again: the schema stays the older revision's.
+    """
+    present = {table: {c["name"] for c in inspect(engine).get_columns(table)} for table, _, _ in LATER_CONTENT_COLUMNS}
+    missing = [(table, column, kind) for table, column, kind in LATER_CONTENT_COLUMNS if column not in present[table]]
+    with engine.begin() as connection:
+        for table, column, kind in missing:
+            connection.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {kind}"))
+    with Session(engine) as session:
+        sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
+        session.commit()
+    with engine.begin() as connection:
+        for table, column, _ in missing:
+            connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+
+
 def _differences(engine: Engine) -> list:
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -281,10 +304,10 @@ def test_quiz_starts_upgrade_from_the_previous_revision_and_back(
     engine = create_db_engine(url)
     try:
         migrate(engine, revision=previous)
+        _sync_content_on_an_older_schema(engine)
         with Session(engine) as session:
-            sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
-            session.commit()
             user_id = make_user(session).id
+            session.commit()
         with engine.begin() as connection:
             quiz_id = connection.execute(text("SELECT id FROM quizzes")).scalar_one()
             connection.execute(
@@ -668,7 +691,32 @@ def _filled_before(
     )
     engine = create_db_engine(url)
     migrate(engine, revision=previous)
-    with Session(engine) as session:
-        sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
-        session.commit()
+    _sync_content_on_an_older_schema(engine)
     return engine, previous
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_choice_feedback_upgrade_from_the_previous_revision_and_back(
+    tmp_path: Path, request: pytest.FixtureRequest, engine_name: str
+):
+    """0026 gives every option its feedback: empty for stored options until the content is synced again."""
+    engine, previous = _filled_before("0026", tmp_path, request, engine_name)
+    try:
+        assert "feedback" not in {c["name"] for c in inspect(engine).get_columns("choices")}
+        migrate(engine)
+        assert _differences(engine) == []
+        with engine.connect() as connection:
+            assert set(connection.execute(text("SELECT feedback FROM choices")).scalars()) == {""}
+        with Session(engine) as session:
+            sync_content(session, PROJECT_ROOT / "exercises", PROJECT_ROOT / "quizzes")
+            session.commit()
+        with engine.connect() as connection:
+            filled = connection.execute(text("SELECT count(*) FROM choices WHERE feedback <> ''")).scalar_one()
+            total = connection.execute(text("SELECT count(*) FROM choices")).scalar_one()
+        assert filled == total > 0
+        downgrade(engine, revision=previous)
+        assert "feedback" not in {c["name"] for c in inspect(engine).get_columns("choices")}
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM choices")).scalar_one() == total
+    finally:
+        engine.dispose()

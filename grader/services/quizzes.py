@@ -16,6 +16,10 @@ the instructor's views keep the labels of the quiz file.
 
 The right option is marked only once the learner's ``Reveal`` allows it:
 after their last attempt or after the due date, as the quiz's assignment says.
+The explanation of a question names the right value, so it waits for the reveal
+too, as does the cell of the trace it comes from; before it the learner gets the
+hint, the feedback of the option they picked (written never to name the right
+one) and, after a wrong answer, the line of the trace to read along.
 
 An attempt follows its assignment's late policy as a submission does: refused before the
 assignment opens and, under ``none``, past the learner's due date; under ``penalty`` stored
@@ -212,10 +216,15 @@ class QuestionFeedback:
 
     choice_label: the chosen option's label as shown to the learner; choice_key: its label in
     the quiz file; options: every option in the order shown; hint: where in the trace to look;
+    choice_feedback: why the chosen option is or is not right, written never to name the right
+    one (empty for content synced before it existed);
     right_choice_id/right_label/right_key/right_text: the right option, only once it may be
     shown (None/empty before, or when the question has no active right option); explanation:
-    why it is right; evidence: the trace's cell that shows it (``{"table", "row", "column"}``,
-    or None for content synced before it existed).
+    why it is right, only once the right option may be shown (empty before); evidence: once the
+    right option may be shown, the trace's cell that shows it (``{"table", "row", "column"}``);
+    before, for a wrong answer, the line through it to read along (``{"table", "row"}`` or
+    ``{"table", "column"}``, see ``content.Evidence.before_reveal``); None otherwise, and for
+    content synced before it existed.
     """
 
     question_id: int
@@ -228,6 +237,7 @@ class QuestionFeedback:
     correct: bool
     hint: str
     options: list[OptionFeedback]
+    choice_feedback: str = ""
     right_choice_id: int | None = None
     right_label: str = ""
     right_key: str = ""
@@ -727,13 +737,30 @@ def _feedback(
             )
             for choice in shown
         ],
+        choice_feedback=chosen.feedback,
         right_choice_id=right.id if right else None,
         right_label=labels.get(right.id, "") if right else "",
         right_key=right.label if right else "",
         right_text=right.text if right else "",
-        explanation=question.explanation,
-        evidence=question.evidence,
+        explanation=question.explanation if reveal.shown else "",
+        evidence=_evidence_shown(question.evidence, revealed=reveal.shown, correct=answer.correct),
     )
+
+
+def _evidence_shown(evidence: dict[str, Any] | None, *, revealed: bool, correct: bool) -> dict[str, Any] | None:
+    """The part of a question's trace cell its feedback may mark: the cell after the reveal, a line through it before.
+
+    Before the reveal only a wrong answer marks anything, and only the line the quiz file chose
+    (``before_reveal``); evidence stored without that choice marks nothing until the reveal.
+    """
+    if evidence is None:
+        return None
+    if revealed:
+        return {key: evidence[key] for key in ("table", "row", "column")}
+    line = evidence.get("before_reveal")
+    if correct or line not in ("row", "column"):
+        return None
+    return {"table": evidence["table"], line: evidence[line]}
 
 
 def list_attempts(*, session: Session, user: User, quiz_slug: str | None = None) -> list[QuizAttempt]:

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import io
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, func, select, update
 
 from grader.config import Settings, get_settings
-from grader.models import DEFAULT_COURSE_ID, ROLES, Course, CourseMember, Role, User, UserCreate
+from grader.models import DEFAULT_COURSE_ID, ROLES, Course, CourseMember, CourseRole, Role, User, UserCreate
 from grader.services import audit, courses, passwords, storage, throttle, tokens, updates
 from grader.services.errors import (
     AlreadyExists,
@@ -221,6 +222,15 @@ class ManagedAccount:
     def resettable(self) -> bool:
         """Whether its page offers a password reset: a learner account that teaches none of these courses."""
         return self.user.role == "learner" and all(role == "learner" for _title, role in self.courses)
+
+
+def may_manage_accounts(user: User, course_roles: Iterable[CourseRole]) -> bool:
+    """Whether ``user``, with these roles in courses, may open the accounts pages.
+
+    An instructor of a course manages its learners' accounts; an instructor account that
+    instructs no course yet is let in too, to be told to create one.
+    """
+    return user.role == "instructor" or "instructor" in course_roles
 
 
 def list_managed(*, session: Session, by: User) -> list[ManagedAccount]:

@@ -97,11 +97,8 @@ Instructor = Annotated[User, Depends(require_instructor)]
 
 
 def account_manager(user: CurrentUser, session: SessionDep) -> User:
-    """The signed-in user if they instruct a course (whose accounts they manage) or may create one; else 403.
-
-    An instructor account that instructs no course yet gets the users page, which tells them to create one.
-    """
-    if user.role != "instructor" and not courses.instructed(session=session, user=user):
+    """The signed-in user if ``users.may_manage_accounts``; else 403."""
+    if not users.may_manage_accounts(user, courses.staff_roles(session=session, user_id=user.id).values()):
         raise PermissionDenied("Only a course's instructors manage accounts.")
     return user
 

@@ -17,6 +17,7 @@ from grader.grading.visibility import STAFF_WORDS
 from grader.web import report_view, times
 from grader.web.assets import EDITOR_SHA256, integrity
 from grader.web.markup import plain_text, render_inline, render_markdown
+from grader.web.menu import site_menu
 from grader.web.security import CSRF_FIELD, csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -42,6 +43,8 @@ def percent(part: float | None, whole: float | None) -> int:
 def _page_context(request: Request) -> dict[str, Any]:
     return {
         "current_user": getattr(request.state, "user", None),
+        # Called by the menu alone, so a fragment or a page nobody is signed in to reads nothing.
+        "site_menu": lambda: site_menu(request),
         "csrf_token": csrf_token(request),
         "csrf_field": CSRF_FIELD,
     }

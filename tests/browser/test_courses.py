@@ -117,3 +117,41 @@ def test_a_course_from_creation_to_an_extension_across_time_zones(service, brows
     expect(learner.locator("#assignment-dates")).to_contain_text("Your due date is extended to")
     _check(learner, artifacts, "exercise-extended")
     assert errors == []
+
+
+def test_a_ta_finds_their_course_results_in_the_menu(service, browser, artifacts):
+    """A TA's account is a learner's: the menu still leads them to their course's results, and to nothing they may not open."""
+    from playwright.sync_api import expect
+
+    helper = {"email": "tariq@example.org", "name": "Tariq Assist", "password": "tariq-password-1"}
+    assisting = browser.new_context(base_url=service.base_url, viewport=DESKTOP)
+    ta = assisting.new_page()
+    sign_up(ta, **helper)  # the default course's join code: a learner there
+    menu = ta.get_by_role("navigation", name="Main")
+    expect(menu.get_by_role("link", name="Dashboard", exact=True)).to_have_count(0)
+
+    teaching = browser.new_context(base_url=service.base_url, viewport=DESKTOP)
+    teacher = teaching.new_page()
+    sign_in(teacher, email=INSTRUCTOR_EMAIL, password=INSTRUCTOR_PASSWORD)
+    teacher.goto("/courses/1/settings")
+    teacher.get_by_label("E-mail").fill(helper["email"])
+    teacher.get_by_label("Role in this course").select_option(label="TA")
+    teacher.get_by_role("button", name="Add or change").click()
+    expect(teacher.get_by_role("row").filter(has_text=helper["name"]).get_by_role("combobox")).to_have_value("ta")
+    teaching.close()
+
+    ta.goto("/account")
+    expect(menu.get_by_role("link", name="Users")).to_have_count(0)
+    expect(menu.get_by_role("link", name="Audit log")).to_have_count(0)
+    for viewport in (DESKTOP, PHONE):
+        ta.set_viewport_size(viewport)
+        if viewport is PHONE:
+            ta.get_by_text("Menu", exact=True).click()
+        ta.screenshot(path=artifacts / f"menu-ta-{viewport['width']}.png")
+        menu.get_by_role("link", name="Dashboard", exact=True).locator("visible=true").click()
+        expect(ta).to_have_url(re.compile(r"/courses/1/dashboard$"))
+        expect(ta.get_by_role("heading", name="Course: results")).to_be_visible()
+        assert_accessible(ta, f"a TA's course dashboard at {viewport['width']} px")
+        ta.screenshot(path=artifacts / f"courses-ta-dashboard-{viewport['width']}.png", full_page=True)
+        ta.goto("/account")
+    assisting.close()

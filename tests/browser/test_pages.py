@@ -173,11 +173,14 @@ def test_the_quiz_explains_each_wrong_answer(service, browser, artifacts, learne
         wrong = page.locator(".question-wrong")
         expect(wrong).to_have_count(1)
         expect(wrong.locator(".option-chosen")).to_contain_text("{'received': {'text': 'Hello'}} Your answer")
-        expect(wrong.locator(".explanation")).to_contain_text("Why:")
-        cell = wrong.locator("td.evidence")
-        expect(cell).to_have_count(1)
-        expect(cell).to_contain_text("{'text': 'Hello'}")
-        expect(cell).to_contain_text("the answer is here")
+        # Why that option does not hold and where to look; the explanation waits for the reveal.
+        expect(wrong.locator(".explanation")).to_contain_text(["Why not ", "Where to look:"])
+        expect(wrong.get_by_text("Why:", exact=True)).to_have_count(0)
+        # The msg row of the tracker is marked, every moment of it; no cell is singled out yet.
+        expect(wrong.locator("td.evidence-line")).to_have_count(5)
+        expect(wrong.get_by_text("Read along the marked row.")).to_be_visible()
+        expect(wrong.locator("td.evidence")).to_have_count(0)
+        expect(page.get_by_text("the answer is here")).to_have_count(0)
         expect(page.locator(".question-correct .hint")).to_have_count(0)
         # Attempts are left, so the right option is not marked yet; the page says when it will be.
         expect(page.locator(".option-right")).to_have_count(0)

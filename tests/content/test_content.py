@@ -69,6 +69,15 @@ def _write_quiz(folder: Path, text: str) -> None:
         (lambda t: t.replace('row = "3", column = "action"', 'row = "9", column = "action"'), "no cell"),
         (lambda t: t.replace('row = "msg", column = "After step 2"', 'row = "msg", column = "Later"', 1), "no cell"),
         (lambda t: t.replace('evidence = { table = "execution_table"', 'evidence = { table = "elsewhere"'), "table"),
+        (lambda t: t.replace('before_reveal = "column"', 'before_reveal = "cell"'), "before_reveal"),
+        (lambda t: t.replace(', before_reveal = "column" }', " }"), "before_reveal"),
+        # What is read before the reveal may not quote the right option.
+        (lambda t: t.replace("nothing has left the app yet.", "nothing has left the app until step 3."), "option B"),
+        (lambda t: t.replace("read that column, not", "read that column: `{'TEXT': 'Hello'}`, not"), "option B"),
+        (lambda t: t.replace('where the reply leaves the app."', 'where the reply leaves the app (Step 3)."'), "hint"),
+        # Every option says what picking it means.
+        (lambda t: t.replace('text = "None"\nfeedback = """', 'text = "None"\nnote = """'), "feedback"),
+        (lambda t: t.replace('text = "None"\nfeedback = """', 'text = "None"\nfeedback = ""\nnote = """'), "feedback"),
     ],
 )
 def test_a_broken_quiz_file_is_refused_with_its_path(tmp_path, mutation, complaint):
@@ -129,15 +138,16 @@ def test_editing_a_quiz_updates_rows_in_place_and_keeps_attempts(session, settin
     path = quiz_root / "message-cycle" / "quiz.toml"
     text = path.read_text(encoding="utf-8")
     text = text.replace("In which step does FastAPI send", "At which step does FastAPI send")
-    text = text.replace('{ label = "D", text = "An empty dict" }', '{ label = "D", text = "{}" }')
+    text = text.replace('label = "D"\ntext = "An empty dict"', 'label = "D"\ntext = "{}"')
     # Drop the third question (answered above) and add a new one.
     text = text[: text.index('[[questions]]\nkey = "client-sends-hi"')]
     text += (
         '[[questions]]\nkey = "who-parses"\nprompt = "Who turns the JSON body into a dict?"\n'
         'hint = "Look at the processing column of step 2."\nanswer = "A"\n'
         'explanation = "FastAPI parses the body before it calls the function."\n'
-        'evidence = { table = "execution_table", row = "2", column = "processing" }\n'
-        'choices = [{ label = "A", text = "FastAPI" }, { label = "B", text = "The client" }]\n'
+        'evidence = { table = "execution_table", row = "2", column = "processing", before_reveal = "row" }\n'
+        'choices = [{ label = "A", text = "FastAPI", feedback = "It reads the body." },'
+        ' { label = "B", text = "The client", feedback = "It only sends text." }]\n'
     )
     path.write_text(text, encoding="utf-8")
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from grader.models import Assignment, Choice, utcnow
+from grader.models import Assignment, Choice, Question, utcnow
 from grader.services import courses, quizzes
 from grader.services.errors import AttemptLimitReached
 from tests.factories import make_user
@@ -76,7 +76,9 @@ def test_the_right_option_is_named_only_after_the_last_attempt(synced, settings)
             "",
         )
         assert all(option.right is None for option in feedback.options)
-        assert feedback.explanation  # why, whether or not the right option is named
+        # Why the chosen option does not hold, but not yet the explanation, which names the right value.
+        assert feedback.choice_feedback == synced.get(Choice, feedback.choice_id).feedback != ""
+        assert feedback.explanation == ""
     for _ in range(settings.quiz_max_attempts - 2):
         quizzes.submit_attempt(session=synced, user=learner, slug=SLUG, answers=_wrong(synced), settings=settings)
     still = quizzes.get_attempt(session=synced, attempt_id=first.id, user=learner, settings=settings)
@@ -93,6 +95,7 @@ def test_the_right_option_is_named_only_after_the_last_attempt(synced, settings)
             assert [option.id for option in marked] == [feedback.right_choice_id]
             assert feedback.right_label == marked[0].label and feedback.right_text == marked[0].text
             assert feedback.right_key == synced.get(Choice, feedback.right_choice_id).label
+            assert feedback.explanation == synced.get(Question, feedback.question_id).explanation != ""
 
 
 def test_unlimited_attempts_never_name_the_right_option(synced, settings):
@@ -104,7 +107,7 @@ def test_unlimited_attempts_never_name_the_right_option(synced, settings):
         )
     assert not result.reveal.shown and result.reveal.waits_for == "never"
     assert "as often as you like" in result.reveal.note
-    assert all(f.right_choice_id is None and f.explanation for f in result.questions)
+    assert all(f.right_choice_id is None and f.choice_feedback and not f.explanation for f in result.questions)
     standing = quizzes.get_for_user(session=synced, slug=SLUG, user=learner, settings=unlimited)
     assert standing.reveal == result.reveal
 

@@ -202,35 +202,50 @@ def test_the_right_answer_is_sent_only_after_the_last_attempt(client, learner, s
         assert feedback["right_answer"]["text"] == right.text
 
 
-def test_attempt_feedback_gives_why_and_its_trace_cell(client, learner, synced):
+def test_attempt_feedback_gives_why_not_then_why_and_its_trace_cell(client, learner, synced, settings):
     headers = api_token(client, learner)
     quiz = client.get("/api/v1/quizzes/message-cycle", headers=headers).json()
     answers = {str(q["id"]): q["choices"][0]["id"] for q in quiz["questions"]}
-    body = client.post("/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": answers}).json()
     stored = {question.id: question for question in synced.exec(select(Question))}
-    for feedback in body["questions"]:
-        question = stored[feedback["question_id"]]
-        right = _right_choice(synced, question.id)
-        assert feedback["correct"] == (feedback["choice_id"] == right.id)
-        assert feedback["explanation"] == question.explanation and feedback["explanation"]
-        assert feedback["evidence"] == question.evidence
-        cell = feedback["evidence"]
-        # The cell is one the quiz's own trace has.
-        if cell["table"] == "execution_table":
-            table = quiz["visuals"]["execution_table"]
-            first = table["columns"][0]
-            assert cell["column"] in table["columns"]
-            assert any(str(row[first]) == cell["row"] for row in table["rows"])
-        else:
-            tracker = quiz["visuals"]["variable_tracker"]
-            assert cell["column"] in tracker["moments"]
-            assert cell["row"] in [variable["name"] for variable in tracker["variables"]]
+    for attempt in range(settings.quiz_max_attempts):
+        body = client.post("/api/v1/quizzes/message-cycle/attempts", headers=headers, json={"answers": answers}).json()
+        revealed = attempt == settings.quiz_max_attempts - 1
+        assert body["right_answers_shown"] is revealed
+        for feedback in body["questions"]:
+            question = stored[feedback["question_id"]]
+            right = _right_choice(synced, question.id)
+            assert feedback["correct"] == (feedback["choice_id"] == right.id)
+            assert feedback["choice_feedback"] == synced.get(Choice, feedback["choice_id"]).feedback
+            if not revealed:
+                # Before the reveal: no explanation, and for a wrong answer only the line to read along.
+                assert feedback["explanation"] == ""
+                line = question.evidence["before_reveal"]
+                if feedback["correct"] or line == "none":
+                    assert feedback["evidence"] is None
+                else:
+                    other = "column" if line == "row" else "row"
+                    expected = {"table": question.evidence["table"], line: question.evidence[line], other: None}
+                    assert feedback["evidence"] == expected
+                continue
+            assert feedback["explanation"] == question.explanation and feedback["explanation"]
+            cell = feedback["evidence"]
+            assert cell == {key: question.evidence[key] for key in ("table", "row", "column")}
+            # The cell is one the quiz's own trace has.
+            if cell["table"] == "execution_table":
+                table = quiz["visuals"]["execution_table"]
+                first = table["columns"][0]
+                assert cell["column"] in table["columns"]
+                assert any(str(row[first]) == cell["row"] for row in table["rows"])
+            else:
+                tracker = quiz["visuals"]["variable_tracker"]
+                assert cell["column"] in tracker["moments"]
+                assert cell["row"] in [variable["name"] for variable in tracker["variables"]]
 
 
 def test_attempt_feedback_is_documented(client):
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     feedback = schemas["QuestionFeedbackOut"]["properties"]
-    for field in ("correct", "right_answer", "explanation", "evidence"):
+    for field in ("correct", "choice_feedback", "right_answer", "explanation", "evidence"):
         assert feedback[field].get("description"), field
     assert set(schemas["EvidenceOut"]["properties"]) == {"table", "row", "column"}
 

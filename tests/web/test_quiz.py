@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import re
 
 import pytest
@@ -94,7 +95,12 @@ def _option(section: str, choice_text: str) -> str:
 HELLO = "{&#39;text&#39;: &#39;Hello&#39;}"
 
 
-def test_a_wrong_answer_shows_why_and_the_cell_but_not_yet_which_option_is_right(as_learner, questions):
+def _plain(text: str) -> str:
+    """Words as a reader sees them: no tags, code marks or entities, spaces collapsed."""
+    return " ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", text)).replace("`", "").split())
+
+
+def test_a_wrong_answer_shows_why_not_and_where_to_look_but_not_yet_the_answer(as_learner, questions, synced):
     page = as_learner.get(QUIZ).text
     assert "The right answers appear after your last attempt." in page
     first = questions[0]
@@ -112,16 +118,22 @@ def test_a_wrong_answer_shows_why_and_the_cell_but_not_yet_which_option_is_right
     chosen = "ABCD"[order.index(first["wrong"])]
     assert re.search(rf'<li class="option option-chosen"><strong>{chosen}\.</strong>[^<]*.*?Your answer', wrong, re.S)
     assert "option-right" not in html and ">The right answer<" not in html
-    assert "<strong>Why:</strong>" in wrong and "hands it the body it parsed" in wrong
-    # The tracker cell the answer comes from: row msg, column "After step 2", marked in words too.
-    cell = re.search(r'<td data-label="([^"]+)" class="evidence"><mark><code>([^<]+)</code></mark>', wrong)
-    assert cell and cell.groups() == ("After step 2", HELLO)
-    assert wrong.count('class="evidence"') == 1 and "the answer is here" in wrong
-    # Right answers say why too, with no warning-styled hint and no trace cell.
+    # Why the option chosen does not hold, and where to look; the explanation waits for the reveal.
+    assert f"<strong>Why not {chosen}:</strong>" in wrong
+    assert _plain(synced.get(Choice, first["wrong"]).feedback) in _plain(wrong)
+    assert "<strong>Where to look:</strong>" in wrong and "<strong>Why:</strong>" not in html
+    assert "hands it the body it parsed" not in html
+    # The tracker's msg row is marked, every moment of it: where to read, not which cell.
+    marked = re.findall(r'<td data-label="([^"]+)" class="evidence-line"><mark><code>', wrong)
+    assert marked == ["Start", "After step 1", "After step 2", "After step 3", "Final"]
+    assert "Read along the marked row." in wrong
+    assert 'class="evidence"' not in html and "the answer is here" not in html
+    # Right answers say why they hold, with no hint and no trace.
     for question in questions[1:]:
         right = _section(html, question["id"])
-        assert "<strong>Why:</strong>" in right
-        assert 'class="hint"' not in right and ">The right answer<" not in right and "evidence" not in right
+        assert "<strong>Why it holds:</strong>" in right
+        assert _plain(synced.get(Choice, question["right"]).feedback) in _plain(right)
+        assert "Where to look" not in right and ">The right answer<" not in right and "evidence" not in right
 
 
 def test_after_the_last_attempt_every_result_marks_the_right_option(as_learner, questions, settings):
@@ -142,6 +154,13 @@ def test_after_the_last_attempt_every_result_marks_the_right_option(as_learner, 
         # Under the letter this attempt showed it with.
         assert f"<strong>{'ABCD'[order.index(first['right'])]}.</strong>" in marked
         assert wrong.count("option-right") == 1
+        # The full explanation and the cell the answer comes from, after why the choice does not hold.
+        assert (
+            "<strong>Why not " in wrong and "<strong>Why:</strong>" in wrong and "hands it the body it parsed" in wrong
+        )
+        cell = re.search(r'<td data-label="([^"]+)" class="evidence"><mark><code>([^<]+)</code></mark>', wrong)
+        assert cell and cell.groups() == ("After step 2", HELLO)
+        assert wrong.count('class="evidence"') == 1 and "the answer is here" in wrong and "evidence-line" not in wrong
 
 
 def test_missing_answer_is_refused_and_choices_are_kept(as_learner, questions, synced):

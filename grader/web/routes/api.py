@@ -181,18 +181,28 @@ class AssignmentOut(BaseModel):
 
 
 class EvidenceOut(BaseModel):
-    """The cell of the quiz's trace (its `visuals`) that shows the right answer."""
+    """Where the quiz's trace (its `visuals`) shows the right answer.
+
+    Once the right answers are shown, the cell (`row` and `column`); before, for a wrong answer,
+    only the line through it to read along (one of them, the other null).
+    """
 
     table: Literal["execution_table", "variable_tracker"] = Field(description="Which table of the trace.")
-    row: str = Field(
+    row: str | None = Field(
+        default=None,
         description="In the execution_table, the step (the value of its first column);"
-        " in the variable_tracker, the variable's name."
+        " in the variable_tracker, the variable's name. Null when only a column is marked.",
     )
-    column: str = Field(description="In the execution_table, a column; in the variable_tracker, a moment.")
+    column: str | None = Field(
+        default=None,
+        description="In the execution_table, a column; in the variable_tracker, a moment."
+        " Null when only a row is marked.",
+    )
 
 
 class QuestionFeedbackOut(BaseModel):
-    """How one question went, with the right answer, why, and where the trace shows it.
+    """How one question went: why the option chosen is or is not right, and, once they are revealed,
+    the right answer, why, and the cell of the trace that shows it.
 
     Sent only once an attempt is stored: the quiz itself never carries them.
     """
@@ -202,13 +212,20 @@ class QuestionFeedbackOut(BaseModel):
     correct: bool = Field(description="Whether the option chosen is the right one.")
     choices: list[ChoiceOut] = Field(description="The options, labelled in the order they were shown.")
     hint: str = Field(description="Where in the trace to look.")
+    choice_feedback: str = Field(
+        description="Why the option chosen is or is not right (Markdown); never names the right option."
+    )
     right_answer: ChoiceOut | None = Field(
         description="The right option; null until the right answers are marked (see `right_answers_shown`),"
         " or if the question no longer has one."
     )
-    explanation: str = Field(description="Why the right option is right (Markdown).")
+    explanation: str = Field(
+        description="Why the right option is right (Markdown); empty until the right answers are shown."
+    )
     evidence: EvidenceOut | None = Field(
-        description="The trace's cell the right answer comes from; null for questions written before it was recorded."
+        description="Where the trace shows the right answer: the cell once the right answers are shown, the line"
+        " to read along before (for a wrong answer; null for a right one); null for questions written before it"
+        " was recorded."
     )
 
 
@@ -535,7 +552,7 @@ def submit_attempt(
     session: SessionDep,
     settings: SettingsDep,
 ) -> AttemptOut:
-    """Score an attempt: per question right or wrong, why, its trace cell, and the right option once it may be shown."""
+    """Score an attempt: per question right or wrong and why, then the right option and its cell once they may be shown."""
     result = quizzes.submit_attempt(
         session=session,
         user=user,
@@ -629,6 +646,7 @@ def _feedback_out(question: quizzes.QuestionFeedback) -> QuestionFeedbackOut:
         correct=question.correct,
         choices=[ChoiceOut(id=option.id, label=option.label, text=option.text) for option in question.options],
         hint=question.hint,
+        choice_feedback=question.choice_feedback,
         right_answer=right,
         explanation=question.explanation,
         evidence=EvidenceOut.model_validate(question.evidence) if question.evidence is not None else None,
