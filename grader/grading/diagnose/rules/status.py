@@ -69,7 +69,7 @@ def _raised_status(c: Context, raised: Raised, code: str, told: str) -> Words:
     which = "the check and its `raise`" if raised.condition else "the `raise`"
     return Words(
         f"Your endpoint answers with status {got} instead of {c.found.get('wanted')}",
-        f"{told}{own} Line {raised.line} raises `{quote_code(code)}`{when}, and that holds for the messages of "
+        f"{told}{own} Line {raised.line} raises {_raised_with(raised, code)}{when}, and that holds for the messages of "
         "the cases below"
         + (", the empty object among them" if empty else "")
         + ". The exercise sends every JSON object back, whatever fields and values it has.",
@@ -77,6 +77,14 @@ def _raised_status(c: Context, raised: Raised, code: str, told: str) -> Words:
         raised.line,
         removal,
     )
+
+
+def _raised_with(raised: Raised, code: str) -> str:
+    """The exception raised and its status, as the card quotes them (HTTPException with status_code=422)."""
+    exception = re.match(r"raise\s+([\w.]+)\s*\(", raised.text)
+    if exception is None or code == raised.text:
+        return f"`{quote_code(code)}`"
+    return f"`{exception.group(1)}` with `{quote_code(code)}`"
 
 
 def _without_status(text: Source, line: int, code: str) -> FixPatch | None:
