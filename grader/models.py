@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
@@ -450,6 +451,19 @@ PenaltyUnit = Literal["hour", "day"]
 RevealAnswers = Literal["after_last_attempt", "after_due"]
 
 
+def _placed_once(column: str) -> Index:
+    """A unique index on (course_id, ``column``) over the rows where ``column`` is set."""
+    where = text(f"{column} IS NOT NULL")
+    return Index(
+        f"uq_assignments_course_id_{column}",
+        "course_id",
+        column,
+        unique=True,
+        sqlite_where=where,
+        postgresql_where=where,
+    )
+
+
 class Assignment(SQLModel, table=True):
     """An exercise and/or a quiz placed in a course, with its dates and late policy.
 
@@ -469,6 +483,9 @@ class Assignment(SQLModel, table=True):
         CheckConstraint("penalty_percent >= 0 AND penalty_percent <= 100", name="penalty_percent"),
         CheckConstraint("penalty_floor_percent >= 0 AND penalty_floor_percent <= 100", name="penalty_floor"),
         Index("ix_assignments_course_id_position", "course_id", "position"),
+        # A course places each exercise and each quiz once (services/courses.py ``place``): the
+        # gradebook has one column for each. The index decides between two simultaneous placements.
+        *(_placed_once(column) for column in ("exercise_id", "quiz_id")),
     )
 
     id: int = Field(default=None, primary_key=True)
@@ -718,17 +735,22 @@ class ExerciseStanding(SQLModel, table=True):
 
 
 class ChangeSequence(SQLModel, table=True):
-    """The course's changes, numbered: one row whose ``value`` is the number of the latest change.
+    """One course's changes, numbered: the row whose ``id`` is the course's, ``value`` the number of its latest change.
 
-    A transaction that changes what the live views show takes the next number as
-    its last step (``standings.next_change``). Taking it locks the row until the
-    commit, so numbers become visible in order: once a reader sees number N,
-    every change numbered below N is committed or gone. No clock is involved.
+    A transaction that changes what a course's live views show takes the course's next
+    number as its last step (``standings.next_change``). Taking it locks the row until the
+    commit, so numbers become visible in order: once a reader sees number N, every change
+    of the course numbered below N is committed or gone. No clock is involved. A change in
+    one course leaves every other course's number alone, so their pages read nothing.
+
+    Row 1 was once the one sequence of every course (it is the default course's now): a
+    course's row starts at the highest number any row has reached, so a cursor a page of
+    the course holds is never ahead of the course's sequence.
     """
 
     __tablename__ = "change_sequence"
 
-    id: int = Field(default=1, primary_key=True)
+    id: int = Field(default=1, primary_key=True, description="The course's id.")
     value: int = Field(default=0, sa_type=BigInteger)
 
 

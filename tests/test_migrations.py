@@ -489,6 +489,87 @@ def test_standings_per_course_upgrade_splits_a_repeater_and_back(
 
 
 @pytest.mark.parametrize("engine_name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_placed_once_upgrade_stops_on_a_course_placing_work_twice_and_goes_up_and_down(
+    tmp_path: Path, request: pytest.FixtureRequest, engine_name: str
+):
+    """0024 adds unique (course, exercise) and (course, quiz) indexes; a course already placing work twice stops it."""
+    from sqlalchemy.exc import IntegrityError
+
+    engine, previous = _filled_before("0024", tmp_path, request, engine_name)
+
+    def place(connection, title: str, *, exercise: int | None = None, quiz: int | None = None) -> int:
+        return connection.execute(
+            text(
+                "INSERT INTO assignments (course_id, title, exercise_id, quiz_id, late_policy, penalty_percent,"
+                " penalty_unit, penalty_floor_percent, reveal_answers, published, position, created_at)"
+                " VALUES (1, :t, :e, :q, 'none', 0, 'day', 0, 'after_last_attempt', :no, 9, :at) RETURNING id"
+            ),
+            {"t": title, "e": exercise, "q": quiz, "no": False, "at": "2026-12-07 10:00:00"},
+        ).scalar_one()
+
+    try:
+        with engine.begin() as connection:
+            echo = connection.execute(text("SELECT id FROM exercises WHERE slug = 'message-echo'")).scalar_one()
+            cycle = connection.execute(text("SELECT id FROM quizzes WHERE slug = 'message-cycle'")).scalar_one()
+            lesson = connection.execute(
+                text("SELECT id, title FROM assignments WHERE course_id = 1 AND exercise_id = :e"), {"e": echo}
+            ).one()
+            _spring_course(connection)
+            _spring_assignment(connection, echo)  # once in another course: allowed
+            _ray(connection)
+            again = place(connection, "Echo again", exercise=echo)
+            quiz_again = place(connection, "Cycle again", quiz=cycle)
+            submission = connection.execute(
+                text(
+                    "INSERT INTO submissions (user_id, exercise_id, filename, source, status, max_score, seed,"
+                    " created_at, infra_retries, counts_toward_limit, assignment_id)"
+                    " VALUES (:u, :e, 's.py', 'x', 'queued', 16, 1, :at, 0, :yes, :a) RETURNING id"
+                ),
+                {"u": 1, "e": echo, "at": "2026-12-07 10:00:00", "yes": True, "a": again},
+            ).scalar_one()
+
+        with pytest.raises(Exception, match="Cannot upgrade") as stopped:
+            migrate(engine)
+        message = str(stopped.value)
+        assert (
+            f"course 1 “Course” places the exercise message-echo in the assignments {lesson.id} “{lesson.title}”, "
+            f"{again} “Echo again”" in message
+        )
+        assert (
+            f"places the quiz message-cycle in the assignments {lesson.id} “{lesson.title}”, "
+            f"{quiz_again} “Cycle again”" in message
+        )
+        assert "Spring" not in message and "Nothing was changed" in message
+        with engine.connect() as connection:  # nothing was changed, nothing deleted
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == previous
+            assert connection.execute(text("SELECT count(*) FROM assignments")).scalar_one() == 4
+            assert (
+                connection.execute(
+                    text("SELECT assignment_id FROM submissions WHERE id = :s"), {"s": submission}
+                ).scalar_one()
+                == again
+            )
+
+        with engine.begin() as connection:  # as an instructor would: take the extra placements out
+            connection.execute(text("DELETE FROM assignments WHERE id IN (:a, :b)"), {"a": again, "b": quiz_again})
+        migrate(engine)
+        assert _differences(engine) == []
+        for work in ({"exercise": echo}, {"quiz": cycle}):
+            with pytest.raises(IntegrityError), engine.begin() as connection:
+                place(connection, "Twice", **work)
+        downgrade(engine, revision=previous)
+        with engine.begin() as connection:  # without the indexes the database takes it again
+            twice = place(connection, "Twice", exercise=echo)
+            connection.execute(text("DELETE FROM assignments WHERE id = :a"), {"a": twice})
+        migrate(engine)
+        assert _differences(engine) == []
+        with pytest.raises(IntegrityError), engine.begin() as connection:
+            place(connection, "Twice", exercise=echo)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("engine_name", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_audit_course_upgrade_gives_old_entries_the_course_their_words_name_and_back(
     tmp_path: Path, request: pytest.FixtureRequest, engine_name: str
 ):

@@ -27,6 +27,7 @@ from typing import Any, cast
 
 from sqlalchemy import select as sa_select
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
@@ -96,6 +97,7 @@ def create(*, session: Session, title: str, created_by: User) -> Course:
     course = Course(title=title, join_code=new_join_code())
     session.add(course)
     session.flush()
+    standings.start_sequence(session, course_id=course.id)
     session.add(CourseMember(course_id=course.id, user_id=created_by.id, role="instructor"))
     audit.record(
         session=session, actor=created_by, action="course.create", course_id=course.id, target=course_target(course)
@@ -376,12 +378,14 @@ def place(
 
     A course places an exercise (and a quiz) at most once: the gradebook has one column for
     each, and a learner's standing on it is one per course. Placing it again is ``InvalidInput``.
+    When a simultaneous placement of the same work wins the race, the database's unique index
+    refuses this one: the session is rolled back, so nothing of the caller's transaction is
+    stored, and the same ``InvalidInput`` names the assignment that won.
     """
     if exercise is None and quiz is None:
         raise InvalidInput("An assignment needs an exercise or a quiz.", field="exercise")
-    for field, work in (("exercise", exercise), ("quiz", quiz)):
-        if work is not None:
-            _refuse_placed_twice(session, course_id=course_id, field=field, work_id=work.id, title=work.title)
+    works = [(field, work) for field, work in (("exercise", exercise), ("quiz", quiz)) if work is not None]
+    _refuse_placed_twice(session, course_id=course_id, works=works)
     last = session.exec(
         select(Assignment.position)
         .where(col(Assignment.course_id) == course_id)
@@ -397,20 +401,32 @@ def place(
     )
     _apply(assignment, fields)
     session.add(assignment)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        # Read again after the rollback: the placement that won is committed and shows.
+        _refuse_placed_twice(session, course_id=course_id, works=works)
+        raise
     return assignment
 
 
-def _refuse_placed_twice(session: Session, *, course_id: int, field: str, work_id: int, title: str) -> None:
-    """``InvalidInput`` naming ``field`` when an assignment of the course already holds this exercise or quiz."""
-    held_by = col(Assignment.exercise_id) if field == "exercise" else col(Assignment.quiz_id)
-    taken = session.exec(select(Assignment).where(col(Assignment.course_id) == course_id, held_by == work_id)).first()
-    if taken is not None:
-        raise InvalidInput(
-            f"“{title}” is already in this course, in the assignment “{taken.title}”: a course places "
-            f"each {field} once. Change that assignment's dates instead.",
-            field=field,
-        )
+def _refuse_placed_twice(session: Session, *, course_id: int, works: Sequence[tuple[str, Exercise | Quiz]]) -> None:
+    """``InvalidInput`` naming the field when an assignment of the course already holds one of ``works``."""
+    for field, work in works:
+        held_by = col(Assignment.exercise_id) if field == "exercise" else col(Assignment.quiz_id)
+        taken = _holder(session, course_id=course_id, held_by=held_by, work_id=work.id)
+        if taken is not None:
+            raise InvalidInput(
+                f"“{work.title}” is already in this course, in the assignment “{taken.title}”: a course places "
+                f"each {field} once. Change that assignment's dates instead.",
+                field=field,
+            )
+
+
+def _holder(session: Session, *, course_id: int, held_by: Any, work_id: int) -> Assignment | None:
+    """The course's assignment whose ``held_by`` column (exercise or quiz) is ``work_id``, if any."""
+    return session.exec(select(Assignment).where(col(Assignment.course_id) == course_id, held_by == work_id)).first()
 
 
 @dataclass(frozen=True)

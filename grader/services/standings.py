@@ -4,7 +4,7 @@ When a submission is made or graded, the same transaction records what the views
 need (``record_submission``, ``record_result``): per-case outcomes, the report's
 diagnoses, what the grading came to, and the learner's standing on the exercise
 (best, latest, count, last activity). Every such write takes the next number in
-the sequence of changes (``next_change``), which the live views follow. The read
+the course's sequence of changes (``next_change``), which its live views follow. The read
 models over these rows are in the ``gradebook`` package.
 
 A standing belongs to one course: it counts the learner's submissions made for
@@ -18,10 +18,11 @@ keeps its old score until the new one replaces it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, literal, true, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from grader.db import lock_for_update
@@ -145,8 +146,8 @@ def refresh_standing(session: Session, *, user_id: int, course_id: int, exercise
         "latest_submission_id": latest.id if latest else None,
         "latest_error_kind": _error_kind(session, latest.id) if latest else None,
         "updated_at": utcnow(),
-        # Last: the number holds every other writer back until this transaction ends.
-        "change": next_change(session),
+        # Last: the number holds the course's other writers back until this transaction ends.
+        "change": next_change(session, course_id=course_id),
     }
     if standing is None:
         session.add(ExerciseStanding(user_id=user_id, course_id=course_id, exercise_id=exercise_id, **values))
@@ -157,28 +158,54 @@ def refresh_standing(session: Session, *, user_id: int, course_id: int, exercise
     session.flush()
 
 
-def next_change(session: Session) -> int:
-    """The next number in the course's sequence of changes, for a row this transaction changes.
+def next_change(session: Session, *, course_id: int) -> int:
+    """The next number in the course's sequence of changes, for a row of it this transaction changes.
 
-    Take it as late as possible: the sequence's row stays locked until the commit
-    (see ``ChangeSequence``).
+    Take it as late as possible: the course's row of the sequence stays locked until the
+    commit (see ``ChangeSequence``).
     """
-    taken = session.execute(
+    taken = _take_change(session, course_id)
+    if taken is None:  # the course's first change since each course has its own sequence
+        start_sequence(session, course_id=course_id)
+        taken = _take_change(session, course_id)
+    return int(cast(int, taken))
+
+
+def _take_change(session: Session, course_id: int) -> int | None:
+    return session.execute(
         update(ChangeSequence)
-        .where(col(ChangeSequence.id) == 1)
+        .where(col(ChangeSequence.id) == course_id)
         .values(value=col(ChangeSequence.value) + 1)
         .returning(col(ChangeSequence.value))
     ).scalar_one_or_none()
-    if taken is None:  # a database created by hand, without the migration's row
-        session.add(ChangeSequence(id=1, value=1))
-        session.flush()
-        return 1
-    return int(taken)
+
+
+def start_sequence(session: Session, *, course_id: int) -> None:
+    """Give the course its row of the sequence, unless it has one, at the highest number any row has reached.
+
+    No cursor a page of the course was given (by the sequence all courses once shared, or
+    by ``current_cursor`` before the row existed) is then ahead of it. Two transactions
+    starting it at once make one row: the second waits for the first and adds none.
+    """
+    highest = sa_select(literal(course_id), func.coalesce(func.max(col(ChangeSequence.value)), 0)).where(true())
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(
+        insert(ChangeSequence)
+        .from_select(["id", "value"], highest)
+        .on_conflict_do_nothing(index_elements=[col(ChangeSequence.id)])
+    )
 
 
 def record_attempt(session: Session, *, attempt: QuizAttempt) -> None:
-    """Number a new quiz attempt in the sequence of changes, as its transaction's last step (the caller commits)."""
-    attempt.change = next_change(session)
+    """Number a new quiz attempt in its course's sequence of changes, as its transaction's last step.
+
+    An attempt made for no assignment shows in no course's views and takes no number (the caller commits).
+    """
+    if attempt.assignment_id is not None:
+        course_id = session.exec(
+            select(col(Assignment.course_id)).where(col(Assignment.id) == attempt.assignment_id)
+        ).one()
+        attempt.change = next_change(session, course_id=course_id)
     session.add(attempt)
     session.flush()
 

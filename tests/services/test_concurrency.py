@@ -15,10 +15,17 @@ from sqlalchemy import Engine
 from sqlmodel import Session, func, select
 
 from grader.config import Settings
-from grader.models import AttemptAnswer, Choice, QuizAttempt, QuizStart, Submission, User
-from grader.services import quizzes, submissions, users
-from grader.services.errors import AlreadyExists, AttemptLimitReached, Overloaded, RateLimited, StillGrading
-from tests.factories import make_user
+from grader.models import Assignment, AttemptAnswer, AuditEvent, Choice, QuizAttempt, QuizStart, Submission, User
+from grader.services import courses, quizzes, submissions, users
+from grader.services.errors import (
+    AlreadyExists,
+    AttemptLimitReached,
+    InvalidInput,
+    Overloaded,
+    RateLimited,
+    StillGrading,
+)
+from tests.factories import exercise, make_user
 
 RACERS = 6
 QUIZ = "message-cycle"
@@ -199,3 +206,45 @@ def test_simultaneous_openings_of_the_quiz_share_one_start(engine, synced, setti
     assert all(isinstance(outcome, int) for outcome in outcomes), outcomes
     assert len(set(outcomes)) == 1
     assert _count(engine, QuizStart, learner.id) == 1
+
+
+def test_simultaneous_placements_of_one_exercise_make_one_assignment(engine, synced, monkeypatch):
+    """Every racer's check finds the course free; the unique index refuses all but one, in the check's words."""
+    teacher = make_user(synced, role="instructor")
+    course = courses.create(session=synced, title="Evening class", created_by=teacher)
+    lesson_id = exercise(synced).id
+    checked = threading.Barrier(RACERS, timeout=30)
+    seen = threading.local()
+    real_holder = courses._holder
+
+    def holder_then_wait(session: Session, **where: object) -> Assignment | None:
+        found = real_holder(session, **where)
+        if not getattr(seen, "checked", False):  # the first check only: none inserts before all have checked
+            seen.checked = True
+            checked.wait()
+        return found
+
+    monkeypatch.setattr(courses, "_holder", holder_then_wait)
+    titles = iter(f"Echo {number}" for number in range(RACERS))
+    titles_lock = threading.Lock()
+
+    def place(session: Session, user: User) -> Assignment:
+        with titles_lock:
+            title = next(titles)
+        return courses.place_assignment(
+            session=session, course_id=course.id, by=user, exercise_id=lesson_id, title=title
+        )
+
+    outcomes = race(engine, teacher.id, place)
+    made = [outcome for outcome in outcomes if isinstance(outcome, Assignment)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, InvalidInput)]
+    assert (len(made), len(refused)) == (1, RACERS - 1), outcomes
+    winner = made[0].title
+    for refusal in refused:
+        assert refusal.field == "exercise"
+        assert f"already in this course, in the assignment “{winner}”" in refusal.message
+    with Session(engine) as session:
+        stored = session.exec(select(Assignment).where(Assignment.course_id == course.id)).all()
+        assert [row.title for row in stored] == [winner]
+        placed = session.exec(select(AuditEvent).where(AuditEvent.action == "assignment.place")).all()
+        assert [event.target.split(" in course")[0] for event in placed] == [f"assignment {made[0].id} ({winner})"]

@@ -60,7 +60,7 @@ def two_courses(synced):
     ada = make_user(synced, name="Ada", email="ada@example.org")
     bea = make_user(synced, name="Bea", email="bea@example.org")
     _only_in(synced, bea, course_b.id)
-    start = cursor.current_cursor(session=synced)
+    start = cursor.current_cursor(session=synced, course_id=DEFAULT_COURSE_ID)
     failing = make_report(cases={"hello": True, "hi": False}).to_dict()
     make_submission(synced, user=ada, status="graded", score=1, report=failing)
     full = make_report(cases={"hello": True, "hi": True}).to_dict()

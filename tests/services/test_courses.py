@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from grader.content import sync_content
-from grader.models import DEFAULT_COURSE_ID, Assignment, CourseMember, ExerciseStanding, Submission, utcnow
+from grader.models import (
+    DEFAULT_COURSE_ID,
+    Assignment,
+    CourseMember,
+    Exercise,
+    ExerciseStanding,
+    Submission,
+    utcnow,
+)
 from grader.services import audit, courses, quizzes, standings, submissions, users
 from grader.services.errors import InvalidInput, NotFound, NotOpen, PermissionDenied
 from tests.factories import exercise, make_user
@@ -382,6 +391,63 @@ def test_a_course_places_an_exercise_or_a_quiz_once(synced):
     courses.remove_assignment(session=synced, assignment_id=first.id, by=teacher)
     again = courses.place_assignment(session=synced, course_id=course.id, by=teacher, exercise_id=lesson.id)
     assert again.exercise_id == lesson.id
+
+
+def test_the_database_refuses_a_placement_the_check_missed_in_the_same_words(synced, monkeypatch):
+    """As when a simultaneous placement commits between the check and the insert: nothing of it is stored."""
+    teacher = make_user(synced, role="instructor")
+    course = courses.create(session=synced, title="Evening class", created_by=teacher)
+    lesson = exercise(synced)
+    quiz = quizzes.list_quizzes(session=synced)[0]
+    courses.place_assignment(session=synced, course_id=course.id, by=teacher, exercise_id=lesson.id, title="Echo")
+    courses.place_assignment(session=synced, course_id=course.id, by=teacher, quiz_id=quiz.id, title="Check")
+    real_holder = courses._holder
+    for work, field, winner in (
+        ({"exercise_id": lesson.id}, "exercise", "Echo"),
+        ({"quiz_id": quiz.id}, "quiz", "Check"),
+    ):
+        missed = iter([True])  # the first look misses the row; the look after the refusal finds it
+
+        def holder_once_blind(session, missed=missed, **where):
+            return None if next(missed, False) else real_holder(session, **where)
+
+        monkeypatch.setattr(courses, "_holder", holder_once_blind)
+        with pytest.raises(InvalidInput, match=f"already in this course, in the assignment “{winner}”") as raised:
+            courses.place_assignment(session=synced, course_id=course.id, by=teacher, title="Again", **work)
+        assert raised.value.field == field
+    synced.expire_all()
+    assert [row.title for row in courses.assignments(session=synced, course_id=course.id)] == ["Echo", "Check"]
+    placed = [event.target for event, _course in audit.recent(session=synced, viewer=teacher)]
+    assert any("(Echo)" in target for target in placed) and any("(Check)" in target for target in placed)
+    assert not any("(Again)" in target for target in placed)
+
+
+def test_the_database_places_each_exercise_and_quiz_once_per_course(synced):
+    """Assignments without a quiz (or without an exercise) are many; another course may place the same work."""
+    teacher = make_user(synced, role="instructor")
+    course = courses.create(session=synced, title="Evening class", created_by=teacher)
+    other = courses.create(session=synced, title="Morning class", created_by=teacher)
+    lesson = exercise(synced)
+    second = Exercise(slug="second", title="Second", max_score=1, instructions="", spec={}, spec_hash="0" * 64)
+    synced.add(second)
+    synced.flush()
+    quiz = quizzes.list_quizzes(session=synced)[0]
+    for row in (
+        Assignment(course_id=course.id, title="Echo", exercise_id=lesson.id, position=0),
+        Assignment(course_id=course.id, title="Second", exercise_id=second.id, position=1),  # two without a quiz
+        Assignment(course_id=course.id, title="Check", quiz_id=quiz.id, position=2),
+        Assignment(course_id=other.id, title="Echo", exercise_id=lesson.id, quiz_id=quiz.id, position=0),
+    ):
+        synced.add(row)
+    synced.commit()
+    for twice in (
+        Assignment(course_id=course.id, title="Echo again", exercise_id=lesson.id, position=2),
+        Assignment(course_id=course.id, title="Check again", quiz_id=quiz.id, position=2),
+    ):
+        synced.add(twice)
+        with pytest.raises(IntegrityError):
+            synced.flush()
+        synced.rollback()
 
 
 def test_work_sent_without_an_assignment_counts_for_the_open_one_then_the_newest_course(synced, settings):

@@ -290,15 +290,15 @@ def test_live_changes_follow_the_sequence_of_changes_whatever_the_writers_clocks
     query = table.TableQuery(exercise="message-echo")
     cols = columns.columns(session=synced, scope=SCOPE)
     make_submission(synced, user=ada, status="graded", score=1)
-    start = cursor.current_cursor(session=synced)
-    assert not cursor.has_changed(session=synced, since=start)
+    start = cursor.current_cursor(session=synced, course_id=DEFAULT_COURSE_ID)
+    assert not cursor.has_changed(session=synced, course_id=DEFAULT_COURSE_ID, since=start)
     quiet = changes.changes(session=synced, since=start, query=query, cols=cols, settings=settings)
     assert quiet.nothing and quiet.cursor == start
 
     # A writer whose clock is a day slow: its change is still after the cursor.
     monkeypatch.setattr(standings, "utcnow", lambda: utcnow() - timedelta(days=1))
     make_submission(synced, user=bob, status="graded", score=2)
-    assert cursor.has_changed(session=synced, since=start)
+    assert cursor.has_changed(session=synced, course_id=DEFAULT_COURSE_ID, since=start)
     found = changes.changes(session=synced, since=start, query=query, cols=cols, settings=settings)
     assert [row.display_name for row in found.rows] == ["Bob"] and int(found.cursor) > int(start)
 
@@ -311,7 +311,7 @@ def test_live_changes_follow_the_sequence_of_changes_whatever_the_writers_clocks
     echo = synced.exec(select(Exercise).where(Exercise.slug == "message-echo")).one()
     with Session(engine) as writer, Session(engine) as reader:
         standings.refresh_standing(writer, user_id=bob.id, course_id=DEFAULT_COURSE_ID, exercise_id=echo.id)
-        read_meanwhile = cursor.current_cursor(session=reader)
+        read_meanwhile = cursor.current_cursor(session=reader, course_id=DEFAULT_COURSE_ID)
         assert read_meanwhile == after_quiz.cursor
         reader.rollback()
         writer.commit()
@@ -321,3 +321,94 @@ def test_live_changes_follow_the_sequence_of_changes_whatever_the_writers_clocks
     # A cursor this sequence never gave (a page from before it, whose cursor was a time): everything, once.
     stale = changes.changes(session=synced, since="1764590400000000", query=query, cols=cols, settings=settings)
     assert [row.display_name for row in stale.rows] == ["Ada", "Bob"] and stale.cursor == late.cursor
+
+
+def test_the_summary_counts_learners_with_late_work_on_the_exercise_or_the_shown_quiz(synced, settings):
+    """Each learner once, whichever of their work was late; work for another course or no assignment is not."""
+    from grader.models import Assignment
+    from grader.services import courses
+
+    lesson_exercise = synced.exec(select(Exercise).where(Exercise.slug == "message-echo")).one()
+    quiz = synced.exec(select(Quiz).where(Quiz.slug == SLUG)).one()
+    ada, bob, cy, dan, eve = (make_user(synced, name=name) for name in ("Ada", "Bob", "Cy", "Dan", "Eve"))
+    instructor = make_user(synced, role="instructor")
+
+    def late_attempt(user, share: float) -> None:
+        attempt = synced.get(QuizAttempt, _attempt(synced, settings, user, correct=2).id)
+        attempt.late_factor = share
+        synced.add(attempt)
+        synced.commit()
+
+    make_submission(synced, user=ada, late_factor=0.75)
+    late_attempt(bob, 0.8)
+    make_submission(synced, user=cy, late_factor=0.5)
+    late_attempt(cy, 0.5)
+    make_submission(synced, user=dan)  # on time
+    late_attempt(dan, 1.0)
+    # Eve's late work is another course's, or made for no assignment: not this course's.
+    spring = courses.create(session=synced, title="Spring", created_by=instructor)
+    elsewhere = courses.place(session=synced, course_id=spring.id, exercise=lesson_exercise)
+    courses.add_member(session=synced, course_id=spring.id, user_id=eve.id, role="learner")
+    synced.commit()
+    make_submission(synced, user=eve, assignment_id=elsewhere.id, late_factor=0.5)
+    make_submission(synced, user=eve, unassigned=True, late_factor=0.5)
+    # A member of staff trying the quiz out late is no learner.
+    late_attempt(instructor, 0.5)
+
+    shown = table.shown_quiz(columns.columns(session=synced, scope=SCOPE))
+    assert shown is not None and shown.id == quiz.id
+    found = table.summary(session=synced, scope=SCOPE, exercise=lesson_exercise, quiz=shown)
+    assert found.late == 3  # Ada (submission), Bob (quiz attempt), Cy (both, counted once)
+    assert table.summary(session=synced, scope=SCOPE, exercise=lesson_exercise).late == 2  # no quiz shown
+    in_spring = table.summary(session=synced, scope=CourseScope(course_id=spring.id), exercise=lesson_exercise)
+    assert in_spring.late == 1
+    # Filtered to the lesson's assignment (it places both): the same learners.
+    lesson = synced.exec(
+        select(Assignment).where(Assignment.course_id == DEFAULT_COURSE_ID, Assignment.quiz_id == quiz.id)
+    ).one()
+    narrowed = CourseScope(course_id=DEFAULT_COURSE_ID, assignment_id=lesson.id)
+    assert table.summary(session=synced, scope=narrowed, exercise=lesson_exercise, quiz=shown).late == 3
+
+
+def test_a_change_in_another_course_moves_no_cursor_of_this_one(synced, settings):
+    """Each course numbers its own changes: course B's learner handing in leaves course A's page with nothing to read."""
+    from grader.models import ChangeSequence
+    from grader.services import courses
+
+    teacher = make_user(synced, role="instructor")
+    spring = courses.create(session=synced, title="Spring", created_by=teacher)
+    echo = synced.exec(select(Exercise).where(Exercise.slug == "message-echo")).one()
+    in_spring = courses.place(session=synced, course_id=spring.id, exercise=echo)
+    ada = make_user(synced, name="Ada")  # in the default course
+    ben = make_user(synced, name="Ben")
+    courses.add_member(session=synced, course_id=spring.id, user_id=ben.id, role="learner")
+    synced.commit()
+    make_submission(synced, user=ada, status="graded", score=1)
+    a_start = cursor.current_cursor(session=synced, course_id=DEFAULT_COURSE_ID)
+    b_start = cursor.current_cursor(session=synced, course_id=spring.id)
+
+    make_submission(synced, user=ben, status="graded", score=2, assignment_id=in_spring.id)
+    assert not cursor.has_changed(session=synced, course_id=DEFAULT_COURSE_ID, since=a_start)
+    assert cursor.has_changed(session=synced, course_id=spring.id, since=b_start)
+    query = table.TableQuery(exercise="message-echo")
+    b_cols = columns.columns(session=synced, scope=CourseScope(course_id=spring.id))
+    b_found = changes.changes(session=synced, since=b_start, query=query, cols=b_cols, settings=settings)
+    assert [row.display_name for row in b_found.rows] == ["Ben"]
+    a_cols = columns.columns(session=synced, scope=SCOPE)
+    assert changes.changes(session=synced, since=a_start, query=query, cols=a_cols, settings=settings).nothing
+
+    # A course with no row yet (one made before each course had its own) stands, then starts, at the highest
+    # number any row reached: no cursor its pages hold is ahead of it, and its next change is after all of them.
+    synced.delete(synced.get_one(ChangeSequence, spring.id))
+    synced.commit()
+    highest = max(int(a_start), int(b_found.cursor))
+    held = cursor.current_cursor(session=synced, course_id=spring.id)
+    assert int(held) == highest
+    make_submission(synced, user=ada, status="graded", score=2)  # course A moves on meanwhile
+    make_submission(synced, user=ben, status="graded", score=3, assignment_id=in_spring.id)
+    b_again = changes.changes(session=synced, since=held, query=query, cols=b_cols, settings=settings)
+    assert [row.display_name for row in b_again.rows] == ["Ben"] and int(b_again.cursor) > int(held)
+    # Starting a sequence that exists adds nothing and moves nothing.
+    standings.start_sequence(synced, course_id=spring.id)
+    synced.commit()
+    assert cursor.current_cursor(session=synced, course_id=spring.id) == b_again.cursor

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from grader.models import Assignment, Choice, Question, QuizAttempt
+from grader.models import DEFAULT_COURSE_ID, Assignment, Choice, Question, QuizAttempt
 from grader.services import courses, coursework, quizzes
 from grader.services.errors import NotOpen
 from grader.services.gradebook import changes, columns, cursor, export, table
@@ -170,7 +170,7 @@ def test_moving_the_due_date_recomputes_attempts_and_counts_the_learners_changed
     scope = CourseScope(course_id=_lesson(synced).course_id)
     cols = columns.columns(session=synced, scope=scope)
     query = table.table_query(session=synced, cols=cols)
-    start = cursor.current_cursor(session=synced)
+    start = cursor.current_cursor(session=synced, course_id=DEFAULT_COURSE_ID)
 
     saved = _policy(synced, teacher, due_at=DUE + timedelta(hours=3))
     assert saved.recomputed == 2  # the learner's attempt and submission; the punctual one's was on time already

@@ -303,6 +303,23 @@ def test_a_course_places_a_quiz_once_and_the_form_says_where_it_is(as_instructor
     assert len(synced.exec(select(Assignment)).all()) == before
 
 
+def test_a_placement_that_loses_a_race_gets_the_forms_error_and_stores_nothing(as_instructor, synced, monkeypatch):
+    """The check missed the assignment (it was committed just after): the database refuses, the form says where."""
+    lesson = _lesson(synced)
+    listing = f"/courses/{DEFAULT_COURSE_ID}/assignments"
+    before = len(synced.exec(select(Assignment)).all())
+    real_holder = courses._holder
+    missed = iter([True])
+    monkeypatch.setattr(
+        courses, "_holder", lambda session, **where: None if next(missed, False) else real_holder(session, **where)
+    )
+    response = as_instructor.post_form(listing, {"exercise": str(lesson.exercise_id), "title": "Twice"}, page=listing)
+    assert response.status_code == 422
+    assert f"already in this course, in the assignment “{lesson.title}”" in response.text
+    synced.expire_all()
+    assert len(synced.exec(select(Assignment)).all()) == before
+
+
 def test_assignments_are_reordered_and_removed_after_a_confirmation(as_instructor, synced, instructor):
     lesson = _lesson(synced)
     quiz_id = lesson.quiz_id

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from grader.grading.report import format_points
-from grader.models import Assignment, Choice, Exercise, utcnow
+from grader.models import Assignment, Choice, Exercise, Quiz, QuizAttempt, utcnow
 from grader.services import courses, quizzes
 from tests.factories import MISSPELT_KEY, exercise, make_report, make_submission, make_user
 
@@ -71,7 +71,7 @@ def test_live_changes_send_only_the_learners_that_changed(as_instructor, synced,
 
 def test_the_summary_line_counts_the_course_learners_on_the_shown_exercise(as_instructor, synced, instructor):
     ada, bob = make_user(synced, name="Ada"), make_user(synced, name="Bob")
-    make_user(synced, name="Cy")  # has sent nothing
+    cy = make_user(synced, name="Cy")  # has sent no code; answered the quiz late
     full = exercise(synced).max_score
     _graded(synced, ada, 1, {"hello": True, "hi": False}, created_at=utcnow() - timedelta(hours=1))
     _graded(synced, ada, full, {"hello": True, "hi": True})  # full marks at the second try
@@ -79,13 +79,21 @@ def test_the_summary_line_counts_the_course_learners_on_the_shown_exercise(as_in
     lesson = synced.exec(select(Assignment).where(Assignment.exercise_id == exercise(synced).id)).one()
     late.assignment_id, late.late_factor = lesson.id, 0.75
     synced.add(late)
+    quiz = synced.get_one(Quiz, lesson.quiz_id)
+    synced.add(
+        QuizAttempt(user_id=cy.id, quiz_id=quiz.id, score=2, max_score=3, assignment_id=lesson.id, late_factor=0.5)
+    )
     synced.commit()
     # The instructor trying the exercise out is no learner of the course.
     _graded(synced, instructor, full, {"hello": True, "hi": True})
 
     html = as_instructor.get("/courses/1/dashboard?exercise=message-echo").text
     line = " ".join(html.split('class="summary-line" data-summary>')[1].split("</p>")[0].split())
-    assert line.startswith("3 learners · 2 submitted · 1 at full marks · 1 late")
+    assert line == (
+        f'3 learners · 2 submitted · 1 at full marks <span class="muted">(on {exercise(synced).title})</span>'
+        f' · 2 with late work <span class="muted">(a submission to it or an attempt at the quiz “{quiz.title}”'
+        " counted late)</span>"
+    )
     # The table beside it counts the same learners.
     assert "(3 learners in all)" in html
 

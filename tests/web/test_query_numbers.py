@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from grader.models import DEFAULT_COURSE_ID
 from grader.services.gradebook import cursor, table
 from tests.factories import make_submission
 
@@ -87,7 +88,7 @@ def test_the_cursor_of_every_live_update_is_measured_before_it_is_read(synced, l
     # The dashboard's event stream reads its cursor through the same function as the JSON route:
     # a cursor that is not a plain number counts as the start, so after a change it is behind.
     make_submission(synced, user=learner, status="graded", score=1.0)
-    current = cursor.current_cursor(session=synced)
-    assert current != "0" and not cursor.has_changed(session=synced, since=current)
+    current = cursor.current_cursor(session=synced, course_id=DEFAULT_COURSE_ID)
+    assert current != "0" and not cursor.has_changed(session=synced, course_id=DEFAULT_COURSE_ID, since=current)
     for odd in [LONG, "٣", "-1", str(2**63), "0" * 30]:
-        assert cursor.has_changed(session=synced, since=odd), odd
+        assert cursor.has_changed(session=synced, course_id=DEFAULT_COURSE_ID, since=odd), odd

@@ -10,7 +10,7 @@ from grader.config import Settings, get_settings
 from grader.models import ExerciseStanding, QuizAttempt, User
 from grader.services.gradebook.columns import Columns, GradebookRow, rows_for
 from grader.services.gradebook.cursor import current_cursor, cursor_number, has_changed
-from grader.services.gradebook.table import PAGE_SIZE, TableQuery, matching_learners
+from grader.services.gradebook.table import PAGE_SIZE, TableQuery, matching_learners, shown_quiz
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,14 @@ def changes(
 ) -> Changes:
     """Rows of the scope's learners whose results changed after ``since``; cheap when nothing did."""
     settings = settings or get_settings()
-    cursor = current_cursor(session=session)
-    if since and not has_changed(session=session, since=since):
+    course_id = cols.scope.course_id
+    cursor = current_cursor(session=session, course_id=course_id)
+    if since and not has_changed(session=session, course_id=course_id, since=since):
         return Changes(cursor=since, rows=[], changed=0)
     after = cursor_number(since)
     if after > int(cursor):  # not a cursor of this database's sequence: start again
         after = 0
-    # A change in another course takes a number too: only this course's learners count.
+    # Another course's rows carry numbers of its own sequence: only this course's rows and learners count.
     learners = cols.scope.learner_ids()
     changed_ids = set(
         session.exec(
@@ -66,7 +67,7 @@ def changes(
         ).all()
     )
     exercise = next((item for item in cols.exercises if item.slug == query.exercise), None)
-    quiz = cols.quizzes[0] if cols.quizzes else None
+    quiz = shown_quiz(cols)
     statement, _key = matching_learners(query, exercise, quiz, settings.quiz_scoring, cols)
     kept = (
         sorted(set(session.exec(statement.where(col(User.id).in_(changed_ids)))))[:MAX_CHANGED_ROWS]

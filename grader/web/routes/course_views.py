@@ -237,7 +237,7 @@ def dashboard(
         session,
         lambda own: (
             table.table(session=own, query=query, cols=cols, settings=settings),
-            table.summary(session=own, scope=scope, exercise=exercise),
+            table.summary(session=own, scope=scope, exercise=exercise, quiz=table.shown_quiz(cols)),
         ),
     )
     figures = _begin_figures(session, scope, links)
@@ -260,10 +260,10 @@ def dashboard_overview(
     request: Request, course: CourseStaff, scope: Scope, session: SessionDep, params: TableParams, since: Cursor = ""
 ) -> Response:
     """The overview figures alone, for live updates: 204 when nothing changed after ``since``."""
-    if since and not cursor.has_changed(session=session, since=since):
+    if since and not cursor.has_changed(session=session, course_id=scope.course_id, since=since):
         return Response(status_code=204)
     _cols, query = _query(session, scope, params)
-    latest = cursor.current_cursor(session=session)
+    latest = cursor.current_cursor(session=session, course_id=scope.course_id)
     links = TableLinks(course_id=scope.course_id, query=query)
     figures = _begin_figures(session, scope, links)()
     return render(
@@ -284,7 +284,7 @@ def dashboard_rows(
 def _changes_json(
     session: Session, settings: Settings, scope: CourseScope, params: dict[str, str], since: str
 ) -> dict[str, Any]:
-    if since and not cursor.has_changed(session=session, since=since):
+    if since and not cursor.has_changed(session=session, course_id=scope.course_id, since=since):
         # The common case, and the cheap one: one row read by its key.
         return {"cursor": since, "changed": 0, "rows": []}
     cols, query = _query(session, scope, params)
@@ -292,7 +292,7 @@ def _changes_json(
     row_template = templates.get_template("_gradebook_row.html")
     context = {
         "exercise_slug": query.exercise,
-        "quiz": cols.quizzes[0] if cols.quizzes else None,
+        "quiz": table.shown_quiz(cols),
         "course_id": scope.course_id,
     }
     return {
