@@ -261,12 +261,12 @@ def _loop_return_explains_the_replies(groups: Groups, text: Source, model: Sourc
     _fold(groups, null, ANSWERED_BODY_CAUSES)
 
 
-def _model_keeps_its_fields(groups: Groups, text: Source, _model: SourceModel) -> None:
-    """A pydantic model with only some fields drops the others and refuses objects without them."""
+def _model_keeps_its_fields(groups: Groups, _text: Source, model: SourceModel) -> None:
+    """A body read through a class of the file (a pydantic model, a dataclass) keeps only its declared fields:
+    the others are dropped and objects without them refused."""
     causes = ("dropped_fields", "refused_valid", "added_fields")
-    if not text.find(r"class\s+\w+\s*\(\s*(pydantic\.)?BaseModel\s*\)"):
-        return
-    if not any(found.cause in causes for found in groups):
+    requests = [groups[found].cases[0].request for found in groups if found.cause in causes]
+    if not any(model.body_model(model.route_for(r.path or "/", r.method or "POST")) for r in requests):
         return
     target = finding("model_fields")
     groups[target] = Group(target)

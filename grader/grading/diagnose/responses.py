@@ -142,6 +142,9 @@ def _status_finding(case: CaseResult, got: int, wanted: int) -> Finding:
     if wanted == 405:
         return finding("method_allowed")
     if got == 422 and 200 <= wanted < 300:
+        if case.reached_endpoint is True and not case.received.truncated:
+            # Not FastAPI's list of validation errors: the endpoint ran and answered 422 itself.
+            return finding("wrong_status", got=got, wanted=wanted)
         return finding("refused_valid")
     if 200 <= wanted < 300:
         return finding("wrong_status", got=got, wanted=wanted)

@@ -223,12 +223,12 @@ def _narrow_type(issue: ValidationIssue, route: Route, model: SourceModel) -> Ex
 
 
 def _model_field(issue: ValidationIssue, route: Route, model: SourceModel) -> Explanation | None:
-    """A pydantic model parameter whose declared field the message lacks or holds with another type."""
+    """A model parameter (pydantic, dataclass, TypedDict) whose declared field the message lacks or holds with another type."""
     if len(issue.loc) < 2 or issue.loc[0] != "body":
         return None
     body = [p for p in route.function.body_params if p.marker in (None, "Body")]
     declared = model.class_named(_kind(body[0])) if len(body) == 1 else None
-    if declared is None or not declared.pydantic:
+    if declared is None or declared.kind is None:
         return None
     field = str(issue.loc[1])
     line = declared.field_line(field)

@@ -338,6 +338,27 @@ class Return:
 
 
 @dataclass(frozen=True)
+class Raised:
+    """A ``raise`` statement of a function.
+
+    status: the HTTP status it answers with (``HTTPException(status_code=422)``, ``HTTPException(422)``,
+        ``status.HTTP_422_UNPROCESSABLE_ENTITY``), else None.
+    condition, condition_line: the test of the ``if`` it sits in (as written) and that ``if``'s line; '' and 0
+        when it is not in the body of an ``if``.
+    removable: the first and last lines of the statement that holds nothing but this ``raise`` (the ``if``
+        around it, the loop around that ``if``), which can be deleted whole; None when deleting it would leave
+        a block empty.
+    """
+
+    line: int
+    text: str
+    status: int | None = None
+    condition: str = ""
+    condition_line: int = 0
+    removable: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
 class Function:
     """A function definition.
 
@@ -372,6 +393,8 @@ class Function:
     return_annotation: str | None = None
     key_changes: tuple[KeyChange, ...] = ()
     bracketed: tuple[Bracketed, ...] = ()
+    raises: tuple[Raised, ...] = ()
+    awaits: tuple[int, ...] = ()
 
     def param(self, name: str) -> Param | None:
         """The parameter called ``name``, if any."""
@@ -532,11 +555,24 @@ class ModelClass:
     end_line: int
     bases: tuple[str, ...]
     fields: tuple[tuple[str, str, int], ...] = ()
+    decorators: tuple[str, ...] = ()
 
     @property
     def pydantic(self) -> bool:
         """Whether the class is a pydantic model (FastAPI validates against its fields)."""
         return any(base.rsplit(".", 1)[-1] in ("BaseModel", "SQLModel") for base in self.bases)
+
+    @property
+    def kind(self) -> str | None:
+        """What FastAPI reads a body of this class as, keeping only the declared fields: ``pydantic model``,
+        ``dataclass`` or ``TypedDict``; None for any other class."""
+        if self.pydantic:
+            return "pydantic model"
+        if any(decorator.rsplit(".", 1)[-1] == "dataclass" for decorator in self.decorators):
+            return "dataclass"
+        if any(base.rsplit(".", 1)[-1] == "TypedDict" for base in self.bases):
+            return "TypedDict"
+        return None
 
     def field_line(self, name: str) -> int | None:
         """The line declaring field ``name``, if the class declares it."""
@@ -688,6 +724,17 @@ class SourceModel:
         """The last class defined with ``name`` (a ``response_model=Reply`` is looked up here)."""
         found = [cls for cls in self.classes if cls.name == name]
         return found[-1] if found else None
+
+    def body_model(self, route: Route | None) -> tuple[Param, ModelClass] | None:
+        """The route's only body parameter and the class of this file it is typed with, when FastAPI reads the
+        body through that class and keeps only its declared fields (see ``ModelClass.kind``)."""
+        body = [p for p in route.function.body_params if p.marker in (None, "Body")] if route is not None else []
+        if len(body) != 1:
+            return None
+        declared = self.class_named((body[0].annotation_type or "").rsplit(".", 1)[-1])
+        if declared is None or declared.kind is None or not declared.fields:
+            return None
+        return body[0], declared
 
     def function_named(self, name: str) -> Function | None:
         """The last function defined with ``name`` (the one Python keeps)."""
@@ -905,6 +952,19 @@ def own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
+def _http_status(exc: ast.expr | None) -> int | None:
+    """The status a raised ``HTTPException(...)`` answers with, when written as a number or a ``status`` constant."""
+    if not isinstance(exc, ast.Call):
+        return None
+    given = next((kw.value for kw in exc.keywords if kw.arg == "status_code"), exc.args[0] if exc.args else None)
+    if isinstance(given, ast.Constant) and isinstance(given.value, int) and not isinstance(given.value, bool):
+        return given.value
+    if isinstance(given, ast.Attribute):
+        named = re.match(r"HTTP_(\d{3})_", given.attr)
+        return int(named.group(1)) if named else None
+    return None
+
+
 def top_level_statements(tree: ast.Module) -> Iterator[ast.stmt]:
     """Statements run when the file loads: the module's, and those inside its ``if``/``try``/``with``."""
     stack: list[ast.stmt] = list(reversed(tree.body))
@@ -967,7 +1027,12 @@ class _Reader:
                 if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
             )
             bases = tuple(self.qualified(base) or self.segment(base) for base in node.bases)
-            found.append(ModelClass(node.name, node.lineno, node.end_lineno or node.lineno, bases, fields))
+            decorators = tuple(
+                self.qualified(called) or self.segment(called)
+                for called in (d.func if isinstance(d, ast.Call) else d for d in node.decorator_list)
+            )
+            end = node.end_lineno or node.lineno
+            found.append(ModelClass(node.name, node.lineno, end, bases, fields, decorators))
         return tuple(sorted(found, key=lambda cls: cls.line))
 
     # --- text and names -----------------------------------------------------------------
@@ -1197,6 +1262,50 @@ class _Reader:
             return_annotation=self.segment(node.returns) if node.returns is not None else None,
             key_changes=key_changes(nodes, self.segment),
             bracketed=bracketed(nodes, {param.name for param in params}, self.segment),
+            raises=tuple(self._raises(node)),
+            awaits=tuple(sorted({n.lineno for n in nodes if isinstance(n, (ast.Await, ast.AsyncFor, ast.AsyncWith))})),
+        )
+
+    def _raises(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[Raised]:
+        """The function's own ``raise`` statements, each with the ``if`` it is in and the block that holds only it."""
+        # Each statement with the chain of (statement, block holding it) from the function's body down.
+        stack: list[tuple[ast.stmt, list[tuple[ast.AST, list[ast.stmt]]]]] = [
+            (stmt, [(function, function.body)]) for stmt in reversed(function.body)
+        ]
+        while stack:
+            stmt, chain = stack.pop()
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            if isinstance(stmt, ast.Raise):
+                yield self._raised(stmt, chain)
+            blocks = [getattr(stmt, name, None) for name in ("body", "orelse", "finalbody")]
+            blocks += [handler.body for handler in getattr(stmt, "handlers", [])]
+            for block in blocks:
+                if isinstance(block, list):
+                    stack.extend((inner, [*chain, (stmt, block)]) for inner in reversed(block))
+
+    def _raised(self, stmt: ast.Raise, chain: list[tuple[ast.AST, list[ast.stmt]]]) -> Raised:
+        parent, block = chain[-1]
+        condition, condition_line = "", 0
+        if isinstance(parent, ast.If) and block is parent.body:
+            condition, condition_line = self.segment(parent.test), parent.lineno
+        # Climb while the block holds only this statement and the statement around it is an if or a loop.
+        removed: ast.stmt = stmt
+        level = len(chain) - 1
+        while level > 0 and len(chain[level][1]) == 1:
+            around, holding = chain[level]
+            if not isinstance(around, (ast.If, ast.For, ast.While)) or around.orelse or holding is not around.body:
+                break
+            removed, level = around, level - 1
+        emptied = len(chain[level][1]) == 1
+        span = (removed.lineno, removed.end_lineno or removed.lineno)
+        return Raised(
+            line=stmt.lineno,
+            text=self.segment(stmt),
+            status=_http_status(stmt.exc),
+            condition=condition,
+            condition_line=condition_line,
+            removable=None if emptied else span,
         )
 
     def _assignments(self, nodes: list[ast.AST]) -> Iterator[Assignment]:

@@ -72,3 +72,26 @@ def test_a_name_never_imported_joins_the_files_own_import():
     )
     assert first.cause == "missing_import"
     assert first.fix_patch == FixPatch(1, "from fastapi import FastAPI", "from fastapi import FastAPI, Body")
+
+
+def test_await_in_a_plain_def_points_at_the_def_and_writes_async_def():
+    source = program(
+        "async def log(msg):",
+        "    print(msg)",
+        "",
+        "",
+        '@app.post("/message")',
+        "def echo(msg: dict):",
+        "    await log(msg)",
+        '    return {"received": msg}',
+    )
+    first = load_error(source, "syntax", cause="syntax", line=12, detail="'await' outside async function")
+    assert first.cause == "syntax" and first.line == 11
+    assert "`async def`" in first.fix and "line 11" in first.fix and "line 12" in first.explanation
+    assert first.fix_patch == FixPatch(11, "def echo(msg: dict):", "async def echo(msg: dict):")
+
+
+def test_a_message_about_await_is_not_believed_without_an_await_at_its_line():
+    source = program('@app.post("/message")', "def echo(msg: dict):", '    return {"received": msg}')
+    first = load_error(source, "syntax", cause="syntax", line=7, detail="'await' outside async function")
+    assert first.fix_patch is None and "async def" not in first.fix

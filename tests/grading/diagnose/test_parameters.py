@@ -64,3 +64,41 @@ def test_a_request_body_read_by_hand_points_at_the_read():
     array = case("array", [1, 2], {"received": [1, 2]}, expected_status=422)
     first, _ = first_diagnosis(source, array)
     assert first.cause == "accepts_non_objects" and first.line == 8
+
+
+def test_a_dataclass_body_keeps_only_its_fields():
+    source = program(
+        "@dataclass",
+        "class Message:",
+        "    text: str",
+        "",
+        "",
+        '@app.post("/message")',
+        "async def echo(msg: Message):",
+        '    return {"received": msg}',
+        imports="from dataclasses import dataclass\n\nfrom fastapi import FastAPI",
+    )
+    missing = {"detail": [{"type": "missing", "loc": ["body", "text"], "msg": "Field required", "input": {}}]}
+    dropped = case("extra", {"text": "Hi", "sender": "ada"}, {"received": {"text": "Hi"}})
+    first, diagnoses = first_diagnosis(source, dropped, case("empty", {}, missing, status=422))
+    assert first.cause == "model_fields" and len(diagnoses) == 1
+    assert first.line == source.splitlines().index("class Message:") + 1
+    assert "dataclass `Message`" in first.title and "declares only `text`" in first.explanation
+    assert "refused 1 message" in first.explanation and "dropped the other fields" in first.explanation
+    assert first.fix_patch is not None and first.fix_patch.after == "async def echo(msg: dict):"
+
+
+def test_a_model_read_as_an_object_gets_no_edit():
+    source = program(
+        "class Message(BaseModel):",
+        "    text: str",
+        "",
+        "",
+        '@app.post("/message")',
+        "async def echo(msg: Message):",
+        '    return {"received": msg.model_dump()}',
+        imports="from fastapi import FastAPI\nfrom pydantic import BaseModel",
+    )
+    first, _ = first_diagnosis(source, case("extra", {"text": "Hi", "sender": "ada"}, {"received": {"text": "Hi"}}))
+    assert first.cause == "model_fields" and "pydantic model `Message`" in first.title
+    assert first.fix_patch is None

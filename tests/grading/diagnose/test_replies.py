@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from grader.grading.report import FixPatch, HttpExchange
+from grader.grading.report import CaseResult, FixPatch, HttpExchange
 
 from .support import HELLO, HI, case, first_diagnosis, program
 
@@ -43,7 +43,11 @@ def test_a_raised_status_names_its_condition():
     )
     first, _ = first_diagnosis(source, case("empty", {}, {"detail": "empty"}, status=400))
     assert first.cause == "wrong_status" and first.line == 9
-    assert "`if not msg` holds" in first.explanation and first.fix_patch is None
+    assert "when `not msg` (line 8) holds" in first.explanation
+    # The check and its raise go together; the edit is shown only once grading the changed file passed.
+    assert first.fix_patch == FixPatch(
+        8, '    if not msg:\n        raise HTTPException(status_code=400, detail="empty")', ""
+    )
 
 
 def test_a_sleep_in_async_def_names_its_line():
@@ -180,3 +184,43 @@ def test_a_return_on_the_first_pass_of_a_loop_over_the_message_is_one_card():
     assert first.fix_patch == FixPatch(
         8, '    for key in msg:\n        return {"received": {key: msg[key]}}', '    return {"received": msg}'
     )
+
+
+def _answered_by_endpoint(result: CaseResult) -> CaseResult:
+    return replace(result, reached_endpoint=True)
+
+
+def test_a_422_the_endpoint_raised_is_its_own_not_fastapis():
+    """FastAPI's refusal lists what failed; a 422 with the endpoint's own detail came from its ``raise``."""
+    source = program(
+        '@app.post("/message")',
+        "async def echo(msg: dict):",
+        "    for value in msg.values():",
+        "        if not isinstance(value, str):",
+        '            raise HTTPException(status_code=422, detail="text only")',
+        '    return {"received": msg}',
+        imports="from fastapi import FastAPI, HTTPException",
+    )
+    own = _answered_by_endpoint(case("numbers", {"n": 1}, {"detail": "text only"}, status=422))
+    first, diagnoses = first_diagnosis(source, own)
+    assert first.cause == "wrong_status" and first.line == 10 and len(diagnoses) == 1
+    assert "before your function ran" not in first.explanation
+    assert "Your function ran" in first.explanation and "`not isinstance(value, str)` (line 9)" in first.explanation
+    # Removing the if alone would leave the loop empty: the loop goes too.
+    assert first.fix_patch is not None and (first.fix_patch.line, first.fix_patch.after) == (8, "")
+    assert first.fix_patch.before.splitlines()[0] == "    for value in msg.values():"
+
+
+def test_a_422_in_fastapis_shape_is_still_a_refusal():
+    source = program(
+        '@app.post("/message")',
+        "async def echo(msg: dict):",
+        "    if msg:",
+        '        raise HTTPException(status_code=422, detail="no")',
+        '    return {"received": msg}',
+        imports="from fastapi import FastAPI, HTTPException",
+    )
+    issues = {"detail": [{"type": "dict_type", "loc": ["body"], "msg": "Input should be a valid dictionary"}]}
+    refused = replace(case("hello", HELLO, issues, status=422), reached_endpoint=False)
+    first, _ = first_diagnosis(source, refused)
+    assert first.cause != "wrong_status"

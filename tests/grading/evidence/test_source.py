@@ -506,3 +506,53 @@ def test_a_loop_waiting_for_a_flag_nothing_inside_it_can_change():
         "        msg = msg[1:]\n"
     )
     assert model.functions[0].endless_loops == (3,)
+
+
+def test_raises_know_their_status_condition_and_the_block_that_holds_only_them():
+    model = build_source_model(
+        "from fastapi import HTTPException, status\n"
+        "def echo(msg: dict):\n"
+        "    for value in msg.values():\n"
+        "        if value is None:\n"
+        "            raise HTTPException(status_code=422, detail='no nulls')\n"
+        "    if not msg:\n"
+        "        print('empty')\n"
+        "        raise HTTPException(status.HTTP_400_BAD_REQUEST)\n"
+        "    return {'received': msg}\n"
+        "def fail():\n"
+        "    raise ValueError('always')\n"
+    )
+    loop, empty = model.function_named("echo").raises
+    assert (loop.line, loop.status, loop.condition, loop.condition_line, loop.removable) == (
+        5,
+        422,
+        "value is None",
+        4,
+        (3, 5),
+    )
+    assert (empty.status, empty.condition, empty.removable) == (400, "not msg", (8, 8))
+    [alone] = model.function_named("fail").raises
+    assert alone.status is None and alone.removable is None, "deleting it would empty the function"
+
+
+def test_classes_say_whether_fastapi_keeps_only_their_fields():
+    model = build_source_model(
+        "import dataclasses\n"
+        "from typing import TypedDict\n"
+        "from pydantic import BaseModel\n"
+        "@dataclasses.dataclass(frozen=True)\n"
+        "class A:\n"
+        "    text: str\n"
+        "class B(BaseModel):\n"
+        "    text: str\n"
+        "class C(TypedDict):\n"
+        "    text: str\n"
+        "class D:\n"
+        "    text: str\n"
+    )
+    assert [cls.kind for cls in model.classes] == ["dataclass", "pydantic model", "TypedDict", None]
+
+
+def test_awaits_are_read_even_in_a_plain_def():
+    model = build_source_model("def echo(msg):\n    await log(msg)\n    return msg\n")
+    assert model.parsed and model.function_named("echo").awaits == (2,)

@@ -143,25 +143,43 @@ def _wrong_annotation(c: Context, param: Param) -> Words:
 
 
 def _model_fields(c: Context) -> Words:
-    text = c.text
-    route = c.route
-    params = route.function.body_params if route is not None else ()
-    declared = next(
-        (c.model.class_named(p.annotation or "") for p in params if c.model.class_named(p.annotation or "")), None
+    """The body is read through a class of the file: it keeps the declared fields only."""
+    found = c.model.body_model(c.route)
+    if found is None:
+        return Words(
+            "Your model keeps only the fields it declares",
+            "Your endpoint reads the body through a model, and a model keeps only the fields it declares: it drops "
+            "every other field and refuses messages without its own (422). The exercise sends objects of any shape.",
+            f"Declare the parameter as `{c.parameter}: dict` instead of the model, so every field comes back as sent.",
+            c.route.function.line if c.route is not None else c.text.endpoint(c.path),
+        )
+    param, declared = found
+    fields = ", ".join(f"`{name}`" for name, _, _ in declared.fields)
+    refused = sum(1 for case in c.cases if case.received.status == 422)
+    shown = []
+    if refused < len(c.cases):
+        shown.append("dropped the other fields of the messages it took")
+    if refused:
+        shown.append(f"refused {refused} message{'s' if refused != 1 else ''} that did not fit those fields (422)")
+    # Only a parameter sent back as it came can become a dict: `msg.text` would break on one.
+    used_as_object = c.model.find(
+        re.compile(rf"(?<![\w.]){re.escape(param.name)}\s*\."), param.line, c.route.function.end_line if c.route else 0
     )
-    line = declared.line if declared else text.find(r"class\s+\w+\s*\(\s*(pydantic\.)?BaseModel\s*\)")
-    fields = ", ".join(f"`{name}`" for name, _, _ in declared.fields) if declared and declared.fields else ""
-    which = (
-        f"`{declared.name}` declares only {fields}"
-        if declared and fields
-        else "A model keeps only the fields it declares"
+    annotation = param.annotation or declared.name
+    patch = (
+        replaced_in_line(c.text, param.line, f"{param.name}: {annotation}", f"{param.name}: dict")
+        if used_as_object is None
+        else None
     )
     return Words(
-        "Your pydantic model keeps only the fields it declares",
-        f"Your endpoint reads the body through a pydantic model. {which}: it drops every other field, fills the "
-        "ones a message lacks with defaults or refuses the message (422). The exercise sends objects of any shape.",
-        "Declare the parameter as `msg: dict` instead of the model, so every field comes back exactly as sent.",
-        line,
+        f"Your {declared.kind} `{declared.name}` keeps only the fields it declares",
+        f"`{param.name}: {annotation}` on line {param.line} makes FastAPI read the body through `{declared.name}`, "
+        f"a {declared.kind} (line {declared.line}) that declares only {fields}. So FastAPI "
+        f"{' and '.join(shown)}, before your function ran. The exercise sends objects of any shape.",
+        f"Declare the parameter as `{param.name}: dict` instead of `{declared.name}`, so every field comes back "
+        "exactly as sent.",
+        declared.line,
+        patch,
     )
 
 

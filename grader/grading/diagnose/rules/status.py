@@ -6,6 +6,7 @@ import re
 
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.wording import Context, Rule, Words, capitalised, quote_code
+from grader.grading.evidence import Raised
 from grader.grading.report import FixPatch
 
 
@@ -13,12 +14,16 @@ def _wrong_status(c: Context) -> Words:
     found, text = c.found, c.text
     got, wanted = found.get("got"), found.get("wanted")
     setting = re.compile(rf"(?P<code>(\w+\.)?status_code\s*=\s*(status\.HTTP_{got}\w*|{got}))\b")
-    line = text.find(setting)
-    match = setting.search(text.lines[line - 1]) if line else None
     told = (
         f"The grader expected {wanted} and received {got}. Which status a reply carries is part of the answer: "
         "a client reads it before the body."
     )
+    raised = _raise_of(c, got)
+    if raised is not None:
+        written = setting.search(raised.text)
+        return _raised_status(c, raised, written.group("code") if written else raised.text, told)
+    line = text.find(setting)
+    match = setting.search(text.lines[line - 1]) if line else None
     if line is None or match is None:
         # Nothing in the file sets that status: say what came back, and offer no code.
         return Words(
@@ -28,8 +33,6 @@ def _wrong_status(c: Context) -> Words:
             c.route.line if c.route is not None else None,
         )
     code = match.group("code")
-    if re.match(r"raise\b", text.code(line)):
-        return _raised_status(c, line, code, told)
     return Words(
         f"Your endpoint answers with status {got} instead of {wanted}",
         f"{told} Line {line} sets it: `{quote_code(code)}`.",
@@ -39,19 +42,49 @@ def _wrong_status(c: Context) -> Words:
     )
 
 
-def _raised_status(c: Context, line: int, code: str, told: str) -> Words:
+def _raise_of(c: Context, status: object) -> Raised | None:
+    """The learner's ``raise`` that answers ``status``: in the endpoint first, else in any function of the file."""
+    route = c.route
+    functions = [route.function] if route is not None else []
+    functions += [function for function in c.model.functions if function not in functions]
+    return next((r for function in functions for r in function.raises if r.status == status), None)
+
+
+def _raised_status(c: Context, raised: Raised, code: str, told: str) -> Words:
     """``raise HTTPException(status_code=400)`` for messages the exercise accepts: the condition is the mistake."""
-    condition = c.text.code(line - 1) if line > 1 and c.text.code(line - 1).startswith("if ") else ""
+    got = c.found.get("got")
     empty = any((case.request.body or "").strip() == "{}" for case in c.cases)
-    when = f" when `{quote_code(condition.rstrip(':'))}` holds" if condition else ""
+    when = f" when `{quote_code(raised.condition)}` (line {raised.condition_line}) holds" if raised.condition else ""
+    own = ""
+    if got == 422:
+        # FastAPI's own refusal lists what failed its check; this body carries the endpoint's words.
+        own = (
+            " Your function ran: this 422 is your own answer, not FastAPI refusing the request, whose body would "
+            "list the fields it checked."
+        )
+    removal = None
+    if raised.removable is not None:
+        first, last = raised.removable
+        removal = FixPatch(first, "\n".join(c.text.lines[first - 1 : last]), "")
+    which = "the check and its `raise`" if raised.condition else "the `raise`"
     return Words(
-        f"Your endpoint answers with status {c.found.get('got')} instead of {c.found.get('wanted')}",
-        f"{told} Line {line} raises `{quote_code(code)}`{when}, and that holds for the messages of the cases below"
+        f"Your endpoint answers with status {got} instead of {c.found.get('wanted')}",
+        f"{told}{own} Line {raised.line} raises {_raised_with(raised, code)}{when}, and that holds for the messages of "
+        "the cases below"
         + (", the empty object among them" if empty else "")
-        + ". The exercise sends every JSON object back, whatever fields it has.",
-        "Remove the check and its `raise`: every JSON object is a message to send back.",
-        line,
+        + ". The exercise sends every JSON object back, whatever fields and values it has.",
+        f"Remove {which}: every JSON object is a message to send back.",
+        raised.line,
+        removal,
     )
+
+
+def _raised_with(raised: Raised, code: str) -> str:
+    """The exception raised and its status, as the card quotes them (HTTPException with status_code=422)."""
+    exception = re.match(r"raise\s+([\w.]+)\s*\(", raised.text)
+    if exception is None or code == raised.text:
+        return f"`{quote_code(code)}`"
+    return f"`{exception.group(1)}` with `{quote_code(code)}`"
 
 
 def _without_status(text: Source, line: int, code: str) -> FixPatch | None:

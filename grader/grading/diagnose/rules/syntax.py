@@ -12,12 +12,13 @@ from typing import Any
 
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.wording import line_patch, quote_code
-from grader.grading.evidence import ShellLine, SourceModel, SyntaxProblem
+from grader.grading.evidence import Function, ShellLine, SourceModel, SyntaxProblem
 from grader.grading.report import Diagnosis, FixPatch
 
 NOTEBOOK_KINDS = {"notebook_shell", "magic"}
 BLOCK_OPENERS = re.compile(r"^(async\s+def|def|class|if|elif|else|for|while|with|try|except|finally)\b")
 PY2_PRINT = re.compile(r"^print\s+(?P<what>[^(].*?)\s*$")
+OUTSIDE_ASYNC = re.compile(r"'(await|async for|async with)' outside async function")
 
 
 def syntax_diagnosis(text: Source, model: SourceModel, facts: dict[str, Any]) -> Diagnosis:
@@ -29,7 +30,42 @@ def syntax_diagnosis(text: Source, model: SourceModel, facts: dict[str, Any]) ->
         return _indentation(text, problem)
     line = (problem.line if problem is not None else None) or facts.get("line")
     detail = (problem.message if problem is not None else None) or facts.get("detail") or "invalid syntax"
+    if OUTSIDE_ASYNC.search(str(detail)):
+        plain = _plain_def_awaiting(model, text.valid_line(line))
+        if plain is not None:
+            return _await_in_plain_def(text, plain, text.valid_line(line) or plain.line)
     return _other(text, text.valid_line(line), detail)
+
+
+def _plain_def_awaiting(model: SourceModel, line: int | None) -> Function | None:
+    """The plain ``def`` whose own body awaits at ``line`` (read from the parsed file, not from Python's message)."""
+    function = model.function_at(line)
+    if function is None or function.is_async or line not in function.awaits:
+        return None
+    return function
+
+
+def _await_in_plain_def(text: Source, function: Function, line: int) -> Diagnosis:
+    """``await`` (``async for``, ``async with``) inside a function written with a plain ``def``."""
+    header = text.lines[function.line - 1]
+    written = re.sub(r"^(\s*)def\b", r"\1async def", header, count=1)
+    patch = FixPatch(function.line, header, written) if written != header else None
+    return Diagnosis(
+        title="Python cannot read your file: `await` works only inside `async def`",
+        explanation=(
+            f"Before running anything, Python reads the whole file, and it refused line {line} "
+            f"(`{quote_code(text.code(line))}`): `await` may only be written inside a function defined with "
+            f"`async def`, and `{function.name}` is defined with a plain `def` on line {function.line}."
+        ),
+        fix=(
+            f"Write `async def` instead of `def` on line {function.line}: "
+            f"`{quote_code(text.code(function.line).replace('def ', 'async def ', 1))}`. FastAPI runs an "
+            "`async def` endpoint the same way, and `await` then works inside it."
+        ),
+        line=function.line,
+        cause="syntax",
+        fix_patch=patch,
+    )
 
 
 def _not_python(text: Source, model: SourceModel, shell: ShellLine) -> Diagnosis:

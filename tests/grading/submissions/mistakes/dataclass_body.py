@@ -1,6 +1,7 @@
 # Declares the message as a dataclass with one field: other fields are dropped and messages without "text" refused.
 # cause: model_fields
-# words: `text` | `msg: dict`
+# words: dataclass `Message` | `text` | `msg: dict`
+# fix: async def receive_message(msg: dict):
 # at: class Message:
 from dataclasses import dataclass
 

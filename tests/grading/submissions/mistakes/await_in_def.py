@@ -2,7 +2,7 @@
 # error: syntax
 # cause: syntax
 # words: async def
-# at: await log_message(msg)
+# at: def receive_message(msg: dict):
 # fix: async def receive_message(msg: dict):
 from fastapi import FastAPI
 
