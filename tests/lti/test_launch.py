@@ -176,6 +176,40 @@ def test_a_bad_launch_is_refused_in_words_and_stores_nothing(
     assert session.exec(select(func.count()).select_from(LtiLaunchData)).one() == 1
 
 
+def test_a_link_from_another_course_whose_work_this_course_holds_otherwise_is_refused_in_words(
+    tool: Tool, lms: Lms, session: Session
+):
+    """The LMS course already places the exercise alone; a link copied from a course that pairs it with the quiz
+    cannot be set up by placing it twice: the launch is refused in words and stores nothing."""
+    teacher = launch(lms, LaunchPlan(user_id="t-1", roles=[INSTRUCTOR], resource_link_id="link-0"), "teacher")
+    assert teacher.status_code == 303, teacher.text
+    session.expire_all()
+    context = session.exec(select(LtiContext)).one()
+    teacher_id = session.get(LtiIdentity, (lms.base_url, "t-1")).user_id
+    alone = courses.place_assignment(
+        session=session,
+        course_id=context.course_id,
+        by=session.get_one(User, teacher_id),
+        exercise_id=exercise(session).id,
+        title="Echo on its own",
+    )
+    source = default_assignment(session)
+    assert source.quiz_id is not None  # the default course pairs the exercise with the lesson's quiz
+    before = _counts(session)
+    assignments_before = session.exec(select(func.count()).select_from(Assignment)).one()
+
+    plan = LaunchPlan(user_id="l-1", roles=[LEARNER], custom={"assignment_id": str(source.id)})
+    response = launch(lms, plan, "copied")
+
+    assert response.status_code == 400, response.text
+    text = unescape(response.text)
+    assert "launch was refused" in text and f"“{alone.title}”" in text and "link the right assignment" in text
+    assert lms.base_url in response.headers["content-security-policy"]  # shown inside the LMS's frame
+    assert signed_in_user(response) is None
+    assert _counts(session) == before
+    assert session.exec(select(func.count()).select_from(Assignment)).one() == assignments_before
+
+
 def test_a_replayed_launch_is_refused(tool: Tool, lms: Lms, session: Session):
     plan = LaunchPlan(user_id="u-2", roles=[LEARNER])
     with httpx.Client(timeout=30) as client:

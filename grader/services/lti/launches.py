@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, false, or_, select
 
 from grader.models import (
     Assignment,
@@ -29,7 +29,7 @@ from grader.models import (
     User,
 )
 from grader.services import courses
-from grader.services.errors import LaunchRefused
+from grader.services.errors import InvalidInput, LaunchRefused
 from grader.services.lti import platforms
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -288,11 +288,30 @@ def assignment_in_course(session: Session, *, assignment_id: int, course_id: int
             Assignment.quiz_id == source.quiz_id,
         )
     ).first()
-    if copy is None:
-        exercise = session.get(Exercise, source.exercise_id) if source.exercise_id is not None else None
-        quiz = session.get(Quiz, source.quiz_id) if source.quiz_id is not None else None
-        copy = courses.place(session=session, course_id=course_id, title=source.title, exercise=exercise, quiz=quiz)
-    return copy
+    if copy is not None:
+        return copy
+    exercise = session.get(Exercise, source.exercise_id) if source.exercise_id is not None else None
+    quiz = session.get(Quiz, source.quiz_id) if source.quiz_id is not None else None
+    # The course may already hold the exercise or the quiz, paired otherwise: a copy would place it twice.
+    holder = session.exec(
+        select(Assignment).where(
+            Assignment.course_id == course_id,
+            or_(
+                col(Assignment.exercise_id) == source.exercise_id if exercise is not None else false(),
+                col(Assignment.quiz_id) == source.quiz_id if quiz is not None else false(),
+            ),
+        )
+    ).first()
+    if holder is not None:
+        raise LaunchRefused(
+            f"This link was made for the assignment “{source.title}” of another course, and this course already "
+            f"has its own assignment “{holder.title}” with part of that work. An instructor of the course can "
+            "link the right assignment again from the LMS (edit the link and pick it in the grader's list)."
+        )
+    try:
+        return courses.place(session=session, course_id=course_id, title=source.title, exercise=exercise, quiz=quiz)
+    except InvalidInput as exc:  # another launch set the copy up at the same moment, and its work was rolled back
+        raise LaunchRefused("The course's copy of this assignment was being set up by another launch.") from exc
 
 
 def contexts_of_course(*, session: Session, course_id: int) -> list[LtiContext]:

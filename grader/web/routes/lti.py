@@ -75,7 +75,10 @@ def launch(request: Request, session: SessionDep, settings: SettingsDep, params:
     except LaunchRefused as exc:
         session.rollback()
         # Shown inside the LMS's frame, so the LMS may frame it.
-        message = f"Your course's launch was refused: {exc.message} Open the link from your course again; if this keeps happening, tell your instructor."
+        # The library's own messages end without a full stop.
+        reason = exc.message.strip()
+        reason += "" if reason.endswith((".", "!", "?")) else "."
+        message = f"Your course's launch was refused: {reason} Open the link from your course again; if this keeps happening, tell your instructor."
         return render(
             request,
             "error.html",
