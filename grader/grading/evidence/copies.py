@@ -218,7 +218,11 @@ def removals(nodes: Iterable[ast.AST], names: set[str], segment: Segment) -> tup
                 found.append(Removal(node.lineno, owner.id, node.func.attr, segment(node), id(node) not in statements))
         elif isinstance(node, ast.Delete):
             for target in node.targets:
-                if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and target.value.id in names:
+                if (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id in names
+                ):
                     found.append(Removal(node.lineno, target.value.id, "del", segment(node)))
     return tuple(sorted(found, key=lambda removal: removal.line))
 
