@@ -203,7 +203,7 @@ def _filtered_on_the_way_out(c: Context, route: Route, returned: int | None) -> 
     fields = ", ".join(_field_words(c.model, name, annotation) for name, annotation, _ in declared.fields)
     sent = f"Line {returned} returns the message whole" if returned else "Your function returns the message whole"
     return Words(
-        f"`{quote_code(declared_as)}` drops the fields `{declared.name}` does not declare",
+        f"`{quote_code(declared_as)}` drops fields of your reply on the way out",
         f"{sent}, but after your function returns, FastAPI passes the reply through `{quote_code(declared_as)}` "
         f"(line {line}): it rebuilds it as a `{declared.name}` (line {declared.line}), which declares only "
         f"{fields or 'no fields'}, and drops every other field on the way out. The exercise sends objects of any shape.",
