@@ -1,6 +1,6 @@
 # Names the endpoint function `app`, which replaces the application: the name `app` ends up holding the function.
 # cause: not_asgi
-# words: `app`
+# words: `app` | replaces the application
 # at: async def app(msg: dict):
 # fix: async def receive_message(msg: dict):
 from fastapi import FastAPI
