@@ -2,6 +2,7 @@
 # cause: not_asgi
 # words: `app` | replaces the application
 # at: async def app(msg: dict):
+# error: not_asgi
 # fix: async def receive_message(msg: dict):
 from fastapi import FastAPI
 
