@@ -2,7 +2,7 @@
 
 Run by hand (not part of the test suite), once the rules are done; never to tune them:
 
-    .venv/bin/python benchmarks/heldout_diagnoses.py
+    .venv/bin/python benchmarks/heldout_diagnoses.py [NAME ...]
 
 It grades every file of tests/grading/submissions/heldout/ in the sandbox (as
 ``autograder grade`` does, with the same seed as the corpus tests) and prints, for
@@ -96,12 +96,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--exercise", default="message-echo")
     parser.add_argument("--verbose", action="store_true", help="also print what each first diagnosis said")
+    parser.add_argument("names", nargs="*", help="grade only these held-out files (by name); all when none")
     args = parser.parse_args()
 
     settings = get_settings()
     spec = load_exercises(settings.exercises_dir)[args.exercise]
     config = settings.sandbox_config()
-    files = corpus_files("heldout")
+    files = [file for file in corpus_files("heldout") if not args.names or file.name in args.names]
     verdicts = []
     print(f"{'file':<24} {'cause':>5} {'line':>5} {'words':>5} {'fix':>5} {'works':>5} {'repeat':>6}  right")
     for file in files:

@@ -17,7 +17,7 @@ Everything here is a pure function of text, safe on hostile input:
 """
 
 from grader.grading.evidence.checker import CheckerFact, checker_facts
-from grader.grading.evidence.copies import Bracketed, KeyChange
+from grader.grading.evidence.copies import Bracketed, KeyChange, Removal
 from grader.grading.evidence.exceptions import Explanation, explain_exception, explain_traceback
 from grader.grading.evidence.refusals import explain_refusal, validation_issues
 from grader.grading.evidence.source import (
@@ -65,6 +65,7 @@ __all__ = [
     "Param",
     "ParsedTraceback",
     "Raised",
+    "Removal",
     "Return",
     "Route",
     "ShellLine",

@@ -5,7 +5,9 @@ Two ways a copy changes what the client gets, which the responses show only as a
 * ``KeyChange``: every key changed as the dict is copied (``{k.upper(): v for k, v in msg.items()}``,
   ``out[key.strip()] = value`` in a loop), which the responses show as keys "misspelt" one by one;
 * ``Bracketed``: the message put inside square brackets (``[msg]``, ``[{"received": msg}]``), which
-  the responses show as an array where an object belongs.
+  the responses show as an array where an object belongs;
+* ``Removal``: a field taken out of the message itself (``msg.pop("text")``, ``del msg["id"]``,
+  ``msg.clear()``), which the responses show as fields missing from a reply that sends the message whole.
 
 And ``written_keys``: every text the file writes that can become a key (a string literal, a keyword
 argument's name as in ``dict(msg=msg)``), so a diagnosis claims "you wrote X" only when the file does.
@@ -182,6 +184,47 @@ def bracketed(nodes: Iterable[ast.AST], names: set[str], segment: Segment) -> tu
         if bare or around:
             found.append(Bracketed(node.lineno, segment(node), segment(item), bare))
     return tuple(sorted(found, key=lambda listed: listed.line))
+
+
+@dataclass(frozen=True)
+class Removal:
+    """A call or statement that takes fields out of a parameter's dict in place.
+
+    line: where it is; name: the parameter; how: ``pop``, ``popitem``, ``clear`` or ``del``;
+    code: the call or the ``del`` statement as written; used: whether the call's value is used
+    (``text = msg.pop("text")``), not a statement of its own.
+    """
+
+    line: int
+    name: str
+    how: str
+    code: str
+    used: bool = False
+
+
+REMOVING_METHODS = frozenset({"pop", "popitem", "clear"})
+"""Methods of a dict that take fields out of it."""
+
+
+def removals(nodes: Iterable[ast.AST], names: set[str], segment: Segment) -> tuple[Removal, ...]:
+    """The removals from one of ``names`` (a function's parameters) among its own nodes, in line order."""
+    nodes = list(nodes)
+    statements = {id(node.value) for node in nodes if isinstance(node, ast.Expr)}
+    found = []
+    for node in nodes:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            if node.func.attr in REMOVING_METHODS and isinstance(owner, ast.Name) and owner.id in names:
+                found.append(Removal(node.lineno, owner.id, node.func.attr, segment(node), id(node) not in statements))
+        elif isinstance(node, ast.Delete):
+            for target in node.targets:
+                if (
+                    isinstance(target, ast.Subscript)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id in names
+                ):
+                    found.append(Removal(node.lineno, target.value.id, "del", segment(node)))
+    return tuple(sorted(found, key=lambda removal: removal.line))
 
 
 def written_keys(tree: ast.AST) -> dict[str, tuple[int, ...]]:

@@ -17,8 +17,10 @@ import re
 from collections.abc import Callable
 
 from grader.grading.evidence.exceptions import Explanation, checked, replace_in_line
+from grader.grading.evidence.exceptions.common import code_positions
 from grader.grading.evidence.source import Param, Route, SourceModel
 from grader.grading.evidence.tracebacks import ValidationIssue
+from grader.grading.report import FixPatch
 
 MAX_ISSUES = 20
 NARROW_TYPES = {"str", "int", "float", "bool", "list", "List", "bytes", "set", "tuple"}
@@ -152,6 +154,9 @@ def _read_from_query(issue: ValidationIssue, route: Route, model: SourceModel) -
         if written is not None:
             patch = replace_in_line(model, param.line, written.group(0), f"{param.name}: dict")
     declared = f"`{param.name}: {param.annotation}`" if param.annotation else f"`{param.name}` with no type"
+    body = next((other for other in route.function.body_params if other is not param and _takes_body(other)), None)
+    if body is not None:
+        return _extra_query_parameter(param, body, route, model, declared)
     return Explanation(
         cause="body_read_from_query",
         title=f"`{param.name}` is read from the URL, not from the body",
@@ -166,6 +171,80 @@ def _read_from_query(issue: ValidationIssue, route: Route, model: SourceModel) -
         fix_patch=patch,
         raised_by_framework=True,
     )
+
+
+def _takes_body(param: Param) -> bool:
+    """Whether FastAPI reads the body into ``param``: ``Body()``, or a type that is not a plain one (a dict, a model)."""
+    return param.marker == "Body" or (param.marker is None and _kind(param) not in ("", *SCALAR_TYPES))
+
+
+def _extra_query_parameter(param: Param, body: Param, route: Route, model: SourceModel, declared: str) -> Explanation:
+    """A parameter besides the one that takes the body: FastAPI wants it in the query string, which has none.
+
+    Making it a dict too would make two body parameters (FastAPI then wants each under its own name),
+    so the advice is to take it away, or to give it a default when it is meant to be optional.
+    """
+    function = route.function
+    used = _first_use(model, param.name, function.body_line, function.end_line)
+    after = function.params[function.params.index(param) + 1 :]
+    # A default is written only where Python allows one: no positional parameter without one may follow.
+    defaultable = param.default is None and (
+        param.kind == "keyword_only" or all(p.default is not None for p in after if p.kind == "positional")
+    )
+    if used is None or not defaultable:
+        patch = _without_parameter(model, param) if used is None else None
+        fix = f"Remove the parameter `{param.name}`" + (
+            f": the whole message already comes in `{body.name}`."
+            if used is None
+            else f" and what line {used} does with it: the whole message already comes in `{body.name}`."
+        )
+    else:
+        written = param.name + (f": {param.annotation}" if param.annotation else "")
+        optional = f"{written} = {_EMPTY_VALUES.get(_kind(param), 'None')}"
+        patch = replace_in_line(model, param.line, written, optional)
+        fix = (
+            f"Remove the parameter `{param.name}` and what line {used} does with it: the whole message already "
+            f"comes in `{body.name}`. Or, if `{param.name}` is meant to be optional, give it a default: `{optional}`."
+        )
+    return Explanation(
+        cause="body_read_from_query",
+        title=f"`{param.name}` is read from the URL, and the grader sends no such value",
+        explanation=(
+            f"On line {param.line}, `{function.name}` takes the message in `{body.name}` and also declares {declared}. "
+            f"FastAPI looks for `{param.name}` in the URL's query string (`?{param.name}=...`): that is what it does "
+            "for a parameter without a type or with a plain type such as `str`. The grader sends only the message, "
+            "so the URL has no such value and FastAPI refused the request (422) before your function ran."
+        ),
+        fix=fix,
+        line=param.line,
+        fix_patch=patch,
+        raised_by_framework=True,
+    )
+
+
+def _first_use(model: SourceModel, name: str, start: int, end: int) -> int | None:
+    """The first line from ``start`` to ``end`` whose code (not a string or a comment) names ``name``."""
+    pattern = re.compile(rf"(?<![\w.]){re.escape(name)}(?!\w)")
+    for line in range(max(start, 1), min(end, len(model.lines)) + 1):
+        text = model.line_text(line)
+        in_code = code_positions(text)
+        if any(in_code[match.start()] for match in pattern.finditer(text)):
+            return line
+    return None
+
+
+_EMPTY_VALUES = {"str": '""', "int": "0", "float": "0.0", "bool": "False"}
+"""The default an optional parameter of a plain type is given in a fix."""
+
+
+def _without_parameter(model: SourceModel, param: Param) -> FixPatch | None:
+    """The edit taking ``param`` out of its ``def`` line (with the comma before or after it)."""
+    written = re.escape(_declared(param))
+    for pattern in (rf",\s*{written}(?=\s*[,)])", rf"(?<=\(){written}\s*,\s*"):
+        match = re.search(pattern, model.line_text(param.line))
+        if match is not None:
+            return replace_in_line(model, param.line, match.group(0), "")
+    return None
 
 
 def _form(issue: ValidationIssue, route: Route, model: SourceModel) -> Explanation | None:

@@ -26,7 +26,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from grader.grading.evidence.copies import Bracketed, KeyChange, bracketed, key_changes, written_keys
+from grader.grading.evidence.copies import (
+    Bracketed,
+    KeyChange,
+    Removal,
+    bracketed,
+    key_changes,
+    removals,
+    written_keys,
+)
 
 MAX_SOURCE_CHARS = 256 * 1024
 """Longer files are not read: four times the default upload limit, and a few seconds of reading at most
@@ -373,6 +381,7 @@ class Function:
         is not a ``return`` or a ``raise``).
     key_changes: the keys it changes while copying a dict (``{k.upper(): v for k, v in msg.items()}``).
     bracketed: the one-item lists it builds around a parameter (``[msg]``).
+    removals: the fields it takes out of a parameter's dict in place (``msg.pop("text")``, ``del msg["id"]``).
     """
 
     name: str
@@ -395,6 +404,7 @@ class Function:
     bracketed: tuple[Bracketed, ...] = ()
     raises: tuple[Raised, ...] = ()
     awaits: tuple[int, ...] = ()
+    removals: tuple[Removal, ...] = ()
 
     def param(self, name: str) -> Param | None:
         """The parameter called ``name``, if any."""
@@ -437,6 +447,19 @@ class Route:
     owner_line: int | None = None
     text: str = ""
     """The decorator's expression on one line (without its ``@``)."""
+
+    def response_declaration(self) -> tuple[str, int] | None:
+        """What FastAPI checks and filters the reply through, as written, with its line.
+
+        ``response_model=Reply`` on the decorator's line, else the function's ``-> Reply`` on its
+        ``def`` line (FastAPI takes the return annotation as the response model); None when there is
+        neither, or ``response_model=None`` turns it off.
+        """
+        if self.response_model is not None and self.response_model != "None":
+            return f"response_model={self.response_model}", self.line
+        if self.response_model is None and self.function.return_annotation is not None:
+            return f"-> {self.function.return_annotation}", self.function.line
+        return None
 
     @property
     def written(self) -> str:
@@ -1264,6 +1287,7 @@ class _Reader:
             bracketed=bracketed(nodes, {param.name for param in params}, self.segment),
             raises=tuple(self._raises(node)),
             awaits=tuple(sorted({n.lineno for n in nodes if isinstance(n, (ast.Await, ast.AsyncFor, ast.AsyncWith))})),
+            removals=removals(nodes, {param.name for param in params}, self.segment),
         )
 
     def _raises(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[Raised]:

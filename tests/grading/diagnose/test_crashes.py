@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from grader.grading.report import FixPatch
+
 from .support import HELLO, HI, case, first_diagnosis, program, traceback
 
 
@@ -70,6 +72,17 @@ def test_the_message_under_another_name():
     first, _ = first_diagnosis(source, crashed("hello", HELLO, output))
     assert first.cause == "misspelt_name" and "`payload`" in first.title
     assert first.fix_patch is not None and first.fix_patch.after == '    return {"received": payload}'
+
+
+def test_a_module_of_the_standard_library_never_imported_is_not_the_message_misspelt():
+    source = program(
+        '@app.post("/message")', "def receive_message(msg: dict):", '    return {"received": copy.deepcopy(msg)}'
+    )
+    output = traceback(8, 'return {"received": copy.deepcopy(msg)}', "NameError: name 'copy' is not defined")
+    first, _ = first_diagnosis(source, crashed("hello", HELLO, output))
+    assert first.cause == "missing_import" and first.line == 8 and "`import copy`" in first.fix
+    assert "`msg` instead of" not in first.fix
+    assert first.fix_patch == FixPatch(1, "from fastapi import FastAPI", "import copy\nfrom fastapi import FastAPI")
 
 
 def test_an_async_helper_called_without_await():

@@ -95,3 +95,11 @@ def test_a_message_about_await_is_not_believed_without_an_await_at_its_line():
     source = program('@app.post("/message")', "def echo(msg: dict):", '    return {"received": msg}')
     first = load_error(source, "syntax", cause="syntax", line=7, detail="'await' outside async function")
     assert first.fix_patch is None and "async def" not in first.fix
+
+
+def test_a_function_named_like_the_app_replaces_it_and_is_renamed():
+    source = program('@app.post("/message")', "async def app(msg: dict):", '    return {"received": msg}')
+    first = load_error(source, "not_asgi", what="function")
+    assert first.cause == "not_asgi" and first.line == 7 and "replaces the application" in first.title
+    assert "line 3" in first.explanation and "`app = FastAPI()`" not in first.fix
+    assert first.fix_patch == FixPatch(7, "async def app(msg: dict):", "async def receive_message(msg: dict):")

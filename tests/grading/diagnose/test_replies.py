@@ -224,3 +224,66 @@ def test_a_422_in_fastapis_shape_is_still_a_refusal():
     refused = replace(case("hello", HELLO, issues, status=422), reached_endpoint=False)
     first, _ = first_diagnosis(source, refused)
     assert first.cause != "wrong_status"
+
+
+SENT = {"text": "Hello", "id": 7}
+
+
+def test_a_field_popped_from_the_message_is_named_at_the_pop_not_at_the_return():
+    source = program(
+        '@app.post("/message")',
+        "def echo(msg: dict):",
+        '    text = msg.pop("text", "")',
+        "    print(text)",
+        '    return {"received": msg}',
+    )
+    first, diagnoses = first_diagnosis(source, case("hello", SENT, {"received": {"id": 7}}))
+    assert len(diagnoses) == 1 and first.cause == "dropped_fields" and first.line == 8
+    assert "`pop`" in first.explanation and "line 10" in first.explanation
+    assert "before that line" not in first.explanation
+    assert first.fix_patch == FixPatch(8, '    text = msg.pop("text", "")', '    text = msg.get("text", "")')
+
+
+def test_a_field_deleted_from_the_message_is_named_at_the_del():
+    source = program(
+        '@app.post("/message")', "def echo(data: dict):", '    del data["id"]', '    return {"received": data}'
+    )
+    first, _ = first_diagnosis(source, case("hello", SENT, {"received": {"text": "Hello"}}))
+    assert first.cause == "dropped_fields" and first.line == 8 and first.fix_patch is None
+    assert first.fix.startswith('Remove `del data["id"]` from line 8')
+
+
+def test_fields_dropped_by_the_response_model_are_told_at_its_line_as_lost_after_the_return():
+    source = program(
+        "class Message(BaseModel):",
+        "    text: str",
+        "class Reply(BaseModel):",
+        "    received: Message",
+        '@app.post("/message", response_model=Reply)',
+        "def echo(msg: dict):",
+        '    return {"received": msg}',
+        imports="from fastapi import FastAPI\nfrom pydantic import BaseModel",
+    )
+    first, _ = first_diagnosis(source, case("hello", SENT, {"received": {"text": "Hello"}}))
+    assert first.cause == "response_model" and first.line == 11
+    assert "after your function returns" in first.explanation and "before that line" not in first.explanation
+    assert "`received` (a `Message`, which declares only `text`)" in first.explanation
+    assert first.fix_patch == FixPatch(11, '@app.post("/message", response_model=Reply)', '@app.post("/message")')
+
+
+def test_a_return_annotation_that_is_a_model_is_the_response_model():
+    source = program(
+        "class Reply(BaseModel):",
+        "    received: dict",
+        '@app.post("/message")',
+        "def echo(msg: dict) -> Reply:",
+        '    return {"received": {"text": msg["text"]}}',
+        imports="from fastapi import FastAPI\nfrom pydantic import BaseModel",
+    )
+    # The return line does not send the message whole: the model is not what dropped the field.
+    first, _ = first_diagnosis(source, case("hello", SENT, {"received": {"text": "Hello"}}))
+    assert first.cause == "dropped_fields" and first.line == 11
+    source = source.replace('{"text": msg["text"]}', "msg")
+    first, _ = first_diagnosis(source, case("hello", SENT, {"received": {"text": "Hello"}}))
+    assert first.cause == "response_model" and first.line == 10 and "`-> Reply`" in first.title
+    assert first.fix_patch == FixPatch(10, "def echo(msg: dict) -> Reply:", "def echo(msg: dict):")

@@ -70,3 +70,21 @@ def test_two_routes_for_one_address_are_one_card():
     )
     first, diagnoses = first_diagnosis(source, case("hello", HELLO, {"message": HELLO}))
     assert len(diagnoses) == 1 and first.cause == "duplicate_route" and first.line == 6
+
+
+def test_a_second_endpoint_for_a_method_to_refuse_is_named_at_its_route():
+    source = program(
+        '@app.post("/message")',
+        "def echo(msg: dict):",
+        '    return {"received": msg}',
+        "",
+        '@app.get("/message")',
+        "def usage():",
+        '    return {"info": "POST here"}',
+    )
+    posted = case("hello", HELLO, {"received": HELLO}, passed=True)
+    got = case("get", None, {"info": "POST here"}, method="GET", expected_status=405)
+    first, _ = first_diagnosis(source, posted, got)
+    assert first.cause == "method_allowed" and first.line == 10
+    assert first.fix.startswith("Remove the endpoint `usage` (lines 10 to 12)")
+    assert '`@app.post("/message")`' not in first.fix

@@ -55,3 +55,25 @@ def test_written_keys_are_strings_and_keyword_names_with_their_lines():
     assert model.written_at("recieved") == 3
     assert model.written_at("recieved", 1, 2) is None
     assert model.written_at("TEXT") is None
+
+
+def test_fields_taken_out_of_a_parameter_in_place_are_removals():
+    _, function = _function(
+        'text = msg.pop("text", "")',
+        'del msg["id"], other["x"]',
+        "msg.clear()",
+        "copy = dict(msg)",
+        'copy.pop("text")',
+        "return msg",
+    )
+    found = [(r.line, r.name, r.how, r.code, r.used) for r in function.removals]
+    assert found == [
+        (2, "msg", "pop", 'msg.pop("text", "")', True),
+        (3, "msg", "del", 'del msg["id"], other["x"]', False),
+        (4, "msg", "clear", "msg.clear()", False),
+    ]
+
+
+def test_reading_a_parameter_is_no_removal():
+    _, function = _function('text = msg.get("text")', 'value = msg["text"]', "return msg")
+    assert function.removals == ()

@@ -129,3 +129,29 @@ def test_a_query_parameter_rebuilt_into_a_reply_gets_words_but_no_edit():
     body = _refusal({"type": "missing", "loc": ["query", "text"], "msg": "Field required", "input": None})
     found = explain(source, body)
     assert found is not None and found.cause == "body_read_from_query" and found.fix_patch is None
+
+
+def test_a_query_parameter_beside_the_body_one_is_taken_away_not_made_a_second_body():
+    source = HEAD + "@app.post('/message')\ndef echo(msg: dict, token):\n    return {'received': msg}\n"
+    body = _refusal({"type": "missing", "loc": ["query", "token"], "msg": "Field required", "input": None})
+    found = explain(source, body)
+    assert found is not None and found.cause == "body_read_from_query" and found.line == 6
+    # A second dict would be a second body parameter, each then expected under its own name.
+    assert "token: dict" not in found.fix and "Remove the parameter `token`" in found.fix
+    assert "def echo(msg: dict):\n" in patched(source, found)
+
+
+def test_a_query_parameter_beside_the_body_one_that_is_used_is_given_a_default():
+    source = HEAD + "@app.post('/message')\ndef echo(msg: dict, user: str):\n    print(user)\n    return msg\n"
+    body = _refusal({"type": "missing", "loc": ["query", "user"], "msg": "Field required", "input": None})
+    found = explain(source, body)
+    assert found is not None and "line 7" in found.fix and '`user: str = ""`' in found.fix
+    assert 'def echo(msg: dict, user: str = ""):\n' in patched(source, found)
+
+
+def test_no_default_is_proposed_where_python_would_refuse_one():
+    source = HEAD + "@app.post('/message')\ndef echo(count: int, msg: dict):\n    print(count)\n    return msg\n"
+    body = _refusal({"type": "missing", "loc": ["query", "count"], "msg": "Field required", "input": None})
+    found = explain(source, body)
+    assert found is not None and found.fix_patch is None and "default" not in found.fix
+    assert found.fix.startswith("Remove the parameter `count` and what line 7 does with it")

@@ -19,7 +19,8 @@ from grader.grading.diagnose.wording import (
     replaced_in_line,
     replaced_string,
 )
-from grader.grading.evidence import KeyChange, SourceModel
+from grader.grading.evidence import KeyChange, Route, SourceModel
+from grader.grading.evidence.exceptions.framework import without_declaration
 from grader.grading.report import FixPatch
 
 
@@ -135,7 +136,11 @@ def _dropped_fields(c: Context) -> Words:
         )
     returned = text.returned(path)
     if " ".join(text.code(returned).split()) == " ".join(f"return {reply}".split()):
-        # The return line already sends the message whole: the fields were lost before it ran.
+        # The return line already sends the message whole: the fields were taken out of the message
+        # before it, or filtered out after it by the response model.
+        found = (_removed(c, route, returned) or _filtered_on_the_way_out(c, route, returned)) if route else None
+        if found is not None:
+            return found
         return Words(
             "Fields of the message are missing from the reply",
             f"Some fields the grader sent did not come back, though line {returned} sends the message as your "
@@ -151,6 +156,72 @@ def _dropped_fields(c: Context) -> Words:
         f"Return the whole message: `return {reply}`, without picking fields out of it.",
         returned,
     )
+
+
+def _removed(c: Context, route: Route, returned: int | None) -> Words | None:
+    """A line taking fields out of the message itself (``msg.pop("text")``, ``del msg["id"]``, ``msg.clear()``)."""
+    names = {param.name for param in route.function.body_params}
+    removal = next((found for found in route.function.removals if found.name in names), None)
+    if removal is None:
+        return None
+    name, code, line = removal.name, quote_code(removal.code), removal.line
+    sent_back = f"the message that line {returned} sends back" if returned else "the message your reply sends back"
+    if removal.how == "pop" and removal.used:
+        read = removal.code.replace(f"{name}.pop(", f"{name}.get(", 1)
+        return Words(
+            f"`{code}` takes the field out of the message",
+            f"Line {line} reads a field with `{code}`: `pop` gives the field's value and also removes the field "
+            f"from `{name}`. So {sent_back} has lost that field.",
+            f"Read it with `{quote_code(read)}` instead: `get` gives the same value and leaves the message whole.",
+            line,
+            replaced_in_line(c.text, line, removal.code, read),
+        )
+    what = "every field" if removal.how == "clear" else "a field"
+    fix = (
+        f"Remove `{code}` from line {line}: the message must come back with every field it was sent with."
+        if not removal.used
+        else f"Read the fields you need (`{name}.get(...)`) without taking them out of `{name}`."
+    )
+    return Words(
+        f"`{code}` takes {what} out of the message",
+        f"Line {line} runs `{code}`, which removes {what} from `{name}` itself, not from a copy. So {sent_back} "
+        f"has lost {'its fields' if removal.how == 'clear' else 'that field'}.",
+        fix,
+        line,
+    )
+
+
+def _filtered_on_the_way_out(c: Context, route: Route, returned: int | None) -> Words | None:
+    """A response model (``response_model=Reply``, ``-> Reply``) of the file's that keeps only its own fields."""
+    declaration = route.response_declaration()
+    if declaration is None:
+        return None
+    declared_as, line = declaration
+    declared = c.model.class_named(declared_as.split("=", 1)[-1].removeprefix("-> ").rsplit(".", 1)[-1])
+    if declared is None or declared.kind is None:
+        return None
+    fields = ", ".join(_field_words(c.model, name, annotation) for name, annotation, _ in declared.fields)
+    sent = f"Line {returned} returns the message whole" if returned else "Your function returns the message whole"
+    return Words(
+        f"`{quote_code(declared_as)}` drops fields of your reply on the way out",
+        f"{sent}, but after your function returns, FastAPI passes the reply through `{quote_code(declared_as)}` "
+        f"(line {line}): it rebuilds it as a `{declared.name}` (line {declared.line}), which declares only "
+        f"{fields or 'no fields'}, and drops every other field on the way out. The exercise sends objects of any shape.",
+        f"Remove `{quote_code(declared_as)}` from line {line}: your function already returns the reply as it must be, "
+        "and FastAPI then sends it as it is.",
+        line,
+        without_declaration(c.model, route, declared_as),
+        "response_model",
+    )
+
+
+def _field_words(model: SourceModel, name: str, annotation: str) -> str:
+    """A model's field for the learner: ``received`` (a `Message`, which declares only `text`)."""
+    inner = model.class_named(annotation.rsplit(".", 1)[-1])
+    if inner is None or inner.kind is None:
+        return f"`{name}`"
+    fields = ", ".join(f"`{field}`" for field, _, _ in inner.fields) or "no fields"
+    return f"`{name}` (a `{inner.name}`, which declares only {fields})"
 
 
 def _added_fields(c: Context) -> Words:

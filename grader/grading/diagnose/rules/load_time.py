@@ -14,7 +14,7 @@ from grader.grading.diagnose.rules.imports import import_diagnosis
 from grader.grading.diagnose.rules.syntax import syntax_diagnosis
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.tracebacks import MAX_DETAIL, traceback_facts
-from grader.grading.diagnose.wording import at_line, quote_code
+from grader.grading.diagnose.wording import at_line, quote_code, replaced_in_line
 from grader.grading.evidence import SourceModel
 from grader.grading.report import Diagnosis, FixPatch, GradingError, Report
 
@@ -236,12 +236,38 @@ def _not_asgi(load: Load) -> Diagnosis:
         )
     if what == "wsgi":
         return _other_framework("a WSGI framework such as Flask", line, entry)
+    replaced = _function_replacing_app(load)
+    if replaced is not None:
+        return replaced
     return Diagnosis(
         title=f"`{entry}` is not a web application the grader can serve",
         explanation=f"The grader needs `{entry}` to be an ASGI application, which is what `FastAPI()` makes.",
         fix=f"Define `{entry} = FastAPI()` and register your endpoint on it with `@{entry}.post(...)`.",
         line=line,
         cause="not_asgi",
+    )
+
+
+def _function_replacing_app(load: Load) -> Diagnosis | None:
+    """``def app(...)`` below ``app = FastAPI()``: defining the function binds the name again, to the function."""
+    text, model, entry = load.text, load.model, load.entry
+    made = text.find(rf"^{re.escape(entry)}\s*=")
+    defined = text.find(rf"^(async\s+)?def\s+{re.escape(entry)}\s*\(", made or 1)
+    if made is None or defined is None:
+        return None
+    name = next((n for n in ("receive_message", "handle_message") if n not in model.module_names), "echo_message")
+    written = re.search(rf"def\s+{re.escape(entry)}\s*\(", text.lines[defined - 1])
+    return Diagnosis(
+        title=f"Your function `{entry}` replaces the application",
+        explanation=(
+            f"Line {defined} defines a function named `{entry}`. Defining a function binds its name, so from that line "
+            f"on `{entry}` is your function, no longer the application line {made} made. The grader serves what "
+            f"`{entry}` is at the end of your file, and a function is not an application."
+        ),
+        fix=f"Give the function another name, such as `{name}`: the application keeps the name `{entry}`.",
+        line=defined,
+        cause="not_asgi",
+        fix_patch=replaced_in_line(text, defined, written.group(0), f"def {name}(") if written else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""Names: a NameError for a name the file forgot to import, or for the message under another name.
+"""Names: a NameError for a name the file forgot to import (FastAPI's, or a module of the standard library),
+or for the message under another name.
 
 Evidence's table explains most NameErrors (a misspelling of a name in scope, a
 FastAPI name never imported); these rules add what needs the route: the name the
@@ -8,6 +9,7 @@ learner gave the message, and where the file's own ``from fastapi import`` line 
 from __future__ import annotations
 
 import re
+import sys
 
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.wording import Words, quote_code, replaced_in_line
@@ -34,7 +36,31 @@ def undefined_name(text: Source, model: SourceModel, exception: str, detail: str
     if exception != "NameError" or match is None or line is None:
         return None
     name = match.group("name")
-    return _never_imported(text, name, line) or _message_under_another_name(model, name, line)
+    return (
+        _never_imported(text, name, line)
+        or _module_never_imported(text, name, line)
+        or _message_under_another_name(model, name, line)
+    )
+
+
+def _module_never_imported(text: Source, name: str, line: int) -> Words | None:
+    """A module of the standard library used (``copy.deepcopy(msg)``) without ``import copy``."""
+    if name.startswith("_") or name not in sys.stdlib_module_names:
+        return None
+    if not re.search(rf"(?<![\w.]){re.escape(name)}\s*\.\s*\w", text.code(line)):
+        return None
+    statement = f"import {name}"
+    first = next((n for n, code in enumerate(text.lines, start=1) if re.match(r"(from|import)\s", code)), None)
+    patch = FixPatch(first, text.lines[first - 1], f"{statement}\n{text.lines[first - 1]}") if first else None
+    return Words(
+        f"`{name}` is used but never imported",
+        f"Line {line} uses the module `{name}`, but your file never imports it, so Python does not know the name "
+        "and stopped with NameError.",
+        f"Import it at the top of your file: `{statement}`.",
+        line,
+        patch,
+        "missing_import",
+    )
 
 
 def _message_under_another_name(model: SourceModel, name: str, line: int) -> Words | None:

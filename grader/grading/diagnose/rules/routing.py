@@ -107,6 +107,26 @@ def _takes_the_body(c: Context) -> bool:
 
 def _method_allowed(c: Context) -> Words:
     cases, text, path, method = c.cases, c.text, c.path, c.method
+    wanted = _wanted_method(c)
+    answering = c.model.route_for(path, method)
+    # A route of its own for the method to refuse, beside the one the exercise asks for.
+    if (
+        answering is not None
+        and answering.path == path
+        and method in answering.methods
+        and wanted not in answering.methods
+    ):
+        function = answering.function
+        return Words(
+            f"A second endpoint answers {method} {path}",
+            f"Line {answering.line} registers `{function.name}` (line {function.line}) for {method} {path}, "
+            f"beside your {wanted} endpoint. The grader sent {method} {path} and expected 405 Method Not "
+            f"Allowed, which FastAPI answers by itself when no route takes that method; your app answered "
+            f"{cases[0].received.status} instead.",
+            f"Remove the endpoint `{function.name}` (lines {function.first_line} to {function.end_line}): "
+            f"{path} must answer {wanted} only.",
+            answering.line,
+        )
     route = text.route_for(path)
     return Words(
         f"{path} answers {method} requests it should refuse",

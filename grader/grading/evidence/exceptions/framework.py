@@ -32,12 +32,10 @@ def response_model_refused(evidence: Evidence) -> Explanation | None:
     if route is None:
         return None
     function = route.function
-    if route.response_model is not None and route.response_model != "None":
-        declared_as, declared_line = f"response_model={route.response_model}", route.line
-    elif route.response_model is None and function.return_annotation is not None:
-        declared_as, declared_line = f"-> {function.return_annotation}", function.line
-    else:
+    declaration = route.response_declaration()
+    if declaration is None:
         return None
+    declared_as, declared_line = declaration
     model_name = declared_as.split("=", 1)[-1].removeprefix("-> ").rsplit(".", 1)[-1]
     declared = evidence.model.class_named(model_name)
     issue = evidence.issues[0] if evidence.issues else None
@@ -63,7 +61,7 @@ def response_model_refused(evidence: Evidence) -> Explanation | None:
         )
         line = field_line
     else:
-        patch = _without_declaration(evidence.model, route, declared_as)
+        patch = without_declaration(evidence.model, route, declared_as)
         where = f"`{shown(declared_as)}` on line {declared_line}"
         fix = (
             f"Remove `{shown(declared_as)}` from line {declared_line}: FastAPI checks the reply against it, and your "
@@ -86,7 +84,7 @@ def response_model_refused(evidence: Evidence) -> Explanation | None:
     )
 
 
-def _without_declaration(model: SourceModel, route: Route, declared_as: str) -> FixPatch | None:
+def without_declaration(model: SourceModel, route: Route, declared_as: str) -> FixPatch | None:
     """The edit that removes ``response_model=...`` from the decorator, or ``-> type`` from the ``def`` line."""
     if declared_as.startswith("->"):
         return replace_in_line(model, route.function.line, f" {declared_as}", "")

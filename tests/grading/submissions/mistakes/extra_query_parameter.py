@@ -1,6 +1,7 @@
 # Adds a second parameter for who sent the message: FastAPI reads it from the query string, which is empty, and refuses every request.
 # cause: query_parameter
-# words: `user` | query
+# words: `user` | query | Remove the parameter `user`
+# never: `user: dict`
 # at: async def receive_message(msg: dict, user: str):
 # fix: async def receive_message(msg: dict):
 from fastapi import FastAPI

@@ -1,0 +1,8 @@
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.post("/message")
+async def receive_message(msg: dict):
+    return {"received": msg}
