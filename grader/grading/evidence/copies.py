@@ -7,7 +7,10 @@ Two ways a copy changes what the client gets, which the responses show only as a
 * ``Bracketed``: the message put inside square brackets (``[msg]``, ``[{"received": msg}]``), which
   the responses show as an array where an object belongs;
 * ``Removal``: a field taken out of the message itself (``msg.pop("text")``, ``del msg["id"]``,
-  ``msg.clear()``), which the responses show as fields missing from a reply that sends the message whole.
+  ``msg.clear()``), which the responses show as fields missing from a reply that sends the message whole;
+* ``TruthFilter``: a copy that keeps a field only when its value is true (``if value:`` in a loop
+  over ``msg.items()``), which the responses show as the fields whose values are false, 0, null or
+  empty missing.
 
 And ``written_keys``: every text the file writes that can become a key (a string literal, a keyword
 argument's name as in ``dict(msg=msg)``), so a diagnosis claims "you wrote X" only when the file does.
@@ -225,6 +228,52 @@ def removals(nodes: Iterable[ast.AST], names: set[str], segment: Segment) -> tup
                 ):
                     found.append(Removal(node.lineno, target.value.id, "del", segment(node)))
     return tuple(sorted(found, key=lambda removal: removal.line))
+
+
+@dataclass(frozen=True)
+class TruthFilter:
+    """An ``if`` in a loop over a dict's fields that copies a field only when its value is true.
+
+    line: the ``if``'s line; condition: its test as written (``value``, ``msg[key]``); source: the
+    dict whose fields are copied (``msg``).
+    """
+
+    line: int
+    condition: str
+    source: str
+
+
+def truth_filters(nodes: Iterable[ast.AST], segment: Segment) -> tuple[TruthFilter, ...]:
+    """The loops among a function's own nodes that copy a field only when its value is true, in line order.
+
+    The ``if`` must test the value itself (``if value:``, ``if msg[key]:``) and hold the copy
+    (``out[key] = ...``); a test of anything else (``if value is not None``) is not one.
+    """
+    found = []
+    for node in nodes:
+        if not isinstance(node, (ast.For, ast.AsyncFor)):
+            continue
+        loop = _loop_over_keys(node.target, node.iter)
+        if loop is None:
+            continue
+        key_name, value_name, source = loop
+        for statement in node.body:
+            if (
+                isinstance(statement, ast.If)
+                and not statement.orelse
+                and _is_value(statement.test, value_name, source, key_name)
+                and any(_copies_a_field(inner, key_name) for inner in statement.body)
+            ):
+                found.append(TruthFilter(statement.lineno, segment(statement.test), source))
+    return tuple(sorted(found, key=lambda truth: truth.line))
+
+
+def _copies_a_field(statement: ast.stmt, key_name: str) -> bool:
+    """Whether ``statement`` is ``out[key] = ...`` with the loop's key."""
+    if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
+        return False
+    target = statement.targets[0]
+    return isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Name) and target.slice.id == key_name
 
 
 def written_keys(tree: ast.AST) -> dict[str, tuple[int, ...]]:

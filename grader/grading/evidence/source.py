@@ -30,9 +30,11 @@ from grader.grading.evidence.copies import (
     Bracketed,
     KeyChange,
     Removal,
+    TruthFilter,
     bracketed,
     key_changes,
     removals,
+    truth_filters,
     written_keys,
 )
 
@@ -382,6 +384,7 @@ class Function:
     key_changes: the keys it changes while copying a dict (``{k.upper(): v for k, v in msg.items()}``).
     bracketed: the one-item lists it builds around a parameter (``[msg]``).
     removals: the fields it takes out of a parameter's dict in place (``msg.pop("text")``, ``del msg["id"]``).
+    truth_filters: the loops that copy a dict's field only when its value is true (``if value: out[key] = value``).
     """
 
     name: str
@@ -405,6 +408,7 @@ class Function:
     raises: tuple[Raised, ...] = ()
     awaits: tuple[int, ...] = ()
     removals: tuple[Removal, ...] = ()
+    truth_filters: tuple[TruthFilter, ...] = ()
 
     def param(self, name: str) -> Param | None:
         """The parameter called ``name``, if any."""
@@ -1288,6 +1292,7 @@ class _Reader:
             raises=tuple(self._raises(node)),
             awaits=tuple(sorted({n.lineno for n in nodes if isinstance(n, (ast.Await, ast.AsyncFor, ast.AsyncWith))})),
             removals=removals(nodes, {param.name for param in params}, self.segment),
+            truth_filters=truth_filters(nodes, self.segment),
         )
 
     def _raises(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[Raised]:

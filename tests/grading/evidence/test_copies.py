@@ -77,3 +77,39 @@ def test_fields_taken_out_of_a_parameter_in_place_are_removals():
 def test_reading_a_parameter_is_no_removal():
     _, function = _function('text = msg.get("text")', 'value = msg["text"]', "return msg")
     assert function.removals == ()
+
+
+def test_a_loop_that_copies_a_field_only_when_its_value_is_true_is_a_truth_filter():
+    _, function = _function(
+        "out = {}",
+        "for key, value in msg.items():",
+        "    if value:",
+        "        out[key] = value",
+        "for key in msg:",
+        "    if msg[key]:",
+        "        out[key] = msg[key]",
+        "return out",
+    )
+    assert [(found.line, found.condition, found.source) for found in function.truth_filters] == [
+        (4, "value", "msg"),
+        (7, "msg[key]", "msg"),
+    ]
+
+
+def test_other_tests_and_other_bodies_are_no_truth_filter():
+    _, function = _function(
+        "out = {}",
+        "for key, value in msg.items():",
+        "    if value is not None:",
+        "        out[key] = value",
+        "    if key:",
+        "        out[key] = value",
+        "    if value:",
+        "        print(value)",
+        "    if value:",
+        "        out[key] = value",
+        "    else:",
+        "        out[key] = None",
+        "return out",
+    )
+    assert function.truth_filters == ()

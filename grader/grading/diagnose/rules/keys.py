@@ -7,8 +7,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
+from grader.grading.diagnose.responses import parse_body
 from grader.grading.diagnose.source import Source
 from grader.grading.diagnose.wording import (
     Context,
@@ -21,7 +24,7 @@ from grader.grading.diagnose.wording import (
 )
 from grader.grading.evidence import KeyChange, Route, SourceModel
 from grader.grading.evidence.exceptions.framework import without_declaration
-from grader.grading.report import FixPatch
+from grader.grading.report import CaseResult, FixPatch
 
 
 def _misspelt_key(c: Context) -> Words:
@@ -134,6 +137,9 @@ def _dropped_fields(c: Context) -> Words:
             f"Send the message itself: `return {reply}`, without the copy.",
             filtered,
         )
+    truth = _truth_filter(c, route) if route is not None else None
+    if truth is not None:
+        return truth
     returned = text.returned(path)
     if " ".join(text.code(returned).split()) == " ".join(f"return {reply}".split()):
         # The return line already sends the message whole: the fields were taken out of the message
@@ -156,6 +162,67 @@ def _dropped_fields(c: Context) -> Words:
         f"Return the whole message: `return {reply}`, without picking fields out of it.",
         returned,
     )
+
+
+def _truth_filter(c: Context, route: Route) -> Words | None:
+    """A loop that copies a field only when its value is true, when the replies lost exactly those fields."""
+    names = {param.name for param in route.function.body_params}
+    truth = next((found for found in route.function.truth_filters if found.source in names), None)
+    if truth is None:
+        return None
+    left_out = _false_fields_left_out(c.cases)
+    if not left_out:
+        return None
+    shown = ", ".join(f'"{key}" ({json.dumps(value)})' for key, value in left_out[:3])
+    return Words(
+        f"`if {quote_code(truth.condition)}:` leaves out the fields whose value is false or empty",
+        f"Line {truth.line} copies a field of the message only `if {quote_code(truth.condition)}`, and in Python "
+        "false, 0, null (None), an empty text, list or object all count as false there. So those fields never "
+        f"come back: here {shown}. A field's value is part of the message, whatever it is.",
+        f"Send the message itself: `return {c.reply()}`, without the copy.",
+        truth.line,
+    )
+
+
+def _false_fields_left_out(cases: list[CaseResult]) -> list[tuple[str, Any]]:
+    """The fields the replies left out, when they are exactly the sent fields whose values are false.
+
+    Empty when any reply kept a false value, lost a true one, or is not the message echoed as an object.
+    """
+    left_out: list[tuple[str, Any]] = []
+    for case in cases:
+        sent = parse_body(case.request.body)
+        where = _path_to(parse_body(case.expected.body), sent) if isinstance(sent, dict) else None
+        got = _at(parse_body(case.received.body), where) if where is not None else None
+        if not isinstance(sent, dict) or not isinstance(got, dict) or set(got) - set(sent):
+            return []
+        for key, value in sent.items():
+            if (key in got) != bool(value):
+                return []
+            if key not in got:
+                left_out.append((key, value))
+    return left_out
+
+
+def _path_to(value: Any, message: dict[str, Any], path: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """The keys that lead, in an expected reply, to where the message sent is echoed (``("received",)``)."""
+    if value == message:
+        return path
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found = _path_to(inner, message, (*path, key))
+            if found is not None:
+                return found
+    return None
+
+
+def _at(value: Any, path: tuple[str, ...]) -> Any:
+    """What a reply holds at ``path``; None where it holds nothing."""
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
 
 
 def _removed(c: Context, route: Route, returned: int | None) -> Words | None:
