@@ -186,11 +186,35 @@ def _wrong_type(c: Context) -> Words:
         listed = bracketed_message(c)
         if listed is not None:
             return listed
+    if (wanted, got) == ("object", "string"):
+        printed = _returns_printed_text(c)
+        if printed is not None:
+            return printed
     return Words(
         f"The reply is a JSON {got}, not a JSON {wanted}",
         f"The exercise expects the reply to be a JSON {wanted}; your endpoint returned a JSON {got}.",
         f"Return a dict: `return {reply}`.",
         text.returned(path),
+    )
+
+
+def _returns_printed_text(c: Context) -> Words | None:
+    """``return str(reply)`` (or ``repr``): the whole reply made into Python's text of it before it is sent."""
+    line = c.text.returned(c.path)
+    code = c.text.code(line).strip()
+    unwrapped = unwrapped_call(code, ("str", "repr"))
+    if unwrapped is None or code != f"return {unwrapped[1]}":
+        return None
+    call = unwrapped[1]
+    name = call.split("(", 1)[0].strip()
+    return Words(
+        f"`{name}(...)` turns the reply into text",
+        f"Line {line} returns `{quote_code(call)}`: `{name}` makes the text Python would print for the dict "
+        "(single quotes, `True`, `None`), and FastAPI sends a text as a JSON string, so the client gets one long "
+        "string instead of an object it can read fields from.",
+        f"Return the value itself and let FastAPI write the JSON: `{quote_code(unwrapped[0])}`.",
+        line,
+        line_patch(c.text, line, unwrapped[0]),
     )
 
 
